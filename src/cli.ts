@@ -1,0 +1,174 @@
+/**
+ * The command line: global options, subcommands, and the one place that turns errors into exit
+ * statuses. Commands are imported lazily so `--help` and `verify --offline` never load the SDK,
+ * execa, ink or react (about 0.5 s on Node 20).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
+import { realDeps, type Deps } from './deps.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './commands/options.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
+
+function positiveInt(label: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${label} must be a whole number ≥ 1.`);
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+type Action = (program: Command, deps: Deps) => Promise<ExitStatus>;
+
+export function buildProgram(run: (action: Action) => Promise<void>): Command {
+  const program = new Command();
+  program
+    .name('mcpm')
+    .description('A lockfile for MCP servers: snapshot everything a model can see, then catch any change.')
+    .version(`${pkg.name} ${pkg.version}`, '-V, --version', 'print the package name and version')
+    .option('-C, --cwd <dir>', 'run as if started in <dir>')
+    .option('--config <file>', 'read this MCP config instead of discovering (repeatable)', collect)
+    .option('--lockfile <file>', 'lockfile path', 'mcp.lock')
+    .option('--json', 'machine output on stdout (human text goes to stderr)')
+    .option('--timeout <ms>', 'per server, from spawn to the last page', positiveInt('--timeout'), DEFAULT_TIMEOUT_MS)
+    .option('--concurrency <n>', 'servers contacted at once', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('-q, --quiet', 'print only problems')
+    .option('-v, --verbose', 'print more detail')
+    .showHelpAfterError('(run "mcpm --help" for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ mcpm install                 lock every server of .mcp.json into mcp.lock
+  $ mcpm verify                  reconnect and fail (exit 1) on any drift
+  $ mcpm verify --offline        fast pre-commit check: config and lock agree
+  $ mcpm diff notes              show what changed on server "notes"
+  $ mcpm approve                 review drifted servers in a terminal UI
+
+Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lockfile error
+             3 a server could not be reached · 70 internal error · 130 interrupted`,
+    );
+
+  const globals = (cmd: Command): GlobalOptions => {
+    const opts = cmd.optsWithGlobals() as GlobalOptions & { format?: string };
+    if (opts.json) opts.format = 'json';
+    return opts as GlobalOptions;
+  };
+  const formatOption = () =>
+    new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default(undefined);
+
+  program
+    .command('install')
+    .argument('[names...]', 'only these servers')
+    .description('lock servers not yet in the lock, verify locked ones, prune unconfigured entries')
+    .option('--frozen', 'change nothing; exit 1 if the lock would change (CI)')
+    .option('--strict', 'high-severity findings on newly locked servers fail the run')
+    .addHelpText('after', '\nExamples:\n  $ mcpm install\n  $ mcpm install notes --json\n  $ mcpm install --frozen     # in CI')
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { install } = await import('./commands/install.js');
+        return install(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('verify')
+    .argument('[names...]', 'only these servers')
+    .description('reconnect to every locked server and fail on any drift; never writes')
+    .option('--offline', 'start no server: check config against lock and the lock against itself')
+    .option('--strict', 'warnings (such as an unpinned package) fail the run')
+    .addOption(formatOption())
+    .addHelpText('after', '\nExamples:\n  $ mcpm verify\n  $ mcpm verify --offline    # in a pre-commit hook\n  $ mcpm verify --json notes')
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { verify } = await import('./commands/verify.js');
+        return verify(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('diff')
+    .argument('[names...]', 'only these servers')
+    .description('semantic diff of the lock against the live servers, with findings')
+    .option('--strict', 'warnings fail the run')
+    .addOption(formatOption())
+    .addHelpText('after', '\nExamples:\n  $ mcpm diff\n  $ mcpm diff notes --json')
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { diff } = await import('./commands/diff.js');
+        return diff(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('ls')
+    .description('list configured and locked servers with their states')
+    .option('--hosts', 'show which host configs were found where')
+    .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls --json')
+    .action((_o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { ls } = await import('./commands/ls.js');
+        return ls({ ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit status; never calls process.exit, so output is flushed first. */
+export async function main(argv: string[]): Promise<ExitStatus> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new McpmError('USAGE', 'interrupted'));
+  process.once('SIGINT', onSigint);
+  const deps = realDeps(controller.signal);
+  let status: ExitStatus = 0;
+  const program = buildProgram(async (action) => {
+    status = await action(program, deps);
+  });
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    status = reportError(error, deps, controller.signal.aborted);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  return status;
+}
+
+function reportError(error: unknown, deps: Deps, interrupted: boolean): ExitStatus {
+  if (interrupted) {
+    deps.stderr.write('mcpm: interrupted; no file was changed\n');
+    return 130;
+  }
+  if (error instanceof CommanderError) {
+    // --help and --version end through exitOverride with exit code 0.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (isMcpmError(error)) {
+    deps.stderr.write(formatMcpmError(error));
+    return error.exitStatus;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  deps.stderr.write(
+    `mcpm: internal error (this is a bug in mcpm)\n${stack}\nPlease report it with the command you ran: https://github.com/mcpm-dev/mcpm/issues\n`,
+  );
+  return 70;
+}
+
+export function formatMcpmError(error: McpmError): string {
+  // Messages and hints may quote file contents or server output: they are sanitised where built.
+  let text = `mcpm: ${error.message}\n`;
+  if (error.hint) text += `hint: ${error.hint}\n`;
+  return text;
+}

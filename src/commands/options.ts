@@ -1,0 +1,17 @@
+/** Global options, as commander hands them to every command (cli-contract.md). */
+export interface GlobalOptions {
+  cwd?: string;
+  config?: string[];
+  lockfile?: string;
+  json?: boolean;
+  format?: 'text' | 'json' | 'sarif';
+  timeout: number;
+  concurrency: number;
+  color: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  strict?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONCURRENCY = 4;

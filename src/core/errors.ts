@@ -1,0 +1,69 @@
+/**
+ * The one error class for problems the user can fix, with a closed set of codes and one table from
+ * code to exit status (cli-contract.md). Codes are listed in the README and are never renamed or
+ * reused: scripts match on them. Drift is not an error (see status.ts); bugs are plain `Error`s.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'NO_TTY'
+  | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_INVALID'
+  | 'CONFIG_CONFLICT'
+  | 'CONFIG_VARIABLE_UNRESOLVED'
+  | 'LOCKFILE_CORRUPT'
+  | 'LOCKFILE_CONFLICT_MARKERS'
+  | 'LOCKFILE_TAMPERED'
+  | 'LOCKFILE_VERSION'
+  | 'LOCKFILE_BUSY'
+  | 'LOCKFILE_MISSING'
+  | 'SERVER_SPAWN_FAILED'
+  | 'SERVER_TIMEOUT'
+  | 'SERVER_PROTOCOL'
+  | 'SERVER_MESSAGE_TOO_LARGE'
+  | 'SERVER_EXITED'
+  | 'SERVER_AUTH_REQUIRED';
+
+export type ExitStatus = 0 | 1 | 2 | 3 | 70 | 130;
+
+const EXIT_STATUS = {
+  USAGE: 2,
+  NO_TTY: 2,
+  CONFIG_NOT_FOUND: 2,
+  CONFIG_INVALID: 2,
+  CONFIG_CONFLICT: 2,
+  CONFIG_VARIABLE_UNRESOLVED: 2,
+  LOCKFILE_CORRUPT: 2,
+  LOCKFILE_CONFLICT_MARKERS: 2,
+  LOCKFILE_TAMPERED: 2,
+  LOCKFILE_VERSION: 2,
+  LOCKFILE_BUSY: 2,
+  LOCKFILE_MISSING: 2,
+  SERVER_SPAWN_FAILED: 3,
+  SERVER_TIMEOUT: 3,
+  SERVER_PROTOCOL: 3,
+  SERVER_MESSAGE_TOO_LARGE: 3,
+  SERVER_EXITED: 3,
+  SERVER_AUTH_REQUIRED: 3,
+} as const satisfies Record<ErrorCode, 2 | 3>;
+
+export class McpmError extends Error {
+  override readonly name = 'McpmError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown; detail?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.detail = options?.detail;
+  }
+  /** Extra text to show under the message, e.g. a server's captured stderr. Not yet sanitised. */
+  readonly detail: string | undefined;
+  get exitStatus(): 2 | 3 {
+    return EXIT_STATUS[this.code];
+  }
+}
+
+export function isMcpmError(error: unknown): error is McpmError {
+  return error instanceof McpmError;
+}

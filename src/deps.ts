@@ -1,0 +1,33 @@
+/**
+ * The ports of the program: everything a command needs from the outside world, passed in
+ * explicitly so tests can build one around a temp dir with captured output and a fixed clock.
+ * This is the one composition root; nothing below `commands/` reads `process.*` itself.
+ */
+export interface Output {
+  write(text: string): void;
+  readonly isTTY: boolean;
+}
+
+export interface Deps {
+  /** Absolute directory that relative paths (config, lock, `-C`) resolve against. */
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: Output;
+  stderr: Output;
+  stdinIsTTY: boolean;
+  now(): Date;
+  /** Aborted on Ctrl-C: commands stop spawning, kill what they started and leave files untouched. */
+  signal: AbortSignal;
+}
+
+export function realDeps(signal: AbortSignal): Deps {
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: { write: (t) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) },
+    stderr: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) },
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    now: () => new Date(),
+    signal,
+  };
+}

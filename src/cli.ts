@@ -107,6 +107,42 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     );
 
   program
+    .command('approve')
+    .argument('[names...]', 'only these servers')
+    .description('review drifted, new and re-configured servers in a terminal and lock what you approve')
+    .option('--yes', 'approve the current changes without a terminal, and print what was approved')
+    .addHelpText(
+      'after',
+      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item · ? help · q quit\n' +
+        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what',
+    )
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { approve } = await import('./commands/approve.js');
+        return approve(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('run')
+    .argument('<name>', 'the configured, locked server to start')
+    .description('launched by a host in place of the server: starts it only if locked, keeps drifted definitions from the host')
+    .addOption(new Option('--policy <policy>', 'on drift: block the drifted items, or refuse (end the session)').choices(['block', 'refuse']).default('block'))
+    .option('--audit-log <file>', 'append one JSON line per tool call (default: env MCPM_AUDIT_LOG)')
+    .option('--redact <pattern>', 'also redact argument values under keys matching this regex (repeatable)', collect)
+    .addHelpText(
+      'after',
+      '\nIn a host config, replace "command": "npx", "args": ["-y", "pkg"] with\n  "command": "mcpm", "args": ["run", "-C", "/path/to/project", "NAME"]\n' +
+        '\nExamples:\n  $ mcpm run notes\n  $ mcpm run -C ~/proj notes --audit-log ~/.mcpm/audit.jsonl\n  $ mcpm run notes --policy refuse',
+    )
+    .action((name: string, _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { run: runServer } = await import('./commands/run.js');
+        return runServer(name, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
     .command('ls')
     .description('list configured and locked servers with their states')
     .option('--hosts', 'show which host configs were found where')

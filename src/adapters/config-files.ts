@@ -1,15 +1,119 @@
-// STUB: signatures are final; implementation pending (helper "config-store").
-import type { ServerConfig } from '../core/launch.js';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { McpmError } from '../core/errors.js';
+import {
+  configFormatOf,
+  configFromJson,
+  mergeConfigs,
+  parseConfigJson,
+  type ConfigFormat,
+  type ServerConfig,
+} from '../core/launch.js';
+
+/** Project config files, in discovery order (the order in which mergeConfigs prefers values). */
+const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
+  { file: '.mcp.json', format: 'mcpServers' },
+  { file: '.cursor/mcp.json', format: 'mcpServers' },
+  { file: '.vscode/mcp.json', format: 'vscode' },
+];
+
+/** Host configs are a few KiB; anything this large is not one, and is not read into memory. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /**
  * Project discovery (cli-contract.md): `.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json` under
  * `projectDir`; or exactly the `--config` files given (format picked by shape: `servers` → VS Code,
  * else `mcpServers`). Returns the merged servers and the files read. CONFIG_NOT_FOUND when discovery
  * finds nothing and no file was named.
+ *
+ * `source` of each server, and each name in `files`, is the path relative to `projectDir`
+ * (`.cursor/mcp.json`) when the file is inside it, else the path as given. A named file is JSONC
+ * only when it has VS Code's shape, as VS Code is the host that reads comments.
  */
 export async function loadConfig(
-  _projectDir: string,
-  _configFiles: readonly string[],
+  projectDir: string,
+  configFiles: readonly string[],
 ): Promise<{ servers: Map<string, ServerConfig>; files: string[] }> {
-  throw new Error('not implemented');
+  const lists: ServerConfig[][] = [];
+  const files: string[] = [];
+  if (configFiles.length > 0) {
+    for (const given of configFiles) {
+      const absolute = path.resolve(projectDir, given);
+      const shown = displayName(projectDir, absolute, given);
+      const text = await readConfigText(absolute, shown);
+      if (text === null) {
+        throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
+      }
+      lists.push(parseNamedConfig(text, shown));
+      files.push(shown);
+    }
+  } else {
+    for (const { file, format } of DISCOVERED) {
+      const text = await readConfigText(path.join(projectDir, ...file.split('/')), file);
+      if (text === null) continue;
+      lists.push(configFromJson(parseConfigJson(text, file, { jsonc: format === 'vscode' }), file, format));
+      files.push(file);
+    }
+    if (files.length === 0) {
+      throw new McpmError(
+        'CONFIG_NOT_FOUND',
+        `no MCP config found in ${projectDir} (looked for ${DISCOVERED.map((d) => d.file).join(', ')})`,
+        'create .mcp.json, or pass --config FILE',
+      );
+    }
+  }
+  return { servers: mergeConfigs(lists), files };
+}
+
+function parseNamedConfig(text: string, file: string): ServerConfig[] {
+  let json;
+  try {
+    json = parseConfigJson(text, file, { jsonc: false });
+  } catch (strictError) {
+    // Comments or trailing commas are accepted only in a file VS Code itself would read.
+    try {
+      json = parseConfigJson(text, file, { jsonc: true });
+    } catch {
+      throw strictError;
+    }
+    if (configFormatOf(json, file) !== 'vscode') throw strictError;
+  }
+  return configFromJson(json, file, configFormatOf(json, file));
+}
+
+function displayName(projectDir: string, absolute: string, given: string): string {
+  const relative = path.relative(path.resolve(projectDir), absolute);
+  const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return inside ? relative.split(path.sep).join('/') : given;
+}
+
+/**
+ * The file's text, or null when it does not exist. Only regular files are read (a symlink to one is
+ * fine): a cloned repository could make `.mcp.json` a FIFO, which would block the open, or a link to
+ * /dev/zero, which would never end. O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+ */
+async function readConfigText(absolute: string, shown: string): Promise<string | null> {
+  const invalid = (problem: string, cause?: unknown): McpmError =>
+    new McpmError('CONFIG_INVALID', `${shown}: ${problem}`, 'fix or remove the file', { cause });
+  let handle;
+  try {
+    handle = await fs.open(absolute, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw invalid(`cannot be read (${code ?? String(error)})`, error);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw invalid('is not a regular file');
+    if (stats.size > MAX_CONFIG_BYTES) throw invalid(`is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
+    const bytes = await handle.readFile();
+    try {
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch (error) {
+      throw invalid('is not valid UTF-8', error);
+    }
+  } finally {
+    await handle.close();
+  }
 }

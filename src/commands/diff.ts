@@ -1,8 +1,109 @@
-// STUB: implementation pending.
-import type { Deps } from '../deps.js';
+/**
+ * `mcpm diff`: the semantic diff of the lock against each live server, findings first. Like
+ * verify, it never starts a server that is not locked or whose launch definition changed; for
+ * those it shows the launch change from the config itself.
+ */
 import type { ExitStatus } from '../core/errors.js';
+import { changesBetween } from '../core/changes.js';
+import { findingsFor } from '../core/findings.js';
+import { sanitize } from '../core/sanitize.js';
+import type { Era, Snapshot } from '../core/snapshot.js';
+import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
+import type { Deps } from '../deps.js';
+import { renderChangesJson } from '../render/diff-json.js';
+import { renderChangesText } from '../render/diff-text.js';
+import { renderStatusLines } from '../render/status-text.js';
+import { paletteFor } from '../render/style.js';
+import { launchSummary } from './ls.js';
 import type { GlobalOptions } from './options.js';
+import { loadCheckedLock, loadProject, selectNames } from './project.js';
+import { sortFindings } from './report.js';
+import { byCodeUnit } from './verify.js';
 
-export async function diff(_names: string[], _options: GlobalOptions & Record<string, unknown>, _deps: Deps): Promise<ExitStatus> {
-  throw new Error('not implemented');
+export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
+  const project = await loadProject(options, deps);
+  const { lock } = await loadCheckedLock(project);
+  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
+  const selected = selectNames(names, all);
+  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
+  let statuses: ServerStatus[] = wanted.map((n) => statusOf(n, project.servers.get(n), lock.servers.get(n)));
+
+  const toContact = statuses.filter((s) => s.status === 'ok').map((s) => s.config!);
+  if (toContact.length > 0) {
+    const { snapshotAll } = await import('./snapshot-all.js');
+    const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
+    const live = await snapshotAll(
+      toContact,
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
+      deps,
+    );
+    statuses = statuses.map((s) => {
+      const r = live.get(s.name);
+      if (!r) return s;
+      return r.ok ? statusOf(s.name, s.config, s.locked, r.snapshot) : { ...s, status: 'error', error: r.error };
+    });
+  }
+
+  const snapshots = new Map<string, Snapshot>();
+  for (const s of statuses) {
+    const snap = s.live ?? s.locked?.snapshot;
+    if (snap) snapshots.set(s.name, snap);
+  }
+  const reports = statuses.map((s) => {
+    if (!s.locked || !s.live) return { status: s, changes: [], findings: [] };
+    const changes = changesBetween(s.locked.snapshot, s.live);
+    const others = new Map([...snapshots].filter(([n]) => n !== s.name));
+    const findings = changes.length > 0 ? sortFindings(findingsFor({ server: s.name, live: s.live, changes, others })) : [];
+    return { status: s, changes, findings };
+  });
+
+  let exit = exitStatusFor(statuses);
+  if (options.strict && exit === 0 && reports.some((r) => r.findings.length > 0)) exit = 1;
+
+  if (options.format === 'json') {
+    const servers = reports.map(({ status: s, changes, findings }) => ({
+      ...renderChangesJson(s.name, s.status, changes, findings),
+      ...(s.status === 'config-changed' ? { launch: { locked: s.locked!.launch, configured: s.config!.launch } } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    }));
+    deps.stdout.write(`${JSON.stringify({ servers, exitStatus: exit }, null, 2)}\n`);
+    return exit;
+  }
+  if (options.format === 'sarif') {
+    const { renderSarif } = await import('../render/sarif.js');
+    const lines = reports.map((r) => ({ name: r.status.name, status: r.status.status, findings: r.findings }));
+    deps.stdout.write(`${JSON.stringify(renderSarif(statuses, lines, project.lockLabel), null, 2)}\n`);
+    return exit;
+  }
+
+  const out = deps.stdout;
+  const palette = paletteFor(out.isTTY, deps.env, options.color);
+  const width = Number(deps.env.COLUMNS) || 80;
+  for (const { status: s, changes, findings } of reports) {
+    if (s.status === 'drifted') {
+      out.write(renderChangesText(s.name, changes, findings, { color: palette.color, width }));
+      out.write('\n');
+    } else if (s.status === 'config-changed') {
+      out.write(
+        renderStatusLines(
+          [
+            {
+              name: s.name,
+              status: s.status,
+              notes: [
+                sanitize(`locked:     $ ${launchSummary(s.locked!.launch)}`),
+                sanitize(`configured: $ ${launchSummary(s.config!.launch)}`),
+              ],
+            },
+          ],
+          'diff',
+          palette,
+        ),
+      );
+    } else if (s.status !== 'ok' || !options.quiet) {
+      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) }], 'diff', palette));
+    }
+  }
+  if (statuses.length === 0) out.write('no servers configured or locked\n');
+  return exit;
 }

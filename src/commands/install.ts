@@ -1,8 +1,185 @@
-// STUB: implementation pending.
-import type { Deps } from '../deps.js';
+/**
+ * `mcpm install`: locks servers not yet in the lock, verifies the locked ones, prunes entries no
+ * longer configured. Drift is reported and never accepted: a drifted or re-configured server keeps
+ * its old entry until a person approves it. `--frozen` builds the lock it would write and compares
+ * bytes with the file (yarn's --immutable): one code path decides what "would change" means.
+ */
+import { structuredPatch } from 'diff';
 import type { ExitStatus } from '../core/errors.js';
+import type { LockEntry, Lock } from '../core/lockfile.js';
+import { serializeLock } from '../core/lockfile.js';
+import { sanitize } from '../core/sanitize.js';
+import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
+import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
+import type { Deps } from '../deps.js';
+import { renderStatusLines } from '../render/status-text.js';
+import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
+import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { describeFinding, describeStatuses, firstLockFindings, statusesToJson, type DescribedStatus } from './report.js';
+import { byCodeUnit } from './verify.js';
 
-export async function install(_names: string[], _options: GlobalOptions & Record<string, unknown>, _deps: Deps): Promise<ExitStatus> {
-  throw new Error('not implemented');
+export interface InstallOptions extends GlobalOptions {
+  frozen?: boolean;
+  strict?: boolean;
+}
+
+export async function install(names: string[], options: InstallOptions, deps: Deps): Promise<ExitStatus> {
+  const project = await loadProject(options, deps);
+  const loaded = await loadCheckedLock(project);
+  const lock = loaded.lock;
+  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
+  const selected = selectNames(names, all);
+  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
+  const offline = wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name)));
+
+  // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
+  // is not started: its new command has not been reviewed.
+  const toContact = offline.filter((s) => s.status === 'new' || s.status === 'ok').map((s) => s.config!);
+  const live = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
+  let statuses: ServerStatus[] = offline;
+  if (toContact.length > 0) {
+    const { snapshotAll } = await import('./snapshot-all.js');
+    const eraHints = new Map<string, Era>();
+    for (const c of toContact) {
+      const entry = lock.servers.get(c.name);
+      if (entry) eraHints.set(c.name, entry.protocol.era);
+    }
+    const results = await snapshotAll(
+      toContact,
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
+      deps,
+    );
+    statuses = offline.map((s) => {
+      const result = results.get(s.name);
+      if (!result) return s;
+      if (!result.ok) return { ...s, status: 'error', error: result.error };
+      live.set(s.name, result);
+      return s.status === 'new' ? { ...s, live: result.snapshot } : statusOf(s.name, s.config, s.locked, result.snapshot);
+    });
+  }
+
+  // What this run adds and removes; applied to the lock as it is on disk at write time, so that
+  // concurrent installs each keep the other's entries.
+  const additions = new Map<string, LockEntry>();
+  const removals = new Set<string>();
+  for (const s of statuses) {
+    const result = live.get(s.name);
+    if (s.status === 'new' && result && s.config) {
+      additions.set(s.name, entryFor(s.config.launch, result));
+    } else if (s.status === 'stale' && !selected) {
+      removals.add(s.name);
+    }
+  }
+  const lines = await describeStatuses(statuses, lock, project, 'install');
+  const others = new Map<string, Snapshot>();
+  for (const s of statuses) {
+    const snap = s.live ?? s.locked?.snapshot;
+    if (snap) others.set(s.name, snap);
+  }
+  let refusedByStrict = 0;
+  for (const line of lines) {
+    const added = additions.get(line.name);
+    if (added) {
+      line.findings = firstLockFindings(line.name, added.snapshot, new Map([...others].filter(([n]) => n !== line.name)));
+      line.notes = line.findings.slice(0, 5).map(describeFinding);
+      if (line.findings.length > 5) line.notes.push(sanitize(`… and ${line.findings.length - 5} more findings ("mcpm diff" shows them all)`));
+      if (options.strict && line.findings.some((f) => f.severity === 'high')) {
+        // --strict: a server poisoned from day one is not locked at all.
+        additions.delete(line.name);
+        refusedByStrict++;
+        line.notes.push(sanitize('not locked: --strict refuses high-severity findings'));
+        continue;
+      }
+      line.action = 'added';
+    } else if (removals.has(line.name)) {
+      line.action = 'removed';
+    } else if (line.status === 'ok') {
+      line.action = 'kept';
+    }
+  }
+
+  const apply = (current: Lock): Lock | null => {
+    if (additions.size === 0 && removals.size === 0) return null;
+    const servers = new Map(current.servers);
+    for (const name of removals) servers.delete(name);
+    for (const [name, entry] of additions) if (!servers.has(name)) servers.set(name, entry);
+    return { ...current, servers };
+  };
+
+  let written = false;
+  if (options.frozen) {
+    const next = apply(lock);
+    const before = loaded.text ?? '';
+    const after = next ? serializeLock(next) : before;
+    if (after !== before) {
+      writeFrozenDiff(project.lockLabel, before, after, deps);
+    }
+    return finish(options, deps, statuses, lines, { written: false, frozenMismatch: after !== before, refusedByStrict }, project.lockLabel);
+  }
+
+  if (additions.size > 0 || removals.size > 0) {
+    const { updateLock } = await import('../adapters/lock-store.js');
+    const outcome = await updateLock(project.lockFile, (current) => {
+      assertUntampered(current, project.lockLabel);
+      return apply(current.lock);
+    }, { displayName: project.lockLabel });
+    written = outcome.written;
+  }
+  return finish(options, deps, statuses, lines, { written, frozenMismatch: false, refusedByStrict }, project.lockLabel);
+}
+
+function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {
+  const info = result.snapshot.serverInfo;
+  return {
+    integrity: snapshotIntegrity(result.snapshot),
+    launch,
+    protocol: { era: result.era, version: result.protocolVersion },
+    server: {
+      name: typeof info.name === 'string' ? info.name : '',
+      version: typeof info.version === 'string' ? info.version : '',
+    },
+    snapshot: result.snapshot,
+  };
+}
+
+function writeFrozenDiff(label: string, before: string, after: string, deps: Deps): void {
+  const patch = structuredPatch(label, label, before, after, 'on disk', 'would be written', { context: 2 });
+  let text = `mcpm: ${label} would change, and --frozen forbids it:\n`;
+  for (const hunk of patch.hunks) {
+    text += `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@\n`;
+    for (const l of hunk.lines) text += `${sanitize(l)}\n`;
+  }
+  deps.stderr.write(text);
+}
+
+function finish(
+  options: InstallOptions,
+  deps: Deps,
+  statuses: ServerStatus[],
+  lines: DescribedStatus[],
+  outcome: { written: boolean; frozenMismatch: boolean; refusedByStrict: number },
+  lockLabel: string,
+): ExitStatus {
+  // Entries install itself resolved (added, pruned) no longer count against the exit status.
+  const remaining = statuses.map((s, i) => (lines[i]?.action === 'added' || lines[i]?.action === 'removed' ? { ...s, status: 'ok' as const } : s));
+  let exit = exitStatusFor(remaining);
+  if (outcome.frozenMismatch || outcome.refusedByStrict > 0) exit = 1;
+
+  if (options.format === 'json') {
+    deps.stdout.write(
+      `${JSON.stringify({ ...statusesToJson(statuses, lines), lockfile: lockLabel, written: outcome.written, exitStatus: exit }, null, 2)}\n`,
+    );
+  }
+  const human = options.format === 'json' ? deps.stderr : deps.stdout;
+  const palette = paletteFor(human.isTTY, deps.env, options.color);
+  if (!options.quiet || exit !== 0) {
+    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette));
+  }
+  if (outcome.written) human.write(`wrote ${lockLabel}\n`);
+  else if (!options.frozen && !options.quiet) human.write(`${lockLabel} is up to date\n`);
+  if (outcome.refusedByStrict > 0) {
+    human.write(`--strict: ${outcome.refusedByStrict} new server(s) not locked because of high-severity findings\n`);
+  }
+  return exit;
 }

@@ -1,8 +1,64 @@
-// STUB: implementation pending.
-import type { Deps } from '../deps.js';
+/**
+ * `mcpm ls`: what is configured, what is locked, and how the two compare. Offline: starts nothing.
+ */
 import type { ExitStatus } from '../core/errors.js';
+import type { LaunchSpec } from '../core/launch.js';
+import { sanitize } from '../core/sanitize.js';
+import { statusOf } from '../core/status.js';
+import type { Deps } from '../deps.js';
+import { renderStatusLines } from '../render/status-text.js';
+import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
+import { loadCheckedLock, loadProject } from './project.js';
+import { countItems } from './report.js';
+import { byCodeUnit } from './verify.js';
 
-export async function ls(_options: GlobalOptions & Record<string, unknown>, _deps: Deps): Promise<ExitStatus> {
-  throw new Error('not implemented');
+export function launchSummary(launch: LaunchSpec): string {
+  if (launch.transport === 'stdio') return [launch.command, ...launch.args].join(' ');
+  return `${launch.transport} ${launch.url}`;
+}
+
+export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
+  const project = await loadProject(options, deps);
+  const { lock } = await loadCheckedLock(project);
+  const names = [...new Set([...project.servers.keys(), ...lock.servers.keys()])].sort(byCodeUnit);
+  const statuses = names.map((n) => statusOf(n, project.servers.get(n), lock.servers.get(n)));
+
+  if (options.format === 'json') {
+    const servers = statuses.map((s) => ({
+      name: s.name,
+      status: s.status,
+      source: s.config?.source ?? null,
+      launch: (s.config?.launch ?? s.locked?.launch) || null,
+      locked: s.locked
+        ? {
+            integrity: s.locked.integrity,
+            server: s.locked.server,
+            protocol: s.locked.protocol,
+            package: s.locked.package ?? null,
+            counts: Object.fromEntries(
+              (['tools', 'prompts', 'resources', 'resourceTemplates'] as const).map((k) => [k, s.locked!.snapshot[k].size]),
+            ),
+          }
+        : null,
+    }));
+    deps.stdout.write(`${JSON.stringify({ configFiles: project.configFiles, lockfile: project.lockLabel, servers }, null, 2)}\n`);
+    return 0;
+  }
+
+  const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
+  deps.stdout.write(`config: ${project.configFiles.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
+  const lines = statuses.map((s) => {
+    const launch = s.config?.launch ?? s.locked?.launch;
+    const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';
+    const counts = s.locked ? `, ${countItems(s.locked.snapshot)}` : '';
+    return {
+      name: s.name,
+      status: s.status,
+      summary: `${version}${counts}`,
+      notes: launch ? [sanitize(`$ ${launchSummary(launch)}`)] : [],
+    };
+  });
+  deps.stdout.write(renderStatusLines(lines, 'ls', palette));
+  return 0;
 }

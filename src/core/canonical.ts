@@ -1,17 +1,147 @@
-// STUB: signatures are final; implementation pending (helper "core-lock").
-import type { JsonValue } from './json-strict.js';
+/**
+ * RFC 8785 (JCS) text and the `sha256-` integrities built on it: the only place that hashes.
+ *
+ * The printer is our own rather than json-canonicalize's. That package treats any object with a
+ * non-null `toJSON` property as already serialised and hands it to `JSON.stringify`, so a server that
+ * puts a `"toJSON"` key into an input schema gets that whole subtree written in insertion order, not
+ * sorted: the same definition sent with its keys in another order would hash differently. It also
+ * reports an object referenced twice (not a cycle) as circular, and it recurses. This printer is
+ * iterative, sorts every object, and has no special keys; the tests compare it with
+ * json-canonicalize on inputs without those hazards.
+ */
+import { createHash } from 'node:crypto';
+import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
 
 /** `sha256-<base64>`, the SRI form. */
 export type Integrity = `sha256-${string}`;
 
 export const CANONICALIZATION = 'RFC8785';
+export const HASH_ALGORITHM = 'sha256';
+
+/**
+ * Values are hashed after the lock or snapshot wraps them (a definition sits 3 levels down in a
+ * snapshot and 6 in a lock), so the printer allows that much more than the parser. Deeper values
+ * cannot come from parsed input; they mean a bug or a cycle.
+ */
+export const MAX_PRINT_DEPTH = DEFAULT_MAX_DEPTH + 8;
 
 /** RFC 8785 (JCS) text of a value. Throws on depth beyond the strict parser's cap instead of overflowing the stack. */
-export function canonicalize(_value: JsonValue): string {
-  throw new Error('not implemented');
+export function canonicalize(value: JsonValue): string {
+  return writeSortedJson(value);
 }
 
-/** SHA-256 over the UTF-8 bytes of `canonicalize(value)`, written `sha256-<base64>`. */
-export function integrityOf(_value: JsonValue): Integrity {
-  throw new Error('not implemented');
+/**
+ * integrityOf returns `sha256-` followed by the standard base64 (with `=` padding) of the SHA-256
+ * digest of exactly these bytes: the UTF-8 encoding of `canonicalize(value)`, that is RFC 8785 text
+ * with no whitespace, object members ordered by the UTF-16 code units of their names, strings
+ * escaped as `JSON.stringify` does (so the text is always well-formed Unicode and a lone surrogate
+ * is written as `\udXXX`, never as U+FFFD), and numbers in ECMAScript shortest round-trip form
+ * (`-0` as `0`, `1e+21`). Nothing else is mixed in: no length prefix, no trailing newline.
+ *
+ * A per-item integrity covers that item's definition as served. A server's integrity covers
+ * `snapshotToJson(snapshot)` (snapshot.ts), which holds every definition and its item integrity.
+ */
+export function integrityOf(value: JsonValue): Integrity {
+  const digest = createHash('sha256').update(canonicalize(value), 'utf8').digest('base64');
+  return `sha256-${digest}`;
+}
+
+const INTEGRITY = /^sha256-[A-Za-z0-9+/]{43}=$/;
+
+/** True for the exact form integrityOf writes (a 32-byte digest in padded base64). */
+export function isIntegrity(value: unknown): value is Integrity {
+  return typeof value === 'string' && INTEGRITY.test(value);
+}
+
+export interface Layout {
+  /** One level of indentation, e.g. two spaces. */
+  indent: string;
+  eol: '\n' | '\r\n';
+}
+
+interface Frame {
+  readonly array: readonly JsonValue[] | null;
+  readonly object: JsonObject | null;
+  /** Sorted keys of `object`; the length to walk for `array`. */
+  readonly keys: readonly string[];
+  next: number;
+}
+
+/**
+ * Writes a value with every object's keys in UTF-16 code-unit order: canonical (RFC 8785) without
+ * `layout`, one key or element per line with it (the lock's layout; empty `{}` and `[]` stay
+ * inline). Keys are walked with `Object.keys`, so integer-like keys keep code-unit order and a
+ * `__proto__` own key is written like any other.
+ */
+export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MAX_PRINT_DEPTH): string {
+  const indents = [''];
+  const lineAt = (depth: number): string => {
+    if (!layout) return '';
+    while (indents.length <= depth) indents.push(indents[indents.length - 1] + layout.indent);
+    return layout.eol + indents[depth];
+  };
+  const colon = layout ? ': ' : ':';
+  const stack: Frame[] = [];
+  let out = '';
+  let current: JsonValue | undefined = value;
+  for (;;) {
+    if (typeof current === 'object' && current !== null) {
+      if (stack.length >= maxDepth) throw new Error(`value nested deeper than ${maxDepth} levels`);
+      if (Array.isArray(current)) {
+        if (current.length === 0) out += '[]';
+        else {
+          out += '[';
+          stack.push({ array: current, object: null, keys: EMPTY, next: 0 });
+        }
+      } else {
+        // Array.prototype.sort without a comparator orders strings by UTF-16 code units, as RFC 8785 asks.
+        const keys = Object.keys(current).sort();
+        if (keys.length === 0) out += '{}';
+        else {
+          out += '{';
+          stack.push({ array: null, object: current, keys, next: 0 });
+        }
+      }
+    } else {
+      out += scalar(current);
+    }
+
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return out;
+      const length = top.array ? top.array.length : top.keys.length;
+      if (top.next < length) {
+        if (top.next > 0) out += ',';
+        out += lineAt(stack.length);
+        if (top.array) {
+          current = top.array[top.next];
+        } else {
+          const key = top.keys[top.next]!;
+          out += JSON.stringify(key) + colon;
+          current = top.object![key];
+        }
+        top.next++;
+        break;
+      }
+      stack.pop();
+      out += lineAt(stack.length) + (top.array ? ']' : '}');
+    }
+  }
+}
+
+const EMPTY: readonly string[] = [];
+
+function scalar(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      // RFC 8785 3.2.2.3: NaN and Infinity have no JSON form. JSON.stringify would write null.
+      if (!Number.isFinite(value)) throw new Error(`Assertion failed: non-finite number ${value} in a JSON value`);
+      return JSON.stringify(value);
+    default:
+      if (value === null) return 'null';
+      throw new Error(`Assertion failed: ${typeof value} in a JSON value`);
+  }
 }

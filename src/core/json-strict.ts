@@ -1,4 +1,10 @@
-// STUB: types are final; implementation pending (helper "core-lock").
+/**
+ * The one JSON parser for anything a server sends or a lock file holds. `JSON.parse` resolves
+ * ambiguities silently (last duplicate key wins, lone surrogates survive until hashing turns them into
+ * U+FFFD, 2^53+1 becomes 2^53, 200,000 nested arrays later overflow a recursive hasher), so two texts
+ * a host may treat differently could hash the same. This parser refuses every such input instead
+ * (research/attacks.md B6, D4, D7).
+ */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 /** Always created with a null prototype: keys such as `__proto__` are ordinary own keys. */
 export interface JsonObject {
@@ -15,13 +21,17 @@ export const DEFAULT_MAX_DEPTH = 128;
 /** Thrown for any input the strict parser refuses; `offset`, `line` and `column` locate it (1-based line/column). */
 export class StrictJsonError extends Error {
   override readonly name = 'StrictJsonError';
+  /** The message without its position, for callers that print the position their own way (`mcp.lock:3:5: …`). */
+  readonly reason: string;
   constructor(
     message: string,
     readonly offset: number,
     readonly line: number,
     readonly column: number,
+    reason?: string,
   ) {
     super(message);
+    this.reason = reason ?? message;
   }
 }
 
@@ -29,10 +39,348 @@ export class StrictJsonError extends Error {
  * Parses JSON text strictly: duplicate keys, lone surrogates (raw or escaped), integers outside
  * the safe range, and nesting deeper than `maxDepth` are errors, never silently resolved.
  */
-export function parseStrictJson(_text: string, _limits?: StrictJsonLimits): JsonValue {
-  throw new Error('not implemented');
+export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonValue {
+  return new Parser(text, limits?.maxDepth ?? DEFAULT_MAX_DEPTH).parse();
 }
 
 export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A string as a JSON literal made only of printable ASCII, for error messages: names and keys come
+ * from servers and lock files, and an error is printed straight to a terminal. Very long strings are
+ * cut, visibly, so one 10 MB name cannot flood the screen.
+ */
+export function jsonQuote(value: string, maxLength = 80): string {
+  const cut = value.length > maxLength;
+  const shown = JSON.stringify(cut ? value.slice(0, maxLength) : value).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return cut ? `${shown.slice(0, -1)}…" (${value.length} characters)` : shown;
+}
+
+const enum Ch {
+  Tab = 0x09,
+  Lf = 0x0a,
+  Cr = 0x0d,
+  Space = 0x20,
+  Quote = 0x22,
+  Plus = 0x2b,
+  Comma = 0x2c,
+  Minus = 0x2d,
+  Dot = 0x2e,
+  Zero = 0x30,
+  Nine = 0x39,
+  Colon = 0x3a,
+  UpperE = 0x45,
+  OpenBracket = 0x5b,
+  Backslash = 0x5c,
+  CloseBracket = 0x5d,
+  LowerE = 0x65,
+  OpenBrace = 0x7b,
+  CloseBrace = 0x7d,
+  Bom = 0xfeff,
+}
+
+/** An open array, or an open object with the key whose value is being parsed. */
+type Frame = { array: JsonValue[]; object: null; key: '' } | { array: null; object: JsonObject; key: string };
+
+const SAFE_INTEGER_TEXT = '±(2^53−1)';
+
+/**
+ * Iterative, so the depth limit is the only limit on nesting and a hostile `[[[[…` costs one array
+ * push per level, not a stack frame.
+ */
+class Parser {
+  private pos = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {}
+
+  parse(): JsonValue {
+    const { text } = this;
+    if (text.charCodeAt(0) === Ch.Bom) this.fail('unexpected byte order mark', 0);
+    const stack: Frame[] = [];
+    for (;;) {
+      let value: JsonValue;
+      this.skipWhitespace();
+      const c = text.charCodeAt(this.pos);
+      if (c === Ch.OpenBracket || c === Ch.OpenBrace) {
+        if (stack.length >= this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth} levels`, this.pos);
+        this.pos++;
+        this.skipWhitespace();
+        if (c === Ch.OpenBracket) {
+          const array: JsonValue[] = [];
+          if (text.charCodeAt(this.pos) !== Ch.CloseBracket) {
+            stack.push({ array, object: null, key: '' });
+            continue;
+          }
+          this.pos++;
+          value = array;
+        } else {
+          const object = Object.create(null) as JsonObject;
+          if (text.charCodeAt(this.pos) !== Ch.CloseBrace) {
+            stack.push({ array: null, object, key: this.parseKey(object) });
+            continue;
+          }
+          this.pos++;
+          value = object;
+        }
+      } else {
+        value = this.parseScalar(c);
+      }
+
+      // Attach the finished value to its parent; close every container it completes.
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (top === undefined) {
+          this.skipWhitespace();
+          if (this.pos < text.length) this.fail('unexpected data after the JSON value', this.pos);
+          return value;
+        }
+        this.skipWhitespace();
+        const next = text.charCodeAt(this.pos);
+        if (top.array !== null) {
+          top.array.push(value);
+          if (next === Ch.Comma) {
+            this.pos++;
+            break;
+          }
+          if (next !== Ch.CloseBracket) this.failUnexpected("',' or ']'");
+          this.pos++;
+          value = top.array;
+        } else {
+          top.object[top.key] = value;
+          if (next === Ch.Comma) {
+            this.pos++;
+            this.skipWhitespace();
+            top.key = this.parseKey(top.object);
+            break;
+          }
+          if (next !== Ch.CloseBrace) this.failUnexpected("',' or '}'");
+          this.pos++;
+          value = top.object;
+        }
+        stack.pop();
+      }
+    }
+  }
+
+  /** Parses `"key" :` and refuses a key the object already has. */
+  private parseKey(object: JsonObject): string {
+    const start = this.pos;
+    if (this.text.charCodeAt(start) !== Ch.Quote) this.failUnexpected('a string key');
+    const key = this.parseString();
+    // A duplicate is refused rather than resolved: JSON.parse keeps the last value, other parsers
+    // the first, so a reviewer and a host could each see a different definition (attacks.md B6).
+    if (Object.hasOwn(object, key)) this.fail(`duplicate key ${jsonQuote(key)}`, start);
+    this.skipWhitespace();
+    if (this.text.charCodeAt(this.pos) !== Ch.Colon) this.failUnexpected("':'");
+    this.pos++;
+    return key;
+  }
+
+  private parseScalar(c: number): JsonValue {
+    if (c === Ch.Quote) return this.parseString();
+    if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) return this.parseNumber();
+    if (this.text.startsWith('true', this.pos)) {
+      this.pos += 4;
+      return true;
+    }
+    if (this.text.startsWith('false', this.pos)) {
+      this.pos += 5;
+      return false;
+    }
+    if (this.text.startsWith('null', this.pos)) {
+      this.pos += 4;
+      return null;
+    }
+    return this.failUnexpected('a JSON value');
+  }
+
+  private parseString(): string {
+    const { text } = this;
+    const start = this.pos;
+    let pos = start + 1;
+    let chunkStart = pos;
+    let out = '';
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c === Ch.Quote) break;
+      if (Number.isNaN(c)) this.fail('unterminated string', start);
+      if (c < Ch.Space) this.fail(`unescaped control character ${codePoint(c)} in string`, pos);
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // Raw surrogates must form a pair: a lone one would be hashed as U+FFFD (attacks.md B6).
+        const low = text.charCodeAt(pos + 1);
+        if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) this.fail(`lone surrogate ${codePoint(c)} in string`, pos);
+        pos += 2;
+        continue;
+      }
+      if (c !== Ch.Backslash) {
+        pos++;
+        continue;
+      }
+      out += text.slice(chunkStart, pos);
+      const escape = text.charCodeAt(pos + 1);
+      switch (escape) {
+        case Ch.Quote:
+          out += '"';
+          break;
+        case Ch.Backslash:
+          out += '\\';
+          break;
+        case 0x2f:
+          out += '/';
+          break;
+        case 0x62:
+          out += '\b';
+          break;
+        case 0x66:
+          out += '\f';
+          break;
+        case 0x6e:
+          out += '\n';
+          break;
+        case 0x72:
+          out += '\r';
+          break;
+        case 0x74:
+          out += '\t';
+          break;
+        case 0x75: {
+          const unit = this.hex4(pos + 2);
+          if (unit >= 0xd800 && unit <= 0xdfff) {
+            // An escaped surrogate pairs only with the escape right after it, never with a raw one.
+            const low = unit <= 0xdbff && text.startsWith('\\u', pos + 6) ? this.hex4(pos + 8) : -1;
+            if (!(low >= 0xdc00 && low <= 0xdfff)) this.fail(`lone surrogate \\u${hex(unit)} in string`, pos);
+            out += String.fromCharCode(unit, low);
+            pos += 6;
+          } else {
+            out += String.fromCharCode(unit);
+          }
+          pos += 4;
+          break;
+        }
+        default:
+          if (Number.isNaN(escape)) this.fail('unterminated string', start);
+          this.fail(`invalid escape ${describe(text, pos + 1)} in string`, pos);
+      }
+      pos += 2;
+      chunkStart = pos;
+    }
+    this.pos = pos + 1;
+    return chunkStart === start + 1 ? text.slice(chunkStart, pos) : out + text.slice(chunkStart, pos);
+  }
+
+  private hex4(at: number): number {
+    const digits = this.text.slice(at, at + 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(digits)) this.fail('invalid \\u escape in string', at - 2);
+    return parseInt(digits, 16);
+  }
+
+  private parseNumber(): number {
+    const { text } = this;
+    const start = this.pos;
+    let pos = start;
+    if (text.charCodeAt(pos) === Ch.Minus) pos++;
+    const first = text.charCodeAt(pos);
+    if (first === Ch.Zero) {
+      pos++;
+      if (isDigit(text.charCodeAt(pos))) this.fail('leading zero in number', start);
+    } else if (isDigit(first)) {
+      while (isDigit(text.charCodeAt(pos))) pos++;
+    } else {
+      this.pos = pos;
+      this.failUnexpected('a digit');
+    }
+    let integer = true;
+    if (text.charCodeAt(pos) === Ch.Dot) {
+      integer = false;
+      pos++;
+      if (!isDigit(text.charCodeAt(pos))) {
+        this.pos = pos;
+        this.failUnexpected('a digit after the decimal point');
+      }
+      while (isDigit(text.charCodeAt(pos))) pos++;
+    }
+    const e = text.charCodeAt(pos);
+    if (e === Ch.LowerE || e === Ch.UpperE) {
+      integer = false;
+      pos++;
+      const sign = text.charCodeAt(pos);
+      if (sign === Ch.Plus || sign === Ch.Minus) pos++;
+      if (!isDigit(text.charCodeAt(pos))) {
+        this.pos = pos;
+        this.failUnexpected('a digit in the exponent');
+      }
+      while (isDigit(text.charCodeAt(pos))) pos++;
+    }
+    const raw = text.slice(start, pos);
+    const value = Number(raw);
+    if (!Number.isFinite(value)) this.fail(`number ${shorten(raw)} is out of range`, start);
+    // Two integers past 2^53 can parse to the same double, while a host in another language keeps
+    // them apart; refuse them rather than lock a value the server did not send (attacks.md B6).
+    if (integer && !Number.isSafeInteger(value)) {
+      this.fail(`integer ${shorten(raw)} is outside the safe range ${SAFE_INTEGER_TEXT}`, start);
+    }
+    this.pos = pos;
+    return value;
+  }
+
+  private skipWhitespace(): void {
+    const { text } = this;
+    let pos = this.pos;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c !== Ch.Space && c !== Ch.Lf && c !== Ch.Cr && c !== Ch.Tab) break;
+      pos++;
+    }
+    this.pos = pos;
+  }
+
+  private failUnexpected(expected: string): never {
+    if (this.pos >= this.text.length) this.fail(`unexpected end of input, expected ${expected}`, this.pos);
+    return this.fail(`unexpected ${describe(this.text, this.pos)}, expected ${expected}`, this.pos);
+  }
+
+  private fail(reason: string, offset: number): never {
+    const { line, column } = lineAndColumn(this.text, offset);
+    throw new StrictJsonError(`${reason} at line ${line}, column ${column}`, offset, line, column, reason);
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= Ch.Zero && c <= Ch.Nine;
+}
+
+function hex(unit: number): string {
+  return unit.toString(16).padStart(4, '0');
+}
+
+function codePoint(unit: number): string {
+  return `U+${hex(unit).toUpperCase()}`;
+}
+
+function describe(text: string, at: number): string {
+  const c = text.charCodeAt(at);
+  return c > Ch.Space && c < 0x7f ? `'${text[at]}'` : `character ${codePoint(c)}`;
+}
+
+function shorten(raw: string): string {
+  return raw.length > 40 ? `${raw.slice(0, 40)}… (${raw.length} digits)` : raw;
+}
+
+/** 1-based; columns count UTF-16 code units, as editors that jump to `file:line:col` mostly do. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
 }

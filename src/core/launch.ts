@@ -1,4 +1,7 @@
-// STUB: types are final; implementation pending (helper "config-store").
+import { McpmError } from './errors.js';
+import { stripJsonComments } from './jsonc.js';
+import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from './json-strict.js';
+
 /**
  * What a host config says about how to start a server. Values of `env` and `headers` are kept only
  * in memory for launching; the lock records their *names* (see LaunchSpec).
@@ -32,24 +35,407 @@ export interface ServerConfig {
 
 export type ConfigFormat = 'mcpServers' | 'vscode';
 
-/** Parses one config file's text into its servers. Throws McpmError CONFIG_INVALID naming file, server and field. */
-export function parseConfig(_text: string, _file: string, _format: ConfigFormat): ServerConfig[] {
-  throw new Error('not implemented');
+/** The key holding the servers in each format. */
+const ROOT_KEY: Record<ConfigFormat, string> = { mcpServers: 'mcpServers', vscode: 'servers' };
+
+/**
+ * Accepted `type` values. Cline writes `streamableHttp`, Roo and Continue `streamable-http`; both
+ * mean what Claude Code and VS Code call `http`. A Map, so `"type": "constructor"` is not found on
+ * Object.prototype (attacks.md D7).
+ */
+const TRANSPORT_OF_TYPE = new Map<string, LaunchSpec['transport']>([
+  ['stdio', 'stdio'],
+  ['http', 'http'],
+  ['streamable-http', 'http'],
+  ['streamableHttp', 'http'],
+  ['sse', 'sse'],
+]);
+
+const CONFIG_HINT = 'fix the entry in the config file, then run mcpm again';
+
+/**
+ * Parses one config file's text into its servers. Throws McpmError CONFIG_INVALID naming file,
+ * server and field. The `vscode` format is JSONC (comments and trailing commas allowed), like VS
+ * Code's own reader; `mcpServers` files are strict JSON, as Claude Code and Cursor read them.
+ * Duplicate keys are an error in both: hosts silently keep one of them, so mcpm cannot know which
+ * definition the host will run.
+ */
+export function parseConfig(text: string, file: string, format: ConfigFormat): ServerConfig[] {
+  return configFromJson(parseConfigJson(text, file, { jsonc: format === 'vscode' }), file, format);
 }
 
-/** Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT naming both files. */
-export function mergeConfigs(_lists: ServerConfig[][]): Map<string, ServerConfig> {
-  throw new Error('not implemented');
-}
-
-export function launchEquals(_a: LaunchSpec, _b: LaunchSpec): boolean {
-  throw new Error('not implemented');
+/** Parses a config file's text to its top-level object; syntax errors are CONFIG_INVALID `file:line:col: message`. */
+export function parseConfigJson(text: string, file: string, options: { jsonc: boolean }): JsonObject {
+  let json: JsonValue;
+  try {
+    json = parseStrictJson(options.jsonc ? stripJsonComments(text) : text);
+  } catch (error) {
+    if (error instanceof StrictJsonError) {
+      throw new McpmError('CONFIG_INVALID', `${file}:${error.line}:${error.column}: ${error.reason}`, CONFIG_HINT, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  if (!isJsonObject(json)) {
+    throw new McpmError('CONFIG_INVALID', `${file}: expected a JSON object at the top level`, CONFIG_HINT);
+  }
+  return json;
 }
 
 /**
- * Resolves `${VAR}`, `${VAR:-default}` and `${env:VAR}` against `env`. An unset variable with no
- * default is CONFIG_VARIABLE_UNRESOLVED naming the server and the variable.
+ * The format of a parsed config, judged by its shape: a `servers` object and no `mcpServers` is VS
+ * Code's; anything else is read as `mcpServers` (and fails there if it has no such key). A file
+ * with both keys is refused: VS Code would run one set and Claude Code the other.
  */
-export function resolveVariables(_value: string, _env: Readonly<Record<string, string | undefined>>, _where: string): string {
-  throw new Error('not implemented');
+export function configFormatOf(json: JsonObject, file: string): ConfigFormat {
+  const hasServers = Object.hasOwn(json, 'servers');
+  const hasMcpServers = Object.hasOwn(json, 'mcpServers');
+  if (hasServers && hasMcpServers) {
+    throw new McpmError(
+      'CONFIG_INVALID',
+      `${file}: has both "servers" (VS Code) and "mcpServers"; hosts would each read a different set`,
+      'keep one of the two keys',
+    );
+  }
+  return hasServers ? 'vscode' : 'mcpServers';
+}
+
+/** The servers of a parsed config file. Keys that mcpm does not use (`disabled`, `timeout`, `envFile`, …) are ignored. */
+export function configFromJson(json: JsonObject, file: string, format: ConfigFormat): ServerConfig[] {
+  const rootKey = ROOT_KEY[format];
+  const root = own(json, rootKey);
+  if (root === undefined) {
+    throw new McpmError(
+      'CONFIG_INVALID',
+      `${file}: has no ${quote(rootKey)} object`,
+      `an MCP config looks like {${quote(rootKey)}: {"name": {"command": "…", "args": […]}}}`,
+    );
+  }
+  if (!isJsonObject(root)) {
+    throw new McpmError('CONFIG_INVALID', `${file}: ${quote(rootKey)} must be an object of servers`, CONFIG_HINT);
+  }
+  if (format === 'vscode') {
+    const inputs = own(json, 'inputs');
+    if (inputs !== undefined && !Array.isArray(inputs)) {
+      throw new McpmError('CONFIG_INVALID', `${file}: "inputs" must be an array`, CONFIG_HINT);
+    }
+  }
+  return Object.keys(root).map((name) => serverFromEntry(name, root[name] as JsonValue, file));
+}
+
+function serverFromEntry(name: string, entry: JsonValue, file: string): ServerConfig {
+  const fail = (message: string): never => {
+    throw new McpmError('CONFIG_INVALID', `${file}: server ${quote(name)}: ${message}`, CONFIG_HINT);
+  };
+  if (name === '') {
+    throw new McpmError('CONFIG_INVALID', `${file}: a server name is empty`, 'give the server a name');
+  }
+  if (!isJsonObject(entry)) return fail('must be an object');
+
+  const type = own(entry, 'type');
+  let declared: LaunchSpec['transport'] | undefined;
+  if (type !== undefined) {
+    declared = typeof type === 'string' ? TRANSPORT_OF_TYPE.get(type) : undefined;
+    if (declared === undefined) {
+      fail(`"type" must be one of ${[...TRANSPORT_OF_TYPE.keys()].map(quote).join(', ')}`);
+    }
+  }
+  const command = own(entry, 'command');
+  const url = own(entry, 'url');
+  if (command !== undefined && url !== undefined) fail('has both "command" and "url"; a server is either local (stdio) or remote');
+
+  if (command !== undefined || declared === 'stdio') {
+    if (declared !== undefined && declared !== 'stdio') fail(`"type" is ${quote(type as string)} but the entry has "command"`);
+    if (command === undefined) fail(url === undefined ? '"command" is missing' : '"type" is "stdio" but the entry has "url"');
+    const env = stringRecord(entry, 'env', fail, checkEnvName);
+    const cwd = own(entry, 'cwd');
+    if (cwd !== undefined && !isNonEmptyString(cwd)) fail('"cwd" must be a non-empty string');
+    const launch: LaunchSpec = {
+      transport: 'stdio',
+      command: isNonEmptyString(command) ? command : fail('"command" must be a non-empty string'),
+      args: stringArray(entry, 'args', fail),
+      ...(cwd === undefined ? {} : { cwd: cwd as string }),
+      envNames: sortedKeys(env),
+    };
+    for (const [field, value] of [['command', launch.command], ['cwd', launch.cwd]] as const) {
+      if (value?.includes('\0')) fail(`${quote(field)} contains a NUL character`);
+    }
+    return { name, source: file, launch, env, headers: emptyRecord() };
+  }
+
+  if (url === undefined) {
+    return fail(declared === undefined ? 'needs "command" (stdio) or "url" (http, sse)' : '"url" is missing');
+  }
+  if (!isNonEmptyString(url)) return fail('"url" must be a non-empty string');
+  const headers = stringRecord(entry, 'headers', fail, checkHeaderName);
+  return {
+    name,
+    source: file,
+    launch: { transport: declared === 'sse' ? 'sse' : 'http', url, headerNames: sortedKeys(headers) },
+    env: emptyRecord(),
+    headers,
+  };
+}
+
+type Fail = (message: string) => never;
+
+function stringArray(entry: JsonObject, field: string, fail: Fail): string[] {
+  const value = own(entry, field);
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
+    return fail(`${quote(field)} must be an array of strings`);
+  }
+  if (value.some((item) => item.includes('\0'))) fail(`${quote(field)} contains a NUL character`);
+  return [...value];
+}
+
+function stringRecord(
+  entry: JsonObject,
+  field: string,
+  fail: Fail,
+  checkName: (name: string) => string | undefined,
+): Record<string, string> {
+  const value = own(entry, field);
+  const record = emptyRecord();
+  if (value === undefined) return record;
+  if (!isJsonObject(value)) return fail(`${quote(field)} must be an object of strings`);
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (typeof item !== 'string') fail(`${quote(field)}: ${quote(key)} must be a string`);
+    const problem = checkName(key);
+    if (problem !== undefined) fail(`${quote(field)}: ${quote(key)} ${problem}`);
+    record[key] = item as string;
+  }
+  return record;
+}
+
+/** A name the OS can carry in an environment block: `NAME=value`, NUL-terminated. */
+function checkEnvName(name: string): string | undefined {
+  if (name === '' || name.includes('=') || name.includes('\0')) return 'is not a valid environment variable name';
+  return undefined;
+}
+
+/** RFC 9110 field-name: a token. fetch() would throw on anything else, after the server was trusted. */
+function checkHeaderName(name: string): string | undefined {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ? undefined : 'is not a valid HTTP header name';
+}
+
+function own(object: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+function isNonEmptyString(value: JsonValue | undefined): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function emptyRecord(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+/** Sorted by UTF-16 code units, the lock's key order (STYLE.md). */
+function sortedKeys(record: Record<string, string>): string[] {
+  return Object.keys(record).sort();
+}
+
+/** Names come from files a repository ships: quoted as printable ASCII, cut when very long. */
+function quote(text: string): string {
+  return jsonQuote(text);
+}
+
+/**
+ * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
+ * naming both files.
+ *
+ * Only the launch specs are compared: command, args, cwd, url, transport, and the env and header
+ * *names*. Values may differ, because the same secret is written `${API_KEY}` for Claude Code and
+ * `${env:API_KEY}` for Cursor; the first file's values win (discovery order: `.mcp.json`,
+ * `.cursor/mcp.json`, `.vscode/mcp.json`). References inside the spec are compared verbatim, so
+ * `${HOME}/x` and `${userHome}/x` are a conflict: mcpm does not guess that two spellings agree.
+ * The result keeps the order in which names first appear.
+ */
+export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig> {
+  const merged = new Map<string, ServerConfig>();
+  for (const server of lists.flat()) {
+    const seen = merged.get(server.name);
+    if (seen === undefined) {
+      merged.set(server.name, server);
+      continue;
+    }
+    const difference = launchDifference(seen.launch, server.launch);
+    if (difference !== undefined) {
+      const files = seen.source === server.source ? `${seen.source} (twice)` : `${seen.source} and ${server.source}`;
+      throw new McpmError(
+        'CONFIG_CONFLICT',
+        `server ${quote(server.name)} is defined differently in ${files}: ${difference} differ`,
+        'make the two definitions identical, or remove one of them',
+      );
+    }
+  }
+  return merged;
+}
+
+export function launchEquals(a: LaunchSpec, b: LaunchSpec): boolean {
+  return launchDifference(a, b) === undefined;
+}
+
+/** The first field in which two launch specs differ, as a phrase for messages ("args"), or undefined. */
+export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefined {
+  if (a.transport === 'stdio' && b.transport === 'stdio') {
+    if (a.command !== b.command) return 'the commands';
+    if (!arraysEqual(a.args, b.args)) return 'the args';
+    if (a.cwd !== b.cwd) return 'the working directories';
+    if (!arraysEqual(a.envNames, b.envNames)) return 'the env variable names';
+    return undefined;
+  }
+  if (a.transport !== 'stdio' && b.transport !== 'stdio') {
+    if (a.transport !== b.transport) return 'the transports';
+    if (a.url !== b.url) return 'the URLs';
+    if (!arraysEqual(a.headerNames, b.headerNames)) return 'the header names';
+    return undefined;
+  }
+  return 'the transports';
+}
+
+function arraysEqual(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** What `${workspaceFolder}` and `${pathSeparator}` stand for; the core reads no process state. */
+export interface VariableContext {
+  /** Absolute project directory: `${workspaceFolder}`, `${workspaceFolderBasename}`. */
+  projectDir?: string;
+  /** `${pathSeparator}` and `${/}`; default `/`. */
+  pathSeparator?: string;
+}
+
+const REFERENCE = /\$\{([^}]+)\}/g;
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Resolves the references hosts expand in config values:
+ * - `${VAR}` and `${VAR:-default}` (Claude Code): the default applies when VAR is unset, not when it
+ *   is empty, as in Claude Code; the default is literal text up to the first `}`.
+ * - `${env:VAR}` (Cursor, VS Code), `${userHome}` (env.HOME, else env.USERPROFILE),
+ *   `${workspaceFolder}`, `${workspaceFolderBasename}` (from `context.projectDir`), `${pathSeparator}`
+ *   and `${/}`. These names win over environment variables that happen to share them.
+ * A bare `$VAR` is literal, as Claude Code leaves it. Anything else, such as `${input:id}` (VS Code
+ * prompts for it; mcpm cannot), `${config:…}` or an unset variable without a default, is
+ * CONFIG_VARIABLE_UNRESOLVED naming `where` and the reference. Messages never contain a value.
+ */
+export function resolveVariables(
+  value: string,
+  env: Readonly<Record<string, string | undefined>>,
+  where: string,
+  context: VariableContext = {},
+): string {
+  return value.replace(REFERENCE, (_match, body: string) => resolveReference(body, env, where, context));
+}
+
+/** The `${…}` references in a value, as written (without `${` and `}`), in order of appearance. */
+export function variableReferences(value: string): string[] {
+  return [...value.matchAll(REFERENCE)].map((match) => match[1] as string);
+}
+
+function resolveReference(
+  body: string,
+  env: Readonly<Record<string, string | undefined>>,
+  where: string,
+  context: VariableContext,
+): string {
+  const reference = quote(`\${${body}}`);
+  switch (body) {
+    case 'userHome': {
+      const home = lookup(env, 'HOME') ?? lookup(env, 'USERPROFILE');
+      if (home === undefined) throw unresolved(where, `${reference} needs HOME, which is not set`, 'set HOME');
+      return home;
+    }
+    case 'workspaceFolder':
+    case 'workspaceFolderBasename': {
+      if (context.projectDir === undefined) {
+        throw unresolved(where, `${reference} needs the project directory, which is not known here`, 'write the path in the config');
+      }
+      return body === 'workspaceFolder' ? context.projectDir : basename(context.projectDir);
+    }
+    case 'pathSeparator':
+    case '/':
+      return context.pathSeparator ?? '/';
+  }
+  if (body.startsWith('env:') && VARIABLE_NAME.test(body.slice('env:'.length))) {
+    const name = body.slice('env:'.length);
+    const found = lookup(env, name);
+    if (found === undefined) throw unresolved(where, `environment variable ${quote(name)} is not set`, `set ${name}`);
+    return found;
+  }
+  const defaultAt = body.indexOf(':-');
+  const name = defaultAt === -1 ? body : body.slice(0, defaultAt);
+  if (VARIABLE_NAME.test(name)) {
+    const found = lookup(env, name);
+    if (found !== undefined) return found;
+    if (defaultAt !== -1) return body.slice(defaultAt + 2);
+    throw unresolved(where, `environment variable ${quote(name)} is not set`, `set ${name}, or write \${${name}:-default} in the config`);
+  }
+  if (body.startsWith('input:')) {
+    throw unresolved(
+      where,
+      `${reference} is a VS Code input, which mcpm cannot prompt for`,
+      'pass the value through an environment variable instead: ${env:NAME}',
+    );
+  }
+  throw unresolved(
+    where,
+    `${reference} is not a reference mcpm can resolve`,
+    'use ${VAR}, ${VAR:-default}, ${env:VAR}, ${userHome} or ${workspaceFolder}',
+  );
+}
+
+/** Own string properties only: `${constructor}` must not find Object.prototype.constructor. */
+function lookup(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  if (!Object.hasOwn(env, name)) return undefined;
+  const value = env[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function unresolved(where: string, problem: string, hint: string): McpmError {
+  return new McpmError('CONFIG_VARIABLE_UNRESOLVED', `${where}: ${problem}`, hint);
+}
+
+function basename(dir: string): string {
+  const parts = dir.split(/[\\/]+/).filter((part) => part !== '');
+  return parts.at(-1) ?? dir;
+}
+
+/** A server's launch with every reference resolved: what the process or HTTP adapter uses. Never persisted. */
+export type ResolvedLaunch =
+  | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
+  | { transport: 'http' | 'sse'; url: string; headers: Record<string, string> };
+
+/**
+ * Resolves every field a host expands (command, args, cwd, env values; url, header values) with
+ * resolveVariables. Names of env variables and headers are not expanded. Errors name the file,
+ * the server and the field: `.mcp.json: server "notes": env "TOKEN": environment variable "TOKEN" is not set`.
+ */
+export function resolveServerConfig(
+  server: ServerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  context: VariableContext = {},
+): ResolvedLaunch {
+  const at = `${server.source}: server ${quote(server.name)}`;
+  const resolve = (value: string, field: string): string => resolveVariables(value, env, `${at}: ${field}`, context);
+  const resolveRecord = (record: Record<string, string>, field: string): Record<string, string> => {
+    const out = emptyRecord();
+    for (const key of Object.keys(record)) out[key] = resolve(record[key] as string, `${field} ${quote(key)}`);
+    return out;
+  };
+  const launch = server.launch;
+  if (launch.transport === 'stdio') {
+    return {
+      transport: 'stdio',
+      command: resolve(launch.command, '"command"'),
+      args: launch.args.map((arg, i) => resolve(arg, `"args"[${i}]`)),
+      ...(launch.cwd === undefined ? {} : { cwd: resolve(launch.cwd, '"cwd"') }),
+      env: resolveRecord(server.env, 'env'),
+    };
+  }
+  return { transport: launch.transport, url: resolve(launch.url, '"url"'), headers: resolveRecord(server.headers, 'headers') };
 }

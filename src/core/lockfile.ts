@@ -1,7 +1,29 @@
-// STUB: types are final; implementation pending (helper "core-lock").
-import type { Integrity } from './canonical.js';
+/**
+ * mcp.lock text ⇄ Lock. The format is ours, so parsing is strict: every key is known, every value
+ * has its type, and anything else is LOCKFILE_CORRUPT naming the field. Writing walks sorted keys
+ * with one printer (canonical.ts writeSortedJson), so the same Lock always gives the same bytes.
+ */
+import { CANONICALIZATION, HASH_ALGORITHM, integrityOf, isIntegrity, writeSortedJson, type Integrity } from './canonical.js';
+import { McpmError } from './errors.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  isJsonObject,
+  jsonQuote,
+  parseStrictJson,
+  StrictJsonError,
+  type JsonObject,
+  type JsonValue,
+} from './json-strict.js';
 import type { LaunchSpec } from './launch.js';
-import type { Era, Snapshot } from './snapshot.js';
+import {
+  ITEM_KINDS,
+  snapshotFromJson,
+  snapshotIntegrity,
+  snapshotToJson,
+  storedIntegrityOf,
+  type Era,
+  type Snapshot,
+} from './snapshot.js';
 
 export const LOCKFILE_VERSION = 1;
 export const LOCK_HEADER =
@@ -36,17 +58,250 @@ export function emptyLock(): Lock {
 }
 
 /**
+ * A definition sits 6 levels down in the lock (root, servers, entry, snapshot, kind, item), and the
+ * adapter allows DEFAULT_MAX_DEPTH inside a whole message; a lock mcpm wrote must read back.
+ */
+const LOCK_MAX_DEPTH = DEFAULT_MAX_DEPTH + 8;
+
+// Git writes `<<<<<<< ours`, `=======`, `>>>>>>> theirs` (and `||||||| base` with diff3) at the
+// start of a line. No line of valid JSON can start like that: strings cannot hold a raw newline.
+const CONFLICT_MARKER = /^(?:<{7}(?: |\r?$)|={7}\r?$|>{7}(?: |\r?$)|\|{7}(?: |\r?$))/m;
+
+/**
  * Parses lock text. Throws McpmError LOCKFILE_CONFLICT_MARKERS (git merge markers), LOCKFILE_CORRUPT
  * (with line:column of the first problem, or the field that is wrong), LOCKFILE_VERSION (a version
  * this mcpm does not know).
  */
-export function parseLock(_text: string, _file: string): Lock {
-  throw new Error('not implemented');
+export function parseLock(text: string, file: string): Lock {
+  const marker = CONFLICT_MARKER.exec(text);
+  if (marker) {
+    const line = text.slice(0, marker.index).split('\n').length;
+    throw new McpmError(
+      'LOCKFILE_CONFLICT_MARKERS',
+      `${file} has merge conflict markers (line ${line}); mcpm never merges reviewed definitions by itself`,
+      `take one side (git checkout --ours/--theirs ${file}), then run "mcpm approve"`,
+    );
+  }
+
+  let root: JsonValue;
+  try {
+    root = parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
+  } catch (error) {
+    if (!(error instanceof StrictJsonError)) throw error;
+    throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {
+      cause: error,
+    });
+  }
+
+  const v = new Validator(file);
+  const top = v.object(root, '');
+  checkScheme(top, v);
+  v.onlyKeys(top, '', ['//', 'canonicalization', 'hashAlgorithm', 'lockfileVersion', 'servers']);
+  if (top['//'] !== undefined) v.string(top, '', '//');
+  const serversJson = v.object(top.servers, 'servers');
+
+  const servers = new Map<string, LockEntry>();
+  // In file order: Object.keys would put integer-like names ("2" before "10") first.
+  for (const name of Object.keys(serversJson).sort()) {
+    servers.set(name, readEntry(serversJson[name], `servers[${jsonQuote(name)}]`, v));
+  }
+  return { servers, eol: detectEol(text) };
+}
+
+/** The version and the hashing scheme come first: a newer file is LOCKFILE_VERSION, not "corrupt". */
+function checkScheme(top: JsonObject, v: Validator): void {
+  const version = top.lockfileVersion;
+  if (version === undefined) v.fail('', 'lockfileVersion is missing');
+  if (typeof version !== 'number') v.fail('', 'lockfileVersion must be a number');
+  if (version !== LOCKFILE_VERSION) {
+    throw new McpmError(
+      'LOCKFILE_VERSION',
+      `${v.file}: lockfileVersion ${JSON.stringify(version)} is not supported (this mcpm reads version ${LOCKFILE_VERSION})`,
+      `upgrade mcpm to a version that reads it; ${v.file} was left untouched`,
+    );
+  }
+  const scheme: Array<[field: string, expected: string]> = [
+    ['canonicalization', CANONICALIZATION],
+    ['hashAlgorithm', HASH_ALGORITHM],
+  ];
+  for (const [field, expected] of scheme) {
+    const found = v.string(top, '', field);
+    if (found !== expected) {
+      throw new McpmError(
+        'LOCKFILE_VERSION',
+        `${v.file}: ${field} ${jsonQuote(found)} is not supported (this mcpm uses ${JSON.stringify(expected)})`,
+        `upgrade mcpm to a version that reads it; ${v.file} was left untouched`,
+      );
+    }
+  }
+}
+
+function readEntry(value: JsonValue | undefined, path: string, v: Validator): LockEntry {
+  const json = v.object(value, path);
+  v.onlyKeys(json, path, ['integrity', 'launch', 'package', 'protocol', 'server', 'snapshot']);
+
+  const integrity = json.integrity;
+  if (!isIntegrity(integrity)) v.fail(path, 'integrity must be a "sha256-<base64>" string');
+
+  const protocolPath = `${path}.protocol`;
+  const protocolJson = v.object(json.protocol, protocolPath);
+  v.onlyKeys(protocolJson, protocolPath, ['era', 'version']);
+  const era = v.string(protocolJson, protocolPath, 'era');
+  if (era !== 'handshake' && era !== 'stateless') v.fail(protocolPath, 'era must be "handshake" or "stateless"');
+
+  const serverPath = `${path}.server`;
+  const serverJson = v.object(json.server, serverPath);
+  v.onlyKeys(serverJson, serverPath, ['name', 'version']);
+
+  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`);
+  const entry: LockEntry = {
+    integrity: integrity as Integrity,
+    launch: readLaunch(json.launch, `${path}.launch`, v),
+    protocol: { era, version: v.string(protocolJson, protocolPath, 'version') },
+    server: { name: v.string(serverJson, serverPath, 'name'), version: v.string(serverJson, serverPath, 'version') },
+    snapshot,
+  };
+  if (json.package !== undefined) entry.package = readPackage(json.package, `${path}.package`, v);
+  return entry;
+}
+
+function readLaunch(value: JsonValue | undefined, path: string, v: Validator): LaunchSpec {
+  const json = v.object(value, path);
+  const transport = v.string(json, path, 'transport');
+  // Unknown keys are refused, not dropped: an `env` or `headers` with values must never sit in a
+  // committed lock unnoticed, and dropping it would hide that someone put it there.
+  if (transport === 'stdio') {
+    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envNames', 'transport']);
+    const launch: LaunchSpec = {
+      transport,
+      command: v.string(json, path, 'command'),
+      args: v.strings(json, path, 'args'),
+      envNames: v.strings(json, path, 'envNames'),
+    };
+    if (json.cwd !== undefined) launch.cwd = v.string(json, path, 'cwd');
+    return launch;
+  }
+  if (transport === 'http' || transport === 'sse') {
+    v.onlyKeys(json, path, ['headerNames', 'transport', 'url']);
+    return { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
+  }
+  return v.fail(path, 'transport must be "stdio", "http" or "sse"');
+}
+
+function readPackage(value: JsonValue, path: string, v: Validator): PackagePin {
+  const json = v.object(value, path);
+  v.onlyKeys(json, path, ['integrity', 'manager', 'name', 'version']);
+  const manager = v.string(json, path, 'manager');
+  if (manager !== 'npm' && manager !== 'pypi' && manager !== 'docker') {
+    v.fail(path, 'manager must be "npm", "pypi" or "docker"');
+  }
+  const pin: PackagePin = { manager, name: v.string(json, path, 'name') };
+  if (json.version !== undefined) pin.version = v.string(json, path, 'version');
+  if (json.integrity !== undefined) pin.integrity = v.string(json, path, 'integrity');
+  return pin;
+}
+
+/** Type checks that fail with the file and the JSON path of the field, e.g. `mcp.lock: servers["a"].launch: args must be an array of strings`. */
+class Validator {
+  constructor(readonly file: string) {}
+
+  fail(path: string, message: string): never {
+    throw new McpmError('LOCKFILE_CORRUPT', `${this.file}: ${path ? `${path}: ` : ''}${message}`, untouchedHint(this.file));
+  }
+
+  object(value: JsonValue | undefined, path: string): JsonObject {
+    if (isJsonObject(value)) return value;
+    if (path === '') return this.fail('', 'the top level must be an object');
+    const dot = path.lastIndexOf('.');
+    // `servers["a"].launch` is reported as field "launch" of `servers["a"]`.
+    const [parent, field] = dot > path.lastIndexOf(']') ? [path.slice(0, dot), path.slice(dot + 1)] : ['', path];
+    return this.fail(parent, `${field} must be an object${value === undefined ? ' (missing)' : ''}`);
+  }
+
+  onlyKeys(json: JsonObject, path: string, allowed: readonly string[]): void {
+    for (const key of Object.keys(json)) {
+      if (!allowed.includes(key)) this.fail(path, `unexpected key ${jsonQuote(key)} (allowed: ${allowed.join(', ')})`);
+    }
+  }
+
+  string(json: JsonObject, path: string, field: string): string {
+    const value = json[field];
+    if (typeof value !== 'string') this.fail(path, `${field} must be a string${value === undefined ? ' (missing)' : ''}`);
+    return value as string;
+  }
+
+  strings(json: JsonObject, path: string, field: string): string[] {
+    const value = json[field];
+    if (!Array.isArray(value) || !value.every((s) => typeof s === 'string')) {
+      this.fail(path, `${field} must be an array of strings${value === undefined ? ' (missing)' : ''}`);
+    }
+    return [...(value as string[])];
+  }
+}
+
+function untouchedHint(file: string): string {
+  return `${file} was left untouched; fix it, or restore it from version control (git checkout -- ${file}) and run "mcpm install"`;
+}
+
+function detectEol(text: string): '\n' | '\r\n' {
+  const lf = text.indexOf('\n');
+  return lf > 0 && text[lf - 1] === '\r' ? '\r\n' : '\n';
 }
 
 /** Deterministic bytes: keys sorted by UTF-16 code units at every level, 2-space indent, trailing newline, lock.eol. */
-export function serializeLock(_lock: Lock): string {
-  throw new Error('not implemented');
+export function serializeLock(lock: Lock): string {
+  const servers = Object.create(null) as JsonObject;
+  for (const [name, entry] of lock.servers) servers[name] = entryToJson(entry);
+  const root = object({
+    '//': LOCK_HEADER,
+    canonicalization: CANONICALIZATION,
+    hashAlgorithm: HASH_ALGORITHM,
+    lockfileVersion: LOCKFILE_VERSION,
+    servers,
+  });
+  return writeSortedJson(root, { indent: '  ', eol: lock.eol }) + lock.eol;
+}
+
+function entryToJson(entry: LockEntry): JsonObject {
+  const json = object({
+    integrity: entry.integrity,
+    launch: launchToJson(entry.launch),
+    protocol: object({ era: entry.protocol.era, version: entry.protocol.version }),
+    server: object({ name: entry.server.name, version: entry.server.version }),
+    snapshot: snapshotToJson(entry.snapshot),
+  });
+  if (entry.package) {
+    const { manager, name, version, integrity } = entry.package;
+    const pin = object({ manager, name });
+    if (version !== undefined) pin.version = version;
+    if (integrity !== undefined) pin.integrity = integrity;
+    json.package = pin;
+  }
+  return json;
+}
+
+/**
+ * The lock's form of a launch spec: the listed fields only, never whatever else the object holds
+ * (a config module may keep env values nearby). Two specs are the same launch iff their
+ * `canonicalize(launchToJson(…))` are equal.
+ */
+export function launchToJson(launch: LaunchSpec): JsonObject {
+  if (launch.transport === 'stdio') {
+    const json = object({
+      transport: launch.transport,
+      command: launch.command,
+      args: [...launch.args],
+      envNames: [...launch.envNames],
+    });
+    if (launch.cwd !== undefined) json.cwd = launch.cwd;
+    return json;
+  }
+  return object({ transport: launch.transport, url: launch.url, headerNames: [...launch.headerNames] });
+}
+
+/** Only for mcpm's own fixed field names; names chosen by servers or users are assigned one by one. */
+function object(fields: Record<string, JsonValue>): JsonObject {
+  return Object.assign(Object.create(null) as JsonObject, fields);
 }
 
 export interface TamperedEntry {
@@ -57,7 +312,32 @@ export interface TamperedEntry {
   found: string;
 }
 
-/** Self-check: every stored integrity equals the one recomputed from the stored definitions. */
-export function checkLock(_lock: Lock): TamperedEntry[] {
-  throw new Error('not implemented');
+/**
+ * Self-check: every stored integrity equals the one recomputed from the stored definitions.
+ * Reports, per entry, each item whose stored integrity differs from its definition's, the entry
+ * integrity when it differs from snapshotIntegrity, and `server.name`/`server.version` when they
+ * differ from the snapshot's serverInfo (they are copies, outside the integrity).
+ */
+export function checkLock(lock: Lock): TamperedEntry[] {
+  const tampered: TamperedEntry[] = [];
+  for (const [name, entry] of lock.servers) {
+    for (const kind of ITEM_KINDS) {
+      for (const [key, item] of entry.snapshot[kind]) {
+        const expected = integrityOf(item.definition);
+        // Items read from a file carry recomputed integrities; the file's claim is kept aside.
+        const found = storedIntegrityOf(item) ?? item.integrity;
+        if (found !== expected) {
+          tampered.push({ name, field: `snapshot.${kind}[${JSON.stringify(key)}].integrity`, expected, found });
+        }
+      }
+    }
+    const expected = snapshotIntegrity(entry.snapshot);
+    if (entry.integrity !== expected) tampered.push({ name, field: 'integrity', expected, found: entry.integrity });
+    const info = entry.snapshot.serverInfo;
+    for (const field of ['name', 'version'] as const) {
+      const copy = typeof info[field] === 'string' ? (info[field] as string) : '';
+      if (entry.server[field] !== copy) tampered.push({ name, field: `server.${field}`, expected: copy, found: entry.server[field] });
+    }
+  }
+  return tampered;
 }

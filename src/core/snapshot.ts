@@ -1,6 +1,15 @@
-// STUB: types are final; implementation pending (helper "core-lock").
-import type { Integrity } from './canonical.js';
-import type { JsonObject, JsonValue } from './json-strict.js';
+/**
+ * Raw listings → Snapshot, and the Snapshot's JSON form inside the lock.
+ *
+ * Invariant: in every Snapshot, each `item.integrity` is `integrityOf(item.definition)`, whether the
+ * snapshot came from a live server (buildSnapshot) or from a lock file (snapshotFromJson
+ * recomputes). Comparisons against a lock (drift, the guard's wire check) therefore always compare
+ * with the definitions a reviewer saw, never with a hash string someone may have edited. What the
+ * file *claimed* is kept apart (storedIntegrityOf) for checkLock to report.
+ */
+import { integrityOf, isIntegrity, type Integrity } from './canonical.js';
+import { McpmError } from './errors.js';
+import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from './json-strict.js';
 
 export type Era = 'handshake' | 'stateless';
 
@@ -13,6 +22,22 @@ export const ITEM_KEY: Record<ItemKind, 'name' | 'uri' | 'uriTemplate'> = {
   prompts: 'name',
   resources: 'uri',
   resourceTemplates: 'uriTemplate',
+};
+
+/** The MCP method that lists each kind, for messages. */
+export const LIST_METHOD: Record<ItemKind, string> = {
+  tools: 'tools/list',
+  prompts: 'prompts/list',
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+};
+
+/** One item of each kind, in words, for messages. */
+export const ITEM_NOUN: Record<ItemKind, string> = {
+  tools: 'tool',
+  prompts: 'prompt',
+  resources: 'resource',
+  resourceTemplates: 'resource template',
 };
 
 /**
@@ -55,21 +80,155 @@ export interface Snapshot {
  * twice (a host would pick one of them in its own way, so no single definition can be locked), or
  * when serverInfo/capabilities are not objects or instructions is not a string.
  */
-export function buildSnapshot(_server: string, _raw: RawListing): Snapshot {
-  throw new Error('not implemented');
+export function buildSnapshot(server: string, raw: RawListing): Snapshot {
+  const who = `server ${jsonQuote(server)}`;
+  const fail = (message: string): never => {
+    throw new McpmError(
+      'SERVER_PROTOCOL',
+      `${who} ${message}`,
+      'the server does not follow the MCP specification; nothing was locked for it',
+    );
+  };
+
+  const serverInfo = raw.serverInfo as JsonValue | undefined;
+  if (serverInfo === undefined) fail('sent no serverInfo');
+  if (!isJsonObject(serverInfo)) return fail('sent a serverInfo that is not an object');
+  // capabilities may be left out by a server that offers none; `{}` says the same.
+  const sent = raw.capabilities as JsonValue | undefined;
+  const capabilities = sent === undefined ? (Object.create(null) as JsonObject) : sent;
+  if (!isJsonObject(capabilities)) return fail('sent capabilities that are not an object');
+  const instructions = raw.instructions;
+  if (instructions !== undefined && typeof instructions !== 'string') fail('sent instructions that are not a string');
+
+  const snapshot: Snapshot = {
+    serverInfo,
+    capabilities,
+    tools: new Map(),
+    prompts: new Map(),
+    resources: new Map(),
+    resourceTemplates: new Map(),
+  };
+  if (typeof instructions === 'string') snapshot.instructions = instructions;
+
+  for (const kind of ITEM_KINDS) {
+    const list = raw.lists[kind] as JsonValue[] | null | undefined;
+    if (list === null || list === undefined) continue;
+    const where = LIST_METHOD[kind];
+    const noun = ITEM_NOUN[kind];
+    const keyField = ITEM_KEY[kind];
+    if (!Array.isArray(list)) fail(`sent a ${where} result whose ${kind} is not an array`);
+    const items = snapshot[kind];
+    list.forEach((definition, index) => {
+      if (!isJsonObject(definition)) return fail(`listed a ${noun} that is not an object (${where}, item ${index + 1})`);
+      const key = definition[keyField];
+      if (typeof key !== 'string') {
+        return fail(`listed a ${noun} without a string "${keyField}" (${where}, item ${index + 1})`);
+      }
+      // Even an identical repeat is refused: it shows the listing is not what the host will see twice.
+      if (items.has(key)) return fail(`listed ${noun} ${jsonQuote(key)} twice (${where})`);
+      items.set(key, { definition, integrity: integrityOf(definition) });
+    });
+  }
+  return snapshot;
 }
 
 /** The JSON form stored in the lock under `snapshot` (empty kinds omitted). */
-export function snapshotToJson(_snapshot: Snapshot): JsonObject {
-  throw new Error('not implemented');
+export function snapshotToJson(snapshot: Snapshot): JsonObject {
+  const json = Object.create(null) as JsonObject;
+  json.capabilities = snapshot.capabilities;
+  if (snapshot.instructions !== undefined) json.instructions = snapshot.instructions;
+  json.serverInfo = snapshot.serverInfo;
+  for (const kind of ITEM_KINDS) {
+    const items = snapshot[kind];
+    if (items.size === 0) continue;
+    const byKey = Object.create(null) as JsonObject;
+    for (const [key, item] of items) {
+      const entry = Object.create(null) as JsonObject;
+      entry.definition = item.definition;
+      entry.integrity = item.integrity;
+      // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
+      byKey[key] = entry;
+    }
+    json[kind] = byKey;
+  }
+  return json;
 }
 
-/** Inverse of snapshotToJson; recomputes item integrities (the caller compares them with the stored ones). */
-export function snapshotFromJson(_json: JsonValue, _where: string): Snapshot {
-  throw new Error('not implemented');
+/**
+ * The integrity a lock file stated for an item, as written, for items snapshotFromJson returned.
+ * Keyed by the item object itself, so the claim stays with exactly the item that was read: an item
+ * replaced later (a new approval) has no stored claim and is checked by its own `integrity`.
+ */
+const storedIntegrities = new WeakMap<SnapshotItem, Integrity>();
+
+export function storedIntegrityOf(item: SnapshotItem): Integrity | undefined {
+  return storedIntegrities.get(item);
 }
+
+/**
+ * Inverse of snapshotToJson; recomputes item integrities (the caller compares them with the stored ones).
+ * The stored ones are available through storedIntegrityOf(item); see the invariant at the top of
+ * this file for why the Snapshot never carries them.
+ *
+ * Throws McpmError LOCKFILE_CORRUPT prefixed with `where`, e.g.
+ * `mcp.lock: servers["notes"].snapshot.tools["add"]: definition must be an object`.
+ */
+export function snapshotFromJson(json: JsonValue, where: string): Snapshot {
+  const fail = (at: string, message: string): never => {
+    throw new McpmError(
+      'LOCKFILE_CORRUPT',
+      `${at}: ${message}`,
+      'the lock was left untouched; restore it from version control, or delete the entry and run "mcpm install" to re-lock it',
+    );
+  };
+  if (!isJsonObject(json)) return fail(where, 'must be an object');
+  for (const key of Object.keys(json)) {
+    if (!SNAPSHOT_KEYS.has(key)) fail(where, `unexpected key ${jsonQuote(key)}`);
+  }
+  const { serverInfo, capabilities, instructions } = json;
+  if (!isJsonObject(serverInfo)) return fail(where, 'serverInfo must be an object');
+  if (!isJsonObject(capabilities)) return fail(where, 'capabilities must be an object');
+  if (instructions !== undefined && typeof instructions !== 'string') fail(where, 'instructions must be a string');
+
+  const snapshot: Snapshot = {
+    serverInfo,
+    capabilities,
+    tools: new Map(),
+    prompts: new Map(),
+    resources: new Map(),
+    resourceTemplates: new Map(),
+  };
+  if (typeof instructions === 'string') snapshot.instructions = instructions;
+
+  for (const kind of ITEM_KINDS) {
+    const byKey = json[kind];
+    if (byKey === undefined) continue;
+    if (!isJsonObject(byKey)) return fail(where, `${kind} must be an object`);
+    const keyField = ITEM_KEY[kind];
+    // In file order: Object.keys would put integer-like keys ("2" before "10") first.
+    for (const key of Object.keys(byKey).sort()) {
+      const at = `${where}.${kind}[${jsonQuote(key)}]`;
+      const entry = byKey[key];
+      if (!isJsonObject(entry)) return fail(at, 'must be an object');
+      for (const field of Object.keys(entry)) {
+        if (field !== 'definition' && field !== 'integrity') fail(at, `unexpected key ${jsonQuote(field)}`);
+      }
+      const { definition, integrity } = entry;
+      if (!isJsonObject(definition)) return fail(at, 'definition must be an object');
+      if (!isIntegrity(integrity)) return fail(at, 'integrity must be a "sha256-<base64>" string');
+      // The key is what hosts and the guard look items up by; it must be the definition's own name.
+      if (definition[keyField] !== key) fail(at, `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
+      const item: SnapshotItem = { definition, integrity: integrityOf(definition) };
+      storedIntegrities.set(item, integrity);
+      snapshot[kind].set(key, item);
+    }
+  }
+  return snapshot;
+}
+
+const SNAPSHOT_KEYS = new Set<string>(['capabilities', 'instructions', 'serverInfo', ...ITEM_KINDS]);
 
 /** integrityOf(snapshotToJson(snapshot)): the per-server integrity. */
-export function snapshotIntegrity(_snapshot: Snapshot): Integrity {
-  throw new Error('not implemented');
+export function snapshotIntegrity(snapshot: Snapshot): Integrity {
+  return integrityOf(snapshotToJson(snapshot));
 }

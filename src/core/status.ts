@@ -1,8 +1,12 @@
-// STUB: types are final; implementation pending (helper "core-lock").
+/**
+ * Drift is a result, not an error: statusOf returns a verdict per server and exitStatusFor turns the
+ * verdicts into the contract's exit status.
+ */
+import { canonicalize } from './canonical.js';
 import type { ExitStatus } from './errors.js';
-import type { ServerConfig } from './launch.js';
-import type { LockEntry } from './lockfile.js';
-import type { Snapshot } from './snapshot.js';
+import type { LaunchSpec, ServerConfig } from './launch.js';
+import { launchToJson, type LockEntry } from './lockfile.js';
+import { snapshotIntegrity, type Snapshot } from './snapshot.js';
 
 export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error';
 
@@ -20,17 +24,48 @@ export interface ServerStatus {
  * Compares one server: config only → 'new'; lock only → 'stale'; launch differs → 'config-changed';
  * with a live snapshot, integrity differs → 'drifted'; otherwise 'ok'. Without `live` (offline)
  * only config and lock are compared.
+ *
+ * 'config-changed' wins over 'drifted': a new launch spec (another package version, another
+ * command) is expected to serve other definitions, and the user has to re-approve it as a whole.
  */
 export function statusOf(
-  _name: string,
-  _config: ServerConfig | undefined,
-  _locked: LockEntry | undefined,
-  _live?: Snapshot,
+  name: string,
+  config: ServerConfig | undefined,
+  locked: LockEntry | undefined,
+  live?: Snapshot,
 ): ServerStatus {
-  throw new Error('not implemented');
+  const status = (kind: StatusKind): ServerStatus => {
+    const result: ServerStatus = { name, status: kind };
+    if (config) result.config = config;
+    if (locked) result.locked = locked;
+    if (live) result.live = live;
+    return result;
+  };
+  if (!locked) {
+    if (!config) throw new Error(`Assertion failed: server ${JSON.stringify(name)} is neither configured nor locked`);
+    return status('new');
+  }
+  if (!config) return status('stale');
+  if (!sameLaunch(config.launch, locked.launch)) return status('config-changed');
+  if (live) {
+    const liveIntegrity = snapshotIntegrity(live);
+    // Compared with the stored integrity and with the one the locked definitions give, so an entry
+    // whose hash was edited to match a new server still reads as drifted (checkLock names it).
+    if (liveIntegrity !== locked.integrity || liveIntegrity !== snapshotIntegrity(locked.snapshot)) {
+      return status('drifted');
+    }
+  }
+  return status('ok');
+}
+
+/** Equal iff the lock would record the same launch: the canonical forms of what it writes are equal. */
+function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
+  return canonicalize(launchToJson(a)) === canonicalize(launchToJson(b));
 }
 
 /** 1 if anything is not ok (drift wins), else 3 if any server errored, else 0. */
-export function exitStatusFor(_statuses: readonly ServerStatus[]): ExitStatus {
-  throw new Error('not implemented');
+export function exitStatusFor(statuses: readonly ServerStatus[]): ExitStatus {
+  if (statuses.some((s) => s.status !== 'ok' && s.status !== 'error')) return 1;
+  if (statuses.some((s) => s.status === 'error')) return 3;
+  return 0;
 }

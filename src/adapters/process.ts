@@ -1,0 +1,268 @@
+/**
+ * Starting and stopping one stdio MCP server: a minimal environment, its own process group,
+ * stderr kept in a bounded buffer (never on the terminal), and a teardown that leaves nothing
+ * behind. See attacks.md D4 (hangs, floods), D5 (children that outlive the scan), D6 (credentials
+ * in the environment) and C2 (stderr painting the reviewer's terminal).
+ */
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { execa } from 'execa';
+import { McpmError } from '../core/errors.js';
+
+/**
+ * The variables a server inherits from mcpm's environment without configuring them: the list the
+ * MCP SDK's `getDefaultEnvironment()` uses, so a server sees what a host built on the SDK gives it.
+ * Everything else (`GITHUB_TOKEN`, `AWS_*`, `NODE_OPTIONS`, proxies) must be set in the config.
+ */
+export const INHERITED_ENV_VARS: readonly string[] =
+  process.platform === 'win32'
+    ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES']
+    : ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER'];
+
+/** How much of a server's stderr is kept (the end of it), for error reports. */
+export const STDERR_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * After stdin is closed, how long a server gets to exit by itself, and again after SIGTERM.
+ * The stdio spec asks for "close stdin, wait, SIGTERM, SIGKILL" without numbers; the SDK waits 2 s
+ * each. A snapshot has already read everything it needs, servers that honour EOF exit within a few
+ * milliseconds, and `verify` closes servers one after another, so half a second each is plenty.
+ */
+export const CLOSE_GRACE_MS = 500;
+
+/**
+ * The child environment: the inherited allowlist taken from `mcpmEnv` (skipping shell-function
+ * values, which start with `()`, as the SDK does), then the entry's own, already resolved, variables.
+ */
+export function buildServerEnv(
+  configured: Readonly<Record<string, string>>,
+  mcpmEnv: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name of INHERITED_ENV_VARS) {
+    const value = mcpmEnv[name];
+    if (value === undefined || value.startsWith('()')) continue;
+    env[name] = value;
+  }
+  for (const [name, value] of Object.entries(configured)) env[name] = value;
+  return env;
+}
+
+/** The last `limit` bytes a server wrote to stderr, and how many came before them. */
+export class StderrTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Bytes received but no longer kept. */
+  dropped = 0;
+
+  constructor(private readonly limit = STDERR_LIMIT_BYTES) {}
+
+  append(chunk: Buffer): void {
+    if (chunk.length >= this.limit) {
+      this.dropped += this.size + chunk.length - this.limit;
+      this.chunks = [chunk.subarray(chunk.length - this.limit)];
+      this.size = this.limit;
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > this.limit) {
+      const first = this.chunks[0]!;
+      const excess = this.size - this.limit;
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.chunks[0] = first.subarray(excess);
+        this.size -= excess;
+        this.dropped += excess;
+      }
+    }
+  }
+
+  /** Kept bytes as text (invalid UTF-8 replaced), unsanitised; '' when the server wrote nothing. */
+  text(): string {
+    const kept = Buffer.concat(this.chunks).toString('utf8');
+    if (this.dropped === 0) return kept;
+    return `[${this.dropped} earlier bytes of stderr dropped]\n${kept}`;
+  }
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly stdin: Writable;
+  /** Raw bytes as the server wrote them; nothing is decoded here. */
+  readonly stdout: Readable;
+  readonly stderr: StderrTail;
+  /** Settles when stderr has ended (read to EOF), so `stderr` holds the server's last words. */
+  readonly stderrDone: Promise<void>;
+  /** Settles once the direct child has exited; by then its process group has been sent SIGKILL. */
+  readonly exited: Promise<ExitInfo>;
+  readonly exitInfo: ExitInfo | undefined;
+  /** Ends stdin, waits, SIGTERMs the group, waits, SIGKILLs the group; resolves when the child has exited. */
+  close(): Promise<ExitInfo>;
+  /** SIGKILLs the whole group now; resolves when the child has exited. */
+  kill(): Promise<ExitInfo>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  command: string;
+  args: readonly string[];
+  /** Relative to `projectDir`; default `projectDir`. */
+  cwd?: string;
+  /** The complete child environment (see buildServerEnv); nothing else is inherited. */
+  env: Readonly<Record<string, string>>;
+  projectDir: string;
+  /** Aborting kills the group. */
+  signal?: AbortSignal;
+}
+
+/** Process groups still running, killed if mcpm itself exits first (execa's `cleanup` is off for detached children). */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of liveGroups) signalGroup(pid, 'SIGKILL');
+  });
+}
+
+/** Signals the process group led by `pid`; a group that is already gone is not an error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    if (process.platform === 'win32') process.kill(pid, signal);
+    else process.kill(-pid, signal);
+  } catch {
+    // ESRCH: every member has exited.
+  }
+}
+
+function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/**
+ * Spawns a stdio server without a shell, as the leader of its own process group (`detached`), so
+ * `kill(-pid)` reaches wrappers' children too (`npx` → `npm exec` → `sh -c` → `node`). Rejects with
+ * SERVER_SPAWN_FAILED naming the server and the command when it cannot start.
+ */
+export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
+  const { name, command, args, env, signal } = options;
+  signal?.throwIfAborted();
+  const cwd = path.resolve(options.projectDir, options.cwd ?? '.');
+  const child = execa(command, args, {
+    cwd,
+    env,
+    extendEnv: false,
+    detached: true,
+    shell: false,
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    windowsHide: true,
+  });
+
+  const started = await new Promise<{ ok: true } | { ok: false; reason: string; cause: unknown }>((resolve) => {
+    child.once('spawn', () => resolve({ ok: true }));
+    void child.then((result) => {
+      if (result.failed && child.pid === undefined) {
+        resolve({ ok: false, reason: (result as { code?: string }).code ?? result.shortMessage ?? 'unknown error', cause: result });
+      }
+    });
+  });
+  if (!started.ok || child.pid === undefined || !child.stdin || !child.stdout || !child.stderr) {
+    const reason = started.ok ? 'no pid' : started.reason;
+    throw new McpmError(
+      'SERVER_SPAWN_FAILED',
+      `server "${name}": cannot start ${JSON.stringify(command)} in ${cwd} (${reason})`,
+      started.ok ? undefined : reason === 'ENOENT' ? 'check that the command is installed and on PATH (mcpm passes only HOME, LOGNAME, PATH, SHELL, TERM, USER and the configured env)' : undefined,
+      { cause: started.ok ? undefined : started.cause },
+    );
+  }
+
+  const pid = child.pid;
+  installExitHook();
+  liveGroups.add(pid);
+
+  const stderr = new StderrTail();
+  child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
+  const stderrStream = child.stderr;
+  const stderrDone = new Promise<void>((resolve) => {
+    stderrStream.once('end', resolve);
+    stderrStream.once('close', resolve);
+  });
+  // A server that exits while we write must not crash mcpm with EPIPE; the closed stdout reports it.
+  child.stdin.on('error', () => {});
+  child.stdout.on('error', () => {});
+  child.stderr.on('error', () => {});
+
+  let exitInfo: ExitInfo | undefined;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once('exit', (code, sig) => {
+      exitInfo = { code, signal: sig };
+      // Whatever the server left running in its group goes with it; this also closes stdout when a
+      // grandchild was holding the pipe open.
+      signalGroup(pid, 'SIGKILL');
+      liveGroups.delete(pid);
+      resolve(exitInfo);
+    });
+  });
+
+  const kill = (): Promise<ExitInfo> => {
+    if (!exitInfo) signalGroup(pid, 'SIGKILL');
+    return exited;
+  };
+
+  let closing: Promise<ExitInfo> | undefined;
+  const close = (): Promise<ExitInfo> => {
+    closing ??= (async () => {
+      child.stdin?.end();
+      for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+        if (exitInfo) break;
+        const wait = delay(CLOSE_GRACE_MS);
+        await Promise.race([exited, wait.promise]);
+        wait.cancel();
+        if (!exitInfo) signalGroup(pid, sig);
+      }
+      return exited;
+    })();
+    return closing;
+  };
+
+  if (signal) {
+    const onAbort = (): void => void kill();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void exited.then(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  return {
+    name,
+    pid,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr,
+    stderrDone,
+    exited,
+    get exitInfo() {
+      return exitInfo;
+    },
+    close,
+    kill,
+  };
+}

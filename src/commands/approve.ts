@@ -1,0 +1,364 @@
+/**
+ * `mcpm approve`: the only way a drifted, new or re-configured server's definitions get into the
+ * lock after review. Load the config and the lock, contact the servers, build the review model
+ * (every text escaped), let a person decide in the TUI (or take `--yes` as the decision), then
+ * write exactly the snapshots that were shown. A server that changed again since is caught by the
+ * next verify: what was reviewed is what gets locked, never a fresh listing.
+ */
+import type { Integrity } from '../core/canonical.js';
+import { changesBetween, emptySnapshot } from '../core/changes.js';
+import { McpmError, type ExitStatus } from '../core/errors.js';
+import { findingsFor } from '../core/findings.js';
+import { launchEquals } from '../core/launch.js';
+import type { Lock, LockEntry } from '../core/lockfile.js';
+import {
+  approvalOf,
+  approveAll,
+  buildReviewServer,
+  planItems,
+  type Approval,
+  type Decision,
+  type ReviewModel,
+  type ReviewSource,
+} from '../core/review.js';
+import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
+import { statusOf, type ServerStatus } from '../core/status.js';
+import type { Deps } from '../deps.js';
+import { paint, paletteFor, type Palette } from '../render/style.js';
+import { shellQuote } from '../render/status-text.js';
+import type { GlobalOptions } from './options.js';
+import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { describeChange, describeFinding } from './report.js';
+import { byCodeUnit } from './verify.js';
+
+export interface ApproveOptions extends GlobalOptions {
+  /** Approve the current drift without a terminal. */
+  yes?: boolean;
+}
+
+interface Reviewed {
+  source: ReviewSource;
+  era: Era;
+  protocolVersion: string;
+}
+
+interface Outcome {
+  name: string;
+  status: ServerStatus['status'];
+  /** What happened to it in this run. */
+  result: 'approved' | 'partial' | 'rejected' | 'not-reviewed' | 'not-started' | 'conflict' | 'error' | 'stale';
+  integrity?: Integrity;
+  source?: ReviewSource;
+  /** Indices of the approved items. */
+  items?: number[];
+  error?: { code: string; message: string; detail?: string };
+}
+
+export async function approve(names: string[], options: ApproveOptions, deps: Deps): Promise<ExitStatus> {
+  const json = options.format === 'json' || Boolean(options.json);
+  if (!options.yes) {
+    if (json) {
+      throw new McpmError('USAGE', 'approve --json needs --yes: the interactive review has no machine output', 'run "mcpm approve --yes --json [NAME...]"');
+    }
+    if (!deps.stdinIsTTY || !deps.stdout.isTTY) {
+      // Never approve from a pipe: whatever feeds stdin could answer for the reviewer (attacks.md C2).
+      throw new McpmError(
+        'NO_TTY',
+        'mcpm approve reviews changes in a terminal, but stdin or stdout is not a terminal',
+        'run "mcpm diff" to see the changes, then "mcpm approve --yes NAME" to approve them without a terminal',
+      );
+    }
+  }
+
+  // Load.
+  const project = await loadProject(options, deps);
+  const { lock } = await loadCheckedLock(project);
+  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
+  const selected = selectNames(names, all);
+  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
+  const offline = wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name)));
+  const outcomes = new Map<string, Outcome>();
+
+  // A changed launch command has not been reviewed, so it is not run until a person says so
+  // (MCPoison); `--yes` is that say-so.
+  let changedLaunch = offline.filter((s) => s.status === 'config-changed');
+  if (!options.yes && changedLaunch.length > 0) {
+    const model: ReviewModel = {
+      phase: 'launch',
+      servers: changedLaunch.map((s) => buildReviewServer(launchOnlySource(s), snapshotIntegrity)),
+    };
+    const decisions = await runTui(model, deps);
+    if (decisions === null) return interrupted(deps);
+    const start = new Set(decisions.filter((d) => d.verdict === 'approved').map((d) => d.server));
+    changedLaunch.forEach((s, i) => {
+      if (!start.has(i)) outcomes.set(s.name, { name: s.name, status: s.status, result: 'not-started' });
+    });
+    changedLaunch = changedLaunch.filter((_, i) => start.has(i));
+  }
+  const toContact = offline.filter(
+    (s) => (s.status === 'new' || s.status === 'ok' || changedLaunch.includes(s)) && s.config !== undefined,
+  );
+
+  // Compute: snapshot, then compare.
+  const lives = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
+  if (toContact.length > 0) {
+    const { snapshotAll } = await import('./snapshot-all.js');
+    const eraHints = new Map<string, Era>();
+    for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
+    const results = await snapshotAll(
+      toContact.map((s) => s.config!),
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
+      deps,
+    );
+    for (const [name, result] of results) {
+      if (result.ok) lives.set(name, result);
+      else outcomes.set(name, { name, status: 'error', result: 'error', error: result.error });
+    }
+  }
+  // Shadowing and cross-server findings look at every server of the project, not only those named.
+  const others = new Map<string, Snapshot>();
+  for (const [name, entry] of lock.servers) others.set(name, entry.snapshot);
+  for (const [name, live] of lives) others.set(name, live.snapshot);
+  const reviewed: Reviewed[] = [];
+  for (const s of offline) {
+    if (s.status === 'stale') outcomes.set(s.name, { name: s.name, status: 'stale', result: 'stale' });
+    const live = lives.get(s.name);
+    if (!live || !s.config) continue;
+    const status = statusOf(s.name, s.config, s.locked, live.snapshot).status;
+    if (status !== 'drifted' && status !== 'new' && status !== 'config-changed') continue;
+    const changes = changesBetween(s.locked?.snapshot ?? emptySnapshot(), live.snapshot);
+    const findings = findingsFor({
+      server: s.name,
+      live: live.snapshot,
+      changes: s.locked ? changes : null,
+      others: new Map([...others].filter(([n]) => n !== s.name)),
+    });
+    reviewed.push({
+      source: { name: s.name, status, launch: s.config.launch, locked: s.locked, live: live.snapshot, changes, findings },
+      era: live.era,
+      protocolVersion: live.protocolVersion,
+    });
+  }
+
+  // Decide: a person in the TUI, or --yes.
+  const model: ReviewModel = { phase: 'review', servers: reviewed.map((r) => buildReviewServer(r.source, snapshotIntegrity)) };
+  let decisions: Decision[] = [];
+  if (reviewed.length > 0) {
+    if (options.yes) decisions = approveAll(model);
+    else {
+      const fromTui = await runTui(model, deps);
+      if (fromTui === null) return interrupted(deps);
+      decisions = fromTui;
+    }
+  }
+  for (const r of reviewed) {
+    outcomes.set(r.source.name, { name: r.source.name, status: r.source.status, result: 'not-reviewed', source: r.source });
+  }
+
+  // Act: write the approved snapshots into the lock as it is on disk now.
+  const approved: { reviewed: Reviewed; approval: Approval; decision: Decision }[] = [];
+  for (const d of decisions) {
+    const r = reviewed[d.server];
+    if (!r) throw new Error('Assertion failed: a decision for a server that was not shown');
+    const outcome = outcomes.get(r.source.name)!;
+    if (d.verdict === 'rejected') {
+      outcome.result = 'rejected';
+      continue;
+    }
+    const approval = approvalOf(r.source, d.items);
+    // What is approved is what was shown: the integrity on screen is the one written.
+    if (snapshotIntegrity(approval.snapshot) !== d.integrity) {
+      throw new Error(`Assertion failed: the snapshot to write for ${JSON.stringify(r.source.name)} is not the one shown`);
+    }
+    approved.push({ reviewed: r, approval, decision: d });
+    outcome.result = approval.complete ? 'approved' : 'partial';
+    outcome.integrity = d.integrity;
+    outcome.items = d.items;
+  }
+
+  let written = false;
+  if (approved.length > 0) {
+    const { updateLock } = await import('../adapters/lock-store.js');
+    const conflicts = new Set<string>();
+    const result = await updateLock(project.lockFile, (current) => {
+      assertUntampered(current, project.lockLabel);
+      conflicts.clear();
+      const servers = new Map(current.lock.servers);
+      for (const a of approved) {
+        const name = a.reviewed.source.name;
+        // Someone else changed this entry since it was read: the diff shown was against an older lock.
+        if (servers.get(name)?.integrity !== a.reviewed.source.locked?.integrity) {
+          conflicts.add(name);
+          continue;
+        }
+        servers.set(name, entryFor(a.reviewed, a.approval));
+      }
+      if (conflicts.size === approved.length) return null;
+      const next: Lock = { ...current.lock, servers };
+      return next;
+    });
+    written = result.written;
+    for (const name of conflicts) {
+      const outcome = outcomes.get(name)!;
+      outcome.result = 'conflict';
+      delete outcome.integrity;
+    }
+  }
+
+  // Render.
+  const list = wanted.map((n) => outcomes.get(n)).filter((o): o is Outcome => o !== undefined);
+  const exit = exitStatusOf(list);
+  if (json) {
+    deps.stdout.write(`${asciiJson({ servers: list.map(outcomeToJson), lockfile: project.lockLabel, written, exitStatus: exit })}\n`);
+  }
+  const human = json ? deps.stderr : deps.stdout;
+  if (!options.quiet || exit !== 0) {
+    const palette = paletteFor(human.isTTY, deps.env, options.color);
+    human.write(renderOutcomes(list, palette, Boolean(options.yes)));
+    if (written) human.write(`wrote ${project.lockLabel}\n`);
+    if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
+  }
+  return exit;
+}
+
+/** A config-changed server before it is started: only its launch definition can be shown. */
+function launchOnlySource(s: ServerStatus): ReviewSource {
+  return { name: s.name, status: 'config-changed', launch: s.config!.launch, locked: s.locked, live: s.locked!.snapshot, changes: [], findings: [] };
+}
+
+async function runTui(model: ReviewModel, deps: Deps): Promise<Decision[] | null> {
+  const { runApprove, ApproveInterrupted } = await import('../tui/index.js');
+  try {
+    return await runApprove(model);
+  } catch (error) {
+    if (error instanceof ApproveInterrupted || deps.signal.aborted) return null;
+    throw error;
+  }
+}
+
+function interrupted(deps: Deps): ExitStatus {
+  deps.stderr.write('mcpm: interrupted; no file was changed\n');
+  return 130;
+}
+
+function entryFor(r: Reviewed, approval: Approval): LockEntry {
+  const info = approval.snapshot.serverInfo;
+  const locked = r.source.locked;
+  const entry: LockEntry = {
+    integrity: snapshotIntegrity(approval.snapshot),
+    launch: approval.launch,
+    protocol: { era: r.era, version: r.protocolVersion },
+    server: {
+      name: typeof info.name === 'string' ? info.name : '',
+      version: typeof info.version === 'string' ? info.version : '',
+    },
+    snapshot: approval.snapshot,
+  };
+  // The package pin belongs to the launch definition it was resolved from.
+  if (locked?.package && launchEquals(locked.launch, approval.launch)) entry.package = locked.package;
+  return entry;
+}
+
+/** 1 while anything stays unapproved; else 3 if a server could not be reached; else 0. */
+function exitStatusOf(list: readonly Outcome[]): ExitStatus {
+  const pending = ['partial', 'rejected', 'not-reviewed', 'not-started', 'conflict'];
+  if (list.some((o) => pending.includes(o.result))) return 1;
+  if (list.some((o) => o.result === 'error')) return 3;
+  return 0;
+}
+
+const LABEL: Record<Outcome['result'], string> = {
+  approved: 'approved',
+  partial: 'partly approved',
+  rejected: 'rejected',
+  'not-reviewed': 'not reviewed',
+  'not-started': 'not started',
+  conflict: 'not written',
+  error: 'ERROR',
+  stale: 'stale',
+};
+
+function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean): string {
+  const width = Math.max(0, ...list.map((o) => LABEL[o.result].length));
+  let out = '';
+  for (const o of list) {
+    const colour = o.result === 'approved' ? 'green' : o.result === 'stale' ? 'yellow' : 'red';
+    const name = sanitize(o.name, { identifier: true });
+    out += `${paint(palette, colour, LABEL[o.result].padEnd(width))}  ${name}`;
+    if (o.source) out += paint(palette, 'dim', `  (${o.source.status})`);
+    out += '\n';
+    const notes: SafeText[] = [];
+    if (o.source && o.items && o.integrity) {
+      const plan = planItems(o.source);
+      const chosen = new Set(o.items);
+      notes.push(sanitize(`${o.items.length} of ${plan.length} items changed → integrity ${o.integrity}`));
+      plan.forEach((p, i) => {
+        if (!yes && o.result === 'approved') return;
+        const what = 'change' in p ? describeChange(p.change) : trusted('modified launch definition');
+        // `what` is escaped already; only mcpm's own words are added around it.
+        notes.push(trusted(`${chosen.has(i) ? '+' : ' '} ${what}${chosen.has(i) ? '' : ' (not approved)'}`));
+      });
+      if (yes) for (const f of o.source.findings.filter((f) => f.severity === 'high')) notes.push(describeFinding(f));
+    }
+    if (o.error) notes.push(sanitize(o.error.message));
+    const hint = hintFor(o);
+    for (const n of notes) out += `    ${n}\n`;
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${hint}`)}\n`;
+  }
+  return out;
+}
+
+function hintFor(o: Outcome): string | undefined {
+  const name = shellQuote(o.name);
+  switch (o.result) {
+    case 'partial':
+      return `the items not approved stay drifted; run "mcpm approve ${name}" to review them`;
+    case 'rejected':
+    case 'not-reviewed':
+      return `its lock entry is unchanged and it stays blocked; "mcpm approve ${name}" reviews it again`;
+    case 'not-started':
+      return `its launch definition changed and was not started; "mcpm approve ${name}" asks again`;
+    case 'conflict':
+      return `${name}'s lock entry changed while you reviewed it; run "mcpm approve ${name}" again`;
+    case 'stale':
+      return `not configured any more; "mcpm install" prunes it`;
+    case 'error':
+      return `check the server's command; "--timeout MS" raises the limit`;
+    default:
+      return undefined;
+  }
+}
+
+function outcomeToJson(o: Outcome) {
+  const plan = o.source ? planItems(o.source) : [];
+  const chosen = new Set(o.items ?? []);
+  return {
+    name: o.name,
+    status: o.status,
+    approved: o.result === 'approved' || o.result === 'partial',
+    result: o.result,
+    ...(o.integrity ? { integrity: o.integrity } : {}),
+    ...(o.source
+      ? {
+          changes: plan.map((p, i) => ({
+            subject: p.subject,
+            key: 'change' in p ? p.change.key : '',
+            change: 'change' in p ? p.change.change : 'modified',
+            fields: 'change' in p ? p.change.fields.map((f) => f.pointer) : [],
+            approved: chosen.has(i),
+          })),
+          findings: o.source.findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, key: f.key, pointer: f.pointer })),
+        }
+      : {}),
+    ...(o.error ? { error: o.error } : {}),
+  };
+}
+
+/**
+ * JSON with every character outside printable ASCII written as a \u escape: lossless for a program
+ * reading it, and nothing a terminal would act on when a person looks at it.
+ */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,0 +1,77 @@
+/**
+ * The "load" step every command shares: where the project is, what it configures, what it locked.
+ * Snapshotting lives in ./snapshot-all.ts so commands that stay offline never import the SDK.
+ */
+import { isAbsolute, relative, resolve } from 'node:path';
+import { loadConfig } from '../adapters/config-files.js';
+import { readLock, type LoadedLock } from '../adapters/lock-store.js';
+import { McpmError } from '../core/errors.js';
+import type { ServerConfig } from '../core/launch.js';
+import { checkLock } from '../core/lockfile.js';
+import { sanitize } from '../core/sanitize.js';
+import type { Deps } from '../deps.js';
+import type { GlobalOptions } from './options.js';
+
+export interface Project {
+  dir: string;
+  lockFile: string;
+  /** lockFile relative to dir, for messages. */
+  lockLabel: string;
+  configFiles: string[];
+  servers: Map<string, ServerConfig>;
+}
+
+export function projectDir(options: GlobalOptions, deps: Deps): string {
+  return options.cwd ? resolve(deps.cwd, options.cwd) : deps.cwd;
+}
+
+export function lockPath(options: GlobalOptions, deps: Deps): { file: string; label: string } {
+  const dir = projectDir(options, deps);
+  const file = resolve(dir, options.lockfile ?? 'mcp.lock');
+  const rel = relative(dir, file);
+  return { file, label: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file };
+}
+
+export async function loadProject(options: GlobalOptions, deps: Deps): Promise<Project> {
+  const dir = projectDir(options, deps);
+  const { file, label } = lockPath(options, deps);
+  const { servers, files } = await loadConfig(dir, options.config ?? []);
+  return { dir, lockFile: file, lockLabel: label, configFiles: files, servers };
+}
+
+/** Reads the lock and refuses one whose entries do not match their own integrity (edited by hand). */
+export async function loadCheckedLock(project: Pick<Project, 'lockFile' | 'lockLabel'>): Promise<LoadedLock> {
+  const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
+  assertUntampered(loaded, project.lockLabel);
+  return loaded;
+}
+
+export function assertUntampered(loaded: LoadedLock, label: string): void {
+  const tampered = checkLock(loaded.lock);
+  if (tampered.length === 0) return;
+  const first = tampered[0]!;
+  const names = [...new Set(tampered.map((t) => JSON.stringify(t.name)))].join(', ');
+  throw new McpmError(
+    'LOCKFILE_TAMPERED',
+    sanitize(
+      `${label}: entry ${JSON.stringify(first.name)} does not match its integrity at ${first.field} (edited by hand?)` +
+        (tampered.length > 1 ? `; also: ${names}` : ''),
+    ),
+    `restore ${label} from version control (git checkout -- ${label}), or delete the entry and run "mcpm install" to re-lock it`,
+  );
+}
+
+/** Names given on the command line must be configured or locked; a typo is a usage error, not "nothing to do". */
+export function selectNames(given: readonly string[], known: Iterable<string>): Set<string> | null {
+  if (given.length === 0) return null;
+  const all = new Set(known);
+  const unknown = given.filter((n) => !all.has(n));
+  if (unknown.length > 0) {
+    throw new McpmError(
+      'USAGE',
+      sanitize(`no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in the config or the lock`),
+      'run "mcpm ls" to see the configured servers',
+    );
+  }
+  return new Set(given);
+}

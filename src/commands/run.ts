@@ -1,0 +1,343 @@
+/**
+ * `mcpm run NAME`: what a host launches in place of the server. It starts the server only when the
+ * configured launch is the locked one, then relays JSON-RPC between the host (mcpm's stdin/stdout)
+ * and the server, holding every list, `initialize` result and call to the lock (src/guard/).
+ *
+ * stdout carries nothing but forwarded or synthesised JSON-RPC: every message of mcpm's own goes
+ * to stderr, which hosts keep as the server's log (Claude Desktop: mcp-server-NAME.log).
+ */
+import { resolve as resolvePath } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { constants as osConstants } from 'node:os';
+import { buildServerEnv, spawnServer, type ExitInfo, type ServerProcess } from '../adapters/process.js';
+import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
+import { jsonQuote } from '../core/json-strict.js';
+import { launchDifference, resolveServerConfig } from '../core/launch.js';
+import type { LockEntry } from '../core/lockfile.js';
+import { sanitize, type SafeText } from '../core/sanitize.js';
+import type { Deps } from '../deps.js';
+import { AuditLog, auditLine, redactPatterns } from '../guard/audit-log.js';
+import { GuardRelay, idKey, LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES, NoticeLimiter } from '../guard/relay.js';
+import { GUARD_ERROR, POLICIES, WireCheck, type Policy } from '../guard/wire-check.js';
+import type { GlobalOptions } from './options.js';
+import { loadCheckedLock, loadProject, type Project } from './project.js';
+
+export interface RunOptions extends GlobalOptions {
+  policy?: Policy;
+  /** Default: env MCPM_AUDIT_LOG. Relative to the project directory. */
+  auditLog?: string;
+  /** Extra key patterns to redact in the audit log, on top of the defaults. */
+  redact?: string[];
+}
+
+/** The host's side of the session; process.stdin/stdout unless a test passes streams. */
+export interface RunIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+}
+
+/** How long a refused run waits for the host's first request, to answer it with the reason. */
+const REFUSAL_ANSWER_WAIT_MS = 1000;
+
+export async function run(name: string, options: RunOptions, deps: Deps, io: RunIo = { stdin: process.stdin, stdout: process.stdout }): Promise<ExitStatus> {
+  const policy = options.policy ?? 'block';
+  if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
+
+  // Load and decide, before anything is started. Any refusal is also told to the host, as the
+  // answer to its first request, so the host shows the reason instead of "server disconnected".
+  let prepared: Prepared;
+  try {
+    prepared = await prepare(name, options, deps);
+  } catch (error) {
+    if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
+    throw error;
+  }
+  if ('refusal' in prepared) {
+    deps.stderr.write(`mcpm: ${prepared.refusal.message}\nhint: ${prepared.refusal.hint}\n`);
+    await answerFirstRequest(io, `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
+    return 1;
+  }
+
+  const { project, entry, spawnOptions } = prepared;
+  const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
+  const audit = auditFile
+    ? await AuditLog.open(resolvePath(project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`))
+    : undefined;
+  const patterns = redactPatterns(options.redact ?? []);
+
+  let proc: ServerProcess;
+  try {
+    proc = await spawnServer({ ...spawnOptions, signal: deps.signal });
+  } catch (error) {
+    await audit?.close();
+    if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}`);
+    throw error;
+  }
+
+  return relaySession({ name, project, entry, policy, proc, deps, io, audit, patterns });
+}
+
+type Prepared =
+  | { refusal: { message: string; hint: string } }
+  | { project: Project; entry: LockEntry; spawnOptions: Parameters<typeof spawnServer>[0] };
+
+async function prepare(name: string, options: RunOptions, deps: Deps): Promise<Prepared> {
+  const project = await loadProject(options, deps);
+  const loaded = await loadCheckedLock(project);
+  const quoted = jsonQuote(name);
+  const config = project.servers.get(name);
+  if (!config) {
+    throw new McpmError('USAGE', `no server named ${quoted} in ${project.configFiles.join(', ') || 'the config'}`, 'run "mcpm ls" to see the configured servers');
+  }
+  const entry = loaded.lock.servers.get(name);
+  if (!entry) {
+    const why = loaded.text === null ? `${project.lockLabel} does not exist` : `it is not in ${project.lockLabel}`;
+    return {
+      refusal: {
+        message: sanitize(`server ${quoted} was not started: ${why}, so nothing it serves has been reviewed`),
+        hint: sanitize(`run "mcpm install ${name}" to lock it, then review ${project.lockLabel}`),
+      },
+    };
+  }
+  const difference = launchDifference(config.launch, entry.launch);
+  if (difference !== undefined) {
+    return {
+      refusal: {
+        message: sanitize(`server ${quoted} was not started: ${difference} in ${config.source} differ from ${project.lockLabel}`),
+        hint: sanitize(`review the change with "mcpm diff ${name}", then run "mcpm approve ${name}"`),
+      },
+    };
+  }
+  if (config.launch.transport !== 'stdio') {
+    throw new McpmError(
+      'USAGE',
+      `server ${quoted} is a remote (${config.launch.transport}) server; mcpm run guards stdio servers only`,
+      'leave remote servers in the host config as they are, and check them with "mcpm verify"',
+    );
+  }
+  const resolved = resolveServerConfig(config, deps.env, { projectDir: project.dir });
+  if (resolved.transport !== 'stdio') throw new Error('Assertion failed: a stdio entry resolved to a remote launch');
+  return {
+    project,
+    entry,
+    spawnOptions: {
+      name,
+      command: resolved.command,
+      args: resolved.args,
+      ...(resolved.cwd === undefined ? {} : { cwd: resolved.cwd }),
+      env: buildServerEnv(resolved.env, deps.env),
+      projectDir: project.dir,
+    },
+  };
+}
+
+interface Session {
+  name: string;
+  project: Project;
+  entry: LockEntry;
+  policy: Policy;
+  proc: ServerProcess;
+  deps: Deps;
+  io: RunIo;
+  audit: AuditLog | undefined;
+  patterns: RegExp[];
+}
+
+async function relaySession(session: Session): Promise<ExitStatus> {
+  const { name, project, entry, policy, proc, deps, io, audit, patterns } = session;
+  const now = () => deps.now().getTime();
+  const notices = new NoticeLimiter((line) => deps.stderr.write(line), now);
+  const where = { server: name, lockLabel: project.lockLabel };
+  const wire = new WireCheck({ ...where, entry, policy });
+
+  let hostGone = false;
+  let ended: { reason: SafeText; status: 1 | 3 } | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
+  // Backpressure: a slow reader pauses the other side instead of buffering without bound.
+  const writeTo = (sink: Writable, source: Readable, bytes: Buffer) => {
+    if (!sink.writable) return;
+    if (!sink.write(bytes) && !source.isPaused()) {
+      source.pause();
+      sink.once('drain', () => source.resume());
+    }
+  };
+
+  const relay = new GuardRelay(wire, where, {
+    toHost: (bytes) => writeTo(io.stdout, proc.stdout, bytes),
+    toServer: (bytes) => writeTo(proc.stdin, io.stdin, bytes),
+    notice: (text) => notices.notice(text),
+    toolCall: (record) => audit?.append(auditLine(name, record, patterns)),
+    end: (reason, status) => {
+      ended = { reason, status };
+      stopReadingHost();
+      void proc.close();
+    },
+    now,
+    schedule: (callback, ms) => {
+      const timer = setTimeout(callback, ms);
+      timer.unref();
+      return () => clearTimeout(timer);
+    },
+  });
+
+  const hostFramer = new LineFramer((line) => relay.hostLine(line));
+  const serverFramer = new LineFramer((line) => relay.serverLine(line), {
+    maxLineBytes: MAX_SERVER_LINE_BYTES,
+    onTooLong: () => relay.serverLineTooLong(),
+  });
+  const stderrFramer = new LineFramer(
+    (line, truncated) => {
+      const text = lineContent(line).toString('utf8');
+      deps.stderr.write(`${sanitize(text)}${truncated ? ' ⟨line cut by mcpm⟩' : ''}\n`);
+    },
+    { maxLineBytes: MAX_STDERR_LINE_BYTES, overflow: 'truncate' },
+  );
+
+  // The server's stderr goes to ours line by line, escaped (C2: it must not paint the terminal or
+  // inject escape sequences into a log viewer). process.ts keeps a bounded tail of it for error
+  // reports; the same chunks are fed to our framer as they arrive.
+  const tail = proc.stderr;
+  const append = tail.append.bind(tail);
+  tail.append = (chunk: Buffer) => {
+    append(chunk);
+    stderrFramer.push(chunk);
+  };
+
+  const onHostData = (chunk: Buffer) => hostFramer.push(chunk);
+  const onHostEnd = () => {
+    if (hostGone) return;
+    hostGone = true;
+    hostFramer.flush();
+    // The host is done (stdio shutdown, §1.7): end the server's stdin, then SIGTERM, then SIGKILL
+    // its whole process group (D5), as process.ts's close() does.
+    void proc.close();
+  };
+  function stopReadingHost() {
+    io.stdin.off('data', onHostData);
+    io.stdin.pause();
+  }
+  io.stdin.on('data', onHostData);
+  io.stdin.once('end', onHostEnd);
+  io.stdin.once('close', onHostEnd);
+  io.stdin.on('error', onHostEnd);
+  io.stdout.on('error', () => {
+    // EPIPE: the host closed our stdout; nobody is listening any more.
+    stopReadingHost();
+    onHostEnd();
+  });
+
+  let serverOutputDone = false;
+  const onServerOutputEnd = () => {
+    if (serverOutputDone) return;
+    serverOutputDone = true;
+    serverFramer.flush();
+    maybeFinish();
+  };
+  proc.stdout.on('data', (chunk: Buffer) => serverFramer.push(chunk));
+  proc.stdout.once('end', onServerOutputEnd);
+  proc.stdout.once('close', onServerOutputEnd);
+  let exitInfo: ExitInfo | undefined;
+  void proc.exited.then((info) => {
+    exitInfo = info;
+    maybeFinish();
+  });
+  function maybeFinish() {
+    if (exitInfo && serverOutputDone) finish();
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled ??= signal;
+    stopReadingHost();
+    void proc.close();
+  };
+  const onTerm = () => onSignal('SIGTERM');
+  const onHup = () => onSignal('SIGHUP');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGHUP', onHup);
+
+  await finished;
+
+  process.off('SIGTERM', onTerm);
+  process.off('SIGHUP', onHup);
+  stderrFramer.flush();
+  tail.append = append;
+  if (!relay.isEnded && !hostGone) {
+    // The server went away on its own: the host still waits for answers it will never get.
+    relay.failPending(sanitize(`mcpm: server ${jsonQuote(name)} exited before answering`));
+  }
+  relay.dispose();
+  notices.flush();
+  stopReadingHost();
+  // Whatever the host still sends has nowhere to go; let the process exit.
+  io.stdin.destroy();
+  await audit?.close();
+
+  if (ended) {
+    deps.stderr.write(`mcpm: ${ended.reason.replace(/^mcpm:? /, '')}\n`);
+    return ended.status;
+  }
+  if (deps.signal.aborted) return 130;
+  if (signalled) return (128 + (osConstants.signals[signalled] ?? 15)) as ExitStatus;
+  return statusOfExit(exitInfo!, hostGone);
+}
+
+/**
+ * The guard exits with the server's status, as the host would have seen it without mcpm. A server
+ * that mcpm had to signal after the host hung up ended as asked: 0. A server killed by a signal
+ * mcpm did not send reports 128 + the signal number, as shells do.
+ */
+function statusOfExit(info: ExitInfo, hostGone: boolean): ExitStatus {
+  // ExitStatus lists mcpm's own statuses; a relayed server status may be any byte.
+  if (info.code !== null) return info.code as ExitStatus;
+  if (hostGone) return 0;
+  const number = info.signal ? osConstants.signals[info.signal] : undefined;
+  return (128 + (number ?? 0)) as ExitStatus;
+}
+
+/**
+ * Reads the host's first line (waiting at most REFUSAL_ANSWER_WAIT_MS) and, when it is a request,
+ * answers it with a JSON-RPC error carrying `message`: hosts show that text, while an exit alone
+ * reads as "server disconnected". Nothing is read from a terminal.
+ */
+async function answerFirstRequest(io: RunIo, message: string): Promise<void> {
+  if (io.stdin.isTTY) return;
+  const line = await new Promise<Buffer | undefined>((resolve) => {
+    let settled = false;
+    const framer = new LineFramer((l) => done(l), { maxLineBytes: 1024 * 1024, onTooLong: () => done(undefined) });
+    const onData = (chunk: Buffer) => framer.push(chunk);
+    const onEnd = () => done(undefined);
+    const timer = setTimeout(() => done(undefined), REFUSAL_ANSWER_WAIT_MS);
+    function done(l: Buffer | undefined) {
+      if (settled) return;
+      settled = true;
+      framer.stop();
+      clearTimeout(timer);
+      io.stdin.off('data', onData);
+      io.stdin.off('end', onEnd);
+      io.stdin.off('error', onEnd);
+      io.stdin.pause();
+      resolve(l);
+    }
+    io.stdin.on('data', onData);
+    io.stdin.once('end', onEnd);
+    io.stdin.once('error', onEnd);
+  });
+  io.stdin.destroy();
+  if (!line) return;
+  let request: unknown;
+  try {
+    request = JSON.parse(lineContent(line).toString('utf8'));
+  } catch {
+    return;
+  }
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return;
+  const { id, method } = request as Record<string, unknown>;
+  if (typeof method !== 'string' || id === undefined || id === null) return;
+  const error = { code: GUARD_ERROR.NOT_STARTED, message: sanitize(message) };
+  await new Promise<void>((resolve) => {
+    io.stdout.write(`{"jsonrpc":"2.0","id":${idKey(id)},"error":${JSON.stringify(error)}}\n`, () => resolve());
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Connects to several servers in parallel (bounded by --concurrency) and turns each answer into a
+ * Snapshot. Imported lazily: it pulls in the MCP SDK and execa.
+ */
+import { snapshotServer } from '../adapters/mcp-client.js';
+import { isMcpmError } from '../core/errors.js';
+import type { ServerConfig } from '../core/launch.js';
+import { buildSnapshot, type Era, type Snapshot } from '../core/snapshot.js';
+import type { Deps } from '../deps.js';
+
+export type LiveResult =
+  | { ok: true; snapshot: Snapshot; era: Era; protocolVersion: string }
+  | { ok: false; error: { code: string; message: string; detail?: string } };
+
+export interface SnapshotAllOptions {
+  timeoutMs: number;
+  concurrency: number;
+  projectDir: string;
+  /** Per server, the era recorded in the lock: tried first, which skips the era probe. */
+  eraHints?: ReadonlyMap<string, Era>;
+}
+
+export async function snapshotAll(
+  servers: readonly ServerConfig[],
+  options: SnapshotAllOptions,
+  deps: Deps,
+): Promise<Map<string, LiveResult>> {
+  const results = new Map<string, LiveResult>();
+  let next = 0;
+  const worker = async () => {
+    while (next < servers.length) {
+      const config = servers[next++]!;
+      results.set(config.name, await snapshotOne(config, options, deps));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, servers.length) }, worker));
+  // A Ctrl-C while servers were running: every child has been killed by its own abort handler.
+  if (deps.signal.aborted) throw deps.signal.reason;
+  return results;
+}
+
+async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, deps: Deps): Promise<LiveResult> {
+  if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
+  try {
+    const raw = await snapshotServer(config, {
+      timeoutMs: options.timeoutMs,
+      eraHint: options.eraHints?.get(config.name),
+      env: deps.env,
+      projectDir: options.projectDir,
+      signal: deps.signal,
+    });
+    return { ok: true, snapshot: buildSnapshot(config.name, raw), era: raw.era, protocolVersion: raw.protocolVersion };
+  } catch (error) {
+    if (isMcpmError(error)) {
+      return { ok: false, error: { code: error.code, message: error.message, detail: error.detail } };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,631 @@
+/**
+ * Re-review: the approval state machine behind `mcpm approve` (the Ink TUI and `--yes` drive the
+ * same reducer), the review model the TUI renders, and the pure function that turns a set of chosen
+ * items into the Snapshot that gets locked.
+ *
+ * The model carries no raw server text: every string in it went through `sanitize` here, so the
+ * components can only print escaped text (attacks.md C1, C4). What is approved is what was shown:
+ * a decision records the integrity displayed for exactly the chosen items, and the command checks
+ * that the snapshot it writes has that integrity.
+ */
+import { diffWordsWithSpace } from 'diff';
+import type { Integrity } from './canonical.js';
+import { emptySnapshot, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
+import type { Finding, Severity } from './findings.js';
+import type { JsonObject, JsonValue } from './json-strict.js';
+import { launchEquals, type LaunchSpec } from './launch.js';
+import type { LockEntry } from './lockfile.js';
+import { sanitize, trusted, type SafeText } from './sanitize.js';
+import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
+
+// ---------------------------------------------------------------------------------------------
+// What is reviewed: one entry per server, one item per changed thing
+
+/** The statuses approve walks; everything else needs no review (ok) or cannot be approved (stale, error). */
+export type ReviewStatus = 'drifted' | 'new' | 'config-changed';
+
+/** A changed item is one of the snapshot's subjects, or the launch definition from the config. */
+export type ReviewSubject = ChangeSubject | 'launch';
+
+/** The raw inputs of one server's review, as the command computed them. Never shown directly. */
+export interface ReviewSource {
+  name: string;
+  status: ReviewStatus;
+  /** The launch definition the config has now. */
+  launch: LaunchSpec;
+  locked: LockEntry | undefined;
+  live: Snapshot;
+  /** changesBetween(locked snapshot or emptySnapshot(), live). */
+  changes: ItemChange[];
+  findings: Finding[];
+}
+
+/** What a reviewable item stands for: the launch definition, or one ItemChange. */
+export type PlanItem = { subject: 'launch' } | { subject: ChangeSubject; change: ItemChange };
+
+/**
+ * The server's reviewable items, in the order the TUI shows them and decisions index them: the
+ * launch definition first when it changed (a new server has no old launch to keep, so its launch
+ * is written with any approval), then every change in changesBetween's order (subject, key).
+ */
+export function planItems(source: Pick<ReviewSource, 'status' | 'locked' | 'launch' | 'changes'>): PlanItem[] {
+  const items: PlanItem[] = [];
+  if (source.locked && !sameLaunch(source.locked.launch, source.launch)) items.push({ subject: 'launch' });
+  for (const change of source.changes) items.push({ subject: change.subject, change });
+  return items;
+}
+
+/**
+ * The snapshot a partial approval locks: `base` (the locked snapshot) with only the chosen changes
+ * taken from `live`. An added or modified item gets its live definition, a removed one is dropped;
+ * server-level subjects (serverInfo, capabilities, instructions) are replaced whole. Items that were
+ * not chosen keep their locked definition (or stay absent), so the server stays drifted for them.
+ */
+export function approvedSnapshot(base: Snapshot, live: Snapshot, chosen: readonly ItemChange[]): Snapshot {
+  const next: Snapshot = {
+    serverInfo: base.serverInfo,
+    capabilities: base.capabilities,
+    tools: new Map(base.tools),
+    prompts: new Map(base.prompts),
+    resources: new Map(base.resources),
+    resourceTemplates: new Map(base.resourceTemplates),
+  };
+  if (base.instructions !== undefined) next.instructions = base.instructions;
+  for (const change of chosen) {
+    switch (change.subject) {
+      case 'serverInfo':
+        next.serverInfo = live.serverInfo;
+        break;
+      case 'capabilities':
+        next.capabilities = live.capabilities;
+        break;
+      case 'instructions':
+        if (live.instructions === undefined) delete next.instructions;
+        else next.instructions = live.instructions;
+        break;
+      default: {
+        const kind: ItemKind = change.subject;
+        const item: SnapshotItem | undefined = live[kind].get(change.key);
+        if (item) next[kind].set(change.key, item);
+        else next[kind].delete(change.key);
+      }
+    }
+  }
+  return next;
+}
+
+/** What approving `chosen` (indices into planItems) writes: the snapshot and the launch definition. */
+export interface Approval {
+  snapshot: Snapshot;
+  launch: LaunchSpec;
+  /** Every item was chosen: the live snapshot itself is written, and the server will verify as ok. */
+  complete: boolean;
+}
+
+export function approvalOf(source: ReviewSource, chosen: readonly number[]): Approval {
+  const items = planItems(source);
+  const picked = new Set(chosen.filter((i) => Number.isInteger(i) && i >= 0 && i < items.length));
+  const complete = picked.size === items.length;
+  // A new server has no locked launch to keep; a config-changed one keeps the old one unless chosen.
+  let launch = source.locked?.launch ?? source.launch;
+  const changes: ItemChange[] = [];
+  for (const i of picked) {
+    const item = items[i]!;
+    if ('change' in item) changes.push(item.change);
+    else launch = source.launch;
+  }
+  if (complete) return { snapshot: source.live, launch: source.launch, complete };
+  return { snapshot: approvedSnapshot(source.locked?.snapshot ?? emptySnapshot(), source.live, changes), launch, complete };
+}
+
+/** The same comparison statusOf uses to call a server config-changed. */
+function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
+  return launchEquals(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The review model: everything the TUI shows, already sanitised
+
+export type ChangeKind = 'added' | 'removed' | 'modified';
+
+/** A run of text in a word diff. */
+export interface DiffSegment {
+  op: 'same' | 'added' | 'removed';
+  text: SafeText;
+}
+
+/** One changed field of an item (path by path for schemas), or the item as a whole when added or removed. */
+export interface ReviewField {
+  /** JSON pointer inside the item; '' is the whole value. Escaped as an identifier. */
+  pointer: SafeText;
+  change: ChangeKind;
+  /** Text changed into text: the word diff of the escaped forms. */
+  words?: DiffSegment[];
+  /** Otherwise the escaped JSON (or text) before and after, shown as -/+ blocks. */
+  before?: SafeText;
+  after?: SafeText;
+  /** mcpm's remarks: lengths in code points, "looks identical once escaped". */
+  notes: SafeText[];
+}
+
+export interface ReviewItem {
+  subject: ReviewSubject;
+  /** "tool", "prompt", "launch", … */
+  kindLabel: SafeText;
+  /** The item's key (tool name, uri) as an identifier; '' for server-level subjects and launch. */
+  key: SafeText;
+  change: ChangeKind;
+  fields: ReviewField[];
+  /** The most severe finding on this item, if any. */
+  severity: Severity | null;
+}
+
+export interface ReviewFinding {
+  rule: SafeText;
+  severity: Severity;
+  /** Index into items of the item it is about, or null. */
+  item: number | null;
+  /** "tool \"search\" at /description" */
+  where: SafeText;
+  /** Rule arguments, `name: value`, escaped (decoded hidden text, URLs, …). */
+  details: SafeText[];
+}
+
+export interface ReviewServer {
+  name: SafeText;
+  status: ReviewStatus;
+  /** Version recorded in the lock (serverInfo.version), null for a new server. */
+  pinnedVersion: SafeText | null;
+  liveVersion: SafeText;
+  /** The launch definition the config has now, and the locked one when it differs. */
+  launch: SafeText;
+  previousLaunch: SafeText | null;
+  lockedIntegrity: Integrity | null;
+  /** Sorted: high first. */
+  findings: ReviewFinding[];
+  items: ReviewItem[];
+  /** The integrity of the snapshot written when exactly these items are approved. Pure. */
+  integrityFor(chosen: readonly number[]): Integrity;
+}
+
+export interface ReviewModel {
+  /**
+   * 'review' approves definitions for the lock. 'launch' is asked before a server whose command
+   * changed is started at all (running an unreviewed command is the MCPoison attack): approving
+   * there only allows mcpm to start it for review; nothing is written.
+   */
+  phase: 'review' | 'launch';
+  servers: ReviewServer[];
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
+
+const SUBJECT_LABEL: Record<ReviewSubject, string> = {
+  tools: 'tool',
+  prompts: 'prompt',
+  resources: 'resource',
+  resourceTemplates: 'resource template',
+  instructions: 'instructions',
+  serverInfo: 'serverInfo',
+  capabilities: 'capabilities',
+  launch: 'launch',
+};
+
+/**
+ * Builds what the TUI shows for one server. `integrityOf` is snapshotIntegrity (passed in so this
+ * module stays testable without the hashing code).
+ */
+export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: Snapshot) => Integrity): ReviewServer {
+  const plan = planItems(source);
+  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change) : launchItem(source)));
+  const indexOf = (subject: ChangeSubject, key: string) =>
+    plan.findIndex((p) => 'change' in p && p.subject === subject && p.change.key === key);
+  const findings = [...source.findings]
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
+    .map((f): ReviewFinding => {
+      const index = indexOf(f.subject, f.key);
+      return {
+        rule: sanitize(f.rule, { identifier: true }),
+        severity: f.severity,
+        item: index >= 0 ? index : null,
+        where: whereOf(f.subject, f.key, f.pointer),
+        details: Object.keys(f.args)
+          .sort()
+          .map((k) => sanitize(`${k}: ${String(f.args[k])}`)),
+      };
+    });
+  for (const f of findings) {
+    if (f.item === null) continue;
+    const item = items[f.item]!;
+    if (item.severity === null || SEVERITY_RANK[f.severity] < SEVERITY_RANK[item.severity]) item.severity = f.severity;
+  }
+  const cache = new Map<string, Integrity>();
+  return {
+    name: sanitize(source.name, { identifier: true }),
+    status: source.status,
+    pinnedVersion: source.locked ? versionOf(source.locked.snapshot.serverInfo) : null,
+    liveVersion: versionOf(source.live.serverInfo),
+    launch: describeLaunch(source.launch),
+    previousLaunch: source.locked && !sameLaunch(source.locked.launch, source.launch) ? describeLaunch(source.locked.launch) : null,
+    lockedIntegrity: source.locked?.integrity ?? null,
+    findings,
+    items,
+    integrityFor(chosen) {
+      const key = [...new Set(chosen)].sort((a, b) => a - b).join(',');
+      let integrity = cache.get(key);
+      if (integrity === undefined) {
+        integrity = integrityOf(approvalOf(source, chosen).snapshot);
+        cache.set(key, integrity);
+      }
+      return integrity;
+    },
+  };
+}
+
+function versionOf(serverInfo: JsonObject): SafeText {
+  const v = serverInfo.version;
+  return typeof v === 'string' ? sanitize(v, { identifier: true }) : trusted('(no version)');
+}
+
+function whereOf(subject: ChangeSubject, key: string, pointer: string): SafeText {
+  // Identifier mode escapes spaces too, so only the server's parts go through it.
+  let text = SUBJECT_LABEL[subject];
+  if (key) text += ` "${sanitize(key, { identifier: true })}"`;
+  if (pointer) text += ` at ${sanitize(pointer, { identifier: true })}`;
+  return trusted(text);
+}
+
+/**
+ * One line: the command and its arguments (each escaped as an identifier, so a homoglyph in a
+ * package name such as @acme/n\u{43e}tes shows; quoted when it has spaces), then cwd and variable names.
+ */
+export function describeLaunch(launch: LaunchSpec): SafeText {
+  const part = (text: string) => {
+    const safe = sanitize(text, { identifier: true });
+    // Quotes show where an argument with spaces (escaped as \u{20}) or an empty one begins and ends.
+    return text !== '' && !/[\s"'\\]/.test(text) ? safe : `"${safe}"`;
+  };
+  let text: string;
+  if (launch.transport === 'stdio') {
+    text = [launch.command, ...launch.args].map(part).join(' ');
+    if (launch.cwd !== undefined) text += `  (cwd ${part(launch.cwd)})`;
+    if (launch.envNames.length > 0) text += `  (env ${launch.envNames.map(part).join(', ')})`;
+  } else {
+    text = `${launch.transport} ${part(launch.url)}`;
+    if (launch.headerNames.length > 0) text += `  (headers ${launch.headerNames.map(part).join(', ')})`;
+  }
+  return trusted(text);
+}
+
+function launchItem(source: ReviewSource): ReviewItem {
+  const before = source.locked ? describeLaunch(source.locked.launch) : undefined;
+  const after = describeLaunch(source.launch);
+  const field: ReviewField = { pointer: trusted(''), change: before ? 'modified' : 'added', notes: [] };
+  if (before !== undefined) field.words = wordDiff(before, after) ?? undefined;
+  if (!field.words) {
+    if (before !== undefined) field.before = before;
+    field.after = after;
+  }
+  return { subject: 'launch', kindLabel: trusted('launch'), key: trusted(''), change: field.change, fields: [field], severity: null };
+}
+
+function itemFromChange(change: ItemChange): ReviewItem {
+  const fields: ReviewField[] =
+    change.change === 'modified' && change.fields.length > 0
+      ? change.fields.map(fieldFromChange)
+      : [fieldFromChange({ pointer: '', change: change.change, before: change.before, after: change.after })];
+  return {
+    subject: change.subject,
+    kindLabel: trusted(SUBJECT_LABEL[change.subject]),
+    key: sanitize(change.key, { identifier: true }),
+    change: change.change,
+    fields,
+    severity: null,
+  };
+}
+
+/** Above this many edited tokens a word diff is no help; the old and new text are shown whole instead. */
+const MAX_WORD_EDITS = 400;
+
+function fieldFromChange(field: FieldChange): ReviewField {
+  const out: ReviewField = { pointer: sanitize(field.pointer, { identifier: true }), change: field.change, notes: [] };
+  const { before, after } = field;
+  if (typeof before === 'string' && typeof after === 'string') {
+    const b = sanitize(before);
+    const a = sanitize(after);
+    out.notes.push(trusted(`${codePoints(before)} → ${codePoints(after)} characters`));
+    if (b === a) {
+      // The escaper is not injective for text that already contains its own markers: say so rather than show "no change".
+      out.notes.push(trusted('the old and new text look identical once escaped; the raw code points differ'));
+    }
+    const words = wordDiff(b, a);
+    if (words) out.words = words;
+    else {
+      out.before = b;
+      out.after = a;
+    }
+    return out;
+  }
+  if (before !== undefined) out.before = displayValue(before);
+  if (after !== undefined) out.after = displayValue(after);
+  if (typeof after === 'string' && before === undefined) out.notes.push(trusted(`${codePoints(after)} characters`));
+  return out;
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** Strings as their text (multi-line kept), anything else as indented JSON; escaped either way. */
+function displayValue(value: JsonValue): SafeText {
+  return sanitize(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+}
+
+/**
+ * Word diff of two already-escaped texts (so an inserted zero-width space shows as its marker).
+ * Whitespace counts: `diffWordsWithSpace` never hides a change in spacing. Null when too different.
+ */
+export function wordDiff(before: SafeText, after: SafeText): DiffSegment[] | null {
+  const parts = diffWordsWithSpace(before, after, { maxEditLength: MAX_WORD_EDITS });
+  if (!parts) return null;
+  return parts.map((p) => ({
+    op: p.added ? 'added' : p.removed ? 'removed' : 'same',
+    // A piece of escaped text is escaped text: the tokenizer splits on word and space boundaries only.
+    text: p.value as SafeText,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions and the reducer
+
+export interface Decision {
+  /** Index into model.servers. */
+  server: number;
+  verdict: 'approved' | 'rejected';
+  /** Approved items (indices into the server's items), ascending; empty when rejected. */
+  items: number[];
+  /** The integrity shown on screen when approving: the command writes a snapshot with exactly this integrity. */
+  integrity: Integrity | null;
+}
+
+/** How many characters of the new integrity (after `sha256-`) the reviewer types to approve a high-severity change. */
+export const CONFIRM_LENGTH = 4;
+
+/** Line geometry of the body the TUI drew, so navigation can keep the focused item on screen. */
+export interface ReviewLayout {
+  /** Per item: first and one-past-last body line. */
+  itemStarts: readonly number[];
+  itemEnds: readonly number[];
+  /** Body lines in all, and how many fit on screen. */
+  total: number;
+  height: number;
+}
+
+export interface ReviewServerState {
+  itemCount: number;
+  highFindings: number;
+  integrityFor(chosen: readonly number[]): Integrity;
+}
+
+export interface ReviewState {
+  phase: ReviewModel['phase'];
+  servers: readonly ReviewServerState[];
+  /** The server shown; equal to servers.length once every server is decided. */
+  current: number;
+  /** Per server, which items are chosen; all of them to start with. */
+  chosen: readonly (readonly boolean[])[];
+  /** The focused item of the current server. */
+  item: number;
+  /** First body line on screen. */
+  scroll: number;
+  screen: 'review' | 'confirm' | 'help';
+  /** Characters typed on the confirm screen. */
+  typed: string;
+  /** A short message from mcpm (never server text) for the footer. */
+  notice: SafeText | null;
+  decisions: readonly Decision[];
+  /** Every server was decided, or the reviewer quit. */
+  finished: boolean;
+  quit: boolean;
+}
+
+export type ReviewAction =
+  | { type: 'approve'; /** `--yes`: the flag is the deliberate act, no typed confirmation. */ confirmed?: boolean }
+  | { type: 'reject' }
+  | { type: 'toggleItem'; item?: number }
+  | { type: 'toggleAll' }
+  | { type: 'focusItem'; delta: 1 | -1; layout?: ReviewLayout }
+  | { type: 'scroll'; delta: number; layout: ReviewLayout }
+  | { type: 'type'; text: string }
+  | { type: 'erase' }
+  | { type: 'cancel' }
+  | { type: 'help' }
+  | { type: 'quit' };
+
+export function initReviewState(model: Pick<ReviewModel, 'phase' | 'servers'>): ReviewState {
+  const servers = model.servers.map((s) => ({
+    itemCount: s.items.length,
+    highFindings: s.findings.filter((f) => f.severity === 'high').length,
+    integrityFor: (chosen: readonly number[]) => s.integrityFor(chosen),
+  }));
+  return {
+    phase: model.phase,
+    servers,
+    current: 0,
+    chosen: servers.map((s) => Array.from({ length: s.itemCount }, () => true)),
+    item: 0,
+    scroll: 0,
+    screen: 'review',
+    typed: '',
+    notice: null,
+    decisions: [],
+    finished: servers.length === 0,
+    quit: false,
+  };
+}
+
+/** Indices of the chosen items of server `index`. */
+export function chosenItems(state: ReviewState, index = state.current): number[] {
+  const out: number[] = [];
+  (state.chosen[index] ?? []).forEach((on, i) => {
+    if (on) out.push(i);
+  });
+  return out;
+}
+
+/** The integrity approving the current selection would write: what the footer shows. */
+export function pendingIntegrity(state: ReviewState): Integrity | null {
+  const server = state.servers[state.current];
+  if (!server) return null;
+  const chosen = chosenItems(state);
+  return chosen.length === 0 && server.itemCount > 0 ? null : server.integrityFor(chosen);
+}
+
+/** The characters to type on the confirm screen: the first CONFIRM_LENGTH of the integrity after `sha256-`. */
+export function confirmCode(state: ReviewState): string {
+  const integrity = pendingIntegrity(state);
+  return integrity ? integrity.slice('sha256-'.length, 'sha256-'.length + CONFIRM_LENGTH) : '';
+}
+
+export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewState {
+  if (state.finished) return state;
+  const server = state.servers[state.current];
+  if (!server) return { ...state, finished: true };
+
+  switch (action.type) {
+    case 'quit':
+      return { ...state, finished: true, quit: true, notice: null };
+
+    case 'help':
+      if (state.screen === 'confirm') return state;
+      return { ...state, screen: state.screen === 'help' ? 'review' : 'help', notice: null };
+
+    case 'cancel':
+      return state.screen === 'review' ? { ...state, notice: null } : { ...state, screen: 'review', typed: '', notice: null };
+
+    case 'reject':
+      if (state.screen !== 'review') return state;
+      return decide(state, { server: state.current, verdict: 'rejected', items: [], integrity: null });
+
+    case 'approve': {
+      if (state.screen === 'help') return state;
+      const chosen = chosenItems(state);
+      if (server.itemCount > 0 && chosen.length === 0) {
+        return { ...state, notice: trusted('no item is chosen: press space to choose one, or n to reject the server') };
+      }
+      const integrity = server.integrityFor(chosen);
+      if (state.phase === 'review' && server.highFindings > 0 && !action.confirmed) {
+        // A second, typed confirmation (attacks.md C2): a held-down or injected "y" cannot approve.
+        if (state.screen === 'review') return { ...state, screen: 'confirm', typed: '', notice: null };
+        return state;
+      }
+      return decide(state, { server: state.current, verdict: 'approved', items: chosen, integrity });
+    }
+
+    case 'type': {
+      if (state.screen !== 'confirm') return state;
+      // One key at a time: a paste or a terminal's reply to an escape sequence arrives as one chunk.
+      if ([...action.text].length !== 1) {
+        return { ...state, typed: '', notice: trusted('pasted text is ignored here: type the characters one by one') };
+      }
+      const typed = (state.typed + action.text).slice(0, CONFIRM_LENGTH);
+      if (typed.length < CONFIRM_LENGTH) return { ...state, typed, notice: null };
+      if (typed === confirmCode(state)) {
+        const chosen = chosenItems(state);
+        return decide(state, { server: state.current, verdict: 'approved', items: chosen, integrity: server.integrityFor(chosen) });
+      }
+      return { ...state, typed: '', notice: trusted(`"${typed}" does not match; type the ${CONFIRM_LENGTH} characters shown, or esc to go back`) };
+    }
+
+    case 'erase':
+      return state.screen === 'confirm' ? { ...state, typed: state.typed.slice(0, -1), notice: null } : state;
+
+    case 'toggleItem': {
+      if (state.screen !== 'review' || server.itemCount === 0) return state;
+      const index = action.item ?? state.item;
+      if (index < 0 || index >= server.itemCount) return state;
+      const chosen = state.chosen.map((row, s) => (s === state.current ? row.map((on, i) => (i === index ? !on : on)) : row));
+      return { ...state, chosen, notice: null };
+    }
+
+    case 'toggleAll': {
+      if (state.screen !== 'review' || server.itemCount === 0) return state;
+      const all = (state.chosen[state.current] ?? []).every(Boolean);
+      const chosen = state.chosen.map((row, s) => (s === state.current ? row.map(() => !all) : row));
+      return { ...state, chosen, notice: null };
+    }
+
+    case 'focusItem': {
+      if (state.screen !== 'review' || server.itemCount === 0) return state;
+      const item = (state.item + action.delta + server.itemCount) % server.itemCount;
+      const layout = action.layout;
+      const scroll = layout ? clamp(layout.itemStarts[item] ?? state.scroll, 0, maxScroll(layout)) : state.scroll;
+      return { ...state, item, scroll, notice: null };
+    }
+
+    case 'scroll': {
+      if (state.screen !== 'review') return state;
+      const { layout } = action;
+      const scroll = clamp(state.scroll + action.delta, 0, maxScroll(layout));
+      return { ...state, scroll, item: focusAfterScroll(state.item, scroll, layout), notice: null };
+    }
+  }
+}
+
+function decide(state: ReviewState, decision: Decision): ReviewState {
+  const current = state.current + 1;
+  return {
+    ...state,
+    decisions: [...state.decisions, decision],
+    current,
+    item: 0,
+    scroll: 0,
+    screen: 'review',
+    typed: '',
+    notice: null,
+    finished: current >= state.servers.length,
+  };
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
+
+export function maxScroll(layout: ReviewLayout): number {
+  return Math.max(0, layout.total - layout.height);
+}
+
+/**
+ * Keeps the focus while the focused item's heading is on screen; otherwise focuses the first item
+ * whose heading is, or else the item that fills the screen. Space then toggles an item the reviewer
+ * can see the name of.
+ */
+function focusAfterScroll(item: number, scroll: number, layout: ReviewLayout): number {
+  const bottom = scroll + layout.height;
+  const headVisible = (i: number) => {
+    const start = layout.itemStarts[i];
+    return start !== undefined && start >= scroll && start < bottom;
+  };
+  if (headVisible(item)) return item;
+  for (let i = 0; i < layout.itemStarts.length; i++) if (headVisible(i)) return i;
+  for (let i = 0; i < layout.itemStarts.length; i++) {
+    if ((layout.itemStarts[i] ?? 0) <= scroll && scroll < (layout.itemEnds[i] ?? 0)) return i;
+  }
+  return item;
+}
+
+/**
+ * `--yes`: approves every server of the model in order, exactly as pressing `y` (and confirming)
+ * would, so the TUI and the flag share one state machine.
+ */
+export function approveAll(model: Pick<ReviewModel, 'phase' | 'servers'>): Decision[] {
+  let state = initReviewState(model);
+  while (!state.finished) {
+    const before = state.current;
+    state = reviewReducer(state, { type: 'approve', confirmed: true });
+    if (state.current === before) throw new Error('Assertion failed: approve did not advance');
+  }
+  return [...state.decisions];
+}

@@ -1,0 +1,622 @@
+/**
+ * The guard's relay: raw line framing in both directions, and the routing of each line between the
+ * host (mcpm's stdin/stdout) and the server (the child's stdin/stdout). No streams or processes
+ * here: commands/run.ts feeds lines in and writes what comes out, so this file can be tested with
+ * plain buffers.
+ *
+ * Lines are forwarded as the bytes that came in, never re-serialised (protocol-and-hosts.md §2.6:
+ * the SDK's transports reorder keys, drop `id:null` errors and extra keys). Only a response the
+ * guard must judge (wire-check.ts) is replaced, by a line mcpm writes itself.
+ *
+ * What is parsed, and how (the hot-path trade-off):
+ * - Host → server: the host is trusted, and its lines are forwarded as they are, even malformed. A
+ *   line is parsed (JSON.parse) only if it can be a request: it contains `"method"`, or a `\u`
+ *   escape (the only other way to spell that key). Responses to the server's own requests
+ *   (sampling, elicitation, roots) and everything else go through untouched, unparsed.
+ * - Server → host: every line is decoded as UTF-8 (fatal) and checked with JSON.parse, because a line
+ *   that is not JSON must never reach the host, and the guard must know whether the line answers a
+ *   request it inspects. JSON.parse is native and far cheaper than the strict parser, and for the
+ *   fields routing needs (`id`, `method`) it agrees with the hosts, which are JSON.parse (Node,
+ *   Electron) or last-key-wins parsers too. The strict parser (`parseStrictJson`: duplicate keys,
+ *   lone surrogates, unsafe integers, depth) runs only on the lines the guard inspects, the
+ *   responses to `initialize`, `server/discover` and the four list methods; a line it refuses is
+ *   never forwarded (the host gets a JSON-RPC error for that request instead). A response to an id
+ *   the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
+ */
+import type { JsonObject, JsonValue } from '../core/json-strict.js';
+import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
+import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import {
+  describeEvent,
+  GUARD_ERROR,
+  INSPECTED_METHODS,
+  LIST_CHANGED_METHODS,
+  type GuardEvent,
+  type RpcError,
+  type Verdict,
+  type WireCheck,
+} from './wire-check.js';
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** Per line from the server (D4: a newline-free stream must not grow without bound). */
+export const MAX_SERVER_LINE_BYTES = 16 * 1024 * 1024;
+/** Per line of the server's stderr; the rest of a longer line is replaced by a marker. */
+export const MAX_STDERR_LINE_BYTES = 8 * 1024;
+/** A list_changed of one kind is forwarded at most this often; the last of a burst is always sent. */
+export const LIST_CHANGED_INTERVAL_MS = 1000;
+/** Host requests awaiting an answer that the guard remembers; the oldest are forgotten beyond it. */
+export const MAX_PENDING_REQUESTS = 65_536;
+
+export interface LineFramerOptions {
+  /** Bytes per line, without the newline. Default: unlimited. */
+  maxLineBytes?: number;
+  /**
+   * `stop`: a longer line calls onTooLong and the framer stops (the session ends). `truncate`: the
+   * line is handed on cut at the limit, with `truncated` set, and the rest up to the newline is skipped.
+   */
+  overflow?: 'stop' | 'truncate';
+  onTooLong?: () => void;
+}
+
+/**
+ * Splits a byte stream at `\n`. Each line is handed on *with* its newline, as one Buffer, so it can
+ * be forwarded by writing it as it is: a line inside one chunk is a zero-copy view of that chunk,
+ * one that spans chunks is joined once.
+ */
+export class LineFramer {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private skipping = false;
+  private stopped = false;
+  private readonly max: number;
+
+  constructor(
+    private readonly onLine: (line: Buffer, truncated: boolean) => void,
+    private readonly options: LineFramerOptions = {},
+  ) {
+    this.max = options.maxLineBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** No more lines are handed on, even from the rest of the chunk being split. */
+  stop(): void {
+    this.stopped = true;
+    this.parts = [];
+    this.size = 0;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (!this.stopped && start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline === -1 ? chunk.length : newline;
+      if (this.skipping) {
+        if (newline === -1) return;
+        this.skipping = false;
+        start = newline + 1;
+        continue;
+      }
+      if (this.size + (end - start) > this.max) {
+        if (this.options.overflow === 'truncate') {
+          const room = this.max - this.size;
+          const head = Buffer.concat([...this.parts, chunk.subarray(start, start + room), Buffer.from([NEWLINE])]);
+          this.parts = [];
+          this.size = 0;
+          this.onLine(head, true);
+          if (newline === -1) {
+            this.skipping = true;
+            return;
+          }
+          start = newline + 1;
+          continue;
+        }
+        this.stop();
+        this.options.onTooLong?.();
+        return;
+      }
+      if (newline === -1) {
+        this.parts.push(chunk.subarray(start));
+        this.size += end - start;
+        return;
+      }
+      const line = this.parts.length === 0 ? chunk.subarray(start, newline + 1) : Buffer.concat([...this.parts, chunk.subarray(start, newline + 1)]);
+      this.parts = [];
+      this.size = 0;
+      start = newline + 1;
+      this.onLine(line, false);
+    }
+  }
+
+  /** At end of input: an unterminated last line is handed on with a newline added. */
+  flush(): void {
+    if (this.stopped || this.size === 0) {
+      this.parts = [];
+      this.size = 0;
+      return;
+    }
+    const line = Buffer.concat([...this.parts, Buffer.from([NEWLINE])]);
+    this.parts = [];
+    this.size = 0;
+    this.onLine(line, false);
+  }
+}
+
+/** The line without its `\n` (and a `\r` before it). */
+export function lineContent(line: Buffer): Buffer {
+  let end = line.length;
+  if (end > 0 && line[end - 1] === NEWLINE) end -= 1;
+  if (end > 0 && line[end - 1] === CARRIAGE_RETURN) end -= 1;
+  return line.subarray(0, end);
+}
+
+/** A host line that may be a request: only such lines are parsed (see the file comment). */
+export function mayBeRequest(line: Buffer): boolean {
+  return line.includes('"method"') || line.includes('\\u');
+}
+
+export type CallOutcome = 'ok' | 'error' | 'blocked';
+
+/** One tools/call as the audit log records it. */
+export interface ToolCallRecord {
+  /** Epoch ms when the host sent the call. */
+  startedAt: number;
+  tool: string | undefined;
+  arguments: JsonValue | undefined;
+  client: { name?: string; version?: string } | undefined;
+  outcome: CallOutcome;
+  durationMs: number;
+  /** Bytes of the response line the host received. */
+  responseBytes: number;
+}
+
+export interface RelayHandlers {
+  toHost(bytes: Buffer): void;
+  toServer(bytes: Buffer): void;
+  /** One line for stderr, already sanitised, without a newline. Rate limiting is the caller's. */
+  notice(text: SafeText): void;
+  toolCall(record: ToolCallRecord): void;
+  /** The guard ends the session: stop relaying, stop the server. Called once. */
+  end(reason: SafeText, status: 1 | 3): void;
+  /** Epoch ms. */
+  now(): number;
+  /** For the trailing list_changed of a burst; returns a cancel function. */
+  schedule(callback: () => void, ms: number): () => void;
+}
+
+interface Pending {
+  method: string;
+  startedAt: number;
+  tool?: string;
+  arguments?: JsonValue;
+}
+
+type ServerDecision = { kind: 'forward' } | { kind: 'replace'; message: JsonObject } | { kind: 'drop' };
+
+/** Routes lines between one host and one guarded server. */
+export class GuardRelay {
+  private readonly pending = new Map<string, Pending>();
+  private client: { name?: string; version?: string } | undefined;
+  private readonly listChanged = new Map<string, { at: number; owed: boolean; cancel?: () => void }>();
+  private ended = false;
+  /** Bytes of the server line being routed (the whole batch for a batch), for the audit record. */
+  private currentLineBytes = 0;
+
+  constructor(
+    private readonly wire: WireCheck,
+    private readonly where: { server: string; lockLabel: string },
+    private readonly handlers: RelayHandlers,
+  ) {}
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** How many host requests are still unanswered (for tests). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  // ---------------------------------------------------------------- host → server
+
+  /** One line from the host, with its newline. */
+  hostLine(line: Buffer): void {
+    if (this.ended) return;
+    if (!mayBeRequest(line)) {
+      this.handlers.toServer(line);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(lineContent(line).toString('utf8'));
+    } catch {
+      // The host is trusted: its lines go to the server as they are, even when they are not JSON.
+      this.handlers.toServer(line);
+      return;
+    }
+    if (Array.isArray(value)) {
+      this.hostBatch(line, value);
+      return;
+    }
+    const answer = this.hostMessage(value);
+    if (answer === undefined) this.handlers.toServer(line);
+    else if (answer !== null) this.handlers.toHost(answer);
+  }
+
+  /** A JSON-RPC batch (2025-03-26 allowed them): blocked calls are taken out and answered together. */
+  private hostBatch(line: Buffer, items: unknown[]): void {
+    const forwarded: unknown[] = [];
+    const answers: string[] = [];
+    for (const item of items) {
+      const answer = this.hostMessage(item);
+      if (answer === null) return;
+      if (answer === undefined) forwarded.push(item);
+      else answers.push(lineContent(answer).toString('utf8'));
+    }
+    if (answers.length === 0) this.handlers.toServer(line);
+    else {
+      if (forwarded.length > 0) this.handlers.toServer(Buffer.from(`${JSON.stringify(forwarded)}\n`));
+      this.handlers.toHost(Buffer.from(`[${answers.join(',')}]\n`));
+    }
+  }
+
+  /** undefined: forward; a Buffer: do not forward, answer the host with this line; null: the session ended. */
+  private hostMessage(value: unknown): Buffer | undefined | null {
+    if (!isPlainObject(value)) return undefined;
+    const method = value['method'];
+    if (typeof method !== 'string') return undefined;
+    const params = value['params'] as JsonValue | undefined;
+    if (!Object.hasOwn(value, 'id') || value['id'] === null) {
+      // The host gives up on a request: its late answer will be dropped as unsolicited, which is
+      // what the host does with it anyway, and the pending entry does not leak.
+      if (method === 'notifications/cancelled' && isPlainObject(params) && Object.hasOwn(params, 'requestId')) {
+        this.forget(idKey(params['requestId']));
+      }
+      return undefined;
+    }
+    const id = idKey(value['id']);
+    this.noteClient(method, params);
+    const verdict = this.wire.checkRequest(method, params);
+    const call = method === 'tools/call' && isPlainObject(params) ? params : undefined;
+    const tool = call && typeof call['name'] === 'string' ? call['name'] : undefined;
+    if (verdict.action === 'forward') {
+      if (this.pending.size >= MAX_PENDING_REQUESTS) this.forget(this.pending.keys().next().value as string);
+      const entry: Pending = { method, startedAt: this.handlers.now() };
+      if (method === 'tools/call') {
+        entry.tool = tool;
+        entry.arguments = call?.['arguments'] as JsonValue | undefined;
+      }
+      this.pending.set(id, entry);
+      return undefined;
+    }
+    if (verdict.action === 'rewrite') throw new Error('Assertion failed: a host request was rewritten');
+    const answer = errorLine(id, verdict.error);
+    if (method === 'tools/call') {
+      this.handlers.toolCall({
+        startedAt: this.handlers.now(),
+        tool,
+        arguments: call?.['arguments'] as JsonValue | undefined,
+        client: this.client,
+        outcome: 'blocked',
+        durationMs: 0,
+        responseBytes: answer.length,
+      });
+    }
+    this.report(verdict.events);
+    if (verdict.action === 'end') {
+      this.handlers.toHost(answer);
+      this.endSession(verdict.error.message, 1);
+      return null;
+    }
+    return answer;
+  }
+
+  private noteClient(method: string, params: JsonValue | undefined): void {
+    if (this.client !== undefined || !isPlainObject(params)) return;
+    let info: unknown;
+    if (method === 'initialize') info = params['clientInfo'];
+    else {
+      // 2026-07-28: every request may carry the client's identity in _meta.
+      const meta = params['_meta'];
+      if (isPlainObject(meta)) info = meta['io.modelcontextprotocol/clientInfo'];
+    }
+    if (!isPlainObject(info)) return;
+    const client: { name?: string; version?: string } = {};
+    if (typeof info['name'] === 'string') client.name = info['name'];
+    if (typeof info['version'] === 'string') client.version = info['version'];
+    this.client = client;
+  }
+
+  // ---------------------------------------------------------------- server → host
+
+  /** One line from the server's stdout, with its newline. */
+  serverLine(line: Buffer): void {
+    if (this.ended) return;
+    const content = lineContent(line);
+    let text: string;
+    try {
+      text = UTF8.decode(content);
+    } catch {
+      this.dropped('a line that is not valid UTF-8', content);
+      return;
+    }
+    if (text.trim() === '') return;
+    this.currentLineBytes = line.length;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      this.dropped('a line that is not JSON', content);
+      return;
+    }
+    if (Array.isArray(value)) {
+      this.serverBatch(line, text, value);
+      return;
+    }
+    const decision = this.serverMessage(value, () => parseStrictJson(text));
+    if (this.ended) return;
+    if (decision.kind === 'forward') this.handlers.toHost(line);
+    else if (decision.kind === 'replace') this.handlers.toHost(messageLine(decision.message));
+  }
+
+  private serverBatch(line: Buffer, text: string, items: unknown[]): void {
+    if (items.length === 0) {
+      this.dropped('an empty batch', lineContent(line));
+      return;
+    }
+    let strict: JsonValue | undefined;
+    const strictItem = (index: number) => () => {
+      strict ??= parseStrictJson(text);
+      return (strict as JsonValue[])[index]!;
+    };
+    const out: unknown[] = [];
+    let changed = false;
+    items.forEach((item, index) => {
+      if (this.ended) return;
+      const decision = this.serverMessage(item, strictItem(index));
+      if (decision.kind === 'forward') out.push(item);
+      else {
+        changed = true;
+        if (decision.kind === 'replace') out.push(decision.message);
+      }
+    });
+    if (this.ended) return;
+    if (!changed) this.handlers.toHost(line);
+    else if (out.length > 0) this.handlers.toHost(Buffer.from(`${JSON.stringify(out)}\n`));
+  }
+
+  /** `strict` re-reads the message with the strict parser; it throws StrictJsonError. */
+  private serverMessage(value: unknown, strict: () => JsonValue): ServerDecision {
+    if (!isPlainObject(value) || value['jsonrpc'] !== '2.0') {
+      this.dropped('a message that is not JSON-RPC 2.0', undefined);
+      return { kind: 'drop' };
+    }
+    const method = value['method'];
+    if (typeof method === 'string') {
+      // Requests (sampling, elicitation, roots, ping) and notifications (progress, cancelled,
+      // logging) pass untouched; only list_changed is paced.
+      if (!Object.hasOwn(value, 'id') && LIST_CHANGED_METHODS.has(method)) return this.paceListChanged(method);
+      return { kind: 'forward' };
+    }
+    if (!Object.hasOwn(value, 'id')) {
+      this.dropped('a message that is neither a request, a notification nor a response', undefined);
+      return { kind: 'drop' };
+    }
+    // A parse-error answer (id null) refers to no request; it tells the host something went wrong.
+    if (value['id'] === null) return { kind: 'forward' };
+    const id = idKey(value['id']);
+    const pending = this.pending.get(id);
+    if (!pending) {
+      this.dropped(`a response to id ${id.length > 40 ? `${id.slice(0, 40)}…` : id}, which the host is not waiting for`, undefined);
+      return { kind: 'drop' };
+    }
+    this.pending.delete(id);
+    if (pending.method === 'tools/call') this.recordCall(pending, value);
+    if (!INSPECTED_METHODS.has(pending.method)) return { kind: 'forward' };
+
+    let message: JsonValue;
+    try {
+      message = strict();
+    } catch (error) {
+      const problem = `it breaks the strict JSON rules (${error instanceof Error ? error.message : String(error)})`;
+      return this.apply(id, this.wireBadResponse(pending.method, problem));
+    }
+    if (!isJsonObject(message)) throw new Error('Assertion failed: strict parse disagrees with JSON.parse');
+    return this.apply(id, this.wire.checkResponse(pending.method, message));
+  }
+
+  private wireBadResponse(method: string, problem: string): Verdict {
+    const event: GuardEvent = { type: 'bad-response', method, problem };
+    return { action: 'reject', error: { code: GUARD_ERROR.BAD_RESPONSE, message: sanitize(`mcpm ${describeEvent(event, this.where)}`) }, events: [event] };
+  }
+
+  private apply(id: string, verdict: Verdict): ServerDecision {
+    if (verdict.action === 'forward') return { kind: 'forward' };
+    this.report(verdict.events);
+    if (verdict.action === 'rewrite') return { kind: 'replace', message: verdict.message };
+    this.handlers.toHost(errorLine(id, verdict.error));
+    if (verdict.action === 'end') this.endSession(verdict.error.message, 1);
+    return { kind: 'drop' };
+  }
+
+  private recordCall(pending: Pending, value: Record<string, unknown>): void {
+    const result = value['result'];
+    const failed = Object.hasOwn(value, 'error') || (isPlainObject(result) && result['isError'] === true);
+    this.handlers.toolCall({
+      startedAt: pending.startedAt,
+      tool: pending.tool,
+      arguments: pending.arguments,
+      client: this.client,
+      outcome: failed ? 'error' : 'ok',
+      durationMs: Math.max(0, this.handlers.now() - pending.startedAt),
+      responseBytes: this.currentLineBytes,
+    });
+  }
+
+
+  private paceListChanged(method: string): ServerDecision {
+    const now = this.handlers.now();
+    const state = this.listChanged.get(method);
+    if (state === undefined || now - state.at >= LIST_CHANGED_INTERVAL_MS) {
+      this.listChanged.set(method, { at: now, owed: false });
+      return { kind: 'forward' };
+    }
+    if (!state.owed) {
+      // One trailing notification per burst, so the host still re-lists after the last change.
+      state.owed = true;
+      state.cancel = this.handlers.schedule(
+        () => {
+          if (this.ended) return;
+          this.listChanged.set(method, { at: this.handlers.now(), owed: false });
+          this.handlers.toHost(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', method })}\n`));
+        },
+        LIST_CHANGED_INTERVAL_MS - (now - state.at),
+      );
+    }
+    return { kind: 'drop' };
+  }
+
+  // ---------------------------------------------------------------- both
+
+  /**
+   * The server is gone or the guard stops: every request the host still waits for gets an error,
+   * so the host does not hang until its own timeout. Tools calls among them are audited as errors.
+   */
+  failPending(reason: SafeText): void {
+    for (const [id, pending] of this.pending) {
+      const answer = errorLine(id, { code: GUARD_ERROR.REFUSED, message: reason });
+      if (pending.method === 'tools/call') {
+        this.handlers.toolCall({
+          startedAt: pending.startedAt,
+          tool: pending.tool,
+          arguments: pending.arguments,
+          client: this.client,
+          outcome: 'error',
+          durationMs: Math.max(0, this.handlers.now() - pending.startedAt),
+          responseBytes: answer.length,
+        });
+      }
+      this.handlers.toHost(answer);
+    }
+    this.pending.clear();
+  }
+
+  /** Stops pacing timers; call when the session is over. */
+  dispose(): void {
+    for (const state of this.listChanged.values()) state.cancel?.();
+    this.listChanged.clear();
+  }
+
+  private forget(id: string): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    if (pending.method === 'tools/call') {
+      this.handlers.toolCall({
+        startedAt: pending.startedAt,
+        tool: pending.tool,
+        arguments: pending.arguments,
+        client: this.client,
+        outcome: 'error',
+        durationMs: Math.max(0, this.handlers.now() - pending.startedAt),
+        responseBytes: 0,
+      });
+    }
+  }
+
+  private endSession(reason: SafeText, status: 1 | 3): void {
+    if (this.ended) return;
+    this.failPending(reason);
+    this.ended = true;
+    this.dispose();
+    this.handlers.end(reason, status);
+  }
+
+  /** The server broke the line cap: the session ends (D4). */
+  serverLineTooLong(): void {
+    this.endSession(
+      trusted(`mcpm: server ${JSON.stringify(this.where.server)} sent a line over ${MAX_SERVER_LINE_BYTES / (1024 * 1024)} MiB; the session was ended`),
+      3,
+    );
+  }
+
+  private report(events: readonly GuardEvent[]): void {
+    for (const event of events) this.handlers.notice(trusted(`mcpm: ${describeEvent(event, this.where)}`));
+  }
+
+  private dropped(what: string, content: Buffer | undefined): void {
+    const sample = content === undefined ? '' : `: ${sanitize(content.subarray(0, 120).toString('utf8'), { identifier: true })}${content.length > 120 ? '…' : ''}`;
+    this.handlers.notice(sanitize(`mcpm: dropped ${what} from server ${JSON.stringify(this.where.server)}${sample}`));
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Ids are numbers or strings; the JSON text keys them, so 1 and "1" stay apart. */
+export function idKey(id: unknown): string {
+  return JSON.stringify(id) ?? 'undefined';
+}
+
+function errorLine(id: string, error: RpcError): Buffer {
+  return Buffer.from(`{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code: error.code, message: error.message })}}\n`);
+}
+
+function messageLine(message: JsonObject): Buffer {
+  return Buffer.from(`${JSON.stringify(message)}\n`);
+}
+
+/**
+ * A rate limit for stderr notices, so a flood of blocked calls cannot flood the host's log: an
+ * identical line is printed once per `repeatWindowMs`, and at most `burst` lines are printed at
+ * once, refilled at `perSecond`. What was held back is counted and reported with the next line
+ * printed, or by flush() at the end of the session.
+ */
+export class NoticeLimiter {
+  private tokens: number;
+  private last: number;
+  private suppressed = 0;
+  private readonly recent = new Map<string, number>();
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly now: () => number,
+    private readonly limits = { burst: 20, perSecond: 2, repeatWindowMs: 60_000 },
+  ) {
+    this.tokens = limits.burst;
+    this.last = now();
+  }
+
+  notice(text: SafeText): void {
+    const now = this.now();
+    const seen = this.recent.get(text);
+    if (seen !== undefined && now - seen < this.limits.repeatWindowMs) {
+      this.suppressed += 1;
+      return;
+    }
+    this.tokens = Math.min(this.limits.burst, this.tokens + ((now - this.last) / 1000) * this.limits.perSecond);
+    this.last = now;
+    if (this.tokens < 1) {
+      this.suppressed += 1;
+      return;
+    }
+    this.tokens -= 1;
+    if (this.recent.size >= 1000) this.recent.clear();
+    this.recent.set(text, now);
+    this.flush();
+    this.write(`${text}\n`);
+  }
+
+  flush(): void {
+    if (this.suppressed === 0) return;
+    this.write(`mcpm: ${this.suppressed} more message${this.suppressed === 1 ? '' : 's'} like the ones above were not shown (rate limit)\n`);
+    this.suppressed = 0;
+  }
+}

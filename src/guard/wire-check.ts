@@ -1,0 +1,421 @@
+/**
+ * The guard's verdicts on a live session (`mcpm run`), pure: given the lock entry and one parsed
+ * message, decide whether it is forwarded as it came, rewritten, answered with an error, or ends
+ * the session. No I/O: relay.ts frames the lines, commands/run.ts does the reading and writing.
+ *
+ * Why in-path at all (attacks.md B1–B3): a server can flip on its second launch, serve scanners one
+ * list and hosts another (cloaking by clientInfo), change its tools mid-session after
+ * `notifications/tools/list_changed`, or keep a callable tool out of its list. Only what the host
+ * actually receives can be held to the pin, so every list page, every `initialize` (or 2026-07-28
+ * `server/discover`) result, and every call is checked here against the locked definitions.
+ *
+ * The rules, under the default policy `block`:
+ * - A listed item is kept only when its key is locked and `integrityOf(definition as served)` equals
+ *   the locked item integrity. Drifted and unknown items are withheld (line jumping, A2: a poisoned
+ *   description works without a call, so hiding only calls is not enough).
+ * - An item once served drifted stays quarantined for the rest of the session, even if the server
+ *   later serves the locked definition again: it has shown it will flip (B3).
+ * - instructions, serverInfo and capabilities that differ from the lock are replaced by the locked
+ *   ones (absent instructions stay absent).
+ * - `tools/call` and `prompts/get` are forwarded only for a tool or prompt that the server listed in
+ *   this session with its locked definition, and that is not quarantined: "locked and unchanged as
+ *   last seen". A tool that is never listed (B3, hidden but callable) or not yet listed is blocked,
+ *   since the guard cannot know what the server would say it is.
+ * - `resources/read` is forwarded for a locked resource URI or a URI matching a locked resource
+ *   template, unless quarantined. Resources are addressed by URI and are often reached through links
+ *   in tool results rather than a listing, so listing in this session is not required for them.
+ * - Items the lock has but the server no longer lists are not an attack on the host (it sees less),
+ *   so they are not treated as drift here; `mcpm verify` reports them.
+ * Under `refuse`, anything that `block` would withhold, replace or reject ends the session instead.
+ */
+import { integrityOf, type Integrity } from '../core/canonical.js';
+import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
+import type { LockEntry } from '../core/lockfile.js';
+import { sanitize, type SafeText } from '../core/sanitize.js';
+import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
+
+export type Policy = 'block' | 'refuse';
+export const POLICIES: readonly Policy[] = ['block', 'refuse'];
+
+/**
+ * JSON-RPC error codes the guard answers with, from the implementation-defined range -32000..-32019
+ * (2026-07-28 reserves -32020..-32099 for the spec). -32001 is avoided: the SDK uses it for timeouts.
+ */
+export const GUARD_ERROR = {
+  /** A call to an item that is not locked, or whose definition drifted. */
+  BLOCKED: -32010,
+  /** `--policy refuse`: the session was ended because of drift. */
+  REFUSED: -32011,
+  /** An inspected response (list, initialize) the guard could not read strictly. */
+  BAD_RESPONSE: -32012,
+  /** The server may not be started at all (not locked, launch changed, config or lock error). */
+  NOT_STARTED: -32013,
+} as const;
+
+/** Results the guard compares with the lock; every other response is forwarded untouched. */
+// Maps, not object literals: methods come off the wire, and `{}["constructor"]` is not undefined.
+export const LIST_METHOD_KIND: ReadonlyMap<string, ItemKind> = new Map([
+  ['tools/list', 'tools'],
+  ['prompts/list', 'prompts'],
+  ['resources/list', 'resources'],
+  ['resources/templates/list', 'resourceTemplates'],
+]);
+export const INSPECTED_METHODS: ReadonlySet<string> = new Set(['initialize', 'server/discover', ...LIST_METHOD_KIND.keys()]);
+
+/** Requests that use a listed item; the item is named by this params field. */
+export const CALL_METHODS: ReadonlyMap<string, { kind: ItemKind; field: 'name' | 'uri'; verb: string }> = new Map([
+  ['tools/call', { kind: 'tools', field: 'name', verb: 'a call to' }],
+  ['prompts/get', { kind: 'prompts', field: 'name', verb: 'a request for' }],
+  ['resources/read', { kind: 'resources', field: 'uri', verb: 'a read of' }],
+] as const);
+
+/** Server notifications after which the host re-lists; the new list is checked like the first. */
+export const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set([
+  'notifications/tools/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/list_changed',
+]);
+
+/** The key of each list result holding the items (resources/templates/list says resourceTemplates). */
+const RESULT_FIELD: Record<ItemKind, string> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resourceTemplates',
+};
+
+const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
+
+export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'unlisted' | 'malformed';
+
+export type GuardEvent =
+  | { type: 'item-withheld'; kind: ItemKind; key: string | undefined; reason: WithholdReason }
+  | { type: 'call-blocked'; method: string; kind: ItemKind; key: string | undefined; reason: WithholdReason }
+  | { type: 'field-replaced'; field: 'instructions' | 'serverInfo' | 'capabilities' }
+  | { type: 'bad-response'; method: string; problem: string };
+
+export interface RpcError {
+  code: number;
+  message: SafeText;
+}
+
+export type Verdict =
+  | { action: 'forward' }
+  /** Send `message` (the same id) in place of the server's line. */
+  | { action: 'rewrite'; message: JsonObject; events: GuardEvent[] }
+  /** Do not forward; answer the request's id with `error`. */
+  | { action: 'reject'; error: RpcError; events: GuardEvent[] }
+  /** Do not forward; answer the request's id with `error`, then end the session (policy refuse). */
+  | { action: 'end'; error: RpcError; events: GuardEvent[] };
+
+const FORWARD: Verdict = { action: 'forward' };
+
+export interface WireCheckOptions {
+  /** The server's name in the config and the lock. */
+  server: string;
+  entry: LockEntry;
+  policy: Policy;
+  /** The lock file as messages name it, e.g. `mcp.lock`. */
+  lockLabel: string;
+}
+
+/** Whole session state of one guarded server: which items were seen drifted. */
+export class WireCheck {
+  private readonly quarantined: Record<ItemKind, Set<string>> = {
+    tools: new Set(),
+    prompts: new Set(),
+    resources: new Set(),
+    resourceTemplates: new Set(),
+  };
+  /** Keys the server listed in this session with their locked definitions. */
+  private readonly seen: Record<ItemKind, Set<string>> = {
+    tools: new Set(),
+    prompts: new Set(),
+    resources: new Set(),
+    resourceTemplates: new Set(),
+  };
+  private templates: { key: string; pattern: RegExp }[] | undefined;
+  private lockedTopLevel: { serverInfo: Integrity; capabilities: Integrity } | undefined;
+
+  constructor(private readonly options: WireCheckOptions) {}
+
+  /** Items withheld so far because they were served drifted, by kind (for tests and reports). */
+  quarantinedKeys(kind: ItemKind): ReadonlySet<string> {
+    return this.quarantined[kind];
+  }
+
+  /**
+   * A host request, before it is forwarded. Only the call methods are judged; anything else is
+   * forwarded.
+   */
+  checkRequest(method: string, params: JsonValue | undefined): Verdict {
+    const call = CALL_METHODS.get(method);
+    if (!call) return FORWARD;
+    const target = isJsonObject(params) ? params[call.field] : undefined;
+    if (typeof target !== 'string') {
+      // Without a string name the server would have to guess; a guess is not the locked item.
+      return this.refuseOrReject('reject', [{ type: 'call-blocked', method, kind: call.kind, key: undefined, reason: 'malformed' }]);
+    }
+    const reason = this.callReason(call.kind, target);
+    if (reason === undefined) return FORWARD;
+    return this.refuseOrReject('reject', [{ type: 'call-blocked', method, kind: call.kind, key: target, reason }]);
+  }
+
+  /**
+   * The server's response to a host request of `method` (one of INSPECTED_METHODS), strictly
+   * parsed. Error responses are forwarded: they carry no definitions.
+   */
+  checkResponse(method: string, message: JsonObject): Verdict {
+    if (!Object.hasOwn(message, 'result')) return FORWARD;
+    const result = message['result'];
+    if (!isJsonObject(result)) return this.badResponse(method, 'its result is not an object');
+    const kind = LIST_METHOD_KIND.get(method);
+    if (kind) return this.checkList(method, kind, message, result);
+    if (method === 'initialize' || method === 'server/discover') return this.checkServerLevel(method, message, result);
+    return FORWARD;
+  }
+
+  private callReason(kind: ItemKind, key: string): WithholdReason | undefined {
+    const locked = this.options.entry.snapshot[kind];
+    if (locked.has(key)) {
+      if (this.quarantined[kind].has(key)) return 'drifted';
+      return kind === 'resources' || this.seen[kind].has(key) ? undefined : 'unlisted';
+    }
+    if (kind === 'resources') {
+      // A URI the server did not list can still be a locked template's instance (test://item/{id}).
+      const template = this.lockedTemplates().find((t) => t.pattern.test(key));
+      if (template) return this.quarantined.resourceTemplates.has(template.key) ? 'drifted' : undefined;
+      if (this.quarantined.resources.has(key)) return 'drifted';
+    }
+    return 'unknown';
+  }
+
+  private lockedTemplates(): { key: string; pattern: RegExp }[] {
+    this.templates ??= [...this.options.entry.snapshot.resourceTemplates.keys()].map((key) => ({
+      key,
+      pattern: uriTemplatePattern(key),
+    }));
+    return this.templates;
+  }
+
+  private checkList(method: string, kind: ItemKind, message: JsonObject, result: JsonObject): Verdict {
+    const field = RESULT_FIELD[kind];
+    if (!Object.hasOwn(result, field)) return FORWARD;
+    const items = result[field];
+    if (!Array.isArray(items)) return this.badResponse(method, `its "${field}" is not an array`);
+
+    const locked = this.options.entry.snapshot[kind];
+    const keyField = ITEM_KEY[kind];
+    const quarantine = this.quarantined[kind];
+    // First pass: judge every item and quarantine what drifted, so that a second copy of the same
+    // key on this page (a host would pick one of the two in its own way) is withheld as well.
+    const verdicts = items.map((item): { key: string | undefined; reason: WithholdReason | undefined } => {
+      const key = isJsonObject(item) ? item[keyField] : undefined;
+      if (typeof key !== 'string' || !isJsonObject(item)) return { key: undefined, reason: 'malformed' };
+      const lockedItem = locked.get(key);
+      if (!lockedItem) return { key, reason: 'unknown' };
+      if (!sameIntegrity(item, lockedItem.integrity)) {
+        quarantine.add(key);
+        return { key, reason: 'drifted' };
+      }
+      return { key, reason: undefined };
+    });
+    const events: GuardEvent[] = [];
+    const kept: JsonValue[] = [];
+    verdicts.forEach(({ key, reason }, index) => {
+      const withheld = reason ?? (key !== undefined && quarantine.has(key) ? 'quarantined' : undefined);
+      if (withheld === undefined) {
+        kept.push(items[index]!);
+        this.seen[kind].add(key!);
+      } else events.push({ type: 'item-withheld', kind, key, reason: withheld });
+    });
+    if (events.length === 0) return FORWARD;
+    if (this.options.policy === 'refuse') return this.refuseOrReject('end', events);
+    return { action: 'rewrite', message: withResult(message, withField(result, field, kept)), events };
+  }
+
+  private checkServerLevel(method: string, message: JsonObject, result: JsonObject): Verdict {
+    const snapshot = this.options.entry.snapshot;
+    this.lockedTopLevel ??= {
+      serverInfo: integrityOf(snapshot.serverInfo),
+      capabilities: integrityOf(snapshot.capabilities),
+    };
+    const events: GuardEvent[] = [];
+    let next = result;
+
+    const instructions = result['instructions'];
+    if (Object.hasOwn(result, 'instructions') ? instructions !== snapshot.instructions : snapshot.instructions !== undefined) {
+      events.push({ type: 'field-replaced', field: 'instructions' });
+      next = withField(next, 'instructions', snapshot.instructions);
+    }
+
+    if (method === 'initialize') {
+      // An InitializeResult without serverInfo breaks the spec; the locked one is what the host should see.
+      if (!sameIntegrity(result['serverInfo'], this.lockedTopLevel.serverInfo)) {
+        events.push({ type: 'field-replaced', field: 'serverInfo' });
+        next = withField(next, 'serverInfo', snapshot.serverInfo);
+      }
+    } else {
+      const meta = result['_meta'];
+      const served = isJsonObject(meta) ? meta[SERVER_INFO_META] : undefined;
+      if (!sameIntegrity(served, this.lockedTopLevel.serverInfo)) {
+        events.push({ type: 'field-replaced', field: 'serverInfo' });
+        const base = isJsonObject(meta) ? meta : (Object.create(null) as JsonObject);
+        next = withField(next, '_meta', withField(base, SERVER_INFO_META, snapshot.serverInfo));
+      }
+    }
+
+    const capabilities = result['capabilities'] ?? (Object.create(null) as JsonObject);
+    if (!sameIntegrity(capabilities, this.lockedTopLevel.capabilities)) {
+      events.push({ type: 'field-replaced', field: 'capabilities' });
+      next = withField(next, 'capabilities', snapshot.capabilities);
+    }
+
+    if (events.length === 0) return FORWARD;
+    if (this.options.policy === 'refuse') return this.refuseOrReject('end', events);
+    return { action: 'rewrite', message: withResult(message, next), events };
+  }
+
+  private badResponse(method: string, problem: string): Verdict {
+    return this.refuseOrReject('reject', [{ type: 'bad-response', method, problem }]);
+  }
+
+  private refuseOrReject(action: 'reject' | 'end', events: GuardEvent[]): Verdict {
+    const first = events[0]!;
+    if (this.options.policy === 'refuse') {
+      return {
+        action: 'end',
+        error: { code: GUARD_ERROR.REFUSED, message: sanitize(`mcpm ended the session (policy refuse): ${describeEvent(first, this.options)}`) },
+        events,
+      };
+    }
+    const code = first.type === 'bad-response' ? GUARD_ERROR.BAD_RESPONSE : GUARD_ERROR.BLOCKED;
+    return { action, error: { code, message: sanitize(`mcpm ${describeEvent(first, this.options)}`) }, events };
+  }
+}
+
+/**
+ * One event in words, without the `mcpm: ` prefix, e.g. `blocked tool "x" of server "notes": its
+ * definition differs from mcp.lock; run "mcpm diff notes" to review`. Names are quoted as printable
+ * ASCII (jsonQuote) and the whole text is sanitised, so it can go to a terminal or a host's log.
+ */
+export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, 'server' | 'lockLabel'>): SafeText {
+  const server = `server ${jsonQuote(where.server)}`;
+  const review = `run "mcpm diff ${commandArg(where.server)}" to review`;
+  const why = (reason: WithholdReason): string => {
+    switch (reason) {
+      case 'drifted':
+        return `its definition differs from ${where.lockLabel}`;
+      case 'quarantined':
+        return `it was served with a definition that differs from ${where.lockLabel} earlier in this session`;
+      case 'unknown':
+        return `it is not in ${where.lockLabel}`;
+      case 'unlisted':
+        return 'the server has not listed it in this session, so mcpm has not seen its definition (list it first)';
+      case 'malformed':
+        return 'it has no valid name';
+    }
+  };
+  switch (event.type) {
+    case 'item-withheld': {
+      const what = event.key === undefined ? `a ${ITEM_NOUN[event.kind]}` : `${ITEM_NOUN[event.kind]} ${jsonQuote(event.key)}`;
+      return sanitize(`blocked ${what} of ${server}: ${why(event.reason)}; ${review}`);
+    }
+    case 'call-blocked': {
+      const noun = ITEM_NOUN[event.kind];
+      const call = CALL_METHODS.get(event.method);
+      const what = event.key === undefined ? `a ${noun} without a valid ${call?.field ?? 'name'}` : `${noun} ${jsonQuote(event.key)}`;
+      if (event.key === undefined) {
+        return sanitize(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: the server would have to guess which ${noun} is meant`);
+      }
+      const next = event.reason === 'unlisted' ? '' : `; ${review}`;
+      return sanitize(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: ${why(event.reason)}${next}`);
+    }
+    case 'field-replaced':
+      return sanitize(`replaced the ${event.field} served by ${server} with the locked ${event.field}: they differ from ${where.lockLabel}; ${review}`);
+    case 'bad-response':
+      return sanitize(`dropped a ${event.method} response of ${server}: ${event.problem}`);
+  }
+}
+
+/** The server name as one shell word for a suggested command. */
+function commandArg(name: string): string {
+  return /^[A-Za-z0-9_.@/:-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}
+
+function sameIntegrity(value: JsonValue | undefined, locked: Integrity): boolean {
+  if (value === undefined) return false;
+  try {
+    return integrityOf(value) === locked;
+  } catch {
+    // Too deep to canonicalise: it cannot be the locked value, which was canonicalised.
+    return false;
+  }
+}
+
+/** A copy of `object` with `key` set (or removed when `value` is undefined), keeping key order. */
+function withField(object: JsonObject, key: string, value: JsonValue | undefined): JsonObject {
+  const copy = Object.create(null) as JsonObject;
+  for (const k of Object.keys(object)) {
+    if (k !== key) copy[k] = object[k]!;
+    else if (value !== undefined) copy[k] = value;
+  }
+  if (value !== undefined && !Object.hasOwn(copy, key)) copy[key] = value;
+  return copy;
+}
+
+function withResult(message: JsonObject, result: JsonObject): JsonObject {
+  return withField(message, 'result', result);
+}
+
+/**
+ * An anchored pattern for the URIs an RFC 6570 template can expand to. Literal text must match
+ * exactly; each expression matches what its operator can produce: `{x}` no reserved characters,
+ * `{+x}`/`{#x}` anything, `{/x}` path segments, `{.x}` labels, `{;x}`/`{?x}`/`{&x}` parameters.
+ * Looser than a full expansion check, never looser than the operator's character set.
+ */
+export function uriTemplatePattern(template: string): RegExp {
+  let source = '';
+  let rest = template;
+  for (;;) {
+    const open = rest.indexOf('{');
+    const close = open === -1 ? -1 : rest.indexOf('}', open);
+    if (open === -1 || close === -1) {
+      source += escapeRegExp(rest);
+      break;
+    }
+    source += escapeRegExp(rest.slice(0, open));
+    const expression = rest.slice(open + 1, close);
+    rest = rest.slice(close + 1);
+    switch (expression[0]) {
+      case '+':
+        source += '.*';
+        break;
+      case '#':
+        source += '(?:#.*)?';
+        break;
+      case '/':
+        source += '(?:/[^/?#]*)*';
+        break;
+      case '.':
+        source += '(?:\\.[^/?#.]*)*';
+        break;
+      case ';':
+        source += '(?:;[^/?#]*)*';
+        break;
+      case '?':
+        source += '(?:\\?[^#]*)?';
+        break;
+      case '&':
+        source += '(?:&[^#]*)?';
+        break;
+      default:
+        source += '[^/?#]*';
+    }
+  }
+  return new RegExp(`^${source}$`, 's');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -1,0 +1,449 @@
+// Human output of `mcpm diff`: per server, the findings first, then every changed item with every
+// changed field's JSON pointer. Pure: values in, a string out. Server text is escaped here, once,
+// with sanitize() (the boundary); mcpm's ANSI colours are added after that, so no server byte ever
+// reaches the terminal unescaped, and nothing is truncated: long lines wrap, and only unchanged text
+// is shortened, with a count of what was left out.
+import { diffWordsWithSpace, type ChangeObject } from 'diff';
+import type { ChangeSubject, FieldChange, ItemChange } from '../core/changes.js';
+import { compareCodeUnits } from '../core/changes.js';
+import { RULES, skeletonOf, type Finding, type Severity } from '../core/findings.js';
+import { isJsonObject, type JsonValue } from '../core/json-strict.js';
+import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
+
+export interface TextRenderOptions {
+  /** ANSI colours (red/green, bold for high severity); the caller decides (TTY, --no-color, NO_COLOR). */
+  color: boolean;
+  /** Terminal columns to wrap at; 80 when not given. Lines are wrapped, never cut. */
+  width?: number;
+}
+
+const DEFAULT_WIDTH = 80;
+/** Unchanged text longer than this is shortened to its two ends around the change. */
+const CONTEXT_LIMIT = 80;
+const CONTEXT_KEEP = 40;
+/** The word diff gives up past this many edits and shows the whole before and after instead. */
+const MAX_EDIT_LENGTH = 5000;
+const INDENT = 2;
+const HANGING = 2;
+
+type Style = 'plain' | 'removed' | 'added' | 'high' | 'medium' | 'low' | 'heading' | 'note';
+
+const ANSI: Record<Exclude<Style, 'plain'>, string> = {
+  removed: '\u001b[31m',
+  added: '\u001b[32m',
+  high: '\u001b[1;31m',
+  medium: '\u001b[33m',
+  low: '\u001b[36m',
+  heading: '\u001b[1m',
+  note: '\u001b[2m',
+};
+const RESET = '\u001b[0m';
+
+interface Span {
+  text: SafeText;
+  style: Style;
+}
+
+interface Line {
+  depth: number;
+  spans: Span[];
+}
+
+const span = (text: SafeText, style: Style = 'plain'): Span => ({ text, style });
+const own = (text: string, style: Style = 'plain'): Span => span(trusted(text), style);
+
+const SUBJECT_LABEL: Record<ChangeSubject, string> = {
+  serverInfo: 'serverInfo',
+  capabilities: 'capabilities',
+  instructions: 'instructions',
+  tools: 'tool',
+  prompts: 'prompt',
+  resources: 'resource',
+  resourceTemplates: 'resource template',
+};
+
+const IDENTIFIER_ARGS = new Set(['name', 'other', 'tool', 'server', 'annotation', 'url', 'email']);
+
+function ident(text: string): SafeText {
+  return sanitize(text, { identifier: true });
+}
+
+function place(subject: ChangeSubject, key: string): Span[] {
+  return key === '' ? [own(SUBJECT_LABEL[subject], 'heading')] : [own(`${SUBJECT_LABEL[subject]} `, 'heading'), span(ident(key), 'heading')];
+}
+
+function pointerLabel(pointer: string): SafeText {
+  return pointer === '' ? trusted('(whole value)') : ident(pointer);
+}
+
+// -----------------------------------------------------------------------------------------------
+// JSON values, printed with sorted keys (the lock's order). Keys and identifier values (`name`,
+// `uri`, `uriTemplate`) are escaped as identifiers, so a look-alike letter shows as \u{…}; other
+// strings are JSON-quoted (which escapes controls and newlines) and then sanitised (bidi,
+// zero-width, tags, whitespace runs). mcpm's own indentation is kept apart from the content so deep
+// nesting is not mistaken for a whitespace run.
+
+const IDENTIFIER_KEYS = new Set(['name', 'uri', 'uriTemplate']);
+
+/** An identifier in double quotes; sanitize() has doubled backslashes, so `\"` is unambiguous. */
+function quotedIdent(text: string): SafeText {
+  return trusted(`"${ident(text).replace(/"/g, '\\"')}"`);
+}
+
+function scalarText(value: JsonValue, key: string | undefined): SafeText {
+  if (typeof value === 'string') return key !== undefined && IDENTIFIER_KEYS.has(key) ? quotedIdent(value) : sanitize(JSON.stringify(value));
+  return trusted(JSON.stringify(value));
+}
+
+function compactJson(value: JsonValue, key?: string): SafeText {
+  if (Array.isArray(value)) return trusted(`[${value.map((v) => compactJson(v)).join(', ')}]`);
+  if (isJsonObject(value)) {
+    const members = Object.keys(value)
+      .sort(compareCodeUnits)
+      .map((k) => `${quotedIdent(k)}: ${compactJson(value[k]!, k)}`);
+    return trusted(`{${members.join(', ')}}`);
+  }
+  return scalarText(value, key);
+}
+
+interface JsonLine {
+  depth: number;
+  text: SafeText;
+}
+
+function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): JsonLine[] {
+  const line = (d: number, text: string): JsonLine => ({ depth: d, text: trusted(text) });
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [line(depth, `${prefix}[]`)];
+    if (value.every((v) => v === null || typeof v !== 'object')) return [line(depth, `${prefix}${compactJson(value)}`)];
+    const lines = [line(depth, `${prefix}[`)];
+    value.forEach((item, i) => {
+      const inner = jsonLines(item, depth + 1);
+      if (i < value.length - 1) inner[inner.length - 1]!.text = trusted(`${inner[inner.length - 1]!.text},`);
+      lines.push(...inner);
+    });
+    lines.push(line(depth, ']'));
+    return lines;
+  }
+  if (isJsonObject(value)) {
+    const keys = Object.keys(value).sort(compareCodeUnits);
+    if (keys.length === 0) return [line(depth, `${prefix}{}`)];
+    const lines = [line(depth, `${prefix}{`)];
+    keys.forEach((k, i) => {
+      const inner = jsonLines(value[k]!, depth + 1, `${quotedIdent(k)}: `, k);
+      if (i < keys.length - 1) inner[inner.length - 1]!.text = trusted(`${inner[inner.length - 1]!.text},`);
+      lines.push(...inner);
+    });
+    lines.push(line(depth, '}'));
+    return lines;
+  }
+  return [line(depth, `${prefix}${scalarText(value, key)}`)];
+}
+
+function valueLines(value: JsonValue, depth: number, sign: '+' | '-'): Line[] {
+  const style: Style = sign === '+' ? 'added' : 'removed';
+  if (typeof value === 'string') return textBlock(value, depth, sign);
+  return jsonLines(value).map((l) => ({ depth, spans: [own(`${sign} ${'  '.repeat(l.depth)}`, style), span(l.text, style)] }));
+}
+
+/** A string as lines of text, each prefixed with the sign, so multi-line text reads as written. */
+function textBlock(text: string, depth: number, sign: '+' | '-'): Line[] {
+  const style: Style = sign === '+' ? 'added' : 'removed';
+  if (text === '') return [{ depth, spans: [own(`${sign} `, style), own('⟨empty string⟩', 'note')] }];
+  return sanitize(text)
+    .split('\n')
+    .map((line) => ({ depth, spans: [own(`${sign} `, style), span(line as SafeText, style)] }));
+}
+
+// -----------------------------------------------------------------------------------------------
+// Word diffs
+
+function codePoints(text: string): string[] {
+  return Array.from(text);
+}
+
+function collapsed(count: number): Span {
+  return own(`⟨… ${count} unchanged character${count === 1 ? '' : 's'} …⟩`, 'note');
+}
+
+/** An unchanged stretch, shortened to the context next to the changes around it. */
+function contextSpans(text: string, first: boolean, last: boolean): Span[] {
+  const chars = codePoints(text);
+  const keepStart = first ? 0 : CONTEXT_KEEP;
+  const keepEnd = last ? 0 : CONTEXT_KEEP;
+  if (chars.length <= CONTEXT_LIMIT || chars.length <= keepStart + keepEnd) return [span(sanitize(text))];
+  const out: Span[] = [];
+  if (keepStart > 0) out.push(span(sanitize(chars.slice(0, keepStart).join(''))));
+  out.push(collapsed(chars.length - keepStart - keepEnd));
+  if (keepEnd > 0) out.push(span(sanitize(chars.slice(chars.length - keepEnd).join(''))));
+  return out;
+}
+
+/**
+ * Two pieces that look alike once escaped (NFC vs NFD, a Cyrillic letter for a Latin one, a
+ * changed case-insensitive match) are shown code point by code point, so a "changed" line that
+ * looks unchanged explains itself (attacks.md B6, C3).
+ */
+function looksAlike(before: string, after: string): boolean {
+  if (before === after) return false;
+  return (
+    sanitize(before) === sanitize(after) ||
+    before.normalize('NFKC') === after.normalize('NFKC') ||
+    skeletonOf(before.trim()) === skeletonOf(after.trim())
+  );
+}
+
+function changedSpan(text: string, sign: '+' | '-', asCodePoints: boolean): Span {
+  const style: Style = sign === '+' ? 'added' : 'removed';
+  const body = asCodePoints ? ident(text) : sanitize(text);
+  return span(trusted(`⟨${sign}${body}${sign}⟩`), style);
+}
+
+function wordDiffSpans(before: string, after: string): Span[] {
+  const parts: ChangeObject<string>[] | undefined = diffWordsWithSpace(before, after, { maxEditLength: MAX_EDIT_LENGTH });
+  if (parts === undefined) {
+    return [own('(too many changes for a word diff; whole text before and after)', 'note'), own('\n'), changedSpan(before, '-', false), own('\n'), changedSpan(after, '+', false)];
+  }
+  const out: Span[] = [];
+  for (let i = 0; i < parts.length; i += 1) {
+    const part = parts[i]!;
+    if (!part.added && !part.removed) {
+      out.push(...contextSpans(part.value, i === 0, i === parts.length - 1));
+      continue;
+    }
+    const next = parts[i + 1];
+    if (part.removed && next?.added) {
+      const alike = looksAlike(part.value, next.value);
+      out.push(changedSpan(part.value, '-', alike), changedSpan(next.value, '+', alike));
+      i += 1;
+      continue;
+    }
+    out.push(changedSpan(part.value, part.added ? '+' : '-', false));
+  }
+  return out;
+}
+
+/** Splits spans at newlines into lines at one depth. */
+function spansToLines(spans: Span[], depth: number): Line[] {
+  const lines: Line[] = [{ depth, spans: [] }];
+  for (const s of spans) {
+    const pieces = s.text.split('\n');
+    pieces.forEach((piece, i) => {
+      if (i > 0) lines.push({ depth, spans: [] });
+      if (piece !== '') lines[lines.length - 1]!.spans.push(span(piece as SafeText, s.style));
+    });
+  }
+  return lines;
+}
+
+function lengthsNote(before: string | undefined, after: string | undefined): Span[] {
+  const b = before === undefined ? undefined : textLengths(before);
+  const a = after === undefined ? undefined : textLengths(after);
+  const pair = (x: number | undefined, y: number | undefined): string => (x === undefined ? `${y}` : y === undefined ? `${x}` : `${x} → ${y}`);
+  const parts = [`bytes ${pair(b?.bytes, a?.bytes)}`, `code points ${pair(b?.codePoints, a?.codePoints)}`];
+  if ((b?.invisible ?? 0) > 0 || (a?.invisible ?? 0) > 0) parts.push(`invisible ${pair(b?.invisible, a?.invisible)}`);
+  return [own(`  (${parts.join(', ')})`, 'note')];
+}
+
+function scalarArrayNote(before: JsonValue[], after: JsonValue[]): SafeText {
+  const key = (v: JsonValue): string => compactJson(v);
+  const beforeKeys = before.map(key);
+  const afterKeys = after.map(key);
+  const added = afterKeys.filter((k) => !beforeKeys.includes(k));
+  const removed = beforeKeys.filter((k) => !afterKeys.includes(k));
+  const notes: string[] = [];
+  if (added.length > 0) notes.push(`added ${added.join(', ')}`);
+  if (removed.length > 0) notes.push(`removed ${removed.join(', ')}`);
+  if (notes.length === 0) notes.push(beforeKeys.length === afterKeys.length ? 'same elements, new order' : 'same elements, different counts');
+  return trusted(notes.join('; '));
+}
+
+function isScalarArray(value: JsonValue | undefined): value is JsonValue[] {
+  return Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object');
+}
+
+function fieldLines(field: FieldChange, depth: number, findings: readonly Finding[]): Line[] {
+  const header: Span[] = [];
+  if (field.pointer !== '') header.push(span(pointerLabel(field.pointer)), own(': '));
+  header.push(own(field.change, field.change === 'added' ? 'added' : field.change === 'removed' ? 'removed' : 'plain'));
+  const bothText = typeof field.before === 'string' || typeof field.after === 'string';
+  if (bothText) header.push(...lengthsNote(typeof field.before === 'string' ? field.before : undefined, typeof field.after === 'string' ? field.after : undefined));
+  const lines: Line[] = [{ depth, spans: header }];
+  for (const f of findings) lines.push({ depth: depth + 1, spans: [own('! ', severityStyle(f.severity)), own(`${f.severity} ${f.rule}`, severityStyle(f.severity))] });
+
+  const body = depth + 1;
+  if (field.change === 'modified' && typeof field.before === 'string' && typeof field.after === 'string') {
+    lines.push(...spansToLines(wordDiffSpans(field.before, field.after), body));
+    return lines;
+  }
+  if (field.change === 'modified' && isScalarArray(field.before) && isScalarArray(field.after)) {
+    lines.push(...valueLines(field.before, body, '-'), ...valueLines(field.after, body, '+'));
+    lines.push({ depth: body, spans: [own('(', 'note'), span(scalarArrayNote(field.before, field.after), 'note'), own(')', 'note')] });
+    return lines;
+  }
+  if (field.before !== undefined) lines.push(...valueLines(field.before, body, '-'));
+  if (field.after !== undefined) lines.push(...valueLines(field.after, body, '+'));
+  return lines;
+}
+
+function severityStyle(severity: Severity): Style {
+  return severity;
+}
+
+function isUnder(pointer: string, field: string): boolean {
+  return pointer === field || field === '' || pointer.startsWith(`${field}/`);
+}
+
+function itemLines(change: ItemChange, findings: readonly Finding[]): Line[] {
+  const mine = findings.filter((f) => f.subject === change.subject && f.key === change.key);
+  const counts: string[] = [];
+  if (change.change === 'modified') counts.push(`${change.fields.length} field${change.fields.length === 1 ? '' : 's'}`);
+  if (mine.length > 0) counts.push(`${mine.length} finding${mine.length === 1 ? '' : 's'}`);
+  const header: Span[] = [...place(change.subject, change.key), own(': '), own(change.change, change.change === 'added' ? 'added' : change.change === 'removed' ? 'removed' : 'plain')];
+  if (counts.length > 0) header.push(own(` (${counts.join(', ')})`, 'note'));
+  const lines: Line[] = [{ depth: 1, spans: header }];
+  if (change.change === 'added' && change.after !== undefined) {
+    if (typeof change.after === 'string') lines.push({ depth: 2, spans: lengthsNote(undefined, change.after) });
+    lines.push(...valueLines(change.after, 2, '+'));
+  } else if (change.change === 'removed' && change.subject !== 'tools' && change.subject !== 'prompts' && change.subject !== 'resources' && change.subject !== 'resourceTemplates' && change.before !== undefined) {
+    // A removed server-level field is shown; a removed item needs only its name.
+    lines.push(...valueLines(change.before, 2, '-'));
+  } else if (change.change === 'modified') {
+    const claimed = new Set<Finding>();
+    // Deepest field first claims a finding, so each finding is listed once.
+    const byField = new Map<FieldChange, Finding[]>();
+    for (const field of [...change.fields].sort((a, b) => b.pointer.length - a.pointer.length)) {
+      const list = mine.filter((f) => !claimed.has(f) && isUnder(f.pointer, field.pointer));
+      list.forEach((f) => claimed.add(f));
+      byField.set(field, list);
+    }
+    for (const field of change.fields) lines.push(...fieldLines(field, 2, byField.get(field) ?? []));
+  }
+  return lines;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Findings
+
+function argLines(args: Finding['args'], depth: number): Line[] {
+  const lines: Line[] = [];
+  for (const k of Object.keys(args).sort(compareCodeUnits)) {
+    const v = args[k]!;
+    if (typeof v === 'number') {
+      lines.push({ depth, spans: [own(`${k}: ${v}`, 'note')] });
+      continue;
+    }
+    if (IDENTIFIER_ARGS.has(k)) {
+      lines.push({ depth, spans: [own(`${k}: `, 'note'), span(ident(v))] });
+      continue;
+    }
+    // decoded hidden text, matched phrases: prose, shown as text (merged values are one per line)
+    const values = v.split('\n');
+    for (const value of values) lines.push({ depth, spans: [own(`${k}: `, 'note'), own('"'), span(sanitize(value)), own('"')] });
+  }
+  return lines;
+}
+
+function findingLines(finding: Finding): Line[] {
+  const style = severityStyle(finding.severity);
+  const head: Span[] = [own(finding.severity.toUpperCase().padEnd(7), style), own(finding.rule, style), own('  '), ...place(finding.subject, finding.key)];
+  if (finding.pointer !== '') head.push(own(' '), span(ident(finding.pointer)));
+  const summary = (RULES as Record<string, { summary: string } | undefined>)[finding.rule]?.summary;
+  const lines: Line[] = [{ depth: 1, spans: head }];
+  if (summary !== undefined) lines.push({ depth: 5, spans: [own(summary, 'note')] });
+  lines.push(...argLines(finding.args, 5));
+  return lines;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Layout: wrap by display columns, then colour.
+
+const WIDE = /[\p{Emoji_Presentation}\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
+const ZERO_WIDTH_MARK = /[\p{Mn}\p{Me}]/u;
+
+/** Columns a code point takes in a terminal, for text that has been through sanitize(). */
+export function columnsOf(ch: string): number {
+  if (ZERO_WIDTH_MARK.test(ch)) return 0;
+  return WIDE.test(ch) ? 2 : 1;
+}
+
+interface Cell {
+  ch: string;
+  style: Style;
+}
+
+function wrapLine(line: Line, width: number): Cell[][] {
+  const cells: Cell[] = [];
+  for (const s of line.spans) for (const ch of s.text) cells.push({ ch, style: s.style });
+  const room = Math.max(20, width - line.depth * INDENT - HANGING);
+  const rows: Cell[][] = [];
+  let start = 0;
+  while (start < cells.length) {
+    let cols = 0;
+    let end = start;
+    let lastSpace = -1;
+    while (end < cells.length) {
+      const w = columnsOf(cells[end]!.ch);
+      if (cols + w > room && end > start) break;
+      cols += w;
+      if (cells[end]!.ch === ' ') lastSpace = end;
+      end += 1;
+    }
+    // Break after the last space when it leaves a reasonable line; otherwise break mid-word.
+    if (end < cells.length && lastSpace > start + room / 3) end = lastSpace + 1;
+    rows.push(cells.slice(start, end));
+    start = end;
+  }
+  return rows.length === 0 ? [[]] : rows;
+}
+
+function paint(row: Cell[], color: boolean): string {
+  if (!color) return row.map((c) => c.ch).join('');
+  let out = '';
+  let current: Style = 'plain';
+  for (const cell of row) {
+    if (cell.style !== current) {
+      if (current !== 'plain') out += RESET;
+      if (cell.style !== 'plain') out += ANSI[cell.style];
+      current = cell.style;
+    }
+    out += cell.ch;
+  }
+  if (current !== 'plain') out += RESET;
+  return out;
+}
+
+function layout(lines: Line[], options: TextRenderOptions): string {
+  const width = options.width ?? DEFAULT_WIDTH;
+  const out: string[] = [];
+  for (const line of lines) {
+    wrapLine(line, width).forEach((row, i) => {
+      // Wrapped rows hang two columns further in. Trailing spaces are dropped from each row (a
+      // change in whitespace is still shown by its ⟨- -⟩/⟨+ +⟩ marker, and runs of more than 8 are
+      // counted); this keeps golden files stable.
+      const indent = ' '.repeat(line.depth * INDENT + (i > 0 ? HANGING : 0));
+      out.push(row.length === 0 ? '' : `${indent}${paint(row, options.color)}`.replace(/ +$/, ''));
+    });
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * One server's changes and findings as terminal text: a header, the findings (most severe first),
+ * then each changed item and, for a modified one, every changed field by JSON pointer. Text fields
+ * are word-diffed (`⟨-old-⟩⟨+new+⟩`) with their byte, code-point and invisible-character counts.
+ */
+export function renderChangesText(server: string, changes: readonly ItemChange[], findings: readonly Finding[], options: TextRenderOptions): string {
+  const lines: Line[] = [];
+  const summary = `${changes.length} change${changes.length === 1 ? '' : 's'}, ${findings.length} finding${findings.length === 1 ? '' : 's'}`;
+  lines.push({ depth: 0, spans: [span(ident(server), 'heading'), own(`: ${summary}`)] });
+  if (findings.length > 0) {
+    lines.push({ depth: 0, spans: [own('findings', 'heading'), own(' (advice for the reviewer; approval is still yours)', 'note')] });
+    for (const f of findings) lines.push(...findingLines(f));
+  }
+  if (changes.length > 0) {
+    lines.push({ depth: 0, spans: [own('changes', 'heading')] });
+    for (const change of changes) lines.push(...itemLines(change, findings));
+  }
+  return layout(lines, options);
+}

@@ -1,0 +1,56 @@
+/**
+ * SARIF 2.1.0 for code-scanning: one result per server that is not ok (drift, missing, stale,
+ * changed launch, unreachable) and one per finding, located in the lockfile. Exit statuses never
+ * depend on the format; this only shapes the output.
+ */
+import type { ServerStatus, StatusKind } from '../core/status.js';
+import type { DescribedStatus } from '../commands/report.js';
+
+const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string; level: 'error' | 'warning' }> = {
+  drifted: { id: 'mcpm/drifted', text: 'The live server differs from its locked definitions.', level: 'error' },
+  new: { id: 'mcpm/not-locked', text: 'A configured server is not in the lockfile.', level: 'error' },
+  stale: { id: 'mcpm/stale', text: 'A locked server is no longer configured.', level: 'warning' },
+  'config-changed': { id: 'mcpm/config-changed', text: 'The launch definition differs from the lockfile.', level: 'error' },
+  error: { id: 'mcpm/unreachable', text: 'The server could not be reached or snapshotted.', level: 'error' },
+};
+
+const LEVEL = { high: 'error', medium: 'warning', low: 'note' } as const;
+
+export function renderSarif(statuses: readonly ServerStatus[], lines: readonly DescribedStatus[], lockLabel: string) {
+  const rules = new Map<string, { id: string; shortDescription: { text: string } }>();
+  const results: unknown[] = [];
+  const location = (name: string) => [
+    {
+      physicalLocation: { artifactLocation: { uri: lockLabel } },
+      logicalLocations: [{ name, kind: 'module' }],
+    },
+  ];
+  statuses.forEach((s, i) => {
+    if (s.status !== 'ok') {
+      const rule = STATUS_RULES[s.status];
+      rules.set(rule.id, { id: rule.id, shortDescription: { text: rule.text } });
+      results.push({
+        ruleId: rule.id,
+        level: rule.level,
+        message: { text: `server ${JSON.stringify(s.name)}: ${s.error?.message ?? rule.text}` },
+        locations: location(s.name),
+      });
+    }
+    for (const f of lines[i]?.findings ?? []) {
+      const id = `mcpm/${f.rule}`;
+      rules.set(id, { id, shortDescription: { text: f.rule } });
+      results.push({
+        ruleId: id,
+        level: LEVEL[f.severity],
+        message: { text: `server ${JSON.stringify(s.name)}: ${f.rule} in ${f.subject}${f.key ? ` ${JSON.stringify(f.key)}` : ''}${f.pointer ? ` at ${f.pointer}` : ''}` },
+        locations: location(s.name),
+        properties: { severity: f.severity, args: f.args },
+      });
+    }
+  });
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{ tool: { driver: { name: 'mcpm', informationUri: 'https://github.com/mcpm-dev/mcpm', rules: [...rules.values()] } }, results }],
+  };
+}

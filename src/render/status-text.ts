@@ -1,0 +1,91 @@
+/**
+ * One line per server for install, verify and ls, plus the next command to run. Every server-given
+ * string (names come from a config that may be hostile too, errors may quote server stderr) goes
+ * through `sanitize` here, at the boundary.
+ */
+import { sanitize, type SafeText } from '../core/sanitize.js';
+import type { StatusKind } from '../core/status.js';
+import { paint, type Palette } from './style.js';
+
+export interface StatusLine {
+  name: string;
+  status: StatusKind;
+  /** What the command did about it: install adds, keeps and prunes entries. */
+  action?: 'added' | 'removed' | 'kept' | 'updated';
+  /** A short, already-built description such as "12 tools, 2 prompts" (mcpm's own words). */
+  summary?: string;
+  /** For errors: the message (may contain server text) and captured stderr. */
+  error?: { code: string; message: string; detail?: string };
+  /** Extra lines under the server (drift summaries, findings), already sanitised. */
+  notes?: SafeText[];
+}
+
+const LABEL: Record<StatusKind, string> = {
+  ok: 'ok',
+  drifted: 'DRIFTED',
+  new: 'new',
+  stale: 'stale',
+  'config-changed': 'CHANGED',
+  error: 'ERROR',
+};
+
+export function statusLabel(line: StatusLine): string {
+  if (line.action === 'added') return 'locked';
+  if (line.action === 'removed') return 'pruned';
+  return LABEL[line.status];
+}
+
+export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' | 'diff'): string | undefined {
+  const name = shellQuote(line.name);
+  switch (line.status) {
+    case 'drifted':
+      return `run "mcpm diff ${name}" to see what changed, then "mcpm approve ${name}"`;
+    case 'config-changed':
+      return `the launch definition in the config differs from the lock; review it with "mcpm approve ${name}"`;
+    case 'new':
+      return line.action === 'added' ? undefined : `run "mcpm install ${name}" to lock it`;
+    case 'stale':
+      return line.action === 'removed' ? undefined : `run "mcpm install" to prune it from the lock`;
+    case 'error':
+      return command === 'ls' ? undefined : `check the server's command and output above; "--timeout MS" raises the limit`;
+    default:
+      return undefined;
+  }
+}
+
+export function renderStatusLines(
+  lines: readonly StatusLine[],
+  command: 'install' | 'verify' | 'ls' | 'diff',
+  palette: Palette,
+): string {
+  const width = Math.max(0, ...lines.map((l) => statusLabel(l).length));
+  let out = '';
+  for (const line of lines) {
+    const label = statusLabel(line).padEnd(width);
+    const colour = line.status === 'ok' || line.action ? 'green' : line.status === 'new' || line.status === 'stale' ? 'yellow' : 'red';
+    out += `${paint(palette, colour, label)}  ${sanitize(line.name, { identifier: true })}`;
+    if (line.summary) out += `  ${paint(palette, 'dim', line.summary)}`;
+    out += '\n';
+    if (line.error) {
+      out += `    ${sanitize(line.error.message)}\n`;
+      if (line.error.detail) {
+        out += `    server stderr (last lines, escaped):\n`;
+        for (const l of lastLines(line.error.detail, 12)) out += `    │ ${sanitize(l)}\n`;
+      }
+    }
+    for (const note of line.notes ?? []) out += `    ${note}\n`;
+    const hint = hintFor(line, command);
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(hint)}`)}\n`;
+  }
+  return out;
+}
+
+function lastLines(text: string, count: number): string[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.slice(-count);
+}
+
+/** Quotes a server name for a command the user may paste; server names are config-controlled text. */
+export function shellQuote(name: string): string {
+  return /^[A-Za-z0-9_.@/-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}

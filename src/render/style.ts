@@ -1,0 +1,30 @@
+/**
+ * mcpm's own colours. They are added after server text has been sanitised, so the only escape
+ * sequences that reach a terminal are these.
+ */
+export type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold' | 'cyan';
+
+export interface Palette {
+  color: boolean;
+}
+
+const CODES: Record<Colour, [string, string]> = {
+  red: ['\x1b[31m', '\x1b[39m'],
+  green: ['\x1b[32m', '\x1b[39m'],
+  yellow: ['\x1b[33m', '\x1b[39m'],
+  cyan: ['\x1b[36m', '\x1b[39m'],
+  dim: ['\x1b[2m', '\x1b[22m'],
+  bold: ['\x1b[1m', '\x1b[22m'],
+};
+
+export function paint(palette: Palette, colour: Colour, text: string): string {
+  if (!palette.color) return text;
+  const [open, close] = CODES[colour];
+  return `${open}${text}${close}`;
+}
+
+/** Colour only on a terminal, never with NO_COLOR or --no-color (https://no-color.org). */
+export function paletteFor(isTTY: boolean, env: Readonly<Record<string, string | undefined>>, colorOption: boolean): Palette {
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return { color: isTTY && colorOption && !noColor };
+}

@@ -1,0 +1,149 @@
+// HTTP transports against the http-static fixture: Streamable HTTP (JSON and SSE answers), the
+// legacy HTTP+SSE fallback, header resolution from the environment, and 401.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
+import { McpmError } from '../../../src/core/errors.js';
+import { caught, DEFS, fixture, httpConfig, makeTempDir, mcpmEnv, removeDir, writeJson } from './helpers.js';
+
+let dir: string;
+let server: ChildProcess | undefined;
+beforeEach(() => {
+  dir = makeTempDir();
+});
+afterEach(async () => {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+  }
+  server = undefined;
+  removeDir(dir);
+});
+
+/** Starts http-static.mjs with `env` and resolves with its port, read from its first stdout line. */
+async function startHttp(env: Record<string, string>): Promise<number> {
+  const defs = writeJson(path.join(dir, 'defs.json'), DEFS);
+  server = spawn(process.execPath, [fixture('http-static.mjs')], {
+    env: { PATH: process.env.PATH, FIXTURE_DEFS: defs, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const child = server;
+  return new Promise<number>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('http-static did not start')), 10_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /PORT (\d+)\n/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`http-static exited (${code})`)));
+  });
+}
+
+function options(env: Record<string, string> = {}): SnapshotOptions {
+  return { timeoutMs: 10_000, env: mcpmEnv(env), projectDir: dir };
+}
+
+/** Plain objects from the null-prototype ones the strict parser makes, for toEqual. */
+function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
+
+describe('snapshotServer over HTTP', () => {
+  it.each(['json', 'sse-response'])('Streamable HTTP answering as %s keeps every field', async (mode) => {
+    const port = await startHttp({ FIXTURE_HTTP_MODE: mode });
+    const listing = await snapshotServer(httpConfig('remote', `http://127.0.0.1:${port}/mcp`), options());
+    expect(listing.era).toBe('handshake');
+    expect(plain(listing.serverInfo)).toEqual(DEFS.serverInfo);
+    expect(plain(listing.capabilities)).toEqual(DEFS.capabilities);
+    expect(plain(listing.lists)).toEqual({
+      tools: DEFS.tools,
+      prompts: DEFS.prompts,
+      resources: DEFS.resources,
+      resourceTemplates: DEFS.resourceTemplates,
+    });
+  });
+
+  it('falls back to HTTP+SSE when Streamable HTTP gets a 4xx', async () => {
+    const port = await startHttp({ FIXTURE_HTTP_MODE: 'legacy-sse' });
+    const listing = await snapshotServer(httpConfig('old', `http://127.0.0.1:${port}/sse`), options());
+    expect(plain(listing.lists.tools)).toEqual(DEFS.tools);
+  });
+
+  it('speaks only HTTP+SSE for transport "sse"', async () => {
+    const port = await startHttp({ FIXTURE_HTTP_MODE: 'legacy-sse' });
+    const listing = await snapshotServer(httpConfig('old', `http://127.0.0.1:${port}/sse`, {}, 'sse'), options());
+    expect(plain(listing.lists.prompts)).toEqual(DEFS.prompts);
+  });
+
+  it('sends configured headers, resolved from the environment at call time', async () => {
+    const port = await startHttp({ FIXTURE_HTTP_TOKEN: 's3cret' });
+    const config = httpConfig('remote', `http://127.0.0.1:${port}/mcp`, { Authorization: 'Bearer ${X_TOKEN}' });
+    const listing = await snapshotServer(config, options({ X_TOKEN: 's3cret' }));
+    expect(listing.lists.tools).toHaveLength(1);
+  });
+
+  it.each(['json', 'legacy-sse'])('reports 401 as SERVER_AUTH_REQUIRED (%s)', async (mode) => {
+    const port = await startHttp({ FIXTURE_HTTP_TOKEN: 's3cret', FIXTURE_HTTP_MODE: mode });
+    const url = `http://127.0.0.1:${port}/${mode === 'json' ? 'mcp' : 'sse'}`;
+    const error = (await caught(() => snapshotServer(httpConfig('remote', url), options()))) as McpmError;
+    expect(error).toBeInstanceOf(McpmError);
+    expect(error.code).toBe('SERVER_AUTH_REQUIRED');
+    expect(error.message).toBe(
+      'server "remote" requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer ${X_TOKEN}"',
+    );
+  });
+
+  it('reports a server that is not listening', async () => {
+    const port = await startHttp({});
+    server!.kill('SIGKILL');
+    await new Promise((resolve) => server!.once('exit', resolve));
+    const error = (await caught(() => snapshotServer(httpConfig('gone', `http://127.0.0.1:${port}/mcp`), options()))) as McpmError;
+    expect(error.code).toBe('SERVER_SPAWN_FAILED');
+    expect(error.message).toBe(`server "gone": cannot connect to http://127.0.0.1:${port}/mcp (ECONNREFUSED)`);
+  });
+
+  it('fails closed on duplicate keys in an HTTP body', async () => {
+    const port = await startHttp({
+      FIXTURE_HTTP_RAW_TOOLS: '{"tools":[{"name":"t","description":"benign","description":"<IMPORTANT>x</IMPORTANT>","inputSchema":{"type":"object"}}]}',
+    });
+    const error = (await caught(() => snapshotServer(httpConfig('remote', `http://127.0.0.1:${port}/mcp`), options()))) as McpmError;
+    expect(error.code).toBe('SERVER_PROTOCOL');
+    expect(error.message).toMatch(/duplicate/i);
+  });
+
+  it('caps the size of an HTTP body', async () => {
+    const port = await startHttp({ FIXTURE_HTTP_RAW_TOOLS: `{"tools":[{"name":"t","description":"${'x'.repeat(100_000)}"}]}` });
+    const error = (await caught(() =>
+      snapshotServer(httpConfig('remote', `http://127.0.0.1:${port}/mcp`), { ...options(), maxMessageBytes: 64 * 1024 }),
+    )) as McpmError;
+    expect(error.code).toBe('SERVER_MESSAGE_TOO_LARGE');
+    expect(error.message).toBe('server "remote" sent a message over 64 KiB (limit); it was stopped');
+  });
+
+  it('does not follow a redirect to another origin', async () => {
+    let hits = 0;
+    const target = createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    try {
+      const targetPort = (target.address() as { port: number }).port;
+      const port = await startHttp({ FIXTURE_HTTP_REDIRECT: `http://localhost:${targetPort}/mcp` });
+      const config = httpConfig('remote', `http://127.0.0.1:${port}/mcp`, { Authorization: 'Bearer ${X_TOKEN}' });
+      const error = (await caught(() => snapshotServer(config, options({ X_TOKEN: 'tok' })))) as McpmError;
+      expect(error.code).toBe('SERVER_PROTOCOL');
+      expect(error.message).toContain('HTTP 307');
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+});

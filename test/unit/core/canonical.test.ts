@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { canonicalize as libraryCanonicalize } from 'json-canonicalize';
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalize,
+  integrityOf,
+  isIntegrity,
+  MAX_PRINT_DEPTH,
+  writeSortedJson,
+} from '../../../src/core/canonical.js';
+import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+
+function nullProto(entries: Array<[string, JsonValue]>): JsonObject {
+  const o = Object.create(null) as JsonObject;
+  for (const [k, v] of entries) o[k] = v;
+  return o;
+}
+
+function nestedArrays(depth: number): JsonValue {
+  let value: JsonValue = [];
+  for (let i = 1; i < depth; i++) value = [value];
+  return value;
+}
+
+describe('canonicalize (RFC 8785)', () => {
+  it('matches the RFC 8785 section 3.2.2 example', () => {
+    const input =
+      '{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],' +
+      '"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}';
+    expect(canonicalize(parseStrictJson(input))).toBe(
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],' +
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    );
+  });
+
+  it('sorts keys by UTF-16 code units (the RFC 8785 section 3.2.3 example)', () => {
+    const input = '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}';
+    expect(canonicalize(parseStrictJson(input))).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis",' +
+        '"\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
+  });
+
+  it('orders integer-like keys as strings, unlike JSON.stringify', () => {
+    const value = parseStrictJson('{"b":1,"2":2,"10":3,"1":4}');
+    expect(canonicalize(value)).toBe('{"1":4,"10":3,"2":2,"b":1}');
+    expect(JSON.stringify(value)).toBe('{"1":4,"2":2,"10":3,"b":1}');
+  });
+
+  it('writes __proto__, constructor and toString keys like any other', () => {
+    const value = parseStrictJson('{"toString":1,"__proto__":{"x":[1]},"constructor":{"prototype":2}}');
+    expect(canonicalize(value)).toBe('{"__proto__":{"x":[1]},"constructor":{"prototype":2},"toString":1}');
+    expect(canonicalize(nullProto([['__proto__', 'a']]))).toBe('{"__proto__":"a"}');
+    // An own __proto__ on an ordinary object (as JSON.parse makes it) is written too.
+    expect(canonicalize(JSON.parse('{"__proto__":1}') as JsonValue)).toBe('{"__proto__":1}');
+  });
+
+  it('sorts an object that has a toJSON key (json-canonicalize writes it in insertion order)', () => {
+    const a = parseStrictJson('{"toJSON":1,"b":{"z":1,"y":2},"a":0}');
+    const b = parseStrictJson('{"a":0,"b":{"y":2,"z":1},"toJSON":1}');
+    expect(canonicalize(a)).toBe('{"a":0,"b":{"y":2,"z":1},"toJSON":1}');
+    expect(canonicalize(b)).toBe(canonicalize(a));
+    expect(libraryCanonicalize(a)).not.toBe(libraryCanonicalize(b));
+  });
+
+  it('writes numbers in ECMAScript form', () => {
+    expect(canonicalize([-0, 0, 1e21, 1e-7, 0.1, 100, 5e-324, -1.5])).toBe('[0,0,1e+21,1e-7,0.1,100,5e-324,-1.5]');
+  });
+
+  it('escapes strings as JSON.stringify does, lone surrogates included', () => {
+    expect(canonicalize(['\u0000\u001f\u007f\u2028', '\ud800', '\ufffd', '😀'])).toBe(
+      '["\\u0000\\u001f\u007f\u2028","\\ud800","\ufffd","😀"]',
+    );
+  });
+
+  it('accepts an object reached twice that is not a cycle', () => {
+    const shared = parseStrictJson('{"k":1}');
+    expect(canonicalize(nullProto([['a', shared], ['ab', shared]]))).toBe('{"a":{"k":1},"ab":{"k":1}}');
+  });
+
+  it('rejects values nested deeper than the cap with a plain error, never a stack overflow', () => {
+    expect(() => canonicalize(nestedArrays(200_000))).toThrow(
+      new Error(`value nested deeper than ${MAX_PRINT_DEPTH} levels`),
+    );
+    expect(() => canonicalize(nestedArrays(MAX_PRINT_DEPTH))).not.toThrow();
+    expect(() => canonicalize(nestedArrays(MAX_PRINT_DEPTH + 1))).toThrow(/nested deeper/);
+  });
+
+  it('stops on a cycle instead of looping', () => {
+    const cycle = Object.create(null) as JsonObject;
+    cycle.self = cycle;
+    expect(() => canonicalize(cycle)).toThrow(/nested deeper/);
+  });
+
+  it.each([
+    ['NaN', [Number.NaN]],
+    ['Infinity', { a: Number.POSITIVE_INFINITY }],
+    ['undefined', { a: undefined }],
+    ['a hole', Object.assign(new Array<number>(3), { 0: 1, 2: 2 })],
+    ['a function', [() => 1]],
+    ['a bigint', [1n]],
+  ])('calls %s in a value a bug', (_name, value) => {
+    expect(() => canonicalize(value as unknown as JsonValue)).toThrow(/^Assertion failed: /);
+  });
+
+  it('agrees with json-canonicalize where that library is correct', () => {
+    const noToJson = (v: unknown): boolean =>
+      typeof v !== 'object' || v === null || (Array.isArray(v) ? v.every(noToJson) : !('toJSON' in v) && Object.values(v).every(noToJson));
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary', maxDepth: 6 }), (value) => {
+        fc.pre(noToJson(value));
+        expect(canonicalize(value as JsonValue)).toBe(libraryCanonicalize(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('integrityOf', () => {
+  it('is sha256 over the UTF-8 bytes of the canonical text, in SRI form', () => {
+    const value = parseStrictJson('{ "b": "é😀", "a": [1.0, 2e0] }');
+    const bytes = Buffer.from('{"a":[1,2],"b":"é😀"}', 'utf8');
+    const expected = `sha256-${createHash('sha256').update(bytes).digest('base64')}`;
+    expect(integrityOf(value)).toBe(expected);
+    expect(integrityOf({})).toBe('sha256-RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=');
+    expect(isIntegrity(expected)).toBe(true);
+  });
+
+  it('never hashes a lone surrogate like U+FFFD', () => {
+    expect(integrityOf('\ud800')).not.toBe(integrityOf('\ufffd'));
+    expect(integrityOf({ d: 'a\udc00' })).not.toBe(integrityOf({ d: 'a\ufffd' }));
+    // The naive way collides, which is why the canonical text escapes instead.
+    const naive = (s: string) => createHash('sha256').update(s).digest('base64');
+    expect(naive('\ud800')).toBe(naive('\ufffd'));
+  });
+
+  it('ignores key order and whitespace but not values', () => {
+    expect(integrityOf(parseStrictJson('{"a":1,"b":2}'))).toBe(integrityOf(parseStrictJson('{ "b" : 2 ,\n"a":1 }')));
+    expect(integrityOf(parseStrictJson('{"a":"x"}'))).not.toBe(integrityOf(parseStrictJson('{"a":"x "}')));
+    expect(integrityOf(parseStrictJson('[1,2]'))).not.toBe(integrityOf(parseStrictJson('[2,1]')));
+  });
+
+  it('recognises only the exact SRI form', () => {
+    const good = integrityOf(null);
+    expect([good, good.slice(0, -1), `sha512-${good.slice(7)}`, `${good}x`, 42, undefined].map(isIntegrity)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('writeSortedJson with a layout', () => {
+  it('writes one key or element per line, empty containers inline', () => {
+    const value = parseStrictJson('{"b":[1,{},[],{"y":null,"x":"s"}],"a":{},"c":[]}');
+    expect(writeSortedJson(value, { indent: '  ', eol: '\n' })).toBe(
+      [
+        '{',
+        '  "a": {},',
+        '  "b": [',
+        '    1,',
+        '    {},',
+        '    [],',
+        '    {',
+        '      "x": "s",',
+        '      "y": null',
+        '    }',
+        '  ],',
+        '  "c": []',
+        '}',
+      ].join('\n'),
+    );
+  });
+
+  it('uses the given line ending everywhere and reads back to the same value', () => {
+    const value = parseStrictJson('{"k":["a\\nb",{"z":1}]}');
+    const text = writeSortedJson(value, { indent: '  ', eol: '\r\n' });
+    expect(text.split('\r\n')).toHaveLength(8);
+    expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+    expect(parseStrictJson(text)).toEqual(value);
+  });
+
+  it('writes scalars alone', () => {
+    expect(writeSortedJson('x', { indent: '  ', eol: '\n' })).toBe('"x"');
+    expect(writeSortedJson({}, { indent: '  ', eol: '\n' })).toBe('{}');
+  });
+});

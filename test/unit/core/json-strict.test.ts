@@ -1,0 +1,316 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_DEPTH,
+  isJsonObject,
+  jsonQuote,
+  parseStrictJson,
+  StrictJsonError,
+  type JsonValue,
+} from '../../../src/core/json-strict.js';
+
+function errorOf(text: string, maxDepth?: number): StrictJsonError {
+  try {
+    parseStrictJson(text, maxDepth === undefined ? undefined : { maxDepth });
+  } catch (error) {
+    if (error instanceof StrictJsonError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(text.slice(0, 60))} to be rejected`);
+}
+
+describe('parseStrictJson: the RFC 8259 grammar', () => {
+  it.each([
+    ['null', null],
+    ['true', true],
+    ['false', false],
+    ['0', 0],
+    ['-0', -0],
+    ['12.5e-3', 12.5e-3],
+    ['1E+2', 100],
+    ['"x"', 'x'],
+    [' \t\r\n[ 1 , "a" , { } , [ ] ] \n', [1, 'a', {}, []]],
+    ['{"a":{"b":[true,null]}}', { a: { b: [true, null] } }],
+    ['"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9"', '"\\/\b\f\n\r\tAé'],
+  ] as const)('accepts %j', (text, expected) => {
+    expect(parseStrictJson(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['', 'unexpected end of input, expected a JSON value'],
+    ['   ', 'unexpected end of input, expected a JSON value'],
+    ['[1,]', "unexpected ']', expected a JSON value"],
+    ['{"a":1,}', "unexpected '}', expected a string key"],
+    ['[1 2]', "unexpected '2', expected ',' or ']'"],
+    ['{"a" 1}', "unexpected '1', expected ':'"],
+    ['{a:1}', "unexpected 'a', expected a string key"],
+    ["{'a':1}", "unexpected ''', expected a string key"],
+    ['// c\n1', "unexpected '/', expected a JSON value"],
+    ['/* c */1', "unexpected '/', expected a JSON value"],
+    ['01', 'leading zero in number'],
+    ['-01', 'leading zero in number'],
+    ['1.', 'unexpected end of input, expected a digit after the decimal point'],
+    ['.5', "unexpected '.', expected a JSON value"],
+    ['+1', "unexpected '+', expected a JSON value"],
+    ['-', 'unexpected end of input, expected a digit'],
+    ['1e', 'unexpected end of input, expected a digit in the exponent'],
+    ['NaN', "unexpected 'N', expected a JSON value"],
+    ['Infinity', "unexpected 'I', expected a JSON value"],
+    ['tru', "unexpected 't', expected a JSON value"],
+    ['nul', "unexpected 'n', expected a JSON value"],
+    ['1 2', 'unexpected data after the JSON value'],
+    ['{} {}', 'unexpected data after the JSON value'],
+    ['"abc', 'unterminated string'],
+    ['"abc\\', 'unterminated string'],
+    ['"a\tb"', 'unescaped control character U+0009 in string'],
+    ['"a\nb"', 'unescaped control character U+000A in string'],
+    ['"\\x41"', "invalid escape 'x' in string"],
+    ['"\\u12"', 'invalid \\u escape in string'],
+    ['"\\u12G4"', 'invalid \\u escape in string'],
+    ['[1]\u00a0', 'unexpected data after the JSON value'],
+    ['\u00a0[1]', 'unexpected character U+00A0, expected a JSON value'],
+    ['\ufeff{}', 'unexpected byte order mark'],
+  ])('rejects %j: %s', (text, reason) => {
+    expect(errorOf(text).reason).toBe(reason);
+  });
+
+  it('puts the position in the message, 1-based, and keeps the bare reason apart', () => {
+    const error = errorOf('{\n  "a": 1,\n  "b": [1,,2]\n}');
+    expect(error).toBeInstanceOf(StrictJsonError);
+    expect(error.name).toBe('StrictJsonError');
+    expect(error.line).toBe(3);
+    expect(error.column).toBe(11);
+    expect(error.offset).toBe(22);
+    expect(error.message).toBe("unexpected ',', expected a JSON value at line 3, column 11");
+  });
+
+  it('counts lines the same way in a CRLF file', () => {
+    const error = errorOf('{\r\n  "a": 1,\r\n  "a": 2\r\n}');
+    expect([error.line, error.column]).toEqual([3, 3]);
+  });
+
+  it('parses a large message into the same value as JSON.parse', () => {
+    const tools = Array.from({ length: 600 }, (_, i) => ({
+      name: `tool_${i}`,
+      description: `Does thing ${i} with "quotes", é and 😀. `.repeat(30),
+      inputSchema: { type: 'object', properties: { a: { type: 'string', maximum: i * 1.5 } } },
+    }));
+    const text = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools } });
+    expect(text.length).toBeGreaterThan(800_000);
+    expect(parseStrictJson(text)).toEqual(JSON.parse(text));
+  });
+});
+
+describe('parseStrictJson: duplicate keys', () => {
+  it('names the key and where the second one starts', () => {
+    const text = '{\n  "description": "benign",\n    "description": "EVIL"\n}';
+    expect(errorOf(text).message).toBe('duplicate key "description" at line 3, column 5');
+  });
+
+  it.each([
+    '{"a":1,"a":1}',
+    '{"a":1,"b":2,"a":3}',
+    '[{"x":{"a":1,"a":2}}]',
+    '{"__proto__":1,"__proto__":2}',
+    '{"\\u0061":1,"a":2}',
+  ])('rejects %j', (text) => {
+    expect(errorOf(text).reason).toMatch(/^duplicate key /);
+  });
+
+  it('allows the same key in different objects', () => {
+    expect(parseStrictJson('[{"a":1},{"a":2,"b":{"a":3}}]')).toEqual([{ a: 1 }, { a: 2, b: { a: 3 } }]);
+  });
+
+  it('quotes a hostile key as printable ASCII', () => {
+    expect(errorOf('{"\\u001b[2J\u202e":1,"\\u001b[2J\u202e":2}').reason).toBe('duplicate key "\\u001b[2J\\u202e"');
+  });
+});
+
+describe('parseStrictJson: lone surrogates', () => {
+  it.each([
+    ['"\\ud800"', 'lone surrogate \\ud800 in string'],
+    ['"\\uDBFF"', 'lone surrogate \\udbff in string'],
+    ['"\\udc00"', 'lone surrogate \\udc00 in string'],
+    ['"\\ud800x"', 'lone surrogate \\ud800 in string'],
+    ['"\\ud800\\u0041"', 'lone surrogate \\ud800 in string'],
+    ['"\\ud800\\ud800"', 'lone surrogate \\ud800 in string'],
+    ['"\\udc00\\ud800"', 'lone surrogate \\udc00 in string'],
+    ['"\\ud800\\n"', 'lone surrogate \\ud800 in string'],
+    ['"\ud800"', 'lone surrogate U+D800 in string'],
+    ['"\udfff"', 'lone surrogate U+DFFF in string'],
+    ['"a\ud83d', 'lone surrogate U+D83D in string'],
+    ['"\ude00\ud83d"', 'lone surrogate U+DE00 in string'],
+    ['{"\\ud800":1}', 'lone surrogate \\ud800 in string'],
+    // An escape pairs only with an escape: the raw text itself must be well-formed.
+    ['"\\ud83d\ude00"', 'lone surrogate \\ud83d in string'],
+    ['"\ud83d\\ude00"', 'lone surrogate U+D83D in string'],
+  ])('rejects %j', (text, reason) => {
+    expect(errorOf(text).reason).toBe(reason);
+  });
+
+  it('accepts pairs, escaped or raw, and U+FFFD itself', () => {
+    expect(parseStrictJson('"\\ud83d\\ude00"')).toBe('😀');
+    expect(parseStrictJson('"\\uD83D\\uDE00x"')).toBe('😀x');
+    expect(parseStrictJson('"😀"')).toBe('😀');
+    expect(parseStrictJson('"\\ufffd"')).toBe('\ufffd');
+    expect(parseStrictJson('{"😀":"\\ud83d\\ude00"}')).toEqual({ '😀': '😀' });
+  });
+});
+
+describe('parseStrictJson: numbers', () => {
+  it.each([
+    ['9007199254740991', 9007199254740991],
+    ['-9007199254740991', -9007199254740991],
+    ['9007199254740992.0', 9007199254740992],
+    ['1e300', 1e300],
+    ['12345678901234567890e0', Number('12345678901234567890')],
+    ['1e-400', 0],
+  ])('accepts %s', (text, value) => {
+    expect(parseStrictJson(text)).toBe(value);
+  });
+
+  it.each([
+    ['9007199254740992', 'integer 9007199254740992 is outside the safe range ±(2^53−1)'],
+    ['-9007199254740992', 'integer -9007199254740992 is outside the safe range ±(2^53−1)'],
+    ['12345678901234567890', 'integer 12345678901234567890 is outside the safe range ±(2^53−1)'],
+    ['[12345678901234567891]', 'integer 12345678901234567891 is outside the safe range ±(2^53−1)'],
+    ['1e400', 'number 1e400 is out of range'],
+    ['-1.5e309', 'number -1.5e309 is out of range'],
+    [`1${'0'.repeat(99)}`, `integer 1${'0'.repeat(39)}… (100 digits) is outside the safe range ±(2^53−1)`],
+    [`1${'0'.repeat(400)}`, `number 1${'0'.repeat(39)}… (401 digits) is out of range`],
+  ].map(([text, reason]) => ({ text: text!, reason })))('rejects: $reason', ({ text, reason }) => {
+    expect(errorOf(text).reason).toBe(reason);
+  });
+});
+
+describe('parseStrictJson: depth', () => {
+  it('rejects 200,000 nested arrays with an error, not a stack overflow', () => {
+    const text = '['.repeat(200_000) + ']'.repeat(200_000);
+    const error = errorOf(text);
+    expect(error.reason).toBe(`nesting deeper than ${DEFAULT_MAX_DEPTH} levels`);
+    expect(error.offset).toBe(DEFAULT_MAX_DEPTH);
+  });
+
+  it('rejects 200,000 nested objects and unterminated nesting the same way', () => {
+    expect(errorOf('{"a":'.repeat(200_000)).reason).toBe('nesting deeper than 128 levels');
+    expect(errorOf('['.repeat(200_000)).reason).toBe('nesting deeper than 128 levels');
+  });
+
+  it('allows exactly maxDepth levels, counting empty containers', () => {
+    const nested = (n: number, inner = '') => '['.repeat(n) + inner + ']'.repeat(n);
+    expect(() => parseStrictJson(nested(128))).not.toThrow();
+    expect(errorOf(nested(129)).reason).toBe('nesting deeper than 128 levels');
+    expect(() => parseStrictJson(nested(3, '{}'), { maxDepth: 4 })).not.toThrow();
+    expect(errorOf(nested(4, '{}'), 4).reason).toBe('nesting deeper than 4 levels');
+    expect(parseStrictJson('1', { maxDepth: 0 })).toBe(1);
+    expect(errorOf('[]', 0).reason).toBe('nesting deeper than 0 levels');
+  });
+
+  it('handles a deep but allowed document with a large custom limit, iteratively', () => {
+    const n = 100_000;
+    let value = parseStrictJson('['.repeat(n) + '7' + ']'.repeat(n), { maxDepth: n }) as JsonValue;
+    for (let i = 0; i < n; i++) value = (value as JsonValue[])[0]!;
+    expect(value).toBe(7);
+  });
+});
+
+describe('parseStrictJson: prototype hazards', () => {
+  it('keeps __proto__, constructor and toString as own keys of null-prototype objects', () => {
+    const value = parseStrictJson('{"__proto__":{"polluted":1},"constructor":2,"toString":3,"n":{"m":{}}}');
+    if (!isJsonObject(value)) throw new Error('not an object');
+    expect(Object.getPrototypeOf(value)).toBeNull();
+    expect(Object.getPrototypeOf(value.n)).toBeNull();
+    expect(Object.getPrototypeOf((value.n as Record<string, unknown>).m)).toBeNull();
+    expect(Object.keys(value)).toEqual(['__proto__', 'constructor', 'toString', 'n']);
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toEqual({ polluted: 1 });
+    expect(value.constructor).toBe(2);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('does not let an absent key look present', () => {
+    const value = parseStrictJson('{"a":1}');
+    if (!isJsonObject(value)) throw new Error('not an object');
+    expect(value.constructor).toBeUndefined();
+    expect(value.toString).toBeUndefined();
+    expect('hasOwnProperty' in value).toBe(false);
+  });
+});
+
+describe('isJsonObject and jsonQuote', () => {
+  it('tells objects from arrays and null', () => {
+    expect([{}, [], null, 'x', 1, undefined].map((v) => isJsonObject(v as JsonValue))).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('quotes as printable ASCII and cuts long strings visibly', () => {
+    expect(jsonQuote('add')).toBe('"add"');
+    expect(jsonQuote('a"\\\u0007\u009b\u200b😀')).toBe('"a\\"\\\\\\u0007\\u009b\\u200b\\ud83d\\ude00"');
+    expect(jsonQuote('x'.repeat(1000))).toBe(`"${'x'.repeat(80)}…" (1000 characters)`);
+  });
+});
+
+/**
+ * Values whose JSON text the parser must accept and read back equal: no lone surrogates, no integer
+ * literals past 2^53 (fc.jsonValue makes both), and no -0 (JSON has no way to write it).
+ */
+function isStrictClean(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v)) return false;
+    } else if (typeof v === 'number') {
+      if (Object.is(v, -0) || (!/[.e]/.test(JSON.stringify(v)) && !Number.isSafeInteger(v))) return false;
+    } else if (Array.isArray(v)) {
+      stack.push(...v);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) stack.push(k, x);
+    }
+  }
+  return true;
+}
+
+describe('parseStrictJson: properties', () => {
+  it('(c) parses JSON.stringify(x) to a value deep-equal to x (as JSON.parse reads it)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), (x) => {
+        fc.pre(isStrictClean(x));
+        const text = JSON.stringify(x);
+        const parsed = parseStrictJson(text, { maxDepth: 1000 });
+        expect(parsed).toEqual(JSON.parse(text));
+        expect(parsed).toEqual(x);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts pretty-printed text too', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (x) => {
+        fc.pre(isStrictClean(x));
+        const text = JSON.stringify(x, null, '\t');
+        expect(parseStrictJson(text, { maxDepth: 1000 })).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('never throws anything but StrictJsonError on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
+        try {
+          parseStrictJson(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(StrictJsonError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,509 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
+import { stripJsonComments } from '../../../src/core/jsonc.js';
+import {
+  configFormatOf,
+  launchEquals,
+  mergeConfigs,
+  parseConfig,
+  parseConfigJson,
+  resolveServerConfig,
+  resolveVariables,
+  variableReferences,
+  type LaunchSpec,
+  type ServerConfig,
+} from '../../../src/core/launch.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/configs/${name}`, import.meta.url), 'utf8');
+
+/** The McpmError a call throws (fails the test if it throws something else or nothing). */
+function caught(fn: () => unknown): McpmError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof McpmError) return error;
+    throw error;
+  }
+  throw new Error('expected an McpmError, nothing was thrown');
+}
+
+function expectError(fn: () => unknown, code: ErrorCode, message: string | RegExp): McpmError {
+  const error = caught(fn);
+  expect(error.code).toBe(code);
+  if (typeof message === 'string') expect(error.message).toBe(message);
+  else expect(error.message).toMatch(message);
+  return error;
+}
+
+const servers = (entries: Record<string, unknown>): string => JSON.stringify({ mcpServers: entries });
+const one = (entry: unknown, name = 'notes'): ServerConfig => {
+  const [server] = parseConfig(servers({ [name]: entry }), '.mcp.json', 'mcpServers');
+  if (server === undefined) throw new Error('no server parsed');
+  return server;
+};
+
+describe('parseConfig: mcpServers format', () => {
+  it('reads Claude Code .mcp.json entries, keeping ${...} references verbatim', () => {
+    const list = parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers');
+    expect(list.map((s) => s.name)).toEqual(['api', 'local', 'notes']);
+    const [api, local, notes] = list as [ServerConfig, ServerConfig, ServerConfig];
+    expect(api.launch).toEqual({
+      transport: 'http',
+      url: '${API_BASE_URL:-https://api.example.com}/mcp',
+      headerNames: ['Authorization', 'X-Client'],
+    });
+    expect({ ...api.headers }).toEqual({ Authorization: 'Bearer ${API_KEY}', 'X-Client': 'mcpm' });
+    expect(local.launch).toEqual({ transport: 'stdio', command: 'npx', args: ['-y', 'pkg@1.2.3'], envNames: [] });
+    expect(notes.launch).toEqual({
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', '@acme/notes-mcp@1.4.2', '--root', '${HOME}/notes'],
+      envNames: ['LOG_LEVEL', 'NOTES_TOKEN'],
+    });
+    expect({ ...notes.env }).toEqual({ NOTES_TOKEN: '${NOTES_TOKEN}', LOG_LEVEL: 'info' });
+    expect(notes.source).toBe('.mcp.json');
+    expect(notes.name).toBe('notes');
+  });
+
+  it('reads Cursor entries (url without type is http; envFile ignored)', () => {
+    const list = parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers');
+    expect(list.map((s) => [s.name, s.launch.transport])).toEqual([
+      ['userjot', 'http'],
+      ['notes', 'stdio'],
+      ['legacy', 'sse'],
+    ]);
+  });
+
+  it.each([
+    [undefined, 'http'],
+    ['http', 'http'],
+    ['streamable-http', 'http'],
+    ['streamableHttp', 'http'],
+    ['sse', 'sse'],
+  ])('type %s with a url is transport %s', (type, transport) => {
+    const server = one({ ...(type === undefined ? {} : { type }), url: 'https://x.example/mcp' });
+    expect(server.launch).toEqual({ transport, url: 'https://x.example/mcp', headerNames: [] });
+  });
+
+  it('accepts an explicit type "stdio" and keeps cwd', () => {
+    expect(one({ type: 'stdio', command: 'node', args: ['s.js'], cwd: './srv' }).launch).toEqual({
+      transport: 'stdio',
+      command: 'node',
+      args: ['s.js'],
+      cwd: './srv',
+      envNames: [],
+    });
+  });
+
+  it('omits cwd when the entry has none, and args default to []', () => {
+    const launch = one({ command: 'node' }).launch;
+    expect(launch).toEqual({ transport: 'stdio', command: 'node', args: [], envNames: [] });
+    expect(Object.hasOwn(launch, 'cwd')).toBe(false);
+  });
+
+  it('ignores keys mcpm does not use', () => {
+    const server = one({
+      command: 'node',
+      disabled: true,
+      autoApprove: ['x'],
+      alwaysAllow: ['x'],
+      timeout: 60,
+      envFile: '.env',
+      sandbox: { network: {} },
+      sandboxEnabled: true,
+      oauth: { clientId: 'c' },
+      dev: { watch: 'src/**' },
+      trust: true,
+    });
+    expect(server.launch).toEqual({ transport: 'stdio', command: 'node', args: [], envNames: [] });
+  });
+
+  it('sorts env and header names by UTF-16 code units', () => {
+    expect(one({ command: 'n', env: { b: '1', B: '2', _a: '3', '10': '4', '2': '5' } }).launch).toMatchObject({
+      envNames: ['10', '2', 'B', '_a', 'b'],
+    });
+    expect(one({ url: 'https://x', headers: { 'x-b': '1', Authorization: '2' } }).launch).toMatchObject({
+      headerNames: ['Authorization', 'x-b'],
+    });
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', '../../.ssh/authorized_keys', ' ', 'ñ'])(
+    'a server named %j is an ordinary server',
+    (name) => {
+      const text = `{"mcpServers": {${JSON.stringify(name)}: {"command": "node", "env": {"__proto__": "x"}}}}`;
+      const list = parseConfig(text, '.mcp.json', 'mcpServers');
+      expect(list).toHaveLength(1);
+      expect(list[0]?.name).toBe(name);
+      expect(list[0]?.launch).toMatchObject({ envNames: ['__proto__'] });
+      expect(list[0]?.env['__proto__']).toBe('x');
+      expect(Object.getPrototypeOf(list[0]?.env)).toBe(null);
+    },
+  );
+
+  it('an empty mcpServers object gives no servers', () => {
+    expect(parseConfig('{"mcpServers": {}}', '.mcp.json', 'mcpServers')).toEqual([]);
+  });
+});
+
+describe('parseConfig: validation errors name file, server and field', () => {
+  const invalid: Array<[string, unknown, string]> = [
+    ['args not an array', { command: 'n', args: '-y pkg' }, '.mcp.json: server "notes": "args" must be an array of strings'],
+    ['args with a number', { command: 'n', args: ['-y', 1] }, '.mcp.json: server "notes": "args" must be an array of strings'],
+    ['args with a NUL', { command: 'n', args: ['a\u0000b'] }, '.mcp.json: server "notes": "args" contains a NUL character'],
+    ['env not an object', { command: 'n', env: ['A=1'] }, '.mcp.json: server "notes": "env" must be an object of strings'],
+    ['env value a number', { command: 'n', env: { PORT: 8080 } }, '.mcp.json: server "notes": "env": "PORT" must be a string'],
+    ['env value null', { command: 'n', env: { TOKEN: null } }, '.mcp.json: server "notes": "env": "TOKEN" must be a string'],
+    ['env name with =', { command: 'n', env: { 'A=B': '1' } }, '.mcp.json: server "notes": "env": "A=B" is not a valid environment variable name'],
+    ['empty env name', { command: 'n', env: { '': '1' } }, '.mcp.json: server "notes": "env": "" is not a valid environment variable name'],
+    ['headers value', { url: 'https://x', headers: { A: 1 } }, '.mcp.json: server "notes": "headers": "A" must be a string'],
+    ['header name', { url: 'https://x', headers: { 'Bad Header': 'v' } }, '.mcp.json: server "notes": "headers": "Bad Header" is not a valid HTTP header name'],
+    ['headers not an object', { url: 'https://x', headers: 'A: b' }, '.mcp.json: server "notes": "headers" must be an object of strings'],
+    ['command and url', { command: 'n', url: 'https://x' }, '.mcp.json: server "notes": has both "command" and "url"; a server is either local (stdio) or remote'],
+    ['neither', { args: ['x'] }, '.mcp.json: server "notes": needs "command" (stdio) or "url" (http, sse)'],
+    ['empty command', { command: '' }, '.mcp.json: server "notes": "command" must be a non-empty string'],
+    ['command an array', { command: ['npx', '-y'] }, '.mcp.json: server "notes": "command" must be a non-empty string'],
+    ['command null', { command: null }, '.mcp.json: server "notes": "command" must be a non-empty string'],
+    ['url a number', { url: 8080 }, '.mcp.json: server "notes": "url" must be a non-empty string'],
+    ['cwd a number', { command: 'n', cwd: 1 }, '.mcp.json: server "notes": "cwd" must be a non-empty string'],
+    ['type stdio without command', { type: 'stdio' }, '.mcp.json: server "notes": "command" is missing'],
+    ['type http without url', { type: 'http' }, '.mcp.json: server "notes": "url" is missing'],
+    ['type http with command', { type: 'http', command: 'n' }, '.mcp.json: server "notes": "type" is "http" but the entry has "command"'],
+    ['type stdio with url', { type: 'stdio', url: 'https://x' }, '.mcp.json: server "notes": "type" is "stdio" but the entry has "url"'],
+    ['type sse with command', { type: 'sse', command: 'n' }, '.mcp.json: server "notes": "type" is "sse" but the entry has "command"'],
+    ['entry an array', ['npx'], '.mcp.json: server "notes": must be an object'],
+    ['entry a string', 'npx pkg', '.mcp.json: server "notes": must be an object'],
+  ];
+  it.each(invalid)('%s', (_title, entry, message) => {
+    const error = expectError(() => one(entry), 'CONFIG_INVALID', message);
+    expect(error.exitStatus).toBe(2);
+    expect(error.hint).toBeDefined();
+  });
+
+  it.each(['websocket', 'HTTP', 'constructor', '__proto__', 'toString'])('type %j is refused', (type) => {
+    expectError(() => one({ type, command: 'n' }), 'CONFIG_INVALID', /^\.mcp\.json: server "notes": "type" must be one of "stdio", "http"/);
+  });
+
+  it('quotes hostile server names as printable ASCII', () => {
+    expectError(() => one({ args: [] }, 'a\u001b[31m\u202e'), 'CONFIG_INVALID', '.mcp.json: server "a\\u001b[31m\\u202e": needs "command" (stdio) or "url" (http, sse)');
+  });
+
+  it('an empty server name is refused', () => {
+    expectError(() => one({ command: 'n' }, ''), 'CONFIG_INVALID', '.mcp.json: a server name is empty');
+  });
+
+  it.each([
+    ['{}', '.mcp.json: has no "mcpServers" object'],
+    ['{"mcpServers": []}', '.mcp.json: "mcpServers" must be an object of servers'],
+    ['{"mcpServers": null}', '.mcp.json: "mcpServers" must be an object of servers'],
+    ['[]', '.mcp.json: expected a JSON object at the top level'],
+    ['"x"', '.mcp.json: expected a JSON object at the top level'],
+  ])('top level %s', (text, message) => {
+    expectError(() => parseConfig(text, '.mcp.json', 'mcpServers'), 'CONFIG_INVALID', message);
+  });
+
+  it('syntax errors carry file:line:col', () => {
+    const error = expectError(
+      () => parseConfig('{\n  "mcpServers": {\n    "a": { "command": "n", }\n  }\n}', '.mcp.json', 'mcpServers'),
+      'CONFIG_INVALID',
+      /^\.mcp\.json:3:\d+: /,
+    );
+    expect(error.cause).toBeDefined();
+  });
+
+  it('duplicate keys are refused, because hosts silently keep one of them', () => {
+    const text = '{"mcpServers": {"a": {"command": "safe"}, "a": {"command": "evil"}}}';
+    expectError(() => parseConfig(text, '.mcp.json', 'mcpServers'), 'CONFIG_INVALID', /^\.mcp\.json:1:\d+: .*duplicate/i);
+  });
+
+  it('comments are refused in mcpServers files (Claude Code and Cursor read strict JSON)', () => {
+    expectError(() => parseConfig('{"mcpServers": {} // none\n}', '.mcp.json', 'mcpServers'), 'CONFIG_INVALID', /^\.mcp\.json:1:19: /);
+  });
+});
+
+describe('parseConfig: VS Code format', () => {
+  it('reads servers from JSONC with inputs, comments and trailing commas', () => {
+    const list = parseConfig(fixture('vscode.mcp.json'), '.vscode/mcp.json', 'vscode');
+    expect(list.map((s) => s.name)).toEqual(['perplexity', 'github']);
+    expect(list[0]?.launch).toEqual({
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', 'server-perplexity-ask', '--endpoint', 'https://api.perplexity.ai//v1'],
+      envNames: ['PERPLEXITY_API_KEY'],
+    });
+    expect(list[0]?.env.PERPLEXITY_API_KEY).toBe('${input:perplexity-key}');
+    expect(list[1]?.launch).toEqual({ transport: 'http', url: 'https://api.githubcopilot.com/mcp/', headerNames: ['Authorization'] });
+  });
+
+  it('needs "servers", and "inputs" must be an array', () => {
+    expectError(() => parseConfig('{"mcpServers": {}}', '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', '.vscode/mcp.json: has no "servers" object');
+    expectError(() => parseConfig('{"servers": {}, "inputs": {}}', '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', '.vscode/mcp.json: "inputs" must be an array');
+  });
+
+  it('syntax errors point at the original line and column despite comments', () => {
+    const text = '/* a\n   b */ {\n  // c\n  "servers": { "x": { "command": "n" } ]\n}';
+    expectError(() => parseConfig(text, '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', /^\.vscode\/mcp\.json:4:40: /);
+  });
+
+  it('still refuses duplicate keys', () => {
+    expectError(
+      () => parseConfig('{"servers": {"a": {"command": "x"}, /* again */ "a": {"command": "y"},}}', '.vscode/mcp.json', 'vscode'),
+      'CONFIG_INVALID',
+      /duplicate/i,
+    );
+  });
+});
+
+describe('configFormatOf', () => {
+  const json = (text: string) => parseConfigJson(text, 'f.json', { jsonc: false });
+  it('picks the format by shape', () => {
+    expect(configFormatOf(json('{"servers": {}}'), 'f.json')).toBe('vscode');
+    expect(configFormatOf(json('{"mcpServers": {}}'), 'f.json')).toBe('mcpServers');
+    expect(configFormatOf(json('{}'), 'f.json')).toBe('mcpServers');
+  });
+  it('refuses a file with both keys', () => {
+    expectError(() => configFormatOf(json('{"servers": {}, "mcpServers": {}}'), 'f.json'), 'CONFIG_INVALID', /^f\.json: has both "servers"/);
+  });
+});
+
+describe('stripJsonComments', () => {
+  it.each([
+    ['{"a": 1} // x', '{"a": 1}     '],
+    ['{"a": /* x */ 1}', '{"a":         1}'],
+    ['{"a": "//not a comment"}', '{"a": "//not a comment"}'],
+    ['{"a": "/* nor this */"}', '{"a": "/* nor this */"}'],
+    ['{"a": "q\\"//"} // c', '{"a": "q\\"//"}     '],
+    ['{"a": "\\\\"} // c', '{"a": "\\\\"}     '],
+    ['[1, 2, ]', '[1, 2  ]'],
+    ['{"a": 1,\n}', '{"a": 1 \n}'],
+    ['{"a": [1,],}', '{"a": [1 ] }'],
+    ['{"a": ",]"}', '{"a": ",]"}'],
+    ['[1, /* c */ ]', '[1          ]'],
+    ['[1, // c\n]', '[1      \n]'],
+    ['/* a\nb */{}', '    \n    {}'],
+    ['\uFEFF{}', ' {}'],
+    ['{} /* never closed', '{} /* never closed'],
+    ['[1,,]', '[1, ]'],
+  ])('%j → %j', (input, output) => {
+    expect(stripJsonComments(input)).toBe(output);
+    expect(stripJsonComments(input)).toHaveLength(input.length);
+  });
+
+  it('leaves valid JSON unchanged', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.constantFrom(undefined, 2), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        expect(stripJsonComments(text)).toBe(text);
+      }),
+    );
+  });
+
+  it('keeps every line break, so positions stay right', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const stripped = stripJsonComments(text);
+        expect(stripped).toHaveLength(text.length);
+        expect(stripped.split('\n').length).toBe(text.split('\n').length);
+      }),
+    );
+  });
+});
+
+const stdio = (args: string[], extra: Partial<Extract<LaunchSpec, { transport: 'stdio' }>> = {}): LaunchSpec => ({
+  transport: 'stdio',
+  command: 'npx',
+  args,
+  envNames: [],
+  ...extra,
+});
+const server = (name: string, source: string, launch: LaunchSpec, env: Record<string, string> = {}): ServerConfig => ({
+  name,
+  source,
+  launch,
+  env,
+  headers: {},
+});
+
+describe('launchEquals', () => {
+  it.each<[string, LaunchSpec, LaunchSpec, boolean]>([
+    ['same', stdio(['a']), stdio(['a']), true],
+    ['args order', stdio(['a', 'b']), stdio(['b', 'a']), false],
+    ['args length', stdio(['a']), stdio(['a', '']), false],
+    ['command', stdio(['a']), stdio(['a'], { command: 'node' }), false],
+    ['cwd', stdio(['a']), stdio(['a'], { cwd: '.' }), false],
+    ['env names', stdio(['a'], { envNames: ['A'] }), stdio(['a'], { envNames: ['B'] }), false],
+    ['http vs sse', { transport: 'http', url: 'u', headerNames: [] }, { transport: 'sse', url: 'u', headerNames: [] }, false],
+    ['url', { transport: 'http', url: 'u', headerNames: [] }, { transport: 'http', url: 'v', headerNames: [] }, false],
+    ['header names', { transport: 'http', url: 'u', headerNames: ['A'] }, { transport: 'http', url: 'u', headerNames: [] }, false],
+    ['same remote', { transport: 'http', url: 'u', headerNames: ['A'] }, { transport: 'http', url: 'u', headerNames: ['A'] }, true],
+    ['stdio vs http', stdio([]), { transport: 'http', url: 'npx', headerNames: [] }, false],
+  ])('%s', (_title, a, b, equal) => {
+    expect(launchEquals(a, b)).toBe(equal);
+    expect(launchEquals(b, a)).toBe(equal);
+  });
+});
+
+describe('mergeConfigs', () => {
+  it('merges identical definitions, keeping the first file and first-appearance order', () => {
+    const merged = mergeConfigs([
+      [server('b', '.mcp.json', stdio(['b'])), server('a', '.mcp.json', stdio(['a']))],
+      [server('c', '.cursor/mcp.json', stdio(['c'])), server('b', '.cursor/mcp.json', stdio(['b']))],
+    ]);
+    expect([...merged.keys()]).toEqual(['b', 'a', 'c']);
+    expect(merged.get('b')?.source).toBe('.mcp.json');
+  });
+
+  it('env values may differ (${X} vs ${env:X}); the first file wins', () => {
+    const launch = stdio(['x'], { envNames: ['TOKEN'] });
+    const merged = mergeConfigs([
+      [server('n', '.mcp.json', launch, { TOKEN: '${TOKEN}' })],
+      [server('n', '.cursor/mcp.json', launch, { TOKEN: '${env:TOKEN}' })],
+    ]);
+    expect(merged.get('n')?.env.TOKEN).toBe('${TOKEN}');
+  });
+
+  it('the Claude Code and Cursor fixtures share "notes" with different env values but one launch', () => {
+    const merged = mergeConfigs([
+      parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'),
+      parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers'),
+    ]);
+    expect([...merged.keys()]).toEqual(['api', 'local', 'notes', 'userjot', 'legacy']);
+  });
+
+  it.each<[string, LaunchSpec, string]>([
+    ['args', stdio(['-y', 'pkg@2']), 'the args'],
+    ['env names', stdio(['-y', 'pkg@1'], { envNames: ['EXTRA'] }), 'the env variable names'],
+    ['transport', { transport: 'http', url: 'https://x', headerNames: [] }, 'the transports'],
+  ])('a different %s is CONFIG_CONFLICT naming both files and the server', (_title, other, what) => {
+    const error = expectError(
+      () => mergeConfigs([[server('notes', '.mcp.json', stdio(['-y', 'pkg@1']))], [server('notes', '.cursor/mcp.json', other)]]),
+      'CONFIG_CONFLICT',
+      `server "notes" is defined differently in .mcp.json and .cursor/mcp.json: ${what} differ`,
+    );
+    expect(error.exitStatus).toBe(2);
+  });
+
+  it('works for a server named __proto__', () => {
+    const merged = mergeConfigs([[server('__proto__', 'a', stdio([]))], [server('__proto__', 'b', stdio([]))]]);
+    expect([...merged.keys()]).toEqual(['__proto__']);
+    expect(() => mergeConfigs([[server('__proto__', 'a', stdio([]))], [server('__proto__', 'b', stdio(['x']))]])).toThrow(McpmError);
+  });
+});
+
+describe('resolveVariables', () => {
+  const env = { HOME: '/home/u', TOKEN: 's3cret', EMPTY: '', PORT: '8080' };
+  it.each<[string, string]>([
+    ['plain', 'plain'],
+    ['${TOKEN}', 's3cret'],
+    ['Bearer ${TOKEN}', 'Bearer s3cret'],
+    ['${HOME}/x:${PORT}', '/home/u/x:8080'],
+    ['${UNSET:-fallback}', 'fallback'],
+    ['${UNSET:-}', ''],
+    ['${UNSET:-https://a.example/x?y=1}', 'https://a.example/x?y=1'],
+    ['${TOKEN:-fallback}', 's3cret'],
+    ['${EMPTY:-fallback}', ''],
+    ['${env:TOKEN}', 's3cret'],
+    ['${userHome}/.config', '/home/u/.config'],
+    ['a${/}b${pathSeparator}c', 'a/b/c'],
+    ['$TOKEN', '$TOKEN'],
+    ['$$TOKEN', '$$TOKEN'],
+    ['${}', '${}'],
+    ['${TOKEN', '${TOKEN'],
+    ['$${TOKEN}', '$s3cret'],
+    ['${UNSET:-${TOKEN}}', '${TOKEN}'],
+  ])('%s → %s', (value, expected) => {
+    expect(resolveVariables(value, env, 'where')).toBe(expected);
+  });
+
+  it('${userHome} falls back to USERPROFILE', () => {
+    expect(resolveVariables('${userHome}', { USERPROFILE: 'C:\\Users\\u' }, 'w')).toBe('C:\\Users\\u');
+  });
+
+  it('${workspaceFolder} and ${workspaceFolderBasename} come from the context', () => {
+    const context = { projectDir: '/work/proj' };
+    expect(resolveVariables('${workspaceFolder}/srv', env, 'w', context)).toBe('/work/proj/srv');
+    expect(resolveVariables('${workspaceFolderBasename}', env, 'w', context)).toBe('proj');
+    expect(resolveVariables('${workspaceFolderBasename}', env, 'w', { projectDir: 'C:\\p\\q\\' })).toBe('q');
+    expect(resolveVariables('${/}', env, 'w', { pathSeparator: '\\' })).toBe('\\');
+    expectError(() => resolveVariables('${workspaceFolder}', env, 'w'), 'CONFIG_VARIABLE_UNRESOLVED', 'w: "${workspaceFolder}" needs the project directory, which is not known here');
+  });
+
+  it.each<[string, string]>([
+    ['${UNSET}', 'where: environment variable "UNSET" is not set'],
+    ['x ${TOKEN} ${UNSET} y', 'where: environment variable "UNSET" is not set'],
+    ['${env:UNSET}', 'where: environment variable "UNSET" is not set'],
+    ['${input:perplexity-key}', 'where: "${input:perplexity-key}" is a VS Code input, which mcpm cannot prompt for'],
+    ['${config:editor.fontSize}', 'where: "${config:editor.fontSize}" is not a reference mcpm can resolve'],
+    ['${command:pick}', 'where: "${command:pick}" is not a reference mcpm can resolve'],
+    ['${file:/etc/passwd}', 'where: "${file:/etc/passwd}" is not a reference mcpm can resolve'],
+    ['${not a name}', 'where: "${not a name}" is not a reference mcpm can resolve'],
+    ['${constructor}', 'where: environment variable "constructor" is not set'],
+    ['${toString}', 'where: environment variable "toString" is not set'],
+    ['${__proto__}', 'where: environment variable "__proto__" is not set'],
+  ])('%s is CONFIG_VARIABLE_UNRESOLVED', (value, message) => {
+    const error = expectError(() => resolveVariables(value, env, 'where'), 'CONFIG_VARIABLE_UNRESOLVED', message);
+    expect(error.exitStatus).toBe(2);
+    expect(error.hint).toBeDefined();
+  });
+
+  it('${userHome} without HOME is unresolved', () => {
+    expectError(() => resolveVariables('${userHome}', {}, 'w'), 'CONFIG_VARIABLE_UNRESOLVED', 'w: "${userHome}" needs HOME, which is not set');
+  });
+
+  it('only own properties of env count (process.env-like objects inherit from Object.prototype)', () => {
+    const inherited = Object.assign(Object.create({ INHERITED: 'x' }) as Record<string, string>, { OWN: 'y' });
+    expect(resolveVariables('${OWN}', inherited, 'w')).toBe('y');
+    expectError(() => resolveVariables('${INHERITED}', inherited, 'w'), 'CONFIG_VARIABLE_UNRESOLVED', /"INHERITED" is not set/);
+  });
+
+  it('never puts a resolved value in an error message', () => {
+    const secret = 'sk-live-DO-NOT-PRINT';
+    for (const value of [`\${TOKEN}\${UNSET}`, '${TOKEN} ${input:x}', '${TOKEN:-a}${nope nope}']) {
+      const error = caught(() => resolveVariables(value, { TOKEN: secret }, 'w'));
+      expect(`${error.message}\n${error.hint ?? ''}`).not.toContain(secret);
+    }
+  });
+
+  it('variableReferences lists the references as written', () => {
+    expect(variableReferences('a ${X} $Y ${env:Z} ${W:-d}')).toEqual(['X', 'env:Z', 'W:-d']);
+  });
+});
+
+describe('resolveServerConfig', () => {
+  const [api, , notes] = parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers') as ServerConfig[];
+
+  it('resolves command, args and env values of a stdio server; names stay as written', () => {
+    const resolved = resolveServerConfig(notes as ServerConfig, { HOME: '/h', NOTES_TOKEN: 't0k' });
+    expect(resolved).toEqual({
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', '@acme/notes-mcp@1.4.2', '--root', '/h/notes'],
+      env: Object.assign(Object.create(null) as object, { NOTES_TOKEN: 't0k', LOG_LEVEL: 'info' }),
+    });
+  });
+
+  it('resolves url and header values of a remote server', () => {
+    const resolved = resolveServerConfig(api as ServerConfig, { API_KEY: 'k' });
+    expect(resolved).toMatchObject({ transport: 'http', url: 'https://api.example.com/mcp' });
+    expect(resolved.transport !== 'stdio' && { ...resolved.headers }).toEqual({ Authorization: 'Bearer k', 'X-Client': 'mcpm' });
+  });
+
+  it('names the file, the server and the field of an unresolved reference', () => {
+    expectError(
+      () => resolveServerConfig(notes as ServerConfig, { HOME: '/h' }),
+      'CONFIG_VARIABLE_UNRESOLVED',
+      '.mcp.json: server "notes": env "NOTES_TOKEN": environment variable "NOTES_TOKEN" is not set',
+    );
+    expectError(
+      () => resolveServerConfig(notes as ServerConfig, {}),
+      'CONFIG_VARIABLE_UNRESOLVED',
+      '.mcp.json: server "notes": "args"[3]: environment variable "HOME" is not set',
+    );
+    expectError(
+      () => resolveServerConfig(api as ServerConfig, {}),
+      'CONFIG_VARIABLE_UNRESOLVED',
+      '.mcp.json: server "api": headers "Authorization": environment variable "API_KEY" is not set',
+    );
+  });
+});

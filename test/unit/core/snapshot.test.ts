@@ -1,0 +1,343 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { integrityOf } from '../../../src/core/canonical.js';
+import { McpmError } from '../../../src/core/errors.js';
+import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import {
+  buildSnapshot,
+  ITEM_KINDS,
+  snapshotFromJson,
+  snapshotIntegrity,
+  snapshotToJson,
+  storedIntegrityOf,
+  type ItemKind,
+  type RawListing,
+} from '../../../src/core/snapshot.js';
+
+const json = (text: string) => parseStrictJson(text);
+const obj = (text: string) => parseStrictJson(text) as JsonObject;
+
+function raw(lists: Partial<Record<ItemKind, JsonValue[] | null>> = {}, rest: Partial<RawListing> = {}): RawListing {
+  return {
+    era: 'handshake',
+    protocolVersion: '2025-11-25',
+    serverInfo: json('{"name":"notes","version":"1.4.2"}'),
+    capabilities: json('{"tools":{"listChanged":true}}'),
+    lists: { tools: null, prompts: null, resources: null, resourceTemplates: null, ...lists },
+    ...rest,
+  };
+}
+
+function protocolError(fn: () => unknown): McpmError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof McpmError) return error;
+    throw error;
+  }
+  throw new Error('expected an McpmError');
+}
+
+const addTool = '{"name":"add","description":"Adds a note","inputSchema":{"type":"object"},"x-vendor":{"z":1}}';
+
+describe('buildSnapshot', () => {
+  it('keys every kind by its identifying field and keeps each definition verbatim', () => {
+    const snapshot = buildSnapshot(
+      'notes',
+      raw({
+        tools: [json(addTool), json('{"name":"list","inputSchema":{"type":"object"}}')],
+        prompts: [json('{"name":"summarize","arguments":[]}')],
+        resources: [json('{"uri":"file:///a","name":"a"}')],
+        resourceTemplates: [json('{"uriTemplate":"file:///{p}","name":"files"}')],
+      }),
+    );
+    expect([...snapshot.tools.keys()]).toEqual(['add', 'list']);
+    expect([...snapshot.prompts.keys()]).toEqual(['summarize']);
+    expect([...snapshot.resources.keys()]).toEqual(['file:///a']);
+    expect([...snapshot.resourceTemplates.keys()]).toEqual(['file:///{p}']);
+    const add = snapshot.tools.get('add')!;
+    expect(add.definition).toEqual(obj(addTool));
+    expect(Object.keys(add.definition)).toEqual(['name', 'description', 'inputSchema', 'x-vendor']);
+    expect(add.integrity).toBe(integrityOf(obj(addTool)));
+    expect(snapshot.serverInfo).toEqual({ name: 'notes', version: '1.4.2' });
+    expect(snapshot.capabilities).toEqual({ tools: { listChanged: true } });
+    expect('instructions' in snapshot).toBe(false);
+  });
+
+  it('treats a list the server does not implement as empty', () => {
+    const snapshot = buildSnapshot('notes', raw());
+    for (const kind of ITEM_KINDS) expect(snapshot[kind].size).toBe(0);
+  });
+
+  it('keeps instructions and defaults missing capabilities to {}', () => {
+    const snapshot = buildSnapshot('notes', raw({}, { instructions: 'Use add.', capabilities: undefined as unknown as JsonValue }));
+    expect(snapshot.instructions).toBe('Use add.');
+    expect(snapshot.capabilities).toEqual({});
+    expect(Object.getPrototypeOf(snapshot.capabilities)).toBeNull();
+  });
+
+  it.each([
+    ['a tool that is not an object', raw({ tools: [json('[]')] }), 'server "notes" listed a tool that is not an object (tools/list, item 1)'],
+    ['a null item', raw({ prompts: [json('{"name":"a"}'), null] }), 'server "notes" listed a prompt that is not an object (prompts/list, item 2)'],
+    ['a tool without a name', raw({ tools: [json('{"description":"x"}')] }), 'server "notes" listed a tool without a string "name" (tools/list, item 1)'],
+    ['a numeric name', raw({ tools: [json('{"name":1}')] }), 'server "notes" listed a tool without a string "name" (tools/list, item 1)'],
+    ['a resource without a uri', raw({ resources: [json('{"name":"a"}')] }), 'server "notes" listed a resource without a string "uri" (resources/list, item 1)'],
+    [
+      'a template keyed by the wrong field',
+      raw({ resourceTemplates: [json('{"uri":"x"}')] }),
+      'server "notes" listed a resource template without a string "uriTemplate" (resources/templates/list, item 1)',
+    ],
+    ['a name served twice, identical', raw({ tools: [json(addTool), json(addTool)] }), 'server "notes" listed tool "add" twice (tools/list)'],
+    [
+      'a name served twice, different',
+      raw({ tools: [json(addTool), json('{"name":"add","description":"EVIL"}')] }),
+      'server "notes" listed tool "add" twice (tools/list)',
+    ],
+    [
+      'a uri served twice',
+      raw({ resources: [json('{"uri":"u"}'), json('{"uri":"u","name":"b"}')] }),
+      'server "notes" listed resource "u" twice (resources/list)',
+    ],
+    ['no serverInfo', raw({}, { serverInfo: undefined as unknown as JsonValue }), 'server "notes" sent no serverInfo'],
+    ['a string serverInfo', raw({}, { serverInfo: 'notes' }), 'server "notes" sent a serverInfo that is not an object'],
+    ['an array of capabilities', raw({}, { capabilities: [] }), 'server "notes" sent capabilities that are not an object'],
+    ['null capabilities', raw({}, { capabilities: null }), 'server "notes" sent capabilities that are not an object'],
+    ['numeric instructions', raw({}, { instructions: 3 }), 'server "notes" sent instructions that are not a string'],
+    ['null instructions', raw({}, { instructions: null }), 'server "notes" sent instructions that are not a string'],
+    ['a list that is not an array', raw({ tools: json('{}') as unknown as JsonValue[] }), 'server "notes" sent a tools/list result whose tools is not an array'],
+  ])('refuses %s (SERVER_PROTOCOL)', (_what, listing, message) => {
+    const error = protocolError(() => buildSnapshot('notes', listing));
+    expect(error.code).toBe('SERVER_PROTOCOL');
+    expect(error.exitStatus).toBe(3);
+    expect(error.message).toBe(message);
+  });
+
+  it('quotes hostile names in messages as printable ASCII', () => {
+    const name = 'x\u001b]0;pwned\u0007\u202e';
+    const tool = { name, description: '' };
+    const error = protocolError(() => buildSnapshot('s\u001b[31m', raw({ tools: [tool, tool] })));
+    expect(error.message).toBe('server "s\\u001b[31m" listed tool "x\\u001b]0;pwned\\u0007\\u202e" twice (tools/list)');
+  });
+
+  it('keeps __proto__, constructor and toString as ordinary tool names', () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    const snapshot = buildSnapshot('notes', raw({ tools: names.map((name) => json(`{"name":${JSON.stringify(name)}}`)) }));
+    expect([...snapshot.tools.keys()]).toEqual(names);
+    const tools = snapshotToJson(snapshot).tools as JsonObject;
+    expect(Object.keys(tools)).toEqual(names);
+    expect(Object.getPrototypeOf(tools)).toBeNull();
+  });
+});
+
+describe('snapshotToJson', () => {
+  it('omits empty kinds and absent instructions; every object has a null prototype', () => {
+    const s = buildSnapshot('notes', raw({ tools: [json(addTool)], prompts: [] }));
+    const out = snapshotToJson(s);
+    expect(Object.keys(out).sort()).toEqual(['capabilities', 'serverInfo', 'tools']);
+    expect(Object.getPrototypeOf(out)).toBeNull();
+    const item = (out.tools as JsonObject).add as JsonObject;
+    expect(Object.getPrototypeOf(item)).toBeNull();
+    expect(item).toEqual({ definition: obj(addTool), integrity: integrityOf(obj(addTool)) });
+  });
+
+  it('includes instructions when present, even empty', () => {
+    expect(snapshotToJson(buildSnapshot('notes', raw({}, { instructions: '' }))).instructions).toBe('');
+  });
+
+  it('makes snapshotIntegrity the integrity of that JSON', () => {
+    const s = buildSnapshot('notes', raw({ tools: [json(addTool)] }, { instructions: 'hi' }));
+    expect(snapshotIntegrity(s)).toBe(integrityOf(snapshotToJson(s)));
+  });
+
+  it('gives different server integrities for different instructions, capabilities or serverInfo', () => {
+    const base = snapshotIntegrity(buildSnapshot('notes', raw()));
+    const variants = [
+      raw({}, { instructions: '' }),
+      raw({}, { capabilities: json('{}') }),
+      raw({}, { serverInfo: json('{"name":"notes","version":"1.4.3"}') }),
+      raw({ tools: [] , prompts: [json('{"name":"p"}')] }),
+    ].map((r) => snapshotIntegrity(buildSnapshot('notes', r)));
+    expect(new Set([base, ...variants]).size).toBe(5);
+  });
+});
+
+describe('snapshotFromJson', () => {
+  const where = 'mcp.lock: servers["notes"].snapshot';
+
+  function corrupt(value: JsonValue): string {
+    try {
+      snapshotFromJson(value, where);
+    } catch (error) {
+      if (error instanceof McpmError && error.code === 'LOCKFILE_CORRUPT') return error.message;
+      throw error;
+    }
+    throw new Error('expected LOCKFILE_CORRUPT');
+  }
+
+  it('reads back what snapshotToJson wrote', () => {
+    const s = buildSnapshot(
+      'notes',
+      raw({ tools: [json(addTool)], resources: [json('{"uri":"u"}')] }, { instructions: 'hi' }),
+    );
+    const back = snapshotFromJson(snapshotToJson(s), where);
+    expect(back).toEqual(s);
+    expect(snapshotIntegrity(back)).toBe(snapshotIntegrity(s));
+  });
+
+  it('recomputes item integrities and keeps the stored claim aside', () => {
+    const j = obj(`{"capabilities":{},"serverInfo":{},"tools":{"add":{"definition":${addTool},"integrity":"${integrityOf(null)}"}}}`);
+    const item = snapshotFromJson(j, where).tools.get('add')!;
+    expect(item.integrity).toBe(integrityOf(obj(addTool)));
+    expect(storedIntegrityOf(item)).toBe(integrityOf(null));
+    expect(storedIntegrityOf({ definition: obj(addTool), integrity: integrityOf(obj(addTool)) })).toBeUndefined();
+  });
+
+  const good = integrityOf(null);
+  it.each([
+    ['[]', `${where}: must be an object`],
+    ['{"capabilities":{}}', `${where}: serverInfo must be an object`],
+    ['{"serverInfo":{}}', `${where}: capabilities must be an object`],
+    ['{"serverInfo":{},"capabilities":{},"instructions":1}', `${where}: instructions must be a string`],
+    ['{"serverInfo":{},"capabilities":{},"extra":1}', `${where}: unexpected key "extra"`],
+    ['{"serverInfo":{},"capabilities":{},"tools":[]}', `${where}: tools must be an object`],
+    ['{"serverInfo":{},"capabilities":{},"tools":{"add":1}}', `${where}.tools["add"]: must be an object`],
+    [
+      `{"serverInfo":{},"capabilities":{},"tools":{"add":{"definition":"x","integrity":"${good}"}}}`,
+      `${where}.tools["add"]: definition must be an object`,
+    ],
+    [
+      '{"serverInfo":{},"capabilities":{},"tools":{"add":{"definition":{"name":"add"},"integrity":"md5-x"}}}',
+      `${where}.tools["add"]: integrity must be a "sha256-<base64>" string`,
+    ],
+    [
+      `{"serverInfo":{},"capabilities":{},"tools":{"add":{"definition":{"name":"add"},"integrity":"${good}","note":1}}}`,
+      `${where}.tools["add"]: unexpected key "note"`,
+    ],
+    [
+      `{"serverInfo":{},"capabilities":{},"tools":{"add":{"definition":{"name":"delete"},"integrity":"${good}"}}}`,
+      `${where}.tools["add"]: definition.name must be "add", the key it is stored under`,
+    ],
+    [
+      `{"serverInfo":{},"capabilities":{},"resources":{"u":{"definition":{"name":"u"},"integrity":"${good}"}}}`,
+      `${where}.resources["u"]: definition.uri must be "u", the key it is stored under`,
+    ],
+  ])('refuses %s', (text, message) => {
+    expect(corrupt(json(text))).toBe(message);
+  });
+
+  it('accepts an empty kind object (it reads as no items)', () => {
+    expect(snapshotFromJson(json('{"serverInfo":{},"capabilities":{},"tools":{}}'), where).tools.size).toBe(0);
+  });
+});
+
+// A definition with an identifying name and arbitrary extra fields, as a server might send it.
+const definition = (key: 'name' | 'uri') =>
+  fc
+    .record({ id: fc.string({ maxLength: 8 }), description: fc.string(), extra: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }) })
+    .map(({ id, description, extra }) => ({ ...extra, [key]: id, description }));
+
+/** The same object with its keys inserted in another order, at every level. */
+function reorderKeys(value: unknown, seed: number): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => reorderKeys(v, seed + i));
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  const rotated = entries.map((_, i) => entries[(i + seed) % entries.length]!).reverse();
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of rotated) out[k] = reorderKeys(v, seed + 1);
+  return out;
+}
+
+function paginate<T>(items: T[], sizes: number[]): T[][] {
+  const pages: T[][] = [];
+  let at = 0;
+  for (let i = 0; at < items.length; i++) {
+    const size = sizes.length > 0 ? sizes[i % sizes.length]! : items.length;
+    pages.push(items.slice(at, at + size));
+    at += size;
+  }
+  return pages;
+}
+
+describe('snapshot integrity: properties', () => {
+  it('(a) never changes when items are shuffled, split into pages, or their keys reordered', () => {
+    const items = fc.record({
+      tools: fc.uniqueArray(definition('name'), { selector: (d) => d.name, maxLength: 8 }),
+      resources: fc.uniqueArray(definition('uri'), { selector: (d) => d.uri, maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(
+        items.chain((lists) =>
+          fc.record({
+            lists: fc.constant(lists),
+            tools: fc.shuffledSubarray(lists.tools, { minLength: lists.tools.length }),
+            resources: fc.shuffledSubarray(lists.resources, { minLength: lists.resources.length }),
+            pageSizes: fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 5 }),
+            seed: fc.nat(50),
+          }),
+        ),
+        ({ lists, tools, resources, pageSizes, seed }) => {
+          const original = buildSnapshot('s', raw({ tools: lists.tools as JsonValue[], resources: lists.resources as JsonValue[] }));
+          const served = (defs: unknown[]) => paginate(defs.map((d) => reorderKeys(d, seed)), pageSizes).flat() as JsonValue[];
+          const shuffled = buildSnapshot('s', raw({ tools: served(tools), resources: served(resources) }));
+          expect(snapshotIntegrity(shuffled)).toBe(snapshotIntegrity(original));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('(b) changes when any single string anywhere in a definition changes, even by one space', () => {
+    fc.assert(
+      fc.property(
+        definition('name'),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom(' ', 'x', '\u200b', '\u0000', 'é'),
+        (def, site, at, inserted) => {
+          const sites = countStringSites(def);
+          const edited = editStringSite(def, site % sites, (s) => s.slice(0, at % (s.length + 1)) + inserted + s.slice(at % (s.length + 1)));
+          fc.pre(edited !== null);
+          const before = def as unknown as JsonObject;
+          const after = edited as JsonObject;
+          expect(integrityOf(after)).not.toBe(integrityOf(before));
+          // Renaming the "name" key itself leaves no tool a server may list; the item check covers it.
+          if (typeof after.name !== 'string') return;
+          const snap = (d: JsonObject) => snapshotIntegrity(buildSnapshot('s', raw({ tools: [d] })));
+          expect(snap(after)).not.toBe(snap(before));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** Strings values and object keys, in a fixed walk order. */
+function countStringSites(value: unknown): number {
+  if (typeof value === 'string') return 1;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + countStringSites(v), 0);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).reduce((n, [, v]) => n + 1 + countStringSites(v), 0);
+  }
+  return 0;
+}
+
+/** A copy with the `target`-th string site edited; null if renaming a key would merge it with another. */
+function editStringSite(value: unknown, target: number, edit: (s: string) => string): unknown {
+  let seen = 0;
+  let collided = false;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return seen++ === target ? edit(v) : v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v !== 'object' || v === null) return v;
+    const out = Object.create(null) as Record<string, unknown>;
+    const keys = Object.keys(v);
+    for (const k of keys) {
+      const key = seen++ === target ? edit(k) : k;
+      if (key !== k && keys.includes(key)) collided = true;
+      out[key] = walk((v as Record<string, unknown>)[k]);
+    }
+    return out;
+  };
+  const result = walk(value);
+  return collided ? null : result;
+}

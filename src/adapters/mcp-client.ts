@@ -424,8 +424,14 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
     return await attempt('streamable');
   } catch (error) {
     const status = (error as { httpStatus?: number }).httpStatus;
-    if (status !== undefined && status >= 400 && status < 500) return attempt('sse');
-    throw error;
+    if (status === undefined || status < 400 || status >= 500) throw error;
+    try {
+      return await attempt('sse');
+    } catch (sseError) {
+      // A server that speaks neither: the Streamable HTTP answer is the one that explains it.
+      if (sseError instanceof McpmError && sseError.code !== 'SERVER_AUTH_REQUIRED' && !run.isFailed) throw error;
+      throw sseError;
+    }
   }
 }
 
@@ -492,6 +498,10 @@ class Run {
     this.abort.abort(error);
     for (const proc of this.processes) void proc.kill();
     this.rejectFailed(error);
+  }
+
+  get isFailed(): boolean {
+    return this.hasFailed;
   }
 
   throwIfFailed(): void {

@@ -65,7 +65,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       // Never approve from a pipe: whatever feeds stdin could answer for the reviewer (attacks.md C2).
       throw new McpmError(
         'NO_TTY',
-        'mcpm approve reviews changes in a terminal, but stdin or stdout is not a terminal',
+        'approve needs a terminal to show what you approve, and stdin or stdout is not one',
         'run "mcpm diff" to see the changes, then "mcpm approve --yes NAME" to approve them without a terminal',
       );
     }

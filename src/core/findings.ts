@@ -91,13 +91,28 @@ const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
 const FLAG_TAGS = /^[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}$/u;
 const VS_RUN = /[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]+/gu;
 const EMOJI_OR_SYMBOL = /[\p{Emoji}\p{Extended_Pictographic}\p{S}\p{Script=Han}]/u;
-const ZERO_WIDTH = /[\u200B\u200C\u200D\u2060-\u2064\uFEFF\u180E]/gu;
+const ZERO_WIDTH = /\u200B|\u200C|\u200D|[\u2060-\u2064]|\uFEFF|\u180E/gu;
 const JOINER_CONTEXT_LETTER = /[\p{L}\p{M}]/u;
 const EMOJI_JOIN_BEFORE = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]/u;
 const BIDI_STRONG = /[\u202A-\u202E\u2066-\u2069]/gu;
 const BIDI_MARK = /[\u200E\u200F\u061C]/gu;
 const RTL_LETTER = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}]/u;
-const HANDLED_ELSEWHERE = /[\u{E0000}-\u{E007F}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}\u200B\u200C\u200D\u2060-\u2064\uFEFF\u180E\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u;
+/** Code points the tag, variation-selector, zero-width and bidi rules report; the generic rules skip them. */
+function isHandledElsewhere(ch: string): boolean {
+  const cp = ch.codePointAt(0)!;
+  return (
+    (cp >= 0xe0000 && cp <= 0xe007f) ||
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0xe0100 && cp <= 0xe01ef) ||
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x2060 && cp <= 0x2064) ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2066 && cp <= 0x2069) ||
+    cp === 0xfeff ||
+    cp === 0x180e ||
+    cp === 0x061c
+  );
+}
 const FORMAT_LIKE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/gu;
 const PRIVATE_OR_UNASSIGNED = /[\p{Co}\p{Cn}]/gu;
 // C0 and C1 controls and DEL, except a newline, a tab, and a CR that ends a CRLF line.
@@ -165,7 +180,7 @@ function characterHits(text: string, role: Role): Hit[] {
     const before = charBefore(text, m.index);
     const after = charAfter(text, m.index + m[0].length);
     if (m[0] === '\u200D' && EMOJI_JOIN_BEFORE.test(before) && /\p{Extended_Pictographic}/u.test(after)) continue; // emoji ZWJ sequence
-    if ((m[0] === '\u200C' || m[0] === '\u200D') && role === 'text' && JOINER_CONTEXT_LETTER.test(before) && JOINER_CONTEXT_LETTER.test(after) && !/[\x00-\x7F]/.test(before + after)) {
+    if ((m[0] === '\u200C' || m[0] === '\u200D') && role === 'text' && JOINER_CONTEXT_LETTER.test(before) && JOINER_CONTEXT_LETTER.test(after) && !/\p{ASCII}/u.test(before + after)) {
       continue; // ZWNJ/ZWJ between letters of scripts that use them (Persian, Indic)
     }
     zeroWidth.push(m[0]);
@@ -182,10 +197,10 @@ function characterHits(text: string, role: Role): Hit[] {
     hits.push(...marks.map((c) => ({ rule: 'bidi-control' as const, severity: identifierSeverity(role, 'medium'), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(marks), count: marks.length } })));
   }
 
-  const format = [...text.matchAll(FORMAT_LIKE)].map((m) => m[0]).filter((c) => !HANDLED_ELSEWHERE.test(c));
+  const format = [...text.matchAll(FORMAT_LIKE)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
   hits.push(...format.map((c) => ({ rule: 'format-character' as const, severity: identifierSeverity(role, 'medium'), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(format), count: format.length } })));
 
-  const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED)].map((m) => m[0]).filter((c) => !HANDLED_ELSEWHERE.test(c));
+  const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
   hits.push(...odd.map((c) => ({ rule: 'private-use-or-unassigned' as const, severity: role === 'text' ? ('low' as const) : ('medium' as const), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(odd), count: odd.length } })));
 
   const controls = [...text.matchAll(TERMINAL_CONTROL)].map((m) => m[0]);

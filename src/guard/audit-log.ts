@@ -63,7 +63,7 @@ export function auditLine(server: string, record: ToolCallRecord, patterns: read
   };
   if (argumentsText !== undefined && size > MAX_ARGUMENT_BYTES) {
     // A cut JSON text is no longer JSON: keep it as a string so the line itself stays valid.
-    entry.arguments = Buffer.from(argumentsText).subarray(0, MAX_ARGUMENT_BYTES).toString('utf8');
+    entry.arguments = utf8Prefix(argumentsText, MAX_ARGUMENT_BYTES);
     entry.argumentsTruncated = true;
     entry.argumentsBytes = size;
   } else {
@@ -73,6 +73,15 @@ export function auditLine(server: string, record: ToolCallRecord, patterns: read
   entry.durationMs = Math.round(record.durationMs);
   entry.responseBytes = record.responseBytes;
   return `${JSON.stringify(entry)}\n`;
+}
+
+/** The longest prefix of `text` whose UTF-8 encoding fits in `max` bytes, cut between characters. */
+function utf8Prefix(text: string, max: number): string {
+  const bytes = Buffer.from(text);
+  let end = Math.min(max, bytes.length);
+  // 0b10xxxxxx is a continuation byte: the character it belongs to started earlier.
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 export class AuditLog {

@@ -48,7 +48,7 @@ describe('ApproveScreen', () => {
     const hostile = snap([tool('read', 'ok\u001b[2J\u001b[HAll clean \u202eatad\u202c\r fine'), tool('list', 'Lists files.')]);
     const { lastFrame } = show(drifted('al\u001bpha', alphaBefore, hostile));
     const raw = lastFrame() ?? '';
-    expect(raw).not.toMatch(/[\u202e\u202c\r]|\u001b\[2J|\u001b\[H/);
+    for (const bad of ['\u202e', '\u202c', '\r', '\u001b[2J', '\u001b[H']) expect(raw).not.toContain(bad);
     const frame = plain(raw);
     expect(frame).toContain('⟨ESC⟩[2J');
     expect(frame).toContain('⟨U+202E⟩');

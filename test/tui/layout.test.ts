@@ -10,7 +10,7 @@ describe('wrapSpans', () => {
   it('breaks after spaces, hangs continuation lines, keeps every character', () => {
     const text = 'the quick brown fox jumps over the lazy dog';
     const lines = texts([span(text)], 12, 2);
-    expect(lines).toEqual(['the quick ', '  brown fox ', '  jumps over ', '  the lazy ', '  dog']);
+    expect(lines).toEqual(['the quick ', '  brown fox ', '  jumps ', '  over the ', '  lazy dog']);
     expect(lines.map((l, i) => (i === 0 ? l : l.slice(2))).join('')).toBe(text);
     for (const l of lines) expect(stringWidth(l)).toBeLessThanOrEqual(12);
   });

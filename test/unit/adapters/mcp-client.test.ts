@@ -103,6 +103,19 @@ describe('snapshotServer, handshake era', () => {
     expect(readPids(record)).toHaveLength(2);
   });
 
+  it('gives up on an unanswered probe after PROBE_TIMEOUT_MS and initializes a fresh process', async () => {
+    const record = path.join(dir, 'pids');
+    const defs = writeJson(path.join(dir, 'defs.json'), DEFS);
+    const started = Date.now();
+    const listing = await snapshot(stdioConfig('quiet', fixture('ignore-unknown.mjs'), { FIXTURE_DEFS: defs, FIXTURE_PID_FILE: record }));
+    expect(listing.era).toBe('handshake');
+    expect(listing.lists.tools).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(PROBE_TIMEOUT_MS);
+    const pids = readPids(record);
+    expect(pids).toHaveLength(2);
+    expect(await allDead(pids)).toBe(true);
+  });
+
   it('ignores non-JSON stdout lines (console.log) and still snapshots', async () => {
     const listing = await snapshot(stdioConfig('noisy', fixture('hostile-json.mjs'), { FIXTURE_MODE: 'noise' }));
     expect(listing.lists.tools).toHaveLength(1);

@@ -154,8 +154,14 @@ describe('buildReviewServer', () => {
   it('escapes every server string and word-diffs text', () => {
     const s = source(snap({ tools: [tool('read', 'Reads a file.'), tool('same', 'Unchanged.')] }), hostile);
     const server = buildReviewServer(s, snapshotIntegrity);
-    const all = JSON.stringify(server);
-    expect(all).not.toMatch(/[\u001b\u202e\u202c]/);
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') strings.push(v);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(server);
+    const all = strings.join('\n');
+    for (const bad of ['\u001b', '\u202e', '\u202c']) expect(all).not.toContain(bad);
     const read = server.items.find((i) => i.key === 'read')!;
     const desc = read.fields.find((f) => f.pointer === '/description')!;
     expect(desc.words?.some((w) => w.op === 'added' && w.text.includes('⟨ESC⟩'))).toBe(true);

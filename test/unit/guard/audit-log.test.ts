@@ -1,0 +1,112 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { McpmError } from '../../../src/core/errors.js';
+import { AuditLog, auditLine, DEFAULT_REDACT, MAX_ARGUMENT_BYTES, redactArguments, redactPatterns } from '../../../src/guard/audit-log.js';
+import type { ToolCallRecord } from '../../../src/guard/relay.js';
+
+const record = (over: Partial<ToolCallRecord> = {}): ToolCallRecord => ({
+  startedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+  tool: 'add',
+  arguments: { a: 1 },
+  client: { name: 'claude-ai', version: '0.1.0' },
+  outcome: 'ok',
+  durationMs: 12.4,
+  responseBytes: 99,
+  ...over,
+});
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcpm-audit-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('redactArguments', () => {
+  it('replaces values under credential-like keys at any depth, and nothing else', () => {
+    const args = { query: 'x', apiKey: 'k', nested: [{ Authorization: 'Bearer t', ok: 1 }], db: { PASSWORD: 'p', host: 'h' }, session_token: { deep: 1 } };
+    expect(redactArguments(args, DEFAULT_REDACT)).toEqual({
+      query: 'x',
+      apiKey: '[redacted]',
+      nested: [{ Authorization: '[redacted]', ok: 1 }],
+      db: { PASSWORD: '[redacted]', host: 'h' },
+      session_token: '[redacted]',
+    });
+  });
+
+  it('adds --redact patterns to the defaults, and refuses an invalid one as a usage error', () => {
+    const patterns = redactPatterns(['^ssn$']);
+    expect(redactArguments({ ssn: '1', SSN: '2', token: '3', ssn2: '4' }, patterns)).toEqual({ ssn: '[redacted]', SSN: '[redacted]', token: '[redacted]', ssn2: '4' });
+    expect(() => redactPatterns(['('])).toThrow(McpmError);
+  });
+
+  it('keeps keys such as __proto__ as plain data', () => {
+    const args = JSON.parse('{"__proto__":{"secret":"s"}}') as Record<string, unknown>;
+    expect(JSON.stringify(redactArguments(args as never, DEFAULT_REDACT))).toBe('{"__proto__":{"secret":"[redacted]"}}');
+  });
+});
+
+describe('auditLine', () => {
+  it('writes one JSON line with time, server, tool, client, arguments, outcome, duration and size', () => {
+    const text = auditLine('notes', record(), DEFAULT_REDACT);
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.indexOf('\n')).toBe(text.length - 1);
+    expect(JSON.parse(text)).toEqual({
+      time: '2026-01-02T03:04:05.006Z',
+      server: 'notes',
+      tool: 'add',
+      client: { name: 'claude-ai', version: '0.1.0' },
+      arguments: { a: 1 },
+      outcome: 'ok',
+      durationMs: 12,
+      responseBytes: 99,
+    });
+  });
+
+  it('caps the arguments and marks the line as truncated', () => {
+    const big = { text: 'é'.repeat(MAX_ARGUMENT_BYTES) };
+    const entry = JSON.parse(auditLine('notes', record({ arguments: big }), DEFAULT_REDACT)) as Record<string, unknown>;
+    expect(entry['argumentsTruncated']).toBe(true);
+    expect(entry['argumentsBytes']).toBe(Buffer.byteLength(JSON.stringify(big)));
+    expect(Buffer.byteLength(entry['arguments'] as string)).toBeLessThanOrEqual(MAX_ARGUMENT_BYTES);
+  });
+
+  it('escapes control characters in anything the host or model sent', () => {
+    const text = auditLine('notes', record({ tool: 'x\u001b[2J\n', arguments: { s: '\u2028' } }), DEFAULT_REDACT);
+    expect(text.slice(0, -1)).not.toMatch(/[\u0000-\u001f]/);
+  });
+});
+
+describe('AuditLog', () => {
+  it('creates the file with mode 0600, appends, and narrows an existing file to 0600', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'audit.jsonl');
+    writeFileSync(file, 'earlier\n', { mode: 0o644 });
+    const log = await AuditLog.open(file, () => {});
+    log.append('{"a":1}\n');
+    log.append('{"a":2}\n');
+    await log.close();
+    expect(readFileSync(file, 'utf8')).toBe('earlier\n{"a":1}\n{"a":2}\n');
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a path it cannot open before anything starts', async () => {
+    await expect(AuditLog.open(path.join(tempDir(), 'missing', 'audit.jsonl'), () => {})).rejects.toMatchObject({ code: 'USAGE' });
+  });
+
+  it('never waits: append returns at once, and lines beyond the queue cap are dropped and counted', async () => {
+    const dir = tempDir();
+    const problems: string[] = [];
+    const log = await AuditLog.open(path.join(dir, 'a.jsonl'), (m) => problems.push(m));
+    const line = `${'x'.repeat(1024 * 1024 - 1)}\n`;
+    for (let i = 0; i < 20; i++) log.append(line);
+    expect(log.dropped).toBeGreaterThan(0);
+    await log.close();
+    expect(problems[0]).toContain('cannot keep up');
+  });
+});

@@ -367,7 +367,10 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   } catch {
     throw new McpmError('CONFIG_INVALID', `server "${run.server}": "url" is not a valid URL`);
   }
+  // Never the query string or credentials of the URL in a message: they may hold a token.
   const where = `${url.origin}${url.pathname}`;
+
+  /** One connection attempt; throws the SDK's own errors so the caller can decide on the fallback. */
   const attempt = async (kind: 'streamable' | 'sse'): Promise<RawListing> => {
     const capture = new RawCapture();
     const fetch = strictFetch({
@@ -388,49 +391,53 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
       }
       await transport.close().catch(() => {});
     });
-    try {
-      const result = await handshake(run, new TapTransport(transport, capture, false), capture, async () =>
-        new McpmError('SERVER_EXITED', `server "${run.server}" at ${where} closed the connection during initialize`),
-      );
-      if (result.kind === 'listing') return result.listing;
-      throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" at ${where} refused initialize: ${result.kind === 'refused' ? result.reason : 'no answer'}`);
-    } catch (error) {
-      run.throwIfFailed();
-      const status = httpStatus(error);
-      if (status === 401) {
-        throw new McpmError(
-          'SERVER_AUTH_REQUIRED',
-          `server "${run.server}" requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer \${X_TOKEN}"`,
-          'the header value is read from the environment when mcpm connects; only its name goes into mcp.lock',
-        );
-      }
-      if (status !== undefined) {
-        throw Object.assign(new McpmError('SERVER_PROTOCOL', `server "${run.server}" at ${where} answered HTTP ${status}`, undefined, { cause: error }), {
-          httpStatus: status,
-        });
-      }
-      if (error instanceof TypeError) {
-        const code = (error.cause as { code?: unknown } | undefined)?.code;
-        throw new McpmError('SERVER_SPAWN_FAILED', `server "${run.server}": cannot connect to ${where}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
+    const result = await handshake(run, new TapTransport(transport, capture, false), capture, async () =>
+      new McpmError('SERVER_EXITED', `server "${run.server}" at ${where} closed the connection during initialize`),
+    );
+    if (result.kind === 'listing') return result.listing;
+    throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" at ${where} refused initialize: ${result.kind === 'refused' ? result.reason : 'no answer'}`);
   };
 
-  if (launch.transport === 'sse') return attempt('sse');
+  const explain = (error: unknown): unknown => {
+    if (run.isFailed) return error;
+    const status = httpStatus(error);
+    if (status === 401) {
+      return new McpmError(
+        'SERVER_AUTH_REQUIRED',
+        `server "${run.server}" requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer \${X_TOKEN}"`,
+        'the header value is read from the environment when mcpm connects; only its name goes into mcp.lock',
+      );
+    }
+    if (status !== undefined) {
+      return new McpmError('SERVER_PROTOCOL', `server "${run.server}" at ${where} answered HTTP ${status}`, undefined, { cause: error });
+    }
+    if (error instanceof TypeError) {
+      const code = (error.cause as { code?: unknown } | undefined)?.code;
+      return new McpmError('SERVER_SPAWN_FAILED', `server "${run.server}": cannot connect to ${where}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, {
+        cause: error,
+      });
+    }
+    return error;
+  };
+
+  if (launch.transport === 'sse') {
+    try {
+      return await attempt('sse');
+    } catch (error) {
+      throw explain(error);
+    }
+  }
   try {
     return await attempt('streamable');
   } catch (error) {
-    const status = (error as { httpStatus?: number }).httpStatus;
-    if (status === undefined || status < 400 || status >= 500) throw error;
+    const status = httpStatus(error);
+    if (run.isFailed || status === undefined || status === 401 || status < 400 || status >= 500) throw explain(error);
     try {
       return await attempt('sse');
     } catch (sseError) {
-      // A server that speaks neither: the Streamable HTTP answer is the one that explains it.
-      if (sseError instanceof McpmError && sseError.code !== 'SERVER_AUTH_REQUIRED' && !run.isFailed) throw error;
-      throw sseError;
+      // A server that speaks neither: its Streamable HTTP answer is the one that explains it,
+      // unless the SSE endpoint asked for authorization.
+      throw explain(httpStatus(sseError) === 401 ? sseError : error);
     }
   }
 }

@@ -123,6 +123,8 @@ export interface SpawnOptions {
   projectDir: string;
   /** Aborting kills the group. */
   signal?: AbortSignal;
+  /** Also receives every stderr chunk as it arrives (e.g. `mcpm run` relays it, escaped). */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 /** Process groups still running, killed if mcpm itself exits first (execa's `cleanup` is off for detached children). */
@@ -201,7 +203,10 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   liveGroups.add(pid);
 
   const stderr = new StderrTail();
-  child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr.append(chunk);
+    options.onStderr?.(chunk);
+  });
   const stderrStream = child.stderr;
   const stderrDone = new Promise<void>((resolve) => {
     stderrStream.once('end', resolve);

@@ -94,6 +94,8 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     changedLaunch.forEach((s, i) => {
       if (!start.has(i)) outcomes.set(s.name, { name: s.name, status: s.status, result: 'not-started' });
     });
+    // q on this screen ends the whole review: nothing is started, nothing is written.
+    if (decisions.length < changedLaunch.length) return finish([...outcomes.values()], { written: false, json, options, deps, lockLabel: project.lockLabel });
     changedLaunch = changedLaunch.filter((_, i) => start.has(i));
   }
   const toContact = offline.filter(
@@ -101,6 +103,9 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   );
 
   // Compute: snapshot, then compare.
+  if (!options.yes && toContact.length > 0) {
+    deps.stderr.write(`contacting ${toContact.length} server${toContact.length === 1 ? '' : 's'}…\n`);
+  }
   const lives = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   if (toContact.length > 0) {
     const { snapshotAll } = await import('./snapshot-all.js');
@@ -208,15 +213,23 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
 
   // Render.
   const list = wanted.map((n) => outcomes.get(n)).filter((o): o is Outcome => o !== undefined);
+  return finish(list, { written, json, options, deps, lockLabel: project.lockLabel });
+}
+
+function finish(
+  list: readonly Outcome[],
+  context: { written: boolean; json: boolean; options: ApproveOptions; deps: Deps; lockLabel: string },
+): ExitStatus {
+  const { written, json, options, deps, lockLabel } = context;
   const exit = exitStatusOf(list);
   if (json) {
-    deps.stdout.write(`${asciiJson({ servers: list.map(outcomeToJson), lockfile: project.lockLabel, written, exitStatus: exit })}\n`);
+    deps.stdout.write(`${asciiJson({ servers: list.map(outcomeToJson), lockfile: lockLabel, written, exitStatus: exit })}\n`);
   }
   const human = json ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderOutcomes(list, palette, Boolean(options.yes)));
-    if (written) human.write(`wrote ${project.lockLabel}\n`);
+    if (written) human.write(`wrote ${lockLabel}\n`);
     if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
   }
   return exit;

@@ -115,6 +115,7 @@ function isHandledElsewhere(ch: string): boolean {
 }
 const FORMAT_LIKE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/gu;
 const PRIVATE_OR_UNASSIGNED = /[\p{Co}\p{Cn}]/gu;
+const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 // C0 and C1 controls and DEL, except a newline, a tab, and a CR that ends a CRLF line.
 const TERMINAL_CONTROL = /(?![\n\t])(?!\r\n)\p{Cc}/gu;
 const HORIZONTAL_RUN = /[\t\p{Zs}]{32,}/gu;
@@ -200,7 +201,8 @@ function characterHits(text: string, role: Role): Hit[] {
   const format = [...text.matchAll(FORMAT_LIKE)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
   hits.push(...format.map((c) => ({ rule: 'format-character' as const, severity: identifierSeverity(role, 'medium'), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(format), count: format.length } })));
 
-  const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
+  // Unassigned default-ignorables (most of U+E0000–E0FFF) render as nothing: format-character above.
+  const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c) && !DEFAULT_IGNORABLE.test(c));
   hits.push(...odd.map((c) => ({ rule: 'private-use-or-unassigned' as const, severity: role === 'text' ? ('low' as const) : ('medium' as const), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(odd), count: odd.length } })));
 
   const controls = [...text.matchAll(TERMINAL_CONTROL)].map((m) => m[0]);

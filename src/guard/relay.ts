@@ -24,7 +24,7 @@
  *   the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
  */
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
-import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
+import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import {
   describeEvent,
@@ -539,7 +539,7 @@ export class GuardRelay {
   /** The server broke the line cap: the session ends (D4). */
   serverLineTooLong(): void {
     this.endSession(
-      trusted(`mcpm: server ${JSON.stringify(this.where.server)} sent a line over ${MAX_SERVER_LINE_BYTES / (1024 * 1024)} MiB; the session was ended`),
+      trusted(`mcpm: server ${jsonQuote(this.where.server)} sent a line over ${MAX_SERVER_LINE_BYTES / (1024 * 1024)} MiB; the session was ended`),
       3,
     );
   }
@@ -548,9 +548,10 @@ export class GuardRelay {
     for (const event of events) this.handlers.notice(trusted(`mcpm: ${describeEvent(event, this.where)}`));
   }
 
+  /** A server line that is not forwarded; the start of it is shown, escaped, to help debug the server. */
   private dropped(what: string, content: Buffer | undefined): void {
-    const sample = content === undefined ? '' : `: ${sanitize(content.subarray(0, 120).toString('utf8'), { identifier: true })}${content.length > 120 ? '…' : ''}`;
-    this.handlers.notice(sanitize(`mcpm: dropped ${what} from server ${JSON.stringify(this.where.server)}${sample}`));
+    const sample = content === undefined ? '' : `: ${content.subarray(0, 120).toString('utf8')}${content.length > 120 ? '…' : ''}`;
+    this.handlers.notice(sanitize(`mcpm: server ${jsonQuote(this.where.server)} sent ${what}; dropped it${sample}`));
   }
 }
 

@@ -47,6 +47,8 @@ interface Span {
 interface Line {
   depth: number;
   spans: Span[];
+  /** Columns that wrapped rows hang in by (past the line's own prefix); HANGING when not given. */
+  hang?: number;
 }
 
 const span = (text: SafeText, style: Style = 'plain'): Span => ({ text, style });
@@ -109,6 +111,13 @@ function compactJson(value: JsonValue, key?: string): SafeText {
 interface JsonLine {
   depth: number;
   text: SafeText;
+  /** A line of a multi-line string shown as a text block: no JSON comma after it. */
+  block?: true;
+}
+
+function withComma(lines: JsonLine[]): void {
+  const last = lines[lines.length - 1]!;
+  if (!last.block) last.text = trusted(`${last.text},`);
 }
 
 function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): JsonLine[] {
@@ -119,7 +128,7 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
     const lines = [line(depth, `${prefix}[`)];
     value.forEach((item, i) => {
       const inner = jsonLines(item, depth + 1);
-      if (i < value.length - 1) inner[inner.length - 1]!.text = trusted(`${inner[inner.length - 1]!.text},`);
+      if (i < value.length - 1) withComma(inner);
       lines.push(...inner);
     });
     lines.push(line(depth, ']'));
@@ -131,11 +140,17 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
     const lines = [line(depth, `${prefix}{`)];
     keys.forEach((k, i) => {
       const inner = jsonLines(value[k]!, depth + 1, `${quotedIdent(k)}: `, k);
-      if (i < keys.length - 1) inner[inner.length - 1]!.text = trusted(`${inner[inner.length - 1]!.text},`);
+      if (i < keys.length - 1) withComma(inner);
       lines.push(...inner);
     });
     lines.push(line(depth, '}'));
     return lines;
+  }
+  if (typeof value === 'string' && value.includes('\n') && !(key !== undefined && IDENTIFIER_KEYS.has(key))) {
+    // Multi-line prose (descriptions, instructions) reads as written, one line per line, under a
+    // `|` like a YAML block, instead of one long JSON string full of \n (attacks.md A1: show the
+    // whole text). The lock keeps the JSON; this is only the reviewer's view.
+    return [line(depth, `${prefix}|`), ...sanitize(value).split('\n').map((l): JsonLine => ({ depth: depth + 1, text: l as SafeText, block: true }))];
   }
   return [line(depth, `${prefix}${scalarText(value, key)}`)];
 }
@@ -143,7 +158,10 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
 function valueLines(value: JsonValue, depth: number, sign: '+' | '-'): Line[] {
   const style: Style = sign === '+' ? 'added' : 'removed';
   if (typeof value === 'string') return textBlock(value, depth, sign);
-  return jsonLines(value).map((l) => ({ depth, spans: [own(`${sign} ${'  '.repeat(l.depth)}`, style), span(l.text, style)] }));
+  return jsonLines(value).map((l) => {
+    const prefix = `${sign} ${'  '.repeat(l.depth)}`;
+    return { depth, hang: prefix.length, spans: [own(prefix, style), span(l.text, style)] };
+  });
 }
 
 /** A string as lines of text, each prefixed with the sign, so multi-line text reads as written. */
@@ -152,7 +170,7 @@ function textBlock(text: string, depth: number, sign: '+' | '-'): Line[] {
   if (text === '') return [{ depth, spans: [own(`${sign} `, style), own('⟨empty string⟩', 'note')] }];
   return sanitize(text)
     .split('\n')
-    .map((line) => ({ depth, spans: [own(`${sign} `, style), span(line as SafeText, style)] }));
+    .map((line) => ({ depth, hang: 2, spans: [own(`${sign} `, style), span(line as SafeText, style)] }));
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -375,7 +393,7 @@ interface Cell {
 function wrapLine(line: Line, width: number): Cell[][] {
   const cells: Cell[] = [];
   for (const s of line.spans) for (const ch of s.text) cells.push({ ch, style: s.style });
-  const room = Math.max(20, width - line.depth * INDENT - HANGING);
+  const room = Math.max(20, width - line.depth * INDENT - (line.hang ?? HANGING));
   const rows: Cell[][] = [];
   let start = 0;
   while (start < cells.length) {
@@ -421,8 +439,10 @@ function layout(lines: Line[], options: TextRenderOptions): string {
       // Wrapped rows hang two columns further in. Trailing spaces are dropped from each row (a
       // change in whitespace is still shown by its ⟨- -⟩/⟨+ +⟩ marker, and runs of more than 8 are
       // counted); this keeps golden files stable.
-      const indent = ' '.repeat(line.depth * INDENT + (i > 0 ? HANGING : 0));
-      out.push(row.length === 0 ? '' : `${indent}${paint(row, options.color)}`.replace(/ +$/, ''));
+      let end = row.length;
+      while (end > 0 && row[end - 1]!.ch === ' ') end -= 1;
+      const indent = ' '.repeat(line.depth * INDENT + (i > 0 ? (line.hang ?? HANGING) : 0));
+      out.push(end === 0 ? '' : `${indent}${paint(row.slice(0, end), options.color)}`);
     });
   }
   return `${out.join('\n')}\n`;

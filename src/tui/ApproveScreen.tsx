@@ -101,7 +101,8 @@ export function ApproveScreen({ model, size: fixedSize, inputGuardMs = DEFAULT_I
     { isActive: !state.finished },
   );
 
-  if (!server) return <StyledLine line={[span(summaryOf(model, state), 'bold')]} />;
+  // The last frame stays in the terminal: a one-line summary rather than a stale screen.
+  if (!server || state.finished) return <StyledLine line={[span(summaryOf(model, state), 'bold')]} />;
   return (
     <Box flexDirection="column" width={columns}>
       {title.map((line, i) => (
@@ -224,7 +225,8 @@ function bodyFor(phase: ReviewModel['phase'], server: ReviewServer, state: Revie
   lines.push([]);
   const chosenRow = state.chosen[state.current] ?? [];
   const chosenCount = chosenRow.filter(Boolean).length;
-  add([span('CHANGES', 'bold'), span(`  ${server.items.length} item${server.items.length === 1 ? '' : 's'}, ${chosenCount} chosen`, 'dim')], 2);
+  const count = `  ${server.items.length} item${server.items.length === 1 ? '' : 's'}`;
+  add([span('CHANGES', 'bold'), span(phase === 'review' ? `${count}, ${chosenCount} chosen` : count, 'dim')], 2);
   const itemStarts: number[] = [];
   const itemEnds: number[] = [];
   server.items.forEach((item, index) => {

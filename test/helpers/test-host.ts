@@ -105,8 +105,12 @@ export class TestHost {
   }
 
   /** The legacy handshake as Claude Desktop does it: initialize, then notifications/initialized. */
-  async initialize(clientInfo: { name: string; version: string } = CLAUDE_DESKTOP, protocolVersion = '2025-11-25'): Promise<Message> {
-    const response = await this.request('initialize', { protocolVersion, capabilities: { roots: {}, sampling: {} }, clientInfo }, 0);
+  async initialize(
+    clientInfo: { name: string; version: string } = CLAUDE_DESKTOP,
+    capabilities: Record<string, unknown> = { roots: {}, sampling: {} },
+    protocolVersion = '2025-11-25',
+  ): Promise<Message> {
+    const response = await this.request('initialize', { protocolVersion, capabilities, clientInfo }, 0);
     this.notify('notifications/initialized');
     return response;
   }

@@ -262,11 +262,11 @@ describe('snapshotServer, hostile servers', () => {
 
   it('reports a server that exits during the handshake', async () => {
     const script = path.join(dir, 'crash.mjs');
-    writeFileSync(script, 'process.stderr.write("boom\\n"); process.exit(7);\n');
+    writeFileSync(script, 'console.log("Starting server..."); process.stderr.write("boom\\n"); process.exit(7);\n');
     const error = (await caught(() => snapshot(stdioConfig('crash', script), { eraHint: 'handshake' }))) as McpmError;
     expect(error.code).toBe('SERVER_EXITED');
     expect(error.message).toBe('server "crash" exited with code 7 during initialize');
-    expect(error.detail).toContain('boom');
+    expect(error.detail).toBe('stderr of "crash":\nboom\n\n1 line(s) on stdout that were not JSON-RPC, ignored; the first:\nStarting server...');
   });
 
   it('kills the server and rejects when aborted', async () => {

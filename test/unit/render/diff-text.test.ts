@@ -13,7 +13,7 @@ function review(locked: Snapshot, live: Snapshot, others = new Map<string, Snaps
   return { changes, findings: findingsFor({ server: 'notes', live, changes, others }) };
 }
 
-const ANSI = /\u001b\[[0-9;]*m/g;
+const ANSI = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g');
 
 describe('renderChangesText: golden output', () => {
   it('every change kind and the published payloads (color off)', () => {

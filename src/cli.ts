@@ -33,7 +33,8 @@ export function buildProgram(run: (action: Action) => Promise<void>): Command {
     .version(`${pkg.name} ${pkg.version}`, '-V, --version', 'print the package name and version')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .option('--config <file>', 'read this MCP config instead of discovering (repeatable)', collect)
-    .option('--lockfile <file>', 'lockfile path', 'mcp.lock')
+    .option('--host <name>', 'read this host\'s user-level config instead of the project\'s (claude-code, claude-desktop, cursor, vscode, windsurf, gemini, codex, zed)')
+    .option('--lockfile <file>', 'lockfile path (default: mcp.lock; with --host: ~/.config/mcpm/<host>.lock)')
     .option('--json', 'machine output on stdout (human text goes to stderr)')
     .option('--timeout <ms>', 'per server, from spawn to the last page', positiveInt('--timeout'), DEFAULT_TIMEOUT_MS)
     .option('--concurrency <n>', 'servers contacted at once', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
@@ -159,6 +160,14 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
 
 /** Runs the CLI and returns the exit status; never calls process.exit, so output is flushed first. */
 export async function main(argv: string[]): Promise<ExitStatus> {
+  // `mcpm ls | head`: the reader went away, so there is no one left to tell anything (git and npm
+  // stop quietly too). Started servers are killed by the process adapter's exit hook.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   const controller = new AbortController();
   const onSigint = () => controller.abort(new McpmError('USAGE', 'interrupted'));
   process.once('SIGINT', onSigint);

@@ -9,6 +9,8 @@ import {
   type ConfigFormat,
   type ServerConfig,
 } from '../core/launch.js';
+import { displayPath, hostByName, hostInfo, hostOfFile, type HostName, type HostPlace } from './hosts/index.js';
+import { unguardedText } from './hosts/sidecar.js';
 
 /** Project config files, in discovery order (the order in which mergeConfigs prefers values). */
 const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
@@ -20,6 +22,18 @@ const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
 /** Host configs are a few KiB; anything this large is not one, and is not read into memory. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
+export interface LoadConfigOptions {
+  /**
+   * `--host NAME`: with no `configFiles`, read that host's user-level config files (those that
+   * exist; CONFIG_NOT_FOUND when none does) instead of discovering project files; with
+   * `configFiles`, read them in that host's format. For Claude Code this is the user scope of
+   * `~/.claude.json` only: a project's local scope is read when the file is named with `--config`.
+   */
+  host?: string;
+  /** Where the host files are: HOME, APPDATA, XDG_CONFIG_HOME, … and the platform. Needed with `host`. */
+  place?: HostPlace;
+}
+
 /**
  * Project discovery (cli-contract.md): `.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json` under
  * `projectDir`; or exactly the `--config` files given (format picked by shape: `servers` → VS Code,
@@ -29,14 +43,41 @@ const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
  * `source` of each server, and each name in `files`, is the path relative to `projectDir`
  * (`.cursor/mcp.json`) when the file is inside it, else the path as given. A named file is JSONC
  * only when it has VS Code's shape, as VS Code is the host that reads comments.
+ *
+ * A named file whose name says it is in another host's format (Claude Code's `.claude.json`,
+ * Windsurf's `mcp_config.json`, Gemini's or Zed's `settings.json`, Codex's `.toml`: see
+ * hostOfFile) is read in that format. Every file that `mcpm guard` rewrote is read as it was
+ * before guard (adapters/hosts/sidecar.ts).
  */
 export async function loadConfig(
   projectDir: string,
   configFiles: readonly string[],
+  options: LoadConfigOptions = {},
 ): Promise<{ servers: Map<string, ServerConfig>; files: string[] }> {
   const lists: ServerConfig[][] = [];
   const files: string[] = [];
-  if (configFiles.length > 0) {
+  const host = options.host === undefined ? undefined : hostByName(options.host).name;
+  if (host !== undefined && configFiles.length === 0) {
+    const place = options.place;
+    if (!place) throw new Error('Assertion failed: loadConfig with a host needs a place');
+    const info = hostInfo(host);
+    const candidates = info.userFiles(place);
+    for (const absolute of candidates) {
+      const shown = displayPath(absolute, place);
+      const text = await readConfigText(absolute, shown);
+      if (text === null) continue;
+      const original = await unguardedText(text, absolute, shown, {});
+      lists.push(info.format.read(original, shown, {}));
+      files.push(shown);
+    }
+    if (files.length === 0) {
+      throw new McpmError(
+        'CONFIG_NOT_FOUND',
+        `no ${info.label} config found (looked for ${candidates.map((c) => displayPath(c, place)).join(', ')})`,
+        `run "mcpm ls --hosts" to see which host configs exist, or pass --config FILE`,
+      );
+    }
+  } else if (configFiles.length > 0) {
     for (const given of configFiles) {
       const absolute = path.resolve(projectDir, given);
       const shown = displayName(projectDir, absolute, given);
@@ -44,14 +85,20 @@ export async function loadConfig(
       if (text === null) {
         throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
       }
-      lists.push(parseNamedConfig(text, shown));
+      // Claude Code's local scope of this project is read only when ~/.claude.json is named; --host claude-code is the user scope.
+      const format: HostName | undefined = host ?? hostOfFile(absolute);
+      const context = host === undefined ? { projectDir: path.resolve(projectDir) } : {};
+      const original = await unguardedText(text, absolute, shown, context);
+      lists.push(format === undefined ? parseNamedConfig(original, shown) : hostInfo(format).format.read(original, shown, context));
       files.push(shown);
     }
   } else {
     for (const { file, format } of DISCOVERED) {
-      const text = await readConfigText(path.join(projectDir, ...file.split('/')), file);
+      const absolute = path.join(projectDir, ...file.split('/'));
+      const text = await readConfigText(absolute, file);
       if (text === null) continue;
-      lists.push(configFromJson(parseConfigJson(text, file, { jsonc: format === 'vscode' }), file, format));
+      const original = await unguardedText(text, absolute, file, { projectDir: path.resolve(projectDir) });
+      lists.push(configFromJson(parseConfigJson(original, file, { jsonc: format === 'vscode' }), file, format));
       files.push(file);
     }
     if (files.length === 0) {

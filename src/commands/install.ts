@@ -71,6 +71,24 @@ export async function install(names: string[], options: InstallOptions, deps: De
       removals.add(s.name);
     }
   }
+  // The package behind each new server (attacks.md B8): npm resolves the exact version and its
+  // integrity. A failed lookup is a warning on the line, not a failure: the definitions were
+  // snapshotted, and `verify --offline --strict` still flags a launch that floats.
+  const pinWarnings = new Map<string, string>();
+  if (additions.size > 0) {
+    const { resolvePins } = await import('../adapters/pins/index.js');
+    const pins = await resolvePins([...additions.keys()].map((n) => project.servers.get(n)!), {
+      cwd: project.dir,
+      env: deps.env,
+      timeoutMs: options.timeout,
+      concurrency: options.concurrency,
+      signal: deps.signal,
+    });
+    for (const [name, { pin, warning }] of pins) {
+      if (pin) additions.get(name)!.package = pin;
+      if (warning) pinWarnings.set(name, warning);
+    }
+  }
   const lines = await describeStatuses(statuses, lock, project, 'install');
   const others = new Map<string, Snapshot>();
   for (const s of statuses) {
@@ -84,6 +102,8 @@ export async function install(names: string[], options: InstallOptions, deps: De
       line.findings = firstLockFindings(line.name, added.snapshot, new Map([...others].filter(([n]) => n !== line.name)));
       line.notes = line.findings.slice(0, 5).map(describeFinding);
       if (line.findings.length > 5) line.notes.push(sanitize(`… and ${line.findings.length - 5} more findings ("mcpm diff" shows them all)`));
+      const pinWarning = pinWarnings.get(line.name);
+      if (pinWarning) line.notes.push(sanitize(`warning: ${pinWarning}`));
       if (options.strict && line.findings.some((f) => f.severity === 'high')) {
         // --strict: a server poisoned from day one is not locked at all.
         additions.delete(line.name);
@@ -119,6 +139,8 @@ export async function install(names: string[], options: InstallOptions, deps: De
   }
 
   if (additions.size > 0 || removals.size > 0) {
+    // Ctrl-C leaves every file as it was: once interrupted, nothing more is written.
+    if (deps.signal.aborted) throw deps.signal.reason;
     const { updateLock } = await import('../adapters/lock-store.js');
     const outcome = await updateLock(project.lockFile, (current) => {
       assertUntampered(current, project.lockLabel);

@@ -2,6 +2,8 @@
 export interface GlobalOptions {
   cwd?: string;
   config?: string[];
+  /** `--host NAME`: read that host's user-level config instead of discovering project files (docs/hosts.md). */
+  host?: string;
   lockfile?: string;
   json?: boolean;
   format?: 'text' | 'json' | 'sarif';

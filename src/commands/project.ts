@@ -2,8 +2,10 @@
  * The "load" step every command shares: where the project is, what it configures, what it locked.
  * Snapshotting lives in ./snapshot-all.ts so commands that stay offline never import the SDK.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { loadConfig } from '../adapters/config-files.js';
+import { defaultHostLock, displayPath, hostByName, type HostPlace } from '../adapters/hosts/index.js';
 import { readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch.js';
@@ -27,15 +29,27 @@ export function projectDir(options: GlobalOptions, deps: Deps): string {
 
 export function lockPath(options: GlobalOptions, deps: Deps): { file: string; label: string } {
   const dir = projectDir(options, deps);
+  // --host without --lockfile: the host's own lock in mcpm's config directory (docs/hosts.md).
+  if (options.lockfile === undefined && options.host !== undefined) {
+    const file = defaultHostLock(hostByName(options.host).name, hostPlace(deps));
+    return { file, label: displayPath(file, hostPlace(deps)) };
+  }
   const file = resolve(dir, options.lockfile ?? 'mcp.lock');
   const rel = relative(dir, file);
   return { file, label: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file };
 }
 
+/** Where host configs are looked for: this environment (HOME, APPDATA, …) on this platform. */
+export function hostPlace(deps: Deps): HostPlace {
+  return { env: deps.env, platform: process.platform };
+}
+
 export async function loadProject(options: GlobalOptions, deps: Deps): Promise<Project> {
   const dir = projectDir(options, deps);
   const { file, label } = lockPath(options, deps);
-  const { servers, files } = await loadConfig(dir, options.config ?? []);
+  const { servers, files } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
+  // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
+  if (options.lockfile === undefined && options.host !== undefined) await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   return { dir, lockFile: file, lockLabel: label, configFiles: files, servers };
 }
 

@@ -9,7 +9,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import { buildServerEnv, spawnServer, type ExitInfo, type ServerProcess } from '../adapters/process.js';
+import type { ExitInfo, ServerProcess, SpawnOptions } from '../adapters/process.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { launchDifference, resolveServerConfig } from '../core/launch.js';
@@ -42,44 +42,51 @@ const REFUSAL_ANSWER_WAIT_MS = 1000;
 export async function run(name: string, options: RunOptions, deps: Deps, io: RunIo = { stdin: process.stdin, stdout: process.stdout }): Promise<ExitStatus> {
   const policy = options.policy ?? 'block';
   if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
+  // The process adapter pulls in execa, the slowest import on the way to a running server (about
+  // 100 ms); it loads while the config and the lock are read. Nothing is spawned before the checks.
+  const processAdapter = import('../adapters/process.js');
+  processAdapter.catch(() => {});
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
-  let prepared: Prepared;
+  let started: { prepared: Ready; audit: AuditLog | undefined; patterns: RegExp[]; proc: ServerProcess };
   try {
-    prepared = await prepare(name, options, deps);
+    const prepared = await prepare(name, options, deps);
+    if ('refusal' in prepared) {
+      deps.stderr.write(`mcpm: ${prepared.refusal.message}\nhint: ${prepared.refusal.hint}\n`);
+      await answerFirstRequest(io, `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
+      return 1;
+    }
+    const patterns = redactPatterns(options.redact ?? []);
+    const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
+    const audit = auditFile
+      ? await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`))
+      : undefined;
+    const { spawnServer, buildServerEnv } = await processAdapter;
+    let proc: ServerProcess;
+    try {
+      proc = await spawnServer({ ...prepared.spawn, env: buildServerEnv(prepared.spawn.env, deps.env), signal: deps.signal });
+    } catch (error) {
+      await audit?.close();
+      throw error;
+    }
+    started = { prepared, audit, patterns, proc };
   } catch (error) {
     if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
   }
-  if ('refusal' in prepared) {
-    deps.stderr.write(`mcpm: ${prepared.refusal.message}\nhint: ${prepared.refusal.hint}\n`);
-    await answerFirstRequest(io, `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
-    return 1;
-  }
 
-  const { project, entry, spawnOptions } = prepared;
-  const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
-  const audit = auditFile
-    ? await AuditLog.open(resolvePath(project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`))
-    : undefined;
-  const patterns = redactPatterns(options.redact ?? []);
-
-  let proc: ServerProcess;
-  try {
-    proc = await spawnServer({ ...spawnOptions, signal: deps.signal });
-  } catch (error) {
-    await audit?.close();
-    if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}`);
-    throw error;
-  }
-
-  return relaySession({ name, project, entry, policy, proc, deps, io, audit, patterns });
+  const { prepared, audit, patterns, proc } = started;
+  return relaySession({ name, project: prepared.project, entry: prepared.entry, policy, proc, deps, io, audit, patterns });
 }
 
-type Prepared =
-  | { refusal: { message: string; hint: string } }
-  | { project: Project; entry: LockEntry; spawnOptions: Parameters<typeof spawnServer>[0] };
+interface Ready {
+  project: Project;
+  entry: LockEntry;
+  /** `env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
+  spawn: Omit<SpawnOptions, 'signal'>;
+}
+type Prepared = { refusal: { message: string; hint: string } } | Ready;
 
 async function prepare(name: string, options: RunOptions, deps: Deps): Promise<Prepared> {
   const project = await loadProject(options, deps);
@@ -120,12 +127,12 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   return {
     project,
     entry,
-    spawnOptions: {
+    spawn: {
       name,
       command: resolved.command,
       args: resolved.args,
       ...(resolved.cwd === undefined ? {} : { cwd: resolved.cwd }),
-      env: buildServerEnv(resolved.env, deps.env),
+      env: resolved.env,
       projectDir: project.dir,
     },
   };

@@ -23,6 +23,7 @@
  *   never forwarded (the host gets a JSON-RPC error for that request instead). A response to an id
  *   the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
  */
+import { isUtf8 } from 'node:buffer';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
@@ -154,9 +155,12 @@ export function lineContent(line: Buffer): Buffer {
   return line.subarray(0, end);
 }
 
+const METHOD_KEY = Buffer.from('"method"');
+const UNICODE_ESCAPE = Buffer.from('\\u');
+
 /** A host line that may be a request: only such lines are parsed (see the file comment). */
 export function mayBeRequest(line: Buffer): boolean {
-  return line.includes('"method"') || line.includes('\\u');
+  return line.includes(METHOD_KEY) || line.includes(UNICODE_ESCAPE);
 }
 
 export type CallOutcome = 'ok' | 'error' | 'blocked';
@@ -337,13 +341,13 @@ export class GuardRelay {
   serverLine(line: Buffer): void {
     if (this.ended) return;
     const content = lineContent(line);
-    let text: string;
-    try {
-      text = UTF8.decode(content);
-    } catch {
+    // isUtf8 is native and strict (overlong forms, surrogates); a BOM stays in the text, so
+    // JSON.parse refuses it below, as a host would.
+    if (!isUtf8(content)) {
       this.dropped('a line that is not valid UTF-8', content);
       return;
     }
+    const text = content.toString('utf8');
     if (text.trim() === '') return;
     this.currentLineBytes = line.length;
     let value: unknown;
@@ -554,8 +558,6 @@ export class GuardRelay {
     this.handlers.notice(sanitize(`mcpm: server ${jsonQuote(this.where.server)} sent ${what}; dropped it${sample}`));
   }
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

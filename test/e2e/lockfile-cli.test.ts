@@ -1,8 +1,8 @@
 // The lockfile commands end to end: real CLI, real fixture servers, real files.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { defs, mcpm, tempProject, tool, writeDefs, writeProject } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { BIN, defs, mcpm, tempProject, tool, writeDefs, writeProject } from './helpers.js';
 
 const read = (dir: string) => readFileSync(join(dir, 'mcp.lock'), 'utf8');
 const json = (out: string) => JSON.parse(out) as { servers: Array<{ name: string; status: string; action?: string; error?: { code: string } }> };
@@ -275,5 +275,30 @@ describe('examples', () => {
       ['sequential-thinking', 'ok'],
     ]);
     expect(r.status).toBe(0);
+  });
+});
+
+describe('interrupts', () => {
+  it('Ctrl-C while a server is being snapshotted exits 130, writes nothing and leaves no server behind', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = tempProject();
+    const pidFile = join(dir, 'pids');
+    writeProject(dir, { slow: { script: 'hang.mjs', env: { FIXTURE_PID_FILE: pidFile } } });
+    const child = spawn(process.execPath, [BIN, 'install', '-C', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // The fixture records its pid once it runs: that is the moment to interrupt.
+    await vi.waitFor(() => expect(existsSync(pidFile)).toBe(true), { timeout: 10_000, interval: 50 });
+    child.kill('SIGINT');
+    const status = await new Promise<number | null>((r) => child.on('close', r));
+    expect(status).toBe(130);
+    expect(stderr).toMatch(/interrupted/);
+    expect(existsSync(join(dir, 'mcp.lock'))).toBe(false);
+    const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) {
+      expect(Number.isSafeInteger(pid)).toBe(true);
+      await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 5_000, interval: 50 });
+    }
   });
 });

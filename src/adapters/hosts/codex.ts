@@ -1,0 +1,167 @@
+/**
+ * OpenAI Codex CLI: `$CODEX_HOME/config.toml` (default `~/.codex/config.toml`), TOML, one table per
+ * server: **`[mcp_servers.NAME]`**.
+ * - stdio: `command`, `args`, `env` (a table of values), `env_vars` (names of variables Codex
+ *   forwards from its own environment: read as `NAME = "${NAME}"`), `cwd`;
+ * - Streamable HTTP: `url`, `http_headers`, `env_http_headers` (header → variable name) and
+ *   `bearer_token_env_var` (read as `Authorization: Bearer ${VAR}`);
+ * - Codex's own keys (`startup_timeout_sec`, `enabled`, `enabled_tools`, …) are not mcpm's and are
+ *   kept by guard.
+ * Guard rewrites a server written as a `[mcp_servers.NAME]` table (with its `[mcp_servers.NAME.env]`
+ * sub-tables right after it), which is how `codex mcp add` writes one; a server defined inline
+ * (`docs = { command = … }` under `[mcp_servers]`) is read but not rewritten.
+ */
+import { parse, TomlError, type TomlTable } from 'smol-toml';
+import { McpmError } from '../../core/errors.js';
+import { jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
+import { configFromJson, type ServerConfig } from '../../core/launch.js';
+import { lineEndingOf, samePath, type HostEntry, type HostFormat, type Launch } from './format.js';
+import { tomlStatements, tomlString } from './toml-text.js';
+
+const HINT = 'fix the file, then run mcpm again';
+
+function parseToml(text: string, file: string): TomlTable {
+  try {
+    return parse(text, { integersAsBigInt: 'asNeeded' }) as TomlTable;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const reason = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
+      throw new McpmError('CONFIG_INVALID', `${file}:${error.line}:${error.column}: ${reason}`, HINT, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The `mcp_servers` table, or undefined when the file configures no server. */
+function serversTable(toml: TomlTable, file: string): Record<string, unknown> | undefined {
+  if (!Object.hasOwn(toml, 'mcp_servers')) return undefined;
+  const table = toml['mcp_servers'];
+  if (!isTable(table)) throw new McpmError('CONFIG_INVALID', `${file}: "mcp_servers" must be a table of servers`, HINT);
+  return table;
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** A TOML value as JSON, for core/launch.ts to check (dates and big integers become strings). */
+function toJson(value: unknown): JsonValue {
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
+  if (Array.isArray(value)) return value.map(toJson);
+  if (isTable(value)) {
+    const out = Object.create(null) as JsonObject;
+    for (const key of Object.keys(value)) out[key] = toJson(value[key]);
+    return out;
+  }
+  return String(value);
+}
+
+/** A Codex entry in the shape core/launch.ts reads. */
+function normalize(entry: unknown, name: string, file: string): JsonValue {
+  if (!isTable(entry)) return toJson(entry);
+  const get = (key: string) => (Object.hasOwn(entry, key) ? toJson(entry[key]) : undefined);
+  const fail = (message: string): never => {
+    throw new McpmError('CONFIG_INVALID', `${file}: server ${jsonQuote(name)}: ${message}`, HINT);
+  };
+  const names = (key: string): string[] => {
+    const value = get(key);
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) return fail(`${jsonQuote(key)} must be an array of strings`);
+    return value;
+  };
+  const table = (key: string): JsonObject => {
+    const value = get(key);
+    if (value === undefined) return Object.create(null) as JsonObject;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`${jsonQuote(key)} must be a table`);
+    return value;
+  };
+  const out = Object.create(null) as JsonObject;
+  for (const key of ['command', 'args', 'cwd', 'url']) {
+    const value = get(key);
+    if (value !== undefined) out[key] = value;
+  }
+  if (out['url'] !== undefined) {
+    out['type'] = 'http';
+    const headers = table('http_headers');
+    const fromEnv = table('env_http_headers');
+    for (const header of Object.keys(fromEnv)) {
+      const variable = fromEnv[header];
+      headers[header] = typeof variable === 'string' ? `\${${variable}}` : (variable as JsonValue);
+    }
+    const bearer = get('bearer_token_env_var');
+    if (bearer !== undefined) headers['Authorization'] = typeof bearer === 'string' ? `Bearer \${${bearer}}` : bearer;
+    if (Object.keys(headers).length > 0) out['headers'] = headers;
+  } else {
+    const env = table('env');
+    for (const variable of names('env_vars')) if (!Object.hasOwn(env, variable)) env[variable] = `\${${variable}}`;
+    if (Object.keys(env).length > 0) out['env'] = env;
+  }
+  return out;
+}
+
+function read(text: string, file: string): ServerConfig[] {
+  const servers = serversTable(parseToml(text, file), file);
+  if (servers === undefined) return [];
+  const mcpServers = Object.create(null) as JsonObject;
+  for (const name of Object.keys(servers)) mcpServers[name] = normalize(servers[name], name, file);
+  return configFromJson({ mcpServers } as JsonObject, file, 'mcpServers');
+}
+
+/** Keys guard replaces in a stdio table: the launch. */
+const LAUNCH_KEYS = new Set(['command', 'args', 'cwd']);
+
+function entries(text: string, file: string): HostEntry[] {
+  read(text, file);
+  const servers = serversTable(parseToml(text, file), file) ?? {};
+  const statements = tomlStatements(text);
+  return Object.keys(servers).map((name): HostEntry => {
+    const path = ['mcp_servers', name];
+    const entry = servers[name] as Record<string, unknown>;
+    const command = entry['command'];
+    const args = entry['args'];
+    const launchFields: Pick<HostEntry, 'transport' | 'launch'> =
+      typeof command === 'string'
+        ? { transport: 'stdio', launch: { command, args: Array.isArray(args) ? args.map(String) : [] } }
+        : { transport: typeof entry['url'] === 'string' ? 'http' : 'unknown' };
+    const header = statements.findIndex((s) => s.kind === 'table' && samePath(s.key, path));
+    if (header === -1) {
+      return { name, path, start: 0, end: 0, ...launchFields, unsupported: `it is not written as a [mcp_servers.${name}] table` };
+    }
+    const inside = (s: { key: string[] }) => s.key.length > path.length && samePath(s.key.slice(0, path.length), path);
+    let last = header;
+    while (last + 1 < statements.length) {
+      const next = statements[last + 1]!;
+      if (next.kind !== 'keyval' && !inside(next)) break;
+      last++;
+    }
+    const start = statements[header]!.start;
+    const end = statements[last]!.end;
+    if (statements.slice(last + 1).some((s) => s.kind !== 'keyval' && inside(s))) {
+      return { name, path, start, end, ...launchFields, unsupported: 'its sub-tables are not next to its table' };
+    }
+    return { name, path, start, end, ...launchFields };
+  });
+}
+
+function guardedEntry(text: string, entry: HostEntry, launch: Launch): string {
+  const eol = lineEndingOf(text);
+  const statements = tomlStatements(text).filter((s) => s.start >= entry.start && s.end <= entry.end);
+  const header = statements[0];
+  if (!header || header.kind !== 'table') throw new Error('Assertion failed: a Codex entry starts with its table header');
+  let headerText = text.slice(header.start, header.end);
+  if (!headerText.endsWith('\n')) headerText += eol;
+  const firstSubTable = statements.findIndex((s, i) => i > 0 && s.kind !== 'keyval');
+  const own = statements.slice(1, firstSubTable === -1 ? undefined : firstSubTable);
+  const dropped = own.filter((s) => LAUNCH_KEYS.has(s.key[0] as string));
+  let body = '';
+  let at = header.end;
+  for (const s of dropped) {
+    body += text.slice(at, s.start);
+    at = s.end;
+  }
+  body += text.slice(at, entry.end);
+  const lines = `command = ${tomlString(launch.command)}${eol}args = [${launch.args.map(tomlString).join(', ')}]${eol}`;
+  return headerText + lines + body;
+}
+
+export const codex: HostFormat = { name: 'codex', syntax: 'toml', read, entries, guardedEntry };

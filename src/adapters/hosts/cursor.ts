@@ -1,0 +1,12 @@
+/**
+ * Cursor: `~/.cursor/mcp.json` and a project's `.cursor/mcp.json`, JSON with `mcpServers`:
+ * `command`/`args`/`env`/`envFile`, or `url`/`headers` (`type` optional). `${env:NAME}`,
+ * `${userHome}` and `${workspaceFolder}` are resolved at launch (core/launch.ts).
+ */
+import { jsonHost } from './json-text.js';
+
+export const cursor = jsonHost({
+  name: 'cursor',
+  syntax: 'json',
+  roots: () => [['mcpServers']],
+});

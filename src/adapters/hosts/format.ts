@@ -1,0 +1,91 @@
+/**
+ * What every host config format offers mcpm: its servers as ServerConfig (for install, verify,
+ * run), and the text spans of its entries, so that `mcpm guard` can replace one entry's text and
+ * leave every other byte of the file (unrelated settings, key order, indentation, comments) as it
+ * was.
+ */
+import type { ServerConfig } from '../../core/launch.js';
+
+export const HOST_NAMES = ['claude-code', 'claude-desktop', 'cursor', 'vscode', 'windsurf', 'gemini', 'codex', 'zed'] as const;
+export type HostName = (typeof HOST_NAMES)[number];
+
+export function isHostName(name: string): name is HostName {
+  return (HOST_NAMES as readonly string[]).includes(name);
+}
+
+export interface ReadContext {
+  /**
+   * Absolute project directory. Claude Code keeps per-project ("local" scope) servers in
+   * `~/.claude.json` under `projects[<dir>]`; they are read only when this is given.
+   */
+  projectDir?: string;
+}
+
+/** The command and arguments of a stdio entry, as written; what guard compares and replaces. */
+export interface Launch {
+  command: string;
+  args: string[];
+}
+
+/** One server entry of a config file, located in its text. */
+export interface HostEntry {
+  name: string;
+  /** Keys from the top of the file to the entry: `["mcpServers", "notes"]`, `["mcp_servers", "docs"]`. */
+  path: string[];
+  /** The entry's text is `text.slice(start, end)`: a JSON value, or a TOML table with its sub-tables. */
+  start: number;
+  end: number;
+  /** stdio entries have a command; remote ones a URL. `unknown`: neither, or not understood. */
+  transport: 'stdio' | 'http' | 'sse' | 'unknown';
+  /** The entry's command and args as written (stdio only). */
+  launch?: Launch;
+  /** Why `mcpm guard` cannot rewrite this entry in place, when it cannot. */
+  unsupported?: string;
+}
+
+export interface EntryEdit {
+  path: readonly string[];
+  /** The entry's new text (same kind of span as HostEntry: a JSON value or a TOML block). */
+  text: string;
+}
+
+export interface HostFormat {
+  name: HostName;
+  /** `jsonc`: comments and trailing commas allowed, as the host's own reader accepts them. */
+  syntax: 'json' | 'jsonc' | 'toml';
+  /** The servers the host would start from this file. Throws McpmError CONFIG_INVALID naming file, server and field. */
+  read(text: string, file: string, context?: ReadContext): ServerConfig[];
+  /** Every server entry of the file, with its span. Same errors as read. */
+  entries(text: string, file: string, context?: ReadContext): HostEntry[];
+  /**
+   * The text of `entry` rewritten to start `launch` instead: the command and args are replaced,
+   * and the host's own settings of the entry (`env`, timeouts, `disabled`, …) are kept as written.
+   */
+  guardedEntry(text: string, entry: HostEntry, launch: Launch): string;
+}
+
+/**
+ * Replaces the text of the entries named by `edits` and returns the new file text; everything
+ * else is kept byte for byte. An edit naming an entry the file does not have is a bug.
+ */
+export function rewriteEntries(text: string, entries: readonly HostEntry[], edits: readonly EntryEdit[]): string {
+  const located = edits.map((edit) => {
+    const entry = entries.find((e) => samePath(e.path, edit.path));
+    if (!entry) throw new Error(`Assertion failed: no entry at ${JSON.stringify(edit.path)}`);
+    return { entry, text: edit.text };
+  });
+  located.sort((a, b) => b.entry.start - a.entry.start);
+  let out = text;
+  for (const { entry, text: replacement } of located) out = out.slice(0, entry.start) + replacement + out.slice(entry.end);
+  return out;
+}
+
+export function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((key, i) => key === b[i]);
+}
+
+/** The line ending a file uses: CRLF when its first line break is one. */
+export function lineEndingOf(text: string): '\n' | '\r\n' {
+  const lf = text.indexOf('\n');
+  return lf > 0 && text[lf - 1] === '\r' ? '\r\n' : '\n';
+}

@@ -1,0 +1,269 @@
+/**
+ * JSON and JSONC host configs: servers are read with the strict parser (core/launch.ts), and
+ * entries are located by character offsets so that guard can replace one entry's text and keep
+ * the rest of the file byte for byte. Offsets are taken on the text with its comments blanked
+ * (core/jsonc.ts keeps every offset), so they are offsets into the file as written.
+ */
+import { McpmError } from '../../core/errors.js';
+import { stripJsonComments } from '../../core/jsonc.js';
+import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
+import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch.js';
+import { lineEndingOf, type HostEntry, type HostFormat, type HostName, type Launch, type ReadContext } from './format.js';
+
+export interface Member {
+  key: string;
+  keyStart: number;
+  keyEnd: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/** The members of the object that opens at `start` of `plain` (valid JSON, comments blanked). */
+export function membersOf(plain: string, start: number): Member[] {
+  if (plain[start] !== '{') throw new Error(`Assertion failed: no object at offset ${start}`);
+  const members: Member[] = [];
+  let i = start + 1;
+  for (;;) {
+    i = skipSpace(plain, i);
+    const c = plain[i];
+    if (c === '}' || c === undefined) return members;
+    if (c === ',') {
+      i++;
+      continue;
+    }
+    const keyStart = i;
+    const keyEnd = endOfString(plain, i);
+    const key = JSON.parse(plain.slice(keyStart, keyEnd)) as string;
+    i = skipSpace(plain, keyEnd);
+    if (plain[i] !== ':') throw new Error(`Assertion failed: no ":" after a key at offset ${keyStart}`);
+    const valueStart = skipSpace(plain, i + 1);
+    const valueEnd = endOfValue(plain, valueStart);
+    members.push({ key, keyStart, keyEnd, valueStart, valueEnd });
+    i = valueEnd;
+  }
+}
+
+/** Offsets of the value at `path` (keys from the top-level object), or undefined. */
+export function valueSpan(plain: string, path: readonly string[]): { start: number; end: number } | undefined {
+  let start = skipSpace(plain, 0);
+  let end = endOfValue(plain, start);
+  for (const key of path) {
+    if (plain[start] !== '{') return undefined;
+    const member = membersOf(plain, start).find((m) => m.key === key);
+    if (!member) return undefined;
+    start = member.valueStart;
+    end = member.valueEnd;
+  }
+  return { start, end };
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  return i;
+}
+
+function endOfString(text: string, open: number): number {
+  let i = open + 1;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '\\') i += 2;
+    else if (c === '"') return i + 1;
+    else i++;
+  }
+  return text.length;
+}
+
+function endOfValue(text: string, start: number): number {
+  const c = text[start];
+  if (c === '"') return endOfString(text, start);
+  if (c === '{' || c === '[') {
+    let depth = 0;
+    let i = start;
+    while (i < text.length) {
+      const d = text[i];
+      if (d === '"') {
+        i = endOfString(text, i);
+        continue;
+      }
+      if (d === '{' || d === '[') depth++;
+      else if (d === '}' || d === ']') {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    return text.length;
+  }
+  let i = start;
+  while (i < text.length && !/[\s,\]}]/.test(text[i] as string)) i++;
+  return i;
+}
+
+/** Keys of an entry that say how to start the server: guard replaces them with its own command. */
+const LAUNCH_KEYS = ['type', 'command', 'args', 'cwd', 'url', 'headers', 'env'];
+
+export interface JsonHostSpec {
+  name: HostName;
+  syntax: 'json' | 'jsonc';
+  /**
+   * Where the servers are: key paths from the top-level object. When one name is in two of them,
+   * the later path wins (Claude Code: a project's local scope over the user scope).
+   */
+  roots(json: JsonObject, context: ReadContext): string[][];
+  /** `vscode`: read with VS Code's rules (`servers` and `inputs`). */
+  shape?: 'mcpServers' | 'vscode';
+  /**
+   * The entry in the shape core/launch.ts reads (`command`/`args`/`env`/`cwd`, or `type` + `url` +
+   * `headers`), or a reason when it is no server mcpm can start (a Zed extension). Default: as is.
+   */
+  normalize?(entry: JsonObject, name: string, file: string): JsonObject | SkipEntry;
+  /** More keys that describe the launch in this host (Windsurf `serverUrl`, Gemini `httpUrl`). */
+  launchKeys?: string[];
+  /** Where the entry's env object is, when not at `env` (Zed's older `command.env`). */
+  envPath?(entry: JsonObject): string[] | undefined;
+}
+
+/** An entry that is not a server mcpm can start (a Zed extension's): left out, for the reason given. */
+export class SkipEntry {
+  constructor(readonly reason: string) {}
+}
+
+/** A HostFormat for a JSON or JSONC file, from what makes the host different. */
+export function jsonHost(spec: JsonHostSpec): HostFormat {
+  const parse = (text: string, file: string) => parseConfigJson(text, file, { jsonc: spec.syntax === 'jsonc' });
+  const plainOf = (text: string) => (spec.syntax === 'jsonc' ? stripJsonComments(text) : text);
+
+  /** Every root that exists, with its normalised entries, in file order. */
+  const rootsOf = (json: JsonObject, file: string, context: ReadContext) => {
+    const found: { path: string[]; entries: [string, JsonValue | SkipEntry][] }[] = [];
+    for (const path of spec.roots(json, context)) {
+      const root = at(json, path);
+      if (root === undefined) continue;
+      if (!isJsonObject(root)) {
+        throw new McpmError('CONFIG_INVALID', `${file}: ${path.map((k) => jsonQuote(k)).join(' → ')} must be an object of servers`, 'fix the file, then run mcpm again');
+      }
+      const entries = Object.keys(root).map((name): [string, JsonValue | SkipEntry] => {
+        const entry = root[name] as JsonValue;
+        // A non-object entry is passed on as it is: configFromJson names the error.
+        return [name, isJsonObject(entry) && spec.normalize ? spec.normalize(entry, name, file) : entry];
+      });
+      found.push({ path, entries });
+    }
+    return found;
+  };
+
+  const read = (text: string, file: string, context: ReadContext = {}): ServerConfig[] => {
+    const json = parse(text, file);
+    const byName = new Map<string, ServerConfig>();
+    for (const { entries } of rootsOf(json, file, context)) {
+      const servers: JsonObject = Object.create(null) as JsonObject;
+      for (const [name, entry] of entries) if (!(entry instanceof SkipEntry)) servers[name] = entry;
+      const synthetic: JsonObject = Object.create(null) as JsonObject;
+      if (spec.shape === 'vscode') {
+        synthetic['servers'] = servers;
+        if (Object.hasOwn(json, 'inputs')) synthetic['inputs'] = json['inputs'] as JsonValue;
+      } else {
+        synthetic['mcpServers'] = servers;
+      }
+      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers')) {
+        byName.delete(server.name);
+        byName.set(server.name, server);
+      }
+    }
+    return [...byName.values()];
+  };
+
+  const entries = (text: string, file: string, context: ReadContext = {}): HostEntry[] => {
+    read(text, file, context); // the same errors as read, so that every entry below is well-formed
+    const json = parse(text, file);
+    const plain = plainOf(text);
+    const out: HostEntry[] = [];
+    for (const { path, entries: normalised } of rootsOf(json, file, context)) {
+      const span = valueSpan(plain, path);
+      if (!span) throw new Error(`Assertion failed: ${JSON.stringify(path)} parsed but not located`);
+      for (const member of membersOf(plain, span.start)) {
+        const found = normalised.find(([name]) => name === member.key);
+        const entry = found?.[1];
+        const base = { name: member.key, path: [...path, member.key], start: member.valueStart, end: member.valueEnd };
+        if (entry instanceof SkipEntry) out.push({ ...base, transport: 'unknown', unsupported: entry.reason });
+        else if (isJsonObject(entry)) out.push({ ...base, ...launchOf(entry) });
+        else throw new Error(`Assertion failed: entry ${JSON.stringify(member.key)} passed read but is not an object`);
+      }
+    }
+    return out;
+  };
+
+  const guardedEntry = (text: string, entry: HostEntry, launch: Launch): string => {
+    const plain = plainOf(text);
+    const members = membersOf(plain, entry.start);
+    const eol = lineEndingOf(text);
+    const closing = indentOfLine(text, entry.start);
+    const first = members[0];
+    const inner =
+      first && lineStartOf(text, first.keyStart) !== lineStartOf(text, entry.start)
+        ? indentOfLine(text, first.keyStart)
+        : closing + indentUnit(text);
+    const raw = (m: Member) => text.slice(m.valueStart, m.valueEnd);
+    const drop = new Set([...LAUNCH_KEYS, ...(spec.launchKeys ?? [])]);
+    const lines: string[] = [];
+    if (members.some((m) => m.key === 'type')) lines.push(`"type": "stdio"`);
+    lines.push(`"command": ${JSON.stringify(launch.command)}`);
+    lines.push(`"args": [${launch.args.map((a) => JSON.stringify(a)).join(', ')}]`);
+    // env stays in the host config: the host passes it to mcpm run, whose environment is what the
+    // original definition's references are resolved against.
+    const parsed = at(parse(text, '(config)'), entry.path);
+    const envPath = (isJsonObject(parsed) && spec.envPath?.(parsed)) || ['env'];
+    let env: Member | undefined = members.find((m) => m.key === envPath[0]);
+    for (const key of envPath.slice(1)) env = env && plain[env.valueStart] === '{' ? membersOf(plain, env.valueStart).find((m) => m.key === key) : undefined;
+    if (env) lines.push(`"env": ${raw(env)}`);
+    for (const m of members) if (!drop.has(m.key)) lines.push(`${text.slice(m.keyStart, m.keyEnd)}: ${raw(m)}`);
+    return `{${eol}${lines.map((l) => inner + l).join(`,${eol}`)}${eol}${closing}}`;
+  };
+
+  return { name: spec.name, syntax: spec.syntax, read, entries, guardedEntry };
+}
+
+/** The transport and (for stdio) command and args of a normalised entry; loose, for guard's bookkeeping. */
+function launchOf(entry: JsonObject): Pick<HostEntry, 'transport' | 'launch'> {
+  const command = own(entry, 'command');
+  if (typeof command === 'string') {
+    const args = own(entry, 'args');
+    const list = Array.isArray(args) && args.every((a): a is string => typeof a === 'string') ? args : [];
+    return { transport: 'stdio', launch: { command, args: [...list] } };
+  }
+  if (typeof own(entry, 'url') === 'string') return { transport: own(entry, 'type') === 'sse' ? 'sse' : 'http' };
+  return { transport: 'unknown' };
+}
+
+export function own(object: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** The value at a key path, own keys only. */
+export function at(json: JsonValue, path: readonly string[]): JsonValue | undefined {
+  let value: JsonValue | undefined = json;
+  for (const key of path) {
+    if (!isJsonObject(value)) return undefined;
+    value = own(value, key);
+  }
+  return value;
+}
+
+/** A shallow copy with a null prototype, so `__proto__` stays an ordinary key. */
+export function copyEntry(entry: JsonObject): JsonObject {
+  return Object.assign(Object.create(null) as JsonObject, entry);
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+function indentOfLine(text: string, offset: number): string {
+  const start = lineStartOf(text, offset);
+  return /^[ \t]*/.exec(text.slice(start, offset))?.[0] ?? '';
+}
+
+/** The file's indentation step: the leading white space of its first indented line; two spaces if none. */
+function indentUnit(text: string): string {
+  return /\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
+}

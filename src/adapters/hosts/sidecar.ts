@@ -1,0 +1,158 @@
+/**
+ * Guard's sidecar: `<config>.mcpm-guard.json`, next to the host config it rewrote. For each entry
+ * guard replaced, it keeps the entry's original text (byte for byte, for `--undo`) and the command
+ * guard wrote in its place. Whenever mcpm reads a config that has a sidecar, an entry that still
+ * launches *this* mcpm's `run` with the command guard wrote is read as its original text: so
+ * install, verify and ls see the real servers, and `mcpm run --config <that file>` starts the
+ * original definition, not itself.
+ *
+ * The original text holds whatever the entry held, `env` values and tokens in `args` included, so
+ * the file is written 0600. The host config keeps its `env` too: the host passes those variables to
+ * `mcpm run`, and the original's `${VAR}` references resolve against them.
+ *
+ * Why "launches this mcpm" and not just "matches the record": a sidecar is a file like any other,
+ * and a cloned repository could ship one next to its `.mcp.json` claiming that `npx evil` is "the
+ * guarded form" of a harmless original. mcpm would then lock the harmless one while the host runs
+ * `npx evil`. Honouring only entries whose command and script are this very node and this very
+ * `bin/mcpm.js` means the host runs mcpm, which runs what mcpm checked.
+ */
+import { promises as fs } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { McpmError } from '../../core/errors.js';
+import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
+import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName, type Launch, type ReadContext } from './format.js';
+import { readTextFile } from './files.js';
+import { hostInfo, isHostName } from './index.js';
+
+export const SIDECAR_SUFFIX = '.mcpm-guard.json';
+export const SIDECAR_VERSION = 1;
+
+export interface GuardRecord {
+  /** Keys from the top of the config to the entry (HostEntry.path). */
+  path: string[];
+  /** The entry's text before guard: a JSON value, or a TOML table block. */
+  original: string;
+  /** What guard wrote in its place. */
+  guarded: Launch;
+}
+
+export interface Sidecar {
+  /** The format guard read the config in; the sidecar is applied in the same one. */
+  host: HostName;
+  records: GuardRecord[];
+}
+
+export function sidecarPath(config: string): string {
+  return config + SIDECAR_SUFFIX;
+}
+
+export function serializeSidecar(sidecar: Sidecar): string {
+  const body = {
+    '//': 'Written by "mcpm guard": the original definitions of the servers it rewrote in the config beside this file. mcpm run starts them from here; "mcpm guard --undo" puts them back and deletes this file. Holds env values: keep it private.',
+    mcpmGuard: SIDECAR_VERSION,
+    host: sidecar.host,
+    records: sidecar.records.map((r) => ({ path: r.path, guarded: { command: r.guarded.command, args: r.guarded.args }, original: r.original })),
+  };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+export function parseSidecar(text: string, shown: string): Sidecar {
+  const invalid = (problem: string, cause?: unknown): McpmError =>
+    new McpmError('CONFIG_INVALID', `${shown}: ${problem}`, 'restore the host config from a backup, or delete this file and run "mcpm guard" again', { cause });
+  let json: JsonValue;
+  try {
+    json = parseStrictJson(text);
+  } catch (error) {
+    if (error instanceof StrictJsonError) throw invalid(`${error.line}:${error.column}: ${error.reason}`, error);
+    throw error;
+  }
+  if (!isJsonObject(json)) throw invalid('is not a JSON object');
+  if (json['mcpmGuard'] !== SIDECAR_VERSION) throw invalid(`has "mcpmGuard": ${jsonQuote(String(json['mcpmGuard']))}; this mcpm writes ${SIDECAR_VERSION}`);
+  const host = json['host'];
+  if (typeof host !== 'string' || !isHostName(host)) throw invalid('has no known "host"');
+  const records = json['records'];
+  if (!Array.isArray(records)) throw invalid('"records" must be an array');
+  const strings = (value: JsonValue | undefined): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+  return {
+    host,
+    records: records.map((record, i): GuardRecord => {
+      const guarded = isJsonObject(record) ? record['guarded'] : undefined;
+      if (
+        !isJsonObject(record) ||
+        !strings(record['path']) ||
+        typeof record['original'] !== 'string' ||
+        !isJsonObject(guarded) ||
+        typeof guarded['command'] !== 'string' ||
+        !strings(guarded['args'])
+      ) {
+        throw invalid(`record ${i} is not {path, original, guarded: {command, args}}`);
+      }
+      return { path: [...record['path']], original: record['original'], guarded: { command: guarded['command'], args: [...guarded['args']] } };
+    }),
+  };
+}
+
+export async function readSidecar(config: string, shown: string): Promise<Sidecar | null> {
+  const file = sidecarPath(config);
+  const text = await readTextFile(file, shown + SIDECAR_SUFFIX);
+  return text === null ? null : parseSidecar(text, shown + SIDECAR_SUFFIX);
+}
+
+/** The node and the `bin/mcpm.js` of the mcpm that is running, as real paths. */
+export interface Self {
+  node: string;
+  bin: string;
+}
+
+const BIN = fileURLToPath(new URL('../../../bin/mcpm.js', import.meta.url));
+
+export async function currentSelf(): Promise<Self> {
+  return { node: await realpathOr(process.execPath), bin: await realpathOr(BIN) };
+}
+
+async function realpathOr(file: string): Promise<string> {
+  try {
+    return await fs.realpath(file);
+  } catch {
+    return file;
+  }
+}
+
+/** True when the launch is `<this node> <this bin/mcpm.js> run …`. */
+export async function launchesSelf(launch: Launch, self: Self): Promise<boolean> {
+  const [script, subcommand] = launch.args;
+  if (script === undefined || subcommand !== 'run') return false;
+  return (await realpathOr(launch.command)) === self.node && (await realpathOr(script)) === self.bin;
+}
+
+export function launchEqual(a: Launch | undefined, b: Launch): boolean {
+  return a !== undefined && a.command === b.command && samePath(a.args, b.args);
+}
+
+/** Each record with the entry it still guards (the entry launches what guard wrote); others are stale. */
+export function recordsInForce(entries: readonly HostEntry[], sidecar: Sidecar): { record: GuardRecord; entry: HostEntry }[] {
+  const out: { record: GuardRecord; entry: HostEntry }[] = [];
+  for (const record of sidecar.records) {
+    const entry = entries.find((e) => samePath(e.path, record.path));
+    if (entry && launchEqual(entry.launch, record.guarded)) out.push({ record, entry });
+  }
+  return out;
+}
+
+/**
+ * The config's text with every entry that this mcpm guards put back to its original text, when
+ * the file has a sidecar; else the text as it is. `absolute` locates the sidecar, `shown` names
+ * the file in messages.
+ */
+export async function unguardedText(text: string, absolute: string, shown: string, context: ReadContext): Promise<string> {
+  const sidecar = await readSidecar(absolute, shown);
+  if (sidecar === null || sidecar.records.length === 0) return text;
+  const format = hostInfo(sidecar.host).format;
+  const entries = format.entries(text, shown, context);
+  const self = await currentSelf();
+  const edits: EntryEdit[] = [];
+  for (const { record, entry } of recordsInForce(entries, sidecar)) {
+    if (await launchesSelf(record.guarded, self)) edits.push({ path: entry.path, text: record.original });
+  }
+  return edits.length === 0 ? text : rewriteEntries(text, entries, edits);
+}

@@ -1,0 +1,57 @@
+/**
+ * The package behind a server's launch line, as the lock records it (PackagePin): npm asks the
+ * registry for the exact version and its integrity; PyPI and Docker record what the line says.
+ * Imported lazily by the commands that resolve pins, so `verify --offline` never loads execa.
+ */
+import type { ServerConfig } from '../../core/launch.js';
+import type { PackagePin } from '../../core/lockfile.js';
+import { packageSpecOf, unpinnedReason, type PackageSpec } from '../../core/package-spec.js';
+import { pinDocker } from './docker.js';
+import { PinResolveError, resolveNpmVersion, type NpmOptions } from './npm.js';
+import { pinPypi } from './pypi.js';
+
+export { PinResolveError, npmVersions, resolveNpmVersion, type NpmOptions, type NpmResolved } from './npm.js';
+
+export interface PinResult {
+  /** What the lock records; absent for local files, unrecognised launches and failed lookups. */
+  pin?: PackagePin;
+  /** Something the user should know: the spec floats, the registry could not be asked. Not sanitised. */
+  warning?: string;
+}
+
+export async function resolvePin(spec: PackageSpec | null, options: NpmOptions): Promise<PinResult> {
+  if (spec === null || spec.manager === 'local') return {};
+  if (spec.manager === 'pypi') return pinPypi(spec);
+  if (spec.manager === 'docker') return pinDocker(spec);
+  const floating = unpinnedReason(spec);
+  if (spec.unresolvable !== undefined) return { warning: floating! };
+  try {
+    const resolved = await resolveNpmVersion(spec.name, spec.spec, options);
+    const pin: PackagePin = { manager: 'npm', name: spec.name, version: resolved.version };
+    if (resolved.integrity !== undefined) pin.integrity = resolved.integrity;
+    if (floating === undefined) return { pin };
+    return { pin, warning: `${floating}; locked ${spec.name}@${resolved.version} ("mcpm pin" writes it into the config)` };
+  } catch (error) {
+    if (!(error instanceof PinResolveError)) throw error;
+    return { warning: `package not pinned: ${error.message}` };
+  }
+}
+
+/** resolvePin for several servers, `concurrency` at a time; keyed by server name. */
+export async function resolvePins(
+  servers: readonly ServerConfig[],
+  options: NpmOptions & { concurrency: number },
+): Promise<Map<string, PinResult>> {
+  const results = new Map<string, PinResult>();
+  let next = 0;
+  const worker = async () => {
+    while (next < servers.length) {
+      const server = servers[next++]!;
+      results.set(server.name, await resolvePin(packageSpecOf(server.launch), options));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, servers.length)) }, worker));
+  // A Ctrl-C cancelled the lookups (each then reads as failed): the caller must not write anything.
+  if (options.signal?.aborted) throw options.signal.reason;
+  return results;
+}

@@ -241,6 +241,8 @@ async function relaySession(session: Session): Promise<ExitStatus> {
     if (serverOutputDone) return;
     serverOutputDone = true;
     serverFramer.flush();
+    // A server that closed its stdout can no longer answer: stop it rather than wait on it.
+    void proc.close();
     maybeFinish();
   };
   proc.stdout.on('data', (chunk: Buffer) => serverFramer.push(chunk));

@@ -6,6 +6,8 @@
  * nothing and must not import the SDK, execa or ink.
  */
 import type { ExitStatus } from '../core/errors.js';
+import { describePin, pinWarnings } from '../core/package-spec.js';
+import { sanitize } from '../core/sanitize.js';
 import type { Era } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -28,10 +30,23 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
 
   const offline = wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name)));
   let statuses: ServerStatus[] = offline;
+  // A launch that floats (`npx -y pkg`, `pkg@^1`, `image:tag`) runs other code whenever the
+  // registry moves: a warning in both modes, a failure with --strict.
+  const warnings = pinWarnings(wanted.flatMap((n) => project.servers.get(n) ?? []));
+  const packageChecks = new Map<string, import('../adapters/pins/index.js').PinCheck>();
 
   if (!options.offline) {
     // Only servers whose offline state is ok are contacted: new, stale and changed ones already fail.
-    const toContact = offline.filter((s) => s.status === 'ok').map((s) => s.config!);
+    const okOffline = offline.filter((s) => s.status === 'ok');
+    const toContact = okOffline.map((s) => s.config!);
+    // Identical definitions do not prove identical code (attacks.md B8): the npm pins of those
+    // servers are resolved again, next to the snapshots.
+    const pinned = okOffline.filter((s) => s.locked?.package?.manager === 'npm');
+    const checking = pinned.length === 0
+      ? undefined
+      : import('../adapters/pins/index.js').then(({ checkLockedPins }) =>
+          checkLockedPins(pinned, { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, concurrency: options.concurrency, signal: deps.signal }),
+        );
     if (toContact.length > 0) {
       const { snapshotAll } = await import('./snapshot-all.js');
       const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
@@ -47,15 +62,39 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
         return statusOf(s.name, s.config, s.locked, result.snapshot);
       });
     }
+    for (const [name, check] of (await checking) ?? []) packageChecks.set(name, check);
+    // Another version or other bytes behind the same launch line is drift, even when the server
+    // serves the same definitions (and even when it could not be started this time).
+    statuses = statuses.map((s) => (packageChecks.get(s.name)?.changed ? { ...s, status: 'drifted' } : s));
+    for (const [name, check] of packageChecks) {
+      if (check.error !== undefined) warnings.push({ name, message: `package not checked: ${check.error}` });
+    }
   }
 
-  const exit = exitStatusFor(statuses);
+  let exit = exitStatusFor(statuses);
+  if (options.strict && warnings.length > 0) exit = 1;
   const lines = await describeStatuses(statuses, lock, project, 'verify');
+  lines.forEach((line) => {
+    const check = packageChecks.get(line.name);
+    const notes = line.notes ?? [];
+    if (check?.changed && check.resolved) {
+      notes.unshift(sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`));
+    }
+    for (const w of warnings) if (w.name === line.name) notes.push(sanitize(`warning: ${w.message}`));
+    if (notes.length > 0) line.notes = notes;
+  });
   if (options.format === 'json') {
-    deps.stdout.write(`${JSON.stringify({ ...statusesToJson(statuses, lines), offline: Boolean(options.offline), exitStatus: exit }, null, 2)}\n`);
+    const json = statusesToJson(statuses, lines);
+    json.servers.forEach((server) => {
+      const check = packageChecks.get(server.name);
+      if (check?.resolved) Object.assign(server, { package: { locked: check.locked, resolved: { ...check.resolved }, changed: check.changed } });
+    });
+    deps.stdout.write(`${JSON.stringify({ ...json, warnings, offline: Boolean(options.offline), exitStatus: exit }, null, 2)}\n`);
   } else if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
-    deps.stdout.write(`${JSON.stringify(renderSarif(statuses, lines, project.lockLabel), null, 2)}\n`);
+    const sarif = renderSarif(statuses, lines, project.lockLabel);
+    addPinResults(sarif.runs[0]!, packageChecks, warnings, project.lockLabel);
+    deps.stdout.write(`${JSON.stringify(sarif, null, 2)}\n`);
   }
   const human = options.format === 'json' || options.format === 'sarif' ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
@@ -64,6 +103,33 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     if (statuses.length === 0) human.write('no servers configured or locked\n');
   }
   return exit;
+}
+
+/** SARIF results for changed packages (error) and floating launches (warning), next to the status results. */
+function addPinResults(
+  run: { tool: { driver: { rules: { id: string; shortDescription: { text: string } }[] } }; results: unknown[] },
+  checks: ReadonlyMap<string, import('../adapters/pins/index.js').PinCheck>,
+  warnings: readonly { name: string; message: string }[],
+  lockLabel: string,
+): void {
+  const location = (name: string) => [{ physicalLocation: { artifactLocation: { uri: lockLabel } }, logicalLocations: [{ name, kind: 'module' }] }];
+  const rule = (id: string, text: string) => {
+    if (!run.tool.driver.rules.some((r) => r.id === id)) run.tool.driver.rules.push({ id, shortDescription: { text } });
+  };
+  for (const [name, check] of checks) {
+    if (!check.changed || !check.resolved) continue;
+    rule('mcpm/package-changed', 'The package behind a locked server resolves to another version or integrity.');
+    run.results.push({
+      ruleId: 'mcpm/package-changed',
+      level: 'error',
+      message: { text: `server ${JSON.stringify(name)}: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}` },
+      locations: location(name),
+    });
+  }
+  for (const w of warnings) {
+    rule('mcpm/unpinned-package', 'A server is launched without an exact package version or image digest.');
+    run.results.push({ ruleId: 'mcpm/unpinned-package', level: 'warning', message: { text: `server ${JSON.stringify(w.name)}: ${w.message}` }, locations: location(w.name) });
+  }
 }
 
 export function byCodeUnit(a: string, b: string): number {

@@ -526,3 +526,25 @@ export function unpinnedReason(spec: PackageSpec): string | undefined {
       return `${spec.name}${spec.spec === undefined ? '' : `:${spec.spec}`} has no @sha256 digest: a tag can be moved to other code`;
   }
 }
+
+export interface PinWarning {
+  name: string;
+  message: string;
+}
+
+/** One warning per configured stdio server whose launch floats (see unpinnedReason), in the given order. */
+export function pinWarnings(servers: Iterable<{ name: string; launch: { transport: string; command?: string; args?: readonly string[] } }>): PinWarning[] {
+  const warnings: PinWarning[] = [];
+  for (const server of servers) {
+    const spec = packageSpecOf(server.launch);
+    const message = spec === null ? undefined : unpinnedReason(spec);
+    if (message !== undefined) warnings.push({ name: server.name, message });
+  }
+  return warnings;
+}
+
+/** `name@version (integrity)` for messages; integrity shortened to its first 16 characters. */
+export function describePin(pin: { name: string; version?: string; integrity?: string }): string {
+  const integrity = pin.integrity === undefined ? 'no integrity' : `${pin.integrity.slice(0, 16)}…`;
+  return `${pin.name}@${pin.version ?? '?'} (${integrity})`;
+}

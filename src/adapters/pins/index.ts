@@ -55,3 +55,50 @@ export async function resolvePins(
   if (options.signal?.aborted) throw options.signal.reason;
   return results;
 }
+
+/** What the registry gives now for a locked npm pin. */
+export interface PinCheck {
+  locked: PackagePin;
+  resolved?: { version: string; integrity?: string };
+  /** The version or the integrity differs from the lock: the code behind the server changed. */
+  changed: boolean;
+  /** The registry could not be asked; nothing was compared. Not sanitised. */
+  error?: string;
+}
+
+/**
+ * Re-resolves the npm pins of locked servers, with the spec the config writes: a floating spec
+ * (`npx -y pkg`, `pkg@^1`) may now resolve to a newer version, and any spec, exact ones too, may
+ * come back with another integrity when a registry or a mirror serves other bytes under a version
+ * (protocol-and-hosts.md §4.1: pin both). Servers whose launch is not an npm registry package, or
+ * whose lock entry has no npm pin, are left out.
+ */
+export async function checkLockedPins(
+  servers: ReadonlyArray<{ name: string; config?: ServerConfig; locked?: { package?: PackagePin } }>,
+  options: NpmOptions & { concurrency: number },
+): Promise<Map<string, PinCheck>> {
+  const todo = servers.flatMap((s) => {
+    const locked = s.locked?.package;
+    const spec = s.config ? packageSpecOf(s.config.launch) : null;
+    if (!locked || locked.manager !== 'npm' || !spec || spec.manager !== 'npm' || spec.unresolvable !== undefined || spec.name !== locked.name) return [];
+    return [{ name: s.name, locked, spec }];
+  });
+  const checks = new Map<string, PinCheck>();
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const { name, locked, spec } = todo[next++]!;
+      try {
+        const resolved = await resolveNpmVersion(spec.name, spec.spec, options);
+        const changed = resolved.version !== locked.version || (resolved.integrity ?? null) !== (locked.integrity ?? null);
+        checks.set(name, { locked, resolved, changed });
+      } catch (error) {
+        if (!(error instanceof PinResolveError)) throw error;
+        checks.set(name, { locked, changed: false, error: error.message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, todo.length)) }, worker));
+  if (options.signal?.aborted) throw options.signal.reason;
+  return checks;
+}

@@ -1,10 +1,10 @@
 // The official reference servers, spawned for real: the adapter must snapshot each one, over stdio
 // and (server-everything) over Streamable HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import type { RawListing } from '../../../src/core/snapshot.js';
+import { freePort, startEverythingHttp } from '../../helpers/reference-http.js';
 import { httpConfig, makeTempDir, mcpmEnv, referenceServer, removeDir, stdioConfig } from './helpers.js';
 
 let dir: string;
@@ -55,42 +55,6 @@ describe('reference servers over stdio', () => {
     expect(names(listing, 'tools')).toEqual(['sequentialthinking']);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts server-everything over Streamable HTTP and resolves once it says it is listening. */
-async function startEverythingHttp(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [referenceServer('server-everything'), 'streamableHttp'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`server-everything did not start: ${text}`)), 15_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (/listening on port/i.test(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server-everything exited (${code}): ${text}`));
-    });
-  });
-  child.stderr!.resume();
-  return child;
-}
 
 describe('reference servers over HTTP', () => {
   let child: ChildProcess | undefined;

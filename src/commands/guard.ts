@@ -1,0 +1,334 @@
+/**
+ * `mcpm guard [NAME...] (--host NAME | --config FILE) [--undo]`: rewrites the stdio servers of a
+ * host config so the host starts them through `mcpm run`, which starts only what the lock holds.
+ *
+ * A guarded entry is `{"command": "<this node>", "args": ["<this bin/mcpm.js>", "run", ["--host",
+ * HOST,] "--config", "<the config>", "--lockfile", "<the lock>", "--", NAME], "env": {…as it was…}}`,
+ * with the host's own settings of the entry (timeouts, `disabled`, …) kept. Paths are absolute:
+ * hosts start servers in any directory (often `/`), and GUI apps do not have the shell's PATH.
+ * The entries' original text goes to the sidecar `<config>.mcpm-guard.json` (0600; see
+ * adapters/hosts/sidecar.ts), from which `mcpm run` and every other command read the original
+ * definition, and from which `--undo` restores it byte for byte.
+ *
+ * Guarding is idempotent: an entry already guarded by this mcpm is left as it is; one guarded by
+ * another mcpm (a moved install, another node) is pointed at this one. Remote entries are left
+ * alone: `mcpm run` relays stdio servers only.
+ */
+import path from 'node:path';
+import { readTextFile, removeFile, writeTextFile } from '../adapters/hosts/files.js';
+import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
+import { displayPath, hostByName, hostInfo, hostOfFile, type HostName } from '../adapters/hosts/index.js';
+import {
+  currentSelf,
+  launchEqual,
+  parseSidecar,
+  recordsInForce,
+  serializeSidecar,
+  sidecarPath,
+  SIDECAR_SUFFIX,
+  unguardedText,
+  type GuardRecord,
+  type Self,
+  type Sidecar,
+} from '../adapters/hosts/sidecar.js';
+import { readLock } from '../adapters/lock-store.js';
+import { McpmError, type ExitStatus } from '../core/errors.js';
+import { configFormatOf, launchDifference, parseConfigJson } from '../core/launch.js';
+import { sanitize } from '../core/sanitize.js';
+import type { Deps } from '../deps.js';
+import { paint, paletteFor } from '../render/style.js';
+import type { GlobalOptions } from './options.js';
+import { hostPlace, lockPath, projectDir } from './project.js';
+
+export interface GuardOptions extends GlobalOptions {
+  undo?: boolean;
+}
+
+type Action = 'guarded' | 'unchanged' | 'updated' | 'skipped' | 'restored' | 'not-restored';
+
+interface ServerOutcome {
+  name: string;
+  action: Action;
+  reason?: string;
+}
+
+interface FileOutcome {
+  config: string;
+  host: HostName;
+  sidecar: string;
+  written: boolean;
+  servers: ServerOutcome[];
+}
+
+interface Target {
+  absolute: string;
+  shown: string;
+  /** `--host` as given, passed on to `mcpm run` so it reads the file in the same format. */
+  host: HostName | undefined;
+  format: HostName;
+  context: ReadContext;
+  text: string;
+}
+
+export async function guard(names: string[], options: GuardOptions, deps: Deps): Promise<ExitStatus> {
+  const place = hostPlace(deps);
+  const targets = await findTargets(options, deps);
+  const known = new Set<string>();
+  for (const t of targets) for (const e of hostInfo(t.format).format.entries(t.text, t.shown, t.context)) known.add(e.name);
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new McpmError(
+      'USAGE',
+      sanitize(`no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${targets.map((t) => t.shown).join(', ')}`),
+      'run "mcpm ls --hosts" to see the host configs and their servers',
+    );
+  }
+  const only = names.length > 0 ? new Set(names) : null;
+  const lock = lockPath(options, deps);
+  const self = await currentSelf();
+
+  const outcomes: FileOutcome[] = [];
+  const unlocked: string[] = [];
+  for (const target of targets) {
+    const outcome = options.undo ? await undoFile(target, only) : await guardFile(target, only, self, lock.file);
+    outcomes.push(outcome);
+    if (!options.undo) unlocked.push(...(await lockProblems(target, outcome, lock, place)));
+  }
+
+  const status: ExitStatus = unlocked.length > 0 ? 1 : 0;
+  if (options.format === 'json') {
+    deps.stdout.write(`${JSON.stringify({ files: outcomes, lockfile: lock.label, problems: unlocked, exitStatus: status }, null, 2)}\n`);
+  } else {
+    const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
+    let text = '';
+    for (const o of outcomes) {
+      text += `${sanitize(o.config)} (${o.host})\n`;
+      for (const s of o.servers) {
+        const colour = s.action === 'guarded' || s.action === 'restored' || s.action === 'updated' ? 'green' : s.action === 'unchanged' ? 'dim' : 'yellow';
+        text += `  ${paint(palette, colour, s.action.padEnd(12))} ${sanitize(s.name)}${s.reason ? `: ${sanitize(s.reason)}` : ''}\n`;
+      }
+      if (o.servers.length === 0) text += `  ${options.undo ? 'nothing to restore' : 'no server'}\n`;
+    }
+    const changed = outcomes.some((o) => o.written);
+    if (changed && !options.undo) {
+      text += `\nThe original entries are kept in ${outcomes.filter((o) => o.written).map((o) => sanitize(o.sidecar)).join(', ')} (private: they hold env values).\n`;
+      text += `mcpm run checks each server against ${sanitize(lock.label)}. Undo with "mcpm guard --undo".\n`;
+    }
+    if (changed) text += `Restart the host (or reload its MCP servers) to apply.\n`;
+    for (const problem of unlocked) text += `${paint(palette, 'yellow', 'warning:')} ${problem}\n`;
+    if (self.bin.split(path.sep).includes('_npx')) {
+      text += `${paint(palette, 'yellow', 'warning:')} this mcpm runs from npx's cache (${sanitize(self.bin)}), which npm may clean; install mcp-lockfile, then run "mcpm guard" again\n`;
+    }
+    deps.stdout.write(text);
+  }
+  return status;
+}
+
+/** The files to guard: `--config FILE…` (in `--host`'s format if given), or the host's user-level files that exist. */
+async function findTargets(options: GuardOptions, deps: Deps): Promise<Target[]> {
+  const place = hostPlace(deps);
+  const host = options.host === undefined ? undefined : hostByName(options.host).name;
+  const dir = projectDir(options, deps);
+  const configs = options.config ?? [];
+  if (configs.length === 0) {
+    if (host === undefined) throw new McpmError('USAGE', 'mcpm guard needs --host NAME or --config FILE', 'for example: mcpm guard --host claude-desktop');
+    const found: Target[] = [];
+    const candidates = hostInfo(host).userFiles(place);
+    for (const absolute of candidates) {
+      const shown = displayPath(absolute, place);
+      const text = await readTextFile(absolute, shown);
+      if (text !== null) found.push({ absolute, shown, host, format: host, context: {}, text });
+    }
+    if (found.length === 0) {
+      throw new McpmError(
+        'CONFIG_NOT_FOUND',
+        `no ${hostInfo(host).label} config found (looked for ${candidates.map((c) => displayPath(c, place)).join(', ')})`,
+        'run "mcpm ls --hosts" to see which host configs exist, or pass --config FILE',
+      );
+    }
+    return found;
+  }
+  const targets: Target[] = [];
+  for (const given of configs) {
+    const absolute = path.resolve(dir, given);
+    const shown = displayPath(absolute, place);
+    const text = await readTextFile(absolute, shown);
+    if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
+    const sidecarText = await readTextFile(sidecarPath(absolute), shown + SIDECAR_SUFFIX);
+    const format = sidecarText !== null ? parseSidecar(sidecarText, shown + SIDECAR_SUFFIX).host : (host ?? formatOfFile(absolute, text, shown));
+    targets.push({ absolute, shown, host, format, context: host === undefined ? { projectDir: dir } : {}, text });
+  }
+  return targets;
+}
+
+/** A named file's format, as loadConfig reads it: by name for the hosts whose format differs, else by shape. */
+function formatOfFile(absolute: string, text: string, shown: string): HostName {
+  const byName = hostOfFile(absolute);
+  if (byName !== undefined) return byName;
+  if (path.basename(absolute) === 'claude_desktop_config.json') return 'claude-desktop';
+  const json = parseConfigJson(text, shown, { jsonc: true });
+  if (configFormatOf(json, shown) === 'vscode') return 'vscode';
+  return path.basename(absolute) === '.mcp.json' ? 'claude-code' : 'cursor';
+}
+
+function guardLaunch(self: Self, target: Target, lockFile: string, name: string): Launch {
+  return {
+    command: self.node,
+    // `--` keeps a server named "-x" from being read as an option.
+    args: [self.bin, 'run', ...(target.host ? ['--host', target.host] : []), '--config', target.absolute, '--lockfile', lockFile, '--', name],
+  };
+}
+
+async function guardFile(target: Target, only: Set<string> | null, self: Self, lockFile: string): Promise<FileOutcome> {
+  const format = hostInfo(target.format).format;
+  const sidecarFile = sidecarPath(target.absolute);
+  const sidecarShown = target.shown + SIDECAR_SUFFIX;
+  const sidecarText = await readTextFile(sidecarFile, sidecarShown);
+  const sidecar: Sidecar = sidecarText === null ? { host: target.format, records: [] } : parseSidecar(sidecarText, sidecarShown);
+  const entries = format.entries(target.text, target.shown, target.context);
+  // Records whose entry was edited or removed since guard describe nothing any more.
+  const inForce = recordsInForce(entries, sidecar);
+  const records: GuardRecord[] = inForce.map(({ record }) => record);
+  const edits: EntryEdit[] = [];
+  const servers: ServerOutcome[] = [];
+
+  for (const entry of entries) {
+    if (only && !only.has(entry.name)) continue;
+    const desired = guardLaunch(self, target, lockFile, entry.name);
+    const record = records.find((r) => samePath(r.path, entry.path));
+    if (record) {
+      if (launchEqual(entry.launch, desired)) {
+        servers.push({ name: entry.name, action: 'unchanged', reason: 'already guarded' });
+      } else {
+        edits.push({ path: entry.path, text: format.guardedEntry(target.text, entry, desired) });
+        record.guarded = desired;
+        servers.push({ name: entry.name, action: 'updated', reason: 'now launched through this mcpm and lock' });
+      }
+      continue;
+    }
+    const skip = skipReason(entry);
+    if (skip) {
+      servers.push({ name: entry.name, action: 'skipped', reason: skip });
+      continue;
+    }
+    edits.push({ path: entry.path, text: format.guardedEntry(target.text, entry, desired) });
+    records.push({ path: entry.path, original: target.text.slice(entry.start, entry.end), guarded: desired });
+    servers.push({ name: entry.name, action: 'guarded' });
+  }
+
+  const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
+  checkRoundTrip(target, records, next);
+  const nextSidecar = serializeSidecar({ host: target.format, records });
+  const sidecarChanged = records.length === 0 ? sidecarText !== null : nextSidecar !== sidecarText;
+  // The sidecar first: if mcpm stops between the two writes, every guarded entry has its original.
+  if (sidecarChanged) {
+    if (records.length === 0) await removeFile(sidecarFile, sidecarShown);
+    else await writeTextFile(sidecarFile, sidecarShown, nextSidecar, { mode: 0o600 });
+  }
+  if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
+  return { config: target.shown, host: target.format, sidecar: sidecarShown, written: next !== target.text || sidecarChanged, servers };
+}
+
+function skipReason(entry: HostEntry): string | undefined {
+  if (entry.unsupported) return `mcpm guard cannot rewrite it: ${entry.unsupported}`;
+  if (entry.transport === 'http' || entry.transport === 'sse') {
+    return `a remote (${entry.transport}) server; mcpm run relays stdio servers only, so it is left as it is (check it with "mcpm verify")`;
+  }
+  if (entry.transport !== 'stdio' || !entry.launch) return 'not a server mcpm can start';
+  if (launchesMcpmRun(entry.launch)) {
+    return 'it already launches "mcpm run", but no record of its original definition is beside the config; guard it from its original definition';
+  }
+  return undefined;
+}
+
+/** `mcpm run …`, `mcp-lock run …` or `node …/mcpm.js run …`: guarding it again would start mcpm from mcpm. */
+function launchesMcpmRun(launch: Launch): boolean {
+  const base = (file: string) => path.basename(file).replace(/\.(cmd|exe|js)$/i, '');
+  if ((base(launch.command) === 'mcpm' || base(launch.command) === 'mcp-lock') && launch.args.includes('run')) return true;
+  return launch.args.some((arg, i) => (base(arg) === 'mcpm' || base(arg) === 'mcp-lock') && launch.args[i + 1] === 'run');
+}
+
+/**
+ * Before anything is written: the new text must read in the host's format, and putting every
+ * record's original back must give exactly what putting them back into the old text gives (for
+ * the entries guarded now: the old text itself). Anything else is a bug in the rewriting.
+ */
+function checkRoundTrip(target: Target, records: readonly GuardRecord[], next: string): void {
+  const format = hostInfo(target.format).format;
+  const restore = (text: string) => {
+    const entries = format.entries(text, target.shown, target.context);
+    const edits = records.filter((r) => entries.some((e) => samePath(e.path, r.path) && launchEqual(e.launch, r.guarded))).map((r) => ({ path: r.path, text: r.original }));
+    return rewriteEntries(text, entries, edits);
+  };
+  if (restore(next) !== restore(target.text)) {
+    throw new Error(`Assertion failed: guarding ${target.shown} would not restore byte for byte; nothing was written`);
+  }
+  for (const record of records) {
+    const entry = format.entries(next, target.shown, target.context).find((e) => samePath(e.path, record.path));
+    if (!entry || !launchEqual(entry.launch, record.guarded)) throw new Error(`Assertion failed: ${JSON.stringify(record.path)} does not read as guarded`);
+  }
+}
+
+async function undoFile(target: Target, only: Set<string> | null): Promise<FileOutcome> {
+  const format = hostInfo(target.format).format;
+  const sidecarFile = sidecarPath(target.absolute);
+  const sidecarShown = target.shown + SIDECAR_SUFFIX;
+  const sidecarText = await readTextFile(sidecarFile, sidecarShown);
+  const outcome: FileOutcome = { config: target.shown, host: target.format, sidecar: sidecarShown, written: false, servers: [] };
+  if (sidecarText === null) return outcome;
+  const sidecar = parseSidecar(sidecarText, sidecarShown);
+  const entries = format.entries(target.text, target.shown, target.context);
+  const kept: GuardRecord[] = [];
+  const edits: EntryEdit[] = [];
+  for (const record of sidecar.records) {
+    const name = record.path.at(-1) ?? '';
+    if (only && !only.has(name)) {
+      kept.push(record);
+      continue;
+    }
+    const entry = entries.find((e) => samePath(e.path, record.path));
+    if (!entry) {
+      outcome.servers.push({ name, action: 'not-restored', reason: 'it is no longer in the config; its saved original is dropped' });
+    } else if (!launchEqual(entry.launch, record.guarded)) {
+      outcome.servers.push({ name, action: 'not-restored', reason: 'it was changed since mcpm guard rewrote it; left as it is, its saved original is dropped' });
+    } else {
+      edits.push({ path: record.path, text: record.original });
+      outcome.servers.push({ name, action: 'restored' });
+    }
+  }
+  const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
+  format.read(next, target.shown, target.context);
+  // The config first: if mcpm stops between the two writes, the sidecar still has every original.
+  if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
+  if (kept.length === 0) await removeFile(sidecarFile, sidecarShown);
+  else if (kept.length !== sidecar.records.length) await writeTextFile(sidecarFile, sidecarShown, serializeSidecar({ host: sidecar.host, records: kept }), { mode: 0o600 });
+  outcome.written = next !== target.text || kept.length !== sidecar.records.length;
+  return outcome;
+}
+
+/**
+ * Guarded servers that `mcpm run` will refuse to start: not in the lock, or locked with another
+ * launch definition. Guarding still happens (the order of guard and install is the user's), but
+ * the host would show an error until the lock has them.
+ */
+async function lockProblems(target: Target, outcome: FileOutcome, lock: { file: string; label: string }, place: ReturnType<typeof hostPlace>): Promise<string[]> {
+  const guarded = outcome.servers.filter((s) => s.action === 'guarded' || s.action === 'unchanged' || s.action === 'updated').map((s) => s.name);
+  if (guarded.length === 0) return [];
+  const loaded = await readLock(lock.file, { displayName: lock.label });
+  // What mcpm run will read: the config as written now, with the guarded entries' originals.
+  const text = (await readTextFile(target.absolute, target.shown)) ?? '';
+  const format = hostInfo(target.format).format;
+  const configured = new Map(format.read(await unguardedText(text, target.absolute, target.shown, target.context), target.shown, target.context).map((s) => [s.name, s]));
+  const fix = target.host ? `mcpm install --host ${target.host}` : `mcpm install --config ${JSON.stringify(target.absolute)} --lockfile ${JSON.stringify(lock.file)}`;
+  const label = displayPath(lock.file, place);
+  const problems: string[] = [];
+  for (const name of guarded) {
+    const entry = loaded.lock.servers.get(name);
+    const config = configured.get(name);
+    if (!entry) problems.push(sanitize(`server ${JSON.stringify(name)} is not in ${label}, so mcpm run will not start it: run "${fix}"`));
+    else if (config && launchDifference(config.launch, entry.launch) !== undefined) {
+      problems.push(sanitize(`server ${JSON.stringify(name)} is locked in ${label} with another launch definition, so mcpm run will not start it: review with "mcpm diff", then "mcpm approve ${name}"`));
+    }
+  }
+  return problems;
+}

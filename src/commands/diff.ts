@@ -7,8 +7,8 @@ import type { ExitStatus } from '../core/errors.js';
 import { changesBetween } from '../core/changes.js';
 import { findingsFor } from '../core/findings.js';
 import { sanitize } from '../core/sanitize.js';
-import type { Era, Snapshot } from '../core/snapshot.js';
-import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { renderChangesJson } from '../render/diff-json.js';
 import { renderChangesText } from '../render/diff-text.js';
@@ -16,33 +16,19 @@ import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import { launchSummary } from './ls.js';
 import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, selectNames } from './project.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
 import { sortFindings } from './report.js';
-import { byCodeUnit } from './verify.js';
 
 export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
-  const selected = selectNames(names, all);
-  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
-  let statuses: ServerStatus[] = wanted.map((n) => statusOf(n, project.servers.get(n), lock.servers.get(n)));
-
-  const toContact = statuses.filter((s) => s.status === 'ok').map((s) => s.config!);
-  if (toContact.length > 0) {
-    const { snapshotAll } = await import('./snapshot-all.js');
-    const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
-    const live = await snapshotAll(
-      toContact,
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
-      deps,
-    );
-    statuses = statuses.map((s) => {
-      const r = live.get(s.name);
-      if (!r) return s;
-      return r.ok ? statusOf(s.name, s.config, s.locked, r.snapshot) : { ...s, status: 'error', error: r.error };
-    });
-  }
+  const { statuses: offline } = offlineStatuses(project, lock, names);
+  const statuses = await (await import('./snapshot-all.js')).compareLive(
+    offline,
+    lock,
+    { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir },
+    deps,
+  );
 
   const snapshots = new Map<string, Snapshot>();
   for (const s of statuses) {

@@ -9,8 +9,9 @@ import { defaultHostLock, displayPath, hostByName, type HostPlace } from '../ada
 import { readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch.js';
-import { checkLock } from '../core/lockfile.js';
+import { checkLock, type Lock } from '../core/lockfile.js';
 import { sanitize } from '../core/sanitize.js';
+import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import type { GlobalOptions } from './options.js';
 
@@ -88,4 +89,16 @@ export function selectNames(given: readonly string[], known: Iterable<string>): 
     );
   }
   return new Set(given);
+}
+
+/** The offline status of every selected server (all configured or locked ones when no names are given), in name order. */
+export function offlineStatuses(project: Project, lock: Lock, names: readonly string[]): { selected: Set<string> | null; statuses: ServerStatus[] } {
+  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
+  const selected = selectNames(names, all);
+  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
+  return { selected, statuses: wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name))) };
+}
+
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,6 +5,8 @@
 import { snapshotServer } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch.js';
+import type { Lock } from '../core/lockfile.js';
+import { statusOf, type ServerStatus } from '../core/status.js';
 import { buildSnapshot, type Era, type Snapshot } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
 
@@ -56,4 +58,27 @@ async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, de
     }
     throw error;
   }
+}
+
+/**
+ * Verify's and diff's compare step: contacts only the servers whose offline status is ok (new,
+ * stale and re-configured ones already fail, and starting them would run unreviewed commands) and
+ * compares each live snapshot with its lock entry.
+ */
+export async function compareLive(
+  offline: readonly ServerStatus[],
+  lock: Lock,
+  options: { timeoutMs: number; concurrency: number; projectDir: string },
+  deps: Deps,
+): Promise<ServerStatus[]> {
+  const toContact = offline.filter((s) => s.status === 'ok' && s.config).map((s) => s.config!);
+  if (toContact.length === 0) return [...offline];
+  const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
+  const live = await snapshotAll(toContact, { ...options, eraHints }, deps);
+  return offline.map((s) => {
+    const result = live.get(s.name);
+    if (!result) return s;
+    if (!result.ok) return { ...s, status: 'error', error: result.error };
+    return statusOf(s.name, s.config, s.locked, result.snapshot);
+  });
 }

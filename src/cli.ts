@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
+import { sanitize } from './core/sanitize.js';
 import { realDeps, type Deps } from './deps.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './commands/options.js';
 
@@ -144,6 +145,23 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     );
 
   program
+    .command('guard')
+    .argument('[names...]', 'only these servers')
+    .description('rewrite a host config so each server launches through "mcpm run"; --undo restores it')
+    .option('--undo', 'put the original entries back and remove the sidecar')
+    .addHelpText(
+      'after',
+      '\nNeeds --host NAME (the host\'s user-level config) or --config FILE. The original entries are kept in\n<config>.mcpm-guard.json (mode 0600); see docs/hosts.md.\n' +
+        '\nExamples:\n  $ mcpm install --host claude-desktop\n  $ mcpm guard --host claude-desktop\n  $ mcpm guard --host claude-desktop --undo\n  $ mcpm guard --config ~/.cursor/mcp.json --lockfile ~/.config/mcpm/cursor.lock',
+    )
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { guard } = await import('./commands/guard.js');
+        return guard(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
     .command('ls')
     .description('list configured and locked servers with their states')
     .option('--hosts', 'show which host configs were found where')
@@ -152,6 +170,69 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
       run(async (_p, deps) => {
         const { ls } = await import('./commands/ls.js');
         return ls({ ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('pin')
+    .argument('[names...]', 'only these servers')
+    .description('write the locked package versions into the config (npx pkg → npx pkg@1.2.3)')
+    .addHelpText(
+      'after',
+      '\nOnly the one args element changes in the config file; the lock\'s launch follows, since the version written\nis the one the lock already records.\n' +
+        '\nExamples:\n  $ mcpm pin\n  $ mcpm pin notes --json',
+    )
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { pin } = await import('./commands/pin.js');
+        return pin(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('outdated')
+    .argument('[names...]', 'only these servers')
+    .description('list newer versions of the npm packages behind locked servers (patch, minor, major)')
+    .addHelpText('after', '\nExamples:\n  $ mcpm outdated\n  $ mcpm outdated --json')
+    .action((names: string[], _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { outdated } = await import('./commands/outdated.js');
+        return outdated(names, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('update')
+    .argument('<name>', 'the locked server to move to another version')
+    .description('bump the package in the config, re-snapshot, show the diff, and lock it once approved')
+    .option('--to <version>', 'npm: a version, range or dist-tag (default: latest); PyPI: an exact version')
+    .option('--yes', 'approve without a terminal: write the config and the lock, and print the diff')
+    .addHelpText(
+      'after',
+      '\nWithout --yes, "mcpm approve NAME" reviews the change in a terminal.\n' +
+        '\nExamples:\n  $ mcpm update notes\n  $ mcpm update notes --to 1.5.0\n  $ mcpm update notes --to ^1 --yes --json',
+    )
+    .action((name: string, _o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { update } = await import('./commands/update.js');
+        return update(name, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  const hook = program.command('hook').description('git hooks that run mcpm');
+  hook
+    .command('install')
+    .description('install a git pre-commit hook that runs "mcpm verify --offline" when an MCP config or the lock is staged')
+    .addHelpText(
+      'after',
+      '\nHonours core.hooksPath; an existing pre-commit hook is kept as pre-commit.mcpm-chained and runs first.\n' +
+        'Husky, lefthook, pre-commit and CI: docs/ci-and-hooks.md.\n' +
+        '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app',
+    )
+    .action((_o, cmd: Command) =>
+      run(async (_p, deps) => {
+        const { hookInstall } = await import('./commands/hook.js');
+        return hookInstall({ ...globals(cmd), ...cmd.opts() }, deps);
       }),
     );
 
@@ -212,8 +293,9 @@ function reportError(error: unknown, deps: Deps, interrupted: boolean): ExitStat
 }
 
 export function formatMcpmError(error: McpmError): string {
-  // Messages and hints may quote file contents or server output: they are sanitised where built.
-  let text = `mcpm: ${error.message}\n`;
-  if (error.hint) text += `hint: ${error.hint}\n`;
+  // Messages may quote config or server text (names, stderr); this is their boundary to the terminal.
+  let text = `mcpm: ${sanitize(error.message)}\n`;
+  if (error.detail) text += `${sanitize(error.detail).replace(/^/gm, '  │ ')}\n`;
+  if (error.hint) text += `hint: ${sanitize(error.hint)}\n`;
   return text;
 }

@@ -10,7 +10,7 @@ import { readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch.js';
 import { checkLock, type Lock } from '../core/lockfile.js';
-import { sanitize } from '../core/sanitize.js';
+import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import type { GlobalOptions } from './options.js';
@@ -22,6 +22,8 @@ export interface Project {
   lockLabel: string;
   configFiles: string[];
   servers: Map<string, ServerConfig>;
+  /** Servers read from the original definition `mcpm guard` kept beside a host config (docs/hosts.md). */
+  guarded?: Set<string>;
 }
 
 export function projectDir(options: GlobalOptions, deps: Deps): string {
@@ -48,10 +50,10 @@ export function hostPlace(deps: Deps): HostPlace {
 export async function loadProject(options: GlobalOptions, deps: Deps): Promise<Project> {
   const dir = projectDir(options, deps);
   const { file, label } = lockPath(options, deps);
-  const { servers, files } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
+  const { servers, files, guarded } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
   // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
   if (options.lockfile === undefined && options.host !== undefined) await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  return { dir, lockFile: file, lockLabel: label, configFiles: files, servers };
+  return { dir, lockFile: file, lockLabel: label, configFiles: files, servers, guarded };
 }
 
 /** Reads the lock and refuses one whose entries do not match their own integrity (edited by hand). */
@@ -65,13 +67,11 @@ export function assertUntampered(loaded: LoadedLock, label: string): void {
   const tampered = checkLock(loaded.lock);
   if (tampered.length === 0) return;
   const first = tampered[0]!;
-  const names = [...new Set(tampered.map((t) => JSON.stringify(t.name)))].join(', ');
+  const names = [...new Set(tampered.map((t) => jsonQuote(t.name)))].join(', ');
   throw new McpmError(
     'LOCKFILE_TAMPERED',
-    sanitize(
-      `${label}: entry ${JSON.stringify(first.name)} does not match its integrity at ${first.field} (edited by hand?)` +
-        (tampered.length > 1 ? `; also: ${names}` : ''),
-    ),
+    `${label}: entry ${jsonQuote(first.name)} does not match its integrity at ${first.field} (edited by hand?)` +
+      (tampered.length > 1 ? `; also: ${names}` : ''),
     `restore ${label} from version control (git checkout -- ${label}), or delete the entry and run "mcpm install" to re-lock it`,
   );
 }
@@ -84,7 +84,7 @@ export function selectNames(given: readonly string[], known: Iterable<string>): 
   if (unknown.length > 0) {
     throw new McpmError(
       'USAGE',
-      sanitize(`no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in the config or the lock`),
+      `no server named ${unknown.map((n) => jsonQuote(n)).join(', ')} in the config or the lock`,
       'run "mcpm ls" to see the configured servers',
     );
   }

@@ -144,6 +144,13 @@ function labels(chars: Iterable<string>): string {
   return [...new Set([...chars].map((c) => codePointLabel(c.codePointAt(0)!)))].join(' ');
 }
 
+/** One hit per occurrence (so the locked text's occurrences can be subtracted), sharing one args object. */
+function characterRuleHits(out: Hit[], rule: RuleId, severity: Severity, chars: readonly string[]): void {
+  if (chars.length === 0) return;
+  const args = { codepoints: labels(chars), count: chars.length };
+  for (const c of chars) out.push({ rule, severity, identity: codePointLabel(c.codePointAt(0)!), args });
+}
+
 function identifierSeverity(role: Role, inText: Severity): Severity {
   // attacks.md A7: invisible characters in names or schema keys deserve an extra confirmation.
   return role === 'text' ? inText : 'high';
@@ -186,27 +193,25 @@ function characterHits(text: string, role: Role): Hit[] {
     }
     zeroWidth.push(m[0]);
   }
-  if (zeroWidth.length > 0) {
-    hits.push(...zeroWidth.map((c) => ({ rule: 'zero-width' as const, severity: identifierSeverity(role, 'medium'), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(zeroWidth), count: zeroWidth.length } })));
-  }
+  characterRuleHits(hits, 'zero-width', identifierSeverity(role, 'medium'), zeroWidth);
 
   const strong = [...text.matchAll(BIDI_STRONG)].map((m) => m[0]);
-  hits.push(...strong.map((c) => ({ rule: 'bidi-control' as const, severity: 'high' as const, identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(strong), count: strong.length } })));
+  characterRuleHits(hits, 'bidi-control', 'high', strong);
   // LRM/RLM/ALM are ordinary in right-to-left prose; elsewhere they only change how text is shown.
   if (role !== 'text' || !RTL_LETTER.test(text)) {
     const marks = [...text.matchAll(BIDI_MARK)].map((m) => m[0]);
-    hits.push(...marks.map((c) => ({ rule: 'bidi-control' as const, severity: identifierSeverity(role, 'medium'), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(marks), count: marks.length } })));
+    characterRuleHits(hits, 'bidi-control', identifierSeverity(role, 'medium'), marks);
   }
 
   const format = [...text.matchAll(FORMAT_LIKE)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
-  hits.push(...format.map((c) => ({ rule: 'format-character' as const, severity: identifierSeverity(role, 'medium'), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(format), count: format.length } })));
+  characterRuleHits(hits, 'format-character', identifierSeverity(role, 'medium'), format);
 
   // Unassigned default-ignorables (most of U+E0000–E0FFF) render as nothing: format-character above.
   const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c) && !DEFAULT_IGNORABLE.test(c));
-  hits.push(...odd.map((c) => ({ rule: 'private-use-or-unassigned' as const, severity: role === 'text' ? ('low' as const) : ('medium' as const), identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(odd), count: odd.length } })));
+  characterRuleHits(hits, 'private-use-or-unassigned', role === 'text' ? 'low' : 'medium', odd);
 
   const controls = [...text.matchAll(TERMINAL_CONTROL)].map((m) => m[0]);
-  hits.push(...controls.map((c) => ({ rule: 'terminal-control' as const, severity: 'high' as const, identity: codePointLabel(c.codePointAt(0)!), args: { codepoints: labels(controls), count: controls.length } })));
+  characterRuleHits(hits, 'terminal-control', 'high', controls);
 
   for (const m of text.matchAll(HORIZONTAL_RUN)) {
     const length = [...m[0]].length;

@@ -51,6 +51,11 @@ interface Line {
   hang?: number;
 }
 
+/** push(...items) without the argument-count limit: a 50 MB description makes many lines. */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 const span = (text: SafeText, style: Style = 'plain'): Span => ({ text, style });
 const own = (text: string, style: Style = 'plain'): Span => span(trusted(text), style);
 
@@ -129,7 +134,7 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
     value.forEach((item, i) => {
       const inner = jsonLines(item, depth + 1);
       if (i < value.length - 1) withComma(inner);
-      lines.push(...inner);
+      append(lines, inner);
     });
     lines.push(line(depth, ']'));
     return lines;
@@ -141,7 +146,7 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
     keys.forEach((k, i) => {
       const inner = jsonLines(value[k]!, depth + 1, `${quotedIdent(k)}: `, k);
       if (i < keys.length - 1) withComma(inner);
-      lines.push(...inner);
+      append(lines, inner);
     });
     lines.push(line(depth, '}'));
     return lines;
@@ -226,7 +231,7 @@ function wordDiffSpans(before: string, after: string): Span[] {
   for (let i = 0; i < parts.length; i += 1) {
     const part = parts[i]!;
     if (!part.added && !part.removed) {
-      out.push(...contextSpans(part.value, i === 0, i === parts.length - 1));
+      append(out, contextSpans(part.value, i === 0, i === parts.length - 1));
       continue;
     }
     const next = parts[i + 1];
@@ -291,16 +296,17 @@ function fieldLines(field: FieldChange, depth: number, findings: readonly Findin
 
   const body = depth + 1;
   if (field.change === 'modified' && typeof field.before === 'string' && typeof field.after === 'string') {
-    lines.push(...spansToLines(wordDiffSpans(field.before, field.after), body));
+    append(lines, spansToLines(wordDiffSpans(field.before, field.after), body));
     return lines;
   }
   if (field.change === 'modified' && isScalarArray(field.before) && isScalarArray(field.after)) {
-    lines.push(...valueLines(field.before, body, '-'), ...valueLines(field.after, body, '+'));
+    append(lines, valueLines(field.before, body, '-'));
+    append(lines, valueLines(field.after, body, '+'));
     lines.push({ depth: body, spans: [own('(', 'note'), span(scalarArrayNote(field.before, field.after), 'note'), own(')', 'note')] });
     return lines;
   }
-  if (field.before !== undefined) lines.push(...valueLines(field.before, body, '-'));
-  if (field.after !== undefined) lines.push(...valueLines(field.after, body, '+'));
+  if (field.before !== undefined) append(lines, valueLines(field.before, body, '-'));
+  if (field.after !== undefined) append(lines, valueLines(field.after, body, '+'));
   return lines;
 }
 
@@ -322,10 +328,10 @@ function itemLines(change: ItemChange, findings: readonly Finding[]): Line[] {
   const lines: Line[] = [{ depth: 1, spans: header }];
   if (change.change === 'added' && change.after !== undefined) {
     if (typeof change.after === 'string') lines.push({ depth: 2, spans: lengthsNote(undefined, change.after) });
-    lines.push(...valueLines(change.after, 2, '+'));
+    append(lines, valueLines(change.after, 2, '+'));
   } else if (change.change === 'removed' && change.subject !== 'tools' && change.subject !== 'prompts' && change.subject !== 'resources' && change.subject !== 'resourceTemplates' && change.before !== undefined) {
     // A removed server-level field is shown; a removed item needs only its name.
-    lines.push(...valueLines(change.before, 2, '-'));
+    append(lines, valueLines(change.before, 2, '-'));
   } else if (change.change === 'modified') {
     const claimed = new Set<Finding>();
     // Deepest field first claims a finding, so each finding is listed once.
@@ -335,7 +341,7 @@ function itemLines(change: ItemChange, findings: readonly Finding[]): Line[] {
       list.forEach((f) => claimed.add(f));
       byField.set(field, list);
     }
-    for (const field of change.fields) lines.push(...fieldLines(field, 2, byField.get(field) ?? []));
+    for (const field of change.fields) append(lines, fieldLines(field, 2, byField.get(field) ?? []));
   }
   return lines;
 }
@@ -369,7 +375,7 @@ function findingLines(finding: Finding): Line[] {
   const summary = (RULES as Record<string, { summary: string } | undefined>)[finding.rule]?.summary;
   const lines: Line[] = [{ depth: 1, spans: head }];
   if (summary !== undefined) lines.push({ depth: 5, spans: [own(summary, 'note')] });
-  lines.push(...argLines(finding.args, 5));
+  append(lines, argLines(finding.args, 5));
   return lines;
 }
 
@@ -459,11 +465,11 @@ export function renderChangesText(server: string, changes: readonly ItemChange[]
   lines.push({ depth: 0, spans: [span(ident(server), 'heading'), own(`: ${summary}`)] });
   if (findings.length > 0) {
     lines.push({ depth: 0, spans: [own('findings', 'heading'), own(' (advice for the reviewer; approval is still yours)', 'note')] });
-    for (const f of findings) lines.push(...findingLines(f));
+    for (const f of findings) append(lines, findingLines(f));
   }
   if (changes.length > 0) {
     lines.push({ depth: 0, spans: [own('changes', 'heading')] });
-    for (const change of changes) lines.push(...itemLines(change, findings));
+    for (const change of changes) append(lines, itemLines(change, findings));
   }
   return layout(lines, options);
 }

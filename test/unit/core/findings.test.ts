@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { changesBetween } from '../../../src/core/changes.js';
 import { findingsFor, identifierWords, mixedScripts, RULES, skeletonOf, type Finding } from '../../../src/core/findings.js';
@@ -315,5 +316,60 @@ describe('reference servers (no high-severity false positives)', () => {
     expect(snapshots.get('filesystem')!.tools.has('read_text_file')).toBe(true);
     expect(snapshots.get('memory')!.tools.has('create_entities')).toBe(true);
     expect(snapshots.get('sequential-thinking')!.tools.has('sequentialthinking')).toBe(true);
+  });
+});
+
+describe('properties', () => {
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 30 }),
+    fc.string({ unit: fc.constantFrom('\u001b', '\r', '\n', '\u200b', '\u202e', '\u{E0041}', '\ufe0f', '\u0456', ' ', 'a', '_', '<IMPORTANT>', '~/.ssh', 'https://x.example', 'send_email'), maxLength: 12 }),
+  );
+  const spec = fc.record({
+    instructions: text,
+    tools: fc.uniqueArray(fc.record({ name: text, description: text, key: text, value: text }), { selector: (t) => t.name, maxLength: 4 }),
+  });
+  const build = (s: { instructions: string; tools: { name: string; description: string; key: string; value: string }[] }) =>
+    snapshotOf({ instructions: s.instructions, tools: s.tools.map((t) => tool(t.name, t.description, { [t.key]: { type: 'string', default: t.value } })) });
+
+  it('never throws, is deterministic, and uses known rules', () => {
+    fc.assert(
+      fc.property(spec, spec, (a, b) => {
+        const locked = build(a);
+        const live = build(b);
+        const others = new Map([['other', locked]]);
+        const first = findingsFor({ server: 's', live, changes: null, others });
+        expect(findingsFor({ server: 's', live: build(b), changes: null, others })).toEqual(first);
+        const drifted = findingsFor({ server: 's', live, changes: changesBetween(locked, live), others });
+        for (const f of [...first, ...drifted]) expect(Object.keys(RULES)).toContain(f.rule);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reports nothing when nothing changed', () => {
+    fc.assert(
+      fc.property(spec, (a) => {
+        const live = build(a);
+        expect(findingsFor({ server: 's', live, changes: changesBetween(build(a), live), others: new Map() })).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('on drift, reports a subset of what a first lock of the live snapshot reports (by rule and place)', () => {
+    fc.assert(
+      fc.property(spec, spec, (a, b) => {
+        const live = build(b);
+        const place = (f: Finding) => `${f.rule} ${f.subject} ${f.key} ${f.pointer}`;
+        const first = new Set(findingsFor({ server: 's', live, changes: null, others: new Map() }).map(place));
+        const drifted = findingsFor({ server: 's', live, changes: changesBetween(build(a), live), others: new Map() })
+          .filter((f) => !['new-parameter', 'new-free-text-parameter', 'annotation-widened', 'annotation-narrowed', 'url-added', 'email-added'].includes(f.rule));
+        for (const f of drifted) {
+          // a field change may point at a container (a whole new property) where the first lock points at its strings
+          expect([...first].some((p) => p.startsWith(place(f)))).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -3,6 +3,8 @@
 // (a) added latency per tools/call round trip (median of many sequential calls, interleaved
 //     sessions so machine load hits both sides alike); target ≤ 0.1 ms added per call.
 // (b) spawn to first tools/list response, for @modelcontextprotocol/server-everything; target ≤ 1.2×.
+// A third launch, a bare Node relay that copies bytes and checks nothing, shows the floor any
+// Node proxy pays for the extra process and pipe hop, so the guard's own share can be read off.
 // Needs `npm run build`. BENCH_CALLS (default 2000) and BENCH_RUNS (default 7) tune the sample.
 // Exits 1 if a target is missed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -60,6 +62,16 @@ async function handshake(session) {
   session.notify('notifications/initialized');
 }
 
+/** `node -e BARE_RELAY -- command ...args`: stdin → child → stdout, no framing, no checks. */
+const BARE_RELAY = `
+const { spawn } = require('node:child_process');
+const [command, ...args] = process.argv.slice(1);
+const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+process.stdin.on('data', (c) => child.stdin.write(c));
+process.stdin.on('end', () => child.stdin.end());
+child.stdout.on('data', (c) => process.stdout.write(c));
+child.on('exit', () => process.stdin.destroy());`;
+
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const ms = (from, to) => Number(to - from) / 1e6;
 
@@ -96,25 +108,30 @@ try {
 
   const direct = [process.execPath, [everything, 'stdio']];
   const guarded = [process.execPath, [mcpm, 'run', '-C', work, 'everything']];
+  const bare = [process.execPath, ['-e', BARE_RELAY, '--', process.execPath, everything, 'stdio']];
 
   // (a) interleave whole sessions; compare medians of all per-call samples.
   const directCalls = [];
   const guardedCalls = [];
+  const bareCalls = [];
   for (let i = 0; i < 3; i++) {
     directCalls.push(...(await callTimes(direct)));
     guardedCalls.push(...(await callTimes(guarded)));
+    bareCalls.push(...(await callTimes(bare)));
   }
-  const perCall = { direct: median(directCalls), guarded: median(guardedCalls) };
+  const perCall = { direct: median(directCalls), guarded: median(guardedCalls), bare: median(bareCalls) };
   const added = perCall.guarded - perCall.direct;
 
   // (b)
   const directSpawn = [];
   const guardedSpawn = [];
+  const bareSpawn = [];
   await timeToList(direct);
   await timeToList(guarded);
   for (let i = 0; i < runs; i++) {
     directSpawn.push(await timeToList(direct));
     guardedSpawn.push(await timeToList(guarded));
+    bareSpawn.push(await timeToList(bare));
   }
   const spawnRatio = median(guardedSpawn) / median(directSpawn);
 
@@ -136,6 +153,10 @@ try {
       pass: spawnRatio <= 1.2,
     },
   ];
+  console.log(
+    `bare Node relay (the floor for any Node proxy): +${(perCall.bare - perCall.direct).toFixed(3)} ms per call, ` +
+      `${(median(bareSpawn) / median(directSpawn)).toFixed(2)}× spawn → first list`,
+  );
   console.table(rows);
   process.exitCode = rows.every((r) => r.pass) ? 0 : 1;
 } finally {

@@ -9,7 +9,7 @@ import {
   type ConfigFormat,
   type ServerConfig,
 } from '../core/launch.js';
-import { displayPath, hostByName, hostInfo, hostOfFile, type HostName, type HostPlace } from './hosts/index.js';
+import { displayPath, hostByName, hostInfo, hostOfFile, type HostName, type HostPlace, type ReadContext } from './hosts/index.js';
 import { unguardedText } from './hosts/sidecar.js';
 
 /** Project config files, in discovery order (the order in which mergeConfigs prefers values). */
@@ -53,9 +53,16 @@ export async function loadConfig(
   projectDir: string,
   configFiles: readonly string[],
   options: LoadConfigOptions = {},
-): Promise<{ servers: Map<string, ServerConfig>; files: string[] }> {
+): Promise<{ servers: Map<string, ServerConfig>; files: string[]; guarded: Set<string> }> {
   const lists: ServerConfig[][] = [];
   const files: string[] = [];
+  // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
+  const guarded = new Set<string>();
+  const unguarded = async (text: string, absolute: string, shown: string, context: ReadContext) => {
+    const result = await unguardedText(text, absolute, shown, context);
+    for (const name of result.guarded) guarded.add(name);
+    return result.text;
+  };
   const host = options.host === undefined ? undefined : hostByName(options.host).name;
   if (host !== undefined && configFiles.length === 0) {
     const place = options.place;
@@ -66,7 +73,7 @@ export async function loadConfig(
       const shown = displayPath(absolute, place);
       const text = await readConfigText(absolute, shown);
       if (text === null) continue;
-      const original = await unguardedText(text, absolute, shown, {});
+      const original = await unguarded(text, absolute, shown, {});
       lists.push(info.format.read(original, shown, {}));
       files.push(shown);
     }
@@ -88,7 +95,7 @@ export async function loadConfig(
       // Claude Code's local scope of this project is read only when ~/.claude.json is named; --host claude-code is the user scope.
       const format: HostName | undefined = host ?? hostOfFile(absolute);
       const context = host === undefined ? { projectDir: path.resolve(projectDir) } : {};
-      const original = await unguardedText(text, absolute, shown, context);
+      const original = await unguarded(text, absolute, shown, context);
       lists.push(format === undefined ? parseNamedConfig(original, shown) : hostInfo(format).format.read(original, shown, context));
       files.push(shown);
     }
@@ -97,7 +104,7 @@ export async function loadConfig(
       const absolute = path.join(projectDir, ...file.split('/'));
       const text = await readConfigText(absolute, file);
       if (text === null) continue;
-      const original = await unguardedText(text, absolute, file, { projectDir: path.resolve(projectDir) });
+      const original = await unguarded(text, absolute, file, { projectDir: path.resolve(projectDir) });
       lists.push(configFromJson(parseConfigJson(original, file, { jsonc: format === 'vscode' }), file, format));
       files.push(file);
     }
@@ -109,7 +116,7 @@ export async function loadConfig(
       );
     }
   }
-  return { servers: mergeConfigs(lists), files };
+  return { servers: mergeConfigs(lists), files, guarded };
 }
 
 function parseNamedConfig(text: string, file: string): ServerConfig[] {

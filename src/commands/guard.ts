@@ -11,8 +11,10 @@
  * definition, and from which `--undo` restores it byte for byte.
  *
  * Guarding is idempotent: an entry already guarded by this mcpm is left as it is; one guarded by
- * another mcpm (a moved install, another node) is pointed at this one. Remote entries are left
- * alone: `mcpm run` relays stdio servers only.
+ * another mcpm (a moved install, another node) is pointed at this one. A remote (Streamable HTTP)
+ * entry becomes a stdio entry too: `mcpm run` connects to the URL, with the headers of the
+ * original (kept in the sidecar). Legacy SSE and OAuth remotes are left alone; mcpm run speaks
+ * neither.
  */
 import path from 'node:path';
 import { readTextFile, removeFile, writeTextFile } from '../adapters/hosts/files.js';
@@ -33,7 +35,9 @@ import {
 } from '../adapters/hosts/sidecar.js';
 import { readLock } from '../adapters/lock-store.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { configFormatOf, launchDifference, parseConfigJson } from '../core/launch.js';
+import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
+import { stripJsonComments } from '../core/jsonc.js';
+import { configFormatOf, launchDifference, parseConfigJson, variableReferences, type ServerConfig } from '../core/launch.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { paint, paletteFor } from '../render/style.js';
@@ -92,7 +96,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   for (const target of targets) {
     const outcome = options.undo ? await undoFile(target, only) : await guardFile(target, only, self, lock.file);
     outcomes.push(outcome);
-    if (!options.undo) unlocked.push(...(await lockProblems(target, outcome, lock, place)));
+    if (!options.undo) unlocked.push(...(await lockProblems(target, outcome, lock, place, options.lockfile !== undefined)));
   }
 
   const status: ExitStatus = unlocked.length > 0 ? 1 : 0;
@@ -112,7 +116,8 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     const changed = outcomes.some((o) => o.written);
     if (changed && !options.undo) {
       text += `\nThe original entries are kept in ${outcomes.filter((o) => o.written).map((o) => sanitize(o.sidecar)).join(', ')} (private: they hold env values).\n`;
-      text += `mcpm run checks each server against ${sanitize(lock.label)}. Undo with "mcpm guard --undo".\n`;
+      const again = options.host ? `--host ${options.host}` : (options.config ?? []).map((c) => `--config ${JSON.stringify(c)}`).join(' ');
+      text += `mcpm run checks each server against ${sanitize(lock.label)}. Undo with "mcpm guard ${sanitize(again)} --undo".\n`;
     }
     if (changed) text += `Restart the host (or reload its MCP servers) to apply.\n`;
     for (const problem of unlocked) text += `${paint(palette, 'yellow', 'warning:')} ${problem}\n`;
@@ -191,33 +196,44 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
   const records: GuardRecord[] = inForce.map(({ record }) => record);
   const edits: EntryEdit[] = [];
   const servers: ServerOutcome[] = [];
+  // The original definitions (the file with every guarded entry put back), for what they refer to.
+  const originalText = rewriteEntries(target.text, entries, inForce.map(({ record }) => ({ path: record.path, text: record.original })));
+  const originals = new Map(format.read(originalText, target.shown, target.context).map((s) => [s.name, s]));
+  const hostLabel = hostInfo(target.format).label;
 
   for (const entry of entries) {
     if (only && !only.has(entry.name)) continue;
     const desired = guardLaunch(self, target, lockFile, entry.name);
+    const original = originals.get(entry.name);
+    const refs = original ? referencedVariables(original) : { names: [], inputs: [] };
     const record = records.find((r) => samePath(r.path, entry.path));
     if (record) {
       if (launchEqual(entry.launch, desired)) {
         servers.push({ name: entry.name, action: 'unchanged', reason: 'already guarded' });
       } else {
-        edits.push({ path: entry.path, text: format.guardedEntry(target.text, entry, desired) });
-        record.guarded = desired;
+        edits.push({ path: entry.path, text: format.guardedEntry(target.text, entry, desired, refs.names) });
+        records[records.indexOf(record)] = { ...record, guarded: desired };
         servers.push({ name: entry.name, action: 'updated', reason: 'now launched through this mcpm and lock' });
       }
       continue;
     }
-    const skip = skipReason(entry);
+    const skip = skipReason(entry, target.text) ?? (refs.inputs.length > 0 ? `it refers to ${refs.inputs.join(', ')} outside "env"; mcpm run cannot prompt for VS Code inputs` : undefined);
     if (skip) {
       servers.push({ name: entry.name, action: 'skipped', reason: skip });
       continue;
     }
-    edits.push({ path: entry.path, text: format.guardedEntry(target.text, entry, desired) });
+    edits.push({ path: entry.path, text: format.guardedEntry(target.text, entry, desired, refs.names) });
     records.push({ path: entry.path, original: target.text.slice(entry.start, entry.end), guarded: desired });
-    servers.push({ name: entry.name, action: 'guarded' });
+    const notes: string[] = [];
+    if (entry.transport === 'http') notes.push('mcpm run connects to it over Streamable HTTP');
+    if (refs.names.length > 0 && !format.canForward) {
+      notes.push(`it refers to ${refs.names.join(', ')}, which ${hostLabel} does not pass on; set ${refs.names.length === 1 ? 'it' : 'them'} in the entry's "env"`);
+    }
+    servers.push({ name: entry.name, action: 'guarded', ...(notes.length > 0 ? { reason: notes.join('; ') } : {}) });
   }
 
   const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
-  checkRoundTrip(target, records, next);
+  checkRoundTrip(target, inForce.map(({ record }) => record), records, next);
   const nextSidecar = serializeSidecar({ host: target.format, records });
   const sidecarChanged = records.length === 0 ? sidecarText !== null : nextSidecar !== sidecarText;
   // The sidecar first: if mcpm stops between the two writes, every guarded entry has its original.
@@ -229,16 +245,50 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
   return { config: target.shown, host: target.format, sidecar: sidecarShown, written: next !== target.text || sidecarChanged, servers };
 }
 
-function skipReason(entry: HostEntry): string | undefined {
+function skipReason(entry: HostEntry, text: string): string | undefined {
   if (entry.unsupported) return `mcpm guard cannot rewrite it: ${entry.unsupported}`;
-  if (entry.transport === 'http' || entry.transport === 'sse') {
-    return `a remote (${entry.transport}) server; mcpm run relays stdio servers only, so it is left as it is (check it with "mcpm verify")`;
+  if (entry.transport === 'sse') {
+    return 'a remote server on the legacy HTTP+SSE transport, which mcpm run does not relay; it is left as it is (check it with "mcpm verify")';
+  }
+  if (entry.transport === 'http') {
+    return usesOAuth(text.slice(entry.start, entry.end))
+      ? 'a remote server that signs in with OAuth, which the host does itself and mcpm run does not; it is left as it is'
+      : undefined;
   }
   if (entry.transport !== 'stdio' || !entry.launch) return 'not a server mcpm can start';
   if (launchesMcpmRun(entry.launch)) {
     return 'it already launches "mcpm run", but no record of its original definition is beside the config; guard it from its original definition';
   }
   return undefined;
+}
+
+/** VS Code's and Gemini's `oauth`, Cursor's `auth`, Gemini's `authProviderType`: the host holds the tokens. */
+function usesOAuth(entryText: string): boolean {
+  try {
+    const json = parseStrictJson(stripJsonComments(entryText));
+    return isJsonObject(json) && ['oauth', 'auth', 'authProviderType'].some((key) => Object.hasOwn(json, key));
+  } catch {
+    return false; // not JSON: a Codex table, which signs in with `codex mcp login`, not in the config
+  }
+}
+
+/**
+ * The environment variables a definition refers to outside its `env` (command, args, cwd, URL,
+ * header values): the host starts mcpm run with a minimal environment, so guard asks it to pass
+ * them on. `env` values need nothing: the host expands them itself. `${input:…}` outside `env`
+ * is listed apart: VS Code prompts for it only where it expands it, which is no longer there.
+ */
+function referencedVariables(server: ServerConfig): { names: string[]; inputs: string[] } {
+  const launch = server.launch;
+  const values = launch.transport === 'stdio' ? [launch.command, ...launch.args, launch.cwd ?? ''] : [launch.url, ...Object.values(server.headers)];
+  const names = new Set<string>();
+  const inputs = new Set<string>();
+  for (const body of values.flatMap(variableReferences)) {
+    if (body.startsWith('input:')) inputs.add(`\${${body}}`);
+    const name = /^(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-.*)?$/s.exec(body)?.[1];
+    if (name && !['userHome', 'workspaceFolder', 'workspaceFolderBasename', 'pathSeparator'].includes(name)) names.add(name);
+  }
+  return { names: [...names].sort(), inputs: [...inputs] };
 }
 
 /** `mcpm run …`, `mcp-lock run …` or `node …/mcpm.js run …`: guarding it again would start mcpm from mcpm. */
@@ -249,22 +299,24 @@ function launchesMcpmRun(launch: Launch): boolean {
 }
 
 /**
- * Before anything is written: the new text must read in the host's format, and putting every
- * record's original back must give exactly what putting them back into the old text gives (for
- * the entries guarded now: the old text itself). Anything else is a bug in the rewriting.
+ * Before anything is written: the new text must read in the host's format with every record's
+ * entry launching what the record says, and putting the originals back into the new text must
+ * give exactly what putting them back into the old text gives (for the entries guarded now: the
+ * old text itself). Anything else is a bug in the rewriting.
  */
-function checkRoundTrip(target: Target, records: readonly GuardRecord[], next: string): void {
+function checkRoundTrip(target: Target, before: readonly GuardRecord[], after: readonly GuardRecord[], next: string): void {
   const format = hostInfo(target.format).format;
-  const restore = (text: string) => {
+  const restore = (text: string, records: readonly GuardRecord[]) => {
     const entries = format.entries(text, target.shown, target.context);
     const edits = records.filter((r) => entries.some((e) => samePath(e.path, r.path) && launchEqual(e.launch, r.guarded))).map((r) => ({ path: r.path, text: r.original }));
     return rewriteEntries(text, entries, edits);
   };
-  if (restore(next) !== restore(target.text)) {
+  if (restore(next, after) !== restore(target.text, before)) {
     throw new Error(`Assertion failed: guarding ${target.shown} would not restore byte for byte; nothing was written`);
   }
-  for (const record of records) {
-    const entry = format.entries(next, target.shown, target.context).find((e) => samePath(e.path, record.path));
+  const entries = format.entries(next, target.shown, target.context);
+  for (const record of after) {
+    const entry = entries.find((e) => samePath(e.path, record.path));
     if (!entry || !launchEqual(entry.launch, record.guarded)) throw new Error(`Assertion failed: ${JSON.stringify(record.path)} does not read as guarded`);
   }
 }
@@ -311,15 +363,22 @@ async function undoFile(target: Target, only: Set<string> | null): Promise<FileO
  * launch definition. Guarding still happens (the order of guard and install is the user's), but
  * the host would show an error until the lock has them.
  */
-async function lockProblems(target: Target, outcome: FileOutcome, lock: { file: string; label: string }, place: ReturnType<typeof hostPlace>): Promise<string[]> {
+async function lockProblems(
+  target: Target,
+  outcome: FileOutcome,
+  lock: { file: string; label: string },
+  place: ReturnType<typeof hostPlace>,
+  lockGiven: boolean,
+): Promise<string[]> {
   const guarded = outcome.servers.filter((s) => s.action === 'guarded' || s.action === 'unchanged' || s.action === 'updated').map((s) => s.name);
   if (guarded.length === 0) return [];
   const loaded = await readLock(lock.file, { displayName: lock.label });
   // What mcpm run will read: the config as written now, with the guarded entries' originals.
   const text = (await readTextFile(target.absolute, target.shown)) ?? '';
   const format = hostInfo(target.format).format;
-  const configured = new Map(format.read(await unguardedText(text, target.absolute, target.shown, target.context), target.shown, target.context).map((s) => [s.name, s]));
-  const fix = target.host ? `mcpm install --host ${target.host}` : `mcpm install --config ${JSON.stringify(target.absolute)} --lockfile ${JSON.stringify(lock.file)}`;
+  const configured = new Map(format.read((await unguardedText(text, target.absolute, target.shown, target.context)).text, target.shown, target.context).map((s) => [s.name, s]));
+  const lockArg = `--lockfile ${JSON.stringify(lock.file)}`;
+  const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${JSON.stringify(target.absolute)} ${lockArg}`;
   const label = displayPath(lock.file, place);
   const problems: string[] = [];
   for (const name of guarded) {

@@ -18,7 +18,11 @@ export function launchSummary(launch: LaunchSpec): string {
   return `${launch.transport} ${launch.url}`;
 }
 
-export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
+export async function ls(options: GlobalOptions & { hosts?: boolean }, deps: Deps): Promise<ExitStatus> {
+  if (options.hosts) {
+    const { hostsReport } = await import('./hosts-report.js');
+    return hostsReport(options, deps);
+  }
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
   const names = [...new Set([...project.servers.keys(), ...lock.servers.keys()])].sort(byCodeUnit);

@@ -18,6 +18,8 @@ import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { AuditLog, auditLine, redactPatterns } from '../guard/audit-log.js';
 import { GuardRelay, idKey, LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES, NoticeLimiter } from '../guard/relay.js';
+import { HttpUpstream } from '../guard/http-upstream.js';
+import { splitHostEnv } from '../adapters/hosts/sidecar.js';
 import { GUARD_ERROR, POLICIES, WireCheck, type Policy } from '../guard/wire-check.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, type Project } from './project.js';
@@ -49,7 +51,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
-  let started: { prepared: Ready; audit: AuditLog | undefined; patterns: RegExp[]; proc: ServerProcess };
+  let session: Session;
   try {
     const prepared = await prepare(name, options, deps);
     if ('refusal' in prepared) {
@@ -62,29 +64,34 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
     const audit = auditFile
       ? await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`))
       : undefined;
-    const { spawnServer, buildServerEnv } = await processAdapter;
-    let proc: ServerProcess;
-    try {
-      proc = await spawnServer({ ...prepared.spawn, env: buildServerEnv(prepared.spawn.env, deps.env), signal: deps.signal });
-    } catch (error) {
-      await audit?.close();
-      throw error;
+    let proc: ServerProcess | undefined;
+    if (prepared.launch.transport === 'stdio') {
+      const { spawnServer, buildServerEnv } = await processAdapter;
+      const { env, ...spawn } = prepared.launch.spawn;
+      try {
+        proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal });
+      } catch (error) {
+        await audit?.close();
+        throw error;
+      }
     }
-    started = { prepared, audit, patterns, proc };
+    session = { name, project: prepared.project, entry: prepared.entry, policy, deps, io, audit, patterns, launch: prepared.launch, proc };
   } catch (error) {
     if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
   }
-
-  const { prepared, audit, patterns, proc } = started;
-  return relaySession({ name, project: prepared.project, entry: prepared.entry, policy, proc, deps, io, audit, patterns });
+  return relaySession(session);
 }
+
+type Launch =
+  /** `spawn.env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
+  | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'> }
+  | { transport: 'http'; url: URL; headers: Record<string, string> };
 
 interface Ready {
   project: Project;
   entry: LockEntry;
-  /** `env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
-  spawn: Omit<SpawnOptions, 'signal'>;
+  launch: Launch;
 }
 type Prepared = { refusal: { message: string; hint: string } } | Ready;
 
@@ -115,25 +122,41 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       },
     };
   }
-  if (config.launch.transport !== 'stdio') {
+  if (config.launch.transport === 'sse') {
     throw new McpmError(
       'USAGE',
-      `server ${quoted} is a remote (${config.launch.transport}) server; mcpm run guards stdio servers only`,
-      'leave remote servers in the host config as they are, and check them with "mcpm verify"',
+      `server ${quoted} uses the legacy HTTP+SSE transport, which mcpm run does not guard`,
+      'use the Streamable HTTP endpoint of the server ("type": "http"), or leave it out of the guard and check it with "mcpm verify"',
     );
   }
-  const resolved = resolveServerConfig(config, deps.env, { projectDir: project.dir });
-  if (resolved.transport !== 'stdio') throw new Error('Assertion failed: a stdio entry resolved to a remote launch');
+  // A guarded entry (mcpm guard): the host expanded the entry's env and passed it to us; take it as given.
+  const { config: toResolve, fromHost } = project.guarded?.has(name) ? splitHostEnv(config, deps.env) : { config, fromHost: {} };
+  const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir });
+  if (resolved.transport !== 'stdio') {
+    let url: URL;
+    try {
+      url = new URL(resolved.url);
+    } catch {
+      throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" is not a valid URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" must be http: or https:`);
+    }
+    return { project, entry, launch: { transport: 'http', url, headers: resolved.headers } };
+  }
   return {
     project,
     entry,
-    spawn: {
-      name,
-      command: resolved.command,
-      args: resolved.args,
-      ...(resolved.cwd === undefined ? {} : { cwd: resolved.cwd }),
-      env: resolved.env,
-      projectDir: project.dir,
+    launch: {
+      transport: 'stdio',
+      spawn: {
+        name,
+        command: resolved.command,
+        args: resolved.args,
+        ...(resolved.cwd === undefined ? {} : { cwd: resolved.cwd }),
+        env: { ...resolved.env, ...fromHost },
+        projectDir: project.dir,
+      },
     },
   };
 }
@@ -143,15 +166,40 @@ interface Session {
   project: Project;
   entry: LockEntry;
   policy: Policy;
-  proc: ServerProcess;
   deps: Deps;
   io: RunIo;
   audit: AuditLog | undefined;
   patterns: RegExp[];
+  launch: Launch;
+  /** The spawned server, for a stdio launch. */
+  proc: ServerProcess | undefined;
+}
+
+/** What the session needs of the server, local or remote. */
+interface ServerSide {
+  /** A host line, as received. */
+  send(bytes: Buffer): void;
+  /** Ends the server: stdin EOF, SIGTERM, SIGKILL of its group; or DELETE of the HTTP session. */
+  close(): void;
+  /** Stops and resumes reading the server while the host's stdout is backed up. */
+  pause(): void;
+  resume(): void;
+  /** Settles once no more server lines will come: the process's exit, or null for a remote server. */
+  finished: Promise<ExitInfo | null>;
+  /** After the session: stop feeding stderr. */
+  dispose(): void;
+}
+
+interface SideHandlers {
+  line(bytes: Buffer): void;
+  tooLong(): void;
+  notice(text: SafeText): void;
+  pauseHost(): void;
+  resumeHost(): void;
 }
 
 async function relaySession(session: Session): Promise<ExitStatus> {
-  const { name, project, entry, policy, proc, deps, io, audit, patterns } = session;
+  const { name, project, entry, policy, deps, io, audit, patterns } = session;
   const now = () => deps.now().getTime();
   const notices = new NoticeLimiter((line) => deps.stderr.write(line), now);
   const where = { server: name, lockLabel: project.lockLabel };
@@ -160,27 +208,31 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   let hostGone = false;
   let ended: { reason: SafeText; status: 1 | 3 } | undefined;
   let signalled: NodeJS.Signals | undefined;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-
-  // Backpressure: a slow reader pauses the other side instead of buffering without bound.
-  const writeTo = (sink: Writable, source: Readable, bytes: Buffer) => {
-    if (!sink.writable) return;
-    if (!sink.write(bytes) && !source.isPaused()) {
-      source.pause();
-      sink.once('drain', () => source.resume());
-    }
-  };
+  // The relay and the server side refer to each other; the side is created right after the relay.
+  const holder: { side?: ServerSide } = {};
+  let hostPaused = false;
+  let hostBackedUp = false;
 
   const relay = new GuardRelay(wire, where, {
-    toHost: (bytes) => writeTo(io.stdout, proc.stdout, bytes),
-    toServer: (bytes) => writeTo(proc.stdin, io.stdin, bytes),
+    toHost: (bytes) => {
+      // Backpressure: a host that does not read pauses the server instead of buffering without bound.
+      if (!io.stdout.writable) return;
+      if (!io.stdout.write(bytes) && !hostBackedUp) {
+        hostBackedUp = true;
+        holder.side?.pause();
+        io.stdout.once('drain', () => {
+          hostBackedUp = false;
+          holder.side?.resume();
+        });
+      }
+    },
+    toServer: (bytes) => holder.side?.send(bytes),
     notice: (text) => notices.notice(text),
     toolCall: (record) => audit?.append(auditLine(name, record, patterns)),
     end: (reason, status) => {
       ended = { reason, status };
       stopReadingHost();
-      void proc.close();
+      holder.side?.close();
     },
     now,
     schedule: (callback, ms) => {
@@ -190,37 +242,47 @@ async function relaySession(session: Session): Promise<ExitStatus> {
     },
   });
 
-  const hostFramer = new LineFramer((line) => relay.hostLine(line));
-  const serverFramer = new LineFramer((line) => relay.serverLine(line), {
-    maxLineBytes: MAX_SERVER_LINE_BYTES,
-    onTooLong: () => relay.serverLineTooLong(),
-  });
-  const stderrFramer = new LineFramer(
-    (line, truncated) => {
-      const text = lineContent(line).toString('utf8');
-      deps.stderr.write(`${sanitize(text)}${truncated ? ' ⟨line cut by mcpm⟩' : ''}\n`);
+  const handlers: SideHandlers = {
+    line: (bytes) => relay.serverLine(bytes),
+    tooLong: () => relay.serverLineTooLong(),
+    notice: (text) => notices.notice(text),
+    pauseHost: () => {
+      if (hostPaused) return;
+      hostPaused = true;
+      io.stdin.pause();
     },
-    { maxLineBytes: MAX_STDERR_LINE_BYTES, overflow: 'truncate' },
-  );
-
-  // The server's stderr goes to ours line by line, escaped (C2: it must not paint the terminal or
-  // inject escape sequences into a log viewer). process.ts keeps a bounded tail of it for error
-  // reports; the same chunks are fed to our framer as they arrive.
-  const tail = proc.stderr;
-  const append = tail.append.bind(tail);
-  tail.append = (chunk: Buffer) => {
-    append(chunk);
-    stderrFramer.push(chunk);
+    resumeHost: () => {
+      if (!hostPaused) return;
+      hostPaused = false;
+      if (!hostGone && !ended) io.stdin.resume();
+    },
   };
+  const side: ServerSide =
+    session.launch.transport === 'stdio'
+      ? stdioSide(session.proc!, handlers, deps)
+      : httpSide(
+          new HttpUpstream({
+            server: name,
+            url: session.launch.url,
+            headers: session.launch.headers,
+            maxMessageBytes: MAX_SERVER_LINE_BYTES,
+            onLine: handlers.line,
+            onTooLong: handlers.tooLong,
+            notice: handlers.notice,
+          }),
+          handlers,
+        );
+  holder.side = side;
 
+  const hostFramer = new LineFramer((line) => relay.hostLine(line));
   const onHostData = (chunk: Buffer) => hostFramer.push(chunk);
   const onHostEnd = () => {
     if (hostGone) return;
     hostGone = true;
     hostFramer.flush();
     // The host is done (stdio shutdown, §1.7): end the server's stdin, then SIGTERM, then SIGKILL
-    // its whole process group (D5), as process.ts's close() does.
-    void proc.close();
+    // its whole process group (D5), as process.ts's close() does; or end the HTTP session.
+    side.close();
   };
   function stopReadingHost() {
     io.stdin.off('data', onHostData);
@@ -236,50 +298,33 @@ async function relaySession(session: Session): Promise<ExitStatus> {
     onHostEnd();
   });
 
-  let serverOutputDone = false;
-  const onServerOutputEnd = () => {
-    if (serverOutputDone) return;
-    serverOutputDone = true;
-    serverFramer.flush();
-    // A server that closed its stdout can no longer answer: stop it rather than wait on it.
-    void proc.close();
-    maybeFinish();
-  };
-  proc.stdout.on('data', (chunk: Buffer) => serverFramer.push(chunk));
-  proc.stdout.once('end', onServerOutputEnd);
-  proc.stdout.once('close', onServerOutputEnd);
-  let exitInfo: ExitInfo | undefined;
-  void proc.exited.then((info) => {
-    exitInfo = info;
-    maybeFinish();
-  });
-  function maybeFinish() {
-    if (exitInfo && serverOutputDone) finish();
-  }
-
   const onSignal = (signal: NodeJS.Signals) => {
     signalled ??= signal;
     stopReadingHost();
-    void proc.close();
+    side.close();
   };
   const onTerm = () => onSignal('SIGTERM');
   const onHup = () => onSignal('SIGHUP');
+  const onAbort = () => side.close();
   process.once('SIGTERM', onTerm);
   process.once('SIGHUP', onHup);
+  deps.signal.addEventListener('abort', onAbort, { once: true });
 
-  await finished;
+  const exitInfo = await side.finished;
 
   process.off('SIGTERM', onTerm);
   process.off('SIGHUP', onHup);
-  stderrFramer.flush();
-  tail.append = append;
+  deps.signal.removeEventListener('abort', onAbort);
+  side.dispose();
   if (!relay.isEnded && !hostGone) {
     // The server went away on its own: the host still waits for answers it will never get.
-    relay.failPending(sanitize(`mcpm: server ${jsonQuote(name)} exited before answering`));
+    relay.failPending(sanitize(`mcpm: server ${jsonQuote(name)} ${exitInfo ? 'exited' : 'closed the session'} before answering`));
   }
   relay.dispose();
   notices.flush();
   stopReadingHost();
+  io.stdin.off('end', onHostEnd);
+  io.stdin.off('close', onHostEnd);
   // Whatever the host still sends has nowhere to go; let the process exit.
   io.stdin.destroy();
   await audit?.close();
@@ -290,7 +335,89 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   }
   if (deps.signal.aborted) return 130;
   if (signalled) return (128 + (osConstants.signals[signalled] ?? 15)) as ExitStatus;
-  return statusOfExit(exitInfo!, hostGone);
+  return exitInfo ? statusOfExit(exitInfo, hostGone) : 0;
+}
+
+function stdioSide(proc: ServerProcess, handlers: SideHandlers, deps: Deps): ServerSide {
+  const framer = new LineFramer(handlers.line, { maxLineBytes: MAX_SERVER_LINE_BYTES, onTooLong: handlers.tooLong });
+  const stderrFramer = new LineFramer(
+    (line, truncated) => {
+      const text = lineContent(line).toString('utf8');
+      deps.stderr.write(`${sanitize(text)}${truncated ? ' ⟨line cut by mcpm⟩' : ''}\n`);
+    },
+    { maxLineBytes: MAX_STDERR_LINE_BYTES, overflow: 'truncate' },
+  );
+  // The server's stderr goes to ours line by line, escaped (C2: it must not paint the terminal or
+  // inject escape sequences into a log viewer). process.ts keeps a bounded tail of it for error
+  // reports and reads the pipe itself; the same chunks are fed to our framer as they arrive.
+  const tail = proc.stderr;
+  const append = tail.append.bind(tail);
+  tail.append = (chunk: Buffer) => {
+    append(chunk);
+    stderrFramer.push(chunk);
+  };
+
+  let outputDone = false;
+  let exitInfo: ExitInfo | undefined;
+  let finish: (info: ExitInfo) => void = () => {};
+  const finished = new Promise<ExitInfo>((resolve) => (finish = resolve));
+  const maybeFinish = () => {
+    if (exitInfo && outputDone) finish(exitInfo);
+  };
+  const onOutputEnd = () => {
+    if (outputDone) return;
+    outputDone = true;
+    framer.flush();
+    // A server that closed its stdout can no longer answer: stop it rather than wait on it.
+    void proc.close();
+    maybeFinish();
+  };
+  proc.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
+  proc.stdout.once('end', onOutputEnd);
+  proc.stdout.once('close', onOutputEnd);
+  void proc.exited.then((info) => {
+    exitInfo = info;
+    maybeFinish();
+  });
+
+  let waitingForDrain = false;
+  return {
+    send(bytes) {
+      if (!proc.stdin.writable) return;
+      if (!proc.stdin.write(bytes) && !waitingForDrain) {
+        waitingForDrain = true;
+        handlers.pauseHost();
+        proc.stdin.once('drain', () => {
+          waitingForDrain = false;
+          handlers.resumeHost();
+        });
+      }
+    },
+    close: () => void proc.close(),
+    pause: () => proc.stdout.pause(),
+    resume: () => proc.stdout.resume(),
+    finished,
+    dispose() {
+      stderrFramer.flush();
+      tail.append = append;
+    },
+  };
+}
+
+function httpSide(upstream: HttpUpstream, handlers: SideHandlers): ServerSide {
+  return {
+    send(bytes) {
+      if (!upstream.send(bytes)) {
+        handlers.pauseHost();
+        upstream.onDrain(handlers.resumeHost);
+      }
+    },
+    close: () => void upstream.close(),
+    pause: () => {},
+    resume: () => {},
+    finished: upstream.finished.then(() => null),
+    dispose: () => {},
+  };
 }
 
 /**

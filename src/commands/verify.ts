@@ -11,7 +11,7 @@ import { sanitize } from '../core/sanitize.js';
 import type { Era } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
-import { renderStatusLines } from '../render/status-text.js';
+import { renderStatusLines, shellQuote } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, selectNames } from './project.js';
@@ -47,6 +47,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       : import('../adapters/pins/index.js').then(({ checkLockedPins }) =>
           checkLockedPins(pinned, { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, concurrency: options.concurrency, signal: deps.signal }),
         );
+    // Awaited below; the handler only keeps a failure meanwhile from counting as unhandled.
+    checking?.catch(() => undefined);
     if (toContact.length > 0) {
       const { snapshotAll } = await import('./snapshot-all.js');
       const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
@@ -78,7 +80,15 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     const check = packageChecks.get(line.name);
     const notes = line.notes ?? [];
     if (check?.changed && check.resolved) {
-      notes.unshift(sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`));
+      const name = shellQuote(line.name);
+      notes.unshift(
+        sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`),
+        sanitize(
+          check.resolved.version === check.locked.version
+            ? `the same version now comes with other bytes (a re-publish, or a registry or mirror serving something else); "mcpm update ${name} --to ${check.locked.version ?? 'VERSION'}" takes them after a review`
+            : `"mcpm pin ${name}" writes the locked version into the config; "mcpm update ${name}" reviews the new one`,
+        ),
+      );
     }
     for (const w of warnings) if (w.name === line.name) notes.push(sanitize(`warning: ${w.message}`));
     if (notes.length > 0) line.notes = notes;
@@ -101,6 +111,10 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
+    if (options.strict && warnings.length > 0) {
+      const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');
+      human.write(sanitize(`--strict: ${warnings.length} warning(s) fail the run (${names}); "mcpm pin" pins npm versions from the lock\n`));
+    }
   }
   return exit;
 }

@@ -289,8 +289,10 @@ export class GuardRelay {
     const tool = call && typeof call['name'] === 'string' ? call['name'] : undefined;
     if (verdict.action === 'forward') {
       if (this.pending.size >= MAX_PENDING_REQUESTS) this.forget(this.pending.keys().next().value as string);
-      const entry: Pending = { method, startedAt: this.handlers.now() };
+      // Only a tools/call needs a start time (for the audit log); the clock is not read otherwise.
+      const entry: Pending = { method, startedAt: 0 };
       if (method === 'tools/call') {
+        entry.startedAt = this.handlers.now();
         entry.tool = tool;
         entry.arguments = call?.['arguments'] as JsonValue | undefined;
       }

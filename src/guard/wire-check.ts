@@ -50,6 +50,8 @@ export const GUARD_ERROR = {
   BAD_RESPONSE: -32012,
   /** The server may not be started at all (not locked, launch changed, config or lock error). */
   NOT_STARTED: -32013,
+  /** A remote server could not be reached, or answered an HTTP error, for this request. */
+  UPSTREAM: -32014,
 } as const;
 
 /** Results the guard compares with the lock; every other response is forwarded untouched. */
@@ -166,13 +168,12 @@ export class WireCheck {
    * parsed. Error responses are forwarded: they carry no definitions.
    */
   checkResponse(method: string, message: JsonObject): Verdict {
-    if (!Object.hasOwn(message, 'result')) return FORWARD;
+    if (!INSPECTED_METHODS.has(method) || !Object.hasOwn(message, 'result')) return FORWARD;
     const result = message['result'];
     if (!isJsonObject(result)) return this.badResponse(method, 'its result is not an object');
     const kind = LIST_METHOD_KIND.get(method);
     if (kind) return this.checkList(method, kind, message, result);
-    if (method === 'initialize' || method === 'server/discover') return this.checkServerLevel(method, message, result);
-    return FORWARD;
+    return this.checkServerLevel(method, message, result);
   }
 
   private callReason(kind: ItemKind, key: string): WithholdReason | undefined {
@@ -183,7 +184,7 @@ export class WireCheck {
     }
     if (kind === 'resources') {
       // A URI the server did not list can still be a locked template's instance (test://item/{id}).
-      const template = this.lockedTemplates().find((t) => t.pattern.test(key));
+      const template = key.length <= MAX_TEMPLATE_MATCH_LENGTH ? this.lockedTemplates().find((t) => t.pattern.test(key)) : undefined;
       if (template) return this.quarantined.resourceTemplates.has(template.key) ? 'drifted' : undefined;
       if (this.quarantined.resources.has(key)) return 'drifted';
     }
@@ -376,6 +377,7 @@ function withResult(message: JsonObject, result: JsonObject): JsonObject {
  */
 export function uriTemplatePattern(template: string): RegExp {
   let source = '';
+  let previous = '';
   let rest = template;
   for (;;) {
     const open = rest.indexOf('{');
@@ -384,37 +386,34 @@ export function uriTemplatePattern(template: string): RegExp {
       source += escapeRegExp(rest);
       break;
     }
+    if (open > 0) previous = '';
     source += escapeRegExp(rest.slice(0, open));
     const expression = rest.slice(open + 1, close);
     rest = rest.slice(close + 1);
-    switch (expression[0]) {
-      case '+':
-        source += '.*';
-        break;
-      case '#':
-        source += '(?:#.*)?';
-        break;
-      case '/':
-        source += '(?:/[^/?#]*)*';
-        break;
-      case '.':
-        source += '(?:\\.[^/?#.]*)*';
-        break;
-      case ';':
-        source += '(?:;[^/?#]*)*';
-        break;
-      case '?':
-        source += '(?:\\?[^#]*)?';
-        break;
-      case '&':
-        source += '(?:&[^#]*)?';
-        break;
-      default:
-        source += '[^/?#]*';
-    }
+    const part = OPERATOR_PATTERN.get(expression[0] ?? '') ?? '[^/?#]*';
+    // `{a}{b}` matches the same URIs as `{a}`; writing the class twice only adds backtracking.
+    if (part !== previous) source += part;
+    previous = part;
   }
   return new RegExp(`^${source}$`, 's');
 }
+
+/**
+ * Each repetition starts with a character its class excludes, so a failing match cannot
+ * backtrack exponentially (the URI comes from the host, the template from the lock).
+ */
+const OPERATOR_PATTERN: ReadonlyMap<string, string> = new Map([
+  ['+', '.*'],
+  ['#', '(?:#.*)?'],
+  ['/', '(?:/[^/?#]*)*'],
+  ['.', '(?:\\.[^/?#.]*)*'],
+  [';', '(?:;[^/?#;]*)*'],
+  ['?', '(?:\\?[^#]*)?'],
+  ['&', '(?:&[^#]*)?'],
+]);
+
+/** Longer URIs are not matched against templates (and so are read only when locked as resources). */
+const MAX_TEMPLATE_MATCH_LENGTH = 8192;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -11,5 +11,7 @@ import { jsonHost } from './json-text.js';
 export const claudeCode = jsonHost({
   name: 'claude-code',
   syntax: 'json',
+  // Claude Code expands ${VAR} in env values.
+  forwardVariable: (name) => `\${${name}}`,
   roots: (_json, context) => [['mcpServers'], ...(context.projectDir === undefined ? [] : [['projects', context.projectDir, 'mcpServers']])],
 });

@@ -11,7 +11,8 @@
  * sub-tables right after it), which is how `codex mcp add` writes one; a server defined inline
  * (`docs = { command = … }` under `[mcp_servers]`) is read but not rewritten.
  */
-import { parse, TomlError, type TomlTable } from 'smol-toml';
+import { createRequire } from 'node:module';
+import type { TomlTable } from 'smol-toml';
 import { McpmError } from '../../core/errors.js';
 import { jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
 import { configFromJson, type ServerConfig } from '../../core/launch.js';
@@ -20,7 +21,20 @@ import { tomlStatements, tomlString } from './toml-text.js';
 
 const HINT = 'fix the file, then run mcpm again';
 
+type SmolToml = typeof import('smol-toml');
+let smolToml: SmolToml | undefined;
+
+/**
+ * smol-toml, loaded on first use (through its CommonJS build, as read() is synchronous): every
+ * command reads configs, and only a Codex config needs a TOML parser.
+ */
+function toml(): SmolToml {
+  smolToml ??= createRequire(import.meta.url)('smol-toml') as SmolToml;
+  return smolToml;
+}
+
 function parseToml(text: string, file: string): TomlTable {
+  const { parse, TomlError } = toml();
   try {
     return parse(text, { integersAsBigInt: 'asNeeded' }) as TomlTable;
   } catch (error) {
@@ -107,8 +121,8 @@ function read(text: string, file: string): ServerConfig[] {
   return configFromJson({ mcpServers } as JsonObject, file, 'mcpServers');
 }
 
-/** Keys guard replaces in a stdio table: the launch. */
-const LAUNCH_KEYS = new Set(['command', 'args', 'cwd']);
+/** Keys guard replaces: the launch, local or remote. */
+const LAUNCH_KEYS = new Set(['command', 'args', 'cwd', 'url', 'http_headers', 'env_http_headers', 'bearer_token_env_var']);
 
 function entries(text: string, file: string): HostEntry[] {
   read(text, file);
@@ -143,7 +157,7 @@ function entries(text: string, file: string): HostEntry[] {
   });
 }
 
-function guardedEntry(text: string, entry: HostEntry, launch: Launch): string {
+function guardedEntry(text: string, entry: HostEntry, launch: Launch, forward: readonly string[] = []): string {
   const eol = lineEndingOf(text);
   const statements = tomlStatements(text).filter((s) => s.start >= entry.start && s.end <= entry.end);
   const header = statements[0];
@@ -152,7 +166,11 @@ function guardedEntry(text: string, entry: HostEntry, launch: Launch): string {
   if (!headerText.endsWith('\n')) headerText += eol;
   const firstSubTable = statements.findIndex((s, i) => i > 0 && s.kind !== 'keyval');
   const own = statements.slice(1, firstSubTable === -1 ? undefined : firstSubTable);
-  const dropped = own.filter((s) => LAUNCH_KEYS.has(s.key[0] as string));
+  // Codex passes a server only the variables `env_vars` names: those the original refers to are added.
+  const table = (parseToml(text, '(config)')['mcp_servers'] as Record<string, Record<string, unknown>>)[entry.name] ?? {};
+  const envVars = Array.isArray(table['env_vars']) ? table['env_vars'].map(String) : [];
+  const extra = forward.filter((name) => !envVars.includes(name));
+  const dropped = own.filter((s) => s.key.length === 1 && (LAUNCH_KEYS.has(s.key[0]!) || (extra.length > 0 && s.key[0] === 'env_vars')));
   let body = '';
   let at = header.end;
   for (const s of dropped) {
@@ -160,8 +178,9 @@ function guardedEntry(text: string, entry: HostEntry, launch: Launch): string {
     at = s.end;
   }
   body += text.slice(at, entry.end);
-  const lines = `command = ${tomlString(launch.command)}${eol}args = [${launch.args.map(tomlString).join(', ')}]${eol}`;
+  let lines = `command = ${tomlString(launch.command)}${eol}args = [${launch.args.map(tomlString).join(', ')}]${eol}`;
+  if (extra.length > 0) lines += `env_vars = [${[...envVars, ...extra].map(tomlString).join(', ')}]${eol}`;
   return headerText + lines + body;
 }
 
-export const codex: HostFormat = { name: 'codex', syntax: 'toml', read, entries, guardedEntry };
+export const codex: HostFormat = { name: 'codex', syntax: 'toml', read, entries, guardedEntry, canForward: true };

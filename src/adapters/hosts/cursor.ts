@@ -8,5 +8,6 @@ import { jsonHost } from './json-text.js';
 export const cursor = jsonHost({
   name: 'cursor',
   syntax: 'json',
+  forwardVariable: (name) => `\${env:${name}}`,
   roots: () => [['mcpServers']],
 });

@@ -58,10 +58,15 @@ export interface HostFormat {
   /** Every server entry of the file, with its span. Same errors as read. */
   entries(text: string, file: string, context?: ReadContext): HostEntry[];
   /**
-   * The text of `entry` rewritten to start `launch` instead: the command and args are replaced,
-   * and the host's own settings of the entry (`env`, timeouts, `disabled`, …) are kept as written.
+   * The text of `entry` rewritten to start `launch` instead: the command and args (or the URL and
+   * headers) are replaced, and the host's own settings of the entry (`env`, timeouts, `disabled`,
+   * …) are kept as written. `forward` names environment variables the original definition refers
+   * to outside its `env` (in args, URL, headers): the guarded entry asks the host to pass them to
+   * `mcpm run` (in the host's own syntax), as hosts start servers with a minimal environment.
    */
-  guardedEntry(text: string, entry: HostEntry, launch: Launch): string;
+  guardedEntry(text: string, entry: HostEntry, launch: Launch, forward?: readonly string[]): string;
+  /** Whether guardedEntry can forward variables in this host's syntax (Claude Desktop and Zed expand none). */
+  canForward: boolean;
 }
 
 /**

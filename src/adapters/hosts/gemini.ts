@@ -12,6 +12,7 @@ import { copyEntry, jsonHost, own } from './json-text.js';
 export const gemini = jsonHost({
   name: 'gemini',
   syntax: 'jsonc',
+  forwardVariable: (name) => `\${${name}}`,
   roots: () => [['mcpServers']],
   launchKeys: ['httpUrl'],
   normalize: (entry, name, file) => {

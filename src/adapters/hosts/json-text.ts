@@ -121,6 +121,8 @@ export interface JsonHostSpec {
   launchKeys?: string[];
   /** Where the entry's env object is, when not at `env` (Zed's older `command.env`). */
   envPath?(entry: JsonObject): string[] | undefined;
+  /** The env value that makes the host pass its own variable NAME on (`${NAME}`, `${env:NAME}`); none if the host expands nothing. */
+  forwardVariable?(name: string): string;
 }
 
 /** An entry that is not a server mcpm can start (a Zed extension's): left out, for the reason given. */
@@ -193,34 +195,40 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
     return out;
   };
 
-  const guardedEntry = (text: string, entry: HostEntry, launch: Launch): string => {
+  const guardedEntry = (text: string, entry: HostEntry, launch: Launch, forward: readonly string[] = []): string => {
     const plain = plainOf(text);
     const members = membersOf(plain, entry.start);
     const eol = lineEndingOf(text);
+    const unit = indentUnit(text);
     const closing = indentOfLine(text, entry.start);
     const first = members[0];
-    const inner =
-      first && lineStartOf(text, first.keyStart) !== lineStartOf(text, entry.start)
-        ? indentOfLine(text, first.keyStart)
-        : closing + indentUnit(text);
+    const inner = first && lineStartOf(text, first.keyStart) !== lineStartOf(text, entry.start) ? indentOfLine(text, first.keyStart) : closing + unit;
     const raw = (m: Member) => text.slice(m.valueStart, m.valueEnd);
+    const pair = (m: Member) => `${text.slice(m.keyStart, m.keyEnd)}: ${raw(m)}`;
     const drop = new Set([...LAUNCH_KEYS, ...(spec.launchKeys ?? [])]);
     const lines: string[] = [];
     if (members.some((m) => m.key === 'type')) lines.push(`"type": "stdio"`);
     lines.push(`"command": ${JSON.stringify(launch.command)}`);
     lines.push(`"args": [${launch.args.map((a) => JSON.stringify(a)).join(', ')}]`);
-    // env stays in the host config: the host passes it to mcpm run, whose environment is what the
-    // original definition's references are resolved against.
+    // env stays in the host config: the host expands it and passes it to mcpm run, which gives it
+    // to the server (adapters/hosts/sidecar.ts, splitHostEnv).
     const parsed = at(parse(text, '(config)'), entry.path);
     const envPath = (isJsonObject(parsed) && spec.envPath?.(parsed)) || ['env'];
     let env: Member | undefined = members.find((m) => m.key === envPath[0]);
     for (const key of envPath.slice(1)) env = env && plain[env.valueStart] === '{' ? membersOf(plain, env.valueStart).find((m) => m.key === key) : undefined;
-    if (env) lines.push(`"env": ${raw(env)}`);
-    for (const m of members) if (!drop.has(m.key)) lines.push(`${text.slice(m.keyStart, m.keyEnd)}: ${raw(m)}`);
+    const envMembers = env && plain[env.valueStart] === '{' ? membersOf(plain, env.valueStart) : [];
+    const extra = spec.forwardVariable ? forward.filter((name) => !envMembers.some((m) => m.key === name)) : [];
+    if (extra.length > 0) {
+      const pairs = [...envMembers.map(pair), ...extra.map((name) => `${JSON.stringify(name)}: ${JSON.stringify(spec.forwardVariable!(name))}`)];
+      lines.push(`"env": {${eol}${pairs.map((p) => inner + unit + p).join(`,${eol}`)}${eol}${inner}}`);
+    } else if (env) {
+      lines.push(`"env": ${raw(env)}`);
+    }
+    for (const m of members) if (!drop.has(m.key)) lines.push(pair(m));
     return `{${eol}${lines.map((l) => inner + l).join(`,${eol}`)}${eol}${closing}}`;
   };
 
-  return { name: spec.name, syntax: spec.syntax, read, entries, guardedEntry };
+  return { name: spec.name, syntax: spec.syntax, read, entries, guardedEntry, canForward: spec.forwardVariable !== undefined };
 }
 
 /** The transport and (for stdio) command and args of a normalised entry; loose, for guard's bookkeeping. */

@@ -20,6 +20,7 @@ import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
+import type { ServerConfig } from '../../core/launch.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName, type Launch, type ReadContext } from './format.js';
 import { readTextFile } from './files.js';
 import { hostInfo, isHostName } from './index.js';
@@ -141,18 +142,47 @@ export function recordsInForce(entries: readonly HostEntry[], sidecar: Sidecar):
 
 /**
  * The config's text with every entry that this mcpm guards put back to its original text, when
- * the file has a sidecar; else the text as it is. `absolute` locates the sidecar, `shown` names
- * the file in messages.
+ * the file has a sidecar; else the text as it is. `guarded` names the entries put back.
+ * `absolute` locates the sidecar, `shown` names the file in messages.
  */
-export async function unguardedText(text: string, absolute: string, shown: string, context: ReadContext): Promise<string> {
+export async function unguardedText(text: string, absolute: string, shown: string, context: ReadContext): Promise<{ text: string; guarded: string[] }> {
   const sidecar = await readSidecar(absolute, shown);
-  if (sidecar === null || sidecar.records.length === 0) return text;
+  if (sidecar === null || sidecar.records.length === 0) return { text, guarded: [] };
   const format = hostInfo(sidecar.host).format;
   const entries = format.entries(text, shown, context);
   const self = await currentSelf();
   const edits: EntryEdit[] = [];
+  const guarded: string[] = [];
   for (const { record, entry } of recordsInForce(entries, sidecar)) {
-    if (await launchesSelf(record.guarded, self)) edits.push({ path: entry.path, text: record.original });
+    if (!(await launchesSelf(record.guarded, self))) continue;
+    edits.push({ path: entry.path, text: record.original });
+    guarded.push(entry.name);
   }
-  return edits.length === 0 ? text : rewriteEntries(text, entries, edits);
+  return edits.length === 0 ? { text, guarded } : { text: rewriteEntries(text, entries, edits), guarded };
+}
+
+/**
+ * For `mcpm run` of a guarded server: the host started mcpm run with the guarded entry's `env`,
+ * which guard kept as written, and the host expanded its references (`${VAR}`, `${env:VAR}`,
+ * `${input:id}`) itself, as it did for the server before. So each variable of the original
+ * definition that the host did set is taken from mcpm run's environment as it is, and only the
+ * others are resolved from the original text. (Resolving the original `"API_KEY": "${EXTERNAL}"`
+ * would need EXTERNAL, which hosts do not pass on; and an edit of a token in the guarded entry
+ * takes effect.) The launch spec, and so the comparison with the lock, is unchanged.
+ *
+ * Returns the config to resolve (without those variables) and the values to add after resolving:
+ * a value from the host is never itself expanded again.
+ */
+export function splitHostEnv(
+  config: ServerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): { config: ServerConfig; fromHost: Record<string, string> } {
+  const rest = Object.create(null) as Record<string, string>;
+  const fromHost = Object.create(null) as Record<string, string>;
+  for (const name of Object.keys(config.env)) {
+    const value = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (typeof value === 'string') fromHost[name] = value;
+    else rest[name] = config.env[name] as string;
+  }
+  return { config: { ...config, env: rest }, fromHost };
 }

@@ -9,6 +9,7 @@ import { jsonHost } from './json-text.js';
 export const vscode = jsonHost({
   name: 'vscode',
   syntax: 'jsonc',
+  forwardVariable: (name) => `\${env:${name}}`,
   shape: 'vscode',
   roots: () => [['servers']],
 });

@@ -11,6 +11,7 @@ import { copyEntry, jsonHost, own } from './json-text.js';
 export const windsurf = jsonHost({
   name: 'windsurf',
   syntax: 'json',
+  forwardVariable: (name) => `\${env:${name}}`,
   roots: () => [['mcpServers']],
   launchKeys: ['serverUrl'],
   normalize: (entry, name, file) => {

@@ -78,7 +78,7 @@ describe('auditLine', () => {
 
   it('escapes control characters in anything the host or model sent', () => {
     const text = auditLine('notes', record({ tool: 'x\u001b[2J\n', arguments: { s: '\u2028' } }), DEFAULT_REDACT);
-    expect(text.slice(0, -1)).not.toMatch(/[\u0000-\u001f]/);
+    expect([...text.slice(0, -1)].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
   });
 });
 

@@ -278,7 +278,7 @@ describe('describeEvent', () => {
 
   it('escapes hostile names (C1): no control, bidi or zero-width character gets through', () => {
     const text = describeEvent({ type: 'item-withheld', kind: 'tools', key: 'x\u001b[2J\u202eevil\u200b', reason: 'unknown' }, { server: 'n\u0007', lockLabel: 'mcp.lock' });
-    expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b\u202e]/);
+    expect([...text].filter((c) => /\p{Cc}|\p{Cf}/u.test(c))).toEqual([]);
     expect(text).toContain('"x\\u001b[2J\\u202eevil\\u200b"');
   });
 
@@ -304,5 +304,13 @@ describe('uriTemplatePattern', () => {
   ];
   it.each(cases)('%s matches %s: %s', (template, uri, expected) => {
     expect(uriTemplatePattern(template).test(uri)).toBe(expected);
+  });
+
+  it('fails fast on a long URI that almost matches (no catastrophic backtracking)', () => {
+    const started = performance.now();
+    expect(uriTemplatePattern('x{;a}{;b}y').test(`x${';'.repeat(5000)}z`)).toBe(false);
+    expect(uriTemplatePattern('{a}{b}{c}{d}/end').test(`${'a'.repeat(5000)}/nope`)).toBe(false);
+    expect(uriTemplatePattern('{a}{b}{c}{d}/end').source).toBe('^[^/?#]*\\/end$');
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });

@@ -1,0 +1,246 @@
+/**
+ * `mcpm update NAME [--to VERSION]`: moves a locked server to another package version. It resolves
+ * the version (npm: `--to` may be a version, range or dist-tag, default `latest`; PyPI: `--to` an
+ * exact version, since mcpm asks no PyPI), starts the server at that exact version, shows what the
+ * model would see differently, and needs approval before anything is written:
+ *
+ * - `--yes` writes the config (the one args element, pinned exactly) and the lock entry (launch,
+ *   package, snapshot) together, the config while the lock's advisory lock is held, and puts the
+ *   config back if the lock cannot be written;
+ * - on a terminal without `--yes`, the config is changed and `mcpm approve NAME` takes over, with
+ *   its review of the launch and of the definitions; if the change is not approved, the config is
+ *   put back. Approve drops the package pin of a changed launch, so the new pin is recorded after
+ *   it, for the launch approve wrote (the version is exact in it, so it names the code reviewed);
+ * - without a terminal and without `--yes`: NO_TTY (exit 2), before anything is started.
+ *
+ * A new version whose definitions are identical still needs the approval (attacks.md B8: the code
+ * changed, and that is what an update is).
+ */
+import { changesBetween } from '../core/changes.js';
+import { McpmError, type ExitStatus } from '../core/errors.js';
+import { findingsFor } from '../core/findings.js';
+import { launchEquals, type LaunchSpec, type ServerConfig } from '../core/launch.js';
+import type { Lock, LockEntry, PackagePin } from '../core/lockfile.js';
+import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
+import { sanitize } from '../core/sanitize.js';
+import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
+import { statusOf } from '../core/status.js';
+import type { Deps } from '../deps.js';
+import { renderChangesJson, stringifyAsciiJson } from '../render/diff-json.js';
+import { renderChangesText } from '../render/diff-text.js';
+import { shellQuote } from '../render/status-text.js';
+import { paint, paletteFor } from '../render/style.js';
+import type { GlobalOptions } from './options.js';
+import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { countItems, sortFindings } from './report.js';
+
+export interface UpdateOptions extends GlobalOptions {
+  /** npm: a version, range or dist-tag (default `latest`); PyPI: an exact version. */
+  to?: string;
+  yes?: boolean;
+}
+
+export async function update(name: string, options: UpdateOptions, deps: Deps): Promise<ExitStatus> {
+  const json = options.format === 'json';
+  if (!options.yes) {
+    if (json) {
+      throw new McpmError('USAGE', 'update --json needs --yes: the interactive review has no machine output', `run "mcpm update ${shellQuote(name)} --yes --json"`);
+    }
+    if (!deps.stdinIsTTY || !deps.stdout.isTTY) {
+      throw new McpmError(
+        'NO_TTY',
+        'update needs a terminal to review the new version, and stdin or stdout is not one',
+        `run "mcpm update ${shellQuote(name)} --yes" to take the new version without a terminal (the diff is printed)`,
+      );
+    }
+  }
+  if (options.host !== undefined) {
+    throw new McpmError('USAGE', 'mcpm update edits project config files; --host configs are not supported', 'change the version in the host config by hand, then run "mcpm approve"');
+  }
+
+  // Load.
+  const project = await loadProject(options, deps);
+  const { lock } = await loadCheckedLock(project);
+  selectNames([name], [...project.servers.keys(), ...lock.servers.keys()]);
+  const config = project.servers.get(name);
+  const entry = lock.servers.get(name);
+  const quoted = shellQuote(name);
+  if (!config) throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)} is locked but not configured`), 'run "mcpm install" to prune it');
+  if (!entry) throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)} is not locked yet`), `run "mcpm install ${quoted}" to lock it first`);
+  if (statusOf(name, config, entry).status === 'config-changed') {
+    throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)}: the launch in the config differs from the lock`), `review it with "mcpm approve ${quoted}" first`);
+  }
+  const spec = packageSpecOf(config.launch);
+  if (spec === null || (spec.manager !== 'npm' && spec.manager !== 'pypi') || spec.unresolvable !== undefined || config.launch.transport !== 'stdio') {
+    const why = spec?.unresolvable ?? 'it is not launched from npm or PyPI (Docker images are updated by writing the new digest in the config, then "mcpm approve")';
+    throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)} cannot be updated by mcpm: ${why}`), `change the config by hand, then run "mcpm approve ${quoted}"`);
+  }
+
+  // Compute: the target version, then what the server serves at it.
+  let target: PackagePin;
+  if (spec.manager === 'pypi') {
+    if (options.to === undefined || !isExactPypiVersion(options.to)) {
+      throw new McpmError('USAGE', `${spec.name} is a PyPI package: name the exact version with --to (mcpm does not ask PyPI)`, `run "mcpm update ${quoted} --to 1.2.3"`);
+    }
+    target = { manager: 'pypi', name: spec.name, version: options.to };
+  } else {
+    const { resolveNpmVersion, PinResolveError } = await import('../adapters/pins/index.js');
+    try {
+      const resolved = await resolveNpmVersion(spec.name, options.to ?? 'latest', { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, signal: deps.signal });
+      target = { manager: 'npm', name: spec.name, version: resolved.version, ...(resolved.integrity === undefined ? {} : { integrity: resolved.integrity }) };
+    } catch (error) {
+      if (deps.signal.aborted) throw deps.signal.reason;
+      if (!(error instanceof PinResolveError)) throw error;
+      if (error.kind === 'not-found') {
+        throw new McpmError('USAGE', sanitize(error.message), `run "mcpm outdated ${quoted}" to see the versions there are`);
+      }
+      return unreachable(name, error.message, json, deps);
+    }
+  }
+  const launch: LaunchSpec = { ...config.launch, args: pinnedArgs(config.launch.args, spec, target.version!) };
+  const human = json ? deps.stderr : deps.stdout;
+  if (launchEquals(launch, entry.launch) && samePin(entry.package, target)) {
+    if (json) deps.stdout.write(`${stringifyAsciiJson({ name, result: 'up-to-date', package: target, written: false, exitStatus: 0 })}\n`);
+    if (!options.quiet) human.write(sanitize(`${name} is already at ${describePin(target)}; nothing to update\n`));
+    return 0;
+  }
+
+  const { snapshotAll } = await import('./snapshot-all.js');
+  const updated: ServerConfig = { ...config, launch };
+  const results = await snapshotAll(
+    [updated],
+    { timeoutMs: options.timeout, concurrency: 1, projectDir: project.dir, eraHints: new Map([[name, entry.protocol.era]]) },
+    deps,
+  );
+  const live = results.get(name);
+  if (!live) throw new Error('Assertion failed: no snapshot result for the updated server');
+  if (!live.ok) return unreachable(name, `${live.error.message} (at ${target.version})`, json, deps, live.error.code);
+  const changes = changesBetween(entry.snapshot, live.snapshot);
+  const others = new Map<string, Snapshot>();
+  for (const [other, e] of lock.servers) if (other !== name) others.set(other, e.snapshot);
+  const findings = sortFindings(findingsFor({ server: name, live: live.snapshot, changes, others }));
+
+  // Render what would change, before anything is written.
+  const palette = paletteFor(human.isTTY, deps.env, options.color);
+  if (!json || !options.quiet) {
+    human.write(`${paint(palette, 'bold', sanitize(`update ${name}`))}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
+    human.write(`  ${sanitize(`locked:  $ ${commandLine(entry.launch)}`)}\n  ${sanitize(`updated: $ ${commandLine(launch)}`)}\n`);
+    if (changes.length === 0) {
+      human.write(sanitize(`  the definitions are identical (${countItems(live.snapshot)}), but the code is not: review the package's changes before approving\n`));
+    } else {
+      human.write(renderChangesText(name, changes, findings, { color: palette.color, width: Number(deps.env.COLUMNS) || 80 }));
+    }
+  }
+
+  const newEntry: LockEntry = {
+    integrity: snapshotIntegrity(live.snapshot),
+    launch,
+    package: target,
+    protocol: { era: live.era, version: live.protocolVersion },
+    server: {
+      name: typeof live.snapshot.serverInfo.name === 'string' ? live.snapshot.serverInfo.name : '',
+      version: typeof live.snapshot.serverInfo.version === 'string' ? live.snapshot.serverInfo.version : '',
+    },
+    snapshot: live.snapshot,
+  };
+  const edit = { server: name, argIndex: spec.argIndex, from: config.launch.args[spec.argIndex]!, to: launch.args[spec.argIndex]! };
+  const { editConfigFiles, restoreFiles } = await import('../adapters/pins/config-edit.js');
+  const { updateLock } = await import('../adapters/lock-store.js');
+
+  if (!options.yes) {
+    // Act through approve: it shows the changed launch and the definitions and writes what was approved.
+    const written = edit.from === edit.to ? [] : await editConfigFiles(project.dir, project.configFiles, [edit]);
+    const { approve } = await import('./approve.js');
+    let exit: ExitStatus;
+    try {
+      exit = await approve([name], { ...options, yes: false }, deps);
+    } catch (error) {
+      await restoreFiles(written);
+      throw error;
+    }
+    // What approve wrote decides: the new launch in the lock means approved, and gets its pin.
+    let took = false;
+    const recorded = await updateLock(
+      project.lockFile,
+      (current) => {
+        const now = current.lock.servers.get(name);
+        took = now !== undefined && launchEquals(now.launch, launch);
+        if (!now || !took || samePin(now.package, target)) return null;
+        const servers = new Map(current.lock.servers);
+        servers.set(name, { ...now, package: target });
+        const next: Lock = { ...current.lock, servers };
+        return next;
+      },
+      { displayName: project.lockLabel },
+    );
+    if (!took) {
+      await restoreFiles(written);
+      human.write(sanitize(`not updated: ${written.map((w) => w.shown).join(', ') || 'the config'} put back; ${name} stays at ${entry.package ? describePin(entry.package) : 'its locked version'}\n`));
+      return exit === 0 ? 1 : exit;
+    }
+    if (recorded.written) human.write(sanitize(`recorded ${describePin(target)} in ${project.lockLabel}\n`));
+    return exit;
+  }
+
+  // --yes: write the config and the lock entry together.
+  let written: Awaited<ReturnType<typeof editConfigFiles>> = [];
+  let conflict = false;
+  let lockWritten = false;
+  try {
+    const result = await updateLock(
+      project.lockFile,
+      async (current) => {
+        assertUntampered(current, project.lockLabel);
+        const now = current.lock.servers.get(name);
+        if (!now || now.integrity !== entry.integrity || !launchEquals(now.launch, entry.launch) || !samePin(now.package, entry.package)) {
+          conflict = true;
+          return null;
+        }
+        if (edit.from !== edit.to) written = await editConfigFiles(project.dir, project.configFiles, [edit]);
+        const servers = new Map(current.lock.servers);
+        servers.set(name, newEntry);
+        const next: Lock = { ...current.lock, servers };
+        return next;
+      },
+      { displayName: project.lockLabel },
+    );
+    lockWritten = result.written;
+  } catch (error) {
+    await restoreFiles(written);
+    throw error;
+  }
+  const exit: ExitStatus = conflict ? 1 : 0;
+  if (json) {
+    deps.stdout.write(
+      `${stringifyAsciiJson({
+        ...renderChangesJson(name, 'updated', changes, findings),
+        result: conflict ? 'conflict' : 'updated',
+        package: { locked: entry.package ?? null, updated: target },
+        launch: { locked: entry.launch, updated: launch },
+        integrity: newEntry.integrity,
+        written: { configs: written.map((w) => w.shown), lockfile: lockWritten },
+        exitStatus: exit,
+      })}\n`,
+    );
+  }
+  if (conflict) {
+    human.write(sanitize(`not written: the lock entry of ${name} changed while mcpm was updating it; run "mcpm update ${quoted}" again\n`));
+  } else {
+    human.write(sanitize(`updated ${name} to ${describePin(target)}; wrote ${[...written.map((w) => w.shown), ...(lockWritten ? [project.lockLabel] : [])].join(', ')}\n`));
+  }
+  return exit;
+}
+
+function unreachable(name: string, message: string, json: boolean, deps: Deps, code = 'PACKAGE_RESOLVE_FAILED'): ExitStatus {
+  if (json) deps.stdout.write(`${stringifyAsciiJson({ name, result: 'error', error: { code, message }, written: false, exitStatus: 3 })}\n`);
+  deps.stderr.write(`mcpm: ${sanitize(`${name}: ${message}`)}\nhint: nothing was changed; check the registry or the server's command, then run the update again\n`);
+  return 3;
+}
+
+function commandLine(launch: LaunchSpec): string {
+  return launch.transport === 'stdio' ? [launch.command, ...launch.args].join(' ') : `${launch.transport} ${launch.url}`;
+}
+
+function samePin(a: PackagePin | undefined, b: PackagePin | undefined): boolean {
+  return a?.manager === b?.manager && a?.name === b?.name && a?.version === b?.version && a?.integrity === b?.integrity;
+}

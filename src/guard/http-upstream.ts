@@ -1,0 +1,314 @@
+/**
+ * The server side of `mcpm run` for a remote entry (`"url"`, Streamable HTTP, spec 2025-03-26 and
+ * later): each host line is POSTed as it is; the answers (an `application/json` body, or the events
+ * of a `text/event-stream`) and the messages of the session's GET stream become lines that go
+ * through the same relay and wire check as a stdio server's stdout.
+ *
+ * Bodies are forwarded as the server sent them when they are one line. A body spread over several
+ * lines cannot go onto the host's newline-delimited stdio as it is; it is re-serialised, but only
+ * after the strict parser accepted it, so a duplicate key cannot be resolved silently on the way.
+ *
+ * Not supported: the legacy HTTP+SSE transport (`"type": "sse"`), OAuth (set the header in the
+ * config), resuming a broken SSE stream. Redirects are refused: the configured headers (a bearer
+ * token) must not follow a server to another address (attacks.md D8).
+ */
+import { jsonQuote, parseStrictJson } from '../core/json-strict.js';
+import { sanitize, type SafeText } from '../core/sanitize.js';
+import { idKey, lineContent } from './relay.js';
+import { GUARD_ERROR } from './wire-check.js';
+
+/** POSTs in flight before the host is paused (backpressure on a slow server). */
+export const MAX_IN_FLIGHT = 64;
+const CLOSE_TIMEOUT_MS = 1000;
+
+export interface HttpUpstreamOptions {
+  server: string;
+  url: URL;
+  /** Configured headers, resolved (may carry credentials: never printed). */
+  headers: Readonly<Record<string, string>>;
+  maxMessageBytes: number;
+  /** One server message as a line with its newline, for GuardRelay.serverLine. */
+  onLine(line: Buffer): void;
+  /** A message over maxMessageBytes: the session must end. */
+  onTooLong(): void;
+  notice(text: SafeText): void;
+}
+
+export class HttpUpstream {
+  private sessionId: string | undefined;
+  private protocolVersion: string | undefined;
+  /** ids (JSON text) of initialize requests whose answer is still to come. */
+  private readonly initializing = new Set<string>();
+  private inFlight = 0;
+  private drainWaiters: (() => void)[] = [];
+  private readonly abort = new AbortController();
+  private closed = false;
+  private streamOpened = false;
+  private resolveFinished!: () => void;
+  /** Resolves when the session is over (closed by the guard or the host). */
+  readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
+  private readonly where: string;
+
+  constructor(private readonly options: HttpUpstreamOptions) {
+    // Never the query string or credentials of the URL in a message: they may hold a token.
+    this.where = `${options.url.origin}${options.url.pathname}`;
+  }
+
+  /** A host line, POSTed as it is. False: too many requests in flight, pause the host until onDrain. */
+  send(line: Buffer): boolean {
+    if (this.closed) return true;
+    const body = lineContent(line);
+    if (body.toString('utf8').trim() === '') return true;
+    const requests = requestsIn(body);
+    for (const r of requests) if (r.method === 'initialize') this.initializing.add(r.id);
+    this.inFlight += 1;
+    void this.post(body, requests).finally(() => {
+      this.inFlight -= 1;
+      if (this.inFlight < MAX_IN_FLIGHT) for (const waiter of this.drainWaiters.splice(0)) waiter();
+    });
+    return this.inFlight < MAX_IN_FLIGHT;
+  }
+
+  onDrain(callback: () => void): void {
+    this.drainWaiters.push(callback);
+  }
+
+  /** Ends the session: DELETE it (bounded wait), then abort everything in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sessionId !== undefined) {
+      const timeout = AbortSignal.timeout(CLOSE_TIMEOUT_MS);
+      await fetch(this.options.url, { method: 'DELETE', headers: this.headers(), signal: timeout, redirect: 'error' })
+        .then((r) => r.body?.cancel())
+        .catch(() => {});
+    }
+    this.abort.abort();
+    this.resolveFinished();
+  }
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = { ...this.options.headers };
+    headers['accept'] = 'application/json, text/event-stream';
+    if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
+    if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
+    return headers;
+  }
+
+  private async post(body: Buffer, requests: { id: string; method: string }[]): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(this.options.url, {
+        method: 'POST',
+        headers: { ...this.headers(), 'content-type': 'application/json' },
+        body,
+        signal: this.abort.signal,
+        redirect: 'error',
+      });
+    } catch (error) {
+      if (this.closed) return;
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      this.failRequests(requests, `cannot reach ${this.where}${typeof code === 'string' ? ` (${code})` : ''}`);
+      return;
+    }
+    const session = response.headers.get('mcp-session-id');
+    if (session !== null && requests.some((r) => r.method === 'initialize')) this.sessionId = session;
+    if (response.status === 202 || response.status === 204) {
+      await response.body?.cancel().catch(() => {});
+      return;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      const why =
+        response.status === 401 || response.status === 403
+          ? `requires authorization (HTTP ${response.status}); set the header in the config, e.g. "Authorization": "Bearer \${TOKEN}"`
+          : response.status === 404 && this.sessionId !== undefined
+            ? 'ended the session (HTTP 404); restart the host to reconnect'
+            : `answered HTTP ${response.status}`;
+      this.failRequests(requests, `${this.where} ${why}`);
+      return;
+    }
+    await this.readBody(response, requests);
+    if (!this.streamOpened && this.protocolVersion !== undefined) {
+      this.streamOpened = true;
+      void this.openStream();
+    }
+  }
+
+  /** The GET stream: server-initiated requests and notifications (list_changed among them). */
+  private async openStream(): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(this.options.url, { method: 'GET', headers: { ...this.headers(), accept: 'text/event-stream' }, signal: this.abort.signal, redirect: 'error' });
+    } catch {
+      return;
+    }
+    // 405: the server offers no such stream, which the spec allows.
+    if (!response.ok || !contentTypeOf(response).startsWith('text/event-stream')) {
+      await response.body?.cancel().catch(() => {});
+      return;
+    }
+    await this.readEvents(response).catch(() => {});
+  }
+
+  private async readBody(response: Response, requests: { id: string; method: string }[]): Promise<void> {
+    const type = contentTypeOf(response);
+    try {
+      if (type.startsWith('application/json')) {
+        const text = await readCapped(response, this.options.maxMessageBytes);
+        if (text === undefined) return this.tooLong();
+        this.deliver(text);
+      } else if (type.startsWith('text/event-stream')) {
+        await this.readEvents(response);
+      } else {
+        await response.body?.cancel().catch(() => {});
+        this.failRequests(requests, `${this.where} answered with content type ${jsonQuote(type || 'none')}`);
+      }
+    } catch (error) {
+      if (this.closed) return;
+      if (error instanceof TooLong) return this.tooLong();
+      this.failRequests(requests, `${this.where} broke off its answer (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+
+  private async readEvents(response: Response): Promise<void> {
+    if (!response.body) return;
+    const events = new SseParser(this.options.maxMessageBytes);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    for await (const chunk of response.body) {
+      if (this.closed) return;
+      for (const event of events.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
+        if (event.type === 'message' || event.type === '') this.deliver(event.data);
+      }
+    }
+  }
+
+  /** One message from the server, as text, to the relay as one line. */
+  private deliver(text: string): void {
+    if (this.closed) return;
+    let line = text;
+    if (/[\r\n]/.test(text)) {
+      try {
+        line = JSON.stringify(parseStrictJson(text));
+      } catch {
+        this.options.notice(sanitize(`mcpm: server ${jsonQuote(this.options.server)} sent a message spread over several lines that is not strict JSON; dropped it`));
+        return;
+      }
+    }
+    if (this.initializing.size > 0) this.noteProtocolVersion(line);
+    this.options.onLine(Buffer.from(`${line}\n`));
+  }
+
+  /** The version the server chose, for the MCP-Protocol-Version header of every later request. */
+  private noteProtocolVersion(line: string): void {
+    try {
+      const message = JSON.parse(line) as { id?: unknown; result?: { protocolVersion?: unknown } };
+      const id = idKey(message.id);
+      if (!this.initializing.delete(id)) return;
+      if (typeof message.result?.protocolVersion === 'string') this.protocolVersion = message.result.protocolVersion;
+    } catch {
+      // Not JSON: the relay drops it.
+    }
+  }
+
+  /** An answer the host will never get from the server: a JSON-RPC error in its place. */
+  private failRequests(requests: { id: string; method: string }[], problem: string): void {
+    if (this.closed) return;
+    const message = sanitize(`mcpm: server ${jsonQuote(this.options.server)}: ${problem}`);
+    if (requests.length === 0) this.options.notice(message);
+    for (const request of requests) {
+      this.initializing.delete(request.id);
+      this.options.onLine(Buffer.from(`{"jsonrpc":"2.0","id":${request.id},"error":${JSON.stringify({ code: GUARD_ERROR.UPSTREAM, message })}}\n`));
+    }
+  }
+
+  private tooLong(): void {
+    if (this.closed) return;
+    this.options.onTooLong();
+  }
+}
+
+/** The requests in a host line (one message or a batch): their ids as JSON text, and methods. */
+function requestsIn(body: Buffer): { id: string; method: string }[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const out: { id: string; method: string }[] = [];
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { id, method } = item as { id?: unknown; method?: unknown };
+    if (typeof method === 'string' && id !== undefined && id !== null) out.push({ id: idKey(id), method });
+  }
+  return out;
+}
+
+function contentTypeOf(response: Response): string {
+  return (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+class TooLong extends Error {}
+
+/** The body as text, or undefined when it is longer than `max` bytes (reading stops there). */
+async function readCapped(response: Response, max: number): Promise<string | undefined> {
+  if (!response.body) return '';
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Uint8Array).length;
+    if (size > max) {
+      await response.body.cancel().catch(() => {});
+      return undefined;
+    }
+    parts.push(chunk as Uint8Array);
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts));
+}
+
+/**
+ * Server-sent events (WHATWG HTML §9.2.6): lines end in CRLF, LF or CR; `data:` lines of one event
+ * are joined with LF; a blank line dispatches. Only what MCP uses is kept: type and data.
+ */
+export class SseParser {
+  private buffer = '';
+  private data: string[] = [];
+  private dataSize = 0;
+  private type = '';
+
+  constructor(private readonly maxEventBytes: number) {}
+
+  feed(text: string): { type: string; data: string }[] {
+    this.buffer += text;
+    const events: { type: string; data: string }[] = [];
+    for (;;) {
+      const match = /\r\n|\r|\n/.exec(this.buffer);
+      // A lone CR at the end may be the first half of CRLF: wait for the next chunk.
+      if (!match || (match[0] === '\r' && match.index === this.buffer.length - 1)) break;
+      const line = this.buffer.slice(0, match.index);
+      this.buffer = this.buffer.slice(match.index + match[0].length);
+      if (line === '') {
+        if (this.data.length > 0) events.push({ type: this.type, data: this.data.join('\n') });
+        this.data = [];
+        this.dataSize = 0;
+        this.type = '';
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      let value = colon === -1 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'data') {
+        this.dataSize += Buffer.byteLength(value) + 1;
+        if (this.dataSize > this.maxEventBytes) throw new TooLong();
+        this.data.push(value);
+      } else if (field === 'event') {
+        this.type = value;
+      }
+    }
+    if (Buffer.byteLength(this.buffer) > this.maxEventBytes) throw new TooLong();
+    return events;
+  }
+}

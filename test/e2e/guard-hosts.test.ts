@@ -1,0 +1,315 @@
+// Host configs end to end: `--host`, `mcpm guard` and `--undo` through the real CLI, with HOME
+// pointed at a temp dir, and a guarded entry launched exactly as a host would launch it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HOSTS, type HostName } from '../../src/adapters/hosts/index.js';
+import { TestHost } from '../helpers/test-host.js';
+import { BIN, defs, mcpm, ROOT, SERVERS, tempProject, tool, type RunResult } from './helpers.js';
+
+const FIXTURES: Record<HostName, string> = {
+  'claude-code': 'claude.json',
+  'claude-desktop': 'claude_desktop_config.json',
+  cursor: 'cursor.mcp.json',
+  vscode: 'vscode.mcp.json',
+  windsurf: 'windsurf.mcp_config.json',
+  gemini: 'gemini.settings.json',
+  codex: 'codex.config.toml',
+  zed: 'zed.settings.json',
+};
+
+/** A temp HOME and the env that makes mcpm (and the host paths) use it. */
+function tempHome(): { home: string; env: Record<string, string> } {
+  const home = realpathSync(tempProject());
+  return { home, env: { HOME: home, XDG_CONFIG_HOME: '', CODEX_HOME: '', CLAUDE_CONFIG_DIR: '', APPDATA: '' } };
+}
+
+function userFile(host: HostName, home: string): string {
+  return HOSTS.find((h) => h.name === host)!.userFiles({ env: { HOME: home }, platform: 'linux' })[0]!;
+}
+
+function put(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+function ok(result: RunResult, status = 0): RunResult {
+  expect(result.status, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(status);
+  return result;
+}
+
+interface GuardJson {
+  files: { config: string; host: string; servers: { name: string; action: string; reason?: string }[] }[];
+  problems: string[];
+}
+
+describe('mcpm guard on Claude Desktop', () => {
+  it('locks the desktop servers, guards them, and the host reaches the server through mcpm run from /', async () => {
+    const { home, env } = tempHome();
+    const config = userFile('claude-desktop', home);
+    const defsFile = join(home, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds two numbers.', { a: { type: 'number' } }), tool('echo', 'Echoes.')])));
+    const original = `{
+  "globalShortcut": "Ctrl+Space",
+  "mcpServers": {
+    "calc": {
+      "command": ${JSON.stringify(process.execPath)},
+      "args": [${JSON.stringify(join(SERVERS, 'static.mjs'))}],
+      "env": { "FIXTURE_DEFS": ${JSON.stringify(defsFile)} }
+    }
+  },
+  "preferences": { "menuBarEnabled": true }
+}
+`;
+    put(config, original);
+
+    ok(await mcpm(['install', '--host', 'claude-desktop'], { env, cwd: home }));
+    const lock = join(home, '.config', 'mcpm', 'claude-desktop.lock');
+    expect(JSON.parse(readFileSync(lock, 'utf8')).servers.calc.launch.command).toBe(process.execPath);
+
+    const guarded = JSON.parse(ok(await mcpm(['guard', '--host', 'claude-desktop', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(guarded.files[0]!.servers).toEqual([{ name: 'calc', action: 'guarded' }]);
+    const text = readFileSync(config, 'utf8');
+    const entry = JSON.parse(text).mcpServers.calc as { command: string; args: string[]; env: Record<string, string> };
+    expect(entry).toEqual({
+      command: realpathSync(process.execPath),
+      args: [realpathSync(BIN), 'run', '--host', 'claude-desktop', '--config', config, '--lockfile', lock, '--', 'calc'],
+      env: { FIXTURE_DEFS: defsFile },
+    });
+    expect(JSON.parse(text).preferences).toEqual({ menuBarEnabled: true });
+    const sidecar = `${config}.mcpm-guard.json`;
+    expect(statSync(sidecar).mode & 0o777).toBe(0o600);
+
+    // As Claude Desktop launches it: the command as written, from /, with its env and no useful PATH.
+    const host = TestHost.spawn(entry.command, entry.args, { cwd: '/', env: { ...entry.env, HOME: home, PATH: '/nonexistent' } });
+    const init = await host.initialize();
+    expect(init['result']).toMatchObject({ serverInfo: { name: 'fixture', version: '1.0.0' } });
+    const list = await host.request('tools/list', {});
+    expect((list['result'] as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual(['add', 'echo']);
+    expect(await host.close()).toEqual({ code: 0, signal: null });
+
+    // The lock still describes the real server: mcpm reads the guarded entry through the sidecar.
+    ok(await mcpm(['verify', '--offline', '--host', 'claude-desktop'], { env, cwd: home }));
+
+    // Idempotent: nothing changes the second time.
+    const again = JSON.parse(ok(await mcpm(['guard', '--host', 'claude-desktop', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(again.files[0]!.servers).toEqual([{ name: 'calc', action: 'unchanged', reason: 'already guarded' }]);
+    expect(readFileSync(config, 'utf8')).toBe(text);
+
+    ok(await mcpm(['guard', '--host', 'claude-desktop', '--undo'], { env, cwd: home }));
+    expect(readFileSync(config, 'utf8')).toBe(original);
+    expect(existsSync(sidecar)).toBe(false);
+  });
+
+  it('a server missing from the lock is not started through the guard: the host gets the reason', async () => {
+    const { home, env } = tempHome();
+    const config = userFile('claude-desktop', home);
+    const defsFile = join(home, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds two numbers.')])));
+    put(config, JSON.stringify({ mcpServers: { calc: { command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } } } }, null, 2));
+    ok(await mcpm(['guard', '--host', 'claude-desktop'], { env, cwd: home }), 1); // not locked yet: a warning, exit 1
+    const entry = JSON.parse(readFileSync(config, 'utf8')).mcpServers.calc as { command: string; args: string[]; env: Record<string, string> };
+    const host = TestHost.spawn(entry.command, entry.args, { cwd: '/', env: { ...entry.env, HOME: home } });
+    const response = await host.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } }, 0);
+    expect(JSON.stringify(response['error'])).toMatch(/not started: .*claude-desktop\.lock does not exist/);
+    await host.waitForExit();
+  });
+});
+
+let httpServer: ChildProcess | undefined;
+afterEach(() => {
+  httpServer?.kill('SIGKILL');
+  httpServer = undefined;
+});
+
+/** http-static.mjs on a loopback port, requiring "Authorization: Bearer <token>". */
+function startHttpServer(defsFile: string, token: string): Promise<number> {
+  // stdin is a pipe: the fixture exits when its stdin ends.
+  const child = spawn(process.execPath, [join(SERVERS, 'http-static.mjs')], {
+    env: { ...process.env, FIXTURE_DEFS: defsFile, FIXTURE_HTTP_TOKEN: token },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  httpServer = child;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('http-static did not start')), 10_000);
+    child.stdout.setEncoding('utf8').once('data', (line: string) => {
+      clearTimeout(timer);
+      resolve(Number(/PORT (\d+)/.exec(line)?.[1]));
+    });
+  });
+}
+
+type Entry = { command: string; args: string[]; env?: Record<string, string> };
+
+async function toolsThrough(entry: Entry, env: Record<string, string>): Promise<string[]> {
+  const host = TestHost.spawn(entry.command, entry.args, { cwd: '/', env });
+  await host.initialize();
+  const list = await host.request('tools/list', {});
+  expect(await host.close()).toEqual({ code: 0, signal: null });
+  return (list['result'] as { tools: { name: string }[] }).tools.map((t) => t.name);
+}
+
+describe('mcpm guard: variables', () => {
+  it('env values the host expands reach the server as the host expanded them (Claude Code ${VAR})', async () => {
+    const { home, env } = tempHome();
+    const defsFile = join(home, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('lookup', 'Looks up.')])));
+    const config = userFile('claude-code', home);
+    put(config, JSON.stringify({ numStartups: 3, mcpServers: { calc: { type: 'stdio', command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: '${DEFS_PATH}' } } } }, null, 2));
+    ok(await mcpm(['install', '--host', 'claude-code'], { env: { ...env, DEFS_PATH: defsFile }, cwd: home }));
+    ok(await mcpm(['guard', '--host', 'claude-code'], { env, cwd: home }));
+    const entry = JSON.parse(readFileSync(config, 'utf8')).mcpServers.calc as Entry;
+    expect(entry.env).toEqual({ FIXTURE_DEFS: '${DEFS_PATH}' });
+    // Claude Code expands the entry's env and starts mcpm run with it; DEFS_PATH itself is not passed on.
+    expect(await toolsThrough(entry, { HOME: home, FIXTURE_DEFS: defsFile })).toEqual(['lookup']);
+  });
+
+  it('a Streamable HTTP remote becomes a stdio entry; its header variable is forwarded (Cursor ${env:VAR})', async () => {
+    const { home, env } = tempHome();
+    const defsFile = join(home, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('remote_tool', 'Served over HTTP.')])));
+    const port = await startHttpServer(defsFile, 's3cret');
+    const config = userFile('cursor', home);
+    put(config, JSON.stringify({ mcpServers: { remote: { url: `http://127.0.0.1:${port}/mcp`, headers: { Authorization: 'Bearer ${env:MCP_TOKEN}' } } } }, null, 2));
+    ok(await mcpm(['install', '--host', 'cursor'], { env: { ...env, MCP_TOKEN: 's3cret' }, cwd: home }));
+    const lock = readFileSync(join(home, '.config', 'mcpm', 'cursor.lock'), 'utf8');
+    expect(lock).not.toContain('s3cret');
+
+    const result = JSON.parse(ok(await mcpm(['guard', '--host', 'cursor', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(result.files[0]!.servers).toEqual([{ name: 'remote', action: 'guarded', reason: 'mcpm run connects to it over Streamable HTTP' }]);
+    const entry = JSON.parse(readFileSync(config, 'utf8')).mcpServers.remote as Entry;
+    expect(entry.env).toEqual({ MCP_TOKEN: '${env:MCP_TOKEN}' });
+    expect(readFileSync(config, 'utf8')).not.toContain('url');
+    // Cursor expands ${env:MCP_TOKEN} from its own environment into the entry's env.
+    expect(await toolsThrough(entry, { HOME: home, MCP_TOKEN: 's3cret' })).toEqual(['remote_tool']);
+  });
+});
+
+describe.each(Object.keys(FIXTURES) as HostName[])('mcpm guard --host %s', (hostName) => {
+  it('rewrites the stdio servers, keeps everything else, reads the originals through the sidecar, and --undo restores byte for byte', async () => {
+    const { home, env } = tempHome();
+    const config = userFile(hostName, home);
+    mkdirSync(dirname(config), { recursive: true });
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'hosts', FIXTURES[hostName]), config);
+    const original = readFileSync(config, 'utf8');
+    const before = JSON.parse(ok(await mcpm(['ls', '--host', hostName, '--json'], { env, cwd: home })).stdout) as { servers: { name: string; launch: unknown }[] };
+
+    const result = JSON.parse(ok(await mcpm(['guard', '--host', hostName, '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
+    const actions = Object.fromEntries(result.files[0]!.servers.map((s) => [s.name, s.action]));
+    expect(Object.values(actions)).toContain('guarded');
+    // Streamable HTTP remotes are guarded too (mcpm run connects to them); legacy SSE ones are not.
+    for (const remote of ['api', 'userjot', 'github', 'remote', 'httpServer']) if (remote in actions) expect(actions[remote], remote).toBe('guarded');
+    if (hostName === 'gemini') expect(actions['events']).toBe('skipped');
+    if (hostName === 'zed') expect(actions['mcp-server-github']).toBe('skipped');
+    // Nothing is locked yet: each guarded server is named with the command that locks it.
+    expect(result.problems.length).toBe(Object.values(actions).filter((a) => a === 'guarded').length);
+    expect(result.problems[0]).toContain(`mcpm install --host ${hostName}`);
+    expect(readFileSync(config, 'utf8')).not.toBe(original);
+
+    // What install, verify and run see is the original definitions, not "node mcpm.js run".
+    const after = JSON.parse(ok(await mcpm(['ls', '--host', hostName, '--json'], { env, cwd: home })).stdout) as typeof before;
+    expect(after.servers.map((s) => [s.name, s.launch])).toEqual(before.servers.map((s) => [s.name, s.launch]));
+
+    ok(await mcpm(['guard', '--host', hostName, '--undo'], { env, cwd: home }));
+    expect(readFileSync(config, 'utf8')).toBe(original);
+    expect(existsSync(`${config}.mcpm-guard.json`)).toBe(false);
+  });
+});
+
+describe('mcpm guard: usage', () => {
+  it('needs --host or --config', async () => {
+    const { home, env } = tempHome();
+    const result = ok(await mcpm(['guard'], { env, cwd: home }), 2);
+    expect(result.stderr).toContain('mcpm guard needs --host NAME or --config FILE');
+  });
+
+  it('--config FILE guards that file, in the format its name says', async () => {
+    const { home, env } = tempHome();
+    const file = join(home, 'elsewhere', '.codex', 'config.toml');
+    put(file, readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'codex.config.toml'), 'utf8'));
+    const original = readFileSync(file, 'utf8');
+    const lock = join(home, 'codex.lock');
+    ok(await mcpm(['guard', '--config', file, '--lockfile', lock], { env, cwd: home }), 1);
+    expect(readFileSync(file, 'utf8')).toContain(`args = [${JSON.stringify(realpathSync(BIN))}, "run", "--config", ${JSON.stringify(file)}, "--lockfile", ${JSON.stringify(lock)}, "--", "docs"]`);
+    ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }));
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
+  it('an entry guarded by another mcpm (moved, or another node) is pointed at this one, keeping its original', async () => {
+    const { home, env } = tempHome();
+    const config = userFile('cursor', home);
+    const original = '{\n  "mcpServers": {\n    "a": { "command": "npx", "args": ["-y", "a-mcp@1.0.0"] }\n  }\n}\n';
+    put(config, original);
+    ok(await mcpm(['guard', '--host', 'cursor'], { env, cwd: home }), 1);
+    // As if this mcpm had guarded it from another place: the entry and its record name an old path.
+    const moved = readFileSync(config, 'utf8').replaceAll(JSON.stringify(realpathSync(BIN)), JSON.stringify('/old/mcpm/bin/mcpm.js'));
+    writeFileSync(config, moved);
+    const sidecar = `${config}.mcpm-guard.json`;
+    writeFileSync(sidecar, readFileSync(sidecar, 'utf8').replaceAll(JSON.stringify(realpathSync(BIN)), JSON.stringify('/old/mcpm/bin/mcpm.js')));
+    // This mcpm does not read the old guard's original: the host would run the old mcpm, not this one.
+    const before = JSON.parse(ok(await mcpm(['ls', '--host', 'cursor', '--json'], { env, cwd: home })).stdout) as { servers: { launch: { args: string[] } }[] };
+    expect(before.servers[0]!.launch.args[0]).toBe('/old/mcpm/bin/mcpm.js');
+
+    const result = JSON.parse(ok(await mcpm(['guard', '--host', 'cursor', '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
+    expect(result.files[0]!.servers).toEqual([{ name: 'a', action: 'updated', reason: 'now launched through this mcpm and lock' }]);
+    const after = JSON.parse(ok(await mcpm(['ls', '--host', 'cursor', '--json'], { env, cwd: home })).stdout) as typeof before;
+    expect(after.servers[0]!.launch).toMatchObject({ command: 'npx', args: ['-y', 'a-mcp@1.0.0'] });
+    ok(await mcpm(['guard', '--host', 'cursor', '--undo'], { env, cwd: home }));
+    expect(readFileSync(config, 'utf8')).toBe(original);
+  });
+
+  it('an unknown server name is USAGE and changes nothing', async () => {
+    const { home, env } = tempHome();
+    const config = userFile('cursor', home);
+    put(config, readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'cursor.mcp.json'), 'utf8'));
+    ok(await mcpm(['guard', 'nope', '--host', 'cursor'], { env, cwd: home }), 2);
+    expect(existsSync(`${config}.mcpm-guard.json`)).toBe(false);
+  });
+});
+
+describe('mcpm ls --hosts', () => {
+  it('lists the host configs found, with their servers, guarded ones and parse errors', async () => {
+    const { home, env } = tempHome();
+    const project = join(home, 'project');
+    put(userFile('cursor', home), readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'cursor.mcp.json'), 'utf8'));
+    put(userFile('gemini', home), '{ "mcpServers": { "x": } }');
+    put(join(project, '.vscode', 'mcp.json'), readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'vscode.mcp.json'), 'utf8'));
+    put(join(project, '.zed', 'settings.json'), readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'zed.settings.json'), 'utf8'));
+    ok(await mcpm(['guard', '--host', 'cursor'], { env, cwd: home }), 1);
+
+    const json = JSON.parse(ok(await mcpm(['ls', '--hosts', '--json', '-C', project], { env, cwd: home })).stdout) as {
+      hosts: { host: string; scope: string; path: string; found: boolean; servers: number | null; guarded: number | null; discovered: boolean; error: string | null }[];
+    };
+    const found = json.hosts.filter((h) => h.found);
+    expect(found).toEqual([
+      { host: 'cursor', scope: 'user', path: '~/.cursor/mcp.json', found: true, servers: 2, guarded: 2, discovered: false, error: null },
+      { host: 'vscode', scope: 'project', path: '.vscode/mcp.json', found: true, servers: 2, guarded: 0, discovered: true, error: null },
+      { host: 'gemini', scope: 'user', path: '~/.gemini/settings.json', found: true, servers: null, guarded: null, discovered: false, error: expect.stringMatching(/^~\/\.gemini\/settings\.json:1:\d+: /) as unknown as string },
+      { host: 'zed', scope: 'project', path: '.zed/settings.json', found: true, servers: 3, guarded: 0, discovered: false, error: null },
+    ]);
+    expect(json.hosts.some((h) => h.host === 'claude-desktop' && !h.found)).toBe(true);
+
+    const text = ok(await mcpm(['ls', '--hosts', '-C', project], { env, cwd: home })).stdout;
+    expect(text).toContain('cursor  user     ~/.cursor/mcp.json  2 servers, 2 guarded');
+    expect(text).toContain('(not read by discovery: pass --config)');
+  });
+});
+
+describe('project discovery', () => {
+  it('.cursor/mcp.json and .vscode/mcp.json are locked in one install', async () => {
+    const dir = tempProject();
+    const serve = (name: string) => {
+      const file = join(dir, `${name}.defs.json`);
+      writeFileSync(file, JSON.stringify(defs([tool(`${name}_tool`, `The ${name} tool.`)])));
+      return { command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: file } };
+    };
+    put(join(dir, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { alpha: serve('alpha') } }, null, 2));
+    put(join(dir, '.vscode', 'mcp.json'), `// workspace servers\n{\n  "servers": {\n    "beta": ${JSON.stringify({ type: 'stdio', ...serve('beta') })}, // trailing comma next\n  },\n}\n`);
+    ok(await mcpm(['install', '-C', dir]));
+    const lock = JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8')) as { servers: Record<string, { snapshot: { tools: Record<string, unknown> } }> };
+    expect(Object.keys(lock.servers)).toEqual(['alpha', 'beta']);
+    expect(Object.keys(lock.servers['beta']!.snapshot.tools)).toEqual(['beta_tool']);
+    ok(await mcpm(['verify', '--offline', '-C', dir]));
+  });
+});

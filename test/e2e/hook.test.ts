@@ -1,0 +1,120 @@
+// `mcpm hook install` in real, temporary git repositories: the hook refuses a commit that adds an
+// unlocked server, lets it through once `mcpm install` has locked it, keeps (and runs) a hook that
+// was there before, and follows core.hooksPath.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+
+/** git with no user or system config of the machine running the tests (signing, hooks, templates). */
+function git(dir: string, ...args: string[]): { status: number | null; out: string } {
+  const result = spawnSync('git', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', NO_COLOR: '1' },
+  });
+  return { status: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+function repository(): string {
+  const dir = tempProject();
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['config', 'user.name', 'Test'],
+    ['config', 'user.email', 'test@example.invalid'],
+    ['config', 'commit.gpgsign', 'false'],
+  ]) {
+    expect(git(dir, ...args).status).toBe(0);
+  }
+  writeFileSync(join(dir, 'README.md'), 'hello\n');
+  expect(git(dir, 'add', 'README.md').status).toBe(0);
+  expect(git(dir, 'commit', '-q', '-m', 'initial').status).toBe(0);
+  return dir;
+}
+
+const notes = () => ({ notes: { defs: defs([tool('add', 'Adds two numbers.')]) } });
+
+describe('mcpm hook install', { timeout: 60_000 }, () => {
+  it('refuses a commit that adds an unlocked server, and lets it through after install', async () => {
+    const dir = repository();
+    const installed = await mcpm(['hook', 'install', '-C', dir]);
+    expect(installed.status, installed.stderr).toBe(0);
+    expect(installed.stdout).toContain('installed .git/hooks/pre-commit');
+
+    writeProject(dir, notes());
+    git(dir, 'add', '.mcp.json');
+    const refused = git(dir, 'commit', '-q', '-m', 'add notes');
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toMatch(/new\s+notes/);
+    expect(refused.out).toContain('mcpm install notes');
+
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    git(dir, 'add', '.mcp.json', 'mcp.lock', '*.defs.json');
+    const accepted = git(dir, 'commit', '-q', '-m', 'add notes');
+    expect(accepted.status, accepted.out).toBe(0);
+
+    // A commit that stages no config and no lock does not run mcpm at all.
+    writeProject(dir, { ...notes(), other: { defs: defs([]) } });
+    writeFileSync(join(dir, 'README.md'), 'changed\n');
+    git(dir, 'add', 'README.md');
+    expect(git(dir, 'commit', '-q', '-m', 'readme').status).toBe(0);
+  });
+
+  it('keeps an existing hook, runs it first, and stays idempotent', async () => {
+    const dir = repository();
+    const hooks = join(dir, '.git', 'hooks');
+    mkdirSync(hooks, { recursive: true });
+    const existing = '#!/bin/sh\necho ran >> "$(git rev-parse --show-toplevel)/chained.log"\nexit "${CHAINED_EXIT:-0}"\n';
+    writeFileSync(join(hooks, 'pre-commit'), existing);
+    chmodSync(join(hooks, 'pre-commit'), 0o755);
+
+    expect((await mcpm(['hook', 'install', '-C', dir])).status).toBe(0);
+    const script = readFileSync(join(hooks, 'pre-commit'), 'utf8');
+    expect(readFileSync(join(hooks, 'pre-commit.mcpm-chained'), 'utf8')).toBe(existing);
+    const again = await mcpm(['hook', 'install', '-C', dir]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('updated');
+    expect(readFileSync(join(hooks, 'pre-commit'), 'utf8')).toBe(script);
+    expect(readFileSync(join(hooks, 'pre-commit.mcpm-chained'), 'utf8')).toBe(existing);
+
+    writeFileSync(join(dir, 'README.md'), 'one\n');
+    git(dir, 'add', 'README.md');
+    expect(git(dir, 'commit', '-q', '-m', 'one').status).toBe(0);
+    expect(readFileSync(join(dir, 'chained.log'), 'utf8')).toBe('ran\n');
+
+    // The chained hook's failure stops the commit even when mcpm has nothing to say.
+    writeFileSync(join(dir, 'README.md'), 'two\n');
+    git(dir, 'add', 'README.md');
+    const failed = spawnSync('git', ['commit', '-q', '-m', 'two'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', CHAINED_EXIT: '3' },
+    });
+    expect(failed.status).not.toBe(0);
+  });
+
+  it('honours core.hooksPath', async () => {
+    const dir = repository();
+    expect(git(dir, 'config', 'core.hooksPath', '.githooks').status).toBe(0);
+    const installed = await mcpm(['hook', 'install', '-C', dir, '--json']);
+    expect(installed.status).toBe(0);
+    expect(JSON.parse(installed.stdout)).toMatchObject({ hook: join(dir, '.githooks', 'pre-commit'), chained: null });
+    expect(existsSync(join(dir, '.githooks', 'pre-commit'))).toBe(true);
+    expect(existsSync(join(dir, '.git', 'hooks', 'pre-commit'))).toBe(false);
+
+    writeProject(dir, notes());
+    git(dir, 'add', '.mcp.json');
+    const refused = git(dir, 'commit', '-q', '-m', 'add notes');
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toMatch(/new\s+notes/);
+  });
+
+  it('outside a git repository is a usage error', async () => {
+    const dir = tempProject();
+    const result = await mcpm(['hook', 'install', '-C', dir], { env: { GIT_CEILING_DIRECTORIES: dir } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('is not in a git work tree');
+  });
+});

@@ -44,8 +44,8 @@ const REFUSAL_ANSWER_WAIT_MS = 1000;
 export async function run(name: string, options: RunOptions, deps: Deps, io: RunIo = { stdin: process.stdin, stdout: process.stdout }): Promise<ExitStatus> {
   const policy = options.policy ?? 'block';
   if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
-  // The process adapter pulls in execa, the slowest import on the way to a running server (about
-  // 100 ms); it loads while the config and the lock are read. Nothing is spawned before the checks.
+  // The process adapter loads while the config and the lock are read; nothing is spawned before
+  // the checks.
   const processAdapter = import('../adapters/process.js');
   processAdapter.catch(() => {});
 

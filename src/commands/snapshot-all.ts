@@ -1,6 +1,6 @@
 /**
  * Connects to several servers in parallel (bounded by --concurrency) and turns each answer into a
- * Snapshot. Imported lazily: it pulls in the MCP SDK and execa.
+ * Snapshot. Imported lazily: it pulls in the MCP SDK.
  */
 import { snapshotServer } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';

@@ -71,18 +71,34 @@ export async function editConfigFiles(
   edits: readonly ArgEdit[],
 ): Promise<Written[]> {
   const written: Written[] = [];
+  const edited = new Set<string>();
   try {
     for (const shown of files) {
       const file = path.resolve(projectDir, shown);
       const before = await fs.readFile(file, 'utf8');
-      const json = parseConfigJson(before, shown, { jsonc: true });
+      let json;
+      try {
+        json = parseConfigJson(before, shown, { jsonc: true });
+      } catch {
+        // Not JSON (a TOML host config): not a file mcpm edits; a server only defined there is refused below.
+        continue;
+      }
       const root = json[configFormatOf(json, shown) === 'vscode' ? 'servers' : 'mcpServers'];
       const here = edits.filter((e) => typeof root === 'object' && root !== null && !Array.isArray(root) && Object.hasOwn(root, e.server));
       if (here.length === 0) continue;
       const after = applyArgEdits(before, shown, here);
+      for (const e of here) edited.add(e.server);
       if (after === before) continue;
       await writeAtomic(file, shown, after);
       written.push({ file, shown, before, after });
+    }
+    const missing = edits.find((e) => !edited.has(e.server));
+    if (missing) {
+      throw new McpmError(
+        'CONFIG_INVALID',
+        `server ${JSON.stringify(missing.server)} is not defined under "mcpServers" or "servers" of ${files.join(', ')}, so mcpm did not edit it`,
+        'write the version into that config by hand, then run "mcpm approve"',
+      );
     }
   } catch (error) {
     await restoreFiles(written);

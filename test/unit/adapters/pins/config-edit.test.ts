@@ -69,3 +69,20 @@ describe('editConfigFiles', () => {
     expect(readFileSync(join(dir, 'one.json'), 'utf8')).toBe(good);
   });
 });
+
+describe('editConfigFiles, a server in no editable file', () => {
+  it('refuses, and leaves every file as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpm-edit-'));
+    try {
+      const text = '{"mcpServers":{"b":{"command":"x"}}}';
+      writeFileSync(join(dir, '.mcp.json'), text);
+      writeFileSync(join(dir, 'config.toml'), '[mcp_servers.a]\ncommand = "npx"\n');
+      await expect(editConfigFiles(dir, ['.mcp.json', 'config.toml'], [{ server: 'a', argIndex: 1, from: 'pkg', to: 'pkg@1.0.0' }])).rejects.toThrow(
+        /server "a" is not defined under "mcpServers" or "servers"/,
+      );
+      expect(readFileSync(join(dir, '.mcp.json'), 'utf8')).toBe(text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

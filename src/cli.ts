@@ -28,6 +28,13 @@ type Action = (program: Command, deps: Deps) => Promise<ExitStatus>;
 
 export function buildProgram(run: (action: Action) => Promise<void>): Command {
   const program = new Command();
+  // Set before any subcommand is added: subcommands copy these settings when they are created, so
+  // a usage error anywhere ends in reportError (exit 2), never in commander's own exit(1).
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+  });
   program
     .name('mcpm')
     .description('A lockfile for MCP servers: snapshot everything a model can see, then catch any change.')
@@ -256,11 +263,6 @@ export async function main(argv: string[]): Promise<ExitStatus> {
   let status: ExitStatus = 0;
   const program = buildProgram(async (action) => {
     status = await action(program, deps);
-  });
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => process.stdout.write(s),
-    writeErr: (s) => process.stderr.write(s),
   });
   try {
     await program.parseAsync(argv);

@@ -27,6 +27,7 @@ import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
 import { shellQuote } from '../render/status-text.js';
+import { stringifyAsciiJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
 import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
 import { describeChange, describeFinding } from './report.js';
@@ -223,7 +224,7 @@ function finish(
   const { written, json, options, deps, lockLabel } = context;
   const exit = exitStatusOf(list);
   if (json) {
-    deps.stdout.write(`${asciiJson({ servers: list.map(outcomeToJson), lockfile: lockLabel, written, exitStatus: exit })}\n`);
+    deps.stdout.write(`${stringifyAsciiJson({ servers: list.map(outcomeToJson), lockfile: lockLabel, written, exitStatus: exit })}\n`);
   }
   const human = json ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
@@ -368,10 +369,3 @@ function outcomeToJson(o: Outcome) {
   };
 }
 
-/**
- * JSON with every character outside printable ASCII written as a \u escape: lossless for a program
- * reading it, and nothing a terminal would act on when a person looks at it.
- */
-function asciiJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

@@ -10,6 +10,7 @@ import { sanitize } from '../core/sanitize.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { renderChangesJson } from '../render/diff-json.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { renderStatusLines } from '../render/status-text.js';
@@ -52,13 +53,13 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
       ...(s.status === 'config-changed' ? { launch: { locked: s.locked!.launch, configured: s.config!.launch } } : {}),
       ...(s.error ? { error: s.error } : {}),
     }));
-    deps.stdout.write(`${JSON.stringify({ servers, exitStatus: exit }, null, 2)}\n`);
+    writeJson(deps.stdout, { servers, exitStatus: exit });
     return exit;
   }
   if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
     const lines = reports.map((r) => ({ name: r.status.name, status: r.status.status, findings: r.findings }));
-    deps.stdout.write(`${JSON.stringify(renderSarif(statuses, lines, project.lockLabel), null, 2)}\n`);
+    writeJson(deps.stdout, renderSarif(statuses, lines, project.lockLabel));
     return exit;
   }
 

@@ -40,6 +40,7 @@ import { stripJsonComments } from '../core/jsonc.js';
 import { configFormatOf, launchDifference, parseConfigJson, variableReferences, type ServerConfig } from '../core/launch.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { hostPlace, lockPath, projectDir } from './project.js';
@@ -101,7 +102,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
 
   const status: ExitStatus = unlocked.length > 0 ? 1 : 0;
   if (options.format === 'json') {
-    deps.stdout.write(`${JSON.stringify({ files: outcomes, lockfile: lock.label, problems: unlocked, exitStatus: status }, null, 2)}\n`);
+    writeJson(deps.stdout, { files: outcomes, lockfile: lock.label, problems: unlocked, exitStatus: status });
   } else {
     const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
     let text = '';

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
 import { projectDir } from './project.js';
 
@@ -86,7 +87,7 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
 
   const shown = path.relative(dir, hookFile) || hookFile;
   if (options.format === 'json') {
-    deps.stdout.write(`${JSON.stringify({ hook: hookFile, hooksDir, updated: ours, chained: chained ? chainedFile : null, watches: watched, exitStatus: 0 }, null, 2)}\n`);
+    writeJson(deps.stdout, { hook: hookFile, hooksDir, updated: ours, chained: chained ? chainedFile : null, watches: watched, exitStatus: 0 });
   }
   const out = options.format === 'json' ? deps.stderr : deps.stdout;
   if (!options.quiet) {

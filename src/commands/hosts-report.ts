@@ -9,6 +9,7 @@ import { readSidecar, recordsInForce } from '../adapters/hosts/sidecar.js';
 import { isMcpmError, type ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { hostPlace, projectDir } from './project.js';
@@ -47,7 +48,7 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
   }
 
   if (options.format === 'json') {
-    deps.stdout.write(`${JSON.stringify({ projectDir: dir, hosts: rows }, null, 2)}\n`);
+    writeJson(deps.stdout, { projectDir: dir, hosts: rows });
     return 0;
   }
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);

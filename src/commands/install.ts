@@ -12,6 +12,7 @@ import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
@@ -189,9 +190,7 @@ function finish(
   if (outcome.frozenMismatch || outcome.refusedByStrict > 0) exit = 1;
 
   if (options.format === 'json') {
-    deps.stdout.write(
-      `${JSON.stringify({ ...statusesToJson(statuses, lines), lockfile: lockLabel, written: outcome.written, exitStatus: exit }, null, 2)}\n`,
-    );
+    writeJson(deps.stdout, { ...statusesToJson(statuses, lines), lockfile: lockLabel, written: outcome.written, exitStatus: exit });
   }
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
   const palette = paletteFor(human.isTTY, deps.env, options.color);

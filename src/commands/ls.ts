@@ -6,6 +6,7 @@ import type { LaunchSpec } from '../core/launch.js';
 import { sanitize } from '../core/sanitize.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
@@ -46,7 +47,7 @@ export async function ls(options: GlobalOptions & { hosts?: boolean }, deps: Dep
           }
         : null,
     }));
-    deps.stdout.write(`${JSON.stringify({ configFiles: project.configFiles, lockfile: project.lockLabel, servers }, null, 2)}\n`);
+    writeJson(deps.stdout, { configFiles: project.configFiles, lockfile: project.lockLabel, servers });
     return 0;
   }
 

@@ -8,6 +8,7 @@
 import type { ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, selectNames } from './project.js';
@@ -72,7 +73,7 @@ export async function outdated(names: string[], options: GlobalOptions, deps: De
 
   const exit: ExitStatus = rows.some((r) => r.error) ? 3 : 0;
   if (options.format === 'json') {
-    deps.stdout.write(`${JSON.stringify({ servers: rows, exitStatus: exit }, null, 2)}\n`);
+    writeJson(deps.stdout, { servers: rows, exitStatus: exit });
   }
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
   const palette = paletteFor(human.isTTY, deps.env, options.color);

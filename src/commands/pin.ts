@@ -19,6 +19,7 @@ import { packageSpecOf, pinnedArgs, type PackageSpec } from '../core/package-spe
 import { sanitize } from '../core/sanitize.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { shellQuote } from '../render/status-text.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
@@ -148,7 +149,7 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
 
   const exit: ExitStatus = outcomes.some((o) => UNPINNED.includes(o.result)) ? 1 : 0;
   if (options.format === 'json') {
-    deps.stdout.write(`${JSON.stringify({ servers: outcomes, written: { configs: configsWritten, lockfile: lockWritten }, exitStatus: exit }, null, 2)}\n`);
+    writeJson(deps.stdout, { servers: outcomes, written: { configs: configsWritten, lockfile: lockWritten }, exitStatus: exit });
   }
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
   const palette = paletteFor(human.isTTY, deps.env, options.color);

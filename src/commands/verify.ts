@@ -11,6 +11,7 @@ import { sanitize } from '../core/sanitize.js';
 import type { Era } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
+import { writeJson } from '../render/json.js';
 import { renderStatusLines, shellQuote } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
@@ -99,12 +100,12 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       const check = packageChecks.get(server.name);
       if (check?.resolved) Object.assign(server, { package: { locked: check.locked, resolved: { ...check.resolved }, changed: check.changed } });
     });
-    deps.stdout.write(`${JSON.stringify({ ...json, warnings, offline: Boolean(options.offline), exitStatus: exit }, null, 2)}\n`);
+    writeJson(deps.stdout, { ...json, warnings, offline: Boolean(options.offline), exitStatus: exit });
   } else if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
     const sarif = renderSarif(statuses, lines, project.lockLabel);
     addPinResults(sarif.runs[0]!, packageChecks, warnings, project.lockLabel);
-    deps.stdout.write(`${JSON.stringify(sarif, null, 2)}\n`);
+    writeJson(deps.stdout, sarif);
   }
   const human = options.format === 'json' || options.format === 'sarif' ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {

@@ -67,13 +67,3 @@ export function renderChangesJson(server: string, status: string, changes: reado
   return { name: server, status, changes: changes.map(changeJson), findings: findings.map(findingJson) };
 }
 
-/**
- * JSON text for stdout, pure ASCII: JSON.stringify escapes controls and lone surrogates but leaves
- * bidi controls, zero-width and tag characters raw, and those act on a terminal when someone runs
- * `mcpm diff --json | less` or just forgets the pipe. Every non-ASCII code unit is written as a
- * \uXXXX escape instead (surrogate pairs as two escapes), which every JSON parser reads back to the
- * exact same string. Outside strings JSON.stringify writes only ASCII, so this touches strings only.
- */
-export function stringifyAsciiJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

@@ -236,13 +236,31 @@ function finish(
   return exit;
 }
 
+/**
+ * Ink draws nothing until it exits when it believes it runs in CI: `is-in-ci` reads CI and
+ * CONTINUOUS_INTEGRATION once, when Ink is first imported. The review only gets here with a
+ * terminal on stdin and stdout, where a person must see every frame (a `CI=true` left in a shell
+ * would otherwise show a blank screen and take keys blind), so those two are hidden for that import.
+ */
+async function importInkWithoutCi(): Promise<typeof import('../tui/index.js')> {
+  const env = process.env;
+  const saved = { CI: env.CI, CONTINUOUS_INTEGRATION: env.CONTINUOUS_INTEGRATION };
+  delete env.CI;
+  delete env.CONTINUOUS_INTEGRATION;
+  try {
+    return await import('../tui/index.js');
+  } finally {
+    for (const [key, value] of Object.entries(saved)) if (value !== undefined) env[key] = value;
+  }
+}
+
 /** A config-changed server before it is started: only its launch definition can be shown. */
 function launchOnlySource(s: ServerStatus): ReviewSource {
   return { name: s.name, status: 'config-changed', launch: s.config!.launch, locked: s.locked, live: s.locked!.snapshot, changes: [], findings: [] };
 }
 
 async function runTui(model: ReviewModel, deps: Deps): Promise<Decision[] | null> {
-  const { runApprove, ApproveInterrupted } = await import('../tui/index.js');
+  const { runApprove, ApproveInterrupted } = await importInkWithoutCi();
   try {
     return await runApprove(model);
   } catch (error) {

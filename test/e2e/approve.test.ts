@@ -35,7 +35,8 @@ function spawnPty(args: string[]): Pty {
     cols: 80,
     rows: 24,
     cwd: process.cwd(),
-    env: { ...process.env, NO_COLOR: '1' } as Record<string, string>,
+    // CI=true: a terminal still gets the interactive screen (Ink alone would draw nothing until exit).
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' } as Record<string, string>,
   });
   let raw = '';
   child.onData((d) => {

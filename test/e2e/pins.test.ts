@@ -230,7 +230,7 @@ function terminal(args: string[], r: FixtureRegistry, dir: string) {
     cols: 80,
     rows: 24,
     cwd: dir,
-    env: { ...process.env, NO_COLOR: '1', npm_config_registry: r.url, npm_config_cache: join(dir, '.npm-cache') } as Record<string, string>,
+    env: { ...process.env, NO_COLOR: '1', CI: 'true', npm_config_registry: r.url, npm_config_cache: join(dir, '.npm-cache') } as Record<string, string>,
   });
   let raw = '';
   child.onData((d) => {

@@ -29,9 +29,8 @@ import { paint, paletteFor, type Palette } from '../render/style.js';
 import { shellQuote } from '../render/status-text.js';
 import { stringifyAsciiJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
 import { describeChange, describeFinding } from './report.js';
-import { byCodeUnit } from './verify.js';
 
 export interface ApproveOptions extends GlobalOptions {
   /** Approve the current drift without a terminal. */
@@ -75,10 +74,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   // Load.
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
-  const selected = selectNames(names, all);
-  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
-  const offline = wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name)));
+  const { statuses: offline } = offlineStatuses(project, lock, names);
   const outcomes = new Map<string, Outcome>();
 
   // A changed launch command has not been reviewed, so it is not run until a person says so
@@ -213,7 +209,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
 
   // Render.
-  const list = wanted.map((n) => outcomes.get(n)).filter((o): o is Outcome => o !== undefined);
+  const list = offline.map((s) => outcomes.get(s.name)).filter((o): o is Outcome => o !== undefined);
   return finish(list, { written, json, options, deps, lockLabel: project.lockLabel });
 }
 

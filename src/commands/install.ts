@@ -16,9 +16,8 @@ import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
 import { describeFinding, describeStatuses, firstLockFindings, statusesToJson, type DescribedStatus } from './report.js';
-import { byCodeUnit } from './verify.js';
 
 export interface InstallOptions extends GlobalOptions {
   frozen?: boolean;
@@ -29,10 +28,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   const project = await loadProject(options, deps);
   const loaded = await loadCheckedLock(project);
   const lock = loaded.lock;
-  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
-  const selected = selectNames(names, all);
-  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
-  const offline = wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name)));
+  const { selected, statuses: offline } = offlineStatuses(project, lock, names);
 
   // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
   // is not started: its new command has not been reviewed.

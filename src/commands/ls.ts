@@ -12,7 +12,7 @@ import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject } from './project.js';
 import { countItems } from './report.js';
-import { byCodeUnit } from './verify.js';
+import { byCodeUnit } from './project.js';
 
 export function launchSummary(launch: LaunchSpec): string {
   if (launch.transport === 'stdio') return [launch.command, ...launch.args].join(' ');

@@ -12,7 +12,7 @@ import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, selectNames } from './project.js';
-import { byCodeUnit } from './verify.js';
+import { byCodeUnit } from './project.js';
 
 export interface OutdatedRow {
   name: string;

@@ -24,7 +24,7 @@ import { shellQuote } from '../render/status-text.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
-import { byCodeUnit } from './verify.js';
+import { byCodeUnit } from './project.js';
 
 export type PinResult = 'pinned' | 'already-pinned' | 'not-a-package' | 'not-pinnable' | 'not-locked' | 'config-changed' | 'no-version' | 'conflict';
 

@@ -8,14 +8,13 @@
 import type { ExitStatus } from '../core/errors.js';
 import { describePin, pinWarnings } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
-import type { Era } from '../core/snapshot.js';
-import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
+import { exitStatusFor, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines, shellQuote } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, selectNames } from './project.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
 import { describeStatuses, statusesToJson } from './report.js';
 
 export interface VerifyOptions extends GlobalOptions {
@@ -25,21 +24,16 @@ export interface VerifyOptions extends GlobalOptions {
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const all = new Set([...project.servers.keys(), ...lock.servers.keys()]);
-  const selected = selectNames(names, all);
-  const wanted = [...all].filter((n) => !selected || selected.has(n)).sort(byCodeUnit);
-
-  const offline = wanted.map((name) => statusOf(name, project.servers.get(name), lock.servers.get(name)));
+  const { statuses: offline } = offlineStatuses(project, lock, names);
   let statuses: ServerStatus[] = offline;
   // A launch that floats (`npx -y pkg`, `pkg@^1`, `image:tag`) runs other code whenever the
   // registry moves: a warning in both modes, a failure with --strict.
-  const warnings = pinWarnings(wanted.flatMap((n) => project.servers.get(n) ?? []));
+  const warnings = pinWarnings(offline.flatMap((s) => s.config ?? []));
   const packageChecks = new Map<string, import('../adapters/pins/index.js').PinCheck>();
 
   if (!options.offline) {
     // Only servers whose offline state is ok are contacted: new, stale and changed ones already fail.
     const okOffline = offline.filter((s) => s.status === 'ok');
-    const toContact = okOffline.map((s) => s.config!);
     // Identical definitions do not prove identical code (attacks.md B8): the npm pins of those
     // servers are resolved again, next to the snapshots.
     const pinned = okOffline.filter((s) => s.locked?.package?.manager === 'npm');
@@ -50,21 +44,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
         );
     // Awaited below; the handler only keeps a failure meanwhile from counting as unhandled.
     checking?.catch(() => undefined);
-    if (toContact.length > 0) {
-      const { snapshotAll } = await import('./snapshot-all.js');
-      const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
-      const live = await snapshotAll(
-        toContact,
-        { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
-        deps,
-      );
-      statuses = offline.map((s) => {
-        const result = live.get(s.name);
-        if (!result) return s;
-        if (!result.ok) return { ...s, status: 'error', error: result.error };
-        return statusOf(s.name, s.config, s.locked, result.snapshot);
-      });
-    }
+    const { compareLive } = await import('./snapshot-all.js');
+    statuses = await compareLive(offline, lock, { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir }, deps);
     for (const [name, check] of (await checking) ?? []) packageChecks.set(name, check);
     // Another version or other bytes behind the same launch line is drift, even when the server
     // serves the same definitions (and even when it could not be started this time).
@@ -145,8 +126,4 @@ function addPinResults(
     rule('mcpm/unpinned-package', 'A server is launched without an exact package version or image digest.');
     run.results.push({ ruleId: 'mcpm/unpinned-package', level: 'warning', message: { text: `server ${JSON.stringify(w.name)}: ${w.message}` }, locations: location(w.name) });
   }
-}
-
-export function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLAUDE_DESKTOP, isAlive, REPO, TestHost, type Message } from '../helpers/test-host.js';
+import { freePort, startEverythingHttp, stopChild } from '../helpers/reference-http.js';
 import { defs, mcpm, SERVERS, tempProject, tool } from './helpers.js';
 
 const BLOCKED = -32010;
@@ -430,6 +431,22 @@ describe('mcpm run: a remote server (Streamable HTTP)', () => {
     expect(host.received.toString()).not.toContain('IMPORTANT');
     expect(host.stderr).toContain('mcpm: blocked tool "add" of server "remote": its definition differs from mcp.lock');
     expect(host.stderr).not.toContain('s3cret');
+  });
+
+  it('serves the host from the reference server-everything over Streamable HTTP, through the guard', async () => {
+    const port = await freePort();
+    const everything = await startEverythingHttp(port);
+    onTestFinished(() => stopChild(everything));
+    const dir = tempProject();
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { everything: { type: 'http', url: `http://127.0.0.1:${port}/mcp` } } }));
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const host = guard(dir, [], {}, 'everything');
+    await host.initialize();
+    const names = toolNames(await host.request('tools/list'));
+    expect(names).toContain('echo');
+    const echoed = await host.request('tools/call', { name: 'echo', arguments: { message: 'over http' } });
+    expect(JSON.stringify(echoed)).toContain('over http');
+    expect((await host.close()).code).toBe(0);
   });
 
   it('answers with an error when the remote server refuses the request (here: no token)', async () => {

@@ -12,7 +12,7 @@ export interface StatusLine {
   status: StatusKind;
   /** What the command did about it: install adds, keeps and prunes entries. */
   action?: 'added' | 'removed' | 'kept' | 'updated';
-  /** A short, already-built description such as "12 tools, 2 prompts" (mcpm's own words). */
+  /** A short description such as "12 tools, 2 prompts"; escaped when printed. */
   summary?: string;
   /** For errors: the message (may contain server text) and captured stderr. */
   error?: { code: string; message: string; detail?: string };
@@ -64,7 +64,8 @@ export function renderStatusLines(
     const label = statusLabel(line).padEnd(width);
     const colour = line.status === 'ok' || line.action ? 'green' : line.status === 'new' || line.status === 'stale' ? 'yellow' : 'red';
     out += `${paint(palette, colour, label)}  ${sanitize(line.name, { identifier: true })}`;
-    if (line.summary) out += `  ${paint(palette, 'dim', line.summary)}`;
+    // Summaries can quote server text (ls shows serverInfo's name and version).
+    if (line.summary) out += `  ${paint(palette, 'dim', sanitize(line.summary))}`;
     out += '\n';
     if (line.error) {
       out += `    ${sanitize(line.error.message)}\n`;

@@ -1,4 +1,3 @@
-import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { McpmError } from '../core/errors.js';
 import {
@@ -9,6 +8,7 @@ import {
   type ConfigFormat,
   type ServerConfig,
 } from '../core/launch.js';
+import { readTextFile } from './files.js';
 import { displayPath, hostByName, hostInfo, hostOfFile, type HostName, type HostPlace, type ReadContext } from './hosts/index.js';
 import { unguardedText } from './hosts/sidecar.js';
 
@@ -18,9 +18,6 @@ const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
   { file: '.cursor/mcp.json', format: 'mcpServers' },
   { file: '.vscode/mcp.json', format: 'vscode' },
 ];
-
-/** Host configs are a few KiB; anything this large is not one, and is not read into memory. */
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 export interface LoadConfigOptions {
   /**
@@ -71,7 +68,7 @@ export async function loadConfig(
     const candidates = info.userFiles(place);
     for (const absolute of candidates) {
       const shown = displayPath(absolute, place);
-      const text = await readConfigText(absolute, shown);
+      const text = await readTextFile(absolute, shown);
       if (text === null) continue;
       const original = await unguarded(text, absolute, shown, {});
       lists.push(info.format.read(original, shown, {}));
@@ -88,7 +85,7 @@ export async function loadConfig(
     for (const given of configFiles) {
       const absolute = path.resolve(projectDir, given);
       const shown = displayName(projectDir, absolute, given);
-      const text = await readConfigText(absolute, shown);
+      const text = await readTextFile(absolute, shown);
       if (text === null) {
         throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
       }
@@ -102,7 +99,7 @@ export async function loadConfig(
   } else {
     for (const { file, format } of DISCOVERED) {
       const absolute = path.join(projectDir, ...file.split('/'));
-      const text = await readConfigText(absolute, file);
+      const text = await readTextFile(absolute, file);
       if (text === null) continue;
       const original = await unguarded(text, absolute, file, { projectDir: path.resolve(projectDir) });
       lists.push(configFromJson(parseConfigJson(original, file, { jsonc: format === 'vscode' }), file, format));
@@ -139,35 +136,4 @@ function displayName(projectDir: string, absolute: string, given: string): strin
   const relative = path.relative(path.resolve(projectDir), absolute);
   const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return inside ? relative.split(path.sep).join('/') : given;
-}
-
-/**
- * The file's text, or null when it does not exist. Only regular files are read (a symlink to one is
- * fine): a cloned repository could make `.mcp.json` a FIFO, which would block the open, or a link to
- * /dev/zero, which would never end. O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
- */
-async function readConfigText(absolute: string, shown: string): Promise<string | null> {
-  const invalid = (problem: string, cause?: unknown): McpmError =>
-    new McpmError('CONFIG_INVALID', `${shown}: ${problem}`, 'fix or remove the file', { cause });
-  let handle;
-  try {
-    handle = await fs.open(absolute, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw invalid(`cannot be read (${code ?? String(error)})`, error);
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw invalid('is not a regular file');
-    if (stats.size > MAX_CONFIG_BYTES) throw invalid(`is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
-    const bytes = await handle.readFile();
-    try {
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch (error) {
-      throw invalid('is not valid UTF-8', error);
-    }
-  } finally {
-    await handle.close();
-  }
 }

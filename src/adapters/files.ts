@@ -1,20 +1,24 @@
 /**
- * Reading and writing host config files and guard's sidecars. Writes are atomic (temp file in the
- * same directory, fsync, rename), keep the mode of the file they replace, and go to the target of
- * a symbolic link rather than replacing the link: dotfile managers keep `~/.claude.json` or
- * `~/.codex/config.toml` as links into a repository.
+ * Reading and writing the config files mcpm reads and edits (project and host configs, guard's
+ * sidecars). Writes are atomic (temp file in the same directory, fsync, rename), keep the mode of
+ * the file they replace, and go to the target of a symbolic link rather than replacing the link:
+ * dotfile managers keep `~/.claude.json` or `~/.codex/config.toml` as links into a repository.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { McpmError } from '../../core/errors.js';
+import { McpmError } from '../core/errors.js';
 
-/** Host configs are a few KiB (`~/.claude.json` a few MiB at most); anything larger is not one. */
+/**
+ * Configs are a few KiB (`~/.claude.json` a few MiB at most); anything larger is not one, and is
+ * not read into memory.
+ */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The file's text, or null when it does not exist. Only regular files are read (a link to one is
- * fine); O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+ * fine): a cloned repository could make `.mcp.json` a FIFO, which would block the open, or a link
+ * to /dev/zero, which would never end. O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
  */
 export async function readTextFile(absolute: string, shown: string): Promise<string | null> {
   const invalid = (problem: string, cause?: unknown): McpmError =>

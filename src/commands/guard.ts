@@ -17,7 +17,7 @@
  * neither.
  */
 import path from 'node:path';
-import { readTextFile, removeFile, writeTextFile } from '../adapters/hosts/files.js';
+import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
 import { displayPath, hostByName, hostInfo, hostOfFile, type HostName } from '../adapters/hosts/index.js';
 import {

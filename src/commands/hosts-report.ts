@@ -3,7 +3,7 @@
  * them `mcpm guard` rewrote, and why it does not parse if it does not. Reads files, starts nothing.
  */
 import path from 'node:path';
-import { readTextFile } from '../adapters/hosts/files.js';
+import { readTextFile } from '../adapters/files.js';
 import { displayPath, HOSTS, type HostInfo, type HostName, type ReadContext } from '../adapters/hosts/index.js';
 import { readSidecar, recordsInForce } from '../adapters/hosts/sidecar.js';
 import { isMcpmError, type ExitStatus } from '../core/errors.js';

@@ -19,7 +19,7 @@ function blankComments(text: string): string {
   while (i < text.length) {
     const c = text[i];
     if (c === '"') {
-      i = endOfString(text, i);
+      i = skipJsonString(text, i);
     } else if (c === '/' && text[i + 1] === '/') {
       let end = i + 2;
       while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
@@ -42,8 +42,12 @@ function blankComments(text: string): string {
   return out.join('');
 }
 
-/** Index just past the string that opens at `open` (or the end of the text if it never closes). */
-function endOfString(text: string, open: number): number {
+/**
+ * Index just past the JSON string that opens at `open` (or the end of the text if it never
+ * closes): the first `"` that no backslash escapes. Shared by every scanner of JSON text, so that
+ * none of them can disagree about where a string ends.
+ */
+export function skipJsonString(text: string, open: number): number {
   let i = open + 1;
   while (i < text.length) {
     const c = text[i];
@@ -65,7 +69,7 @@ function blankTrailingCommas(text: string): string {
   while (i < text.length) {
     const c = text[i];
     if (c === '"') {
-      i = endOfString(text, i);
+      i = skipJsonString(text, i);
     } else if (c === ',') {
       let next = i + 1;
       while (next < text.length && isJsonWhitespace(text[next])) next++;

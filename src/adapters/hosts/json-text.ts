@@ -1,103 +1,14 @@
 /**
  * JSON and JSONC host configs: servers are read with the strict parser (core/launch.ts), and
- * entries are located by character offsets so that guard can replace one entry's text and keep
- * the rest of the file byte for byte. Offsets are taken on the text with its comments blanked
- * (core/jsonc.ts keeps every offset), so they are offsets into the file as written.
+ * entries are located by character offsets (core/json-offsets.ts) so that guard can replace one
+ * entry's text and keep the rest of the file byte for byte.
  */
 import { McpmError } from '../../core/errors.js';
+import { membersOf, valueSpan, type Member } from '../../core/json-offsets.js';
 import { stripJsonComments } from '../../core/jsonc.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
 import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch.js';
 import { lineEndingOf, type HostEntry, type HostFormat, type HostName, type Launch, type ReadContext } from './format.js';
-
-export interface Member {
-  key: string;
-  keyStart: number;
-  keyEnd: number;
-  valueStart: number;
-  valueEnd: number;
-}
-
-/** The members of the object that opens at `start` of `plain` (valid JSON, comments blanked). */
-export function membersOf(plain: string, start: number): Member[] {
-  if (plain[start] !== '{') throw new Error(`Assertion failed: no object at offset ${start}`);
-  const members: Member[] = [];
-  let i = start + 1;
-  for (;;) {
-    i = skipSpace(plain, i);
-    const c = plain[i];
-    if (c === '}' || c === undefined) return members;
-    if (c === ',') {
-      i++;
-      continue;
-    }
-    const keyStart = i;
-    const keyEnd = endOfString(plain, i);
-    const key = JSON.parse(plain.slice(keyStart, keyEnd)) as string;
-    i = skipSpace(plain, keyEnd);
-    if (plain[i] !== ':') throw new Error(`Assertion failed: no ":" after a key at offset ${keyStart}`);
-    const valueStart = skipSpace(plain, i + 1);
-    const valueEnd = endOfValue(plain, valueStart);
-    members.push({ key, keyStart, keyEnd, valueStart, valueEnd });
-    i = valueEnd;
-  }
-}
-
-/** Offsets of the value at `path` (keys from the top-level object), or undefined. */
-export function valueSpan(plain: string, path: readonly string[]): { start: number; end: number } | undefined {
-  let start = skipSpace(plain, 0);
-  let end = endOfValue(plain, start);
-  for (const key of path) {
-    if (plain[start] !== '{') return undefined;
-    const member = membersOf(plain, start).find((m) => m.key === key);
-    if (!member) return undefined;
-    start = member.valueStart;
-    end = member.valueEnd;
-  }
-  return { start, end };
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  return i;
-}
-
-function endOfString(text: string, open: number): number {
-  let i = open + 1;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '\\') i += 2;
-    else if (c === '"') return i + 1;
-    else i++;
-  }
-  return text.length;
-}
-
-function endOfValue(text: string, start: number): number {
-  const c = text[start];
-  if (c === '"') return endOfString(text, start);
-  if (c === '{' || c === '[') {
-    let depth = 0;
-    let i = start;
-    while (i < text.length) {
-      const d = text[i];
-      if (d === '"') {
-        i = endOfString(text, i);
-        continue;
-      }
-      if (d === '{' || d === '[') depth++;
-      else if (d === '}' || d === ']') {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-      i++;
-    }
-    return text.length;
-  }
-  let i = start;
-  while (i < text.length && !/[\s,\]}]/.test(text[i] as string)) i++;
-  return i;
-}
 
 /** Keys of an entry that say how to start the server: guard replaces them with its own command. */
 const LAUNCH_KEYS = ['type', 'command', 'args', 'cwd', 'url', 'headers', 'env'];

@@ -22,7 +22,7 @@ import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
 import type { ServerConfig } from '../../core/launch.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName, type Launch, type ReadContext } from './format.js';
-import { readTextFile } from './files.js';
+import { readTextFile } from '../files.js';
 import { hostInfo, isHostName } from './index.js';
 
 export const SIDECAR_SUFFIX = '.mcpm-guard.json';

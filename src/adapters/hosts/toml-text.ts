@@ -4,6 +4,8 @@
  * key paths, skipping over every kind of string, multi-line arrays and inline tables, and
  * comments. Guard uses it to replace one `[mcp_servers.NAME]` table and keep every other byte.
  */
+// A single-line basic string ends where a JSON string does, at the first `"` no backslash escapes.
+import { skipJsonString } from '../../core/jsonc.js';
 
 export interface TomlStatement {
   kind: 'table' | 'array-table' | 'keyval';
@@ -74,7 +76,7 @@ function readKey(text: string, i: number): { key: string[]; end: number } {
     i = skipBlank(text, i);
     const c = text[i];
     if (c === '"') {
-      const end = endOfBasicString(text, i);
+      const end = skipJsonString(text, i);
       key.push(JSON.parse(basicToJson(text.slice(i, end))) as string);
       i = end;
     } else if (c === "'") {
@@ -102,17 +104,6 @@ function basicToJson(literal: string): string {
   });
 }
 
-function endOfBasicString(text: string, open: number): number {
-  let i = open + 1;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '\\') i += 2;
-    else if (c === '"') return i + 1;
-    else i++;
-  }
-  return text.length;
-}
-
 function endOfValue(text: string, i: number): number {
   const c = text[i];
   if (text.startsWith('"""', i) || text.startsWith("'''", i)) {
@@ -133,7 +124,7 @@ function endOfValue(text: string, i: number): number {
       j++;
     }
   }
-  if (c === '"') return endOfBasicString(text, i);
+  if (c === '"') return skipJsonString(text, i);
   if (c === "'") return text.indexOf("'", i + 1) + 1;
   if (c === '[') {
     let j = i + 1;

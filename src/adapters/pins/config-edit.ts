@@ -8,12 +8,12 @@
  * are edited. Before replacing, the element must still hold the value mcpm read: a file changed in
  * between, or one `mcpm guard` rewrote (whose args are `mcpm run …`), is refused, never guessed at.
  */
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { McpmError } from '../../core/errors.js';
+import { valueSpan } from '../../core/json-offsets.js';
 import { stripJsonComments } from '../../core/jsonc.js';
 import { configFormatOf, parseConfigJson } from '../../core/launch.js';
+import { readTextFile, writeTextFile } from '../files.js';
 
 export interface ArgEdit {
   server: string;
@@ -35,7 +35,7 @@ export function locateArg(text: string, shown: string, server: string, index: nu
   const json = parseConfigJson(text, shown, { jsonc: true });
   const rootKey = configFormatOf(json, shown) === 'vscode' ? 'servers' : 'mcpServers';
   const plain = stripJsonComments(text);
-  const span = spanAt(plain, [rootKey, server, 'args', index]);
+  const span = valueSpan(plain, [rootKey, server, 'args', index]);
   if (!span || plain[span.start] !== '"') return undefined;
   return { ...span, value: JSON.parse(plain.slice(span.start, span.end)) as string };
 }
@@ -75,7 +75,10 @@ export async function editConfigFiles(
   try {
     for (const shown of files) {
       const file = path.resolve(projectDir, shown);
-      const before = await fs.readFile(file, 'utf8');
+      const before = await readTextFile(file, shown);
+      if (before === null) {
+        throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file any more, so mcpm did not edit it`, 'run the command again');
+      }
       let json;
       try {
         json = parseConfigJson(before, shown, { jsonc: true });
@@ -89,7 +92,7 @@ export async function editConfigFiles(
       const after = applyArgEdits(before, shown, here);
       for (const e of here) edited.add(e.server);
       if (after === before) continue;
-      await writeAtomic(file, shown, after);
+      await writeTextFile(file, shown, after);
       written.push({ file, shown, before, after });
     }
     const missing = edits.find((e) => !edited.has(e.server));
@@ -111,134 +114,9 @@ export async function editConfigFiles(
 export async function restoreFiles(written: readonly Written[]): Promise<void> {
   for (const w of written) {
     try {
-      if ((await fs.readFile(w.file, 'utf8')) === w.after) await writeAtomic(w.file, w.shown, w.before);
+      if ((await readTextFile(w.file, w.shown)) === w.after) await writeTextFile(w.file, w.shown, w.before);
     } catch {
       // Left as edited; the caller's message says which file to check.
     }
   }
-}
-
-/** Temp file next to the target (of a link), fsync, rename; the mode is kept. */
-async function writeAtomic(file: string, shown: string, text: string): Promise<void> {
-  let target = file;
-  let mode: number | undefined;
-  try {
-    target = await fs.realpath(file);
-    mode = (await fs.stat(target)).mode & 0o7777;
-  } catch {
-    // A file that vanished is created again with the default mode.
-  }
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
-  try {
-    handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode ?? 0o644);
-    await handle.writeFile(text, 'utf8');
-    if (mode !== undefined) await handle.chmod(mode);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(temp, target);
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new McpmError('CONFIG_INVALID', `${shown}: cannot be written (${code ?? String(error)}); it was left unchanged`, 'check the file and its permissions', {
-      cause: error,
-    });
-  }
-}
-
-// A small scanner over valid JSON (comments already blanked): enough to find one value's offsets.
-
-function spanAt(plain: string, pathTokens: ReadonlyArray<string | number>): { start: number; end: number } | undefined {
-  let start = skipSpace(plain, 0);
-  let end = endOfValue(plain, start);
-  for (const token of pathTokens) {
-    const child = typeof token === 'number' ? elementAt(plain, start, token) : memberAt(plain, start, token);
-    if (!child) return undefined;
-    ({ start, end } = child);
-  }
-  return { start, end };
-}
-
-function memberAt(plain: string, open: number, key: string): { start: number; end: number } | undefined {
-  if (plain[open] !== '{') return undefined;
-  let i = open + 1;
-  for (;;) {
-    i = skipSpace(plain, i);
-    const c = plain[i];
-    if (c === '}' || c === undefined) return undefined;
-    if (c === ',') {
-      i++;
-      continue;
-    }
-    const keyEnd = endOfString(plain, i);
-    const name = JSON.parse(plain.slice(i, keyEnd)) as string;
-    i = skipSpace(plain, keyEnd) + 1; // past ':'
-    const start = skipSpace(plain, i);
-    const end = endOfValue(plain, start);
-    if (name === key) return { start, end };
-    i = end;
-  }
-}
-
-function elementAt(plain: string, open: number, index: number): { start: number; end: number } | undefined {
-  if (plain[open] !== '[') return undefined;
-  let i = open + 1;
-  let n = 0;
-  for (;;) {
-    i = skipSpace(plain, i);
-    const c = plain[i];
-    if (c === ']' || c === undefined) return undefined;
-    if (c === ',') {
-      i++;
-      continue;
-    }
-    const end = endOfValue(plain, i);
-    if (n === index) return { start: i, end };
-    n++;
-    i = end;
-  }
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i]!)) i++;
-  return i;
-}
-
-function endOfString(text: string, open: number): number {
-  let i = open + 1;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '\\') i += 2;
-    else if (c === '"') return i + 1;
-    else i++;
-  }
-  return text.length;
-}
-
-function endOfValue(text: string, start: number): number {
-  const c = text[start];
-  if (c === '"') return endOfString(text, start);
-  if (c === '{' || c === '[') {
-    let depth = 0;
-    let i = start;
-    while (i < text.length) {
-      const ch = text[i];
-      if (ch === '"') {
-        i = endOfString(text, i);
-        continue;
-      }
-      if (ch === '{' || ch === '[') depth++;
-      else if (ch === '}' || ch === ']') {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-      i++;
-    }
-    return text.length;
-  }
-  let i = start;
-  while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
-  return i;
 }

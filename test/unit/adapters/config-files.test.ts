@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/adapters/config-files.js';
-import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
+import { putFile, rejection } from './helpers.js';
 
 const fixtures = new URL('../../fixtures/configs/', import.meta.url);
 const fixture = (name: string): Promise<string> => fs.readFile(new URL(name, fixtures), 'utf8');
@@ -17,24 +17,7 @@ afterEach(async () => {
   await fs.rm(project, { recursive: true, force: true });
 });
 
-async function put(file: string, text: string | Buffer): Promise<string> {
-  const absolute = path.join(project, file);
-  await fs.mkdir(path.dirname(absolute), { recursive: true });
-  await fs.writeFile(absolute, text);
-  return absolute;
-}
-
-async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<McpmError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(McpmError);
-  expect((error as McpmError).code).toBe(code);
-  return error as McpmError;
-}
+const put = (file: string, text: string | Buffer): Promise<string> => putFile(project, file, text);
 
 describe('loadConfig: discovery', () => {
   it('reads .mcp.json, .cursor/mcp.json and .vscode/mcp.json, merging them', async () => {

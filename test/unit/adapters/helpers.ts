@@ -1,8 +1,10 @@
 // Shared by the adapter tests: fixture paths, configs for them, temp dirs, and process liveness.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
 import type { ServerConfig } from '../../../src/core/launch.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/servers/', import.meta.url));
@@ -87,6 +89,27 @@ export async function allDead(pids: number[], ms = 2000): Promise<boolean> {
     if (Date.now() > end) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Writes `text` to `file` under `dir`, making its directories; returns the absolute path. */
+export async function putFile(dir: string, file: string, text: string | Buffer): Promise<string> {
+  const absolute = path.join(dir, file);
+  await fs.mkdir(path.dirname(absolute), { recursive: true });
+  await fs.writeFile(absolute, text);
+  return absolute;
+}
+
+/** The McpmError `promise` rejects with, after checking its code (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<McpmError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(McpmError);
+  expect((error as McpmError).code).toBe(code);
+  return error as McpmError;
 }
 
 /** Runs `fn` and returns what it threw (fails the test if it did not throw). */

@@ -8,9 +8,10 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readLock, updateLock } from '../../../src/adapters/lock-store.js';
-import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
+import type { ErrorCode } from '../../../src/core/errors.js';
 import { emptyLock, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity } from '../../../src/core/snapshot.js';
+import { rejection } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const addEntryScript = fileURLToPath(new URL('../../fixtures/scripts/add-lock-entry.mjs', import.meta.url));
@@ -48,18 +49,6 @@ const adding = (name: string) => (current: { lock: Lock }) => {
   current.lock.servers.set(name, entryFor(name));
   return current.lock;
 };
-
-async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<McpmError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(McpmError);
-  expect((error as McpmError).code).toBe(code);
-  return error as McpmError;
-}
 
 /** The pid of a process that has exited (and been reaped), for stale-lock tests. */
 async function deadPid(): Promise<number> {

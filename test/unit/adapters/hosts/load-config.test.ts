@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../src/adapters/config-files.js';
 import type { HostPlace } from '../../../../src/adapters/hosts/index.js';
 import { serializeSidecar, type Sidecar } from '../../../../src/adapters/hosts/sidecar.js';
-import { McpmError, type ErrorCode } from '../../../../src/core/errors.js';
+import { putFile, rejection } from '../helpers.js';
 import { fixture } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/mcpm.js', import.meta.url));
@@ -23,24 +23,7 @@ afterEach(async () => {
   await fs.rm(home, { recursive: true, force: true });
 });
 
-async function put(file: string, text: string): Promise<string> {
-  const absolute = path.join(home, file);
-  await fs.mkdir(path.dirname(absolute), { recursive: true });
-  await fs.writeFile(absolute, text);
-  return absolute;
-}
-
-async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<McpmError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(McpmError);
-  expect((error as McpmError).code).toBe(code);
-  return error as McpmError;
-}
+const put = (file: string, text: string): Promise<string> => putFile(home, file, text);
 
 describe('loadConfig --host', () => {
   it('reads the host\'s user-level file instead of discovering, naming it ~/…', async () => {

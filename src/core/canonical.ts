@@ -55,9 +55,17 @@ const canonicalTexts = new WeakMap<object, string>();
  * `snapshotToJson(snapshot)` (snapshot.ts), which holds every definition and its item integrity.
  */
 export function integrityOf(value: JsonValue): Integrity {
-  const digest = createHash('sha256').update(canonicalize(value), 'utf8').digest('base64');
-  return `sha256-${digest}`;
+  if (typeof value === 'object' && value !== null) {
+    const known = integrities.get(value);
+    if (known !== undefined) return known;
+  }
+  const integrity: Integrity = `sha256-${createHash('sha256').update(canonicalize(value), 'utf8').digest('base64')}`;
+  if (typeof value === 'object' && value !== null) integrities.set(value, integrity);
+  return integrity;
 }
+
+/** Same reasoning as canonicalTexts: a loaded lock checks each definition's integrity more than once. */
+const integrities = new WeakMap<object, Integrity>();
 
 const INTEGRITY = /^sha256-[A-Za-z0-9+/]{43}=$/;
 

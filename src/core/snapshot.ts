@@ -230,5 +230,13 @@ const SNAPSHOT_KEYS = new Set<string>(['capabilities', 'instructions', 'serverIn
 
 /** integrityOf(snapshotToJson(snapshot)): the per-server integrity. */
 export function snapshotIntegrity(snapshot: Snapshot): Integrity {
-  return integrityOf(snapshotToJson(snapshot));
+  let integrity = snapshotIntegrities.get(snapshot);
+  if (integrity === undefined) {
+    integrity = integrityOf(snapshotToJson(snapshot));
+    snapshotIntegrities.set(snapshot, integrity);
+  }
+  return integrity;
 }
+
+/** Snapshots are never changed once built (approval builds a new one), so their integrity is kept. */
+const snapshotIntegrities = new WeakMap<Snapshot, Integrity>();

@@ -63,7 +63,10 @@ export interface SnapshotItem {
   integrity: Integrity;
 }
 
-/** Everything the model or host can see of one server. Item maps are keyed by ITEM_KEY. */
+/**
+ * Everything the model or host can see of one server. Item maps are keyed by ITEM_KEY. Immutable once
+ * built: its integrity is computed once and kept (snapshotIntegrity), so a change means a new Snapshot.
+ */
 export interface Snapshot {
   serverInfo: JsonObject;
   capabilities: JsonObject;

@@ -352,7 +352,8 @@ describe('checkLock', () => {
   it('checks in-memory entries by their own item integrities', () => {
     const e = notesEntry();
     const item = e.snapshot.tools.get('2')!;
-    e.snapshot.tools.set('2', { ...item, integrity: integrityOf('wrong') });
+    // Snapshots are immutable once built; a wrong item integrity arrives in a new snapshot.
+    e.snapshot = { ...e.snapshot, tools: new Map(e.snapshot.tools).set('2', { ...item, integrity: integrityOf('wrong') }) };
     const lock: Lock = { servers: new Map([['notes', e]]), eol: '\n' };
     expect(checkLock(lock).map((t) => t.field)).toEqual(['snapshot.tools["2"].integrity', 'integrity']);
   });

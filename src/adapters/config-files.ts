@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { McpmError } from '../core/errors.js';
 import {
@@ -9,8 +10,13 @@ import {
   type ServerConfig,
 } from '../core/launch.js';
 import { readTextFile } from './files.js';
-import { displayPath, hostByName, hostInfo, hostOfFile, type HostName, type HostPlace, type ReadContext } from './hosts/index.js';
-import { unguardedText } from './hosts/sidecar.js';
+import type { HostName, ReadContext } from './hosts/format.js';
+import type { HostPlace } from './hosts/index.js';
+import { sidecarPath } from './hosts/sidecar-path.js';
+
+// The host formats and guard's sidecar are loaded only when a command needs them (--host, a named
+// file in another host's format, a guarded config): plain project discovery stays fast.
+const hosts = () => import('./hosts/index.js');
 
 /** Project config files, in discovery order (the order in which mergeConfigs prefers values). */
 const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
@@ -56,12 +62,15 @@ export async function loadConfig(
   // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
   const guarded = new Set<string>();
   const unguarded = async (text: string, absolute: string, shown: string, context: ReadContext) => {
+    if (!(await exists(sidecarPath(absolute)))) return text;
+    const { unguardedText } = await import('./hosts/sidecar.js');
     const result = await unguardedText(text, absolute, shown, context);
     for (const name of result.guarded) guarded.add(name);
     return result.text;
   };
-  const host = options.host === undefined ? undefined : hostByName(options.host).name;
+  const host = options.host === undefined ? undefined : (await hosts()).hostByName(options.host).name;
   if (host !== undefined && configFiles.length === 0) {
+    const { displayPath, hostInfo } = await hosts();
     const place = options.place;
     if (!place) throw new Error('Assertion failed: loadConfig with a host needs a place');
     const info = hostInfo(host);
@@ -90,6 +99,7 @@ export async function loadConfig(
         throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
       }
       // Claude Code's local scope of this project is read only when ~/.claude.json is named; --host claude-code is the user scope.
+      const { hostInfo, hostOfFile } = await hosts();
       const format: HostName | undefined = host ?? hostOfFile(absolute);
       const context = host === undefined ? { projectDir: path.resolve(projectDir) } : {};
       const original = await unguarded(text, absolute, shown, context);
@@ -136,4 +146,15 @@ function displayName(projectDir: string, absolute: string, given: string): strin
   const relative = path.relative(path.resolve(projectDir), absolute);
   const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return inside ? relative.split(path.sep).join('/') : given;
+}
+
+/** Anything at the path, even a dangling link: the sidecar reader then decides what it is. */
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    return true;
+  }
 }

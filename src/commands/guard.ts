@@ -89,7 +89,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     );
   }
   const only = names.length > 0 ? new Set(names) : null;
-  const lock = lockPath(options, deps);
+  const lock = await lockPath(options, deps);
   const self = await currentSelf();
 
   const outcomes: FileOutcome[] = [];

@@ -86,7 +86,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
       if (warning) pinWarnings.set(name, warning);
     }
   }
-  const lines = await describeStatuses(statuses, lock, project, 'install');
+  const lines = await describeStatuses(statuses);
   const others = new Map<string, Snapshot>();
   for (const s of statuses) {
     const snap = s.live ?? s.locked?.snapshot;
@@ -96,7 +96,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   for (const line of lines) {
     const added = additions.get(line.name);
     if (added) {
-      line.findings = firstLockFindings(line.name, added.snapshot, new Map([...others].filter(([n]) => n !== line.name)));
+      line.findings = await firstLockFindings(line.name, added.snapshot, new Map([...others].filter(([n]) => n !== line.name)));
       line.notes = line.findings.slice(0, 5).map(describeFinding);
       if (line.findings.length > 5) line.notes.push(sanitize(`… and ${line.findings.length - 5} more findings ("mcpm diff" shows them all)`));
       const pinWarning = pinWarnings.get(line.name);

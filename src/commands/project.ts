@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { loadConfig } from '../adapters/config-files.js';
-import { defaultHostLock, displayPath, hostByName, type HostPlace } from '../adapters/hosts/index.js';
+import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch.js';
@@ -30,10 +30,11 @@ export function projectDir(options: GlobalOptions, deps: Deps): string {
   return options.cwd ? resolve(deps.cwd, options.cwd) : deps.cwd;
 }
 
-export function lockPath(options: GlobalOptions, deps: Deps): { file: string; label: string } {
+export async function lockPath(options: GlobalOptions, deps: Deps): Promise<{ file: string; label: string }> {
   const dir = projectDir(options, deps);
   // --host without --lockfile: the host's own lock in mcpm's config directory (docs/hosts.md).
   if (options.lockfile === undefined && options.host !== undefined) {
+    const { defaultHostLock, displayPath, hostByName } = await import('../adapters/hosts/index.js');
     const file = defaultHostLock(hostByName(options.host).name, hostPlace(deps));
     return { file, label: displayPath(file, hostPlace(deps)) };
   }
@@ -49,7 +50,7 @@ export function hostPlace(deps: Deps): HostPlace {
 
 export async function loadProject(options: GlobalOptions, deps: Deps): Promise<Project> {
   const dir = projectDir(options, deps);
-  const { file, label } = lockPath(options, deps);
+  const { file, label } = await lockPath(options, deps);
   const { servers, files, guarded } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
   // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
   if (options.lockfile === undefined && options.host !== undefined) await mkdir(dirname(file), { recursive: true, mode: 0o700 });

@@ -2,14 +2,12 @@
  * Turns statuses into what install, verify and ls print: a status line per server, a short
  * summary of each drift (what changed, the top findings) and the JSON form of the contract.
  */
-import { changesBetween, type ItemChange } from '../core/changes.js';
-import { findingsFor, type Finding } from '../core/findings.js';
-import type { Lock } from '../core/lockfile.js';
+import type { ItemChange } from '../core/changes.js';
+import type { Finding } from '../core/findings.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import { ITEM_KINDS, type Snapshot } from '../core/snapshot.js';
 import type { StatusLine } from '../render/status-text.js';
-import type { Project } from './project.js';
 
 export interface DescribedStatus extends StatusLine {
   changes?: ItemChange[];
@@ -28,7 +26,8 @@ export function countItems(snapshot: Snapshot): string {
 }
 
 /** Findings of servers whose snapshot is new to the lock (a server can be poisoned from day one). */
-export function firstLockFindings(name: string, live: Snapshot, others: ReadonlyMap<string, Snapshot>): Finding[] {
+export async function firstLockFindings(name: string, live: Snapshot, others: ReadonlyMap<string, Snapshot>): Promise<Finding[]> {
+  const { findingsFor } = await import('../core/findings.js');
   return sortFindings(findingsFor({ server: name, live, changes: null, others }));
 }
 
@@ -67,12 +66,11 @@ export function describeChange(c: ItemChange): SafeText {
 }
 
 /** Builds the printed lines; drift gets up to 5 changes and 3 findings, with a count of the rest. */
-export async function describeStatuses(
-  statuses: readonly ServerStatus[],
-  _lock: Lock,
-  _project: Pick<Project, 'lockLabel'>,
-  _command: 'install' | 'verify' | 'ls',
-): Promise<DescribedStatus[]> {
+export async function describeStatuses(statuses: readonly ServerStatus[]): Promise<DescribedStatus[]> {
+  // The change model and the finding rules are loaded only when something drifted.
+  const drift = statuses.some((s) => s.status === 'drifted')
+    ? { ...(await import('../core/changes.js')), ...(await import('../core/findings.js')) }
+    : undefined;
   const lives = new Map<string, Snapshot>();
   for (const s of statuses) {
     const snap = s.live ?? s.locked?.snapshot;
@@ -83,10 +81,10 @@ export async function describeStatuses(
     const snap = s.live ?? s.locked?.snapshot;
     if (snap && s.status !== 'error') line.summary = countItems(snap);
     if (s.error) line.error = s.error;
-    if (s.status === 'drifted' && s.locked && s.live) {
-      const changes = changesBetween(s.locked.snapshot, s.live);
+    if (drift && s.status === 'drifted' && s.locked && s.live) {
+      const changes = drift.changesBetween(s.locked.snapshot, s.live);
       const others = new Map([...lives].filter(([n]) => n !== s.name));
-      const findings = sortFindings(findingsFor({ server: s.name, live: s.live, changes, others }));
+      const findings = sortFindings(drift.findingsFor({ server: s.name, live: s.live, changes, others }));
       line.changes = changes;
       line.findings = findings;
       line.notes = summariseDrift(changes, findings);

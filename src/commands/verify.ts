@@ -57,7 +57,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
 
   let exit = exitStatusFor(statuses);
   if (options.strict && warnings.length > 0) exit = 1;
-  const lines = await describeStatuses(statuses, lock, project, 'verify');
+  const lines = await describeStatuses(statuses);
   lines.forEach((line) => {
     const check = packageChecks.get(line.name);
     const notes = line.notes ?? [];

@@ -25,7 +25,9 @@ import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName
 import { readTextFile } from '../files.js';
 import { hostInfo, isHostName } from './index.js';
 
-export const SIDECAR_SUFFIX = '.mcpm-guard.json';
+import { SIDECAR_SUFFIX, sidecarPath } from './sidecar-path.js';
+
+export { SIDECAR_SUFFIX, sidecarPath } from './sidecar-path.js';
 export const SIDECAR_VERSION = 1;
 
 export interface GuardRecord {
@@ -41,10 +43,6 @@ export interface Sidecar {
   /** The format guard read the config in; the sidecar is applied in the same one. */
   host: HostName;
   records: GuardRecord[];
-}
-
-export function sidecarPath(config: string): string {
-  return config + SIDECAR_SUFFIX;
 }
 
 export function serializeSidecar(sidecar: Sidecar): string {

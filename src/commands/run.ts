@@ -18,8 +18,7 @@ import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { AuditLog, auditLine, redactPatterns } from '../guard/audit-log.js';
 import { GuardRelay, idKey, LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES, NoticeLimiter } from '../guard/relay.js';
-import { HttpUpstream } from '../guard/http-upstream.js';
-import { splitHostEnv } from '../adapters/hosts/sidecar.js';
+import type { HttpUpstream } from '../guard/http-upstream.js';
 import { GUARD_ERROR, POLICIES, WireCheck, type Policy } from '../guard/wire-check.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, type Project } from './project.js';
@@ -130,7 +129,10 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     );
   }
   // A guarded entry (mcpm guard): the host expanded the entry's env and passed it to us; take it as given.
-  const { config: toResolve, fromHost } = project.guarded?.has(name) ? splitHostEnv(config, deps.env) : { config, fromHost: {} };
+  // Loaded only for a guarded entry or a remote server: every module on this path is start-up a host waits for.
+  const { config: toResolve, fromHost } = project.guarded?.has(name)
+    ? (await import('../adapters/hosts/sidecar.js')).splitHostEnv(config, deps.env)
+    : { config, fromHost: {} };
   const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir });
   if (resolved.transport !== 'stdio') {
     let url: URL;
@@ -261,7 +263,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
     session.launch.transport === 'stdio'
       ? stdioSide(session.proc!, handlers, deps)
       : httpSide(
-          new HttpUpstream({
+          new (await import('../guard/http-upstream.js')).HttpUpstream({
             server: name,
             url: session.launch.url,
             headers: session.launch.headers,

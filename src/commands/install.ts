@@ -8,6 +8,7 @@ import { structuredPatch } from 'diff';
 import type { ExitStatus } from '../core/errors.js';
 import type { LockEntry, Lock } from '../core/lockfile.js';
 import { serializeLock } from '../core/lockfile.js';
+import { jsonQuote } from '../core/json-strict.js';
 import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
@@ -32,7 +33,9 @@ export async function install(names: string[], options: InstallOptions, deps: De
 
   // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
   // is not started: its new command has not been reviewed.
-  const toContact = offline.filter((s) => s.status === 'new' || s.status === 'ok').map((s) => s.config!);
+  // --frozen (CI) never starts an unlocked server either: a pull request that adds one to the config
+  // must not run it on the CI machine (attacks.md D3). It already means the lock would change.
+  const toContact = offline.filter((s) => s.status === 'ok' || (s.status === 'new' && !options.frozen)).map((s) => s.config!);
   const live = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   let statuses: ServerStatus[] = offline;
   if (toContact.length > 0) {
@@ -129,10 +132,15 @@ export async function install(names: string[], options: InstallOptions, deps: De
     const next = apply(lock);
     const before = loaded.text ?? '';
     const after = next ? serializeLock(next) : before;
-    if (after !== before) {
-      writeFrozenDiff(project.lockLabel, before, after, deps);
+    const unlocked = statuses.filter((s) => s.status === 'new').map((s) => s.name);
+    if (after !== before) writeFrozenDiff(project.lockLabel, before, after, deps);
+    if (unlocked.length > 0) {
+      deps.stderr.write(
+        sanitize(`mcpm: ${project.lockLabel} would gain ${unlocked.map((n) => jsonQuote(n)).join(', ')}, and --frozen forbids it (not started: --frozen never starts an unlocked server)\n`),
+      );
     }
-    return finish(options, deps, statuses, lines, { written: false, frozenMismatch: after !== before, refusedByStrict }, project.lockLabel);
+    const mismatch = after !== before || unlocked.length > 0;
+    return finish(options, deps, statuses, lines, { written: false, frozenMismatch: mismatch, refusedByStrict }, project.lockLabel);
   }
 
   if (additions.size > 0 || removals.size > 0) {

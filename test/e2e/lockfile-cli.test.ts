@@ -102,11 +102,20 @@ describe('install and verify', () => {
     writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
     const bytes = read(dir);
-    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]) } });
+    // A stale entry: the diff shows what would go.
+    writeProject(dir, {});
+    const pruning = await mcpm(['install', '--frozen', '-C', dir]);
+    expect(pruning.status).toBe(1);
+    expect(pruning.stderr).toContain('would change');
+    expect(pruning.stderr).toMatch(/^-\s+"a": \{/m);
+    expect(read(dir)).toBe(bytes);
+    // A new server (say, from a pull request) is reported without being started.
+    const pidFile = join(dir, 'pids');
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]), env: { FIXTURE_PID_FILE: pidFile } } });
     const frozen = await mcpm(['install', '--frozen', '-C', dir]);
     expect(frozen.status).toBe(1);
-    expect(frozen.stderr).toContain('would change');
-    expect(frozen.stderr).toMatch(/^\+\s+"b": \{/m);
+    expect(frozen.stderr).toMatch(/would gain "b".*not started/);
+    expect(existsSync(pidFile)).toBe(false);
     expect(read(dir)).toBe(bytes);
     // Up to date: frozen passes.
     writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });

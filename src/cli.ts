@@ -287,7 +287,8 @@ function reportError(error: unknown, deps: Deps, interrupted: boolean): ExitStat
     deps.stderr.write(formatMcpmError(error));
     return error.exitStatus;
   }
-  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  // A bug's message can quote server or config text (a name in an assertion, a library's error): escaped too.
+  const stack = sanitize(error instanceof Error ? (error.stack ?? error.message) : String(error));
   deps.stderr.write(
     `mcpm: internal error (this is a bug in mcpm)\n${stack}\nPlease report it with the command you ran: https://github.com/mcpm-dev/mcpm/issues\n`,
   );

@@ -4,10 +4,9 @@
  * the file they replace, and go to the target of a symbolic link rather than replacing the link:
  * dotfile managers keep `~/.claude.json` or `~/.codex/config.toml` as links into a repository.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import path from 'node:path';
 import { McpmError } from '../core/errors.js';
+import { replaceFile } from './replace-file.js';
 
 /**
  * Configs are a few KiB (`~/.claude.json` a few MiB at most); anything larger is not one, and is
@@ -59,22 +58,9 @@ export async function writeTextFile(file: string, shown: string, text: string, o
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(shown, error);
   }
-  const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
   try {
-    const mode = options.mode ?? existingMode;
-    handle = await fs.open(temp, 'wx', mode ?? 0o644);
-    await handle.writeFile(text, 'utf8');
-    // open() applied the umask; a kept or asked-for mode is set exactly.
-    if (mode !== undefined) await handle.chmod(mode);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(temp, target);
+    await replaceFile(target, text, options.mode ?? existingMode);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fs.rm(temp, { force: true }).catch(() => undefined);
     throw cannotWrite(shown, error);
   }
 }

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpmError } from '../core/errors.js';
 import { emptyLock, parseLock, serializeLock, type Lock } from '../core/lockfile.js';
+import { replaceFile } from './replace-file.js';
 
 export interface LoadedLock {
   lock: Lock;
@@ -111,33 +111,20 @@ async function isSymlink(file: string): Promise<boolean> {
 }
 
 /**
- * Temp file in the same directory (so rename is atomic: same file system), written, fsynced,
- * renamed over the lock, then the directory fsynced so the rename itself survives a crash. The
- * rename replaces whatever is at `file` without following it.
+ * replaceFile, then the directory fsynced so the rename itself survives a crash. The rename
+ * replaces whatever is at `file` without following it.
  */
 async function writeAtomic(file: string, shown: string, text: string, existingMode: number | undefined): Promise<void> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
   try {
-    handle = await fs.open(temp, 'wx', existingMode ?? 0o644);
-    await handle.writeFile(text, 'utf8');
-    // open() applied the umask; an existing file's mode is restored exactly.
-    if (existingMode !== undefined) await handle.chmod(existingMode);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(temp, file);
+    await replaceFile(file, text, existingMode);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fs.rm(temp, { force: true }).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     // No code fits a failed write better; LOCKFILE_CORRUPT keeps it an exit-2 "lockfile error" with the file unchanged.
     throw new McpmError('LOCKFILE_CORRUPT', `${shown}: cannot be written (${code ?? String(error)}); it was left unchanged`, 'check the directory and its permissions', {
       cause: error,
     });
   }
-  await fsyncDirectory(dir);
+  await fsyncDirectory(path.dirname(file));
 }
 
 /** Best effort: some platforms and file systems cannot open or fsync a directory (Windows: EISDIR/EPERM). */

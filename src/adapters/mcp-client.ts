@@ -367,8 +367,9 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   } catch {
     throw new McpmError('CONFIG_INVALID', `server "${run.server}": "url" is not a valid URL`);
   }
-  // Never the query string or credentials of the URL in a message: they may hold a token.
-  const where = `${url.origin}${url.pathname}`;
+  // Only the origin in messages: the query, credentials and even the path may hold a token
+  // (some services put the key in the path), and messages reach CI logs and SARIF files.
+  const where = url.origin;
 
   /** One connection attempt; throws the SDK's own errors so the caller can decide on the fallback. */
   const attempt = async (kind: 'streamable' | 'sse'): Promise<RawListing> => {

@@ -332,7 +332,8 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
     if (o.error) notes.push(sanitize(o.error.message));
     const hint = hintFor(o);
     for (const n of notes) out += `    ${n}\n`;
-    if (hint) out += `    ${paint(palette, 'dim', `hint: ${hint}`)}\n`;
+    // The hint quotes the server name (config text) for a shell; it is escaped like every name.
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(hint)}`)}\n`;
   }
   return out;
 }

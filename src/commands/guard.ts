@@ -84,7 +84,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   if (unknown.length > 0) {
     throw new McpmError(
       'USAGE',
-      sanitize(`no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${targets.map((t) => t.shown).join(', ')}`),
+      `no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${targets.map((t) => t.shown).join(', ')}`,
       'run "mcpm ls --hosts" to see the host configs and their servers',
     );
   }

@@ -42,7 +42,7 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   const given = projectDir(options, deps);
   const top = git(['rev-parse', '--show-toplevel'], given, deps);
   if (top === null) {
-    throw new McpmError('USAGE', sanitize(`${given} is not in a git work tree`), 'run "git init" first, or pass -C with the repository\'s directory');
+    throw new McpmError('USAGE', `${given} is not in a git work tree`, 'run "git init" first, or pass -C with the repository\'s directory');
   }
   // git prints the top without symbolic links (macOS: /tmp is /private/tmp); so must the paths relative to it.
   const dir = await fs.realpath(given);
@@ -58,7 +58,7 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
     if (chained) {
       throw new McpmError(
         'USAGE',
-        sanitize(`${hookFile} is not mcpm's hook, and ${CHAINED_NAME} already exists next to it`),
+        `${hookFile} is not mcpm's hook, and ${CHAINED_NAME} already exists next to it`,
         `merge the two hooks by hand into ${CHAINED_NAME}, delete pre-commit, then run "mcpm hook install" again`,
       );
     }
@@ -109,7 +109,7 @@ function hooksDirectory(dir: string, top: string, deps: Deps): string {
     return path.resolve(top, configured);
   }
   const hooks = git(['rev-parse', '--git-path', 'hooks'], dir, deps);
-  if (hooks === null) throw new McpmError('USAGE', sanitize(`git could not name the hooks directory of ${top}`), 'check that git works in this repository');
+  if (hooks === null) throw new McpmError('USAGE', `git could not name the hooks directory of ${top}`, 'check that git works in this repository');
   return path.resolve(dir, hooks);
 }
 

@@ -4,15 +4,13 @@
 import type { ExitStatus } from '../core/errors.js';
 import type { LaunchSpec } from '../core/launch.js';
 import { sanitize } from '../core/sanitize.js';
-import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject } from './project.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
 import { countItems } from './report.js';
-import { byCodeUnit } from './project.js';
 
 export function launchSummary(launch: LaunchSpec): string {
   if (launch.transport === 'stdio') return [launch.command, ...launch.args].join(' ');
@@ -26,8 +24,7 @@ export async function ls(options: GlobalOptions & { hosts?: boolean }, deps: Dep
   }
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const names = [...new Set([...project.servers.keys(), ...lock.servers.keys()])].sort(byCodeUnit);
-  const statuses = names.map((n) => statusOf(n, project.servers.get(n), lock.servers.get(n)));
+  const { statuses } = offlineStatuses(project, lock, []);
 
   if (options.format === 'json') {
     const servers = statuses.map((s) => ({

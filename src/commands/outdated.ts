@@ -11,8 +11,7 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, selectNames } from './project.js';
-import { byCodeUnit } from './project.js';
+import { byCodeUnit, loadCheckedLock, loadProject, selectNames } from './project.js';
 
 export interface OutdatedRow {
   name: string;

@@ -13,8 +13,7 @@
  * advisory lock is held, and put back if the lock cannot be written.
  */
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { launchEquals } from '../core/launch.js';
-import type { Lock, LockEntry, PackagePin } from '../core/lockfile.js';
+import type { LockEntry, PackagePin } from '../core/lockfile.js';
 import { packageSpecOf, pinnedArgs, type PackageSpec } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
 import { statusOf } from '../core/status.js';
@@ -23,7 +22,7 @@ import { writeJson } from '../render/json.js';
 import { shellQuote } from '../render/status-text.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { loadCheckedLock, loadProject, selectNames } from './project.js';
 import { byCodeUnit } from './project.js';
 
 export type PinResult = 'pinned' | 'already-pinned' | 'not-a-package' | 'not-pinnable' | 'not-locked' | 'config-changed' | 'no-version' | 'conflict';
@@ -104,47 +103,21 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
   let configsWritten: string[] = [];
   let lockWritten = false;
   if (plans.length > 0) {
-    const { updateLock } = await import('../adapters/lock-store.js');
-    const { editConfigFiles, restoreFiles } = await import('../adapters/pins/config-edit.js');
-    let written: Awaited<ReturnType<typeof editConfigFiles>> = [];
-    try {
-      const result = await updateLock(
-        project.lockFile,
-        async (current) => {
-          assertUntampered(current, project.lockLabel);
-          const servers = new Map(current.lock.servers);
-          const ready = plans.filter((p) => {
-            const now = servers.get(p.name);
-            const same = now !== undefined && now.integrity === p.entry.integrity && launchEquals(now.launch, p.entry.launch) && samePin(now.package, p.entry.package);
-            if (!same) {
-              p.outcome.result = 'conflict';
-              p.outcome.reason = `its lock entry changed while mcpm read it; run "mcpm pin ${shellQuote(p.name)}" again`;
-            }
-            return same;
-          });
-          if (ready.length === 0) return null;
-          written = await editConfigFiles(
-            project.dir,
-            project.configFiles,
-            ready.map((p) => ({ server: p.name, argIndex: p.spec.argIndex, from: p.outcome.from!, to: p.outcome.to! })),
-          );
-          for (const p of ready) {
-            const launch = p.entry.launch;
-            if (launch.transport !== 'stdio') throw new Error('Assertion failed: pinning a launch that is not stdio');
-            servers.set(p.name, { ...p.entry, launch: { ...launch, args: p.args } });
-          }
-          const next: Lock = { ...current.lock, servers };
-          return next;
-        },
-        { displayName: project.lockLabel },
-      );
-      lockWritten = result.written;
-    } catch (error) {
-      // The configs must not name versions the lock does not launch.
-      await restoreFiles(written);
-      throw error;
+    const { writeConfigAndLock } = await import('./config-and-lock.js');
+    const rewrites = plans.map((p) => {
+      const launch = p.entry.launch;
+      if (launch.transport !== 'stdio') throw new Error('Assertion failed: pinning a launch that is not stdio');
+      const next: LockEntry = { ...p.entry, launch: { ...launch, args: p.args } };
+      return { name: p.name, read: p.entry, next, edits: [{ server: p.name, argIndex: p.spec.argIndex, from: p.outcome.from!, to: p.outcome.to! }] };
+    });
+    const result = await writeConfigAndLock(project, rewrites);
+    for (const p of plans) {
+      if (!result.conflicts.has(p.name)) continue;
+      p.outcome.result = 'conflict';
+      p.outcome.reason = `its lock entry changed while mcpm read it; run "mcpm pin ${shellQuote(p.name)}" again`;
     }
-    configsWritten = written.map((w) => w.shown);
+    configsWritten = result.configs;
+    lockWritten = result.lockWritten;
   }
 
   const exit: ExitStatus = outcomes.some((o) => UNPINNED.includes(o.result)) ? 1 : 0;
@@ -191,8 +164,4 @@ function noVersionReason(spec: PackageSpec, name: string): string {
   }
   if (spec.manager === 'pypi') return `the lock has no version for ${spec.name} (mcpm does not ask PyPI); run "mcpm update ${shellQuote(name)} --to VERSION"`;
   return `the lock records no version for ${spec.name}; run "mcpm update ${shellQuote(name)}" to resolve, review and pin one`;
-}
-
-function samePin(a: PackagePin | undefined, b: PackagePin | undefined): boolean {
-  return a?.manager === b?.manager && a?.name === b?.name && a?.version === b?.version && a?.integrity === b?.integrity;
 }

@@ -2,7 +2,7 @@
  * The "load" step every command shares: where the project is, what it configures, what it locked.
  * Snapshotting lives in ./snapshot-all.ts so commands that stay offline never import the SDK.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
@@ -53,7 +53,12 @@ export async function loadProject(options: GlobalOptions, deps: Deps): Promise<P
   const { file, label } = await lockPath(options, deps);
   const { servers, files, guarded } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
   // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
-  if (options.lockfile === undefined && options.host !== undefined) await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  // It is mcpm's own directory and private: a user-level host config can hold tokens in args or URLs,
+  // which the lock records as written; an existing directory is made private too.
+  if (options.lockfile === undefined && options.host !== undefined) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await chmod(dirname(file), 0o700);
+  }
   return { dir, lockFile: file, lockLabel: label, configFiles: files, servers, guarded };
 }
 

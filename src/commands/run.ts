@@ -54,7 +54,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
   try {
     const prepared = await prepare(name, options, deps);
     if ('refusal' in prepared) {
-      deps.stderr.write(`mcpm: ${prepared.refusal.message}\nhint: ${prepared.refusal.hint}\n`);
+      deps.stderr.write(`mcpm: ${sanitize(prepared.refusal.message)}\nhint: ${sanitize(prepared.refusal.hint)}\n`);
       await answerFirstRequest(io, `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
@@ -92,6 +92,7 @@ interface Ready {
   entry: LockEntry;
   launch: Launch;
 }
+/** A refusal's text is raw (it quotes config text): escaped where it is written, once. */
 type Prepared = { refusal: { message: string; hint: string } } | Ready;
 
 async function prepare(name: string, options: RunOptions, deps: Deps): Promise<Prepared> {
@@ -107,8 +108,8 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     const why = loaded.text === null ? `${project.lockLabel} does not exist` : `it is not in ${project.lockLabel}`;
     return {
       refusal: {
-        message: sanitize(`server ${quoted} was not started: ${why}, so nothing it serves has been reviewed`),
-        hint: sanitize(`run "mcpm install ${name}" to lock it, then review ${project.lockLabel}`),
+        message: `server ${quoted} was not started: ${why}, so nothing it serves has been reviewed`,
+        hint: `run "mcpm install ${name}" to lock it, then review ${project.lockLabel}`,
       },
     };
   }
@@ -116,8 +117,8 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   if (difference !== undefined) {
     return {
       refusal: {
-        message: sanitize(`server ${quoted} was not started: ${difference} in ${config.source} differ from ${project.lockLabel}`),
-        hint: sanitize(`review the change with "mcpm diff ${name}", then run "mcpm approve ${name}"`),
+        message: `server ${quoted} was not started: ${difference} in ${config.source} differ from ${project.lockLabel}`,
+        hint: `review the change with "mcpm diff ${name}", then run "mcpm approve ${name}"`,
       },
     };
   }

@@ -20,7 +20,7 @@ import { changesBetween } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { findingsFor } from '../core/findings.js';
 import { launchEquals, type LaunchSpec, type ServerConfig } from '../core/launch.js';
-import type { Lock, LockEntry, PackagePin } from '../core/lockfile.js';
+import { samePin, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
@@ -32,7 +32,7 @@ import { renderChangesText } from '../render/diff-text.js';
 import { shellQuote } from '../render/status-text.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, selectNames } from './project.js';
+import { loadCheckedLock, loadProject, selectNames } from './project.js';
 import { countItems, sortFindings } from './report.js';
 
 export interface UpdateOptions extends GlobalOptions {
@@ -66,15 +66,15 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const config = project.servers.get(name);
   const entry = lock.servers.get(name);
   const quoted = shellQuote(name);
-  if (!config) throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)} is locked but not configured`), 'run "mcpm install" to prune it');
-  if (!entry) throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)} is not locked yet`), `run "mcpm install ${quoted}" to lock it first`);
+  if (!config) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is locked but not configured`, 'run "mcpm install" to prune it');
+  if (!entry) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is not locked yet`, `run "mcpm install ${quoted}" to lock it first`);
   if (statusOf(name, config, entry).status === 'config-changed') {
-    throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)}: the launch in the config differs from the lock`), `review it with "mcpm approve ${quoted}" first`);
+    throw new McpmError('USAGE', `server ${JSON.stringify(name)}: the launch in the config differs from the lock`, `review it with "mcpm approve ${quoted}" first`);
   }
   const spec = packageSpecOf(config.launch);
   if (spec === null || (spec.manager !== 'npm' && spec.manager !== 'pypi') || spec.unresolvable !== undefined || config.launch.transport !== 'stdio') {
     const why = spec?.unresolvable ?? 'it is not launched from npm or PyPI (Docker images are updated by writing the new digest in the config, then "mcpm approve")';
-    throw new McpmError('USAGE', sanitize(`server ${JSON.stringify(name)} cannot be updated by mcpm: ${why}`), `change the config by hand, then run "mcpm approve ${quoted}"`);
+    throw new McpmError('USAGE', `server ${JSON.stringify(name)} cannot be updated by mcpm: ${why}`, `change the config by hand, then run "mcpm approve ${quoted}"`);
   }
 
   // Compute: the target version, then what the server serves at it.
@@ -93,7 +93,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
       if (deps.signal.aborted) throw deps.signal.reason;
       if (!(error instanceof PinResolveError)) throw error;
       if (error.kind === 'not-found') {
-        throw new McpmError('USAGE', sanitize(error.message), `run "mcpm outdated ${quoted}" to see the versions there are`);
+        throw new McpmError('USAGE', error.message, `run "mcpm outdated ${quoted}" to see the versions there are`);
       }
       return unreachable(name, error.message, json, deps);
     }
@@ -145,11 +145,11 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     snapshot: live.snapshot,
   };
   const edit = { server: name, argIndex: spec.argIndex, from: config.launch.args[spec.argIndex]!, to: launch.args[spec.argIndex]! };
-  const { editConfigFiles, restoreFiles } = await import('../adapters/pins/config-edit.js');
-  const { updateLock } = await import('../adapters/lock-store.js');
 
   if (!options.yes) {
     // Act through approve: it shows the changed launch and the definitions and writes what was approved.
+    const { editConfigFiles, restoreFiles } = await import('../adapters/pins/config-edit.js');
+    const { updateLock } = await import('../adapters/lock-store.js');
     const written = edit.from === edit.to ? [] : await editConfigFiles(project.dir, project.configFiles, [edit]);
     const { approve } = await import('./approve.js');
     let exit: ExitStatus;
@@ -184,32 +184,9 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   }
 
   // --yes: write the config and the lock entry together.
-  let written: Awaited<ReturnType<typeof editConfigFiles>> = [];
-  let conflict = false;
-  let lockWritten = false;
-  try {
-    const result = await updateLock(
-      project.lockFile,
-      async (current) => {
-        assertUntampered(current, project.lockLabel);
-        const now = current.lock.servers.get(name);
-        if (!now || now.integrity !== entry.integrity || !launchEquals(now.launch, entry.launch) || !samePin(now.package, entry.package)) {
-          conflict = true;
-          return null;
-        }
-        if (edit.from !== edit.to) written = await editConfigFiles(project.dir, project.configFiles, [edit]);
-        const servers = new Map(current.lock.servers);
-        servers.set(name, newEntry);
-        const next: Lock = { ...current.lock, servers };
-        return next;
-      },
-      { displayName: project.lockLabel },
-    );
-    lockWritten = result.written;
-  } catch (error) {
-    await restoreFiles(written);
-    throw error;
-  }
+  const { writeConfigAndLock } = await import('./config-and-lock.js');
+  const result = await writeConfigAndLock(project, [{ name, read: entry, next: newEntry, edits: edit.from === edit.to ? [] : [edit] }]);
+  const conflict = result.conflicts.has(name);
   const exit: ExitStatus = conflict ? 1 : 0;
   if (json) {
     deps.stdout.write(
@@ -219,7 +196,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
         package: { locked: entry.package ?? null, updated: target },
         launch: { locked: entry.launch, updated: launch },
         integrity: newEntry.integrity,
-        written: { configs: written.map((w) => w.shown), lockfile: lockWritten },
+        written: { configs: result.configs, lockfile: result.lockWritten },
         exitStatus: exit,
       })}\n`,
     );
@@ -227,7 +204,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   if (conflict) {
     human.write(sanitize(`not written: the lock entry of ${name} changed while mcpm was updating it; run "mcpm update ${quoted}" again\n`));
   } else {
-    human.write(sanitize(`updated ${name} to ${describePin(target)}; wrote ${[...written.map((w) => w.shown), ...(lockWritten ? [project.lockLabel] : [])].join(', ')}\n`));
+    human.write(sanitize(`updated ${name} to ${describePin(target)}; wrote ${[...result.configs, ...(result.lockWritten ? [project.lockLabel] : [])].join(', ')}\n`));
   }
   return exit;
 }
@@ -240,8 +217,4 @@ function unreachable(name: string, message: string, json: boolean, deps: Deps, c
 
 function commandLine(launch: LaunchSpec): string {
   return launch.transport === 'stdio' ? [launch.command, ...launch.args].join(' ') : `${launch.transport} ${launch.url}`;
-}
-
-function samePin(a: PackagePin | undefined, b: PackagePin | undefined): boolean {
-  return a?.manager === b?.manager && a?.name === b?.name && a?.version === b?.version && a?.integrity === b?.integrity;
 }

@@ -1,5 +1,5 @@
 import { isJsonObject, type JsonObject, type JsonValue } from './json-strict.js';
-import { ITEM_KINDS, type ItemKind, type Snapshot } from './snapshot.js';
+import { ITEM_KINDS, newSnapshot, type ItemKind, type Snapshot } from './snapshot.js';
 
 /** The parts of a snapshot a change can be about: the four item lists and the server-level fields. */
 export type ChangeSubject = ItemKind | 'instructions' | 'serverInfo' | 'capabilities';
@@ -175,12 +175,5 @@ export function changesBetween(locked: Snapshot, live: Snapshot): ItemChange[] {
 
 /** A snapshot with nothing in it: what a first lock is compared with. */
 export function emptySnapshot(): Snapshot {
-  return {
-    serverInfo: Object.create(null) as JsonObject,
-    capabilities: Object.create(null) as JsonObject,
-    tools: new Map(),
-    prompts: new Map(),
-    resources: new Map(),
-    resourceTemplates: new Map(),
-  };
+  return newSnapshot(Object.create(null) as JsonObject, Object.create(null) as JsonObject);
 }

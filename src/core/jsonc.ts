@@ -9,37 +9,50 @@
  * `//`), and an unterminated block comment is left in place so that the strict parser reports it.
  */
 export function stripJsonComments(text: string): string {
-  return blankTrailingCommas(blankComments(text));
+  return blankOutsideStrings(blankOutsideStrings(text, commentAt), trailingCommaAt);
 }
 
-function blankComments(text: string): string {
+/**
+ * `text` with spans outside JSON strings blanked, keeping its length and line breaks. `spanAt`
+ * looks at index `i` outside a string and returns where a span to blank ends, undefined to move
+ * on, or null to leave the rest as it is. Comments and trailing commas take one pass each: a
+ * comma is trailing only once the comments after it are gone (`[1, /* c *\/ ]`).
+ */
+function blankOutsideStrings(text: string, spanAt: (text: string, i: number) => number | undefined | null): string {
   const out: string[] = [];
   let i = 0;
   let start = 0;
   while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
+    if (text[i] === '"') {
       i = skipJsonString(text, i);
-    } else if (c === '/' && text[i + 1] === '/') {
-      let end = i + 2;
-      while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
-      out.push(text.slice(start, i), ' '.repeat(end - i));
-      i = start = end;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const close = text.indexOf('*/', i + 2);
-      if (close === -1) break;
-      out.push(text.slice(start, i), keepLineBreaks(text.slice(i, close + 2)));
-      i = start = close + 2;
-    } else if (c === '\uFEFF' && i === 0) {
-      // A byte order mark: VS Code skips it; the strict parser would not.
-      out.push(' ');
-      i = start = 1;
-    } else {
-      i++;
+      continue;
     }
+    const end = spanAt(text, i);
+    if (end === null) break;
+    if (end === undefined) {
+      i++;
+      continue;
+    }
+    out.push(text.slice(start, i), keepLineBreaks(text.slice(i, end)));
+    i = start = end;
   }
   out.push(text.slice(start));
   return out.join('');
+}
+
+function commentAt(text: string, i: number): number | undefined | null {
+  if (text.startsWith('//', i)) {
+    let end = i + 2;
+    while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+    return end;
+  }
+  if (text.startsWith('/*', i)) {
+    const close = text.indexOf('*/', i + 2);
+    return close === -1 ? null : close + 2;
+  }
+  // A byte order mark: VS Code skips it; the strict parser would not.
+  if (i === 0 && text[0] === '\uFEFF') return 1;
+  return undefined;
 }
 
 /**
@@ -62,28 +75,11 @@ function keepLineBreaks(comment: string): string {
   return comment.replace(/[^\r\n]/g, ' ');
 }
 
-function blankTrailingCommas(text: string): string {
-  const chars: string[] = [];
-  let i = 0;
-  let start = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
-      i = skipJsonString(text, i);
-    } else if (c === ',') {
-      let next = i + 1;
-      while (next < text.length && isJsonWhitespace(text[next])) next++;
-      if (text[next] === ']' || text[next] === '}') {
-        chars.push(text.slice(start, i), ' ');
-        start = i + 1;
-      }
-      i++;
-    } else {
-      i++;
-    }
-  }
-  chars.push(text.slice(start));
-  return chars.join('');
+function trailingCommaAt(text: string, i: number): number | undefined {
+  if (text[i] !== ',') return undefined;
+  let next = i + 1;
+  while (next < text.length && isJsonWhitespace(text[next])) next++;
+  return text[next] === ']' || text[next] === '}' ? i + 1 : undefined;
 }
 
 function isJsonWhitespace(c: string | undefined): boolean {

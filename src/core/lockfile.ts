@@ -36,6 +36,11 @@ export interface PackagePin {
   integrity?: string;
 }
 
+/** Same manager, name, version and integrity; either may be absent (no pin). */
+export function samePin(a: PackagePin | undefined, b: PackagePin | undefined): boolean {
+  return a?.manager === b?.manager && a?.name === b?.name && a?.version === b?.version && a?.integrity === b?.integrity;
+}
+
 export interface LockEntry {
   /** snapshotIntegrity(snapshot) when written. */
   integrity: Integrity;

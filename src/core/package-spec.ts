@@ -152,6 +152,70 @@ function hasVariable(text: string): boolean {
   return text.includes('${');
 }
 
+/** What hasVariable means for pinning, in the words of a warning. */
+const VARIABLE_REASON = 'it contains a ${…} variable';
+
+/** A path (`./dir`, `/abs`, `~/dir`, `file:…`) where a runner also takes a package name: code on this machine. */
+const LOCAL_REFERENCE = /^(?:\.{1,2}[\\/]|[\\/]|~[\\/]|file:)/;
+
+type SpecBuilder = (name: string, extra: Partial<PackageSpec>) => PackageSpec;
+
+/** The specs one registry reference can give: not exact unless `extra` says so. */
+function specBuilder(manager: 'npm' | 'pypi', launcher: Launcher, argIndex: number, prefix: string): SpecBuilder {
+  return (name, extra) => ({ manager, launcher, name, exact: false, argIndex, prefix, ...extra });
+}
+
+// ---------------------------------------------------------------------------------------------
+// package runners: npx and its kin, uvx, pipx
+
+/** A reference in args: `args[index]` is `prefix` (`--package=`, or '') followed by `reference`. */
+interface ArgReference {
+  index: number;
+  prefix: string;
+  reference: string;
+}
+
+interface RunnerArgs {
+  /** Every value of a package option, in the order given. */
+  packages: ArgReference[];
+  /** The command the runner starts (the first positional, or the one after `--`); absent when there is none. */
+  positional?: ArgReference;
+  /** Every option before it, without its `=value`. */
+  options: string[];
+}
+
+/**
+ * One reading of a package runner's options, up to the command it starts, shared by npx (and its
+ * kin), uvx and pipx: they all take `--option value` or `--option=value`. `packageOptions` name
+ * the package to fetch (`--package`, `--from`, `--spec`); `valueOptions` take a value, which is
+ * skipped so that it is not mistaken for the command.
+ */
+function scanRunnerArgs(
+  args: readonly string[],
+  start: number,
+  packageOptions: ReadonlySet<string>,
+  valueOptions: ReadonlySet<string>,
+): RunnerArgs {
+  const packages: ArgReference[] = [];
+  const options: string[] = [];
+  const at = (index: number, prefix: string): ArgReference => ({ index, prefix, reference: args[index]!.slice(prefix.length) });
+  for (let i = start; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return { packages, options, positional: i + 1 < args.length ? at(i + 1, '') : undefined };
+    if (!arg.startsWith('-') || arg === '-') return { packages, options, positional: at(i, '') };
+    const eq = arg.indexOf('=');
+    const option = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
+    options.push(option);
+    if (packageOptions.has(option)) {
+      if (eq !== -1) packages.push(at(i, arg.slice(0, eq + 1)));
+      else if (i + 1 < args.length) packages.push(at(++i, ''));
+      continue;
+    }
+    if (eq === -1 && valueOptions.has(option)) i++;
+  }
+  return { packages, options };
+}
+
 // ---------------------------------------------------------------------------------------------
 // npm family
 
@@ -173,54 +237,28 @@ const NPM_VALUE_OPTIONS = new Set([
   '--allow-build',
 ]);
 
+/** pnpm's -c is --shell-mode, a flag: the command string is then the positional. */
+const PNPM_VALUE_OPTIONS = new Set([...NPM_VALUE_OPTIONS].filter((option) => option !== '-c'));
+const NPM_PACKAGE_OPTIONS = new Set(['--package', '-p']);
+
 function parseNpmExec(args: readonly string[], start: number, launcher: Launcher): PackageSpec | null {
-  const packages: Array<{ index: number; prefix: string }> = [];
-  let call = false;
-  let positional = -1;
-  for (let i = start; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      if (i + 1 < args.length) positional = i + 1;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positional = i;
-      break;
-    }
-    const eq = arg.indexOf('=');
-    const option = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
-    if (option === '--package' || option === '-p') {
-      if (eq !== -1 && arg.startsWith('--')) packages.push({ index: i, prefix: arg.slice(0, eq + 1) });
-      else if (i + 1 < args.length) packages.push({ index: ++i, prefix: '' });
-      continue;
-    }
-    // pnpm's -c is --shell-mode, a flag: the command string is then the positional.
-    if (option === '-c' && launcher === 'pnpm dlx') continue;
-    if (option === '--call' || option === '-c') call = true;
-    if (eq === -1 && NPM_VALUE_OPTIONS.has(option)) i++;
-  }
-  if (packages.length > 0) {
+  const scan = scanRunnerArgs(args, start, NPM_PACKAGE_OPTIONS, launcher === 'pnpm dlx' ? PNPM_VALUE_OPTIONS : NPM_VALUE_OPTIONS);
+  if (scan.packages.length > 0) {
     // The first --package provides the command; every package must be exact for the launch to be.
-    const specs = packages.map((p) => npmReference(args[p.index]!.slice(p.prefix.length), launcher, p.index, p.prefix));
+    const specs = scan.packages.map((p) => npmReference(p.reference, launcher, p.index, p.prefix));
     const first = specs[0]!;
     return { ...first, exact: specs.every((s) => s.exact) };
   }
-  if (call || positional === -1) return null;
-  return npmReference(args[positional]!, launcher, positional, '');
+  // --call / -c runs a shell command line: there is no package reference to read.
+  const call = scan.options.some((option) => option === '--call' || (option === '-c' && launcher !== 'pnpm dlx'));
+  if (call || !scan.positional) return null;
+  return npmReference(scan.positional.reference, launcher, scan.positional.index, '');
 }
 
 function npmReference(reference: string, launcher: Launcher, argIndex: number, prefix: string): PackageSpec {
-  if (/^(?:\.{1,2}[\\/]|[\\/]|~[\\/]|file:)/.test(reference)) return local(reference, argIndex);
-  const result = (name: string, extra: Partial<PackageSpec>): PackageSpec => ({
-    manager: 'npm',
-    launcher,
-    name,
-    exact: false,
-    argIndex,
-    prefix,
-    ...extra,
-  });
-  if (hasVariable(reference)) return result(reference, { unresolvable: 'it contains a ${…} variable' });
+  if (LOCAL_REFERENCE.test(reference)) return local(reference, argIndex);
+  const result = specBuilder('npm', launcher, argIndex, prefix);
+  if (hasVariable(reference)) return result(reference, { unresolvable: VARIABLE_REASON });
   // git+https://…, github:user/repo, https://…/x.tgz, user/repo (GitHub shorthand): not the registry.
   if (/^[a-z+]+:/i.test(reference)) {
     return result(reference, { unresolvable: 'it is a git or tarball URL, not a registry package' });
@@ -287,75 +325,31 @@ const UV_VALUE_OPTIONS = new Set([
   '--torch-backend',
 ]);
 
+const UV_FROM_OPTIONS = new Set(['--from']);
+
 function parseUvx(args: readonly string[], start: number): PackageSpec | null {
-  let from: { index: number; prefix: string } | undefined;
-  let positional = -1;
-  for (let i = start; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      if (i + 1 < args.length) positional = i + 1;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positional = i;
-      break;
-    }
-    const eq = arg.indexOf('=');
-    const option = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
-    if (option === '--from') {
-      if (eq !== -1) from = { index: i, prefix: arg.slice(0, eq + 1) };
-      else if (i + 1 < args.length) from = { index: ++i, prefix: '' };
-      continue;
-    }
-    if (eq === -1 && UV_VALUE_OPTIONS.has(option)) i++;
-  }
-  if (from) return pypiRequirement(args[from.index]!.slice(from.prefix.length), 'uvx', from.index, from.prefix);
-  if (positional === -1) return null;
-  return pypiRequirement(args[positional]!, 'uvx', positional, '');
+  return parsePypiRunner(scanRunnerArgs(args, start, UV_FROM_OPTIONS, UV_VALUE_OPTIONS), 'uvx');
 }
 
 const PIPX_VALUE_OPTIONS = new Set(['--spec', '--python', '--index-url', '-i', '--pip-args', '--backend', '--fetch-python']);
+const PIPX_SPEC_OPTIONS = new Set(['--spec']);
 
 function parsePipx(args: readonly string[], start: number): PackageSpec | null {
-  let specArg: { index: number; prefix: string } | undefined;
-  let positional = -1;
-  for (let i = start; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      if (i + 1 < args.length) positional = i + 1;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positional = i;
-      break;
-    }
-    const eq = arg.indexOf('=');
-    const option = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
-    if (option === '--spec') {
-      if (eq !== -1) specArg = { index: i, prefix: arg.slice(0, eq + 1) };
-      else if (i + 1 < args.length) specArg = { index: ++i, prefix: '' };
-      continue;
-    }
-    if (eq === -1 && PIPX_VALUE_OPTIONS.has(option)) i++;
-  }
-  if (specArg) return pypiRequirement(args[specArg.index]!.slice(specArg.prefix.length), 'pipx run', specArg.index, specArg.prefix);
-  if (positional === -1) return null;
-  return pypiRequirement(args[positional]!, 'pipx run', positional, '');
+  return parsePypiRunner(scanRunnerArgs(args, start, PIPX_SPEC_OPTIONS, PIPX_VALUE_OPTIONS), 'pipx run');
+}
+
+/** The requirement given with `--from`/`--spec` (the last one, if repeated), else the command itself. */
+function parsePypiRunner(scan: RunnerArgs, launcher: Launcher): PackageSpec | null {
+  const requirement = scan.packages.at(-1) ?? scan.positional;
+  if (!requirement) return null;
+  return pypiRequirement(requirement.reference, launcher, requirement.index, requirement.prefix);
 }
 
 /** `pkg`, `pkg@1.2.3` (uvx), `pkg==1.2.3`, `pkg[extra]==1.2.3`, `pkg>=1`, `git+https://…`, `./dir`. */
 function pypiRequirement(reference: string, launcher: Launcher, argIndex: number, prefix: string): PackageSpec {
-  if (/^(?:\.{1,2}[\\/]|[\\/]|~[\\/]|file:)/.test(reference)) return local(reference, argIndex);
-  const result = (name: string, extra: Partial<PackageSpec>): PackageSpec => ({
-    manager: 'pypi',
-    launcher,
-    name,
-    exact: false,
-    argIndex,
-    prefix,
-    ...extra,
-  });
-  if (hasVariable(reference)) return result(reference, { unresolvable: 'it contains a ${…} variable' });
+  if (LOCAL_REFERENCE.test(reference)) return local(reference, argIndex);
+  const result = specBuilder('pypi', launcher, argIndex, prefix);
+  if (hasVariable(reference)) return result(reference, { unresolvable: VARIABLE_REASON });
   if (/^[a-z+]+:\/\//i.test(reference) || reference.startsWith('git+')) {
     return result(reference, { unresolvable: 'it is a git or archive URL, not a registry package' });
   }
@@ -423,7 +417,7 @@ function parseDockerRun(args: readonly string[], start: number, launcher: Launch
 /** `[registry[:port]/]path[:tag][@sha256:<hex>]` */
 function dockerImage(reference: string, launcher: Launcher, argIndex: number): PackageSpec {
   const result: PackageSpec = { manager: 'docker', launcher, name: reference, exact: false, argIndex, prefix: '' };
-  if (hasVariable(reference)) return { ...result, unresolvable: 'it contains a ${…} variable' };
+  if (hasVariable(reference)) return { ...result, unresolvable: VARIABLE_REASON };
   let rest = reference;
   const at = rest.indexOf('@');
   if (at !== -1) {

@@ -72,16 +72,8 @@ const C0_NAMES: Readonly<Record<number, string>> = {
   0x7f: 'DEL',
 };
 
-export const TAG_FIRST = 0xe0000;
-export const TAG_LAST = 0xe007f;
-
-export function isTagCodePoint(cp: number): boolean {
-  return cp >= TAG_FIRST && cp <= TAG_LAST;
-}
-
-export function isVariationSelector(cp: number): boolean {
-  return (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
-}
+/** The first tag character, U+E0000: tag U+E0041 stands for ASCII 0x41. */
+const TAG_FIRST = 0xe0000;
 
 /** `U+00AD`: at least four upper-case hex digits, the Unicode convention. */
 export function codePointLabel(cp: number): string {
@@ -270,11 +262,6 @@ export function sanitizeLines(text: string): SafeText[] {
 /** For mcpm's own fixed strings that contain no server text. */
 export function trusted(text: string): SafeText {
   return text as SafeText;
-}
-
-/** Joins already safe pieces; the result is safe because each piece is. */
-export function joinSafe(parts: readonly SafeText[], separator = ''): SafeText {
-  return parts.join(separator) as SafeText;
 }
 
 export interface TextLengths {

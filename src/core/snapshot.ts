@@ -77,6 +77,20 @@ export interface Snapshot {
   resourceTemplates: Map<string, SnapshotItem>;
 }
 
+/** A Snapshot with these server-level fields and no items yet; `instructions` only when given. */
+export function newSnapshot(serverInfo: JsonObject, capabilities: JsonObject, instructions?: string): Snapshot {
+  const snapshot: Snapshot = {
+    serverInfo,
+    capabilities,
+    tools: new Map(),
+    prompts: new Map(),
+    resources: new Map(),
+    resourceTemplates: new Map(),
+  };
+  if (instructions !== undefined) snapshot.instructions = instructions;
+  return snapshot;
+}
+
 /**
  * Builds a Snapshot from raw listings. Throws McpmError SERVER_PROTOCOL (naming the server, the
  * kind and the item) when an item lacks its key, when a key is not a string, when one key is served
@@ -101,17 +115,9 @@ export function buildSnapshot(server: string, raw: RawListing): Snapshot {
   const capabilities = sent === undefined ? (Object.create(null) as JsonObject) : sent;
   if (!isJsonObject(capabilities)) return fail('sent capabilities that are not an object');
   const instructions = raw.instructions;
-  if (instructions !== undefined && typeof instructions !== 'string') fail('sent instructions that are not a string');
+  if (instructions !== undefined && typeof instructions !== 'string') return fail('sent instructions that are not a string');
 
-  const snapshot: Snapshot = {
-    serverInfo,
-    capabilities,
-    tools: new Map(),
-    prompts: new Map(),
-    resources: new Map(),
-    resourceTemplates: new Map(),
-  };
-  if (typeof instructions === 'string') snapshot.instructions = instructions;
+  const snapshot = newSnapshot(serverInfo, capabilities, instructions);
 
   for (const kind of ITEM_KINDS) {
     const list = raw.lists[kind] as JsonValue[] | null | undefined;
@@ -191,17 +197,9 @@ export function snapshotFromJson(json: JsonValue, where: string): Snapshot {
   const { serverInfo, capabilities, instructions } = json;
   if (!isJsonObject(serverInfo)) return fail(where, 'serverInfo must be an object');
   if (!isJsonObject(capabilities)) return fail(where, 'capabilities must be an object');
-  if (instructions !== undefined && typeof instructions !== 'string') fail(where, 'instructions must be a string');
+  if (instructions !== undefined && typeof instructions !== 'string') return fail(where, 'instructions must be a string');
 
-  const snapshot: Snapshot = {
-    serverInfo,
-    capabilities,
-    tools: new Map(),
-    prompts: new Map(),
-    resources: new Map(),
-    resourceTemplates: new Map(),
-  };
-  if (typeof instructions === 'string') snapshot.instructions = instructions;
+  const snapshot = newSnapshot(serverInfo, capabilities, instructions);
 
   for (const kind of ITEM_KINDS) {
     const byKey = json[kind];

@@ -2,10 +2,9 @@
  * Drift is a result, not an error: statusOf returns a verdict per server and exitStatusFor turns the
  * verdicts into the contract's exit status.
  */
-import { canonicalize } from './canonical.js';
 import type { ExitStatus } from './errors.js';
-import type { LaunchSpec, ServerConfig } from './launch.js';
-import { launchToJson, type LockEntry } from './lockfile.js';
+import { launchEquals, type ServerConfig } from './launch.js';
+import type { LockEntry } from './lockfile.js';
 import { snapshotIntegrity, type Snapshot } from './snapshot.js';
 
 export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error';
@@ -46,7 +45,7 @@ export function statusOf(
     return status('new');
   }
   if (!config) return status('stale');
-  if (!sameLaunch(config.launch, locked.launch)) return status('config-changed');
+  if (!launchEquals(config.launch, locked.launch)) return status('config-changed');
   if (live) {
     const liveIntegrity = snapshotIntegrity(live);
     // Compared with the stored integrity and with the one the locked definitions give, so an entry
@@ -58,10 +57,6 @@ export function statusOf(
   return status('ok');
 }
 
-/** Equal iff the lock would record the same launch: the canonical forms of what it writes are equal. */
-function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
-  return canonicalize(launchToJson(a)) === canonicalize(launchToJson(b));
-}
 
 /** 1 if anything is not ok (drift wins), else 3 if any server errored, else 0. */
 export function exitStatusFor(statuses: readonly ServerStatus[]): ExitStatus {

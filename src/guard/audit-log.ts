@@ -11,7 +11,7 @@ import type { JsonValue } from '../core/json-strict.js';
 import type { ToolCallRecord } from './relay.js';
 
 /** Keys whose values are never written (matched anywhere in the key, any case). */
-export const DEFAULT_REDACT: readonly RegExp[] = [/token|secret|password|key|authorization/i];
+export const DEFAULT_REDACT: readonly RegExp[] = [/token|secret|passw(or)?d|key|auth|bearer|cookie|credential|session|private/i];
 export const REDACTED = '[redacted]';
 /** Serialised arguments per line; beyond it the arguments are written as a cut string, marked. */
 export const MAX_ARGUMENT_BYTES = 64 * 1024;

@@ -50,8 +50,8 @@ export class HttpUpstream {
   private readonly where: string;
 
   constructor(private readonly options: HttpUpstreamOptions) {
-    // Never the query string or credentials of the URL in a message: they may hold a token.
-    this.where = `${options.url.origin}${options.url.pathname}`;
+    // Only the origin in messages: the query, credentials and even the path may hold a token.
+    this.where = options.url.origin;
   }
 
   /** A host line, POSTed as it is. False: too many requests in flight, pause the host until onDrain. */

@@ -437,7 +437,7 @@ export class GuardRelay {
 
   private wireBadResponse(method: string, problem: string): Verdict {
     const event: GuardEvent = { type: 'bad-response', method, problem };
-    return { action: 'reject', error: { code: GUARD_ERROR.BAD_RESPONSE, message: sanitize(`mcpm ${describeEvent(event, this.where)}`) }, events: [event] };
+    return { action: 'reject', error: { code: GUARD_ERROR.BAD_RESPONSE, message: trusted(`mcpm ${describeEvent(event, this.where)}`) }, events: [event] };
   }
 
   private apply(id: string, verdict: Verdict): ServerDecision {
@@ -452,14 +452,19 @@ export class GuardRelay {
   private recordCall(pending: Pending, value: Record<string, unknown>): void {
     const result = value['result'];
     const failed = Object.hasOwn(value, 'error') || (isPlainObject(result) && result['isError'] === true);
+    this.auditCall(pending, failed ? 'error' : 'ok', this.currentLineBytes);
+  }
+
+  /** The audit record of a pending tools/call that ends now, with `responseBytes` sent to the host. */
+  private auditCall(pending: Pending, outcome: CallOutcome, responseBytes: number): void {
     this.handlers.toolCall({
       startedAt: pending.startedAt,
       tool: pending.tool,
       arguments: pending.arguments,
       client: this.client,
-      outcome: failed ? 'error' : 'ok',
+      outcome,
       durationMs: Math.max(0, this.handlers.now() - pending.startedAt),
-      responseBytes: this.currentLineBytes,
+      responseBytes,
     });
   }
 
@@ -495,17 +500,7 @@ export class GuardRelay {
   failPending(reason: SafeText): void {
     for (const [id, pending] of this.pending) {
       const answer = errorLine(id, { code: GUARD_ERROR.REFUSED, message: reason });
-      if (pending.method === 'tools/call') {
-        this.handlers.toolCall({
-          startedAt: pending.startedAt,
-          tool: pending.tool,
-          arguments: pending.arguments,
-          client: this.client,
-          outcome: 'error',
-          durationMs: Math.max(0, this.handlers.now() - pending.startedAt),
-          responseBytes: answer.length,
-        });
-      }
+      if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
       this.handlers.toHost(answer);
     }
     this.pending.clear();
@@ -521,17 +516,8 @@ export class GuardRelay {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
-    if (pending.method === 'tools/call') {
-      this.handlers.toolCall({
-        startedAt: pending.startedAt,
-        tool: pending.tool,
-        arguments: pending.arguments,
-        client: this.client,
-        outcome: 'error',
-        durationMs: Math.max(0, this.handlers.now() - pending.startedAt),
-        responseBytes: 0,
-      });
-    }
+    // Cancelled or evicted: a late answer is dropped as unsolicited, so the host receives no bytes.
+    if (pending.method === 'tools/call') this.auditCall(pending, 'error', 0);
   }
 
   private endSession(reason: SafeText, status: 1 | 3): void {

@@ -31,7 +31,7 @@
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
-import { sanitize, type SafeText } from '../core/sanitize.js';
+import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
 
 export type Policy = 'block' | 'refuse';
@@ -286,12 +286,13 @@ export class WireCheck {
     if (this.options.policy === 'refuse') {
       return {
         action: 'end',
-        error: { code: GUARD_ERROR.REFUSED, message: sanitize(`mcpm ended the session (policy refuse): ${describeEvent(first, this.options)}`) },
+        error: { code: GUARD_ERROR.REFUSED, message: trusted(`mcpm ended the session (policy refuse): ${describeEvent(first, this.options)}`) },
         events,
       };
     }
     const code = first.type === 'bad-response' ? GUARD_ERROR.BAD_RESPONSE : GUARD_ERROR.BLOCKED;
-    return { action, error: { code, message: sanitize(`mcpm ${describeEvent(first, this.options)}`) }, events };
+    // describeEvent's text is escaped already; sanitising it again would escape its own markers.
+    return { action, error: { code, message: trusted(`mcpm ${describeEvent(first, this.options)}`) }, events };
   }
 }
 

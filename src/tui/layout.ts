@@ -35,10 +35,6 @@ export function span(text: string, style: SpanStyle = 'plain'): Span {
   return { text, style };
 }
 
-export function widthOf(text: string): number {
-  return stringWidth(text);
-}
-
 interface Cell {
   text: string;
   width: number;
@@ -125,8 +121,4 @@ function toLine(cells: readonly Cell[]): Line {
 /** The text of a line without styles, as a terminal would show it. */
 export function lineText(line: Line): string {
   return line.map((s) => s.text).join('');
-}
-
-export function lineWidth(line: Line): number {
-  return line.reduce((n, s) => n + stringWidth(s.text), 0);
 }

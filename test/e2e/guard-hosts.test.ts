@@ -5,19 +5,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSy
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTS, type HostName } from '../../src/adapters/hosts/index.js';
+import { HOST_FIXTURES, hostFixture, hostFixturePath } from '../helpers/host-fixtures.js';
 import { TestHost } from '../helpers/test-host.js';
-import { BIN, defs, mcpm, ROOT, SERVERS, tempProject, tool, type RunResult } from './helpers.js';
-
-const FIXTURES: Record<HostName, string> = {
-  'claude-code': 'claude.json',
-  'claude-desktop': 'claude_desktop_config.json',
-  cursor: 'cursor.mcp.json',
-  vscode: 'vscode.mcp.json',
-  windsurf: 'windsurf.mcp_config.json',
-  gemini: 'gemini.settings.json',
-  codex: 'codex.config.toml',
-  zed: 'zed.settings.json',
-};
+import { BIN, defs, mcpm, SERVERS, tempProject, tool, type RunResult } from './helpers.js';
 
 /** A temp HOME and the env that makes mcpm (and the host paths) use it. */
 function tempHome(): { home: string; env: Record<string, string> } {
@@ -186,12 +176,12 @@ describe('mcpm guard: variables', () => {
   });
 });
 
-describe.each(Object.keys(FIXTURES) as HostName[])('mcpm guard --host %s', (hostName) => {
+describe.each(Object.keys(HOST_FIXTURES) as HostName[])('mcpm guard --host %s', (hostName) => {
   it('rewrites the stdio servers, keeps everything else, reads the originals through the sidecar, and --undo restores byte for byte', async () => {
     const { home, env } = tempHome();
     const config = userFile(hostName, home);
     mkdirSync(dirname(config), { recursive: true });
-    copyFileSync(join(ROOT, 'test', 'fixtures', 'hosts', FIXTURES[hostName]), config);
+    copyFileSync(hostFixturePath(hostName), config);
     const original = readFileSync(config, 'utf8');
     const before = JSON.parse(ok(await mcpm(['ls', '--host', hostName, '--json'], { env, cwd: home })).stdout) as { servers: { name: string; launch: unknown }[] };
 
@@ -227,7 +217,7 @@ describe('mcpm guard: usage', () => {
   it('--config FILE guards that file, in the format its name says', async () => {
     const { home, env } = tempHome();
     const file = join(home, 'elsewhere', '.codex', 'config.toml');
-    put(file, readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'codex.config.toml'), 'utf8'));
+    put(file, hostFixture('codex'));
     const original = readFileSync(file, 'utf8');
     const lock = join(home, 'codex.lock');
     ok(await mcpm(['guard', '--config', file, '--lockfile', lock], { env, cwd: home }), 1);
@@ -262,7 +252,7 @@ describe('mcpm guard: usage', () => {
   it('an unknown server name is USAGE and changes nothing', async () => {
     const { home, env } = tempHome();
     const config = userFile('cursor', home);
-    put(config, readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'cursor.mcp.json'), 'utf8'));
+    put(config, hostFixture('cursor'));
     ok(await mcpm(['guard', 'nope', '--host', 'cursor'], { env, cwd: home }), 2);
     expect(existsSync(`${config}.mcpm-guard.json`)).toBe(false);
   });
@@ -272,10 +262,10 @@ describe('mcpm ls --hosts', () => {
   it('lists the host configs found, with their servers, guarded ones and parse errors', async () => {
     const { home, env } = tempHome();
     const project = join(home, 'project');
-    put(userFile('cursor', home), readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'cursor.mcp.json'), 'utf8'));
+    put(userFile('cursor', home), hostFixture('cursor'));
     put(userFile('gemini', home), '{ "mcpServers": { "x": } }');
-    put(join(project, '.vscode', 'mcp.json'), readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'vscode.mcp.json'), 'utf8'));
-    put(join(project, '.zed', 'settings.json'), readFileSync(join(ROOT, 'test', 'fixtures', 'hosts', 'zed.settings.json'), 'utf8'));
+    put(join(project, '.vscode', 'mcp.json'), hostFixture('vscode'));
+    put(join(project, '.zed', 'settings.json'), hostFixture('zed'));
     ok(await mcpm(['guard', '--host', 'cursor'], { env, cwd: home }), 1);
 
     const json = JSON.parse(ok(await mcpm(['ls', '--hosts', '--json', '-C', project], { env, cwd: home })).stdout) as {

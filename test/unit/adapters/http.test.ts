@@ -106,7 +106,7 @@ describe('snapshotServer over HTTP', () => {
     await new Promise((resolve) => server!.once('exit', resolve));
     const error = (await caught(() => snapshotServer(httpConfig('gone', `http://127.0.0.1:${port}/mcp`), options()))) as McpmError;
     expect(error.code).toBe('SERVER_SPAWN_FAILED');
-    expect(error.message).toBe(`server "gone": cannot connect to http://127.0.0.1:${port}/mcp (ECONNREFUSED)`);
+    expect(error.message).toBe(`server "gone": cannot connect to http://127.0.0.1:${port} (ECONNREFUSED)`);
   });
 
   it('fails closed on duplicate keys in an HTTP body', async () => {

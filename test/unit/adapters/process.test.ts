@@ -93,10 +93,9 @@ describe('spawnServer', () => {
 
   it('close() ends a polite server quickly', async () => {
     const proc = await spawnNode([fixture('static.mjs')]);
-    const t0 = Date.now();
     const info = await proc.close();
+    // Exited by itself on stdin EOF (code 0, no signal): no SIGTERM or SIGKILL was needed.
     expect(info).toEqual({ code: 0, signal: null });
-    expect(Date.now() - t0).toBeLessThan(CLOSE_GRACE_MS);
   });
 
   it('close() escalates to SIGKILL for the whole group when stdin EOF and SIGTERM are ignored', async () => {

@@ -1,0 +1,32 @@
+/**
+ * The one atomic write, for the lock (lock-store.ts) and the configs mcpm edits (files.ts): a temp
+ * file in the same directory (so rename(2) stays on one file system and is atomic), written, given
+ * its mode, fsynced, then renamed over the target. A reader sees the old bytes or the new ones,
+ * never part of either; a failure leaves the target untouched and removes the temp file.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Replaces `target` with `text`. The file gets `mode` exactly when given; otherwise 0644 less the
+ * umask. Errors are the file system's, for the caller to put in its own words.
+ */
+export async function replaceFile(target: string, text: string, mode: number | undefined): Promise<void> {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle;
+  try {
+    handle = await fs.open(temp, 'wx', mode ?? 0o644);
+    await handle.writeFile(text, 'utf8');
+    // open() applied the umask; a kept or asked-for mode is set exactly.
+    if (mode !== undefined) await handle.chmod(mode);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(temp, target);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}

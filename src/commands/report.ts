@@ -6,7 +6,7 @@ import type { ItemChange } from '../core/changes.js';
 import type { Finding } from '../core/findings.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
-import { ITEM_KINDS, type Snapshot } from '../core/snapshot.js';
+import { ITEM_KINDS, snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import type { StatusLine } from '../render/status-text.js';
 
 export interface DescribedStatus extends StatusLine {
@@ -111,6 +111,7 @@ export function statusesToJson(statuses: readonly ServerStatus[], lines: readonl
         status: s.status,
         ...(line?.action ? { action: line.action } : {}),
         ...(s.locked ? { lockedIntegrity: s.locked.integrity } : {}),
+        ...(s.live ? { liveIntegrity: snapshotIntegrity(s.live) } : {}),
         ...(s.error ? { error: s.error } : {}),
         ...(line?.changes
           ? {

@@ -26,7 +26,7 @@ import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js'
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
-import { shellQuote } from '../render/status-text.js';
+import { shellWord } from '../core/shell-word.js';
 import { stringifyAsciiJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
@@ -339,7 +339,7 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
 }
 
 function hintFor(o: Outcome): string | undefined {
-  const name = shellQuote(o.name);
+  const name = shellWord(o.name);
   switch (o.result) {
     case 'partial':
       return `the items not approved stay drifted; run "mcpm approve ${name}" to review them`;

@@ -19,7 +19,7 @@ import { sanitize } from '../core/sanitize.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
-import { shellQuote } from '../render/status-text.js';
+import { shellWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, selectNames } from './project.js';
@@ -81,11 +81,11 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
     }
     const entry = lock.servers.get(name);
     if (!entry) {
-      outcome('not-locked', `run "mcpm install ${shellQuote(name)}" first: pin writes the version the lock records`);
+      outcome('not-locked', `run "mcpm install ${shellWord(name)}" first: pin writes the version the lock records`);
       continue;
     }
     if (statusOf(name, config, entry).status === 'config-changed') {
-      outcome('config-changed', `the launch differs from the lock; review it with "mcpm approve ${shellQuote(name)}" first`);
+      outcome('config-changed', `the launch differs from the lock; review it with "mcpm approve ${shellWord(name)}" first`);
       continue;
     }
     const version = lockedReference(spec, entry.package);
@@ -114,7 +114,7 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
     for (const p of plans) {
       if (!result.conflicts.has(p.name)) continue;
       p.outcome.result = 'conflict';
-      p.outcome.reason = `its lock entry changed while mcpm read it; run "mcpm pin ${shellQuote(p.name)}" again`;
+      p.outcome.reason = `its lock entry changed while mcpm read it; run "mcpm pin ${shellWord(p.name)}" again`;
     }
     configsWritten = result.configs;
     lockWritten = result.lockWritten;
@@ -162,6 +162,6 @@ function noVersionReason(spec: PackageSpec, name: string): string {
   if (spec.manager === 'docker') {
     return `the lock has no digest for ${spec.name}; find it with "docker buildx imagetools inspect" and write ${spec.name}@sha256:… in the config`;
   }
-  if (spec.manager === 'pypi') return `the lock has no version for ${spec.name} (mcpm does not ask PyPI); run "mcpm update ${shellQuote(name)} --to VERSION"`;
-  return `the lock records no version for ${spec.name}; run "mcpm update ${shellQuote(name)}" to resolve, review and pin one`;
+  if (spec.manager === 'pypi') return `the lock has no version for ${spec.name} (mcpm does not ask PyPI); run "mcpm update ${shellWord(name)} --to VERSION"`;
+  return `the lock records no version for ${spec.name}; run "mcpm update ${shellWord(name)}" to resolve, review and pin one`;
 }

@@ -3,7 +3,7 @@
  * Snapshotting lives in ./snapshot-all.ts so commands that stay offline never import the SDK.
  */
 import { chmod, mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
 import { loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, type LoadedLock } from '../adapters/lock-store.js';
@@ -40,7 +40,9 @@ export async function lockPath(options: GlobalOptions, deps: Deps): Promise<{ fi
   }
   const file = resolve(dir, options.lockfile ?? 'mcp.lock');
   const rel = relative(dir, file);
-  return { file, label: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file };
+  // Relative to the project for brevity, except from `/`, where hosts often start `mcpm run`.
+  const inside = rel && !rel.startsWith('..') && !isAbsolute(rel) && dir !== parse(dir).root;
+  return { file, label: inside ? rel : file };
 }
 
 /** Where host configs are looked for: this environment (HOME, APPDATA, …) on this platform. */

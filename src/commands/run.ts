@@ -15,6 +15,7 @@ import { jsonQuote } from '../core/json-strict.js';
 import { launchDifference, resolveServerConfig } from '../core/launch.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
+import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
 import { AuditLog, auditLine, redactPatterns } from '../guard/audit-log.js';
 import { GuardRelay, idKey, LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES, NoticeLimiter } from '../guard/relay.js';
@@ -74,7 +75,8 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
         throw error;
       }
     }
-    session = { name, project: prepared.project, entry: prepared.entry, policy, deps, io, audit, patterns, launch: prepared.launch, proc };
+    const review = reviewCommand(options, prepared.project);
+    session = { name, project: prepared.project, entry: prepared.entry, policy, deps, io, audit, patterns, launch: prepared.launch, proc, reviewCommand: review };
   } catch (error) {
     if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
@@ -109,7 +111,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     return {
       refusal: {
         message: `server ${quoted} was not started: ${why}, so nothing it serves has been reviewed`,
-        hint: `run "mcpm install ${name}" to lock it, then review ${project.lockLabel}`,
+        hint: `run "${reviewCommand(options, project)} install ${shellWord(name)}" to lock it, then review ${project.lockLabel}`,
       },
     };
   }
@@ -118,7 +120,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     return {
       refusal: {
         message: `server ${quoted} was not started: ${difference} in ${config.source} differ from ${project.lockLabel}`,
-        hint: `review the change with "mcpm diff ${name}", then run "mcpm approve ${name}"`,
+        hint: `review the change with "${reviewCommand(options, project)} diff ${shellWord(name)}", then run "${reviewCommand(options, project)} approve ${shellWord(name)}"`,
       },
     };
   }
@@ -176,6 +178,8 @@ interface Session {
   launch: Launch;
   /** The spawned server, for a stdio launch. */
   proc: ServerProcess | undefined;
+  /** `mcpm …` with the options that reach this project from anywhere, for hints. */
+  reviewCommand: string;
 }
 
 /** What the session needs of the server, local or remote. */
@@ -205,7 +209,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   const { name, project, entry, policy, deps, io, audit, patterns } = session;
   const now = () => deps.now().getTime();
   const notices = new NoticeLimiter((line) => deps.stderr.write(line), now);
-  const where = { server: name, lockLabel: project.lockLabel };
+  const where = { server: name, lockLabel: project.lockLabel, reviewCommand: session.reviewCommand };
   const wire = new WireCheck({ ...where, entry, policy });
 
   let hostGone = false;
@@ -479,4 +483,17 @@ async function answerFirstRequest(io: RunIo, message: string): Promise<void> {
   await new Promise<void>((resolve) => {
     io.stdout.write(`{"jsonrpc":"2.0","id":${idKey(id)},"error":${JSON.stringify(error)}}\n`, () => resolve());
   });
+}
+
+/**
+ * The command a person runs to review this server from any directory: the host or the files this
+ * run was given, else the project directory (hosts start `mcpm run` wherever they like).
+ */
+function reviewCommand(options: RunOptions, project: Project): string {
+  const parts = ['mcpm'];
+  if (options.host) parts.push('--host', shellWord(options.host));
+  for (const file of options.config ?? []) parts.push('--config', shellWord(resolvePath(project.dir, file)));
+  if (options.lockfile) parts.push('--lockfile', shellWord(project.lockFile));
+  if (!options.host && (options.config ?? []).length === 0) parts.push('-C', shellWord(project.dir));
+  return parts.join(' ');
 }

@@ -29,7 +29,7 @@ import type { Deps } from '../deps.js';
 import { renderChangesJson } from '../render/diff-json.js';
 import { stringifyAsciiJson } from '../render/json.js';
 import { renderChangesText } from '../render/diff-text.js';
-import { shellQuote } from '../render/status-text.js';
+import { shellWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, selectNames } from './project.js';
@@ -45,13 +45,13 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const json = options.format === 'json';
   if (!options.yes) {
     if (json) {
-      throw new McpmError('USAGE', 'update --json needs --yes: the interactive review has no machine output', `run "mcpm update ${shellQuote(name)} --yes --json"`);
+      throw new McpmError('USAGE', 'update --json needs --yes: the interactive review has no machine output', `run "mcpm update ${shellWord(name)} --yes --json"`);
     }
     if (!deps.stdinIsTTY || !deps.stdout.isTTY) {
       throw new McpmError(
         'NO_TTY',
         'update needs a terminal to review the new version, and stdin or stdout is not one',
-        `run "mcpm update ${shellQuote(name)} --yes" to take the new version without a terminal (the diff is printed)`,
+        `run "mcpm update ${shellWord(name)} --yes" to take the new version without a terminal (the diff is printed)`,
       );
     }
   }
@@ -65,7 +65,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   selectNames([name], [...project.servers.keys(), ...lock.servers.keys()]);
   const config = project.servers.get(name);
   const entry = lock.servers.get(name);
-  const quoted = shellQuote(name);
+  const quoted = shellWord(name);
   if (!config) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is locked but not configured`, 'run "mcpm install" to prune it');
   if (!entry) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is not locked yet`, `run "mcpm install ${quoted}" to lock it first`);
   if (statusOf(name, config, entry).status === 'config-changed') {

@@ -11,7 +11,8 @@ import { sanitize } from '../core/sanitize.js';
 import { exitStatusFor, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
-import { renderStatusLines, shellQuote } from '../render/status-text.js';
+import { renderStatusLines } from '../render/status-text.js';
+import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
@@ -62,7 +63,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     const check = packageChecks.get(line.name);
     const notes = line.notes ?? [];
     if (check?.changed && check.resolved) {
-      const name = shellQuote(line.name);
+      const name = shellWord(line.name);
       notes.unshift(
         sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`),
         sanitize(

@@ -212,7 +212,7 @@ export class GuardRelay {
 
   constructor(
     private readonly wire: WireCheck,
-    private readonly where: { server: string; lockLabel: string },
+    private readonly where: { server: string; lockLabel: string; reviewCommand?: string },
     private readonly handlers: RelayHandlers,
   ) {}
 

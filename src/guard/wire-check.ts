@@ -31,6 +31,7 @@
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
+import { shellWord } from '../core/shell-word.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
 
@@ -119,6 +120,12 @@ export interface WireCheckOptions {
   policy: Policy;
   /** The lock file as messages name it, e.g. `mcp.lock`. */
   lockLabel: string;
+  /**
+   * How the reviewer reaches this project from anywhere, e.g. `mcpm --host claude-desktop` or
+   * `mcpm -C /abs/project`: hosts start servers in arbitrary directories, so a bare `mcpm diff`
+   * in a hint would look at the wrong config. Default `mcpm`.
+   */
+  reviewCommand?: string;
 }
 
 /** Whole session state of one guarded server: which items were seen drifted. */
@@ -301,9 +308,9 @@ export class WireCheck {
  * definition differs from mcp.lock; run "mcpm diff notes" to review`. Names are quoted as printable
  * ASCII (jsonQuote) and the whole text is sanitised, so it can go to a terminal or a host's log.
  */
-export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, 'server' | 'lockLabel'>): SafeText {
+export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, 'server' | 'lockLabel' | 'reviewCommand'>): SafeText {
   const server = `server ${jsonQuote(where.server)}`;
-  const review = `run "mcpm diff ${commandArg(where.server)}" to review`;
+  const review = `run "${where.reviewCommand ?? 'mcpm'} diff ${shellWord(where.server)}" to review`;
   const why = (reason: WithholdReason): string => {
     switch (reason) {
       case 'drifted':
@@ -338,11 +345,6 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
     case 'bad-response':
       return sanitize(`dropped a ${event.method} response of ${server}: ${event.problem}`);
   }
-}
-
-/** The server name as one shell word for a suggested command. */
-function commandArg(name: string): string {
-  return /^[A-Za-z0-9_.@/:-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
 }
 
 function sameIntegrity(value: JsonValue | undefined, locked: Integrity): boolean {

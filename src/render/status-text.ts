@@ -4,6 +4,7 @@
  * through `sanitize` here, at the boundary.
  */
 import { sanitize, type SafeText } from '../core/sanitize.js';
+import { shellWord } from '../core/shell-word.js';
 import type { StatusKind } from '../core/status.js';
 import { paint, type Palette } from './style.js';
 
@@ -36,7 +37,7 @@ export function statusLabel(line: StatusLine): string {
 }
 
 export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' | 'diff'): string | undefined {
-  const name = shellQuote(line.name);
+  const name = shellWord(line.name);
   switch (line.status) {
     case 'drifted':
       return `run "mcpm diff ${name}" to see what changed, then "mcpm approve ${name}"`;
@@ -86,7 +87,3 @@ function lastLines(text: string, count: number): string[] {
   return lines.slice(-count);
 }
 
-/** Quotes a server name for a command the user may paste; server names are config-controlled text. */
-export function shellQuote(name: string): string {
-  return /^[A-Za-z0-9_.@/-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
-}

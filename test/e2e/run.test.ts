@@ -95,14 +95,14 @@ describe('mcpm run: a clean server', () => {
     expect(exfil).toEqual({
       jsonrpc: '2.0',
       id: exfil['id'],
-      error: { code: BLOCKED, message: 'mcpm blocked a call to tool "exfil" of server "notes": it is not in mcp.lock; run "mcpm diff notes" to review' },
+      error: { code: BLOCKED, message: `mcpm blocked a call to tool "exfil" of server "notes": it is not in mcp.lock; run "mcpm -C ${p.dir} diff notes" to review` },
     });
     const ok = await call(host, 'add', { a: 1, b: 2, pin: '1234' });
     expect(ok['result']).toBeDefined();
     await host.close();
 
     expect(p.calls()).toEqual([{ method: 'tools/call', target: 'add' }]);
-    expect(host.stderr).toBe('mcpm: blocked a call to tool "exfil" of server "notes": it is not in mcp.lock; run "mcpm diff notes" to review\n');
+    expect(host.stderr).toBe(`mcpm: blocked a call to tool "exfil" of server "notes": it is not in mcp.lock; run "mcpm -C ${p.dir} diff notes" to review\n`);
     const file = join(p.dir, 'audit.jsonl');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -145,10 +145,10 @@ describe('mcpm run: servers that change', () => {
 
     expect(p.calls()).toEqual([{ method: 'tools/call', target: 'echo' }]);
     const stderr = host.stderr.split('\n');
-    expect(stderr).toContain('mcpm: blocked tool "add" of server "notes": its definition differs from mcp.lock; run "mcpm diff notes" to review');
-    expect(stderr).toContain('mcpm: blocked tool "exfil" of server "notes": it is not in mcp.lock; run "mcpm diff notes" to review');
+    expect(stderr).toContain(`mcpm: blocked tool "add" of server "notes": its definition differs from mcp.lock; run "mcpm -C ${p.dir} diff notes" to review`);
+    expect(stderr).toContain(`mcpm: blocked tool "exfil" of server "notes": it is not in mcp.lock; run "mcpm -C ${p.dir} diff notes" to review`);
     expect(stderr).toContain(
-      'mcpm: replaced the instructions served by server "notes" with the locked instructions: they differ from mcp.lock; run "mcpm diff notes" to review',
+      `mcpm: replaced the instructions served by server "notes" with the locked instructions: they differ from mcp.lock; run "mcpm -C ${p.dir} diff notes" to review`,
     );
   });
 
@@ -261,7 +261,8 @@ describe('mcpm run: refusing to start', () => {
     expect(init).toMatchObject({ id: 0, error: { code: NOT_STARTED, message: expect.stringContaining('server "other" was not started') } });
     expect((await host.waitForExit()).code).toBe(1);
     expect(host.stderr).toContain('mcpm: server "other" was not started: it is not in mcp.lock');
-    expect(host.stderr).toContain('hint: run "mcpm install other"');
+    // The hint reaches the project from any directory: hosts start mcpm run wherever they like.
+    expect(host.stderr).toContain(`hint: run "mcpm -C ${p.dir} install other"`);
     expect(existsSync(startedMarker(p))).toBe(false);
   });
 

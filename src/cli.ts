@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { createRequire } from 'node:module';
 import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
 import { sanitize } from './core/sanitize.js';
+import { POLICIES } from './guard/policy.js';
 import { realDeps, type Deps } from './deps.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './commands/options.js';
 
@@ -136,7 +137,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .command('run')
     .argument('<name>', 'the configured, locked server to start')
     .description('launched by a host in place of the server: starts it only if locked, keeps drifted definitions from the host')
-    .addOption(new Option('--policy <policy>', 'on drift: block the drifted items, or refuse (end the session)').choices(['block', 'refuse']).default('block'))
+    .addOption(new Option('--policy <policy>', 'on drift: block the drifted items, or refuse (end the session)').choices(POLICIES).default('block'))
     .option('--audit-log <file>', 'append one JSON line per tool call (default: env MCPM_AUDIT_LOG)')
     .option('--redact <pattern>', 'also redact argument values under keys matching this regex (repeatable)', collect)
     .addHelpText(

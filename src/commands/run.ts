@@ -17,10 +17,10 @@ import type { LockEntry } from '../core/lockfile.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
-import { AuditLog, auditLine, redactPatterns } from '../guard/audit-log.js';
-import { GuardRelay, idKey, LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES, NoticeLimiter } from '../guard/relay.js';
+import type { AuditLog } from '../guard/audit-log.js';
 import type { HttpUpstream } from '../guard/http-upstream.js';
-import { GUARD_ERROR, POLICIES, WireCheck, type Policy } from '../guard/wire-check.js';
+import type { ToolCallRecord } from '../guard/relay.js';
+import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, type Project } from './project.js';
 
@@ -59,11 +59,14 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
       await answerFirstRequest(io, `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
-    const patterns = redactPatterns(options.redact ?? []);
     const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
-    const audit = auditFile
-      ? await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`))
-      : undefined;
+    let audit: Session['audit'];
+    if (auditFile) {
+      const { AuditLog, auditLine, redactPatterns } = await import('../guard/audit-log.js');
+      const patterns = redactPatterns(options.redact ?? []);
+      const log = await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`));
+      audit = { log, record: (record) => log.append(auditLine(name, record, patterns)) };
+    }
     let proc: ServerProcess | undefined;
     if (prepared.launch.transport === 'stdio') {
       const { spawnServer, buildServerEnv } = await processAdapter;
@@ -71,12 +74,12 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
       try {
         proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal });
       } catch (error) {
-        await audit?.close();
+        await audit?.log.close();
         throw error;
       }
     }
     const review = reviewCommand(options, prepared.project);
-    session = { name, project: prepared.project, entry: prepared.entry, policy, deps, io, audit, patterns, launch: prepared.launch, proc, reviewCommand: review };
+    session = { name, project: prepared.project, entry: prepared.entry, policy, deps, io, audit, launch: prepared.launch, proc, reviewCommand: review };
   } catch (error) {
     if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
@@ -173,8 +176,8 @@ interface Session {
   policy: Policy;
   deps: Deps;
   io: RunIo;
-  audit: AuditLog | undefined;
-  patterns: RegExp[];
+  /** The audit log and how one tool call becomes its line (redaction included); absent when not auditing. */
+  audit: { log: AuditLog; record(record: ToolCallRecord): void } | undefined;
   launch: Launch;
   /** The spawned server, for a stdio launch. */
   proc: ServerProcess | undefined;
@@ -206,7 +209,11 @@ interface SideHandlers {
 }
 
 async function relaySession(session: Session): Promise<ExitStatus> {
-  const { name, project, entry, policy, deps, io, audit, patterns } = session;
+  const { name, project, entry, policy, deps, io, audit } = session;
+  // The guard's own modules load here, after the server was started: their compile time overlaps
+  // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
+  const guard = await loadGuard();
+  const { GuardRelay, LineFramer, MAX_SERVER_LINE_BYTES, NoticeLimiter, WireCheck } = guard;
   const now = () => deps.now().getTime();
   const notices = new NoticeLimiter((line) => deps.stderr.write(line), now);
   const where = { server: name, lockLabel: project.lockLabel, reviewCommand: session.reviewCommand };
@@ -235,7 +242,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
     },
     toServer: (bytes) => holder.side?.send(bytes),
     notice: (text) => notices.notice(text),
-    toolCall: (record) => audit?.append(auditLine(name, record, patterns)),
+    toolCall: (record) => audit?.record(record),
     end: (reason, status) => {
       ended = { reason, status };
       stopReadingHost();
@@ -266,7 +273,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   };
   const side: ServerSide =
     session.launch.transport === 'stdio'
-      ? stdioSide(session.proc!, handlers, deps)
+      ? stdioSide(session.proc!, handlers, deps, guard)
       : httpSide(
           new (await import('../guard/http-upstream.js')).HttpUpstream({
             server: name,
@@ -334,7 +341,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   io.stdin.off('close', onHostEnd);
   // Whatever the host still sends has nowhere to go; let the process exit.
   io.stdin.destroy();
-  await audit?.close();
+  await audit?.log.close();
 
   if (ended) {
     deps.stderr.write(`mcpm: ${ended.reason.replace(/^mcpm:? /, '')}\n`);
@@ -345,7 +352,8 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   return exitInfo ? statusOfExit(exitInfo, hostGone) : 0;
 }
 
-function stdioSide(proc: ServerProcess, handlers: SideHandlers, deps: Deps): ServerSide {
+function stdioSide(proc: ServerProcess, handlers: SideHandlers, deps: Deps, guard: GuardModules): ServerSide {
+  const { LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES } = guard;
   const framer = new LineFramer(handlers.line, { maxLineBytes: MAX_SERVER_LINE_BYTES, onTooLong: handlers.tooLong });
   const stderrFramer = new LineFramer(
     (line, truncated) => {
@@ -447,6 +455,7 @@ function statusOfExit(info: ExitInfo, hostGone: boolean): ExitStatus {
  */
 async function answerFirstRequest(io: RunIo, message: string): Promise<void> {
   if (io.stdin.isTTY) return;
+  const { GUARD_ERROR, idKey, LineFramer, lineContent } = await loadGuard();
   const line = await new Promise<Buffer | undefined>((resolve) => {
     let settled = false;
     const framer = new LineFramer((l) => done(l), { maxLineBytes: 1024 * 1024, onTooLong: () => done(undefined) });
@@ -496,4 +505,11 @@ function reviewCommand(options: RunOptions, project: Project): string {
   if (options.lockfile) parts.push('--lockfile', shellWord(project.lockFile));
   if (!options.host && (options.config ?? []).length === 0) parts.push('-C', shellWord(project.dir));
   return parts.join(' ');
+}
+
+type GuardModules = typeof import('../guard/relay.js') & typeof import('../guard/wire-check.js');
+
+async function loadGuard(): Promise<GuardModules> {
+  const [relay, wire] = await Promise.all([import('../guard/relay.js'), import('../guard/wire-check.js')]);
+  return { ...relay, ...wire };
 }

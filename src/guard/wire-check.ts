@@ -35,8 +35,9 @@ import { shellWord } from '../core/shell-word.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
 
-export type Policy = 'block' | 'refuse';
-export const POLICIES: readonly Policy[] = ['block', 'refuse'];
+import type { Policy } from './policy.js';
+
+export { POLICIES, type Policy } from './policy.js';
 
 /**
  * JSON-RPC error codes the guard answers with, from the implementation-defined range -32000..-32019

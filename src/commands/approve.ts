@@ -226,7 +226,7 @@ function finish(
   if (!options.quiet || exit !== 0) {
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderOutcomes(list, palette, Boolean(options.yes)));
-    if (written) human.write(`wrote ${lockLabel}\n`);
+    if (written) human.write(`wrote ${sanitize(lockLabel)}\n`);
     if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
   }
   return exit;

@@ -16,6 +16,7 @@
  * original (kept in the sidecar). Legacy SSE and OAuth remotes are left alone; mcpm run speaks
  * neither.
  */
+import { shellWord } from '../core/shell-word.js';
 import path from 'node:path';
 import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
@@ -121,7 +122,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
       text += `mcpm run checks each server against ${sanitize(lock.label)}. Undo with "mcpm guard ${sanitize(again)} --undo".\n`;
     }
     if (changed) text += `Restart the host (or reload its MCP servers) to apply.\n`;
-    for (const problem of unlocked) text += `${paint(palette, 'yellow', 'warning:')} ${problem}\n`;
+    for (const problem of unlocked) text += `${paint(palette, 'yellow', 'warning:')} ${sanitize(problem)}\n`;
     if (self.bin.split(path.sep).includes('_npx')) {
       text += `${paint(palette, 'yellow', 'warning:')} this mcpm runs from npx's cache (${sanitize(self.bin)}), which npm may clean; install mcp-lockfile, then run "mcpm guard" again\n`;
     }
@@ -385,9 +386,10 @@ async function lockProblems(
   for (const name of guarded) {
     const entry = loaded.lock.servers.get(name);
     const config = configured.get(name);
-    if (!entry) problems.push(sanitize(`server ${JSON.stringify(name)} is not in ${label}, so mcpm run will not start it: run "${fix}"`));
+    // Raw here: escaped where printed, and `--json` carries the value as it is.
+    if (!entry) problems.push(`server ${JSON.stringify(name)} is not in ${label}, so mcpm run will not start it: run "${fix}"`);
     else if (config && launchDifference(config.launch, entry.launch) !== undefined) {
-      problems.push(sanitize(`server ${JSON.stringify(name)} is locked in ${label} with another launch definition, so mcpm run will not start it: review with "mcpm diff", then "mcpm approve ${name}"`));
+      problems.push(`server ${JSON.stringify(name)} is locked in ${label} with another launch definition, so mcpm run will not start it: review with "mcpm diff", then "mcpm approve ${shellWord(name)}"`);
     }
   }
   return problems;

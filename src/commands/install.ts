@@ -201,7 +201,7 @@ function finish(
   if (!options.quiet || exit !== 0) {
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette));
   }
-  if (outcome.written) human.write(`wrote ${lockLabel}\n`);
+  if (outcome.written) human.write(`wrote ${sanitize(lockLabel)}\n`);
   else if (!options.frozen && !options.quiet) human.write(exit === 0 ? `${lockLabel} is up to date\n` : `${lockLabel} was left unchanged\n`);
   if (outcome.refusedByStrict > 0) {
     human.write(`--strict: ${outcome.refusedByStrict} new server(s) not locked because of high-severity findings\n`);

@@ -5,6 +5,7 @@
  * something is outdated (a newer version is news, not drift); 3 when a registry could not be asked.
  * PyPI and Docker pins are listed as not checked: mcpm asks no registry for them.
  */
+import { forEachConcurrently } from '../core/pool.js';
 import type { ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
@@ -52,21 +53,16 @@ export async function outdated(names: string[], options: GlobalOptions, deps: De
 
   if (toCheck.length > 0) {
     const [{ npmVersions, PinResolveError }, { default: semver }] = await Promise.all([import('../adapters/pins/index.js'), import('semver')]);
-    let next = 0;
-    const worker = async () => {
-      while (next < toCheck.length) {
-        const row = toCheck[next++]!;
-        try {
-          const { versions, latest } = await npmVersions(row.package, { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, signal: deps.signal });
-          Object.assign(row, classify(row.current!, versions, semver));
-          row.latest = latest ?? null;
-        } catch (error) {
-          if (!(error instanceof PinResolveError)) throw error;
-          row.error = { code: 'PACKAGE_RESOLVE_FAILED', message: error.message };
-        }
+    await forEachConcurrently(toCheck, options.concurrency, async (row) => {
+      try {
+        const { versions, latest } = await npmVersions(row.package, { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, signal: deps.signal });
+        Object.assign(row, classify(row.current!, versions, semver));
+        row.latest = latest ?? null;
+      } catch (error) {
+        if (!(error instanceof PinResolveError)) throw error;
+        row.error = { code: 'PACKAGE_RESOLVE_FAILED', message: error.message };
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, toCheck.length) }, worker));
+    });
     if (deps.signal.aborted) throw deps.signal.reason;
   }
 

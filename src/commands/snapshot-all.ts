@@ -4,6 +4,7 @@
  */
 import { snapshotServer } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
+import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
@@ -28,14 +29,9 @@ export async function snapshotAll(
   deps: Deps,
 ): Promise<Map<string, LiveResult>> {
   const results = new Map<string, LiveResult>();
-  let next = 0;
-  const worker = async () => {
-    while (next < servers.length) {
-      const config = servers[next++]!;
-      results.set(config.name, await snapshotOne(config, options, deps));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, servers.length) }, worker));
+  await forEachConcurrently(servers, options.concurrency, async (config) => {
+    results.set(config.name, await snapshotOne(config, options, deps));
+  });
   // A Ctrl-C while servers were running: every child has been killed by its own abort handler.
   if (deps.signal.aborted) throw deps.signal.reason;
   return results;

@@ -536,7 +536,7 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
         const chosen = chosenItems(state);
         return decide(state, { server: state.current, verdict: 'approved', items: chosen, integrity: server.integrityFor(chosen) });
       }
-      return { ...state, typed: '', notice: trusted(`"${typed}" does not match; type the ${CONFIRM_LENGTH} characters shown, or esc to go back`) };
+      return { ...state, typed: '', notice: sanitize(`"${typed}" does not match; type the ${CONFIRM_LENGTH} characters shown, or esc to go back`) };
     }
 
     case 'erase':

@@ -3,6 +3,7 @@
  * registry for the exact version and its integrity; PyPI and Docker record what the line says.
  * Imported lazily by the commands that resolve pins, so `verify --offline` never loads execa.
  */
+import { forEachConcurrently } from '../../core/pool.js';
 import type { ServerConfig } from '../../core/launch.js';
 import type { PackagePin } from '../../core/lockfile.js';
 import { packageSpecOf, unpinnedReason, type PackageSpec } from '../../core/package-spec.js';
@@ -43,14 +44,9 @@ export async function resolvePins(
   options: NpmOptions & { concurrency: number },
 ): Promise<Map<string, PinResult>> {
   const results = new Map<string, PinResult>();
-  let next = 0;
-  const worker = async () => {
-    while (next < servers.length) {
-      const server = servers[next++]!;
-      results.set(server.name, await resolvePin(packageSpecOf(server.launch), options));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, servers.length)) }, worker));
+  await forEachConcurrently(servers, options.concurrency, async (server) => {
+    results.set(server.name, await resolvePin(packageSpecOf(server.launch), options));
+  });
   // A Ctrl-C cancelled the lookups (each then reads as failed): the caller must not write anything.
   if (options.signal?.aborted) throw options.signal.reason;
   return results;
@@ -84,21 +80,16 @@ export async function checkLockedPins(
     return [{ name: s.name, locked, spec }];
   });
   const checks = new Map<string, PinCheck>();
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const { name, locked, spec } = todo[next++]!;
-      try {
-        const resolved = await resolveNpmVersion(spec.name, spec.spec, options);
-        const changed = resolved.version !== locked.version || (resolved.integrity ?? null) !== (locked.integrity ?? null);
-        checks.set(name, { locked, resolved, changed });
-      } catch (error) {
-        if (!(error instanceof PinResolveError)) throw error;
-        checks.set(name, { locked, changed: false, error: error.message });
-      }
+  await forEachConcurrently(todo, options.concurrency, async ({ name, locked, spec }) => {
+    try {
+      const resolved = await resolveNpmVersion(spec.name, spec.spec, options);
+      const changed = resolved.version !== locked.version || (resolved.integrity ?? null) !== (locked.integrity ?? null);
+      checks.set(name, { locked, resolved, changed });
+    } catch (error) {
+      if (!(error instanceof PinResolveError)) throw error;
+      checks.set(name, { locked, changed: false, error: error.message });
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, todo.length)) }, worker));
+  });
   if (options.signal?.aborted) throw options.signal.reason;
   return checks;
 }

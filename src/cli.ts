@@ -27,7 +27,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 type Action = (program: Command, deps: Deps) => Promise<ExitStatus>;
 
-export function buildProgram(run: (action: Action) => Promise<void>): Command {
+function buildProgram(run: (action: Action) => Promise<void>): Command {
   const program = new Command();
   // Set before any subcommand is added: subcommands copy these settings when they are created, so
   // a usage error anywhere ends in reportError (exit 2), never in commander's own exit(1).
@@ -296,7 +296,7 @@ function reportError(error: unknown, deps: Deps, interrupted: boolean): ExitStat
   return 70;
 }
 
-export function formatMcpmError(error: McpmError): string {
+function formatMcpmError(error: McpmError): string {
   // Messages may quote config or server text (names, stderr); this is their boundary to the terminal.
   let text = `mcpm: ${sanitize(error.message)}\n`;
   if (error.detail) text += `${sanitize(error.detail).replace(/^/gm, '  │ ')}\n`;

@@ -81,7 +81,7 @@ export async function outdated(names: string[], options: GlobalOptions, deps: De
  * The highest newer version of each kind. Pre-releases count only when the current version is
  * one (as npm outdated treats them); versions that do not parse are ignored.
  */
-export function classify(
+function classify(
   current: string,
   versions: readonly string[],
   semver: typeof import('semver'),

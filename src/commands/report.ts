@@ -93,7 +93,7 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
   });
 }
 
-export function summariseDrift(changes: ItemChange[], findings: Finding[]): SafeText[] {
+function summariseDrift(changes: ItemChange[], findings: Finding[]): SafeText[] {
   const notes: SafeText[] = [];
   for (const f of findings.slice(0, 3)) notes.push(describeFinding(f));
   if (findings.length > 3) notes.push(sanitize(`… and ${findings.length - 3} more findings`));

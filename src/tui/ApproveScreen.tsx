@@ -130,7 +130,7 @@ interface KeyEvent {
  * Maps a key to a reviewReducer action against the state it arrives in (not the state of the last
  * render: a key typed right after `y` opened the confirm screen is a typed character, not a second `y`).
  */
-export function keyReducer(state: ReviewState, event: KeyEvent): ReviewState {
+function keyReducer(state: ReviewState, event: KeyEvent): ReviewState {
   const command = commandFor(event.input, event.key, state.screen);
   if (!command || command.type === 'interrupt') return state;
   const { layout } = event;

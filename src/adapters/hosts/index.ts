@@ -35,7 +35,7 @@ export interface HostInfo {
 }
 
 /** `~`, from HOME (USERPROFILE on Windows when HOME is unset). */
-export function homeDir(place: HostPlace): string {
+function homeDir(place: HostPlace): string {
   const home = place.env['HOME'] || (place.platform === 'win32' ? place.env['USERPROFILE'] : undefined);
   if (!home) throw new McpmError('USAGE', 'HOME is not set, so the user-level host configs cannot be found', 'set HOME, or pass the file with --config FILE');
   return home;

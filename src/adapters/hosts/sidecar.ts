@@ -118,7 +118,7 @@ async function realpathOr(file: string): Promise<string> {
 }
 
 /** True when the launch is `<this node> <this bin/mcpm.js> run …`. */
-export async function launchesSelf(launch: Launch, self: Self): Promise<boolean> {
+async function launchesSelf(launch: Launch, self: Self): Promise<boolean> {
   const [script, subcommand] = launch.args;
   if (script === undefined || subcommand !== 'run') return false;
   return (await realpathOr(launch.command)) === self.node && (await realpathOr(script)) === self.bin;

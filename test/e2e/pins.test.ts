@@ -3,13 +3,12 @@
 // really run through `npx -y`, and mcpm's `npm view` asks the same registry through
 // npm_config_registry. Every version serves identical definitions, so whatever drift is found
 // here comes from the package alone (attacks.md B8).
-import pty from '@lydell/node-pty';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { packFixture, startRegistry, type FixtureRegistry, type Published } from '../helpers/npm-registry.js';
-import { BIN, mcpm, tempProject } from './helpers.js';
+import { spawnPty } from '../helpers/pty.js';
+import { mcpm, tempProject } from './helpers.js';
 
 const PKG = '@fixture/mcp-demo';
 const VERSIONS = ['1.0.0', '1.0.1', '1.1.0', '2.0.0'] as const;
@@ -223,35 +222,13 @@ describe('package pins', { timeout: 90_000 }, () => {
 // Keys within 300 ms of a new screen are dropped on purpose by the review UI (typeahead guard).
 const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
 
-/** mcpm in a real pseudo-terminal (80×24), for the hand-off to approve's review UI. */
+/** mcpm in a real pseudo-terminal (80×24), for the hand-off to approve's review UI; waitFor resolves past the match. */
 function terminal(args: string[], r: FixtureRegistry, dir: string) {
-  const child = pty.spawn(process.execPath, [BIN, ...args], {
-    name: 'xterm-256color',
-    cols: 80,
-    rows: 24,
+  const term = spawnPty(args, {
     cwd: dir,
-    env: { ...process.env, NO_COLOR: '1', CI: 'true', npm_config_registry: r.url, npm_config_cache: join(dir, '.npm-cache') } as Record<string, string>,
+    env: { npm_config_registry: r.url, npm_config_cache: join(dir, '.npm-cache') },
+    killAfterMs: 50_000,
+    waitMs: 40_000,
   });
-  let raw = '';
-  child.onData((d) => {
-    raw += d;
-  });
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  void exited.then(() => clearTimeout(timer));
-  const text = () => stripVTControlCharacters(raw);
-  return {
-    text,
-    exited,
-    write: (d: string) => child.write(d),
-    async waitFor(pattern: string, after = 0): Promise<number> {
-      const deadline = Date.now() + 40_000;
-      for (;;) {
-        const index = text().indexOf(pattern, after);
-        if (index >= 0) return index + pattern.length;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; screen so far:\n${text()}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
+  return { ...term, waitFor: term.waitPast };
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, promises as fs, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
+import type { ServerProcess } from '../../../src/adapters/process.js';
 import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
 import type { ServerConfig } from '../../../src/core/launch.js';
 
@@ -52,6 +53,24 @@ export function makeTempDir(): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Registers hooks giving each test a fresh temp dir (handed to `onDir`) and, after it, killing the
+ * server processes it pushed onto the returned list and removing the dir.
+ */
+export function tempDirAndServersPerTest(onDir: (dir: string) => void): ServerProcess[] {
+  let dir: string;
+  const started: ServerProcess[] = [];
+  beforeEach(() => {
+    dir = makeTempDir();
+    onDir(dir);
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => p.kill()));
+    removeDir(dir);
+  });
+  return started;
 }
 
 export function writeJson(file: string, value: unknown): string {
@@ -110,6 +129,11 @@ export async function rejection(promise: Promise<unknown>, code: ErrorCode): Pro
   expect(error).toBeInstanceOf(McpmError);
   expect((error as McpmError).code).toBe(code);
   return error as McpmError;
+}
+
+/** Plain objects from the null-prototype ones the strict parser makes, for toEqual. */
+export function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
 }
 
 /** Runs `fn` and returns what it threw (fails the test if it did not throw). */

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import { McpmError } from '../../../src/core/errors.js';
-import { caught, DEFS, fixture, httpConfig, makeTempDir, mcpmEnv, removeDir, writeJson } from './helpers.js';
+import { stopChild } from '../../helpers/reference-http.js';
+import { caught, DEFS, fixture, httpConfig, makeTempDir, mcpmEnv, plain, removeDir, writeJson } from './helpers.js';
 
 let dir: string;
 let server: ChildProcess | undefined;
@@ -14,11 +15,7 @@ beforeEach(() => {
   dir = makeTempDir();
 });
 afterEach(async () => {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGKILL');
-    await exited;
-  }
+  await stopChild(server);
   server = undefined;
   removeDir(dir);
 });
@@ -48,11 +45,6 @@ async function startHttp(env: Record<string, string>): Promise<number> {
 
 function options(env: Record<string, string> = {}): SnapshotOptions {
   return { timeoutMs: 10_000, env: mcpmEnv(env), projectDir: dir };
-}
-
-/** Plain objects from the null-prototype ones the strict parser makes, for toEqual. */
-function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
 }
 
 describe('snapshotServer over HTTP', () => {

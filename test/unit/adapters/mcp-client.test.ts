@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import { McpmError } from '../../../src/core/errors.js';
 import type { ServerConfig } from '../../../src/core/launch.js';
-import { allDead, caught, DEFS, fixture, isAlive, makeTempDir, mcpmEnv, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
+import { allDead, caught, DEFS, fixture, isAlive, makeTempDir, mcpmEnv, plain, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -18,11 +18,6 @@ function options(extra: Partial<SnapshotOptions> = {}): SnapshotOptions {
 
 function snapshot(config: ServerConfig, extra: Partial<SnapshotOptions> = {}) {
   return snapshotServer(config, options(extra));
-}
-
-/** Plain objects from the null-prototype ones the strict parser makes, for toEqual. */
-function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
 }
 
 describe('snapshotServer, handshake era', () => {

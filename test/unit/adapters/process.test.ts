@@ -1,19 +1,12 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildServerEnv, CLOSE_GRACE_MS, spawnServer, StderrTail, type ServerProcess } from '../../../src/adapters/process.js';
 import { McpmError } from '../../../src/core/errors.js';
-import { allDead, caught, fixture, isAlive, makeTempDir, readPids, removeDir } from './helpers.js';
+import { allDead, caught, fixture, isAlive, readPids, tempDirAndServersPerTest } from './helpers.js';
 
 let dir: string;
-const started: ServerProcess[] = [];
-beforeEach(() => {
-  dir = makeTempDir();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((p) => p.kill()));
-  removeDir(dir);
-});
+const started = tempDirAndServersPerTest((d) => (dir = d));
 
 const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 

@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import type { RawListing } from '../../../src/core/snapshot.js';
-import { freePort, startEverythingHttp } from '../../helpers/reference-http.js';
+import { freePort, startEverythingHttp, stopChild } from '../../helpers/reference-http.js';
 import { httpConfig, makeTempDir, mcpmEnv, referenceServer, removeDir, stdioConfig } from './helpers.js';
 
 let dir: string;
@@ -59,11 +59,7 @@ describe('reference servers over stdio', () => {
 describe('reference servers over HTTP', () => {
   let child: ChildProcess | undefined;
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await stopChild(child);
     child = undefined;
   });
 

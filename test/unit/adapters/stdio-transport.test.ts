@@ -1,18 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawnServer, type ServerProcess } from '../../../src/adapters/process.js';
+import { describe, expect, it } from 'vitest';
+import { spawnServer } from '../../../src/adapters/process.js';
 import { StdioTransport } from '../../../src/adapters/stdio-transport.js';
 import type { McpmError } from '../../../src/core/errors.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { tempDirAndServersPerTest } from './helpers.js';
 
 let dir: string;
-const started: ServerProcess[] = [];
-beforeEach(() => {
-  dir = makeTempDir();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((p) => p.kill()));
-  removeDir(dir);
-});
+const started = tempDirAndServersPerTest((d) => (dir = d));
 
 interface Outcome {
   messages: unknown[];

@@ -15,19 +15,9 @@ import {
   type LaunchSpec,
   type ServerConfig,
 } from '../../../src/core/launch.js';
+import { caught } from './helpers.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/configs/${name}`, import.meta.url), 'utf8');
-
-/** The McpmError a call throws (fails the test if it throws something else or nothing). */
-function caught(fn: () => unknown): McpmError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof McpmError) return error;
-    throw error;
-  }
-  throw new Error('expected an McpmError, nothing was thrown');
-}
 
 function expectError(fn: () => unknown, code: ErrorCode, message: string | RegExp): McpmError {
   const error = caught(fn);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { integrityOf } from '../../../src/core/canonical.js';
-import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
+import type { ErrorCode } from '../../../src/core/errors.js';
 import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import type { LaunchSpec } from '../../../src/core/launch.js';
 import {
@@ -16,6 +16,7 @@ import {
   type LockEntry,
 } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity, type RawListing } from '../../../src/core/snapshot.js';
+import { caught as lockError } from './helpers.js';
 
 const GOLDEN = new URL('../../fixtures/locks/basic.lock', import.meta.url);
 
@@ -83,16 +84,6 @@ function weatherEntry(): LockEntry {
 
 function basicLock(): Lock {
   return { servers: new Map([['weather', weatherEntry()], ['notes', notesEntry()]]), eol: '\n' };
-}
-
-function lockError(fn: () => unknown): McpmError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof McpmError) return error;
-    throw error;
-  }
-  throw new Error('expected an McpmError');
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edits below reach into arbitrary JSON paths

@@ -13,6 +13,7 @@ import {
   type ItemKind,
   type RawListing,
 } from '../../../src/core/snapshot.js';
+import { caught as protocolError } from './helpers.js';
 
 const json = (text: string) => parseStrictJson(text);
 const obj = (text: string) => parseStrictJson(text) as JsonObject;
@@ -26,16 +27,6 @@ function raw(lists: Partial<Record<ItemKind, JsonValue[] | null>> = {}, rest: Pa
     lists: { tools: null, prompts: null, resources: null, resourceTemplates: null, ...lists },
     ...rest,
   };
-}
-
-function protocolError(fn: () => unknown): McpmError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof McpmError) return error;
-    throw error;
-  }
-  throw new Error('expected an McpmError');
 }
 
 const addTool = '{"name":"add","description":"Adds a note","inputSchema":{"type":"object"},"x-vendor":{"z":1}}';

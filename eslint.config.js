@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose: the bin (see rolldown.config.mjs) and a test's require tracer.
+    files: ['bin/**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The pure core never touches the outside world (STYLE.md): no fs, processes, env or clock.
     files: ['src/core/**/*.ts'],
     rules: {

@@ -5,10 +5,10 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
-import { sanitize } from './core/sanitize.js';
+import type { ExitStatus } from './core/errors.js';
 import { POLICIES } from './guard/policy.js';
-import { realDeps, type Deps } from './deps.js';
+import type { Deps } from './deps.js';
+import { runAsProcess } from './entry.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './commands/options.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
@@ -248,58 +248,17 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
 }
 
 /** Runs the CLI and returns the exit status; never calls process.exit, so output is flushed first. */
-export async function main(argv: string[]): Promise<ExitStatus> {
-  // `mcpm ls | head`: the reader went away, so there is no one left to tell anything (git and npm
-  // stop quietly too). Started servers are killed by the process adapter's exit hook.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
-      process.exit(process.exitCode ?? 0);
-    });
-  }
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new McpmError('USAGE', 'interrupted'));
-  process.once('SIGINT', onSigint);
-  const deps = realDeps(controller.signal);
-  let status: ExitStatus = 0;
-  const program = buildProgram(async (action) => {
-    status = await action(program, deps);
-  });
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    status = reportError(error, deps, controller.signal.aborted);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-  return status;
-}
-
-function reportError(error: unknown, deps: Deps, interrupted: boolean): ExitStatus {
-  if (interrupted) {
-    deps.stderr.write('mcpm: interrupted; no file was changed\n');
-    return 130;
-  }
-  if (error instanceof CommanderError) {
-    // --help and --version end through exitOverride with exit code 0.
-    return error.exitCode === 0 ? 0 : 2;
-  }
-  if (isMcpmError(error)) {
-    deps.stderr.write(formatMcpmError(error));
-    return error.exitStatus;
-  }
-  // A bug's message can quote server or config text (a name in an assertion, a library's error): escaped too.
-  const stack = sanitize(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  deps.stderr.write(
-    `mcpm: internal error (this is a bug in mcpm)\n${stack}\nPlease report it with the command you ran: https://github.com/mcpm-dev/mcpm/issues\n`,
+export function main(argv: string[]): Promise<ExitStatus> {
+  return runAsProcess(
+    async (deps) => {
+      let status: ExitStatus = 0;
+      const program = buildProgram(async (action) => {
+        status = await action(program, deps);
+      });
+      await program.parseAsync(argv);
+      return status;
+    },
+    // --help and --version end through exitOverride with exit code 0; any other usage error is 2.
+    { usageStatus: (error) => (error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : undefined) },
   );
-  return 70;
-}
-
-function formatMcpmError(error: McpmError): string {
-  // Messages may quote config or server text (names, stderr); this is their boundary to the terminal.
-  let text = `mcpm: ${sanitize(error.message)}\n`;
-  if (error.detail) text += `${sanitize(error.detail).replace(/^/gm, '  │ ')}\n`;
-  if (error.hint) text += `hint: ${sanitize(error.hint)}\n`;
-  return text;
 }

@@ -14,19 +14,32 @@ export interface Deps {
   env: Readonly<Record<string, string | undefined>>;
   stdout: Output;
   stderr: Output;
-  stdinIsTTY: boolean;
+  readonly stdinIsTTY: boolean;
   now(): Date;
   /** Aborted on Ctrl-C: commands stop spawning, kill what they started and leave files untouched. */
   signal: AbortSignal;
 }
 
 export function realDeps(signal: AbortSignal): Deps {
+  // The streams are created on first use (getters): `mcpm run` starts its server before it needs them.
   return {
     cwd: process.cwd(),
     env: process.env,
-    stdout: { write: (t) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) },
-    stderr: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) },
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdout: {
+      write: (t) => void process.stdout.write(t),
+      get isTTY() {
+        return Boolean(process.stdout.isTTY);
+      },
+    },
+    stderr: {
+      write: (t) => void process.stderr.write(t),
+      get isTTY() {
+        return Boolean(process.stderr.isTTY);
+      },
+    },
+    get stdinIsTTY() {
+      return Boolean(process.stdin.isTTY);
+    },
     now: () => new Date(),
     signal,
   };

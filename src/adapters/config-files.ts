@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { McpmError } from '../core/errors.js';
 import {
@@ -151,7 +151,7 @@ function displayName(projectDir: string, absolute: string, given: string): strin
 /** Anything at the path, even a dangling link: the sidecar reader then decides what it is. */
 async function exists(file: string): Promise<boolean> {
   try {
-    await lstat(file);
+    lstatSync(file);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;

@@ -4,7 +4,7 @@
  * the file they replace, and go to the target of a symbolic link rather than replacing the link:
  * dotfile managers keep `~/.claude.json` or `~/.codex/config.toml` as links into a repository.
  */
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import { McpmError } from '../core/errors.js';
 import { replaceFile } from './replace-file.js';
 
@@ -22,26 +22,28 @@ const MAX_FILE_BYTES = 16 * 1024 * 1024;
 export async function readTextFile(absolute: string, shown: string): Promise<string | null> {
   const invalid = (problem: string, cause?: unknown): McpmError =>
     new McpmError('CONFIG_INVALID', `${shown}: ${problem}`, 'fix or remove the file', { cause });
-  let handle;
+  // Synchronous: a few small files, read before anything else can happen, and the thread pool
+  // round trips of fs.promises cost `mcpm run` (started by hosts at every session) milliseconds.
+  let fd;
   try {
-    handle = await fs.open(absolute, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(absolute, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw invalid(`cannot be read (${code ?? String(error)})`, error);
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (!stats.isFile()) throw invalid('is not a regular file');
     if (stats.size > MAX_FILE_BYTES) throw invalid(`is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`);
-    const bytes = await handle.readFile();
+    const bytes = readFileSync(fd);
     try {
       return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch (error) {
       throw invalid('is not valid UTF-8', error);
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

@@ -1,8 +1,8 @@
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpmError } from '../core/errors.js';
-import { emptyLock, parseLock, serializeLock, type Lock } from '../core/lockfile.js';
+import { emptyLock, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
 import { replaceFile } from './replace-file.js';
 
 export interface LoadedLock {
@@ -30,6 +30,13 @@ export async function readLock(file: string, options: LockStoreOptions = {}): Pr
   const read = await readLockFile(file, shown);
   if (read === null) return { lock: emptyLock(), text: null };
   return { lock: parseLock(read.text, shown), text: read.text };
+}
+
+/** As readLock, read only as far as parseLockHead: for `mcpm run`, which reads the rest after starting the server. Null: no file. */
+export async function readLockHead(file: string, options: LockStoreOptions = {}): Promise<LockHead | null> {
+  const shown = options.displayName ?? file;
+  const read = await readLockFile(file, shown);
+  return read === null ? null : parseLockHead(read.text, shown);
 }
 
 /**
@@ -74,11 +81,12 @@ async function readLockFile(file: string, shown: string): Promise<{ text: string
       cause,
     );
   // lstat for platforms without O_NOFOLLOW (Windows); O_NOFOLLOW for a link swapped in after it.
-  if (await isSymlink(file)) throw symlink();
-  let handle;
+  // Synchronous, as readTextFile (files.ts): one small file, read before anything else happens.
+  if (isSymlink(file)) throw symlink();
+  let fd;
   try {
     // O_NONBLOCK: opening a FIFO does not wait for a writer.
-    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -86,9 +94,9 @@ async function readLockFile(file: string, shown: string): Promise<{ text: string
     throw unusable(`cannot be read (${code ?? String(error)})`, 'check the file and its permissions', error);
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (!stats.isFile()) throw unusable('is not a regular file', 'remove it, then run mcpm install');
-    const bytes = await handle.readFile();
+    const bytes = readFileSync(fd);
     let text: string;
     try {
       // ignoreBOM keeps a BOM in the text, so parseLock sees the bytes that are on disk.
@@ -98,13 +106,13 @@ async function readLockFile(file: string, shown: string): Promise<{ text: string
     }
     return { text, mode: stats.mode & 0o7777 };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-async function isSymlink(file: string): Promise<boolean> {
+function isSymlink(file: string): boolean {
   try {
-    return (await fs.lstat(file)).isSymbolicLink();
+    return lstatSync(file).isSymbolicLink();
   } catch {
     return false;
   }

@@ -4,8 +4,8 @@
  * its mode, fsynced, then renamed over the target. A reader sees the old bytes or the new ones,
  * never part of either; a failure leaves the target untouched and removes the temp file.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -13,7 +13,7 @@ import path from 'node:path';
  * umask. Errors are the file system's, for the caller to put in its own words.
  */
 export async function replaceFile(target: string, text: string, mode: number | undefined): Promise<void> {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomSuffix()}.tmp`);
   let handle;
   try {
     handle = await fs.open(temp, 'wx', mode ?? 0o644);
@@ -29,4 +29,10 @@ export async function replaceFile(target: string, text: string, mode: number | u
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw error;
   }
+}
+
+/** node:crypto is loaded only when something is written (see canonical.ts: `mcpm run` writes nothing before it starts a server). */
+function randomSuffix(): string {
+  const { randomBytes } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return randomBytes(6).toString('hex');
 }

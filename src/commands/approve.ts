@@ -184,7 +184,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     const { updateLock } = await import('../adapters/lock-store.js');
     const conflicts = new Set<string>();
     const result = await updateLock(project.lockFile, (current) => {
-      assertUntampered(current, project.lockLabel);
+      assertUntampered(current.lock, project.lockLabel);
       conflicts.clear();
       const servers = new Map(current.lock.servers);
       for (const a of approved) {

@@ -41,7 +41,7 @@ export async function writeConfigAndLock(
     const result = await updateLock(
       project.lockFile,
       async (current) => {
-        assertUntampered(current, project.lockLabel);
+        assertUntampered(current.lock, project.lockLabel);
         const ready = rewrites.filter((r) => {
           const unchanged = isUnchanged(current.lock.servers.get(r.name), r.read);
           if (!unchanged) conflicts.add(r.name);

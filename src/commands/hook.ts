@@ -23,13 +23,13 @@
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
 import { projectDir } from './project.js';
+import { selfBin } from '../self.js';
 
 export const HOOK_MARKER = '# mcpm-hook: pre-commit v1';
 export const CHAINED_NAME = 'pre-commit.mcpm-chained';
@@ -80,8 +80,7 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   for (const c of configs) verifyArgs.push('--config', path.relative(dir, c));
   if (options.lockfile !== undefined) verifyArgs.push('--lockfile', path.relative(dir, lockFile));
 
-  const bin = fileURLToPath(new URL('../../bin/mcpm.js', import.meta.url));
-  const script = hookScript({ node: process.execPath, bin, verifyArgs, watched });
+  const script = hookScript({ node: process.execPath, bin: selfBin(), verifyArgs, watched });
   await fs.writeFile(hookFile, script, { mode: 0o755 });
   await fs.chmod(hookFile, 0o755);
 

@@ -148,7 +148,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     if (deps.signal.aborted) throw deps.signal.reason;
     const { updateLock } = await import('../adapters/lock-store.js');
     const outcome = await updateLock(project.lockFile, (current) => {
-      assertUntampered(current, project.lockLabel);
+      assertUntampered(current.lock, project.lockLabel);
       return apply(current.lock);
     }, { displayName: project.lockLabel });
     written = outcome.written;

@@ -2,14 +2,14 @@
  * The "load" step every command shares: where the project is, what it configures, what it locked.
  * Snapshotting lives in ./snapshot-all.ts so commands that stay offline never import the SDK.
  */
-import { chmod, mkdir } from 'node:fs/promises';
+import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
 import { loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
-import { readLock, type LoadedLock } from '../adapters/lock-store.js';
+import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch.js';
-import { checkLock, type Lock } from '../core/lockfile.js';
+import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -58,8 +58,8 @@ export async function loadProject(options: GlobalOptions, deps: Deps): Promise<P
   // It is mcpm's own directory and private: a user-level host config can hold tokens in args or URLs,
   // which the lock records as written; an existing directory is made private too.
   if (options.lockfile === undefined && options.host !== undefined) {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    await chmod(dirname(file), 0o700);
+    await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await fs.chmod(dirname(file), 0o700);
   }
   return { dir, lockFile: file, lockLabel: label, configFiles: files, servers, guarded };
 }
@@ -67,12 +67,25 @@ export async function loadProject(options: GlobalOptions, deps: Deps): Promise<P
 /** Reads the lock and refuses one whose entries do not match their own integrity (edited by hand). */
 export async function loadCheckedLock(project: Pick<Project, 'lockFile' | 'lockLabel'>): Promise<LoadedLock> {
   const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
-  assertUntampered(loaded, project.lockLabel);
+  assertUntampered(loaded.lock, project.lockLabel);
   return loaded;
 }
 
-export function assertUntampered(loaded: LoadedLock, label: string): void {
-  const tampered = checkLock(loaded.lock);
+/** The lock read up to its launches (null: no lock file); finish with checkedLockFromHead. For `mcpm run`. */
+export function loadLockHead(project: Pick<Project, 'lockFile' | 'lockLabel'>): Promise<LockHead | null> {
+  return readLockHead(project.lockFile, { displayName: project.lockLabel });
+}
+
+/** The rest of loadCheckedLock, after loadLockHead. */
+export function checkedLockFromHead(head: LockHead | null, label: string): Lock {
+  if (head === null) return emptyLock();
+  const lock = lockFromHead(head);
+  assertUntampered(lock, label);
+  return lock;
+}
+
+export function assertUntampered(lock: Lock, label: string): void {
+  const tampered = checkLock(lock);
   if (tampered.length === 0) return;
   const first = tampered[0]!;
   const names = [...new Set(tampered.map((t) => jsonQuote(t.name)))].join(', ');

@@ -13,7 +13,7 @@ import type { ExitInfo, ServerProcess, SpawnOptions } from '../adapters/process.
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { launchDifference, resolveServerConfig } from '../core/launch.js';
-import type { LockEntry } from '../core/lockfile.js';
+import type { LockEntry, LockHead } from '../core/lockfile.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
@@ -22,7 +22,7 @@ import type { HttpUpstream } from '../guard/http-upstream.js';
 import type { ToolCallRecord } from '../guard/relay.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, type Project } from './project.js';
+import { checkedLockFromHead, loadLockHead, loadProject, type Project } from './project.js';
 
 export interface RunOptions extends GlobalOptions {
   policy?: Policy;
@@ -32,7 +32,10 @@ export interface RunOptions extends GlobalOptions {
   redact?: string[];
 }
 
-/** The host's side of the session; process.stdin/stdout unless a test passes streams. */
+/**
+ * The host's side of the session: process.stdin/stdout unless a test passes streams. Created when
+ * first needed, after the server was started: they take milliseconds a host would wait for.
+ */
 export interface RunIo {
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
@@ -41,7 +44,8 @@ export interface RunIo {
 /** How long a refused run waits for the host's first request, to answer it with the reason. */
 const REFUSAL_ANSWER_WAIT_MS = 1000;
 
-export async function run(name: string, options: RunOptions, deps: Deps, io: RunIo = { stdin: process.stdin, stdout: process.stdout }): Promise<ExitStatus> {
+export async function run(name: string, options: RunOptions, deps: Deps, hostIo?: RunIo): Promise<ExitStatus> {
+  const io = () => (hostIo ??= { stdin: process.stdin, stdout: process.stdout });
   const policy = options.policy ?? 'block';
   if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
   // The process adapter loads while the config and the lock are read; nothing is spawned before
@@ -56,7 +60,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
     const prepared = await prepare(name, options, deps);
     if ('refusal' in prepared) {
       deps.stderr.write(`mcpm: ${sanitize(prepared.refusal.message)}\nhint: ${sanitize(prepared.refusal.hint)}\n`);
-      await answerFirstRequest(io, `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
+      await answerFirstRequest(io(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
     const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
@@ -78,10 +82,20 @@ export async function run(name: string, options: RunOptions, deps: Deps, io: Run
         throw error;
       }
     }
+    // The definitions are checked against their integrities while the server starts; nothing it
+    // sends is relayed before. A lock that fails here ends the server unheard.
+    let entry: LockEntry;
+    try {
+      entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel).servers.get(name)!;
+    } catch (error) {
+      await proc?.close();
+      await audit?.log.close();
+      throw error;
+    }
     const review = reviewCommand(options, prepared.project);
-    session = { name, project: prepared.project, entry: prepared.entry, policy, deps, io, audit, launch: prepared.launch, proc, reviewCommand: review };
+    session = { name, project: prepared.project, entry, policy, deps, io: io(), audit, launch: prepared.launch, proc, reviewCommand: review };
   } catch (error) {
-    if (isMcpmError(error)) await answerFirstRequest(io, `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
+    if (isMcpmError(error)) await answerFirstRequest(io(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
   }
   return relaySession(session);
@@ -94,7 +108,8 @@ type Launch =
 
 interface Ready {
   project: Project;
-  entry: LockEntry;
+  /** Holds the entry of the server, whose definitions are read after the spawn. */
+  lockHead: LockHead;
   launch: Launch;
 }
 /** A refusal's text is raw (it quotes config text): escaped where it is written, once. */
@@ -102,15 +117,15 @@ type Prepared = { refusal: { message: string; hint: string } } | Ready;
 
 async function prepare(name: string, options: RunOptions, deps: Deps): Promise<Prepared> {
   const project = await loadProject(options, deps);
-  const loaded = await loadCheckedLock(project);
+  const lockHead = await loadLockHead(project);
   const quoted = jsonQuote(name);
   const config = project.servers.get(name);
   if (!config) {
     throw new McpmError('USAGE', `no server named ${quoted} in ${project.configFiles.join(', ') || 'the config'}`, 'run "mcpm ls" to see the configured servers');
   }
-  const entry = loaded.lock.servers.get(name);
-  if (!entry) {
-    const why = loaded.text === null ? `${project.lockLabel} does not exist` : `it is not in ${project.lockLabel}`;
+  const locked = lockHead?.launches.get(name);
+  if (!lockHead || !locked) {
+    const why = lockHead === null ? `${project.lockLabel} does not exist` : `it is not in ${project.lockLabel}`;
     return {
       refusal: {
         message: `server ${quoted} was not started: ${why}, so nothing it serves has been reviewed`,
@@ -118,7 +133,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       },
     };
   }
-  const difference = launchDifference(config.launch, entry.launch);
+  const difference = launchDifference(config.launch, locked);
   if (difference !== undefined) {
     return {
       refusal: {
@@ -150,11 +165,11 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" must be http: or https:`);
     }
-    return { project, entry, launch: { transport: 'http', url, headers: resolved.headers } };
+    return { project, lockHead, launch: { transport: 'http', url, headers: resolved.headers } };
   }
   return {
     project,
-    entry,
+    lockHead,
     launch: {
       transport: 'stdio',
       spawn: {

@@ -9,7 +9,7 @@
  * iterative, sorts every object, and has no special keys; the tests compare it with
  * json-canonicalize on inputs without those hazards.
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
 
 /** `sha256-<base64>`, the SRI form. */
@@ -43,6 +43,14 @@ export function canonicalize(value: JsonValue): string {
  */
 const canonicalTexts = new WeakMap<object, string>();
 
+// node:crypto takes milliseconds to load, and `mcpm run` decides whether to start a server without
+// hashing anything: it is loaded at the first hash.
+let crypto: typeof import('node:crypto') | undefined;
+function nodeCrypto(): typeof import('node:crypto') {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto;
+}
+
 /**
  * integrityOf returns `sha256-` followed by the standard base64 (with `=` padding) of the SHA-256
  * digest of exactly these bytes: the UTF-8 encoding of `canonicalize(value)`, that is RFC 8785 text
@@ -59,7 +67,7 @@ export function integrityOf(value: JsonValue): Integrity {
     const known = integrities.get(value);
     if (known !== undefined) return known;
   }
-  const integrity: Integrity = `sha256-${createHash('sha256').update(canonicalize(value), 'utf8').digest('base64')}`;
+  const integrity: Integrity = `sha256-${nodeCrypto().createHash('sha256').update(canonicalize(value), 'utf8').digest('base64')}`;
   if (typeof value === 'object' && value !== null) integrities.set(value, integrity);
   return integrity;
 }

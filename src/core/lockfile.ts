@@ -10,6 +10,7 @@ import {
   isJsonObject,
   jsonQuote,
   parseStrictJson,
+  parseWrittenJson,
   StrictJsonError,
   type JsonObject,
   type JsonValue,
@@ -78,6 +79,26 @@ const CONFLICT_MARKER = /^(?:<{7}(?: |\r?$)|={7}\r?$|>{7}(?: |\r?$)|\|{7}(?: |\r
  * this mcpm does not know).
  */
 export function parseLock(text: string, file: string): Lock {
+  return lockFromHead(parseLockHead(text, file));
+}
+
+/**
+ * A lock read as far as deciding whether a server may be started: strictly parsed, the version and
+ * hashing scheme checked, every entry's launch read. The definitions (the part the integrities cover,
+ * and the costly part to check) are read by lockFromHead. `mcpm run` starts the server between the
+ * two, so a host does not wait for both; nothing the server sends is relayed before the second.
+ */
+export interface LockHead {
+  readonly file: string;
+  /** Launch of each entry, by name. */
+  readonly launches: ReadonlyMap<string, LaunchSpec>;
+  readonly eol: '\n' | '\r\n';
+  /** The parsed entries, for lockFromHead. */
+  readonly entries: ReadonlyMap<string, JsonObject>;
+}
+
+/** Throws as parseLock does, for everything outside the entries' definitions. */
+export function parseLockHead(text: string, file: string): LockHead {
   const marker = CONFLICT_MARKER.exec(text);
   if (marker) {
     const line = text.slice(0, marker.index).split('\n').length;
@@ -90,7 +111,8 @@ export function parseLock(text: string, file: string): Lock {
 
   let root: JsonValue;
   try {
-    root = parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
+    // A lock as mcpm writes it takes the fast path; anything else (hand-edited, CRLF, corrupt) the strict parser.
+    root = parseWrittenJson(text, { maxDepth: LOCK_MAX_DEPTH }) ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
     throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {
@@ -105,12 +127,27 @@ export function parseLock(text: string, file: string): Lock {
   if (top['//'] !== undefined) v.string(top, '', '//');
   const serversJson = v.object(top.servers, 'servers');
 
-  const servers = new Map<string, LockEntry>();
+  const entries = new Map<string, JsonObject>();
+  const launches = new Map<string, LaunchSpec>();
   // In file order: Object.keys would put integer-like names ("2" before "10") first.
   for (const name of Object.keys(serversJson).sort()) {
-    servers.set(name, readEntry(serversJson[name], `servers[${jsonQuote(name)}]`, v));
+    const path = `servers[${jsonQuote(name)}]`;
+    const json = v.object(serversJson[name], path);
+    v.onlyKeys(json, path, ['integrity', 'launch', 'package', 'protocol', 'server', 'snapshot']);
+    entries.set(name, json);
+    launches.set(name, readLaunch(json.launch, `${path}.launch`, v));
   }
-  return { servers, eol: detectEol(text) };
+  return { file, launches, eol: detectEol(text), entries };
+}
+
+/** The whole lock: every entry's definitions read and their integrities computed. Throws as parseLock does. */
+export function lockFromHead(head: LockHead): Lock {
+  const v = new Validator(head.file);
+  const servers = new Map<string, LockEntry>();
+  for (const [name, json] of head.entries) {
+    servers.set(name, readEntry(json, head.launches.get(name)!, `servers[${jsonQuote(name)}]`, v));
+  }
+  return { servers, eol: head.eol };
 }
 
 /** The version and the hashing scheme come first: a newer file is LOCKFILE_VERSION, not "corrupt". */
@@ -141,10 +178,7 @@ function checkScheme(top: JsonObject, v: Validator): void {
   }
 }
 
-function readEntry(value: JsonValue | undefined, path: string, v: Validator): LockEntry {
-  const json = v.object(value, path);
-  v.onlyKeys(json, path, ['integrity', 'launch', 'package', 'protocol', 'server', 'snapshot']);
-
+function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Validator): LockEntry {
   const integrity = json.integrity;
   if (!isIntegrity(integrity)) v.fail(path, 'integrity must be a "sha256-<base64>" string');
 
@@ -161,7 +195,7 @@ function readEntry(value: JsonValue | undefined, path: string, v: Validator): Lo
   const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`);
   const entry: LockEntry = {
     integrity: integrity as Integrity,
-    launch: readLaunch(json.launch, `${path}.launch`, v),
+    launch,
     protocol: { era, version: v.string(protocolJson, protocolPath, 'version') },
     server: { name: v.string(serverJson, serverPath, 'name'), version: v.string(serverJson, serverPath, 'version') },
     snapshot,

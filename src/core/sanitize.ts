@@ -112,35 +112,50 @@ export function decodeVariationSelectors(run: string): string | null {
 // Code points that are invisible, reorder or control the display, or are not characters at all.
 // Default_Ignorable_Code_Point adds the Hangul fillers, U+034F and the like, which render as nothing.
 const INVISIBLE_CLASS = String.raw`\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}`;
-const INVISIBLE_GLOBAL = new RegExp(`(?![\\n\\t])[${INVISIBLE_CLASS}]`, 'gu');
 
-const TEXT_PATTERN = new RegExp(
-  [
-    String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
-    String.raw`(?<vs>[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]+)`,
-    // (start or newline) then 3+ lines holding nothing but horizontal whitespace
-    String.raw`(?<blank>(?:^|(?<blankAfterLine>\n))(?:[\t\p{Zs}]*\n){${BLANK_LINE_LIMIT + 1},})`,
-    String.raw`(?<ws>[\t\p{Zs}]{${WHITESPACE_RUN_LIMIT + 1},})`,
-    // combining marks with no visible base before them, or too many stacked on one
-    String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}⟨⟩])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
-    String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}⟨⟩])`,
-  ]
-    .join('|')
-    // A cheap first-character test so ordinary letters are skipped at once (about 3× faster on long text).
-    .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}⟨⟩])(?:`)
-    .concat(')'),
-  'gu',
-);
+// Built on first use: Unicode property classes take milliseconds to compile, and most runs of
+// `mcpm run` (started by hosts at every session) never escape anything.
+let patterns: { invisible: RegExp; text: RegExp; identifier: RegExp } | undefined;
+function compiled(): NonNullable<typeof patterns> {
+  patterns ??= {
+    invisible: new RegExp(`(?![\\n\\t])[${INVISIBLE_CLASS}]`, 'gu'),
+    text: buildTextPattern(),
+    identifier: buildIdentifierPattern(),
+  };
+  return patterns;
+}
 
-const IDENTIFIER_PATTERN = new RegExp(
-  [
-    String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
-    String.raw`(?<vs>[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]{2,})`,
-    String.raw`(?<ws>[\s]{${WHITESPACE_RUN_LIMIT + 1},})`,
-    String.raw`(?<one>[^\x21-\x5B\x5D-\x7E])`,
-  ].join('|'),
-  'gu',
-);
+function buildTextPattern(): RegExp {
+  return new RegExp(
+    [
+      String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
+      String.raw`(?<vs>[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]+)`,
+      // (start or newline) then 3+ lines holding nothing but horizontal whitespace
+      String.raw`(?<blank>(?:^|(?<blankAfterLine>\n))(?:[\t\p{Zs}]*\n){${BLANK_LINE_LIMIT + 1},})`,
+      String.raw`(?<ws>[\t\p{Zs}]{${WHITESPACE_RUN_LIMIT + 1},})`,
+      // combining marks with no visible base before them, or too many stacked on one
+      String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}⟨⟩])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
+      String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}⟨⟩])`,
+    ]
+      .join('|')
+      // A cheap first-character test so ordinary letters are skipped at once (about 3× faster on long text).
+      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}⟨⟩])(?:`)
+      .concat(')'),
+    'gu',
+  );
+}
+
+function buildIdentifierPattern(): RegExp {
+  return new RegExp(
+    [
+      String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
+      String.raw`(?<vs>[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]{2,})`,
+      String.raw`(?<ws>[\s]{${WHITESPACE_RUN_LIMIT + 1},})`,
+      String.raw`(?<one>[^\x21-\x5B\x5D-\x7E])`,
+    ].join('|'),
+    'gu',
+  );
+}
 
 function marker(body: string): string {
   return `${OPEN}${body}${CLOSE}`;
@@ -233,7 +248,7 @@ function escapeIdentifierOne(ch: string): string {
  */
 export function sanitize(text: string, options?: SanitizeOptions): SafeText {
   if (options?.identifier) {
-    return text.replace(IDENTIFIER_PATTERN, (match: string, ...rest: unknown[]) => {
+    return text.replace(compiled().identifier, (match: string, ...rest: unknown[]) => {
       const groups = rest[rest.length - 1] as Record<string, string | undefined>;
       if (groups.tags !== undefined) return describeTagRun(match);
       if (groups.vs !== undefined) return describeVariationSelectorRun(match);
@@ -241,7 +256,7 @@ export function sanitize(text: string, options?: SanitizeOptions): SafeText {
       return escapeIdentifierOne(match);
     }) as SafeText;
   }
-  return text.replace(TEXT_PATTERN, (match: string, ...rest: unknown[]) => {
+  return text.replace(compiled().text, (match: string, ...rest: unknown[]) => {
     const groups = rest[rest.length - 1] as Record<string, string | undefined>;
     if (groups.tags !== undefined) return describeTagRun(match);
     if (groups.vs !== undefined) {
@@ -281,6 +296,6 @@ export function textLengths(text: string): TextLengths {
     codePoints += 1;
     bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   }
-  const invisible = text.match(INVISIBLE_GLOBAL)?.length ?? 0;
+  const invisible = text.match(compiled().invisible)?.length ?? 0;
   return { bytes, codePoints, invisible };
 }

@@ -350,13 +350,13 @@ export class GuardRelay {
       return;
     }
     const text = content.toString('utf8');
-    if (text.trim() === '') return;
     this.currentLineBytes = line.length;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      this.dropped('a line that is not JSON', content);
+      // Blank lines are not worth a notice (checked only here: this is the path of every response).
+      if (text.trim() !== '') this.dropped('a line that is not JSON', content);
       return;
     }
     if (Array.isArray(value)) {
@@ -553,7 +553,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Ids are numbers or strings; the JSON text keys them, so 1 and "1" stay apart. */
 export function idKey(id: unknown): string {
-  return JSON.stringify(id) ?? 'undefined';
+  // Numbers print the same either way; String is cheaper on the path of every message.
+  return typeof id === 'number' ? String(id) : (JSON.stringify(id) ?? 'undefined');
 }
 
 function errorLine(id: string, error: RpcError): Buffer {

@@ -1,7 +1,7 @@
 // Start-up cost: `--help` and `verify --offline` must not load the SDK, execa, ink or react
 // (about 0.5 s on Node 20). Checked on the modules actually loaded, not on timings.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, defs, tempProject, tool, writeProject } from './helpers.js';
@@ -45,5 +45,26 @@ describe('start-up imports', () => {
       expect(modules.some((m) => m.includes('/dist/core/lockfile.js'))).toBe(true);
       expect(modules.filter((m) => HEAVY.test(m))).toEqual([]);
     }
+  });
+
+  it('run, as hosts start it, loads the run bundle only: no commander, no dist/cli.js, no ES module of mcpm', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+    const { mcpm } = await import('./helpers.js');
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const esm = join(dir, 'imports.txt');
+    const cjs = join(dir, 'requires.txt');
+    // stdin closed at once: the guard starts the server, sees the host leave and ends both.
+    const r = spawnSync(
+      process.execPath,
+      ['--require', join(ROOT, 'test/fixtures/scripts/trace-require.cjs'), '--import', join(ROOT, 'test/fixtures/scripts/trace-imports.mjs'), BIN, 'run', '-C', dir, 'a'],
+      { cwd: dir, env: { ...process.env, TRACE_IMPORTS_FILE: esm, TRACE_REQUIRE_FILE: cjs }, input: '', encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const required = readFileSync(cjs, 'utf8').trim().split('\n');
+    expect(required.filter((m) => m.startsWith(join(ROOT, 'dist')))).toEqual([join(ROOT, 'dist/run-bundle.cjs'), join(ROOT, 'dist/run-bundle-relay.cjs')]);
+    const imported = existsSync(esm) ? readFileSync(esm, 'utf8').trim().split('\n') : [];
+    expect(imported.filter((m) => m.includes('/dist/') || m.includes('commander'))).toEqual([]);
+    expect(required.filter((m) => m.includes('commander') || HEAVY.test(m))).toEqual([]);
   });
 });

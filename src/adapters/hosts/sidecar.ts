@@ -17,7 +17,6 @@
  * `bin/mcpm.js` means the host runs mcpm, which runs what mcpm checked.
  */
 import { promises as fs } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
 import type { ServerConfig } from '../../core/launch.js';
@@ -26,6 +25,7 @@ import { readTextFile } from '../files.js';
 import { hostInfo, isHostName } from './index.js';
 
 import { SIDECAR_SUFFIX, sidecarPath } from './sidecar-path.js';
+import { selfBin } from '../../self.js';
 
 export { SIDECAR_SUFFIX, sidecarPath } from './sidecar-path.js';
 export const SIDECAR_VERSION = 1;
@@ -103,10 +103,8 @@ export interface Self {
   bin: string;
 }
 
-const BIN = fileURLToPath(new URL('../../../bin/mcpm.js', import.meta.url));
-
 export async function currentSelf(): Promise<Self> {
-  return { node: await realpathOr(process.execPath), bin: await realpathOr(BIN) };
+  return { node: await realpathOr(process.execPath), bin: await realpathOr(selfBin()) };
 }
 
 async function realpathOr(file: string): Promise<string> {

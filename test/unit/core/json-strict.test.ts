@@ -5,6 +5,7 @@ import {
   isJsonObject,
   jsonQuote,
   parseStrictJson,
+  parseWrittenJson,
   StrictJsonError,
   type JsonValue,
 } from '../../../src/core/json-strict.js';
@@ -309,6 +310,62 @@ describe('parseStrictJson: properties', () => {
         } catch (error) {
           expect(error).toBeInstanceOf(StrictJsonError);
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('parseWrittenJson: the fast path for text as mcpm writes it', () => {
+  const written = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+  it('reads what JSON.stringify(value, null, 2) printed, as the strict parser does (null prototypes too)', () => {
+    const text = written({ b: [1, 'x', { __proto__: null, c: true }], a: { d: null, e: -1.5 } }).replace('"__proto__": null,', '');
+    const fast = parseWrittenJson(text);
+    expect(fast).toEqual(parseStrictJson(text));
+    expect(Object.getPrototypeOf(fast)).toBeNull();
+    const own = parseWrittenJson('{\n  "__proto__": {\n    "x": 1\n  }\n}\n') as Record<string, JsonValue>;
+    expect(Object.hasOwn(own, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(own)).toBeNull();
+  });
+
+  it('declines everything the strict rules refuse or the printer would not write, leaving it to parseStrictJson', () => {
+    for (const text of [
+      '{\n  "a": 1,\n  "a": 2\n}\n', // duplicate keys
+      '{\n  "a": "\\ud800"\n}\n', // an escaped lone surrogate
+      '{\n  "a": "\ud800"\n}\n', // a raw one
+      '{\n  "a": 9007199254740992\n}\n', // an unsafe integer that prints as it reads
+      '{\r\n  "a": 1\r\n}\r\n', // CRLF
+      '{"a":1}\n', // another layout
+      '{\n  "a": 1\n}', // no final newline
+      '\ufeff{\n  "a": 1\n}\n', // BOM
+      '{\n  "a": 1.0\n}\n', // another spelling of a number
+    ]) {
+      expect(parseWrittenJson(text), JSON.stringify(text)).toBeUndefined();
+    }
+    expect(() => parseStrictJson(written([[[[[1]]]]]), { maxDepth: 4 })).toThrow(StrictJsonError);
+    expect(parseWrittenJson(written([[[[[1]]]]]), { maxDepth: 4 })).toBeUndefined();
+    expect(parseWrittenJson(written([[[1]]]), { maxDepth: 4 })).toEqual([[[1]]]);
+  });
+
+  it('never disagrees with parseStrictJson (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary', maxDepth: 6 }), (value) => {
+        const text = written(value);
+        const fast = parseWrittenJson(text);
+        if (fast === undefined) return;
+        expect(fast).toEqual(parseStrictJson(text));
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), (value, at, insert) => {
+        // Any edit of written text: the fast path may decline, but what it accepts the strict parser reads alike.
+        const base = written(value);
+        const cut = at % (base.length + 1);
+        const text = base.slice(0, cut) + insert + base.slice(cut);
+        const fast = parseWrittenJson(text);
+        if (fast !== undefined) expect(fast).toEqual(parseStrictJson(text));
       }),
       { numRuns: 500 },
     );

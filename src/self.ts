@@ -1,0 +1,11 @@
+/**
+ * Where this mcpm is installed. This file must stay at the top of `src/` (so of `dist/`): the run
+ * bundle (rolldown.config.mjs) writes its files there too, and a path relative to import.meta.url
+ * has to mean the same in both.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** `bin/mcpm.js` of the running mcpm: what guarded host entries and git hooks launch. */
+export function selfBin(): string {
+  return fileURLToPath(new URL('../bin/mcpm.js', import.meta.url));
+}

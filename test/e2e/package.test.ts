@@ -1,6 +1,6 @@
 // The published shape: `npm pack` gives a tarball that installs and runs as `mcpm` and `mcp-lock`.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempProject } from './helpers.js';
@@ -19,5 +19,12 @@ describe('the npm package', () => {
       const out = execFileSync(join(prefix, 'node_modules', '.bin', bin), ['--version'], { encoding: 'utf8', timeout: 20_000 });
       expect(out.trim()).toMatch(/^mcp-lockfile \d+\.\d+\.\d+$/);
     }
+    // `run` takes its own bundled entry (dist/run-bundle.cjs, required by the CommonJS bin): shipped too.
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, '.mcp.json'), JSON.stringify({ mcpServers: { notes: { command: 'node', args: ['server.js'] } } }));
+    const run = spawnSync(join(prefix, 'node_modules', '.bin', 'mcpm'), ['run', '-C', project, 'notes'], { input: '', encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('mcpm: server "notes" was not started: mcp.lock does not exist');
   }, 240_000);
 });

@@ -314,6 +314,15 @@ describe('mcpm run: refusing to start', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
+  it('hands unusual command lines to the full CLI: its help, and its usage errors (exit 2)', async () => {
+    const help = await mcpm(['run', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: mcpm run [options] <name>');
+    const bad = await mcpm(['run', '--policy', 'nope', 'notes']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("option '--policy <policy>' argument 'nope' is invalid");
+  });
+
   it('exits 2 for a name that is not configured', async () => {
     const p = project('guard-hidden-tool.mjs');
     await install(p.dir);

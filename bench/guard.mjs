@@ -5,7 +5,9 @@
 // (b) spawn to first tools/list response, for @modelcontextprotocol/server-everything; target ≤ 1.2×.
 // A third launch, a bare Node relay that copies bytes and checks nothing, shows the floor any
 // Node proxy pays for the extra process and pipe hop, so the guard's own share can be read off.
-// Needs `npm run build`. BENCH_CALLS (default 2000) and BENCH_RUNS (default 7) tune the sample.
+// Needs `npm run build`. BENCH_CALLS (default 2000), BENCH_SESSIONS (default 5 of each kind) and
+// BENCH_RUNS (default 15) tune the sample: on a 2-core VM the median of 7 launches still moved by
+// ±0.06× from run to run.
 // Exits 1 if a target is missed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +19,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mcpm = join(root, 'bin', 'mcpm.js');
 const everything = join(root, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
-const runs = Number(process.env.BENCH_RUNS ?? 7);
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+const sessions = Number(process.env.BENCH_SESSIONS ?? 5);
 
 /** A minimal host: newline-delimited JSON-RPC over a child's stdio, one request at a time. */
 function startSession(command, args, env = {}) {
@@ -114,7 +117,7 @@ try {
   const directCalls = [];
   const guardedCalls = [];
   const bareCalls = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < sessions; i++) {
     directCalls.push(...(await callTimes(direct)));
     guardedCalls.push(...(await callTimes(guarded)));
     bareCalls.push(...(await callTimes(bare)));

@@ -76,10 +76,10 @@ export function loadLockHead(project: Pick<Project, 'lockFile' | 'lockLabel'>): 
   return readLockHead(project.lockFile, { displayName: project.lockLabel });
 }
 
-/** The rest of loadCheckedLock, after loadLockHead. */
-export function checkedLockFromHead(head: LockHead | null, label: string): Lock {
+/** The rest of loadCheckedLock, after loadLockHead: for every entry, or only the one named. */
+export function checkedLockFromHead(head: LockHead | null, label: string, only?: string): Lock {
   if (head === null) return emptyLock();
-  const lock = lockFromHead(head);
+  const lock = lockFromHead(head, only);
   assertUntampered(lock, label);
   return lock;
 }

@@ -82,11 +82,12 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
         throw error;
       }
     }
-    // The definitions are checked against their integrities while the server starts; nothing it
-    // sends is relayed before. A lock that fails here ends the server unheard.
+    // The server's locked definitions are checked against their integrities while it starts;
+    // nothing it sends is relayed before. A lock that fails here ends the server unheard. (The
+    // other entries are not this run's business: verify --offline checks them.)
     let entry: LockEntry;
     try {
-      entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel).servers.get(name)!;
+      entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel, name).servers.get(name)!;
     } catch (error) {
       await proc?.close();
       await audit?.log.close();

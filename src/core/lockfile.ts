@@ -140,11 +140,15 @@ export function parseLockHead(text: string, file: string): LockHead {
   return { file, launches, eol: detectEol(text), entries };
 }
 
-/** The whole lock: every entry's definitions read and their integrities computed. Throws as parseLock does. */
-export function lockFromHead(head: LockHead): Lock {
+/**
+ * The lock with its entries' definitions read and their integrities computed: every entry, or only
+ * the one named (`mcpm run` holds one server to the lock). Throws as parseLock does.
+ */
+export function lockFromHead(head: LockHead, only?: string): Lock {
   const v = new Validator(head.file);
   const servers = new Map<string, LockEntry>();
   for (const [name, json] of head.entries) {
+    if (only !== undefined && name !== only) continue;
     servers.set(name, readEntry(json, head.launches.get(name)!, `servers[${jsonQuote(name)}]`, v));
   }
   return { servers, eol: head.eol };

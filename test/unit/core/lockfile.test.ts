@@ -10,7 +10,9 @@ import {
   emptyLock,
   launchToJson,
   LOCK_HEADER,
+  lockFromHead,
   parseLock,
+  parseLockHead,
   serializeLock,
   type Lock,
   type LockEntry,
@@ -419,5 +421,37 @@ describe('serializeLock', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('parseLockHead and lockFromHead: the two halves of parseLock (mcpm run spawns between them)', () => {
+  it('the head has every launch; the definitions are read by lockFromHead, for all entries or one', () => {
+    const text = serializeLock(basicLock());
+    const head = parseLockHead(text, 'mcp.lock');
+    expect([...head.launches.keys()]).toEqual(['notes', 'weather']);
+    expect(head.launches.get('notes')).toEqual(notesEntry().launch);
+    expect(lockFromHead(head)).toEqual(parseLock(text, 'mcp.lock'));
+    expect([...lockFromHead(head, 'weather').servers.keys()]).toEqual(['weather']);
+  });
+
+  it('a broken definition fails lockFromHead, not the head; checking one entry leaves the others alone', () => {
+    const text = editedLock((root) => {
+      root.servers.notes.snapshot.tools = 'not an object';
+    });
+    const head = parseLockHead(text, 'mcp.lock');
+    expect(head.launches.get('notes')).toEqual(notesEntry().launch);
+    expect(lockError(() => lockFromHead(head)).code).toBe('LOCKFILE_CORRUPT');
+    expect(checkLock(lockFromHead(head, 'weather'))).toEqual([]);
+  });
+
+  it('a broken launch, version or layout fails the head already', () => {
+    const launch = editedLock((root) => {
+      root.servers.weather.launch.transport = 'carrier-pigeon';
+    });
+    expect(lockError(() => parseLockHead(launch, 'mcp.lock')).message).toContain('transport must be');
+    const version = editedLock((root) => {
+      root.lockfileVersion = 2;
+    });
+    expect(lockError(() => parseLockHead(version, 'mcp.lock')).code).toBe('LOCKFILE_VERSION');
   });
 });

@@ -49,8 +49,8 @@ export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonVa
  * caller then gives to parseStrictJson. The equality rules out duplicate keys (the printer cannot
  * write any) and any spelling but the printer's; what the printer can still write and the strict
  * rules refuse is ruled out before: escaped surrogates (a lone one is printed escaped), unpaired raw
- * ones, digit runs long enough for an unsafe integer, indentation as deep as `maxDepth`. About 10×
- * faster than parseStrictJson on a first, cold call, which is what `mcpm run` makes.
+ * ones, digit runs long enough for an unsafe integer, indentation as deep as `maxDepth`. On a first,
+ * cold call, which is what `mcpm run` makes, it reads a 26 KB lock in 1.4 ms where parseStrictJson takes 3–5.
  */
 export function parseWrittenJson(text: string, limits?: StrictJsonLimits): JsonValue | undefined {
   const maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;

@@ -21,7 +21,7 @@ export default defineConfig({
     chunkFileNames: 'run-bundle-[name].cjs',
     codeSplitting: {
       groups: [
-        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|audit-log|http-upstream)|adapters\/hosts\/(?!sidecar-path))/ },
+        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|audit-log|http-upstream)|adapters\/sse|adapters\/hosts\/(?!sidecar-path))/ },
         { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check)\.js$/ },
       ],
     },

@@ -1,10 +1,10 @@
-import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { McpmError } from '../core/errors.js';
 import {
   configFormatOf,
   configFromJson,
   mergeConfigs,
+  parseConfig,
   parseConfigJson,
   type ConfigFormat,
   type ServerConfig,
@@ -12,7 +12,7 @@ import {
 import { readTextFile } from './files.js';
 import type { HostName, ReadContext } from './hosts/format.js';
 import type { HostPlace } from './hosts/index.js';
-import { sidecarPath } from './hosts/sidecar-path.js';
+import { SIDECAR_SUFFIX, sidecarPath } from './hosts/sidecar-path.js';
 
 // The host formats and guard's sidecar are loaded only when a command needs them (--host, a named
 // file in another host's format, a guarded config): plain project discovery stays fast.
@@ -62,9 +62,11 @@ export async function loadConfig(
   // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
   const guarded = new Set<string>();
   const unguarded = async (text: string, absolute: string, shown: string, context: ReadContext) => {
-    if (!(await exists(sidecarPath(absolute)))) return text;
+    // Read here, once: the sidecar module (and the host formats it needs) loads only when there is one.
+    const sidecarText = await readTextFile(sidecarPath(absolute), shown + SIDECAR_SUFFIX);
+    if (sidecarText === null) return text;
     const { unguardedText } = await import('./hosts/sidecar.js');
-    const result = await unguardedText(text, absolute, shown, context);
+    const result = await unguardedText(text, absolute, shown, context, sidecarText);
     for (const name of result.guarded) guarded.add(name);
     return result.text;
   };
@@ -112,7 +114,7 @@ export async function loadConfig(
       const text = await readTextFile(absolute, file);
       if (text === null) continue;
       const original = await unguarded(text, absolute, file, { projectDir: path.resolve(projectDir) });
-      lists.push(configFromJson(parseConfigJson(original, file, { jsonc: format === 'vscode' }), file, format));
+      lists.push(parseConfig(original, file, format));
       files.push(file);
     }
     if (files.length === 0) {
@@ -146,15 +148,4 @@ function displayName(projectDir: string, absolute: string, given: string): strin
   const relative = path.relative(path.resolve(projectDir), absolute);
   const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return inside ? relative.split(path.sep).join('/') : given;
-}
-
-/** Anything at the path, even a dangling link: the sidecar reader then decides what it is. */
-async function exists(file: string): Promise<boolean> {
-  try {
-    lstatSync(file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    return true;
-  }
 }

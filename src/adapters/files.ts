@@ -1,49 +1,96 @@
 /**
  * Reading and writing the config files mcpm reads and edits (project and host configs, guard's
- * sidecars). Writes are atomic (temp file in the same directory, fsync, rename), keep the mode of
+ * sidecars; lock-store.ts reads the lock with readRegularFile too). Writes are atomic (temp file in
+ * the same directory, fsync, rename, directory fsync: replace-file.ts), keep the mode of
  * the file they replace, and go to the target of a symbolic link rather than replacing the link:
  * dotfile managers keep `~/.claude.json` or `~/.codex/config.toml` as links into a repository.
  */
-import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import { McpmError } from '../core/errors.js';
 import { replaceFile } from './replace-file.js';
 
 /**
- * Configs are a few KiB (`~/.claude.json` a few MiB at most); anything larger is not one, and is
- * not read into memory.
+ * Configs are a few KiB (`~/.claude.json` a few MiB at most), a lock not much more; anything larger
+ * is not one, and is not read into memory.
  */
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Why readRegularFile could not read a file, for the caller to put in its own McpmError. `message`
+ * is the problem as it follows the file's name ("is not a regular file"); `code` is the errno code
+ * of an open that failed.
+ */
+export class FileReadProblem extends Error {
+  constructor(
+    readonly kind: 'unreadable' | 'symlink' | 'not-regular' | 'too-large' | 'not-utf8',
+    message: string,
+    readonly code?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The file's text (UTF-8, decoded fatally; a BOM stays in the text) and mode, or null when it does
+ * not exist (ENOENT). Only regular files are read, and synchronously: a few small files, read before
+ * anything else can happen, and the thread pool round trips of fs.promises cost `mcpm run` (started
+ * by hosts at every session) milliseconds. O_NONBLOCK keeps the open of a FIFO from waiting for a
+ * writer. `noFollow`: a symbolic link is refused (`symlink`) rather than followed; lstat for
+ * platforms without O_NOFOLLOW (Windows), O_NOFOLLOW for a link swapped in after it. `maxBytes`:
+ * a larger file is refused (`too-large`) before it is read. Throws FileReadProblem.
+ */
+export function readRegularFile(file: string, options: { noFollow?: boolean; maxBytes?: number } = {}): { text: string; mode: number } | null {
+  if (options.noFollow && isSymlink(file)) throw new FileReadProblem('symlink', 'is a symbolic link');
+  let fd;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (options.noFollow ? (constants.O_NOFOLLOW ?? 0) : 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (options.noFollow && code === 'ELOOP') throw new FileReadProblem('symlink', 'is a symbolic link', code, { cause: error });
+    throw new FileReadProblem('unreadable', `cannot be read (${code ?? String(error)})`, code, { cause: error });
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new FileReadProblem('not-regular', 'is not a regular file');
+    if (options.maxBytes !== undefined && stats.size > options.maxBytes) {
+      throw new FileReadProblem('too-large', `is larger than ${options.maxBytes / 1024 / 1024} MiB`);
+    }
+    const bytes = readFileSync(fd);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch (error) {
+      throw new FileReadProblem('not-utf8', 'is not valid UTF-8', undefined, { cause: error });
+    }
+    return { text, mode: stats.mode & 0o7777 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The file's text, or null when it does not exist. Only regular files are read (a link to one is
  * fine): a cloned repository could make `.mcp.json` a FIFO, which would block the open, or a link
- * to /dev/zero, which would never end. O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+ * to /dev/zero, which would never end.
  */
 export async function readTextFile(absolute: string, shown: string): Promise<string | null> {
-  const invalid = (problem: string, cause?: unknown): McpmError =>
-    new McpmError('CONFIG_INVALID', `${shown}: ${problem}`, 'fix or remove the file', { cause });
-  // Synchronous: a few small files, read before anything else can happen, and the thread pool
-  // round trips of fs.promises cost `mcpm run` (started by hosts at every session) milliseconds.
-  let fd;
   try {
-    fd = openSync(absolute, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    return readRegularFile(absolute, { maxBytes: MAX_FILE_BYTES })?.text ?? null;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw invalid(`cannot be read (${code ?? String(error)})`, error);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw invalid('is not a regular file');
-    if (stats.size > MAX_FILE_BYTES) throw invalid(`is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`);
-    const bytes = readFileSync(fd);
-    try {
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch (error) {
-      throw invalid('is not valid UTF-8', error);
-    }
-  } finally {
-    closeSync(fd);
+    if (!(error instanceof FileReadProblem)) throw error;
+    // A path through a file is as absent as a missing one.
+    if (error.code === 'ENOTDIR') return null;
+    throw new McpmError('CONFIG_INVALID', `${shown}: ${error.message}`, 'fix or remove the file', { cause: error.cause });
   }
 }
 

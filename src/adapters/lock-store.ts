@@ -1,8 +1,9 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpmError } from '../core/errors.js';
 import { emptyLock, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
+import { FileReadProblem, MAX_FILE_BYTES, readRegularFile } from './files.js';
 import { replaceFile } from './replace-file.js';
 
 export interface LoadedLock {
@@ -72,54 +73,33 @@ export async function updateLock(
 }
 
 async function readLockFile(file: string, shown: string): Promise<{ text: string; mode: number } | null> {
-  const unusable = (problem: string, hint: string, cause?: unknown): McpmError =>
-    new McpmError('LOCKFILE_CORRUPT', `${shown}: ${problem}`, hint, { cause });
-  const symlink = (cause?: unknown): McpmError =>
-    unusable(
-      'is a symbolic link; mcpm reads and writes the lockfile only as a regular file',
-      `replace the link with the file it points to, or pass --lockfile with that file's path`,
-      cause,
-    );
-  // lstat for platforms without O_NOFOLLOW (Windows); O_NOFOLLOW for a link swapped in after it.
-  // Synchronous, as readTextFile (files.ts): one small file, read before anything else happens.
-  if (isSymlink(file)) throw symlink();
-  let fd;
   try {
-    // O_NONBLOCK: opening a FIFO does not wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    // A link is refused: see readLock. The lock is read as it is on disk (a BOM stays in the text, so
+    // parseLock sees it), synchronously, as readTextFile (files.ts) reads: before anything else happens.
+    return readRegularFile(file, { noFollow: true, maxBytes: MAX_FILE_BYTES });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw symlink(error);
-    throw unusable(`cannot be read (${code ?? String(error)})`, 'check the file and its permissions', error);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw unusable('is not a regular file', 'remove it, then run mcpm install');
-    const bytes = readFileSync(fd);
-    let text: string;
-    try {
-      // ignoreBOM keeps a BOM in the text, so parseLock sees the bytes that are on disk.
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch (error) {
-      throw unusable('is not valid UTF-8', 'restore it from version control, then run mcpm install', error);
+    if (!(error instanceof FileReadProblem)) throw error;
+    const unusable = (problem: string, hint: string): McpmError =>
+      new McpmError('LOCKFILE_CORRUPT', `${shown}: ${problem}`, hint, { cause: error.cause });
+    switch (error.kind) {
+      case 'symlink':
+        throw unusable(
+          'is a symbolic link; mcpm reads and writes the lockfile only as a regular file',
+          `replace the link with the file it points to, or pass --lockfile with that file's path`,
+        );
+      case 'unreadable':
+        throw unusable(error.message, 'check the file and its permissions');
+      case 'not-regular':
+        throw unusable(error.message, 'remove it, then run mcpm install');
+      case 'too-large':
+      case 'not-utf8':
+        throw unusable(error.message, 'restore it from version control, then run mcpm install');
     }
-    return { text, mode: stats.mode & 0o7777 };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function isSymlink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
   }
 }
 
 /**
- * replaceFile, then the directory fsynced so the rename itself survives a crash. The rename
+ * replaceFile (which also fsyncs the directory, so the rename itself survives a crash). The rename
  * replaces whatever is at `file` without following it.
  */
 async function writeAtomic(file: string, shown: string, text: string, existingMode: number | undefined): Promise<void> {
@@ -131,20 +111,6 @@ async function writeAtomic(file: string, shown: string, text: string, existingMo
     throw new McpmError('LOCKFILE_CORRUPT', `${shown}: cannot be written (${code ?? String(error)}); it was left unchanged`, 'check the directory and its permissions', {
       cause: error,
     });
-  }
-  await fsyncDirectory(path.dirname(file));
-}
-
-/** Best effort: some platforms and file systems cannot open or fsync a directory (Windows: EISDIR/EPERM). */
-async function fsyncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // The data is already renamed into place; only its durability across a power cut is weaker.
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }
 

@@ -6,8 +6,9 @@
  * D5 (children outliving the scan), D6 (minimal environment), D8 (server requests declined).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+// The HTTP transports are loaded by snapshotHttp only: stdio snapshots (most) skip ~30 ms of modules.
+import type { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpmError } from '../core/errors.js';
@@ -370,6 +371,8 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   // Only the origin in messages: the query, credentials and even the path may hold a token
   // (some services put the key in the path), and messages reach CI logs and SARIF files.
   const where = url.origin;
+  const sdk = await loadHttpTransports();
+  const httpStatus = (error: unknown): number | undefined => httpStatusOf(error, sdk);
 
   /** One connection attempt; throws the SDK's own errors so the caller can decide on the fallback. */
   const attempt = async (kind: 'streamable' | 'sse'): Promise<RawListing> => {
@@ -385,9 +388,9 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
     // mcpm (and the configured Authorization header) to another origin (attacks.md D8).
     const requestInit = { headers: launch.headers };
     const transport =
-      kind === 'streamable' ? new StreamableHTTPClientTransport(url, { requestInit, fetch }) : new SSEClientTransport(url, { requestInit, fetch });
+      kind === 'streamable' ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch }) : new sdk.SSEClientTransport(url, { requestInit, fetch });
     run.onDispose(async () => {
-      if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {
+      if (transport instanceof sdk.StreamableHTTPClientTransport && transport.sessionId !== undefined) {
         await withTimeout(transport.terminateSession(), 1_000).catch(() => {});
       }
       await transport.close().catch(() => {});
@@ -443,8 +446,28 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   }
 }
 
-function httpStatus(error: unknown): number | undefined {
-  if (error instanceof StreamableHTTPError || error instanceof SseError) {
+interface HttpTransports {
+  SSEClientTransport: typeof SSEClientTransport;
+  SseError: typeof SseError;
+  StreamableHTTPClientTransport: typeof StreamableHTTPClientTransport;
+  StreamableHTTPError: typeof StreamableHTTPError;
+}
+
+async function loadHttpTransports(): Promise<HttpTransports> {
+  const [sse, streamable] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
+  return {
+    SSEClientTransport: sse.SSEClientTransport,
+    SseError: sse.SseError,
+    StreamableHTTPClientTransport: streamable.StreamableHTTPClientTransport,
+    StreamableHTTPError: streamable.StreamableHTTPError,
+  };
+}
+
+function httpStatusOf(error: unknown, sdk: HttpTransports): number | undefined {
+  if (error instanceof sdk.StreamableHTTPError || error instanceof sdk.SseError) {
     return typeof error.code === 'number' && error.code >= 100 ? error.code : undefined;
   }
   return undefined;

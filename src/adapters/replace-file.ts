@@ -1,8 +1,9 @@
 /**
  * The one atomic write, for the lock (lock-store.ts) and the configs mcpm edits (files.ts): a temp
  * file in the same directory (so rename(2) stays on one file system and is atomic), written, given
- * its mode, fsynced, then renamed over the target. A reader sees the old bytes or the new ones,
- * never part of either; a failure leaves the target untouched and removes the temp file.
+ * its mode, fsynced, then renamed over the target, and the directory fsynced so the rename itself
+ * survives a crash. A reader sees the old bytes or the new ones, never part of either; a failure
+ * leaves the target untouched and removes the temp file.
  */
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,6 +29,20 @@ export async function replaceFile(target: string, text: string, mode: number | u
     await handle?.close().catch(() => undefined);
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw error;
+  }
+  await fsyncDirectory(path.dirname(target));
+}
+
+/** Best effort: some platforms and file systems cannot open or fsync a directory (Windows: EISDIR/EPERM). */
+async function fsyncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // The data is already renamed into place; only its durability across a power cut is weaker.
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

@@ -12,6 +12,7 @@
  * config), resuming a broken SSE stream. Redirects are refused: the configured headers (a bearer
  * token) must not follow a server to another address (attacks.md D8).
  */
+import { contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
 import { jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { idKey, lineContent } from './relay.js';
@@ -155,9 +156,9 @@ export class HttpUpstream {
     const type = contentTypeOf(response);
     try {
       if (type.startsWith('application/json')) {
-        const text = await readCapped(response, this.options.maxMessageBytes);
-        if (text === undefined) return this.tooLong();
-        this.deliver(text);
+        const bytes = response.body ? await readCapped(response.body, this.options.maxMessageBytes) : Buffer.alloc(0);
+        if (bytes === undefined) return this.tooLong();
+        this.deliver(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
       } else if (type.startsWith('text/event-stream')) {
         await this.readEvents(response);
       } else {
@@ -173,7 +174,7 @@ export class HttpUpstream {
 
   private async readEvents(response: Response): Promise<void> {
     if (!response.body) return;
-    const events = new SseParser(this.options.maxMessageBytes);
+    const events = new SseParser(this.options.maxMessageBytes, () => new TooLong());
     const decoder = new TextDecoder('utf-8', { fatal: true });
     for await (const chunk of response.body) {
       if (this.closed) return;
@@ -245,70 +246,5 @@ function requestsIn(body: Buffer): { id: string; method: string }[] {
   return out;
 }
 
-function contentTypeOf(response: Response): string {
-  return (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
+/** A message over maxMessageBytes: readBody ends the session (onTooLong). */
 class TooLong extends Error {}
-
-/** The body as text, or undefined when it is longer than `max` bytes (reading stops there). */
-async function readCapped(response: Response, max: number): Promise<string | undefined> {
-  if (!response.body) return '';
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Uint8Array).length;
-    if (size > max) {
-      await response.body.cancel().catch(() => {});
-      return undefined;
-    }
-    parts.push(chunk as Uint8Array);
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts));
-}
-
-/**
- * Server-sent events (WHATWG HTML §9.2.6): lines end in CRLF, LF or CR; `data:` lines of one event
- * are joined with LF; a blank line dispatches. Only what MCP uses is kept: type and data.
- */
-export class SseParser {
-  private buffer = '';
-  private data: string[] = [];
-  private dataSize = 0;
-  private type = '';
-
-  constructor(private readonly maxEventBytes: number) {}
-
-  feed(text: string): { type: string; data: string }[] {
-    this.buffer += text;
-    const events: { type: string; data: string }[] = [];
-    for (;;) {
-      const match = /\r\n|\r|\n/.exec(this.buffer);
-      // A lone CR at the end may be the first half of CRLF: wait for the next chunk.
-      if (!match || (match[0] === '\r' && match.index === this.buffer.length - 1)) break;
-      const line = this.buffer.slice(0, match.index);
-      this.buffer = this.buffer.slice(match.index + match[0].length);
-      if (line === '') {
-        if (this.data.length > 0) events.push({ type: this.type, data: this.data.join('\n') });
-        this.data = [];
-        this.dataSize = 0;
-        this.type = '';
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      let value = colon === -1 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'data') {
-        this.dataSize += Buffer.byteLength(value) + 1;
-        if (this.dataSize > this.maxEventBytes) throw new TooLong();
-        this.data.push(value);
-      } else if (field === 'event') {
-        this.type = value;
-      }
-    }
-    if (Buffer.byteLength(this.buffer) > this.maxEventBytes) throw new TooLong();
-    return events;
-  }
-}

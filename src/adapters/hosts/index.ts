@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { McpmError } from '../../core/errors.js';
+import { jsonQuote } from '../../core/json-strict.js';
 import { claudeCode } from './claude-code.js';
 import { claudeDesktop } from './claude-desktop.js';
 import { codex } from './codex.js';
@@ -131,7 +132,7 @@ export function hostInfo(name: HostName): HostInfo {
 /** `--host NAME`, checked: USAGE listing the known names otherwise. */
 export function hostByName(name: string): HostInfo {
   const info = HOSTS.find((h) => h.name === name);
-  if (!info) throw new McpmError('USAGE', `unknown host ${JSON.stringify(name).slice(0, 80)}`, `use one of: ${HOST_NAMES.join(', ')}`);
+  if (!info) throw new McpmError('USAGE', `unknown host ${jsonQuote(name)}`, `use one of: ${HOST_NAMES.join(', ')}`);
   return info;
 }
 

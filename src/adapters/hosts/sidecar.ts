@@ -139,10 +139,17 @@ export function recordsInForce(entries: readonly HostEntry[], sidecar: Sidecar):
 /**
  * The config's text with every entry that this mcpm guards put back to its original text, when
  * the file has a sidecar; else the text as it is. `guarded` names the entries put back.
- * `absolute` locates the sidecar, `shown` names the file in messages.
+ * `absolute` locates the sidecar, `shown` names the file in messages; `sidecarText`: the sidecar's
+ * text when the caller has read it already.
  */
-export async function unguardedText(text: string, absolute: string, shown: string, context: ReadContext): Promise<{ text: string; guarded: string[] }> {
-  const sidecar = await readSidecar(absolute, shown);
+export async function unguardedText(
+  text: string,
+  absolute: string,
+  shown: string,
+  context: ReadContext,
+  sidecarText?: string,
+): Promise<{ text: string; guarded: string[] }> {
+  const sidecar = sidecarText === undefined ? await readSidecar(absolute, shown) : parseSidecar(sidecarText, shown + SIDECAR_SUFFIX);
   if (sidecar === null || sidecar.records.length === 0) return { text, guarded: [] };
   const format = hostInfo(sidecar.host).format;
   const entries = format.entries(text, shown, context);

@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import { McpmError } from '../../core/errors.js';
+import { jsonQuote } from '../../core/json-strict.js';
 import { valueSpan } from '../../core/json-offsets.js';
 import { stripJsonComments } from '../../core/jsonc.js';
 import { configFormatOf, parseConfigJson } from '../../core/launch.js';
@@ -47,7 +48,7 @@ export function applyArgEdits(text: string, shown: string, edits: readonly ArgEd
     if (!found || found.value !== edit.from) {
       throw new McpmError(
         'CONFIG_INVALID',
-        `${shown}: server ${JSON.stringify(edit.server)}: args[${edit.argIndex}] is not ${JSON.stringify(edit.from)} any more, so mcpm did not edit it`,
+        `${shown}: server ${jsonQuote(edit.server)}: args[${edit.argIndex}] is not ${jsonQuote(edit.from)} any more, so mcpm did not edit it`,
         'if "mcpm guard" rewrote this file, run "mcpm guard --undo" first; otherwise run the command again',
       );
     }
@@ -99,7 +100,7 @@ export async function editConfigFiles(
     if (missing) {
       throw new McpmError(
         'CONFIG_INVALID',
-        `server ${JSON.stringify(missing.server)} is not defined under "mcpServers" or "servers" of ${files.join(', ')}, so mcpm did not edit it`,
+        `server ${jsonQuote(missing.server)} is not defined under "mcpServers" or "servers" of ${files.join(', ')}, so mcpm did not edit it`,
         'write the version into that config by hand, then run "mcpm approve"',
       );
     }

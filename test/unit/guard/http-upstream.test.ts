@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser } from '../../../src/guard/http-upstream.js';
+import { SseParser } from '../../../src/adapters/sse.js';
 
 describe('SseParser', () => {
   it('dispatches on a blank line, joins data lines with LF, and handles CRLF, CR and split chunks', () => {

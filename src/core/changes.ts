@@ -1,11 +1,19 @@
 import { isJsonObject, type JsonObject, type JsonValue } from './json-strict.js';
-import { ITEM_KINDS, newSnapshot, type ItemKind, type Snapshot } from './snapshot.js';
+import { ITEM_KINDS, ITEM_NOUN, newSnapshot, type ItemKind, type Snapshot } from './snapshot.js';
 
 /** The parts of a snapshot a change can be about: the four item lists and the server-level fields. */
 export type ChangeSubject = ItemKind | 'instructions' | 'serverInfo' | 'capabilities';
 
 /** The order changes (and findings) are listed in: who the server says it is, then what it offers. */
 export const CHANGE_SUBJECTS: readonly ChangeSubject[] = ['serverInfo', 'capabilities', 'instructions', ...ITEM_KINDS];
+
+/** What a change is about, in words, for messages: the field name, or the item noun ("resource template"). */
+export const SUBJECT_NOUN: Record<ChangeSubject, string> = {
+  serverInfo: 'serverInfo',
+  capabilities: 'capabilities',
+  instructions: 'instructions',
+  ...ITEM_NOUN,
+};
 
 export interface FieldChange {
   /** RFC 6901 JSON pointer inside the item's definition ('' for the whole value). */

@@ -1,4 +1,4 @@
-import { CHANGE_SUBJECTS, compareCodeUnits, escapePointerToken, pointerTokens, type ChangeSubject, type ItemChange } from './changes.js';
+import { CHANGE_SUBJECTS, compareCodeUnits, escapePointerToken, pointerOf, pointerTokens, valueAt, type ChangeSubject, type ItemChange } from './changes.js';
 import { isJsonObject, type JsonValue } from './json-strict.js';
 import { decodeTags, decodeVariationSelectors, codePointLabel, variationSelectorBytes } from './sanitize.js';
 import { ITEM_KINDS, type ItemKind, type Snapshot } from './snapshot.js';
@@ -61,6 +61,11 @@ export const RULES = {
 export type RuleId = keyof typeof RULES;
 
 const SEVERITY_ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
+
+/** Negative when `a` is more severe than `b` (high, medium, low): sorts high first. */
+export function compareSeverity(a: Severity, b: Severity): number {
+  return SEVERITY_ORDER[a] - SEVERITY_ORDER[b];
+}
 
 /** Where a string sits: prose, an identifier value (`name`, `uri`), or an object key. */
 type Role = 'text' | 'name' | 'key';
@@ -446,7 +451,7 @@ function collectSites(subject: ChangeSubject, key: string, pointer: string, valu
   walk(value, tokens);
 
   function walk(v: JsonValue, path: string[]): void {
-    const at = pointerFromBase(path);
+    const at = pointerOf(path);
     if (typeof v === 'string') {
       out.push({ subject, key, pointer: at, text: v, role: roleOfValue(subject, path), isAddress: isAddressValue(subject, path) });
     } else if (Array.isArray(v)) {
@@ -458,10 +463,6 @@ function collectSites(subject: ChangeSubject, key: string, pointer: string, valu
       }
     }
   }
-}
-
-function pointerFromBase(tokens: readonly string[]): string {
-  return tokens.map((t) => `/${escapePointerToken(t)}`).join('');
 }
 
 interface Target {
@@ -542,9 +543,8 @@ function isFreeText(schema: JsonValue): boolean {
 }
 
 function requiredNames(definition: JsonValue | undefined, parentPointer: string): ReadonlySet<string> {
-  const tokens = pointerTokens(parentPointer);
-  let node: JsonValue | undefined = definition;
-  for (const t of tokens) node = isJsonObject(node) ? node[t] : Array.isArray(node) ? node[Number(t)] : undefined;
+  // The pointer comes from schemaProperties over the same definition: own keys and canonical indices only.
+  const node = valueAt(definition, parentPointer);
   const required = isJsonObject(node) ? node.required : undefined;
   return new Set(Array.isArray(required) ? required.filter((r): r is string => typeof r === 'string') : []);
 }
@@ -560,7 +560,7 @@ function parameterFindings(change: ItemChange): Finding[] {
     const tokens = pointerTokens(pointer);
     const name = tokens[tokens.length - 1]!;
     // The schema object that holds `properties`, whose `required` lists this parameter.
-    const holder = pointerFromBase(tokens.slice(0, -2));
+    const holder = pointerOf(tokens.slice(0, -2));
     const required = requiredNames(change.after, holder).has(name);
     const args = { name, required: required ? 'yes' : 'no' };
     if (isFreeText(schema)) {
@@ -639,7 +639,7 @@ function targetsForChanges(changes: readonly ItemChange[]): Target[] {
 
 function compareFindings(a: Finding, b: Finding): number {
   return (
-    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+    compareSeverity(a.severity, b.severity) ||
     CHANGE_SUBJECTS.indexOf(a.subject) - CHANGE_SUBJECTS.indexOf(b.subject) ||
     compareCodeUnits(a.key, b.key) ||
     compareCodeUnits(a.pointer, b.pointer) ||
@@ -660,7 +660,7 @@ function mergeFindings(findings: Finding[]): Finding[] {
       merged.set(k, { ...f, args: { ...f.args } });
       continue;
     }
-    if (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[existing.severity]) existing.severity = f.severity;
+    if (compareSeverity(f.severity, existing.severity) < 0) existing.severity = f.severity;
     existing.args.hits = (typeof existing.args.hits === 'number' ? existing.args.hits : 1) + 1;
     // Keep every distinct decoded text or match, so nothing hidden is summarised away.
     for (const field of ['decoded', 'match'] as const) {

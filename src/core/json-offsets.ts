@@ -5,7 +5,7 @@
  * strict parser has already accepted, with comments blanked (stripJsonComments keeps every
  * offset), so offsets into it are offsets into the file as written.
  */
-import { skipJsonString } from './jsonc.js';
+import { skipJsonString, skipJsonWhitespace } from './jsonc.js';
 
 export interface Span {
   start: number;
@@ -27,9 +27,9 @@ export function membersOf(plain: string, start: number): Member[] {
   forEachItem(plain, start, (keyStart) => {
     const keyEnd = skipJsonString(plain, keyStart);
     const key = JSON.parse(plain.slice(keyStart, keyEnd)) as string;
-    const colon = skipSpace(plain, keyEnd);
+    const colon = skipJsonWhitespace(plain, keyEnd);
     if (plain[colon] !== ':') throw new Error(`Assertion failed: no ":" after a key at offset ${keyStart}`);
-    const valueStart = skipSpace(plain, colon + 1);
+    const valueStart = skipJsonWhitespace(plain, colon + 1);
     const valueEnd = endOfValue(plain, valueStart);
     members.push({ key, keyStart, keyEnd, valueStart, valueEnd });
     return valueEnd;
@@ -39,7 +39,7 @@ export function membersOf(plain: string, start: number): Member[] {
 
 /** Offsets of the value at `path` (object keys and array indexes from the top-level value), or undefined. */
 export function valueSpan(plain: string, path: ReadonlyArray<string | number>): Span | undefined {
-  let start = skipSpace(plain, 0);
+  let start = skipJsonWhitespace(plain, 0);
   let end = endOfValue(plain, start);
   for (const step of path) {
     const child = typeof step === 'number' ? elementAt(plain, start, step) : memberAt(plain, start, step);
@@ -71,7 +71,7 @@ function forEachItem(plain: string, open: number, item: (start: number) => numbe
   const close = plain[open] === '{' ? '}' : ']';
   let i = open + 1;
   for (;;) {
-    i = skipSpace(plain, i);
+    i = skipJsonWhitespace(plain, i);
     const c = plain[i];
     if (c === close || c === undefined) return;
     if (c === ',') {
@@ -80,11 +80,6 @@ function forEachItem(plain: string, open: number, item: (start: number) => numbe
     }
     i = item(i);
   }
-}
-
-function skipSpace(text: string, i: number): number {
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  return i;
 }
 
 function endOfValue(text: string, start: number): number {

@@ -5,6 +5,8 @@
  * a host may treat differently could hash the same. This parser refuses every such input instead
  * (research/attacks.md B6, D4, D7).
  */
+import { codePointLabel } from './sanitize.js';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 /** Always created with a null prototype: keys such as `__proto__` are ordinary own keys. */
 export interface JsonObject {
@@ -71,7 +73,7 @@ function withNullPrototype(_key: string, value: unknown): unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.assign(Object.create(null) as object, value) : value;
 }
 
-export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -240,11 +242,11 @@ class Parser {
       const c = text.charCodeAt(pos);
       if (c === Ch.Quote) break;
       if (Number.isNaN(c)) this.fail('unterminated string', start);
-      if (c < Ch.Space) this.fail(`unescaped control character ${codePoint(c)} in string`, pos);
+      if (c < Ch.Space) this.fail(`unescaped control character ${codePointLabel(c)} in string`, pos);
       if (c >= 0xd800 && c <= 0xdfff) {
         // Raw surrogates must form a pair: a lone one would be hashed as U+FFFD (attacks.md B6).
         const low = text.charCodeAt(pos + 1);
-        if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) this.fail(`lone surrogate ${codePoint(c)} in string`, pos);
+        if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) this.fail(`lone surrogate ${codePointLabel(c)} in string`, pos);
         pos += 2;
         continue;
       }
@@ -389,13 +391,9 @@ function hex(unit: number): string {
   return unit.toString(16).padStart(4, '0');
 }
 
-function codePoint(unit: number): string {
-  return `U+${hex(unit).toUpperCase()}`;
-}
-
 function describe(text: string, at: number): string {
   const c = text.charCodeAt(at);
-  return c > Ch.Space && c < 0x7f ? `'${text[at]}'` : `character ${codePoint(c)}`;
+  return c > Ch.Space && c < 0x7f ? `'${text[at]}'` : `character ${codePointLabel(c)}`;
 }
 
 function shorten(raw: string): string {

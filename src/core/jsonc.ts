@@ -77,11 +77,12 @@ function keepLineBreaks(comment: string): string {
 
 function trailingCommaAt(text: string, i: number): number | undefined {
   if (text[i] !== ',') return undefined;
-  let next = i + 1;
-  while (next < text.length && isJsonWhitespace(text[next])) next++;
+  const next = skipJsonWhitespace(text, i + 1);
   return text[next] === ']' || text[next] === '}' ? i + 1 : undefined;
 }
 
-function isJsonWhitespace(c: string | undefined): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\r';
+/** Index of the first character at or after `i` that is not JSON whitespace (space, tab, LF, CR). */
+export function skipJsonWhitespace(text: string, i: number): number {
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  return i;
 }

@@ -108,12 +108,12 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
   if (root === undefined) {
     throw new McpmError(
       'CONFIG_INVALID',
-      `${file}: has no ${quote(rootKey)} object`,
-      `an MCP config looks like {${quote(rootKey)}: {"name": {"command": "…", "args": […]}}}`,
+      `${file}: has no ${jsonQuote(rootKey)} object`,
+      `an MCP config looks like {${jsonQuote(rootKey)}: {"name": {"command": "…", "args": […]}}}`,
     );
   }
   if (!isJsonObject(root)) {
-    throw new McpmError('CONFIG_INVALID', `${file}: ${quote(rootKey)} must be an object of servers`, CONFIG_HINT);
+    throw new McpmError('CONFIG_INVALID', `${file}: ${jsonQuote(rootKey)} must be an object of servers`, CONFIG_HINT);
   }
   if (format === 'vscode') {
     const inputs = own(json, 'inputs');
@@ -126,7 +126,7 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
 
 function serverFromEntry(name: string, entry: JsonValue, file: string): ServerConfig {
   const fail = (message: string): never => {
-    throw new McpmError('CONFIG_INVALID', `${file}: server ${quote(name)}: ${message}`, CONFIG_HINT);
+    throw new McpmError('CONFIG_INVALID', `${file}: server ${jsonQuote(name)}: ${message}`, CONFIG_HINT);
   };
   if (name === '') {
     throw new McpmError('CONFIG_INVALID', `${file}: a server name is empty`, 'give the server a name');
@@ -138,7 +138,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
   if (type !== undefined) {
     declared = typeof type === 'string' ? TRANSPORT_OF_TYPE.get(type) : undefined;
     if (declared === undefined) {
-      fail(`"type" must be one of ${[...TRANSPORT_OF_TYPE.keys()].map(quote).join(', ')}`);
+      fail(`"type" must be one of ${[...TRANSPORT_OF_TYPE.keys()].map((t) => jsonQuote(t)).join(', ')}`);
     }
   }
   const command = own(entry, 'command');
@@ -146,7 +146,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
   if (command !== undefined && url !== undefined) fail('has both "command" and "url"; a server is either local (stdio) or remote');
 
   if (command !== undefined || declared === 'stdio') {
-    if (declared !== undefined && declared !== 'stdio') fail(`"type" is ${quote(type as string)} but the entry has "command"`);
+    if (declared !== undefined && declared !== 'stdio') fail(`"type" is ${jsonQuote(type as string)} but the entry has "command"`);
     if (command === undefined) fail(url === undefined ? '"command" is missing' : '"type" is "stdio" but the entry has "url"');
     const env = stringRecord(entry, 'env', fail, checkEnvName);
     const cwd = own(entry, 'cwd');
@@ -159,7 +159,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
       envNames: sortedKeys(env),
     };
     for (const [field, value] of [['command', launch.command], ['cwd', launch.cwd]] as const) {
-      if (value?.includes('\0')) fail(`${quote(field)} contains a NUL character`);
+      if (value?.includes('\0')) fail(`${jsonQuote(field)} contains a NUL character`);
     }
     return { name, source: file, launch, env, headers: emptyRecord() };
   }
@@ -184,9 +184,9 @@ function stringArray(entry: JsonObject, field: string, fail: Fail): string[] {
   const value = own(entry, field);
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
-    return fail(`${quote(field)} must be an array of strings`);
+    return fail(`${jsonQuote(field)} must be an array of strings`);
   }
-  if (value.some((item) => item.includes('\0'))) fail(`${quote(field)} contains a NUL character`);
+  if (value.some((item) => item.includes('\0'))) fail(`${jsonQuote(field)} contains a NUL character`);
   return [...value];
 }
 
@@ -199,12 +199,12 @@ function stringRecord(
   const value = own(entry, field);
   const record = emptyRecord();
   if (value === undefined) return record;
-  if (!isJsonObject(value)) return fail(`${quote(field)} must be an object of strings`);
+  if (!isJsonObject(value)) return fail(`${jsonQuote(field)} must be an object of strings`);
   for (const key of Object.keys(value)) {
     const item = value[key];
-    if (typeof item !== 'string') fail(`${quote(field)}: ${quote(key)} must be a string`);
+    if (typeof item !== 'string') fail(`${jsonQuote(field)}: ${jsonQuote(key)} must be a string`);
     const problem = checkName(key);
-    if (problem !== undefined) fail(`${quote(field)}: ${quote(key)} ${problem}`);
+    if (problem !== undefined) fail(`${jsonQuote(field)}: ${jsonQuote(key)} ${problem}`);
     record[key] = item as string;
   }
   return record;
@@ -238,11 +238,6 @@ function sortedKeys(record: Record<string, string>): string[] {
   return Object.keys(record).sort();
 }
 
-/** Names come from files a repository ships: quoted as printable ASCII, cut when very long. */
-function quote(text: string): string {
-  return jsonQuote(text);
-}
-
 /**
  * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
  * naming both files.
@@ -267,7 +262,7 @@ export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig>
       const files = seen.source === server.source ? `${seen.source} (twice)` : `${seen.source} and ${server.source}`;
       throw new McpmError(
         'CONFIG_CONFLICT',
-        `server ${quote(server.name)} is defined differently in ${files}: ${difference} differ`,
+        `server ${jsonQuote(server.name)} is defined differently in ${files}: ${difference} differ`,
         'make the two definitions identical, or remove one of them',
       );
     }
@@ -343,7 +338,7 @@ function resolveReference(
   where: string,
   context: VariableContext,
 ): string {
-  const reference = quote(`\${${body}}`);
+  const reference = jsonQuote(`\${${body}}`);
   switch (body) {
     case 'userHome': {
       const home = lookup(env, 'HOME') ?? lookup(env, 'USERPROFILE');
@@ -364,7 +359,7 @@ function resolveReference(
   if (body.startsWith('env:') && VARIABLE_NAME.test(body.slice('env:'.length))) {
     const name = body.slice('env:'.length);
     const found = lookup(env, name);
-    if (found === undefined) throw unresolved(where, `environment variable ${quote(name)} is not set`, `set ${name}`);
+    if (found === undefined) throw unresolved(where, `environment variable ${jsonQuote(name)} is not set`, `set ${name}`);
     return found;
   }
   const defaultAt = body.indexOf(':-');
@@ -373,7 +368,7 @@ function resolveReference(
     const found = lookup(env, name);
     if (found !== undefined) return found;
     if (defaultAt !== -1) return body.slice(defaultAt + 2);
-    throw unresolved(where, `environment variable ${quote(name)} is not set`, `set ${name}, or write \${${name}:-default} in the config`);
+    throw unresolved(where, `environment variable ${jsonQuote(name)} is not set`, `set ${name}, or write \${${name}:-default} in the config`);
   }
   if (body.startsWith('input:')) {
     throw unresolved(
@@ -420,11 +415,11 @@ export function resolveServerConfig(
   env: Readonly<Record<string, string | undefined>>,
   context: VariableContext = {},
 ): ResolvedLaunch {
-  const at = `${server.source}: server ${quote(server.name)}`;
+  const at = `${server.source}: server ${jsonQuote(server.name)}`;
   const resolve = (value: string, field: string): string => resolveVariables(value, env, `${at}: ${field}`, context);
   const resolveRecord = (record: Record<string, string>, field: string): Record<string, string> => {
     const out = emptyRecord();
-    for (const key of Object.keys(record)) out[key] = resolve(record[key] as string, `${field} ${quote(key)}`);
+    for (const key of Object.keys(record)) out[key] = resolve(record[key] as string, `${field} ${jsonQuote(key)}`);
     return out;
   };
   const launch = server.launch;

@@ -3,10 +3,9 @@
  * has its type, and anything else is LOCKFILE_CORRUPT naming the field. Writing walks sorted keys
  * with one printer (canonical.ts writeSortedJson), so the same Lock always gives the same bytes.
  */
-import { CANONICALIZATION, HASH_ALGORITHM, integrityOf, isIntegrity, writeSortedJson, type Integrity } from './canonical.js';
+import { CANONICALIZATION, HASH_ALGORITHM, integrityOf, isIntegrity, MAX_PRINT_DEPTH, writeSortedJson, type Integrity } from './canonical.js';
 import { McpmError } from './errors.js';
 import {
-  DEFAULT_MAX_DEPTH,
   isJsonObject,
   jsonQuote,
   parseStrictJson,
@@ -59,15 +58,22 @@ export interface Lock {
   eol: '\n' | '\r\n';
 }
 
+/** The `server` copy of a snapshot's serverInfo name and version ('' when not a string). */
+export function serverCopyOf(serverInfo: JsonObject): { name: string; version: string } {
+  const { name, version } = serverInfo;
+  return { name: typeof name === 'string' ? name : '', version: typeof version === 'string' ? version : '' };
+}
+
 export function emptyLock(): Lock {
   return { servers: new Map(), eol: '\n' };
 }
 
 /**
  * A definition sits 6 levels down in the lock (root, servers, entry, snapshot, kind, item), and the
- * adapter allows DEFAULT_MAX_DEPTH inside a whole message; a lock mcpm wrote must read back.
+ * adapter allows DEFAULT_MAX_DEPTH inside a whole message; a lock mcpm wrote (with writeSortedJson,
+ * whose depth cap is MAX_PRINT_DEPTH) must read back.
  */
-const LOCK_MAX_DEPTH = DEFAULT_MAX_DEPTH + 8;
+const LOCK_MAX_DEPTH = MAX_PRINT_DEPTH;
 
 // Git writes `<<<<<<< ours`, `=======`, `>>>>>>> theirs` (and `||||||| base` with diff3) at the
 // start of a line. No line of valid JSON can start like that: strings cannot hold a raw newline.
@@ -376,9 +382,9 @@ export function checkLock(lock: Lock): TamperedEntry[] {
     }
     const expected = snapshotIntegrity(entry.snapshot);
     if (entry.integrity !== expected) tampered.push({ name, field: 'integrity', expected, found: entry.integrity });
-    const info = entry.snapshot.serverInfo;
+    const copies = serverCopyOf(entry.snapshot.serverInfo);
     for (const field of ['name', 'version'] as const) {
-      const copy = typeof info[field] === 'string' ? (info[field] as string) : '';
+      const copy = copies[field];
       if (entry.server[field] !== copy) tampered.push({ name, field: `server.${field}`, expected: copy, found: entry.server[field] });
     }
   }

@@ -144,7 +144,7 @@ function local(path: string, argIndex: number): PackageSpec {
 }
 
 function looksLikePath(text: string): boolean {
-  return /^(?:\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(text) || /[\\/]/.test(text) || /\.(?:[cm]?js|[cm]?ts|py|sh)$/i.test(text);
+  return /[\\/]/.test(text) || /\.(?:[cm]?js|[cm]?ts|py|sh)$/i.test(text);
 }
 
 /** `${VAR}`: resolved from the user's environment at launch, so mcpm cannot know the version. */

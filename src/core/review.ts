@@ -10,8 +10,8 @@
  */
 import { diffWordsWithSpace } from 'diff';
 import type { Integrity } from './canonical.js';
-import { emptySnapshot, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
-import type { Finding, Severity } from './findings.js';
+import { emptySnapshot, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
+import { compareSeverity, type Finding, type Severity } from './findings.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import { launchEquals, type LaunchSpec } from './launch.js';
 import type { LockEntry } from './lockfile.js';
@@ -50,7 +50,7 @@ export type PlanItem = { subject: 'launch' } | { subject: ChangeSubject; change:
  */
 export function planItems(source: Pick<ReviewSource, 'status' | 'locked' | 'launch' | 'changes'>): PlanItem[] {
   const items: PlanItem[] = [];
-  if (source.locked && !sameLaunch(source.locked.launch, source.launch)) items.push({ subject: 'launch' });
+  if (source.locked && !launchEquals(source.locked.launch, source.launch)) items.push({ subject: 'launch' });
   for (const change of source.changes) items.push({ subject: change.subject, change });
   return items;
 }
@@ -116,11 +116,6 @@ export function approvalOf(source: ReviewSource, chosen: readonly number[]): App
   }
   if (complete) return { snapshot: source.live, launch: source.launch, complete };
   return { snapshot: approvedSnapshot(source.locked?.snapshot ?? emptySnapshot(), source.live, changes), launch, complete };
-}
-
-/** The same comparison statusOf uses to call a server config-changed. */
-function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
-  return launchEquals(a, b);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,18 +193,7 @@ export interface ReviewModel {
   servers: ReviewServer[];
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
-
-const SUBJECT_LABEL: Record<ReviewSubject, string> = {
-  tools: 'tool',
-  prompts: 'prompt',
-  resources: 'resource',
-  resourceTemplates: 'resource template',
-  instructions: 'instructions',
-  serverInfo: 'serverInfo',
-  capabilities: 'capabilities',
-  launch: 'launch',
-};
+const SUBJECT_LABEL: Record<ReviewSubject, string> = { ...SUBJECT_NOUN, launch: 'launch' };
 
 /**
  * Builds what the TUI shows for one server. `integrityOf` is snapshotIntegrity (passed in so this
@@ -221,7 +205,7 @@ export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: 
   const indexOf = (subject: ChangeSubject, key: string) =>
     plan.findIndex((p) => 'change' in p && p.subject === subject && p.change.key === key);
   const findings = [...source.findings]
-    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
+    .sort((a, b) => compareSeverity(a.severity, b.severity))
     .map((f): ReviewFinding => {
       const index = indexOf(f.subject, f.key);
       return {
@@ -237,7 +221,7 @@ export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: 
   for (const f of findings) {
     if (f.item === null) continue;
     const item = items[f.item]!;
-    if (item.severity === null || SEVERITY_RANK[f.severity] < SEVERITY_RANK[item.severity]) item.severity = f.severity;
+    if (item.severity === null || compareSeverity(f.severity, item.severity) < 0) item.severity = f.severity;
   }
   const cache = new Map<string, Integrity>();
   return {
@@ -246,7 +230,7 @@ export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: 
     pinnedVersion: source.locked ? versionOf(source.locked.snapshot.serverInfo) : null,
     liveVersion: versionOf(source.live.serverInfo),
     launch: describeLaunch(source.launch),
-    previousLaunch: source.locked && !sameLaunch(source.locked.launch, source.launch) ? describeLaunch(source.locked.launch) : null,
+    previousLaunch: source.locked && !launchEquals(source.locked.launch, source.launch) ? describeLaunch(source.locked.launch) : null,
     lockedIntegrity: source.locked?.integrity ?? null,
     findings,
     items,

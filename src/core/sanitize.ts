@@ -82,10 +82,15 @@ export function codePointLabel(cp: number): string {
 
 /** The ASCII text a run of tag characters spells; tags without an ASCII twin become `\u{E007F}`. */
 export function decodeTags(run: string): string {
+  return spellTags(run, (ascii) => ascii);
+}
+
+/** decodeTags, with each decoded ASCII character written by `ascii` (to escape it for quoting). */
+function spellTags(run: string, ascii: (c: string) => string): string {
   let out = '';
   for (const ch of run) {
     const cp = ch.codePointAt(0)!;
-    out += cp >= 0xe0020 && cp <= 0xe007e ? String.fromCharCode(cp - TAG_FIRST) : `\\u{${cp.toString(16).toUpperCase()}}`;
+    out += cp >= 0xe0020 && cp <= 0xe007e ? ascii(String.fromCharCode(cp - TAG_FIRST)) : `\\u{${cp.toString(16).toUpperCase()}}`;
   }
   return out;
 }
@@ -173,16 +178,7 @@ function escapeOne(cp: number): string {
 }
 
 function describeTagRun(run: string): string {
-  let body = '';
-  for (const ch of run) {
-    const cp = ch.codePointAt(0)!;
-    if (cp >= 0xe0020 && cp <= 0xe007e) {
-      const ascii = String.fromCharCode(cp - TAG_FIRST);
-      body += ascii === '\\' || ascii === '"' ? `\\${ascii}` : ascii;
-    } else {
-      body += `\\u{${cp.toString(16).toUpperCase()}}`;
-    }
-  }
+  const body = spellTags(run, (ascii) => (ascii === '\\' || ascii === '"' ? `\\${ascii}` : ascii));
   return marker(`hidden tags: "${body}"`);
 }
 

@@ -5,7 +5,7 @@
 // is shortened, with a count of what was left out.
 import { diffWordsWithSpace, type ChangeObject } from 'diff';
 import type { ChangeSubject, FieldChange, ItemChange } from '../core/changes.js';
-import { compareCodeUnits } from '../core/changes.js';
+import { compareCodeUnits, SUBJECT_NOUN } from '../core/changes.js';
 import { RULES, skeletonOf, type Finding, type Severity } from '../core/findings.js';
 import { isJsonObject, type JsonValue } from '../core/json-strict.js';
 import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
@@ -59,16 +59,6 @@ function append<T>(target: T[], items: readonly T[]): void {
 const span = (text: SafeText, style: Style = 'plain'): Span => ({ text, style });
 const own = (text: string, style: Style = 'plain'): Span => span(trusted(text), style);
 
-const SUBJECT_LABEL: Record<ChangeSubject, string> = {
-  serverInfo: 'serverInfo',
-  capabilities: 'capabilities',
-  instructions: 'instructions',
-  tools: 'tool',
-  prompts: 'prompt',
-  resources: 'resource',
-  resourceTemplates: 'resource template',
-};
-
 const IDENTIFIER_ARGS = new Set(['name', 'other', 'tool', 'server', 'annotation', 'url', 'email']);
 
 function ident(text: string): SafeText {
@@ -76,7 +66,7 @@ function ident(text: string): SafeText {
 }
 
 function place(subject: ChangeSubject, key: string): Span[] {
-  return key === '' ? [own(SUBJECT_LABEL[subject], 'heading')] : [own(`${SUBJECT_LABEL[subject]} `, 'heading'), span(ident(key), 'heading')];
+  return key === '' ? [own(SUBJECT_NOUN[subject], 'heading')] : [own(`${SUBJECT_NOUN[subject]} `, 'heading'), span(ident(key), 'heading')];
 }
 
 function pointerLabel(pointer: string): SafeText {

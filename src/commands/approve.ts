@@ -10,7 +10,7 @@ import { changesBetween, emptySnapshot } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { findingsFor } from '../core/findings.js';
 import { launchEquals } from '../core/launch.js';
-import type { Lock, LockEntry } from '../core/lockfile.js';
+import { serverCopyOf, type Lock, type LockEntry } from '../core/lockfile.js';
 import {
   approvalOf,
   approveAll,
@@ -27,9 +27,10 @@ import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
 import { shellWord } from '../core/shell-word.js';
-import { stringifyAsciiJson } from '../render/json.js';
+import { writeJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
+import { updateLock } from '../adapters/lock-store.js';
 import { describeChange, describeFinding } from './report.js';
 
 export interface ApproveOptions extends GlobalOptions {
@@ -181,7 +182,6 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
 
   let written = false;
   if (approved.length > 0) {
-    const { updateLock } = await import('../adapters/lock-store.js');
     const conflicts = new Set<string>();
     const result = await updateLock(project.lockFile, (current) => {
       assertUntampered(current.lock, project.lockLabel);
@@ -220,7 +220,7 @@ function finish(
   const { written, json, options, deps, lockLabel } = context;
   const exit = exitStatusOf(list);
   if (json) {
-    deps.stdout.write(`${stringifyAsciiJson({ servers: list.map(outcomeToJson), lockfile: lockLabel, written, exitStatus: exit })}\n`);
+    writeJson(deps.stdout, { servers: list.map(outcomeToJson), lockfile: lockLabel, written, exitStatus: exit });
   }
   const human = json ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
@@ -271,16 +271,12 @@ function interrupted(deps: Deps): ExitStatus {
 }
 
 function entryFor(r: Reviewed, approval: Approval): LockEntry {
-  const info = approval.snapshot.serverInfo;
   const locked = r.source.locked;
   const entry: LockEntry = {
     integrity: snapshotIntegrity(approval.snapshot),
     launch: approval.launch,
     protocol: { era: r.era, version: r.protocolVersion },
-    server: {
-      name: typeof info.name === 'string' ? info.name : '',
-      version: typeof info.version === 'string' ? info.version : '',
-    },
+    server: serverCopyOf(approval.snapshot.serverInfo),
     snapshot: approval.snapshot,
   };
   // The package pin belongs to the launch definition it was resolved from.

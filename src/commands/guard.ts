@@ -111,7 +111,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
       text += `${sanitize(o.config)} (${o.host})\n`;
       for (const s of o.servers) {
         const colour = s.action === 'guarded' || s.action === 'restored' || s.action === 'updated' ? 'green' : s.action === 'unchanged' ? 'dim' : 'yellow';
-        text += `  ${paint(palette, colour, s.action.padEnd(12))} ${sanitize(s.name)}${s.reason ? `: ${sanitize(s.reason)}` : ''}\n`;
+        text += `  ${paint(palette, colour, s.action.padEnd(12))} ${sanitize(s.name, { identifier: true })}${s.reason ? `: ${sanitize(s.reason)}` : ''}\n`;
       }
       if (o.servers.length === 0) text += `  ${options.undo ? 'nothing to restore' : 'no server'}\n`;
     }

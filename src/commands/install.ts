@@ -7,7 +7,7 @@
 import { structuredPatch } from 'diff';
 import type { ExitStatus } from '../core/errors.js';
 import type { LockEntry, Lock } from '../core/lockfile.js';
-import { serializeLock } from '../core/lockfile.js';
+import { serializeLock, serverCopyOf } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
@@ -18,6 +18,7 @@ import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
+import { updateLock } from '../adapters/lock-store.js';
 import { describeFinding, describeStatuses, firstLockFindings, statusesToJson, type DescribedStatus } from './report.js';
 
 export interface InstallOptions extends GlobalOptions {
@@ -146,7 +147,6 @@ export async function install(names: string[], options: InstallOptions, deps: De
   if (additions.size > 0 || removals.size > 0) {
     // Ctrl-C leaves every file as it was: once interrupted, nothing more is written.
     if (deps.signal.aborted) throw deps.signal.reason;
-    const { updateLock } = await import('../adapters/lock-store.js');
     const outcome = await updateLock(project.lockFile, (current) => {
       assertUntampered(current.lock, project.lockLabel);
       return apply(current.lock);
@@ -157,22 +157,18 @@ export async function install(names: string[], options: InstallOptions, deps: De
 }
 
 function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {
-  const info = result.snapshot.serverInfo;
   return {
     integrity: snapshotIntegrity(result.snapshot),
     launch,
     protocol: { era: result.era, version: result.protocolVersion },
-    server: {
-      name: typeof info.name === 'string' ? info.name : '',
-      version: typeof info.version === 'string' ? info.version : '',
-    },
+    server: serverCopyOf(result.snapshot.serverInfo),
     snapshot: result.snapshot,
   };
 }
 
 function writeFrozenDiff(label: string, before: string, after: string, deps: Deps): void {
   const patch = structuredPatch(label, label, before, after, 'on disk', 'would be written', { context: 2 });
-  let text = `mcpm: ${label} would change, and --frozen forbids it:\n`;
+  let text = `mcpm: ${sanitize(label)} would change, and --frozen forbids it:\n`;
   for (const hunk of patch.hunks) {
     text += `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@\n`;
     for (const l of hunk.lines) text += `${sanitize(l)}\n`;
@@ -202,7 +198,7 @@ function finish(
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette));
   }
   if (outcome.written) human.write(`wrote ${sanitize(lockLabel)}\n`);
-  else if (!options.frozen && !options.quiet) human.write(exit === 0 ? `${lockLabel} is up to date\n` : `${lockLabel} was left unchanged\n`);
+  else if (!options.frozen && !options.quiet) human.write(exit === 0 ? `${sanitize(lockLabel)} is up to date\n` : `${sanitize(lockLabel)} was left unchanged\n`);
   if (outcome.refusedByStrict > 0) {
     human.write(`--strict: ${outcome.refusedByStrict} new server(s) not locked because of high-severity findings\n`);
   }

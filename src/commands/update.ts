@@ -20,19 +20,21 @@ import { changesBetween } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { findingsFor } from '../core/findings.js';
 import { launchEquals, type LaunchSpec, type ServerConfig } from '../core/launch.js';
-import { samePin, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';
+import { samePin, serverCopyOf, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { renderChangesJson } from '../render/diff-json.js';
-import { stringifyAsciiJson } from '../render/json.js';
+import { writeJson } from '../render/json.js';
+import { launchSummary } from './ls.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, selectNames } from './project.js';
+import { updateLock } from '../adapters/lock-store.js';
 import { countItems, sortFindings } from './report.js';
 
 export interface UpdateOptions extends GlobalOptions {
@@ -66,6 +68,8 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const config = project.servers.get(name);
   const entry = lock.servers.get(name);
   const quoted = shellWord(name);
+  // Names are printed in identifier form: one line, whatever a config put in them.
+  const shownName = sanitize(name, { identifier: true });
   if (!config) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is locked but not configured`, 'run "mcpm install" to prune it');
   if (!entry) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is not locked yet`, `run "mcpm install ${quoted}" to lock it first`);
   if (statusOf(name, config, entry).status === 'config-changed') {
@@ -101,8 +105,8 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const launch: LaunchSpec = { ...config.launch, args: pinnedArgs(config.launch.args, spec, target.version!) };
   const human = json ? deps.stderr : deps.stdout;
   if (launchEquals(launch, entry.launch) && samePin(entry.package, target)) {
-    if (json) deps.stdout.write(`${stringifyAsciiJson({ name, result: 'up-to-date', package: target, written: false, exitStatus: 0 })}\n`);
-    if (!options.quiet) human.write(sanitize(`${name} is already at ${describePin(target)}; nothing to update\n`));
+    if (json) writeJson(deps.stdout, { name, result: 'up-to-date', package: target, written: false, exitStatus: 0 });
+    if (!options.quiet) human.write(`${shownName} is already at ${sanitize(describePin(target))}; nothing to update\n`);
     return 0;
   }
 
@@ -124,8 +128,8 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   // Render what would change, before anything is written.
   const palette = paletteFor(human.isTTY, deps.env, options.color);
   if (!json || !options.quiet) {
-    human.write(`${paint(palette, 'bold', sanitize(`update ${name}`))}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
-    human.write(`  ${sanitize(`locked:  $ ${commandLine(entry.launch)}`)}\n  ${sanitize(`updated: $ ${commandLine(launch)}`)}\n`);
+    human.write(`${paint(palette, 'bold', `update ${shownName}`)}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
+    human.write(`  ${sanitize(`locked:  $ ${launchSummary(entry.launch)}`)}\n  ${sanitize(`updated: $ ${launchSummary(launch)}`)}\n`);
     if (changes.length === 0) {
       human.write(sanitize(`  the definitions are identical (${countItems(live.snapshot)}), but the code is not: review the package's changes before approving\n`));
     } else {
@@ -138,10 +142,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     launch,
     package: target,
     protocol: { era: live.era, version: live.protocolVersion },
-    server: {
-      name: typeof live.snapshot.serverInfo.name === 'string' ? live.snapshot.serverInfo.name : '',
-      version: typeof live.snapshot.serverInfo.version === 'string' ? live.snapshot.serverInfo.version : '',
-    },
+    server: serverCopyOf(live.snapshot.serverInfo),
     snapshot: live.snapshot,
   };
   const edit = { server: name, argIndex: spec.argIndex, from: config.launch.args[spec.argIndex]!, to: launch.args[spec.argIndex]! };
@@ -149,7 +150,6 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   if (!options.yes) {
     // Act through approve: it shows the changed launch and the definitions and writes what was approved.
     const { editConfigFiles, restoreFiles } = await import('../adapters/pins/config-edit.js');
-    const { updateLock } = await import('../adapters/lock-store.js');
     const written = edit.from === edit.to ? [] : await editConfigFiles(project.dir, project.configFiles, [edit]);
     const { approve } = await import('./approve.js');
     let exit: ExitStatus;
@@ -176,7 +176,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     );
     if (!took) {
       await restoreFiles(written);
-      human.write(sanitize(`not updated: ${written.map((w) => w.shown).join(', ') || 'the config'} put back; ${name} stays at ${entry.package ? describePin(entry.package) : 'its locked version'}\n`));
+      human.write(`${sanitize(`not updated: ${written.map((w) => w.shown).join(', ') || 'the config'} put back;`)} ${shownName} ${sanitize(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}`)}\n`);
       return exit === 0 ? 1 : exit;
     }
     if (recorded.written) human.write(sanitize(`recorded ${describePin(target)} in ${project.lockLabel}\n`));
@@ -189,32 +189,27 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const conflict = result.conflicts.has(name);
   const exit: ExitStatus = conflict ? 1 : 0;
   if (json) {
-    deps.stdout.write(
-      `${stringifyAsciiJson({
-        ...renderChangesJson(name, 'updated', changes, findings),
-        result: conflict ? 'conflict' : 'updated',
-        package: { locked: entry.package ?? null, updated: target },
-        launch: { locked: entry.launch, updated: launch },
-        integrity: newEntry.integrity,
-        written: { configs: result.configs, lockfile: result.lockWritten },
-        exitStatus: exit,
-      })}\n`,
-    );
+    writeJson(deps.stdout, {
+      ...renderChangesJson(name, 'updated', changes, findings),
+      result: conflict ? 'conflict' : 'updated',
+      package: { locked: entry.package ?? null, updated: target },
+      launch: { locked: entry.launch, updated: launch },
+      integrity: newEntry.integrity,
+      written: { configs: result.configs, lockfile: result.lockWritten },
+      exitStatus: exit,
+    });
   }
   if (conflict) {
-    human.write(sanitize(`not written: the lock entry of ${name} changed while mcpm was updating it; run "mcpm update ${quoted}" again\n`));
+    human.write(`not written: the lock entry of ${shownName} changed while mcpm was updating it; ${sanitize(`run "mcpm update ${quoted}" again`)}\n`);
   } else {
-    human.write(sanitize(`updated ${name} to ${describePin(target)}; wrote ${[...result.configs, ...(result.lockWritten ? [project.lockLabel] : [])].join(', ')}\n`));
+    human.write(`updated ${shownName} ${sanitize(`to ${describePin(target)}; wrote ${[...result.configs, ...(result.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
   }
   return exit;
 }
 
 function unreachable(name: string, message: string, json: boolean, deps: Deps, code = 'PACKAGE_RESOLVE_FAILED'): ExitStatus {
-  if (json) deps.stdout.write(`${stringifyAsciiJson({ name, result: 'error', error: { code, message }, written: false, exitStatus: 3 })}\n`);
-  deps.stderr.write(`mcpm: ${sanitize(`${name}: ${message}`)}\nhint: nothing was changed; check the registry or the server's command, then run the update again\n`);
+  if (json) writeJson(deps.stdout, { name, result: 'error', error: { code, message }, written: false, exitStatus: 3 });
+  deps.stderr.write(`mcpm: ${sanitize(name, { identifier: true })}: ${sanitize(message)}\nhint: nothing was changed; check the registry or the server's command, then run the update again\n`);
   return 3;
 }
 
-function commandLine(launch: LaunchSpec): string {
-  return launch.transport === 'stdio' ? [launch.command, ...launch.args].join(' ') : `${launch.transport} ${launch.url}`;
-}

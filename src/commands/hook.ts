@@ -26,6 +26,7 @@ import path from 'node:path';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
+import { writeTextFile } from '../adapters/files.js';
 import { writeJson } from '../render/json.js';
 import type { GlobalOptions } from './options.js';
 import { projectDir } from './project.js';
@@ -81,10 +82,10 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   if (options.lockfile !== undefined) verifyArgs.push('--lockfile', path.relative(dir, lockFile));
 
   const script = hookScript({ node: process.execPath, bin: selfBin(), verifyArgs, watched });
-  await fs.writeFile(hookFile, script, { mode: 0o755 });
-  await fs.chmod(hookFile, 0o755);
-
   const shown = path.relative(dir, hookFile) || hookFile;
+  // Atomic, as every file mcpm writes: git never runs half a hook.
+  await writeTextFile(hookFile, shown, script, { mode: 0o755 });
+
   if (options.format === 'json') {
     writeJson(deps.stdout, { hook: hookFile, hooksDir, updated: ours, chained: chained ? chainedFile : null, watches: watched, exitStatus: 0 });
   }
@@ -119,12 +120,14 @@ function git(args: string[], cwd: string, deps: Deps): string | null {
   return result.stdout.replace(/\r?\n$/, '');
 }
 
+/** An existing hook may be any program, a binary too: read leniently, only to look for our marker. */
 async function readIfExists(file: string): Promise<string | null> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new McpmError('CONFIG_INVALID', `${file}: cannot be read (${code ?? String(error)}); nothing was changed`, 'check the file and its permissions', { cause: error });
   }
 }
 

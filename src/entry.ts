@@ -11,16 +11,18 @@ export interface ProcessOptions {
   /** Classifies errors of the caller's argument parser (commander's --help ends in an "error" with exit code 0). */
   usageStatus?: (error: unknown) => ExitStatus | undefined;
   /**
-   * Set up stdout and stderr (creating the streams) at the first turn of the event loop rather than
-   * at once: `mcpm run` spawns its server before that turn, and the host waits for the spawn.
+   * `mcpm run`: stdout is the host's channel, and the command handles its errors itself (it ends
+   * the server, answers nothing more and closes the audit log). Only stderr gets the quiet exit, set
+   * up at the first turn of the event loop: the server is spawned before that turn, and creating the
+   * stream takes time the host would wait for.
    */
-  lateOutputSetup?: boolean;
+  relay?: boolean;
 }
 
 /** Runs `body` as the whole process would: returns the exit status and never calls process.exit, so output is flushed first. */
 export async function runAsProcess(body: (deps: Deps) => Promise<ExitStatus>, options: ProcessOptions = {}): Promise<ExitStatus> {
-  if (options.lateOutputSetup) setImmediate(quietOnBrokenPipe);
-  else quietOnBrokenPipe();
+  if (options.relay) setImmediate(() => quietOnBrokenPipe([process.stderr]));
+  else quietOnBrokenPipe([process.stdout, process.stderr]);
   const controller = new AbortController();
   const onSigint = () => controller.abort(new McpmError('USAGE', 'interrupted'));
   process.once('SIGINT', onSigint);
@@ -38,8 +40,8 @@ export async function runAsProcess(body: (deps: Deps) => Promise<ExitStatus>, op
  * `mcpm ls | head`: the reader went away, so there is no one left to tell anything (git and npm stop
  * quietly too). Started servers are killed by the process adapter's exit hook.
  */
-function quietOnBrokenPipe(): void {
-  for (const stream of [process.stdout, process.stderr]) {
+function quietOnBrokenPipe(streams: NodeJS.WriteStream[]): void {
+  for (const stream of streams) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
       process.exit(process.exitCode ?? 0);

@@ -61,5 +61,5 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
 export async function main(argv: string[]): Promise<ExitStatus> {
   const parsed = parseRunArgv(argv.slice(2));
   if (!parsed) return (await import('./cli.js')).main(argv);
-  return runAsProcess((deps) => run(parsed.name, parsed.options, deps), { lateOutputSetup: true });
+  return runAsProcess((deps) => run(parsed.name, parsed.options, deps), { relay: true });
 }

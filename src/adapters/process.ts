@@ -190,7 +190,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     throw new McpmError(
       'SERVER_SPAWN_FAILED',
       `server "${name}": cannot start ${JSON.stringify(command)} in ${cwd} (${reason})`,
-      started.ok ? undefined : reason === 'ENOENT' ? 'check that the command is installed and on PATH (mcpm passes only HOME, LOGNAME, PATH, SHELL, TERM, USER and the configured env)' : undefined,
+      started.ok ? undefined : reason === 'ENOENT' ? `check that the command is installed and on PATH (mcpm passes only ${INHERITED_ENV_VARS.join(', ')} and the configured env)` : undefined,
       { cause: started.ok ? undefined : started.cause },
     );
   }

@@ -9,9 +9,9 @@
 import { resolve as resolvePath } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import type { ExitInfo, ServerProcess, SpawnOptions } from '../adapters/process.js';
+import { buildServerEnv, spawnServer, type ExitInfo, type ServerProcess, type SpawnOptions } from '../adapters/process.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
-import { jsonQuote } from '../core/json-strict.js';
+import { isJsonObject, jsonQuote } from '../core/json-strict.js';
 import { launchDifference, resolveServerConfig } from '../core/launch.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
@@ -48,10 +48,6 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   const io = () => (hostIo ??= { stdin: process.stdin, stdout: process.stdout });
   const policy = options.policy ?? 'block';
   if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
-  // The process adapter loads while the config and the lock are read; nothing is spawned before
-  // the checks.
-  const processAdapter = import('../adapters/process.js');
-  processAdapter.catch(() => {});
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
@@ -72,11 +68,11 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       audit = { log, record: (record) => log.append(auditLine(name, record, patterns)) };
     }
     let proc: ServerProcess | undefined;
+    const serverStderr = new HeldChunks();
     if (prepared.launch.transport === 'stdio') {
-      const { spawnServer, buildServerEnv } = await processAdapter;
       const { env, ...spawn } = prepared.launch.spawn;
       try {
-        proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal });
+        proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal, onStderr: (chunk) => serverStderr.push(chunk) });
       } catch (error) {
         await audit?.log.close();
         throw error;
@@ -94,7 +90,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       throw error;
     }
     const review = reviewCommand(options, prepared.project);
-    session = { name, project: prepared.project, entry, policy, deps, io: io(), audit, launch: prepared.launch, proc, reviewCommand: review };
+    session = { name, project: prepared.project, entry, policy, deps, io: io(), audit, launch: prepared.launch, proc, serverStderr, reviewCommand: review };
   } catch (error) {
     if (isMcpmError(error)) await answerFirstRequest(io(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
@@ -197,6 +193,8 @@ interface Session {
   launch: Launch;
   /** The spawned server, for a stdio launch. */
   proc: ServerProcess | undefined;
+  /** The server's stderr from its first byte, held until the session relays it. */
+  serverStderr: HeldChunks;
   /** `mcpm …` with the options that reach this project from anywhere, for hints. */
   reviewCommand: string;
 }
@@ -289,7 +287,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   };
   const side: ServerSide =
     session.launch.transport === 'stdio'
-      ? stdioSide(session.proc!, handlers, deps, guard)
+      ? stdioSide(session.proc!, session.serverStderr, handlers, deps, guard)
       : httpSide(
           new (await import('../guard/http-upstream.js')).HttpUpstream({
             server: name,
@@ -368,7 +366,7 @@ async function relaySession(session: Session): Promise<ExitStatus> {
   return exitInfo ? statusOfExit(exitInfo, hostGone) : 0;
 }
 
-function stdioSide(proc: ServerProcess, handlers: SideHandlers, deps: Deps, guard: GuardModules): ServerSide {
+function stdioSide(proc: ServerProcess, serverStderr: HeldChunks, handlers: SideHandlers, deps: Deps, guard: GuardModules): ServerSide {
   const { LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES } = guard;
   const framer = new LineFramer(handlers.line, { maxLineBytes: MAX_SERVER_LINE_BYTES, onTooLong: handlers.tooLong });
   const stderrFramer = new LineFramer(
@@ -379,14 +377,8 @@ function stdioSide(proc: ServerProcess, handlers: SideHandlers, deps: Deps, guar
     { maxLineBytes: MAX_STDERR_LINE_BYTES, overflow: 'truncate' },
   );
   // The server's stderr goes to ours line by line, escaped (C2: it must not paint the terminal or
-  // inject escape sequences into a log viewer). process.ts keeps a bounded tail of it for error
-  // reports and reads the pipe itself; the same chunks are fed to our framer as they arrive.
-  const tail = proc.stderr;
-  const append = tail.append.bind(tail);
-  tail.append = (chunk: Buffer) => {
-    append(chunk);
-    stderrFramer.push(chunk);
-  };
+  // inject escape sequences into a log viewer), beginning with what it wrote before the session.
+  serverStderr.release((chunk) => stderrFramer.push(chunk));
 
   let outputDone = false;
   let exitInfo: ExitInfo | undefined;
@@ -430,7 +422,7 @@ function stdioSide(proc: ServerProcess, handlers: SideHandlers, deps: Deps, guar
     finished,
     dispose() {
       stderrFramer.flush();
-      tail.append = append;
+      serverStderr.release(() => {});
     },
   };
 }
@@ -449,6 +441,23 @@ function httpSide(upstream: HttpUpstream, handlers: SideHandlers): ServerSide {
     finished: upstream.finished.then(() => null),
     dispose: () => {},
   };
+}
+
+/** Chunks kept until a consumer takes over; from then on each goes straight to it. */
+class HeldChunks {
+  private held: Buffer[] | undefined = [];
+  private consumer: ((chunk: Buffer) => void) | undefined;
+
+  push(chunk: Buffer): void {
+    if (this.consumer) this.consumer(chunk);
+    else this.held?.push(chunk);
+  }
+
+  release(consumer: (chunk: Buffer) => void): void {
+    this.consumer = consumer;
+    for (const chunk of this.held ?? []) consumer(chunk);
+    this.held = undefined;
+  }
 }
 
 /**
@@ -501,11 +510,13 @@ async function answerFirstRequest(io: RunIo, message: string): Promise<void> {
   } catch {
     return;
   }
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) return;
-  const { id, method } = request as Record<string, unknown>;
+  if (!isJsonObject(request)) return;
+  const { id, method } = request;
   if (typeof method !== 'string' || id === undefined || id === null) return;
   const error = { code: GUARD_ERROR.NOT_STARTED, message: sanitize(message) };
   await new Promise<void>((resolve) => {
+    // A host that has gone away has nothing left to be told (EPIPE): the write's callback still settles.
+    io.stdout.once('error', () => {});
     io.stdout.write(`{"jsonrpc":"2.0","id":${idKey(id)},"error":${JSON.stringify(error)}}\n`, () => resolve());
   });
 }

@@ -270,14 +270,14 @@ export class GuardRelay {
 
   /** undefined: forward; a Buffer: do not forward, answer the host with this line; null: the session ended. */
   private hostMessage(value: unknown): Buffer | undefined | null {
-    if (!isPlainObject(value)) return undefined;
+    if (!isJsonObject(value)) return undefined;
     const method = value['method'];
     if (typeof method !== 'string') return undefined;
     const params = value['params'] as JsonValue | undefined;
     if (!Object.hasOwn(value, 'id') || value['id'] === null) {
       // The host gives up on a request: its late answer will be dropped as unsolicited, which is
       // what the host does with it anyway, and the pending entry does not leak.
-      if (method === 'notifications/cancelled' && isPlainObject(params) && Object.hasOwn(params, 'requestId')) {
+      if (method === 'notifications/cancelled' && isJsonObject(params) && Object.hasOwn(params, 'requestId')) {
         this.forget(idKey(params['requestId']));
       }
       return undefined;
@@ -285,7 +285,7 @@ export class GuardRelay {
     const id = idKey(value['id']);
     this.noteClient(method, params);
     const verdict = this.wire.checkRequest(method, params);
-    const call = method === 'tools/call' && isPlainObject(params) ? params : undefined;
+    const call = method === 'tools/call' && isJsonObject(params) ? params : undefined;
     const tool = call && typeof call['name'] === 'string' ? call['name'] : undefined;
     if (verdict.action === 'forward') {
       if (this.pending.size >= MAX_PENDING_REQUESTS) this.forget(this.pending.keys().next().value as string);
@@ -322,15 +322,15 @@ export class GuardRelay {
   }
 
   private noteClient(method: string, params: JsonValue | undefined): void {
-    if (this.client !== undefined || !isPlainObject(params)) return;
+    if (this.client !== undefined || !isJsonObject(params)) return;
     let info: unknown;
     if (method === 'initialize') info = params['clientInfo'];
     else {
       // 2026-07-28: every request may carry the client's identity in _meta.
       const meta = params['_meta'];
-      if (isPlainObject(meta)) info = meta['io.modelcontextprotocol/clientInfo'];
+      if (isJsonObject(meta)) info = meta['io.modelcontextprotocol/clientInfo'];
     }
-    if (!isPlainObject(info)) return;
+    if (!isJsonObject(info)) return;
     const client: { name?: string; version?: string } = {};
     if (typeof info['name'] === 'string') client.name = info['name'];
     if (typeof info['version'] === 'string') client.version = info['version'];
@@ -397,7 +397,7 @@ export class GuardRelay {
 
   /** `strict` re-reads the message with the strict parser; it throws StrictJsonError. */
   private serverMessage(value: unknown, strict: () => JsonValue): ServerDecision {
-    if (!isPlainObject(value) || value['jsonrpc'] !== '2.0') {
+    if (!isJsonObject(value) || value['jsonrpc'] !== '2.0') {
       this.dropped('a message that is not JSON-RPC 2.0', undefined);
       return { kind: 'drop' };
     }
@@ -429,15 +429,10 @@ export class GuardRelay {
       message = strict();
     } catch (error) {
       const problem = `it breaks the strict JSON rules (${error instanceof Error ? error.message : String(error)})`;
-      return this.apply(id, this.wireBadResponse(pending.method, problem));
+      return this.apply(id, this.wire.badResponse(pending.method, problem));
     }
     if (!isJsonObject(message)) throw new Error('Assertion failed: strict parse disagrees with JSON.parse');
     return this.apply(id, this.wire.checkResponse(pending.method, message));
-  }
-
-  private wireBadResponse(method: string, problem: string): Verdict {
-    const event: GuardEvent = { type: 'bad-response', method, problem };
-    return { action: 'reject', error: { code: GUARD_ERROR.BAD_RESPONSE, message: trusted(`mcpm ${describeEvent(event, this.where)}`) }, events: [event] };
   }
 
   private apply(id: string, verdict: Verdict): ServerDecision {
@@ -451,7 +446,7 @@ export class GuardRelay {
 
   private recordCall(pending: Pending, value: Record<string, unknown>): void {
     const result = value['result'];
-    const failed = Object.hasOwn(value, 'error') || (isPlainObject(result) && result['isError'] === true);
+    const failed = Object.hasOwn(value, 'error') || (isJsonObject(result) && result['isError'] === true);
     this.auditCall(pending, failed ? 'error' : 'ok', this.currentLineBytes);
   }
 
@@ -545,10 +540,6 @@ export class GuardRelay {
     const sample = content === undefined ? '' : `: ${content.subarray(0, 120).toString('utf8')}${content.length > 120 ? '…' : ''}`;
     this.handlers.notice(sanitize(`mcpm: server ${jsonQuote(this.where.server)} sent ${what}; dropped it${sample}`));
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Ids are numbers or strings; the JSON text keys them, so 1 and "1" stay apart. */

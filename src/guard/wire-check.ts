@@ -285,7 +285,8 @@ export class WireCheck {
     return { action: 'rewrite', message: withResult(message, next), events };
   }
 
-  private badResponse(method: string, problem: string): Verdict {
+  /** A response the guard cannot judge (not strict JSON, a result that is not an object, …): rejected, or the end under refuse. */
+  badResponse(method: string, problem: string): Verdict {
     return this.refuseOrReject('reject', [{ type: 'bad-response', method, problem }]);
   }
 

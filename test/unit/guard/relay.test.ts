@@ -182,6 +182,14 @@ describe('server → host', () => {
     expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('strict JSON') } }]);
   });
 
+  it('under policy refuse, a response that breaks the strict JSON rules ends the session too', () => {
+    const h = harness('refuse');
+    listTools(h);
+    h.relay.serverLine(Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"exfil"}],"tools":[${JSON.stringify(ADD)}]}}\n`));
+    expect(h.ended).toEqual([{ reason: expect.stringContaining('policy refuse'), status: 1 }]);
+    expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.REFUSED, message: expect.stringContaining('strict JSON') } }]);
+  });
+
   it('passes server requests, notifications, progress and ping through untouched', () => {
     const h = harness();
     const raw = [

@@ -8,19 +8,16 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { McpmError } from '../core/errors.js';
 import { isJsonObject, parseStrictJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
+import { formatBytes, lineContent, LineFramer, MAX_MESSAGE_BYTES } from './line-framer.js';
 import type { ServerProcess } from './process.js';
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export { formatBytes } from './line-framer.js';
+
+export const DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES;
 
 /** Non-JSON stdout lines kept (truncated) for the error report; later ones are only counted. */
 const KEPT_NOISE_LINES = 5;
 const KEPT_NOISE_CHARS = 200;
-
-export function formatBytes(bytes: number): string {
-  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
-  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
-}
 
 export function messageTooLarge(server: string, limit: number): McpmError {
   return new McpmError(
@@ -50,9 +47,11 @@ export class StdioTransport implements Transport {
 
   private readonly maxBytes: number;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  /** The current, unterminated line: kept as chunks and joined once, not re-concatenated per chunk. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /**
+   * Splits stdout at `\n`; the cap is checked before anything is kept, so a newline-free flood never
+   * grows past it. An unterminated last line is dropped at end of stream (never flushed).
+   */
+  private readonly framer: LineFramer;
   private started = false;
   private stopped = false;
   private closed = false;
@@ -62,6 +61,11 @@ export class StdioTransport implements Transport {
     private readonly options: StdioTransportOptions,
   ) {
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.framer = new LineFramer((line) => this.onLine(lineContent(line)), {
+      maxLineBytes: this.maxBytes,
+      overflow: 'stop',
+      onTooLong: () => this.fatal(messageTooLarge(this.proc.name, this.maxBytes)),
+    });
   }
 
   /** Idempotent: the era probe starts reading, and the SDK client calls start() again on connect. */
@@ -96,8 +100,7 @@ export class StdioTransport implements Transport {
   private detach(): void {
     this.stopped = true;
     this.proc.stdout.off('data', this.onData);
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.framer.stop();
   }
 
   private fireClose(): void {
@@ -120,33 +123,11 @@ export class StdioTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    let start = 0;
-    while (!this.stopped) {
-      const newline = chunk.indexOf(0x0a, start);
-      const end = newline === -1 ? chunk.length : newline;
-      // The cap is checked before anything is kept, so a newline-free flood never grows past it.
-      if (this.pendingBytes + (end - start) > this.maxBytes) {
-        this.fatal(messageTooLarge(this.proc.name, this.maxBytes));
-        return;
-      }
-      if (newline === -1) {
-        if (end > start) {
-          this.pending.push(chunk.subarray(start));
-          this.pendingBytes += end - start;
-        }
-        return;
-      }
-      const piece = chunk.subarray(start, newline);
-      const line = this.pending.length === 0 ? piece : Buffer.concat([...this.pending, piece]);
-      this.pending = [];
-      this.pendingBytes = 0;
-      start = newline + 1;
-      this.onLine(line);
-    }
+    this.framer.push(chunk);
   };
 
-  private onLine(bytes: Buffer): void {
-    const line = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes;
+  /** One line without its `\n` and a `\r` before it (lineContent). */
+  private onLine(line: Buffer): void {
     let text: string;
     try {
       text = this.decoder.decode(line);

@@ -13,7 +13,7 @@
  * token) must not follow a server to another address (attacks.md D8).
  */
 import { contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
-import { jsonQuote, parseStrictJson } from '../core/json-strict.js';
+import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { idKey, lineContent } from './relay.js';
 import { GUARD_ERROR } from './wire-check.js';
@@ -59,8 +59,9 @@ export class HttpUpstream {
   send(line: Buffer): boolean {
     if (this.closed) return true;
     const body = lineContent(line);
-    if (body.toString('utf8').trim() === '') return true;
-    const requests = requestsIn(body);
+    const text = body.toString('utf8');
+    if (text.trim() === '') return true;
+    const requests = requestsIn(text);
     for (const r of requests) if (r.method === 'initialize') this.initializing.add(r.id);
     this.inFlight += 1;
     void this.post(body, requests).finally(() => {
@@ -230,17 +231,17 @@ export class HttpUpstream {
 }
 
 /** The requests in a host line (one message or a batch): their ids as JSON text, and methods. */
-function requestsIn(body: Buffer): { id: string; method: string }[] {
+function requestsIn(text: string): { id: string; method: string }[] {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return [];
   }
   const out: { id: string; method: string }[] = [];
   for (const item of Array.isArray(value) ? value : [value]) {
-    if (typeof item !== 'object' || item === null) continue;
-    const { id, method } = item as { id?: unknown; method?: unknown };
+    if (!isJsonObject(item)) continue;
+    const { id, method } = item;
     if (typeof method === 'string' && id !== undefined && id !== null) out.push({ id: idKey(id), method });
   }
   return out;

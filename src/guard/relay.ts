@@ -24,6 +24,7 @@
  *   the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
  */
 import { isUtf8 } from 'node:buffer';
+import { formatBytes, lineContent, MAX_MESSAGE_BYTES } from '../adapters/line-framer.js';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
@@ -38,122 +39,16 @@ import {
   type WireCheck,
 } from './wire-check.js';
 
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
+export { LineFramer, lineContent, type LineFramerOptions } from '../adapters/line-framer.js';
 
 /** Per line from the server (D4: a newline-free stream must not grow without bound). */
-export const MAX_SERVER_LINE_BYTES = 16 * 1024 * 1024;
+export const MAX_SERVER_LINE_BYTES = MAX_MESSAGE_BYTES;
 /** Per line of the server's stderr; the rest of a longer line is replaced by a marker. */
 export const MAX_STDERR_LINE_BYTES = 8 * 1024;
 /** A list_changed of one kind is forwarded at most this often; the last of a burst is always sent. */
 export const LIST_CHANGED_INTERVAL_MS = 1000;
 /** Host requests awaiting an answer that the guard remembers; the oldest are forgotten beyond it. */
 export const MAX_PENDING_REQUESTS = 65_536;
-
-export interface LineFramerOptions {
-  /** Bytes per line, without the newline. Default: unlimited. */
-  maxLineBytes?: number;
-  /**
-   * `stop`: a longer line calls onTooLong and the framer stops (the session ends). `truncate`: the
-   * line is handed on cut at the limit, with `truncated` set, and the rest up to the newline is skipped.
-   */
-  overflow?: 'stop' | 'truncate';
-  onTooLong?: () => void;
-}
-
-/**
- * Splits a byte stream at `\n`. Each line is handed on *with* its newline, as one Buffer, so it can
- * be forwarded by writing it as it is: a line inside one chunk is a zero-copy view of that chunk,
- * one that spans chunks is joined once.
- */
-export class LineFramer {
-  private parts: Buffer[] = [];
-  private size = 0;
-  private skipping = false;
-  private stopped = false;
-  private readonly max: number;
-
-  constructor(
-    private readonly onLine: (line: Buffer, truncated: boolean) => void,
-    private readonly options: LineFramerOptions = {},
-  ) {
-    this.max = options.maxLineBytes ?? Number.POSITIVE_INFINITY;
-  }
-
-  /** No more lines are handed on, even from the rest of the chunk being split. */
-  stop(): void {
-    this.stopped = true;
-    this.parts = [];
-    this.size = 0;
-  }
-
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
-  push(chunk: Buffer): void {
-    let start = 0;
-    while (!this.stopped && start < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      const end = newline === -1 ? chunk.length : newline;
-      if (this.skipping) {
-        if (newline === -1) return;
-        this.skipping = false;
-        start = newline + 1;
-        continue;
-      }
-      if (this.size + (end - start) > this.max) {
-        if (this.options.overflow === 'truncate') {
-          const room = this.max - this.size;
-          const head = Buffer.concat([...this.parts, chunk.subarray(start, start + room), Buffer.from([NEWLINE])]);
-          this.parts = [];
-          this.size = 0;
-          this.onLine(head, true);
-          if (newline === -1) {
-            this.skipping = true;
-            return;
-          }
-          start = newline + 1;
-          continue;
-        }
-        this.stop();
-        this.options.onTooLong?.();
-        return;
-      }
-      if (newline === -1) {
-        this.parts.push(chunk.subarray(start));
-        this.size += end - start;
-        return;
-      }
-      const line = this.parts.length === 0 ? chunk.subarray(start, newline + 1) : Buffer.concat([...this.parts, chunk.subarray(start, newline + 1)]);
-      this.parts = [];
-      this.size = 0;
-      start = newline + 1;
-      this.onLine(line, false);
-    }
-  }
-
-  /** At end of input: an unterminated last line is handed on with a newline added. */
-  flush(): void {
-    if (this.stopped || this.size === 0) {
-      this.parts = [];
-      this.size = 0;
-      return;
-    }
-    const line = Buffer.concat([...this.parts, Buffer.from([NEWLINE])]);
-    this.parts = [];
-    this.size = 0;
-    this.onLine(line, false);
-  }
-}
-
-/** The line without its `\n` (and a `\r` before it). */
-export function lineContent(line: Buffer): Buffer {
-  let end = line.length;
-  if (end > 0 && line[end - 1] === NEWLINE) end -= 1;
-  if (end > 0 && line[end - 1] === CARRIAGE_RETURN) end -= 1;
-  return line.subarray(0, end);
-}
 
 const METHOD_KEY = Buffer.from('"method"');
 const UNICODE_ESCAPE = Buffer.from('\\u');
@@ -526,7 +421,7 @@ export class GuardRelay {
   /** The server broke the line cap: the session ends (D4). */
   serverLineTooLong(): void {
     this.endSession(
-      trusted(`mcpm: server ${jsonQuote(this.where.server)} sent a line over ${MAX_SERVER_LINE_BYTES / (1024 * 1024)} MiB; the session was ended`),
+      trusted(`mcpm: server ${jsonQuote(this.where.server)} sent a line over ${formatBytes(MAX_SERVER_LINE_BYTES)}; the session was ended`),
       3,
     );
   }

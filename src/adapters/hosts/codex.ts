@@ -113,20 +113,25 @@ function normalize(entry: unknown, name: string, file: string): JsonValue {
   return out;
 }
 
-function read(text: string, file: string): ServerConfig[] {
-  const servers = serversTable(parseToml(text, file), file);
-  if (servers === undefined) return [];
+/** The file's servers (read's result and errors), with the `mcp_servers` table they came from, for entries. */
+function load(text: string, file: string): { table: Record<string, unknown> | undefined; servers: ServerConfig[] } {
+  const table = serversTable(parseToml(text, file), file);
+  if (table === undefined) return { table, servers: [] };
   const mcpServers = Object.create(null) as JsonObject;
-  for (const name of Object.keys(servers)) mcpServers[name] = normalize(servers[name], name, file);
-  return configFromJson({ mcpServers } as JsonObject, file, 'mcpServers');
+  for (const name of Object.keys(table)) mcpServers[name] = normalize(table[name], name, file);
+  return { table, servers: configFromJson({ mcpServers } as JsonObject, file, 'mcpServers') };
+}
+
+function read(text: string, file: string): ServerConfig[] {
+  return load(text, file).servers;
 }
 
 /** Keys guard replaces: the launch, local or remote. */
 const LAUNCH_KEYS = new Set(['command', 'args', 'cwd', 'url', 'http_headers', 'env_http_headers', 'bearer_token_env_var']);
 
 function entries(text: string, file: string): HostEntry[] {
-  read(text, file);
-  const servers = serversTable(parseToml(text, file), file) ?? {};
+  // The same parse, and so the same errors, as read.
+  const servers = load(text, file).table ?? {};
   const statements = tomlStatements(text);
   return Object.keys(servers).map((name): HostEntry => {
     const path = ['mcp_servers', name];
@@ -167,8 +172,8 @@ function guardedEntry(text: string, entry: HostEntry, launch: Launch, forward: r
   const firstSubTable = statements.findIndex((s, i) => i > 0 && s.kind !== 'keyval');
   const own = statements.slice(1, firstSubTable === -1 ? undefined : firstSubTable);
   // Codex passes a server only the variables `env_vars` names: those the original refers to are added.
-  const table = (parseToml(text, '(config)')['mcp_servers'] as Record<string, Record<string, unknown>>)[entry.name] ?? {};
-  const envVars = Array.isArray(table['env_vars']) ? table['env_vars'].map(String) : [];
+  // (Only needed, and so only parsed, when there are variables to forward.)
+  const envVars = forward.length === 0 ? [] : envVarsOf(parseToml(text, '(config)')['mcp_servers'] as Record<string, unknown>, entry.name);
   const extra = forward.filter((name) => !envVars.includes(name));
   const dropped = own.filter((s) => s.key.length === 1 && (LAUNCH_KEYS.has(s.key[0]!) || (extra.length > 0 && s.key[0] === 'env_vars')));
   let body = '';
@@ -181,6 +186,12 @@ function guardedEntry(text: string, entry: HostEntry, launch: Launch, forward: r
   let lines = `command = ${tomlString(launch.command)}${eol}args = [${launch.args.map(tomlString).join(', ')}]${eol}`;
   if (extra.length > 0) lines += `env_vars = [${[...envVars, ...extra].map(tomlString).join(', ')}]${eol}`;
   return headerText + lines + body;
+}
+
+/** The `env_vars` of server `name` in the `mcp_servers` table, as strings. */
+function envVarsOf(servers: Record<string, unknown>, name: string): string[] {
+  const table = (servers as Record<string, Record<string, unknown>>)[name] ?? {};
+  return Array.isArray(table['env_vars']) ? table['env_vars'].map(String) : [];
 }
 
 export const codex: HostFormat = { name: 'codex', syntax: 'toml', read, entries, guardedEntry, canForward: true };

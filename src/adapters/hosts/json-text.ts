@@ -43,8 +43,9 @@ export class SkipEntry {
 
 /** A HostFormat for a JSON or JSONC file, from what makes the host different. */
 export function jsonHost(spec: JsonHostSpec): HostFormat {
-  const parse = (text: string, file: string) => parseConfigJson(text, file, { jsonc: spec.syntax === 'jsonc' });
   const plainOf = (text: string) => (spec.syntax === 'jsonc' ? stripJsonComments(text) : text);
+  /** Parses text with its comments already stripped (plainOf): the same result and errors as parsing the text as JSONC. */
+  const parsePlain = (plain: string, file: string) => parseConfigJson(plain, file, { jsonc: false });
 
   /** Every root that exists, with its normalised entries, in file order. */
   const rootsOf = (json: JsonObject, file: string, context: ReadContext) => {
@@ -65,10 +66,12 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
     return found;
   };
 
-  const read = (text: string, file: string, context: ReadContext = {}): ServerConfig[] => {
-    const json = parse(text, file);
+  /** The file's servers (read's result and errors), with the parse and roots they came from, for entries. */
+  const load = (plain: string, file: string, context: ReadContext) => {
+    const json = parsePlain(plain, file);
+    const roots = rootsOf(json, file, context);
     const byName = new Map<string, ServerConfig>();
-    for (const { entries } of rootsOf(json, file, context)) {
+    for (const { entries } of roots) {
       const servers: JsonObject = Object.create(null) as JsonObject;
       for (const [name, entry] of entries) if (!(entry instanceof SkipEntry)) servers[name] = entry;
       const synthetic: JsonObject = Object.create(null) as JsonObject;
@@ -83,15 +86,17 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
         byName.set(server.name, server);
       }
     }
-    return [...byName.values()];
+    return { roots, servers: [...byName.values()] };
   };
 
+  const read = (text: string, file: string, context: ReadContext = {}): ServerConfig[] => load(plainOf(text), file, context).servers;
+
   const entries = (text: string, file: string, context: ReadContext = {}): HostEntry[] => {
-    read(text, file, context); // the same errors as read, so that every entry below is well-formed
-    const json = parse(text, file);
     const plain = plainOf(text);
+    // The same parse, and so the same errors, as read: every entry below is well-formed.
+    const { roots } = load(plain, file, context);
     const out: HostEntry[] = [];
-    for (const { path, entries: normalised } of rootsOf(json, file, context)) {
+    for (const { path, entries: normalised } of roots) {
       const span = valueSpan(plain, path);
       if (!span) throw new Error(`Assertion failed: ${JSON.stringify(path)} parsed but not located`);
       for (const member of membersOf(plain, span.start)) {
@@ -104,6 +109,13 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
       }
     }
     return out;
+  };
+
+  /** Where the entry's env object is, by spec.envPath; the file is parsed only for a host that has one (Zed). */
+  const envPathOf = (text: string, entry: HostEntry): string[] | undefined => {
+    if (!spec.envPath) return undefined;
+    const parsed = at(parsePlain(plainOf(text), '(config)'), entry.path);
+    return (isJsonObject(parsed) && spec.envPath(parsed)) || undefined;
   };
 
   const guardedEntry = (text: string, entry: HostEntry, launch: Launch, forward: readonly string[] = []): string => {
@@ -123,8 +135,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
     lines.push(`"args": [${launch.args.map((a) => JSON.stringify(a)).join(', ')}]`);
     // env stays in the host config: the host expands it and passes it to mcpm run, which gives it
     // to the server (adapters/hosts/sidecar.ts, splitHostEnv).
-    const parsed = at(parse(text, '(config)'), entry.path);
-    const envPath = (isJsonObject(parsed) && spec.envPath?.(parsed)) || ['env'];
+    const envPath = envPathOf(text, entry) ?? ['env'];
     let env: Member | undefined = members.find((m) => m.key === envPath[0]);
     for (const key of envPath.slice(1)) env = env && plain[env.valueStart] === '{' ? membersOf(plain, env.valueStart).find((m) => m.key === key) : undefined;
     const envMembers = env && plain[env.valueStart] === '{' ? membersOf(plain, env.valueStart) : [];

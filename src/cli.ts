@@ -25,7 +25,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-type Action = (program: Command, deps: Deps) => Promise<ExitStatus>;
+type Action = (deps: Deps) => Promise<ExitStatus>;
 
 function buildProgram(run: (action: Action) => Promise<void>): Command {
   const program = new Command();
@@ -81,7 +81,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--strict', 'high-severity findings on newly locked servers fail the run')
     .addHelpText('after', '\nExamples:\n  $ mcpm install\n  $ mcpm install notes --json\n  $ mcpm install --frozen     # in CI')
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { install } = await import('./commands/install.js');
         return install(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -96,7 +96,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .addOption(formatOption())
     .addHelpText('after', '\nExamples:\n  $ mcpm verify\n  $ mcpm verify --offline    # in a pre-commit hook\n  $ mcpm verify --json notes')
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { verify } = await import('./commands/verify.js');
         return verify(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -110,7 +110,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .addOption(formatOption())
     .addHelpText('after', '\nExamples:\n  $ mcpm diff\n  $ mcpm diff notes --json')
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { diff } = await import('./commands/diff.js');
         return diff(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -127,7 +127,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what',
     )
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { approve } = await import('./commands/approve.js');
         return approve(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -146,7 +146,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         '\nExamples:\n  $ mcpm run notes\n  $ mcpm run -C ~/proj notes --audit-log ~/.mcpm/audit.jsonl\n  $ mcpm run notes --policy refuse',
     )
     .action((name: string, _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { run: runServer } = await import('./commands/run.js');
         return runServer(name, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -163,7 +163,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         '\nExamples:\n  $ mcpm install --host claude-desktop\n  $ mcpm guard --host claude-desktop\n  $ mcpm guard --host claude-desktop --undo\n  $ mcpm guard --config ~/.cursor/mcp.json --lockfile ~/.config/mcpm/cursor.lock',
     )
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { guard } = await import('./commands/guard.js');
         return guard(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -175,7 +175,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--hosts', 'show which host configs were found where')
     .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls --json')
     .action((_o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { ls } = await import('./commands/ls.js');
         return ls({ ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -191,7 +191,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         '\nExamples:\n  $ mcpm pin\n  $ mcpm pin notes --json',
     )
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { pin } = await import('./commands/pin.js');
         return pin(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -203,7 +203,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .description('list newer versions of the npm packages behind locked servers (patch, minor, major)')
     .addHelpText('after', '\nExamples:\n  $ mcpm outdated\n  $ mcpm outdated --json')
     .action((names: string[], _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { outdated } = await import('./commands/outdated.js');
         return outdated(names, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -221,7 +221,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         '\nExamples:\n  $ mcpm update notes\n  $ mcpm update notes --to 1.5.0\n  $ mcpm update notes --to ^1 --yes --json',
     )
     .action((name: string, _o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { update } = await import('./commands/update.js');
         return update(name, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -238,7 +238,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app',
     )
     .action((_o, cmd: Command) =>
-      run(async (_p, deps) => {
+      run(async (deps) => {
         const { hookInstall } = await import('./commands/hook.js');
         return hookInstall({ ...globals(cmd), ...cmd.opts() }, deps);
       }),
@@ -253,7 +253,7 @@ export function main(argv: string[]): Promise<ExitStatus> {
     async (deps) => {
       let status: ExitStatus = 0;
       const program = buildProgram(async (action) => {
-        status = await action(program, deps);
+        status = await action(deps);
       });
       await program.parseAsync(argv);
       return status;

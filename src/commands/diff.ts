@@ -4,10 +4,7 @@
  * those it shows the launch change from the config itself.
  */
 import type { ExitStatus } from '../core/errors.js';
-import { changesBetween } from '../core/changes.js';
-import { findingsFor } from '../core/findings.js';
 import { sanitize } from '../core/sanitize.js';
-import type { Snapshot } from '../core/snapshot.js';
 import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -18,7 +15,7 @@ import { paletteFor } from '../render/style.js';
 import { launchSummary } from './ls.js';
 import type { GlobalOptions } from './options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { sortFindings } from './report.js';
+import { describeStatuses } from './report.js';
 
 export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
@@ -31,18 +28,10 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
     deps,
   );
 
-  const snapshots = new Map<string, Snapshot>();
-  for (const s of statuses) {
-    const snap = s.live ?? s.locked?.snapshot;
-    if (snap) snapshots.set(s.name, snap);
-  }
-  const reports = statuses.map((s) => {
-    if (!s.locked || !s.live) return { status: s, changes: [], findings: [] };
-    const changes = changesBetween(s.locked.snapshot, s.live);
-    const others = new Map([...snapshots].filter(([n]) => n !== s.name));
-    const findings = changes.length > 0 ? sortFindings(findingsFor({ server: s.name, live: s.live, changes, others })) : [];
-    return { status: s, changes, findings };
-  });
+  // Changes and findings exist only for drifted servers (an ok one has the locked integrity, so
+  // nothing changed); the JSON and text forms show none for the others.
+  const lines = await describeStatuses(statuses);
+  const reports = statuses.map((s, i) => ({ status: s, changes: lines[i]!.changes ?? [], findings: lines[i]!.findings ?? [] }));
 
   let exit = exitStatusFor(statuses);
   if (options.strict && exit === 0 && reports.some((r) => r.findings.length > 0)) exit = 1;
@@ -58,7 +47,6 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
   }
   if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
-    const lines = reports.map((r) => ({ name: r.status.name, status: r.status.status, findings: r.findings }));
     writeJson(deps.stdout, renderSarif(statuses, lines, project.lockLabel));
     return exit;
   }

@@ -34,7 +34,7 @@ import {
   type Self,
   type Sidecar,
 } from '../adapters/hosts/sidecar.js';
-import { readLock } from '../adapters/lock-store.js';
+import { readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
 import { stripJsonComments } from '../core/jsonc.js';
@@ -66,6 +66,13 @@ interface FileOutcome {
   servers: ServerOutcome[];
 }
 
+/** What guardFile leaves on disk: the config's text and the sidecar's (no records: no sidecar). */
+interface Guarded {
+  outcome: FileOutcome;
+  text: string;
+  sidecarText: string;
+}
+
 interface Target {
   absolute: string;
   shown: string;
@@ -93,12 +100,21 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   const lock = await lockPath(options, deps);
   const self = await currentSelf();
 
+  // The lock is read once, when a file first has guarded servers (guard writes no lock, so it is
+  // the same for every file; a lock that does not parse still fails after that file is written).
+  let loaded: Promise<LoadedLock> | undefined;
+  const loadLock = () => (loaded ??= readLock(lock.file, { displayName: lock.label }));
+
   const outcomes: FileOutcome[] = [];
   const unlocked: string[] = [];
   for (const target of targets) {
-    const outcome = options.undo ? await undoFile(target, only) : await guardFile(target, only, self, lock.file);
-    outcomes.push(outcome);
-    if (!options.undo) unlocked.push(...(await lockProblems(target, outcome, lock, place, options.lockfile !== undefined)));
+    if (options.undo) {
+      outcomes.push(await undoFile(target, only));
+      continue;
+    }
+    const guarded = await guardFile(target, only, self, lock.file);
+    outcomes.push(guarded.outcome);
+    unlocked.push(...(await lockProblems(target, guarded, lock.file, loadLock, place, options.lockfile !== undefined)));
   }
 
   const status: ExitStatus = unlocked.length > 0 ? 1 : 0;
@@ -186,7 +202,7 @@ function guardLaunch(self: Self, target: Target, lockFile: string, name: string)
   };
 }
 
-async function guardFile(target: Target, only: Set<string> | null, self: Self, lockFile: string): Promise<FileOutcome> {
+async function guardFile(target: Target, only: Set<string> | null, self: Self, lockFile: string): Promise<Guarded> {
   const format = hostInfo(target.format).format;
   const sidecarFile = sidecarPath(target.absolute);
   const sidecarShown = target.shown + SIDECAR_SUFFIX;
@@ -244,7 +260,11 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
     else await writeTextFile(sidecarFile, sidecarShown, nextSidecar, { mode: 0o600 });
   }
   if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
-  return { config: target.shown, host: target.format, sidecar: sidecarShown, written: next !== target.text || sidecarChanged, servers };
+  return {
+    outcome: { config: target.shown, host: target.format, sidecar: sidecarShown, written: next !== target.text || sidecarChanged, servers },
+    text: next,
+    sidecarText: nextSidecar,
+  };
 }
 
 function skipReason(entry: HostEntry, text: string): string | undefined {
@@ -367,21 +387,22 @@ async function undoFile(target: Target, only: Set<string> | null): Promise<FileO
  */
 async function lockProblems(
   target: Target,
-  outcome: FileOutcome,
-  lock: { file: string; label: string },
+  written: Guarded,
+  lockFile: string,
+  loadLock: () => Promise<LoadedLock>,
   place: ReturnType<typeof hostPlace>,
   lockGiven: boolean,
 ): Promise<string[]> {
-  const guarded = outcome.servers.filter((s) => s.action === 'guarded' || s.action === 'unchanged' || s.action === 'updated').map((s) => s.name);
+  const guarded = written.outcome.servers.filter((s) => s.action === 'guarded' || s.action === 'unchanged' || s.action === 'updated').map((s) => s.name);
   if (guarded.length === 0) return [];
-  const loaded = await readLock(lock.file, { displayName: lock.label });
+  const loaded = await loadLock();
   // What mcpm run will read: the config as written now, with the guarded entries' originals.
-  const text = (await readTextFile(target.absolute, target.shown)) ?? '';
   const format = hostInfo(target.format).format;
-  const configured = new Map(format.read((await unguardedText(text, target.absolute, target.shown, target.context)).text, target.shown, target.context).map((s) => [s.name, s]));
-  const lockArg = `--lockfile ${JSON.stringify(lock.file)}`;
+  const { text } = await unguardedText(written.text, target.absolute, target.shown, target.context, written.sidecarText);
+  const configured = new Map(format.read(text, target.shown, target.context).map((s) => [s.name, s]));
+  const lockArg = `--lockfile ${JSON.stringify(lockFile)}`;
   const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${JSON.stringify(target.absolute)} ${lockArg}`;
-  const label = displayPath(lock.file, place);
+  const label = displayPath(lockFile, place);
   const problems: string[] = [];
   for (const name of guarded) {
     const entry = loaded.lock.servers.get(name);

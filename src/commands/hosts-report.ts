@@ -41,9 +41,9 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
     } catch {
       // No HOME: only project files can be found.
     }
-    for (const file of userFiles) rows.push(...(await describe(host, 'user', file, displayPath(file, place), {}, dir)));
+    for (const file of userFiles) rows.push(...(await describe(host, 'user', file, displayPath(file, place), dir)));
     for (const file of host.projectFiles) {
-      rows.push(...(await describe(host, 'project', path.join(dir, ...file.split('/')), file, {}, dir)));
+      rows.push(...(await describe(host, 'project', path.join(dir, ...file.split('/')), file, dir)));
     }
   }
 
@@ -74,7 +74,7 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
   return 0;
 }
 
-async function describe(host: HostInfo, scope: 'user' | 'project', absolute: string, shown: string, context: ReadContext, dir: string): Promise<HostConfigRow[]> {
+async function describe(host: HostInfo, scope: 'user' | 'project', absolute: string, shown: string, dir: string): Promise<HostConfigRow[]> {
   const row: HostConfigRow = {
     host: host.name,
     scope,
@@ -101,7 +101,7 @@ async function describe(host: HostInfo, scope: 'user' | 'project', absolute: str
       const guarded = sidecar ? recordsInForce(entries, sidecar).length : 0;
       return { servers: entries.filter((e) => !e.unsupported || e.transport !== 'unknown').length, guarded };
     };
-    Object.assign(row, count(context, (p) => p[0] !== 'projects'));
+    Object.assign(row, count({}, (p) => p[0] !== 'projects'));
     // Claude Code's local scope of this project lives in the user's ~/.claude.json.
     if (host.name === 'claude-code' && scope === 'user') {
       const local = count({ projectDir: dir }, (p) => p[0] === 'projects');

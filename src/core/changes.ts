@@ -1,3 +1,4 @@
+import { integrityOf } from './canonical.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-strict.js';
 import { ITEM_KINDS, ITEM_NOUN, newSnapshot, type ItemKind, type Snapshot } from './snapshot.js';
 
@@ -142,10 +143,11 @@ function compareChanges(a: ItemChange, b: ItemChange): number {
 }
 
 function serverLevel(subject: ChangeSubject, before: JsonValue | undefined, after: JsonValue | undefined): ItemChange | null {
-  if (jsonEqual(before, after)) return null;
-  if (before === undefined) return { subject, key: '', change: 'added', after: after!, fields: [] };
+  if (before === undefined) return after === undefined ? null : { subject, key: '', change: 'added', after, fields: [] };
   if (after === undefined) return { subject, key: '', change: 'removed', before, fields: [] };
-  return { subject, key: '', change: 'modified', before, after, fields: diffJson(before, after) };
+  // diffJson is empty exactly when the two are equal: one walk decides and describes.
+  const fields = diffJson(before, after);
+  return fields.length === 0 ? null : { subject, key: '', change: 'modified', before, after, fields };
 }
 
 /**
@@ -170,8 +172,11 @@ export function changesBetween(locked: Snapshot, live: Snapshot): ItemChange[] {
       const next = after.get(key);
       if (next === undefined) {
         out.push({ subject, key, change: 'removed', before: item.definition, fields: [] });
-      } else if (!jsonEqual(item.definition, next.definition)) {
-        out.push({ subject, key, change: 'modified', before: item.definition, after: next.definition, fields: diffJson(item.definition, next.definition) });
+      } else if (integrityOf(item.definition) !== integrityOf(next.definition)) {
+        // Equal integrities are equal definitions, and both are hashed already (integrityOf caches
+        // per definition): one cheap comparison instead of a walk of both trees before diffJson's own.
+        const fields = diffJson(item.definition, next.definition);
+        if (fields.length > 0) out.push({ subject, key, change: 'modified', before: item.definition, after: next.definition, fields });
       }
     }
     for (const [key, item] of after) {

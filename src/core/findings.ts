@@ -387,7 +387,42 @@ function otherServerTools(context: FindingContext): OtherTool[] {
   return out.sort((a, b) => compareCodeUnits(a.server, b.server) || compareCodeUnits(a.name, b.name));
 }
 
-function nameFindings(context: FindingContext, subject: ItemKind, name: string): Finding[] {
+/**
+ * What nameFindings compares names with, prepared once per findingsFor call: a first lock looks at
+ * every name, and sorting the sibling and other-server keys or computing their skeletons per name
+ * made that quadratic in sorts and skeletons.
+ */
+interface NameIndex {
+  /** The live keys of each named kind, in code-unit order. */
+  own: ReadonlyMap<ItemKind, readonly string[]>;
+  /** The other configured servers (this one left out) in code-unit order, with their keys likewise. */
+  others: readonly { server: string; keys: ReadonlyMap<ItemKind, readonly { name: string; lower: string }[]> }[];
+  /** skeletonOf, memoised by name. */
+  skeleton: (name: string) => string;
+}
+
+function nameIndex(context: FindingContext): NameIndex {
+  const sortedKeys = (snapshot: Snapshot, kind: ItemKind): string[] => [...snapshot[kind].keys()].sort(compareCodeUnits);
+  const skeletons = new Map<string, string>();
+  return {
+    own: new Map(NAMED_KINDS.map((kind) => [kind, sortedKeys(context.live, kind)])),
+    others: [...context.others]
+      .filter(([server]) => server !== context.server)
+      .sort(([a], [b]) => compareCodeUnits(a, b))
+      .map(([server, snapshot]) => ({ server, keys: new Map(NAMED_KINDS.map((kind) => [kind, sortedKeys(snapshot, kind).map((name) => ({ name, lower: name.toLowerCase() }))])) })),
+    skeleton: (name) => {
+      let skeleton = skeletons.get(name);
+      if (skeleton === undefined) {
+        skeleton = skeletonOf(name);
+        skeletons.set(name, skeleton);
+      }
+      return skeleton;
+    },
+  };
+}
+
+/** `names` builds the NameIndex on first use and returns the same one after. */
+function nameFindings(names: () => NameIndex, subject: ItemKind, name: string): Finding[] {
   const out: Finding[] = [];
   const at = (rule: RuleId, severity: Severity, args: Record<string, string | number>): Finding => ({ rule, severity, subject, key: name, pointer: subject === 'tools' || subject === 'prompts' ? '/name' : '', args });
 
@@ -396,16 +431,17 @@ function nameFindings(context: FindingContext, subject: ItemKind, name: string):
   // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
   if (!NAMED_KINDS.includes(subject)) return out;
 
-  const skeleton = skeletonOf(name);
-  for (const other of [...context.live[subject].keys()].sort(compareCodeUnits)) {
-    if (other !== name && skeletonOf(other) === skeleton) out.push(at('confusable-name', 'high', { name, other }));
+  const index = names();
+  const skeleton = index.skeleton(name);
+  for (const other of index.own.get(subject)!) {
+    if (other !== name && index.skeleton(other) === skeleton) out.push(at('confusable-name', 'high', { name, other }));
   }
-  for (const [server, snapshot] of [...context.others].sort(([a], [b]) => compareCodeUnits(a, b))) {
-    if (server === context.server) continue;
-    for (const other of [...snapshot[subject].keys()].sort(compareCodeUnits)) {
-      if (other === name) out.push(at('name-shadows-other-server', 'medium', { name, server }));
-      else if (other.toLowerCase() === name.toLowerCase()) out.push(at('name-shadows-other-server', 'high', { name, server, other }));
-      else if (skeletonOf(other) === skeleton) out.push(at('confusable-name', 'high', { name, server, other }));
+  const lower = name.toLowerCase();
+  for (const { server, keys } of index.others) {
+    for (const other of keys.get(subject)!) {
+      if (other.name === name) out.push(at('name-shadows-other-server', 'medium', { name, server }));
+      else if (other.lower === lower) out.push(at('name-shadows-other-server', 'high', { name, server, other: other.name }));
+      else if (index.skeleton(other.name) === skeleton) out.push(at('confusable-name', 'high', { name, server, other: other.name }));
     }
   }
   return out;
@@ -689,14 +725,16 @@ export function findingsFor(context: FindingContext): Finding[] {
   const targets = firstLock ? targetsForFirstLock(context.live) : targetsForChanges(context.changes!);
   for (const target of targets) scanTarget(target, firstLock, otherTools, ownNames, out);
 
+  let index: NameIndex | undefined;
+  const names = (): NameIndex => (index ??= nameIndex(context));
   if (firstLock) {
     for (const subject of ITEM_KINDS) {
-      for (const key of context.live[subject].keys()) out.push(...nameFindings(context, subject, key));
+      for (const key of context.live[subject].keys()) out.push(...nameFindings(names, subject, key));
     }
   } else {
     for (const change of context.changes!) {
       if (change.subject === 'instructions' || change.subject === 'serverInfo' || change.subject === 'capabilities') continue;
-      if (change.change === 'added') out.push(...nameFindings(context, change.subject, change.key));
+      if (change.change === 'added') out.push(...nameFindings(names, change.subject, change.key));
       if (change.change === 'modified' && change.subject === 'tools') out.push(...parameterFindings(change), ...annotationFindings(change));
     }
   }

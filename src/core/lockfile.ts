@@ -4,6 +4,7 @@
  * with one printer (canonical.ts writeSortedJson), so the same Lock always gives the same bytes.
  */
 import { CANONICALIZATION, HASH_ALGORITHM, integrityOf, isIntegrity, MAX_PRINT_DEPTH, writeSortedJson, type Integrity } from './canonical.js';
+import { lineEndingOf } from './eol.js';
 import { McpmError } from './errors.js';
 import {
   isJsonObject,
@@ -143,7 +144,7 @@ export function parseLockHead(text: string, file: string): LockHead {
     entries.set(name, json);
     launches.set(name, readLaunch(json.launch, `${path}.launch`, v));
   }
-  return { file, launches, eol: detectEol(text), entries };
+  return { file, launches, eol: lineEndingOf(text), entries };
 }
 
 /**
@@ -290,11 +291,6 @@ class Validator {
 
 function untouchedHint(file: string): string {
   return `${file} was left untouched; fix it, or restore it from version control (git checkout -- ${file}) and run "mcpm install"`;
-}
-
-function detectEol(text: string): '\n' | '\r\n' {
-  const lf = text.indexOf('\n');
-  return lf > 0 && text[lf - 1] === '\r' ? '\r\n' : '\n';
 }
 
 /** Deterministic bytes: keys sorted by UTF-16 code units at every level, 2-space indent, trailing newline, lock.eol. */

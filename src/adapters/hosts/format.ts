@@ -89,8 +89,4 @@ export function samePath(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((key, i) => key === b[i]);
 }
 
-/** The line ending a file uses: CRLF when its first line break is one. */
-export function lineEndingOf(text: string): '\n' | '\r\n' {
-  const lf = text.indexOf('\n');
-  return lf > 0 && text[lf - 1] === '\r' ? '\r\n' : '\n';
-}
+export { lineEndingOf } from '../../core/eol.js';

@@ -174,6 +174,8 @@ async function findTargets(options: GuardOptions, deps: Deps): Promise<Target[]>
   const targets: Target[] = [];
   for (const given of configs) {
     const absolute = path.resolve(dir, given);
+    // A file named twice is one target: a second pass would rewrite it from the text read before the first.
+    if (targets.some((t) => t.absolute === absolute)) continue;
     const shown = displayPath(absolute, place);
     const text = await readTextFile(absolute, shown);
     if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');

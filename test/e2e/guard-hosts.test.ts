@@ -226,6 +226,18 @@ describe('mcpm guard: usage', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it('a file named twice is guarded once, and --undo still restores it', async () => {
+    const { home, env } = tempHome();
+    const file = join(home, 'proj', '.cursor', 'mcp.json');
+    put(file, hostFixture('cursor'));
+    const original = readFileSync(file, 'utf8');
+    const result = JSON.parse(ok(await mcpm(['guard', '--config', file, '--config', join(home, 'proj', '.', '.cursor', 'mcp.json'), '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
+    expect(result.files).toHaveLength(1);
+    expect(existsSync(`${file}.mcpm-guard.json`)).toBe(true);
+    ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }));
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
   it('an entry guarded by another mcpm (moved, or another node) is pointed at this one, keeping its original', async () => {
     const { home, env } = tempHome();
     const config = userFile('cursor', home);

@@ -8,7 +8,7 @@ import {
   parseConfigJson,
   type ConfigFormat,
   type ServerConfig,
-} from '../core/launch.js';
+} from '../core/launch/parse.js';
 import { readTextFile } from './files.js';
 import type { HostName, ReadContext } from './hosts/format.js';
 import type { HostPlace } from './hosts/index.js';

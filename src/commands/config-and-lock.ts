@@ -9,7 +9,7 @@
  */
 import { updateLock } from '../adapters/lock-store.js';
 import { editConfigFiles, restoreFiles, type ArgEdit, type Written } from '../adapters/pins/config-edit.js';
-import { launchEquals } from '../core/launch.js';
+import { launchEquals } from '../core/launch/identity.js';
 import { samePin, type Lock, type LockEntry } from '../core/lockfile.js';
 import { assertUntampered, type Project } from './project.js';
 

@@ -2,7 +2,7 @@
  * `mcpm ls`: what is configured, what is locked, and how the two compare. Offline: starts nothing.
  */
 import type { ExitStatus } from '../core/errors.js';
-import type { LaunchSpec } from '../core/launch.js';
+import type { LaunchSpec } from '../core/launch/identity.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';

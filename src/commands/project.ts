@@ -8,7 +8,7 @@ import { loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
-import type { ServerConfig } from '../core/launch.js';
+import type { ServerConfig } from '../core/launch/parse.js';
 import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';

@@ -5,7 +5,7 @@
 import { snapshotServer } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
 import { forEachConcurrently } from '../core/pool.js';
-import type { ServerConfig } from '../core/launch.js';
+import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import { buildSnapshot, type Era, type Snapshot } from '../core/snapshot.js';

@@ -19,7 +19,8 @@
 import { changesBetween } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { findingsFor } from '../core/findings.js';
-import { launchEquals, type LaunchSpec, type ServerConfig } from '../core/launch.js';
+import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
+import type { ServerConfig } from '../core/launch/parse.js';
 import { samePin, serverCopyOf, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';

@@ -15,7 +15,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from './json-strict.js';
-import type { LaunchSpec } from './launch.js';
+import type { LaunchSpec } from './launch/identity.js';
 import {
   ITEM_KINDS,
   snapshotFromJson,

@@ -13,7 +13,7 @@ import type { Integrity } from './canonical.js';
 import { emptySnapshot, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
 import { compareSeverity, type Finding, type Severity } from './findings.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
-import { launchEquals, type LaunchSpec } from './launch.js';
+import { launchEquals, type LaunchSpec } from './launch/identity.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';

@@ -3,7 +3,8 @@
  * verdicts into the contract's exit status.
  */
 import type { ExitStatus } from './errors.js';
-import { launchEquals, type ServerConfig } from './launch.js';
+import { launchEquals } from './launch/identity.js';
+import type { ServerConfig } from './launch/parse.js';
 import type { LockEntry } from './lockfile.js';
 import { snapshotIntegrity, type Snapshot } from './snapshot.js';
 

@@ -4,7 +4,7 @@ import stringWidth from 'string-width';
 import { changesBetween, emptySnapshot } from '../../src/core/changes.js';
 import type { Finding } from '../../src/core/findings.js';
 import type { JsonValue } from '../../src/core/json-strict.js';
-import type { LaunchSpec } from '../../src/core/launch.js';
+import type { LaunchSpec } from '../../src/core/launch/identity.js';
 import { buildReviewServer, type ReviewModel, type ReviewServer } from '../../src/core/review.js';
 import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../src/core/snapshot.js';
 

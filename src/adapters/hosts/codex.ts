@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import type { TomlTable } from 'smol-toml';
 import { McpmError } from '../../core/errors.js';
 import { jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
-import { configFromJson, type ServerConfig } from '../../core/launch.js';
+import { configFromJson, type ServerConfig } from '../../core/launch/parse.js';
 import { lineEndingOf, samePath, type HostEntry, type HostFormat, type Launch } from './format.js';
 import { tomlStatements, tomlString } from './toml-text.js';
 
@@ -58,7 +58,7 @@ function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-/** A TOML value as JSON, for core/launch.ts to check (dates and big integers become strings). */
+/** A TOML value as JSON, for core/launch/parse.ts to check (dates and big integers become strings). */
 function toJson(value: unknown): JsonValue {
   if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
   if (Array.isArray(value)) return value.map(toJson);
@@ -70,7 +70,7 @@ function toJson(value: unknown): JsonValue {
   return String(value);
 }
 
-/** A Codex entry in the shape core/launch.ts reads. */
+/** A Codex entry in the shape core/launch/parse.ts reads. */
 function normalize(entry: unknown, name: string, file: string): JsonValue {
   if (!isTable(entry)) return toJson(entry);
   const get = (key: string) => (Object.hasOwn(entry, key) ? toJson(entry[key]) : undefined);

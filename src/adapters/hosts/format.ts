@@ -4,7 +4,7 @@
  * leave every other byte of the file (unrelated settings, key order, indentation, comments) as it
  * was.
  */
-import type { ServerConfig } from '../../core/launch.js';
+import type { ServerConfig } from '../../core/launch/parse.js';
 
 export const HOST_NAMES = ['claude-code', 'claude-desktop', 'cursor', 'vscode', 'windsurf', 'gemini', 'codex', 'zed'] as const;
 export type HostName = (typeof HOST_NAMES)[number];

@@ -1,5 +1,5 @@
 /**
- * JSON and JSONC host configs: servers are read with the strict parser (core/launch.ts), and
+ * JSON and JSONC host configs: servers are read with the strict parser (core/launch/parse.ts), and
  * entries are located by character offsets (core/json-offsets.ts) so that guard can replace one
  * entry's text and keep the rest of the file byte for byte.
  */
@@ -7,7 +7,7 @@ import { McpmError } from '../../core/errors.js';
 import { membersOf, valueSpan, type Member } from '../../core/json-offsets.js';
 import { stripJsonComments } from '../../core/jsonc.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
-import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch.js';
+import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch/parse.js';
 import { lineEndingOf, type HostEntry, type HostFormat, type HostName, type Launch, type ReadContext } from './format.js';
 
 /** Keys of an entry that say how to start the server: guard replaces them with its own command. */
@@ -24,7 +24,7 @@ export interface JsonHostSpec {
   /** `vscode`: read with VS Code's rules (`servers` and `inputs`). */
   shape?: 'mcpServers' | 'vscode';
   /**
-   * The entry in the shape core/launch.ts reads (`command`/`args`/`env`/`cwd`, or `type` + `url` +
+   * The entry in the shape core/launch/parse.ts reads (`command`/`args`/`env`/`cwd`, or `type` + `url` +
    * `headers`), or a reason when it is no server mcpm can start (a Zed extension). Default: as is.
    */
   normalize?(entry: JsonObject, name: string, file: string): JsonObject | SkipEntry;

@@ -19,7 +19,7 @@
 import { promises as fs } from 'node:fs';
 import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
-import type { ServerConfig } from '../../core/launch.js';
+import type { ServerConfig } from '../../core/launch/parse.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName, type Launch, type ReadContext } from './format.js';
 import { readTextFile } from '../files.js';
 import { hostInfo, isHostName } from './index.js';

@@ -1,7 +1,7 @@
 /**
  * Windsurf: `~/.codeium/windsurf/mcp_config.json`, JSON with `mcpServers`. stdio entries as Claude's;
  * a remote entry names its endpoint with **`serverUrl`** (or `url`), read as Streamable HTTP (with
- * the SSE fallback core/launch.ts gives `http`). `${env:VAR}` is resolved at launch; `${file:…}` is
+ * the SSE fallback core/launch/parse.ts gives `http`). `${env:VAR}` is resolved at launch; `${file:…}` is
  * refused there as a reference mcpm does not resolve.
  */
 import { McpmError } from '../../core/errors.js';

@@ -13,7 +13,7 @@ import { McpmError } from '../../core/errors.js';
 import { jsonQuote } from '../../core/json-strict.js';
 import { valueSpan } from '../../core/json-offsets.js';
 import { stripJsonComments } from '../../core/jsonc.js';
-import { configFormatOf, parseConfigJson } from '../../core/launch.js';
+import { configFormatOf, parseConfigJson } from '../../core/launch/parse.js';
 import { readTextFile, writeTextFile } from '../files.js';
 
 export interface ArgEdit {

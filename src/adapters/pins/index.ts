@@ -4,7 +4,7 @@
  * Imported lazily by the commands that resolve pins, so `verify --offline` never loads execa.
  */
 import { forEachConcurrently } from '../../core/pool.js';
-import type { ServerConfig } from '../../core/launch.js';
+import type { ServerConfig } from '../../core/launch/parse.js';
 import type { PackagePin } from '../../core/lockfile.js';
 import { packageSpecOf, unpinnedReason, type PackageSpec } from '../../core/package-spec.js';
 import { pinDocker } from './docker.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect } from 'vitest';
 import type { ServerProcess } from '../../../src/adapters/process.js';
 import { McpmError, type ErrorCode } from '../../../src/core/errors.js';
-import type { ServerConfig } from '../../../src/core/launch.js';
+import type { ServerConfig } from '../../../src/core/launch/parse.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/servers/', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import { McpmError } from '../../../src/core/errors.js';
-import type { ServerConfig } from '../../../src/core/launch.js';
+import type { ServerConfig } from '../../../src/core/launch/parse.js';
 import { allDead, caught, DEFS, fixture, makeTempDir, mcpmEnv, plain, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
 
 let dir: string;

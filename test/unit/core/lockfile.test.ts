@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { integrityOf } from '../../../src/core/canonical.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
 import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
-import type { LaunchSpec } from '../../../src/core/launch.js';
+import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import {
   checkLock,
   emptyLock,

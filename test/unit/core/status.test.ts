@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { integrityOf } from '../../../src/core/canonical.js';
 import { parseStrictJson, type JsonValue } from '../../../src/core/json-strict.js';
-import type { LaunchSpec, ServerConfig } from '../../../src/core/launch.js';
+import type { LaunchSpec } from '../../../src/core/launch/identity.js';
+import type { ServerConfig } from '../../../src/core/launch/parse.js';
 import type { LockEntry } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus, type StatusKind } from '../../../src/core/status.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hostInfo, type HostName } from '../../../../src/adapters/hosts/index.js';
 import { McpmError } from '../../../../src/core/errors.js';
-import { resolveServerConfig, type ServerConfig } from '../../../../src/core/launch.js';
+import { resolveServerConfig } from '../../../../src/core/launch/expand.js';
+import type { ServerConfig } from '../../../../src/core/launch/parse.js';
 import { CLAUDE_PROJECT, fixture } from './helpers.js';
 
 function read(host: HostName, text = fixture(host), context = {}): Map<string, ServerConfig> {

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { resolveServerConfig, resolveVariables, variableReferences } from '../../../../src/core/launch/expand.js';
+import { parseConfig, type ServerConfig } from '../../../../src/core/launch/parse.js';
+import { caught } from '../helpers.js';
+import { expectError, fixture } from './helpers.js';
+
+describe('resolveVariables', () => {
+  const env = { HOME: '/home/u', TOKEN: 's3cret', EMPTY: '', PORT: '8080' };
+  it.each<[string, string]>([
+    ['plain', 'plain'],
+    ['${TOKEN}', 's3cret'],
+    ['Bearer ${TOKEN}', 'Bearer s3cret'],
+    ['${HOME}/x:${PORT}', '/home/u/x:8080'],
+    ['${UNSET:-fallback}', 'fallback'],
+    ['${UNSET:-}', ''],
+    ['${UNSET:-https://a.example/x?y=1}', 'https://a.example/x?y=1'],
+    ['${TOKEN:-fallback}', 's3cret'],
+    ['${EMPTY:-fallback}', ''],
+    ['${env:TOKEN}', 's3cret'],
+    ['${userHome}/.config', '/home/u/.config'],
+    ['a${/}b${pathSeparator}c', 'a/b/c'],
+    ['$TOKEN', '$TOKEN'],
+    ['$$TOKEN', '$$TOKEN'],
+    ['${}', '${}'],
+    ['${TOKEN', '${TOKEN'],
+    ['$${TOKEN}', '$s3cret'],
+    ['${UNSET:-${TOKEN}}', '${TOKEN}'],
+  ])('%s → %s', (value, expected) => {
+    expect(resolveVariables(value, env, 'where')).toBe(expected);
+  });
+
+  it('${userHome} falls back to USERPROFILE', () => {
+    expect(resolveVariables('${userHome}', { USERPROFILE: 'C:\\Users\\u' }, 'w')).toBe('C:\\Users\\u');
+  });
+
+  it('${workspaceFolder} and ${workspaceFolderBasename} come from the context', () => {
+    const context = { projectDir: '/work/proj' };
+    expect(resolveVariables('${workspaceFolder}/srv', env, 'w', context)).toBe('/work/proj/srv');
+    expect(resolveVariables('${workspaceFolderBasename}', env, 'w', context)).toBe('proj');
+    expect(resolveVariables('${workspaceFolderBasename}', env, 'w', { projectDir: 'C:\\p\\q\\' })).toBe('q');
+    expect(resolveVariables('${/}', env, 'w', { pathSeparator: '\\' })).toBe('\\');
+    expectError(() => resolveVariables('${workspaceFolder}', env, 'w'), 'CONFIG_VARIABLE_UNRESOLVED', 'w: "${workspaceFolder}" needs the project directory, which is not known here');
+  });
+
+  it.each<[string, string]>([
+    ['${UNSET}', 'where: environment variable "UNSET" is not set'],
+    ['x ${TOKEN} ${UNSET} y', 'where: environment variable "UNSET" is not set'],
+    ['${env:UNSET}', 'where: environment variable "UNSET" is not set'],
+    ['${input:perplexity-key}', 'where: "${input:perplexity-key}" is a VS Code input, which mcpm cannot prompt for'],
+    ['${config:editor.fontSize}', 'where: "${config:editor.fontSize}" is not a reference mcpm can resolve'],
+    ['${command:pick}', 'where: "${command:pick}" is not a reference mcpm can resolve'],
+    ['${file:/etc/passwd}', 'where: "${file:/etc/passwd}" is not a reference mcpm can resolve'],
+    ['${not a name}', 'where: "${not a name}" is not a reference mcpm can resolve'],
+    ['${constructor}', 'where: environment variable "constructor" is not set'],
+    ['${toString}', 'where: environment variable "toString" is not set'],
+    ['${__proto__}', 'where: environment variable "__proto__" is not set'],
+  ])('%s is CONFIG_VARIABLE_UNRESOLVED', (value, message) => {
+    const error = expectError(() => resolveVariables(value, env, 'where'), 'CONFIG_VARIABLE_UNRESOLVED', message);
+    expect(error.exitStatus).toBe(2);
+    expect(error.hint).toBeDefined();
+  });
+
+  it('${userHome} without HOME is unresolved', () => {
+    expectError(() => resolveVariables('${userHome}', {}, 'w'), 'CONFIG_VARIABLE_UNRESOLVED', 'w: "${userHome}" needs HOME, which is not set');
+  });
+
+  it('only own properties of env count (process.env-like objects inherit from Object.prototype)', () => {
+    const inherited = Object.assign(Object.create({ INHERITED: 'x' }) as Record<string, string>, { OWN: 'y' });
+    expect(resolveVariables('${OWN}', inherited, 'w')).toBe('y');
+    expectError(() => resolveVariables('${INHERITED}', inherited, 'w'), 'CONFIG_VARIABLE_UNRESOLVED', /"INHERITED" is not set/);
+  });
+
+  it('never puts a resolved value in an error message', () => {
+    const secret = 'sk-live-DO-NOT-PRINT';
+    for (const value of [`\${TOKEN}\${UNSET}`, '${TOKEN} ${input:x}', '${TOKEN:-a}${nope nope}']) {
+      const error = caught(() => resolveVariables(value, { TOKEN: secret }, 'w'));
+      expect(`${error.message}\n${error.hint ?? ''}`).not.toContain(secret);
+    }
+  });
+
+  it('variableReferences lists the references as written', () => {
+    expect(variableReferences('a ${X} $Y ${env:Z} ${W:-d}')).toEqual(['X', 'env:Z', 'W:-d']);
+  });
+});
+
+describe('resolveServerConfig', () => {
+  const [api, , notes] = parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers') as ServerConfig[];
+
+  it('resolves command, args and env values of a stdio server; names stay as written', () => {
+    const resolved = resolveServerConfig(notes as ServerConfig, { HOME: '/h', NOTES_TOKEN: 't0k' });
+    expect(resolved).toEqual({
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', '@acme/notes-mcp@1.4.2', '--root', '/h/notes'],
+      env: Object.assign(Object.create(null) as object, { NOTES_TOKEN: 't0k', LOG_LEVEL: 'info' }),
+    });
+  });
+
+  it('resolves url and header values of a remote server', () => {
+    const resolved = resolveServerConfig(api as ServerConfig, { API_KEY: 'k' });
+    expect(resolved).toMatchObject({ transport: 'http', url: 'https://api.example.com/mcp' });
+    expect(resolved.transport !== 'stdio' && { ...resolved.headers }).toEqual({ Authorization: 'Bearer k', 'X-Client': 'mcpm' });
+  });
+
+  it('names the file, the server and the field of an unresolved reference', () => {
+    expectError(
+      () => resolveServerConfig(notes as ServerConfig, { HOME: '/h' }),
+      'CONFIG_VARIABLE_UNRESOLVED',
+      '.mcp.json: server "notes": env "NOTES_TOKEN": environment variable "NOTES_TOKEN" is not set',
+    );
+    expectError(
+      () => resolveServerConfig(notes as ServerConfig, {}),
+      'CONFIG_VARIABLE_UNRESOLVED',
+      '.mcp.json: server "notes": "args"[3]: environment variable "HOME" is not set',
+    );
+    expectError(
+      () => resolveServerConfig(api as ServerConfig, {}),
+      'CONFIG_VARIABLE_UNRESOLVED',
+      '.mcp.json: server "api": headers "Authorization": environment variable "API_KEY" is not set',
+    );
+  });
+});

@@ -8,7 +8,7 @@
 import type { Integrity } from '../core/canonical.js';
 import { changesBetween, emptySnapshot } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { findingsFor } from '../core/findings.js';
+import { findingsFor } from '../core/findings/index.js';
 import { launchEquals } from '../core/launch/identity.js';
 import { serverCopyOf, type Lock, type LockEntry } from '../core/lockfile.js';
 import {

@@ -3,7 +3,7 @@
  * summary of each drift (what changed, the top findings) and the JSON form of the contract.
  */
 import type { ItemChange } from '../core/changes.js';
-import type { Finding } from '../core/findings.js';
+import type { Finding } from '../core/findings/rules.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import { ITEM_KINDS, snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
@@ -27,7 +27,7 @@ export function countItems(snapshot: Snapshot): string {
 
 /** Findings of servers whose snapshot is new to the lock (a server can be poisoned from day one). */
 export async function firstLockFindings(name: string, live: Snapshot, others: ReadonlyMap<string, Snapshot>): Promise<Finding[]> {
-  const { findingsFor } = await import('../core/findings.js');
+  const { findingsFor } = await import('../core/findings/index.js');
   return sortFindings(findingsFor({ server: name, live, changes: null, others }));
 }
 
@@ -69,7 +69,7 @@ export function describeChange(c: ItemChange): SafeText {
 export async function describeStatuses(statuses: readonly ServerStatus[]): Promise<DescribedStatus[]> {
   // The change model and the finding rules are loaded only when something drifted.
   const drift = statuses.some((s) => s.status === 'drifted')
-    ? { ...(await import('../core/changes.js')), ...(await import('../core/findings.js')) }
+    ? { ...(await import('../core/changes.js')), ...(await import('../core/findings/index.js')) }
     : undefined;
   const lives = new Map<string, Snapshot>();
   for (const s of statuses) {

@@ -18,7 +18,7 @@
  */
 import { changesBetween } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { findingsFor } from '../core/findings.js';
+import { findingsFor } from '../core/findings/index.js';
 import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import { samePin, serverCopyOf, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';

@@ -11,7 +11,7 @@
 import { diffWordsWithSpace } from 'diff';
 import type { Integrity } from './canonical.js';
 import { emptySnapshot, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
-import { compareSeverity, type Finding, type Severity } from './findings.js';
+import { compareSeverity, type Finding, type Severity } from './findings/rules.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import { launchEquals, type LaunchSpec } from './launch/identity.js';
 import type { LockEntry } from './lockfile.js';

@@ -3,7 +3,7 @@
 // text is safe to print, and consumers get the exact strings to compare or hash. Anything that
 // shows these strings to a person must escape them itself.
 import type { ChangeSubject, ItemChange } from '../core/changes.js';
-import type { Finding, Severity } from '../core/findings.js';
+import type { Finding, Severity } from '../core/findings/rules.js';
 import type { JsonValue } from '../core/json-strict.js';
 
 export interface FieldChangeJson {

@@ -6,7 +6,8 @@
 import { diffWordsWithSpace, type ChangeObject } from 'diff';
 import type { ChangeSubject, FieldChange, ItemChange } from '../core/changes.js';
 import { compareCodeUnits, SUBJECT_NOUN } from '../core/changes.js';
-import { RULES, skeletonOf, type Finding, type Severity } from '../core/findings.js';
+import { skeletonOf } from '../core/findings/names.js';
+import { RULES, type Finding, type Severity } from '../core/findings/rules.js';
 import { isJsonObject, type JsonValue } from '../core/json-strict.js';
 import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
 

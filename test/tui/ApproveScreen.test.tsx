@@ -1,7 +1,7 @@
 import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Finding } from '../../src/core/findings.js';
+import type { Finding } from '../../src/core/findings/rules.js';
 import { ApproveScreen } from '../../src/tui/ApproveScreen.js';
 import { ApproveInterrupted, runApprove } from '../../src/tui/index.js';
 import { drifted, expectFits, FakeStdin, FakeStdout, fresh, plain, reviewModel, snap, tick, tool } from './helpers.js';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { stripVTControlCharacters } from 'node:util';
 import stringWidth from 'string-width';
 import { changesBetween, emptySnapshot } from '../../src/core/changes.js';
-import type { Finding } from '../../src/core/findings.js';
+import type { Finding } from '../../src/core/findings/rules.js';
 import type { JsonValue } from '../../src/core/json-strict.js';
 import type { LaunchSpec } from '../../src/core/launch/identity.js';
 import { buildReviewServer, type ReviewModel, type ReviewServer } from '../../src/core/review.js';

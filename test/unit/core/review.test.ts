@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Integrity } from '../../../src/core/canonical.js';
 import { changesBetween, emptySnapshot } from '../../../src/core/changes.js';
-import type { Finding } from '../../../src/core/findings.js';
+import type { Finding } from '../../../src/core/findings/rules.js';
 import type { JsonValue } from '../../../src/core/json-strict.js';
 import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import type { LockEntry } from '../../../src/core/lockfile.js';

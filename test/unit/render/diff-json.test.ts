@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { changesBetween } from '../../../src/core/changes.js';
-import { findingsFor } from '../../../src/core/findings.js';
+import { findingsFor } from '../../../src/core/findings/index.js';
 import { renderChangesJson } from '../../../src/render/diff-json.js';
 import { stringifyAsciiJson } from '../../../src/render/json.js';
 import { liveNotes, lockedNotes, mailServer } from '../../fixtures/findings/rug-pull.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { changesBetween, emptySnapshot } from '../../../src/core/changes.js';
-import { findingsFor } from '../../../src/core/findings.js';
+import { findingsFor } from '../../../src/core/findings/index.js';
 import type { Snapshot } from '../../../src/core/snapshot.js';
 import { columnsOf, renderChangesText } from '../../../src/render/diff-text.js';
 import { liveNotes, lockedNotes, mailServer } from '../../fixtures/findings/rug-pull.js';

@@ -2,7 +2,7 @@
 // version, one run with the tool's driver name and its rules, and results each with a ruleId
 // that is declared, a level, a message text and a location in the lockfile.
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../../src/core/findings.js';
+import type { Finding } from '../../../src/core/findings/rules.js';
 import type { ServerStatus } from '../../../src/core/status.js';
 import type { DescribedStatus } from '../../../src/commands/report.js';
 import { renderSarif } from '../../../src/render/sarif.js';

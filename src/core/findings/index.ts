@@ -1,0 +1,154 @@
+/**
+ * Findings for one server: runs the string rules (characters, text, names) over every string that is
+ * new (sites), then the name and drift-only rules, and merges and sorts what they found.
+ */
+import { CHANGE_SUBJECTS, compareCodeUnits, type ChangeSubject, type ItemChange } from '../changes.js';
+import type { JsonValue } from '../json-strict.js';
+import { ITEM_KINDS, type Snapshot } from '../snapshot.js';
+import { characterHits } from './characters.js';
+import { annotationFindings, parameterFindings } from './drift.js';
+import { nameFindings, nameIndex, schemaKeyFindings, type NameIndex } from './names.js';
+import { compareSeverity, type Finding, type FindingContext, type Hit } from './rules.js';
+import { collectSites, type Site } from './sites.js';
+import { otherServerTools, textHits, type OtherTool } from './text.js';
+
+interface Target {
+  subject: ChangeSubject;
+  key: string;
+  pointer: string;
+  value: JsonValue;
+  /** The locked value at the same place: hits found there too are not reported again. */
+  before?: JsonValue;
+  /** The member itself is new, so its key is new text too. */
+  newKey: boolean;
+}
+
+function siteHits(site: Site, firstLock: boolean, otherTools: OtherTool[], ownNames: ReadonlySet<string>): Hit[] {
+  return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools, ownNames), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
+}
+
+function hitKey(site: Site, hit: Hit): string {
+  return `${hit.rule}\u0000${site.role === 'key' ? 'key' : 'value'}\u0000${hit.identity}`;
+}
+
+function scanTarget(target: Target, firstLock: boolean, otherTools: OtherTool[], ownNames: ReadonlySet<string>, out: Finding[]): void {
+  // What the locked text already had, as a multiset, so only new occurrences are reported.
+  const seen = new Map<string, number>();
+  if (target.before !== undefined) {
+    const sites: Site[] = [];
+    collectSites(target.subject, target.key, target.pointer, target.before, sites, false);
+    for (const site of sites) {
+      for (const hit of siteHits(site, firstLock, otherTools, ownNames)) seen.set(hitKey(site, hit), (seen.get(hitKey(site, hit)) ?? 0) + 1);
+    }
+  }
+  const sites: Site[] = [];
+  collectSites(target.subject, target.key, target.pointer, target.value, sites, target.newKey);
+  for (const site of sites) {
+    for (const hit of siteHits(site, firstLock, otherTools, ownNames)) {
+      const k = hitKey(site, hit);
+      const left = seen.get(k) ?? 0;
+      if (left > 0) {
+        seen.set(k, left - 1);
+        continue;
+      }
+      const args = site.role === 'key' ? { ...hit.args, in: 'key' } : hit.args;
+      out.push({ rule: hit.rule, severity: hit.severity, subject: site.subject, key: site.key, pointer: site.pointer, args });
+    }
+  }
+}
+
+function targetsForFirstLock(live: Snapshot): Target[] {
+  const targets: Target[] = [
+    { subject: 'serverInfo', key: '', pointer: '', value: live.serverInfo, newKey: false },
+    { subject: 'capabilities', key: '', pointer: '', value: live.capabilities, newKey: false },
+  ];
+  if (live.instructions !== undefined) targets.push({ subject: 'instructions', key: '', pointer: '', value: live.instructions, newKey: false });
+  for (const subject of ITEM_KINDS) {
+    for (const [key, item] of live[subject]) targets.push({ subject, key, pointer: '', value: item.definition, newKey: false });
+  }
+  return targets;
+}
+
+function targetsForChanges(changes: readonly ItemChange[]): Target[] {
+  const targets: Target[] = [];
+  for (const change of changes) {
+    if (change.change === 'removed' || change.after === undefined) continue;
+    if (change.change === 'added') {
+      targets.push({ subject: change.subject, key: change.key, pointer: '', value: change.after, newKey: false });
+      continue;
+    }
+    for (const field of change.fields) {
+      if (field.after === undefined) continue;
+      targets.push({ subject: change.subject, key: change.key, pointer: field.pointer, value: field.after, before: field.before, newKey: field.change === 'added' });
+    }
+  }
+  return targets;
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    compareSeverity(a.severity, b.severity) ||
+    CHANGE_SUBJECTS.indexOf(a.subject) - CHANGE_SUBJECTS.indexOf(b.subject) ||
+    compareCodeUnits(a.key, b.key) ||
+    compareCodeUnits(a.pointer, b.pointer) ||
+    compareCodeUnits(a.rule, b.rule) ||
+    compareCodeUnits(JSON.stringify(a.args), JSON.stringify(b.args))
+  );
+}
+
+/** One finding per rule and place: repeated hits in one string are counted, the worst severity kept. */
+function mergeFindings(findings: Finding[]): Finding[] {
+  const merged = new Map<string, Finding>();
+  for (const f of findings) {
+    const where = f.args.in === 'key' ? 'key' : 'value';
+    const distinct = f.rule === 'mentions-other-server-tool' ? `${f.args.server}\u0000${f.args.tool}` : ['confusable-name', 'name-shadows-other-server'].includes(f.rule) ? `${f.args.server ?? ''}\u0000${f.args.other ?? ''}` : f.rule === 'url-added' ? String(f.args.url) : f.rule === 'email-added' ? String(f.args.email) : '';
+    const k = [f.rule, f.subject, f.key, f.pointer, where, distinct].join('\u0000');
+    const existing = merged.get(k);
+    if (!existing) {
+      merged.set(k, { ...f, args: { ...f.args } });
+      continue;
+    }
+    if (compareSeverity(f.severity, existing.severity) < 0) existing.severity = f.severity;
+    existing.args.hits = (typeof existing.args.hits === 'number' ? existing.args.hits : 1) + 1;
+    // Keep every distinct decoded text or match, so nothing hidden is summarised away.
+    for (const field of ['decoded', 'match'] as const) {
+      const a = existing.args[field];
+      const b = f.args[field];
+      if (typeof a === 'string' && typeof b === 'string' && !a.split('\n').includes(b)) existing.args[field] = `${a}\n${b}`;
+    }
+  }
+  return [...merged.values()];
+}
+
+/**
+ * Findings for one server. On a first lock (`changes === null`) every string of every item and the
+ * server-level fields are examined: a server can be poisoned from day one. On drift only added
+ * items and changed fields are, and a hit already present in the locked text is not reported
+ * again (approval fatigue, attacks.md B7); `new-parameter`, `new-free-text-parameter` and the
+ * annotation rules apply to drift only. Pure and deterministic: sorted by severity, subject, key,
+ * pointer, rule.
+ */
+export function findingsFor(context: FindingContext): Finding[] {
+  const firstLock = context.changes === null;
+  const otherTools = otherServerTools(context);
+  const ownNames = new Set(context.live.tools.keys());
+  const out: Finding[] = [];
+
+  const targets = firstLock ? targetsForFirstLock(context.live) : targetsForChanges(context.changes!);
+  for (const target of targets) scanTarget(target, firstLock, otherTools, ownNames, out);
+
+  let index: NameIndex | undefined;
+  const names = (): NameIndex => (index ??= nameIndex(context));
+  if (firstLock) {
+    for (const subject of ITEM_KINDS) {
+      for (const key of context.live[subject].keys()) out.push(...nameFindings(names, subject, key));
+    }
+  } else {
+    for (const change of context.changes!) {
+      if (change.subject === 'instructions' || change.subject === 'serverInfo' || change.subject === 'capabilities') continue;
+      if (change.change === 'added') out.push(...nameFindings(names, change.subject, change.key));
+      if (change.change === 'modified' && change.subject === 'tools') out.push(...parameterFindings(change), ...annotationFindings(change));
+    }
+  }
+  return mergeFindings(out).sort(compareFindings);
+}

@@ -1,0 +1,113 @@
+/**
+ * Name rules: look-alike (confusable and mixed-script) names, names shadowing another server's,
+ * names outside the spec's charset, and names that break plain-object maps.
+ */
+import { compareCodeUnits } from '../changes.js';
+import type { ItemKind, Snapshot } from '../snapshot.js';
+import type { Finding, FindingContext, Hit, RuleId, Severity } from './rules.js';
+import type { Site } from './sites.js';
+
+// A small subset of Unicode's confusables (UTS #39) covering the letters that pass for Latin in
+// common fonts. Enough for the published attacks (`send_emaіl` with U+0456); not a full skeleton.
+const CONFUSABLES: Readonly<Record<string, string>> = {
+  а: 'a', в: 'b', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'l', һ: 'h', ө: 'o', ү: 'y', к: 'k', м: 'm', н: 'h', т: 't', ь: 'b',
+  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', Ѕ: 'S', І: 'I', Ј: 'J', Ү: 'Y', Ԛ: 'Q', Ԝ: 'W',
+  ο: 'o', α: 'a', ν: 'v', ι: 'i', κ: 'k', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y', ϲ: 'c', ϳ: 'j',
+  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
+  ı: 'i', ɩ: 'i', ℓ: 'l', ɡ: 'g', ɑ: 'a', ʏ: 'y', ꭰ: 'D', Ꭺ: 'A', Ꭼ: 'E', Ꮋ: 'H', Ꮯ: 'C', Ꮪ: 'S', Ꭲ: 'T', Ꮃ: 'W', Ꮤ: 'W',
+  ꓐ: 'B', ꓑ: 'P', ꓒ: 'd', ꓓ: 'D', ꓔ: 'T', ꓖ: 'G', ꓗ: 'K', ꓚ: 'C', ꓜ: 'Z', ꓝ: 'F', ꓞ: 'F', ꓟ: 'M', ꓠ: 'N', ꓡ: 'L', ꓢ: 'S', ꓣ: 'R', ꓤ: 'R', ꓦ: 'V', ꓧ: 'H', ꓪ: 'W', ꓫ: 'X', ꓬ: 'Y', ꓮ: 'A', ꓰ: 'E', ꓲ: 'I', ꓳ: 'O', ꓴ: 'U',
+};
+
+/**
+ * A look-alike key for names: NFKC (fullwidth and compatibility forms), invisible characters
+ * dropped, look-alike letters mapped to Latin, I/1 → l, 0 → o, rn → m, lower case. Two names with
+ * the same skeleton look the same to a reviewer.
+ */
+export function skeletonOf(name: string): string {
+  let s = name.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
+  s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
+  return s.replace(/[I1|]/g, 'l').toLowerCase().replace(/0/g, 'o').replace(/rn/g, 'm');
+}
+
+const LOOKALIKE_SCRIPTS = ['Cyrillic', 'Greek', 'Armenian', 'Cherokee', 'Coptic', 'Lisu', 'Canadian_Aboriginal'] as const;
+const SCRIPT_TESTS = LOOKALIKE_SCRIPTS.map((script) => [script, new RegExp(`\\p{Script=${script}}`, 'u')] as const);
+const LATIN_LETTER = /\p{Script=Latin}/u;
+
+/** The look-alike scripts mixed with Latin letters in a name, or [] when it is single-script. */
+export function mixedScripts(name: string): string[] {
+  if (!LATIN_LETTER.test(name)) return [];
+  return SCRIPT_TESTS.filter(([, re]) => re.test(name)).map(([script]) => script);
+}
+
+const SPEC_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const RESERVED_JS_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const NAMED_KINDS: readonly ItemKind[] = ['tools', 'prompts'];
+
+/**
+ * What nameFindings compares names with, prepared once per findingsFor call: a first lock looks at
+ * every name, and sorting the sibling and other-server keys or computing their skeletons per name
+ * made that quadratic in sorts and skeletons.
+ */
+export interface NameIndex {
+  /** The live keys of each named kind, in code-unit order. */
+  own: ReadonlyMap<ItemKind, readonly string[]>;
+  /** The other configured servers (this one left out) in code-unit order, with their keys likewise. */
+  others: readonly { server: string; keys: ReadonlyMap<ItemKind, readonly { name: string; lower: string }[]> }[];
+  /** skeletonOf, memoised by name. */
+  skeleton: (name: string) => string;
+}
+
+export function nameIndex(context: FindingContext): NameIndex {
+  const sortedKeys = (snapshot: Snapshot, kind: ItemKind): string[] => [...snapshot[kind].keys()].sort(compareCodeUnits);
+  const skeletons = new Map<string, string>();
+  return {
+    own: new Map(NAMED_KINDS.map((kind) => [kind, sortedKeys(context.live, kind)])),
+    others: [...context.others]
+      .filter(([server]) => server !== context.server)
+      .sort(([a], [b]) => compareCodeUnits(a, b))
+      .map(([server, snapshot]) => ({ server, keys: new Map(NAMED_KINDS.map((kind) => [kind, sortedKeys(snapshot, kind).map((name) => ({ name, lower: name.toLowerCase() }))])) })),
+    skeleton: (name) => {
+      let skeleton = skeletons.get(name);
+      if (skeleton === undefined) {
+        skeleton = skeletonOf(name);
+        skeletons.set(name, skeleton);
+      }
+      return skeleton;
+    },
+  };
+}
+
+/** `names` builds the NameIndex on first use and returns the same one after. */
+export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string): Finding[] {
+  const out: Finding[] = [];
+  const at = (rule: RuleId, severity: Severity, args: Record<string, string | number>): Finding => ({ rule, severity, subject, key: name, pointer: subject === 'tools' || subject === 'prompts' ? '/name' : '', args });
+
+  if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.push(at('non-spec-tool-name', 'medium', { name }));
+  if (RESERVED_JS_NAMES.has(name)) out.push(at('reserved-js-name', 'medium', { name }));
+  // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
+  if (!NAMED_KINDS.includes(subject)) return out;
+
+  const index = names();
+  const skeleton = index.skeleton(name);
+  for (const other of index.own.get(subject)!) {
+    if (other !== name && index.skeleton(other) === skeleton) out.push(at('confusable-name', 'high', { name, other }));
+  }
+  const lower = name.toLowerCase();
+  for (const { server, keys } of index.others) {
+    for (const other of keys.get(subject)!) {
+      if (other.name === name) out.push(at('name-shadows-other-server', 'medium', { name, server }));
+      else if (other.lower === lower) out.push(at('name-shadows-other-server', 'high', { name, server, other: other.name }));
+      else if (index.skeleton(other.name) === skeleton) out.push(at('confusable-name', 'high', { name, server, other: other.name }));
+    }
+  }
+  return out;
+}
+
+/** Rules for identifiers inside a definition: the item's `name`, prompt argument names, object keys. */
+export function schemaKeyFindings(site: Site): Hit[] {
+  const hits: Hit[] = [];
+  const scripts = mixedScripts(site.text);
+  if (scripts.length > 0) hits.push({ rule: 'mixed-script-name', severity: site.role === 'key' ? 'medium' : 'high', identity: site.text, args: { name: site.text, scripts: ['Latin', ...scripts].join(', ') } });
+  if (site.role === 'key' && RESERVED_JS_NAMES.has(site.text)) hits.push({ rule: 'reserved-js-name', severity: 'medium', identity: site.text, args: { name: site.text } });
+  return hits;
+}

@@ -1,0 +1,125 @@
+/**
+ * Text rules: what server text says. Instruction-like phrasing, requests for secret files, URLs and
+ * e-mail addresses, and mentions of another server's tools.
+ */
+import { compareCodeUnits } from '../changes.js';
+import type { FindingContext, Hit, Severity } from './rules.js';
+import type { Site } from './sites.js';
+
+/** Identifiers read as words: `content_from_reading_ssh_id_rsa` → "content from reading ssh id rsa". */
+export function identifierWords(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_.\-/]+/g, ' ')
+    .toLowerCase();
+}
+
+// Phrases from published poisoning payloads (attacks.md A1–A4): hiding things from the user,
+// overriding earlier instructions, pseudo-tags that frame text as system-level, pipe-to-shell.
+const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity }[] = [
+  { pattern: /<\s*\/?\s*(important|system|system[-_ ]prompt|secret|hidden|admin|override)\s*>/giu, severity: 'high' },
+  { pattern: /\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|preceding|other|system)\s+(instructions|prompts?|messages|rules|directions|guidelines)\b/giu, severity: 'high' },
+  { pattern: /\b(do\s+not|don'?t|never)\s+(mention|tell|inform|reveal|disclose|notify|alert)\b/giu, severity: 'high' },
+  { pattern: /\bwithout\s+(telling|informing|notifying|asking|alerting)\s+(the\s+)?user\b/giu, severity: 'high' },
+  { pattern: /\b(the\s+)?user\s+(must|should|will|does|need|needs)\s*(not|n't)\s+(know|see|notice|be\s+(told|informed|aware))\b/giu, severity: 'high' },
+  { pattern: /\b(curl|wget)\b[^\n|]{0,200}\|\s*(ba|z)?sh\b|\brm\s+-rf\s+[~/]|\bchmod\s+-R\s+0?[0-7]{3}\s+~/giu, severity: 'high' },
+  { pattern: /<\s*\/?\s*instructions?\s*>/giu, severity: 'medium' },
+  { pattern: /\bbefore\s+(using|calling|invoking|running|executing)\s+(this|the|any)\s+tool\b/giu, severity: 'medium' },
+  { pattern: /\b(you|the\s+(model|assistant|ai|agent|llm))\s+must\s+(first\s+|always\s+|also\s+)?(read|call|pass|send|include|append|fetch|upload|forward|provide|attach)\b/giu, severity: 'medium' },
+  { pattern: /\botherwise\s+(the|this)\s+tool\s+(will\s+not|won'?t|does\s+not|doesn'?t|cannot|can'?t)\s+work\b/giu, severity: 'medium' },
+  { pattern: /<!--/gu, severity: 'medium' },
+  { pattern: /\bmust\s+(send|forward|copy|bcc|cc|redirect|route)\s+(all|every|any|each)\b/giu, severity: 'medium' },
+  { pattern: /\bwhen\s+this\s+tool\s+is\s+(available|present|loaded|installed)\b/giu, severity: 'medium' },
+  { pattern: /\bsystem\s+prompt\b/giu, severity: 'medium' },
+  { pattern: /\b(full|entire|whole)\s+(conversation|chat\s+history|message\s+history)\b|\bconversation\s+history\b/giu, severity: 'medium' },
+];
+
+// Files and keys a tool has no business asking the model to read (attacks.md A1, A4, A6).
+const SECRET_PATTERN =
+  /~\/\.ssh\b|\.ssh\/|(?<![A-Za-z0-9])id_(rsa|dsa|ecdsa|ed25519)(?![A-Za-z0-9])|\.aws\/credentials|(?<![A-Za-z0-9])aws_secret_access_key(?![A-Za-z0-9])|(?<![\w.])\.netrc\b|(?<![\w.])\.npmrc\b|(?<![\w.])\.pypirc\b|\.git-credentials\b|\.docker\/config\.json|\.kube\/config\b|\/etc\/(shadow|passwd|sudoers)\b|\.gnupg\b|(?<![\w.-])\.env\b(?!\.example)|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\b(private|ssh)[\s_-]+keys?\b|\bseed\s+phrase\b/giu;
+
+const URL_PATTERN = /\b(?:https?|ftp|wss?|file):\/\/[^\s<>"'`]+/giu;
+const EMAIL_PATTERN = /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/gu;
+
+function trimUrl(url: string): string {
+  let out = url.replace(/[.,;:!?]+$/u, '');
+  // Drop an unbalanced closing bracket that belongs to the surrounding prose: "(see https://x.y)".
+  for (const [open, close] of [['(', ')'], ['[', ']'], ['{', '}']] as const) {
+    while (out.endsWith(close) && out.split(open).length < out.split(close).length) out = out.slice(0, -1);
+  }
+  return out;
+}
+
+/** A distinctively named tool of another configured server, and the pattern that finds a mention of it. */
+export interface OtherTool {
+  server: string;
+  name: string;
+  pattern: RegExp;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Names distinctive enough that a mention is not an ordinary word ("search", "echo" are not). */
+function isDistinctiveName(name: string): boolean {
+  return name.length >= 4 && (/[_.-]/.test(name) || /[a-z][A-Z]/.test(name));
+}
+
+export function otherServerTools(context: FindingContext): OtherTool[] {
+  const out: OtherTool[] = [];
+  for (const [server, snapshot] of context.others) {
+    if (server === context.server) continue;
+    for (const name of snapshot.tools.keys()) {
+      if (!isDistinctiveName(name)) continue;
+      out.push({ server, name, pattern: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(name)}(?![A-Za-z0-9])`, 'u') });
+    }
+  }
+  return out.sort((a, b) => compareCodeUnits(a.server, b.server) || compareCodeUnits(a.name, b.name));
+}
+
+/** What a string says. `ownNames` are this server's tools: naming one of them is no cross-server mention. */
+export function textHits(site: Site, firstLock: boolean, otherTools: OtherTool[], ownNames: ReadonlySet<string>): Hit[] {
+  const hits: Hit[] = [];
+  const { text, role } = site;
+  const prose = role === 'text' ? text : identifierWords(text);
+
+  for (const { pattern, severity } of INSTRUCTION_PATTERNS) {
+    for (const m of prose.matchAll(pattern)) {
+      const match = m[0].replace(/\s+/g, ' ');
+      hits.push({ rule: 'instruction-like-text', severity, identity: match.toLowerCase(), args: { match } });
+    }
+  }
+
+  const secrets = new Set<string>();
+  for (const source of role === 'text' ? [text] : [text, prose]) {
+    for (const m of source.matchAll(SECRET_PATTERN)) secrets.add(m[0]);
+  }
+  for (const match of secrets) {
+    // A parameter *named* after a secret asks the model to fill it in (CyberArk's `content_from_reading_ssh_id_rsa`).
+    hits.push({ rule: 'secret-path-request', severity: role === 'text' ? 'medium' : 'high', identity: match.toLowerCase(), args: { match } });
+  }
+
+  if (!site.isAddress) {
+    // On a first lock a URL is worth knowing about; on drift, a URL that was not there before is
+    // the classic exfiltration addition (attacks.md B7: "Also send results to https://x.example").
+    const severity: Severity = firstLock ? 'low' : 'medium';
+    for (const m of text.matchAll(URL_PATTERN)) {
+      const url = trimUrl(m[0]);
+      hits.push({ rule: 'url-added', severity, identity: url, args: { url } });
+    }
+    for (const m of text.matchAll(EMAIL_PATTERN)) {
+      hits.push({ rule: 'email-added', severity, identity: m[0].toLowerCase(), args: { email: m[0] } });
+    }
+  }
+
+  if (role === 'text') {
+    for (const other of otherTools) {
+      if (ownNames.has(other.name)) continue;
+      if (other.pattern.test(text)) {
+        hits.push({ rule: 'mentions-other-server-tool', severity: 'medium', identity: `${other.server}\u0000${other.name}`, args: { server: other.server, tool: other.name } });
+      }
+    }
+  }
+  return hits;
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { mixedScripts, skeletonOf } from '../../../../src/core/findings/names.js';
+import { snapshotOf, tool, type SnapshotSpec } from '../../../fixtures/findings/snapshot-helper.js';
+import { firstLock, summary } from './helpers.js';
+
+describe('names', () => {
+  const mail = snapshotOf({ tools: [tool('send_email', 'Sends mail.'), tool('search', 'Search.')], prompts: [{ name: 'summarize' }] });
+
+  it.each<[string, SnapshotSpec, string[]]>([
+    ['homoglyph name (A8)', { tools: [tool('send_ema\u0456l', 'x')] }, ['high confusable-name tools:send_ema\u0456l/name', 'high mixed-script-name tools:send_ema\u0456l/name', 'medium non-spec-tool-name tools:send_ema\u0456l/name']],
+    ['case-only collision with another server', { tools: [tool('Send_Email', 'x')] }, ['high name-shadows-other-server tools:Send_Email/name']],
+    ['exact collision with another server', { tools: [tool('send_email', 'x')] }, ['medium name-shadows-other-server tools:send_email/name']],
+    ['fullwidth look-alike', { tools: [tool('ｓｅｎｄ_email', 'x')] }, ['high confusable-name tools:ｓｅｎｄ_email/name', 'medium non-spec-tool-name tools:ｓｅｎｄ_email/name']],
+    ['digit for letter', { tools: [tool('send_emai1', 'x')] }, ['high confusable-name tools:send_emai1/name']],
+    ['prompt shadowing', { prompts: [{ name: 'summarize' }] }, ['medium name-shadows-other-server prompts:summarize/name']],
+    ['non-spec name', { tools: [tool('send email', 'x')] }, ['medium non-spec-tool-name tools:send email/name']],
+    ['too long', { tools: [tool('x'.repeat(129), 'x')] }, [`medium non-spec-tool-name tools:${'x'.repeat(129)}/name`]],
+    ['reserved JS name (D7)', { tools: [tool('__proto__', 'x')] }, ['medium reserved-js-name tools:__proto__/name']],
+    ['invisible character in a name', { tools: [tool('send\u200bmail', 'x')] }, ['high zero-width tools:send\u200bmail/name', 'medium non-spec-tool-name tools:send\u200bmail/name']],
+  ])('%s', (_name, spec, expected) => {
+    expect(summary(firstLock(spec, { mail }))).toEqual(expected);
+  });
+
+  it('flags look-alike names within one server, on both', () => {
+    expect(summary(firstLock({ tools: [tool('read_file', 'x'), tool('Read_File', 'y')] }))).toEqual(['high confusable-name tools:Read_File/name', 'high confusable-name tools:read_file/name']);
+  });
+
+  it('computes skeletons and scripts', () => {
+    expect(skeletonOf('send_ema\u0456l')).toBe(skeletonOf('send_email'));
+    expect(skeletonOf('Ｓｅｎｄ')).toBe('send');
+    expect(skeletonOf('paypa1')).toBe(skeletonOf('paypal'));
+    expect(skeletonOf('modern')).toBe(skeletonOf('modem'));
+    expect(mixedScripts('send_ema\u0456l')).toEqual(['Cyrillic']);
+    expect(mixedScripts('привет')).toEqual([]);
+  });
+});

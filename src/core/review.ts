@@ -7,6 +7,9 @@
  * components can only print escaped text (attacks.md C1, C4). What is approved is what was shown:
  * a decision records the integrity displayed for exactly the chosen items, and the command checks
  * that the snapshot it writes has that integrity.
+ *
+ * The state knows items, not lines: what is on screen and how far it scrolls is the TUI's
+ * (tui/scroll.ts), so `--yes` runs this reducer with no terminal at all.
  */
 import { diffWordsWithSpace } from 'diff';
 import type { Integrity } from './canonical.js';
@@ -377,16 +380,6 @@ export interface Decision {
 /** How many characters of the new integrity (after `sha256-`) the reviewer types to approve a high-severity change. */
 export const CONFIRM_LENGTH = 4;
 
-/** Line geometry of the body the TUI drew, so navigation can keep the focused item on screen. */
-export interface ReviewLayout {
-  /** Per item: first and one-past-last body line. */
-  itemStarts: readonly number[];
-  itemEnds: readonly number[];
-  /** Body lines in all, and how many fit on screen. */
-  total: number;
-  height: number;
-}
-
 export interface ReviewServerState {
   itemCount: number;
   highFindings: number;
@@ -400,10 +393,8 @@ export interface ReviewState {
   current: number;
   /** Per server, which items are chosen; all of them to start with. */
   chosen: readonly (readonly boolean[])[];
-  /** The focused item of the current server. */
+  /** The focused item of the current server: what toggling chooses or unchooses. */
   item: number;
-  /** First body line on screen. */
-  scroll: number;
   screen: 'review' | 'confirm' | 'help';
   /** Characters typed on the confirm screen. */
   typed: string;
@@ -420,8 +411,9 @@ export type ReviewAction =
   | { type: 'reject' }
   | { type: 'toggleItem'; item?: number }
   | { type: 'toggleAll' }
-  | { type: 'focusItem'; delta: 1 | -1; layout?: ReviewLayout }
-  | { type: 'scroll'; delta: number; layout: ReviewLayout }
+  | { type: 'focusItem'; delta: 1 | -1 }
+  /** Focus this item (the TUI's choice after scrolling); an index out of range keeps the focus. */
+  | { type: 'focus'; item: number }
   | { type: 'type'; text: string }
   | { type: 'erase' }
   | { type: 'cancel' }
@@ -440,7 +432,6 @@ export function initReviewState(model: Pick<ReviewModel, 'phase' | 'servers'>): 
     current: 0,
     chosen: servers.map((s) => Array.from({ length: s.itemCount }, () => true)),
     item: 0,
-    scroll: 0,
     screen: 'review',
     typed: '',
     notice: null,
@@ -544,16 +535,13 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
     case 'focusItem': {
       if (state.screen !== 'review' || server.itemCount === 0) return state;
       const item = (state.item + action.delta + server.itemCount) % server.itemCount;
-      const layout = action.layout;
-      const scroll = layout ? clamp(layout.itemStarts[item] ?? state.scroll, 0, maxScroll(layout)) : state.scroll;
-      return { ...state, item, scroll, notice: null };
+      return { ...state, item, notice: null };
     }
 
-    case 'scroll': {
+    case 'focus': {
       if (state.screen !== 'review') return state;
-      const { layout } = action;
-      const scroll = clamp(state.scroll + action.delta, 0, maxScroll(layout));
-      return { ...state, scroll, item: focusAfterScroll(state.item, scroll, layout), notice: null };
+      const item = action.item >= 0 && action.item < server.itemCount ? action.item : state.item;
+      return { ...state, item, notice: null };
     }
   }
 }
@@ -565,39 +553,11 @@ function decide(state: ReviewState, decision: Decision): ReviewState {
     decisions: [...state.decisions, decision],
     current,
     item: 0,
-    scroll: 0,
     screen: 'review',
     typed: '',
     notice: null,
     finished: current >= state.servers.length,
   };
-}
-
-function clamp(n: number, lo: number, hi: number): number {
-  return Math.max(lo, Math.min(hi, n));
-}
-
-export function maxScroll(layout: ReviewLayout): number {
-  return Math.max(0, layout.total - layout.height);
-}
-
-/**
- * Keeps the focus while the focused item's heading is on screen; otherwise focuses the first item
- * whose heading is, or else the item that fills the screen. Space then toggles an item the reviewer
- * can see the name of.
- */
-function focusAfterScroll(item: number, scroll: number, layout: ReviewLayout): number {
-  const bottom = scroll + layout.height;
-  const headVisible = (i: number) => {
-    const start = layout.itemStarts[i];
-    return start !== undefined && start >= scroll && start < bottom;
-  };
-  if (headVisible(item)) return item;
-  for (let i = 0; i < layout.itemStarts.length; i++) if (headVisible(i)) return i;
-  for (let i = 0; i < layout.itemStarts.length; i++) {
-    if ((layout.itemStarts[i] ?? 0) <= scroll && scroll < (layout.itemEnds[i] ?? 0)) return i;
-  }
-  return item;
 }
 
 /**

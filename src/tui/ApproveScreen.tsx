@@ -1,29 +1,20 @@
 /**
  * The review screen. A fixed title (server, status, versions, findings count), a scrolling body
  * (launch command, findings first, then every changed item with its diff) and a fixed footer
- * (position, what `y` writes, keys). Keys become reviewReducer actions; the component renders state
- * and hands the decisions back with `exit(decisions)`: it never writes anything itself.
+ * (position, what `y` writes, keys). Keys become screenReducer actions (reviewReducer's, plus
+ * scrolling); the component renders state and hands the decisions back with `exit(decisions)`: it
+ * never writes anything itself.
  *
  * Every string from the model is SafeText, escaped by the command; this file adds only mcpm's words.
  */
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from 'react';
-import {
-  chosenItems,
-  confirmCode,
-  CONFIRM_LENGTH,
-  initReviewState,
-  pendingIntegrity,
-  reviewReducer,
-  type ReviewLayout,
-  type ReviewModel,
-  type ReviewServer,
-  type ReviewState,
-} from '../core/review.js';
+import { chosenItems, confirmCode, CONFIRM_LENGTH, pendingIntegrity, type ReviewModel, type ReviewServer, type ReviewState } from '../core/review.js';
 import { Footer, footerLines } from './Footer.js';
 import { itemDiffLines, StyledLine } from './ItemDiff.js';
 import { commandFor, HELP } from './keymap.js';
 import { span, wrapSpans, type Line, type Span } from './layout.js';
+import { initScreenState, maxScroll, screenReducer, scrollDelta, type ReviewLayout, type ScreenState } from './scroll.js';
 
 /** Ctrl-C: the command leaves every file as it was and exits 130. */
 export class ApproveInterrupted extends Error {
@@ -48,7 +39,8 @@ export const DEFAULT_INPUT_GUARD_MS = 300;
 
 export function ApproveScreen({ model, size: fixedSize, inputGuardMs = DEFAULT_INPUT_GUARD_MS }: ApproveScreenProps): ReactNode {
   const { exit } = useApp();
-  const [state, dispatch] = useReducer(keyReducer, model, initReviewState);
+  const [view, dispatch] = useReducer(keyReducer, model, initScreenState);
+  const state = view.review;
   const { columns, rows } = useTerminalSize(fixedSize);
   const server = model.servers[state.current];
 
@@ -76,7 +68,7 @@ export function ApproveScreen({ model, size: fixedSize, inputGuardMs = DEFAULT_I
   const budget = Math.max(3, rows - 1);
   const height = Math.max(1, budget - title.length - footerFor(1, 1).length);
   const layout: ReviewLayout = { itemStarts: body.itemStarts, itemEnds: body.itemEnds, total: body.lines.length, height };
-  const scroll = Math.min(state.scroll, Math.max(0, body.lines.length - height));
+  const scroll = Math.min(view.scroll, maxScroll(layout));
   const visible = body.lines.slice(scroll, scroll + height);
   const footer = footerFor(body.lines.length === 0 ? 0 : scroll + 1, scroll + visible.length);
 
@@ -127,22 +119,20 @@ interface KeyEvent {
 }
 
 /**
- * Maps a key to a reviewReducer action against the state it arrives in (not the state of the last
+ * Maps a key to a screenReducer action against the state it arrives in (not the state of the last
  * render: a key typed right after `y` opened the confirm screen is a typed character, not a second `y`).
  */
-function keyReducer(state: ReviewState, event: KeyEvent): ReviewState {
-  const command = commandFor(event.input, event.key, state.screen);
+function keyReducer(state: ScreenState, event: KeyEvent): ScreenState {
+  const command = commandFor(event.input, event.key, state.review.screen);
   if (!command || command.type === 'interrupt') return state;
   const { layout } = event;
   switch (command.type) {
-    case 'scroll': {
-      const step = command.by === 'line' ? 1 : command.by === 'page' ? Math.max(1, layout.height - 1) : layout.total;
-      return reviewReducer(state, { type: 'scroll', delta: step * command.direction, layout });
-    }
+    case 'scroll':
+      return screenReducer(state, { type: 'scroll', delta: scrollDelta(command.by, command.direction, layout), layout });
     case 'focusItem':
-      return reviewReducer(state, { type: 'focusItem', delta: command.delta, layout });
+      return screenReducer(state, { type: 'focusItem', delta: command.delta, layout });
     default:
-      return reviewReducer(state, command);
+      return screenReducer(state, command);
   }
 }
 

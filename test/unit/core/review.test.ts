@@ -19,7 +19,6 @@ import {
   reviewReducer,
   wordDiff,
   type ReviewAction,
-  type ReviewLayout,
   type ReviewModel,
   type ReviewServer,
   type ReviewSource,
@@ -242,8 +241,6 @@ function run(state: ReviewState, ...actions: ReviewAction[]): ReviewState {
   return actions.reduce(reviewReducer, state);
 }
 
-const layout: ReviewLayout = { itemStarts: [5, 20, 40], itemEnds: [20, 40, 45], total: 46, height: 10 };
-
 describe('reviewReducer', () => {
   it('approves and rejects server by server, then finishes', () => {
     const s = run(initReviewState(model(fakeServer('a', 2), fakeServer('b', 1))), { type: 'approve' }, { type: 'reject' });
@@ -311,30 +308,24 @@ describe('reviewReducer', () => {
     expect(run(s, { type: 'approve' })).toBe(s);
   });
 
-  it('moves between items, wrapping, and scrolls to the focused one', () => {
+  it('moves between items, wrapping', () => {
     let s = initReviewState(model(fakeServer('a', 3)));
-    s = run(s, { type: 'focusItem', delta: 1, layout });
-    expect([s.item, s.scroll]).toEqual([1, 20]);
-    s = run(s, { type: 'focusItem', delta: 1, layout });
-    expect([s.item, s.scroll]).toEqual([2, 36]); // clamped to total - height
-    s = run(s, { type: 'focusItem', delta: 1, layout });
-    expect([s.item, s.scroll]).toEqual([0, 5]);
-    s = run(s, { type: 'focusItem', delta: -1, layout });
+    s = run(s, { type: 'focusItem', delta: 1 });
+    expect(s.item).toBe(1);
+    s = run(s, { type: 'focusItem', delta: 1 }, { type: 'focusItem', delta: 1 });
+    expect(s.item).toBe(0);
+    s = run(s, { type: 'focusItem', delta: -1 });
     expect(s.item).toBe(2);
   });
 
-  it('clamps scrolling and keeps the focused heading on screen', () => {
+  it('focuses an item by index on the review screen only, keeping the focus for an index out of range', () => {
     let s = initReviewState(model(fakeServer('a', 3)));
-    s = run(s, { type: 'scroll', delta: -3, layout });
-    expect(s.scroll).toBe(0);
-    s = run(s, { type: 'scroll', delta: 4, layout });
-    expect([s.scroll, s.item]).toEqual([4, 0]); // lines 4–13: item 0's heading (line 5) is on screen
-    s = run(s, { type: 'scroll', delta: 8, layout });
-    expect([s.scroll, s.item]).toEqual([12, 1]); // lines 12–21: heading of item 1 (line 20)
-    s = run(s, { type: 'scroll', delta: 10, layout });
-    expect([s.scroll, s.item]).toEqual([22, 1]); // lines 22–31: no heading; item 1 fills the screen
-    s = run(s, { type: 'scroll', delta: 1000, layout });
-    expect([s.scroll, s.item]).toEqual([36, 2]);
+    s = run(s, { type: 'focus', item: 2 });
+    expect(s.item).toBe(2);
+    s = run(s, { type: 'focus', item: 3 }, { type: 'focus', item: -1 });
+    expect(s.item).toBe(2);
+    s = run(s, { type: 'help' }, { type: 'focus', item: 0 });
+    expect(s.item).toBe(2);
   });
 
   it('opens and closes help; help swallows decisions', () => {

@@ -22,14 +22,15 @@ export default tseslint.config(
   },
   {
     // The pure core never touches the outside world (STYLE.md): no fs, processes, env or clock.
+    // `**/` so that modules in core's subdirectories (core/findings/, core/launch/) are held to it too.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'execa', 'ink', 'react', '@modelcontextprotocol/*', '../adapters/*', '../commands/*'] }],
+      'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'execa', 'ink', 'react', '@modelcontextprotocol/*', '**/adapters/**', '**/commands/**', '**/app/**', '**/guard/**', '**/tui/**', '**/deps.js'] }],
       'no-restricted-properties': ['error', { object: 'process', property: 'env' }, { object: 'process', property: 'cwd' }, { object: 'Date', property: 'now' }],
     },
   },
   {
     files: ['src/tui/**/*.{ts,tsx}'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['../adapters/*', 'node:fs*'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/adapters/**', 'node:fs*'] }] },
   },
 );

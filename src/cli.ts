@@ -9,7 +9,7 @@ import type { ExitStatus } from './core/errors.js';
 import { POLICIES } from './guard/policy.js';
 import type { Deps } from './deps.js';
 import { runAsProcess } from './entry.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './commands/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './app/options.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
 

@@ -28,10 +28,10 @@ import type { Deps } from '../deps.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
 import { shellWord } from '../core/shell-word.js';
 import { writeJson } from '../render/json.js';
-import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
-import { describeChange, describeFinding } from './report.js';
+import { describeChange, describeFinding } from '../render/report.js';
 
 export interface ApproveOptions extends GlobalOptions {
   /** Approve the current drift without a terminal. */
@@ -106,7 +106,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
   const lives = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   if (toContact.length > 0) {
-    const { snapshotAll } = await import('./snapshot-all.js');
+    const { snapshotAll } = await import('../app/snapshot-all.js');
     const eraHints = new Map<string, Era>();
     for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
     const results = await snapshotAll(

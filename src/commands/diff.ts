@@ -13,15 +13,15 @@ import { renderChangesText } from '../render/diff-text.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import { launchSummary } from './ls.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { describeStatuses } from './report.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { describeStatuses } from '../app/report.js';
 
 export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
   const { statuses: offline } = offlineStatuses(project, lock, names);
-  const statuses = await (await import('./snapshot-all.js')).compareLive(
+  const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,
     { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir },

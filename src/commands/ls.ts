@@ -8,9 +8,9 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { countItems } from './report.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { countItems } from '../render/report.js';
 
 export function launchSummary(launch: LaunchSpec): string {
   if (launch.transport === 'stdio') return [launch.command, ...launch.args].join(' ');

@@ -32,10 +32,11 @@ import { launchSummary } from './ls.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, selectNames } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, selectNames } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
-import { countItems, sortFindings } from './report.js';
+import { sortFindings } from '../app/report.js';
+import { countItems } from '../render/report.js';
 
 export interface UpdateOptions extends GlobalOptions {
   /** npm: a version, range or dist-tag (default `latest`); PyPI: an exact version. */
@@ -110,7 +111,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     return 0;
   }
 
-  const { snapshotAll } = await import('./snapshot-all.js');
+  const { snapshotAll } = await import('../app/snapshot-all.js');
   const updated: ServerConfig = { ...config, launch };
   const results = await snapshotAll(
     [updated],
@@ -184,7 +185,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   }
 
   // --yes: write the config and the lock entry together.
-  const { writeConfigAndLock } = await import('./config-and-lock.js');
+  const { writeConfigAndLock } = await import('../app/config-and-lock.js');
   const result = await writeConfigAndLock(project, [{ name, read: entry, next: newEntry, edits: edit.from === edit.to ? [] : [edit] }]);
   const conflict = result.conflicts.has(name);
   const exit: ExitStatus = conflict ? 1 : 0;

@@ -4,7 +4,7 @@
  * depend on the format; this only shapes the output.
  */
 import type { ServerStatus, StatusKind } from '../core/status.js';
-import type { DescribedStatus } from '../commands/report.js';
+import type { DescribedStatus } from './report.js';
 
 const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string; level: 'error' | 'warning' }> = {
   drifted: { id: 'mcpm/drifted', text: 'The live server differs from its locked definitions.', level: 'error' },

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/core/findings.js';
 import type { ServerStatus } from '../../../src/core/status.js';
-import type { DescribedStatus } from '../../../src/commands/report.js';
+import type { DescribedStatus } from '../../../src/render/report.js';
 import { renderSarif } from '../../../src/render/sarif.js';
 
 const finding: Finding = { rule: 'hidden-unicode', severity: 'high', subject: 'tools', key: 'add', pointer: '/description', args: { decoded: 'x' } };

@@ -22,13 +22,13 @@ import { findingsFor } from '../core/findings.js';
 import { launchEquals, type LaunchSpec, type ServerConfig } from '../core/launch.js';
 import { samePin, serverCopyOf, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
+import { describeLaunch } from '../core/launch-text.js';
 import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { renderChangesJson } from '../render/diff-json.js';
 import { writeJson } from '../render/json.js';
-import { launchSummary } from './ls.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
@@ -130,7 +130,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const palette = paletteFor(human.isTTY, deps.env, options.color);
   if (!json || !options.quiet) {
     human.write(`${paint(palette, 'bold', `update ${shownName}`)}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
-    human.write(`  ${sanitize(`locked:  $ ${launchSummary(entry.launch)}`)}\n  ${sanitize(`updated: $ ${launchSummary(launch)}`)}\n`);
+    human.write(`  locked:  $ ${describeLaunch(entry.launch)}\n  updated: $ ${describeLaunch(launch)}\n`);
     if (changes.length === 0) {
       human.write(sanitize(`  the definitions are identical (${countItems(live.snapshot)}), but the code is not: review the package's changes before approving\n`));
     } else {

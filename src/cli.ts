@@ -217,7 +217,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--yes', 'approve without a terminal: write the config and the lock, and print the diff')
     .addHelpText(
       'after',
-      '\nWithout --yes, "mcpm approve NAME" reviews the change in a terminal.\n' +
+      '\nWithout --yes, the new version is reviewed in a terminal, on the screen of "mcpm approve".\n' +
         '\nExamples:\n  $ mcpm update notes\n  $ mcpm update notes --to 1.5.0\n  $ mcpm update notes --to ^1 --yes --json',
     )
     .action((name: string, _o, cmd: Command) =>

@@ -1,6 +1,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const NO_FOCUSED_TESTS = { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name=/^(only|skip)$/]", message: 'No focused or skipped tests.' };
+
+/**
+ * A layer of src/ that must not import some others: `import` and `await import()` alike (the
+ * commands load one another lazily, which no-restricted-imports does not see). `paths` are the
+ * relative prefixes refused, such as '../commands/'; `extraPatterns` more modules refused statically.
+ */
+function layer(files, paths, message, extraPatterns = []) {
+  const escaped = paths.map((p) => p.replace(/[./]/g, (c) => `\\${c}`)).join('|');
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...extraPatterns, ...paths.map((p) => `${p}*`)], message }] }],
+      'no-restricted-syntax': ['error', NO_FOCUSED_TESTS, { selector: `ImportExpression[source.value=/^(${escaped})/]`, message }],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/**/node_modules/'] },
   js.configs.recommended,
@@ -11,7 +29,7 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name=/^(only|skip)$/]", message: 'No focused or skipped tests.' }],
+      'no-restricted-syntax': ['error', NO_FOCUSED_TESTS],
     },
   },
   {
@@ -20,16 +38,22 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __filename: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // The layers and what each may import. core is pure; adapters talk to the world; app holds the
+  // workflow steps commands share (load the project, snapshot and compare, review and lock);
+  // commands are thin and never import each other; render and tui turn values into text and
+  // do no I/O of their own.
   {
-    // The pure core never touches the outside world (STYLE.md): no fs, processes, env or clock.
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'execa', 'ink', 'react', '@modelcontextprotocol/*', '../adapters/*', '../commands/*'] }],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env' }, { object: 'process', property: 'cwd' }, { object: 'Date', property: 'now' }],
-    },
+    // The pure core never touches the outside world: no fs, processes, env or clock.
+    ...layer(
+      ['src/core/**/*.ts'],
+      ['../adapters/', '../app/', '../commands/', '../render/', '../tui/', '../guard/'],
+      'core/ is pure: it takes values and returns values.',
+      ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'execa', 'ink', 'react', '@modelcontextprotocol/*'],
+    ),
   },
-  {
-    files: ['src/tui/**/*.{ts,tsx}'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['../adapters/*', 'node:fs*'] }] },
-  },
+  { files: ['src/core/**/*.ts'], rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env' }, { object: 'process', property: 'cwd' }, { object: 'Date', property: 'now' }] } },
+  layer(['src/commands/**/*.ts'], ['./'], 'commands never import each other: put what two commands share in src/app/.'),
+  layer(['src/app/**/*.ts'], ['../commands/'], 'app/ serves commands and never imports them.'),
+  layer(['src/render/**/*.ts'], ['../commands/', '../app/', '../adapters/', '../tui/'], 'render/ turns values into text: it is given what it prints.'),
+  layer(['src/tui/**/*.{ts,tsx}'], ['../adapters/', '../app/', '../commands/'], 'tui/ shows the review model and returns decisions; the command does the I/O.', ['node:fs*']),
 );

@@ -176,8 +176,12 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls --json')
     .action((_o, cmd: Command) =>
       run(async (deps) => {
+        if (cmd.opts<{ hosts?: boolean }>().hosts) {
+          const { hostsReport } = await import('./commands/hosts-report.js');
+          return hostsReport(globals(cmd), deps);
+        }
         const { ls } = await import('./commands/ls.js');
-        return ls({ ...globals(cmd), ...cmd.opts() }, deps);
+        return ls(globals(cmd), deps);
       }),
     );
 

@@ -12,11 +12,7 @@ import type { GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { countItems } from '../render/report.js';
 
-export async function ls(options: GlobalOptions & { hosts?: boolean }, deps: Deps): Promise<ExitStatus> {
-  if (options.hosts) {
-    const { hostsReport } = await import('./hosts-report.js');
-    return hostsReport(options, deps);
-  }
+export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
   const { statuses } = offlineStatuses(project, lock, []);

@@ -3,8 +3,8 @@
  * lock after review. Load the config and the lock, ask before starting a server whose launch
  * changed, contact the servers, then hand their snapshots to the review (app/review-and-lock.ts):
  * a person decides in the TUI (or `--yes` is the decision), and exactly the snapshots that were
- * shown are written. A server that changed again since is caught by the
- * next verify: what was reviewed is what gets locked, never a fresh listing.
+ * shown are written. A server that changed again since is caught by the next verify: what was
+ * reviewed is what gets locked, never a fresh listing.
  */
 import type { Integrity } from '../core/canonical.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';

@@ -173,6 +173,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   }
   return exit;
 }
+
 function unreachable(name: string, message: string, json: boolean, deps: Deps, code = 'PACKAGE_RESOLVE_FAILED'): ExitStatus {
   if (json) writeJson(deps.stdout, { name, result: 'error', error: { code, message }, written: false, exitStatus: 3 });
   deps.stderr.write(`mcpm: ${sanitize(name, { identifier: true })}: ${sanitize(message)}\nhint: nothing was changed; check the registry or the server's command, then run the update again\n`);

@@ -36,8 +36,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   if (!options.offline) {
     // Only servers whose offline state is ok are contacted: new, stale and changed ones already fail.
     const okOffline = offline.filter((s) => s.status === 'ok');
-    // Identical definitions do not prove identical code (a new release can serve the same ones): the npm pins of those
-    // servers are resolved again, next to the snapshots.
+    // Identical definitions do not prove identical code (a new release can serve the same ones):
+    // the npm pins of those servers are resolved again, next to the snapshots.
     const pinned = okOffline.filter((s) => s.locked?.package?.manager === 'npm');
     const checking = pinned.length === 0
       ? undefined

@@ -24,7 +24,9 @@ function hostileDefs(description: string) {
 }
 
 describe('hostile text never reaches the terminal raw', () => {
-  it('in every command, before and after a drift', async () => {
+  // Seventeen CLI runs in a row, each bounded by its own spawn timeout: on a loaded machine the
+  // whole needs more than the default 30 s.
+  it('in every command, before and after a drift', { timeout: 120_000 }, async () => {
     const dir = tempProject();
     const defsFile = join(dir, 'defs.json');
     writeFileSync(defsFile, JSON.stringify(hostileDefs(`Adds.${EVIL}`)));

@@ -9,7 +9,7 @@ import type { ExitStatus } from './core/errors.js';
 import { POLICIES } from './guard/policy.js';
 import type { Deps } from './deps.js';
 import { runAsProcess } from './entry.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './commands/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './app/options.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
 
@@ -176,8 +176,12 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls --json')
     .action((_o, cmd: Command) =>
       run(async (deps) => {
+        if (cmd.opts<{ hosts?: boolean }>().hosts) {
+          const { hostsReport } = await import('./commands/hosts-report.js');
+          return hostsReport(globals(cmd), deps);
+        }
         const { ls } = await import('./commands/ls.js');
-        return ls({ ...globals(cmd), ...cmd.opts() }, deps);
+        return ls(globals(cmd), deps);
       }),
     );
 
@@ -217,7 +221,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--yes', 'approve without a terminal: write the config and the lock, and print the diff')
     .addHelpText(
       'after',
-      '\nWithout --yes, "mcpm approve NAME" reviews the change in a terminal.\n' +
+      '\nWithout --yes, the new version is reviewed in a terminal, on the screen of "mcpm approve".\n' +
         '\nExamples:\n  $ mcpm update notes\n  $ mcpm update notes --to 1.5.0\n  $ mcpm update notes --to ^1 --yes --json',
     )
     .action((name: string, _o, cmd: Command) =>

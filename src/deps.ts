@@ -1,7 +1,7 @@
 /**
  * The ports of the program: everything a command needs from the outside world, passed in
  * explicitly so tests can build one around a temp dir with captured output and a fixed clock.
- * This is the one composition root; nothing below `commands/` reads `process.*` itself.
+ * This is the one composition root; nothing below `commands/` and `app/` reads `process.*` itself.
  */
 export interface Output {
   write(text: string): void;

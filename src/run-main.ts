@@ -11,7 +11,7 @@ import type { ExitStatus } from './core/errors.js';
 import { runAsProcess } from './entry.js';
 import { POLICIES, type Policy } from './guard/policy.js';
 import { run, type RunOptions } from './commands/run.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from './commands/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from './app/options.js';
 
 const RUN_OPTIONS = {
   cwd: { type: 'string', short: 'C' },

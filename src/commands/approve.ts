@@ -1,54 +1,36 @@
 /**
  * `mcpm approve`: the only way a drifted, new or re-configured server's definitions get into the
- * lock after review. Load the config and the lock, contact the servers, build the review model
- * (every text escaped), let a person decide in the TUI (or take `--yes` as the decision), then
- * write exactly the snapshots that were shown. A server that changed again since is caught by the
- * next verify: what was reviewed is what gets locked, never a fresh listing.
+ * lock after review. Load the config and the lock, ask before starting a server whose launch
+ * changed, contact the servers, then hand their snapshots to the review (app/review-and-lock.ts):
+ * a person decides in the TUI (or `--yes` is the decision), and exactly the snapshots that were
+ * shown are written. A server that changed again since is caught by the next verify: what was
+ * reviewed is what gets locked, never a fresh listing.
  */
 import type { Integrity } from '../core/canonical.js';
-import { changesBetween, emptySnapshot } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { findingsFor } from '../core/findings/index.js';
-import { launchEquals } from '../core/launch/identity.js';
-import { serverCopyOf, type Lock, type LockEntry } from '../core/lockfile.js';
-import {
-  approvalOf,
-  approveAll,
-  buildReviewServer,
-  planItems,
-  type Approval,
-  type Decision,
-  type ReviewModel,
-  type ReviewSource,
-} from '../core/review.js';
+import { buildReviewServer, planItems, type ReviewModel, type ReviewSource } from '../core/review.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import { shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
-import { paint, paletteFor, type Palette } from '../render/style.js';
-import { shellWord } from '../core/shell-word.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
-import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { updateLock } from '../adapters/lock-store.js';
-import { describeChange, describeFinding } from './report.js';
+import { describeChange, describeFinding } from '../render/report.js';
+import { paint, paletteFor, type Palette } from '../render/style.js';
 
 export interface ApproveOptions extends GlobalOptions {
   /** Approve the current drift without a terminal. */
   yes?: boolean;
 }
 
-interface Reviewed {
-  source: ReviewSource;
-  era: Era;
-  protocolVersion: string;
-}
-
 interface Outcome {
   name: string;
   status: ServerStatus['status'];
   /** What happened to it in this run. */
-  result: 'approved' | 'partial' | 'rejected' | 'not-reviewed' | 'not-started' | 'conflict' | 'error' | 'stale';
+  result: ReviewOutcome['result'] | 'not-started' | 'error' | 'stale';
   integrity?: Integrity;
   source?: ReviewSource;
   /** Indices of the approved items. */
@@ -63,7 +45,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       throw new McpmError('USAGE', 'approve --json needs --yes: the interactive review has no machine output', 'run "mcpm approve --yes --json [NAME...]"');
     }
     if (!deps.stdinIsTTY || !deps.stdout.isTTY) {
-      // Never approve from a pipe: whatever feeds stdin could answer for the reviewer (attacks.md C2).
+      // Never approve from a pipe: whatever feeds stdin could answer for the reviewer.
       throw new McpmError(
         'NO_TTY',
         'approve needs a terminal to show what you approve, and stdin or stdout is not one',
@@ -86,7 +68,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       phase: 'launch',
       servers: changedLaunch.map((s) => buildReviewServer(launchOnlySource(s), snapshotIntegrity)),
     };
-    const decisions = await runTui(model, deps);
+    const decisions = await runReviewScreen(model, deps);
     if (decisions === null) return interrupted(deps);
     const start = new Set(decisions.filter((d) => d.verdict === 'approved').map((d) => d.server));
     changedLaunch.forEach((s, i) => {
@@ -106,7 +88,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
   const lives = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   if (toContact.length > 0) {
-    const { snapshotAll } = await import('./snapshot-all.js');
+    const { snapshotAll } = await import('../app/snapshot-all.js');
     const eraHints = new Map<string, Era>();
     for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
     const results = await snapshotAll(
@@ -130,87 +112,28 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     if (!live || !s.config) continue;
     const status = statusOf(s.name, s.config, s.locked, live.snapshot).status;
     if (status !== 'drifted' && status !== 'new' && status !== 'config-changed') continue;
-    const changes = changesBetween(s.locked?.snapshot ?? emptySnapshot(), live.snapshot);
-    const findings = findingsFor({
-      server: s.name,
-      live: live.snapshot,
-      changes: s.locked ? changes : null,
-      others: new Map([...others].filter(([n]) => n !== s.name)),
-    });
     reviewed.push({
-      source: { name: s.name, status, launch: s.config.launch, locked: s.locked, live: live.snapshot, changes, findings },
+      source: reviewSourceOf(
+        { name: s.name, status, launch: s.config.launch, locked: s.locked },
+        live.snapshot,
+        new Map([...others].filter(([n]) => n !== s.name)),
+      ),
       era: live.era,
       protocolVersion: live.protocolVersion,
     });
   }
 
-  // Decide: a person in the TUI, or --yes.
-  const model: ReviewModel = { phase: 'review', servers: reviewed.map((r) => buildReviewServer(r.source, snapshotIntegrity)) };
-  let decisions: Decision[] = [];
-  if (reviewed.length > 0) {
-    if (options.yes) decisions = approveAll(model);
-    else {
-      const fromTui = await runTui(model, deps);
-      if (fromTui === null) return interrupted(deps);
-      decisions = fromTui;
-    }
-  }
-  for (const r of reviewed) {
-    outcomes.set(r.source.name, { name: r.source.name, status: r.source.status, result: 'not-reviewed', source: r.source });
-  }
-
-  // Act: write the approved snapshots into the lock as it is on disk now.
-  const approved: { reviewed: Reviewed; approval: Approval; decision: Decision }[] = [];
-  for (const d of decisions) {
-    const r = reviewed[d.server];
-    if (!r) throw new Error('Assertion failed: a decision for a server that was not shown');
-    const outcome = outcomes.get(r.source.name)!;
-    if (d.verdict === 'rejected') {
-      outcome.result = 'rejected';
-      continue;
-    }
-    const approval = approvalOf(r.source, d.items);
-    // What is approved is what was shown: the integrity on screen is the one written.
-    if (snapshotIntegrity(approval.snapshot) !== d.integrity) {
-      throw new Error(`Assertion failed: the snapshot to write for ${JSON.stringify(r.source.name)} is not the one shown`);
-    }
-    approved.push({ reviewed: r, approval, decision: d });
-    outcome.result = approval.complete ? 'approved' : 'partial';
-    outcome.integrity = d.integrity;
-    outcome.items = d.items;
-  }
-
-  let written = false;
-  if (approved.length > 0) {
-    const conflicts = new Set<string>();
-    const result = await updateLock(project.lockFile, (current) => {
-      assertUntampered(current.lock, project.lockLabel);
-      conflicts.clear();
-      const servers = new Map(current.lock.servers);
-      for (const a of approved) {
-        const name = a.reviewed.source.name;
-        // Someone else changed this entry since it was read: the diff shown was against an older lock.
-        if (servers.get(name)?.integrity !== a.reviewed.source.locked?.integrity) {
-          conflicts.add(name);
-          continue;
-        }
-        servers.set(name, entryFor(a.reviewed, a.approval));
-      }
-      if (conflicts.size === approved.length) return null;
-      const next: Lock = { ...current.lock, servers };
-      return next;
-    });
-    written = result.written;
-    for (const name of conflicts) {
-      const outcome = outcomes.get(name)!;
-      outcome.result = 'conflict';
-      delete outcome.integrity;
-    }
+  // Decide (a person in the TUI, or --yes), then act: write the approved snapshots.
+  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes) }, deps);
+  if (review === null) return interrupted(deps);
+  for (const o of review.outcomes) {
+    const { source } = o.reviewed;
+    outcomes.set(source.name, { name: source.name, status: source.status, result: o.result, source, integrity: o.integrity, items: o.items });
   }
 
   // Render.
   const list = offline.map((s) => outcomes.get(s.name)).filter((o): o is Outcome => o !== undefined);
-  return finish(list, { written, json, options, deps, lockLabel: project.lockLabel });
+  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel });
 }
 
 function finish(
@@ -232,56 +155,9 @@ function finish(
   return exit;
 }
 
-/**
- * Ink draws nothing until it exits when it believes it runs in CI: `is-in-ci` reads CI and
- * CONTINUOUS_INTEGRATION once, when Ink is first imported. The review only gets here with a
- * terminal on stdin and stdout, where a person must see every frame (a `CI=true` left in a shell
- * would otherwise show a blank screen and take keys blind), so those two are hidden for that import.
- */
-async function importInkWithoutCi(): Promise<typeof import('../tui/index.js')> {
-  const env = process.env;
-  const saved = { CI: env.CI, CONTINUOUS_INTEGRATION: env.CONTINUOUS_INTEGRATION };
-  delete env.CI;
-  delete env.CONTINUOUS_INTEGRATION;
-  try {
-    return await import('../tui/index.js');
-  } finally {
-    for (const [key, value] of Object.entries(saved)) if (value !== undefined) env[key] = value;
-  }
-}
-
 /** A config-changed server before it is started: only its launch definition can be shown. */
 function launchOnlySource(s: ServerStatus): ReviewSource {
   return { name: s.name, status: 'config-changed', launch: s.config!.launch, locked: s.locked, live: s.locked!.snapshot, changes: [], findings: [] };
-}
-
-async function runTui(model: ReviewModel, deps: Deps): Promise<Decision[] | null> {
-  const { runApprove, ApproveInterrupted } = await importInkWithoutCi();
-  try {
-    return await runApprove(model);
-  } catch (error) {
-    if (error instanceof ApproveInterrupted || deps.signal.aborted) return null;
-    throw error;
-  }
-}
-
-function interrupted(deps: Deps): ExitStatus {
-  deps.stderr.write('mcpm: interrupted; no file was changed\n');
-  return 130;
-}
-
-function entryFor(r: Reviewed, approval: Approval): LockEntry {
-  const locked = r.source.locked;
-  const entry: LockEntry = {
-    integrity: snapshotIntegrity(approval.snapshot),
-    launch: approval.launch,
-    protocol: { era: r.era, version: r.protocolVersion },
-    server: serverCopyOf(approval.snapshot.serverInfo),
-    snapshot: approval.snapshot,
-  };
-  // The package pin belongs to the launch definition it was resolved from.
-  if (locked?.package && launchEquals(locked.launch, approval.launch)) entry.package = locked.package;
-  return entry;
 }
 
 /** 1 while anything stays unapproved; else 3 if a server could not be reached; else 0. */

@@ -4,7 +4,8 @@
  * those it shows the launch change from the config itself.
  */
 import type { ExitStatus } from '../core/errors.js';
-import { sanitize } from '../core/sanitize.js';
+import { describeLaunch } from '../core/launch-text.js';
+import { trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -12,16 +13,15 @@ import { renderChangesJson } from '../render/diff-json.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import { launchSummary } from './ls.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { describeStatuses } from './report.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { describeStatuses } from '../app/report.js';
 
 export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
   const { statuses: offline } = offlineStatuses(project, lock, names);
-  const statuses = await (await import('./snapshot-all.js')).compareLive(
+  const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,
     { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir },
@@ -66,8 +66,8 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
               name: s.name,
               status: s.status,
               notes: [
-                sanitize(`locked:     $ ${launchSummary(s.locked!.launch)}`),
-                sanitize(`configured: $ ${launchSummary(s.config!.launch)}`),
+                trusted(`locked:     $ ${describeLaunch(s.locked!.launch)}`),
+                trusted(`configured: $ ${describeLaunch(s.config!.launch)}`),
               ],
             },
           ],

@@ -45,8 +45,8 @@ import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { hostPlace, lockPath, projectDir } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { hostPlace, lockPath, projectDir } from '../app/project.js';
 
 export interface GuardOptions extends GlobalOptions {
   undo?: boolean;

@@ -28,8 +28,8 @@ import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeTextFile } from '../adapters/files.js';
 import { writeJson } from '../render/json.js';
-import type { GlobalOptions } from './options.js';
-import { projectDir } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { projectDir } from '../app/project.js';
 import { selfBin } from '../self.js';
 
 export const HOOK_MARKER = '# mcpm-hook: pre-commit v1';

@@ -11,8 +11,8 @@ import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { hostPlace, projectDir } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { hostPlace, projectDir } from '../app/project.js';
 
 /** The project files that project discovery reads (cli-contract.md); other hosts' project files need --config. */
 const DISCOVERED = new Set(['.mcp.json', '.cursor/mcp.json', '.vscode/mcp.json']);

@@ -16,10 +16,11 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
-import { describeFinding, describeStatuses, firstLockFindings, statusesToJson, type DescribedStatus } from './report.js';
+import { describeStatuses, firstLockFindings } from '../app/report.js';
+import { describeFinding, statusesToJson, type DescribedStatus } from '../render/report.js';
 
 export interface InstallOptions extends GlobalOptions {
   frozen?: boolean;
@@ -40,7 +41,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   const live = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   let statuses: ServerStatus[] = offline;
   if (toContact.length > 0) {
-    const { snapshotAll } = await import('./snapshot-all.js');
+    const { snapshotAll } = await import('../app/snapshot-all.js');
     const eraHints = new Map<string, Era>();
     for (const c of toContact) {
       const entry = lock.servers.get(c.name);

@@ -2,26 +2,17 @@
  * `mcpm ls`: what is configured, what is locked, and how the two compare. Offline: starts nothing.
  */
 import type { ExitStatus } from '../core/errors.js';
-import type { LaunchSpec } from '../core/launch/identity.js';
-import { sanitize } from '../core/sanitize.js';
+import { describeLaunch } from '../core/launch-text.js';
+import { sanitize, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { countItems } from './report.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { countItems } from '../render/report.js';
 
-export function launchSummary(launch: LaunchSpec): string {
-  if (launch.transport === 'stdio') return [launch.command, ...launch.args].join(' ');
-  return `${launch.transport} ${launch.url}`;
-}
-
-export async function ls(options: GlobalOptions & { hosts?: boolean }, deps: Deps): Promise<ExitStatus> {
-  if (options.hosts) {
-    const { hostsReport } = await import('./hosts-report.js');
-    return hostsReport(options, deps);
-  }
+export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
   const { statuses } = offlineStatuses(project, lock, []);
@@ -58,7 +49,8 @@ export async function ls(options: GlobalOptions & { hosts?: boolean }, deps: Dep
       name: s.name,
       status: s.status,
       summary: `${version}${counts}`,
-      notes: launch ? [sanitize(`$ ${launchSummary(launch)}`)] : [],
+      // describeLaunch escaped the config's text; only the prompt sign is added.
+      notes: launch ? [trusted(`$ ${describeLaunch(launch)}`)] : [],
     };
   });
   deps.stdout.write(renderStatusLines(lines, 'ls', palette));

@@ -11,8 +11,8 @@ import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { byCodeUnit, loadCheckedLock, loadProject, selectNames } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { byCodeUnit, loadCheckedLock, loadProject, selectNames } from '../app/project.js';
 
 export interface OutdatedRow {
   name: string;

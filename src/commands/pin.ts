@@ -21,9 +21,9 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { shellWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, selectNames } from './project.js';
-import { byCodeUnit } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, selectNames } from '../app/project.js';
+import { byCodeUnit } from '../app/project.js';
 
 export type PinResult = 'pinned' | 'already-pinned' | 'not-a-package' | 'not-pinnable' | 'not-locked' | 'config-changed' | 'no-version' | 'conflict';
 
@@ -103,7 +103,7 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
   let configsWritten: string[] = [];
   let lockWritten = false;
   if (plans.length > 0) {
-    const { writeConfigAndLock } = await import('./config-and-lock.js');
+    const { writeConfigAndLock } = await import('../app/config-and-lock.js');
     const rewrites = plans.map((p) => {
       const launch = p.entry.launch;
       if (launch.transport !== 'stdio') throw new Error('Assertion failed: pinning a launch that is not stdio');

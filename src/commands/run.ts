@@ -22,8 +22,8 @@ import type { AuditLog } from '../guard/audit-log.js';
 import type { HttpUpstream } from '../guard/http-upstream.js';
 import type { ToolCallRecord } from '../guard/relay.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
-import type { GlobalOptions } from './options.js';
-import { checkedLockFromHead, loadLockHead, loadProject, type Project } from './project.js';
+import type { GlobalOptions } from '../app/options.js';
+import { checkedLockFromHead, loadLockHead, loadProject, type Project } from '../app/project.js';
 
 export interface RunOptions extends GlobalOptions {
   policy?: Policy;

@@ -1,42 +1,40 @@
 /**
  * `mcpm update NAME [--to VERSION]`: moves a locked server to another package version. It resolves
  * the version (npm: `--to` may be a version, range or dist-tag, default `latest`; PyPI: `--to` an
- * exact version, since mcpm asks no PyPI), starts the server at that exact version, shows what the
- * model would see differently, and needs approval before anything is written:
+ * exact version, since mcpm asks no PyPI), starts the server once at that exact version, shows what
+ * the model would see differently, and needs approval before anything is written: in a terminal,
+ * the review screen of `mcpm approve`, showing the snapshot just taken (the server is not started
+ * again for it); `--yes` approves without one. Without either: NO_TTY (exit 2), before anything is
+ * started.
  *
- * - `--yes` writes the config (the one args element, pinned exactly) and the lock entry (launch,
- *   package, snapshot) together, the config while the lock's advisory lock is held, and puts the
- *   config back if the lock cannot be written;
- * - on a terminal without `--yes`, the config is changed and `mcpm approve NAME` takes over, with
- *   its review of the launch and of the definitions; if the change is not approved, the config is
- *   put back. Approve drops the package pin of a changed launch, so the new pin is recorded after
- *   it, for the launch approve wrote (the version is exact in it, so it names the code reviewed);
- * - without a terminal and without `--yes`: NO_TTY (exit 2), before anything is started.
+ * Once approved, the config (the one args element, pinned exactly) and the lock entry (launch,
+ * package, snapshot) are written together, the config while the lock's advisory lock is held, and
+ * the config is put back if the lock cannot be written. Approving the definitions without the new
+ * launch writes nothing: they were served by the new version.
  *
- * A new version whose definitions are identical still needs the approval (attacks.md B8: the code
- * changed, and that is what an update is).
+ * A new version whose definitions are identical still needs the approval: the code changed, and
+ * that is what an update is (a compromised release can serve the same definitions).
  */
-import { changesBetween } from '../core/changes.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { findingsFor } from '../core/findings/index.js';
 import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
 import type { ServerConfig } from '../core/launch/parse.js';
-import { samePin, serverCopyOf, type Lock, type LockEntry, type PackagePin } from '../core/lockfile.js';
+import { describeLaunch } from '../core/launch-text.js';
+import { samePin, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
+import { shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, selectNames } from '../app/project.js';
+import { sortFindings } from '../app/report.js';
+import { interrupted, reviewAndLock, reviewSourceOf } from '../app/review-and-lock.js';
 import { renderChangesJson } from '../render/diff-json.js';
-import { writeJson } from '../render/json.js';
-import { launchSummary } from './ls.js';
 import { renderChangesText } from '../render/diff-text.js';
-import { shellWord } from '../core/shell-word.js';
+import { writeJson } from '../render/json.js';
+import { countItems } from '../render/report.js';
 import { paint, paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, selectNames } from './project.js';
-import { updateLock } from '../adapters/lock-store.js';
-import { countItems, sortFindings } from './report.js';
 
 export interface UpdateOptions extends GlobalOptions {
   /** npm: a version, range or dist-tag (default `latest`); PyPI: an exact version. */
@@ -111,7 +109,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     return 0;
   }
 
-  const { snapshotAll } = await import('./snapshot-all.js');
+  const { snapshotAll } = await import('../app/snapshot-all.js');
   const updated: ServerConfig = { ...config, launch };
   const results = await snapshotAll(
     [updated],
@@ -121,16 +119,19 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const live = results.get(name);
   if (!live) throw new Error('Assertion failed: no snapshot result for the updated server');
   if (!live.ok) return unreachable(name, `${live.error.message} (at ${target.version})`, json, deps, live.error.code);
-  const changes = changesBetween(entry.snapshot, live.snapshot);
   const others = new Map<string, Snapshot>();
   for (const [other, e] of lock.servers) if (other !== name) others.set(other, e.snapshot);
-  const findings = sortFindings(findingsFor({ server: name, live: live.snapshot, changes, others }));
+  // Only the package may have changed (the same version re-published): then the launch is the locked one.
+  const status = launchEquals(launch, entry.launch) ? 'drifted' : 'config-changed';
+  const source = reviewSourceOf({ name, status, launch, locked: entry }, live.snapshot, others);
+  const { changes } = source;
+  const findings = sortFindings(source.findings);
 
   // Render what would change, before anything is written.
   const palette = paletteFor(human.isTTY, deps.env, options.color);
   if (!json || !options.quiet) {
     human.write(`${paint(palette, 'bold', `update ${shownName}`)}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
-    human.write(`  ${sanitize(`locked:  $ ${launchSummary(entry.launch)}`)}\n  ${sanitize(`updated: $ ${launchSummary(launch)}`)}\n`);
+    human.write(`  locked:  $ ${describeLaunch(entry.launch)}\n  updated: $ ${describeLaunch(launch)}\n`);
     if (changes.length === 0) {
       human.write(sanitize(`  the definitions are identical (${countItems(live.snapshot)}), but the code is not: review the package's changes before approving\n`));
     } else {
@@ -138,72 +139,38 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     }
   }
 
-  const newEntry: LockEntry = {
-    integrity: snapshotIntegrity(live.snapshot),
-    launch,
-    package: target,
-    protocol: { era: live.era, version: live.protocolVersion },
-    server: serverCopyOf(live.snapshot.serverInfo),
-    snapshot: live.snapshot,
-  };
+  // Decide (the review screen, or --yes) and write the config and the lock entry together.
   const edit = { server: name, argIndex: spec.argIndex, from: config.launch.args[spec.argIndex]!, to: launch.args[spec.argIndex]! };
-
-  if (!options.yes) {
-    // Act through approve: it shows the changed launch and the definitions and writes what was approved.
-    const { editConfigFiles, restoreFiles } = await import('../adapters/pins/config-edit.js');
-    const written = edit.from === edit.to ? [] : await editConfigFiles(project.dir, project.configFiles, [edit]);
-    const { approve } = await import('./approve.js');
-    let exit: ExitStatus;
-    try {
-      exit = await approve([name], { ...options, yes: false }, deps);
-    } catch (error) {
-      await restoreFiles(written);
-      throw error;
-    }
-    // What approve wrote decides: the new launch in the lock means approved, and gets its pin.
-    let took = false;
-    const recorded = await updateLock(
-      project.lockFile,
-      (current) => {
-        const now = current.lock.servers.get(name);
-        took = now !== undefined && launchEquals(now.launch, launch);
-        if (!now || !took || samePin(now.package, target)) return null;
-        const servers = new Map(current.lock.servers);
-        servers.set(name, { ...now, package: target });
-        const next: Lock = { ...current.lock, servers };
-        return next;
-      },
-      { displayName: project.lockLabel },
-    );
-    if (!took) {
-      await restoreFiles(written);
-      human.write(`${sanitize(`not updated: ${written.map((w) => w.shown).join(', ') || 'the config'} put back;`)} ${shownName} ${sanitize(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}`)}\n`);
-      return exit === 0 ? 1 : exit;
-    }
-    if (recorded.written) human.write(sanitize(`recorded ${describePin(target)} in ${project.lockLabel}\n`));
-    return exit;
-  }
-
-  // --yes: write the config and the lock entry together.
-  const { writeConfigAndLock } = await import('./config-and-lock.js');
-  const result = await writeConfigAndLock(project, [{ name, read: entry, next: newEntry, edits: edit.from === edit.to ? [] : [edit] }]);
-  const conflict = result.conflicts.has(name);
-  const exit: ExitStatus = conflict ? 1 : 0;
+  const review = await reviewAndLock(
+    project,
+    [{ source, era: live.era, protocolVersion: live.protocolVersion, newLaunch: { package: target, edits: edit.from === edit.to ? [] : [edit] } }],
+    { yes: Boolean(options.yes) },
+    deps,
+  );
+  if (review === null) return interrupted(deps);
+  const { result } = review.outcomes[0]!;
+  const taken = result === 'approved' || result === 'partial';
+  const exit: ExitStatus = result === 'approved' ? 0 : 1;
   if (json) {
     writeJson(deps.stdout, {
       ...renderChangesJson(name, 'updated', changes, findings),
-      result: conflict ? 'conflict' : 'updated',
+      result: result === 'conflict' ? 'conflict' : 'updated',
       package: { locked: entry.package ?? null, updated: target },
       launch: { locked: entry.launch, updated: launch },
-      integrity: newEntry.integrity,
-      written: { configs: result.configs, lockfile: result.lockWritten },
+      integrity: snapshotIntegrity(live.snapshot),
+      written: { configs: review.configs, lockfile: review.lockWritten },
       exitStatus: exit,
     });
   }
-  if (conflict) {
+  if (result === 'conflict') {
     human.write(`not written: the lock entry of ${shownName} changed while mcpm was updating it; ${sanitize(`run "mcpm update ${quoted}" again`)}\n`);
+  } else if (!taken) {
+    human.write(`not updated: ${shownName} ${sanitize(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}; nothing was written`)}\n`);
   } else {
-    human.write(`updated ${shownName} ${sanitize(`to ${describePin(target)}; wrote ${[...result.configs, ...(result.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
+    human.write(`updated ${shownName} ${sanitize(`to ${describePin(target)}; wrote ${[...review.configs, ...(review.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
+    if (result === 'partial') {
+      human.write(sanitize(`the items not approved stay drifted; run "mcpm approve ${quoted}" to review them\n`));
+    }
   }
   return exit;
 }

@@ -14,9 +14,10 @@ import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from './options.js';
-import { loadCheckedLock, loadProject, offlineStatuses } from './project.js';
-import { describeStatuses, statusesToJson } from './report.js';
+import type { GlobalOptions } from '../app/options.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { describeStatuses } from '../app/report.js';
+import { statusesToJson } from '../render/report.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
@@ -35,8 +36,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   if (!options.offline) {
     // Only servers whose offline state is ok are contacted: new, stale and changed ones already fail.
     const okOffline = offline.filter((s) => s.status === 'ok');
-    // Identical definitions do not prove identical code (attacks.md B8): the npm pins of those
-    // servers are resolved again, next to the snapshots.
+    // Identical definitions do not prove identical code (a new release can serve the same ones):
+    // the npm pins of those servers are resolved again, next to the snapshots.
     const pinned = okOffline.filter((s) => s.locked?.package?.manager === 'npm');
     const checking = pinned.length === 0
       ? undefined
@@ -45,7 +46,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
         );
     // Awaited below; the handler only keeps a failure meanwhile from counting as unhandled.
     checking?.catch(() => undefined);
-    const { compareLive } = await import('./snapshot-all.js');
+    const { compareLive } = await import('../app/snapshot-all.js');
     statuses = await compareLive(offline, lock, { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir }, deps);
     for (const [name, check] of (await checking) ?? []) packageChecks.set(name, check);
     // Another version or other bytes behind the same launch line is drift, even when the server
@@ -85,9 +86,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     writeJson(deps.stdout, { ...json, warnings, offline: Boolean(options.offline), exitStatus: exit });
   } else if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
-    const sarif = renderSarif(statuses, lines, project.lockLabel);
-    addPinResults(sarif.runs[0]!, packageChecks, warnings, project.lockLabel);
-    writeJson(deps.stdout, sarif);
+    writeJson(deps.stdout, renderSarif(statuses, lines, project.lockLabel, { checks: packageChecks, warnings }));
   }
   const human = options.format === 'json' || options.format === 'sarif' ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
@@ -100,31 +99,4 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     }
   }
   return exit;
-}
-
-/** SARIF results for changed packages (error) and floating launches (warning), next to the status results. */
-function addPinResults(
-  run: { tool: { driver: { rules: { id: string; shortDescription: { text: string } }[] } }; results: unknown[] },
-  checks: ReadonlyMap<string, import('../adapters/pins/index.js').PinCheck>,
-  warnings: readonly { name: string; message: string }[],
-  lockLabel: string,
-): void {
-  const location = (name: string) => [{ physicalLocation: { artifactLocation: { uri: lockLabel } }, logicalLocations: [{ name, kind: 'module' }] }];
-  const rule = (id: string, text: string) => {
-    if (!run.tool.driver.rules.some((r) => r.id === id)) run.tool.driver.rules.push({ id, shortDescription: { text } });
-  };
-  for (const [name, check] of checks) {
-    if (!check.changed || !check.resolved) continue;
-    rule('mcpm/package-changed', 'The package behind a locked server resolves to another version or integrity.');
-    run.results.push({
-      ruleId: 'mcpm/package-changed',
-      level: 'error',
-      message: { text: `server ${JSON.stringify(name)}: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}` },
-      locations: location(name),
-    });
-  }
-  for (const w of warnings) {
-    rule('mcpm/unpinned-package', 'A server is launched without an exact package version or image digest.');
-    run.results.push({ ruleId: 'mcpm/unpinned-package', level: 'warning', message: { text: `server ${JSON.stringify(w.name)}: ${w.message}` }, locations: location(w.name) });
-  }
 }

@@ -17,6 +17,7 @@ import { emptySnapshot, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type
 import { compareSeverity, type Finding, type Severity } from './findings/rules.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import { launchEquals, type LaunchSpec } from './launch/identity.js';
+import { describeLaunch } from './launch-text.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
@@ -259,28 +260,6 @@ function whereOf(subject: ChangeSubject, key: string, pointer: string): SafeText
   let text = SUBJECT_LABEL[subject];
   if (key) text += ` "${sanitize(key, { identifier: true })}"`;
   if (pointer) text += ` at ${sanitize(pointer, { identifier: true })}`;
-  return trusted(text);
-}
-
-/**
- * One line: the command and its arguments (each escaped as an identifier, so a homoglyph in a
- * package name such as @acme/n\u{43e}tes shows; quoted when it has spaces), then cwd and variable names.
- */
-export function describeLaunch(launch: LaunchSpec): SafeText {
-  const part = (text: string) => {
-    const safe = sanitize(text, { identifier: true });
-    // Quotes show where an argument with spaces (escaped as \u{20}) or an empty one begins and ends.
-    return text !== '' && !/[\s"'\\]/.test(text) ? safe : `"${safe}"`;
-  };
-  let text: string;
-  if (launch.transport === 'stdio') {
-    text = [launch.command, ...launch.args].map(part).join(' ');
-    if (launch.cwd !== undefined) text += `  (cwd ${part(launch.cwd)})`;
-    if (launch.envNames.length > 0) text += `  (env ${launch.envNames.map(part).join(', ')})`;
-  } else {
-    text = `${launch.transport} ${part(launch.url)}`;
-    if (launch.headerNames.length > 0) text += `  (headers ${launch.headerNames.map(part).join(', ')})`;
-  }
   return trusted(text);
 }
 

@@ -1,10 +1,18 @@
 /**
  * SARIF 2.1.0 for code-scanning: one result per server that is not ok (drift, missing, stale,
- * changed launch, unreachable) and one per finding, located in the lockfile. Exit statuses never
- * depend on the format; this only shapes the output.
+ * changed launch, unreachable), one per finding, and (verify) one per changed package and per
+ * launch that floats, located in the lockfile. Exit statuses never depend on the format; this only
+ * shapes the output.
  */
+import { describePin } from '../core/package-spec.js';
 import type { ServerStatus, StatusKind } from '../core/status.js';
-import type { DescribedStatus } from '../commands/report.js';
+import type { DescribedStatus } from './report.js';
+
+/** What verify learnt about the packages behind the servers: re-resolved pins, and launches that float. */
+export interface PackageReport {
+  checks: ReadonlyMap<string, { locked: { name: string; version?: string; integrity?: string }; resolved?: { version: string; integrity?: string }; changed: boolean }>;
+  warnings: readonly { name: string; message: string }[];
+}
 
 const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string; level: 'error' | 'warning' }> = {
   drifted: { id: 'mcpm/drifted', text: 'The live server differs from its locked definitions.', level: 'error' },
@@ -16,7 +24,7 @@ const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string
 
 const LEVEL = { high: 'error', medium: 'warning', low: 'note' } as const;
 
-export function renderSarif(statuses: readonly ServerStatus[], lines: readonly DescribedStatus[], lockLabel: string) {
+export function renderSarif(statuses: readonly ServerStatus[], lines: readonly DescribedStatus[], lockLabel: string, packages?: PackageReport) {
   const rules = new Map<string, { id: string; shortDescription: { text: string } }>();
   const results: unknown[] = [];
   const location = (name: string) => [
@@ -48,6 +56,20 @@ export function renderSarif(statuses: readonly ServerStatus[], lines: readonly D
       });
     }
   });
+  for (const [name, check] of packages?.checks ?? []) {
+    if (!check.changed || !check.resolved) continue;
+    rules.set('mcpm/package-changed', { id: 'mcpm/package-changed', shortDescription: { text: 'The package behind a locked server resolves to another version or integrity.' } });
+    results.push({
+      ruleId: 'mcpm/package-changed',
+      level: 'error',
+      message: { text: `server ${JSON.stringify(name)}: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}` },
+      locations: location(name),
+    });
+  }
+  for (const w of packages?.warnings ?? []) {
+    rules.set('mcpm/unpinned-package', { id: 'mcpm/unpinned-package', shortDescription: { text: 'A server is launched without an exact package version or image digest.' } });
+    results.push({ ruleId: 'mcpm/unpinned-package', level: 'warning', message: { text: `server ${JSON.stringify(w.name)}: ${w.message}` }, locations: location(w.name) });
+  }
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',

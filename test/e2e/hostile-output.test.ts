@@ -24,9 +24,9 @@ function hostileDefs(description: string) {
 }
 
 describe('hostile text never reaches the terminal raw', () => {
-  // Twenty CLI runs, most of them starting the server: about 29 s on two cores shared with a loaded
-  // machine, so the default 30 s was a coin toss there.
-  it('in every command, before and after a drift', async () => {
+  // Seventeen CLI runs in a row, each bounded by its own spawn timeout: on a loaded machine the
+  // whole needs more than the default 30 s.
+  it('in every command, before and after a drift', { timeout: 120_000 }, async () => {
     const dir = tempProject();
     const defsFile = join(dir, 'defs.json');
     writeFileSync(defsFile, JSON.stringify(hostileDefs(`Adds.${EVIL}`)));
@@ -53,5 +53,5 @@ describe('hostile text never reaches the terminal raw', () => {
     expect(approved.stdout + approved.stderr).toMatch(/approved/i);
     await check(['approve', '--yes', '--json']);
     await check(['verify'], 0);
-  }, 90_000);
+  });
 });

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { BIN, defs, mcpm, tempProject, tool, writeDefs, writeProject } from './helpers.js';
+import { shellWord } from '../../src/core/shell-word.js';
+import { BIN, SERVERS, defs, mcpm, tempProject, tool, writeDefs, writeProject } from './helpers.js';
 
 const read = (dir: string) => readFileSync(join(dir, 'mcp.lock'), 'utf8');
 const json = (out: string) => JSON.parse(out) as { servers: Array<{ name: string; status: string; action?: string; error?: { code: string } }> };
@@ -245,6 +246,22 @@ describe('diff', () => {
     const parsed = JSON.parse(out.stdout) as { servers: Array<{ findings: Array<{ rule: string; severity: string }> }> };
     const rules = parsed.servers[0]!.findings.map((f) => f.rule);
     expect(rules).toEqual(expect.arrayContaining(['instruction-like-text', 'secret-path-request']));
+  });
+
+  it('a launch whose arguments were re-split prints as changed: the locked and configured lines differ (ls too)', async () => {
+    const dir = tempProject();
+    const server = defs([tool('x', 'X.')]);
+    writeProject(dir, { a: { defs: server, args: ['--mode', 'safe'] } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    writeProject(dir, { a: { defs: server, args: ['--mode safe'] } });
+    const node = `node ${shellWord(join(SERVERS, 'static.mjs'))}`;
+
+    const diffed = await mcpm(['diff', '-C', dir]);
+    expect(diffed.status).toBe(1);
+    expect(diffed.stdout).toContain(`locked:     $ ${node} --mode safe  (env FIXTURE_DEFS)\n`);
+    expect(diffed.stdout).toContain(`configured: $ ${node} '--mode safe'  (env FIXTURE_DEFS)\n`);
+    const listed = await mcpm(['ls', '-C', dir]);
+    expect(listed.stdout).toContain(`$ ${node} '--mode safe'  (env FIXTURE_DEFS)\n`);
   });
 });
 

@@ -187,35 +187,50 @@ describe('package pins', { timeout: 90_000 }, () => {
     expect((await p.run('verify', '--strict')).status).toBe(0);
   });
 
-  it('update in a terminal hands off to approve: approved, the lock gets launch and pin; rejected, the config is put back', async () => {
+  it('update in a terminal starts the new version once and reviews that snapshot: approved, config and lock get launch and pin; rejected, nothing is written', async () => {
     const r = await registry('1.1.0');
-    const p = project(r, config(['-y', `${PKG}@1.0.0`]));
+    const p = project(r, '{}');
+    const log = join(p.dir, 'launches.log');
+    const launches = () => readFileSync(log, 'utf8').trim().split('\n');
+    const logged = (version: string) => config(['-y', `${PKG}@${version}`, '--launch-log', log]);
+    writeFileSync(join(p.dir, '.mcp.json'), logged('1.0.0'));
     expect((await p.run('install')).status).toBe(0);
+    expect(launches()).toEqual(['1.0.0']);
     const configBefore = readFileSync(join(p.dir, '.mcp.json'), 'utf8');
     const lockBefore = readFileSync(join(p.dir, 'mcp.lock'), 'utf8');
 
     const rejected = terminal(['update', 'demo', '--to', '1.0.1', '-C', p.dir], r, p.dir);
-    await rejected.waitFor('y start it');
+    const shown = await rejected.waitFor('y approve');
     await settle();
     rejected.write('n');
     expect(await rejected.exited).toBe(1);
-    expect(rejected.text()).toContain('not updated: .mcp.json put back');
+    // The review screen of what update started, not approve's question before starting it again.
+    const screen = rejected.text();
+    expect(screen.slice(0, shown)).toMatch(/mcpm approve\s+1\/1\s+demo\s+LAUNCH CHANGED/);
+    expect(screen).toContain(`launch    npx -y ${PKG}@1.0.1 --launch-log`);
+    expect(screen).toContain(`locked    npx -y ${PKG}@1.0.0 --launch-log`);
+    expect(screen).not.toContain('has not run it');
+    expect(screen).not.toContain('start a changed command');
+    expect(screen).toContain(`not updated: demo stays at ${PKG}@1.0.0`);
+    expect(launches()).toEqual(['1.0.0', '1.0.1']);
     expect(readFileSync(join(p.dir, '.mcp.json'), 'utf8')).toBe(configBefore);
     expect(readFileSync(join(p.dir, 'mcp.lock'), 'utf8')).toBe(lockBefore);
 
     const approved = terminal(['update', 'demo', '--to', '1.0.1', '-C', p.dir], r, p.dir);
-    const at = await approved.waitFor('y start it');
-    await settle();
-    approved.write('y');
-    await approved.waitFor('y approve', at);
+    await approved.waitFor('y approve');
     await settle();
     approved.write('y');
     expect(await approved.exited).toBe(0);
-    expect(readFileSync(join(p.dir, '.mcp.json'), 'utf8')).toBe(config(['-y', `${PKG}@1.0.1`]));
+    expect(approved.text()).toContain(`updated demo to ${PKG}@1.0.1`);
+    expect(launches()).toEqual(['1.0.0', '1.0.1', '1.0.1']);
+    expect(readFileSync(join(p.dir, '.mcp.json'), 'utf8')).toBe(logged('1.0.1'));
     expect(p.lock().servers.demo).toMatchObject({
-      launch: { args: ['-y', `${PKG}@1.0.1`] },
+      launch: { args: ['-y', `${PKG}@1.0.1`, '--launch-log', log] },
       package: { manager: 'npm', name: PKG, version: '1.0.1', integrity: packs.get('1.0.1')!.integrity },
     });
+    // What was locked is what the new version serves: verify starts it (once more) and finds no drift.
+    expect((await p.run('verify')).status).toBe(0);
+    expect(launches()).toHaveLength(4);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../../src/commands/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from '../../src/app/options.js';
 import { parseRunArgv } from '../../src/run-main.js';
 
 const defaults = { timeout: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY, color: true, policy: 'block' };

@@ -185,7 +185,7 @@ describe('buildReviewServer', () => {
   it('shows launch commands with escaped identifiers', () => {
     const s: ReviewSource = { ...source(LOCKED, LIVE), status: 'config-changed', launch: npx('1.1.0\u043e') };
     const server = buildReviewServer(s, snapshotIntegrity);
-    expect(server.launch).toBe('npx -y @acme/notes@1.1.0\\u{43E}');
+    expect(server.launch).toBe("npx -y '@acme/notes@1.1.0\\u{43E}'");
     expect(server.previousLaunch).toBe('npx -y @acme/notes@1.0.0');
     expect(server.items[0]!.subject).toBe('launch');
   });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/core/findings/rules.js';
 import type { ServerStatus } from '../../../src/core/status.js';
-import type { DescribedStatus } from '../../../src/commands/report.js';
+import type { DescribedStatus } from '../../../src/render/report.js';
 import { renderSarif } from '../../../src/render/sarif.js';
 
 const finding: Finding = { rule: 'hidden-unicode', severity: 'high', subject: 'tools', key: 'add', pointer: '/description', args: { decoded: 'x' } };
@@ -68,5 +68,23 @@ describe('renderSarif', () => {
     const run = sarifOf([{ name: 'a', status: 'ok' }], [{ name: 'a', status: 'ok' }]).runs[0];
     expect(run.results).toEqual([]);
     expect(run.tool.driver.rules).toEqual([]);
+  });
+
+  it("adds verify's package results after the status results: a changed package is an error, a floating launch a warning", () => {
+    const locked = { manager: 'npm' as const, name: '@acme/notes', version: '1.0.0', integrity: 'sha512-aaaaaaaaaaaaaaaaaaaa' };
+    const checks = new Map([
+      ['notes', { locked, resolved: { version: '1.0.1', integrity: 'sha512-bbbbbbbbbbbbbbbbbbbb' }, changed: true }],
+      ['same', { locked, resolved: { version: '1.0.0', integrity: locked.integrity }, changed: false }],
+    ]);
+    const warnings = [{ name: 'loose', message: 'npx @acme/loose has no version' }];
+    const run = JSON.parse(JSON.stringify(renderSarif(statuses, lines, 'mcp.lock', { checks, warnings }))).runs[0];
+    expect(run.results.map((r: { ruleId: string }) => r.ruleId).slice(6)).toEqual(['mcpm/package-changed', 'mcpm/unpinned-package']);
+    expect(run.results[6]).toMatchObject({
+      level: 'error',
+      message: { text: 'server "notes": locked @acme/notes@1.0.0 (sha512-aaaaaaaaa…), the registry now gives @acme/notes@1.0.1 (sha512-bbbbbbbbb…)' },
+      locations: [{ physicalLocation: { artifactLocation: { uri: 'mcp.lock' } }, logicalLocations: [{ name: 'notes', kind: 'module' }] }],
+    });
+    expect(run.results[7]).toMatchObject({ level: 'warning', message: { text: 'server "loose": npx @acme/loose has no version' } });
+    expect(run.tool.driver.rules.map((r: { id: string }) => r.id).slice(-2)).toEqual(['mcpm/package-changed', 'mcpm/unpinned-package']);
   });
 });

@@ -1,4 +1,4 @@
-/** Global options, as commander hands them to every command (cli-contract.md). */
+/** Global options, as commander hands them to every command: -C, --config, --host, --lockfile, --json, … */
 export interface GlobalOptions {
   cwd?: string;
   config?: string[];

@@ -1,7 +1,8 @@
 /**
- * Config edits and the lock entries they go with, written as one step (`mcpm pin`, `mcpm update
- * --yes`). The config files are written while the lock's advisory lock is held, and put back if
- * the lock cannot be written: the configs must not name versions the lock does not launch.
+ * Config edits and the lock entries they go with, written as one step (`mcpm pin`, and what
+ * `mcpm approve` and `mcpm update` approved). The config files are written while the lock's
+ * advisory lock is held, and put back if the lock cannot be written: the configs must not name
+ * versions the lock does not launch.
  *
  * The command planned each entry from the lock as it read it. An entry that changed on disk since
  * then (another mcpm approved or updated it) is left alone and reported as a conflict, config and
@@ -15,8 +16,8 @@ import { assertUntampered, type Project } from './project.js';
 
 export interface EntryRewrite {
   name: string;
-  /** The entry as the command read it. */
-  read: LockEntry;
+  /** The entry as the command read it (none: the server was not locked). */
+  read: LockEntry | undefined;
   /** The entry to write in its place. */
   next: LockEntry;
   /** The config edits that go with it (none when the config already says it). */
@@ -64,6 +65,7 @@ export async function writeConfigAndLock(
   }
 }
 
-function isUnchanged(now: LockEntry | undefined, read: LockEntry): boolean {
-  return now !== undefined && now.integrity === read.integrity && launchEquals(now.launch, read.launch) && samePin(now.package, read.package);
+function isUnchanged(now: LockEntry | undefined, read: LockEntry | undefined): boolean {
+  if (now === undefined || read === undefined) return now === read;
+  return now.integrity === read.integrity && launchEquals(now.launch, read.launch) && samePin(now.package, read.package);
 }

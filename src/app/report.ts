@@ -1,0 +1,49 @@
+/**
+ * The compare step behind what install, verify, diff and ls print: per status, what changed and
+ * which findings the rules raise, sorted by severity. render/report.ts turns the result into lines
+ * and JSON.
+ */
+import type { Finding } from '../core/findings/rules.js';
+import type { ServerStatus } from '../core/status.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { countItems, summariseDrift, type DescribedStatus } from '../render/report.js';
+
+const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
+
+/** Findings of servers whose snapshot is new to the lock (a server can be poisoned from day one). */
+export async function firstLockFindings(name: string, live: Snapshot, others: ReadonlyMap<string, Snapshot>): Promise<Finding[]> {
+  const { findingsFor } = await import('../core/findings/index.js');
+  return sortFindings(findingsFor({ server: name, live, changes: null, others }));
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}
+
+/** Builds the printed lines; drift gets up to 5 changes and 3 findings, with a count of the rest. */
+export async function describeStatuses(statuses: readonly ServerStatus[]): Promise<DescribedStatus[]> {
+  // The change model and the finding rules are loaded only when something drifted.
+  const drift = statuses.some((s) => s.status === 'drifted')
+    ? { ...(await import('../core/changes.js')), ...(await import('../core/findings/index.js')) }
+    : undefined;
+  const lives = new Map<string, Snapshot>();
+  for (const s of statuses) {
+    const snap = s.live ?? s.locked?.snapshot;
+    if (snap) lives.set(s.name, snap);
+  }
+  return statuses.map((s) => {
+    const line: DescribedStatus = { name: s.name, status: s.status };
+    const snap = s.live ?? s.locked?.snapshot;
+    if (snap && s.status !== 'error') line.summary = countItems(snap);
+    if (s.error) line.error = s.error;
+    if (drift && s.status === 'drifted' && s.locked && s.live) {
+      const changes = drift.changesBetween(s.locked.snapshot, s.live);
+      const others = new Map([...lives].filter(([n]) => n !== s.name));
+      const findings = sortFindings(drift.findingsFor({ server: s.name, live: s.live, changes, others }));
+      line.changes = changes;
+      line.findings = findings;
+      line.notes = summariseDrift(changes, findings);
+    }
+    return line;
+  });
+}

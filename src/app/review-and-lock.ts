@@ -1,0 +1,169 @@
+/**
+ * The review half of `mcpm approve` and `mcpm update`, after the servers were started: the caller
+ * hands over the snapshots it took, a person decides in the TUI (or `--yes` decides), and exactly
+ * the snapshots that were shown are written into the lock as it is on disk now, with the config
+ * edits that go with them. Nothing here starts a server, so a server is never started twice for one
+ * review, and what was reviewed is what gets locked, never a fresh listing.
+ */
+import type { ArgEdit } from '../adapters/pins/config-edit.js';
+import type { Integrity } from '../core/canonical.js';
+import { changesBetween, emptySnapshot } from '../core/changes.js';
+import { findingsFor } from '../core/findings/index.js';
+import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
+import { serverCopyOf, type LockEntry, type PackagePin } from '../core/lockfile.js';
+import {
+  approvalOf,
+  approveAll,
+  buildReviewServer,
+  type Approval,
+  type Decision,
+  type ReviewModel,
+  type ReviewSource,
+  type ReviewStatus,
+} from '../core/review.js';
+import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
+import type { Deps } from '../deps.js';
+import { writeConfigAndLock, type EntryRewrite } from './config-and-lock.js';
+import type { Project } from './project.js';
+
+/** One server to review: what it served when the caller started it. */
+export interface Reviewed {
+  source: ReviewSource;
+  era: Era;
+  protocolVersion: string;
+  /**
+   * `mcpm update`: source.launch is a new version the config does not name yet. Taking it writes
+   * this package pin and these config edits; and since its definitions were served by that launch
+   * alone, approving them without the launch writes nothing.
+   */
+  newLaunch?: { package: PackagePin; edits: ArgEdit[] };
+}
+
+export interface ReviewOutcome {
+  reviewed: Reviewed;
+  result: 'approved' | 'partial' | 'rejected' | 'not-reviewed' | 'conflict';
+  /** Approved or partial: the integrity written and the indices of the approved items. */
+  integrity?: Integrity;
+  items?: number[];
+}
+
+export interface LockedReview {
+  /** One per server reviewed, in the order given. */
+  outcomes: ReviewOutcome[];
+  lockWritten: boolean;
+  /** The config files written, as shown in messages. */
+  configs: string[];
+}
+
+/**
+ * What a review shows about a server's live snapshot: the changes against its locked one (against
+ * nothing when it is new) and the findings. `others` are the other servers of the project, for
+ * shadowing and cross-server findings.
+ */
+export function reviewSourceOf(
+  server: { name: string; status: ReviewStatus; launch: LaunchSpec; locked: LockEntry | undefined },
+  live: Snapshot,
+  others: ReadonlyMap<string, Snapshot>,
+): ReviewSource {
+  const changes = changesBetween(server.locked?.snapshot ?? emptySnapshot(), live);
+  const findings = findingsFor({ server: server.name, live, changes: server.locked ? changes : null, others });
+  return { ...server, live, changes, findings };
+}
+
+/** Decides (the TUI, or `--yes`) and writes what was approved; null when the reviewer interrupted. */
+export async function reviewAndLock(
+  project: Pick<Project, 'dir' | 'configFiles' | 'lockFile' | 'lockLabel'>,
+  reviewed: readonly Reviewed[],
+  options: { yes: boolean },
+  deps: Deps,
+): Promise<LockedReview | null> {
+  const outcomes: ReviewOutcome[] = reviewed.map((r) => ({ reviewed: r, result: 'not-reviewed' }));
+  if (reviewed.length === 0) return { outcomes, lockWritten: false, configs: [] };
+  const model: ReviewModel = { phase: 'review', servers: reviewed.map((r) => buildReviewServer(r.source, snapshotIntegrity)) };
+  const decisions = options.yes ? approveAll(model) : await runReviewScreen(model, deps);
+  if (decisions === null) return null;
+
+  const rewrites: EntryRewrite[] = [];
+  for (const d of decisions) {
+    const r = reviewed[d.server];
+    const outcome = outcomes[d.server];
+    if (!r || !outcome) throw new Error('Assertion failed: a decision for a server that was not shown');
+    if (d.verdict === 'rejected') {
+      outcome.result = 'rejected';
+      continue;
+    }
+    const approval = approvalOf(r.source, d.items);
+    // What is approved is what was shown: the integrity on screen is the one written.
+    if (snapshotIntegrity(approval.snapshot) !== d.integrity) {
+      throw new Error(`Assertion failed: the snapshot to write for ${JSON.stringify(r.source.name)} is not the one shown`);
+    }
+    const takesLaunch = launchEquals(approval.launch, r.source.launch);
+    if (r.newLaunch && !takesLaunch) {
+      outcome.result = 'rejected';
+      continue;
+    }
+    rewrites.push({ name: r.source.name, read: r.source.locked, next: entryFor(r, approval), edits: takesLaunch ? (r.newLaunch?.edits ?? []) : [] });
+    outcome.result = approval.complete ? 'approved' : 'partial';
+    outcome.integrity = d.integrity;
+    outcome.items = d.items;
+  }
+  if (rewrites.length === 0) return { outcomes, lockWritten: false, configs: [] };
+
+  const written = await writeConfigAndLock(project, rewrites);
+  for (const o of outcomes) {
+    if (!written.conflicts.has(o.reviewed.source.name)) continue;
+    o.result = 'conflict';
+    delete o.integrity;
+  }
+  return { outcomes, lockWritten: written.lockWritten, configs: written.configs };
+}
+
+function entryFor(r: Reviewed, approval: Approval): LockEntry {
+  const locked = r.source.locked;
+  const entry: LockEntry = {
+    integrity: snapshotIntegrity(approval.snapshot),
+    launch: approval.launch,
+    protocol: { era: r.era, version: r.protocolVersion },
+    server: serverCopyOf(approval.snapshot.serverInfo),
+    snapshot: approval.snapshot,
+  };
+  // The package pin belongs to the launch definition it was resolved from.
+  if (r.newLaunch && launchEquals(approval.launch, r.source.launch)) entry.package = r.newLaunch.package;
+  else if (locked?.package && launchEquals(locked.launch, approval.launch)) entry.package = locked.package;
+  return entry;
+}
+
+/** The review screen: the decisions, or null when the reviewer interrupted (Ctrl-C). */
+export async function runReviewScreen(model: ReviewModel, deps: Deps): Promise<Decision[] | null> {
+  const { runApprove, ApproveInterrupted } = await importInkWithoutCi();
+  try {
+    return await runApprove(model);
+  } catch (error) {
+    if (error instanceof ApproveInterrupted || deps.signal.aborted) return null;
+    throw error;
+  }
+}
+
+/**
+ * Ink draws nothing until it exits when it believes it runs in CI: `is-in-ci` reads CI and
+ * CONTINUOUS_INTEGRATION once, when Ink is first imported. The review only gets here with a
+ * terminal on stdin and stdout, where a person must see every frame (a `CI=true` left in a shell
+ * would otherwise show a blank screen and take keys blind), so those two are hidden for that import.
+ */
+async function importInkWithoutCi(): Promise<typeof import('../tui/index.js')> {
+  const env = process.env;
+  const saved = { CI: env.CI, CONTINUOUS_INTEGRATION: env.CONTINUOUS_INTEGRATION };
+  delete env.CI;
+  delete env.CONTINUOUS_INTEGRATION;
+  try {
+    return await import('../tui/index.js');
+  } finally {
+    for (const [key, value] of Object.entries(saved)) if (value !== undefined) env[key] = value;
+  }
+}
+
+/** The review was interrupted before anything was written. */
+export function interrupted(deps: Deps): 130 {
+  deps.stderr.write('mcpm: interrupted; no file was changed\n');
+  return 130;
+}

@@ -1,0 +1,40 @@
+/**
+ * The one way a launch definition is printed: ls, diff, update, the review screen. Two launches
+ * that differ print differently, so a `locked:` and a `configured:` line never look the same for
+ * a launch that changed.
+ */
+import type { LaunchSpec } from './launch/identity.js';
+import { sanitize, trusted, type SafeText } from './sanitize.js';
+import { shellWord } from './shell-word.js';
+
+/**
+ * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
+ * `'--mode safe'` one, `''` an empty one), then the working directory and the variable names; a
+ * remote server as its transport and URL, then the header names.
+ */
+export function describeLaunch(launch: LaunchSpec): SafeText {
+  let text: string;
+  if (launch.transport === 'stdio') {
+    text = [launch.command, ...launch.args].map(word).join(' ');
+    if (launch.cwd !== undefined) text += `  (cwd ${word(launch.cwd)})`;
+    if (launch.envNames.length > 0) text += `  (env ${launch.envNames.map(word).join(', ')})`;
+  } else {
+    text = `${launch.transport} ${word(launch.url)}`;
+    if (launch.headerNames.length > 0) text += `  (headers ${launch.headerNames.map(word).join(', ')})`;
+  }
+  return trusted(text);
+}
+
+/**
+ * One argument, escaped as an identifier so that a homoglyph in a package name shows
+ * (`@acme/n\u{43E}tes`) and a control character cannot break the line, except that its spaces stay
+ * spaces (a long run of them is counted, `⟨12 spaces⟩`, as everywhere); then quoted as a shell word,
+ * so the line reads as a shell would split it. Both steps keep distinct arguments distinct.
+ */
+function word(text: string): string {
+  const escaped = text
+    .split(/( +)/)
+    .map((piece, i) => (i % 2 === 0 ? sanitize(piece, { identifier: true }) : sanitize(piece)))
+    .join('');
+  return shellWord(escaped);
+}

@@ -342,7 +342,7 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
     // mcpm (and the configured Authorization header) to another origin (attacks.md D8).
     const requestInit = { headers: launch.headers };
     const transport = new StrictHttpTransport<StreamableHTTPClientTransport | SSEClientTransport>(
-      { server: run.server, maxMessageBytes: run.maxMessageBytes, fail: (e) => run.fail(e), signal: run.abort.signal },
+      { server: run.server, maxMessageBytes: run.maxMessageBytes, answersInPostBodies: kind === 'streamable', fail: (e) => run.fail(e), signal: run.abort.signal },
       (fetch) =>
         kind === 'streamable' ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch }) : new sdk.SSEClientTransport(url, { requestInit, fetch }),
     );

@@ -17,7 +17,13 @@ import { messageTooLarge } from './stdio-transport.js';
 export interface StrictFetchOptions {
   server: string;
   maxMessageBytes: number;
-  /** Receives every JSON-RPC message of every body, strictly parsed, in the order read. */
+  /**
+   * Streamable HTTP answers a POSTed request in the POST's response body; HTTP+SSE answers only on
+   * its GET event stream and the SDK ignores its POST bodies. Only bodies the SDK reads as messages
+   * are read here, so nothing a host would not see is delivered or refused.
+   */
+  answersInPostBodies: boolean;
+  /** Receives every JSON-RPC message of every body read, strictly parsed, in the order read. */
   deliver: (message: JsonValue) => void;
   /**
    * A POSTed request's answer can no longer come: its body ended (or broke off) without it, and
@@ -54,6 +60,7 @@ export function strictFetch(options: StrictFetchOptions): FetchLike {
     const rewrap = (body: string | ReadableStream<Uint8Array>): Response =>
       new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     const awaited = requestIdsOf(init?.body);
+    if (init?.method === 'POST' && (awaited.size === 0 || !options.answersInPostBodies)) return response;
 
     if (type === 'application/json') {
       const bytes = await readCapped(response.body, maxMessageBytes);

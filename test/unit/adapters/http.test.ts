@@ -74,6 +74,15 @@ describe('snapshotServer over HTTP', () => {
     expect(plain(listing.lists.prompts)).toEqual(DEFS.prompts);
   });
 
+  it.each([
+    ['json', 'mcp'],
+    ['legacy-sse', 'sse'],
+  ])('reads only the bodies the SDK reads as messages: a JSON body answering a %s POST that carries no request is ignored', async (mode, path) => {
+    const port = await startHttp({ FIXTURE_HTTP_MODE: mode, FIXTURE_HTTP_POST_BODY: '{"accepted":true}' });
+    const listing = await snapshotServer(httpConfig('remote', `http://127.0.0.1:${port}/${path}`, {}, mode === 'json' ? 'http' : 'sse'), options());
+    expect(plain(listing.lists.tools)).toEqual(DEFS.tools);
+  });
+
   it('sends configured headers, resolved from the environment at call time', async () => {
     const port = await startHttp({ FIXTURE_HTTP_TOKEN: 's3cret' });
     const config = httpConfig('remote', `http://127.0.0.1:${port}/mcp`, { Authorization: 'Bearer ${X_TOKEN}' });

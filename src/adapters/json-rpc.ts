@@ -116,13 +116,14 @@ export class JsonRpcPeer {
     return result;
   }
 
-  request(method: string, params: JsonObject): Promise<JsonObject> {
+  /** `params` left out is left out of the message, as the SDK's `client.listTools()` does. */
+  request(method: string, params?: JsonObject): Promise<JsonObject> {
     if (this.lost) return Promise.reject(this.failed(method));
     const id = this.nextId++;
     return new Promise<JsonObject>((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
       // Key order as the SDK writes it ({...request, jsonrpc, id}).
-      this.send({ method, params, jsonrpc: '2.0', id }).catch((error: unknown) => {
+      this.send(params === undefined ? { method, jsonrpc: '2.0', id } : { method, params, jsonrpc: '2.0', id }).catch((error: unknown) => {
         // An answer that came before its send settled stands: HTTP delivers it inside the send,
         // and the SDK may still fail on its own (zod) reading of it.
         if (this.pending.has(id)) this.lose(`server "${this.server}": ${describeFailure(error)}`, error);

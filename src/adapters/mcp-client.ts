@@ -222,8 +222,9 @@ async function statelessEra(run: Run, peer: JsonRpcPeer, probeMs: number | undef
 }
 
 /**
- * The handshake era: initialize (as the SDK Client sends it: the host-like clientInfo, no client
- * capabilities), notifications/initialized, then the lists. A JSON-RPC error to initialize is
+ * The handshake era: initialize, notifications/initialized, then the lists, each message byte for
+ * byte as a host built on the SDK Client writes it (with the host-like clientInfo and no client
+ * capabilities). A JSON-RPC error to initialize is
  * `refused` (the caller may try the other era); a lost connection is the server's failure.
  */
 async function handshake(run: Run, peer: JsonRpcPeer): Promise<Attempt> {
@@ -234,7 +235,8 @@ async function handshake(run: Run, peer: JsonRpcPeer): Promise<Attempt> {
     if (error instanceof JsonRpcError) return { kind: 'refused', reason: describeRpcError(error) };
     throw error;
   }
-  const lists = await fetchLists(run, (method, cursor) => page(run, peer, method, cursor === undefined ? {} : { cursor }));
+  // No params without a cursor: the request a host makes with `client.listTools()`.
+  const lists = await fetchLists(run, (method, cursor) => page(run, peer, method, cursor === undefined ? undefined : { cursor }));
   const listing: RawListing = {
     era: 'handshake',
     protocolVersion: String(init['protocolVersion']),
@@ -247,7 +249,7 @@ async function handshake(run: Run, peer: JsonRpcPeer): Promise<Attempt> {
 }
 
 /** One page of a list: the result, or the server's JSON-RPC error (fetchLists decides what it means). */
-async function page(run: Run, peer: JsonRpcPeer, method: string, params: JsonObject): Promise<Page> {
+async function page(run: Run, peer: JsonRpcPeer, method: string, params: JsonObject | undefined): Promise<Page> {
   try {
     return { result: await run.guard(peer.request(method, params)) };
   } catch (error) {

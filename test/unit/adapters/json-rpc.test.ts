@@ -1,7 +1,8 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { JsonRpcError, JsonRpcPeer, TransportError } from '../../../src/adapters/json-rpc.js';
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { HANDSHAKE_VERSION, HANDSHAKE_VERSIONS, JsonRpcError, JsonRpcPeer, TransportError } from '../../../src/adapters/json-rpc.js';
 import { McpmError } from '../../../src/core/errors.js';
 
 /**
@@ -79,6 +80,11 @@ describe('JsonRpcPeer', () => {
       '{"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0}',
       '{"method":"notifications/initialized","jsonrpc":"2.0"}',
     ]);
+  });
+
+  it('asks for and accepts the revisions the SDK does, so the handshake stays the one SDK-built hosts send', () => {
+    expect(HANDSHAKE_VERSION).toBe(LATEST_PROTOCOL_VERSION);
+    expect(HANDSHAKE_VERSIONS).toEqual(SUPPORTED_PROTOCOL_VERSIONS);
   });
 
   it.each([['1999-01-01', '"1999-01-01"'], [7, 'that is not a string']])('refuses an initialize answered with protocol version %j', async (version, text) => {

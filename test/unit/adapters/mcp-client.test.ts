@@ -1,7 +1,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLIENT_INFO, PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import { McpmError } from '../../../src/core/errors.js';
 import type { ServerConfig } from '../../../src/core/launch.js';
 import { allDead, caught, DEFS, fixture, makeTempDir, mcpmEnv, plain, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
@@ -76,6 +78,29 @@ describe('snapshotServer, handshake era', () => {
       expect(response.error?.code).toBe(-32601);
     }
     expect(responses[3]).toEqual({ result: {}, jsonrpc: '2.0', id: 's4' });
+  });
+
+  it('writes, byte for byte, what a host built on the SDK Client writes (cloaking: no tell that this is a scan)', async () => {
+    // Definitions the SDK's zod accepts (it rejects DEFS' array outputSchema and odd lastModified), so its client gets through every list.
+    const defs = writeJson(path.join(dir, 'defs.json'), {
+      ...DEFS,
+      tools: [{ name: 't', inputSchema: { type: 'object' } }],
+      resources: [{ uri: 'notes://all', name: 'all notes' }],
+    });
+    const record = (file: string) => ({ FIXTURE_DEFS: defs, FIXTURE_RAW_RECORD: path.join(dir, file) });
+    await snapshot(stdioConfig('notes', fixture('static.mjs'), record('mcpm.jsonl')), { eraHint: 'handshake' });
+
+    const client = new Client({ ...CLIENT_INFO }, { capabilities: {} });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [fixture('static.mjs')], env: { PATH: process.env.PATH ?? '', ...record('sdk.jsonl') } }));
+    await client.listTools();
+    await client.listPrompts();
+    await client.listResources();
+    await client.listResourceTemplates();
+    await client.close();
+
+    const mcpmLines = readFileSync(path.join(dir, 'mcpm.jsonl'), 'utf8');
+    expect(mcpmLines.split('\n')[0]).toContain('"method":"initialize"');
+    expect(mcpmLines).toBe(readFileSync(path.join(dir, 'sdk.jsonl'), 'utf8'));
   });
 
   it('skips the probe with eraHint "handshake"', async () => {

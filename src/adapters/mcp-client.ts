@@ -1,26 +1,24 @@
 /**
  * Snapshot one MCP server: connect in whichever protocol era it speaks, page through every list,
  * keep every result raw (strictly parsed, never through zod), and close it, killing its process
- * group. Hostile-server defences come from research/attacks.md: B2 (cloaking: a host-like
- * clientInfo), B4 (pagination loops), D4 (hangs and floods: one hard deadline, byte caps),
- * D5 (children outliving the scan), D6 (minimal environment), D8 (server requests declined).
+ * group. One JSON-RPC client (json-rpc.ts) speaks both eras over stdio and over the SDK's HTTP
+ * transports, and a failure becomes the server's error in one place (Run.classify).
+ * Hostile-server defences: B2 (cloaking: a host-like clientInfo and the SDK's exact requests),
+ * B4 (pagination loops), D4 (hangs and floods: one hard deadline, byte caps), D5 (children
+ * outliving the scan), D6 (minimal environment), D8 (server requests declined).
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-// The HTTP transports are loaded by snapshotHttp only: stdio snapshots (most) skip ~30 ms of modules.
+// The HTTP transports are loaded by snapshotHttp only: stdio snapshots (most) load no SDK module.
 import type { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpmError } from '../core/errors.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Era, ItemKind, RawListing } from '../core/snapshot.js';
-import { ConnectionClosedError, JsonRpcError, JsonRpcPeer, METHOD_NOT_FOUND } from './json-rpc.js';
+import { HANDSHAKE_VERSION, JsonRpcError, JsonRpcPeer, METHOD_NOT_FOUND, TransportError } from './json-rpc.js';
 import { buildServerEnv, spawnServer, type ServerProcess } from './process.js';
-import { RawCapture, TapTransport } from './raw-capture.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js';
-import { strictFetch } from './strict-fetch.js';
+import { StrictHttpTransport } from './strict-fetch.js';
 
 export interface SnapshotOptions {
   /** Spawn (or first request) to last page, hard. On expiry the whole process tree is killed: SERVER_TIMEOUT. */
@@ -67,7 +65,7 @@ const LISTS: ReadonlyArray<readonly [ItemKind, string]> = [
   ['resourceTemplates', 'resources/templates/list'],
 ];
 
-/** setTimeout's ceiling; the SDK's own per-request timer must never fire before the snapshot deadline. */
+/** setTimeout's ceiling. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
@@ -85,13 +83,14 @@ export async function snapshotServer(config: ServerConfig, options: SnapshotOpti
     }
     return await snapshotHttp(run, launch);
   } catch (error) {
-    failure = error;
+    // Before dispose: a server that exited still has its own exit status, not the one of the kill.
+    failure = await run.classify(error);
   } finally {
     // Always, success or not: the server must be gone (with its whole group) when this returns.
     await run.dispose();
   }
   // After dispose: the stderr pipe has been read to its end, so the report holds the last words.
-  throw run.explain(failure);
+  throw run.withDetail(failure);
 }
 
 interface StdioLaunch {
@@ -101,9 +100,11 @@ interface StdioLaunch {
   env: Record<string, string>;
 }
 
+/** One server process, and the one client talking to it in whichever era. */
 interface Connection {
   proc: ServerProcess;
   transport: StdioTransport;
+  peer: JsonRpcPeer;
 }
 
 type Attempt = { kind: 'listing'; listing: RawListing } | { kind: 'refused'; reason: string } | { kind: 'silent' };
@@ -119,26 +120,28 @@ async function snapshotStdio(run: Run, launch: StdioLaunch): Promise<RawListing>
   const start = async (): Promise<Connection> => {
     const proc = await run.spawn(launch);
     const transport = new StdioTransport(proc, { maxMessageBytes: run.maxMessageBytes, onFatal: (e) => run.fail(e) });
-    run.stdoutNoise = transport;
-    return { proc, transport };
+    const peer = new JsonRpcPeer(transport, run.server, (e) => run.fail(e));
+    run.connected({ kind: 'stdio', proc, noise: transport });
+    await peer.start();
+    return { proc, transport, peer };
   };
   const fresh = async (conn: Connection): Promise<Connection> => {
-    if (!conn.proc.exitInfo && !conn.transport.isClosed) return conn;
+    if (!conn.proc.exitInfo && !conn.transport.isClosed && !conn.peer.isLost) return conn;
     await conn.proc.kill();
     return start();
   };
 
   let conn = await start();
   if (run.eraHint === 'handshake') {
-    const handshake = await handshakeOverStdio(run, conn);
-    if (handshake.kind === 'listing') return handshake.listing;
+    const handshakeAttempt = await handshake(run, conn.peer);
+    if (handshakeAttempt.kind === 'listing') return handshakeAttempt.listing;
     conn = await fresh(conn);
-    const stateless = await statelessOverStdio(run, conn, undefined);
+    const stateless = await statelessEra(run, conn.peer, undefined);
     if (stateless.kind === 'listing') return stateless.listing;
-    throw neitherEra(run.server, handshake, stateless);
+    throw neitherEra(run.server, handshakeAttempt, stateless);
   }
 
-  const stateless = await statelessOverStdio(run, conn, PROBE_TIMEOUT_MS);
+  const stateless = await statelessEra(run, conn.peer, PROBE_TIMEOUT_MS);
   if (stateless.kind === 'listing') return stateless.listing;
   if (stateless.kind === 'silent') {
     await conn.proc.kill();
@@ -146,23 +149,23 @@ async function snapshotStdio(run: Run, launch: StdioLaunch): Promise<RawListing>
   } else {
     conn = await fresh(conn);
   }
-  const handshake = await handshakeOverStdio(run, conn);
-  if (handshake.kind === 'listing') return handshake.listing;
+  const handshakeAttempt = await handshake(run, conn.peer);
+  if (handshakeAttempt.kind === 'listing') return handshakeAttempt.listing;
   if (stateless.kind === 'silent') {
     // Refused initialize after an unanswered probe: perhaps a stateless server that was slow to start.
     conn = await fresh(conn);
-    const retry = await statelessOverStdio(run, conn, undefined);
+    const retry = await statelessEra(run, conn.peer, undefined);
     if (retry.kind === 'listing') return retry.listing;
-    throw neitherEra(run.server, handshake, retry);
+    throw neitherEra(run.server, handshakeAttempt, retry);
   }
-  throw neitherEra(run.server, handshake, stateless);
+  throw neitherEra(run.server, handshakeAttempt, stateless);
 }
 
-function neitherEra(server: string, handshake: Attempt, stateless: Attempt): McpmError {
+function neitherEra(server: string, handshakeAttempt: Attempt, stateless: Attempt): McpmError {
   const why = (a: Attempt): string => (a.kind === 'refused' ? a.reason : 'no answer');
   return new McpmError(
     'SERVER_PROTOCOL',
-    `server "${server}" speaks neither protocol era: initialize: ${why(handshake)}; server/discover: ${why(stateless)}`,
+    `server "${server}" speaks neither protocol era: initialize: ${why(handshakeAttempt)}; server/discover: ${why(stateless)}`,
   );
 }
 
@@ -176,123 +179,83 @@ function statelessMeta(): JsonObject {
 
 class ProbeTimeout extends Error {}
 
-async function statelessOverStdio(run: Run, conn: Connection, probeMs: number | undefined): Promise<Attempt> {
-  const peer = new JsonRpcPeer(conn.transport, run.server, (e) => run.fail(e));
+/**
+ * The stateless era: `server/discover`, then the lists, each request carrying `_meta`. With
+ * `probeMs`, discover is a probe: no answer within it, or a lost connection, is `silent` (the
+ * caller tries the handshake era on a fresh process); without it, a lost connection is the
+ * server's failure like any other.
+ */
+async function statelessEra(run: Run, peer: JsonRpcPeer, probeMs: number | undefined): Promise<Attempt> {
+  let discover: JsonObject;
   try {
-    await peer.start();
-    let discover: JsonObject;
-    try {
-      const request = peer.request('server/discover', { _meta: statelessMeta() });
-      discover = await run.guard(probeMs === undefined ? request : withTimeout(request, probeMs));
-    } catch (error) {
-      if (error instanceof JsonRpcError) return { kind: 'refused', reason: describeRpcError(error) };
-      if (error instanceof ProbeTimeout || error instanceof ConnectionClosedError) return { kind: 'silent' };
-      throw error;
-    }
-    const supported = discover['supportedVersions'];
-    if (!Array.isArray(supported) || !supported.includes(STATELESS_VERSION) || !isJsonObject(discover['capabilities'])) {
-      return { kind: 'refused', reason: `not a DiscoverResult for ${STATELESS_VERSION}` };
-    }
-    const lists = await fetchLists(run, async (method, cursor) => {
-      try {
-        const result = await run.guard(peer.request(method, { ...(cursor === undefined ? {} : { cursor }), _meta: statelessMeta() }));
-        const type = result['resultType'];
-        // A list never asks for input (MRTR); anything but "complete" (or its absence) cannot be snapshotted.
-        if (type !== undefined && type !== 'complete') {
-          throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" answered ${method} with resultType ${jsonQuote(String(type))}`);
-        }
-        return { result };
-      } catch (error) {
-        if (error instanceof JsonRpcError) return { error: { code: error.code, message: error.message } };
-        if (error instanceof ConnectionClosedError) throw await run.exited(conn.proc, method);
-        throw error;
-      }
-    });
-    const meta = discover['_meta'];
-    const serverInfo = isJsonObject(meta) ? meta['io.modelcontextprotocol/serverInfo'] : undefined;
-    const listing: RawListing = {
-      era: 'stateless',
-      protocolVersion: STATELESS_VERSION,
-      // serverInfo is a SHOULD in 2026-07-28; an absent one is recorded as empty rather than refused.
-      serverInfo: serverInfo ?? emptyObject(),
-      capabilities: discover['capabilities'],
-      lists,
-    };
-    if (discover['instructions'] !== undefined) listing.instructions = discover['instructions'];
-    return { kind: 'listing', listing };
-  } finally {
-    peer.detach();
+    const request = peer.request('server/discover', { _meta: statelessMeta() });
+    discover = await run.guard(probeMs === undefined ? request : withTimeout(request, probeMs));
+  } catch (error) {
+    if (error instanceof JsonRpcError) return { kind: 'refused', reason: describeRpcError(error) };
+    if (probeMs !== undefined && (error instanceof ProbeTimeout || error instanceof TransportError)) return { kind: 'silent' };
+    throw error;
   }
-}
-
-async function handshakeOverStdio(run: Run, conn: Connection): Promise<Attempt> {
-  const capture = new RawCapture();
-  const tap = new TapTransport(conn.transport, capture, true);
-  try {
-    return await handshake(run, tap, capture, () => run.exited(conn.proc, 'initialize'));
-  } finally {
-    await tap.close();
+  const supported = discover['supportedVersions'];
+  if (!Array.isArray(supported) || !supported.includes(STATELESS_VERSION) || !isJsonObject(discover['capabilities'])) {
+    return { kind: 'refused', reason: `not a DiscoverResult for ${STATELESS_VERSION}` };
   }
+  const lists = await fetchLists(run, async (method, cursor) => {
+    const answer = await page(run, peer, method, { ...(cursor === undefined ? {} : { cursor }), _meta: statelessMeta() });
+    const type = 'result' in answer ? answer.result['resultType'] : undefined;
+    // A list never asks for input (MRTR); anything but "complete" (or its absence) cannot be snapshotted.
+    if (type !== undefined && type !== 'complete') {
+      throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" answered ${method} with resultType ${jsonQuote(String(type))}`);
+    }
+    return answer;
+  });
+  const meta = discover['_meta'];
+  const serverInfo = isJsonObject(meta) ? meta['io.modelcontextprotocol/serverInfo'] : undefined;
+  const listing: RawListing = {
+    era: 'stateless',
+    protocolVersion: STATELESS_VERSION,
+    // serverInfo is a SHOULD in 2026-07-28; an absent one is recorded as empty rather than refused.
+    serverInfo: serverInfo ?? emptyObject(),
+    capabilities: discover['capabilities'],
+    lists,
+  };
+  if (discover['instructions'] !== undefined) listing.instructions = discover['instructions'];
+  return { kind: 'listing', listing };
 }
 
 /**
- * The legacy era through the SDK Client: it sends initialize and notifications/initialized, answers
- * ping, and declines every other server request with -32601 (no handlers are registered and no
- * client capabilities are advertised). Results are read from `capture`, not from the SDK.
+ * The handshake era: initialize, notifications/initialized, then the lists, each message byte for
+ * byte as a host built on the SDK Client writes it (with the host-like clientInfo and no client
+ * capabilities). A JSON-RPC error to initialize is
+ * `refused` (the caller may try the other era); a lost connection is the server's failure.
  */
-async function handshake(run: Run, transport: Transport, capture: RawCapture, exited: () => Promise<McpmError>): Promise<Attempt> {
-  const client = new Client({ ...CLIENT_INFO }, { capabilities: {} });
-  // Non-fatal SDK reports (a response for an unknown id, an unparsable line); fatal ones arrive through run.fail.
-  client.onerror = () => {};
-  // No `signal`: the SDK adds a listener per request and never removes it; run.guard() races the
-  // deadline instead, and client.close() settles whatever is left.
-  const requestOptions = { timeout: run.sdkTimeoutMs };
+async function handshake(run: Run, peer: JsonRpcPeer): Promise<Attempt> {
+  let init: JsonObject;
   try {
-    capture.expectRequest();
-    try {
-      await run.guard(client.connect(transport, requestOptions));
-    } catch (error) {
-      run.throwIfFailed();
-      const raw = capture.lastResponse('initialize');
-      if (raw !== undefined && isJsonObject(raw['error'])) return { kind: 'refused', reason: describeRawError(raw['error']) };
-      if (raw === undefined && isClosed(error)) throw await exited();
-      if (raw === undefined) throw error;
-      throw sdkRefused(run.server, 'initialize', error);
-    }
-    const init = capture.lastResponse('initialize')?.['result'];
-    if (!isJsonObject(init)) throw new Error('Assertion failed: initialize succeeded without a captured result');
+    init = await run.guard(peer.initialize({ protocolVersion: HANDSHAKE_VERSION, capabilities: {}, clientInfo: { ...CLIENT_INFO } }));
+  } catch (error) {
+    if (error instanceof JsonRpcError) return { kind: 'refused', reason: describeRpcError(error) };
+    throw error;
+  }
+  // No params without a cursor: the request a host makes with `client.listTools()`.
+  const lists = await fetchLists(run, (method, cursor) => page(run, peer, method, cursor === undefined ? undefined : { cursor }));
+  const listing: RawListing = {
+    era: 'handshake',
+    protocolVersion: String(init['protocolVersion']),
+    serverInfo: init['serverInfo'] ?? null,
+    capabilities: init['capabilities'] ?? null,
+    lists,
+  };
+  if (init['instructions'] !== undefined) listing.instructions = init['instructions'];
+  return { kind: 'listing', listing };
+}
 
-    const lists = await fetchLists(run, async (method, cursor) => {
-      capture.expectRequest();
-      let sdkError: unknown;
-      try {
-        await run.guard(client.request({ method, params: cursor === undefined ? {} : { cursor } }, ResultSchema, requestOptions));
-      } catch (error) {
-        run.throwIfFailed();
-        sdkError = error;
-      }
-      // The raw message decides, whatever the SDK thought of it.
-      const raw = capture.lastResponse(method);
-      if (raw === undefined) throw isClosed(sdkError) ? await exited() : sdkRefused(run.server, method, sdkError);
-      const { result, error } = raw;
-      if (isJsonObject(result)) return { result };
-      if (isJsonObject(error) && Number.isInteger(error['code'])) {
-        return { error: { code: error['code'] as number, message: String(error['message']) } };
-      }
-      throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" answered ${method} with neither a result object nor an error`);
-    });
-
-    const listing: RawListing = {
-      era: 'handshake',
-      protocolVersion: String(init['protocolVersion']),
-      serverInfo: init['serverInfo'] ?? null,
-      capabilities: init['capabilities'] ?? null,
-      lists,
-    };
-    if (init['instructions'] !== undefined) listing.instructions = init['instructions'];
-    return { kind: 'listing', listing };
-  } finally {
-    await client.close().catch(() => {});
+/** One page of a list: the result, or the server's JSON-RPC error (fetchLists decides what it means). */
+async function page(run: Run, peer: JsonRpcPeer, method: string, params: JsonObject | undefined): Promise<Page> {
+  try {
+    return { result: await run.guard(peer.request(method, params)) };
+  } catch (error) {
+    if (error instanceof JsonRpcError) return { error: { code: error.code, message: error.message } };
+    throw error;
   }
 }
 
@@ -374,75 +337,44 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   const where = url.origin;
   const sdk = await loadHttpTransports();
   const httpStatus = (error: unknown): number | undefined => httpStatusOf(error, sdk);
+  run.connected({ kind: 'http', where, httpStatus });
 
-  /** One connection attempt; throws the SDK's own errors so the caller can decide on the fallback. */
+  /** One connection attempt; its failures are left raw so the caller can decide on the fallback. */
   const attempt = async (kind: 'streamable' | 'sse'): Promise<RawListing> => {
-    const capture = new RawCapture();
-    const fetch = strictFetch({
-      server: run.server,
-      maxMessageBytes: run.maxMessageBytes,
-      capture,
-      fail: (e) => run.fail(e),
-      signal: run.abort.signal,
-    });
     // Redirects: the SDK's default redirectPolicy 'same-origin' is kept, so a server cannot bounce
     // mcpm (and the configured Authorization header) to another origin (attacks.md D8).
     const requestInit = { headers: launch.headers };
-    const transport =
-      kind === 'streamable' ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch }) : new sdk.SSEClientTransport(url, { requestInit, fetch });
-    run.onDispose(async () => {
-      if (transport instanceof sdk.StreamableHTTPClientTransport && transport.sessionId !== undefined) {
-        await withTimeout(transport.terminateSession(), 1_000).catch(() => {});
-      }
-      await transport.close().catch(() => {});
-    });
-    const result = await handshake(run, new TapTransport(transport, capture, false), capture, async () =>
-      new McpmError('SERVER_EXITED', `server "${run.server}" at ${where} closed the connection during initialize`),
+    const transport = new StrictHttpTransport<StreamableHTTPClientTransport | SSEClientTransport>(
+      { server: run.server, maxMessageBytes: run.maxMessageBytes, answersInPostBodies: kind === 'streamable', fail: (e) => run.fail(e), signal: run.abort.signal },
+      (fetch) =>
+        kind === 'streamable' ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch }) : new sdk.SSEClientTransport(url, { requestInit, fetch }),
     );
+    run.onDispose(async () => {
+      const inner = transport.inner;
+      if (inner instanceof sdk.StreamableHTTPClientTransport && inner.sessionId !== undefined) {
+        await withTimeout(inner.terminateSession(), 1_000).catch(() => {});
+      }
+      await inner.close().catch(() => {});
+    });
+    const peer = new JsonRpcPeer(transport, run.server, (e) => run.fail(e));
+    await run.guard(peer.start());
+    const result = await handshake(run, peer);
     if (result.kind === 'listing') return result.listing;
     throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" at ${where} refused initialize: ${result.kind === 'refused' ? result.reason : 'no answer'}`);
   };
 
-  const explain = (error: unknown): unknown => {
-    if (run.isFailed) return error;
-    const status = httpStatus(error);
-    if (status === 401) {
-      return new McpmError(
-        'SERVER_AUTH_REQUIRED',
-        `server "${run.server}" requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer \${X_TOKEN}"`,
-        'the header value is read from the environment when mcpm connects; only its name goes into mcp.lock',
-      );
-    }
-    if (status !== undefined) {
-      return new McpmError('SERVER_PROTOCOL', `server "${run.server}" at ${where} answered HTTP ${status}`, undefined, { cause: error });
-    }
-    if (error instanceof TypeError) {
-      const code = (error.cause as { code?: unknown } | undefined)?.code;
-      return new McpmError('SERVER_SPAWN_FAILED', `server "${run.server}": cannot connect to ${where}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, {
-        cause: error,
-      });
-    }
-    return error;
-  };
-
-  if (launch.transport === 'sse') {
-    try {
-      return await attempt('sse');
-    } catch (error) {
-      throw explain(error);
-    }
-  }
+  if (launch.transport === 'sse') return attempt('sse');
   try {
     return await attempt('streamable');
   } catch (error) {
     const status = httpStatus(error);
-    if (run.isFailed || status === undefined || status === 401 || status < 400 || status >= 500) throw explain(error);
+    if (run.isFailed || status === undefined || status === 401 || status < 400 || status >= 500) throw error;
     try {
       return await attempt('sse');
     } catch (sseError) {
       // A server that speaks neither: its Streamable HTTP answer is the one that explains it,
       // unless the SSE endpoint asked for authorization.
-      throw explain(httpStatus(sseError) === 401 ? sseError : error);
+      throw httpStatus(sseError) === 401 ? sseError : error;
     }
   }
 }
@@ -467,12 +399,19 @@ async function loadHttpTransports(): Promise<HttpTransports> {
   };
 }
 
+/** The HTTP status behind a failed request (a TransportError's cause), if the SDK reported one. */
 function httpStatusOf(error: unknown, sdk: HttpTransports): number | undefined {
+  if (error instanceof TransportError) error = error.cause;
   if (error instanceof sdk.StreamableHTTPError || error instanceof sdk.SseError) {
     return typeof error.code === 'number' && error.code >= 100 ? error.code : undefined;
   }
   return undefined;
 }
+
+/** What a snapshot is connected to, for describing a failure (Run.classify). */
+type Endpoint =
+  | { kind: 'stdio'; proc: ServerProcess; noise: { noise: readonly string[]; noiseCount: number } }
+  | { kind: 'http'; where: string; httpStatus: (error: unknown) => number | undefined };
 
 /** The state of one snapshot: its deadline, its processes, and the first failure, which wins. */
 class Run {
@@ -480,16 +419,15 @@ class Run {
   readonly eraHint: Era | undefined;
   readonly maxMessageBytes: number;
   readonly maxPages: number;
-  readonly sdkTimeoutMs: number;
-  /** Aborted on failure and at the end: cancels SDK requests and HTTP fetches. */
+  /** Aborted on failure and at the end: cancels HTTP requests and streams in flight. */
   readonly abort = new AbortController();
   private failure: unknown;
   private hasFailed = false;
   private readonly failed: Promise<never>;
   private rejectFailed!: (error: unknown) => void;
   private readonly processes: ServerProcess[] = [];
-  /** The current stdio transport, whose non-JSON stdout lines go into error reports. */
-  stdoutNoise: { noise: readonly string[]; noiseCount: number } | undefined;
+  /** What the snapshot is talking to now: the subject of a failure's message. */
+  private endpoint: Endpoint | undefined;
   private readonly disposers: Array<() => Promise<void>> = [];
   private readonly timer: NodeJS.Timeout;
   private readonly signal: AbortSignal | undefined;
@@ -501,7 +439,6 @@ class Run {
     this.eraHint = options.eraHint;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-    this.sdkTimeoutMs = Math.min(options.timeoutMs + 60_000, MAX_TIMER_MS);
     this.projectDir = options.projectDir;
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;
@@ -560,21 +497,63 @@ class Run {
     this.disposers.push(dispose);
   }
 
-  /** SERVER_EXITED for a server whose stdout closed; waits briefly for its exit status, which comes after. */
-  async exited(proc: ServerProcess, during: string): Promise<McpmError> {
-    await this.guard(settleWithin(proc.exited, 1_000));
-    const info = proc.exitInfo;
-    const how = info === undefined ? 'closed its stdout' : info.signal !== null ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
-    return new McpmError('SERVER_EXITED', `server "${this.server}" ${how} during ${during}`);
+  connected(endpoint: Endpoint): void {
+    this.endpoint = endpoint;
   }
 
-  /** The error to throw: the first failure wins over its consequences; McpmErrors get the server's stderr. */
-  explain(error: unknown): unknown {
-    const chosen = this.hasFailed ? this.failure : error;
-    if (!(chosen instanceof McpmError) || chosen.detail !== undefined) return chosen;
+  /**
+   * What a failure is, decided here and nowhere else. The first failure of the run (deadline,
+   * abort, an oversized or malformed message) wins over its consequences, and an McpmError stands.
+   * A lost connection (TransportError: EPIPE or ECONNRESET on a write, stdout closed, the process
+   * gone, an HTTP request refused) is the server's failure: SERVER_EXITED with its exit status on
+   * stdio; over HTTP, SERVER_AUTH_REQUIRED (401), SERVER_PROTOCOL (another status or a refusal),
+   * SERVER_SPAWN_FAILED (no connection at all) or SERVER_EXITED (closed). Anything else is a bug
+   * in mcpm and is left as it is (exit 70).
+   */
+  async classify(error: unknown): Promise<unknown> {
+    if (this.hasFailed) return this.failure;
+    if (!(error instanceof TransportError)) return error;
+    const endpoint = this.endpoint;
+    const server = `server "${this.server}"`;
+    if (endpoint === undefined) throw new Error('Assertion failed: a connection failed before it was made');
+    if (endpoint.kind === 'stdio') {
+      // The exit status comes a moment after stdout closes or a write fails; a bounded wait, which
+      // the deadline or an interrupt cuts short.
+      await settleWithin(this.guard(endpoint.proc.exited), 1_000);
+      const info = endpoint.proc.exitInfo;
+      const how = info === undefined ? 'closed its stdout' : info.signal !== null ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
+      return new McpmError('SERVER_EXITED', `${server} ${how} during ${error.method}`, undefined, { cause: error });
+    }
+    const { where } = endpoint;
+    const status = endpoint.httpStatus(error);
+    if (status === 401) {
+      return new McpmError(
+        'SERVER_AUTH_REQUIRED',
+        `${server} requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer \${X_TOKEN}"`,
+        'the header value is read from the environment when mcpm connects; only its name goes into mcp.lock',
+      );
+    }
+    if (status !== undefined) return new McpmError('SERVER_PROTOCOL', `${server} at ${where} answered HTTP ${status}`, undefined, { cause: error });
+    const cause = error.cause;
+    // fetch's own TypeError: no HTTP answer at all. At the start nothing is listening; later, the server went away.
+    const noAnswer = cause instanceof TypeError;
+    if ((error.method === 'connect' && cause !== undefined) || (error.method === 'initialize' && noAnswer)) {
+      const code = errnoOf(cause);
+      return new McpmError('SERVER_SPAWN_FAILED', `${server}: cannot connect to ${where}${code === undefined ? '' : ` (${code})`}`, undefined, { cause: error });
+    }
+    if (cause === undefined || noAnswer) {
+      return new McpmError('SERVER_EXITED', `${server} at ${where} closed the connection during ${error.method}`, undefined, { cause: error });
+    }
+    const text = cause instanceof Error ? cause.message : String(cause);
+    return new McpmError('SERVER_PROTOCOL', `${server} at ${where}: ${error.method} failed: ${jsonQuote(text, 200)}`, undefined, { cause: error });
+  }
+
+  /** McpmErrors get the server's stderr and stray stdout lines (bounded, unsanitised) in `detail`. */
+  withDetail(error: unknown): unknown {
+    if (!(error instanceof McpmError) || error.detail !== undefined) return error;
     const detail = this.detail();
-    if (detail === undefined) return chosen;
-    return new McpmError(chosen.code, chosen.message, chosen.hint, { cause: chosen.cause, detail });
+    if (detail === undefined) return error;
+    return new McpmError(error.code, error.message, error.hint, { cause: error.cause, detail });
   }
 
   private detail(): string | undefined {
@@ -583,7 +562,7 @@ class Run {
     const parts: string[] = [];
     const stderr = proc.stderr.text();
     if (stderr !== '') parts.push(`stderr of "${this.server}":\n${stderr}`);
-    const noise = this.stdoutNoise;
+    const noise = this.endpoint?.kind === 'stdio' ? this.endpoint.noise : undefined;
     if (noise !== undefined && noise.noiseCount > 0) {
       parts.push(`${noise.noiseCount} line(s) on stdout that were not JSON-RPC, ignored; the first:\n${noise.noise.join('\n')}`);
     }
@@ -620,19 +599,16 @@ function emptyObject(): JsonObject {
   return Object.create(null) as JsonObject;
 }
 
-function isClosed(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === -32000;
-}
-
-function sdkRefused(server: string, method: string, error: unknown): McpmError {
-  const text = error instanceof Error ? error.message : String(error);
-  return new McpmError('SERVER_PROTOCOL', `server "${server}": ${method} failed: ${jsonQuote(text, 200)}`, undefined, { cause: error });
+/** The errno-style code (ECONNREFUSED, ENOTFOUND) somewhere in a fetch error's cause chain. */
+function errnoOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
 }
 
 function describeRpcError(error: JsonRpcError): string {
   return `error ${error.code}: ${jsonQuote(error.message)}`;
 }
 
-function describeRawError(error: JsonObject): string {
-  return `error ${String(error['code'])}: ${jsonQuote(String(error['message']))}`;
-}

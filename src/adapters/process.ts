@@ -170,22 +170,32 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   // none of execa's features, and importing execa costs `mcpm run` 70–200 ms of start-up, which a
   // host pays on every launch (issue 5's spawn-to-first-list target). execa stays for commands
   // that run to completion (npm view).
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...env },
-    detached: true,
-    shell: false,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    windowsHide: true,
-  });
-
-  const started = await new Promise<{ ok: true } | { ok: false; reason: string; cause: unknown }>((resolve) => {
-    child.once('spawn', () => resolve({ ok: true }));
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) resolve({ ok: false, reason: error.code ?? error.message, cause: error });
+  let child: ReturnType<typeof spawn> | undefined;
+  let started: { ok: true } | { ok: false; reason: string; cause: unknown };
+  try {
+    child = spawn(command, args, {
+      cwd,
+      env: { ...env },
+      detached: true,
+      shell: false,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
     });
-  });
-  if (!started.ok || child.pid === undefined || !child.stdin || !child.stdout || !child.stderr) {
+    const spawning = child;
+    started = await new Promise((resolve) => {
+      spawning.once('spawn', () => resolve({ ok: true }));
+      // ENOENT, EACCES, EMFILE: reported as an event; a later error (none is expected once the
+      // child runs) must not become an uncaught exception either.
+      spawning.on('error', (error: NodeJS.ErrnoException) => {
+        if (spawning.pid === undefined) resolve({ ok: false, reason: error.code ?? error.message, cause: error });
+      });
+    });
+  } catch (error) {
+    // Other failures to start (a NUL byte in an argument, E2BIG) are thrown at once.
+    const code = (error as NodeJS.ErrnoException).code;
+    started = { ok: false, reason: typeof code === 'string' ? code : String((error as Error).message ?? error), cause: error };
+  }
+  if (!started.ok || child?.pid === undefined || !child.stdin || !child.stdout || !child.stderr) {
     const reason = started.ok ? 'no pid' : started.reason;
     throw new McpmError(
       'SERVER_SPAWN_FAILED',

@@ -53,6 +53,8 @@ export class SseParser {
   private data: string[] = [];
   private dataBytes = 0;
   private type = '';
+  /** An `id` field came: the server made the stream resumable (a client may reconnect with Last-Event-ID). */
+  sawId = false;
 
   constructor(
     private readonly maxEventBytes: number,
@@ -107,6 +109,8 @@ export class SseParser {
       this.data.push(value);
     } else if (field === 'event') {
       this.type = value;
+    } else if (field === 'id') {
+      this.sawId = true;
     }
     return undefined;
   }

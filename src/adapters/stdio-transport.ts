@@ -1,8 +1,8 @@
 /**
  * Newline-delimited JSON-RPC over a server's stdin/stdout, framed strictly (protocol-and-hosts.md
  * §1.7): split on `\n` (a trailing `\r` is dropped), decode UTF-8 fatally, cap each message while it
- * is still being buffered, parse with the strict parser. Implements the SDK's `Transport` so the
- * SDK `Client` can run over it; the stateless-era client (json-rpc.ts) uses it directly.
+ * is still being buffered, parse with the strict parser. Implements the SDK's `Transport` interface,
+ * which the JSON-RPC client (json-rpc.ts) speaks to it and to the SDK's HTTP transports alike.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -68,7 +68,7 @@ export class StdioTransport implements Transport {
     });
   }
 
-  /** Idempotent: the era probe starts reading, and the SDK client calls start() again on connect. */
+  /** Idempotent. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
@@ -82,6 +82,10 @@ export class StdioTransport implements Transport {
     return this.closed || this.stopped;
   }
 
+  /**
+   * Rejects when the line cannot be written: the server has exited or closed its stdin (EPIPE,
+   * ECONNRESET, a destroyed stream). The client treats that as the connection lost.
+   */
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || this.stopped || this.proc.exitInfo) throw new Error(`server "${this.proc.name}" is not running`);
     const line = `${JSON.stringify(message)}\n`;

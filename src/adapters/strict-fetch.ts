@@ -1,20 +1,35 @@
 /**
- * A `fetch` for the SDK's HTTP transports that holds HTTP bodies to the same rules as stdio lines:
- * each message capped in size while it is read, UTF-8 decoded fatally, parsed with the strict
- * parser, and recorded raw (the SDK itself parses with `JSON.parse` and zod). Bodies are passed on
- * unchanged; a violation stops the snapshot through `fail`.
+ * The SDK's HTTP transports with mcpm's reading of what they receive. The SDK keeps what it does
+ * well (POST and GET, sessions, SSE streams, the same-origin redirect policy); every body it
+ * fetches passes through `strictFetch`, which holds it to the same rules as stdio lines: each
+ * message capped in size while it is read, UTF-8 decoded fatally, parsed with the strict parser.
+ * Those strictly parsed messages are the ones the client receives (StrictHttpTransport); the SDK's
+ * own reading (`JSON.parse` and zod, which drop keys and mangle `__proto__`) is discarded. A
+ * violation stops the snapshot through `fail`.
  */
-import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { McpmError } from '../core/errors.js';
-import { parseStrictJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
-import type { RawCapture } from './raw-capture.js';
+import { isJsonObject, parseStrictJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
 import { contentTypeOf, readCapped, SseParser } from './sse.js';
 import { messageTooLarge } from './stdio-transport.js';
 
 export interface StrictFetchOptions {
   server: string;
   maxMessageBytes: number;
-  capture: RawCapture;
+  /**
+   * Streamable HTTP answers a POSTed request in the POST's response body; HTTP+SSE answers only on
+   * its GET event stream and the SDK ignores its POST bodies. Only bodies the SDK reads as messages
+   * are read here, so nothing a host would not see is delivered or refused.
+   */
+  answersInPostBodies: boolean;
+  /** Receives every JSON-RPC message of every body read, strictly parsed, in the order read. */
+  deliver: (message: JsonValue) => void;
+  /**
+   * A POSTed request's answer can no longer come: its body ended (or broke off) without it, and
+   * the stream carried no event id to resume from. The SDK would wait for it forever.
+   */
+  unanswered: () => void;
   /** Stops the snapshot; the error is also thrown into the SDK. */
   fail: (error: McpmError) => void;
   /** Aborted when the snapshot ends or fails: cancels requests and streams in flight. */
@@ -22,15 +37,19 @@ export interface StrictFetchOptions {
 }
 
 export function strictFetch(options: StrictFetchOptions): FetchLike {
-  const { server, maxMessageBytes, capture, fail } = options;
+  const { server, maxMessageBytes, deliver, fail } = options;
   const refuse = (error: McpmError): McpmError => {
     fail(error);
     return error;
   };
-  const accept = (text: string): void => {
+  /** Delivers the messages in `text`, crossing off the ids of `awaited` they answer. */
+  const accept = (text: string, awaited: Set<unknown>): void => {
     const value = parseStrict(server, text);
     if (value instanceof McpmError) throw refuse(value);
-    for (const message of Array.isArray(value) ? value : [value]) capture.noteReceived(message);
+    for (const message of Array.isArray(value) ? value : [value]) {
+      if (isJsonObject(message) && !('method' in message)) awaited.delete(message['id']);
+      deliver(message);
+    }
   };
 
   return async (url, init) => {
@@ -40,6 +59,8 @@ export function strictFetch(options: StrictFetchOptions): FetchLike {
     const type = contentTypeOf(response);
     const rewrap = (body: string | ReadableStream<Uint8Array>): Response =>
       new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const awaited = requestIdsOf(init?.body);
+    if (init?.method === 'POST' && (awaited.size === 0 || !options.answersInPostBodies)) return response;
 
     if (type === 'application/json') {
       const bytes = await readCapped(response.body, maxMessageBytes);
@@ -50,35 +71,121 @@ export function strictFetch(options: StrictFetchOptions): FetchLike {
       } catch {
         throw refuse(invalidUtf8(server));
       }
-      accept(text);
+      accept(text, awaited);
+      if (awaited.size > 0) options.unanswered();
       return rewrap(text);
     }
     if (type === 'text/event-stream') {
       // The limit counts the UTF-8 bytes of one pending event, which bounds memory like the stdio byte cap does.
       const events = new SseParser(maxMessageBytes, () => messageTooLarge(server, maxMessageBytes));
       const decoder = new TextDecoder('utf-8', { fatal: true });
-      const check = new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
+      const reader = response.body.getReader();
+      const ended = (): void => {
+        if (awaited.size > 0 && !events.sawId) options.unanswered();
+      };
+      // Pulled by the SDK as it reads; each chunk is checked before it is handed on, and the end of
+      // the stream (or its breaking off) is seen here too.
+      const checked = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          let chunk: Awaited<ReturnType<typeof reader.read>>;
           try {
-            let text: string;
-            try {
-              text = decoder.decode(chunk, { stream: true });
-            } catch {
-              throw invalidUtf8(server);
-            }
-            for (const event of events.feed(text)) if (event.type === '' || event.type === 'message') accept(event.data);
+            chunk = await reader.read();
           } catch (error) {
-            if (error instanceof McpmError) refuse(error);
+            ended();
             controller.error(error);
             return;
           }
-          controller.enqueue(chunk);
+          if (chunk.done) {
+            ended();
+            controller.close();
+            return;
+          }
+          try {
+            let text: string;
+            try {
+              text = decoder.decode(chunk.value, { stream: true });
+            } catch {
+              throw invalidUtf8(server);
+            }
+            for (const event of events.feed(text)) if (event.type === '' || event.type === 'message') accept(event.data, awaited);
+          } catch (error) {
+            if (error instanceof McpmError) refuse(error);
+            controller.error(error);
+            await reader.cancel().catch(() => {});
+            return;
+          }
+          controller.enqueue(chunk.value);
         },
+        cancel: (reason) => reader.cancel(reason),
       });
-      return rewrap(response.body.pipeThrough(check));
+      return rewrap(checked);
     }
     return response;
   };
+}
+
+/** The ids of the requests in a POST body the SDK wrote (one message or a batch); none for anything else. */
+function requestIdsOf(body: unknown): Set<unknown> {
+  const ids = new Set<unknown>();
+  if (typeof body !== 'string') return ids;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return ids;
+  }
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    const m = message as { id?: unknown; method?: unknown } | null;
+    if (typeof m?.method === 'string' && (typeof m.id === 'number' || typeof m.id === 'string')) ids.add(m.id);
+  }
+  return ids;
+}
+
+/**
+ * An SDK HTTP transport (made by `create` around the strict fetch) whose received messages are the
+ * strictly parsed ones. Sending, starting, sessions and closing are the SDK transport's own.
+ */
+export class StrictHttpTransport<T extends Transport = Transport> implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+  /** The SDK transport itself (to end its session). */
+  readonly inner: T;
+
+  constructor(options: Omit<StrictFetchOptions, 'deliver' | 'unanswered'>, create: (fetch: FetchLike) => T) {
+    this.inner = create(
+      strictFetch({
+        ...options,
+        deliver: (message) => this.onmessage?.(message as unknown as JSONRPCMessage),
+        // For a snapshot the connection is as good as closed: nothing more can be read reliably.
+        unanswered: () => this.onclose?.(),
+      }),
+    );
+    // The same messages as the SDK read them, after strictFetch delivered the strict reading.
+    this.inner.onmessage = () => {};
+    this.inner.onerror = (error) => this.onerror?.(error);
+    this.inner.onclose = () => this.onclose?.();
+  }
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion?.(version);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 function invalidUtf8(server: string): McpmError {

@@ -74,6 +74,15 @@ describe('snapshotServer over HTTP', () => {
     expect(plain(listing.lists.prompts)).toEqual(DEFS.prompts);
   });
 
+  it.each([
+    ['json', 'mcp'],
+    ['legacy-sse', 'sse'],
+  ])('reads only the bodies the SDK reads as messages: a JSON body answering a %s POST that carries no request is ignored', async (mode, path) => {
+    const port = await startHttp({ FIXTURE_HTTP_MODE: mode, FIXTURE_HTTP_POST_BODY: '{"accepted":true}' });
+    const listing = await snapshotServer(httpConfig('remote', `http://127.0.0.1:${port}/${path}`, {}, mode === 'json' ? 'http' : 'sse'), options());
+    expect(plain(listing.lists.tools)).toEqual(DEFS.tools);
+  });
+
   it('sends configured headers, resolved from the environment at call time', async () => {
     const port = await startHttp({ FIXTURE_HTTP_TOKEN: 's3cret' });
     const config = httpConfig('remote', `http://127.0.0.1:${port}/mcp`, { Authorization: 'Bearer ${X_TOKEN}' });
@@ -99,6 +108,33 @@ describe('snapshotServer over HTTP', () => {
     const error = (await caught(() => snapshotServer(httpConfig('gone', `http://127.0.0.1:${port}/mcp`), options()))) as McpmError;
     expect(error.code).toBe('SERVER_SPAWN_FAILED');
     expect(error.message).toBe(`server "gone": cannot connect to http://127.0.0.1:${port} (ECONNREFUSED)`);
+  });
+
+  it.each([
+    ['json', 'initialize', '', 'SERVER_SPAWN_FAILED', 'server "remote": cannot connect to ORIGIN (UND_ERR_SOCKET)'],
+    ['json', 'tools/list', '', 'SERVER_EXITED', 'server "remote" at ORIGIN closed the connection during tools/list'],
+    ['sse-response', 'initialize', 'end', 'SERVER_EXITED', 'server "remote" at ORIGIN closed the connection during initialize'],
+    ['sse-response', 'prompts/list', 'end', 'SERVER_EXITED', 'server "remote" at ORIGIN closed the connection during prompts/list'],
+    ['sse-response', 'tools/list', '', 'SERVER_EXITED', 'server "remote" at ORIGIN closed the connection during tools/list'],
+  ])('reports a %s answer to %s that never comes (connection dropped, stream ended %s) at once', async (mode, method, by, code, message) => {
+    const port = await startHttp({ FIXTURE_HTTP_MODE: mode, FIXTURE_HTTP_DROP_ON: method, FIXTURE_HTTP_DROP_BY: by });
+    const started = Date.now();
+    const error = (await caught(() => snapshotServer(httpConfig('remote', `http://127.0.0.1:${port}/mcp`), options()))) as McpmError;
+    expect(error).toBeInstanceOf(McpmError);
+    expect(error.code).toBe(code);
+    expect(error.message).toBe(message.replace('ORIGIN', `http://127.0.0.1:${port}`));
+    // Not the deadline (10 s): the lost answer is seen when its body ends.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('reports an HTTP+SSE server that is not listening', async () => {
+    const port = await startHttp({});
+    server!.kill('SIGKILL');
+    await new Promise((resolve) => server!.once('exit', resolve));
+    const error = (await caught(() => snapshotServer(httpConfig('gone', `http://127.0.0.1:${port}/sse`, {}, 'sse'), options()))) as McpmError;
+    expect(error).toBeInstanceOf(McpmError);
+    expect(error.code).toBe('SERVER_SPAWN_FAILED');
+    expect(error.message).toMatch(new RegExp(`^server "gone": cannot connect to http://127\\.0\\.0\\.1:${port}`));
   });
 
   it('fails closed on duplicate keys in an HTTP body', async () => {

@@ -1,7 +1,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CLIENT_INFO, PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import { McpmError } from '../../../src/core/errors.js';
 import type { ServerConfig } from '../../../src/core/launch/parse.js';
 import { allDead, caught, DEFS, fixture, makeTempDir, mcpmEnv, plain, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
@@ -65,16 +67,40 @@ describe('snapshotServer, handshake era', () => {
     expect(error.message).toBe('server "loop" repeated the cursor "A" while paging tools/list');
   });
 
-  it('declines sampling, elicitation and roots requests with -32601', async () => {
+  it('declines sampling, elicitation and roots requests with -32601, and answers ping', async () => {
     const record = path.join(dir, 'record.json');
     const listing = await snapshot(stdioConfig('asks', fixture('server-requests.mjs'), { FIXTURE_RECORD: record }));
     expect(listing.lists.tools).toHaveLength(1);
-    const responses = JSON.parse(readFileSync(record, 'utf8')) as Array<{ error?: { code: number }; result?: unknown }>;
-    expect(responses).toHaveLength(3);
-    for (const response of responses) {
+    const responses = JSON.parse(readFileSync(record, 'utf8')) as Array<{ id: string; error?: { code: number }; result?: unknown }>;
+    expect(responses).toHaveLength(4);
+    for (const response of responses.slice(0, 3)) {
       expect(response.result).toBeUndefined();
       expect(response.error?.code).toBe(-32601);
     }
+    expect(responses[3]).toEqual({ result: {}, jsonrpc: '2.0', id: 's4' });
+  });
+
+  it('writes, byte for byte, what a host built on the SDK Client writes (cloaking: no tell that this is a scan)', async () => {
+    // Definitions the SDK's zod accepts (it rejects DEFS' array outputSchema and odd lastModified), so its client gets through every list.
+    const defs = writeJson(path.join(dir, 'defs.json'), {
+      ...DEFS,
+      tools: [{ name: 't', inputSchema: { type: 'object' } }],
+      resources: [{ uri: 'notes://all', name: 'all notes' }],
+    });
+    const record = (file: string) => ({ FIXTURE_DEFS: defs, FIXTURE_RAW_RECORD: path.join(dir, file) });
+    await snapshot(stdioConfig('notes', fixture('static.mjs'), record('mcpm.jsonl')), { eraHint: 'handshake' });
+
+    const client = new Client({ ...CLIENT_INFO }, { capabilities: {} });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [fixture('static.mjs')], env: { PATH: process.env.PATH ?? '', ...record('sdk.jsonl') } }));
+    await client.listTools();
+    await client.listPrompts();
+    await client.listResources();
+    await client.listResourceTemplates();
+    await client.close();
+
+    const mcpmLines = readFileSync(path.join(dir, 'mcpm.jsonl'), 'utf8');
+    expect(mcpmLines.split('\n')[0]).toContain('"method":"initialize"');
+    expect(mcpmLines).toBe(readFileSync(path.join(dir, 'sdk.jsonl'), 'utf8'));
   });
 
   it('skips the probe with eraHint "handshake"', async () => {
@@ -255,6 +281,26 @@ describe('snapshotServer, hostile servers', () => {
     expect(error.message).toContain('server "ghost"');
     expect(error.message).toContain('"mcpm-no-such-command"');
     expect(error.message).toContain('ENOENT');
+  });
+
+  it.each([undefined, 'handshake'] as const)('reports a command that exits at once ("false") as SERVER_EXITED, eraHint %s', async (eraHint) => {
+    const config: ServerConfig = { ...stdioConfig('f', 'x'), launch: { transport: 'stdio', command: 'false', args: [], envNames: [] } };
+    // Many times: whether mcpm's first write meets a live pipe, EPIPE or a closed stdout is a race.
+    for (let i = 0; i < 10; i++) {
+      const error = (await caught(() => snapshot(config, { eraHint }))) as McpmError;
+      expect(error).toBeInstanceOf(McpmError);
+      expect(error.code).toBe('SERVER_EXITED');
+      expect(error.message).toBe('server "f" exited with code 1 during initialize');
+    }
+  });
+
+  it('reports a file that is not executable as SERVER_SPAWN_FAILED (EACCES)', async () => {
+    const script = path.join(dir, 'server.sh');
+    writeFileSync(script, '#!/bin/sh\n', { mode: 0o644 });
+    const config: ServerConfig = { ...stdioConfig('plain', 'x'), launch: { transport: 'stdio', command: script, args: [], envNames: [] } };
+    const error = (await caught(() => snapshot(config))) as McpmError;
+    expect(error.code).toBe('SERVER_SPAWN_FAILED');
+    expect(error.message).toBe(`server "plain": cannot start ${JSON.stringify(script)} in ${dir} (EACCES)`);
   });
 
   it('reports a server that exits during the handshake', async () => {

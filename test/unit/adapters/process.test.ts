@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildServerEnv, CLOSE_GRACE_MS, spawnServer, StderrTail, type ServerProcess } from '../../../src/adapters/process.js';
 import { McpmError } from '../../../src/core/errors.js';
@@ -70,6 +70,19 @@ describe('spawnServer', () => {
     expect(error).toBeInstanceOf(McpmError);
     expect(error.code).toBe('SERVER_SPAWN_FAILED');
     expect(error.message).toBe(`server "ghost": cannot start "mcpm-no-such-command" in ${dir} (ENOENT)`);
+  });
+
+  it.each([
+    ['a file that is not executable', () => writeFileSync(path.join(dir, 'plain.sh'), '#!/bin/sh\n', { mode: 0o644 }), 'plain.sh', 'EACCES'],
+    ['a directory', () => mkdirSync(path.join(dir, 'folder')), 'folder', 'EACCES'],
+    ['a NUL byte in the command (thrown, not emitted)', () => {}, 'bad\0name', 'ERR_INVALID_ARG_VALUE'],
+  ])('fails with SERVER_SPAWN_FAILED for %s', async (_what, make, command, reason) => {
+    make();
+    const absolute = command.includes('\0') ? command : path.join(dir, command);
+    const error = (await caught(() => spawnServer({ name: 'x', command: absolute, args: [], env: baseEnv, projectDir: dir }))) as McpmError;
+    expect(error).toBeInstanceOf(McpmError);
+    expect(error.code).toBe('SERVER_SPAWN_FAILED');
+    expect(error.message).toBe(`server "x": cannot start ${JSON.stringify(absolute)} in ${dir} (${reason})`);
   });
 
   it('keeps the last 64 KiB of a stderr flood, escapes and all', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity, type RawListing } from '../../../src/core/snapshot.js';
 import { caught as lockError } from './helpers.js';
+import { toolText } from './json-text.js';
 
 const GOLDEN = new URL('../../fixtures/locks/basic.lock', import.meta.url);
 
@@ -453,5 +454,54 @@ describe('parseLockHead and lockFromHead: the two halves of parseLock (mcpm run 
       root.lockfileVersion = 2;
     });
     expect(lockError(() => parseLockHead(version, 'mcp.lock')).code).toBe('LOCKFILE_VERSION');
+  });
+});
+
+describe('numbers: every lock mcpm writes reads back (lock-shaped documents from JSON text)', () => {
+  it('parseLock(serializeLock(x)) succeeds for definitions with any number a server may send, and hashes the same', () => {
+    let locked = 0;
+    fc.assert(
+      fc.property(fc.array(toolText, { minLength: 1, maxLength: 3 }), fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'), (texts, eol) => {
+        const tools: JsonValue[] = [];
+        for (const [i, text] of texts.entries()) {
+          let tool: JsonObject;
+          try {
+            tool = parseStrictJson(text) as JsonObject; // as the client reads the server's message
+          } catch {
+            continue; // refused at the snapshot (SERVER_PROTOCOL), so never locked
+          }
+          tool.name = `t${i}`;
+          tools.push(tool);
+        }
+        const lock: Lock = { servers: new Map([['s', entry(rawWith(tools), stdio, 's')]]), eol };
+        const text = serializeLock(lock);
+        locked += tools.length;
+        // The run bundle reads the head first, every other command the whole lock: both must accept it.
+        const head = parseLockHead(text, 'mcp.lock');
+        const back = lockFromHead(head);
+        expect(parseLock(text, 'mcp.lock')).toEqual(back);
+        expect(checkLock(back)).toEqual([]);
+        const was = lock.servers.get('s')!;
+        const now = back.servers.get('s')!;
+        expect(now.integrity).toBe(was.integrity);
+        expect(snapshotIntegrity(now.snapshot)).toBe(was.integrity);
+        for (const [name, item] of was.snapshot.tools) expect(integrityOf(now.snapshot.tools.get(name)!.definition)).toBe(item.integrity);
+        expect(serializeLock(back)).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+    expect(locked).toBeGreaterThan(150);
+  });
+
+  it('locks "maximum": 1e20 as 100000000000000000000 and reads it back (the lock once refused its own text)', () => {
+    const tool = parseStrictJson('{"name":"t","inputSchema":{"type":"object","properties":{"n":{"type":"number","maximum":1e20,"minimum":-0,"multipleOf":1E-7}}}}');
+    const lock: Lock = { servers: new Map([['s', entry(rawWith([tool]), stdio, 's')]]), eol: '\n' };
+    const text = serializeLock(lock);
+    expect(text).toContain('"maximum": 100000000000000000000,');
+    expect(text).toContain('"minimum": 0,');
+    expect(text).toContain('"multipleOf": 1e-7,');
+    const back = parseLock(text, 'mcp.lock');
+    expect(checkLock(back)).toEqual([]);
+    expect(back.servers.get('s')!.integrity).toBe(lock.servers.get('s')!.integrity);
   });
 });

@@ -7,10 +7,12 @@ import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/c
 import type { LaunchSpec } from '../../../src/core/launch.js';
 import {
   checkLock,
+  checkLockSize,
   emptyLock,
   launchToJson,
   LOCK_HEADER,
   lockFromHead,
+  MAX_LOCK_BYTES,
   parseLock,
   parseLockHead,
   serializeLock,
@@ -503,5 +505,87 @@ describe('numbers: every lock mcpm writes reads back (lock-shaped documents from
     const back = parseLock(text, 'mcp.lock');
     expect(checkLock(back)).toEqual([]);
     expect(back.servers.get('s')!.integrity).toBe(lock.servers.get('s')!.integrity);
+  });
+});
+
+describe('checkLockSize: one limit for what is written and what is read', () => {
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const server = (name: string, descriptionLength: number, char = 'x'): [string, LockEntry] => [
+    name,
+    entry(rawWith([parseStrictJson(`{"name":"t","description":"${char.repeat(descriptionLength)}","inputSchema":{"type":"object"}}`)]), stdio, name),
+  ];
+  const lockOf = (...servers: Array<[string, LockEntry]>): Lock => ({ servers: new Map(servers), eol: '\n' });
+
+  it('is 16 MiB, and says so in those words', () => {
+    expect(MAX_LOCK_BYTES).toBe(16 * 1024 * 1024);
+    const lock = lockOf(server('a', 10));
+    const text = serializeLock(lock);
+    expect(lockError(() => checkLockSize(lock, text.padEnd(MAX_LOCK_BYTES + 1), 'mcp.lock')).message).toContain(
+      'it would be 16 MiB, over the 16 MiB limit on a lock file',
+    );
+  });
+
+  it('lets a lock of exactly the limit through and refuses one byte more, counting UTF-8 bytes', () => {
+    const lock = lockOf(server('a', 2000, 'é'));
+    const text = serializeLock(lock);
+    expect(() => checkLockSize(lock, text, 'mcp.lock', bytes(text))).not.toThrow();
+    // UTF-16 units are under the limit, UTF-8 bytes (what the reader measures) over it.
+    expect(text.length).toBeLessThan(bytes(text) - 1);
+    const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', bytes(text) - 1));
+    expect(error.code).toBe('LOCKFILE_TOO_LARGE');
+    expect(error.exitStatus).toBe(2);
+  });
+
+  it('names the largest servers, as few as must go for the rest to fit, and the limit', () => {
+    const lock = lockOf(server('small', 100), server('big', 60_000), server('bigger', 90_000), server('medium', 40_000));
+    const text = serializeLock(lock);
+    const without = (...names: string[]) => bytes(serializeLock(lockOf(...[...lock.servers].filter(([n]) => !names.includes(n)))));
+
+    const limit = bytes(text) - 85_000; // without "bigger" it fits, without "big" it would not
+    expect(without('bigger')).toBeLessThanOrEqual(limit);
+    expect(without('big')).toBeGreaterThan(limit);
+    const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', limit));
+    expect(error.message).toBe(
+      `mcp.lock was not written: it would be ${kib(bytes(text))}, over the ${kib(limit)} limit on a lock file (mcpm reads none larger); the largest server: "bigger" (88.7 KiB)`,
+    );
+    expect(error.hint).toBe('remove "bigger" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged');
+
+    const lower = bytes(text) - 125_000; // "bigger" and "big" must both go, and "bigger" fits in no lock file
+    expect(without('bigger')).toBeGreaterThan(lower);
+    expect(without('bigger', 'big')).toBeLessThanOrEqual(lower);
+    const two = lockError(() => checkLockSize(lock, text, 'mcp.lock', lower));
+    expect(two.message).toContain('the largest servers: "bigger" (88.7 KiB), "big" (59.4 KiB)');
+    expect(two.hint).toBe(
+      'remove "bigger" from the config: it is over the limit even alone; remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged',
+    );
+  });
+
+  it('counts each server by the bytes it takes in the file, so "without it, it fits" holds to the byte (LF and CRLF)', () => {
+    for (const eol of ['\n', '\r\n'] as const) {
+      const lock: Lock = { servers: new Map([server('a', 300, 'é'), server('b', 3000, '😀'), server('c', 2000)]), eol };
+      const text = serializeLock(lock);
+      const without = new Map(lock.servers);
+      without.delete('b');
+      const share = bytes(text) - bytes(serializeLock({ servers: without, eol }));
+      expect(lockError(() => checkLockSize(lock, text, 'mcp.lock', bytes(text) - share)).message).toMatch(/the largest server: "b" \([\d.]+ KiB\)$/);
+      expect(lockError(() => checkLockSize(lock, text, 'mcp.lock', bytes(text) - share - 1)).message).toMatch(/the largest servers: "b" .*, "c" /);
+    }
+  });
+
+  it('says when one server alone is too large for any lock file', () => {
+    const lock = lockOf(server('small', 100), server('huge', 50_000));
+    const text = serializeLock(lock);
+    const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', 40_000));
+    expect(error.message).toContain('the largest server: "huge"');
+    expect(error.hint).toBe('remove "huge" from the config: it is over the limit even alone; mcp.lock was left unchanged');
+  });
+
+  it('quotes hostile server names', () => {
+    const lock = lockOf(server('\u001b[2J\u202e', 5_000));
+    const error = lockError(() => checkLockSize(lock, serializeLock(lock), 'mcp.lock', 1000));
+    expect(error.message).toContain('"\\u001b[2J\\u202e"');
+    expect(error.message).not.toContain('\u001b');
+    expect(error.message + (error.hint ?? '')).not.toContain('\u202e');
   });
 });

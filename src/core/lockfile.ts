@@ -356,10 +356,13 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
-/** `16 MiB`, `17.2 MiB`, `80.3 KiB`: one decimal, enough to compare sizes with the limit. */
+/**
+ * `16 MiB`, `17.2 MiB`, `80.3 KiB`: one decimal, rounded up, so that a lock one byte over the limit
+ * does not read as the limit itself.
+ */
 function sizeText(bytes: number): string {
   const [amount, unit] = bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), 'MiB'] : bytes >= 1024 ? [bytes / 1024, 'KiB'] : [bytes, 'bytes'];
-  return `${amount.toFixed(1).replace(/\.0$/, '')} ${unit}`;
+  return `${(Math.ceil(amount * 10) / 10).toFixed(1).replace(/\.0$/, '')} ${unit}`;
 }
 
 /** Deterministic bytes: keys sorted by UTF-16 code units at every level, 2-space indent, trailing newline, lock.eol. */

@@ -236,7 +236,7 @@ describe('updateLock: writing', () => {
 
     const error = await rejection(updateLock(file, () => withDescription(length + 1), { displayName: 'mcp.lock' }), 'LOCKFILE_TOO_LARGE');
     expect(error.message).toBe(
-      'mcp.lock was not written: it would be 16 MiB, over the 16 MiB limit on a lock file (mcpm reads none larger); the largest server: "big" (16 MiB)',
+      'mcp.lock was not written: it would be 16.1 MiB, over the 16 MiB limit on a lock file (mcpm reads none larger); the largest server: "big" (16 MiB)',
     );
     // Without "a" it would fit: a lock file of its own can hold it.
     expect(error.hint).toBe('remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged');

@@ -506,7 +506,7 @@ describe('numbers: every lock mcpm writes reads back (lock-shaped documents from
 
 describe('checkLockSize: one limit for what is written and what is read', () => {
   const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
-  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const kib = (n: number) => `${(Math.ceil(n / 102.4) / 10).toFixed(1)} KiB`;
   const server = (name: string, descriptionLength: number, char = 'x'): [string, LockEntry] => [
     name,
     entry(rawWith([parseStrictJson(`{"name":"t","description":"${char.repeat(descriptionLength)}","inputSchema":{"type":"object"}}`)]), stdio, name),
@@ -518,7 +518,7 @@ describe('checkLockSize: one limit for what is written and what is read', () => 
     const lock = lockOf(server('a', 10));
     const text = serializeLock(lock);
     expect(lockError(() => checkLockSize(lock, text.padEnd(MAX_LOCK_BYTES + 1), 'mcp.lock')).message).toContain(
-      'it would be 16 MiB, over the 16 MiB limit on a lock file',
+      'it would be 16.1 MiB, over the 16 MiB limit on a lock file', // rounded up: over the limit is never shown as the limit
     );
   });
 
@@ -543,7 +543,7 @@ describe('checkLockSize: one limit for what is written and what is read', () => 
     expect(without('big')).toBeGreaterThan(limit);
     const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', limit));
     expect(error.message).toBe(
-      `mcp.lock was not written: it would be ${kib(bytes(text))}, over the ${kib(limit)} limit on a lock file (mcpm reads none larger); the largest server: "bigger" (88.7 KiB)`,
+      `mcp.lock was not written: it would be ${kib(bytes(text))}, over the ${kib(limit)} limit on a lock file (mcpm reads none larger); the largest server: "bigger" (88.8 KiB)`,
     );
     expect(error.hint).toBe('remove "bigger" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged');
 
@@ -551,7 +551,7 @@ describe('checkLockSize: one limit for what is written and what is read', () => 
     expect(without('bigger')).toBeGreaterThan(lower);
     expect(without('bigger', 'big')).toBeLessThanOrEqual(lower);
     const two = lockError(() => checkLockSize(lock, text, 'mcp.lock', lower));
-    expect(two.message).toContain('the largest servers: "bigger" (88.7 KiB), "big" (59.4 KiB)');
+    expect(two.message).toContain('the largest servers: "bigger" (88.8 KiB), "big" (59.5 KiB)');
     expect(two.hint).toBe(
       'remove "bigger" from the config: it is over the limit even alone; remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged',
     );

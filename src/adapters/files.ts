@@ -10,8 +10,8 @@ import { McpmError } from '../core/errors.js';
 import { replaceFile } from './replace-file.js';
 
 /**
- * Configs are a few KiB (`~/.claude.json` a few MiB at most), a lock not much more; anything larger
- * is not one, and is not read into memory.
+ * Configs are a few KiB (`~/.claude.json` a few MiB at most); anything larger is not one, and is not
+ * read into memory. The lock has its own limit, MAX_LOCK_BYTES, which its writer keeps to as well.
  */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 

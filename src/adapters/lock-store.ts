@@ -2,8 +2,8 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpmError } from '../core/errors.js';
-import { emptyLock, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
-import { FileReadProblem, MAX_FILE_BYTES, readRegularFile } from './files.js';
+import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
+import { FileReadProblem, readRegularFile } from './files.js';
 import { replaceFile } from './replace-file.js';
 
 export interface LoadedLock {
@@ -46,6 +46,7 @@ export async function readLockHead(file: string, options: LockStoreOptions = {})
  * on disk *now*, and returns the lock to write or null to leave the file alone. The write is atomic
  * (temp file in the same directory, fsync, rename) and skipped when the bytes are unchanged. A file
  * that does not parse is never overwritten: the McpmError propagates. LOCKFILE_BUSY after `waitMs`.
+ * A lock over MAX_LOCK_BYTES, which readLock would refuse, is not written: LOCKFILE_TOO_LARGE.
  *
  * If `update` throws, nothing is written (the temp file is only created after it returns) and the
  * advisory lock is released. An existing file keeps its mode; a new one is created 0644 (less if
@@ -65,6 +66,7 @@ export async function updateLock(
     if (next === null) return { written: false, text: current.text };
     const text = serializeLock(next);
     if (text === current.text) return { written: false, text };
+    checkLockSize(next, text, shown);
     await writeAtomic(file, shown, text, read?.mode);
     return { written: true, text };
   } finally {
@@ -76,7 +78,7 @@ async function readLockFile(file: string, shown: string): Promise<{ text: string
   try {
     // A link is refused: see readLock. The lock is read as it is on disk (a BOM stays in the text, so
     // parseLock sees it), synchronously, as readTextFile (files.ts) reads: before anything else happens.
-    return readRegularFile(file, { noFollow: true, maxBytes: MAX_FILE_BYTES });
+    return readRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES });
   } catch (error) {
     if (!(error instanceof FileReadProblem)) throw error;
     const unusable = (problem: string, hint: string): McpmError =>

@@ -146,7 +146,7 @@ export class StdioTransport implements Transport {
         new McpmError(
           'SERVER_PROTOCOL',
           `server "${this.proc.name}" sent JSON that mcpm refuses to interpret: ${value.error.message}`,
-          'duplicate keys, lone surrogates, unsafe integers and deep nesting are read differently by different clients, so they are never accepted',
+          'duplicate keys, lone surrogates, integers past 2^53 that would be locked as another integer, and deep nesting are read differently by different clients, and numbers past the largest double have no RFC 8785 form, so they are never accepted',
           { cause: value.error },
         ),
       );

@@ -2,8 +2,11 @@
  * The one JSON parser for anything a server sends or a lock file holds. `JSON.parse` resolves
  * ambiguities silently (last duplicate key wins, lone surrogates survive until hashing turns them into
  * U+FFFD, 2^53+1 becomes 2^53, 200,000 nested arrays later overflow a recursive hasher), so two texts
- * a host may treat differently could hash the same. This parser refuses every such input instead
- * (research/attacks.md B6, D4, D7).
+ * a host may treat differently could hash the same. This parser refuses every such input instead.
+ *
+ * Numbers are IEEE doubles, as RFC 8785 hashes them. Every number the canonical printer can write
+ * (Number::toString of a finite double) reads back as the same double, so a lock mcpm wrote always
+ * reads back and hashes the same.
  */
 import { codePointLabel } from './sanitize.js';
 
@@ -20,7 +23,11 @@ export interface StrictJsonLimits {
 
 export const DEFAULT_MAX_DEPTH = 128;
 
-/** Thrown for any input the strict parser refuses; `offset`, `line` and `column` locate it (1-based line/column). */
+/**
+ * Thrown for any input the strict parser refuses; `offset`, `line` and `column` locate it (1-based
+ * line/column), `pointer` names the value it is in (RFC 6901, '' for the whole document): a server's
+ * message is one long line, where a column alone says little.
+ */
 export class StrictJsonError extends Error {
   override readonly name = 'StrictJsonError';
   /** The message without its position, for callers that print the position their own way (`mcp.lock:3:5: …`). */
@@ -31,6 +38,7 @@ export class StrictJsonError extends Error {
     readonly line: number,
     readonly column: number,
     reason?: string,
+    readonly pointer = '',
   ) {
     super(message);
     this.reason = reason ?? message;
@@ -38,8 +46,9 @@ export class StrictJsonError extends Error {
 }
 
 /**
- * Parses JSON text strictly: duplicate keys, lone surrogates (raw or escaped), integers outside
- * the safe range, and nesting deeper than `maxDepth` are errors, never silently resolved.
+ * Parses JSON text strictly: duplicate keys, lone surrogates (raw or escaped), numbers past the
+ * largest double, integers that would be written back as another integer (past 2^53), and nesting
+ * deeper than `maxDepth` are errors, never silently resolved.
  */
 export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonValue {
   return new Parser(text, limits?.maxDepth ?? DEFAULT_MAX_DEPTH).parse();
@@ -49,14 +58,15 @@ export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonVa
  * parseStrictJson's result for text that is exactly `JSON.stringify(value, null, 2)` plus a newline
  * (how mcpm writes its lock), read by the native parser; undefined for any other text, which the
  * caller then gives to parseStrictJson. The equality rules out duplicate keys (the printer cannot
- * write any) and any spelling but the printer's; what the printer can still write and the strict
- * rules refuse is ruled out before: escaped surrogates (a lone one is printed escaped), unpaired raw
- * ones, digit runs long enough for an unsafe integer, indentation as deep as `maxDepth`. On a first,
+ * write any) and any spelling but the printer's, so every number is Number::toString of a finite
+ * double, which the strict rules accept (they hold a number to that very text). What the
+ * printer can still write and the strict rules refuse is ruled out before: escaped surrogates (a
+ * lone one is printed escaped), unpaired raw ones, indentation as deep as `maxDepth`. On a first,
  * cold call, which is what `mcpm run` makes, it reads a 26 KB lock in 1.4 ms where parseStrictJson takes 3–5.
  */
 export function parseWrittenJson(text: string, limits?: StrictJsonLimits): JsonValue | undefined {
   const maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (/\\u[dD][89a-fA-F]|\d{16}|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) return undefined;
+  if (/\\u[dD][89a-fA-F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) return undefined;
   // A line indented 2 × maxDepth is at least maxDepth containers down (declining a little early is fine).
   if (new RegExp(`\\n {${2 * maxDepth}}`).test(text)) return undefined;
   let value: JsonValue;
@@ -117,14 +127,16 @@ const enum Ch {
 /** An open array, or an open object with the key whose value is being parsed. */
 type Frame = { array: JsonValue[]; object: null; key: '' } | { array: null; object: JsonObject; key: string };
 
-const SAFE_INTEGER_TEXT = '±(2^53−1)';
-
 /**
  * Iterative, so the depth limit is the only limit on nesting and a hostile `[[[[…` costs one array
  * push per level, not a stack frame.
  */
 class Parser {
   private pos = 0;
+  /** The open containers, outermost first; a field so that an error can name where it is. */
+  private readonly stack: Frame[] = [];
+  /** True while an object key is read: the top frame's `key` is then the previous one. */
+  private inKey = false;
 
   constructor(
     private readonly text: string,
@@ -134,7 +146,7 @@ class Parser {
   parse(): JsonValue {
     const { text } = this;
     if (text.charCodeAt(0) === Ch.Bom) this.fail('unexpected byte order mark', 0);
-    const stack: Frame[] = [];
+    const { stack } = this;
     for (;;) {
       let value: JsonValue;
       this.skipWhitespace();
@@ -154,7 +166,9 @@ class Parser {
         } else {
           const object = Object.create(null) as JsonObject;
           if (text.charCodeAt(this.pos) !== Ch.CloseBrace) {
-            stack.push({ array: null, object, key: this.parseKey(object) });
+            const frame: Frame = { array: null, object, key: '' };
+            stack.push(frame);
+            frame.key = this.parseKey(object);
             continue;
           }
           this.pos++;
@@ -202,6 +216,7 @@ class Parser {
 
   /** Parses `"key" :` and refuses a key the object already has. */
   private parseKey(object: JsonObject): string {
+    this.inKey = true;
     const start = this.pos;
     if (this.text.charCodeAt(start) !== Ch.Quote) this.failUnexpected('a string key');
     const key = this.parseString();
@@ -211,6 +226,7 @@ class Parser {
     this.skipWhitespace();
     if (this.text.charCodeAt(this.pos) !== Ch.Colon) this.failUnexpected("':'");
     this.pos++;
+    this.inKey = false;
     return key;
   }
 
@@ -327,9 +343,7 @@ class Parser {
       this.pos = pos;
       this.failUnexpected('a digit');
     }
-    let integer = true;
     if (text.charCodeAt(pos) === Ch.Dot) {
-      integer = false;
       pos++;
       if (!isDigit(text.charCodeAt(pos))) {
         this.pos = pos;
@@ -339,7 +353,6 @@ class Parser {
     }
     const e = text.charCodeAt(pos);
     if (e === Ch.LowerE || e === Ch.UpperE) {
-      integer = false;
       pos++;
       const sign = text.charCodeAt(pos);
       if (sign === Ch.Plus || sign === Ch.Minus) pos++;
@@ -351,11 +364,22 @@ class Parser {
     }
     const raw = text.slice(start, pos);
     const value = Number(raw);
+    // RFC 8785 has no text for Infinity: a value past the largest double cannot be locked as sent.
     if (!Number.isFinite(value)) this.fail(`number ${shorten(raw)} is out of range`, start);
-    // Two integers past 2^53 can parse to the same double, while a host in another language keeps
-    // them apart; refuse them rather than lock a value the server did not send (attacks.md B6).
-    if (integer && !Number.isSafeInteger(value)) {
-      this.fail(`integer ${shorten(raw)} is outside the safe range ${SAFE_INTEGER_TEXT}`, start);
+    // Numbers are read as doubles, as RFC 8785 hashes them, and the lock writes them back as
+    // Number::toString does. Past 2^53 that text can be another integer than the one sent:
+    // 12345678901234567890 and …891 are one double, written back as 12345678901234567000, while a
+    // host in Python or Rust reads each exactly, so locking them would hide a change between them.
+    // An integer is therefore accepted only if it is written back as the same value. This goes by
+    // value, never by spelling: 1e20 and 100000000000000000000 are both accepted (the lock writes
+    // that text), 9007199254740993 and 9007199254740993.0 both refused. Below 2^53 every integer
+    // is written back exactly; a fraction is a double to every reader, rounded as 0.1 is.
+    if (Math.abs(value) >= 2 ** 53) {
+      const sent = decimalOf(raw);
+      // A negative power of ten left means a fraction (the value is not zero here).
+      if (!sent.includes('e-') && sent !== decimalOf(String(value))) {
+        this.fail(`number ${shorten(raw)} would be written back as ${String(value)}, a different integer`, start);
+      }
     }
     this.pos = pos;
     return value;
@@ -379,8 +403,34 @@ class Parser {
 
   private fail(reason: string, offset: number): never {
     const { line, column } = lineAndColumn(this.text, offset);
-    throw new StrictJsonError(`${reason} at line ${line}, column ${column}`, offset, line, column, reason);
+    const pointer = this.pointer();
+    const where = pointer === '' ? '' : ` in ${jsonQuote(pointer, 120)}`;
+    throw new StrictJsonError(`${reason}${where} at line ${line}, column ${column}`, offset, line, column, reason, pointer);
   }
+
+  /** RFC 6901 pointer of the value being read: an array's next index, an object's current key. */
+  private pointer(): string {
+    let pointer = '';
+    const { stack } = this;
+    for (let i = 0; i < stack.length; i++) {
+      const frame = stack[i]!;
+      if (frame.array !== null) pointer += `/${frame.array.length}`;
+      else if (!(this.inKey && i === stack.length - 1)) pointer += `/${frame.key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    }
+    return pointer;
+  }
+}
+
+/**
+ * A JSON number's exact value as `[-]digits e exponent` with no leading or trailing zeros in the
+ * digits ('0' for zero), so two spellings of one value give one string.
+ */
+function decimalOf(raw: string): string {
+  const [, sign, whole, fraction = '', exponent = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(raw)!;
+  const digits = (whole! + fraction).replace(/^0+/, '');
+  const significant = digits.replace(/0+$/, '');
+  if (significant === '') return '0';
+  return `${sign}${significant}e${Number(exponent) - fraction.length + digits.length - significant.length}`;
 }
 
 function isDigit(c: number): boolean {

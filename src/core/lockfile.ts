@@ -293,6 +293,78 @@ function untouchedHint(file: string): string {
   return `${file} was left untouched; fix it, or restore it from version control (git checkout -- ${file}) and run "mcpm install"`;
 }
 
+/**
+ * The largest lock file, in UTF-8 bytes, for writing and reading alike: the writer refuses a lock
+ * over it (checkLockSize) and the reader refuses a larger file before reading it into memory, so
+ * every lock mcpm writes is one it reads. A definition is rarely over a few KiB: 16 MiB holds
+ * several thousand tools across all servers of a project.
+ */
+export const MAX_LOCK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Throws LOCKFILE_TOO_LARGE when `text`, serializeLock(lock), is over `limit` bytes: the lock is
+ * then not written at all, rather than written as a file no command could read. The message names
+ * the largest servers, as many as must go for the rest to fit.
+ */
+export function checkLockSize(lock: Lock, text: string, file: string, limit = MAX_LOCK_BYTES): void {
+  // UTF-8 takes one to three bytes per UTF-16 code unit: most locks need no encoding to tell.
+  if (text.length * 3 <= limit) return;
+  const bytes = utf8Length(text);
+  if (bytes <= limit) return;
+  const layout = { indent: '  ', eol: lock.eol };
+  const entries = [...lock.servers].map(([name, entry]) => {
+    const entryText = writeSortedJson(entryToJson(entry), layout);
+    // In the lock, an entry's lines after the first are indented two levels deeper, and it takes
+    // an end of line, four spaces, `"name": ` before it and a comma after it.
+    let breaks = 0;
+    for (let at = entryText.indexOf(layout.eol); at !== -1; at = entryText.indexOf(layout.eol, at + 1)) breaks++;
+    return { name, bytes: utf8Length(entryText) + 4 * breaks + layout.eol.length + 4 + utf8Length(JSON.stringify(name)) + 2 + 1 };
+  });
+  entries.sort((a, b) => b.bytes - a.bytes);
+  const named: typeof entries = [];
+  let rest = bytes;
+  for (const entry of entries) {
+    if (rest <= limit) break;
+    named.push(entry);
+    rest -= entry.bytes;
+  }
+  const quoted = (list: typeof entries): string => list.map((e) => jsonQuote(e.name)).join(', ');
+  // The header and the `servers` braces: what a lock of a single server needs besides its entry.
+  const frame = bytes - entries.reduce((sum, e) => sum + e.bytes, 0);
+  const alone = named.filter((e) => e.bytes + frame > limit);
+  const movable = named.filter((e) => !alone.includes(e));
+  const hints = [];
+  if (alone.length > 0) hints.push(`remove ${quoted(alone)} from the config: ${alone.length === 1 ? 'it is' : 'each is'} over the limit even alone`);
+  if (movable.length > 0) hints.push(`remove ${quoted(movable)} from the config, or lock ${movable.length === 1 ? 'it in a lock file of its' : 'them in a lock file of their'} own (--config, --lockfile)`);
+  const hint = `${hints.join('; ')}; ${file} was left unchanged`;
+  throw new McpmError(
+    'LOCKFILE_TOO_LARGE',
+    `${file} was not written: it would be ${sizeText(bytes)}, over the ${sizeText(limit)} limit on a lock file (mcpm reads none larger); ` +
+      `the largest ${named.length === 1 ? 'server' : 'servers'}: ${named.map((e) => `${jsonQuote(e.name)} (${sizeText(e.bytes)})`).join(', ')}`,
+    hint,
+  );
+}
+
+/** Bytes of `text` in UTF-8, counted without encoding it (the text can be megabytes). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // Two bytes up to U+07FF, three for the rest of the BMP; a surrogate pair (two units) is four.
+    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
+}
+
+/**
+ * `16 MiB`, `17.2 MiB`, `80.3 KiB`: one decimal, rounded up, so that a lock one byte over the limit
+ * does not read as the limit itself.
+ */
+function sizeText(bytes: number): string {
+  const [amount, unit] = bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), 'MiB'] : bytes >= 1024 ? [bytes / 1024, 'KiB'] : [bytes, 'bytes'];
+  return `${(Math.ceil(amount * 10) / 10).toFixed(1).replace(/\.0$/, '')} ${unit}`;
+}
+
 /** Deterministic bytes: keys sorted by UTF-16 code units at every level, 2-space indent, trailing newline, lock.eol. */
 export function serializeLock(lock: Lock): string {
   const servers = Object.create(null) as JsonObject;

@@ -18,7 +18,7 @@
  *   request it inspects. JSON.parse is native and far cheaper than the strict parser, and for the
  *   fields routing needs (`id`, `method`) it agrees with the hosts, which are JSON.parse (Node,
  *   Electron) or last-key-wins parsers too. The strict parser (`parseStrictJson`: duplicate keys,
- *   lone surrogates, unsafe integers, depth) runs only on the lines the guard inspects, the
+ *   lone surrogates, integers past 2^53, depth) runs only on the lines the guard inspects, the
  *   responses to `initialize`, `server/discover` and the four list methods; a line it refuses is
  *   never forwarded (the host gets a JSON-RPC error for that request instead). A response to an id
  *   the host is not waiting for is dropped, so a list cannot slip through under someone else's id.

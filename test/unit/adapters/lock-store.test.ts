@@ -9,7 +9,7 @@ import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readLock, updateLock } from '../../../src/adapters/lock-store.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
-import { emptyLock, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
+import { emptyLock, MAX_LOCK_BYTES, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity } from '../../../src/core/snapshot.js';
 import { rejection } from './helpers.js';
 
@@ -213,6 +213,41 @@ describe('updateLock: writing', () => {
     ).rejects.toThrow();
     expect(await fs.readFile(file, 'utf8')).toBe(original);
     expect(await listDir()).toEqual(['mcp.lock']);
+  });
+
+  it('writes a lock of exactly MAX_LOCK_BYTES, which readLock reads; one byte more is LOCKFILE_TOO_LARGE and the old file stays', async () => {
+    const original = serializeLock(lockWith('a'));
+    await fs.writeFile(file, original);
+    const withDescription = (length: number): Lock => {
+      const lock = lockWith('a');
+      const big = entryFor('big');
+      big.snapshot = buildSnapshot('big', {
+        era: 'handshake',
+        protocolVersion: '2025-11-25',
+        serverInfo: { name: 'big', version: '1.0.0' },
+        capabilities: { tools: {} },
+        lists: { tools: [{ name: 'echo', description: 'x'.repeat(length), inputSchema: { type: 'object' } }], prompts: null, resources: null, resourceTemplates: null },
+      });
+      big.integrity = snapshotIntegrity(big.snapshot);
+      lock.servers.set('big', big);
+      return lock;
+    };
+    const length = MAX_LOCK_BYTES - Buffer.byteLength(serializeLock(withDescription(0)));
+
+    const error = await rejection(updateLock(file, () => withDescription(length + 1), { displayName: 'mcp.lock' }), 'LOCKFILE_TOO_LARGE');
+    expect(error.message).toBe(
+      'mcp.lock was not written: it would be 16.1 MiB, over the 16 MiB limit on a lock file (mcpm reads none larger); the largest server: "big" (16 MiB)',
+    );
+    // Without "a" it would fit: a lock file of its own can hold it.
+    expect(error.hint).toBe('remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged');
+    expect(await fs.readFile(file, 'utf8')).toBe(original);
+    expect(await listDir()).toEqual(['mcp.lock']);
+
+    const { text } = await updateLock(file, () => withDescription(length));
+    expect((await fs.stat(file)).size).toBe(MAX_LOCK_BYTES);
+    const back = await readLock(file);
+    expect(back.text).toBe(text);
+    expect(back.lock.servers.get('big')!.integrity).toBe(withDescription(length).servers.get('big')!.integrity);
   });
 
   it('a failed rename is LOCKFILE_CORRUPT ("cannot be written") and removes the temp file', async () => {

@@ -9,7 +9,8 @@ import {
   MAX_PRINT_DEPTH,
   writeSortedJson,
 } from '../../../src/core/canonical.js';
-import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import { parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import { jsonText, numberText } from './json-text.js';
 
 function nullProto(entries: Array<[string, JsonValue]>): JsonObject {
   const o = Object.create(null) as JsonObject;
@@ -187,5 +188,67 @@ describe('writeSortedJson with a layout', () => {
   it('writes scalars alone', () => {
     expect(writeSortedJson('x', { indent: '  ', eol: '\n' })).toBe('"x"');
     expect(writeSortedJson({}, { indent: '  ', eol: '\n' })).toBe('{}');
+  });
+});
+
+describe('parse, print, parse: every number a server may send (JSON text, not values built in JavaScript)', () => {
+  /** parseStrictJson's value, or undefined when it refuses the text. */
+  const parsed = (text: string): JsonValue | undefined => {
+    try {
+      return parseStrictJson(text);
+    } catch (error) {
+      if (error instanceof StrictJsonError) return undefined;
+      throw error;
+    }
+  };
+
+  it('reads back what it printed, with the same hash and the same bytes, in both layouts', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(jsonText, fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'), (text, eol) => {
+        const value = parsed(text);
+        if (value === undefined) return;
+        accepted++;
+        for (const printed of [writeSortedJson(value, { indent: '  ', eol }) + eol, canonicalize(value)]) {
+          const back = parseStrictJson(printed);
+          expect(integrityOf(back)).toBe(integrityOf(value));
+          expect(canonicalize(back)).toBe(canonicalize(value));
+          expect(writeSortedJson(back, { indent: '  ', eol }) + eol).toBe(writeSortedJson(value, { indent: '  ', eol }) + eol);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    // Most texts must be accepted, or the property says little.
+    expect(accepted).toBeGreaterThan(500);
+  });
+
+  it('prints each number as Number::toString, which the parser always accepts back', () => {
+    fc.assert(
+      fc.property(numberText, (text) => {
+        const value = parsed(text);
+        if (value === undefined) return;
+        const printed = canonicalize(value);
+        expect(printed).toBe(JSON.stringify(value));
+        expect(parseStrictJson(printed)).toBe(Object.is(value, -0) ? 0 : value);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each([
+    ['1e20', '100000000000000000000'],
+    ['9007199254740992.0', '9007199254740992'],
+    ['9007199254740993.5', '9007199254740994'],
+    ['12345678901234567000', '12345678901234567000'],
+    ['100000000000000000000000', '1e+23'],
+    ['-0', '0'],
+    ['-0.0e5', '0'],
+    ['1E-7', '1e-7'],
+    ['1e-400', '0'],
+    ['5e-324', '5e-324'],
+    ['1.7976931348623157e308', '1.7976931348623157e+308'],
+  ])('%s is printed as %s and reads back', (text, printed) => {
+    expect(canonicalize(parseStrictJson(`{"maximum":${text}}`))).toBe(`{"maximum":${printed}}`);
+    expect(parseStrictJson(printed)).toBe(parseStrictJson(text) || 0);
   });
 });

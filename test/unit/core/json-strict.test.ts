@@ -9,6 +9,8 @@ import {
   StrictJsonError,
   type JsonValue,
 } from '../../../src/core/json-strict.js';
+import { writeSortedJson } from '../../../src/core/canonical.js';
+import { jsonText, numberText } from './json-text.js';
 
 function errorOf(text: string, maxDepth?: number): StrictJsonError {
   try {
@@ -82,7 +84,22 @@ describe('parseStrictJson: the RFC 8259 grammar', () => {
     expect(error.line).toBe(3);
     expect(error.column).toBe(11);
     expect(error.offset).toBe(22);
-    expect(error.message).toBe("unexpected ',', expected a JSON value at line 3, column 11");
+    expect(error.message).toBe(`unexpected ',', expected a JSON value in "/b/1" at line 3, column 11`);
+    expect(error.reason).toBe("unexpected ',', expected a JSON value");
+    expect(error.pointer).toBe('/b/1');
+  });
+
+  it('names the value an error is in with a JSON pointer: one line of a server message says little by its column', () => {
+    const pointer = (text: string) => errorOf(text).pointer;
+    expect(pointer('{"result":{"tools":[{"name":"t"},{"inputSchema":{"maximum":1e400}}]}}')).toBe('/result/tools/1/inputSchema/maximum');
+    expect(pointer('{"a/b":{"~":[1,2,1e400]}}')).toBe('/a~1b/~0/2');
+    expect(pointer('{"a":{"b":1,"b":2}}')).toBe('/a'); // a duplicate key: the object that has it
+    expect(pointer('{"b":1,"b":2}')).toBe('');
+    expect(pointer('{"a":[1,{}]} x')).toBe('');
+    expect(pointer('1e400')).toBe('');
+    const long = errorOf(`{${JSON.stringify('\u202e'.repeat(300))}:1e400}`);
+    expect(long.pointer).toBe(`/${'\u202e'.repeat(300)}`);
+    expect(long.message).toMatch(/^number 1e400 is out of range in "\/(\\u202e){119}…" \(301 characters\) at line 1, column 305$/);
   });
 
   it('counts lines the same way in a CRLF file', () => {
@@ -106,6 +123,7 @@ describe('parseStrictJson: duplicate keys', () => {
   it('names the key and where the second one starts', () => {
     const text = '{\n  "description": "benign",\n    "description": "EVIL"\n}';
     expect(errorOf(text).message).toBe('duplicate key "description" at line 3, column 5');
+    expect(errorOf(`{"tools":[${text}]}`).message).toBe('duplicate key "description" in "/tools/0" at line 3, column 5');
   });
 
   it.each([
@@ -162,27 +180,74 @@ describe('parseStrictJson: numbers', () => {
   it.each([
     ['9007199254740991', 9007199254740991],
     ['-9007199254740991', -9007199254740991],
-    ['9007199254740992.0', 9007199254740992],
+    ['9007199254740992', 2 ** 53],
+    ['-9007199254740992.0', -(2 ** 53)],
+    ['1e20', 1e20],
+    ['100000000000000000000', 1e20],
+    ['1.0E+20', 1e20],
+    ['12345678901234567000', 12345678901234567000],
+    ['1e23', 1e23],
+    ['100000000000000000000000', 1e23],
+    [`1${'0'.repeat(99)}`, 1e99],
     ['1e300', 1e300],
-    ['12345678901234567890e0', Number('12345678901234567890')],
+    ['1.7976931348623157e308', Number.MAX_VALUE],
+    ['9007199254740993.5', 9007199254740994],
+    ['5e-324', Number.MIN_VALUE],
     ['1e-400', 0],
   ])('accepts %s', (text, value) => {
     expect(parseStrictJson(text)).toBe(value);
   });
 
   it.each([
-    ['9007199254740992', 'integer 9007199254740992 is outside the safe range ±(2^53−1)'],
-    ['-9007199254740992', 'integer -9007199254740992 is outside the safe range ±(2^53−1)'],
-    ['12345678901234567890', 'integer 12345678901234567890 is outside the safe range ±(2^53−1)'],
-    ['[12345678901234567891]', 'integer 12345678901234567891 is outside the safe range ±(2^53−1)'],
+    ['9007199254740993', 'number 9007199254740993 would be written back as 9007199254740992, a different integer'],
+    ['9007199254740993.0', 'number 9007199254740993.0 would be written back as 9007199254740992, a different integer'],
+    ['90071992547409930e-1', 'number 90071992547409930e-1 would be written back as 9007199254740992, a different integer'],
+    ['-9007199254740993', 'number -9007199254740993 would be written back as -9007199254740992, a different integer'],
+    ['12345678901234567890', 'number 12345678901234567890 would be written back as 12345678901234567000, a different integer'],
+    ['[12345678901234567891]', 'number 12345678901234567891 would be written back as 12345678901234567000, a different integer'],
+    ['12345678901234567890e0', 'number 12345678901234567890e0 would be written back as 12345678901234567000, a different integer'],
+    // Exactly a double, but printed as its shortest digits: a Python reader of the lock would get …180.
+    ['121639032720186176', 'number 121639032720186176 would be written back as 121639032720186180, a different integer'],
+    ['18446744073709551615', 'number 18446744073709551615 would be written back as 18446744073709552000, a different integer'],
+    ['99999999999999991611392', 'number 99999999999999991611392 would be written back as 1e+23, a different integer'],
     ['1e400', 'number 1e400 is out of range'],
     ['-1.5e309', 'number -1.5e309 is out of range'],
-    [`1${'0'.repeat(99)}`, `integer 1${'0'.repeat(39)}… (100 digits) is outside the safe range ±(2^53−1)`],
+    [`1${'0'.repeat(98)}1`, `number 1${'0'.repeat(39)}… (100 digits) would be written back as 1e+99, a different integer`],
     [`1${'0'.repeat(400)}`, `number 1${'0'.repeat(39)}… (401 digits) is out of range`],
   ].map(([text, reason]) => ({ text: text!, reason })))('rejects: $reason', ({ text, reason }) => {
     expect(errorOf(text).reason).toBe(reason);
   });
+
+  it('decides by value, never by spelling: every spelling of one number gets one verdict and one value', () => {
+    fc.assert(
+      fc.property(numberText, (text) => {
+        const spellings = respell(text);
+        const verdicts = spellings.map((t) => {
+          try {
+            return { value: parseStrictJson(t) };
+          } catch (error) {
+            if (!(error instanceof StrictJsonError)) throw error;
+            return { refused: true };
+          }
+        });
+        for (const verdict of verdicts) expect(verdict, spellings.join(' ')).toEqual(verdicts[0]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
+
+/** Other spellings of the value a JSON number text denotes: exponent forms, trailing zeros, a fraction part. */
+function respell(text: string): string[] {
+  const [, sign, whole, fraction = '', exponent = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text)!;
+  const digits = (whole! + fraction).replace(/^0+/, '');
+  if (digits === '') return [text, `${sign}0`, `${sign}0.0`, `${sign}0e7`];
+  const e = Number(exponent) - fraction.length;
+  const out = [text, `${sign}${digits}e${e}`, `${sign}${digits}0E${e - 1}`, `${sign}${digits[0]}.${digits.slice(1) || '0'}e${e + digits.length - 1}`];
+  if (e >= 0 && e <= 30) out.push(`${sign}${digits}${'0'.repeat(e)}`, `${sign}${digits}${'0'.repeat(e)}.00`);
+  if (e < 0 && -e < digits.length) out.push(`${sign}${digits.slice(0, e)}.${digits.slice(e)}`);
+  return out;
+}
 
 describe('parseStrictJson: depth', () => {
   it('rejects 200,000 nested arrays with an error, not a stack overflow', () => {
@@ -257,8 +322,8 @@ describe('isJsonObject and jsonQuote', () => {
 });
 
 /**
- * Values whose JSON text the parser must accept and read back equal: no lone surrogates, no integer
- * literals past 2^53 (fc.jsonValue makes both), and no -0 (JSON has no way to write it).
+ * Values whose JSON text the parser must accept and read back equal: no lone surrogates (fc.jsonValue
+ * makes them), and no -0 (JSON.stringify writes it as 0). Every number JSON.stringify writes is accepted.
  */
 function isStrictClean(value: unknown): boolean {
   const stack: unknown[] = [value];
@@ -267,7 +332,7 @@ function isStrictClean(value: unknown): boolean {
     if (typeof v === 'string') {
       if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v)) return false;
     } else if (typeof v === 'number') {
-      if (Object.is(v, -0) || (!/[.e]/.test(JSON.stringify(v)) && !Number.isSafeInteger(v))) return false;
+      if (Object.is(v, -0)) return false;
     } else if (Array.isArray(v)) {
       stack.push(...v);
     } else if (typeof v === 'object' && v !== null) {
@@ -334,7 +399,7 @@ describe('parseWrittenJson: the fast path for text as mcpm writes it', () => {
       '{\n  "a": 1,\n  "a": 2\n}\n', // duplicate keys
       '{\n  "a": "\\ud800"\n}\n', // an escaped lone surrogate
       '{\n  "a": "\ud800"\n}\n', // a raw one
-      '{\n  "a": 9007199254740992\n}\n', // an unsafe integer that prints as it reads
+      '{\n  "a": 9007199254740993\n}\n', // an integer that would be written back as another
       '{\r\n  "a": 1\r\n}\r\n', // CRLF
       '{"a":1}\n', // another layout
       '{\n  "a": 1\n}', // no final newline
@@ -346,6 +411,37 @@ describe('parseWrittenJson: the fast path for text as mcpm writes it', () => {
     expect(() => parseStrictJson(written([[[[[1]]]]]), { maxDepth: 4 })).toThrow(StrictJsonError);
     expect(parseWrittenJson(written([[[[[1]]]]]), { maxDepth: 4 })).toBeUndefined();
     expect(parseWrittenJson(written([[[1]]]), { maxDepth: 4 })).toEqual([[[1]]]);
+  });
+
+  it('agrees with parseStrictJson on every spelling of numbers, and reads what the lock writes for them', () => {
+    let fastReads = 0;
+    fc.assert(
+      fc.property(jsonText, (text) => {
+        let strict: JsonValue | undefined;
+        try {
+          strict = parseStrictJson(text);
+        } catch (error) {
+          if (!(error instanceof StrictJsonError)) throw error;
+        }
+        // The generated text, the fast path's own layout of it, and the lock's layout of the strict value.
+        const texts = [text, written(JSON.parse(text))];
+        if (strict !== undefined) texts.push(`${writeSortedJson(strict, { indent: '  ', eol: '\n' })}\n`);
+        for (const t of texts) {
+          const fast = parseWrittenJson(t);
+          if (fast === undefined) continue;
+          fastReads++;
+          expect(fast).toEqual(parseStrictJson(t));
+        }
+        if (strict !== undefined && !/"(?:2|10)"/.test(text)) {
+          // Without integer-like keys (JSON.parse reorders them) the lock's layout is the fast path's.
+          expect(parseWrittenJson(`${writeSortedJson(strict, { indent: '  ', eol: '\n' })}\n`)).toBeDefined();
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    expect(fastReads).toBeGreaterThan(500);
+    const lockText = '{\n  "maximum": 100000000000000000000,\n  "minimum": -9007199254740992,\n  "x": 12345678901234567000\n}\n';
+    expect(parseWrittenJson(lockText)).toEqual({ maximum: 1e20, minimum: -(2 ** 53), x: 12345678901234567000 });
   });
 
   it('never disagrees with parseStrictJson (property)', () => {

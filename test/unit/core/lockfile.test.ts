@@ -7,10 +7,12 @@ import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/c
 import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import {
   checkLock,
+  checkLockSize,
   emptyLock,
   launchToJson,
   LOCK_HEADER,
   lockFromHead,
+  MAX_LOCK_BYTES,
   parseLock,
   parseLockHead,
   serializeLock,
@@ -19,6 +21,7 @@ import {
 } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity, type RawListing } from '../../../src/core/snapshot.js';
 import { caught as lockError } from './helpers.js';
+import { toolText } from './json-text.js';
 
 const GOLDEN = new URL('../../fixtures/locks/basic.lock', import.meta.url);
 
@@ -407,12 +410,8 @@ describe('serializeLock', () => {
   it('round-trips arbitrary definitions byte for byte', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 5 }), fc.string(), (extra, name) => {
-        let tool: JsonValue;
-        try {
-          tool = parseStrictJson(JSON.stringify({ ...extra, name }));
-        } catch {
-          return; // unsafe integers and the like: the parser refuses them before a lock is ever written
-        }
+        // Every number JSON.stringify writes is accepted (and these strings have no lone surrogates).
+        const tool = parseStrictJson(JSON.stringify({ ...extra, name }));
         const lock: Lock = { servers: new Map([[name, entry(rawWith([tool]), stdio, name)]]), eol: '\r\n' };
         const text = serializeLock(lock);
         const back = parseLock(text, 'mcp.lock');
@@ -453,5 +452,136 @@ describe('parseLockHead and lockFromHead: the two halves of parseLock (mcpm run 
       root.lockfileVersion = 2;
     });
     expect(lockError(() => parseLockHead(version, 'mcp.lock')).code).toBe('LOCKFILE_VERSION');
+  });
+});
+
+describe('numbers: every lock mcpm writes reads back (lock-shaped documents from JSON text)', () => {
+  it('parseLock(serializeLock(x)) succeeds for definitions with any number a server may send, and hashes the same', () => {
+    let locked = 0;
+    fc.assert(
+      fc.property(fc.array(toolText, { minLength: 1, maxLength: 3 }), fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'), (texts, eol) => {
+        const tools: JsonValue[] = [];
+        for (const [i, text] of texts.entries()) {
+          let tool: JsonObject;
+          try {
+            tool = parseStrictJson(text) as JsonObject; // as the client reads the server's message
+          } catch {
+            continue; // refused at the snapshot (SERVER_PROTOCOL), so never locked
+          }
+          tool.name = `t${i}`;
+          tools.push(tool);
+        }
+        const lock: Lock = { servers: new Map([['s', entry(rawWith(tools), stdio, 's')]]), eol };
+        const text = serializeLock(lock);
+        locked += tools.length;
+        // The run bundle reads the head first, every other command the whole lock: both must accept it.
+        const head = parseLockHead(text, 'mcp.lock');
+        const back = lockFromHead(head);
+        expect(parseLock(text, 'mcp.lock')).toEqual(back);
+        expect(checkLock(back)).toEqual([]);
+        const was = lock.servers.get('s')!;
+        const now = back.servers.get('s')!;
+        expect(now.integrity).toBe(was.integrity);
+        expect(snapshotIntegrity(now.snapshot)).toBe(was.integrity);
+        for (const [name, item] of was.snapshot.tools) expect(integrityOf(now.snapshot.tools.get(name)!.definition)).toBe(item.integrity);
+        expect(serializeLock(back)).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+    expect(locked).toBeGreaterThan(150);
+  });
+
+  it('locks "maximum": 1e20 as 100000000000000000000 and reads it back (the lock once refused its own text)', () => {
+    const tool = parseStrictJson('{"name":"t","inputSchema":{"type":"object","properties":{"n":{"type":"number","maximum":1e20,"minimum":-0,"multipleOf":1E-7}}}}');
+    const lock: Lock = { servers: new Map([['s', entry(rawWith([tool]), stdio, 's')]]), eol: '\n' };
+    const text = serializeLock(lock);
+    expect(text).toContain('"maximum": 100000000000000000000,');
+    expect(text).toContain('"minimum": 0,');
+    expect(text).toContain('"multipleOf": 1e-7,');
+    const back = parseLock(text, 'mcp.lock');
+    expect(checkLock(back)).toEqual([]);
+    expect(back.servers.get('s')!.integrity).toBe(lock.servers.get('s')!.integrity);
+  });
+});
+
+describe('checkLockSize: one limit for what is written and what is read', () => {
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+  const kib = (n: number) => `${(Math.ceil(n / 102.4) / 10).toFixed(1)} KiB`;
+  const server = (name: string, descriptionLength: number, char = 'x'): [string, LockEntry] => [
+    name,
+    entry(rawWith([parseStrictJson(`{"name":"t","description":"${char.repeat(descriptionLength)}","inputSchema":{"type":"object"}}`)]), stdio, name),
+  ];
+  const lockOf = (...servers: Array<[string, LockEntry]>): Lock => ({ servers: new Map(servers), eol: '\n' });
+
+  it('is 16 MiB, and says so in those words', () => {
+    expect(MAX_LOCK_BYTES).toBe(16 * 1024 * 1024);
+    const lock = lockOf(server('a', 10));
+    const text = serializeLock(lock);
+    expect(lockError(() => checkLockSize(lock, text.padEnd(MAX_LOCK_BYTES + 1), 'mcp.lock')).message).toContain(
+      'it would be 16.1 MiB, over the 16 MiB limit on a lock file', // rounded up: over the limit is never shown as the limit
+    );
+  });
+
+  it('lets a lock of exactly the limit through and refuses one byte more, counting UTF-8 bytes', () => {
+    const lock = lockOf(server('a', 2000, 'é'));
+    const text = serializeLock(lock);
+    expect(() => checkLockSize(lock, text, 'mcp.lock', bytes(text))).not.toThrow();
+    // UTF-16 units are under the limit, UTF-8 bytes (what the reader measures) over it.
+    expect(text.length).toBeLessThan(bytes(text) - 1);
+    const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', bytes(text) - 1));
+    expect(error.code).toBe('LOCKFILE_TOO_LARGE');
+    expect(error.exitStatus).toBe(2);
+  });
+
+  it('names the largest servers, as few as must go for the rest to fit, and the limit', () => {
+    const lock = lockOf(server('small', 100), server('big', 60_000), server('bigger', 90_000), server('medium', 40_000));
+    const text = serializeLock(lock);
+    const without = (...names: string[]) => bytes(serializeLock(lockOf(...[...lock.servers].filter(([n]) => !names.includes(n)))));
+
+    const limit = bytes(text) - 85_000; // without "bigger" it fits, without "big" it would not
+    expect(without('bigger')).toBeLessThanOrEqual(limit);
+    expect(without('big')).toBeGreaterThan(limit);
+    const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', limit));
+    expect(error.message).toBe(
+      `mcp.lock was not written: it would be ${kib(bytes(text))}, over the ${kib(limit)} limit on a lock file (mcpm reads none larger); the largest server: "bigger" (88.8 KiB)`,
+    );
+    expect(error.hint).toBe('remove "bigger" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged');
+
+    const lower = bytes(text) - 125_000; // "bigger" and "big" must both go, and "bigger" fits in no lock file
+    expect(without('bigger')).toBeGreaterThan(lower);
+    expect(without('bigger', 'big')).toBeLessThanOrEqual(lower);
+    const two = lockError(() => checkLockSize(lock, text, 'mcp.lock', lower));
+    expect(two.message).toContain('the largest servers: "bigger" (88.8 KiB), "big" (59.5 KiB)');
+    expect(two.hint).toBe(
+      'remove "bigger" from the config: it is over the limit even alone; remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged',
+    );
+  });
+
+  it('counts each server by the bytes it takes in the file, so "without it, it fits" holds to the byte (LF and CRLF)', () => {
+    for (const eol of ['\n', '\r\n'] as const) {
+      const lock: Lock = { servers: new Map([server('a', 300, 'é'), server('b', 3000, '😀'), server('c', 2000)]), eol };
+      const text = serializeLock(lock);
+      const without = new Map(lock.servers);
+      without.delete('b');
+      const share = bytes(text) - bytes(serializeLock({ servers: without, eol }));
+      expect(lockError(() => checkLockSize(lock, text, 'mcp.lock', bytes(text) - share)).message).toMatch(/the largest server: "b" \([\d.]+ KiB\)$/);
+      expect(lockError(() => checkLockSize(lock, text, 'mcp.lock', bytes(text) - share - 1)).message).toMatch(/the largest servers: "b" .*, "c" /);
+    }
+  });
+
+  it('says when one server alone is too large for any lock file', () => {
+    const lock = lockOf(server('small', 100), server('huge', 50_000));
+    const text = serializeLock(lock);
+    const error = lockError(() => checkLockSize(lock, text, 'mcp.lock', 40_000));
+    expect(error.message).toContain('the largest server: "huge"');
+    expect(error.hint).toBe('remove "huge" from the config: it is over the limit even alone; mcp.lock was left unchanged');
+  });
+
+  it('quotes hostile server names', () => {
+    const lock = lockOf(server('\u001b[2J\u202e', 5_000));
+    const error = lockError(() => checkLockSize(lock, serializeLock(lock), 'mcp.lock', 1000));
+    expect(error.message).toContain('"\\u001b[2J\\u202e"');
+    expect(error.message).not.toContain('\u001b');
+    expect(error.message + (error.hint ?? '')).not.toContain('\u202e');
   });
 });

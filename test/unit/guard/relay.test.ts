@@ -182,6 +182,27 @@ describe('server → host', () => {
     expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('strict JSON') } }]);
   });
 
+  it('refuses a list holding an integer the lock would write back as another, naming the field; ids past 2^53 still route', () => {
+    const h = harness();
+    listTools(h);
+    const add = JSON.stringify(ADD).replace('{"type":"number"}', '{"type":"number","maximum":9007199254740993.0}');
+    h.relay.serverLine(Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"tools":[${add},${JSON.stringify(ECHO)}]}}\n`));
+    expect(h.hostJson()).toEqual([
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('would be written back as 9007199254740992, a different integer in "/result/tools/0/inputSchema/properties/a/maximum"') },
+      },
+    ]);
+    // Ids are routed as JSON.parse reads them, as a JavaScript host does; an answer that is not inspected is forwarded as sent.
+    h.relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":9007199254740993,"method":"ping"}\n'));
+    const answer = Buffer.from('{"jsonrpc":"2.0","id":9007199254740993,"result":{}}\n');
+    h.relay.serverLine(answer);
+    expect(h.toHost).toHaveLength(2);
+    expect(h.toHost[1]).toEqual(answer);
+    expect(h.relay.pendingCount).toBe(0);
+  });
+
   it('under policy refuse, a response that breaks the strict JSON rules ends the session too', () => {
     const h = harness('refuse');
     listTools(h);

@@ -21,8 +21,8 @@ export default defineConfig({
     chunkFileNames: 'run-bundle-[name].cjs',
     codeSplitting: {
       groups: [
-        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|audit-log|http-upstream)|adapters\/sse|adapters\/hosts\/(?!sidecar-path))/ },
-        { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check)\.js$/ },
+        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream)|adapters\/sse|adapters\/hosts\/(?!sidecar-path))/ },
+        { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
       ],
     },
   },

@@ -21,7 +21,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // The pure core never touches the outside world (STYLE.md): no fs, processes, env or clock.
+    // The pure core never touches the outside world: no fs, processes, env or clock.
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'execa', 'ink', 'react', '@modelcontextprotocol/*', '../adapters/*', '../commands/*'] }],

@@ -1,9 +1,10 @@
 /**
  * Snapshot one MCP server: connect in whichever protocol era it speaks, page through every list,
  * keep every result raw (strictly parsed, never through zod), and close it, killing its process
- * group. Hostile-server defences come from research/attacks.md: B2 (cloaking: a host-like
- * clientInfo), B4 (pagination loops), D4 (hangs and floods: one hard deadline, byte caps),
- * D5 (children outliving the scan), D6 (minimal environment), D8 (server requests declined).
+ * group. Against hostile servers: a host-like clientInfo (a server may serve scanners clean
+ * definitions), limits on paging (loops), one hard deadline and byte caps (hangs and floods), the
+ * whole process group killed (children outliving the scan), a minimal environment (credentials),
+ * server requests declined (a snapshot answers no sampling or elicitation).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 // The HTTP transports are loaded by snapshotHttp only: stdio snapshots (most) skip ~30 ms of modules.
@@ -39,7 +40,7 @@ export interface SnapshotOptions {
 
 /**
  * Who mcpm says it is. Servers can serve scanners clean definitions and hosts poisoned ones
- * (attacks.md B2), so the snapshot introduces itself as the most common host, never as "mcpm".
+ * (cloaking), so the snapshot introduces itself as the most common host, never as "mcpm".
  * The in-path check at launch (`mcpm run`) stays the authoritative one; this only makes cloaking
  * at snapshot time harder.
  */
@@ -108,7 +109,7 @@ interface Connection {
 type Attempt = { kind: 'listing'; listing: RawListing } | { kind: 'refused'; reason: string } | { kind: 'silent' };
 
 /**
- * Era detection on stdio (protocol-and-hosts.md §1.6): probe with `server/discover`. A DiscoverResult
+ * Era detection on stdio: probe with `server/discover`. A DiscoverResult
  * means stateless. A JSON-RPC error (or any other answer) means legacy: initialize on the same
  * process. Silence or an exit means legacy too, but the process may be stuck or gone (some legacy
  * servers exit on any request before initialize), so a fresh one is started for initialize.
@@ -316,7 +317,7 @@ async function fetchLists(
         throw new McpmError(
           'SERVER_PROTOCOL',
           `server "${run.server}" sent more than ${run.maxPages} pages of ${method} (limit)`,
-          'a hostile server can page forever (attacks.md B4); a real one this large is unusual',
+          'a hostile server can page forever; a real one this large is unusual',
         );
       }
       const answer = await page(method, cursor);
@@ -345,7 +346,7 @@ async function fetchLists(
         throw new McpmError(
           'SERVER_PROTOCOL',
           `server "${run.server}" repeated the cursor ${jsonQuote(next)} while paging ${method}`,
-          'a cursor loop can hide items from one client and not another (attacks.md B4)',
+          'a cursor loop can hide items from one client and not another',
         );
       }
       seen.add(next);
@@ -385,7 +386,7 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
       signal: run.abort.signal,
     });
     // Redirects: the SDK's default redirectPolicy 'same-origin' is kept, so a server cannot bounce
-    // mcpm (and the configured Authorization header) to another origin (attacks.md D8).
+    // mcpm (and the configured Authorization header) to another origin.
     const requestInit = { headers: launch.headers };
     const transport =
       kind === 'streamable' ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch }) : new sdk.SSEClientTransport(url, { requestInit, fetch });

@@ -1,6 +1,6 @@
 /**
  * The SDK `Client` validates results with zod, which drops unknown keys and rejects whole pages
- * over one unexpected field (protocol-and-hosts.md §2.4). mcpm still lets the SDK drive the
+ * over one unexpected field (SDK 1.x). mcpm still lets the SDK drive the
  * handshake, but reads every result from the strictly parsed message itself, matched by request id.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';

@@ -1,6 +1,6 @@
 /**
- * Newline-delimited JSON-RPC over a server's stdin/stdout, framed strictly (protocol-and-hosts.md
- * §1.7): split on `\n` (a trailing `\r` is dropped), decode UTF-8 fatally, cap each message while it
+ * Newline-delimited JSON-RPC over a server's stdin/stdout, framed strictly (MCP's stdio transport:
+ * one message per line, no embedded newline): split on `\n` (a trailing `\r` is dropped), decode UTF-8 fatally, cap each message while it
  * is still being buffered, parse with the strict parser. Implements the SDK's `Transport` so the
  * SDK `Client` can run over it; the stateless-era client (json-rpc.ts) uses it directly.
  */

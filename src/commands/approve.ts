@@ -63,7 +63,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       throw new McpmError('USAGE', 'approve --json needs --yes: the interactive review has no machine output', 'run "mcpm approve --yes --json [NAME...]"');
     }
     if (!deps.stdinIsTTY || !deps.stdout.isTTY) {
-      // Never approve from a pipe: whatever feeds stdin could answer for the reviewer (attacks.md C2).
+      // Never approve from a pipe: whatever feeds stdin could answer for the reviewer.
       throw new McpmError(
         'NO_TTY',
         'approve needs a terminal to show what you approve, and stdin or stdout is not one',

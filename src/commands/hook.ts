@@ -2,7 +2,7 @@
  * `mcpm hook install`: a git pre-commit hook that runs `mcpm verify --offline` when an MCP config
  * (`.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json`, or the `--config` files given) or the lock is
  * staged, so a commit that adds an unlocked server, or changes a launch line without re-locking,
- * is refused before it is shared (attacks.md D3: configs are how code gets run).
+ * is refused before it is shared (configs are how code gets run).
  *
  * - The hooks directory is git's: `core.hooksPath` when set (relative to the top of the work
  *   tree, as git reads it; `~/` expanded), else `git rev-parse --git-path hooks`.

@@ -1,4 +1,4 @@
-/** Global options, as commander hands them to every command (cli-contract.md). */
+/** Global options, as commander hands them to every command. */
 export interface GlobalOptions {
   cwd?: string;
   config?: string[];

@@ -13,7 +13,7 @@
  *   it, for the launch approve wrote (the version is exact in it, so it names the code reviewed);
  * - without a terminal and without `--yes`: NO_TTY (exit 2), before anything is started.
  *
- * A new version whose definitions are identical still needs the approval (attacks.md B8: the code
+ * A new version whose definitions are identical still needs the approval (the code
  * changed, and that is what an update is).
  */
 import { changesBetween } from '../core/changes.js';

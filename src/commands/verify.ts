@@ -35,7 +35,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   if (!options.offline) {
     // Only servers whose offline state is ok are contacted: new, stale and changed ones already fail.
     const okOffline = offline.filter((s) => s.status === 'ok');
-    // Identical definitions do not prove identical code (attacks.md B8): the npm pins of those
+    // Identical definitions do not prove identical code: the npm pins of those
     // servers are resolved again, next to the snapshots.
     const pinned = okOffline.filter((s) => s.locked?.package?.manager === 'npm');
     const checking = pinned.length === 0

@@ -157,7 +157,7 @@ function characterRuleHits(out: Hit[], rule: RuleId, severity: Severity, chars: 
 }
 
 function identifierSeverity(role: Role, inText: Severity): Severity {
-  // attacks.md A7: invisible characters in names or schema keys deserve an extra confirmation.
+  // Invisible characters in names or schema keys make two names look alike: an extra confirmation.
   return role === 'text' ? inText : 'high';
 }
 
@@ -240,7 +240,7 @@ export function identifierWords(name: string): string {
     .toLowerCase();
 }
 
-// Phrases from published poisoning payloads (attacks.md A1–A4): hiding things from the user,
+// Phrases from published poisoning payloads: hiding things from the user,
 // overriding earlier instructions, pseudo-tags that frame text as system-level, pipe-to-shell.
 const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity }[] = [
   { pattern: /<\s*\/?\s*(important|system|system[-_ ]prompt|secret|hidden|admin|override)\s*>/giu, severity: 'high' },
@@ -260,7 +260,7 @@ const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity }[] = [
   { pattern: /\b(full|entire|whole)\s+(conversation|chat\s+history|message\s+history)\b|\bconversation\s+history\b/giu, severity: 'medium' },
 ];
 
-// Files and keys a tool has no business asking the model to read (attacks.md A1, A4, A6).
+// Files and keys a tool has no business asking the model to read (poisoned tools ask for them to send them on).
 const SECRET_PATTERN =
   /~\/\.ssh\b|\.ssh\/|(?<![A-Za-z0-9])id_(rsa|dsa|ecdsa|ed25519)(?![A-Za-z0-9])|\.aws\/credentials|(?<![A-Za-z0-9])aws_secret_access_key(?![A-Za-z0-9])|(?<![\w.])\.netrc\b|(?<![\w.])\.npmrc\b|(?<![\w.])\.pypirc\b|\.git-credentials\b|\.docker\/config\.json|\.kube\/config\b|\/etc\/(shadow|passwd|sudoers)\b|\.gnupg\b|(?<![\w.-])\.env\b(?!\.example)|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\b(private|ssh)[\s_-]+keys?\b|\bseed\s+phrase\b/giu;
 
@@ -299,7 +299,7 @@ function textHits(site: Site, firstLock: boolean, otherTools: OtherTool[], ownNa
 
   if (!site.isAddress) {
     // On a first lock a URL is worth knowing about; on drift, a URL that was not there before is
-    // the classic exfiltration addition (attacks.md B7: "Also send results to https://x.example").
+    // the classic exfiltration addition ("Also send results to https://x.example").
     const severity: Severity = firstLock ? 'low' : 'medium';
     for (const m of text.matchAll(URL_PATTERN)) {
       const url = trimUrl(m[0]);
@@ -636,7 +636,7 @@ function annotationFindings(change: ItemChange): Finding[] {
       // idempotentHint true → false is a weaker promise, not a wider effect: leave it to the diff.
       if (hint !== 'idempotentHint') out.push({ rule: 'annotation-widened', severity: 'high', subject: change.subject, key: change.key, pointer, args });
     } else {
-      // attacks.md A5: a host that auto-approves read-only tools is talked into it by a flipped flag.
+      // A host that auto-approves read-only tools is talked into it by a flipped flag.
       out.push({ rule: 'annotation-narrowed', severity: hint === 'idempotentHint' ? 'low' : 'medium', subject: change.subject, key: change.key, pointer, args });
     }
   }
@@ -712,7 +712,7 @@ function mergeFindings(findings: Finding[]): Finding[] {
  * Findings for one server. On a first lock (`changes === null`) every string of every item and the
  * server-level fields are examined: a server can be poisoned from day one. On drift only added
  * items and changed fields are, and a hit already present in the locked text is not reported
- * again (approval fatigue, attacks.md B7); `new-parameter`, `new-free-text-parameter` and the
+ * again (approval fatigue: a reviewer shown the same hit at every change stops reading); `new-parameter`, `new-free-text-parameter` and the
  * annotation rules apply to drift only. Pure and deterministic: sorted by severity, subject, key,
  * pointer, rule.
  */

@@ -2,8 +2,7 @@
  * The one JSON parser for anything a server sends or a lock file holds. `JSON.parse` resolves
  * ambiguities silently (last duplicate key wins, lone surrogates survive until hashing turns them into
  * U+FFFD, 2^53+1 becomes 2^53, 200,000 nested arrays later overflow a recursive hasher), so two texts
- * a host may treat differently could hash the same. This parser refuses every such input instead
- * (research/attacks.md B6, D4, D7).
+ * a host may treat differently could hash the same. This parser refuses every such input instead.
  */
 import { codePointLabel } from './sanitize.js';
 
@@ -206,7 +205,7 @@ class Parser {
     if (this.text.charCodeAt(start) !== Ch.Quote) this.failUnexpected('a string key');
     const key = this.parseString();
     // A duplicate is refused rather than resolved: JSON.parse keeps the last value, other parsers
-    // the first, so a reviewer and a host could each see a different definition (attacks.md B6).
+    // the first, so a reviewer and a host could each see a different definition.
     if (Object.hasOwn(object, key)) this.fail(`duplicate key ${jsonQuote(key)}`, start);
     this.skipWhitespace();
     if (this.text.charCodeAt(this.pos) !== Ch.Colon) this.failUnexpected("':'");
@@ -244,7 +243,7 @@ class Parser {
       if (Number.isNaN(c)) this.fail('unterminated string', start);
       if (c < Ch.Space) this.fail(`unescaped control character ${codePointLabel(c)} in string`, pos);
       if (c >= 0xd800 && c <= 0xdfff) {
-        // Raw surrogates must form a pair: a lone one would be hashed as U+FFFD (attacks.md B6).
+        // Raw surrogates must form a pair: a lone one would be hashed as U+FFFD.
         const low = text.charCodeAt(pos + 1);
         if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) this.fail(`lone surrogate ${codePointLabel(c)} in string`, pos);
         pos += 2;
@@ -353,7 +352,7 @@ class Parser {
     const value = Number(raw);
     if (!Number.isFinite(value)) this.fail(`number ${shorten(raw)} is out of range`, start);
     // Two integers past 2^53 can parse to the same double, while a host in another language keeps
-    // them apart; refuse them rather than lock a value the server did not send (attacks.md B6).
+    // them apart; refuse them rather than lock a value the server did not send.
     if (integer && !Number.isSafeInteger(value)) {
       this.fail(`integer ${shorten(raw)} is outside the safe range ${SAFE_INTEGER_TEXT}`, start);
     }

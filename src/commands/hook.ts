@@ -13,7 +13,7 @@
  *   recognises mcpm's hook by its marker line and rewrites only that file (new paths after moving
  *   mcpm), so it is idempotent. A foreign hook next to an existing `pre-commit.mcpm-chained` is
  *   refused rather than guessed at.
- * - The hook finds mcpm by absolute path (this node, this package's bin/mcpm.js) and falls back
+ * - The hook finds mcpm by absolute path (this node, this package's bin/mcpm.cjs) and falls back
  *   to `npx --no-install mcpm` when those are gone (a moved or upgraded install), which uses the
  *   project's own node_modules and never downloads anything.
  *

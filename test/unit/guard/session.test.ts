@@ -82,9 +82,9 @@ function sink(options: { paced?: boolean; fail?: NodeJS.ErrnoException } = {}) {
 
 /**
  * The server's pipes. Its script answers every request with an empty result, or with `answer`; at
- * stdin EOF it exits with `onEof`, as a server that honours the stdio shutdown does.
+ * stdin EOF it exits with status 0, as a server that honours the stdio shutdown does.
  */
-function fakeServer(options: { answer?: (request: Record<string, unknown>) => unknown; slowStdin?: boolean; onEof?: ExitInfo } = {}) {
+function fakeServer(options: { answer?: (request: Record<string, unknown>) => unknown; slowStdin?: boolean } = {}) {
   const fromSession = sink({ paced: options.slowStdin ?? false });
   const stdout = new PassThrough();
   let settle: (info: ExitInfo) => void = () => {};
@@ -100,7 +100,7 @@ function fakeServer(options: { answer?: (request: Record<string, unknown>) => un
   };
   const received = fromSession.lines;
   let answered = 0;
-  fromSession.stream.on('finish', () => exit(options.onEof ?? { code: 0, signal: null }));
+  fromSession.stream.on('finish', () => exit({ code: 0, signal: null }));
   const proc: ServerPipes = {
     stdin: fromSession.stream,
     stdout,
@@ -120,7 +120,7 @@ function fakeServer(options: { answer?: (request: Record<string, unknown>) => un
       stdout.write(line({ jsonrpc: '2.0', id: request['id'], result }));
     }
   };
-  return { proc, stdout, received, exit, answerPending, release: fromSession.release, closes: () => closes, exited };
+  return { proc, stdout, received, exit, answerPending, release: fromSession.release, closes: () => closes };
 }
 
 function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeServer>; hostOut?: ReturnType<typeof sink>; stderrHeld?: HeldChunks } = {}) {

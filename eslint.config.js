@@ -37,7 +37,7 @@ export default tseslint.config(
   },
   {
     // CommonJS on purpose: the bin (see rolldown.config.mjs) and a test's require tracer.
-    files: ['bin/**/*.js', '**/*.cjs'],
+    files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __filename: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

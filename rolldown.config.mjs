@@ -1,10 +1,10 @@
 // `mcpm run` is started by hosts at every session start. Loaded as ES modules, its ~25 modules
 // cost more than the code in them (the ESM loader resolves, reads, compiles and links each one;
 // about 20 ms on Node 20). So tsc's output is bundled, as CommonJS, for that one entry
-// (bin/mcpm.js, CommonJS too, requires it for `run`): what runs before the server is spawned in
-// one file, the guard's relay (loaded while the server starts) in another, the rarely used parts
-// (remote servers, audit log, host formats) in chunks of their own. Every other command loads
-// dist/ module by module. The bundle's files sit at the top of dist/, as src/self.ts requires, and
+// (bin/mcpm.cjs, CommonJS too, requires it for `run`): what runs before the server is spawned in
+// one file, the guard's session and relay (loaded while the server starts) in another, the rarely
+// used parts (remote servers, audit log, host formats) in chunks of their own. Every other command
+// loads dist/ module by module. The bundle's files sit at the top of dist/, as src/self.ts requires, and
 // the full CLI stays outside it (the fallback for unusual arguments, src/run-main.ts).
 import { defineConfig } from 'rolldown';
 
@@ -21,8 +21,8 @@ export default defineConfig({
     chunkFileNames: 'run-bundle-[name].cjs',
     codeSplitting: {
       groups: [
-        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|audit-log|http-upstream)|adapters\/sse|adapters\/hosts\/(?!sidecar-path))/ },
-        { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check)\.js$/ },
+        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream)|adapters\/sse|adapters\/hosts\/(?!sidecar-path))/ },
+        { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
       ],
     },
   },

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const mcpm = join(root, 'bin', 'mcpm.js');
+const mcpm = join(root, 'bin', 'mcpm.cjs');
 const everything = join(root, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
 const runs = Number(process.env.BENCH_RUNS ?? 15);

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const mcpm = join(root, 'bin', 'mcpm.js');
+const mcpm = join(root, 'bin', 'mcpm.cjs');
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 
 function time(args, options = {}) {

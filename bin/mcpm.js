@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-'use strict';
-// CommonJS (bin/package.json): `run`, which hosts start at every session start, requires one bundled
-// file and never starts the ES module loader (rolldown.config.mjs); everything else is dist/cli.js.
-const exit = (status) => void (process.exitCode = status);
-if (process.argv[2] === 'run') require('../dist/run-bundle.cjs').main(process.argv).then(exit);
-else import('../dist/cli.js').then((cli) => cli.main(process.argv)).then(exit);
+// Host entries that `mcpm guard` wrote before the bin became bin/mcpm.cjs launch this path, with
+// an absolute path to it; they keep working through here until `mcpm guard` re-points them.
+// An ES module (package.json's "type"), so it hands over to the CommonJS bin with require.
+import { createRequire } from 'node:module';
+
+createRequire(import.meta.url)('./mcpm.cjs');

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const mcpm = join(root, 'bin', 'mcpm.js');
+const mcpm = join(root, 'bin', 'mcpm.cjs');
 const work = mkdtempSync(join(tmpdir(), 'mcpm-demo-'));
 const marker = join(root, 'examples', 'rug-pull', '.launched-before');
 let failed = false;

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 
-/** `bin/mcpm.js` of the running mcpm: what guarded host entries and git hooks launch. */
+/** `bin/mcpm.cjs` of the running mcpm: what guarded host entries and git hooks launch. */
 export function selfBin(): string {
-  return fileURLToPath(new URL('../bin/mcpm.js', import.meta.url));
+  return fileURLToPath(new URL('../bin/mcpm.cjs', import.meta.url));
 }

@@ -38,7 +38,7 @@ export interface LoadConfigOptions {
 }
 
 /**
- * Project discovery (cli-contract.md): `.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json` under
+ * Project discovery (public: the README lists these files): `.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json` under
  * `projectDir`; or exactly the `--config` files given (format picked by shape: `servers` → VS Code,
  * else `mcpServers`). Returns the merged servers and the files read. CONFIG_NOT_FOUND when discovery
  * finds nothing and no file was named.

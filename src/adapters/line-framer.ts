@@ -7,7 +7,7 @@
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-/** Per message (line) from a server, in both the stdio transport and the guard (D4). */
+/** Per message (line) from a server, in both the stdio transport and the guard: a server must not make mcpm buffer without bound. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** A byte count for messages: whole MiB or KiB when it is one, else bytes. */

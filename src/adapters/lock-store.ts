@@ -24,7 +24,7 @@ export interface LockStoreOptions {
  * and writing alike: updateLock replaces the file with rename(2), which never follows the last path
  * component, so a linked `mcp.lock` would silently become a regular file and the link's target
  * would stop being updated; and a link committed to a repository could point at `~/.bashrc` or
- * `/dev/zero` (attacks.md D7). Refusing says so once instead of doing either quietly.
+ * `/dev/zero`. Refusing says so once instead of doing either quietly.
  */
 export async function readLock(file: string, options: LockStoreOptions = {}): Promise<LoadedLock> {
   const shown = options.displayName ?? file;

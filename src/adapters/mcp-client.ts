@@ -3,9 +3,10 @@
  * keep every result raw (strictly parsed, never through zod), and close it, killing its process
  * group. One JSON-RPC client (json-rpc.ts) speaks both eras over stdio and over the SDK's HTTP
  * transports, and a failure becomes the server's error in one place (Run.classify).
- * Hostile-server defences: B2 (cloaking: a host-like clientInfo and the SDK's exact requests),
- * B4 (pagination loops), D4 (hangs and floods: one hard deadline, byte caps), D5 (children
- * outliving the scan), D6 (minimal environment), D8 (server requests declined).
+ * Against hostile servers: a host-like clientInfo and the SDK's exact requests (a server may serve
+ * scanners clean definitions), limits on paging (loops), one hard deadline and byte caps (hangs and
+ * floods), the whole process group killed (children outliving the scan), a minimal environment
+ * (credentials), server requests declined (a snapshot answers no sampling or elicitation).
  */
 // The HTTP transports are loaded by snapshotHttp only: stdio snapshots (most) load no SDK module.
 import type { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -38,7 +39,7 @@ export interface SnapshotOptions {
 
 /**
  * Who mcpm says it is. Servers can serve scanners clean definitions and hosts poisoned ones
- * (attacks.md B2), so the snapshot introduces itself as the most common host, never as "mcpm".
+ * (cloaking), so the snapshot introduces itself as the most common host, never as "mcpm".
  * The in-path check at launch (`mcpm run`) stays the authoritative one; this only makes cloaking
  * at snapshot time harder.
  */
@@ -110,7 +111,7 @@ interface Connection {
 type Attempt = { kind: 'listing'; listing: RawListing } | { kind: 'refused'; reason: string } | { kind: 'silent' };
 
 /**
- * Era detection on stdio (protocol-and-hosts.md §1.6): probe with `server/discover`. A DiscoverResult
+ * Era detection on stdio: probe with `server/discover`. A DiscoverResult
  * means stateless. A JSON-RPC error (or any other answer) means legacy: initialize on the same
  * process. Silence or an exit means legacy too, but the process may be stuck or gone (some legacy
  * servers exit on any request before initialize), so a fresh one is started for initialize.
@@ -280,7 +281,7 @@ async function fetchLists(
         throw new McpmError(
           'SERVER_PROTOCOL',
           `server "${run.server}" sent more than ${run.maxPages} pages of ${method} (limit)`,
-          'a hostile server can page forever (attacks.md B4); a real one this large is unusual',
+          'a hostile server can page forever; a real one this large is unusual',
         );
       }
       const answer = await page(method, cursor);
@@ -309,7 +310,7 @@ async function fetchLists(
         throw new McpmError(
           'SERVER_PROTOCOL',
           `server "${run.server}" repeated the cursor ${jsonQuote(next)} while paging ${method}`,
-          'a cursor loop can hide items from one client and not another (attacks.md B4)',
+          'a cursor loop can hide items from one client and not another',
         );
       }
       seen.add(next);
@@ -342,7 +343,7 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   /** One connection attempt; its failures are left raw so the caller can decide on the fallback. */
   const attempt = async (kind: 'streamable' | 'sse'): Promise<RawListing> => {
     // Redirects: the SDK's default redirectPolicy 'same-origin' is kept, so a server cannot bounce
-    // mcpm (and the configured Authorization header) to another origin (attacks.md D8).
+    // mcpm (and the configured Authorization header) to another origin.
     const requestInit = { headers: launch.headers };
     const transport = new StrictHttpTransport<StreamableHTTPClientTransport | SSEClientTransport>(
       { server: run.server, maxMessageBytes: run.maxMessageBytes, answersInPostBodies: kind === 'streamable', fail: (e) => run.fail(e), signal: run.abort.signal },

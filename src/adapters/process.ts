@@ -1,8 +1,8 @@
 /**
  * Starting and stopping one stdio MCP server: a minimal environment, its own process group,
  * stderr kept in a bounded buffer (never on the terminal), and a teardown that leaves nothing
- * behind. See attacks.md D4 (hangs, floods), D5 (children that outlive the scan), D6 (credentials
- * in the environment) and C2 (stderr painting the reviewer's terminal).
+ * behind: a hostile server may hang or flood, start children that would outlive the scan, read
+ * credentials from the environment, or paint the reviewer's terminal through stderr.
  */
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';

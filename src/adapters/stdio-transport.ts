@@ -1,8 +1,9 @@
 /**
- * Newline-delimited JSON-RPC over a server's stdin/stdout, framed strictly (protocol-and-hosts.md
- * §1.7): split on `\n` (a trailing `\r` is dropped), decode UTF-8 fatally, cap each message while it
- * is still being buffered, parse with the strict parser. Implements the SDK's `Transport` interface,
- * which the JSON-RPC client (json-rpc.ts) speaks to it and to the SDK's HTTP transports alike.
+ * Newline-delimited JSON-RPC over a server's stdin/stdout, framed strictly (MCP's stdio transport:
+ * one message per line, no embedded newline): split on `\n` (a trailing `\r` is dropped), decode
+ * UTF-8 fatally, cap each message while it is still being buffered, parse with the strict parser.
+ * Implements the SDK's `Transport` interface, which the JSON-RPC client (json-rpc.ts) speaks to it
+ * and to the SDK's HTTP transports alike.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';

@@ -2,7 +2,7 @@
  * `mcpm guard [NAME...] (--host NAME | --config FILE) [--undo]`: rewrites the stdio servers of a
  * host config so the host starts them through `mcpm run`, which starts only what the lock holds.
  *
- * A guarded entry is `{"command": "<this node>", "args": ["<this bin/mcpm.js>", "run", ["--host",
+ * A guarded entry is `{"command": "<this node>", "args": ["<this bin/mcpm.cjs>", "run", ["--host",
  * HOST,] "--config", "<the config>", "--lockfile", "<the lock>", "--", NAME], "env": {…as it was…}}`,
  * with the host's own settings of the entry (timeouts, `disabled`, …) kept. Paths are absolute:
  * hosts start servers in any directory (often `/`), and GUI apps do not have the shell's PATH.
@@ -317,11 +317,12 @@ function referencedVariables(server: ServerConfig): { names: string[]; inputs: s
   return { names: [...names].sort(), inputs: [...inputs] };
 }
 
-/** `mcpm run …`, `mcp-lock run …` or `node …/mcpm.js run …`: guarding it again would start mcpm from mcpm. */
+/** `mcpm run …`, `mcp-lockfile run …` or `node …/mcpm.cjs run …`: guarding it again would start mcpm from mcpm. */
 function launchesMcpmRun(launch: Launch): boolean {
-  const base = (file: string) => path.basename(file).replace(/\.(cmd|exe|js)$/i, '');
-  if ((base(launch.command) === 'mcpm' || base(launch.command) === 'mcp-lock') && launch.args.includes('run')) return true;
-  return launch.args.some((arg, i) => (base(arg) === 'mcpm' || base(arg) === 'mcp-lock') && launch.args[i + 1] === 'run');
+  // `.js`: the bin's name before it became `.cjs`, still in entries other tools wrote.
+  const isMcpm = (file: string) => ['mcpm', 'mcp-lockfile'].includes(path.basename(file).replace(/\.(cmd|exe|js|cjs)$/i, ''));
+  if (isMcpm(launch.command) && launch.args.includes('run')) return true;
+  return launch.args.some((arg, i) => isMcpm(arg) && launch.args[i + 1] === 'run');
 }
 
 /**

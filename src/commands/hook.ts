@@ -2,7 +2,7 @@
  * `mcpm hook install`: a git pre-commit hook that runs `mcpm verify --offline` when an MCP config
  * (`.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json`, or the `--config` files given) or the lock is
  * staged, so a commit that adds an unlocked server, or changes a launch line without re-locking,
- * is refused before it is shared (attacks.md D3: configs are how code gets run).
+ * is refused before it is shared (configs are how code gets run).
  *
  * - The hooks directory is git's: `core.hooksPath` when set (relative to the top of the work
  *   tree, as git reads it; `~/` expanded), else `git rev-parse --git-path hooks`.
@@ -13,9 +13,10 @@
  *   recognises mcpm's hook by its marker line and rewrites only that file (new paths after moving
  *   mcpm), so it is idempotent. A foreign hook next to an existing `pre-commit.mcpm-chained` is
  *   refused rather than guessed at.
- * - The hook finds mcpm by absolute path (this node, this package's bin/mcpm.js) and falls back
- *   to `npx --no-install mcpm` when those are gone (a moved or upgraded install), which uses the
- *   project's own node_modules and never downloads anything.
+ * - The hook finds mcpm by absolute path (this node, this package's bin/mcpm.cjs) and falls back
+ *   to `npx --no-install mcp-lockfile` when those are gone (a moved or upgraded install), which uses
+ *   the project's own node_modules and never downloads anything. The package's own command name,
+ *   not `mcpm`: another package installs an `mcpm` too.
  *
  * It checks the files in the work tree, which are what is staged unless a commit stages only
  * part of a file. Husky and lefthook own their hooks directories: see docs/ci-and-hooks.md.
@@ -153,7 +154,7 @@ if git diff --cached --name-only --no-renames | grep -qxF ${patterns}; then
   if [ -x ${sq(o.node)} ] && [ -f ${sq(o.bin)} ]; then
     ${sq(o.node)} ${sq(o.bin)} ${args} || exit $?
   else
-    npx --no-install mcpm ${args} || exit $?
+    npx --no-install mcp-lockfile ${args} || exit $?
   fi
 fi
 exit 0

@@ -14,7 +14,7 @@ import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
 import { hostPlace, projectDir } from '../app/project.js';
 
-/** The project files that project discovery reads (cli-contract.md); other hosts' project files need --config. */
+/** The project files that project discovery reads; other hosts' project files need --config. */
 const DISCOVERED = new Set(['.mcp.json', '.cursor/mcp.json', '.vscode/mcp.json']);
 
 export interface HostConfigRow {

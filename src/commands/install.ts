@@ -36,7 +36,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
   // is not started: its new command has not been reviewed.
   // --frozen (CI) never starts an unlocked server either: a pull request that adds one to the config
-  // must not run it on the CI machine (attacks.md D3). It already means the lock would change.
+  // must not run it on the CI machine. It already means the lock would change.
   const toContact = offline.filter((s) => s.status === 'ok' || (s.status === 'new' && !options.frozen)).map((s) => s.config!);
   const live = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   let statuses: ServerStatus[] = offline;
@@ -73,7 +73,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
       removals.add(s.name);
     }
   }
-  // The package behind each new server (attacks.md B8): npm resolves the exact version and its
+  // The package behind each new server (its code can change under identical definitions): npm resolves the exact version and its
   // integrity. A failed lookup is a warning on the line, not a failure: the definitions were
   // snapshotted, and `verify --offline --strict` still flags a launch that floats.
   const pinWarnings = new Map<string, string>();

@@ -1,26 +1,25 @@
 /**
- * `mcpm run NAME`: what a host launches in place of the server. It starts the server only when the
- * configured launch is the locked one, then relays JSON-RPC between the host (mcpm's stdin/stdout)
- * and the server, holding every list, `initialize` result and call to the lock (src/guard/).
- *
- * stdout carries nothing but forwarded or synthesised JSON-RPC: every message of mcpm's own goes
- * to stderr, which hosts keep as the server's log (Claude Desktop: mcp-server-NAME.log).
+ * `mcpm run NAME`: what a host launches in place of the server. It decides: it starts the server
+ * only when the configured launch is the locked one, and tells the host why when it does not. Then
+ * it hands the host's stdin/stdout and the server to the guard's session (src/guard/session.ts),
+ * which relays JSON-RPC between them holding every list, `initialize` result and call to the lock,
+ * and maps how the session ended to an exit status.
  */
 import { resolve as resolvePath } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import { buildServerEnv, spawnServer, type ExitInfo, type ServerProcess, type SpawnOptions } from '../adapters/process.js';
+import { buildServerEnv, spawnServer, type ExitInfo, type SpawnOptions } from '../adapters/process.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
-import { isJsonObject, jsonQuote } from '../core/json-strict.js';
+import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
 import { launchDifference } from '../core/launch/identity.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
-import { sanitize, type SafeText } from '../core/sanitize.js';
+import { sanitize } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
 import type { AuditLog } from '../guard/audit-log.js';
-import type { HttpUpstream } from '../guard/http-upstream.js';
+import { HeldChunks } from '../guard/held-chunks.js';
 import type { ToolCallRecord } from '../guard/relay.js';
+import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
 import { checkedLockFromHead, loadLockHead, loadProject, type Project } from '../app/project.js';
@@ -34,69 +33,101 @@ export interface RunOptions extends GlobalOptions {
 }
 
 /**
- * The host's side of the session: process.stdin/stdout unless a test passes streams. Created when
- * first needed, after the server was started: they take milliseconds a host would wait for.
+ * `hostIo`: the host's side of the session, process.stdin/stdout unless a caller passes streams.
+ * Created when first needed, after the server was started: they take milliseconds a host would wait for.
  */
-export interface RunIo {
-  stdin: Readable & { isTTY?: boolean };
-  stdout: Writable;
-}
-
-/** How long a refused run waits for the host's first request, to answer it with the reason. */
-const REFUSAL_ANSWER_WAIT_MS = 1000;
-
-export async function run(name: string, options: RunOptions, deps: Deps, hostIo?: RunIo): Promise<ExitStatus> {
-  const io = () => (hostIo ??= { stdin: process.stdin, stdout: process.stdout });
+export async function run(name: string, options: RunOptions, deps: Deps, hostIo?: HostStreams): Promise<ExitStatus> {
+  const host = () => (hostIo ??= { stdin: process.stdin, stdout: process.stdout });
   const policy = options.policy ?? 'block';
   if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
-  let session: Session;
+  let started: Started;
   try {
     const prepared = await prepare(name, options, deps);
     if ('refusal' in prepared) {
       deps.stderr.write(`mcpm: ${sanitize(prepared.refusal.message)}\nhint: ${sanitize(prepared.refusal.hint)}\n`);
-      await answerFirstRequest(io(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
+      await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
-    const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
-    let audit: Session['audit'];
-    if (auditFile) {
-      const { AuditLog, auditLine, redactPatterns } = await import('../guard/audit-log.js');
-      const patterns = redactPatterns(options.redact ?? []);
-      const log = await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`));
-      audit = { log, record: (record) => log.append(auditLine(name, record, patterns)) };
-    }
-    let proc: ServerProcess | undefined;
-    const serverStderr = new HeldChunks();
-    if (prepared.launch.transport === 'stdio') {
-      const { env, ...spawn } = prepared.launch.spawn;
-      try {
-        proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal, onStderr: (chunk) => serverStderr.push(chunk) });
-      } catch (error) {
-        await audit?.log.close();
-        throw error;
-      }
-    }
-    // The server's locked definitions are checked against their integrities while it starts;
-    // nothing it sends is relayed before. A lock that fails here ends the server unheard. (The
-    // other entries are not this run's business: verify --offline checks them.)
-    let entry: LockEntry;
+    started = await start(name, options, deps, prepared);
+  } catch (error) {
+    if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
+    throw error;
+  }
+  const { project, entry, server, audit } = started;
+  try {
+    // The guard's session loads here, after the server was started: its compile time overlaps
+    // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
+    const { runSession } = await import('../guard/session.js');
+    const outcome = await runSession({
+      where: { server: name, lockLabel: project.lockLabel, reviewCommand: reviewCommand(options, project) },
+      entry,
+      policy,
+      host: host(),
+      server,
+      stderr: deps.stderr,
+      now: () => deps.now().getTime(),
+      interrupt: deps.signal,
+      signals: process,
+      onToolCall: audit?.record,
+    });
+    return exitStatusOf(outcome);
+  } finally {
+    await audit?.log.close();
+  }
+}
+
+interface Started {
+  project: Project;
+  entry: LockEntry;
+  server: SessionServer;
+  /** The audit log and how one tool call becomes its line (redaction included); absent when not auditing. */
+  audit: { log: AuditLog; record(record: ToolCallRecord): void } | undefined;
+}
+
+/** Opens the audit log, spawns a local server, then checks the lock entry while it starts up. */
+async function start(name: string, options: RunOptions, deps: Deps, prepared: Ready): Promise<Started> {
+  const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
+  let audit: Started['audit'];
+  if (auditFile) {
+    const { AuditLog, auditLine, redactPatterns } = await import('../guard/audit-log.js');
+    const patterns = redactPatterns(options.redact ?? []);
+    const log = await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`));
+    audit = { log, record: (record) => log.append(auditLine(name, record, patterns)) };
+  }
+  let server: SessionServer;
+  if (prepared.launch.transport === 'stdio') {
+    const { env, ...spawn } = prepared.launch.spawn;
+    const stderr = new HeldChunks();
     try {
-      entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel, name).servers.get(name)!;
+      const proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal, onStderr: (chunk) => stderr.push(chunk) });
+      server = { transport: 'stdio', proc, stderr };
     } catch (error) {
-      await proc?.close();
       await audit?.log.close();
       throw error;
     }
-    const review = reviewCommand(options, prepared.project);
-    session = { name, project: prepared.project, entry, policy, deps, io: io(), audit, launch: prepared.launch, proc, serverStderr, reviewCommand: review };
+  } else {
+    server = prepared.launch;
+  }
+  // The server's locked definitions are checked against their integrities while it starts;
+  // nothing it sends is relayed before. A lock that fails here ends the server unheard. (The
+  // other entries are not this run's business: verify --offline checks them.)
+  try {
+    const entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel, name).servers.get(name)!;
+    return { project: prepared.project, entry, server, audit };
   } catch (error) {
-    if (isMcpmError(error)) await answerFirstRequest(io(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
+    if (server.transport === 'stdio') await server.proc.close();
+    await audit?.log.close();
     throw error;
   }
-  return relaySession(session);
+}
+
+/** The refusal told to the host; the session module (loaded only now) reads and answers its first request. */
+async function answerHost(host: HostStreams, message: string): Promise<void> {
+  if (host.stdin.isTTY) return;
+  await (await import('../guard/session.js')).answerFirstRequest(host, message);
 }
 
 type Launch =
@@ -182,282 +213,19 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   };
 }
 
-interface Session {
-  name: string;
-  project: Project;
-  entry: LockEntry;
-  policy: Policy;
-  deps: Deps;
-  io: RunIo;
-  /** The audit log and how one tool call becomes its line (redaction included); absent when not auditing. */
-  audit: { log: AuditLog; record(record: ToolCallRecord): void } | undefined;
-  launch: Launch;
-  /** The spawned server, for a stdio launch. */
-  proc: ServerProcess | undefined;
-  /** The server's stderr from its first byte, held until the session relays it. */
-  serverStderr: HeldChunks;
-  /** `mcpm …` with the options that reach this project from anywhere, for hints. */
-  reviewCommand: string;
-}
-
-/** What the session needs of the server, local or remote. */
-interface ServerSide {
-  /** A host line, as received. */
-  send(bytes: Buffer): void;
-  /** Ends the server: stdin EOF, SIGTERM, SIGKILL of its group; or DELETE of the HTTP session. */
-  close(): void;
-  /** Stops and resumes reading the server while the host's stdout is backed up. */
-  pause(): void;
-  resume(): void;
-  /** Settles once no more server lines will come: the process's exit, or null for a remote server. */
-  finished: Promise<ExitInfo | null>;
-  /** After the session: stop feeding stderr. */
-  dispose(): void;
-}
-
-interface SideHandlers {
-  line(bytes: Buffer): void;
-  tooLong(): void;
-  notice(text: SafeText): void;
-  pauseHost(): void;
-  resumeHost(): void;
-}
-
-async function relaySession(session: Session): Promise<ExitStatus> {
-  const { name, project, entry, policy, deps, io, audit } = session;
-  // The guard's own modules load here, after the server was started: their compile time overlaps
-  // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
-  const guard = await loadGuard();
-  const { GuardRelay, LineFramer, MAX_SERVER_LINE_BYTES, NoticeLimiter, WireCheck } = guard;
-  const now = () => deps.now().getTime();
-  const notices = new NoticeLimiter((line) => deps.stderr.write(line), now);
-  const where = { server: name, lockLabel: project.lockLabel, reviewCommand: session.reviewCommand };
-  const wire = new WireCheck({ ...where, entry, policy });
-
-  let hostGone = false;
-  let ended: { reason: SafeText; status: 1 | 3 } | undefined;
-  let signalled: NodeJS.Signals | undefined;
-  // The relay and the server side refer to each other; the side is created right after the relay.
-  const holder: { side?: ServerSide } = {};
-  let hostPaused = false;
-  let hostBackedUp = false;
-
-  const relay = new GuardRelay(wire, where, {
-    toHost: (bytes) => {
-      // Backpressure: a host that does not read pauses the server instead of buffering without bound.
-      if (!io.stdout.writable) return;
-      if (!io.stdout.write(bytes) && !hostBackedUp) {
-        hostBackedUp = true;
-        holder.side?.pause();
-        io.stdout.once('drain', () => {
-          hostBackedUp = false;
-          holder.side?.resume();
-        });
-      }
-    },
-    toServer: (bytes) => holder.side?.send(bytes),
-    notice: (text) => notices.notice(text),
-    toolCall: (record) => audit?.record(record),
-    end: (reason, status) => {
-      ended = { reason, status };
-      stopReadingHost();
-      holder.side?.close();
-    },
-    now,
-    schedule: (callback, ms) => {
-      const timer = setTimeout(callback, ms);
-      timer.unref();
-      return () => clearTimeout(timer);
-    },
-  });
-
-  const handlers: SideHandlers = {
-    line: (bytes) => relay.serverLine(bytes),
-    tooLong: () => relay.serverLineTooLong(),
-    notice: (text) => notices.notice(text),
-    pauseHost: () => {
-      if (hostPaused) return;
-      hostPaused = true;
-      io.stdin.pause();
-    },
-    resumeHost: () => {
-      if (!hostPaused) return;
-      hostPaused = false;
-      if (!hostGone && !ended) io.stdin.resume();
-    },
-  };
-  const side: ServerSide =
-    session.launch.transport === 'stdio'
-      ? stdioSide(session.proc!, session.serverStderr, handlers, deps, guard)
-      : httpSide(
-          new (await import('../guard/http-upstream.js')).HttpUpstream({
-            server: name,
-            url: session.launch.url,
-            headers: session.launch.headers,
-            maxMessageBytes: MAX_SERVER_LINE_BYTES,
-            onLine: handlers.line,
-            onTooLong: handlers.tooLong,
-            notice: handlers.notice,
-          }),
-          handlers,
-        );
-  holder.side = side;
-
-  const hostFramer = new LineFramer((line) => relay.hostLine(line));
-  const onHostData = (chunk: Buffer) => hostFramer.push(chunk);
-  const onHostEnd = () => {
-    if (hostGone) return;
-    hostGone = true;
-    hostFramer.flush();
-    // The host is done (stdio shutdown, §1.7): end the server's stdin, then SIGTERM, then SIGKILL
-    // its whole process group (D5), as process.ts's close() does; or end the HTTP session.
-    side.close();
-  };
-  function stopReadingHost() {
-    io.stdin.off('data', onHostData);
-    io.stdin.pause();
-  }
-  io.stdin.on('data', onHostData);
-  io.stdin.once('end', onHostEnd);
-  io.stdin.once('close', onHostEnd);
-  io.stdin.on('error', onHostEnd);
-  io.stdout.on('error', () => {
-    // EPIPE: the host closed our stdout; nobody is listening any more.
-    stopReadingHost();
-    onHostEnd();
-  });
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    signalled ??= signal;
-    stopReadingHost();
-    side.close();
-  };
-  const onTerm = () => onSignal('SIGTERM');
-  const onHup = () => onSignal('SIGHUP');
-  const onAbort = () => side.close();
-  process.once('SIGTERM', onTerm);
-  process.once('SIGHUP', onHup);
-  deps.signal.addEventListener('abort', onAbort, { once: true });
-
-  const exitInfo = await side.finished;
-
-  process.off('SIGTERM', onTerm);
-  process.off('SIGHUP', onHup);
-  deps.signal.removeEventListener('abort', onAbort);
-  side.dispose();
-  if (!relay.isEnded && !hostGone) {
-    // The server went away on its own: the host still waits for answers it will never get.
-    relay.failPending(sanitize(`mcpm: server ${jsonQuote(name)} ${exitInfo ? 'exited' : 'closed the session'} before answering`));
-  }
-  relay.dispose();
-  notices.flush();
-  stopReadingHost();
-  io.stdin.off('end', onHostEnd);
-  io.stdin.off('close', onHostEnd);
-  // Whatever the host still sends has nowhere to go; let the process exit.
-  io.stdin.destroy();
-  await audit?.log.close();
-
-  if (ended) {
-    deps.stderr.write(`mcpm: ${ended.reason.replace(/^mcpm:? /, '')}\n`);
-    return ended.status;
-  }
-  if (deps.signal.aborted) return 130;
-  if (signalled) return (128 + (osConstants.signals[signalled] ?? 15)) as ExitStatus;
-  return exitInfo ? statusOfExit(exitInfo, hostGone) : 0;
-}
-
-function stdioSide(proc: ServerProcess, serverStderr: HeldChunks, handlers: SideHandlers, deps: Deps, guard: GuardModules): ServerSide {
-  const { LineFramer, lineContent, MAX_SERVER_LINE_BYTES, MAX_STDERR_LINE_BYTES } = guard;
-  const framer = new LineFramer(handlers.line, { maxLineBytes: MAX_SERVER_LINE_BYTES, onTooLong: handlers.tooLong });
-  const stderrFramer = new LineFramer(
-    (line, truncated) => {
-      const text = lineContent(line).toString('utf8');
-      deps.stderr.write(`${sanitize(text)}${truncated ? ' ⟨line cut by mcpm⟩' : ''}\n`);
-    },
-    { maxLineBytes: MAX_STDERR_LINE_BYTES, overflow: 'truncate' },
-  );
-  // The server's stderr goes to ours line by line, escaped (C2: it must not paint the terminal or
-  // inject escape sequences into a log viewer), beginning with what it wrote before the session.
-  serverStderr.release((chunk) => stderrFramer.push(chunk));
-
-  let outputDone = false;
-  let exitInfo: ExitInfo | undefined;
-  let finish: (info: ExitInfo) => void = () => {};
-  const finished = new Promise<ExitInfo>((resolve) => (finish = resolve));
-  const maybeFinish = () => {
-    if (exitInfo && outputDone) finish(exitInfo);
-  };
-  const onOutputEnd = () => {
-    if (outputDone) return;
-    outputDone = true;
-    framer.flush();
-    // A server that closed its stdout can no longer answer: stop it rather than wait on it.
-    void proc.close();
-    maybeFinish();
-  };
-  proc.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
-  proc.stdout.once('end', onOutputEnd);
-  proc.stdout.once('close', onOutputEnd);
-  void proc.exited.then((info) => {
-    exitInfo = info;
-    maybeFinish();
-  });
-
-  let waitingForDrain = false;
-  return {
-    send(bytes) {
-      if (!proc.stdin.writable) return;
-      if (!proc.stdin.write(bytes) && !waitingForDrain) {
-        waitingForDrain = true;
-        handlers.pauseHost();
-        proc.stdin.once('drain', () => {
-          waitingForDrain = false;
-          handlers.resumeHost();
-        });
-      }
-    },
-    close: () => void proc.close(),
-    pause: () => proc.stdout.pause(),
-    resume: () => proc.stdout.resume(),
-    finished,
-    dispose() {
-      stderrFramer.flush();
-      serverStderr.release(() => {});
-    },
-  };
-}
-
-function httpSide(upstream: HttpUpstream, handlers: SideHandlers): ServerSide {
-  return {
-    send(bytes) {
-      if (!upstream.send(bytes)) {
-        handlers.pauseHost();
-        upstream.onDrain(handlers.resumeHost);
-      }
-    },
-    close: () => void upstream.close(),
-    pause: () => {},
-    resume: () => {},
-    finished: upstream.finished.then(() => null),
-    dispose: () => {},
-  };
-}
-
-/** Chunks kept until a consumer takes over; from then on each goes straight to it. */
-class HeldChunks {
-  private held: Buffer[] | undefined = [];
-  private consumer: ((chunk: Buffer) => void) | undefined;
-
-  push(chunk: Buffer): void {
-    if (this.consumer) this.consumer(chunk);
-    else this.held?.push(chunk);
-  }
-
-  release(consumer: (chunk: Buffer) => void): void {
-    this.consumer = consumer;
-    for (const chunk of this.held ?? []) consumer(chunk);
-    this.held = undefined;
+function exitStatusOf(outcome: SessionOutcome): ExitStatus {
+  switch (outcome.kind) {
+    case 'ended':
+      return outcome.status;
+    case 'interrupted':
+      return 130;
+    case 'signalled':
+      // As a shell reports a command ended by a signal: 128 + its number.
+      return (128 + (osConstants.signals[outcome.signal] ?? 15)) as ExitStatus;
+    case 'server-exited':
+      return statusOfExit(outcome.exit, outcome.hostGone);
+    case 'remote-closed':
+      return 0;
   }
 }
 
@@ -475,54 +243,6 @@ function statusOfExit(info: ExitInfo, hostGone: boolean): ExitStatus {
 }
 
 /**
- * Reads the host's first line (waiting at most REFUSAL_ANSWER_WAIT_MS) and, when it is a request,
- * answers it with a JSON-RPC error carrying `message`: hosts show that text, while an exit alone
- * reads as "server disconnected". Nothing is read from a terminal.
- */
-async function answerFirstRequest(io: RunIo, message: string): Promise<void> {
-  if (io.stdin.isTTY) return;
-  const { GUARD_ERROR, idKey, LineFramer, lineContent } = await loadGuard();
-  const line = await new Promise<Buffer | undefined>((resolve) => {
-    let settled = false;
-    const framer = new LineFramer((l) => done(l), { maxLineBytes: 1024 * 1024, onTooLong: () => done(undefined) });
-    const onData = (chunk: Buffer) => framer.push(chunk);
-    const onEnd = () => done(undefined);
-    const timer = setTimeout(() => done(undefined), REFUSAL_ANSWER_WAIT_MS);
-    function done(l: Buffer | undefined) {
-      if (settled) return;
-      settled = true;
-      framer.stop();
-      clearTimeout(timer);
-      io.stdin.off('data', onData);
-      io.stdin.off('end', onEnd);
-      io.stdin.off('error', onEnd);
-      io.stdin.pause();
-      resolve(l);
-    }
-    io.stdin.on('data', onData);
-    io.stdin.once('end', onEnd);
-    io.stdin.once('error', onEnd);
-  });
-  io.stdin.destroy();
-  if (!line) return;
-  let request: unknown;
-  try {
-    request = JSON.parse(lineContent(line).toString('utf8'));
-  } catch {
-    return;
-  }
-  if (!isJsonObject(request)) return;
-  const { id, method } = request;
-  if (typeof method !== 'string' || id === undefined || id === null) return;
-  const error = { code: GUARD_ERROR.NOT_STARTED, message: sanitize(message) };
-  await new Promise<void>((resolve) => {
-    // A host that has gone away has nothing left to be told (EPIPE): the write's callback still settles.
-    io.stdout.once('error', () => {});
-    io.stdout.write(`{"jsonrpc":"2.0","id":${idKey(id)},"error":${JSON.stringify(error)}}\n`, () => resolve());
-  });
-}
-
-/**
  * The command a person runs to review this server from any directory: the host or the files this
  * run was given, else the project directory (hosts start `mcpm run` wherever they like).
  */
@@ -533,11 +253,4 @@ function reviewCommand(options: RunOptions, project: Project): string {
   if (options.lockfile) parts.push('--lockfile', shellWord(project.lockFile));
   if (!options.host && (options.config ?? []).length === 0) parts.push('-C', shellWord(project.dir));
   return parts.join(' ');
-}
-
-type GuardModules = typeof import('../guard/relay.js') & typeof import('../guard/wire-check.js');
-
-async function loadGuard(): Promise<GuardModules> {
-  const [relay, wire] = await Promise.all([import('../guard/relay.js'), import('../guard/wire-check.js')]);
-  return { ...relay, ...wire };
 }

@@ -1,6 +1,6 @@
 /**
  * The one error class for problems the user can fix, with a closed set of codes and one table from
- * code to exit status (cli-contract.md). Codes are listed in the README and are never renamed or
+ * code to exit status (the statuses are public: scripts and hooks act on them). Codes are listed in the README and are never renamed or
  * reused: scripts match on them. Drift is not an error (see status.ts); bugs are plain `Error`s.
  */
 export type ErrorCode =

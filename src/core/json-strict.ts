@@ -221,7 +221,7 @@ class Parser {
     if (this.text.charCodeAt(start) !== Ch.Quote) this.failUnexpected('a string key');
     const key = this.parseString();
     // A duplicate is refused rather than resolved: JSON.parse keeps the last value, other parsers
-    // the first, so a reviewer and a host could each see a different definition (attacks.md B6).
+    // the first, so a reviewer and a host could each see a different definition.
     if (Object.hasOwn(object, key)) this.fail(`duplicate key ${jsonQuote(key)}`, start);
     this.skipWhitespace();
     if (this.text.charCodeAt(this.pos) !== Ch.Colon) this.failUnexpected("':'");
@@ -260,7 +260,7 @@ class Parser {
       if (Number.isNaN(c)) this.fail('unterminated string', start);
       if (c < Ch.Space) this.fail(`unescaped control character ${codePointLabel(c)} in string`, pos);
       if (c >= 0xd800 && c <= 0xdfff) {
-        // Raw surrogates must form a pair: a lone one would be hashed as U+FFFD (attacks.md B6).
+        // Raw surrogates must form a pair: a lone one would be hashed as U+FFFD.
         const low = text.charCodeAt(pos + 1);
         if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) this.fail(`lone surrogate ${codePointLabel(c)} in string`, pos);
         pos += 2;

@@ -3,10 +3,10 @@
  * code, which package, whether the version is exact, and where in `args` the reference sits so
  * `mcpm pin` and `mcpm update` can rewrite that one element. Pure: text in, values out.
  *
- * Definitions can stay identical while the code behind them changes (attacks.md B8: postmark-mcp
+ * Definitions can stay identical while the code behind them changes (postmark-mcp
  * 1.0.16 added one Bcc line), so the lock records the package too, and a launch that floats
  * (`npx -y pkg`, `pkg@^1`, `uvx pkg`, `image:latest`) is a warning: it runs whatever the registry
- * serves next time. Recognised (protocol-and-hosts.md §4):
+ * serves next time. Recognised:
  *
  * - npm: `npx [-y] [--package=pkg|-p pkg] pkg[@spec] [args]`, `npm exec|x …`, `pnpm dlx …`,
  *   `pnpx …`, `yarn dlx …`, `bunx …`, `bun x …`;

@@ -4,7 +4,8 @@
  * items into the Snapshot that gets locked.
  *
  * The model carries no raw server text: every string in it went through `sanitize` here, so the
- * components can only print escaped text (attacks.md C1, C4). What is approved is what was shown:
+ * components can only print escaped text (no escape sequence or bidi control from a server can
+ * repaint or reorder the review). What is approved is what was shown:
  * a decision records the integrity displayed for exactly the chosen items, and the command checks
  * that the snapshot it writes has that integrity.
  *
@@ -471,7 +472,8 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
       }
       const integrity = server.integrityFor(chosen);
       if (state.phase === 'review' && server.highFindings > 0 && !action.confirmed) {
-        // A second, typed confirmation (attacks.md C2): a held-down or injected "y" cannot approve.
+        // A second, typed confirmation: a held-down "y", or one a terminal types in reply to a server's
+        // escape sequence, cannot approve.
         if (state.screen === 'review') return { ...state, screen: 'confirm', typed: '', notice: null };
         return state;
       }

@@ -7,7 +7,7 @@ export interface SanitizeOptions {
 }
 
 /*
- * What sanitize() shows instead of the raw text (attacks.md A7, C1, C3, C4). Markers use the
+ * What sanitize() shows instead of the raw text. Markers use the
  * brackets ⟨ ⟩ (U+27E8, U+27E9); those two characters are themselves always escaped when a server
  * sends them, so a server cannot forge a marker, and a marker always means "mcpm wrote this".
  *
@@ -283,7 +283,7 @@ export interface TextLengths {
   invisible: number;
 }
 
-/** The per-field numbers attacks.md C3 asks the diff to print. */
+/** Per-field sizes for the diff: padding and invisible characters show as numbers even where the text looks short. */
 export function textLengths(text: string): TextLengths {
   let bytes = 0;
   let codePoints = 0;

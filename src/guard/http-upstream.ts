@@ -10,7 +10,7 @@
  *
  * Not supported: the legacy HTTP+SSE transport (`"type": "sse"`), OAuth (set the header in the
  * config), resuming a broken SSE stream. Redirects are refused: the configured headers (a bearer
- * token) must not follow a server to another address (attacks.md D8).
+ * token) must not follow a server to another address.
  */
 import { contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';

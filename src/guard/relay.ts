@@ -1,11 +1,11 @@
 /**
  * The guard's relay: raw line framing in both directions, and the routing of each line between the
  * host (mcpm's stdin/stdout) and the server (the child's stdin/stdout). No streams or processes
- * here: commands/run.ts feeds lines in and writes what comes out, so this file can be tested with
+ * here: session.ts feeds lines in and writes what comes out, so this file can be tested with
  * plain buffers.
  *
- * Lines are forwarded as the bytes that came in, never re-serialised (protocol-and-hosts.md §2.6:
- * the SDK's transports reorder keys, drop `id:null` errors and extra keys). Only a response the
+ * Lines are forwarded as the bytes that came in, never re-serialised (the SDK's
+ * transports, which a proxy built on them would use, reorder keys, drop `id:null` errors and extra keys). Only a response the
  * guard must judge (wire-check.ts) is replaced, by a line mcpm writes itself.
  *
  * What is parsed, and how (the hot-path trade-off):
@@ -41,7 +41,7 @@ import {
 
 export { LineFramer, lineContent, type LineFramerOptions } from '../adapters/line-framer.js';
 
-/** Per line from the server (D4: a newline-free stream must not grow without bound). */
+/** Per line from the server: a newline-free stream must not grow without bound. */
 export const MAX_SERVER_LINE_BYTES = MAX_MESSAGE_BYTES;
 /** Per line of the server's stderr; the rest of a longer line is replaced by a marker. */
 export const MAX_STDERR_LINE_BYTES = 8 * 1024;
@@ -418,7 +418,7 @@ export class GuardRelay {
     this.handlers.end(reason, status);
   }
 
-  /** The server broke the line cap: the session ends (D4). */
+  /** The server broke the line cap: the session ends rather than buffer without bound. */
   serverLineTooLong(): void {
     this.endSession(
       trusted(`mcpm: server ${jsonQuote(this.where.server)} sent a line over ${formatBytes(MAX_SERVER_LINE_BYTES)}; the session was ended`),

@@ -1,9 +1,9 @@
 /**
  * The guard's verdicts on a live session (`mcpm run`), pure: given the lock entry and one parsed
  * message, decide whether it is forwarded as it came, rewritten, answered with an error, or ends
- * the session. No I/O: relay.ts frames the lines, commands/run.ts does the reading and writing.
+ * the session. No I/O: relay.ts frames the lines, session.ts does the reading and writing.
  *
- * Why in-path at all (attacks.md B1–B3): a server can flip on its second launch, serve scanners one
+ * Why in-path at all: a server can flip on its second launch, serve scanners one
  * list and hosts another (cloaking by clientInfo), change its tools mid-session after
  * `notifications/tools/list_changed`, or keep a callable tool out of its list. Only what the host
  * actually receives can be held to the pin, so every list page, every `initialize` (or 2026-07-28
@@ -11,15 +11,15 @@
  *
  * The rules, under the default policy `block`:
  * - A listed item is kept only when its key is locked and `integrityOf(definition as served)` equals
- *   the locked item integrity. Drifted and unknown items are withheld (line jumping, A2: a poisoned
+ *   the locked item integrity. Drifted and unknown items are withheld (line jumping: a poisoned
  *   description works without a call, so hiding only calls is not enough).
  * - An item once served drifted stays quarantined for the rest of the session, even if the server
- *   later serves the locked definition again: it has shown it will flip (B3).
+ *   later serves the locked definition again: it has shown it will flip.
  * - instructions, serverInfo and capabilities that differ from the lock are replaced by the locked
  *   ones (absent instructions stay absent).
  * - `tools/call` and `prompts/get` are forwarded only for a tool or prompt that the server listed in
  *   this session with its locked definition, and that is not quarantined: "locked and unchanged as
- *   last seen". A tool that is never listed (B3, hidden but callable) or not yet listed is blocked,
+ *   last seen". A tool that is never listed (hidden but callable) or not yet listed is blocked,
  *   since the guard cannot know what the server would say it is.
  * - `resources/read` is forwarded for a locked resource URI or a URI matching a locked resource
  *   template, unless quarantined. Resources are addressed by URI and are often reached through links

@@ -144,8 +144,8 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
   }
   if (typeof value === 'string' && value.includes('\n') && !(key !== undefined && IDENTIFIER_KEYS.has(key))) {
     // Multi-line prose (descriptions, instructions) reads as written, one line per line, under a
-    // `|` like a YAML block, instead of one long JSON string full of \n (attacks.md A1: show the
-    // whole text). The lock keeps the JSON; this is only the reviewer's view.
+    // `|` like a YAML block, instead of one long JSON string full of \n (poisoned
+    // instructions hide in long descriptions: show the whole text). The lock keeps the JSON; this is only the reviewer's view.
     return [line(depth, `${prefix}|`), ...sanitize(value).split('\n').map((l): JsonLine => ({ depth: depth + 1, text: l as SafeText, block: true }))];
   }
   return [line(depth, `${prefix}${scalarText(value, key)}`)];
@@ -196,7 +196,7 @@ function contextSpans(text: string, first: boolean, last: boolean): Span[] {
 /**
  * Two pieces that look alike once escaped (NFC vs NFD, a Cyrillic letter for a Latin one, a
  * changed case-insensitive match) are shown code point by code point, so a "changed" line that
- * looks unchanged explains itself (attacks.md B6, C3).
+ * looks unchanged explains itself.
  */
 function looksAlike(before: string, after: string): boolean {
   if (before === after) return false;

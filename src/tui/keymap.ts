@@ -1,7 +1,7 @@
 /**
  * Keys to commands, in one table the footer and the help screen are built from. Decision keys take
- * exactly one character: a paste, or a terminal's reply to an escape sequence (attacks.md C2),
- * arrives as one multi-character chunk and is ignored.
+ * exactly one character: a paste, or a terminal's reply to an escape sequence (which a server's text
+ * can provoke, to type for the reviewer), arrives as one multi-character chunk and is ignored.
  */
 import type { Key } from 'ink';
 

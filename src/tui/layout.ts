@@ -3,7 +3,7 @@
  * scrolled a line at a time and never grows past the window (Ink repaints the whole terminal once
  * its output is as tall as the window). Widths come from `string-width`, the same measure Ink uses:
  * wide CJK characters take two columns, combining marks none, and a grapheme cluster is never split.
- * Wrapping only ever moves text to the next line; nothing is cut (attacks.md C3).
+ * Wrapping only ever moves text to the next line; nothing is cut (a server would put what it wants unseen past the edge).
  */
 import stringWidth from 'string-width';
 

@@ -197,7 +197,7 @@ describe.each(Object.keys(HOST_FIXTURES) as HostName[])('mcpm guard --host %s', 
     expect(result.problems[0]).toContain(`mcpm install --host ${hostName}`);
     expect(readFileSync(config, 'utf8')).not.toBe(original);
 
-    // What install, verify and run see is the original definitions, not "node mcpm.js run".
+    // What install, verify and run see is the original definitions, not "node mcpm.cjs run".
     const after = JSON.parse(ok(await mcpm(['ls', '--host', hostName, '--json'], { env, cwd: home })).stdout) as typeof before;
     expect(after.servers.map((s) => [s.name, s.launch])).toEqual(before.servers.map((s) => [s.name, s.launch]));
 
@@ -259,6 +259,22 @@ describe('mcpm guard: usage', () => {
     expect(after.servers[0]!.launch).toMatchObject({ command: 'npx', args: ['-y', 'a-mcp@1.0.0'] });
     ok(await mcpm(['guard', '--host', 'cursor', '--undo'], { env, cwd: home }));
     expect(readFileSync(config, 'utf8')).toBe(original);
+  });
+
+  it('an entry that already launches mcpm run, under any of its names, is not wrapped again; another program called mcp-lock is', async () => {
+    const { home, env } = tempHome();
+    const config = userFile('cursor', home);
+    const entries = {
+      a: { command: 'mcp-lockfile', args: ['run', 'a'] },
+      b: { command: '/usr/bin/node', args: ['/opt/mcpm/bin/mcpm.cjs', 'run', 'b'] },
+      c: { command: 'mcpm.cmd', args: ['-C', '/p', 'run', 'c'] },
+      d: { command: 'mcp-lock', args: ['run', 'd'] },
+    };
+    put(config, JSON.stringify({ mcpServers: entries }));
+    const result = JSON.parse(ok(await mcpm(['guard', '--host', 'cursor', '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
+    const actions = Object.fromEntries(result.files[0]!.servers.map((s) => [s.name, s.action]));
+    expect(actions).toEqual({ a: 'skipped', b: 'skipped', c: 'skipped', d: 'guarded' });
+    expect(result.files[0]!.servers.find((s) => s.name === 'a')!.reason).toMatch(/^it already launches "mcpm run"/);
   });
 
   it('an unknown server name is USAGE and changes nothing', async () => {

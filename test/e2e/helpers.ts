@@ -1,4 +1,4 @@
-// End-to-end helpers: run the real CLI (`node bin/mcpm.js`) in a temp project whose servers are
+// End-to-end helpers: run the real CLI (`node bin/mcpm.cjs`) in a temp project whose servers are
 // the fixture servers of test/fixtures/servers, spawned for real.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const BIN = join(ROOT, 'bin', 'mcpm.js');
+export const BIN = join(ROOT, 'bin', 'mcpm.cjs');
 export const SERVERS = join(ROOT, 'test', 'fixtures', 'servers');
 
 export interface RunResult {

@@ -2,10 +2,10 @@
 // unlocked server, lets it through once `mcpm install` has locked it, keeps (and runs) a hook that
 // was there before, and follows core.hooksPath.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+import { BIN, defs, mcpm, ROOT, tempProject, tool, writeProject } from './helpers.js';
 
 /** git with no user or system config of the machine running the tests (signing, hooks, templates). */
 function git(dir: string, ...args: string[]): { status: number | null; out: string } {
@@ -109,6 +109,27 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     const refused = git(dir, 'commit', '-q', '-m', 'add notes');
     expect(refused.status).not.toBe(0);
     expect(refused.out).toMatch(/new\s+notes/);
+  });
+
+  it("when the mcpm it was installed with is gone, runs the project's own mcp-lockfile, never an mcpm of another package", async () => {
+    const dir = repository();
+    expect((await mcpm(['hook', 'install', '-C', dir])).status).toBe(0);
+    const hook = join(dir, '.git', 'hooks', 'pre-commit');
+    writeFileSync(hook, readFileSync(hook, 'utf8').replaceAll(realpathSync(BIN), '/gone/bin/mcpm.cjs'));
+    // As npm installs this package into a project, next to another package's `mcpm` that must not run.
+    const modules = join(dir, 'node_modules');
+    mkdirSync(join(modules, '.bin'), { recursive: true });
+    symlinkSync(ROOT, join(modules, 'mcp-lockfile'));
+    symlinkSync(join('..', 'mcp-lockfile', 'bin', 'mcpm.cjs'), join(modules, '.bin', 'mcp-lockfile'));
+    writeFileSync(join(modules, '.bin', 'mcpm'), '#!/bin/sh\necho "the other mcpm ran"\nexit 0\n');
+    chmodSync(join(modules, '.bin', 'mcpm'), 0o755);
+
+    writeProject(dir, notes());
+    git(dir, 'add', '.mcp.json');
+    const refused = git(dir, 'commit', '-q', '-m', 'add notes');
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toMatch(/new\s+notes/);
+    expect(refused.out).not.toContain('the other mcpm ran');
   });
 
   it('outside a git repository is a usage error', async () => {

@@ -2,7 +2,7 @@
 // package @fixture/mcp-demo (test/fixtures/packages/mcp-demo, packed with `npm pack`), the servers
 // really run through `npx -y`, and mcpm's `npm view` asks the same registry through
 // npm_config_registry. Every version serves identical definitions, so whatever drift is found
-// here comes from the package alone (attacks.md B8).
+// here comes from the package alone.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';

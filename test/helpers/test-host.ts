@@ -1,11 +1,11 @@
-// A host for `mcpm run` tests: spawns `node bin/mcpm.js run …` (or any stdio server) as a real
+// A host for `mcpm run` tests: spawns `node bin/mcpm.cjs run …` (or any stdio server) as a real
 // process, speaks JSON-RPC over its stdio, and records every byte it receives on stdout, so tests
 // can assert on exactly what a host would have seen. Every wait has a timeout that reports stderr.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const MCPM_BIN = fileURLToPath(new URL('../../bin/mcpm.js', import.meta.url));
+export const MCPM_BIN = fileURLToPath(new URL('../../bin/mcpm.cjs', import.meta.url));
 
 export type Message = Record<string, unknown>;
 

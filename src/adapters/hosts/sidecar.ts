@@ -14,7 +14,7 @@
  * and a cloned repository could ship one next to its `.mcp.json` claiming that `npx evil` is "the
  * guarded form" of a harmless original. mcpm would then lock the harmless one while the host runs
  * `npx evil`. Honouring only entries whose command and script are this very node and this very
- * `bin/mcpm.js` means the host runs mcpm, which runs what mcpm checked.
+ * `bin/mcpm.cjs` means the host runs mcpm, which runs what mcpm checked.
  */
 import { promises as fs } from 'node:fs';
 import { McpmError } from '../../core/errors.js';
@@ -97,7 +97,7 @@ export async function readSidecar(config: string, shown: string): Promise<Sideca
   return text === null ? null : parseSidecar(text, shown + SIDECAR_SUFFIX);
 }
 
-/** The node and the `bin/mcpm.js` of the mcpm that is running, as real paths. */
+/** The node and the `bin/mcpm.cjs` of the mcpm that is running, as real paths. */
 export interface Self {
   node: string;
   bin: string;
@@ -115,7 +115,7 @@ async function realpathOr(file: string): Promise<string> {
   }
 }
 
-/** True when the launch is `<this node> <this bin/mcpm.js> run …`. */
+/** True when the launch is `<this node> <this bin/mcpm.cjs> run …`. */
 async function launchesSelf(launch: Launch, self: Self): Promise<boolean> {
   const [script, subcommand] = launch.args;
   if (script === undefined || subcommand !== 'run') return false;

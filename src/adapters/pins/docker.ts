@@ -1,6 +1,6 @@
 /**
  * Docker (and Podman) pins: the digest when the reference has one, else a warning. Tags are
- * mutable and digests are not (protocol-and-hosts.md §4.3); resolving a tag to its digest needs
+ * mutable and digests are not; resolving a tag to its digest needs
  * the registry (`docker buildx imagetools inspect`), which mcpm leaves to the user.
  */
 import type { PackagePin } from '../../core/lockfile.js';

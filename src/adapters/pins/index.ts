@@ -66,7 +66,7 @@ export interface PinCheck {
  * Re-resolves the npm pins of locked servers, with the spec the config writes: a floating spec
  * (`npx -y pkg`, `pkg@^1`) may now resolve to a newer version, and any spec, exact ones too, may
  * come back with another integrity when a registry or a mirror serves other bytes under a version
- * (protocol-and-hosts.md §4.1: pin both). Servers whose launch is not an npm registry package, or
+ * (so the lock pins both the version and its integrity). Servers whose launch is not an npm registry package, or
  * whose lock entry has no npm pin, are left out.
  */
 export async function checkLockedPins(

@@ -1,7 +1,7 @@
 /**
  * PyPI pins record what the launch line says and ask no registry: `uvx pkg@1.2.3` and
  * `--from 'pkg==1.2.3'` name an exact release, and PyPI never lets a file be re-uploaded under a
- * released version (protocol-and-hosts.md §4.2). File hashes would need the PyPI JSON API, which
+ * released version. File hashes would need the PyPI JSON API, which
  * this build does not call; uv resolves the project's dependencies fresh at each launch anyway.
  */
 import type { PackagePin } from '../../core/lockfile.js';

@@ -72,7 +72,7 @@ function characterRuleHits(out: Hit[], rule: RuleId, severity: Severity, chars: 
 }
 
 function identifierSeverity(role: Role, inText: Severity): Severity {
-  // attacks.md A7: invisible characters in names or schema keys deserve an extra confirmation.
+  // Invisible characters in names or schema keys deserve an extra confirmation.
   return role === 'text' ? inText : 'high';
 }
 

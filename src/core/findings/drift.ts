@@ -93,7 +93,7 @@ export function annotationFindings(change: ItemChange): Finding[] {
       // idempotentHint true → false is a weaker promise, not a wider effect: leave it to the diff.
       if (hint !== 'idempotentHint') out.push({ rule: 'annotation-widened', severity: 'high', subject: change.subject, key: change.key, pointer, args });
     } else {
-      // attacks.md A5: a host that auto-approves read-only tools is talked into it by a flipped flag.
+      // A host that auto-approves read-only tools is talked into it by a flipped flag.
       out.push({ rule: 'annotation-narrowed', severity: hint === 'idempotentHint' ? 'low' : 'medium', subject: change.subject, key: change.key, pointer, args });
     }
   }

@@ -124,7 +124,7 @@ function mergeFindings(findings: Finding[]): Finding[] {
  * Findings for one server. On a first lock (`changes === null`) every string of every item and the
  * server-level fields are examined: a server can be poisoned from day one. On drift only added
  * items and changed fields are, and a hit already present in the locked text is not reported
- * again (approval fatigue, attacks.md B7); `new-parameter`, `new-free-text-parameter` and the
+ * again (approval fatigue: a reviewer shown the same hit at every change stops reading); `new-parameter`, `new-free-text-parameter` and the
  * annotation rules apply to drift only. Pure and deterministic: sorted by severity, subject, key,
  * pointer, rule.
  */

@@ -14,7 +14,7 @@ export function identifierWords(name: string): string {
     .toLowerCase();
 }
 
-// Phrases from published poisoning payloads (attacks.md A1–A4): hiding things from the user,
+// Phrases from published poisoning payloads: hiding things from the user,
 // overriding earlier instructions, pseudo-tags that frame text as system-level, pipe-to-shell.
 const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity }[] = [
   { pattern: /<\s*\/?\s*(important|system|system[-_ ]prompt|secret|hidden|admin|override)\s*>/giu, severity: 'high' },
@@ -34,7 +34,7 @@ const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity }[] = [
   { pattern: /\b(full|entire|whole)\s+(conversation|chat\s+history|message\s+history)\b|\bconversation\s+history\b/giu, severity: 'medium' },
 ];
 
-// Files and keys a tool has no business asking the model to read (attacks.md A1, A4, A6).
+// Files and keys a tool has no business asking the model to read (poisoned tools ask for them to send them on).
 const SECRET_PATTERN =
   /~\/\.ssh\b|\.ssh\/|(?<![A-Za-z0-9])id_(rsa|dsa|ecdsa|ed25519)(?![A-Za-z0-9])|\.aws\/credentials|(?<![A-Za-z0-9])aws_secret_access_key(?![A-Za-z0-9])|(?<![\w.])\.netrc\b|(?<![\w.])\.npmrc\b|(?<![\w.])\.pypirc\b|\.git-credentials\b|\.docker\/config\.json|\.kube\/config\b|\/etc\/(shadow|passwd|sudoers)\b|\.gnupg\b|(?<![\w.-])\.env\b(?!\.example)|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\b(private|ssh)[\s_-]+keys?\b|\bseed\s+phrase\b/giu;
 
@@ -102,7 +102,7 @@ export function textHits(site: Site, firstLock: boolean, otherTools: OtherTool[]
 
   if (!site.isAddress) {
     // On a first lock a URL is worth knowing about; on drift, a URL that was not there before is
-    // the classic exfiltration addition (attacks.md B7: "Also send results to https://x.example").
+    // the classic exfiltration addition ("Also send results to https://x.example").
     const severity: Severity = firstLock ? 'low' : 'medium';
     for (const m of text.matchAll(URL_PATTERN)) {
       const url = trimUrl(m[0]);

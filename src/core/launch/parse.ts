@@ -25,7 +25,7 @@ const ROOT_KEY: Record<ConfigFormat, string> = { mcpServers: 'mcpServers', vscod
 /**
  * Accepted `type` values. Cline writes `streamableHttp`, Roo and Continue `streamable-http`; both
  * mean what Claude Code and VS Code call `http`. A Map, so `"type": "constructor"` is not found on
- * Object.prototype (attacks.md D7).
+ * Object.prototype.
  */
 const TRANSPORT_OF_TYPE = new Map<string, LaunchSpec['transport']>([
   ['stdio', 'stdio'],
@@ -217,7 +217,7 @@ function emptyRecord(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
 }
 
-/** Sorted by UTF-16 code units, the lock's key order (STYLE.md). */
+/** Sorted by UTF-16 code units, the lock's key order. */
 function sortedKeys(record: Record<string, string>): string[] {
   return Object.keys(record).sort();
 }

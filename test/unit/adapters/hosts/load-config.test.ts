@@ -11,7 +11,7 @@ import { serializeSidecar, type Sidecar } from '../../../../src/adapters/hosts/s
 import { putFile, rejection } from '../helpers.js';
 import { fixture } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../../../bin/mcpm.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../../bin/mcpm.cjs', import.meta.url));
 
 let home: string;
 let place: HostPlace;

@@ -6,7 +6,7 @@ import { rewriteEntries, type HostEntry, type Launch } from '../../../../src/ada
 import { HOST_NAMES, hostInfo, type HostName } from '../../../../src/adapters/hosts/index.js';
 import { CLAUDE_PROJECT, fixture } from './helpers.js';
 
-const LAUNCH: Launch = { command: '/opt/node/bin/node', args: ['/opt/mcpm/bin/mcpm.js', 'run', '--config', '/home/u/cfg', '--lockfile', '/home/u/x.lock', '--', 'NAME'] };
+const LAUNCH: Launch = { command: '/opt/node/bin/node', args: ['/opt/mcpm/bin/mcpm.cjs', 'run', '--config', '/home/u/cfg', '--lockfile', '/home/u/x.lock', '--', 'NAME'] };
 const context = { projectDir: CLAUDE_PROJECT };
 
 function guardAll(host: HostName, text: string) {

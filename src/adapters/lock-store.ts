@@ -140,7 +140,7 @@ interface Holder {
  * that both saw the same stale lock could each delete it, and the slower one would delete the lock
  * the faster one had just created. Retries back off from 10 ms to 250 ms until `waitMs`.
  */
-async function acquireAdvisoryLock(file: string, shown: string, waitMs: number): Promise<() => Promise<void>> {
+export async function acquireAdvisoryLock(file: string, shown: string, waitMs: number): Promise<() => Promise<void>> {
   const lockPath = `${file}.mcpm-lock`;
   const key = path.resolve(lockPath);
   const deadline = performance.now() + waitMs;

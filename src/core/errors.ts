@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'SERVER_PROTOCOL'
   | 'SERVER_MESSAGE_TOO_LARGE'
   | 'SERVER_EXITED'
-  | 'SERVER_AUTH_REQUIRED';
+  | 'SERVER_AUTH_REQUIRED'
+  | 'TOKEN_STORE_FAILED';
 
 export type ExitStatus = 0 | 1 | 2 | 3 | 70 | 130;
 
@@ -46,6 +47,7 @@ const EXIT_STATUS = {
   SERVER_MESSAGE_TOO_LARGE: 3,
   SERVER_EXITED: 3,
   SERVER_AUTH_REQUIRED: 3,
+  TOKEN_STORE_FAILED: 2,
 } as const satisfies Record<ErrorCode, 2 | 3>;
 
 export class McpmError extends Error {

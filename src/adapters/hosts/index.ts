@@ -160,8 +160,13 @@ export function hostOfFile(file: string): HostName | undefined {
  * to commit beside a project's `mcp.lock`.
  */
 export function defaultHostLock(name: HostName, place: HostPlace): string {
+  return join(place, mcpmConfigDir(place), `${name}.lock`);
+}
+
+/** mcpm's own config directory: `$XDG_CONFIG_HOME/mcpm` (default `~/.config/mcpm`; on Windows `%APPDATA%\mcpm`). */
+export function mcpmConfigDir(place: HostPlace): string {
   const dir = place.platform === 'win32' ? appDataDir(place) : xdgConfigHome(place);
-  return join(place, dir, 'mcpm', `${name}.lock`);
+  return join(place, dir, 'mcpm');
 }
 
 /** A path for messages: `~/…` for files under HOME. */

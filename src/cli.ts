@@ -170,6 +170,37 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     );
 
   program
+    .command('login')
+    .argument('[name]', 'the remote server (a "url" entry of the config) to sign in to')
+    .description('sign in to a remote server with OAuth and keep its tokens for every other command')
+    .option('--list', 'list the stored logins')
+    .option('--no-browser', 'only print the sign-in URL (e.g. over SSH)')
+    .addHelpText(
+      'after',
+      '\nOpens $BROWSER (else the system browser) at the server\'s sign-in page; the browser comes back to a\n' +
+        'listener on 127.0.0.1. Tokens go to the OS keychain, else to a private file in ~/.config/mcpm/credentials.\n' +
+        '\nExamples:\n  $ mcpm login notes\n  $ mcpm login notes --no-browser\n  $ mcpm login --list\n  $ mcpm --host cursor login linear',
+    )
+    .action((name: string | undefined, _o, cmd: Command) =>
+      run(async (deps) => {
+        const { login } = await import('./commands/login.js');
+        return login(name, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('logout')
+    .argument('<name>', 'the server whose stored login is deleted')
+    .description('delete the stored login of a remote server')
+    .addHelpText('after', '\nExamples:\n  $ mcpm logout notes')
+    .action((name: string, _o, cmd: Command) =>
+      run(async (deps) => {
+        const { logout } = await import('./commands/login.js');
+        return logout(name, globals(cmd), deps);
+      }),
+    );
+
+  program
     .command('ls')
     .description('list configured and locked servers with their states')
     .option('--hosts', 'show which host configs were found where')

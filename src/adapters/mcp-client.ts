@@ -14,8 +14,10 @@ import type { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelc
 import { McpmError } from '../core/errors.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
+import { shellWord } from '../core/shell-word.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Era, ItemKind, RawListing } from '../core/snapshot.js';
+import type { LoginAccess, StoredLoginProvider } from './oauth/provider.js';
 import { HANDSHAKE_VERSION, JsonRpcError, JsonRpcPeer, METHOD_NOT_FOUND, TransportError } from './json-rpc.js';
 import { buildServerEnv, spawnServer, type ServerProcess } from './process.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js';
@@ -35,6 +37,10 @@ export interface SnapshotOptions {
   maxMessageBytes?: number;
   /** Per list method; default 100. A repeated cursor is SERVER_PROTOCOL. */
   maxPages?: number;
+  /** Values of VS Code's `${input:ID}` references, asked for before the snapshot (app/inputs.ts). */
+  inputs?: ReadonlyMap<string, string>;
+  /** Remote servers: the logins `mcpm login` stored, used (and refreshed) when the server asks for authorization. */
+  logins?: LoginAccess;
 }
 
 /**
@@ -75,7 +81,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * stderr (bounded, unsanitised) in `detail`.
  */
 export async function snapshotServer(config: ServerConfig, options: SnapshotOptions): Promise<RawListing> {
-  const launch = resolveServerConfig(config, options.env, { projectDir: options.projectDir });
+  const launch = resolveServerConfig(config, options.env, { projectDir: options.projectDir, ...(options.inputs ? { inputs: options.inputs } : {}) });
   const run = new Run(config.name, options);
   let failure: unknown;
   try {
@@ -338,17 +344,38 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   const where = url.origin;
   const sdk = await loadHttpTransports();
   const httpStatus = (error: unknown): number | undefined => httpStatusOf(error, sdk);
-  run.connected({ kind: 'http', where, httpStatus });
+  // The login of `mcpm login` for exactly this URL, if one is stored: the SDK's transports send its
+  // token, and on a 401 refresh it through the provider (which never starts a new sign-in).
+  const found = run.logins === undefined ? undefined : await run.guard(run.logins.find(url.href));
+  const provider = found !== undefined && 'provider' in found ? found.provider : undefined;
+  const login: LoginState = {
+    command: run.logins?.loginCommand(run.server) ?? `mcpm login ${shellWord(run.server)}`,
+    unauthorized: false,
+    ...(provider === undefined ? {} : { provider }),
+    ...(found !== undefined && 'problem' in found && found.problem !== undefined ? { problem: found.problem } : {}),
+  };
+  run.connected({ kind: 'http', where, httpStatus, login });
 
   /** One connection attempt; its failures are left raw so the caller can decide on the fallback. */
   const attempt = async (kind: 'streamable' | 'sse'): Promise<RawListing> => {
     // Redirects: the SDK's default redirectPolicy 'same-origin' is kept, so a server cannot bounce
     // mcpm (and the configured Authorization header) to another origin.
     const requestInit = { headers: launch.headers };
+    const authProvider = provider === undefined ? {} : { authProvider: provider };
     const transport = new StrictHttpTransport<StreamableHTTPClientTransport | SSEClientTransport>(
-      { server: run.server, maxMessageBytes: run.maxMessageBytes, answersInPostBodies: kind === 'streamable', fail: (e) => run.fail(e), signal: run.abort.signal },
+      {
+        server: run.server,
+        maxMessageBytes: run.maxMessageBytes,
+        answersInPostBodies: kind === 'streamable',
+        fail: (e) => run.fail(e),
+        signal: run.abort.signal,
+        // Whether the last MCP request was refused with 401: what fails after that is the authorization.
+        observe: (status) => (login.unauthorized = status === 401),
+      },
       (fetch) =>
-        kind === 'streamable' ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch }) : new sdk.SSEClientTransport(url, { requestInit, fetch }),
+        kind === 'streamable'
+          ? new sdk.StreamableHTTPClientTransport(url, { requestInit, fetch, ...authProvider })
+          : new sdk.SSEClientTransport(url, { requestInit, fetch, ...authProvider }),
     );
     run.onDispose(async () => {
       const inner = transport.inner;
@@ -412,7 +439,19 @@ function httpStatusOf(error: unknown, sdk: HttpTransports): number | undefined {
 /** What a snapshot is connected to, for describing a failure (Run.classify). */
 type Endpoint =
   | { kind: 'stdio'; proc: ServerProcess; noise: { noise: readonly string[]; noiseCount: number } }
-  | { kind: 'http'; where: string; httpStatus: (error: unknown) => number | undefined };
+  | { kind: 'http'; where: string; httpStatus: (error: unknown) => number | undefined; login: LoginState };
+
+/** A remote server's authorization, as far as the snapshot got with it. */
+interface LoginState {
+  /** `mcpm … login NAME`. */
+  command: string;
+  /** The stored login in use, if there is one. */
+  provider?: StoredLoginProvider;
+  /** Why a stored login could not be used (no secret in it). */
+  problem?: string;
+  /** The last MCP request was answered 401. */
+  unauthorized: boolean;
+}
 
 /** The state of one snapshot: its deadline, its processes, and the first failure, which wins. */
 class Run {
@@ -420,6 +459,7 @@ class Run {
   readonly eraHint: Era | undefined;
   readonly maxMessageBytes: number;
   readonly maxPages: number;
+  readonly logins: LoginAccess | undefined;
   /** Aborted on failure and at the end: cancels HTTP requests and streams in flight. */
   readonly abort = new AbortController();
   private failure: unknown;
@@ -440,6 +480,7 @@ class Run {
     this.eraHint = options.eraHint;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.logins = options.logins;
     this.projectDir = options.projectDir;
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;
@@ -525,15 +566,9 @@ class Run {
       const how = info === undefined ? 'closed its stdout' : info.signal !== null ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
       return new McpmError('SERVER_EXITED', `${server} ${how} during ${error.method}`, undefined, { cause: error });
     }
-    const { where } = endpoint;
+    const { where, login } = endpoint;
     const status = endpoint.httpStatus(error);
-    if (status === 401) {
-      return new McpmError(
-        'SERVER_AUTH_REQUIRED',
-        `${server} requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer \${X_TOKEN}"`,
-        'the header value is read from the environment when mcpm connects; only its name goes into mcp.lock',
-      );
-    }
+    if (status === 401 || login.unauthorized) return authRequired(server, login, error.cause);
     if (status !== undefined) return new McpmError('SERVER_PROTOCOL', `${server} at ${where} answered HTTP ${status}`, undefined, { cause: error });
     const cause = error.cause;
     // fetch's own TypeError: no HTTP answer at all. At the start nothing is listening; later, the server went away.
@@ -545,7 +580,8 @@ class Run {
     if (cause === undefined || noAnswer) {
       return new McpmError('SERVER_EXITED', `${server} at ${where} closed the connection during ${error.method}`, undefined, { cause: error });
     }
-    const text = cause instanceof Error ? cause.message : String(cause);
+    const raw = cause instanceof Error ? cause.message : String(cause);
+    const text = login.provider === undefined ? raw : login.provider.redact(raw);
     return new McpmError('SERVER_PROTOCOL', `${server} at ${where}: ${error.method} failed: ${jsonQuote(text, 200)}`, undefined, { cause: error });
   }
 
@@ -579,6 +615,27 @@ class Run {
     // The group is dead, so stderr ends at once; the bound only guards against a setsid() escapee.
     await settleWithin(Promise.all(this.processes.map((p) => p.stderrDone)), 1_000);
   }
+}
+
+/**
+ * SERVER_AUTH_REQUIRED for a server that refused mcpm (HTTP 401), saying why in words that hold
+ * no token: the authorization server's own messages are not quoted (they may echo what was sent),
+ * only an OAuth error code.
+ */
+function authRequired(server: string, login: LoginState, cause: unknown): McpmError {
+  const code = (cause as { errorCode?: unknown } | undefined)?.errorCode;
+  const oauthCode = login.provider?.refusal ?? (typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : undefined);
+  const why =
+    login.provider === undefined
+      ? (login.problem ?? 'no login is stored for it')
+      : oauthCode !== undefined
+        ? `the stored login was refused and could not be renewed (${oauthCode})`
+        : 'the stored login was refused and could not be renewed';
+  return new McpmError(
+    'SERVER_AUTH_REQUIRED',
+    `${server} requires authorization (HTTP 401): ${why}`,
+    `sign in with "${login.command}" (or, for a server that takes a fixed token, set its header in the config: "Authorization": "Bearer \${TOKEN}")`,
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -34,6 +34,8 @@ export interface StrictFetchOptions {
   fail: (error: McpmError) => void;
   /** Aborted when the snapshot ends or fails: cancels requests and streams in flight. */
   signal: AbortSignal;
+  /** The HTTP status of every MCP request (not of the OAuth requests the SDK makes through the same fetch). */
+  observe?: (status: number) => void;
 }
 
 export function strictFetch(options: StrictFetchOptions): FetchLike {
@@ -55,11 +57,17 @@ export function strictFetch(options: StrictFetchOptions): FetchLike {
   return async (url, init) => {
     const signal = init?.signal ? AbortSignal.any([init.signal, options.signal]) : options.signal;
     const response = await fetch(url, { ...init, signal });
+    // The SDK's OAuth client fetches metadata, registers and refreshes through this fetch too:
+    // those answers are its own business, never MCP messages. MCP's requests are POSTs of
+    // JSON-RPC and GETs of an event stream.
+    const posted = init?.method === 'POST' ? requestIdsOf(init.body) : undefined;
+    if (posted === NOT_JSON_RPC || (posted === undefined && !acceptsEventStream(init))) return response;
+    options.observe?.(response.status);
     if (!response.ok || response.body === null) return response;
     const type = contentTypeOf(response);
     const rewrap = (body: string | ReadableStream<Uint8Array>): Response =>
       new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-    const awaited = requestIdsOf(init?.body);
+    const awaited = new Set(posted);
     if (init?.method === 'POST' && (awaited.size === 0 || !options.answersInPostBodies)) return response;
 
     if (type === 'application/json') {
@@ -124,21 +132,30 @@ export function strictFetch(options: StrictFetchOptions): FetchLike {
   };
 }
 
-/** The ids of the requests in a POST body the SDK wrote (one message or a batch); none for anything else. */
+/** What requestIdsOf returns for a body that is no JSON-RPC (an OAuth token request, a client registration). */
+const NOT_JSON_RPC: ReadonlySet<unknown> = new Set();
+
+/** The ids of the requests in a POST body the SDK wrote (one message or a batch); NOT_JSON_RPC for anything else. */
 function requestIdsOf(body: unknown): Set<unknown> {
   const ids = new Set<unknown>();
-  if (typeof body !== 'string') return ids;
+  if (typeof body !== 'string') return NOT_JSON_RPC as Set<unknown>;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return ids;
+    return NOT_JSON_RPC as Set<unknown>;
   }
-  for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+  const messages = Array.isArray(parsed) ? parsed : [parsed];
+  if (!messages.every((m) => (m as { jsonrpc?: unknown } | null)?.jsonrpc === '2.0')) return NOT_JSON_RPC as Set<unknown>;
+  for (const message of messages) {
     const m = message as { id?: unknown; method?: unknown } | null;
     if (typeof m?.method === 'string' && (typeof m.id === 'number' || typeof m.id === 'string')) ids.add(m.id);
   }
   return ids;
+}
+
+function acceptsEventStream(init: RequestInit | undefined): boolean {
+  return (new Headers(init?.headers).get('accept') ?? '').includes('text/event-stream');
 }
 
 /**

@@ -10,10 +10,13 @@ import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import { buildSnapshot, type Era, type Snapshot } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
+import type { LoginAccess } from '../adapters/oauth/provider.js';
+import { resolveInputs } from './inputs.js';
+import { hostPlace } from './project.js';
 
 export type LiveResult =
   | { ok: true; snapshot: Snapshot; era: Era; protocolVersion: string }
-  | { ok: false; error: { code: string; message: string; detail?: string } };
+  | { ok: false; error: { code: string; message: string; detail?: string; hint?: string } };
 
 export interface SnapshotAllOptions {
   timeoutMs: number;
@@ -21,6 +24,8 @@ export interface SnapshotAllOptions {
   projectDir: string;
   /** Per server, the era recorded in the lock: tried first, which skips the era probe. */
   eraHints?: ReadonlyMap<string, Era>;
+  /** `mcpm` with the options that reach this config (app/options.ts reachingCommand), for the hint `… login NAME`. */
+  command?: string;
 }
 
 export async function snapshotAll(
@@ -29,19 +34,34 @@ export async function snapshotAll(
   deps: Deps,
 ): Promise<Map<string, LiveResult>> {
   const results = new Map<string, LiveResult>();
+  // Asked for one by one before any server starts: prompts must not interleave.
+  const inputs = await resolveInputs(servers, deps);
+  const logins = servers.some((s) => s.launch.transport !== 'stdio') ? await remoteLogins(options.command ?? 'mcpm', deps) : undefined;
   await forEachConcurrently(servers, options.concurrency, async (config) => {
-    results.set(config.name, await snapshotOne(config, options, deps));
+    results.set(config.name, await snapshotOne(config, { ...options, inputs, logins }, deps));
   });
   // A Ctrl-C while servers were running: every child has been killed by its own abort handler.
   if (deps.signal.aborted) throw deps.signal.reason;
   return results;
 }
 
-async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, deps: Deps): Promise<LiveResult> {
+/** The logins `mcpm login` stored, for the remote servers among them. */
+async function remoteLogins(command: string, deps: Deps): Promise<LoginAccess> {
+  const [{ userTokenStore }, { storedLogins }] = await Promise.all([import('../adapters/oauth/store.js'), import('../adapters/oauth/provider.js')]);
+  return storedLogins(() => userTokenStore(hostPlace(deps)), () => deps.now().getTime(), command);
+}
+
+async function snapshotOne(
+  config: ServerConfig,
+  options: SnapshotAllOptions & { inputs: ReadonlyMap<string, string>; logins: LoginAccess | undefined },
+  deps: Deps,
+): Promise<LiveResult> {
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   try {
     const raw = await snapshotServer(config, {
       timeoutMs: options.timeoutMs,
+      inputs: options.inputs,
+      ...(options.logins === undefined ? {} : { logins: options.logins }),
       eraHint: options.eraHints?.get(config.name),
       env: deps.env,
       projectDir: options.projectDir,
@@ -50,7 +70,7 @@ async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, de
     return { ok: true, snapshot: buildSnapshot(config.name, raw), era: raw.era, protocolVersion: raw.protocolVersion };
   } catch (error) {
     if (isMcpmError(error)) {
-      return { ok: false, error: { code: error.code, message: error.message, detail: error.detail } };
+      return { ok: false, error: { code: error.code, message: error.message, detail: error.detail, ...(error.hint === undefined ? {} : { hint: error.hint }) } };
     }
     throw error;
   }
@@ -64,7 +84,7 @@ async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, de
 export async function compareLive(
   offline: readonly ServerStatus[],
   lock: Lock,
-  options: { timeoutMs: number; concurrency: number; projectDir: string },
+  options: { timeoutMs: number; concurrency: number; projectDir: string; command?: string },
   deps: Deps,
 ): Promise<ServerStatus[]> {
   const toContact = offline.filter((s) => s.status === 'ok' && s.config).map((s) => s.config!);

@@ -15,6 +15,7 @@ import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js'
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import type { GlobalOptions } from '../app/options.js';
+import { reachingCommand } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
@@ -35,7 +36,7 @@ interface Outcome {
   source?: ReviewSource;
   /** Indices of the approved items. */
   items?: number[];
-  error?: { code: string; message: string; detail?: string };
+  error?: { code: string; message: string; detail?: string; hint?: string };
 }
 
 export async function approve(names: string[], options: ApproveOptions, deps: Deps): Promise<ExitStatus> {
@@ -93,7 +94,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
     const results = await snapshotAll(
       toContact.map((s) => s.config!),
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options) },
       deps,
     );
     for (const [name, result] of results) {
@@ -225,7 +226,7 @@ function hintFor(o: Outcome): string | undefined {
     case 'stale':
       return `not configured any more; "mcpm install" prunes it`;
     case 'error':
-      return `check the server's command; "--timeout MS" raises the limit`;
+      return o.error?.hint ?? `check the server's command; "--timeout MS" raises the limit`;
     default:
       return undefined;
   }

@@ -17,7 +17,7 @@ export interface ServerStatus {
   locked?: LockEntry;
   live?: Snapshot;
   /** For status 'error': what went wrong (McpmError code and message; stderr not yet sanitised). */
-  error?: { code: string; message: string; detail?: string };
+  error?: { code: string; message: string; detail?: string; hint?: string };
 }
 
 /**

@@ -16,7 +16,7 @@ export interface StatusLine {
   /** A short description such as "12 tools, 2 prompts"; escaped when printed. */
   summary?: string;
   /** For errors: the message (may contain server text) and captured stderr. */
-  error?: { code: string; message: string; detail?: string };
+  error?: { code: string; message: string; detail?: string; hint?: string };
   /** Extra lines under the server (drift summaries, findings), already sanitised. */
   notes?: SafeText[];
 }
@@ -48,7 +48,8 @@ export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' |
     case 'stale':
       return line.action === 'removed' ? undefined : `run "mcpm install" to prune it from the lock`;
     case 'error':
-      return command === 'ls' ? undefined : `check the server's command and output above; "--timeout MS" raises the limit`;
+      // The error's own hint when it has one (a server that wants a sign-in: `mcpm login NAME`).
+      return line.error?.hint ?? (command === 'ls' ? undefined : `check the server's command and output above; "--timeout MS" raises the limit`);
     default:
       return undefined;
   }

@@ -96,9 +96,8 @@ describe('snapshotServer over HTTP', () => {
     const error = (await caught(() => snapshotServer(httpConfig('remote', url), options()))) as McpmError;
     expect(error).toBeInstanceOf(McpmError);
     expect(error.code).toBe('SERVER_AUTH_REQUIRED');
-    expect(error.message).toBe(
-      'server "remote" requires authorization (HTTP 401); mcpm stores no tokens: set the header in the config, e.g. "Authorization": "Bearer ${X_TOKEN}"',
-    );
+    expect(error.message).toBe('server "remote" requires authorization (HTTP 401): no login is stored for it');
+    expect(error.hint).toBe('sign in with "mcpm login remote" (or, for a server that takes a fixed token, set its header in the config: "Authorization": "Bearer ${TOKEN}")');
   });
 
   it('reports a server that is not listening', async () => {

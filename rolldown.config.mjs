@@ -3,7 +3,7 @@
 // about 20 ms on Node 20). So tsc's output is bundled, as CommonJS, for that one entry
 // (bin/mcpm.cjs, CommonJS too, requires it for `run`): what runs before the server is spawned in
 // one file, the guard's session and relay (loaded while the server starts) in another, the rarely
-// used parts (remote servers, audit log, host formats) in chunks of their own. Every other command
+// used parts (remote servers and their logins, audit log, host formats) in chunks of their own. Every other command
 // loads dist/ module by module. The bundle's files sit at the top of dist/, as src/self.ts requires, and
 // the full CLI stays outside it (the fallback for unusual arguments, src/run-main.ts).
 import { defineConfig } from 'rolldown';
@@ -11,7 +11,8 @@ import { defineConfig } from 'rolldown';
 export default defineConfig({
   input: { 'run-bundle': 'dist/run-main.js' },
   platform: 'node',
-  external: [/\/dist\/cli\.js$/],
+  // The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server.
+  external: [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/],
   logLevel: 'warn',
   preserveEntrySignatures: 'allow-extension',
   output: {
@@ -21,7 +22,7 @@ export default defineConfig({
     chunkFileNames: 'run-bundle-[name].cjs',
     codeSplitting: {
       groups: [
-        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream)|adapters\/sse|adapters\/hosts\/(?!sidecar-path))/ },
+        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/hosts\/(?!sidecar-path))/ },
         { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
       ],
     },

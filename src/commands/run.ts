@@ -22,7 +22,9 @@ import type { ToolCallRecord } from '../guard/relay.js';
 import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
-import { checkedLockFromHead, loadLockHead, loadProject, type Project } from '../app/project.js';
+import { checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
+import { resolveInputs } from '../app/inputs.js';
+import type { BearerAuth } from '../adapters/oauth/provider.js';
 
 export interface RunOptions extends GlobalOptions {
   policy?: Policy;
@@ -133,7 +135,7 @@ async function answerHost(host: HostStreams, message: string): Promise<void> {
 type Launch =
   /** `spawn.env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
   | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'> }
-  | { transport: 'http'; url: URL; headers: Record<string, string> };
+  | Extract<SessionServer, { transport: 'http' | 'sse' }>;
 
 interface Ready {
   project: Project;
@@ -171,19 +173,14 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       },
     };
   }
-  if (config.launch.transport === 'sse') {
-    throw new McpmError(
-      'USAGE',
-      `server ${quoted} uses the legacy HTTP+SSE transport, which mcpm run does not guard`,
-      'use the Streamable HTTP endpoint of the server ("type": "http"), or leave it out of the guard and check it with "mcpm verify"',
-    );
-  }
   // A guarded entry (mcpm guard): the host expanded the entry's env and passed it to us; take it as given.
   // Loaded only for a guarded entry or a remote server: every module on this path is start-up a host waits for.
   const { config: toResolve, fromHost } = project.guarded?.has(name)
     ? (await import('../adapters/hosts/sidecar.js')).splitHostEnv(config, deps.env)
     : { config, fromHost: {} };
-  const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir });
+  // VS Code inputs, from MCPM_INPUT_<ID>: a host gives mcpm run no terminal to ask on.
+  const inputs = await resolveInputs([toResolve], { ...deps, stdinIsTTY: false });
+  const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir, inputs });
   if (resolved.transport !== 'stdio') {
     let url: URL;
     try {
@@ -194,7 +191,8 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" must be http: or https:`);
     }
-    return { project, lockHead, launch: { transport: 'http', url, headers: resolved.headers } };
+    const loginCommand = `${reviewCommand(options, project)} login ${shellWord(name)}`;
+    return { project, lockHead, launch: { transport: resolved.transport, url, headers: resolved.headers, loginCommand, ...(await storedLogin(name, url, deps)) } };
   }
   return {
     project,
@@ -211,6 +209,18 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       },
     },
   };
+}
+
+/**
+ * The bearer token of `mcpm login` for exactly this URL, if one is stored (loaded only for a
+ * remote server). Why a stored one cannot be used goes to stderr, which hosts keep as the log.
+ */
+async function storedLogin(name: string, url: URL, deps: Deps): Promise<{ auth?: BearerAuth }> {
+  const [{ userTokenStore }, { storedLogins, bearerAuth }] = await Promise.all([import('../adapters/oauth/store.js'), import('../adapters/oauth/provider.js')]);
+  const found = await storedLogins(() => userTokenStore(hostPlace(deps)), () => deps.now().getTime(), 'mcpm').find(url.href);
+  if ('provider' in found) return { auth: bearerAuth(found.provider, url) };
+  if (found.problem !== undefined) deps.stderr.write(`mcpm: server ${sanitize(jsonQuote(name))}: ${sanitize(found.problem)}\n`);
+  return {};
 }
 
 function exitStatusOf(outcome: SessionOutcome): ExitStatus {

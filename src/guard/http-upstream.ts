@@ -8,10 +8,13 @@
  * lines cannot go onto the host's newline-delimited stdio as it is; it is re-serialised, but only
  * after the strict parser accepted it, so a duplicate key cannot be resolved silently on the way.
  *
- * Not supported: the legacy HTTP+SSE transport (`"type": "sse"`), OAuth (set the header in the
- * config), resuming a broken SSE stream. Redirects are refused: the configured headers (a bearer
- * token) must not follow a server to another address.
+ * OAuth: with a login of `mcpm login`, every request carries its bearer token; a 401 renews it
+ * once (a refresh, through the SDK's `auth()`) and the request is sent again; when it cannot be
+ * renewed, the host gets the error with `mcpm login NAME`. The legacy HTTP+SSE transport is
+ * sse-upstream.ts. Not supported: resuming a broken SSE stream. Redirects are refused: the
+ * configured headers (a bearer token) must not follow a server to another address.
  */
+import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
@@ -33,6 +36,10 @@ export interface HttpUpstreamOptions {
   /** A message over maxMessageBytes: the session must end. */
   onTooLong(): void;
   notice(text: SafeText): void;
+  /** The stored login's bearer token (`mcpm login`), if there is one. */
+  auth?: BearerAuth;
+  /** `mcpm … login NAME`, for the error a host shows when the server wants a sign-in. */
+  loginCommand: string;
 }
 
 export class HttpUpstream {
@@ -90,19 +97,20 @@ export class HttpUpstream {
   }
 
   private headers(): Record<string, string> {
-    const headers: Record<string, string> = { ...this.options.headers };
+    const headers: Record<string, string> = { ...withBearer(this.options.headers, this.options.auth) };
     headers['accept'] = 'application/json, text/event-stream';
     if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
     if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
     return headers;
   }
 
-  private async post(body: Buffer, requests: { id: string; method: string }[]): Promise<void> {
+  private async post(body: Buffer, requests: { id: string; method: string }[], renewed = false): Promise<void> {
     let response: Response;
+    const headers = { ...this.headers(), 'content-type': 'application/json' };
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
-        headers: { ...this.headers(), 'content-type': 'application/json' },
+        headers,
         body,
         signal: this.abort.signal,
         redirect: 'error',
@@ -119,11 +127,12 @@ export class HttpUpstream {
       await response.body?.cancel().catch(() => {});
       return;
     }
+    if (response.status === 401 && !renewed && (await renewAuth(this.options.auth, response, headers))) return this.post(body, requests, true);
     if (!response.ok) {
       await response.body?.cancel().catch(() => {});
       const why =
         response.status === 401 || response.status === 403
-          ? `requires authorization (HTTP ${response.status}); set the header in the config, e.g. "Authorization": "Bearer \${TOKEN}"`
+          ? authorizationProblem(response.status, this.options.loginCommand)
           : response.status === 404 && this.sessionId !== undefined
             ? 'ended the session (HTTP 404); restart the host to reconnect'
             : `answered HTTP ${response.status}`;
@@ -188,15 +197,8 @@ export class HttpUpstream {
   /** One message from the server, as text, to the relay as one line. */
   private deliver(text: string): void {
     if (this.closed) return;
-    let line = text;
-    if (/[\r\n]/.test(text)) {
-      try {
-        line = JSON.stringify(parseStrictJson(text));
-      } catch {
-        this.options.notice(sanitize(`mcpm: server ${jsonQuote(this.options.server)} sent a message spread over several lines that is not strict JSON; dropped it`));
-        return;
-      }
-    }
+    const line = messageLine(text, this.options);
+    if (line === undefined) return;
     if (this.initializing.size > 0) this.noteProtocolVersion(line);
     this.options.onLine(Buffer.from(`${line}\n`));
   }
@@ -230,8 +232,45 @@ export class HttpUpstream {
   }
 }
 
+/**
+ * One server message (a JSON body, an event's data) as the line the relay reads: as sent when it
+ * is one line; else re-serialised after the strict parser accepted it; else dropped with a notice.
+ */
+export function messageLine(text: string, options: Pick<HttpUpstreamOptions, 'server' | 'notice'>): string | undefined {
+  if (!/[\r\n]/.test(text)) return text;
+  try {
+    return JSON.stringify(parseStrictJson(text));
+  } catch {
+    options.notice(sanitize(`mcpm: server ${jsonQuote(options.server)} sent a message spread over several lines that is not strict JSON; dropped it`));
+    return undefined;
+  }
+}
+
+/** The configured headers plus the login's bearer token; a configured Authorization header wins, as in the SDK's transports. */
+export function withBearer(headers: Readonly<Record<string, string>>, auth: BearerAuth | undefined): Record<string, string> {
+  const bearer = auth?.header();
+  if (bearer === undefined || Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return { ...headers };
+  return { ...headers, authorization: bearer };
+}
+
+/**
+ * After a 401: whether the login's token was renewed, so the request can be sent once more. Not
+ * when the config's own Authorization header was sent: that is the config's to fix.
+ */
+export async function renewAuth(auth: BearerAuth | undefined, response: Response, sent: Record<string, string>): Promise<boolean> {
+  const bearer = sent['authorization'];
+  if (auth === undefined || (bearer === undefined && Object.keys(sent).some((name) => name.toLowerCase() === 'authorization'))) return false;
+  await response.body?.cancel().catch(() => {});
+  return auth.renew(response, bearer);
+}
+
+/** What the host is told when the server refuses mcpm run (no token, or one that cannot be renewed). */
+export function authorizationProblem(status: number, loginCommand: string): string {
+  return `requires authorization (HTTP ${status}); sign in with "${loginCommand}", or set the header in the config, e.g. "Authorization": "Bearer \${TOKEN}"`;
+}
+
 /** The requests in a host line (one message or a batch): their ids as JSON text, and methods. */
-function requestsIn(text: string): { id: string; method: string }[] {
+export function requestsIn(text: string): { id: string; method: string }[] {
   let value: unknown;
   try {
     value = JSON.parse(text);

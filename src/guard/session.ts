@@ -15,7 +15,9 @@ import { isJsonObject, jsonQuote } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { HeldChunks } from './held-chunks.js';
-import type { HttpUpstream } from './http-upstream.js';
+import type { BearerAuth } from '../adapters/oauth/provider.js';
+import type { HttpUpstream, HttpUpstreamOptions } from './http-upstream.js';
+import type { SseUpstream } from './sse-upstream.js';
 import type { Policy } from './policy.js';
 import {
   GuardRelay,
@@ -41,7 +43,8 @@ export type ServerPipes = Pick<ServerProcess, 'stdin' | 'stdout' | 'exited' | 'c
 export type SessionServer =
   /** `stderr` holds what the server wrote there since its spawn. */
   | { transport: 'stdio'; proc: ServerPipes; stderr: HeldChunks }
-  | { transport: 'http'; url: URL; headers: Record<string, string> };
+  /** `http`: Streamable HTTP; `sse`: the legacy HTTP+SSE transport. `auth`: the login of `mcpm login`, if any. */
+  | { transport: 'http' | 'sse'; url: URL; headers: Record<string, string>; auth?: BearerAuth; loginCommand: string };
 
 /** The signals, other than Ctrl-C, that end a session: `process` in `mcpm run`. */
 export type SessionSignal = 'SIGTERM' | 'SIGHUP';
@@ -160,21 +163,26 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     },
   };
   const server = options.server;
-  const side: ServerSide =
-    server.transport === 'stdio'
-      ? stdioSide(server.proc, server.stderr, handlers, stderr)
-      : httpSide(
-          new (await import('./http-upstream.js')).HttpUpstream({
-            server: where.server,
-            url: server.url,
-            headers: server.headers,
-            maxMessageBytes: MAX_SERVER_LINE_BYTES,
-            onLine: handlers.line,
-            onTooLong: handlers.tooLong,
-            notice: handlers.notice,
-          }),
-          handlers,
-        );
+  let side: ServerSide;
+  if (server.transport === 'stdio') {
+    side = stdioSide(server.proc, server.stderr, handlers, stderr);
+  } else {
+    const upstream: HttpUpstreamOptions = {
+      server: where.server,
+      url: server.url,
+      headers: server.headers,
+      maxMessageBytes: MAX_SERVER_LINE_BYTES,
+      onLine: handlers.line,
+      onTooLong: handlers.tooLong,
+      notice: handlers.notice,
+      loginCommand: server.loginCommand,
+      ...(server.auth === undefined ? {} : { auth: server.auth }),
+    };
+    side = httpSide(
+      server.transport === 'sse' ? new (await import('./sse-upstream.js')).SseUpstream(upstream) : new (await import('./http-upstream.js')).HttpUpstream(upstream),
+      handlers,
+    );
+  }
   holder.side = side;
 
   const hostFramer = new LineFramer((line) => relay.hostLine(line));
@@ -310,7 +318,7 @@ function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHa
   };
 }
 
-function httpSide(upstream: HttpUpstream, handlers: SideHandlers): ServerSide {
+function httpSide(upstream: HttpUpstream | SseUpstream, handlers: SideHandlers): ServerSide {
   return {
     send(bytes) {
       if (!upstream.send(bytes)) {

@@ -123,7 +123,17 @@ describe('the build', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/warn|unrecognized|invalid/i);
     expect(readdirSync(out).filter((f) => f.startsWith('run-bundle')).sort()).toEqual(
-      ['run-bundle-audit-log.cjs', 'run-bundle-hosts.cjs', 'run-bundle-http-upstream.cjs', 'run-bundle-relay.cjs', 'run-bundle-sidecar.cjs', 'run-bundle.cjs'],
+      [
+        'run-bundle-audit-log.cjs',
+        'run-bundle-hosts.cjs',
+        'run-bundle-http-upstream.cjs',
+        'run-bundle-provider.cjs',
+        'run-bundle-relay.cjs',
+        'run-bundle-sidecar.cjs',
+        'run-bundle-sse-upstream.cjs',
+        'run-bundle-store.cjs',
+        'run-bundle.cjs',
+      ],
     );
   });
 });

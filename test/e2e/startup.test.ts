@@ -1,12 +1,13 @@
 // Start-up cost: `--help` and `verify --offline` must not load the SDK, execa, ink or react
-// (about 0.5 s on Node 20). Checked on the modules actually loaded, not on timings.
+// (about 0.5 s on Node 20), nor the keychain binding; `mcpm run` of a stdio server none of the
+// login code either. Checked on the modules actually loaded, not on timings.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, defs, tempProject, tool, writeProject } from './helpers.js';
 
-const HEAVY = /node_modules\/(@modelcontextprotocol|execa|ink|react|zod|smol-toml)\//;
+const HEAVY = /node_modules\/(@modelcontextprotocol|@napi-rs|execa|ink|react|zod|smol-toml)\//;
 
 function loaded(args: string[], cwd: string): { status: number | null; modules: string[] } {
   const file = join(cwd, 'imports.txt');

@@ -11,10 +11,10 @@
  * definition, and from which `--undo` restores it byte for byte.
  *
  * Guarding is idempotent: an entry already guarded by this mcpm is left as it is; one guarded by
- * another mcpm (a moved install, another node) is pointed at this one. A remote (Streamable HTTP)
- * entry becomes a stdio entry too: `mcpm run` connects to the URL, with the headers of the
- * original (kept in the sidecar). Legacy SSE and OAuth remotes are left alone; mcpm run speaks
- * neither.
+ * another mcpm (a moved install, another node) is pointed at this one. A remote entry (Streamable
+ * HTTP or the legacy HTTP+SSE) becomes a stdio entry too: `mcpm run` connects to the URL, with
+ * the headers of the original (kept in the sidecar) and, for a server that signs in with OAuth,
+ * the login of `mcpm login` (the host no longer signs in for it).
  */
 import { shellWord } from '../core/shell-word.js';
 import path from 'node:path';
@@ -36,7 +36,7 @@ import {
 } from '../adapters/hosts/sidecar.js';
 import { readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
+import { isJsonObject, parseStrictJson, type JsonObject } from '../core/json-strict.js';
 import { stripJsonComments } from '../core/jsonc.js';
 import { variableReferences } from '../core/launch/expand.js';
 import { launchDifference } from '../core/launch/identity.js';
@@ -248,6 +248,10 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
     records.push({ path: entry.path, original: target.text.slice(entry.start, entry.end), guarded: desired });
     const notes: string[] = [];
     if (entry.transport === 'http') notes.push('mcpm run connects to it over Streamable HTTP');
+    if (entry.transport === 'sse') notes.push('mcpm run connects to it over HTTP+SSE');
+    if (usesOAuth(target.text.slice(entry.start, entry.end))) {
+      notes.push(`it signs in with OAuth, which the host no longer does for it: run "mcpm login ${shellWord(entry.name)}" once`);
+    }
     if (refs.names.length > 0 && !format.canForward) {
       notes.push(`it refers to ${refs.names.join(', ')}, which ${hostLabel} does not pass on; set ${refs.names.length === 1 ? 'it' : 'them'} in the entry's "env"`);
     }
@@ -273,12 +277,10 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
 
 function skipReason(entry: HostEntry, text: string): string | undefined {
   if (entry.unsupported) return `mcpm guard cannot rewrite it: ${entry.unsupported}`;
-  if (entry.transport === 'sse') {
-    return 'a remote server on the legacy HTTP+SSE transport, which mcpm run does not relay; it is left as it is (check it with "mcpm verify")';
-  }
-  if (entry.transport === 'http') {
-    return usesOAuth(text.slice(entry.start, entry.end))
-      ? 'a remote server that signs in with OAuth, which the host does itself and mcpm run does not; it is left as it is'
+  if (entry.transport === 'http' || entry.transport === 'sse') {
+    const provider = authProviderType(text.slice(entry.start, entry.end));
+    return provider !== undefined && provider !== 'dynamic_discovery'
+      ? `a remote server that signs in with "authProviderType": ${JSON.stringify(provider)} (Google credentials), which only the host does; it is left as it is`
       : undefined;
   }
   if (entry.transport !== 'stdio' || !entry.launch) return 'not a server mcpm can start';
@@ -288,13 +290,24 @@ function skipReason(entry: HostEntry, text: string): string | undefined {
   return undefined;
 }
 
-/** VS Code's and Gemini's `oauth`, Cursor's `auth`, Gemini's `authProviderType`: the host holds the tokens. */
+/** Claude Code's and Gemini's `oauth`, Cursor's `auth`: the server signs in with MCP's OAuth flow, which `mcpm login` does. */
 function usesOAuth(entryText: string): boolean {
+  const json = entryJson(entryText);
+  return json !== undefined && (Object.hasOwn(json, 'oauth') || Object.hasOwn(json, 'auth'));
+}
+
+/** Gemini's `authProviderType`: `dynamic_discovery` is MCP's OAuth flow; the others sign in with Google credentials. */
+function authProviderType(entryText: string): string | undefined {
+  const value = entryJson(entryText)?.['authProviderType'];
+  return value === undefined ? undefined : String(value);
+}
+
+function entryJson(entryText: string): JsonObject | undefined {
   try {
     const json = parseStrictJson(stripJsonComments(entryText));
-    return isJsonObject(json) && ['oauth', 'auth', 'authProviderType'].some((key) => Object.hasOwn(json, key));
+    return isJsonObject(json) ? json : undefined;
   } catch {
-    return false; // not JSON: a Codex table, which signs in with `codex mcp login`, not in the config
+    return undefined; // not JSON: a Codex table, which signs in with `codex mcp login`, not in the config
   }
 }
 

@@ -188,9 +188,8 @@ describe.each(Object.keys(HOST_FIXTURES) as HostName[])('mcpm guard --host %s', 
     const result = JSON.parse(ok(await mcpm(['guard', '--host', hostName, '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
     const actions = Object.fromEntries(result.files[0]!.servers.map((s) => [s.name, s.action]));
     expect(Object.values(actions)).toContain('guarded');
-    // Streamable HTTP remotes are guarded too (mcpm run connects to them); legacy SSE ones are not.
-    for (const remote of ['api', 'userjot', 'github', 'remote', 'httpServer']) if (remote in actions) expect(actions[remote], remote).toBe('guarded');
-    if (hostName === 'gemini') expect(actions['events']).toBe('skipped');
+    // Remotes are guarded too (mcpm run connects to them), Streamable HTTP and legacy SSE alike.
+    for (const remote of ['api', 'userjot', 'github', 'remote', 'httpServer', 'events']) if (remote in actions) expect(actions[remote], remote).toBe('guarded');
     if (hostName === 'zed') expect(actions['mcp-server-github']).toBe('skipped');
     // Nothing is locked yet: each guarded server is named with the command that locks it.
     expect(result.problems.length).toBe(Object.values(actions).filter((a) => a === 'guarded').length);
@@ -275,6 +274,28 @@ describe('mcpm guard: usage', () => {
     const actions = Object.fromEntries(result.files[0]!.servers.map((s) => [s.name, s.action]));
     expect(actions).toEqual({ a: 'skipped', b: 'skipped', c: 'skipped', d: 'guarded' });
     expect(result.files[0]!.servers.find((s) => s.name === 'a')!.reason).toMatch(/^it already launches "mcpm run"/);
+  });
+
+  it('guards remotes that sign in with OAuth (the note says to run mcpm login); leaves those signing in with Google credentials', async () => {
+    const { home, env } = tempHome();
+    const config = userFile('gemini', home);
+    put(
+      config,
+      JSON.stringify({
+        mcpServers: {
+          linear: { httpUrl: 'https://mcp.example/mcp', oauth: { enabled: true, clientId: 'c' } },
+          events: { url: 'https://mcp.example/sse', authProviderType: 'dynamic_discovery' },
+          vertex: { httpUrl: 'https://mcp.example/v', authProviderType: 'google_credentials' },
+        },
+      }),
+    );
+    const result = JSON.parse(ok(await mcpm(['guard', '--host', 'gemini', '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
+    const byName = Object.fromEntries(result.files[0]!.servers.map((s) => [s.name, s]));
+    expect(byName['linear']).toMatchObject({ action: 'guarded', reason: expect.stringContaining('it signs in with OAuth, which the host no longer does for it: run "mcpm login linear" once') });
+    expect(byName['events']).toMatchObject({ action: 'guarded', reason: expect.stringContaining('mcpm run connects to it over HTTP+SSE') });
+    expect(byName['vertex']).toMatchObject({ action: 'skipped', reason: expect.stringContaining('"authProviderType": "google_credentials"') });
+    const guarded = JSON.parse(readFileSync(config, 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+    expect(Object.keys(guarded.mcpServers['linear']!).sort()).toEqual(['args', 'command']);
   });
 
   it('an unknown server name is USAGE and changes nothing', async () => {

@@ -10,8 +10,12 @@ import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../../
 import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch/parse.js';
 import { lineEndingOf, type HostEntry, type HostFormat, type HostName, type Launch, type ReadContext } from './format.js';
 
-/** Keys of an entry that say how to start the server: guard replaces them with its own command. */
-const LAUNCH_KEYS = ['type', 'command', 'args', 'cwd', 'url', 'headers', 'env'];
+/**
+ * Keys of an entry that say how to start the server: guard replaces them with its own command. A
+ * remote's sign-in settings (`oauth`, `auth`, `authProviderType`) go with them: a stdio entry has
+ * none, and `mcpm login` reads them from the original.
+ */
+const LAUNCH_KEYS = ['type', 'command', 'args', 'cwd', 'url', 'headers', 'env', 'oauth', 'auth', 'authProviderType'];
 
 export interface JsonHostSpec {
   name: HostName;

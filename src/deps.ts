@@ -18,6 +18,11 @@ export interface Deps {
   now(): Date;
   /** Aborted on Ctrl-C: commands stop spawning, kill what they started and leave files untouched. */
   signal: AbortSignal;
+  /**
+   * Asks a question on the terminal (stderr) and reads one line of the answer from stdin; `hidden`:
+   * the answer is not echoed (VS Code's `"password": true` inputs). Absent: nobody can be asked.
+   */
+  ask?(question: string, options: { hidden: boolean }): Promise<string>;
 }
 
 export function realDeps(signal: AbortSignal): Deps {
@@ -42,5 +47,34 @@ export function realDeps(signal: AbortSignal): Deps {
     },
     now: () => new Date(),
     signal,
+    ask: (question, options) => askOnTerminal(question, options, signal),
   };
+}
+
+/** One line from the terminal, echoed or not; Ctrl-C ends the process as it would anywhere else. */
+async function askOnTerminal(question: string, options: { hidden: boolean }, signal: AbortSignal): Promise<string> {
+  const [{ createInterface }, { Writable }] = await Promise.all([import('node:readline'), import('node:stream')]);
+  let muted = false;
+  // readline echoes what is typed to its output; for a hidden answer that output swallows it.
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (!muted) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('SIGINT', () => {
+        // In raw mode Ctrl-C reaches readline, not the process: hand it on (entry.ts aborts `signal`).
+        process.emit('SIGINT');
+        reject(signal.reason ?? new Error('interrupted'));
+      });
+      rl.question(question, resolve);
+      muted = options.hidden;
+    });
+  } finally {
+    rl.close();
+    if (options.hidden) process.stderr.write('\n');
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * VS Code: `.vscode/mcp.json` in a workspace, or `mcp.json` in the user profile (`<Code user
  * dir>/User/mcp.json`). JSONC, with **`servers`** (not `mcpServers`) and `inputs`; `type` is
- * `stdio`, `http` or `sse`. `${input:…}` is kept verbatim and refused at launch with
- * CONFIG_VARIABLE_UNRESOLVED naming it: mcpm cannot prompt as VS Code does.
+ * `stdio`, `http` or `sse`. `${input:…}` is kept verbatim; at launch it takes MCPM_INPUT_<ID>
+ * or is asked for on the terminal (app/inputs.ts), and is refused naming it without either.
  */
 import { jsonHost } from './json-text.js';
 

@@ -12,6 +12,8 @@ export interface VariableContext {
   projectDir?: string;
   /** `${pathSeparator}` and `${/}`; default `/`. */
   pathSeparator?: string;
+  /** Values of VS Code's `${input:ID}`, by ID: asked for or taken from MCPM_INPUT_<ID> before launch (app/inputs.ts). */
+  inputs?: ReadonlyMap<string, string>;
 }
 
 const REFERENCE = /\$\{([^}]+)\}/g;
@@ -24,8 +26,10 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * - `${env:VAR}` (Cursor, VS Code), `${userHome}` (env.HOME, else env.USERPROFILE),
  *   `${workspaceFolder}`, `${workspaceFolderBasename}` (from `context.projectDir`), `${pathSeparator}`
  *   and `${/}`. These names win over environment variables that happen to share them.
- * A bare `$VAR` is literal, as Claude Code leaves it. Anything else, such as `${input:id}` (VS Code
- * prompts for it; mcpm cannot), `${config:…}` or an unset variable without a default, is
+ * - `${input:ID}` (VS Code) from `context.inputs`, which the caller filled by asking or from
+ *   MCPM_INPUT_<ID> (inputVariable).
+ * A bare `$VAR` is literal, as Claude Code leaves it. Anything else, such as an `${input:ID}` with
+ * no value, `${config:…}` or an unset variable without a default, is
  * CONFIG_VARIABLE_UNRESOLVED naming `where` and the reference. Messages never contain a value.
  */
 export function resolveVariables(
@@ -35,6 +39,23 @@ export function resolveVariables(
   context: VariableContext = {},
 ): string {
   return value.replace(REFERENCE, (_match, body: string) => resolveReference(body, env, where, context));
+}
+
+/**
+ * The environment variable that gives VS Code's `${input:ID}` a value: `MCPM_INPUT_` and the id,
+ * upper-cased, every character that a shell cannot put in a name made `_` (`api-key` →
+ * `MCPM_INPUT_API_KEY`).
+ */
+export function inputVariable(id: string): string {
+  return `MCPM_INPUT_${id.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+}
+
+/** The ids of the `${input:ID}` references anywhere in a server's launch (command, args, cwd, env, url, headers), in order, once each. */
+export function inputReferences(server: ServerConfig): string[] {
+  const launch = server.launch;
+  const values = launch.transport === 'stdio' ? [launch.command, ...launch.args, launch.cwd ?? '', ...Object.values(server.env)] : [launch.url, ...Object.values(server.headers)];
+  const ids = values.flatMap(variableReferences).filter((body) => body.startsWith('input:')).map((body) => body.slice('input:'.length));
+  return [...new Set(ids)];
 }
 
 /** The `${…}` references in a value, as written (without `${` and `}`), in order of appearance. */
@@ -81,10 +102,13 @@ function resolveReference(
     throw unresolved(where, `environment variable ${jsonQuote(name)} is not set`, `set ${name}, or write \${${name}:-default} in the config`);
   }
   if (body.startsWith('input:')) {
+    const id = body.slice('input:'.length);
+    const given = context.inputs?.get(id);
+    if (given !== undefined) return given;
     throw unresolved(
       where,
-      `${reference} is a VS Code input, which mcpm cannot prompt for`,
-      'pass the value through an environment variable instead: ${env:NAME}',
+      `${reference} is a VS Code input, and no value was given for it`,
+      `set ${inputVariable(id)}, or run mcpm in a terminal to be asked for it`,
     );
   }
   throw unresolved(

@@ -15,6 +15,37 @@ export interface ServerConfig {
   /** Values as written in the config (may contain `${VAR}` references); resolved only at launch. */
   env: Record<string, string>;
   headers: Record<string, string>;
+  /** A remote server's sign-in settings from the hosts' `oauth` / `auth` keys; not part of the launch identity. */
+  oauth?: OAuthSettings;
+  /** VS Code's `inputs` of the file (by id), for `${input:ID}` references: prompted for at launch, never stored. */
+  inputs?: ReadonlyMap<string, InputSpec>;
+}
+
+/**
+ * What a config says about signing in to a remote server, read from Claude Code's and Gemini's
+ * `oauth` ({clientId, clientSecret, scopes, callbackPort, redirectUri}) and Cursor's `auth`
+ * ({CLIENT_ID, CLIENT_SECRET, scopes}). Read leniently: these keys are the host's, and only
+ * `mcpm login` uses them (it reports `invalid`).
+ */
+export interface OAuthSettings {
+  clientId?: string;
+  /** As written: may be a `${VAR}` reference, resolved at sign-in only. */
+  clientSecret?: string;
+  /** Space-separated. */
+  scopes?: string;
+  callbackPort?: number;
+  redirectUri?: string;
+  /** A sign-in mcpm does not do (Gemini's `authProviderType` other than `dynamic_discovery`). */
+  unsupported?: string;
+  /** A setting that is there but cannot be used, named. */
+  invalid?: string;
+}
+
+/** One of VS Code's `inputs`: `{"type": "promptString", "id", "description", "password"}`. */
+export interface InputSpec {
+  description?: string;
+  /** Typed without echo. */
+  password: boolean;
 }
 
 export type ConfigFormat = 'mcpServers' | 'vscode';
@@ -99,13 +130,73 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
   if (!isJsonObject(root)) {
     throw new McpmError('CONFIG_INVALID', `${file}: ${jsonQuote(rootKey)} must be an object of servers`, CONFIG_HINT);
   }
+  let inputs: Map<string, InputSpec> | undefined;
   if (format === 'vscode') {
-    const inputs = own(json, 'inputs');
-    if (inputs !== undefined && !Array.isArray(inputs)) {
+    const given = own(json, 'inputs');
+    if (given !== undefined && !Array.isArray(given)) {
       throw new McpmError('CONFIG_INVALID', `${file}: "inputs" must be an array`, CONFIG_HINT);
     }
+    inputs = inputSpecs(given ?? []);
   }
-  return Object.keys(root).map((name) => serverFromEntry(name, root[name] as JsonValue, file));
+  return Object.keys(root).map((name) => {
+    const server = serverFromEntry(name, root[name] as JsonValue, file);
+    return inputs === undefined || inputs.size === 0 ? server : { ...server, inputs };
+  });
+}
+
+/** VS Code's `inputs`, by id; entries that are not objects with a string id are left out (VS Code ignores them too). */
+function inputSpecs(list: JsonValue[]): Map<string, InputSpec> {
+  const out = new Map<string, InputSpec>();
+  for (const item of list) {
+    if (!isJsonObject(item) || typeof item['id'] !== 'string') continue;
+    const description = item['description'];
+    out.set(item['id'], { ...(typeof description === 'string' ? { description } : {}), password: item['password'] === true });
+  }
+  return out;
+}
+
+/** The sign-in settings of a remote entry (see OAuthSettings); undefined when it has none. */
+function oauthSettings(entry: JsonObject): OAuthSettings | undefined {
+  const oauth = own(entry, 'oauth');
+  const auth = own(entry, 'auth');
+  const provider = own(entry, 'authProviderType');
+  if (oauth === undefined && auth === undefined && provider === undefined) return undefined;
+  const settings: OAuthSettings = {};
+  const text = (value: JsonValue | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const scopes = (value: JsonValue | undefined) =>
+    typeof value === 'string' ? value : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(' ') : undefined;
+  const from = isJsonObject(oauth) ? oauth : isJsonObject(auth) ? auth : undefined;
+  if (from !== undefined) {
+    const clientId = text(own(from, 'clientId')) ?? text(own(from, 'CLIENT_ID'));
+    const clientSecret = text(own(from, 'clientSecret')) ?? text(own(from, 'CLIENT_SECRET'));
+    const scope = scopes(own(from, 'scopes'));
+    if (clientId !== undefined) settings.clientId = clientId;
+    if (clientSecret !== undefined) settings.clientSecret = clientSecret;
+    if (scope !== undefined && scope.trim() !== '') settings.scopes = scope.trim();
+    const port = own(from, 'callbackPort');
+    if (port !== undefined) {
+      if (typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536) settings.callbackPort = port;
+      else settings.invalid = '"oauth"."callbackPort" is not a port number';
+    }
+    const redirect = own(from, 'redirectUri');
+    if (redirect !== undefined) {
+      if (typeof redirect === 'string' && isLoopbackHttpUrl(redirect)) settings.redirectUri = redirect;
+      else settings.invalid = '"oauth"."redirectUri" is not an http:// URL on this machine (localhost, 127.0.0.1)';
+    }
+  }
+  if (provider !== undefined && provider !== 'dynamic_discovery') {
+    settings.unsupported = `it signs in with "authProviderType": ${jsonQuote(String(provider))} (Google credentials), not with MCP's OAuth flow`;
+  }
+  return settings;
+}
+
+function isLoopbackHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
 }
 
 function serverFromEntry(name: string, entry: JsonValue, file: string): ServerConfig {
@@ -153,12 +244,14 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
   }
   if (!isNonEmptyString(url)) return fail('"url" must be a non-empty string');
   const headers = stringRecord(entry, 'headers', fail, checkHeaderName);
+  const oauth = oauthSettings(entry);
   return {
     name,
     source: file,
     launch: { transport: declared === 'sse' ? 'sse' : 'http', url, headerNames: sortedKeys(headers) },
     env: emptyRecord(),
     headers,
+    ...(oauth === undefined ? {} : { oauth }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveServerConfig, resolveVariables, variableReferences } from '../../../../src/core/launch/expand.js';
+import { inputReferences, inputVariable, resolveServerConfig, resolveVariables, variableReferences } from '../../../../src/core/launch/expand.js';
 import { parseConfig, type ServerConfig } from '../../../../src/core/launch/parse.js';
 import { caught } from '../helpers.js';
 import { expectError, fixture } from './helpers.js';
@@ -46,7 +46,7 @@ describe('resolveVariables', () => {
     ['${UNSET}', 'where: environment variable "UNSET" is not set'],
     ['x ${TOKEN} ${UNSET} y', 'where: environment variable "UNSET" is not set'],
     ['${env:UNSET}', 'where: environment variable "UNSET" is not set'],
-    ['${input:perplexity-key}', 'where: "${input:perplexity-key}" is a VS Code input, which mcpm cannot prompt for'],
+    ['${input:perplexity-key}', 'where: "${input:perplexity-key}" is a VS Code input, and no value was given for it'],
     ['${config:editor.fontSize}', 'where: "${config:editor.fontSize}" is not a reference mcpm can resolve'],
     ['${command:pick}', 'where: "${command:pick}" is not a reference mcpm can resolve'],
     ['${file:/etc/passwd}', 'where: "${file:/etc/passwd}" is not a reference mcpm can resolve'],
@@ -58,6 +58,21 @@ describe('resolveVariables', () => {
     const error = expectError(() => resolveVariables(value, env, 'where'), 'CONFIG_VARIABLE_UNRESOLVED', message);
     expect(error.exitStatus).toBe(2);
     expect(error.hint).toBeDefined();
+  });
+
+  it('${input:ID} takes the value given for it, and only that', () => {
+    const inputs = new Map([['api-key', 'k3y value']]);
+    expect(resolveVariables('--key=${input:api-key}', env, 'w', { inputs })).toBe('--key=k3y value');
+    const error = expectError(() => resolveVariables('${input:other}', env, 'w', { inputs }), 'CONFIG_VARIABLE_UNRESOLVED', 'w: "${input:other}" is a VS Code input, and no value was given for it');
+    expect(error.hint).toBe('set MCPM_INPUT_OTHER, or run mcpm in a terminal to be asked for it');
+  });
+
+  it.each([
+    ['api-key', 'MCPM_INPUT_API_KEY'],
+    ['perplexity.key', 'MCPM_INPUT_PERPLEXITY_KEY'],
+    ['Token_2', 'MCPM_INPUT_TOKEN_2'],
+  ])('the variable for input %j is %s', (id, name) => {
+    expect(inputVariable(id)).toBe(name);
   });
 
   it('${userHome} without HOME is unresolved', () => {
@@ -80,6 +95,19 @@ describe('resolveVariables', () => {
 
   it('variableReferences lists the references as written', () => {
     expect(variableReferences('a ${X} $Y ${env:Z} ${W:-d}')).toEqual(['X', 'env:Z', 'W:-d']);
+  });
+});
+
+describe('inputReferences', () => {
+  it('lists the inputs of every launch field once, in order', () => {
+    const [stdio] = parseConfig(
+      JSON.stringify({ servers: { s: { command: '${input:cmd}', args: ['${input:a}', '${input:cmd}'], env: { K: '${input:k}', L: '${env:L}' } } } }),
+      '.vscode/mcp.json',
+      'vscode',
+    );
+    expect(inputReferences(stdio!)).toEqual(['cmd', 'a', 'k']);
+    const [remote] = parseConfig(JSON.stringify({ servers: { r: { type: 'http', url: 'https://x/${input:path}', headers: { A: 'Bearer ${input:t}' } } } }), 'f', 'vscode');
+    expect(inputReferences(remote!)).toEqual(['path', 't']);
   });
 });
 

@@ -222,6 +222,38 @@ describe('parseConfig: VS Code format', () => {
   });
 });
 
+describe('parseConfig: sign-in settings and VS Code inputs', () => {
+  it.each<[string, Record<string, unknown>, ServerConfig['oauth']]>([
+    ['Claude Code', { oauth: { clientId: 'c1', callbackPort: 8080, scopes: 'read write' } }, { clientId: 'c1', callbackPort: 8080, scopes: 'read write' }],
+    ['Gemini', { oauth: { enabled: true, clientId: 'c2', clientSecret: '${SECRET}', scopes: ['a', 'b'], redirectUri: 'http://localhost:7777/cb' } }, { clientId: 'c2', clientSecret: '${SECRET}', scopes: 'a b', redirectUri: 'http://localhost:7777/cb' }],
+    ['Cursor', { auth: { CLIENT_ID: 'c3', CLIENT_SECRET: 's', scopes: ['x'] } }, { clientId: 'c3', clientSecret: 's', scopes: 'x' }],
+    ['a bad port', { oauth: { callbackPort: 'x' } }, { invalid: '"oauth"."callbackPort" is not a port number' }],
+    ['a redirect elsewhere', { oauth: { redirectUri: 'https://evil.example/cb' } }, { invalid: '"oauth"."redirectUri" is not an http:// URL on this machine (localhost, 127.0.0.1)' }],
+    ['Google credentials', { authProviderType: 'google_credentials' }, { unsupported: 'it signs in with "authProviderType": "google_credentials" (Google credentials), not with MCP\'s OAuth flow' }],
+    ['dynamic discovery', { authProviderType: 'dynamic_discovery' }, {}],
+  ])('reads the %s settings of a remote entry, outside the launch identity', (_host, keys, expected) => {
+    const server = one({ url: 'https://x/mcp', ...keys });
+    expect(server.oauth).toEqual(expected);
+    expect(server.launch).toEqual({ transport: 'http', url: 'https://x/mcp', headerNames: [] });
+  });
+
+  it('a remote entry without them has none', () => {
+    expect(one({ url: 'https://x/mcp' }).oauth).toBeUndefined();
+  });
+
+  it('keeps VS Code inputs by id, with their description and password flag', () => {
+    const text = JSON.stringify({
+      inputs: [{ type: 'promptString', id: 'key', description: 'API key', password: true }, { type: 'promptString', id: 'region' }, 'junk', { id: 3 }],
+      servers: { s: { command: 'n', env: { K: '${input:key}' } } },
+    });
+    const [server] = parseConfig(text, '.vscode/mcp.json', 'vscode');
+    expect([...server!.inputs!]).toEqual([
+      ['key', { description: 'API key', password: true }],
+      ['region', { password: false }],
+    ]);
+  });
+});
+
 describe('configFormatOf', () => {
   const json = (text: string) => parseConfigJson(text, 'f.json', { jsonc: false });
   it('picks the format by shape', () => {

@@ -20,13 +20,17 @@ export interface Deps {
   signal: AbortSignal;
 }
 
-export function realDeps(signal: AbortSignal): Deps {
+/** `onStdout`: told before each write to stdout (entry.ts: an error's JSON follows only when nothing else was written). */
+export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } = {}): Deps {
   // The streams are created on first use (getters): `mcpm run` starts its server before it needs them.
   return {
     cwd: process.cwd(),
     env: process.env,
     stdout: {
-      write: (t) => void process.stdout.write(t),
+      write: (t) => {
+        hooks.onStdout?.();
+        process.stdout.write(t);
+      },
       get isTTY() {
         return Boolean(process.stdout.isTTY);
       },

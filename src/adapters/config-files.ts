@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { conflictMarkerLine } from '../core/conflict-markers.js';
 import { McpmError } from '../core/errors.js';
 import {
   configFormatOf,
@@ -62,6 +63,8 @@ export async function loadConfig(
   // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
   const guarded = new Set<string>();
   const unguarded = async (text: string, absolute: string, shown: string, context: ReadContext) => {
+    // Every config read goes through here first: a merge left half done is named as such, not as bad JSON.
+    refuseConflictMarkers(text, shown);
     // Read here, once: the sidecar module (and the host formats it needs) loads only when there is one.
     const sidecarText = await readTextFile(sidecarPath(absolute), shown + SIDECAR_SUFFIX);
     if (sidecarText === null) return text;
@@ -126,6 +129,20 @@ export async function loadConfig(
     }
   }
   return { servers: mergeConfigs(lists), files, guarded };
+}
+
+/**
+ * CONFIG_INVALID rather than a code of its own: the file is an invalid config, and scripts that
+ * match CONFIG_INVALID keep working; the message says what the lock's LOCKFILE_CONFLICT_MARKERS says.
+ */
+function refuseConflictMarkers(text: string, shown: string): void {
+  const line = conflictMarkerLine(text);
+  if (line === undefined) return;
+  throw new McpmError(
+    'CONFIG_INVALID',
+    `${shown} has merge conflict markers (line ${line}); mcpm never merges server definitions by itself`,
+    `take one side (git checkout --ours/--theirs ${shown}), then run "mcpm verify" to see what the merge changed`,
+  );
 }
 
 function parseNamedConfig(text: string, file: string): ServerConfig[] {

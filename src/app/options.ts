@@ -1,3 +1,7 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { McpmError } from '../core/errors.js';
+
 /** Global options, as commander hands them to every command: -C, --config, --host, --lockfile, --json, … */
 export interface GlobalOptions {
   cwd?: string;
@@ -17,3 +21,15 @@ export interface GlobalOptions {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONCURRENCY = 4;
+
+/** `-C DIR`: a directory that does not exist is a usage error (exit 2) that says so, as `git -C` does. */
+export function assertDirectory(given: string, base: string): void {
+  const dir = resolve(base, given);
+  let stats;
+  try {
+    stats = statSync(dir);
+  } catch {
+    throw new McpmError('USAGE', `-C ${given}: no such directory`, 'check the path given to -C');
+  }
+  if (!stats.isDirectory()) throw new McpmError('USAGE', `-C ${given}: not a directory`, 'give -C the project directory');
+}

@@ -20,6 +20,8 @@ export interface Project {
   lockFile: string;
   /** lockFile relative to dir, for messages. */
   lockLabel: string;
+  /** `--lockfile` named it: a file that is not there is then a typo, not a project without a lock yet. */
+  lockGiven?: boolean;
   configFiles: string[];
   servers: Map<string, ServerConfig>;
   /** Servers read from the original definition `mcpm guard` kept beside a host config (docs/hosts.md). */
@@ -61,12 +63,22 @@ export async function loadProject(options: GlobalOptions, deps: Deps): Promise<P
     await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await fs.chmod(dirname(file), 0o700);
   }
-  return { dir, lockFile: file, lockLabel: label, configFiles: files, servers, guarded };
+  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, servers, guarded };
 }
 
-/** Reads the lock and refuses one whose entries do not match their own integrity (edited by hand). */
-export async function loadCheckedLock(project: Pick<Project, 'lockFile' | 'lockLabel'>): Promise<LoadedLock> {
+/**
+ * Reads the lock and refuses one whose entries do not match their own integrity (edited by hand).
+ * A lock named with `--lockfile` must exist (LOCKFILE_MISSING), except for the commands that
+ * create one (`mayCreate`: install, approve).
+ */
+export async function loadCheckedLock(
+  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven'>,
+  options: { mayCreate?: boolean } = {},
+): Promise<LoadedLock> {
   const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
+  if (loaded.text === null && project.lockGiven && !options.mayCreate) {
+    throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
+  }
   assertUntampered(loaded.lock, project.lockLabel);
   return loaded;
 }
@@ -88,11 +100,14 @@ export function assertUntampered(lock: Lock, label: string): void {
   const tampered = checkLock(lock);
   if (tampered.length === 0) return;
   const first = tampered[0]!;
-  const names = [...new Set(tampered.map((t) => jsonQuote(t.name)))].join(', ');
+  // Each entry named once: an edited definition also breaks the entry's own integrity, which
+  // would otherwise read as a second, identical complaint.
+  const others = [...new Set(tampered.map((t) => t.name))].filter((n) => n !== first.name).map((n) => jsonQuote(n));
+  const where = first.field === 'integrity' ? '' : ` at ${first.field}`;
   throw new McpmError(
     'LOCKFILE_TAMPERED',
-    `${label}: entry ${jsonQuote(first.name)} does not match its integrity at ${first.field} (edited by hand?)` +
-      (tampered.length > 1 ? `; also: ${names}` : ''),
+    `${label}: entry ${jsonQuote(first.name)} does not match its integrity${where} (edited by hand?)` +
+      (others.length > 0 ? `; so ${others.length === 1 ? 'does entry' : 'do entries'} ${others.join(', ')}` : ''),
     `restore ${label} from version control (git checkout -- ${label}), or delete the entry and run "mcpm install" to re-lock it`,
   );
 }

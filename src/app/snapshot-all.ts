@@ -4,6 +4,7 @@
  */
 import { snapshotServer } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
+import { unresolvedVariables } from '../core/launch/expand.js';
 import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
@@ -13,7 +14,7 @@ import type { Deps } from '../deps.js';
 
 export type LiveResult =
   | { ok: true; snapshot: Snapshot; era: Era; protocolVersion: string }
-  | { ok: false; error: { code: string; message: string; detail?: string } };
+  | { ok: false; error: { code: string; message: string; detail?: string; hint?: string } };
 
 export interface SnapshotAllOptions {
   timeoutMs: number;
@@ -28,6 +29,10 @@ export async function snapshotAll(
   options: SnapshotAllOptions,
   deps: Deps,
 ): Promise<Map<string, LiveResult>> {
+  // An unset ${VAR} is the config's problem, not the server's (exit 2, as documented): found
+  // before anything starts, and every one of them at once.
+  const unresolved = unresolvedVariables(servers, deps.env, { projectDir: options.projectDir });
+  if (unresolved) throw unresolved;
   const results = new Map<string, LiveResult>();
   await forEachConcurrently(servers, options.concurrency, async (config) => {
     results.set(config.name, await snapshotOne(config, options, deps));
@@ -50,7 +55,8 @@ async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, de
     return { ok: true, snapshot: buildSnapshot(config.name, raw), era: raw.era, protocolVersion: raw.protocolVersion };
   } catch (error) {
     if (isMcpmError(error)) {
-      return { ok: false, error: { code: error.code, message: error.message, detail: error.detail } };
+      const { code, message, detail, hint } = error;
+      return { ok: false, error: { code, message, ...(detail === undefined ? {} : { detail }), ...(hint === undefined ? {} : { hint }) } };
     }
     throw error;
   }

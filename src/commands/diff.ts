@@ -4,6 +4,7 @@
  * those it shows the launch change from the config itself.
  */
 import type { ExitStatus } from '../core/errors.js';
+import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import { trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
@@ -73,10 +74,11 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
           ],
           'diff',
           palette,
+          contextWords(options),
         ),
       );
     } else if (s.status !== 'ok' || !options.quiet) {
-      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) }], 'diff', palette));
+      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) }], 'diff', palette, contextWords(options)));
     }
   }
   if (statuses.length === 0) out.write('no servers configured or locked\n');

@@ -6,6 +6,7 @@
  * nothing and must not import the SDK, execa or ink.
  */
 import type { ExitStatus } from '../core/errors.js';
+import { contextWords, withContext } from '../core/hint-context.js';
 import { describePin, pinWarnings } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
 import { exitStatusFor, type ServerStatus } from '../core/status.js';
@@ -60,6 +61,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   let exit = exitStatusFor(statuses);
   if (options.strict && warnings.length > 0) exit = 1;
   const lines = await describeStatuses(statuses);
+  const context = contextWords(options);
   lines.forEach((line) => {
     const check = packageChecks.get(line.name);
     const notes = line.notes ?? [];
@@ -67,11 +69,12 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       const name = shellWord(line.name);
       notes.unshift(
         sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`),
-        sanitize(
+        sanitize(withContext(
           check.resolved.version === check.locked.version
             ? `the same version now comes with other bytes (a re-publish, or a registry or mirror serving something else); "mcpm update ${name} --to ${check.locked.version ?? 'VERSION'}" takes them after a review`
             : `"mcpm pin ${name}" writes the locked version into the config; "mcpm update ${name}" reviews the new one`,
-        ),
+          context,
+        )),
       );
     }
     for (const w of warnings) if (w.name === line.name) notes.push(sanitize(`warning: ${w.message}`));
@@ -91,7 +94,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   const human = options.format === 'json' || options.format === 'sarif' ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
     const palette = paletteFor(human.isTTY, deps.env, options.color);
-    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette));
+    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');

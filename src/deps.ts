@@ -6,6 +6,9 @@
 export interface Output {
   write(text: string): void;
   readonly isTTY: boolean;
+  /** The terminal's size, when it is one (live progress fits its lines to it). */
+  readonly columns?: number;
+  readonly rows?: number;
 }
 
 export interface Deps {
@@ -39,6 +42,12 @@ export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } =
       write: (t) => void process.stderr.write(t),
       get isTTY() {
         return Boolean(process.stderr.isTTY);
+      },
+      get columns() {
+        return process.stderr.columns;
+      },
+      get rows() {
+        return process.stderr.rows;
       },
     },
     get stdinIsTTY() {

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { conflictMarkerLine } from '../core/conflict-markers.js';
 import { McpmError } from '../core/errors.js';
@@ -25,6 +26,38 @@ const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
   { file: '.cursor/mcp.json', format: 'mcpServers' },
   { file: '.vscode/mcp.json', format: 'vscode' },
 ];
+
+/**
+ * The project directory as git and npm find theirs: `start`, or the nearest directory above it
+ * that holds a project config or `lockName`. The search stops at the repository root (a directory
+ * holding `.git`) and never goes into `home` or above it unless it started there: `~/.cursor/mcp.json`
+ * is Cursor's user-level config, not a project's. Null when nothing is found.
+ */
+export async function findProjectDir(start: string, options: { home?: string; lockName: string }): Promise<string | null> {
+  const home = options.home ? path.resolve(options.home) : undefined;
+  let dir = path.resolve(start);
+  const belowHome = home !== undefined && isInside(dir, home);
+  const names = [...DISCOVERED.map((d) => d.file), options.lockName];
+  for (;;) {
+    for (const name of names) if (await isFile(path.join(dir, ...name.split('/')))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir || (await exists(path.join(dir, '.git'))) || (belowHome && parent === home)) return null;
+    dir = parent;
+  }
+}
+
+function isInside(dir: string, home: string): boolean {
+  const rel = path.relative(home, dir);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return fs.stat(file).then((s) => s.isFile(), () => false);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(() => true, () => false);
+}
 
 export interface LoadConfigOptions {
   /**

@@ -19,6 +19,11 @@ export interface GlobalOptions {
   strict?: boolean;
 }
 
+/** Live progress is for a person reading text: not with -q, and not with machine output. */
+export function showsProgress(options: GlobalOptions): boolean {
+  return !options.quiet && !options.json && (options.format === undefined || options.format === 'text');
+}
+
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONCURRENCY = 4;
 

@@ -2,7 +2,7 @@
  * Connects to several servers in parallel (bounded by --concurrency) and turns each answer into a
  * Snapshot. Imported lazily: it pulls in the MCP SDK.
  */
-import { snapshotServer } from '../adapters/mcp-client.js';
+import { snapshotServer, type SnapshotStep } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
 import { unresolvedVariables } from '../core/launch/expand.js';
 import { forEachConcurrently } from '../core/pool.js';
@@ -11,6 +11,7 @@ import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import { buildSnapshot, type Era, type Snapshot } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
+import { isLiveTerminal, ProgressView } from '../render/progress.js';
 
 export type LiveResult =
   | { ok: true; snapshot: Snapshot; era: Era; protocolVersion: string }
@@ -22,7 +23,12 @@ export interface SnapshotAllOptions {
   projectDir: string;
   /** Per server, the era recorded in the lock: tried first, which skips the era probe. */
   eraHints?: ReadonlyMap<string, Era>;
+  /** Live progress on stderr, if it is a terminal a person watches (options.ts showsProgress decides the rest). */
+  progress?: boolean;
 }
+
+/** How often the elapsed times move on. */
+const REDRAW_MS = 200;
 
 export async function snapshotAll(
   servers: readonly ServerConfig[],
@@ -34,15 +40,32 @@ export async function snapshotAll(
   const unresolved = unresolvedVariables(servers, deps.env, { projectDir: options.projectDir });
   if (unresolved) throw unresolved;
   const results = new Map<string, LiveResult>();
-  await forEachConcurrently(servers, options.concurrency, async (config) => {
-    results.set(config.name, await snapshotOne(config, options, deps));
-  });
+  const view = options.progress && isLiveTerminal(deps.stderr, deps.env)
+    ? new ProgressView(deps.stderr, servers.map((s) => s.name), () => deps.now().getTime())
+    : undefined;
+  const ticker = view ? setInterval(() => view.redraw(), REDRAW_MS) : undefined;
+  try {
+    view?.redraw();
+    await forEachConcurrently(servers, options.concurrency, async (config) => {
+      const result = await snapshotOne(config, options, deps, view && ((step) => view.update(config.name, step)));
+      view?.update(config.name, result.ok ? { step: 'done' } : { step: 'failed', code: result.error.code });
+      results.set(config.name, result);
+    });
+  } finally {
+    clearInterval(ticker);
+    view?.close();
+  }
   // A Ctrl-C while servers were running: every child has been killed by its own abort handler.
   if (deps.signal.aborted) throw deps.signal.reason;
   return results;
 }
 
-async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, deps: Deps): Promise<LiveResult> {
+async function snapshotOne(
+  config: ServerConfig,
+  options: SnapshotAllOptions,
+  deps: Deps,
+  onProgress: ((step: SnapshotStep) => void) | undefined,
+): Promise<LiveResult> {
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   try {
     const raw = await snapshotServer(config, {
@@ -51,6 +74,7 @@ async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, de
       env: deps.env,
       projectDir: options.projectDir,
       signal: deps.signal,
+      ...(onProgress ? { onProgress } : {}),
     });
     return { ok: true, snapshot: buildSnapshot(config.name, raw), era: raw.era, protocolVersion: raw.protocolVersion };
   } catch (error) {
@@ -70,7 +94,7 @@ async function snapshotOne(config: ServerConfig, options: SnapshotAllOptions, de
 export async function compareLive(
   offline: readonly ServerStatus[],
   lock: Lock,
-  options: { timeoutMs: number; concurrency: number; projectDir: string },
+  options: { timeoutMs: number; concurrency: number; projectDir: string; progress?: boolean },
   deps: Deps,
 ): Promise<ServerStatus[]> {
   const toContact = offline.filter((s) => s.status === 'ok' && s.config).map((s) => s.config!);

@@ -15,7 +15,7 @@ import { shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
-import type { GlobalOptions } from '../app/options.js';
+import { showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
@@ -95,7 +95,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
     const results = await snapshotAll(
       toContact.map((s) => s.config!),
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, progress: showsProgress(options) },
       deps,
     );
     for (const [name, result] of results) {

@@ -14,7 +14,7 @@ import { renderChangesJson } from '../render/diff-json.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from '../app/options.js';
+import { showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { describeStatuses } from '../app/report.js';
 
@@ -25,7 +25,7 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
   const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,
-    { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir },
+    { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, progress: showsProgress(options) },
     deps,
   );
 

@@ -17,7 +17,7 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from '../app/options.js';
+import { showsProgress, type GlobalOptions } from '../app/options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
 import { describeStatuses, firstLockFindings } from '../app/report.js';
@@ -50,7 +50,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     }
     const results = await snapshotAll(
       toContact,
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints },
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, progress: showsProgress(options) },
       deps,
     );
     statuses = offline.map((s) => {

@@ -15,7 +15,7 @@ import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from '../app/options.js';
+import { showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
@@ -48,7 +48,12 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     // Awaited below; the handler only keeps a failure meanwhile from counting as unhandled.
     checking?.catch(() => undefined);
     const { compareLive } = await import('../app/snapshot-all.js');
-    statuses = await compareLive(offline, lock, { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir }, deps);
+    statuses = await compareLive(
+      offline,
+      lock,
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, progress: showsProgress(options) },
+      deps,
+    );
     for (const [name, check] of (await checking) ?? []) packageChecks.set(name, check);
     // Another version or other bytes behind the same launch line is drift, even when the server
     // serves the same definitions (and even when it could not be started this time).

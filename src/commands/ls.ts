@@ -36,7 +36,7 @@ export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus
           }
         : null,
     }));
-    writeJson(deps.stdout, { configFiles: project.configFiles, lockfile: project.lockLabel, servers });
+    writeJson(deps.stdout, { configFiles: project.configFiles, lockfile: project.lockLabel, servers, exitStatus: 0 });
     return 0;
   }
 

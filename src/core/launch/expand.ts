@@ -133,8 +133,11 @@ export function unresolvedVariables(
   for (const server of servers) resolveServerConfig(server, env, context, problems);
   if (problems.length <= 1) return problems[0] ?? null;
   const hints = [...new Set(problems.map((p) => p.hint).filter((h): h is string => h !== undefined))];
-  const unset = [...new Set(problems.flatMap((p) => /environment variable "([^"]+)" is not set/.exec(p.message)?.[1] ?? []))];
-  const hint = unset.length === problems.length ? `set ${listed(unset)}, or give each a default in the config: \${NAME:-default}` : hints.join('; ');
+  // The messages are unresolved()'s own: `environment variable "NAME" is not set`.
+  const unset = problems.map((p) => /environment variable "([^"]+)" is not set$/.exec(p.message)?.[1]);
+  const hint = unset.every((name) => name !== undefined)
+    ? `set ${listed([...new Set(unset)])}, or give each a default in the config: \${NAME:-default}`
+    : hints.join('; ');
   return new McpmError('CONFIG_VARIABLE_UNRESOLVED', `${problems.length} references in the config cannot be resolved:`, hint, {
     detail: problems.map((p) => p.message).join('\n'),
   });

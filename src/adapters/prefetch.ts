@@ -24,12 +24,12 @@ export interface FetchOptions {
 }
 
 /** Runs the fetch; resolves with how long it took (ms). SERVER_TIMEOUT or SERVER_SPAWN_FAILED, with npm's stderr in `detail`. */
-export async function fetchPackage(fetch: PackageFetch, options: FetchOptions, now: () => number = Date.now): Promise<number> {
+export async function fetchPackage(packageFetch: PackageFetch, options: FetchOptions, now: () => number = Date.now): Promise<number> {
   const started = now();
   const proc = await spawnServer({
     name: options.server,
-    command: fetch.command,
-    args: fetch.args,
+    command: packageFetch.command,
+    args: packageFetch.args,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env,
     projectDir: options.projectDir,
@@ -50,18 +50,18 @@ export async function fetchPackage(fetch: PackageFetch, options: FetchOptions, n
   if (result === 'timeout') {
     throw new McpmError(
       'SERVER_TIMEOUT',
-      `${server}: fetching ${fetch.package} did not finish within ${Math.round(limit / 1000)} s; the server was not started`,
-      `the time went to downloading the package, not to the server: check the network and the registry, or run the server's command once by hand to fill ${fetch.command}'s cache`,
+      `${server}: fetching ${packageFetch.package} did not finish within ${Math.round(limit / 1000)} s; the server was not started`,
+      `the time went to downloading the package, not to the server: check the network and the registry, or run the server's command once by hand to fill ${packageFetch.command}'s cache`,
       detail === undefined ? undefined : { detail },
     );
   }
   if (result.code !== 0) {
     throw new McpmError(
       'SERVER_SPAWN_FAILED',
-      `${server}: ${fetch.command} could not fetch ${fetch.package} (${result.signal ?? `exit ${result.code}`}); the server was not started`,
+      `${server}: ${packageFetch.command} could not fetch ${packageFetch.package} (${result.signal ?? `exit ${result.code}`}); the server was not started`,
       detail === undefined
         ? 'check the package name and version, the network and the registry'
-        : `${fetch.command}'s output above says why: check the package name and version, the network and the registry`,
+        : `${packageFetch.command}'s output above says why: check the package name and version, the network and the registry`,
       detail === undefined ? undefined : { detail },
     );
   }

@@ -135,12 +135,12 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
 
   // Render.
   const list = offline.map((s) => outcomes.get(s.name)).filter((o): o is Outcome => o !== undefined);
-  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel });
+  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel, nothingKnown: offline.length === 0 });
 }
 
 function finish(
   list: readonly Outcome[],
-  context: { written: boolean; json: boolean; options: ApproveOptions; deps: Deps; lockLabel: string },
+  context: { written: boolean; json: boolean; options: ApproveOptions; deps: Deps; lockLabel: string; nothingKnown?: boolean },
 ): ExitStatus {
   const { written, json, options, deps, lockLabel } = context;
   const exit = exitStatusOf(list);
@@ -152,7 +152,9 @@ function finish(
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderOutcomes(list, palette, Boolean(options.yes), contextWords(options)));
     if (written) human.write(`wrote ${sanitize(lockLabel)}\n`);
-    if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
+    // With nothing configured and nothing locked there may be no lock at all: it matches nothing.
+    if (list.length === 0 && context.nothingKnown) human.write('nothing to approve: no server is configured or locked\n');
+    else if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
   }
   return exit;
 }

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defs, mcpm, ROOT, tempProject, tool, writeProject } from './helpers.js';
+import { BIN, defs, mcpm, ROOT, tempProject, tool, writeProject } from './helpers.js';
 
 interface ErrorJson {
   error: { code: string; message: string; hint: string | null; detail?: string };
@@ -70,6 +70,14 @@ describe('--json means JSON, also on error', () => {
     expect(result.status).toBe(70);
     expect(errorJson(result.stdout)).toMatchObject({ error: { code: 'INTERNAL', message: expect.stringContaining('boom'), hint: expect.stringContaining('report') }, exitStatus: 70 });
     expect(result.stderr).toContain('mcpm: internal error (this is a bug in mcpm)');
+
+    // mcpm that cannot even load (a file missing from the install): the bin says so, in JSON too.
+    const broken = tempProject();
+    mkdirSync(join(broken, 'bin'));
+    writeFileSync(join(broken, 'bin', 'mcpm.cjs'), readFileSync(BIN));
+    const unloadable = spawnSync(process.execPath, [join(broken, 'bin', 'mcpm.cjs'), 'verify', '--json'], { encoding: 'utf8' });
+    expect(unloadable.status).toBe(70);
+    expect(errorJson(unloadable.stdout)).toMatchObject({ error: { code: 'INTERNAL', hint: expect.stringContaining('reinstall') }, exitStatus: 70 });
   });
 });
 

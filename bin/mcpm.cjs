@@ -12,6 +12,12 @@ function internalError(error) {
     `mcpm: internal error (mcpm could not load or run; reinstalling it may help)\n${detail}\n` +
       'Please report it with the command you ran: https://github.com/mcpm-dev/mcpm/issues\n',
   );
+  // `--json`: the one object a script reads, as for every other error (docs/json-output.md).
+  if (process.argv.slice(2).includes('--json')) {
+    const message = `internal error (mcpm could not load or run): ${error instanceof Error ? error.message : String(error)}`;
+    const hint = 'reinstall mcpm; if that does not help, please report it: https://github.com/mcpm-dev/mcpm/issues';
+    process.stdout.write(`${JSON.stringify({ error: { code: 'INTERNAL', message, hint }, exitStatus: 70 }, null, 2)}\n`);
+  }
   process.exitCode = 70;
 }
 const exit = (status) => void (process.exitCode = status);

@@ -5,11 +5,13 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import type { ExitStatus } from './core/errors.js';
+import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
+import { contextWords, withContext } from './core/hint-context.js';
 import { POLICIES } from './guard/policy.js';
 import type { Deps } from './deps.js';
-import { runAsProcess } from './entry.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './app/options.js';
+import { runAsProcess, type UsageProblem } from './entry.js';
+import { assertDirectory, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './app/options.js';
+import { writeJson } from './render/json.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
 
@@ -27,8 +29,15 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 type Action = (deps: Deps) => Promise<ExitStatus>;
 
-function buildProgram(run: (action: Action) => Promise<void>): Command {
+function buildProgram(run: (action: Action) => Promise<void>, json: boolean): Command {
   const program = new Command();
+  // `--version --json`: one JSON object like every other --json output. Registered before
+  // .version(), so it answers first and commander's text listener never runs.
+  program.on('option:version', () => {
+    if (!json) return;
+    writeJson(process.stdout, { name: pkg.name, version: pkg.version, exitStatus: 0 });
+    throw new CommanderError(0, 'commander.version', pkg.version);
+  });
   // Set before any subcommand is added: subcommands copy these settings when they are created, so
   // a usage error anywhere ends in reportError (exit 2), never in commander's own exit(1).
   program.exitOverride();
@@ -284,16 +293,61 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
 
 /** Runs the CLI and returns the exit status; never calls process.exit, so output is flushed first. */
 export function main(argv: string[]): Promise<ExitStatus> {
+  const args = argv.slice(2);
+  let program: Command | undefined;
+  let command: Command | undefined;
+  // Not for `mcpm run`: its stdout belongs to the host, which reads only JSON-RPC there.
+  const json = () => jsonRequested(args) && command?.name() !== 'run';
   return runAsProcess(
     async (deps) => {
       let status: ExitStatus = 0;
-      const program = buildProgram(async (action) => {
-        status = await action(deps);
+      program = buildProgram(async (action) => {
+        const options = command!.optsWithGlobals<GlobalOptions>();
+        try {
+          // Checked here, before any command reads a file: `-C typo` is a usage error, not "no config found".
+          if (options.cwd !== undefined) assertDirectory(options.cwd, deps.cwd);
+          status = await action(deps);
+        } catch (error) {
+          throw inContext(error, options);
+        }
+      }, jsonRequested(args));
+      program.hook('preAction', (_program, actionCommand) => {
+        command = actionCommand;
       });
       await program.parseAsync(argv);
       return status;
     },
-    // --help and --version end through exitOverride with exit code 0; any other usage error is 2.
-    { usageStatus: (error) => (error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 2) : undefined) },
+    { json, usageStatus: (error) => usageProblem(error, args, program) },
   );
+}
+
+/**
+ * `--json` (or `--format json`) anywhere before `--`: an error is then JSON too, also one commander
+ * raises before any option reached a command (an unknown option, a missing argument).
+ */
+function jsonRequested(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return false;
+    if (arg === '--json' || arg === '--format=json' || (arg === '--format' && args[i + 1] === 'json')) return true;
+  }
+  return false;
+}
+
+/** --help and --version end through exitOverride with exit code 0; any other error of commander's is a usage error (2). */
+function usageProblem(error: unknown, args: readonly string[], program: Command | undefined): UsageProblem | undefined {
+  if (!(error instanceof CommanderError)) return undefined;
+  if (error.exitCode === 0) return { status: 0, message: '' };
+  const names = new Set(program?.commands.map((c) => c.name()) ?? []);
+  const command = args.find((a) => names.has(a));
+  const message = error.code === 'commander.help' ? 'no command given' : error.message.replace(/^error: /, '');
+  return { status: 2, message, hint: `run "mcpm${command ? ` ${command}` : ''} --help" for usage` };
+}
+
+/** An McpmError whose hint suggests mcpm commands, with the options that chose this project added to each. */
+function inContext(error: unknown, options: GlobalOptions): unknown {
+  if (!isMcpmError(error) || error.hint === undefined) return error;
+  const hint = withContext(error.hint, contextWords(options));
+  if (hint === error.hint) return error;
+  return new McpmError(error.code, error.message, hint, { cause: error.cause, detail: error.detail });
 }

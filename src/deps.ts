@@ -6,6 +6,9 @@
 export interface Output {
   write(text: string): void;
   readonly isTTY: boolean;
+  /** The terminal's size, when it is one (live progress fits its lines to it). */
+  readonly columns?: number;
+  readonly rows?: number;
 }
 
 export interface Deps {
@@ -25,13 +28,17 @@ export interface Deps {
   ask?(question: string, options: { hidden: boolean }): Promise<string>;
 }
 
-export function realDeps(signal: AbortSignal): Deps {
+/** `onStdout`: told before each write to stdout (entry.ts: an error's JSON follows only when nothing else was written). */
+export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } = {}): Deps {
   // The streams are created on first use (getters): `mcpm run` starts its server before it needs them.
   return {
     cwd: process.cwd(),
     env: process.env,
     stdout: {
-      write: (t) => void process.stdout.write(t),
+      write: (t) => {
+        hooks.onStdout?.();
+        process.stdout.write(t);
+      },
       get isTTY() {
         return Boolean(process.stdout.isTTY);
       },
@@ -40,6 +47,12 @@ export function realDeps(signal: AbortSignal): Deps {
       write: (t) => void process.stderr.write(t),
       get isTTY() {
         return Boolean(process.stderr.isTTY);
+      },
+      get columns() {
+        return process.stderr.columns;
+      },
+      get rows() {
+        return process.stderr.rows;
       },
     },
     get stdinIsTTY() {

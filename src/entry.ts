@@ -6,10 +6,24 @@
 import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
 import { sanitize } from './core/sanitize.js';
 import { realDeps, type Deps } from './deps.js';
+import { writeJson } from './render/json.js';
+
+/** An error of the caller's argument parser: its exit status, and what `--json` says about it. */
+export interface UsageProblem {
+  status: ExitStatus;
+  message: string;
+  hint?: string;
+}
 
 export interface ProcessOptions {
   /** Classifies errors of the caller's argument parser (commander's --help ends in an "error" with exit code 0). */
-  usageStatus?: (error: unknown) => ExitStatus | undefined;
+  usageStatus?: (error: unknown) => UsageProblem | undefined;
+  /**
+   * `--json` was on the command line: an error is also one JSON object on stdout,
+   * `{"error": {"code", "message", "hint"}, "exitStatus"}`, unless the command already wrote its
+   * own (a script reads exactly one object). The human text still goes to stderr.
+   */
+  json?: () => boolean;
   /**
    * `mcpm run`: stdout is the host's channel, and the command handles its errors itself (it ends
    * the server, answers nothing more and closes the audit log). Only stderr gets the quiet exit, set
@@ -26,11 +40,15 @@ export async function runAsProcess(body: (deps: Deps) => Promise<ExitStatus>, op
   const controller = new AbortController();
   const onSigint = () => controller.abort(new McpmError('USAGE', 'interrupted'));
   process.once('SIGINT', onSigint);
-  const deps = realDeps(controller.signal);
+  let wroteStdout = false;
+  const deps = realDeps(controller.signal, { onStdout: () => (wroteStdout = true) });
   try {
     return await body(deps);
   } catch (error) {
-    return options.usageStatus?.(error) ?? reportError(error, deps, controller.signal.aborted);
+    const usage = options.usageStatus?.(error);
+    const report: Reported = usage ?? reportError(error, deps, controller.signal.aborted);
+    if (options.json?.() && !options.relay && !wroteStdout && report.status !== 0) writeJson(deps.stdout, errorJson(report));
+    return report.status;
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -49,21 +67,38 @@ function quietOnBrokenPipe(streams: NodeJS.WriteStream[]): void {
   }
 }
 
-function reportError(error: unknown, deps: Deps, interrupted: boolean): ExitStatus {
+/** What was reported on stderr, for the JSON form; `code` is an ErrorCode, or INTERRUPTED / INTERNAL. */
+interface Reported extends UsageProblem {
+  code?: string;
+  detail?: string;
+}
+
+/** The JSON form of an error (docs/json-output.md); `detail` (a server's stderr) only when there is one. */
+function errorJson(report: Reported): object {
+  const error = { code: report.code ?? 'USAGE', message: report.message, hint: report.hint ?? null };
+  return { error: report.detail === undefined ? error : { ...error, detail: report.detail }, exitStatus: report.status };
+}
+
+const REPORT_URL = 'https://github.com/mcpm-dev/mcpm/issues';
+
+function reportError(error: unknown, deps: Deps, interrupted: boolean): Reported {
   if (interrupted) {
     deps.stderr.write('mcpm: interrupted; no file was changed\n');
-    return 130;
+    return { status: 130, code: 'INTERRUPTED', message: 'interrupted; no file was changed' };
   }
   if (isMcpmError(error)) {
     deps.stderr.write(formatMcpmError(error));
-    return error.exitStatus;
+    return { status: error.exitStatus, code: error.code, message: error.message, hint: error.hint, detail: error.detail };
   }
   // A bug's message can quote server or config text (a name in an assertion, a library's error): escaped too.
   const stack = sanitize(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  deps.stderr.write(
-    `mcpm: internal error (this is a bug in mcpm)\n${stack}\nPlease report it with the command you ran: https://github.com/mcpm-dev/mcpm/issues\n`,
-  );
-  return 70;
+  deps.stderr.write(`mcpm: internal error (this is a bug in mcpm)\n${stack}\nPlease report it with the command you ran: ${REPORT_URL}\n`);
+  return {
+    status: 70,
+    code: 'INTERNAL',
+    message: `internal error (this is a bug in mcpm): ${error instanceof Error ? error.message : String(error)}`,
+    hint: `please report it with the command you ran: ${REPORT_URL}`,
+  };
 }
 
 function formatMcpmError(error: McpmError): string {

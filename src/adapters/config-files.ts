@@ -1,4 +1,6 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { conflictMarkerLine } from '../core/conflict-markers.js';
 import { McpmError } from '../core/errors.js';
 import {
   configFormatOf,
@@ -24,6 +26,38 @@ const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
   { file: '.cursor/mcp.json', format: 'mcpServers' },
   { file: '.vscode/mcp.json', format: 'vscode' },
 ];
+
+/**
+ * The project directory as git and npm find theirs: `start`, or the nearest directory above it
+ * that holds a project config or `lockName`. The search stops at the repository root (a directory
+ * holding `.git`) and never goes into `home` or above it unless it started there: `~/.cursor/mcp.json`
+ * is Cursor's user-level config, not a project's. Null when nothing is found.
+ */
+export async function findProjectDir(start: string, options: { home?: string; lockName: string }): Promise<string | null> {
+  const home = options.home ? path.resolve(options.home) : undefined;
+  let dir = path.resolve(start);
+  const belowHome = home !== undefined && isInside(dir, home);
+  const names = [...DISCOVERED.map((d) => d.file), options.lockName];
+  for (;;) {
+    for (const name of names) if (await isFile(path.join(dir, ...name.split('/')))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir || (await exists(path.join(dir, '.git'))) || (belowHome && parent === home)) return null;
+    dir = parent;
+  }
+}
+
+function isInside(dir: string, home: string): boolean {
+  const rel = path.relative(home, dir);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return fs.stat(file).then((s) => s.isFile(), () => false);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(() => true, () => false);
+}
 
 export interface LoadConfigOptions {
   /**
@@ -62,6 +96,8 @@ export async function loadConfig(
   // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
   const guarded = new Set<string>();
   const unguarded = async (text: string, absolute: string, shown: string, context: ReadContext) => {
+    // Every config read goes through here first: a merge left half done is named as such, not as bad JSON.
+    refuseConflictMarkers(text, shown);
     // Read here, once: the sidecar module (and the host formats it needs) loads only when there is one.
     const sidecarText = await readTextFile(sidecarPath(absolute), shown + SIDECAR_SUFFIX);
     if (sidecarText === null) return text;
@@ -126,6 +162,20 @@ export async function loadConfig(
     }
   }
   return { servers: mergeConfigs(lists), files, guarded };
+}
+
+/**
+ * CONFIG_INVALID rather than a code of its own: the file is an invalid config, and scripts that
+ * match CONFIG_INVALID keep working; the message says what the lock's LOCKFILE_CONFLICT_MARKERS says.
+ */
+function refuseConflictMarkers(text: string, shown: string): void {
+  const line = conflictMarkerLine(text);
+  if (line === undefined) return;
+  throw new McpmError(
+    'CONFIG_INVALID',
+    `${shown} has merge conflict markers (line ${line}); mcpm never merges server definitions by itself`,
+    `take one side (git checkout --ours/--theirs ${shown}), then run "mcpm verify" to see what the merge changed`,
+  );
 }
 
 function parseNamedConfig(text: string, file: string): ServerConfig[] {

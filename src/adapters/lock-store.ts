@@ -92,7 +92,8 @@ async function readLockFile(file: string, shown: string): Promise<{ text: string
       case 'unreadable':
         throw unusable(error.message, 'check the file and its permissions');
       case 'not-regular':
-        throw unusable(error.message, 'remove it, then run mcpm install');
+        // Typically `--lockfile DIR`: the fix is another path, never deleting what is there.
+        throw unusable(error.message, `pass --lockfile the path of the lock file itself (for example ${path.join(shown, 'mcp.lock')}), not a directory`);
       case 'too-large':
       case 'not-utf8':
         throw unusable(error.message, 'restore it from version control, then run mcpm install');
@@ -110,7 +111,9 @@ async function writeAtomic(file: string, shown: string, text: string, existingMo
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // No code fits a failed write better; LOCKFILE_CORRUPT keeps it an exit-2 "lockfile error" with the file unchanged.
-    throw new McpmError('LOCKFILE_CORRUPT', `${shown}: cannot be written (${code ?? String(error)}); it was left unchanged`, 'check the directory and its permissions', {
+    // A lock that did not exist is not "unchanged": it was not created.
+    const outcome = existingMode === undefined ? 'nothing was written' : 'it was left unchanged';
+    throw new McpmError('LOCKFILE_CORRUPT', `${shown}: cannot be written (${code ?? String(error)}); ${outcome}`, 'check the directory and its permissions', {
       cause: error,
     });
   }

@@ -15,10 +15,12 @@ import { McpmError } from '../core/errors.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
 import { shellWord } from '../core/shell-word.js';
+import { packageFetchOf, packageSpecOf, type Launcher } from '../core/package-spec.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Era, ItemKind, RawListing } from '../core/snapshot.js';
 import type { LoginAccess, StoredLoginProvider } from './oauth/provider.js';
 import { HANDSHAKE_VERSION, JsonRpcError, JsonRpcPeer, METHOD_NOT_FOUND, TransportError } from './json-rpc.js';
+import { fetchPackage } from './prefetch.js';
 import { buildServerEnv, spawnServer, type ServerProcess } from './process.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js';
 import { StrictHttpTransport } from './strict-fetch.js';
@@ -41,7 +43,12 @@ export interface SnapshotOptions {
   inputs?: ReadonlyMap<string, string>;
   /** Remote servers: the logins `mcpm login` stored, used (and refreshed) when the server asks for authorization. */
   logins?: LoginAccess;
+  /** Told what the snapshot is doing, for a live progress display. */
+  onProgress?: (step: SnapshotStep) => void;
 }
+
+/** What a snapshot is busy with: fetching the package, starting the server, or one page of a list. */
+export type SnapshotStep = { step: 'fetching'; package: string } | { step: 'starting' } | { step: 'listing'; method: string; page: number };
 
 /**
  * Who mcpm says it is. Servers can serve scanners clean definitions and hosts poisoned ones
@@ -63,6 +70,14 @@ export const STATELESS_VERSION = '2026-07-28';
  */
 export const PROBE_TIMEOUT_MS = 2_000;
 
+/**
+ * A server launched through npx starts only after npm itself has started and asked the registry
+ * about the package: the fetch before it (prefetch) took that same path, so its time is added to
+ * the probe window, up to this much (a fetch that downloaded for a minute says little about the
+ * next start). Without it, a busy machine reads a slow npx as a legacy server and starts it twice.
+ */
+const MAX_RUNNER_START_MS = 10_000;
+
 export const DEFAULT_MAX_PAGES = 100;
 
 const LISTS: ReadonlyArray<readonly [ItemKind, string]> = [
@@ -82,11 +97,14 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export async function snapshotServer(config: ServerConfig, options: SnapshotOptions): Promise<RawListing> {
   const launch = resolveServerConfig(config, options.env, { projectDir: options.projectDir, ...(options.inputs ? { inputs: options.inputs } : {}) });
-  const run = new Run(config.name, options);
+  const env = launch.transport === 'stdio' ? buildServerEnv(launch.env, options.env) : {};
+  // Before the Run, whose deadline starts when it is made: the download is not the server's time.
+  const fetched = launch.transport === 'stdio' ? await prefetch(config.name, { ...launch, env }, options) : undefined;
+  const run = new Run(config.name, options, { fetched, runner: launch.transport === 'stdio' ? packageSpecOf(launch)?.launcher : undefined });
   let failure: unknown;
   try {
     if (launch.transport === 'stdio') {
-      return await snapshotStdio(run, { ...launch, env: buildServerEnv(launch.env, options.env) });
+      return await snapshotStdio(run, { ...launch, env });
     }
     return await snapshotHttp(run, launch);
   } catch (error) {
@@ -105,6 +123,42 @@ interface StdioLaunch {
   args: string[];
   cwd?: string;
   env: Record<string, string>;
+}
+
+/** A package fetched before the server was started, and how long that took. */
+interface Fetched {
+  package: string;
+  ms: number;
+}
+
+async function prefetch(server: string, launch: StdioLaunch, options: SnapshotOptions): Promise<Fetched | undefined> {
+  const packageFetch = packageFetchOf(launch.command, launch.args);
+  if (packageFetch === null) return undefined;
+  options.onProgress?.({ step: 'fetching', package: packageFetch.package });
+  const { cwd, env } = launch;
+  const ms = await fetchPackage(packageFetch, {
+    server,
+    ...(cwd === undefined ? {} : { cwd }),
+    env,
+    projectDir: options.projectDir,
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { package: packageFetch.package, ms };
+}
+
+/**
+ * What to do about a server that did not finish in time, and where the time went: to the server
+ * itself when its package was fetched beforehand, else perhaps to a runner downloading it.
+ */
+function timeoutHint(context: { fetched?: Fetched; runner?: Launcher }): string {
+  if (context.fetched) {
+    return `fetching ${context.fetched.package} beforehand took ${(context.fetched.ms / 1000).toFixed(1)} s and did not count: the server itself is slow to answer; "--timeout MS" raises the limit`;
+  }
+  if (context.runner !== undefined && context.runner !== 'local') {
+    return `a first ${context.runner} run downloads the package within this time: run the server's command once by hand to fill the cache, or raise the limit with "--timeout MS"`;
+  }
+  return '"--timeout MS" raises the limit; run the server\'s command by hand to see what it waits for';
 }
 
 /** One server process, and the one client talking to it in whichever era. */
@@ -148,7 +202,7 @@ async function snapshotStdio(run: Run, launch: StdioLaunch): Promise<RawListing>
     throw neitherEra(run.server, handshakeAttempt, stateless);
   }
 
-  const stateless = await statelessEra(run, conn.peer, PROBE_TIMEOUT_MS);
+  const stateless = await statelessEra(run, conn.peer, PROBE_TIMEOUT_MS + Math.min(run.fetched?.ms ?? 0, MAX_RUNNER_START_MS));
   if (stateless.kind === 'listing') return stateless.listing;
   if (stateless.kind === 'silent') {
     await conn.proc.kill();
@@ -290,6 +344,7 @@ async function fetchLists(
           'a hostile server can page forever; a real one this large is unusual',
         );
       }
+      run.onProgress?.({ step: 'listing', method, page: pages + 1 });
       const answer = await page(method, cursor);
       if ('error' in answer) {
         if (answer.error.code === METHOD_NOT_FOUND && pages === 0) {
@@ -342,6 +397,7 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   // Only the origin in messages: the query, credentials and even the path may hold a token
   // (some services put the key in the path), and messages reach CI logs and SARIF files.
   const where = url.origin;
+  run.onProgress?.({ step: 'starting' });
   const sdk = await loadHttpTransports();
   const httpStatus = (error: unknown): number | undefined => httpStatusOf(error, sdk);
   // The login of `mcpm login` for exactly this URL, if one is stored: the SDK's transports send its
@@ -475,7 +531,13 @@ class Run {
   private readonly projectDir: string;
   private readonly onAbort = (): void => this.fail(this.signal?.reason ?? new Error('aborted'));
 
-  constructor(server: string, options: SnapshotOptions) {
+  readonly onProgress: SnapshotOptions['onProgress'];
+  /** The package fetched before the server was started (see prefetch). */
+  readonly fetched: Fetched | undefined;
+
+  constructor(server: string, options: SnapshotOptions, context: { fetched?: Fetched; runner?: Launcher } = {}) {
+    this.onProgress = options.onProgress;
+    this.fetched = context.fetched;
     this.server = server;
     this.eraHint = options.eraHint;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -492,7 +554,7 @@ class Run {
           new McpmError(
             'SERVER_TIMEOUT',
             `server "${server}" did not finish within ${options.timeoutMs} ms (timeout); it was stopped`,
-            'a first npx/uvx run may be downloading: retry, or raise --timeout',
+            timeoutHint(context),
           ),
         ),
       Math.min(options.timeoutMs, MAX_TIMER_MS),
@@ -526,6 +588,7 @@ class Run {
 
   async spawn(launch: StdioLaunch): Promise<ServerProcess> {
     this.throwIfFailed();
+    this.onProgress?.({ step: 'starting' });
     // Not raced against the deadline: spawning settles within milliseconds, and a process that
     // started after a failure must still be recorded to be killed.
     const proc = await spawnServer({ name: this.server, ...launch, projectDir: this.projectDir, signal: this.abort.signal });

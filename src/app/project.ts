@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
-import { loadConfig } from '../adapters/config-files.js';
+import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
@@ -13,13 +13,16 @@ import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '..
 import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
-import type { GlobalOptions } from './options.js';
+import { assertDirectory, type GlobalOptions } from './options.js';
+import { sanitize } from '../core/sanitize.js';
 
 export interface Project {
   dir: string;
   lockFile: string;
   /** lockFile relative to dir, for messages. */
   lockLabel: string;
+  /** `--lockfile` named it: a file that is not there is then a typo, not a project without a lock yet. */
+  lockGiven?: boolean;
   configFiles: string[];
   servers: Map<string, ServerConfig>;
   /** Servers read from the original definition `mcpm guard` kept beside a host config (docs/hosts.md). */
@@ -30,19 +33,44 @@ export function projectDir(options: GlobalOptions, deps: Deps): string {
   return options.cwd ? resolve(deps.cwd, options.cwd) : deps.cwd;
 }
 
-export async function lockPath(options: GlobalOptions, deps: Deps): Promise<{ file: string; label: string }> {
-  const dir = projectDir(options, deps);
+/** Where the command was pointed (`-C` or the working directory), and the project directory found from there. */
+export interface Located {
+  start: string;
+  dir: string;
+}
+
+/**
+ * Discovery finds the project as git and npm do: from a subdirectory, the nearest directory above
+ * that holds a project config or mcp.lock (adapters/config-files.ts says where the search stops).
+ * `--config` and `--host` name the configs themselves, so they search nothing.
+ */
+export async function locateProject(options: GlobalOptions, deps: Deps): Promise<Located> {
+  if (options.cwd !== undefined) assertDirectory(options.cwd, deps.cwd);
+  const start = projectDir(options, deps);
+  if (options.host !== undefined || (options.config ?? []).length > 0) return { start, dir: start };
+  const found = await findProjectDir(start, { home: deps.env.HOME, lockName: DEFAULT_LOCK });
+  return { start, dir: found ?? start };
+}
+
+const DEFAULT_LOCK = 'mcp.lock';
+
+/** The lock file: `--lockfile` (relative to where the command was pointed), the host's own, or mcp.lock in the project directory. */
+export async function lockPath(options: GlobalOptions, deps: Deps, located?: Located): Promise<{ file: string; label: string }> {
   // --host without --lockfile: the host's own lock in mcpm's config directory (docs/hosts.md).
   if (options.lockfile === undefined && options.host !== undefined) {
     const { defaultHostLock, displayPath, hostByName } = await import('../adapters/hosts/index.js');
     const file = defaultHostLock(hostByName(options.host).name, hostPlace(deps));
     return { file, label: displayPath(file, hostPlace(deps)) };
   }
-  const file = resolve(dir, options.lockfile ?? 'mcp.lock');
+  const { start, dir: found } = located ?? (await locateProject(options, deps));
+  const file = options.lockfile === undefined ? resolve(found, DEFAULT_LOCK) : resolve(start, options.lockfile);
+  const dir = start;
   const rel = relative(dir, file);
   // Relative to the project for brevity, except from `/`, where hosts often start `mcpm run`.
   const inside = rel && !rel.startsWith('..') && !isAbsolute(rel) && dir !== parse(dir).root;
-  return { file, label: inside ? rel : file };
+  // Found in a directory above: `../mcp.lock`, as the user would name it from where they are.
+  const above = options.lockfile === undefined && found !== start;
+  return { file, label: inside || above ? rel : file };
 }
 
 /** Where host configs are looked for: this environment (HOME, APPDATA, …) on this platform. */
@@ -51,9 +79,11 @@ export function hostPlace(deps: Deps): HostPlace {
 }
 
 export async function loadProject(options: GlobalOptions, deps: Deps): Promise<Project> {
-  const dir = projectDir(options, deps);
-  const { file, label } = await lockPath(options, deps);
+  const located = await locateProject(options, deps);
+  const dir = located.dir;
+  const { file, label } = await lockPath(options, deps, located);
   const { servers, files, guarded } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
+  if ((located.dir !== located.start || options.verbose) && !options.quiet) await sayWhatIsUsed(located, files, { file, label }, deps);
   // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
   // It is mcpm's own directory and private: a user-level host config can hold tokens in args or URLs,
   // which the lock records as written; an existing directory is made private too.
@@ -61,12 +91,30 @@ export async function loadProject(options: GlobalOptions, deps: Deps): Promise<P
     await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await fs.chmod(dirname(file), 0o700);
   }
-  return { dir, lockFile: file, lockLabel: label, configFiles: files, servers, guarded };
+  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, servers, guarded };
 }
 
-/** Reads the lock and refuses one whose entries do not match their own integrity (edited by hand). */
-export async function loadCheckedLock(project: Pick<Project, 'lockFile' | 'lockLabel'>): Promise<LoadedLock> {
+/** Found in a directory above, or -v: which files this run reads, as the user would name them from where they are. */
+async function sayWhatIsUsed(located: Located, files: readonly string[], lock: { file: string; label: string }, deps: Deps): Promise<void> {
+  const fromStart = (f: string) => (located.dir === located.start ? f : relative(located.start, resolve(located.dir, f)) || f);
+  const exists = await fs.access(lock.file).then(() => true, () => false);
+  const lockText = exists ? `lock ${lock.label}` : `lock ${lock.label} (not created yet)`;
+  deps.stderr.write(sanitize(`mcpm: using ${files.map(fromStart).join(', ')} and ${lockText}\n`));
+}
+
+/**
+ * Reads the lock and refuses one whose entries do not match their own integrity (edited by hand).
+ * A lock named with `--lockfile` must exist (LOCKFILE_MISSING), except for the commands that
+ * create one (`mayCreate`: install, approve).
+ */
+export async function loadCheckedLock(
+  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven'>,
+  options: { mayCreate?: boolean } = {},
+): Promise<LoadedLock> {
   const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
+  if (loaded.text === null && project.lockGiven && !options.mayCreate) {
+    throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
+  }
   assertUntampered(loaded.lock, project.lockLabel);
   return loaded;
 }
@@ -88,11 +136,14 @@ export function assertUntampered(lock: Lock, label: string): void {
   const tampered = checkLock(lock);
   if (tampered.length === 0) return;
   const first = tampered[0]!;
-  const names = [...new Set(tampered.map((t) => jsonQuote(t.name)))].join(', ');
+  // Each entry named once: an edited definition also breaks the entry's own integrity, which
+  // would otherwise read as a second, identical complaint.
+  const others = [...new Set(tampered.map((t) => t.name))].filter((n) => n !== first.name).map((n) => jsonQuote(n));
+  const where = first.field === 'integrity' ? '' : ` at ${first.field}`;
   throw new McpmError(
     'LOCKFILE_TAMPERED',
-    `${label}: entry ${jsonQuote(first.name)} does not match its integrity at ${first.field} (edited by hand?)` +
-      (tampered.length > 1 ? `; also: ${names}` : ''),
+    `${label}: entry ${jsonQuote(first.name)} does not match its integrity${where} (edited by hand?)` +
+      (others.length > 0 ? `; so ${others.length === 1 ? 'does entry' : 'do entries'} ${others.join(', ')}` : ''),
     `restore ${label} from version control (git checkout -- ${label}), or delete the entry and run "mcpm install" to re-lock it`,
   );
 }

@@ -2,8 +2,9 @@
  * Connects to several servers in parallel (bounded by --concurrency) and turns each answer into a
  * Snapshot. Imported lazily: it pulls in the MCP SDK.
  */
-import { snapshotServer } from '../adapters/mcp-client.js';
+import { snapshotServer, type SnapshotStep } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
+import { unresolvedVariables } from '../core/launch/expand.js';
 import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
@@ -13,6 +14,7 @@ import type { Deps } from '../deps.js';
 import type { LoginAccess } from '../adapters/oauth/provider.js';
 import { resolveInputs } from './inputs.js';
 import { hostPlace } from './project.js';
+import { isLiveTerminal, ProgressView } from '../render/progress.js';
 
 export type LiveResult =
   | { ok: true; snapshot: Snapshot; era: Era; protocolVersion: string }
@@ -26,20 +28,41 @@ export interface SnapshotAllOptions {
   eraHints?: ReadonlyMap<string, Era>;
   /** `mcpm` with the options that reach this config (app/options.ts reachingCommand), for the hint `… login NAME`. */
   command?: string;
+  /** Live progress on stderr, if it is a terminal a person watches (options.ts showsProgress decides the rest). */
+  progress?: boolean;
 }
+
+/** How often the elapsed times move on. */
+const REDRAW_MS = 200;
 
 export async function snapshotAll(
   servers: readonly ServerConfig[],
   options: SnapshotAllOptions,
   deps: Deps,
 ): Promise<Map<string, LiveResult>> {
+  // An unset ${VAR} is the config's problem, not the server's (exit 2, as documented): found
+  // before anything starts, and every one of them at once.
+  const unresolved = unresolvedVariables(servers, deps.env, { projectDir: options.projectDir });
+  if (unresolved) throw unresolved;
   const results = new Map<string, LiveResult>();
   // Asked for one by one before any server starts: prompts must not interleave.
   const inputs = await resolveInputs(servers, deps);
   const logins = servers.some((s) => s.launch.transport !== 'stdio') ? await remoteLogins(options.command ?? 'mcpm', deps) : undefined;
-  await forEachConcurrently(servers, options.concurrency, async (config) => {
-    results.set(config.name, await snapshotOne(config, { ...options, inputs, logins }, deps));
-  });
+  const view = options.progress && isLiveTerminal(deps.stderr, deps.env)
+    ? new ProgressView(deps.stderr, servers.map((s) => s.name), () => deps.now().getTime())
+    : undefined;
+  const ticker = view ? setInterval(() => view.redraw(), REDRAW_MS) : undefined;
+  try {
+    view?.redraw();
+    await forEachConcurrently(servers, options.concurrency, async (config) => {
+      const result = await snapshotOne(config, { ...options, inputs, logins }, deps, view && ((step) => view.update(config.name, step)));
+      view?.update(config.name, result.ok ? { step: 'done' } : { step: 'failed', code: result.error.code });
+      results.set(config.name, result);
+    });
+  } finally {
+    clearInterval(ticker);
+    view?.close();
+  }
   // A Ctrl-C while servers were running: every child has been killed by its own abort handler.
   if (deps.signal.aborted) throw deps.signal.reason;
   return results;
@@ -55,6 +78,7 @@ async function snapshotOne(
   config: ServerConfig,
   options: SnapshotAllOptions & { inputs: ReadonlyMap<string, string>; logins: LoginAccess | undefined },
   deps: Deps,
+  onProgress: ((step: SnapshotStep) => void) | undefined,
 ): Promise<LiveResult> {
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   try {
@@ -66,11 +90,13 @@ async function snapshotOne(
       env: deps.env,
       projectDir: options.projectDir,
       signal: deps.signal,
+      ...(onProgress ? { onProgress } : {}),
     });
     return { ok: true, snapshot: buildSnapshot(config.name, raw), era: raw.era, protocolVersion: raw.protocolVersion };
   } catch (error) {
     if (isMcpmError(error)) {
-      return { ok: false, error: { code: error.code, message: error.message, detail: error.detail, ...(error.hint === undefined ? {} : { hint: error.hint }) } };
+      const { code, message, detail, hint } = error;
+      return { ok: false, error: { code, message, ...(detail === undefined ? {} : { detail }), ...(hint === undefined ? {} : { hint }) } };
     }
     throw error;
   }
@@ -84,7 +110,7 @@ async function snapshotOne(
 export async function compareLive(
   offline: readonly ServerStatus[],
   lock: Lock,
-  options: { timeoutMs: number; concurrency: number; projectDir: string; command?: string },
+  options: { timeoutMs: number; concurrency: number; projectDir: string; command?: string; progress?: boolean },
   deps: Deps,
 ): Promise<ServerStatus[]> {
   const toContact = offline.filter((s) => s.status === 'ok' && s.config).map((s) => s.config!);

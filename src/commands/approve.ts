@@ -8,18 +8,19 @@
  */
 import type { Integrity } from '../core/canonical.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
+import { contextWords, withContext } from '../core/hint-context.js';
 import { buildReviewServer, planItems, type ReviewModel, type ReviewSource } from '../core/review.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
-import type { GlobalOptions } from '../app/options.js';
-import { reachingCommand } from '../app/options.js';
+import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
 import { describeChange, describeFinding } from '../render/report.js';
+import { serverErrorHint, type ServerError } from '../render/status-text.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
 
 export interface ApproveOptions extends GlobalOptions {
@@ -36,7 +37,7 @@ interface Outcome {
   source?: ReviewSource;
   /** Indices of the approved items. */
   items?: number[];
-  error?: { code: string; message: string; detail?: string; hint?: string };
+  error?: ServerError;
 }
 
 export async function approve(names: string[], options: ApproveOptions, deps: Deps): Promise<ExitStatus> {
@@ -57,7 +58,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
 
   // Load.
   const project = await loadProject(options, deps);
-  const { lock } = await loadCheckedLock(project);
+  const { lock } = await loadCheckedLock(project, { mayCreate: true });
   const { statuses: offline } = offlineStatuses(project, lock, names);
   const outcomes = new Map<string, Outcome>();
 
@@ -94,7 +95,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
     const results = await snapshotAll(
       toContact.map((s) => s.config!),
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options) },
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options), progress: showsProgress(options) },
       deps,
     );
     for (const [name, result] of results) {
@@ -134,12 +135,12 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
 
   // Render.
   const list = offline.map((s) => outcomes.get(s.name)).filter((o): o is Outcome => o !== undefined);
-  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel });
+  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel, nothingKnown: offline.length === 0 });
 }
 
 function finish(
   list: readonly Outcome[],
-  context: { written: boolean; json: boolean; options: ApproveOptions; deps: Deps; lockLabel: string },
+  context: { written: boolean; json: boolean; options: ApproveOptions; deps: Deps; lockLabel: string; nothingKnown?: boolean },
 ): ExitStatus {
   const { written, json, options, deps, lockLabel } = context;
   const exit = exitStatusOf(list);
@@ -149,9 +150,11 @@ function finish(
   const human = json ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
     const palette = paletteFor(human.isTTY, deps.env, options.color);
-    human.write(renderOutcomes(list, palette, Boolean(options.yes)));
+    human.write(renderOutcomes(list, palette, Boolean(options.yes), contextWords(options)));
     if (written) human.write(`wrote ${sanitize(lockLabel)}\n`);
-    if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
+    // With nothing configured and nothing locked there may be no lock at all: it matches nothing.
+    if (list.length === 0 && context.nothingKnown) human.write('nothing to approve: no server is configured or locked\n');
+    else if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');
   }
   return exit;
 }
@@ -180,7 +183,7 @@ const LABEL: Record<Outcome['result'], string> = {
   stale: 'stale',
 };
 
-function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean): string {
+function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean, context: string): string {
   const width = Math.max(0, ...list.map((o) => LABEL[o.result].length));
   let out = '';
   for (const o of list) {
@@ -206,7 +209,7 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
     const hint = hintFor(o);
     for (const n of notes) out += `    ${n}\n`;
     // The hint quotes the server name (config text) for a shell; it is escaped like every name.
-    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(hint)}`)}\n`;
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(withContext(hint, context))}`)}\n`;
   }
   return out;
 }
@@ -226,7 +229,7 @@ function hintFor(o: Outcome): string | undefined {
     case 'stale':
       return `not configured any more; "mcpm install" prunes it`;
     case 'error':
-      return o.error?.hint ?? `check the server's command; "--timeout MS" raises the limit`;
+      return o.error ? serverErrorHint(o.error) : undefined;
     default:
       return undefined;
   }

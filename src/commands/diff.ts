@@ -4,6 +4,7 @@
  * those it shows the launch change from the config itself.
  */
 import type { ExitStatus } from '../core/errors.js';
+import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import { trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
@@ -13,8 +14,7 @@ import { renderChangesJson } from '../render/diff-json.js';
 import { renderChangesText } from '../render/diff-text.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from '../app/options.js';
-import { reachingCommand } from '../app/options.js';
+import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { describeStatuses } from '../app/report.js';
 
@@ -25,7 +25,7 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
   const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,
-    { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, command: reachingCommand(options) },
+    { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, command: reachingCommand(options), progress: showsProgress(options) },
     deps,
   );
 
@@ -74,10 +74,11 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
           ],
           'diff',
           palette,
+          contextWords(options),
         ),
       );
     } else if (s.status !== 'ok' || !options.quiet) {
-      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) }], 'diff', palette));
+      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) }], 'diff', palette, contextWords(options)));
     }
   }
   if (statuses.length === 0) out.write('no servers configured or locked\n');

@@ -48,7 +48,7 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
   }
 
   if (options.format === 'json') {
-    writeJson(deps.stdout, { projectDir: dir, hosts: rows });
+    writeJson(deps.stdout, { projectDir: dir, hosts: rows, exitStatus: 0 });
     return 0;
   }
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);

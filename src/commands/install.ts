@@ -6,6 +6,7 @@
  */
 import { structuredPatch } from 'diff';
 import type { ExitStatus } from '../core/errors.js';
+import { contextWords, withContext } from '../core/hint-context.js';
 import type { LockEntry, Lock } from '../core/lockfile.js';
 import { serializeLock, serverCopyOf } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
@@ -16,8 +17,7 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from '../app/options.js';
-import { reachingCommand } from '../app/options.js';
+import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
 import { describeStatuses, firstLockFindings } from '../app/report.js';
@@ -30,7 +30,7 @@ export interface InstallOptions extends GlobalOptions {
 
 export async function install(names: string[], options: InstallOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
-  const loaded = await loadCheckedLock(project);
+  const loaded = await loadCheckedLock(project, { mayCreate: true });
   const lock = loaded.lock;
   const { selected, statuses: offline } = offlineStatuses(project, lock, names);
 
@@ -50,7 +50,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     }
     const results = await snapshotAll(
       toContact,
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options) },
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options), progress: showsProgress(options) },
       deps,
     );
     statuses = offline.map((s) => {
@@ -104,7 +104,9 @@ export async function install(names: string[], options: InstallOptions, deps: De
     if (added) {
       line.findings = await firstLockFindings(line.name, added.snapshot, new Map([...others].filter(([n]) => n !== line.name)));
       line.notes = line.findings.slice(0, 5).map(describeFinding);
-      if (line.findings.length > 5) line.notes.push(sanitize(`… and ${line.findings.length - 5} more findings ("mcpm diff" shows them all)`));
+      if (line.findings.length > 5) {
+        line.notes.push(sanitize(withContext(`… and ${line.findings.length - 5} more findings ("mcpm diff" shows them all)`, contextWords(options))));
+      }
       const pinWarning = pinWarnings.get(line.name);
       if (pinWarning) line.notes.push(sanitize(`warning: ${pinWarning}`));
       if (options.strict && line.findings.some((f) => f.severity === 'high')) {
@@ -143,7 +145,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
       );
     }
     const mismatch = after !== before || unlocked.length > 0;
-    return finish(options, deps, statuses, lines, { written: false, frozenMismatch: mismatch, refusedByStrict }, project.lockLabel);
+    return finish(options, deps, statuses, lines, { written: false, existed: loaded.text !== null, frozenMismatch: mismatch, refusedByStrict }, project.lockLabel);
   }
 
   if (additions.size > 0 || removals.size > 0) {
@@ -155,7 +157,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     }, { displayName: project.lockLabel });
     written = outcome.written;
   }
-  return finish(options, deps, statuses, lines, { written, frozenMismatch: false, refusedByStrict }, project.lockLabel);
+  return finish(options, deps, statuses, lines, { written, existed: loaded.text !== null, frozenMismatch: false, refusedByStrict }, project.lockLabel);
 }
 
 function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {
@@ -166,6 +168,12 @@ function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era
     server: serverCopyOf(result.snapshot.serverInfo),
     snapshot: result.snapshot,
   };
+}
+
+/** What install did to a lock it did not write; a lock that does not exist is never "up to date". */
+function lockOutcome(existed: boolean, exit: ExitStatus, servers: number): string {
+  if (!existed) return servers === 0 ? 'was not created: no server is configured' : 'was not created: no server could be locked';
+  return exit === 0 ? 'is up to date' : 'was left unchanged';
 }
 
 function writeFrozenDiff(label: string, before: string, after: string, deps: Deps): void {
@@ -183,7 +191,8 @@ function finish(
   deps: Deps,
   statuses: ServerStatus[],
   lines: DescribedStatus[],
-  outcome: { written: boolean; frozenMismatch: boolean; refusedByStrict: number },
+  /** `existed`: the lock file was there when install read it. */
+  outcome: { written: boolean; existed: boolean; frozenMismatch: boolean; refusedByStrict: number },
   lockLabel: string,
 ): ExitStatus {
   // Entries install itself resolved (added, pruned) no longer count against the exit status.
@@ -197,10 +206,10 @@ function finish(
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
   const palette = paletteFor(human.isTTY, deps.env, options.color);
   if (!options.quiet || exit !== 0) {
-    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette));
+    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette, contextWords(options)));
   }
   if (outcome.written) human.write(`wrote ${sanitize(lockLabel)}\n`);
-  else if (!options.frozen && !options.quiet) human.write(exit === 0 ? `${sanitize(lockLabel)} is up to date\n` : `${sanitize(lockLabel)} was left unchanged\n`);
+  else if (!options.frozen && !options.quiet) human.write(`${sanitize(lockLabel)} ${lockOutcome(outcome.existed, exit, statuses.length)}\n`);
   if (outcome.refusedByStrict > 0) {
     human.write(`--strict: ${outcome.refusedByStrict} new server(s) not locked because of high-severity findings\n`);
   }

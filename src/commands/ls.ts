@@ -2,6 +2,7 @@
  * `mcpm ls`: what is configured, what is locked, and how the two compare. Offline: starts nothing.
  */
 import type { ExitStatus } from '../core/errors.js';
+import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
@@ -35,7 +36,7 @@ export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus
           }
         : null,
     }));
-    writeJson(deps.stdout, { configFiles: project.configFiles, lockfile: project.lockLabel, servers });
+    writeJson(deps.stdout, { configFiles: project.configFiles, lockfile: project.lockLabel, servers, exitStatus: 0 });
     return 0;
   }
 
@@ -53,6 +54,6 @@ export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus
       notes: launch ? [trusted(`$ ${describeLaunch(launch)}`)] : [],
     };
   });
-  deps.stdout.write(renderStatusLines(lines, 'ls', palette));
+  deps.stdout.write(renderStatusLines(lines, 'ls', palette, contextWords(options)));
   return 0;
 }

@@ -66,7 +66,8 @@ export async function outdated(names: string[], options: GlobalOptions, deps: De
     if (deps.signal.aborted) throw deps.signal.reason;
   }
 
-  const exit: ExitStatus = rows.some((r) => r.error) ? 3 : 0;
+  // As `npm outdated`: 1 when a newer version exists, so a CI step can act on it; that wins over 3, as drift does.
+  const exit: ExitStatus = rows.some((r) => r.type !== null) ? 1 : rows.some((r) => r.error) ? 3 : 0;
   if (options.format === 'json') {
     writeJson(deps.stdout, { servers: rows, exitStatus: exit });
   }

@@ -26,8 +26,7 @@ import { shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
-import type { GlobalOptions } from '../app/options.js';
-import { reachingCommand } from '../app/options.js';
+import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, selectNames } from '../app/project.js';
 import { sortFindings } from '../app/report.js';
 import { interrupted, reviewAndLock, reviewSourceOf } from '../app/review-and-lock.js';
@@ -114,7 +113,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const updated: ServerConfig = { ...config, launch };
   const results = await snapshotAll(
     [updated],
-    { timeoutMs: options.timeout, concurrency: 1, projectDir: project.dir, eraHints: new Map([[name, entry.protocol.era]]), command: reachingCommand(options) },
+    { timeoutMs: options.timeout, concurrency: 1, projectDir: project.dir, eraHints: new Map([[name, entry.protocol.era]]), command: reachingCommand(options), progress: showsProgress(options) },
     deps,
   );
   const live = results.get(name);

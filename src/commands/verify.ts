@@ -6,6 +6,7 @@
  * nothing and must not import the SDK, execa or ink.
  */
 import type { ExitStatus } from '../core/errors.js';
+import { contextWords, withContext } from '../core/hint-context.js';
 import { describePin, pinWarnings } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
 import { exitStatusFor, type ServerStatus } from '../core/status.js';
@@ -14,8 +15,7 @@ import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
-import type { GlobalOptions } from '../app/options.js';
-import { reachingCommand } from '../app/options.js';
+import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
@@ -48,7 +48,12 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     // Awaited below; the handler only keeps a failure meanwhile from counting as unhandled.
     checking?.catch(() => undefined);
     const { compareLive } = await import('../app/snapshot-all.js');
-    statuses = await compareLive(offline, lock, { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, command: reachingCommand(options) }, deps);
+    statuses = await compareLive(
+      offline,
+      lock,
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, command: reachingCommand(options), progress: showsProgress(options) },
+      deps,
+    );
     for (const [name, check] of (await checking) ?? []) packageChecks.set(name, check);
     // Another version or other bytes behind the same launch line is drift, even when the server
     // serves the same definitions (and even when it could not be started this time).
@@ -61,6 +66,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   let exit = exitStatusFor(statuses);
   if (options.strict && warnings.length > 0) exit = 1;
   const lines = await describeStatuses(statuses);
+  const context = contextWords(options);
   lines.forEach((line) => {
     const check = packageChecks.get(line.name);
     const notes = line.notes ?? [];
@@ -68,11 +74,12 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       const name = shellWord(line.name);
       notes.unshift(
         sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`),
-        sanitize(
+        sanitize(withContext(
           check.resolved.version === check.locked.version
             ? `the same version now comes with other bytes (a re-publish, or a registry or mirror serving something else); "mcpm update ${name} --to ${check.locked.version ?? 'VERSION'}" takes them after a review`
             : `"mcpm pin ${name}" writes the locked version into the config; "mcpm update ${name}" reviews the new one`,
-        ),
+          context,
+        )),
       );
     }
     for (const w of warnings) if (w.name === line.name) notes.push(sanitize(`warning: ${w.message}`));
@@ -92,7 +99,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   const human = options.format === 'json' || options.format === 'sarif' ? deps.stderr : deps.stdout;
   if (!options.quiet || exit !== 0) {
     const palette = paletteFor(human.isTTY, deps.env, options.color);
-    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette));
+    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');

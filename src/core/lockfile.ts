@@ -5,6 +5,7 @@
  */
 import { CANONICALIZATION, HASH_ALGORITHM, integrityOf, isIntegrity, MAX_PRINT_DEPTH, writeSortedJson, type Integrity } from './canonical.js';
 import { lineEndingOf } from './eol.js';
+import { conflictMarkerLine } from './conflict-markers.js';
 import { McpmError } from './errors.js';
 import {
   isJsonObject,
@@ -76,9 +77,6 @@ export function emptyLock(): Lock {
  */
 const LOCK_MAX_DEPTH = MAX_PRINT_DEPTH;
 
-// Git writes `<<<<<<< ours`, `=======`, `>>>>>>> theirs` (and `||||||| base` with diff3) at the
-// start of a line. No line of valid JSON can start like that: strings cannot hold a raw newline.
-const CONFLICT_MARKER = /^(?:<{7}(?: |\r?$)|={7}\r?$|>{7}(?: |\r?$)|\|{7}(?: |\r?$))/m;
 
 /**
  * Parses lock text. Throws McpmError LOCKFILE_CONFLICT_MARKERS (git merge markers), LOCKFILE_CORRUPT
@@ -106,9 +104,8 @@ export interface LockHead {
 
 /** Throws as parseLock does, for everything outside the entries' definitions. */
 export function parseLockHead(text: string, file: string): LockHead {
-  const marker = CONFLICT_MARKER.exec(text);
-  if (marker) {
-    const line = text.slice(0, marker.index).split('\n').length;
+  const line = conflictMarkerLine(text);
+  if (line !== undefined) {
     throw new McpmError(
       'LOCKFILE_CONFLICT_MARKERS',
       `${file} has merge conflict markers (line ${line}); mcpm never merges reviewed definitions by itself`,
@@ -336,7 +333,8 @@ export function checkLockSize(lock: Lock, text: string, file: string, limit = MA
   const hints = [];
   if (alone.length > 0) hints.push(`remove ${quoted(alone)} from the config: ${alone.length === 1 ? 'it is' : 'each is'} over the limit even alone`);
   if (movable.length > 0) hints.push(`remove ${quoted(movable)} from the config, or lock ${movable.length === 1 ? 'it in a lock file of its' : 'them in a lock file of their'} own (--config, --lockfile)`);
-  const hint = `${hints.join('; ')}; ${file} was left unchanged`;
+  // No "left unchanged": there may be no lock yet (a first install), and the message says it was not written.
+  const hint = hints.join('; ');
   throw new McpmError(
     'LOCKFILE_TOO_LARGE',
     `${file} was not written: it would be ${sizeText(bytes)}, over the ${sizeText(limit)} limit on a lock file (mcpm reads none larger); ` +

@@ -542,3 +542,40 @@ export function describePin(pin: { name: string; version?: string; integrity?: s
   const integrity = pin.integrity === undefined ? 'no integrity' : `${pin.integrity.slice(0, 16)}…`;
   return `${pin.name}@${pin.version ?? '?'} (${integrity})`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// fetching a package before the server starts
+
+/** The command that fetches a launch's package into the runner's cache without starting the server. */
+export interface PackageFetch {
+  command: string;
+  args: string[];
+  /** The package as the launch names it, for messages (`@acme/notes@1.2.0`). */
+  package: string;
+}
+
+/**
+ * `npx [opts] pkg@1.2.3 args` → `npx [opts] --package=pkg@1.2.3 -- node -e 0`: npm exec installs the
+ * same package list into the same cache directory (its name is a hash of that list), then runs a
+ * command that does nothing. A first launch can spend a minute downloading; done this way the
+ * download does not count against the server's --timeout, and a registry that cannot be reached
+ * fails here, with npm's own words, before any server is started. Only npx and `npm exec`: the
+ * other runners' caches are not verified to work this way, so their launches fetch as before.
+ * Null when there is nothing to fetch (a local file, a `--call`, a `${VAR}`, another runner).
+ */
+export function packageFetchOf(command: string, args: readonly string[]): PackageFetch | null {
+  const spec = parseCommandLine(command, args);
+  if (spec === null || spec.manager !== 'npm' || (spec.launcher !== 'npx' && spec.launcher !== 'npm exec') || spec.unresolvable !== undefined) {
+    return null;
+  }
+  const start = commandName(command) === 'cmd' ? 2 : 0;
+  const runnerStart = start + (commandName(start === 0 ? command : args[1]!) === 'npm' ? 1 : 0);
+  const scan = scanRunnerArgs(args, runnerStart, NPM_PACKAGE_OPTIONS, NPM_VALUE_OPTIONS);
+  const reference = args[spec.argIndex]!.slice(spec.prefix.length);
+  // The command's own arguments go; every option before it stays (-y, --registry, each --package).
+  let cut = scan.positional?.index ?? args.length;
+  if (args[cut - 1] === '--') cut--;
+  const kept = args.slice(0, cut);
+  const packages = scan.packages.length > 0 ? [] : [`--package=${reference}`];
+  return { command, args: [...kept, ...packages, '--', 'node', '-e', '0'], package: reference };
+}

@@ -16,7 +16,7 @@ export interface ServerStatus {
   config?: ServerConfig;
   locked?: LockEntry;
   live?: Snapshot;
-  /** For status 'error': what went wrong (McpmError code and message; stderr not yet sanitised). */
+  /** For status 'error': what went wrong (McpmError code, message and hint; stderr not yet sanitised). */
   error?: { code: string; message: string; detail?: string; hint?: string };
 }
 

@@ -3,6 +3,7 @@
  * string (names come from a config that may be hostile too, errors may quote server stderr) goes
  * through `sanitize` here, at the boundary.
  */
+import { withContext } from '../core/hint-context.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import type { StatusKind } from '../core/status.js';
@@ -15,10 +16,42 @@ export interface StatusLine {
   action?: 'added' | 'removed' | 'kept' | 'updated';
   /** A short description such as "12 tools, 2 prompts"; escaped when printed. */
   summary?: string;
-  /** For errors: the message (may contain server text) and captured stderr. */
-  error?: { code: string; message: string; detail?: string; hint?: string };
+  /** For errors: the message (may contain server text), captured stderr, and what to do about it. */
+  error?: ServerError;
   /** Extra lines under the server (drift summaries, findings), already sanitised. */
   notes?: SafeText[];
+}
+
+/** Why a server could not be snapshotted, as commands report it (JSON: `servers[].error`). */
+export interface ServerError {
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+/**
+ * What to do about a server's error, when the error did not say it more precisely itself: each
+ * failure has its own next step (raising --timeout does nothing for a crash or a missing command).
+ */
+export function serverErrorHint(error: ServerError): string | undefined {
+  if (error.hint !== undefined) return error.hint;
+  switch (error.code) {
+    case 'SERVER_TIMEOUT':
+      return '"--timeout MS" raises the limit';
+    case 'SERVER_SPAWN_FAILED':
+      return 'check the command in the config: is it installed, and on PATH?';
+    case 'SERVER_EXITED':
+      return error.detail
+        ? 'its stderr above says why it stopped'
+        : 'it wrote nothing on stderr: run its command by hand to see why it stops';
+    case 'SERVER_PROTOCOL':
+      return 'the server does not follow the MCP specification: report it to its authors';
+    case 'CONFIG_INVALID':
+      return 'fix the entry in the config file';
+    default:
+      return undefined;
+  }
 }
 
 const LABEL: Record<StatusKind, string> = {
@@ -48,17 +81,18 @@ export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' |
     case 'stale':
       return line.action === 'removed' ? undefined : `run "mcpm install" to prune it from the lock`;
     case 'error':
-      // The error's own hint when it has one (a server that wants a sign-in: `mcpm login NAME`).
-      return line.error?.hint ?? (command === 'ls' ? undefined : `check the server's command and output above; "--timeout MS" raises the limit`);
+      return command === 'ls' || !line.error ? undefined : serverErrorHint(line.error);
     default:
       return undefined;
   }
 }
 
+/** `context`: the options that chose the project (core/hint-context.ts), repeated in every hint. */
 export function renderStatusLines(
   lines: readonly StatusLine[],
   command: 'install' | 'verify' | 'ls' | 'diff',
   palette: Palette,
+  context = '',
 ): string {
   const width = Math.max(0, ...lines.map((l) => statusLabel(l).length));
   let out = '';
@@ -78,7 +112,7 @@ export function renderStatusLines(
     }
     for (const note of line.notes ?? []) out += `    ${note}\n`;
     const hint = hintFor(line, command);
-    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(hint)}`)}\n`;
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(withContext(hint, context))}`)}\n`;
   }
   return out;
 }

@@ -39,7 +39,7 @@ describe('install and verify', () => {
     const verified = await mcpm(['verify', '-C', dir, '--json']);
     expect(verified.status).toBe(1);
     expect(json(verified.stdout).servers[0]).toMatchObject({ name: 'notes', status: 'drifted' });
-    expect(verified.stderr).toContain('mcpm diff notes');
+    expect(verified.stderr).toContain(`mcpm -C ${dir} diff notes`);
 
     const installed = await mcpm(['install', '-C', dir]);
     expect(installed.status).toBe(1);
@@ -175,7 +175,8 @@ describe('lockfile errors exit 2 and never touch the file', () => {
     const r = await mcpm(['verify', '-C', dir]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/conflict/i);
-    expect(r.stderr).toMatch(/mcpm approve/);
+    // The hint keeps the -C given: it is run from where the user is.
+    expect(r.stderr).toContain(`"mcpm -C ${dir} approve"`);
   });
 });
 

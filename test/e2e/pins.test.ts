@@ -124,7 +124,8 @@ describe('package pins', { timeout: 90_000 }, () => {
     const p = project(r, config(['-y', `${PKG}@1.0.0`]));
     expect((await p.run('install')).status).toBe(0);
     const result = await p.run('outdated', '--json');
-    expect(result.status).toBe(0);
+    // As npm outdated: something newer exists, so exit 1.
+    expect(result.status).toBe(1);
     expect(JSON.parse(result.stdout).servers).toEqual([
       { name: 'demo', manager: 'npm', package: PKG, current: '1.0.0', patch: '1.0.1', minor: '1.1.0', major: '2.0.0', latest: '1.1.0', type: 'major' },
     ]);

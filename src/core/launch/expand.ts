@@ -37,8 +37,18 @@ export function resolveVariables(
   env: Readonly<Record<string, string | undefined>>,
   where: string,
   context: VariableContext = {},
+  problems?: McpmError[],
 ): string {
-  return value.replace(REFERENCE, (_match, body: string) => resolveReference(body, env, where, context));
+  return value.replace(REFERENCE, (match, body: string) => {
+    if (problems === undefined) return resolveReference(body, env, where, context);
+    try {
+      return resolveReference(body, env, where, context);
+    } catch (error) {
+      if (!(error instanceof McpmError)) throw error;
+      problems.push(error);
+      return match;
+    }
+  });
 }
 
 /**
@@ -134,6 +144,33 @@ function basename(dir: string): string {
   return parts.at(-1) ?? dir;
 }
 
+/**
+ * Every reference that cannot be resolved in these servers' launches, as one error: the user sets
+ * them all at once instead of meeting them one run at a time. Null when all resolve.
+ */
+export function unresolvedVariables(
+  servers: readonly ServerConfig[],
+  env: Readonly<Record<string, string | undefined>>,
+  context: VariableContext = {},
+): McpmError | null {
+  const problems: McpmError[] = [];
+  for (const server of servers) resolveServerConfig(server, env, context, problems);
+  if (problems.length <= 1) return problems[0] ?? null;
+  const hints = [...new Set(problems.map((p) => p.hint).filter((h): h is string => h !== undefined))];
+  // The messages are unresolved()'s own: `environment variable "NAME" is not set`.
+  const unset = problems.map((p) => /environment variable "([^"]+)" is not set$/.exec(p.message)?.[1]);
+  const hint = unset.every((name) => name !== undefined)
+    ? `set ${listed([...new Set(unset)])}, or give each a default in the config: \${NAME:-default}`
+    : hints.join('; ');
+  return new McpmError('CONFIG_VARIABLE_UNRESOLVED', `${problems.length} references in the config cannot be resolved:`, hint, {
+    detail: problems.map((p) => p.message).join('\n'),
+  });
+}
+
+function listed(names: readonly string[]): string {
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
 /** A server's launch with every reference resolved: what the process or HTTP adapter uses. Never persisted. */
 export type ResolvedLaunch =
   | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
@@ -148,9 +185,10 @@ export function resolveServerConfig(
   server: ServerConfig,
   env: Readonly<Record<string, string | undefined>>,
   context: VariableContext = {},
+  problems?: McpmError[],
 ): ResolvedLaunch {
   const at = `${server.source}: server ${jsonQuote(server.name)}`;
-  const resolve = (value: string, field: string): string => resolveVariables(value, env, `${at}: ${field}`, context);
+  const resolve = (value: string, field: string): string => resolveVariables(value, env, `${at}: ${field}`, context, problems);
   const resolveRecord = (record: Record<string, string>, field: string): Record<string, string> => {
     const out = Object.create(null) as Record<string, string>; // a variable named __proto__ stays a key
     for (const key of Object.keys(record)) out[key] = resolve(record[key] as string, `${field} ${jsonQuote(key)}`);

@@ -239,7 +239,7 @@ describe('updateLock: writing', () => {
       'mcp.lock was not written: it would be 16.1 MiB, over the 16 MiB limit on a lock file (mcpm reads none larger); the largest server: "big" (16 MiB)',
     );
     // Without "a" it would fit: a lock file of its own can hold it.
-    expect(error.hint).toBe('remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile); mcp.lock was left unchanged');
+    expect(error.hint).toBe('remove "big" from the config, or lock it in a lock file of its own (--config, --lockfile)');
     expect(await fs.readFile(file, 'utf8')).toBe(original);
     expect(await listDir()).toEqual(['mcp.lock']);
 
@@ -264,7 +264,7 @@ describe('updateLock: writing', () => {
       ),
       'LOCKFILE_CORRUPT',
     );
-    expect(error.message).toMatch(/^mcp\.lock: cannot be written \((EISDIR|ENOTEMPTY|EEXIST|EPERM)\); it was left unchanged$/);
+    expect(error.message).toMatch(/^mcp\.lock: cannot be written \((EISDIR|ENOTEMPTY|EEXIST|EPERM)\); nothing was written$/);
     expect(await listDir()).toEqual(['mcp.lock']);
   });
 

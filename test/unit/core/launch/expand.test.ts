@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { inputReferences, inputVariable, resolveServerConfig, resolveVariables, variableReferences } from '../../../../src/core/launch/expand.js';
+import { inputReferences, inputVariable, resolveServerConfig, resolveVariables, unresolvedVariables, variableReferences } from '../../../../src/core/launch/expand.js';
 import { parseConfig, type ServerConfig } from '../../../../src/core/launch/parse.js';
 import { caught } from '../helpers.js';
-import { expectError, fixture } from './helpers.js';
+import { expectError, fixture, server, stdio } from './helpers.js';
 
 describe('resolveVariables', () => {
   const env = { HOME: '/home/u', TOKEN: 's3cret', EMPTY: '', PORT: '8080' };
@@ -146,5 +146,32 @@ describe('resolveServerConfig', () => {
       'CONFIG_VARIABLE_UNRESOLVED',
       '.mcp.json: server "api": headers "Authorization": environment variable "API_KEY" is not set',
     );
+  });
+});
+
+describe('unresolvedVariables', () => {
+  const a = server('a', '.mcp.json', stdio(['${ONE}', '${TWO}:${ONE}', '${SET:-x}']), { TOKEN: '${THREE}' });
+  const b = server('b', '.mcp.json', stdio(['${input:key}']));
+
+  it('lists every reference that cannot be resolved, in every server, as one error', () => {
+    const error = unresolvedVariables([a, b], { SET: '' });
+    expect(error?.code).toBe('CONFIG_VARIABLE_UNRESOLVED');
+    expect(error?.message).toBe('5 references in the config cannot be resolved:');
+    expect(error?.detail?.split('\n')).toEqual([
+      '.mcp.json: server "a": "args"[0]: environment variable "ONE" is not set',
+      '.mcp.json: server "a": "args"[1]: environment variable "TWO" is not set',
+      '.mcp.json: server "a": "args"[1]: environment variable "ONE" is not set',
+      '.mcp.json: server "a": env "TOKEN": environment variable "THREE" is not set',
+      '.mcp.json: server "b": "args"[0]: "${input:key}" is a VS Code input, which mcpm cannot prompt for',
+    ]);
+    // Mixed kinds: each kind's own hint, once.
+    expect(error?.hint).toBe('set ONE, or write ${ONE:-default} in the config; set TWO, or write ${TWO:-default} in the config; set THREE, or write ${THREE:-default} in the config; pass the value through an environment variable instead: ${env:NAME}');
+  });
+
+  it('only unset variables: one hint naming them all; a single problem keeps its own error', () => {
+    expect(unresolvedVariables([a], {})?.hint).toBe('set ONE, TWO and THREE, or give each a default in the config: ${NAME:-default}');
+    const one = unresolvedVariables([b], {});
+    expect(one?.message).toBe('.mcp.json: server "b": "args"[0]: "${input:key}" is a VS Code input, which mcpm cannot prompt for');
+    expect(unresolvedVariables([a], { ONE: '1', TWO: '2', THREE: '3' })).toBeNull();
   });
 });

@@ -42,11 +42,12 @@ export async function snapshotAll(
 ): Promise<Map<string, LiveResult>> {
   // An unset ${VAR} is the config's problem, not the server's (exit 2, as documented): found
   // before anything starts, and every one of them at once.
-  const unresolved = unresolvedVariables(servers, deps.env, { projectDir: options.projectDir });
+  // `${input:ID}` values are asked for first (one by one: prompts must not interleave), so that
+  // the check below sees them as given.
+  const inputs = await resolveInputs(servers, deps);
+  const unresolved = unresolvedVariables(servers, deps.env, { projectDir: options.projectDir, inputs });
   if (unresolved) throw unresolved;
   const results = new Map<string, LiveResult>();
-  // Asked for one by one before any server starts: prompts must not interleave.
-  const inputs = await resolveInputs(servers, deps);
   const logins = servers.some((s) => s.launch.transport !== 'stdio') ? await remoteLogins(options.command ?? 'mcpm', deps) : undefined;
   const view = options.progress && isLiveTerminal(deps.stderr, deps.env)
     ? new ProgressView(deps.stderr, servers.map((s) => s.name), () => deps.now().getTime())

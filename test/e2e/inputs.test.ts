@@ -34,9 +34,10 @@ describe('VS Code inputs', () => {
   it('come from MCPM_INPUT_<ID> without a terminal, in install and in run; the lock keeps the reference, not the value', async () => {
     const { dir, defsFile } = project();
     const missing = await mcpm(['install', '-C', dir]);
-    expect(missing.status).toBe(3);
-    expect(missing.stdout).toContain('.vscode/mcp.json: server "notes": "args"[1]: "${input:region}" is a VS Code input, and no value was given for it');
-    expect(missing.stdout).toContain('hint: set MCPM_INPUT_REGION, or run mcpm in a terminal to be asked for it');
+    // A value nobody gave is the config's problem, found before any server starts (exit 2).
+    expect(missing.status, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain('.vscode/mcp.json: server "notes": "args"[1]: "${input:region}" is a VS Code input, and no value was given for it');
+    expect(missing.stderr).toContain('set MCPM_INPUT_REGION, or run mcpm in a terminal to be asked for it');
 
     const env = { MCPM_INPUT_DEFS_FILE: defsFile, MCPM_INPUT_REGION: 'eu-west' };
     const installed = await mcpm(['install', '-C', dir], { env });

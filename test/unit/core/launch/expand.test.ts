@@ -162,16 +162,16 @@ describe('unresolvedVariables', () => {
       '.mcp.json: server "a": "args"[1]: environment variable "TWO" is not set',
       '.mcp.json: server "a": "args"[1]: environment variable "ONE" is not set',
       '.mcp.json: server "a": env "TOKEN": environment variable "THREE" is not set',
-      '.mcp.json: server "b": "args"[0]: "${input:key}" is a VS Code input, which mcpm cannot prompt for',
+      '.mcp.json: server "b": "args"[0]: "${input:key}" is a VS Code input, and no value was given for it',
     ]);
     // Mixed kinds: each kind's own hint, once.
-    expect(error?.hint).toBe('set ONE, or write ${ONE:-default} in the config; set TWO, or write ${TWO:-default} in the config; set THREE, or write ${THREE:-default} in the config; pass the value through an environment variable instead: ${env:NAME}');
+    expect(error?.hint).toBe('set ONE, or write ${ONE:-default} in the config; set TWO, or write ${TWO:-default} in the config; set THREE, or write ${THREE:-default} in the config; set MCPM_INPUT_KEY, or run mcpm in a terminal to be asked for it');
   });
 
   it('only unset variables: one hint naming them all; a single problem keeps its own error', () => {
     expect(unresolvedVariables([a], {})?.hint).toBe('set ONE, TWO and THREE, or give each a default in the config: ${NAME:-default}');
     const one = unresolvedVariables([b], {});
-    expect(one?.message).toBe('.mcp.json: server "b": "args"[0]: "${input:key}" is a VS Code input, which mcpm cannot prompt for');
+    expect(one?.message).toBe('.mcp.json: server "b": "args"[0]: "${input:key}" is a VS Code input, and no value was given for it');
     expect(unresolvedVariables([a], { ONE: '1', TWO: '2', THREE: '3' })).toBeNull();
   });
 });

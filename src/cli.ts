@@ -177,17 +177,19 @@ Exit status: 0 ok · 1 drift or servers missing/stale
 
   program
     .command('ls')
-    .description('list configured and locked servers with their states')
+    .argument('[names...]', 'only these servers')
+    .description('list configured and locked servers with their states; starts nothing')
     .option('--hosts', 'show which host configs were found where')
-    .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls --json')
-    .action((_o, cmd: Command) =>
+    .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls notes --json\n  $ mcpm ls --hosts')
+    .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
         if (cmd.opts<{ hosts?: boolean }>().hosts) {
+          if (names.length > 0) cmd.error('error: ls --hosts lists host configs and takes no server names', { exitCode: 2 });
           const { hostsReport } = await import('./commands/hosts-report.js');
           return hostsReport(globals(cmd), deps);
         }
         const { ls } = await import('./commands/ls.js');
-        return ls(globals(cmd), deps);
+        return ls(names, globals(cmd), deps);
       }),
     );
 

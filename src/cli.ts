@@ -245,14 +245,29 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .description('install a git pre-commit hook that runs "mcpm verify --offline" when an MCP config or the lock is staged')
     .addHelpText(
       'after',
-      '\nHonours core.hooksPath; an existing pre-commit hook is kept as\npre-commit.mcpm-chained and runs first.\n' +
+      '\nOne hook checks every project it was installed for (a monorepo: run it with -C for\neach). Honours core.hooksPath; an existing pre-commit hook is kept as\npre-commit.mcpm-chained and runs first.\n' +
         'Husky, lefthook, pre-commit and CI: docs/ci-and-hooks.md.\n' +
-        '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app',
+        '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app\n  $ mcpm hook install -C packages/web',
     )
     .action((_o, cmd: Command) =>
       run(async (deps) => {
         const { hookInstall } = await import('./commands/hook.js');
         return hookInstall({ ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+  hook
+    .command('uninstall')
+    .description('stop the pre-commit hook checking this project (-C); the last one removes the hook')
+    .option('--all', 'stop checking every project: remove the hook')
+    .addHelpText(
+      'after',
+      '\nA hook that was there before mcpm\'s (pre-commit.mcpm-chained) becomes pre-commit\nagain.\n' +
+        '\nExamples:\n  $ mcpm hook uninstall\n  $ mcpm hook uninstall -C packages/web\n  $ mcpm hook uninstall --all',
+    )
+    .action((_o, cmd: Command) =>
+      run(async (deps) => {
+        const { hookUninstall } = await import('./commands/hook.js');
+        return hookUninstall({ ...globals(cmd), ...cmd.opts() }, deps);
       }),
     );
 

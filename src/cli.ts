@@ -47,7 +47,7 @@ function buildProgram(run: (action: Action) => Promise<void>): Command {
     .version(`${pkg.name} ${pkg.version}`, '-V, --version', 'print the package name and version')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .option('--config <file>', 'read this MCP config instead of discovering (repeatable)', collect)
-    .option('--host <name>', 'read this host\'s user-level config instead of the project\'s (claude-code, claude-desktop, cursor, vscode, windsurf, gemini, codex, zed)')
+    .option('--host <name>', 'read this host\'s user-level config instead of the project\'s (claude-code, claude-desktop, cursor, vscode, windsurf, gemini, codex, zed, claude-code-plugins, cline, continue)')
     .option('--lockfile <file>', 'lockfile path (default: mcp.lock; with --host: ~/.config/mcpm/<host>.lock)')
     .option('--json', 'machine output on stdout (human text goes to stderr)')
     .option('--timeout <ms>', 'per server, from spawn to the last page', positiveInt('--timeout'), DEFAULT_TIMEOUT_MS)

@@ -193,7 +193,7 @@ describe('ApproveScreen', () => {
       const coloured = render(<ApproveScreen model={reviewModel(server)} size={SIZE} inputGuardMs={0} />);
       const uncoloured = render(<ApproveScreen model={reviewModel(server)} size={SIZE} inputGuardMs={0} color={false} />);
       cleanups.push(coloured.unmount, uncoloured.unmount);
-      const colourCodes = /\u001b\[(3[0-7]|9[0-7]|38;[0-9;]+)m/;
+      const colourCodes = new RegExp(`${String.fromCharCode(0x1b)}\\[(3[0-7]|9[0-7]|38;[0-9;]+)m`);
       expect(coloured.lastFrame()).toMatch(colourCodes);
       expect(uncoloured.lastFrame()).not.toMatch(colourCodes);
       expect(uncoloured.lastFrame()).toContain('\u001b[1m'); // bold stays

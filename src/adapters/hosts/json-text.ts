@@ -34,6 +34,8 @@ export interface JsonHostSpec {
   envPath?(entry: JsonObject): string[] | undefined;
   /** The env value that makes the host pass its own variable NAME on (`${NAME}`, `${env:NAME}`); none if the host expands nothing. */
   forwardVariable?(name: string): string;
+  /** `vscode` shape: where the `inputs` array is, when not at the top (settings.json's `mcp.inputs`). */
+  inputs?(json: JsonObject): JsonValue | undefined;
 }
 
 /** An entry that is not a server mcpm can start (a Zed extension's): left out, for the reason given. */
@@ -77,7 +79,8 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
       const synthetic: JsonObject = Object.create(null) as JsonObject;
       if (spec.shape === 'vscode') {
         synthetic['servers'] = servers;
-        if (Object.hasOwn(json, 'inputs')) synthetic['inputs'] = json['inputs'] as JsonValue;
+        const inputs = spec.inputs ? spec.inputs(json) : own(json, 'inputs');
+        if (inputs !== undefined) synthetic['inputs'] = inputs;
       } else {
         synthetic['mcpServers'] = servers;
       }

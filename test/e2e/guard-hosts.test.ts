@@ -332,7 +332,8 @@ describe('project discovery', () => {
   });
 });
 
-describe('more hosts: Continue, Claude Code plugins, VS Code settings.json', () => {
+// Each test runs mcpm six to ten times, most of them starting a server.
+describe('more hosts: Continue, Claude Code plugins, VS Code settings.json', { timeout: 120_000 }, () => {
   /** A stdio entry serving the static fixture with `tools`, defs written to `defsFile`. */
   const fixtureEntry = (defsFile: string, tools: string[]) => {
     writeFileSync(defsFile, JSON.stringify(defs(tools.map((t) => tool(t, `The ${t} tool.`)))));

@@ -136,7 +136,7 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     expect(refused.out).not.toContain('the other mcpm ran');
   });
 
-  it('checks every project of a monorepo it was installed for, and uninstalls them one by one', async () => {
+  it('checks every project of a monorepo it was installed for, and uninstalls them one by one', { timeout: 180_000 }, async () => {
     const dir = repository();
     const app = join(dir, 'packages', 'app');
     const web = join(dir, 'packages', 'web');

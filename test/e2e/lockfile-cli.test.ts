@@ -29,7 +29,7 @@ describe('install and verify', () => {
     expect(verified.stdout).toMatch(/^ok\s+notes/m);
   });
 
-  it('a first lock says what its findings mean: a low one is not an alarm, a high one is refused by --strict', async () => {
+  it('a first lock says what its findings mean: a low one is not an alarm, a high one is refused by --strict', { timeout: 90_000 }, async () => {
     const dir = tempProject();
     writeProject(dir, { notes: { defs: defs([tool('add', 'Adds two numbers. Docs: https://notes.example/add')]) } });
     const first = await mcpm(['install', '-C', dir]);

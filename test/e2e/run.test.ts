@@ -496,7 +496,7 @@ describe('mcpm run: a remote server (Streamable HTTP)', () => {
 });
 
 describe('mcpm run in a terminal', () => {
-  it('says what it is for before refusing, and a locked server runs until Ctrl-D', async () => {
+  it('says what it is for before refusing, and a locked server runs until Ctrl-D', { timeout: 90_000 }, async () => {
     const p = project('guard-hidden-tool.mjs');
     const refused = spawnPty(['run', '-C', p.dir, 'notes']);
     const at = await refused.waitFor('mcpm run is started by an MCP host in place of the server');

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/findings/rules.js';
 import { ApproveScreen } from '../../src/tui/ApproveScreen.js';
 import { ApproveInterrupted, runApprove } from '../../src/tui/index.js';
-import { drifted, expectFits, FakeStdin, FakeStdout, fresh, plain, reviewModel, snap, tick, tool } from './helpers.js';
+import { drifted, expectFits, FakeStdin, FakeStdout, fresh, plain, reviewModel, snap, tick, tool, until } from './helpers.js';
 
 const SIZE = { columns: 80, rows: 24 };
 
@@ -154,35 +154,28 @@ describe('ApproveScreen', () => {
     const server = drifted('alpha', alphaBefore, alphaAfter, [high]);
     const { lastFrame, stdin } = show(server);
     stdin.write('y');
-    await tick();
+    await until(() => expect(plain(lastFrame())).toContain('has 1 high-severity finding'));
     let frame = plain(lastFrame());
     const integrity = server.integrityFor(server.items.map((_, i) => i));
     const code = integrity.slice(7, 11);
-    expect(frame).toContain('has 1 high-severity finding');
     expect(frame).toContain(`type the 4 characters after "sha256-" (${code})`);
     expect(frame).toContain(integrity);
     stdin.write('y');
-    await tick();
-    expect(plain(lastFrame())).toContain('> y···');
+    await until(() => expect(plain(lastFrame())).toContain('> y···'));
     // A wrong code is said to be wrong, with what was typed, and the input starts over.
     const wrong = code === 'yyyy' ? 'zzz' : 'yyy';
-    for (const ch of wrong) {
-      stdin.write(ch);
-      await tick();
-    }
+    for (const ch of wrong) stdin.write(ch);
+    await until(() => expect(plain(lastFrame())).toContain(`"y${wrong}" does not match`));
     frame = plain(lastFrame());
-    expect(frame).toContain(`"y${wrong}" does not match`);
     expect(frame).toContain('> ····');
     expect(frame).toContain('has 1 high-severity finding');
     expectFits(lastFrame(), 80, 24);
     // The next key clears the message.
     stdin.write(code[0]!);
-    await tick();
+    await until(() => expect(plain(lastFrame())).toContain(`> ${code[0]!}···`));
     expect(plain(lastFrame())).not.toContain('does not match');
     stdin.write('\u001b'); // esc
-    await tick();
-    frame = plain(lastFrame());
-    expect(frame).toContain('CHANGES');
+    await until(() => expect(plain(lastFrame())).toContain('CHANGES'));
   });
 
   it('uses no colour when told so (NO_COLOR), and keeps bold and the diff markers', () => {

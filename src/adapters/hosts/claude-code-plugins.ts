@@ -22,6 +22,7 @@ import { isJsonObject, parseStrictJson, type JsonObject, type JsonValue } from '
 import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch/parse.js';
 import { readTextFile } from '../files.js';
 import type { HostEntry, HostFormat, ReadContext } from './format.js';
+import { launchOf, mapStrings } from './json-text.js';
 
 const READ_ONLY = "a plugin's file, which Claude Code replaces on every plugin update; mcpm guard leaves it alone (lock and verify it with --host claude-code-plugins)";
 const ROOT_VARIABLE = /\$\{CLAUDE_PLUGIN_ROOT\}/g;
@@ -42,18 +43,6 @@ function serversOf(json: JsonObject, file: string): JsonObject {
   return json;
 }
 
-/** `${CLAUDE_PLUGIN_ROOT}` → the plugin's directory, in every string of the entry. */
-function withRoot(value: JsonValue, root: string): JsonValue {
-  if (typeof value === 'string') return value.replace(ROOT_VARIABLE, root);
-  if (Array.isArray(value)) return value.map((v) => withRoot(v, root));
-  if (isJsonObject(value)) {
-    const out = Object.create(null) as JsonObject;
-    for (const key of Object.keys(value)) out[key] = withRoot(value[key]!, root);
-    return out;
-  }
-  return value;
-}
-
 function pluginOf(file: string, context: ReadContext | undefined): { name: string; root: string } {
   if (context?.plugin) return context.plugin;
   throw new McpmError('USAGE', `${file}: a plugin's config is read with --host claude-code-plugins, which finds the plugin it belongs to`, 'run it with --host claude-code-plugins and no --config');
@@ -63,7 +52,8 @@ function servers(text: string, file: string, context: ReadContext | undefined): 
   const plugin = pluginOf(file, context);
   const found = serversOf(parseConfigJson(text, file, { jsonc: false }), file);
   const out = Object.create(null) as JsonObject;
-  for (const name of Object.keys(found)) out[`plugin:${plugin.name}:${name}`] = withRoot(found[name]!, plugin.root);
+  // `${CLAUDE_PLUGIN_ROOT}` → the plugin's directory, in every string of the entry.
+  for (const name of Object.keys(found)) out[`plugin:${plugin.name}:${name}`] = mapStrings(found[name]!, (text) => text.replace(ROOT_VARIABLE, plugin.root));
   return out;
 }
 
@@ -74,11 +64,7 @@ function read(text: string, file: string, context?: ReadContext): ServerConfig[]
 function entries(text: string, file: string, context?: ReadContext): HostEntry[] {
   const found = servers(text, file, context);
   read(text, file, context);
-  return Object.keys(found).map((name) => {
-    const entry = found[name] as JsonObject;
-    const transport = typeof entry['command'] === 'string' ? 'stdio' : typeof entry['url'] === 'string' ? (entry['type'] === 'sse' ? 'sse' : 'http') : 'unknown';
-    return { name, path: ['mcpServers', name], start: 0, end: 0, transport, unsupported: READ_ONLY };
-  });
+  return Object.keys(found).map((name) => ({ name, path: ['mcpServers', name], start: 0, end: 0, transport: launchOf(found[name] as JsonObject).transport, unsupported: READ_ONLY }));
 }
 
 export const claudeCodePlugins: HostFormat = {

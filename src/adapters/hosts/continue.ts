@@ -25,7 +25,7 @@ import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, type JsonObject, type JsonValue } from '../../core/json-strict.js';
 import { configFromJson, type ServerConfig } from '../../core/launch/parse.js';
 import type { HostEntry, HostFormat } from './format.js';
-import { jsonHost, SkipEntry } from './json-text.js';
+import { jsonHost, launchOf, mapStrings, SkipEntry } from './json-text.js';
 
 type Yaml = typeof import('yaml');
 let yaml: Yaml | undefined;
@@ -65,14 +65,7 @@ function parseYaml(text: string, file: string): JsonValue {
 
 /** `${{ secrets.NAME }}` → `${NAME}` in every string of the value. */
 function withEnvReferences(value: JsonValue): JsonValue {
-  if (typeof value === 'string') return value.replace(CONTINUE_REFERENCE, '${$1}');
-  if (Array.isArray(value)) return value.map(withEnvReferences);
-  if (isJsonObject(value)) {
-    const out = Object.create(null) as JsonObject;
-    for (const key of Object.keys(value)) out[key] = withEnvReferences(value[key]!);
-    return out;
-  }
-  return value;
+  return mapStrings(value, (text) => text.replace(CONTINUE_REFERENCE, '${$1}'));
 }
 
 /** The servers of a YAML file: its `mcpServers` list, each item named by its `name`. */
@@ -127,8 +120,7 @@ function entries(text: string, file: string): HostEntry[] {
   return yamlItems(text, file).map(({ name, entry }): HostEntry => {
     const path = ['mcpServers', name];
     if (entry instanceof SkipEntry) return { name, path, start: 0, end: 0, transport: 'unknown', unsupported: entry.reason };
-    const transport = typeof entry['command'] === 'string' ? 'stdio' : typeof entry['url'] === 'string' ? (entry['type'] === 'sse' ? 'sse' : 'http') : 'unknown';
-    return { name, path, start: 0, end: 0, transport, unsupported: READ_ONLY };
+    return { name, path, start: 0, end: 0, transport: launchOf(entry).transport, unsupported: READ_ONLY };
   });
 }
 

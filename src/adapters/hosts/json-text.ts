@@ -157,7 +157,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
 }
 
 /** The transport and (for stdio) command and args of a normalised entry; loose, for guard's bookkeeping. */
-function launchOf(entry: JsonObject): Pick<HostEntry, 'transport' | 'launch'> {
+export function launchOf(entry: JsonObject): Pick<HostEntry, 'transport' | 'launch'> {
   const command = own(entry, 'command');
   if (typeof command === 'string') {
     const args = own(entry, 'args');
@@ -178,6 +178,18 @@ export function at(json: JsonValue, path: readonly string[]): JsonValue | undefi
   for (const key of path) {
     if (!isJsonObject(value)) return undefined;
     value = own(value, key);
+  }
+  return value;
+}
+
+/** The value with `edit` applied to every string in it (objects copied with a null prototype). */
+export function mapStrings(value: JsonValue, edit: (text: string) => string): JsonValue {
+  if (typeof value === 'string') return edit(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, edit));
+  if (isJsonObject(value)) {
+    const out = Object.create(null) as JsonObject;
+    for (const key of Object.keys(value)) out[key] = mapStrings(value[key]!, edit);
+    return out;
   }
   return value;
 }

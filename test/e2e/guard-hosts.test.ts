@@ -294,6 +294,8 @@ describe('mcpm ls --hosts', () => {
     put(userFile('gemini', home), '{ "mcpServers": { "x": } }');
     put(join(project, '.vscode', 'mcp.json'), hostFixture('vscode'));
     put(join(project, '.zed', 'settings.json'), hostFixture('zed'));
+    // An editor's settings without servers is no MCP config: not listed.
+    put(join(project, '.vscode', 'settings.json'), '{ "editor.tabSize": 2 }');
     ok(await mcpm(['guard', '--host', 'cursor'], { env, cwd: home }), 1);
 
     const json = JSON.parse(ok(await mcpm(['ls', '--hosts', '--json', '-C', project], { env, cwd: home })).stdout) as {

@@ -240,8 +240,9 @@ export function hostOfFile(file: string): HostName | undefined {
   const parent = path.basename(path.dirname(file)).toLowerCase();
   if (base === '.claude.json') return 'claude-code';
   if (base === 'cline_mcp_settings.json') return 'cline';
-  // YAML is Continue's alone among the hosts; its JSON block files have the plain mcpServers shape.
+  // YAML is Continue's alone among the hosts; so are JSON files in a .continue/mcpServers directory.
   if (/\.ya?ml$/i.test(base)) return 'continue';
+  if (parent === 'mcpservers' && path.basename(path.dirname(path.dirname(file))) === '.continue') return 'continue';
   if (base === 'settings.json' && (parent === 'user' || parent === '.vscode')) return 'vscode';
   if (base === 'mcp_config.json') return 'windsurf';
   if (base.toLowerCase().endsWith('.toml')) return 'codex';

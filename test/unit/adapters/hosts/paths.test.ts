@@ -108,7 +108,8 @@ describe('the rest of the registry', () => {
     expect(hostOfFile('/x/saoudrizwan.claude-dev/settings/cline_mcp_settings.json')).toBe('cline');
     expect(hostOfFile('/home/u/.continue/config.yaml')).toBe('continue');
     expect(hostOfFile('/p/.continue/mcpServers/github.yml')).toBe('continue');
-    expect(hostOfFile('/p/.continue/mcpServers/github.json')).toBeUndefined();
+    expect(hostOfFile('/p/.continue/mcpServers/github.json')).toBe('continue');
+    expect(hostOfFile('/p/other/mcpServers/github.json')).toBeUndefined();
     expect(hostOfFile('/p/.cursor/mcp.json')).toBeUndefined();
     expect(hostOfFile('/p/.mcp.json')).toBeUndefined();
   });

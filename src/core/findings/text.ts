@@ -44,14 +44,33 @@ const SECRET_PATTERN =
  * 'sidenote'". Mentioning a secret file is worth a look (secret-path-request); telling the model to
  * read one and put it into a call is how the published exfiltration payloads are worded. Imperative
  * verbs only: "Reads credentials from ~/.aws/credentials and passes them to the SDK" describes what
- * a tool does itself.
+ * a tool does itself. Looked for around each secret found, within 60 characters before it and 100
+ * after, so a long text of verbs alone costs nothing (a server chooses the text).
  */
-/** Any character but a sentence's end (a dot is one only before white space or the end: `~/.aws` is not). */
-const SENTENCE_GAP = String.raw`(?:[^.!?\n]|\.(?!\s|$))`;
-const READ_AND_SEND_SECRET = new RegExp(
-  String.raw`\b(read|cat|open|load|fetch|copy|grab|collect|get)\b${SENTENCE_GAP}{0,60}?(?:${SECRET_PATTERN.source})${SENTENCE_GAP}{0,100}?\b(include|pass|send|attach|append|add|put|provide|upload|forward|embed|insert|paste)\b`,
-  'giu',
-);
+const READ_VERB = /\b(read|cat|open|load|fetch|copy|grab|collect|get)\b/iu;
+const SEND_VERB = /\b(include|pass|send|attach|append|add|put|provide|upload|forward|embed|insert|paste)\b/iu;
+/** A sentence's end: `!`, `?`, a newline, or a dot before white space or the end (`~/.aws` has none). */
+const SENTENCE_END = /[!?\n]|\.(?=\s|$)/gu;
+
+function readAndSendSecret(text: string): string[] {
+  const found: string[] = [];
+  for (const secret of text.matchAll(SECRET_PATTERN)) {
+    const start = secret.index;
+    const end = start + secret[0].length;
+    // The part of the sentence before the secret: after the last sentence end in the window (the
+    // character after the window is included so that a dot right before the secret is judged rightly).
+    const from = Math.max(0, start - 60);
+    let lead = from;
+    for (const stop of text.slice(from, start + 1).matchAll(SENTENCE_END)) if (from + stop.index < start) lead = from + stop.index + 1;
+    const verb = READ_VERB.exec(text.slice(lead, start));
+    if (!verb) continue;
+    const rest = text.slice(end, end + 101);
+    const stop = rest.search(SENTENCE_END);
+    const send = SEND_VERB.exec(rest.slice(0, Math.min(100, stop < 0 ? 100 : stop)));
+    if (send) found.push(text.slice(lead + verb.index, end + send.index + send[0].length));
+  }
+  return found;
+}
 
 const URL_PATTERN = /\b(?:https?|ftp|wss?|file):\/\/[^\s<>"'`]+/giu;
 const EMAIL_PATTERN = /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/gu;
@@ -99,12 +118,12 @@ export function textHits(site: Site, firstLock: boolean, otherTools: OtherTool[]
   const { text, role } = site;
   const prose = role === 'text' ? text : identifierWords(text);
 
-  for (const { pattern, severity } of [...INSTRUCTION_PATTERNS, { pattern: READ_AND_SEND_SECRET, severity: 'high' as const }]) {
-    for (const m of prose.matchAll(pattern)) {
-      const match = m[0].replace(/\s+/g, ' ');
-      hits.push({ rule: 'instruction-like-text', severity, identity: match.toLowerCase(), args: { match } });
-    }
-  }
+  const instruction = (text: string, severity: Severity) => {
+    const match = text.replace(/\s+/g, ' ');
+    hits.push({ rule: 'instruction-like-text', severity, identity: match.toLowerCase(), args: { match } });
+  };
+  for (const { pattern, severity } of INSTRUCTION_PATTERNS) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);
+  for (const order of readAndSendSecret(prose)) instruction(order, 'high');
 
   const secrets = new Set<string>();
   for (const source of role === 'text' ? [text] : [text, prose]) {

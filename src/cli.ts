@@ -245,7 +245,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .description('install a git pre-commit hook that runs "mcpm verify --offline" when an MCP config or the lock is staged')
     .addHelpText(
       'after',
-      '\nOne hook checks every project it was installed for (a monorepo: run it with -C for\neach). Honours core.hooksPath; an existing pre-commit hook is kept as\npre-commit.mcpm-chained and runs first.\n' +
+      '\nOne hook checks every project it was installed for (a monorepo: run it with -C\nfor each). Honours core.hooksPath; an existing pre-commit hook is kept as\npre-commit.mcpm-chained and runs first.\n' +
         'Husky, lefthook, pre-commit and CI: docs/ci-and-hooks.md.\n' +
         '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app\n  $ mcpm hook install -C packages/web',
     )

@@ -29,6 +29,8 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 type Action = (deps: Deps) => Promise<ExitStatus>;
 
+const HELP_WIDTH = 80;
+
 function buildProgram(run: (action: Action) => Promise<void>, json: boolean): Command {
   const program = new Command();
   // `--version --json`: one JSON object like every other --json output. Registered before
@@ -44,6 +46,9 @@ function buildProgram(run: (action: Action) => Promise<void>, json: boolean): Co
   program.configureOutput({
     writeOut: (s) => process.stdout.write(s),
     writeErr: (s) => process.stderr.write(s),
+    // Help wraps at 80 columns, or the terminal's width when it is narrower.
+    getOutHelpWidth: () => Math.min(HELP_WIDTH, process.stdout.columns || HELP_WIDTH),
+    getErrHelpWidth: () => Math.min(HELP_WIDTH, process.stderr.columns || HELP_WIDTH),
   });
   program
     .name('mcpm')
@@ -51,12 +56,12 @@ function buildProgram(run: (action: Action) => Promise<void>, json: boolean): Co
     .version(`${pkg.name} ${pkg.version}`, '-V, --version', 'print the package name and version')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .option('--config <file>', 'read this MCP config instead of discovering (repeatable)', collect)
-    .option('--host <name>', 'read this host\'s user-level config instead of the project\'s (claude-code, claude-desktop, cursor, vscode, windsurf, gemini, codex, zed)')
+    .option('--host <name>', 'read this host\'s user-level config instead of the project\'s (claude-code, claude-desktop, cursor, vscode, windsurf, gemini, codex, zed, claude-code-plugins, cline, continue)')
     .option('--lockfile <file>', 'lockfile path (default: mcp.lock; with --host: ~/.config/mcpm/<host>.lock)')
     .option('--json', 'machine output on stdout (human text goes to stderr)')
     .option('--timeout <ms>', 'per server, from spawn to the last page', positiveInt('--timeout'), DEFAULT_TIMEOUT_MS)
     .option('--concurrency <n>', 'servers contacted at once', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
-    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR=1 forces colour)')
     .option('-q, --quiet', 'print only problems')
     .option('-v, --verbose', 'print more detail')
     .showHelpAfterError('(run "mcpm --help" for usage)')
@@ -70,8 +75,9 @@ Examples:
   $ mcpm diff notes              show what changed on server "notes"
   $ mcpm approve                 review drifted servers in a terminal UI
 
-Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lockfile error
-             3 a server could not be reached · 70 internal error · 130 interrupted`,
+Exit status: 0 ok · 1 drift or servers missing/stale
+             2 usage, config or lockfile error · 3 a server could not be reached
+             70 internal error · 130 interrupted`,
     );
 
   const globals = (cmd: Command): GlobalOptions => {
@@ -132,7 +138,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--yes', 'approve the current changes without a terminal, and print what was approved')
     .addHelpText(
       'after',
-      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item · ? help · q quit\n' +
+      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      ? help · q quit\n' +
         '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what',
     )
     .action((names: string[], _o, cmd: Command) =>
@@ -168,7 +174,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--undo', 'put the original entries back and remove the sidecar')
     .addHelpText(
       'after',
-      '\nNeeds --host NAME (the host\'s user-level config) or --config FILE. The original entries are kept in\n<config>.mcpm-guard.json (mode 0600); see docs/hosts.md.\n' +
+      '\nNeeds --host NAME (the host\'s user-level config) or --config FILE. The original\nentries are kept in <config>.mcpm-guard.json (mode 0600); see docs/hosts.md.\n' +
         '\nExamples:\n  $ mcpm install --host claude-desktop\n  $ mcpm guard --host claude-desktop\n  $ mcpm guard --host claude-desktop --undo\n  $ mcpm guard --config ~/.cursor/mcp.json --lockfile ~/.config/mcpm/cursor.lock',
     )
     .action((names: string[], _o, cmd: Command) =>
@@ -211,17 +217,19 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
 
   program
     .command('ls')
-    .description('list configured and locked servers with their states')
+    .argument('[names...]', 'only these servers')
+    .description('list configured and locked servers with their states; starts nothing')
     .option('--hosts', 'show which host configs were found where')
-    .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls --json')
-    .action((_o, cmd: Command) =>
+    .addHelpText('after', '\nExamples:\n  $ mcpm ls\n  $ mcpm ls notes --json\n  $ mcpm ls --hosts')
+    .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
         if (cmd.opts<{ hosts?: boolean }>().hosts) {
+          if (names.length > 0) cmd.error('error: ls --hosts lists host configs and takes no server names', { exitCode: 2 });
           const { hostsReport } = await import('./commands/hosts-report.js');
           return hostsReport(globals(cmd), deps);
         }
         const { ls } = await import('./commands/ls.js');
-        return ls(globals(cmd), deps);
+        return ls(names, globals(cmd), deps);
       }),
     );
 
@@ -231,7 +239,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .description('write the locked package versions into the config (npx pkg → npx pkg@1.2.3)')
     .addHelpText(
       'after',
-      '\nOnly the one args element changes in the config file; the lock\'s launch follows, since the version written\nis the one the lock already records.\n' +
+      '\nOnly the one args element changes in the config file; the lock\'s launch follows,\nsince the version written is the one the lock already records.\n' +
         '\nExamples:\n  $ mcpm pin\n  $ mcpm pin notes --json',
     )
     .action((names: string[], _o, cmd: Command) =>
@@ -261,7 +269,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .option('--yes', 'approve without a terminal: write the config and the lock, and print the diff')
     .addHelpText(
       'after',
-      '\nWithout --yes, the new version is reviewed in a terminal, on the screen of "mcpm approve".\n' +
+      '\nWithout --yes, the new version is reviewed in a terminal, on the screen of\n"mcpm approve".\n' +
         '\nExamples:\n  $ mcpm update notes\n  $ mcpm update notes --to 1.5.0\n  $ mcpm update notes --to ^1 --yes --json',
     )
     .action((name: string, _o, cmd: Command) =>
@@ -277,9 +285,9 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
     .description('install a git pre-commit hook that runs "mcpm verify --offline" when an MCP config or the lock is staged')
     .addHelpText(
       'after',
-      '\nHonours core.hooksPath; an existing pre-commit hook is kept as pre-commit.mcpm-chained and runs first.\n' +
+      '\nOne hook checks every project it was installed for (a monorepo: run it with -C\nfor each). Honours core.hooksPath; an existing pre-commit hook is kept as\npre-commit.mcpm-chained and runs first.\n' +
         'Husky, lefthook, pre-commit and CI: docs/ci-and-hooks.md.\n' +
-        '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app',
+        '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook install -C packages/app\n  $ mcpm hook install -C packages/web',
     )
     .action((_o, cmd: Command) =>
       run(async (deps) => {
@@ -287,8 +295,51 @@ Exit status: 0 ok · 1 drift or servers missing/stale · 2 usage, config or lock
         return hookInstall({ ...globals(cmd), ...cmd.opts() }, deps);
       }),
     );
+  hook
+    .command('uninstall')
+    .description('stop the pre-commit hook checking this project (-C); the last one removes the hook')
+    .option('--all', 'stop checking every project: remove the hook')
+    .addHelpText(
+      'after',
+      '\nA hook that was there before mcpm\'s (pre-commit.mcpm-chained) becomes pre-commit\nagain.\n' +
+        '\nExamples:\n  $ mcpm hook uninstall\n  $ mcpm hook uninstall -C packages/web\n  $ mcpm hook uninstall --all',
+    )
+    .action((_o, cmd: Command) =>
+      run(async (deps) => {
+        const { hookUninstall } = await import('./commands/hook.js');
+        return hookUninstall({ ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program.helpCommand(false);
+  hook.helpCommand(false);
+  program
+    .command('help')
+    .argument('[command...]', 'a command, such as "install" or "hook install"')
+    .description('display help for a command')
+    .action((path: string[]) => {
+      let command = program;
+      for (const [i, name] of path.entries()) {
+        const next = command.commands.find((c) => c.name() === name);
+        if (!next) return program.error(`error: unknown command '${path.slice(0, i + 1).join(' ')}'`, { exitCode: 2, code: 'commander.unknownCommand' });
+        command = next;
+      }
+      command.help();
+    });
+  for (const command of program.commands) explainHelp(command, ['mcpm']);
 
   return program;
+}
+
+/**
+ * Every command's help lists the global options too (its examples use -C, --json, --host, …), and
+ * a usage error names that command's own --help.
+ */
+function explainHelp(command: Command, parents: string[]): void {
+  const path = [...parents, command.name()];
+  command.configureHelp({ showGlobalOptions: true });
+  command.showHelpAfterError(`(run "${path.join(' ')} --help" for usage)`);
+  for (const sub of command.commands) explainHelp(sub, path);
 }
 
 /** Runs the CLI and returns the exit status; never calls process.exit, so output is flushed first. */

@@ -3,6 +3,8 @@
  * explicitly so tests can build one around a temp dir with captured output and a fixed clock.
  * This is the one composition root; nothing below `commands/` and `app/` reads `process.*` itself.
  */
+import { isatty } from 'node:tty';
+
 export interface Output {
   write(text: string): void;
   readonly isTTY: boolean;
@@ -55,8 +57,9 @@ export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } =
         return process.stderr.rows;
       },
     },
+    // fd 0 itself, not process.stdin: creating that stream costs `mcpm run` time a host waits for.
     get stdinIsTTY() {
-      return Boolean(process.stdin.isTTY);
+      return isatty(0);
     },
     now: () => new Date(),
     signal,

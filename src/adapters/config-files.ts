@@ -108,23 +108,22 @@ export async function loadConfig(
   };
   const host = options.host === undefined ? undefined : (await hosts()).hostByName(options.host).name;
   if (host !== undefined && configFiles.length === 0) {
-    const { displayPath, hostInfo } = await hosts();
+    const { displayPath, hostInfo, hostUserFiles, searchedPlaces } = await hosts();
     const place = options.place;
     if (!place) throw new Error('Assertion failed: loadConfig with a host needs a place');
     const info = hostInfo(host);
-    const candidates = info.userFiles(place);
-    for (const absolute of candidates) {
+    for (const { file: absolute, context } of await hostUserFiles(info, place)) {
       const shown = displayPath(absolute, place);
       const text = await readTextFile(absolute, shown);
       if (text === null) continue;
-      const original = await unguarded(text, absolute, shown, {});
-      lists.push(info.format.read(original, shown, {}));
+      const original = await unguarded(text, absolute, shown, context);
+      lists.push(info.format.read(original, shown, context));
       files.push(shown);
     }
     if (files.length === 0) {
       throw new McpmError(
         'CONFIG_NOT_FOUND',
-        `no ${info.label} config found (looked for ${candidates.map((c) => displayPath(c, place)).join(', ')})`,
+        `no ${info.label} config found (looked for ${searchedPlaces(info, place).join(', ')})`,
         `run "mcpm ls --hosts" to see which host configs exist, or pass --config FILE`,
       );
     }

@@ -23,6 +23,7 @@ import {
 } from '../core/review.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
+import { paletteFor } from '../render/style.js';
 import { writeConfigAndLock, type EntryRewrite } from './config-and-lock.js';
 import type { Project } from './project.js';
 
@@ -74,13 +75,13 @@ export function reviewSourceOf(
 export async function reviewAndLock(
   project: Pick<Project, 'dir' | 'configFiles' | 'lockFile' | 'lockLabel'>,
   reviewed: readonly Reviewed[],
-  options: { yes: boolean },
+  options: { yes: boolean; color?: boolean },
   deps: Deps,
 ): Promise<LockedReview | null> {
   const outcomes: ReviewOutcome[] = reviewed.map((r) => ({ reviewed: r, result: 'not-reviewed' }));
   if (reviewed.length === 0) return { outcomes, lockWritten: false, configs: [] };
   const model: ReviewModel = { phase: 'review', servers: reviewed.map((r) => buildReviewServer(r.source, snapshotIntegrity)) };
-  const decisions = options.yes ? approveAll(model) : await runReviewScreen(model, deps);
+  const decisions = options.yes ? approveAll(model) : await runReviewScreen(model, deps, options.color ?? true);
   if (decisions === null) return null;
 
   const rewrites: EntryRewrite[] = [];
@@ -133,11 +134,15 @@ function entryFor(r: Reviewed, approval: Approval): LockEntry {
   return entry;
 }
 
-/** The review screen: the decisions, or null when the reviewer interrupted (Ctrl-C). */
-export async function runReviewScreen(model: ReviewModel, deps: Deps): Promise<Decision[] | null> {
+/**
+ * The review screen: the decisions, or null when the reviewer interrupted (Ctrl-C). `colorOption`
+ * is --color/--no-color; NO_COLOR and FORCE_COLOR apply as to all of mcpm's output (Ink's own
+ * colour library reads FORCE_COLOR and --no-color, but not NO_COLOR).
+ */
+export async function runReviewScreen(model: ReviewModel, deps: Deps, colorOption: boolean): Promise<Decision[] | null> {
   const { runApprove, ApproveInterrupted } = await importInkWithoutCi();
   try {
-    return await runApprove(model);
+    return await runApprove(model, { color: paletteFor(deps.stdout.isTTY, deps.env, colorOption).color });
   } catch (error) {
     if (error instanceof ApproveInterrupted || deps.signal.aborted) return null;
     throw error;

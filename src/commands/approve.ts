@@ -70,7 +70,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       phase: 'launch',
       servers: changedLaunch.map((s) => buildReviewServer(launchOnlySource(s), snapshotIntegrity)),
     };
-    const decisions = await runReviewScreen(model, deps);
+    const decisions = await runReviewScreen(model, deps, options.color);
     if (decisions === null) return interrupted(deps);
     const start = new Set(decisions.filter((d) => d.verdict === 'approved').map((d) => d.server));
     changedLaunch.forEach((s, i) => {
@@ -126,7 +126,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
 
   // Decide (a person in the TUI, or --yes), then act: write the approved snapshots.
-  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes) }, deps);
+  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes), color: options.color }, deps);
   if (review === null) return interrupted(deps);
   for (const o of review.outcomes) {
     const { source } = o.reviewed;

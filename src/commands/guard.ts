@@ -20,7 +20,7 @@ import { shellWord } from '../core/shell-word.js';
 import path from 'node:path';
 import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
-import { displayPath, hostByName, hostInfo, hostOfFile, type HostName } from '../adapters/hosts/index.js';
+import { displayPath, hostByName, hostInfo, hostOfFile, hostUserFiles, searchedPlaces, type HostName } from '../adapters/hosts/index.js';
 import {
   currentSelf,
   launchEqual,
@@ -158,16 +158,15 @@ async function findTargets(options: GuardOptions, deps: Deps): Promise<Target[]>
   if (configs.length === 0) {
     if (host === undefined) throw new McpmError('USAGE', 'mcpm guard needs --host NAME or --config FILE', 'for example: mcpm guard --host claude-desktop');
     const found: Target[] = [];
-    const candidates = hostInfo(host).userFiles(place);
-    for (const absolute of candidates) {
+    for (const { file: absolute, context } of await hostUserFiles(hostInfo(host), place)) {
       const shown = displayPath(absolute, place);
       const text = await readTextFile(absolute, shown);
-      if (text !== null) found.push({ absolute, shown, host, format: host, context: {}, text });
+      if (text !== null) found.push({ absolute, shown, host, format: host, context, text });
     }
     if (found.length === 0) {
       throw new McpmError(
         'CONFIG_NOT_FOUND',
-        `no ${hostInfo(host).label} config found (looked for ${candidates.map((c) => displayPath(c, place)).join(', ')})`,
+        `no ${hostInfo(host).label} config found (looked for ${searchedPlaces(hostInfo(host), place).join(', ')})`,
         'run "mcpm ls --hosts" to see which host configs exist, or pass --config FILE',
       );
     }

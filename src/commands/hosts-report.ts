@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { readTextFile } from '../adapters/files.js';
-import { displayPath, HOSTS, type HostInfo, type HostName, type ReadContext } from '../adapters/hosts/index.js';
+import { displayPath, HOSTS, hostUserFiles, searchedPlaces, type HostFile, type HostInfo, type HostName, type ReadContext } from '../adapters/hosts/index.js';
 import { readSidecar, recordsInForce } from '../adapters/hosts/sidecar.js';
 import { isMcpmError, type ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
@@ -35,15 +35,22 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
   const dir = projectDir(options, deps);
   const rows: HostConfigRow[] = [];
   for (const host of HOSTS) {
-    let userFiles: string[] = [];
+    let userFiles: HostFile[] = [];
     try {
-      userFiles = host.userFiles(place);
-    } catch {
-      // No HOME: only project files can be found.
+      userFiles = await hostUserFiles(host, place);
+    } catch (error) {
+      // No HOME (USAGE): only project files can be found. An index that does not parse (Claude
+      // Code's installed plugins) is shown as the error of its row.
+      if (!isMcpmError(error)) throw error;
+      if (error.code !== 'USAGE') rows.push({ ...emptyRow(host, 'user', searchedPlaces(host, place)[0]!, false), found: true, error: error.message });
     }
-    for (const file of userFiles) rows.push(...(await describe(host, 'user', file, displayPath(file, place), dir)));
-    for (const file of host.projectFiles) {
-      rows.push(...(await describe(host, 'project', path.join(dir, ...file.split('/')), file, dir)));
+    for (const { file, context } of userFiles) rows.push(...(await describe(host, 'user', file, displayPath(file, place), dir, context)));
+    const projectFiles: HostFile[] = [
+      ...host.projectFiles.map((file) => ({ file: path.join(dir, ...file.split('/')), context: {} })),
+      ...((await host.discoverProjectFiles?.(dir)) ?? []),
+    ];
+    for (const { file, context } of projectFiles) {
+      rows.push(...(await describe(host, 'project', file, path.relative(dir, file).split(path.sep).join('/'), dir, context)));
     }
   }
 
@@ -74,17 +81,12 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
   return 0;
 }
 
-async function describe(host: HostInfo, scope: 'user' | 'project', absolute: string, shown: string, dir: string): Promise<HostConfigRow[]> {
-  const row: HostConfigRow = {
-    host: host.name,
-    scope,
-    path: shown,
-    found: false,
-    servers: null,
-    guarded: null,
-    discovered: scope === 'project' && DISCOVERED.has(shown),
-    error: null,
-  };
+function emptyRow(host: HostInfo, scope: 'user' | 'project', shown: string, discovered: boolean): HostConfigRow {
+  return { host: host.name, scope, path: shown, found: false, servers: null, guarded: null, discovered, error: null };
+}
+
+async function describe(host: HostInfo, scope: 'user' | 'project', absolute: string, shown: string, dir: string, context: ReadContext): Promise<HostConfigRow[]> {
+  const row = emptyRow(host, scope, shown, scope === 'project' && DISCOVERED.has(shown));
   let text: string | null;
   try {
     text = await readTextFile(absolute, shown);
@@ -101,7 +103,9 @@ async function describe(host: HostInfo, scope: 'user' | 'project', absolute: str
       const guarded = sidecar ? recordsInForce(entries, sidecar).length : 0;
       return { servers: entries.filter((e) => !e.unsupported || e.transport !== 'unknown').length, guarded };
     };
-    Object.assign(row, count({}, (p) => p[0] !== 'projects'));
+    Object.assign(row, count(context, (p) => p[0] !== 'projects'));
+    // An editor's settings.json without servers is no MCP config (VS Code's older `mcp` key, Zed's, Gemini's).
+    if (row.servers === 0 && path.basename(absolute) === 'settings.json') return [{ ...row, found: false, servers: null, guarded: null }];
     // Claude Code's local scope of this project lives in the user's ~/.claude.json.
     if (host.name === 'claude-code' && scope === 'user') {
       const local = count({ projectDir: dir }, (p) => p[0] === 'projects');

@@ -16,12 +16,12 @@ import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
-import { paletteFor } from '../render/style.js';
+import { paint, paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
 import { describeStatuses, firstLockFindings } from '../app/report.js';
-import { describeFinding, statusesToJson, type DescribedStatus } from '../render/report.js';
+import { describeFinding, findingsLegend, statusesToJson, type DescribedStatus } from '../render/report.js';
 
 export interface InstallOptions extends GlobalOptions {
   frozen?: boolean;
@@ -208,6 +208,8 @@ function finish(
   if (!options.quiet || exit !== 0) {
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette, contextWords(options)));
   }
+  const legend = options.quiet ? undefined : findingsLegend(lines.flatMap((l) => l.findings ?? []));
+  if (legend) human.write(`${paint(palette, 'dim', legend)}\n`);
   if (outcome.written) human.write(`wrote ${sanitize(lockLabel)}\n`);
   else if (!options.frozen && !options.quiet) human.write(`${sanitize(lockLabel)} ${lockOutcome(outcome.existed, exit, statuses.length)}\n`);
   if (outcome.refusedByStrict > 0) {

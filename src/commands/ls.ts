@@ -1,5 +1,6 @@
 /**
- * `mcpm ls`: what is configured, what is locked, and how the two compare. Offline: starts nothing.
+ * `mcpm ls [NAME...]`: what is configured, what is locked, and how the two compare. Offline: starts
+ * nothing, so a server whose launch matches its lock entry is shown as `locked` (JSON: `ok`).
  */
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
@@ -13,10 +14,10 @@ import type { GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { countItems } from '../render/report.js';
 
-export async function ls(options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
+export async function ls(names: readonly string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const { statuses } = offlineStatuses(project, lock, []);
+  const { statuses } = offlineStatuses(project, lock, names);
 
   if (options.format === 'json') {
     const servers = statuses.map((s) => ({

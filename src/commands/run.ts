@@ -42,6 +42,13 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   const host = () => (hostIo ??= { stdin: process.stdin, stdout: process.stdout });
   const policy = options.policy ?? 'block';
   if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
+  // A person who typed `mcpm run NAME` in a terminal learns what it is for; a host (a pipe) never sees this.
+  if (hostIo === undefined && deps.stdinIsTTY) {
+    deps.stderr.write(
+      `mcpm run is started by an MCP host in place of the server: it speaks JSON-RPC on stdin and stdout. ` +
+        `To have a host start ${sanitize(shellWord(name))} through it, see "mcpm guard --help"; Ctrl-D ends this session.\n`,
+    );
+  }
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".

@@ -144,7 +144,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const review = await reviewAndLock(
     project,
     [{ source, era: live.era, protocolVersion: live.protocolVersion, newLaunch: { package: target, edits: edit.from === edit.to ? [] : [edit] } }],
-    { yes: Boolean(options.yes) },
+    { yes: Boolean(options.yes), color: options.color },
     deps,
   );
   if (review === null) return interrupted(deps);

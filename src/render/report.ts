@@ -31,6 +31,23 @@ export function describeFinding(f: Finding): SafeText {
   return sanitize(`${f.severity.padEnd(6)} ${f.rule}: ${where}${ptr}${decoded}`);
 }
 
+const SEVERITY_MEANING = {
+  high: 'high = worded like an attack',
+  medium: 'medium = read the text it points at',
+  low: 'low = worth a look, not an alarm',
+} as const;
+
+/**
+ * One line that says what the severities printed above mean, so that a first `install` of a
+ * well-known server with a `low` finding (a URL in a description) is not read as an alarm.
+ * Undefined when there are no findings.
+ */
+export function findingsLegend(findings: readonly Finding[]): string | undefined {
+  const present = (['high', 'medium', 'low'] as const).filter((s) => findings.some((f) => f.severity === s));
+  if (present.length === 0) return undefined;
+  return `findings: ${present.map((s) => SEVERITY_MEANING[s]).join('; ')} (install --strict refuses high ones)`;
+}
+
 function subjectLabel(subject: string): string {
   switch (subject) {
     case 'tools':

@@ -63,9 +63,15 @@ const LABEL: Record<StatusKind, string> = {
   error: 'ERROR',
 };
 
-export function statusLabel(line: StatusLine): string {
+/**
+ * The word for a server's state. `ls` starts nothing, so a server whose config and lock agree is
+ * `locked` there, not `ok`: only install, verify and diff have seen what it serves now. (`ls
+ * --json` keeps the contract's `ok`.)
+ */
+export function statusLabel(line: StatusLine, command?: 'install' | 'verify' | 'ls' | 'diff'): string {
   if (line.action === 'added') return 'locked';
   if (line.action === 'removed') return 'pruned';
+  if (command === 'ls' && line.status === 'ok') return 'locked';
   return LABEL[line.status];
 }
 
@@ -94,10 +100,10 @@ export function renderStatusLines(
   palette: Palette,
   context = '',
 ): string {
-  const width = Math.max(0, ...lines.map((l) => statusLabel(l).length));
+  const width = Math.max(0, ...lines.map((l) => statusLabel(l, command).length));
   let out = '';
   for (const line of lines) {
-    const label = statusLabel(line).padEnd(width);
+    const label = statusLabel(line, command).padEnd(width);
     const colour = line.status === 'ok' || line.action ? 'green' : line.status === 'new' || line.status === 'stale' ? 'yellow' : 'red';
     out += `${paint(palette, colour, label)}  ${sanitize(line.name, { identifier: true })}`;
     // Summaries can quote server text (ls shows serverInfo's name and version).

@@ -23,8 +23,17 @@ export function paint(palette: Palette, colour: Colour, text: string): string {
   return `${open}${text}${close}`;
 }
 
-/** Colour only on a terminal, never with NO_COLOR or --no-color (https://no-color.org). */
+/**
+ * Whether mcpm colours its output, with the precedence of chalk's supports-color and
+ * https://no-color.org: `--no-color` and a non-empty `NO_COLOR` turn colour off whatever else is
+ * set; then `FORCE_COLOR` decides when set (`0` or `false` off; `1`–`3`, `true`, empty or any
+ * other value on, even without a terminal, as in CI logs that render colour); else colour only on
+ * a terminal.
+ */
 export function paletteFor(isTTY: boolean, env: Readonly<Record<string, string | undefined>>, colorOption: boolean): Palette {
-  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  return { color: isTTY && colorOption && !noColor };
+  if (!colorOption) return { color: false };
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return { color: false };
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return { color: force !== '0' && force.toLowerCase() !== 'false' };
+  return { color: isTTY };
 }

@@ -11,7 +11,7 @@ import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from 'react';
 import { chosenItems, confirmCode, CONFIRM_LENGTH, pendingIntegrity, type ReviewModel, type ReviewServer, type ReviewState } from '../core/review.js';
 import { Footer, footerLines } from './Footer.js';
-import { itemDiffLines, StyledLine } from './ItemDiff.js';
+import { ColourContext, itemDiffLines, StyledLine } from './ItemDiff.js';
 import { commandFor, HELP } from './keymap.js';
 import { span, wrapSpans, type Line, type Span } from './layout.js';
 import { initScreenState, maxScroll, screenReducer, scrollDelta, type ReviewLayout, type ScreenState } from './scroll.js';
@@ -33,11 +33,21 @@ export interface ApproveScreenProps {
    * were being contacted, or a second `y` of a double press, must not approve a server nobody has seen.
    */
   inputGuardMs?: number;
+  /** Colours on (default) or off; the command decides (NO_COLOR, FORCE_COLOR, --no-color). */
+  color?: boolean;
 }
 
 export const DEFAULT_INPUT_GUARD_MS = 300;
 
-export function ApproveScreen({ model, size: fixedSize, inputGuardMs = DEFAULT_INPUT_GUARD_MS }: ApproveScreenProps): ReactNode {
+export function ApproveScreen({ color = true, ...props }: ApproveScreenProps): ReactNode {
+  return (
+    <ColourContext.Provider value={color}>
+      <Review {...props} />
+    </ColourContext.Provider>
+  );
+}
+
+function Review({ model, size: fixedSize, inputGuardMs = DEFAULT_INPUT_GUARD_MS }: Omit<ApproveScreenProps, 'color'>): ReactNode {
   const { exit } = useApp();
   const [view, dispatch] = useReducer(keyReducer, model, initScreenState);
   const state = view.review;

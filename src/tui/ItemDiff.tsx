@@ -1,11 +1,13 @@
 /**
  * One changed item as lines: a heading (chosen or not, kind, key, change, severity), then each
- * changed field with its pointer and its diff. Text changed into text is a word diff, written the
- * way `git diff --word-diff=plain` writes it (`[-old-]{+new+}`) and coloured too, so it reads the
- * same without colour. Anything else is the old value after `- ` and the new one after `+ `.
+ * changed field with its pointer and its diff. Text changed into text is a word diff in the notation
+ * of `mcpm diff`, `⟨-old-⟩⟨+new+⟩`, coloured too, so it reads the same without colour. The brackets
+ * are mcpm's own: the sanitizer escapes every ⟨ and ⟩ a server sends, so a description cannot fake
+ * a marker (as it could with git's `[-old-]{+new+}`). Anything else is the old value after `- ` and
+ * the new one after `+ `.
  */
 import { Text } from 'ink';
-import type { ReactNode } from 'react';
+import { createContext, useContext, type ReactNode } from 'react';
 import type { ReviewField, ReviewItem } from '../core/review.js';
 import { span, wrapSpans, type Line, type Span, type SpanStyle } from './layout.js';
 
@@ -49,8 +51,8 @@ function fieldLines(field: ReviewField, width: number): Line[] {
     const spans: Span[] = [span(' '.repeat(VALUE_INDENT))];
     for (const seg of field.words) {
       if (seg.op === 'same') spans.push(span(seg.text));
-      else if (seg.op === 'removed') spans.push(span(`[-${seg.text}-]`, 'removed'));
-      else spans.push(span(`{+${seg.text}+}`, 'added'));
+      else if (seg.op === 'removed') spans.push(span(`⟨-${seg.text}-⟩`, 'removed'));
+      else spans.push(span(`⟨+${seg.text}+⟩`, 'added'));
     }
     lines.push(...wrapSpans(spans, width, VALUE_INDENT));
     return lines;
@@ -84,12 +86,26 @@ const STYLE_PROPS: Record<SpanStyle, { color?: string; bold?: boolean; dimColor?
   warn: { color: 'yellow' },
 };
 
+/**
+ * Whether the screen uses colour (NO_COLOR, FORCE_COLOR=0 and --no-color say no; the command
+ * decides, as for all of mcpm's output). Without colour, bold, dim, inverse and underline remain,
+ * and the ⟨- -⟩ ⟨+ +⟩ markers carry what red and green would.
+ */
+export const ColourContext = createContext(true);
+
+function propsOf(style: SpanStyle, colour: boolean): (typeof STYLE_PROPS)[SpanStyle] {
+  if (colour) return STYLE_PROPS[style];
+  const { color: _dropped, ...rest } = STYLE_PROPS[style];
+  return rest;
+}
+
 /** One pre-wrapped line. `wrap="wrap"`: if a width measure ever disagreed, Ink wraps rather than cuts. */
 export function StyledLine({ line }: { line: Line }): ReactNode {
+  const colour = useContext(ColourContext);
   return (
     <Text wrap="wrap">
       {line.length === 0 ? ' ' : line.map((s, i) => (
-        <Text key={i} {...STYLE_PROPS[s.style]}>
+        <Text key={i} {...propsOf(s.style, colour)}>
           {s.text}
         </Text>
       ))}

@@ -13,6 +13,8 @@ export interface RunApproveOptions {
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   inputGuardMs?: number;
+  /** Colours on (default) or off: NO_COLOR, FORCE_COLOR=0 and --no-color turn them off. */
+  color?: boolean;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface RunApproveOptions {
  * servers left when the reviewer quit have none. Rejects with ApproveInterrupted on Ctrl-C.
  */
 export async function runApprove(model: ReviewModel, options: RunApproveOptions = {}): Promise<Decision[]> {
-  const instance = render(<ApproveScreen model={model} inputGuardMs={options.inputGuardMs} />, {
+  const instance = render(<ApproveScreen model={model} inputGuardMs={options.inputGuardMs} color={options.color ?? true} />, {
     ...(options.stdin ? { stdin: options.stdin } : {}),
     ...(options.stdout ? { stdout: options.stdout } : {}),
     // Ctrl-C is a key in raw mode; the screen turns it into ApproveInterrupted so nothing is written.

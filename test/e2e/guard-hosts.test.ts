@@ -315,6 +315,8 @@ describe('mcpm ls --hosts', () => {
     put(userFile('gemini', home), '{ "mcpServers": { "x": } }');
     put(join(project, '.vscode', 'mcp.json'), hostFixture('vscode'));
     put(join(project, '.zed', 'settings.json'), hostFixture('zed'));
+    // An editor's settings without servers is no MCP config: not listed.
+    put(join(project, '.vscode', 'settings.json'), '{ "editor.tabSize": 2 }');
     ok(await mcpm(['guard', '--host', 'cursor'], { env, cwd: home }), 1);
 
     const json = JSON.parse(ok(await mcpm(['ls', '--hosts', '--json', '-C', project], { env, cwd: home })).stdout) as {
@@ -350,5 +352,102 @@ describe('project discovery', () => {
     expect(Object.keys(lock.servers)).toEqual(['alpha', 'beta']);
     expect(Object.keys(lock.servers['beta']!.snapshot.tools)).toEqual(['beta_tool']);
     ok(await mcpm(['verify', '--offline', '-C', dir]));
+  });
+});
+
+// Each test runs mcpm six to ten times, most of them starting a server.
+describe('more hosts: Continue, Claude Code plugins, VS Code settings.json', { timeout: 120_000 }, () => {
+  /** A stdio entry serving the static fixture with `tools`, defs written to `defsFile`. */
+  const fixtureEntry = (defsFile: string, tools: string[]) => {
+    writeFileSync(defsFile, JSON.stringify(defs(tools.map((t) => tool(t, `The ${t} tool.`)))));
+    return { command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } };
+  };
+
+  it('Continue: config.yaml and block files are locked and verified; guard leaves YAML alone and guards a JSON block file', async () => {
+    const { home, env } = tempHome();
+    const yamlServer = fixtureEntry(join(home, 'yaml.defs.json'), ['from_yaml']);
+    put(
+      join(home, '.continue', 'config.yaml'),
+      `# my Continue config\nname: Local\nversion: 1.0.0\nschema: v1\nmcpServers:\n  - name: yamlsrv\n    command: ${JSON.stringify(yamlServer.command)}\n    args: [${JSON.stringify(yamlServer.args[0])}]\n    env:\n      FIXTURE_DEFS: ${JSON.stringify(yamlServer.env.FIXTURE_DEFS)}\n  - uses: someone/hub-block\n`,
+    );
+    const block = join(home, '.continue', 'mcpServers', 'jsonsrv.json');
+    put(block, `${JSON.stringify({ mcpServers: { jsonsrv: fixtureEntry(join(home, 'json.defs.json'), ['from_json']) } }, null, 2)}\n`);
+    const blockText = readFileSync(block, 'utf8');
+
+    const installed = JSON.parse(ok(await mcpm(['install', '--host', 'continue', '--json'], { env, cwd: home })).stdout) as { servers: { name: string; action: string }[] };
+    expect(installed.servers.map((s) => [s.name, s.action])).toEqual([
+      ['jsonsrv', 'added'],
+      ['yamlsrv', 'added'],
+    ]);
+    ok(await mcpm(['verify', '--host', 'continue'], { env, cwd: home }));
+
+    const hosts = ok(await mcpm(['ls', '--hosts'], { env, cwd: home })).stdout;
+    expect(hosts).toMatch(/continue +user +~\/\.continue\/config\.yaml +1 server\b/);
+    expect(hosts).toMatch(/continue +user +~\/\.continue\/mcpServers\/jsonsrv\.json +1 server\b/);
+
+    const guarded = JSON.parse(ok(await mcpm(['guard', '--host', 'continue', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    const byName = Object.fromEntries(guarded.files.flatMap((f) => f.servers).map((s) => [s.name, s]));
+    expect(byName['yamlsrv']).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/YAML config, which mcpm guard does not rewrite/) });
+    expect(byName['someone/hub-block']).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/Continue hub/) });
+    expect(byName['jsonsrv']).toEqual({ name: 'jsonsrv', action: 'guarded' });
+    // The guarded block is still read as the original server, and it runs through mcpm run.
+    ok(await mcpm(['verify', '--host', 'continue'], { env, cwd: home }));
+    const entry = JSON.parse(readFileSync(block, 'utf8')).mcpServers.jsonsrv as Entry;
+    expect(await toolsThrough(entry, { HOME: home, ...entry.env })).toEqual(['from_json']);
+    ok(await mcpm(['guard', '--host', 'continue', '--undo'], { env, cwd: home }));
+    expect(readFileSync(block, 'utf8')).toBe(blockText);
+  });
+
+  it('Claude Code plugins: found through installed_plugins.json, locked as plugin:PLUGIN:SERVER with the plugin directory, never guarded', async () => {
+    const { home, env } = tempHome();
+    const root = join(home, '.claude', 'plugins', 'cache', 'market', 'notes', '1.0.0');
+    const server = fixtureEntry(join(home, 'notes.defs.json'), ['note']);
+    put(join(root, 'defs.json'), readFileSync(join(home, 'notes.defs.json'), 'utf8'));
+    // As plugins write it: the plugin's own files named through ${CLAUDE_PLUGIN_ROOT} (the fixture ignores the extra argument).
+    put(join(root, '.mcp.json'), JSON.stringify({ mcpServers: { notes: { ...server, args: [...server.args, '--data', '${CLAUDE_PLUGIN_ROOT}/data'], env: { FIXTURE_DEFS: '${CLAUDE_PLUGIN_ROOT}/defs.json' } } } }));
+    put(join(home, '.claude', 'plugins', 'installed_plugins.json'), JSON.stringify({ version: 2, plugins: { 'notes@market': [{ scope: 'user', installPath: root, version: '1.0.0' }] } }));
+
+    ok(await mcpm(['install', '--host', 'claude-code-plugins'], { env, cwd: home }));
+    const lock = JSON.parse(readFileSync(join(home, '.config', 'mcpm', 'claude-code-plugins.lock'), 'utf8')) as { servers: Record<string, { launch: { args: string[] }; snapshot: { tools: object } }> };
+    expect(Object.keys(lock.servers)).toEqual(['plugin:notes:notes']);
+    expect(lock.servers['plugin:notes:notes']!.launch.args).toEqual([join(SERVERS, 'static.mjs'), '--data', `${root}/data`]);
+    expect(Object.keys(lock.servers['plugin:notes:notes']!.snapshot.tools)).toEqual(['note']);
+    ok(await mcpm(['verify', '--host', 'claude-code-plugins'], { env, cwd: home }));
+
+    const hosts = ok(await mcpm(['ls', '--hosts'], { env, cwd: home })).stdout;
+    expect(hosts).toMatch(/claude-code-plugins +user +~\/\.claude\/plugins\/cache\/market\/notes\/1\.0\.0\/\.mcp\.json +1 server\b/);
+    const guarded = JSON.parse(ok(await mcpm(['guard', '--host', 'claude-code-plugins', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(guarded.files[0]!.servers).toEqual([{ name: 'plugin:notes:notes', action: 'skipped', reason: expect.stringMatching(/Claude Code replaces on every plugin update/) }]);
+
+    // A plugin update is a new directory: a changed launch, to review before it runs.
+    put(join(home, '.claude', 'plugins', 'installed_plugins.json'), JSON.stringify({ version: 2, plugins: { 'notes@market': [{ scope: 'user', installPath: join(root, '..', '1.1.0') }] } }));
+    put(join(root, '..', '1.1.0', '.mcp.json'), readFileSync(join(root, '.mcp.json'), 'utf8'));
+    const changed = await mcpm(['verify', '--offline', '--host', 'claude-code-plugins'], { env, cwd: home });
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toMatch(/CHANGED\s+plugin:notes:notes/);
+  });
+
+  it('VS Code: servers under "mcp" in the user settings.json are locked and guarded, the rest of the settings kept', async () => {
+    const { home, env } = tempHome();
+    const settings = join(home, '.config', 'Code', 'User', 'settings.json');
+    const server = fixtureEntry(join(home, 'vs.defs.json'), ['vs_tool']);
+    const original = `{
+  // my editor
+  "editor.fontSize": 14,
+  "mcp": {
+    "servers": {
+      "vs": ${JSON.stringify({ type: 'stdio', ...server })},
+    },
+  },
+}
+`;
+    put(settings, original);
+    ok(await mcpm(['install', '--host', 'vscode'], { env, cwd: home }));
+    const guarded = JSON.parse(ok(await mcpm(['guard', '--host', 'vscode', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(guarded.files.map((f) => [f.config, f.servers])).toEqual([['~/.config/Code/User/settings.json', [{ name: 'vs', action: 'guarded' }]]]);
+    expect(readFileSync(settings, 'utf8')).toContain('"editor.fontSize": 14');
+    ok(await mcpm(['verify', '--host', 'vscode'], { env, cwd: home }));
+    ok(await mcpm(['guard', '--host', 'vscode', '--undo'], { env, cwd: home }));
+    expect(readFileSync(settings, 'utf8')).toBe(original);
   });
 });

@@ -1,6 +1,7 @@
-// `mcpm hook install` in real, temporary git repositories: the hook refuses a commit that adds an
-// unlocked server, lets it through once `mcpm install` has locked it, keeps (and runs) a hook that
-// was there before, and follows core.hooksPath.
+// `mcpm hook install` and `uninstall` in real, temporary git repositories: the hook refuses a commit
+// that adds an unlocked server, lets it through once `mcpm install` has locked it, keeps (and runs)
+// a hook that was there before, follows core.hooksPath, checks every project of a monorepo it was
+// installed for, and uninstalls project by project, putting the chained hook back.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,9 +113,12 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
   });
 
   it("when the mcpm it was installed with is gone, runs the project's own mcp-lockfile, never an mcpm of another package", async () => {
-    const dir = repository();
+    const top = repository();
+    // A project in a subdirectory with its own node_modules: npx looks from the project upward.
+    const dir = join(top, 'packages', 'app');
+    mkdirSync(dir, { recursive: true });
     expect((await mcpm(['hook', 'install', '-C', dir])).status).toBe(0);
-    const hook = join(dir, '.git', 'hooks', 'pre-commit');
+    const hook = join(top, '.git', 'hooks', 'pre-commit');
     writeFileSync(hook, readFileSync(hook, 'utf8').replaceAll(realpathSync(BIN), '/gone/bin/mcpm.cjs'));
     // As npm installs this package into a project, next to another package's `mcpm` that must not run.
     const modules = join(dir, 'node_modules');
@@ -130,6 +134,95 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     expect(refused.status).not.toBe(0);
     expect(refused.out).toMatch(/new\s+notes/);
     expect(refused.out).not.toContain('the other mcpm ran');
+  });
+
+  it('checks every project of a monorepo it was installed for, and uninstalls them one by one', { timeout: 180_000 }, async () => {
+    const dir = repository();
+    const app = join(dir, 'packages', 'app');
+    const web = join(dir, 'packages', 'web');
+    mkdirSync(app, { recursive: true });
+    mkdirSync(web, { recursive: true });
+    const hooks = join(dir, '.git', 'hooks');
+    mkdirSync(hooks, { recursive: true });
+    writeFileSync(join(hooks, 'pre-commit'), '#!/bin/sh\necho ran >> "$(git rev-parse --show-toplevel)/chained.log"\n');
+    chmodSync(join(hooks, 'pre-commit'), 0o755);
+
+    expect((await mcpm(['hook', 'install', '-C', app])).status).toBe(0);
+    const second = await mcpm(['hook', 'install', '-C', web, '--json']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ updated: true, projects: ['packages/app', 'packages/web'], watches: expect.arrayContaining(['packages/web/.mcp.json']) });
+    expect(second.stderr).toContain('it also checks packages/app');
+    // Installing a project again replaces its line, not adds one.
+    expect((await mcpm(['hook', 'install', '-C', web])).status).toBe(0);
+    expect(readFileSync(join(hooks, 'pre-commit'), 'utf8').match(/^# mcpm-project: /gm)).toHaveLength(2);
+
+    // Each project is checked when its own files are staged, and every failing one is reported.
+    writeProject(app, notes());
+    writeProject(web, { search: { defs: defs([tool('find', 'Finds.')]) } });
+    git(dir, 'add', 'packages');
+    const refused = git(dir, 'commit', '-q', '-m', 'add servers');
+    expect(refused.status).not.toBe(0);
+    expect(refused.out).toMatch(/new\s+notes/);
+    expect(refused.out).toMatch(/new\s+search/);
+
+    // Locking one project leaves the other's refusal.
+    expect((await mcpm(['install', '-C', app])).status).toBe(0);
+    git(dir, 'add', 'packages');
+    const stillRefused = git(dir, 'commit', '-q', '-m', 'add servers');
+    expect(stillRefused.status).not.toBe(0);
+    expect(stillRefused.out).not.toMatch(/new\s+notes/);
+    expect(stillRefused.out).toMatch(/new\s+search/);
+    expect((await mcpm(['install', '-C', web])).status).toBe(0);
+    git(dir, 'add', 'packages');
+    const accepted = git(dir, 'commit', '-q', '-m', 'add servers');
+    expect(accepted.status, accepted.out).toBe(0);
+
+    // Uninstall: project by project; the last one takes the hook away and puts the old one back.
+    const notThere = await mcpm(['hook', 'uninstall', '-C', dir]);
+    expect(notThere.status).toBe(2);
+    expect(notThere.stderr).toContain("mcpm's hook does not check the top of the repository; it checks packages/app, packages/web");
+    const first = await mcpm(['hook', 'uninstall', '-C', web]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('no longer checks packages/web; still checks packages/app');
+    writeProject(web, { search: { defs: defs([tool('find', 'Finds.')]) }, more: { defs: defs([]) } });
+    git(dir, 'add', 'packages');
+    expect(git(dir, 'commit', '-q', '-m', 'web is not checked any more').status).toBe(0);
+
+    const last = await mcpm(['hook', 'uninstall', '-C', app, '--json']);
+    expect(last.status, last.stderr).toBe(0);
+    expect(JSON.parse(last.stdout)).toEqual({ hook: join(realpathSync(dir), '.git', 'hooks', 'pre-commit'), removed: ['packages/app'], remaining: [], restored: join(realpathSync(dir), '.git', 'hooks', 'pre-commit'), exitStatus: 0 });
+    expect(readFileSync(join(hooks, 'pre-commit'), 'utf8')).toContain('echo ran');
+    expect(existsSync(join(hooks, 'pre-commit.mcpm-chained'))).toBe(false);
+    const gone = await mcpm(['hook', 'uninstall', '-C', app]);
+    expect(gone.status).toBe(2);
+    expect(gone.stderr).toContain("is not mcpm's hook");
+  });
+
+  it("adds a project to a hook written by the first version, keeping that hook's project", async () => {
+    const dir = repository();
+    const hooks = join(dir, '.git', 'hooks');
+    mkdirSync(hooks, { recursive: true });
+    const v1 = [
+      '#!/bin/sh',
+      '# mcpm-hook: pre-commit v1',
+      "if git diff --cached --name-only --no-renames | grep -qxF -e 'packages/app/.mcp.json' -e 'packages/app/.cursor/mcp.json' -e 'packages/app/.vscode/mcp.json' -e 'packages/app/mcp.lock'; then",
+      "  if [ -x '/gone/node' ] && [ -f '/gone/bin/mcpm.cjs' ]; then",
+      "    '/gone/node' '/gone/bin/mcpm.cjs' 'verify' '--offline' '-C' 'packages/app' || exit $?",
+      '  else',
+      "    npx --no-install mcp-lockfile 'verify' '--offline' '-C' 'packages/app' || exit $?",
+      '  fi',
+      'fi',
+      'exit 0',
+      '',
+    ].join('\n');
+    writeFileSync(join(hooks, 'pre-commit'), v1);
+    mkdirSync(join(dir, 'packages', 'web'), { recursive: true });
+    const installed = await mcpm(['hook', 'install', '-C', join(dir, 'packages', 'web'), '--json']);
+    expect(installed.status, installed.stderr).toBe(0);
+    expect(JSON.parse(installed.stdout)).toMatchObject({ updated: true, chained: null, projects: ['packages/app', 'packages/web'] });
+    const script = readFileSync(join(hooks, 'pre-commit'), 'utf8');
+    expect(script).toContain('# mcpm-hook: pre-commit v2');
+    expect(script).toContain('# mcpm-project: {"dir":"packages/app","args":["verify","--offline"],"watched":["packages/app/.mcp.json","packages/app/.cursor/mcp.json","packages/app/.vscode/mcp.json","packages/app/mcp.lock"]}');
   });
 
   it('outside a git repository is a usage error', async () => {

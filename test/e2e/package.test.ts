@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ROOT, tempProject } from './helpers.js';
+import { BIN, ROOT, SERVERS, tempProject } from './helpers.js';
 
 /** Every file under `dir`, recursively, except node_modules. */
 function filesUnder(dir: string): string[] {
@@ -23,11 +23,11 @@ describe('the npm package', () => {
     execFileSync('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], { cwd: ROOT, stdio: 'pipe', timeout: 60_000 });
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     expect(tarball).toMatch(/^mcp-lockfile-\d+\.\d+\.\d+\.tgz$/);
+    // The README's "in your own project" install, verbatim, into a user-level global prefix.
     const prefix = join(dir, 'user');
-    execFileSync('npm', ['init', '-y'], { cwd: dir, stdio: 'pipe' });
-    writeFileSync(join(dir, '.npmrc'), 'fund=false\naudit=false\n');
-    execFileSync('npm', ['install', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball)], { cwd: dir, stdio: 'pipe', timeout: 180_000 });
-    const bins = join(prefix, 'node_modules', '.bin');
+    const env = { ...process.env, NPM_CONFIG_PREFIX: prefix, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+    execFileSync('sh', ['-c', 'npm i -g ./mcp-lockfile-*.tgz'], { cwd: dir, env, stdio: 'pipe', timeout: 180_000 });
+    const bins = join(prefix, 'bin');
     for (const bin of ['mcpm', 'mcp-lockfile']) {
       const out = execFileSync(join(bins, bin), ['--version'], { encoding: 'utf8', timeout: 20_000 });
       expect(out.trim()).toMatch(/^mcp-lockfile \d+\.\d+\.\d+$/);
@@ -35,7 +35,7 @@ describe('the npm package', () => {
     // Two other npm packages install `mcp-lock`; this one must not shadow them.
     expect(existsSync(join(bins, 'mcp-lock'))).toBe(false);
 
-    const installed = join(prefix, 'node_modules', 'mcp-lockfile');
+    const installed = join(prefix, 'lib', 'node_modules', 'mcp-lockfile');
     expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} mcpm contributors\n/);
     // Maps would point at src/, which is not shipped.
     const shipped = filesUnder(installed);
@@ -44,7 +44,7 @@ describe('the npm package', () => {
 
     // Only package.json can be imported; dist/ is internal and may change in any release.
     const resolveFrom = (specifier: string) =>
-      spawnSync(process.execPath, ['-e', `require.resolve(${JSON.stringify(specifier)})`], { cwd: prefix, encoding: 'utf8', timeout: 20_000 });
+      spawnSync(process.execPath, ['-e', `require.resolve(${JSON.stringify(specifier)})`], { cwd: join(prefix, 'lib'), encoding: 'utf8', timeout: 20_000 });
     expect(resolveFrom('mcp-lockfile/package.json').status).toBe(0);
     for (const specifier of ['mcp-lockfile', 'mcp-lockfile/dist/cli.js']) {
       const r = resolveFrom(specifier);
@@ -61,6 +61,19 @@ describe('the npm package', () => {
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('mcpm: server "notes" was not started: mcp.lock does not exist');
     }
+
+    // Then the README's lines in a project, with the installed commands on PATH.
+    const own = join(dir, 'own');
+    mkdirSync(own);
+    const defsFile = join(own, 'notes.defs.json');
+    writeFileSync(defsFile, JSON.stringify({ serverInfo: { name: 'notes', version: '1.0.0' }, capabilities: { tools: {} }, tools: [{ name: 'add', description: 'Adds.', inputSchema: { type: 'object' } }] }));
+    writeFileSync(join(own, '.mcp.json'), JSON.stringify({ mcpServers: { notes: { command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } } } }));
+    const path = `${bins}:${process.env.PATH ?? ''}`;
+    for (const line of ['mcp-lockfile install', 'mcp-lockfile verify']) {
+      const result = spawnSync('sh', ['-c', line], { cwd: own, env: { ...process.env, PATH: path, NO_COLOR: '1' }, encoding: 'utf8', timeout: 30_000 });
+      expect(result.status, `${line}: ${result.stdout}${result.stderr}`).toBe(0);
+    }
+    expect(existsSync(join(own, 'mcp.lock'))).toBe(true);
   }, 240_000);
 });
 

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLAUDE_DESKTOP, isAlive, REPO, TestHost, type Message } from '../helpers/test-host.js';
+import { spawnPty } from '../helpers/pty.js';
 import { freePort, startEverythingHttp, stopChild } from '../helpers/reference-http.js';
 import { defs, mcpm, SERVERS, tempProject, tool } from './helpers.js';
 
@@ -511,5 +512,22 @@ describe('mcpm run: a remote server (Streamable HTTP)', () => {
     const init = await host.initialize();
     expect(init).toMatchObject({ error: { code: -32014, message: expect.stringContaining('requires authorization (HTTP 401)') } });
     expect((await host.close()).code).toBe(0);
+  });
+});
+
+describe('mcpm run in a terminal', () => {
+  it('says what it is for before refusing, and a locked server runs until Ctrl-D', { timeout: 90_000 }, async () => {
+    const p = project('guard-hidden-tool.mjs');
+    const refused = spawnPty(['run', '-C', p.dir, 'notes']);
+    const at = await refused.waitFor('mcpm run is started by an MCP host in place of the server');
+    await refused.waitFor('see "mcpm guard --help"', at);
+    await refused.waitFor('mcp.lock does not exist', at);
+    expect(await refused.exited).toBe(1);
+
+    await install(p.dir);
+    const session = spawnPty(['run', '-C', p.dir, 'notes']);
+    await session.waitFor('Ctrl-D ends this session');
+    session.write('\u0004');
+    expect(await session.exited).toBe(0);
   });
 });

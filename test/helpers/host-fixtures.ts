@@ -4,8 +4,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HostName } from '../../src/adapters/hosts/index.js';
 
-/** One fixture per host, in the host's real format, with comments where the host allows them. */
-export const HOST_FIXTURES: Record<HostName, string> = {
+/** The hosts whose files mcpm guard rewrites (not Continue's YAML, not Claude Code's plugins). */
+export type GuardableHost = Exclude<HostName, 'continue' | 'claude-code-plugins'>;
+
+/** One fixture per host that guard rewrites, in the host's real format, with comments where the host allows them. */
+export const HOST_FIXTURES: Record<GuardableHost, string> = {
   'claude-code': 'claude.json',
   'claude-desktop': 'claude_desktop_config.json',
   cursor: 'cursor.mcp.json',
@@ -14,10 +17,18 @@ export const HOST_FIXTURES: Record<HostName, string> = {
   gemini: 'gemini.settings.json',
   codex: 'codex.config.toml',
   zed: 'zed.settings.json',
+  cline: 'cline_mcp_settings.json',
 };
 
+/** A file of test/fixtures/hosts by its name. */
+export function fixtureFilePath(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/hosts/${name}`, import.meta.url));
+}
+
 export function hostFixturePath(host: HostName): string {
-  return fileURLToPath(new URL(`../fixtures/hosts/${HOST_FIXTURES[host]}`, import.meta.url));
+  const name = (HOST_FIXTURES as Partial<Record<HostName, string>>)[host];
+  if (name === undefined) throw new Error(`no fixture for ${host}: it is not a host guard rewrites`);
+  return fixtureFilePath(name);
 }
 
 export function hostFixture(host: HostName): string {

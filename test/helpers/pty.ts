@@ -17,6 +17,8 @@ export interface PtyOptions {
 export interface Pty {
   /** Everything written so far, escape sequences removed. */
   text(): string;
+  /** Everything written so far, as written. */
+  raw(): string;
   write(data: string): void;
   /** Waits until `pattern` appears at or after index `after` of text(); resolves with where it starts. */
   waitFor(pattern: string | RegExp, after?: number): Promise<number>;
@@ -62,6 +64,7 @@ export function spawnPty(args: string[], options: PtyOptions = {}): Pty {
   };
   return {
     text,
+    raw: () => raw,
     write: (d) => child.write(d),
     waitFor: async (pattern, after = 0) => (await wait(pattern, after)).start,
     waitPast: async (pattern, after = 0) => (await wait(pattern, after)).end,

@@ -68,6 +68,23 @@ export function expectFits(frame: string | undefined, columns: number, rows: num
 
 export const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Waits until `check` passes (it throws until then): for a frame that Ink draws after a key, which
+ * on a loaded machine takes longer than any fixed pause. Fails with check's own error after 10 s.
+ */
+export async function until(check: () => void): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await tick(10);
+    }
+  }
+}
+
 /** Streams for rendering with ink itself: a resizable stdout and a stdin that accepts keys. */
 export class FakeStdout extends EventEmitter {
   isTTY = true;

@@ -6,7 +6,7 @@
  */
 import type { ServerConfig } from '../../core/launch/parse.js';
 
-export const HOST_NAMES = ['claude-code', 'claude-desktop', 'cursor', 'vscode', 'windsurf', 'gemini', 'codex', 'zed'] as const;
+export const HOST_NAMES = ['claude-code', 'claude-desktop', 'cursor', 'vscode', 'windsurf', 'gemini', 'codex', 'zed', 'claude-code-plugins', 'cline', 'continue'] as const;
 export type HostName = (typeof HOST_NAMES)[number];
 
 export function isHostName(name: string): name is HostName {
@@ -19,6 +19,11 @@ export interface ReadContext {
    * `~/.claude.json` under `projects[<dir>]`; they are read only when this is given.
    */
   projectDir?: string;
+  /**
+   * A Claude Code plugin's files: the plugin's name (its servers are `plugin:NAME:SERVER`, as
+   * Claude Code names them) and its installed directory (`${CLAUDE_PLUGIN_ROOT}`).
+   */
+  plugin?: { name: string; root: string };
 }
 
 /** The command and arguments of a stdio entry, as written; what guard compares and replaces. */
@@ -52,7 +57,7 @@ export interface EntryEdit {
 export interface HostFormat {
   name: HostName;
   /** `jsonc`: comments and trailing commas allowed, as the host's own reader accepts them. */
-  syntax: 'json' | 'jsonc' | 'toml';
+  syntax: 'json' | 'jsonc' | 'toml' | 'yaml';
   /** The servers the host would start from this file. Throws McpmError CONFIG_INVALID naming file, server and field. */
   read(text: string, file: string, context?: ReadContext): ServerConfig[];
   /** Every server entry of the file, with its span. Same errors as read. */

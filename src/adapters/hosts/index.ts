@@ -1,17 +1,21 @@
 /**
  * The hosts mcpm knows: where each keeps its MCP config on each platform, and the module that
  * reads (and, for guard, rewrites) that format. Paths come from the environment passed in (HOME,
- * APPDATA, XDG_CONFIG_HOME, CODEX_HOME, CLAUDE_CONFIG_DIR), never from this process, so tests
- * point HOME at a temp dir.
+ * APPDATA, XDG_CONFIG_HOME, CODEX_HOME, CLAUDE_CONFIG_DIR, CONTINUE_GLOBAL_DIR,
+ * CLINE_MCP_SETTINGS_PATH), never from this process, so tests point HOME at a temp dir.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { McpmError } from '../../core/errors.js';
 import { jsonQuote } from '../../core/json-strict.js';
 import { claudeCode } from './claude-code.js';
+import { claudeCodePlugins, installedPluginFiles } from './claude-code-plugins.js';
 import { claudeDesktop } from './claude-desktop.js';
+import { cline } from './cline.js';
 import { codex } from './codex.js';
+import { continueHost } from './continue.js';
 import { cursor } from './cursor.js';
-import { HOST_NAMES, type HostFormat, type HostName } from './format.js';
+import { HOST_NAMES, type HostFormat, type HostName, type ReadContext } from './format.js';
 import { gemini } from './gemini.js';
 import { vscode } from './vscode.js';
 import { windsurf } from './windsurf.js';
@@ -33,6 +37,64 @@ export interface HostInfo {
   userFiles(place: HostPlace): string[];
   /** Project-level config files, relative to the project directory, `/`-separated. */
   projectFiles: string[];
+  /**
+   * More user-level files, found by listing a directory or reading an index (Continue's block
+   * files, Claude Code's installed plugins), each with what its format needs to read it.
+   */
+  discoverUserFiles?(place: HostPlace): Promise<HostFile[]>;
+  /** More project-level files, found by listing a directory of the project (Continue's block files). */
+  discoverProjectFiles?(projectDir: string): Promise<HostFile[]>;
+  /** Where discovery looks, for messages: `~/.continue/mcpServers/*.yaml`. */
+  searched?(place: HostPlace): string[];
+}
+
+/** A config file of a host (absolute) and what reading it needs. */
+export interface HostFile {
+  file: string;
+  context: ReadContext;
+}
+
+/** Every user-level config file of the host that exists or may (the fixed ones), then the discovered ones. */
+export async function hostUserFiles(info: HostInfo, place: HostPlace): Promise<HostFile[]> {
+  const fixed = info.userFiles(place).map((file) => ({ file, context: {} }));
+  return [...fixed, ...((await info.discoverUserFiles?.(place)) ?? [])];
+}
+
+/** The places named when no config of the host is found. */
+export function searchedPlaces(info: HostInfo, place: HostPlace): string[] {
+  return [...info.userFiles(place), ...(info.searched?.(place) ?? [])].map((f) => displayPath(f, place));
+}
+
+/** The files of `dir` with one of `extensions`, sorted; none when it does not exist. */
+async function filesIn(dir: string, extensions: RegExp): Promise<HostFile[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => extensions.test(n))
+    .sort()
+    .map((n) => ({ file: path.join(dir, n), context: {} }));
+}
+
+/** Claude Code's own directory: `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
+function claudeConfigDir(place: HostPlace): string {
+  return place.env['CLAUDE_CONFIG_DIR'] || join(place, homeDir(place), '.claude');
+}
+
+/** Continue's global directory: `$CONTINUE_GLOBAL_DIR`, else `~/.continue`. */
+function continueDir(place: HostPlace): string {
+  return place.env['CONTINUE_GLOBAL_DIR'] || join(place, homeDir(place), '.continue');
+}
+
+/** Continue reads YAML blocks and JSON configs from its `mcpServers` directories. */
+const CONTINUE_BLOCKS = /\.(ya?ml|json)$/i;
+
+/** VS Code's user directory, where extensions keep their storage too. */
+function vscodeUserDir(place: HostPlace): string {
+  return join(place, appDataDir(place), 'Code', 'User');
 }
 
 /** `~`, from HOME (USERPROFILE on Windows when HOME is unset). */
@@ -88,8 +150,9 @@ export const HOSTS: readonly HostInfo[] = [
     name: 'vscode',
     label: 'VS Code',
     format: vscode,
-    userFiles: (place) => [join(place, appDataDir(place), 'Code', 'User', 'mcp.json')],
-    projectFiles: ['.vscode/mcp.json'],
+    // settings.json: the `mcp` key that VS Code read before mcp.json, which older installs still have.
+    userFiles: (place) => [join(place, vscodeUserDir(place), 'mcp.json'), join(place, vscodeUserDir(place), 'settings.json')],
+    projectFiles: ['.vscode/mcp.json', '.vscode/settings.json'],
   },
   {
     name: 'windsurf',
@@ -121,6 +184,35 @@ export const HOSTS: readonly HostInfo[] = [
       place.platform === 'win32' ? [join(place, appDataDir(place), 'Zed', 'settings.json')] : [join(place, xdgConfigHome(place), 'zed', 'settings.json')],
     projectFiles: ['.zed/settings.json'],
   },
+  {
+    name: 'claude-code-plugins',
+    label: 'Claude Code plugins',
+    format: claudeCodePlugins,
+    userFiles: () => [],
+    discoverUserFiles: (place) => installedPluginFiles(claudeConfigDir(place), (file) => displayPath(file, place)),
+    searched: (place) => [join(place, claudeConfigDir(place), 'plugins', 'installed_plugins.json')],
+    projectFiles: [],
+  },
+  {
+    name: 'cline',
+    label: 'Cline',
+    format: cline,
+    userFiles: (place) => [
+      join(place, vscodeUserDir(place), 'globalStorage', 'saoudrizwan.claude-dev', 'settings', 'cline_mcp_settings.json'),
+      place.env['CLINE_MCP_SETTINGS_PATH'] || join(place, homeDir(place), '.cline', 'data', 'settings', 'cline_mcp_settings.json'),
+    ],
+    projectFiles: [],
+  },
+  {
+    name: 'continue',
+    label: 'Continue',
+    format: continueHost,
+    userFiles: (place) => [join(place, continueDir(place), 'config.yaml')],
+    discoverUserFiles: (place) => filesIn(join(place, continueDir(place), 'mcpServers'), CONTINUE_BLOCKS),
+    discoverProjectFiles: (projectDir) => filesIn(path.join(projectDir, '.continue', 'mcpServers'), CONTINUE_BLOCKS),
+    searched: (place) => [join(place, continueDir(place), 'mcpServers', '*.yaml')],
+    projectFiles: [],
+  },
 ];
 
 export function hostInfo(name: HostName): HostInfo {
@@ -139,13 +231,19 @@ export function hostByName(name: string): HostInfo {
 /**
  * The host whose format a config file is in, judged by its name, for the files whose format is not
  * the plain `mcpServers` / VS Code `servers` shape that the rest of mcpm reads by shape: Claude
- * Code's `.claude.json`, Windsurf's `mcp_config.json` (`serverUrl`), Gemini's and Zed's
- * `settings.json` (by their directory) and Codex's `.toml`.
+ * Code's `.claude.json`, Cline's `cline_mcp_settings.json`, Continue's `.yaml`, Windsurf's
+ * `mcp_config.json` (`serverUrl`), VS Code's, Gemini's and Zed's `settings.json` (by their
+ * directory) and Codex's `.toml`.
  */
 export function hostOfFile(file: string): HostName | undefined {
   const base = path.basename(file);
   const parent = path.basename(path.dirname(file)).toLowerCase();
   if (base === '.claude.json') return 'claude-code';
+  if (base === 'cline_mcp_settings.json') return 'cline';
+  // YAML is Continue's alone among the hosts; so are JSON files in a .continue/mcpServers directory.
+  if (/\.ya?ml$/i.test(base)) return 'continue';
+  if (parent === 'mcpservers' && path.basename(path.dirname(path.dirname(file))) === '.continue') return 'continue';
+  if (base === 'settings.json' && (parent === 'user' || parent === '.vscode')) return 'vscode';
   if (base === 'mcp_config.json') return 'windsurf';
   if (base.toLowerCase().endsWith('.toml')) return 'codex';
   if (base === 'settings.json' && parent === '.gemini') return 'gemini';

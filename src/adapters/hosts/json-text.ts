@@ -38,6 +38,8 @@ export interface JsonHostSpec {
   envPath?(entry: JsonObject): string[] | undefined;
   /** The env value that makes the host pass its own variable NAME on (`${NAME}`, `${env:NAME}`); none if the host expands nothing. */
   forwardVariable?(name: string): string;
+  /** `vscode` shape: where the `inputs` array is, when not at the top (settings.json's `mcp.inputs`). */
+  inputs?(json: JsonObject): JsonValue | undefined;
 }
 
 /** An entry that is not a server mcpm can start (a Zed extension's): left out, for the reason given. */
@@ -81,7 +83,8 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
       const synthetic: JsonObject = Object.create(null) as JsonObject;
       if (spec.shape === 'vscode') {
         synthetic['servers'] = servers;
-        if (Object.hasOwn(json, 'inputs')) synthetic['inputs'] = json['inputs'] as JsonValue;
+        const inputs = spec.inputs ? spec.inputs(json) : own(json, 'inputs');
+        if (inputs !== undefined) synthetic['inputs'] = inputs;
       } else {
         synthetic['mcpServers'] = servers;
       }
@@ -158,7 +161,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
 }
 
 /** The transport and (for stdio) command and args of a normalised entry; loose, for guard's bookkeeping. */
-function launchOf(entry: JsonObject): Pick<HostEntry, 'transport' | 'launch'> {
+export function launchOf(entry: JsonObject): Pick<HostEntry, 'transport' | 'launch'> {
   const command = own(entry, 'command');
   if (typeof command === 'string') {
     const args = own(entry, 'args');
@@ -179,6 +182,18 @@ export function at(json: JsonValue, path: readonly string[]): JsonValue | undefi
   for (const key of path) {
     if (!isJsonObject(value)) return undefined;
     value = own(value, key);
+  }
+  return value;
+}
+
+/** The value with `edit` applied to every string in it (objects copied with a null prototype). */
+export function mapStrings(value: JsonValue, edit: (text: string) => string): JsonValue {
+  if (typeof value === 'string') return edit(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, edit));
+  if (isJsonObject(value)) {
+    const out = Object.create(null) as JsonObject;
+    for (const key of Object.keys(value)) out[key] = mapStrings(value[key]!, edit);
+    return out;
   }
   return value;
 }

@@ -3,7 +3,8 @@
 // the rewritten file must still be one the host reads, with everything mcpm does not own intact.
 import { describe, expect, it } from 'vitest';
 import { rewriteEntries, type HostEntry, type Launch } from '../../../../src/adapters/hosts/format.js';
-import { HOST_NAMES, hostInfo, type HostName } from '../../../../src/adapters/hosts/index.js';
+import { hostInfo, type HostName } from '../../../../src/adapters/hosts/index.js';
+import { HOST_FIXTURES, type GuardableHost } from '../../../helpers/host-fixtures.js';
 import { CLAUDE_PROJECT, fixture } from './helpers.js';
 
 const LAUNCH: Launch = { command: '/opt/node/bin/node', args: ['/opt/mcpm/bin/mcpm.cjs', 'run', '--config', '/home/u/cfg', '--lockfile', '/home/u/x.lock', '--', 'NAME'] };
@@ -19,7 +20,7 @@ function guardAll(host: HostName, text: string) {
   return { entries, chosen, guarded, undo };
 }
 
-describe.each(HOST_NAMES)('%s: guard and undo', (host) => {
+describe.each(Object.keys(HOST_FIXTURES) as GuardableHost[])('%s: guard and undo', (host) => {
   const format = hostInfo(host).format;
 
   it('restores the file byte for byte', () => {

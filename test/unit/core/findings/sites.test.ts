@@ -34,6 +34,7 @@ describe('every string is scanned', () => {
       'high secret-path-request tools:t/inputSchema/properties/content_from_reading_ssh_id_rsa',
       'high zero-width tools:t/inputSchema/properties/ignore\u200bme',
       'high instruction-like-text tools:t/inputSchema/properties/mode/enum/1',
+      'high instruction-like-text tools:t/inputSchema/properties/sidenote/extra',
       'high terminal-control tools:t/inputSchema/properties/ticker/default',
       'high bidi-control tools:t/outputSchema/properties/r/description',
       'high hidden-unicode-tags tools:t/title',

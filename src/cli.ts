@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { DENY_KINDS, parseDenyList, type DenyKind } from './core/deny.js';
 import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
 import { contextWords, withContext } from './core/hint-context.js';
 import { POLICIES } from './guard/policy.js';
@@ -25,6 +26,13 @@ function positiveInt(label: string) {
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--deny sampling,roots` (repeatable): the kinds so far, in a fixed order. */
+function denyKinds(value: string, previous: DenyKind[] | undefined): DenyKind[] {
+  const parsed = parseDenyList([...(previous ?? []), value]);
+  if ('invalid' in parsed) throw new InvalidArgumentError(`${JSON.stringify(parsed.invalid)} is not one of ${DENY_KINDS.join(', ')} (comma-separated).`);
+  return parsed.kinds;
 }
 
 type Action = (deps: Deps) => Promise<ExitStatus>;
@@ -155,10 +163,11 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .addOption(new Option('--policy <policy>', 'on drift: block the drifted items, or refuse (end the session)').choices(POLICIES).default('block'))
     .option('--audit-log <file>', 'append one JSON line per tool call (default: env MCPM_AUDIT_LOG)')
     .option('--redact <pattern>', 'also redact argument values under keys matching this regex (repeatable)', collect)
+    .option('--deny <kinds>', `answer these server-initiated requests with an error instead of passing them to the host: ${DENY_KINDS.join(', ')} (comma-separated)`, denyKinds)
     .addHelpText(
       'after',
       '\nIn a host config, replace "command": "npx", "args": ["-y", "pkg"] with\n  "command": "mcpm", "args": ["run", "-C", "/path/to/project", "NAME"]\n' +
-        '\nExamples:\n  $ mcpm run notes\n  $ mcpm run -C ~/proj notes --audit-log ~/.mcpm/audit.jsonl\n  $ mcpm run notes --policy refuse',
+        '\nExamples:\n  $ mcpm run notes\n  $ mcpm run -C ~/proj notes --audit-log ~/.mcpm/audit.jsonl\n  $ mcpm run notes --policy refuse\n  $ mcpm run notes --deny sampling,elicitation,roots',
     )
     .action((name: string, _o, cmd: Command) =>
       run(async (deps) => {
@@ -192,8 +201,9 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--no-browser', 'only print the sign-in URL (e.g. over SSH)')
     .addHelpText(
       'after',
-      '\nOpens $BROWSER (else the system browser) at the server\'s sign-in page; the browser comes back to a\n' +
-        'listener on 127.0.0.1. Tokens go to the OS keychain, else to a private file in ~/.config/mcpm/credentials.\n' +
+      '\nOpens $BROWSER (else the system browser) at the server\'s sign-in page; the\n' +
+        'browser comes back to a listener on 127.0.0.1. Tokens go to the OS keychain,\n' +
+        'else to a private file in ~/.config/mcpm/credentials.\n' +
         '\nExamples:\n  $ mcpm login notes\n  $ mcpm login notes --no-browser\n  $ mcpm login --list\n  $ mcpm --host cursor login linear',
     )
     .action((name: string | undefined, _o, cmd: Command) =>

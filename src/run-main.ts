@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import type { ExitStatus } from './core/errors.js';
 import { runAsProcess } from './entry.js';
+import { parseDenyList } from './core/deny.js';
 import { POLICIES, type Policy } from './guard/policy.js';
 import { run, type RunOptions } from './commands/run.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from './app/options.js';
@@ -21,8 +22,9 @@ const RUN_OPTIONS = {
   policy: { type: 'string' },
   'audit-log': { type: 'string' },
   redact: { type: 'string', multiple: true },
+  deny: { type: 'string', multiple: true },
 } as const;
-const REPEATABLE = new Set(['config', 'redact']);
+const REPEATABLE = new Set(['config', 'redact', 'deny']);
 
 /**
  * `argv` after the node and script paths. The options and server name of `run [options] [--] NAME`
@@ -48,6 +50,8 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
   }
   const policy = values.policy ?? 'block';
   if (!POLICIES.includes(policy as Policy)) return undefined;
+  const deny = values.deny === undefined ? undefined : parseDenyList(values.deny);
+  if (deny !== undefined && 'invalid' in deny) return undefined;
   const options: RunOptions = { timeout: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY, color: true, policy: policy as Policy };
   if (values.cwd !== undefined) options.cwd = values.cwd;
   if (values.config !== undefined) options.config = values.config;
@@ -55,6 +59,7 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
   if (values.lockfile !== undefined) options.lockfile = values.lockfile;
   if (values['audit-log'] !== undefined) options.auditLog = values['audit-log'];
   if (values.redact !== undefined) options.redact = values.redact;
+  if (deny !== undefined) options.deny = deny.kinds;
   return { name: positionals[0]!, options };
 }
 

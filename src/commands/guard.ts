@@ -3,7 +3,8 @@
  * host config so the host starts them through `mcpm run`, which starts only what the lock holds.
  *
  * A guarded entry is `{"command": "<this node>", "args": ["<this bin/mcpm.cjs>", "run", ["--host",
- * HOST,] "--config", "<the config>", "--lockfile", "<the lock>", "--", NAME], "env": {…as it was…}}`,
+ * HOST,] "--config", "<the config>", "--lockfile", "<the lock>", ["--deny", KINDS,] "--", NAME],
+ * "env": {…as it was…}}`,
  * with the host's own settings of the entry (timeouts, `disabled`, …) kept. Paths are absolute:
  * hosts start servers in any directory (often `/`), and GUI apps do not have the shell's PATH.
  * The entries' original text goes to the sidecar `<config>.mcpm-guard.json` (0600; see
@@ -197,11 +198,27 @@ function formatOfFile(absolute: string, text: string, shown: string): HostName {
   return path.basename(absolute) === '.mcp.json' ? 'claude-code' : 'cursor';
 }
 
-function guardLaunch(self: Self, target: Target, lockFile: string, name: string): Launch {
+/**
+ * `deny`: the entry's `"mcpm": {"deny": […]}`, written onto the command line as well: `mcpm run`
+ * reads it from the original definition anyway, and there the host config shows what the guard
+ * refuses for the server.
+ */
+function guardLaunch(self: Self, target: Target, lockFile: string, name: string, deny: readonly string[] = []): Launch {
   return {
     command: self.node,
     // `--` keeps a server named "-x" from being read as an option.
-    args: [self.bin, 'run', ...(target.host ? ['--host', target.host] : []), '--config', target.absolute, '--lockfile', lockFile, '--', name],
+    args: [
+      self.bin,
+      'run',
+      ...(target.host ? ['--host', target.host] : []),
+      '--config',
+      target.absolute,
+      '--lockfile',
+      lockFile,
+      ...(deny.length > 0 ? ['--deny', deny.join(',')] : []),
+      '--',
+      name,
+    ],
   };
 }
 
@@ -224,8 +241,8 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
 
   for (const entry of entries) {
     if (only && !only.has(entry.name)) continue;
-    const desired = guardLaunch(self, target, lockFile, entry.name);
     const original = originals.get(entry.name);
+    const desired = guardLaunch(self, target, lockFile, entry.name, original?.deny);
     const refs = original ? referencedVariables(original) : { names: [], inputs: [] };
     const record = records.find((r) => samePath(r.path, entry.path));
     if (record) {

@@ -8,6 +8,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { buildServerEnv, spawnServer, type ExitInfo, type SpawnOptions } from '../adapters/process.js';
+import { DENY_KINDS, type DenyKind } from '../core/deny.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
@@ -18,7 +19,7 @@ import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
 import type { AuditLog } from '../guard/audit-log.js';
 import { HeldChunks } from '../guard/held-chunks.js';
-import type { ToolCallRecord } from '../guard/relay.js';
+import type { AuditEvent, ToolCallRecord } from '../guard/relay.js';
 import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
@@ -32,6 +33,8 @@ export interface RunOptions extends GlobalOptions {
   auditLog?: string;
   /** Extra key patterns to redact in the audit log, on top of the defaults. */
   redact?: string[];
+  /** Server-initiated requests to answer with an error; added to the server's `"mcpm": {"deny"}` in the config. */
+  deny?: DenyKind[];
 }
 
 /**
@@ -65,7 +68,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
   }
-  const { project, entry, server, audit } = started;
+  const { project, entry, server, audit, deny } = started;
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
@@ -80,7 +83,9 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       now: () => deps.now().getTime(),
       interrupt: deps.signal,
       signals: process,
+      deny,
       onToolCall: audit?.record,
+      onAuditEvent: audit?.event,
     });
     return exitStatusOf(outcome);
   } finally {
@@ -92,8 +97,10 @@ interface Started {
   project: Project;
   entry: LockEntry;
   server: SessionServer;
-  /** The audit log and how one tool call becomes its line (redaction included); absent when not auditing. */
-  audit: { log: AuditLog; record(record: ToolCallRecord): void } | undefined;
+  /** The audit log and how one tool call or other event becomes its line (redaction included); absent when not auditing. */
+  audit: { log: AuditLog; record(record: ToolCallRecord): void; event(event: AuditEvent): void } | undefined;
+  /** `--deny` and the server's configured deny, together. */
+  deny: DenyKind[];
 }
 
 /** Opens the audit log, spawns a local server, then checks the lock entry while it starts up. */
@@ -101,11 +108,14 @@ async function start(name: string, options: RunOptions, deps: Deps, prepared: Re
   const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
   let audit: Started['audit'];
   if (auditFile) {
-    const { AuditLog, auditLine, redactPatterns } = await import('../guard/audit-log.js');
+    const { AuditLog, auditEventLine, auditLine, redactPatterns } = await import('../guard/audit-log.js');
     const patterns = redactPatterns(options.redact ?? []);
-    const log = await AuditLog.open(resolvePath(prepared.project.dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`));
-    audit = { log, record: (record) => log.append(auditLine(name, record, patterns)) };
+    const dir = prepared.project.dir;
+    const log = await AuditLog.open(resolvePath(dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`), { projectDir: dir });
+    audit = { log, record: (record) => log.append(auditLine(name, record, patterns)), event: (event) => log.append(auditEventLine(name, event, patterns)) };
   }
+  const configured = prepared.project.servers.get(name)?.deny ?? [];
+  const deny = DENY_KINDS.filter((kind) => configured.includes(kind) || (options.deny ?? []).includes(kind));
   let server: SessionServer;
   if (prepared.launch.transport === 'stdio') {
     const { env, ...spawn } = prepared.launch.spawn;
@@ -125,7 +135,7 @@ async function start(name: string, options: RunOptions, deps: Deps, prepared: Re
   // other entries are not this run's business: verify --offline checks them.)
   try {
     const entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel, name).servers.get(name)!;
-    return { project: prepared.project, entry, server, audit };
+    return { project: prepared.project, entry, server, audit, deny };
   } catch (error) {
     if (server.transport === 'stdio') await server.proc.close();
     await audit?.log.close();

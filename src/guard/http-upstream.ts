@@ -4,9 +4,10 @@
  * of a `text/event-stream`) and the messages of the session's GET stream become lines that go
  * through the same relay and wire check as a stdio server's stdout.
  *
- * Bodies are forwarded as the server sent them when they are one line. A body spread over several
- * lines cannot go onto the host's newline-delimited stdio as it is; it is re-serialised, but only
- * after the strict parser accepted it, so a duplicate key cannot be resolved silently on the way.
+ * Bodies are forwarded as the server sent them, each as one line. In a body that is JSON, a raw
+ * `\r` or `\n` can only be whitespace between tokens, so each becomes a space (messageLine): the same
+ * message on one line, which then goes through the same checks as a stdio server's line. No byte
+ * of it is re-serialised on the way.
  *
  * OAuth: with a login of `mcpm login`, every request carries its bearer token; a 401 renews it
  * once (a refresh, through the SDK's `auth()`) and the request is sent again; when it cannot be
@@ -16,8 +17,9 @@
  */
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
-import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
+import { isJsonObject, jsonQuote } from '../core/json-strict.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
+import { escapeLineBreaks } from './line-check.js';
 import { idKey, lineContent } from './relay.js';
 import { GUARD_ERROR } from './wire-check.js';
 
@@ -222,7 +224,7 @@ export class HttpUpstream {
     if (requests.length === 0) this.options.notice(message);
     for (const request of requests) {
       this.initializing.delete(request.id);
-      this.options.onLine(Buffer.from(`{"jsonrpc":"2.0","id":${request.id},"error":${JSON.stringify({ code: GUARD_ERROR.UPSTREAM, message })}}\n`));
+      this.options.onLine(Buffer.from(`${escapeLineBreaks(`{"jsonrpc":"2.0","id":${request.id},"error":${JSON.stringify({ code: GUARD_ERROR.UPSTREAM, message })}}`)}\n`));
     }
   }
 
@@ -233,17 +235,21 @@ export class HttpUpstream {
 }
 
 /**
- * One server message (a JSON body, an event's data) as the line the relay reads: as sent when it
- * is one line; else re-serialised after the strict parser accepted it; else dropped with a notice.
+ * One server message (a JSON body, an event's data) as the line the relay reads. A body spread
+ * over lines is put on one: its raw `\r` and `\n` can only be whitespace between tokens, so spaces
+ * in their place keep the value, and the relay then judges exactly the bytes the host gets (never
+ * a re-serialised copy). A body that is not JSON is dropped with a notice: a newline inside a
+ * string must not turn it into JSON that no one sent.
  */
 export function messageLine(text: string, options: Pick<HttpUpstreamOptions, 'server' | 'notice'>): string | undefined {
-  if (!/[\r\n]/.test(text)) return text;
+  if (!text.includes('\n') && !text.includes('\r')) return text;
   try {
-    return JSON.stringify(parseStrictJson(text));
+    JSON.parse(text);
   } catch {
-    options.notice(sanitize(`mcpm: server ${jsonQuote(options.server)} sent a message spread over several lines that is not strict JSON; dropped it`));
+    options.notice(sanitize(`mcpm: server ${jsonQuote(options.server)} sent a message spread over several lines that is not JSON; dropped it`));
     return undefined;
   }
+  return text.replace(/[\r\n]/g, ' ');
 }
 
 /** The configured headers plus the login's bearer token; a configured Authorization header wins, as in the SDK's transports. */

@@ -4,35 +4,48 @@
  * here: session.ts feeds lines in and writes what comes out, so this file can be tested with
  * plain buffers.
  *
- * Lines are forwarded as the bytes that came in, never re-serialised (the SDK's
- * transports, which a proxy built on them would use, reorder keys, drop `id:null` errors and extra keys). Only a response the
- * guard must judge (wire-check.ts) is replaced, by a line mcpm writes itself.
+ * Lines are forwarded as the bytes that came in, never re-serialised (the SDK's transports, which a
+ * proxy built on them would use, reorder keys, drop `id:null` errors and extra keys), as long as
+ * every host reads them as mcpm did. A line a host could frame differently (a raw `\r`, U+2028,
+ * …) goes on with those characters escaped; a response the guard must judge (wire-check.ts) is
+ * replaced by a line mcpm writes itself; a message that is not exactly one clean request,
+ * notification or response is dropped (line-check.ts).
  *
  * What is parsed, and how (the hot-path trade-off):
  * - Host → server: the host is trusted, and its lines are forwarded as they are, even malformed. A
  *   line is parsed (JSON.parse) only if it can be a request: it contains `"method"`, or a `\u`
  *   escape (the only other way to spell that key). Responses to the server's own requests
- *   (sampling, elicitation, roots) and everything else go through untouched, unparsed.
+ *   (sampling, elicitation, roots) and everything else go through untouched, unparsed. A call
+ *   (tools/call, prompts/get, resources/read) in a line the server could read as another message
+ *   is not forwarded: the server might run another call than the one judged.
  * - Server → host: every line is decoded as UTF-8 (fatal) and checked with JSON.parse, because a line
  *   that is not JSON must never reach the host, and the guard must know whether the line answers a
- *   request it inspects. JSON.parse is native and far cheaper than the strict parser, and for the
- *   fields routing needs (`id`, `method`) it agrees with the hosts, which are JSON.parse (Node,
- *   Electron) or last-key-wins parsers too. The strict parser (`parseStrictJson`: duplicate keys,
- *   lone surrogates, integers past 2^53, depth) runs only on the lines the guard inspects, the
- *   responses to `initialize`, `server/discover` and the four list methods; a line it refuses is
- *   never forwarded (the host gets a JSON-RPC error for that request instead). A response to an id
- *   the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
+ *   request it inspects. JSON.parse is native and far cheaper than the strict parser. Every line
+ *   then pays four native searches for line breaks and one pass over its tokens for a duplicate
+ *   key (strings are skipped natively), so that the fields routing needs (`id`, `method`,
+ *   `result`) read the same to every host parser. The strict parser (`parseStrictJson`: duplicate
+ *   keys, lone surrogates, integers past 2^53, depth) runs only on the lines the guard inspects,
+ *   the responses to `initialize`, `server/discover` and the four list methods; a line it refuses
+ *   is never forwarded (the host gets a JSON-RPC error for that request instead). A response to an
+ *   id the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
+ * - Server-initiated requests (sampling, elicitation, roots, …) are told once per kind and audited;
+ *   the kinds given to --deny are answered with an error and never reach the host.
  */
 import { isUtf8 } from 'node:buffer';
 import { formatBytes, lineContent, MAX_MESSAGE_BYTES } from '../adapters/line-framer.js';
+import { denyKindOf, type DenyKind } from '../core/deny.js';
+import { valueSpan } from '../core/json-offsets.js';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import { duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
 import {
+  CALL_METHODS,
   describeEvent,
   GUARD_ERROR,
   INSPECTED_METHODS,
   LIST_CHANGED_METHODS,
+  SERVER_INFO_META,
   type GuardEvent,
   type RpcError,
   type Verdict,
@@ -73,12 +86,19 @@ export interface ToolCallRecord {
   responseBytes: number;
 }
 
+/** Other audit log records: server-initiated requests, and messages dropped as unclean. */
+export type AuditEvent =
+  /** `via`: asked inside a 2026-07-28 input_required result rather than as a request of its own. */
+  | { type: 'server-request'; at: number; method: string; outcome: 'forwarded' | 'denied'; params: JsonValue | undefined; via?: 'input_required' }
+  | { type: 'dropped'; at: number; reason: string };
+
 export interface RelayHandlers {
   toHost(bytes: Buffer): void;
   toServer(bytes: Buffer): void;
   /** One line for stderr, already sanitised, without a newline. Rate limiting is the caller's. */
   notice(text: SafeText): void;
   toolCall(record: ToolCallRecord): void;
+  audit?(event: AuditEvent): void;
   /** The guard ends the session: stop relaying, stop the server. Called once. */
   end(reason: SafeText, status: 1 | 3): void;
   /** Epoch ms. */
@@ -94,7 +114,20 @@ interface Pending {
   arguments?: JsonValue;
 }
 
-type ServerDecision = { kind: 'forward' } | { kind: 'replace'; message: JsonObject } | { kind: 'drop' };
+type ServerDecision =
+  | { kind: 'forward' }
+  | { kind: 'replace'; message: JsonObject }
+  /** Forward with the value at `path` (a served serverInfo) replaced by `value`, every other byte kept. */
+  | { kind: 'patch'; path: readonly string[]; value: JsonValue }
+  | { kind: 'drop' };
+
+export interface RelayOptions {
+  /** Kinds of server-initiated requests answered with an error instead of reaching the host. */
+  deny?: readonly DenyKind[];
+}
+
+/** Kinds of server request remembered as told; a server inventing methods gets the rate limit beyond. */
+const MAX_NOTICED_KINDS = 64;
 
 /** Routes lines between one host and one guarded server. */
 export class GuardRelay {
@@ -104,12 +137,17 @@ export class GuardRelay {
   private ended = false;
   /** Bytes of the server line being routed (the whole batch for a batch), for the audit record. */
   private currentLineBytes = 0;
+  private readonly deny: ReadonlySet<DenyKind | undefined>;
+  private readonly noticedKinds = new Set<string>();
 
   constructor(
     private readonly wire: WireCheck,
     private readonly where: { server: string; lockLabel: string; reviewCommand?: string },
     private readonly handlers: RelayHandlers,
-  ) {}
+    options: RelayOptions = {},
+  ) {
+    this.deny = new Set(options.deny ?? []);
+  }
 
   get isEnded(): boolean {
     return this.ended;
@@ -129,42 +167,52 @@ export class GuardRelay {
       this.handlers.toServer(line);
       return;
     }
+    const text = lineContent(line).toString('utf8');
     let value: unknown;
     try {
-      value = JSON.parse(lineContent(line).toString('utf8'));
+      value = JSON.parse(text);
     } catch {
       // The host is trusted: its lines go to the server as they are, even when they are not JSON.
       this.handlers.toServer(line);
       return;
     }
+    // The host's lines are forwarded as the host wrote them, but judged as the server's are: a call
+    // in a line that the server could read as another message is answered here, never forwarded.
+    let lineProblem: string | null | undefined;
+    const ambiguity = (item: unknown): string | undefined => {
+      const envelope = envelopeOf(item);
+      if (envelope.kind === 'unclean') return envelope.problem;
+      lineProblem ??= hostLineProblem(text) ?? null;
+      return lineProblem ?? undefined;
+    };
     if (Array.isArray(value)) {
-      this.hostBatch(line, value);
+      this.hostBatch(line, value, ambiguity);
       return;
     }
-    const answer = this.hostMessage(value);
+    const answer = this.hostMessage(value, ambiguity);
     if (answer === undefined) this.handlers.toServer(line);
     else if (answer !== null) this.handlers.toHost(answer);
   }
 
   /** A JSON-RPC batch (2025-03-26 allowed them): blocked calls are taken out and answered together. */
-  private hostBatch(line: Buffer, items: unknown[]): void {
+  private hostBatch(line: Buffer, items: unknown[], ambiguity: (item: unknown) => string | undefined): void {
     const forwarded: unknown[] = [];
     const answers: string[] = [];
     for (const item of items) {
-      const answer = this.hostMessage(item);
+      const answer = this.hostMessage(item, ambiguity);
       if (answer === null) return;
       if (answer === undefined) forwarded.push(item);
       else answers.push(lineContent(answer).toString('utf8'));
     }
     if (answers.length === 0) this.handlers.toServer(line);
     else {
-      if (forwarded.length > 0) this.handlers.toServer(Buffer.from(`${JSON.stringify(forwarded)}\n`));
+      if (forwarded.length > 0) this.handlers.toServer(jsonLine(forwarded));
       this.handlers.toHost(Buffer.from(`[${answers.join(',')}]\n`));
     }
   }
 
   /** undefined: forward; a Buffer: do not forward, answer the host with this line; null: the session ended. */
-  private hostMessage(value: unknown): Buffer | undefined | null {
+  private hostMessage(value: unknown, ambiguity: (item: unknown) => string | undefined): Buffer | undefined | null {
     if (!isJsonObject(value)) return undefined;
     const method = value['method'];
     if (typeof method !== 'string') return undefined;
@@ -179,7 +227,7 @@ export class GuardRelay {
     }
     const id = idKey(value['id']);
     this.noteClient(method, params);
-    const verdict = this.wire.checkRequest(method, params);
+    const verdict = this.wire.checkRequest(method, params, CALL_METHODS.has(method) ? ambiguity(value) : undefined);
     const call = method === 'tools/call' && isJsonObject(params) ? params : undefined;
     const tool = call && typeof call['name'] === 'string' ? call['name'] : undefined;
     if (verdict.action === 'forward') {
@@ -234,7 +282,11 @@ export class GuardRelay {
 
   // ---------------------------------------------------------------- server → host
 
-  /** One line from the server's stdout, with its newline. */
+  /**
+   * One line from the server's stdout, with its newline. What goes on to the host is the line as
+   * judged: as it came when it is clean, with its line breaks escaped when a host could split it
+   * (line-check.ts), or a line mcpm wrote; never bytes the guard read differently from a host.
+   */
   serverLine(line: Buffer): void {
     if (this.ended) return;
     const content = lineContent(line);
@@ -258,15 +310,33 @@ export class GuardRelay {
       this.serverBatch(line, text, value);
       return;
     }
-    const decision = this.serverMessage(value, () => parseStrictJson(text));
+    const decision = this.serverMessage(value, () => parseStrictJson(text), () => duplicateKey(text));
     if (this.ended) return;
-    if (decision.kind === 'forward') this.handlers.toHost(line);
-    else if (decision.kind === 'replace') this.handlers.toHost(messageLine(decision.message));
+    switch (decision.kind) {
+      case 'forward':
+        this.handlers.toHost(hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line);
+        break;
+      case 'patch':
+        this.handlers.toHost(textLine(escapeLineBreaks(patchedText(text, decision.path, decision.value))));
+        break;
+      case 'replace':
+        this.handlers.toHost(jsonLine(decision.message));
+        break;
+      case 'drop':
+        break;
+    }
   }
 
   private serverBatch(line: Buffer, text: string, items: unknown[]): void {
     if (items.length === 0) {
       this.dropped('an empty batch', lineContent(line));
+      return;
+    }
+    const duplicate = duplicateKey(text);
+    if (duplicate !== undefined) {
+      // Which item a reader would take the second key for is anyone's guess: none goes on.
+      const answered = items.map(envelopeOf).flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
+      this.unclean(`a batch with the key ${jsonQuote(duplicate)} twice in one object`, answered);
       return;
     }
     let strict: JsonValue | undefined;
@@ -278,56 +348,182 @@ export class GuardRelay {
     let changed = false;
     items.forEach((item, index) => {
       if (this.ended) return;
-      const decision = this.serverMessage(item, strictItem(index));
+      const decision = this.serverMessage(item, strictItem(index), undefined);
       if (decision.kind === 'forward') out.push(item);
       else {
         changed = true;
         if (decision.kind === 'replace') out.push(decision.message);
+        else if (decision.kind === 'patch') out.push(withValueAt(item as JsonObject, decision.path, decision.value));
       }
     });
     if (this.ended) return;
-    if (!changed) this.handlers.toHost(line);
-    else if (out.length > 0) this.handlers.toHost(Buffer.from(`${JSON.stringify(out)}\n`));
+    if (!changed) this.handlers.toHost(hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line);
+    else if (out.length > 0) this.handlers.toHost(jsonLine(out));
   }
 
-  /** `strict` re-reads the message with the strict parser; it throws StrictJsonError. */
-  private serverMessage(value: unknown, strict: () => JsonValue): ServerDecision {
-    if (!isJsonObject(value) || value['jsonrpc'] !== '2.0') {
-      this.dropped('a message that is not JSON-RPC 2.0', undefined);
-      return { kind: 'drop' };
+  /**
+   * `strict` re-reads the message with the strict parser (it throws StrictJsonError); `duplicate`
+   * finds a key given twice in the line (undefined for a batch item: the batch was scanned whole).
+   */
+  private serverMessage(value: unknown, strict: () => JsonValue, duplicate: (() => string | undefined) | undefined): ServerDecision {
+    const envelope = envelopeOf(value);
+    if (envelope.kind === 'unclean') return this.unclean(envelope.problem, envelope.answers === undefined ? [] : [envelope.answers]);
+    const message = value as JsonObject;
+    const pending = envelope.kind === 'response' ? this.pending.get(idKey(envelope.id)) : undefined;
+    // The strict parser refuses duplicate keys in the responses it reads; every other line is scanned.
+    if (duplicate && !(pending && INSPECTED_METHODS.has(pending.method))) {
+      const key = duplicate();
+      if (key !== undefined) return this.unclean(`a message with the key ${jsonQuote(key)} twice in one object`, envelope.kind === 'response' ? [envelope.id] : []);
     }
-    const method = value['method'];
-    if (typeof method === 'string') {
-      // Requests (sampling, elicitation, roots, ping) and notifications (progress, cancelled,
-      // logging) pass untouched; only list_changed is paced.
-      if (!Object.hasOwn(value, 'id') && LIST_CHANGED_METHODS.has(method)) return this.paceListChanged(method);
-      return { kind: 'forward' };
+    switch (envelope.kind) {
+      case 'notification': {
+        if (LIST_CHANGED_METHODS.has(envelope.method)) {
+          const paced = this.paceListChanged(envelope.method);
+          if (paced.kind !== 'forward') return paced;
+        }
+        // Progress, logging, cancelled and the rest pass; only a serverInfo they carry is held to the lock.
+        return this.serverInfoCopy(message, 'params', undefined);
+      }
+      case 'request':
+        return this.serverRequest(envelope.id, envelope.method, message);
+      case 'response':
+        return this.serverResponse(idKey(envelope.id), pending, message, strict);
     }
-    if (!Object.hasOwn(value, 'id')) {
-      this.dropped('a message that is neither a request, a notification nor a response', undefined);
-      return { kind: 'drop' };
+  }
+
+  /**
+   * A request from the server to the host (2025 revisions; 2026-07-28 servers ask through an
+   * input_required result instead, see inputRequests). Pings pass silently. Sampling, elicitation,
+   * roots and anything else are told once per kind on stderr and audited; a kind that is denied
+   * is answered to the server with an error, and the host never sees it.
+   */
+  private serverRequest(id: RpcId, method: string, message: JsonObject): ServerDecision {
+    if (method !== 'ping') {
+      const kind = denyKindOf(method);
+      const denied = kind !== undefined && this.deny.has(kind);
+      this.noteServerRequest(method, denied ? 'denied' : 'passed', undefined);
+      this.handlers.audit?.({ type: 'server-request', at: this.handlers.now(), method, outcome: denied ? 'denied' : 'forwarded', params: message['params'] });
+      if (denied) {
+        const error = { code: GUARD_ERROR.DENIED, message: sanitize(`mcpm denied this ${method} request: server ${jsonQuote(this.where.server)} may not ask the host for ${kind}`) };
+        this.handlers.toServer(errorLine(idKey(id), error));
+        return { kind: 'drop' };
+      }
     }
-    // A parse-error answer (id null) refers to no request; it tells the host something went wrong.
-    if (value['id'] === null) return { kind: 'forward' };
-    const id = idKey(value['id']);
-    const pending = this.pending.get(id);
+    return this.serverInfoCopy(message, 'params', undefined);
+  }
+
+  private serverResponse(id: string, pending: Pending | undefined, message: JsonObject, strict: () => JsonValue): ServerDecision {
     if (!pending) {
       this.dropped(`a response to id ${id.length > 40 ? `${id.slice(0, 40)}…` : id}, which the host is not waiting for`, undefined);
       return { kind: 'drop' };
     }
     this.pending.delete(id);
-    if (pending.method === 'tools/call') this.recordCall(pending, value);
-    if (!INSPECTED_METHODS.has(pending.method)) return { kind: 'forward' };
+    if (this.deniedInputRequests(id, pending, message['result'])) return { kind: 'drop' };
+    if (pending.method === 'tools/call') this.recordCall(pending, message);
+    if (!INSPECTED_METHODS.has(pending.method)) return this.serverInfoCopy(message, 'result', id);
 
-    let message: JsonValue;
+    let parsed: JsonValue;
     try {
-      message = strict();
+      parsed = strict();
     } catch (error) {
       const problem = `it breaks the strict JSON rules (${error instanceof Error ? error.message : String(error)})`;
       return this.apply(id, this.wire.badResponse(pending.method, problem));
     }
-    if (!isJsonObject(message)) throw new Error('Assertion failed: strict parse disagrees with JSON.parse');
-    return this.apply(id, this.wire.checkResponse(pending.method, message));
+    if (!isJsonObject(parsed)) throw new Error('Assertion failed: strict parse disagrees with JSON.parse');
+    return this.apply(id, this.wire.checkResponse(pending.method, parsed));
+  }
+
+  /**
+   * 2026-07-28 (multi round-trip requests): a tools/call, prompts/get or resources/read may be
+   * answered with `resultType: "input_required"` and `inputRequests` (sampling, elicitation,
+   * roots requests) for the host to fulfil before it retries. Each is told and audited as a server
+   * request; when one is of a denied kind the host gets an error for its request instead of the
+   * result. True when the response was answered that way (and so not forwarded).
+   */
+  private deniedInputRequests(id: string, pending: Pending, result: unknown): boolean {
+    if (!isJsonObject(result) || result['resultType'] !== 'input_required') return false;
+    const requests = result['inputRequests'];
+    if (!isJsonObject(requests)) return false;
+    const asked = Object.keys(requests)
+      .map((key) => requests[key])
+      .filter(isJsonObject)
+      .flatMap((request) => (typeof request['method'] === 'string' ? [{ method: request['method'], params: request['params'] }] : []));
+    const refused = asked.find((r) => this.deny.has(denyKindOf(r.method)));
+    const at = this.handlers.now();
+    for (const request of asked) {
+      const fate = refused === undefined ? 'passed' : this.deny.has(denyKindOf(request.method)) ? 'denied' : 'withheld';
+      this.noteServerRequest(request.method, fate, pending.method);
+      // What the host got: none of the answer's requests when one of them is denied.
+      const outcome = refused !== undefined ? 'denied' : 'forwarded';
+      this.handlers.audit?.({ type: 'server-request', at, method: request.method, outcome, params: request.params, via: 'input_required' });
+    }
+    if (refused === undefined) return false;
+    const kind = denyKindOf(refused.method)!;
+    const answer = errorLine(id, {
+      code: GUARD_ERROR.DENIED,
+      message: sanitize(`mcpm denied the ${pending.method} answer of server ${jsonQuote(this.where.server)}: it asks the host for ${kind} (${refused.method}), which is denied`),
+    });
+    if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
+    this.handlers.toHost(answer);
+    return true;
+  }
+
+  /**
+   * A serverInfo in the `_meta` of a result or params the guard does not otherwise inspect: the
+   * host may show or log any copy it is given, so each is held to the lock (2026-07-28 servers
+   * SHOULD put one in every result). `id`: the request a response answers (for refuse).
+   */
+  private serverInfoCopy(message: JsonObject, member: 'result' | 'params', id: string | undefined): ServerDecision {
+    const holder = message[member];
+    const meta = isJsonObject(holder) ? holder['_meta'] : undefined;
+    if (!isJsonObject(meta) || !Object.hasOwn(meta, SERVER_INFO_META)) return { kind: 'forward' };
+    const verdict = this.wire.checkServerInfoCopy(meta[SERVER_INFO_META]);
+    if (verdict.action === 'forward') return { kind: 'forward' };
+    this.report(verdict.events);
+    if (verdict.action === 'rewrite') return { kind: 'patch', path: [member, '_meta', SERVER_INFO_META], value: verdict.message };
+    if (id !== undefined) this.handlers.toHost(errorLine(id, verdict.error));
+    this.endSession(verdict.error.message, 1);
+    return { kind: 'drop' };
+  }
+
+  /**
+   * Says once per session for each kind of server request what happened to it: `passed` on,
+   * `denied` (its kind), or `withheld` with an input_required answer that also asks for a denied kind.
+   */
+  private noteServerRequest(method: string, fate: 'passed' | 'denied' | 'withheld', inAnswerTo: string | undefined): void {
+    const kind = denyKindOf(method);
+    const label = kind ?? method;
+    if (this.noticedKinds.has(label)) return;
+    if (this.noticedKinds.size < MAX_NOTICED_KINDS) this.noticedKinds.add(label);
+    const what = `${kind === undefined ? 'a request' : `${kind === 'elicitation' ? 'an' : 'a'} ${kind} request`} (${method}${inAnswerTo === undefined ? '' : `, in its input_required answer to ${inAnswerTo}`})`;
+    const answered = inAnswerTo === undefined ? 'answered it with an error' : `answered the ${inAnswerTo} with an error`;
+    const next =
+      fate === 'denied'
+        ? `${answered}: ${kind} is denied for this server`
+        : fate === 'withheld'
+          ? `${answered}: the same answer asks for a kind that is denied for this server`
+          : `passed it on${kind === undefined ? '' : ` (mcpm run --deny ${kind} refuses them)`}`;
+    this.handlers.notice(sanitize(`mcpm: server ${jsonQuote(this.where.server)} sent the host ${what}; ${next}`));
+  }
+
+  /**
+   * A message that is not one clean request, notification or response: dropped, said on stderr and
+   * in the audit log. A request the host waits for that it claims to answer gets an error instead,
+   * so the host does not wait for an answer that will not come.
+   */
+  private unclean(problem: string, answers: readonly RpcId[]): ServerDecision {
+    this.dropped(problem, undefined);
+    this.handlers.audit?.({ type: 'dropped', at: this.handlers.now(), reason: problem });
+    for (const answered of answers) {
+      const id = idKey(answered);
+      const pending = this.pending.get(id);
+      if (!pending) continue;
+      this.pending.delete(id);
+      const answer = errorLine(id, { code: GUARD_ERROR.BAD_RESPONSE, message: sanitize(`mcpm dropped the ${pending.method} answer of server ${jsonQuote(this.where.server)}: it was ${problem}`) });
+      if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
+      this.handlers.toHost(answer);
+    }
+    return { kind: 'drop' };
   }
 
   private apply(id: string, verdict: Verdict): ServerDecision {
@@ -443,12 +639,40 @@ export function idKey(id: unknown): string {
   return typeof id === 'number' ? String(id) : (JSON.stringify(id) ?? 'undefined');
 }
 
+/** `id` is the JSON text of the id (idKey), which may hold a U+2028 of the host's or server's. */
 function errorLine(id: string, error: RpcError): Buffer {
-  return Buffer.from(`{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code: error.code, message: error.message })}}\n`);
+  return textLine(escapeLineBreaks(`{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code: error.code, message: error.message })}}`));
 }
 
-function messageLine(message: JsonObject): Buffer {
-  return Buffer.from(`${JSON.stringify(message)}\n`);
+function textLine(text: string): Buffer {
+  return Buffer.from(`${text}\n`);
+}
+
+/**
+ * Why a host line could read as another message to a server (line-check.ts), or undefined. Only a
+ * raw `\r` counts among the line breaks: servers on Python's text-mode stdin (the MCP SDK's) end
+ * a line there, and no JSON serialiser writes one; U+2028 is written raw by JSON.stringify in the
+ * arguments of ordinary calls, and no common server framing splits at it.
+ */
+function hostLineProblem(text: string): string | undefined {
+  if (text.includes('\r')) return 'a raw carriage return (\\r)';
+  const duplicate = duplicateKey(text);
+  return duplicate === undefined ? undefined : `the key ${jsonQuote(duplicate)} twice in one object`;
+}
+
+/** `text` with the value at `path` replaced by `value`, every other byte as it was. */
+function patchedText(text: string, path: readonly string[], value: JsonValue): string {
+  const span = valueSpan(text, path);
+  if (!span) throw new Error(`Assertion failed: ${JSON.stringify(path)} parsed but not located`);
+  return `${text.slice(0, span.start)}${JSON.stringify(value)}${text.slice(span.end)}`;
+}
+
+/** A copy of `object` with the value at `path` replaced (for a batch, which is written anew anyway). */
+function withValueAt(object: JsonObject, path: readonly string[], value: JsonValue): JsonObject {
+  const [key, ...rest] = path;
+  const copy = Object.assign(Object.create(null) as JsonObject, object);
+  copy[key!] = rest.length === 0 ? value : withValueAt(object[key!] as JsonObject, rest, value);
+  return copy;
 }
 
 /**

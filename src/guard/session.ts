@@ -12,6 +12,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ExitInfo, ServerProcess } from '../adapters/process.js';
 import { isJsonObject, jsonQuote } from '../core/json-strict.js';
+import type { DenyKind } from '../core/deny.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { HeldChunks } from './held-chunks.js';
@@ -27,8 +28,10 @@ import {
   MAX_SERVER_LINE_BYTES,
   MAX_STDERR_LINE_BYTES,
   NoticeLimiter,
+  type AuditEvent,
   type ToolCallRecord,
 } from './relay.js';
+import { escapeLineBreaks } from './line-check.js';
 import { GUARD_ERROR, WireCheck } from './wire-check.js';
 
 /** The host's side: process.stdin and process.stdout in `mcpm run`. */
@@ -67,7 +70,11 @@ export interface SessionOptions {
   /** Aborted on Ctrl-C (SIGINT). */
   interrupt: AbortSignal;
   signals: SignalSource;
+  /** Kinds of server-initiated requests answered with an error (`--deny`, the server's config). */
+  deny?: readonly DenyKind[];
   onToolCall?(record: ToolCallRecord): void;
+  /** Server requests and dropped messages, for the audit log. */
+  onAuditEvent?(event: AuditEvent): void;
 }
 
 export type SessionOutcome =
@@ -134,6 +141,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     toServer: (bytes) => holder.side?.send(bytes),
     notice: (text) => notices.notice(text),
     toolCall: (record) => options.onToolCall?.(record),
+    audit: (event) => options.onAuditEvent?.(event),
     end: (reason, status) => {
       ended = { reason, status };
       stopReadingHost();
@@ -145,7 +153,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       timer.unref();
       return () => clearTimeout(timer);
     },
-  });
+  }, { deny: options.deny ?? [] });
 
   const handlers: SideHandlers = {
     line: (bytes) => relay.serverLine(bytes),
@@ -380,6 +388,6 @@ export async function answerFirstRequest(host: HostStreams, message: string, wai
   await new Promise<void>((resolve) => {
     // A host that has gone away has nothing left to be told (EPIPE): the write's callback still settles.
     host.stdout.once('error', () => {});
-    host.stdout.write(`{"jsonrpc":"2.0","id":${idKey(id)},"error":${JSON.stringify(error)}}\n`, () => resolve());
+    host.stdout.write(`${escapeLineBreaks(`{"jsonrpc":"2.0","id":${idKey(id)},"error":${JSON.stringify(error)}}`)}\n`, () => resolve());
   });
 }

@@ -16,7 +16,9 @@
  * - An item once served drifted stays quarantined for the rest of the session, even if the server
  *   later serves the locked definition again: it has shown it will flip.
  * - instructions, serverInfo and capabilities that differ from the lock are replaced by the locked
- *   ones (absent instructions stay absent).
+ *   ones (absent instructions stay absent). serverInfo is held to the lock wherever the host gets a
+ *   copy: also in the `_meta` of a list or any other result, as 2026-07-28 servers send it
+ *   (checkServerInfoCopy, for the messages relay.ts does not otherwise inspect).
  * - `tools/call` and `prompts/get` are forwarded only for a tool or prompt that the server listed in
  *   this session with its locked definition, and that is not quarantined: "locked and unchanged as
  *   last seen". A tool that is never listed (hidden but callable) or not yet listed is blocked,
@@ -54,6 +56,8 @@ export const GUARD_ERROR = {
   NOT_STARTED: -32013,
   /** A remote server could not be reached, or answered an HTTP error, for this request. */
   UPSTREAM: -32014,
+  /** A server-initiated request (sampling, elicitation, roots) of a kind `--deny` names. */
+  DENIED: -32015,
 } as const;
 
 /** Results the guard compares with the lock; every other response is forwarded untouched. */
@@ -88,13 +92,18 @@ const RESULT_FIELD: Record<ItemKind, string> = {
   resourceTemplates: 'resourceTemplates',
 };
 
-const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
+/**
+ * Where 2026-07-28 puts the server's identity: in the `_meta` of every result (SHOULD), the
+ * DiscoverResult's among them. A dual-era server may put it beside an InitializeResult's serverInfo.
+ */
+export const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
 
-export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'unlisted' | 'malformed';
+export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'unlisted' | 'malformed' | 'ambiguous';
 
 export type GuardEvent =
   | { type: 'item-withheld'; kind: ItemKind; key: string | undefined; reason: WithholdReason }
-  | { type: 'call-blocked'; method: string; kind: ItemKind; key: string | undefined; reason: WithholdReason }
+  /** `problem`: for `ambiguous`, why the request could be read in more than one way. */
+  | { type: 'call-blocked'; method: string; kind: ItemKind; key: string | undefined; reason: WithholdReason; problem?: string }
   | { type: 'field-replaced'; field: 'instructions' | 'serverInfo' | 'capabilities' }
   | { type: 'bad-response'; method: string; problem: string };
 
@@ -156,12 +165,18 @@ export class WireCheck {
 
   /**
    * A host request, before it is forwarded. Only the call methods are judged; anything else is
-   * forwarded.
+   * forwarded. `ambiguity`: why the host's line could read as another message to the server (a
+   * duplicate key, a raw line break, a hybrid); a call in such a line is never forwarded, since
+   * the server might run another call than the one judged here.
    */
-  checkRequest(method: string, params: JsonValue | undefined): Verdict {
+  checkRequest(method: string, params: JsonValue | undefined, ambiguity?: string): Verdict {
     const call = CALL_METHODS.get(method);
     if (!call) return FORWARD;
     const target = isJsonObject(params) ? params[call.field] : undefined;
+    if (ambiguity !== undefined) {
+      const key = typeof target === 'string' ? target : undefined;
+      return this.refuseOrReject('reject', [{ type: 'call-blocked', method, kind: call.kind, key, reason: 'ambiguous', problem: ambiguity }]);
+    }
     if (typeof target !== 'string') {
       // Without a string name the server would have to guess; a guess is not the locked item.
       return this.refuseOrReject('reject', [{ type: 'call-blocked', method, kind: call.kind, key: undefined, reason: 'malformed' }]);
@@ -238,17 +253,50 @@ export class WireCheck {
         this.seen[kind].add(key!);
       } else events.push({ type: 'item-withheld', kind, key, reason: withheld });
     });
+    let next = events.length === 0 ? result : withField(result, field, kept);
+    next = this.withLockedServerInfoCopy(next, events);
     if (events.length === 0) return FORWARD;
     if (this.options.policy === 'refuse') return this.refuseOrReject('end', events);
-    return { action: 'rewrite', message: withResult(message, withField(result, field, kept)), events };
+    return { action: 'rewrite', message: withResult(message, next), events };
   }
 
-  private checkServerLevel(method: string, message: JsonObject, result: JsonObject): Verdict {
+  /**
+   * A serverInfo the server put in a `_meta` of a message the guard does not otherwise inspect (a
+   * tools/call result, a notification): FORWARD when it is the locked one; else a rewrite whose
+   * `message` is the locked serverInfo to put in its place, or the end under policy refuse.
+   */
+  checkServerInfoCopy(served: JsonValue | undefined): Verdict {
+    const events: GuardEvent[] = [];
+    if (!this.isLockedServerInfo(served)) events.push({ type: 'field-replaced', field: 'serverInfo' });
+    if (events.length === 0) return FORWARD;
+    if (this.options.policy === 'refuse') return this.refuseOrReject('end', events);
+    return { action: 'rewrite', message: this.options.entry.snapshot.serverInfo, events };
+  }
+
+  /** `result` with a served `_meta` serverInfo that is not the locked one replaced (an event added). */
+  private withLockedServerInfoCopy(result: JsonObject, events: GuardEvent[]): JsonObject {
+    const meta = result['_meta'];
+    if (!isJsonObject(meta) || !Object.hasOwn(meta, SERVER_INFO_META) || this.isLockedServerInfo(meta[SERVER_INFO_META])) return result;
+    if (!events.some((e) => e.type === 'field-replaced' && e.field === 'serverInfo')) events.push({ type: 'field-replaced', field: 'serverInfo' });
+    return withField(result, '_meta', withField(meta, SERVER_INFO_META, this.options.entry.snapshot.serverInfo));
+  }
+
+  private isLockedServerInfo(value: JsonValue | undefined): boolean {
+    return sameIntegrity(value, this.lockedIntegrities().serverInfo);
+  }
+
+  private lockedIntegrities(): { serverInfo: Integrity; capabilities: Integrity } {
     const snapshot = this.options.entry.snapshot;
     this.lockedTopLevel ??= {
       serverInfo: integrityOf(snapshot.serverInfo),
       capabilities: integrityOf(snapshot.capabilities),
     };
+    return this.lockedTopLevel;
+  }
+
+  private checkServerLevel(method: string, message: JsonObject, result: JsonObject): Verdict {
+    const snapshot = this.options.entry.snapshot;
+    const locked = this.lockedIntegrities();
     const events: GuardEvent[] = [];
     let next = result;
 
@@ -260,14 +308,17 @@ export class WireCheck {
 
     if (method === 'initialize') {
       // An InitializeResult without serverInfo breaks the spec; the locked one is what the host should see.
-      if (!sameIntegrity(result['serverInfo'], this.lockedTopLevel.serverInfo)) {
+      if (!sameIntegrity(result['serverInfo'], locked.serverInfo)) {
         events.push({ type: 'field-replaced', field: 'serverInfo' });
         next = withField(next, 'serverInfo', snapshot.serverInfo);
       }
+      // A dual-era server may put a second copy in _meta; a host may read either.
+      next = this.withLockedServerInfoCopy(next, events);
     } else {
+      // server/discover: the DiscoverResult's _meta must carry it, so an absent one is added.
       const meta = result['_meta'];
       const served = isJsonObject(meta) ? meta[SERVER_INFO_META] : undefined;
-      if (!sameIntegrity(served, this.lockedTopLevel.serverInfo)) {
+      if (!sameIntegrity(served, locked.serverInfo)) {
         events.push({ type: 'field-replaced', field: 'serverInfo' });
         const base = isJsonObject(meta) ? meta : (Object.create(null) as JsonObject);
         next = withField(next, '_meta', withField(base, SERVER_INFO_META, snapshot.serverInfo));
@@ -275,7 +326,7 @@ export class WireCheck {
     }
 
     const capabilities = result['capabilities'] ?? (Object.create(null) as JsonObject);
-    if (!sameIntegrity(capabilities, this.lockedTopLevel.capabilities)) {
+    if (!sameIntegrity(capabilities, locked.capabilities)) {
       events.push({ type: 'field-replaced', field: 'capabilities' });
       next = withField(next, 'capabilities', snapshot.capabilities);
     }
@@ -325,6 +376,8 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
         return 'the server has not listed it in this session, so mcpm has not seen its definition (list it first)';
       case 'malformed':
         return 'it has no valid name';
+      case 'ambiguous':
+        return 'the request could be read as another call by the server';
     }
   };
   switch (event.type) {
@@ -335,6 +388,12 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
     case 'call-blocked': {
       const noun = ITEM_NOUN[event.kind];
       const call = CALL_METHODS.get(event.method);
+      if (event.reason === 'ambiguous') {
+        const target = event.key === undefined ? `a ${noun}` : `${noun} ${jsonQuote(event.key)}`;
+        return sanitize(
+          `blocked ${call?.verb ?? `${event.method} of`} ${target} of ${server}: the host's line holds ${event.problem ?? 'more than one reading'}, so the server could read another call than the one mcpm checked`,
+        );
+      }
       const what = event.key === undefined ? `a ${noun} without a valid ${call?.field ?? 'name'}` : `${noun} ${jsonQuote(event.key)}`;
       if (event.key === undefined) {
         return sanitize(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: the server would have to guess which ${noun} is meant`);

@@ -19,6 +19,7 @@ describe('parseRunArgv: the fast parse of `mcpm run`', () => {
       options: { ...defaults, cwd: '/p', auditLog: 'a.jsonl', redact: ['pin', 'otp'], policy: 'refuse' },
     });
     expect(parseRunArgv(['run', 'notes', '--config', 'a.json', '--config', 'b.json'])?.options.config).toEqual(['a.json', 'b.json']);
+    expect(parseRunArgv(['run', '--deny', 'roots,sampling', '--deny=elicitation', '--', 'notes'])?.options.deny).toEqual(['sampling', 'elicitation', 'roots']);
   });
 
   it('leaves everything else to the full CLI (commander), so help and errors are the same as for any command', () => {
@@ -36,6 +37,8 @@ describe('parseRunArgv: the fast parse of `mcpm run`', () => {
       ['run', '-C', '/a', '-C', '/b', 'notes'],
       ['run', '--config', '-x', 'notes'],
       ['run', '--lockfile=', 'notes'],
+      ['run', '--deny', 'tools', 'notes'],
+      ['run', '--deny', 'sampling,', 'notes'],
       ['-C', '/p', 'run', 'notes'],
     ]) {
       expect(parseRunArgv(argv), argv.join(' ')).toBeUndefined();

@@ -90,7 +90,8 @@ function normalize(entry: unknown, name: string, file: string): JsonValue {
     return value;
   };
   const out = Object.create(null) as JsonObject;
-  for (const key of ['command', 'args', 'cwd', 'url']) {
+  // `mcpm`: mcpm's own settings for the server (`mcpm = { deny = ["sampling"] }`), read as in JSON configs.
+  for (const key of ['command', 'args', 'cwd', 'url', 'mcpm']) {
     const value = get(key);
     if (value !== undefined) out[key] = value;
   }

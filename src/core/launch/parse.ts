@@ -5,6 +5,7 @@
 import { McpmError } from '../errors.js';
 import { stripJsonComments } from '../jsonc.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../json-strict.js';
+import { DENY_KINDS, parseDenyList, type DenyKind } from '../deny.js';
 import { launchDifference, type LaunchSpec } from './identity.js';
 
 export interface ServerConfig {
@@ -15,6 +16,12 @@ export interface ServerConfig {
   /** Values as written in the config (may contain `${VAR}` references); resolved only at launch. */
   env: Record<string, string>;
   headers: Record<string, string>;
+  /**
+   * The entry's `"mcpm": {"deny": […]}`: server-initiated requests `mcpm run` answers with an error
+   * for this server. A key of mcpm's own in the host's entry, which hosts ignore; not part of the
+   * launch, so changing it needs no new approval.
+   */
+  deny?: DenyKind[];
   /** A remote server's sign-in settings from the hosts' `oauth` / `auth` keys; not part of the launch identity. */
   oauth?: OAuthSettings;
   /** VS Code's `inputs` of the file (by id), for `${input:ID}` references: prompted for at launch, never stored. */
@@ -207,6 +214,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
     throw new McpmError('CONFIG_INVALID', `${file}: a server name is empty`, 'give the server a name');
   }
   if (!isJsonObject(entry)) return fail('must be an object');
+  const extra = mcpmSettings(entry, fail);
 
   const type = own(entry, 'type');
   let declared: LaunchSpec['transport'] | undefined;
@@ -236,7 +244,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
     for (const [field, value] of [['command', launch.command], ['cwd', launch.cwd]] as const) {
       if (value?.includes('\0')) fail(`${jsonQuote(field)} contains a NUL character`);
     }
-    return { name, source: file, launch, env, headers: emptyRecord() };
+    return { name, source: file, launch, env, headers: emptyRecord(), ...extra };
   }
 
   if (url === undefined) {
@@ -252,7 +260,24 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
     env: emptyRecord(),
     headers,
     ...(oauth === undefined ? {} : { oauth }),
+    ...extra,
   };
+}
+
+/** The entry's `"mcpm"` object: only `deny`, an array of kinds; anything else is refused, as a typo in a guard setting would be silent. */
+function mcpmSettings(entry: JsonObject, fail: Fail): { deny?: DenyKind[] } {
+  const settings = own(entry, 'mcpm');
+  if (settings === undefined) return {};
+  const example = `e.g. "mcpm": {"deny": ["sampling"]}`;
+  if (!isJsonObject(settings)) return fail(`"mcpm" must be an object, ${example}`);
+  for (const key of Object.keys(settings)) if (key !== 'deny') fail(`"mcpm" has the unknown key ${jsonQuote(key)} (it takes "deny", ${example})`);
+  const deny = own(settings, 'deny');
+  if (deny === undefined) return {};
+  const kinds = Array.isArray(deny) && deny.every((d): d is string => typeof d === 'string') ? parseDenyList(deny) : undefined;
+  if (kinds === undefined || 'invalid' in kinds) {
+    return fail(`"mcpm": "deny" must be an array of ${DENY_KINDS.map((k) => jsonQuote(k)).join(', ')}`);
+  }
+  return { deny: kinds.kinds };
 }
 
 type Fail = (message: string) => never;

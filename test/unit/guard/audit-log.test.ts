@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { linkSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { McpmError } from '../../../src/core/errors.js';
-import { AuditLog, auditLine, DEFAULT_REDACT, MAX_ARGUMENT_BYTES, redactArguments, redactPatterns } from '../../../src/guard/audit-log.js';
+import { AuditLog, auditEventLine, auditLine, DEFAULT_REDACT, MAX_ARGUMENT_BYTES, redactArguments, redactPatterns } from '../../../src/guard/audit-log.js';
 import type { ToolCallRecord } from '../../../src/guard/relay.js';
 
 const record = (over: Partial<ToolCallRecord> = {}): ToolCallRecord => ({
@@ -82,6 +83,40 @@ describe('auditLine', () => {
   });
 });
 
+describe('auditEventLine', () => {
+  const at = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+
+  it('writes a server request with its method, redacted params and outcome, marked by "event"', () => {
+    const text = auditEventLine('notes', { type: 'server-request', at, method: 'elicitation/create', outcome: 'denied', params: { message: 'PIN?', password: 'x' } }, DEFAULT_REDACT);
+    expect(JSON.parse(text)).toEqual({
+      time: '2026-01-02T03:04:05.006Z',
+      server: 'notes',
+      event: 'server-request',
+      method: 'elicitation/create',
+      params: { message: 'PIN?', password: '[redacted]' },
+      outcome: 'denied',
+    });
+    const via = JSON.parse(auditEventLine('notes', { type: 'server-request', at, method: 'roots/list', outcome: 'forwarded', params: undefined, via: 'input_required' }, DEFAULT_REDACT));
+    expect(via).toMatchObject({ via: 'input_required', params: null });
+  });
+
+  it('writes a dropped message with the reason, and caps params as arguments are', () => {
+    expect(JSON.parse(auditEventLine('notes', { type: 'dropped', at, reason: 'a response with no id' }, DEFAULT_REDACT))).toEqual({
+      time: '2026-01-02T03:04:05.006Z',
+      server: 'notes',
+      event: 'dropped',
+      reason: 'a response with no id',
+    });
+    const big = JSON.parse(auditEventLine('notes', { type: 'server-request', at, method: 'sampling/createMessage', outcome: 'forwarded', params: { t: 'x'.repeat(MAX_ARGUMENT_BYTES) } }, DEFAULT_REDACT));
+    expect(big).toMatchObject({ paramsTruncated: true, paramsBytes: MAX_ARGUMENT_BYTES + 8 });
+  });
+
+  it('keeps every line one line for every reader: U+2028 escaped', () => {
+    const text = auditEventLine('notes', { type: 'dropped', at, reason: 'a\u2028b' }, DEFAULT_REDACT);
+    expect(text.slice(0, -1)).not.toMatch(/[\n\r\u0085\u2028\u2029]/);
+  });
+});
+
 describe('AuditLog', () => {
   it('creates the file with mode 0600, appends, and narrows an existing file to 0600', async () => {
     const dir = tempDir();
@@ -93,6 +128,57 @@ describe('AuditLog', () => {
     await log.close();
     expect(readFileSync(file, 'utf8')).toBe('earlier\n{"a":1}\n{"a":2}\n');
     if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  describe.runIf(process.platform !== 'win32')('refuses any file that is not a regular file of its own (D7: a link planted in a project)', () => {
+    function victim(dir: string): string {
+      const file = path.join(dir, 'victim');
+      writeFileSync(file, 'precious\n', { mode: 0o644 });
+      return file;
+    }
+    const untouched = (file: string) => {
+      expect(readFileSync(file, 'utf8')).toBe('precious\n');
+      expect(statSync(file).mode & 0o777).toBe(0o644);
+    };
+
+    it('a symbolic link, even to a file of its own: the target is neither written nor chmod-ed', async () => {
+      const dir = tempDir();
+      const target = victim(dir);
+      symlinkSync(target, path.join(dir, 'audit.jsonl'));
+      await expect(AuditLog.open(path.join(dir, 'audit.jsonl'), () => {})).rejects.toMatchObject({
+        code: 'USAGE',
+        message: expect.stringContaining('is a symbolic link'),
+      });
+      untouched(target);
+    });
+
+    it('a file under a directory that is a symbolic link inside the project', async () => {
+      const dir = tempDir();
+      const elsewhere = tempDir();
+      const target = victim(elsewhere);
+      symlinkSync(elsewhere, path.join(dir, 'logs'));
+      await expect(AuditLog.open(path.join(dir, 'logs', 'victim'), () => {}, { projectDir: dir })).rejects.toThrow(/logs", a symbolic link in the project/);
+      untouched(target);
+      // Outside the project, the directories are the user's own choice.
+      const log = await AuditLog.open(path.join(elsewhere, 'new.jsonl'), () => {}, { projectDir: dir });
+      await log.close();
+    });
+
+    it('a hard link (another name of a file mcpm was not pointed at)', async () => {
+      const dir = tempDir();
+      const target = victim(dir);
+      linkSync(target, path.join(dir, 'audit.jsonl'));
+      await expect(AuditLog.open(path.join(dir, 'audit.jsonl'), () => {})).rejects.toThrow(/has 2 hard links/);
+      untouched(target);
+    });
+
+    it('a FIFO or a directory, without waiting for a reader', async () => {
+      const dir = tempDir();
+      const fifo = path.join(dir, 'audit.jsonl');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      await expect(AuditLog.open(fifo, () => {})).rejects.toThrow(/is not a regular file/);
+      await expect(AuditLog.open(dir, () => {})).rejects.toMatchObject({ code: 'USAGE' });
+    });
   });
 
   it('refuses a path it cannot open before anything starts', async () => {

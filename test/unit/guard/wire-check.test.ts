@@ -168,6 +168,39 @@ describe('initialize and server/discover results', () => {
   });
 });
 
+describe('serverInfo copies in _meta (2026-07-28: servers SHOULD put one in every result)', () => {
+  const META = 'io.modelcontextprotocol/serverInfo';
+  const evil = { name: 'notes', version: '6.6.6' };
+
+  it('replaces a drifted copy in a list result, with the items still judged; a locked or absent copy is left alone', () => {
+    expect(check().checkResponse('tools/list', response(1, { tools: [ADD, ECHO], _meta: { [META]: SERVER_INFO } }))).toEqual({ action: 'forward' });
+    expect(check().checkResponse('tools/list', response(1, { tools: [ADD, ECHO], ttlMs: 1 }))).toEqual({ action: 'forward' });
+    const verdict = check().checkResponse('tools/list', response(1, { tools: [ADD, { ...ECHO, description: 'evil' }], _meta: { [META]: evil, other: 1 } }));
+    if (verdict.action !== 'rewrite') throw new Error(`got ${verdict.action}`);
+    expect(JSON.parse(JSON.stringify(verdict.message['result']))).toEqual({ tools: [ADD], _meta: { [META]: SERVER_INFO, other: 1 } });
+    expect(verdict.events.map((e) => e.type)).toEqual(['item-withheld', 'field-replaced']);
+  });
+
+  it('replaces a second copy beside an InitializeResult serverInfo, once reported', () => {
+    const verdict = check().checkResponse(
+      'initialize',
+      response(0, { protocolVersion: '2025-11-25', capabilities: CAPABILITIES, serverInfo: evil, instructions: INSTRUCTIONS, _meta: { [META]: evil } }),
+    );
+    if (verdict.action !== 'rewrite') throw new Error(`got ${verdict.action}`);
+    const result = JSON.parse(JSON.stringify(verdict.message['result'])) as Record<string, unknown>;
+    expect(result['serverInfo']).toEqual(SERVER_INFO);
+    expect(result['_meta']).toEqual({ [META]: SERVER_INFO });
+    expect(verdict.events).toEqual([{ type: 'field-replaced', field: 'serverInfo' }]);
+  });
+
+  it('judges a copy found anywhere else: the locked one to put in its place, or the end under refuse', () => {
+    expect(check().checkServerInfoCopy(strict(SERVER_INFO))).toEqual({ action: 'forward' });
+    expect(check().checkServerInfoCopy(strict(evil))).toEqual({ action: 'rewrite', message: strict(SERVER_INFO), events: [{ type: 'field-replaced', field: 'serverInfo' }] });
+    expect(check().checkServerInfoCopy('not an object')).toMatchObject({ action: 'rewrite' });
+    expect(check('refuse').checkServerInfoCopy(strict(evil))).toMatchObject({ action: 'end', error: { code: GUARD_ERROR.REFUSED } });
+  });
+});
+
 describe('calls', () => {
   it('forwards a call to a tool listed unchanged in this session', () => {
     const wire = check();

@@ -114,6 +114,17 @@ describe('parseConfig: mcpServers format', () => {
   });
 });
 
+describe('parseConfig: mcpm\'s own settings in an entry', () => {
+  it('reads "mcpm": {"deny": […]} for stdio and remote entries, outside the launch', () => {
+    const local = one({ command: 'npx', args: ['-y', 'pkg'], mcpm: { deny: ['roots', 'sampling', 'roots'] } });
+    expect(local.deny).toEqual(['sampling', 'roots']);
+    expect(local.launch).toEqual(one({ command: 'npx', args: ['-y', 'pkg'] }).launch);
+    expect(one({ type: 'http', url: 'https://x/mcp', mcpm: { deny: ['elicitation'] } }).deny).toEqual(['elicitation']);
+    expect(one({ command: 'n', mcpm: {} }).deny).toBeUndefined();
+    expect(one({ command: 'n' })).not.toHaveProperty('deny');
+  });
+});
+
 describe('parseConfig: validation errors name file, server and field', () => {
   const invalid: Array<[string, unknown, string]> = [
     ['args not an array', { command: 'n', args: '-y pkg' }, '.mcp.json: server "notes": "args" must be an array of strings'],
@@ -141,6 +152,10 @@ describe('parseConfig: validation errors name file, server and field', () => {
     ['type sse with command', { type: 'sse', command: 'n' }, '.mcp.json: server "notes": "type" is "sse" but the entry has "command"'],
     ['entry an array', ['npx'], '.mcp.json: server "notes": must be an object'],
     ['entry a string', 'npx pkg', '.mcp.json: server "notes": must be an object'],
+    ['mcpm not an object', { command: 'n', mcpm: ['sampling'] }, '.mcp.json: server "notes": "mcpm" must be an object, e.g. "mcpm": {"deny": ["sampling"]}'],
+    ['mcpm with a typo', { command: 'n', mcpm: { denny: ['sampling'] } }, '.mcp.json: server "notes": "mcpm" has the unknown key "denny" (it takes "deny", e.g. "mcpm": {"deny": ["sampling"]})'],
+    ['deny a string', { command: 'n', mcpm: { deny: 'sampling' } }, '.mcp.json: server "notes": "mcpm": "deny" must be an array of "sampling", "elicitation", "roots"'],
+    ['deny an unknown kind', { command: 'n', mcpm: { deny: ['sampling', 'tools'] } }, '.mcp.json: server "notes": "mcpm": "deny" must be an array of "sampling", "elicitation", "roots"'],
   ];
   it.each(invalid)('%s', (_title, entry, message) => {
     const error = expectError(() => one(entry), 'CONFIG_INVALID', message);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { McpmError } from '../core/errors.js';
+import { findDescendants, signalProcesses, type ProcessRef } from './process-tree.js';
 
 /**
  * The variables a server inherits from mcpm's environment without configuring them: the list the
@@ -103,12 +104,19 @@ export interface ServerProcess {
   readonly stderr: StderrTail;
   /** Settles when stderr has ended (read to EOF), so `stderr` holds the server's last words. */
   readonly stderrDone: Promise<void>;
-  /** Settles once the direct child has exited; by then its process group has been sent SIGKILL. */
+  /**
+   * Settles once the direct child has exited; by then its process group and every descendant found
+   * while it ran have been sent SIGKILL. Pipes that something else still holds open (a child that
+   * left the group before it could be found) are destroyed CLOSE_GRACE_MS later, so nothing waits on them.
+   */
   readonly exited: Promise<ExitInfo>;
   readonly exitInfo: ExitInfo | undefined;
-  /** Ends stdin, waits, SIGTERMs the group, waits, SIGKILLs the group; resolves when the child has exited. */
+  /**
+   * Notes the descendants, ends stdin, waits, SIGTERMs the group and every descendant, waits,
+   * SIGKILLs them; resolves when the child has exited.
+   */
   close(): Promise<ExitInfo>;
-  /** SIGKILLs the whole group now; resolves when the child has exited. */
+  /** SIGKILLs the whole group and every descendant now; resolves when the child has exited. */
   kill(): Promise<ExitInfo>;
 }
 
@@ -127,16 +135,28 @@ export interface SpawnOptions {
   onStderr?: (chunk: Buffer) => void;
 }
 
-/** Process groups still running, killed if mcpm itself exits first (a detached child would outlive it). */
-const liveGroups = new Set<number>();
+/**
+ * Process groups still running, with the descendants found in each so far, killed if mcpm itself
+ * exits first (a detached child would outlive it).
+ */
+const liveGroups = new Map<number, Map<number, ProcessRef>>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const pid of liveGroups) signalGroup(pid, 'SIGKILL');
+    for (const [pid, known] of liveGroups) {
+      addDescendants(pid, known);
+      signalGroup(pid, 'SIGKILL');
+      signalProcesses(known.values(), 'SIGKILL');
+    }
   });
+}
+
+/** Adds the descendants `pid` has now to `known`; those found earlier stay (they may have been re-parented since). */
+function addDescendants(pid: number, known: Map<number, ProcessRef>): void {
+  for (const ref of findDescendants(pid)) known.set(ref.pid, ref);
 }
 
 /** Signals the process group led by `pid`; a group that is already gone is not an error. */
@@ -207,7 +227,14 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
 
   const pid = child.pid;
   installExitHook();
-  liveGroups.add(pid);
+  const known = new Map<number, ProcessRef>();
+  liveGroups.set(pid, known);
+  /** Signals the group and every descendant; while the server runs, its tree is read again first. */
+  const signalAll = (sig: NodeJS.Signals): void => {
+    if (!exitInfo) addDescendants(pid, known);
+    signalGroup(pid, sig);
+    signalProcesses(known.values(), sig);
+  };
 
   const stderr = new StderrTail();
   child.stderr.on('data', (chunk: Buffer) => {
@@ -215,6 +242,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     options.onStderr?.(chunk);
   });
   const stderrStream = child.stderr;
+  const stdoutStream = child.stdout;
   const stderrDone = new Promise<void>((resolve) => {
     stderrStream.once('end', resolve);
     stderrStream.once('close', resolve);
@@ -228,29 +256,40 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, sig) => {
       exitInfo = { code, signal: sig };
-      // Whatever the server left running in its group goes with it; this also closes stdout when a
-      // grandchild was holding the pipe open.
-      signalGroup(pid, 'SIGKILL');
+      // Whatever the server left running goes with it; this also closes stdout when a grandchild
+      // was holding the pipe open.
+      signalAll('SIGKILL');
       liveGroups.delete(pid);
+      // A child that escaped both the group and the scan (started and detached since the last one)
+      // may still hold the pipes: after the grace period, stop reading instead of waiting for an
+      // EOF that never comes and keeping mcpm alive with them.
+      const release = setTimeout(() => {
+        stdoutStream.destroy();
+        stderrStream.destroy();
+      }, CLOSE_GRACE_MS);
+      release.unref();
+      void Promise.all([stderrDone, new Promise((done) => stdoutStream.once('close', done))]).then(() => clearTimeout(release));
       resolve(exitInfo);
     });
   });
 
   const kill = (): Promise<ExitInfo> => {
-    if (!exitInfo) signalGroup(pid, 'SIGKILL');
+    if (!exitInfo) signalAll('SIGKILL');
     return exited;
   };
 
   let closing: Promise<ExitInfo> | undefined;
   const close = (): Promise<ExitInfo> => {
     closing ??= (async () => {
+      // Before EOF: a server that exits on it orphans its children, whose parent links are then lost.
+      if (!exitInfo) addDescendants(pid, known);
       child.stdin?.end();
       for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
         if (exitInfo) break;
         const wait = delay(CLOSE_GRACE_MS);
         await Promise.race([exited, wait.promise]);
         wait.cancel();
-        if (!exitInfo) signalGroup(pid, sig);
+        if (!exitInfo) signalAll(sig);
       }
       return exited;
     })();

@@ -143,11 +143,14 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .command('approve')
     .argument('[names...]', 'only these servers')
     .description('review drifted, new and re-configured servers in a terminal and lock what you approve')
-    .option('--yes', 'approve the current changes without a terminal, and print what was approved')
+    .option('--yes', 'approve the named servers without a terminal, and print what was approved')
+    .option('--all', 'with --yes and no names: every drifted, new or re-configured server')
+    .option('--accept-high', 'with --yes: also approve servers with high findings')
     .addHelpText(
       'after',
       '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      ? help · q quit\n' +
-        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what',
+        '\nWithout a terminal, --yes needs server names or --all, and a server with high\nfindings is approved only with --accept-high.\n' +
+        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what\n  $ mcpm approve --yes --all\n  $ mcpm approve --yes notes --accept-high',
     )
     .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
@@ -277,6 +280,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .description('bump the package in the config, re-snapshot, show the diff, and lock it once approved')
     .option('--to <version>', 'npm: a version, range or dist-tag (default: latest); PyPI: an exact version')
     .option('--yes', 'approve without a terminal: write the config and the lock, and print the diff')
+    .option('--accept-high', 'with --yes: also take a version with high findings')
     .addHelpText(
       'after',
       '\nWithout --yes, the new version is reviewed in a terminal, on the screen of\n"mcpm approve".\n' +

@@ -42,7 +42,8 @@ export interface Reviewed {
 
 export interface ReviewOutcome {
   reviewed: Reviewed;
-  result: 'approved' | 'partial' | 'rejected' | 'not-reviewed' | 'conflict';
+  /** `held`: `--yes` without `--accept-high` for a server with high findings; nothing written for it. */
+  result: 'approved' | 'partial' | 'rejected' | 'not-reviewed' | 'conflict' | 'held';
   /** Approved or partial: the integrity written and the indices of the approved items. */
   integrity?: Integrity;
   items?: number[];
@@ -71,11 +72,15 @@ export function reviewSourceOf(
   return { ...server, live, changes, findings };
 }
 
-/** Decides (the TUI, or `--yes`) and writes what was approved; null when the reviewer interrupted. */
+/**
+ * Decides (the TUI, or `--yes`) and writes what was approved; null when the reviewer interrupted.
+ * `--yes` alone never approves a server with high findings: on a terminal the reviewer has to type
+ * part of the hash for it, so without one it takes `acceptHigh`, said for that purpose.
+ */
 export async function reviewAndLock(
   project: Pick<Project, 'dir' | 'configFiles' | 'lockFile' | 'lockLabel'>,
   reviewed: readonly Reviewed[],
-  options: { yes: boolean; color?: boolean },
+  options: { yes: boolean; acceptHigh?: boolean; color?: boolean },
   deps: Deps,
 ): Promise<LockedReview | null> {
   const outcomes: ReviewOutcome[] = reviewed.map((r) => ({ reviewed: r, result: 'not-reviewed' }));
@@ -91,6 +96,10 @@ export async function reviewAndLock(
     if (!r || !outcome) throw new Error('Assertion failed: a decision for a server that was not shown');
     if (d.verdict === 'rejected') {
       outcome.result = 'rejected';
+      continue;
+    }
+    if (options.yes && !options.acceptHigh && hasHighFindings(r.source)) {
+      outcome.result = 'held';
       continue;
     }
     const approval = approvalOf(r.source, d.items);
@@ -117,6 +126,10 @@ export async function reviewAndLock(
     delete o.integrity;
   }
   return { outcomes, lockWritten: written.lockWritten, configs: written.configs };
+}
+
+export function hasHighFindings(source: ReviewSource): boolean {
+  return source.findings.some((f) => f.severity === 'high');
 }
 
 function entryFor(r: Reviewed, approval: Approval): LockEntry {

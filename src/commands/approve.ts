@@ -24,8 +24,12 @@ import { serverErrorHint, type ServerError } from '../render/status-text.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
 
 export interface ApproveOptions extends GlobalOptions {
-  /** Approve the current drift without a terminal. */
+  /** Approve the current drift without a terminal (the servers named, or `all`). */
   yes?: boolean;
+  /** With `yes` and no names: every server. */
+  all?: boolean;
+  /** With `yes`: also servers with high findings. */
+  acceptHigh?: boolean;
 }
 
 interface Outcome {
@@ -42,6 +46,17 @@ interface Outcome {
 
 export async function approve(names: string[], options: ApproveOptions, deps: Deps): Promise<ExitStatus> {
   const json = options.format === 'json' || Boolean(options.json);
+  if (options.all && names.length > 0) {
+    throw new McpmError('USAGE', 'approve --all approves every server; it takes no server names', 'name the servers, or use --all alone');
+  }
+  if (options.yes && !options.all && names.length === 0) {
+    // Approving everything that drifted, unseen, must be said in so many words.
+    throw new McpmError(
+      'USAGE',
+      'approve --yes needs the servers to approve: name them, or pass --all',
+      'run "mcpm diff" to see the changes, then "mcpm approve --yes NAME..." (or "--yes --all")',
+    );
+  }
   if (!options.yes) {
     if (json) {
       throw new McpmError('USAGE', 'approve --json needs --yes: the interactive review has no machine output', 'run "mcpm approve --yes --json [NAME...]"');
@@ -126,7 +141,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
 
   // Decide (a person in the TUI, or --yes), then act: write the approved snapshots.
-  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes), color: options.color }, deps);
+  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes), acceptHigh: Boolean(options.acceptHigh), color: options.color }, deps);
   if (review === null) return interrupted(deps);
   for (const o of review.outcomes) {
     const { source } = o.reviewed;
@@ -166,7 +181,7 @@ function launchOnlySource(s: ServerStatus): ReviewSource {
 
 /** 1 while anything stays unapproved; else 3 if a server could not be reached; else 0. */
 function exitStatusOf(list: readonly Outcome[]): ExitStatus {
-  const pending = ['partial', 'rejected', 'not-reviewed', 'not-started', 'conflict'];
+  const pending = ['partial', 'rejected', 'not-reviewed', 'not-started', 'conflict', 'held'];
   if (list.some((o) => pending.includes(o.result))) return 1;
   if (list.some((o) => o.result === 'error')) return 3;
   return 0;
@@ -181,6 +196,7 @@ const LABEL: Record<Outcome['result'], string> = {
   conflict: 'not written',
   error: 'ERROR',
   stale: 'stale',
+  held: 'not approved',
 };
 
 function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean, context: string): string {
@@ -193,6 +209,7 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
     if (o.source) out += paint(palette, 'dim', `  (${o.source.status})`);
     out += '\n';
     const notes: SafeText[] = [];
+    const high = o.source?.findings.filter((f) => f.severity === 'high') ?? [];
     if (o.source && o.items && o.integrity) {
       const plan = planItems(o.source);
       const chosen = new Set(o.items);
@@ -203,8 +220,9 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
         // `what` is escaped already; only mcpm's own words are added around it.
         notes.push(trusted(`${chosen.has(i) ? '+' : ' '} ${what}${chosen.has(i) ? '' : ' (not approved)'}`));
       });
-      if (yes) for (const f of o.source.findings.filter((f) => f.severity === 'high')) notes.push(describeFinding(f));
+      if (yes) notes.push(...high.map(describeFinding));
     }
+    if (o.result === 'held') notes.push(...high.map(describeFinding));
     if (o.error) notes.push(sanitize(o.error.message));
     const hint = hintFor(o);
     for (const n of notes) out += `    ${n}\n`;
@@ -226,6 +244,8 @@ function hintFor(o: Outcome): string | undefined {
       return `its launch definition changed and was not started; "mcpm approve ${name}" asks again`;
     case 'conflict':
       return `${name}'s lock entry changed while you reviewed it; run "mcpm approve ${name}" again`;
+    case 'held':
+      return `it has high findings: review it in a terminal with "mcpm approve ${name}", or add --accept-high to approve it unseen`;
     case 'stale':
       return `not configured any more; "mcpm install" prunes it`;
     case 'error':

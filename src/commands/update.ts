@@ -40,6 +40,8 @@ export interface UpdateOptions extends GlobalOptions {
   /** npm: a version, range or dist-tag (default `latest`); PyPI: an exact version. */
   to?: string;
   yes?: boolean;
+  /** With `yes`: also a new version with high findings. */
+  acceptHigh?: boolean;
 }
 
 export async function update(name: string, options: UpdateOptions, deps: Deps): Promise<ExitStatus> {
@@ -144,7 +146,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const review = await reviewAndLock(
     project,
     [{ source, era: live.era, protocolVersion: live.protocolVersion, newLaunch: { package: target, edits: edit.from === edit.to ? [] : [edit] } }],
-    { yes: Boolean(options.yes), color: options.color },
+    { yes: Boolean(options.yes), acceptHigh: Boolean(options.acceptHigh), color: options.color },
     deps,
   );
   if (review === null) return interrupted(deps);
@@ -154,7 +156,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   if (json) {
     writeJson(deps.stdout, {
       ...renderChangesJson(name, 'updated', changes, findings),
-      result: result === 'conflict' ? 'conflict' : 'updated',
+      result: result === 'conflict' || result === 'held' ? result : 'updated',
       package: { locked: entry.package ?? null, updated: target },
       launch: { locked: entry.launch, updated: launch },
       integrity: snapshotIntegrity(live.snapshot),
@@ -166,6 +168,9 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     human.write(`not written: the lock entry of ${shownName} changed while mcpm was updating it; ${sanitize(`run "mcpm update ${quoted}" again`)}\n`);
   } else if (!taken) {
     human.write(`not updated: ${shownName} ${sanitize(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}; nothing was written`)}\n`);
+    if (result === 'held') {
+      human.write(sanitize(`hint: the new version has high findings: review it in a terminal with "mcpm update ${quoted}", or add --accept-high\n`));
+    }
   } else {
     human.write(`updated ${shownName} ${sanitize(`to ${describePin(target)}; wrote ${[...review.configs, ...(review.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
     if (result === 'partial') {

@@ -49,9 +49,11 @@ describe('hostile text never reaches the terminal raw', () => {
     for (const args of [['verify'], ['verify', '--json'], ['diff'], ['diff', '--json'], ['install'], ['install', '--json'], ['verify', '--format', 'sarif']]) {
       await check(args, 1);
     }
-    const approved = await check(['approve', '--yes'], 0);
+    // Its findings are high: --yes alone holds it, --accept-high takes it.
+    await check(['approve', '--yes', '--all'], 1);
+    await check(['approve', '--yes', '--all', '--json'], 1);
+    const approved = await check(['approve', '--yes', '--all', '--accept-high'], 0);
     expect(approved.stdout + approved.stderr).toMatch(/approved/i);
-    await check(['approve', '--yes', '--json']);
     await check(['verify'], 0);
   });
 });

@@ -108,7 +108,7 @@ describe('servers that cannot start or exit at once, next to a good one', () => 
 
   it('approve --yes approves the good server and reports the others, and exits 3', async () => {
     const dir = await project(false);
-    const result = await mcpm(['approve', '--yes', '-C', dir, '--json']);
+    const result = await mcpm(['approve', '--yes', '--all', '-C', dir, '--json']);
     expect(result.status, result.stderr).toBe(3);
     const byName = expectFailuresReported(result.stdout);
     expect(byName.get('good')).toMatchObject({ result: 'approved' });

@@ -9,7 +9,8 @@ import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
-import { buildSnapshot, type Era, type Snapshot } from '../core/snapshot.js';
+import { findReflection, secretReflected, secretValuesOf } from '../core/reflected-secrets.js';
+import { buildSnapshot, snapshotToJson, type Era, type Snapshot } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
 import type { LoginAccess } from '../adapters/oauth/provider.js';
 import { resolveInputs } from './inputs.js';
@@ -93,7 +94,12 @@ async function snapshotOne(
       signal: deps.signal,
       ...(onProgress ? { onProgress } : {}),
     });
-    return { ok: true, snapshot: buildSnapshot(config.name, raw), era: raw.era, protocolVersion: raw.protocolVersion };
+    const snapshot = buildSnapshot(config.name, raw);
+    // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
+    const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
+    const reflection = findReflection(snapshotToJson(snapshot), secrets);
+    if (reflection) throw secretReflected(config.name, reflection);
+    return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
   } catch (error) {
     if (isMcpmError(error)) {
       const { code, message, detail, hint } = error;

@@ -1,0 +1,140 @@
+/**
+ * Secrets a server echoes back. A server gets its configured values (an API key in `env`, a token
+ * in a header) and can copy them into what it shows: `serverInfo.version`, a description, a
+ * schema default. Locked, that text lands in a committed file. So before a snapshot is used, every
+ * string in it (keys included) is searched for every configured secret value, as written and in the
+ * encodings a copy most likely takes: base64 (standard and URL-safe, at any byte alignment), hex,
+ * and percent-encoding.
+ */
+import { escapePointerToken } from './changes.js';
+import { McpmError } from './errors.js';
+import { jsonQuote, type JsonValue } from './json-strict.js';
+import { resolveVariables, variableReferences, type VariableContext } from './launch/expand.js';
+import type { ServerConfig } from './launch/parse.js';
+
+/**
+ * Shorter values are not searched for: they are words, numbers and flags ("1", "true", "debug",
+ * "8080") that occur in ordinary descriptions, so matching them would refuse honest servers, while
+ * credentials are longer (API keys and tokens run from 20 to well over 40 characters).
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** A value to look for and what it is, in words that hold no part of it (`env "API_KEY"`). */
+export interface SecretValue {
+  label: string;
+  value: string;
+}
+
+/** References that stand for this machine's paths, not for secrets. */
+const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolderBasename', 'pathSeparator', '/']);
+
+/**
+ * The values of a server's launch that count as secrets: every header value; every value a `${…}`
+ * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
+ * excepted; and env values written literally in the config that look like credentials rather than
+ * words or paths (a digit in them). Only those of MIN_SECRET_LENGTH or more characters.
+ */
+export function secretValuesOf(
+  server: ServerConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  context: VariableContext = {},
+): SecretValue[] {
+  const found: SecretValue[] = [];
+  const add = (label: string, value: string) => {
+    if (value.length >= MIN_SECRET_LENGTH && !found.some((s) => s.value === value)) found.push({ label, value });
+  };
+  const resolve = (value: string) => resolveVariables(value, env, '', context, []);
+  const launch = server.launch;
+  const fields: [string, string][] =
+    launch.transport === 'stdio'
+      ? [['command', launch.command], ...launch.args.map((a, i): [string, string] => [`args[${i}]`, a]), ...(launch.cwd === undefined ? [] : [['cwd', launch.cwd] as [string, string]])]
+      : [['url', launch.url]];
+  for (const [name, value] of Object.entries(server.headers)) {
+    fields.push([`header ${jsonQuote(name)}`, value]);
+    add(`header ${jsonQuote(name)}`, resolve(value));
+  }
+  for (const [name, value] of Object.entries(server.env)) {
+    fields.push([`env ${jsonQuote(name)}`, value]);
+    if (variableReferences(value).length === 0 && /\d/.test(value)) add(`env ${jsonQuote(name)}`, value);
+  }
+  for (const [label, value] of fields) {
+    for (const body of variableReferences(value)) {
+      if (PATH_REFERENCES.has(body)) continue;
+      const resolved = resolve(`\${${body}}`);
+      if (resolved !== `\${${body}}`) add(`${jsonQuote(`\${${body}}`)} in ${label}`, resolved);
+    }
+    if (label.startsWith('env ') && variableReferences(value).some((body) => !PATH_REFERENCES.has(body))) add(label, resolve(value));
+  }
+  return found;
+}
+
+/** A configured secret found in a snapshot: where (RFC 6901 pointer), whose value, in which encoding. */
+export interface Reflection {
+  pointer: string;
+  label: string;
+  encoding: string;
+}
+
+/** How a value may be spelled in a copy, each a substring to look for (hex is compared in lower case). */
+export function spellingsOf(value: string): { encoding: string; text: string }[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const out: { encoding: string; text: string }[] = [{ encoding: 'as written', text: value }];
+  out.push({ encoding: 'hex', text: bytes.toString('hex') });
+  const percent = encodeURIComponent(value);
+  if (percent !== value) out.push({ encoding: 'URL-encoded', text: percent });
+  // Base64 of a value inside a longer blob depends on where it starts within a 3-byte group: for
+  // each alignment, the characters that depend on the value's bytes alone.
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+    const start = shift === 0 ? 0 : 4;
+    const whole = Math.floor((shift + bytes.length) / 3) * 4;
+    const core = encoded.slice(start, (shift + bytes.length) % 3 === 0 ? encoded.length : whole);
+    if (core.length < MIN_SECRET_LENGTH) continue;
+    out.push({ encoding: 'base64', text: core });
+    const url = core.replaceAll('+', '-').replaceAll('/', '_');
+    if (url !== core) out.push({ encoding: 'base64url', text: url });
+  }
+  return out;
+}
+
+/** The first place in `value` (a snapshot's JSON) that holds one of `secrets`, or undefined. */
+export function findReflection(value: JsonValue, secrets: readonly SecretValue[]): Reflection | undefined {
+  if (secrets.length === 0) return undefined;
+  const needles = secrets.flatMap((s) => spellingsOf(s.value).map((sp) => ({ ...sp, label: s.label })));
+  const holds = (text: string): { label: string; encoding: string } | undefined => {
+    const lower = text.toLowerCase();
+    return needles.find((n) => (n.encoding === 'hex' ? lower.includes(n.text) : text.includes(n.text)));
+  };
+  const walk = (node: JsonValue, pointer: string): Reflection | undefined => {
+    if (typeof node === 'string') {
+      const hit = holds(node);
+      return hit && { pointer, ...hit };
+    }
+    if (node === null || typeof node !== 'object') return undefined;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const found = walk(node[i]!, `${pointer}/${i}`);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    for (const key of Object.keys(node)) {
+      const at = `${pointer}/${escapePointerToken(key)}`;
+      const inKey = holds(key);
+      if (inKey) return { pointer: at, ...inKey };
+      const found = walk(node[key]!, at);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(value, '');
+}
+
+/** The refusal for a reflection: names the server, the field and the secret's source, never its value. */
+export function secretReflected(server: string, found: Reflection): McpmError {
+  return new McpmError(
+    'SERVER_SECRET_REFLECTED',
+    `server ${jsonQuote(server)} shows the value of ${found.label} (${found.encoding}) at ${jsonQuote(found.pointer)}; mcpm does not lock or show a snapshot that holds a configured secret`,
+    'the server copies a credential it was given into what the model sees; rotate that credential, and report the server to its author',
+  );
+}

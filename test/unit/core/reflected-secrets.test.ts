@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ServerConfig } from '../../../src/core/launch/parse.js';
+import { findReflection, MIN_SECRET_LENGTH, secretValuesOf, spellingsOf } from '../../../src/core/reflected-secrets.js';
+
+function stdio(env: Record<string, string>, args: string[] = [], headers: Record<string, string> = {}): ServerConfig {
+  return { name: 'notes', source: '.mcp.json', launch: { transport: 'stdio', command: 'node', args, envNames: Object.keys(env) } as never, env, headers };
+}
+
+const secret = fc.string({ unit: 'grapheme', minLength: MIN_SECRET_LENGTH, maxLength: 40 }).filter((s) => s.length >= MIN_SECRET_LENGTH);
+const bytes = fc.uint8Array({ maxLength: 7 });
+
+describe('findReflection', () => {
+  it('finds a secret embedded at any offset, as written, in base64, base64url, hex (any case) and URL-encoded', () => {
+    const encoders: Record<string, (b: Buffer) => string> = {
+      base64: (b) => b.toString('base64'),
+      base64url: (b) => b.toString('base64url'),
+      hex: (b) => b.toString('hex'),
+      HEX: (b) => b.toString('hex').toUpperCase(),
+    };
+    fc.assert(
+      fc.property(secret, bytes, bytes, fc.constantFrom(...Object.keys(encoders)), (value, before, after, how) => {
+        const blob = encoders[how]!(Buffer.concat([Buffer.from(before), Buffer.from(value), Buffer.from(after)]));
+        const found = findReflection({ serverInfo: { name: 'x', version: `v ${blob} z` } }, [{ label: 'env "K"', value }]);
+        expect(found?.pointer).toBe('/serverInfo/version');
+        expect(found?.label).toBe('env "K"');
+      }),
+    );
+    fc.assert(
+      fc.property(secret, fc.string(), (value, around) => {
+        const text = `${around}${encodeURIComponent(value)}${around}`;
+        expect(findReflection({ tools: { a: { definition: { description: text } } } }, [{ label: 'k', value }])?.pointer).toBe('/tools/a/definition/description');
+      }),
+    );
+  });
+
+  it('looks in object keys and arrays, and escapes the pointer', () => {
+    const value = 'tok_123456789';
+    expect(findReflection({ tools: { 'a/b': { definition: { enum: ['x', `${value}`] } } } }, [{ label: 'k', value }])?.pointer).toBe('/tools/a~1b/definition/enum/1');
+    expect(findReflection({ tools: { [value]: {} } }, [{ label: 'k', value }])?.pointer).toBe(`/tools/${value}`);
+    expect(findReflection({ tools: {} }, [{ label: 'k', value }])).toBeUndefined();
+  });
+
+  it('finds no base64 spelling shorter than the threshold', () => {
+    fc.assert(fc.property(secret, (value) => spellingsOf(value).every((s) => s.text.length >= MIN_SECRET_LENGTH)));
+  });
+});
+
+describe('secretValuesOf', () => {
+  const env = { TOKEN: 'ghp_0123456789abcdef', HOME: '/home/someone', SHORT: 'abc' };
+
+  it('takes referenced values (env, args, headers), header values and literal credential-like env values; never paths, words or short values', () => {
+    const server = stdio(
+      { GITHUB_TOKEN: '${TOKEN}', NODE_ENV: 'production', LITERAL: 'key-2024-abcdef', FLAG: '1', DIR: '${userHome}/notes', S: '${SHORT}' },
+      ['--token=${env:TOKEN}'],
+    );
+    expect(secretValuesOf(server, env)).toEqual([
+      { label: 'env "LITERAL"', value: 'key-2024-abcdef' },
+      { label: '"${env:TOKEN}" in args[0]', value: 'ghp_0123456789abcdef' },
+    ]);
+    const remote: ServerConfig = { name: 'r', source: '.mcp.json', launch: { transport: 'http', url: 'https://x.example/mcp' } as never, env: {}, headers: { Authorization: 'Bearer plain-literal-token' } };
+    expect(secretValuesOf(remote, env)).toEqual([{ label: 'header "Authorization"', value: 'Bearer plain-literal-token' }]);
+  });
+});

@@ -451,7 +451,7 @@ function shorten(raw: string): string {
 }
 
 /** 1-based; columns count UTF-16 code units, as editors that jump to `file:line:col` mostly do. */
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {

@@ -1,3 +1,5 @@
+import { lineAndColumn, StrictJsonError } from './json-strict.js';
+
 /**
  * JSONC (JSON with comments, as VS Code writes `.vscode/mcp.json`) reduced to plain JSON for the
  * strict parser. Comments and trailing commas are replaced by spaces, never removed, so the result
@@ -7,6 +9,8 @@
  * Only what VS Code's own parser accepts beyond JSON is removed: `//` line comments, `/* *\/` block
  * comments and a comma before `]` or `}`. Everything inside strings is kept as it is (a URL holds
  * `//`), and an unterminated block comment is left in place so that the strict parser reports it.
+ * Text that VS Code and mcpm would read differently is refused (StrictJsonError), as the strict
+ * parser refuses duplicate keys (VS Code keeps the last): a line separator inside a `//` comment.
  */
 export function stripJsonComments(text: string): string {
   return blankOutsideStrings(blankOutsideStrings(text, commentAt), trailingCommaAt);
@@ -43,7 +47,16 @@ function blankOutsideStrings(text: string, spanAt: (text: string, i: number) => 
 function commentAt(text: string, i: number): number | undefined | null {
   if (text.startsWith('//', i)) {
     let end = i + 2;
-    while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+    while (end < text.length && text[end] !== '\n' && text[end] !== '\r') {
+      // VS Code's own JSON scanner ends a line comment here too (jsonc-parser 3 does not): what
+      // follows would be configuration to VS Code and a comment to mcpm, so neither reading is taken.
+      if (text[end] === '\u2028' || text[end] === '\u2029') {
+        const { line, column } = lineAndColumn(text, end);
+        const reason = `a // comment holds ${text[end] === '\u2028' ? 'U+2028' : 'U+2029'}, where VS Code ends the comment and other readers do not`;
+        throw new StrictJsonError(`${reason} at line ${line}, column ${column}`, end, line, column, reason);
+      }
+      end++;
+    }
     return end;
   }
   if (text.startsWith('/*', i)) {

@@ -184,9 +184,10 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .argument('[names...]', 'only these servers')
     .description('rewrite a host config so each server launches through "mcpm run"; --undo restores it')
     .option('--undo', 'put the original entries back and remove the sidecar')
+    .option('--allow-tracked', 'guard a config that git tracks (its entries get this machine\'s paths)')
     .addHelpText(
       'after',
-      '\nNeeds --host NAME (the host\'s user-level config) or --config FILE. The original\nentries are kept in <config>.mcpm-guard.json (mode 0600); see docs/hosts.md.\n' +
+      '\nNeeds --host NAME (the host\'s user-level config) or --config FILE. The original\nentries are kept in ~/.local/state/mcpm/guard ($XDG_STATE_HOME, mode 0600),\nnever beside the config. A config that git tracks is refused unless\n--allow-tracked is given. See docs/hosts.md.\n' +
         '\nExamples:\n  $ mcpm install --host claude-desktop\n  $ mcpm guard --host claude-desktop\n  $ mcpm guard --host claude-desktop --undo\n  $ mcpm guard --config ~/.cursor/mcp.json --lockfile ~/.config/mcpm/cursor.lock',
     )
     .action((names: string[], _o, cmd: Command) =>

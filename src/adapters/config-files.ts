@@ -14,7 +14,7 @@ import {
 import { readTextFile } from './files.js';
 import type { HostName, ReadContext } from './hosts/format.js';
 import type { HostPlace } from './hosts/index.js';
-import { SIDECAR_SUFFIX, sidecarPath } from './hosts/sidecar-path.js';
+import { findSidecar } from './hosts/sidecar-path.js';
 
 // The host formats and guard's sidecar are loaded only when a command needs them (--host, a named
 // file in another host's format, a guarded config): plain project discovery stays fast.
@@ -99,10 +99,10 @@ export async function loadConfig(
     // Every config read goes through here first: a merge left half done is named as such, not as bad JSON.
     refuseConflictMarkers(text, shown);
     // Read here, once: the sidecar module (and the host formats it needs) loads only when there is one.
-    const sidecarText = await readTextFile(sidecarPath(absolute), shown + SIDECAR_SUFFIX);
-    if (sidecarText === null) return text;
+    const found = await findSidecar(absolute, shown, options.place?.env ?? {});
+    if (found === null) return text;
     const { unguardedText } = await import('./hosts/sidecar.js');
-    const result = await unguardedText(text, absolute, shown, context, sidecarText);
+    const result = await unguardedText(text, shown, context, found);
     for (const name of result.guarded) guarded.add(name);
     return result.text;
   };

@@ -7,9 +7,13 @@
  * "env": {…as it was…}}`,
  * with the host's own settings of the entry (timeouts, `disabled`, …) kept. Paths are absolute:
  * hosts start servers in any directory (often `/`), and GUI apps do not have the shell's PATH.
- * The entries' original text goes to the sidecar `<config>.mcpm-guard.json` (0600; see
- * adapters/hosts/sidecar.ts), from which `mcpm run` and every other command read the original
+ * The entries' original text goes to a sidecar in mcpm's state directory (0600; see
+ * adapters/hosts/sidecar-path.ts), from which `mcpm run` and every other command read the original
  * definition, and from which `--undo` restores it byte for byte.
+ *
+ * A config that git tracks is refused unless `--allow-tracked` says otherwise: the guarded entries
+ * hold this machine's absolute paths (node, mcpm, the lock), which mean nothing on a teammate's
+ * machine, in a file everyone shares.
  *
  * Guarding is idempotent: an entry already guarded by this mcpm is left as it is; one guarded by
  * another mcpm (a moved install, another node) is pointed at this one. A remote entry (Streamable
@@ -18,19 +22,23 @@
  * the login of `mcpm login` (the host no longer signs in for it).
  */
 import { shellWord } from '../core/shell-word.js';
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
 import { displayPath, hostByName, hostInfo, hostOfFile, hostUserFiles, searchedPlaces, type HostName } from '../adapters/hosts/index.js';
 import {
   currentSelf,
+  findSidecar,
   launchEqual,
   parseSidecar,
   recordsInForce,
   serializeSidecar,
+  shownSidecar,
   sidecarPath,
-  SIDECAR_SUFFIX,
   unguardedText,
+  type FoundSidecar,
   type GuardRecord,
   type Self,
   type Sidecar,
@@ -51,7 +59,11 @@ import { hostPlace, lockPath, projectDir } from '../app/project.js';
 
 export interface GuardOptions extends GlobalOptions {
   undo?: boolean;
+  /** Guard a config even though git tracks it. */
+  allowTracked?: boolean;
 }
+
+type Env = Readonly<Record<string, string | undefined>>;
 
 type Action = 'guarded' | 'unchanged' | 'updated' | 'skipped' | 'restored' | 'not-restored';
 
@@ -100,6 +112,10 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     );
   }
   const only = names.length > 0 ? new Set(names) : null;
+  if (!options.undo && !options.allowTracked) {
+    // Before anything is written: every file is checked first.
+    for (const t of targets) if (isTrackedByGit(t.absolute, deps.env)) throw trackedConfig(t.shown, options);
+  }
   const lock = await lockPath(options, deps);
   const self = await currentSelf();
 
@@ -112,10 +128,10 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   const unlocked: string[] = [];
   for (const target of targets) {
     if (options.undo) {
-      outcomes.push(await undoFile(target, only));
+      outcomes.push(await undoFile(target, only, deps.env));
       continue;
     }
-    const guarded = await guardFile(target, only, self, lock.file);
+    const guarded = await guardFile(target, only, self, lock.file, deps.env);
     outcomes.push(guarded.outcome);
     unlocked.push(...(await lockProblems(target, guarded, lock.file, loadLock, place, options.lockfile !== undefined)));
   }
@@ -181,8 +197,8 @@ async function findTargets(options: GuardOptions, deps: Deps): Promise<Target[]>
     const shown = displayPath(absolute, place);
     const text = await readTextFile(absolute, shown);
     if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
-    const sidecarText = await readTextFile(sidecarPath(absolute), shown + SIDECAR_SUFFIX);
-    const format = sidecarText !== null ? parseSidecar(sidecarText, shown + SIDECAR_SUFFIX).host : (host ?? formatOfFile(absolute, text, shown));
+    const found = await findSidecar(absolute, shown, place.env);
+    const format = found !== null ? parseSidecar(found.text, found.shown).host : (host ?? formatOfFile(absolute, text, shown));
     targets.push({ absolute, shown, host, format, context: host === undefined ? { projectDir: dir } : {}, text });
   }
   return targets;
@@ -222,12 +238,11 @@ function guardLaunch(self: Self, target: Target, lockFile: string, name: string,
   };
 }
 
-async function guardFile(target: Target, only: Set<string> | null, self: Self, lockFile: string): Promise<Guarded> {
+async function guardFile(target: Target, only: Set<string> | null, self: Self, lockFile: string, env: Env): Promise<Guarded> {
   const format = hostInfo(target.format).format;
-  const sidecarFile = sidecarPath(target.absolute);
-  const sidecarShown = target.shown + SIDECAR_SUFFIX;
-  const sidecarText = await readTextFile(sidecarFile, sidecarShown);
-  const sidecar: Sidecar = sidecarText === null ? { host: target.format, records: [] } : parseSidecar(sidecarText, sidecarShown);
+  const found = await findSidecar(target.absolute, target.shown, env);
+  const destination = sidecarDestination(target.absolute, env);
+  const sidecar: Sidecar = found === null ? { host: target.format, records: [] } : parseSidecar(found.text, found.shown);
   const entries = format.entries(target.text, target.shown, target.context);
   // Records whose entry was edited or removed since guard describe nothing any more.
   const inForce = recordsInForce(entries, sidecar);
@@ -277,15 +292,11 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
   const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
   checkRoundTrip(target, inForce.map(({ record }) => record), records, next);
   const nextSidecar = serializeSidecar({ host: target.format, records });
-  const sidecarChanged = records.length === 0 ? sidecarText !== null : nextSidecar !== sidecarText;
   // The sidecar first: if mcpm stops between the two writes, every guarded entry has its original.
-  if (sidecarChanged) {
-    if (records.length === 0) await removeFile(sidecarFile, sidecarShown);
-    else await writeTextFile(sidecarFile, sidecarShown, nextSidecar, { mode: 0o600 });
-  }
+  const sidecarChanged = await saveSidecar(found, destination, records.length === 0 ? null : nextSidecar);
   if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
   return {
-    outcome: { config: target.shown, host: target.format, sidecar: sidecarShown, written: next !== target.text || sidecarChanged, servers },
+    outcome: { config: target.shown, host: target.format, sidecar: destination.shown, written: next !== target.text || sidecarChanged, servers },
     text: next,
     sidecarText: nextSidecar,
   };
@@ -377,14 +388,13 @@ function checkRoundTrip(target: Target, before: readonly GuardRecord[], after: r
   }
 }
 
-async function undoFile(target: Target, only: Set<string> | null): Promise<FileOutcome> {
+async function undoFile(target: Target, only: Set<string> | null, env: Env): Promise<FileOutcome> {
   const format = hostInfo(target.format).format;
-  const sidecarFile = sidecarPath(target.absolute);
-  const sidecarShown = target.shown + SIDECAR_SUFFIX;
-  const sidecarText = await readTextFile(sidecarFile, sidecarShown);
-  const outcome: FileOutcome = { config: target.shown, host: target.format, sidecar: sidecarShown, written: false, servers: [] };
-  if (sidecarText === null) return outcome;
-  const sidecar = parseSidecar(sidecarText, sidecarShown);
+  const found = await findSidecar(target.absolute, target.shown, env);
+  const unwritten = sidecarPath(target.absolute, env);
+  const outcome: FileOutcome = { config: target.shown, host: target.format, sidecar: found?.shown ?? (unwritten ? shownSidecar(unwritten, env) : ''), written: false, servers: [] };
+  if (found === null) return outcome;
+  const sidecar = parseSidecar(found.text, found.shown);
   const entries = format.entries(target.text, target.shown, target.context);
   const kept: GuardRecord[] = [];
   const edits: EntryEdit[] = [];
@@ -408,10 +418,57 @@ async function undoFile(target: Target, only: Set<string> | null): Promise<FileO
   format.read(next, target.shown, target.context);
   // The config first: if mcpm stops between the two writes, the sidecar still has every original.
   if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
-  if (kept.length === 0) await removeFile(sidecarFile, sidecarShown);
-  else if (kept.length !== sidecar.records.length) await writeTextFile(sidecarFile, sidecarShown, serializeSidecar({ host: sidecar.host, records: kept }), { mode: 0o600 });
-  outcome.written = next !== target.text || kept.length !== sidecar.records.length;
+  const rest = kept.length === 0 ? null : kept.length === sidecar.records.length ? found.text : serializeSidecar({ host: sidecar.host, records: kept });
+  const sidecarChanged = await saveSidecar(found, found.legacy ? sidecarDestination(target.absolute, env) : found, rest);
+  outcome.written = next !== target.text || sidecarChanged;
   return outcome;
+}
+
+/** Where a config's sidecar is written: the state directory, which must be known. */
+function sidecarDestination(config: string, env: Env): { file: string; shown: string } {
+  const file = sidecarPath(config, env);
+  if (file === undefined) {
+    throw new McpmError('USAGE', 'neither XDG_STATE_HOME nor HOME is set, so mcpm has no private place for the original entries', 'set HOME (or XDG_STATE_HOME), then run "mcpm guard" again');
+  }
+  return { file, shown: shownSidecar(file, env) };
+}
+
+/**
+ * Writes `text` as the sidecar at `destination` (its directory private, the file 0600), or removes
+ * the sidecar when `text` is null; a sidecar an older mcpm left beside the config is removed once
+ * its records are in the state directory. True when anything changed on disk.
+ */
+async function saveSidecar(found: FoundSidecar | null, destination: { file: string; shown: string }, text: string | null): Promise<boolean> {
+  if (text === null) {
+    if (found === null) return false;
+    await removeFile(found.file, found.shown);
+    return true;
+  }
+  if (found !== null && found.file === destination.file && found.text === text) return false;
+  await fs.mkdir(path.dirname(destination.file), { recursive: true, mode: 0o700 });
+  await writeTextFile(destination.file, destination.shown, text, { mode: 0o600 });
+  if (found !== null && found.file !== destination.file) await removeFile(found.file, found.shown);
+  return true;
+}
+
+/** True when git tracks `file` (`git ls-files --error-unmatch`); false outside a repository or without git. */
+function isTrackedByGit(file: string, env: Env): boolean {
+  const result = spawnSync('git', ['ls-files', '--error-unmatch', '--', path.basename(file)], {
+    cwd: path.dirname(file),
+    env: env as NodeJS.ProcessEnv,
+    timeout: 10_000,
+    stdio: 'ignore',
+  });
+  return result.error === undefined && result.status === 0;
+}
+
+function trackedConfig(shown: string, options: GuardOptions): McpmError {
+  const again = (options.config ?? []).map((c) => `--config ${shellWord(c)}`).join(' ');
+  return new McpmError(
+    'GUARD_CONFIG_TRACKED',
+    `${shown} is tracked by git: guarding it would write this machine's absolute paths (node, mcpm, the lock) into a file everyone shares; nothing was changed`,
+    `guard the host's user-level config instead ("mcpm guard --host NAME"), or run "mcpm guard ${again} --allow-tracked" to write it anyway`,
+  );
 }
 
 /**
@@ -432,7 +489,7 @@ async function lockProblems(
   const loaded = await loadLock();
   // What mcpm run will read: the config as written now, with the guarded entries' originals.
   const format = hostInfo(target.format).format;
-  const { text } = await unguardedText(written.text, target.absolute, target.shown, target.context, written.sidecarText);
+  const { text } = await unguardedText(written.text, target.shown, target.context, { text: written.sidecarText, shown: written.outcome.sidecar });
   const configured = new Map(format.read(text, target.shown, target.context).map((s) => [s.name, s]));
   const lockArg = `--lockfile ${JSON.stringify(lockFile)}`;
   const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${JSON.stringify(target.absolute)} ${lockArg}`;

@@ -44,13 +44,13 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
       if (!isMcpmError(error)) throw error;
       if (error.code !== 'USAGE') rows.push({ ...emptyRow(host, 'user', searchedPlaces(host, place)[0]!, false), found: true, error: error.message });
     }
-    for (const { file, context } of userFiles) rows.push(...(await describe(host, 'user', file, displayPath(file, place), dir, context)));
+    for (const { file, context } of userFiles) rows.push(...(await describe(host, 'user', file, displayPath(file, place), dir, context, place.env)));
     const projectFiles: HostFile[] = [
       ...host.projectFiles.map((file) => ({ file: path.join(dir, ...file.split('/')), context: {} })),
       ...((await host.discoverProjectFiles?.(dir)) ?? []),
     ];
     for (const { file, context } of projectFiles) {
-      rows.push(...(await describe(host, 'project', file, path.relative(dir, file).split(path.sep).join('/'), dir, context)));
+      rows.push(...(await describe(host, 'project', file, path.relative(dir, file).split(path.sep).join('/'), dir, context, place.env)));
     }
   }
 
@@ -85,7 +85,15 @@ function emptyRow(host: HostInfo, scope: 'user' | 'project', shown: string, disc
   return { host: host.name, scope, path: shown, found: false, servers: null, guarded: null, discovered, error: null };
 }
 
-async function describe(host: HostInfo, scope: 'user' | 'project', absolute: string, shown: string, dir: string, context: ReadContext): Promise<HostConfigRow[]> {
+async function describe(
+  host: HostInfo,
+  scope: 'user' | 'project',
+  absolute: string,
+  shown: string,
+  dir: string,
+  context: ReadContext,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<HostConfigRow[]> {
   const row = emptyRow(host, scope, shown, scope === 'project' && DISCOVERED.has(shown));
   let text: string | null;
   try {
@@ -97,7 +105,7 @@ async function describe(host: HostInfo, scope: 'user' | 'project', absolute: str
   row.found = true;
   const rows = [row];
   try {
-    const sidecar = await readSidecar(absolute, shown);
+    const sidecar = await readSidecar(absolute, shown, env);
     const count = (ctx: ReadContext, inScope: (p: string[]) => boolean) => {
       const entries = host.format.entries(text, shown, ctx).filter((e) => inScope(e.path));
       const guarded = sidecar ? recordsInForce(entries, sidecar).length : 0;

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'SERVER_EXITED'
   | 'SERVER_AUTH_REQUIRED'
   | 'TOKEN_STORE_FAILED'
-  | 'SERVER_SECRET_REFLECTED';
+  | 'SERVER_SECRET_REFLECTED'
+  | 'GUARD_CONFIG_TRACKED';
 
 export type ExitStatus = 0 | 1 | 2 | 3 | 70 | 130;
 
@@ -50,6 +51,7 @@ const EXIT_STATUS = {
   SERVER_AUTH_REQUIRED: 3,
   TOKEN_STORE_FAILED: 2,
   SERVER_SECRET_REFLECTED: 3,
+  GUARD_CONFIG_TRACKED: 2,
 } as const satisfies Record<ErrorCode, 2 | 3>;
 
 export class McpmError extends Error {

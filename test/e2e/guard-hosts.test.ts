@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSy
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTS, type HostName } from '../../src/adapters/hosts/index.js';
+import { sidecarPath } from '../../src/adapters/hosts/sidecar-path.js';
 import { HOST_FIXTURES, hostFixture, hostFixturePath } from '../helpers/host-fixtures.js';
 import { TestHost } from '../helpers/test-host.js';
 import { BIN, defs, mcpm, SERVERS, tempProject, tool, type RunResult } from './helpers.js';
@@ -12,7 +13,12 @@ import { BIN, defs, mcpm, SERVERS, tempProject, tool, type RunResult } from './h
 /** A temp HOME and the env that makes mcpm (and the host paths) use it. */
 function tempHome(): { home: string; env: Record<string, string> } {
   const home = realpathSync(tempProject());
-  return { home, env: { HOME: home, XDG_CONFIG_HOME: '', CODEX_HOME: '', CLAUDE_CONFIG_DIR: '', APPDATA: '' } };
+  return { home, env: { HOME: home, XDG_CONFIG_HOME: '', XDG_STATE_HOME: '', CODEX_HOME: '', CLAUDE_CONFIG_DIR: '', APPDATA: '' } };
+}
+
+/** Where guard keeps the originals of `config`: mcpm's state directory under the temp HOME. */
+function sidecarOf(config: string, home: string): string {
+  return sidecarPath(config, { HOME: home }, 'linux')!;
 }
 
 function userFile(host: HostName, home: string): string {
@@ -68,7 +74,7 @@ describe('mcpm guard on Claude Desktop', () => {
       env: { FIXTURE_DEFS: defsFile },
     });
     expect(JSON.parse(text).preferences).toEqual({ menuBarEnabled: true });
-    const sidecar = `${config}.mcpm-guard.json`;
+    const sidecar = sidecarOf(config, home);
     expect(statSync(sidecar).mode & 0o777).toBe(0o600);
 
     // As Claude Desktop launches it: the command as written, from /, with its env and no useful PATH.
@@ -202,7 +208,7 @@ describe.each(Object.keys(HOST_FIXTURES) as HostName[])('mcpm guard --host %s', 
 
     ok(await mcpm(['guard', '--host', hostName, '--undo'], { env, cwd: home }));
     expect(readFileSync(config, 'utf8')).toBe(original);
-    expect(existsSync(`${config}.mcpm-guard.json`)).toBe(false);
+    expect(existsSync(sidecarOf(config, home))).toBe(false);
   });
 });
 
@@ -232,7 +238,7 @@ describe('mcpm guard: usage', () => {
     const original = readFileSync(file, 'utf8');
     const result = JSON.parse(ok(await mcpm(['guard', '--config', file, '--config', join(home, 'proj', '.', '.cursor', 'mcp.json'), '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
     expect(result.files).toHaveLength(1);
-    expect(existsSync(`${file}.mcpm-guard.json`)).toBe(true);
+    expect(existsSync(sidecarOf(file, home))).toBe(true);
     ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }));
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
@@ -246,7 +252,7 @@ describe('mcpm guard: usage', () => {
     // As if this mcpm had guarded it from another place: the entry and its record name an old path.
     const moved = readFileSync(config, 'utf8').replaceAll(JSON.stringify(realpathSync(BIN)), JSON.stringify('/old/mcpm/bin/mcpm.js'));
     writeFileSync(config, moved);
-    const sidecar = `${config}.mcpm-guard.json`;
+    const sidecar = sidecarOf(config, home);
     writeFileSync(sidecar, readFileSync(sidecar, 'utf8').replaceAll(JSON.stringify(realpathSync(BIN)), JSON.stringify('/old/mcpm/bin/mcpm.js')));
     // This mcpm does not read the old guard's original: the host would run the old mcpm, not this one.
     const before = JSON.parse(ok(await mcpm(['ls', '--host', 'cursor', '--json'], { env, cwd: home })).stdout) as { servers: { launch: { args: string[] } }[] };
@@ -303,7 +309,7 @@ describe('mcpm guard: usage', () => {
     const config = userFile('cursor', home);
     put(config, hostFixture('cursor'));
     ok(await mcpm(['guard', 'nope', '--host', 'cursor'], { env, cwd: home }), 2);
-    expect(existsSync(`${config}.mcpm-guard.json`)).toBe(false);
+    expect(existsSync(sidecarOf(config, home))).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Guard's sidecar: `<config>.mcpm-guard.json`, next to the host config it rewrote. For each entry
+ * Guard's sidecar, in mcpm's state directory (sidecar-path.ts), one per host config it rewrote. For each entry
  * guard replaced, it keeps the entry's original text (byte for byte, for `--undo`) and the command
  * guard wrote in its place. Whenever mcpm reads a config that has a sidecar, an entry that still
  * launches *this* mcpm's `run` with the command guard wrote is read as its original text: so
@@ -21,13 +21,12 @@ import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
 import type { ServerConfig } from '../../core/launch/parse.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName, type Launch, type ReadContext } from './format.js';
-import { readTextFile } from '../files.js';
 import { hostInfo, isHostName } from './index.js';
 
-import { SIDECAR_SUFFIX, sidecarPath } from './sidecar-path.js';
+import { findSidecar, type FoundSidecar } from './sidecar-path.js';
 import { selfBin } from '../../self.js';
 
-export { SIDECAR_SUFFIX, sidecarPath } from './sidecar-path.js';
+export { findSidecar, legacySidecarPath, shownSidecar, sidecarPath, type FoundSidecar } from './sidecar-path.js';
 export const SIDECAR_VERSION = 1;
 
 export interface GuardRecord {
@@ -91,10 +90,9 @@ export function parseSidecar(text: string, shown: string): Sidecar {
   };
 }
 
-export async function readSidecar(config: string, shown: string): Promise<Sidecar | null> {
-  const file = sidecarPath(config);
-  const text = await readTextFile(file, shown + SIDECAR_SUFFIX);
-  return text === null ? null : parseSidecar(text, shown + SIDECAR_SUFFIX);
+export async function readSidecar(config: string, shown: string, env: Readonly<Record<string, string | undefined>>): Promise<Sidecar | null> {
+  const found = await findSidecar(config, shown, env);
+  return found === null ? null : parseSidecar(found.text, found.shown);
 }
 
 /** The node and the `bin/mcpm.cjs` of the mcpm that is running, as real paths. */
@@ -139,17 +137,15 @@ export function recordsInForce(entries: readonly HostEntry[], sidecar: Sidecar):
 /**
  * The config's text with every entry that this mcpm guards put back to its original text, when
  * the file has a sidecar; else the text as it is. `guarded` names the entries put back.
- * `absolute` locates the sidecar, `shown` names the file in messages; `sidecarText`: the sidecar's
- * text when the caller has read it already.
+ * `shown` names the file in messages; `found`: its sidecar (findSidecar), or null.
  */
 export async function unguardedText(
   text: string,
-  absolute: string,
   shown: string,
   context: ReadContext,
-  sidecarText?: string,
+  found: Pick<FoundSidecar, 'text' | 'shown'> | null,
 ): Promise<{ text: string; guarded: string[] }> {
-  const sidecar = sidecarText === undefined ? await readSidecar(absolute, shown) : parseSidecar(sidecarText, shown + SIDECAR_SUFFIX);
+  const sidecar = found === null ? null : parseSidecar(found.text, found.shown);
   if (sidecar === null || sidecar.records.length === 0) return { text, guarded: [] };
   const format = hostInfo(sidecar.host).format;
   const entries = format.entries(text, shown, context);

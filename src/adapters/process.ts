@@ -263,12 +263,25 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
       // A child that escaped both the group and the scan (started and detached since the last one)
       // may still hold the pipes: after the grace period, stop reading instead of waiting for an
       // EOF that never comes and keeping mcpm alive with them.
-      const release = setTimeout(() => {
-        stdoutStream.destroy();
-        stderrStream.destroy();
-      }, CLOSE_GRACE_MS);
-      release.unref();
-      void Promise.all([stderrDone, new Promise((done) => stdoutStream.once('close', done))]).then(() => clearTimeout(release));
+      // A reader that paused stdout (mcpm run, while the host is backed up) still gets what the
+      // server wrote before it exited: the grace period starts again once it reads on.
+      let release: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        release = setTimeout(() => {
+          if (stdoutStream.isPaused()) {
+            stdoutStream.once('resume', arm);
+            return;
+          }
+          stdoutStream.destroy();
+          stderrStream.destroy();
+        }, CLOSE_GRACE_MS);
+        release.unref();
+      };
+      arm();
+      void Promise.all([stderrDone, new Promise((done) => stdoutStream.once('close', done))]).then(() => {
+        clearTimeout(release);
+        stdoutStream.off('resume', arm);
+      });
       resolve(exitInfo);
     });
   });

@@ -108,6 +108,22 @@ describe('reviewAndLock', () => {
     expect(p.lock().servers.get('demo')?.integrity).toBe(theirs.integrity);
   });
 
+  it('holds an update with high findings under --yes, writing nothing, until acceptHigh is given', async () => {
+    const locked = entry(snap('Echoes.'), '1.0.0');
+    const p = project(locked);
+    const before = { config: p.config(), lock: p.lockText() };
+    // A right-to-left override in the new description: a high finding.
+    const hostile = updateTo101(locked, snap('Echoes.\u202E'));
+    expect(hostile.source.findings.some((f) => f.severity === 'high')).toBe(true);
+    const held = await reviewAndLock(p.project, [hostile], { yes: true }, deps(p.project.dir));
+    expect(held?.outcomes.map((o) => o.result)).toEqual(['held']);
+    expect(held?.lockWritten).toBe(false);
+    expect({ config: p.config(), lock: p.lockText() }).toEqual(before);
+    const accepted = await reviewAndLock(p.project, [hostile], { yes: true, acceptHigh: true }, deps(p.project.dir));
+    expect(accepted?.outcomes.map((o) => o.result)).toEqual(['approved']);
+    expect(p.lock().servers.get('demo')?.package?.version).toBe('1.0.1');
+  });
+
   it('has nothing to decide for no servers, and writes nothing', async () => {
     const p = project(undefined);
     const before = p.lockText();

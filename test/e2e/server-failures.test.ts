@@ -106,7 +106,7 @@ describe('servers that cannot start or exit at once, next to a good one', () => 
     expect(text.stdout).toMatch(/^ok\s+good/m);
   });
 
-  it('approve --yes approves the good server and reports the others, and exits 3', async () => {
+  it('approve --yes --all approves the good server and reports the others, and exits 3', async () => {
     const dir = await project(false);
     const result = await mcpm(['approve', '--yes', '--all', '-C', dir, '--json']);
     expect(result.status, result.stderr).toBe(3);

@@ -23,6 +23,7 @@ const RUN_OPTIONS = {
   'audit-log': { type: 'string' },
   redact: { type: 'string', multiple: true },
   deny: { type: 'string', multiple: true },
+  allowlist: { type: 'string' },
 } as const;
 const REPEATABLE = new Set(['config', 'redact', 'deny']);
 
@@ -60,6 +61,7 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
   if (values['audit-log'] !== undefined) options.auditLog = values['audit-log'];
   if (values.redact !== undefined) options.redact = values.redact;
   if (deny !== undefined) options.deny = deny.kinds;
+  if (values.allowlist !== undefined) options.allowlist = values.allowlist;
   return { name: positionals[0]!, options };
 }
 

@@ -315,6 +315,28 @@ Exit status: 0 ok · 1 drift or servers missing/stale
       }),
     );
 
+  program
+    .command('export')
+    .argument('<host>', 'claude-code, vscode or copilot')
+    .description('write the lock as the host\'s own managed allow-list, so the host refuses the rest')
+    .option('--project', 'claude-code: enabledMcpjsonServers for .claude/settings.json')
+    .option('--out <file>', 'merge into this settings file (other keys kept) instead of printing')
+    .addHelpText(
+      'after',
+      '\nclaude-code: managed-settings.json (allowedMcpServers, managed list only)\n' +
+        'copilot, vscode: GitHub Copilot\'s enterprise managed-settings.json\n' +
+        'Where each file goes: docs/org.md.\n' +
+        '\nExamples:\n  $ mcpm export claude-code > managed-settings.json\n' +
+        '  $ sudo mcpm export claude-code --out /etc/claude-code/managed-settings.json\n' +
+        '  $ mcpm export claude-code --project --out .claude/settings.json\n  $ mcpm export copilot',
+    )
+    .action((host: string, _o, cmd: Command) =>
+      run(async (deps) => {
+        const { exportHost } = await import('./commands/export.js');
+        return exportHost(host, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
   const hook = program.command('hook').description('git hooks that run mcpm');
   hook
     .command('install')

@@ -119,6 +119,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .option('--require-signature', 'fail unless mcp.lock.sig is a good signature of the lock by an allowed signer')
     .option('--allowed-signers <file>', 'git\'s allowed_signers format (default: the allow-list\'s)')
+    .option('--otlp <endpoint>', 'send results as OTLP logs (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--strict', 'warnings (such as an unpinned package) fail the run')
     .addOption(formatOption())
     .addHelpText(
@@ -173,6 +174,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--audit-log <file>', 'append one JSON line per tool call (default: env MCPM_AUDIT_LOG)')
     .option('--redact <pattern>', 'also redact argument values under keys matching this regex (repeatable)', collect)
     .option('--deny <kinds>', `answer these server-initiated requests with an error instead of passing them to the host: ${DENY_KINDS.join(', ')} (comma-separated)`, denyKinds)
+    .option('--otlp <endpoint>', 'send the guard\'s events as OTLP logs (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .addHelpText(
       'after',

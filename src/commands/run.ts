@@ -28,6 +28,7 @@ import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
 import { loadAllowlist } from '../app/allowlist.js';
+import { guardTelemetry } from '../app/telemetry.js';
 
 export interface RunOptions extends GlobalOptions {
   policy?: Policy;
@@ -39,6 +40,8 @@ export interface RunOptions extends GlobalOptions {
   deny?: DenyKind[];
   /** The organisation's allow-list (else env MCPM_ALLOWLIST): a server it refuses is never started; its guard.deny is added. */
   allowlist?: string;
+  /** OTLP/HTTP collector for the guard's events (else the OTEL_EXPORTER_OTLP_* variables). */
+  otlp?: string;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     throw error;
   }
   const { project, entry, server, audit, deny } = started;
+  const telemetry = guardTelemetry(options.otlp, deps, name, entry);
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
@@ -88,13 +92,24 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       interrupt: deps.signal,
       signals: process,
       deny,
-      onToolCall: audit?.record,
-      onAuditEvent: audit?.event,
+      onToolCall: both(audit?.record, telemetry?.onToolCall),
+      onAuditEvent: both(audit?.event, telemetry?.onAuditEvent),
+      ...(telemetry ? { onGuardEvent: telemetry.onGuardEvent } : {}),
     });
     return exitStatusOf(outcome);
   } finally {
     await audit?.log.close();
+    await telemetry?.close();
   }
+}
+
+/** One handler that calls both (either may be absent). */
+function both<T>(a: ((value: T) => void) | undefined, b: ((value: T) => void) | undefined): ((value: T) => void) | undefined {
+  if (!a || !b) return a ?? b;
+  return (value) => {
+    a(value);
+    b(value);
+  };
 }
 
 interface Started {

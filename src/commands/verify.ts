@@ -21,6 +21,7 @@ import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
 import { applyAllowlist, loadAllowlist, type LoadedAllowlist } from '../app/allowlist.js';
 import { allowedSignersPath, requireSignature } from '../app/lock-signature.js';
+import { closeTelemetry, openTelemetry, telemetryTarget, verifyRecord } from '../app/telemetry.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
@@ -29,6 +30,8 @@ export interface VerifyOptions extends GlobalOptions {
   /** Fail unless `<lock>.sig` is a signature over the lock by a key of the allowed signers. */
   requireSignature?: boolean;
   allowedSigners?: string;
+  /** OTLP/HTTP collector for the results (else the OTEL_EXPORTER_OTLP_* variables). */
+  otlp?: string;
 }
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
@@ -73,6 +76,11 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   }
 
   let exit = exitStatusFor(statuses);
+  if (telemetryTarget(options.otlp, deps.env) !== undefined) {
+    const open = await openTelemetry(options.otlp, deps);
+    for (const s of statuses) open?.telemetry.emit(verifyRecord(s, Boolean(options.offline)));
+    await closeTelemetry(open, deps);
+  }
   if (options.strict && warnings.length > 0) exit = 1;
   const lines = await describeStatuses(statuses);
   const context = contextWords(options);

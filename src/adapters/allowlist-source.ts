@@ -52,7 +52,7 @@ export function parseGitSource(source: string): GitSource | undefined {
 
 export async function readAllowlistSource(
   source: string,
-  context: { cwd: string; env: Readonly<Record<string, string | undefined>>; platform: NodeJS.Platform; timeoutMs: number },
+  context: GitContext & { cwd: string },
 ): Promise<AllowlistText> {
   const git = parseGitSource(source);
   if (git === undefined) return readLocal(resolve(context.cwd, source), source);
@@ -106,15 +106,33 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 24);
 }
 
-async function gitCheckout(
-  source: GitSource,
-  context: { env: Readonly<Record<string, string | undefined>>; platform: NodeJS.Platform; timeoutMs: number },
-): Promise<{ dir: string; commit: string; offlineNote?: string }> {
+export interface GitContext {
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+  timeoutMs: number;
+  /** A ref fetched less than this long ago is taken from the cache without asking the repository. */
+  maxAgeMs?: number;
+  /** Epoch ms. */
+  now: number;
+}
+
+async function gitCheckout(source: GitSource, context: GitContext): Promise<{ dir: string; commit: string; offlineNote?: string }> {
   const repoCache = join(allowlistCacheDir(context.env, context.platform), digest(source.url));
   const commits = join(repoCache, 'commits');
   const refFile = join(repoCache, 'refs', digest(source.ref));
   // A full commit id names immutable content: a cached copy needs no network.
   if (/^[0-9a-f]{40}$/.test(source.ref) && existsSync(join(commits, source.ref))) return { dir: join(commits, source.ref), commit: source.ref };
+  if (context.maxAgeMs !== undefined) {
+    const fetchedAt = (() => {
+      try {
+        return statSync(refFile).mtimeMs;
+      } catch {
+        return undefined;
+      }
+    })();
+    const cached = fetchedAt !== undefined && context.now - fetchedAt < context.maxAgeMs ? readRefPointer(refFile, commits) : undefined;
+    if (cached !== undefined) return { dir: join(commits, cached), commit: cached };
+  }
   const env: Record<string, string | undefined> = { ...context.env, GIT_TERMINAL_PROMPT: '0' };
   for (const name of REPOSITORY_VARS) delete env[name];
   mkdirSync(join(repoCache, 'refs'), { recursive: true });

@@ -14,17 +14,23 @@ export interface AllowlistOptions {
   timeout: number;
 }
 
+/**
+ * `mcpm run` starts at every session of every host: a git source fetched in the last 10 minutes is
+ * taken from the cache rather than fetched again. verify and install always ask the repository.
+ */
+export const RUN_ALLOWLIST_MAX_AGE_MS = 10 * 60 * 1000;
+
 export interface LoadedAllowlist extends Allowlist {
   /** The allowed_signers file the list names, resolved; undefined when it names none. */
   allowedSignersFile?: string;
 }
 
 /** The list named by `--allowlist` or MCPM_ALLOWLIST; undefined when neither is set. */
-export async function loadAllowlist(options: AllowlistOptions, deps: Deps): Promise<LoadedAllowlist | undefined> {
+export async function loadAllowlist(options: AllowlistOptions, deps: Deps, cache: { maxAgeMs?: number } = {}): Promise<LoadedAllowlist | undefined> {
   const source = options.allowlist ?? (deps.env['MCPM_ALLOWLIST'] || undefined);
   if (source === undefined) return undefined;
   const { readAllowlistSource } = await import('../adapters/allowlist-source.js');
-  const read = await readAllowlistSource(source, { cwd: deps.cwd, env: deps.env, platform: process.platform, timeoutMs: options.timeout });
+  const read = await readAllowlistSource(source, { cwd: deps.cwd, env: deps.env, platform: process.platform, timeoutMs: options.timeout, now: deps.now().getTime(), ...cache });
   if (read.offlineNote) deps.stderr.write(sanitize(`mcpm: ${read.offlineNote}\n`));
   const list = parseAllowlist(read.text, read.label);
   return { ...list, ...(list.allowedSigners === undefined ? {} : { allowedSignersFile: join(read.dir, list.allowedSigners) }) };

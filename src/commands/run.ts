@@ -27,7 +27,7 @@ import { checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project
 import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
-import { loadAllowlist } from '../app/allowlist.js';
+import { loadAllowlist, RUN_ALLOWLIST_MAX_AGE_MS } from '../app/allowlist.js';
 import { guardTelemetry } from '../app/telemetry.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -195,7 +195,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   }
   const locked = lockHead?.launches.get(name);
   // The organisation's word comes first: a refused launch is not started whatever the lock says.
-  const allowlist = await loadAllowlist(options, deps);
+  const allowlist = await loadAllowlist(options, deps, { maxAgeMs: RUN_ALLOWLIST_MAX_AGE_MS });
   if (allowlist) {
     const integrity = lockHead?.entries.get(name)?.['integrity'];
     const judgement = typeof integrity === 'string' ? judgeLocked(allowlist, config.launch, integrity) : judgeLaunch(allowlist, config.launch);

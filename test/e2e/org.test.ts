@@ -134,6 +134,11 @@ describe('an organisation allow-list from a git repository', () => {
     const offline = await mcpm(['verify', '--offline', '-C', dir, '--allowlist', source, '--json', 'notes'], { env });
     expect(offline.status, offline.stderr).toBe(0);
     expect(offline.stderr).toMatch(/could not fetch .* using the cached commit [0-9a-f]{12}/);
+    // mcpm run, started at every host session, takes a ref fetched minutes ago from the cache without asking.
+    const cachedRun = await mcpm(['run', '-C', dir, 'rogue'], { env: { ...env, MCPM_ALLOWLIST: source } });
+    expect(cachedRun.status).toBe(1);
+    expect(cachedRun.stderr).toContain('was not started: git+file://');
+    expect(cachedRun.stderr).not.toContain('could not fetch');
     // The cache is read-only: what the organisation published, not a place to edit it.
     const cached = execFileSync('find', [join(root, 'cache', 'mcpm', 'allowlists'), '-name', 'mcp-allowlist.json', '-perm', '0444']).toString();
     expect(cached).toContain('mcp-allowlist.json');

@@ -68,6 +68,29 @@ describe('OTLP telemetry', () => {
     expect(JSON.stringify(otlp.records)).not.toContain('the ssh key');
   });
 
+  it('a rug pull mid-life shows up as drift records naming the locked definition withheld', { timeout: 60_000 }, async () => {
+    const otlp = await receiver();
+    const dir = tempProject();
+    const env = { GUARD_CALLS: join(dir, 'calls.jsonl'), GUARD_STATE: join(dir, 'state') };
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { notes: { command: process.execPath, args: [join(SERVERS, 'guard-sleeper.mjs')], env } } }));
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0); // the sleeper's first, benign launch
+    const lock = JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8')) as { servers: { notes: { snapshot: { tools: { add: { integrity: string } } } } } };
+
+    const host = TestHost.mcpm(['run', '-C', dir, '--otlp', otlp.endpoint, 'notes']);
+    onTestFinished(() => void host.close());
+    await host.initialize();
+    await host.request('tools/list');
+    expect((await host.close()).code).toBe(0);
+
+    const drift = otlp.records.filter((r) => r.eventName === 'mcpm.guard.drift');
+    expect(drift).toContainEqual(
+      expect.objectContaining({
+        severityText: 'ERROR',
+        attributes: expect.objectContaining({ 'mcpm.item.kind': 'tools', 'gen_ai.tool.name': 'add', 'mcpm.reason': 'drifted', 'mcpm.item.integrity': lock.servers.notes.snapshot.tools.add.integrity }),
+      }),
+    );
+  });
+
   it('a collector that is down costs records, counted on stderr, and never the run', { timeout: 60_000 }, async () => {
     const dir = tempProject();
     writeProject(dir, { notes: { defs: defs([tool('add', 'Adds.')]) } });

@@ -11,8 +11,9 @@ import { defineConfig } from 'rolldown';
 export default defineConfig({
   input: { 'run-bundle': 'dist/run-main.js' },
   platform: 'node',
-  // The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server.
-  external: [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/],
+  // The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server;
+  // OpenTelemetry's, only with --otlp.
+  external: [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/, /^@opentelemetry\//],
   logLevel: 'warn',
   preserveEntrySignatures: 'allow-extension',
   output: {
@@ -22,7 +23,7 @@ export default defineConfig({
     chunkFileNames: 'run-bundle-[name].cjs',
     codeSplitting: {
       groups: [
-        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/hosts\/(?!sidecar-path))/ },
+        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path))/ },
         { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
       ],
     },

@@ -101,6 +101,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .argument('[names...]', 'only these servers')
     .description('lock servers not yet in the lock, verify locked ones, prune unconfigured entries')
     .option('--frozen', 'change nothing; exit 1 if the lock would change (CI)')
+    .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .option('--strict', 'high-severity findings on newly locked servers fail the run')
     .addHelpText('after', '\nExamples:\n  $ mcpm install\n  $ mcpm install notes --json\n  $ mcpm install --frozen     # in CI')
     .action((names: string[], _o, cmd: Command) =>
@@ -115,9 +116,18 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .argument('[names...]', 'only these servers')
     .description('reconnect to every locked server and fail on any drift; never writes')
     .option('--offline', 'start no server: check config against lock and the lock against itself')
+    .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
+    .option('--require-signature', 'fail unless mcp.lock.sig is a good signature of the lock by an allowed signer')
+    .option('--allowed-signers <file>', 'git\'s allowed_signers format (default: the allow-list\'s)')
+    .option('--otlp <endpoint>', 'send results as OTLP logs (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--strict', 'warnings (such as an unpinned package) fail the run')
     .addOption(formatOption())
-    .addHelpText('after', '\nExamples:\n  $ mcpm verify\n  $ mcpm verify --offline    # in a pre-commit hook\n  $ mcpm verify --json notes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mcpm verify\n  $ mcpm verify --offline    # in a pre-commit hook\n  $ mcpm verify --json notes\n' +
+        '  $ mcpm verify --allowlist git+https://git.example.com/sec/mcp.git#main:\n' +
+        '  $ mcpm verify --offline --require-signature --allowed-signers signers',
+    )
     .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
         const { verify } = await import('./commands/verify.js');
@@ -167,6 +177,8 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--audit-log <file>', 'append one JSON line per tool call (default: env MCPM_AUDIT_LOG)')
     .option('--redact <pattern>', 'also redact argument values under keys matching this regex (repeatable)', collect)
     .option('--deny <kinds>', `answer these server-initiated requests with an error instead of passing them to the host: ${DENY_KINDS.join(', ')} (comma-separated)`, denyKinds)
+    .option('--otlp <endpoint>', 'send the guard\'s events as OTLP logs (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
+    .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .addHelpText(
       'after',
       '\nIn a host config, replace "command": "npx", "args": ["-y", "pkg"] with\n  "command": "mcpm", "args": ["run", "-C", "/path/to/project", "NAME"]\n' +
@@ -291,6 +303,44 @@ Exit status: 0 ok · 1 drift or servers missing/stale
       run(async (deps) => {
         const { update } = await import('./commands/update.js');
         return update(name, { ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('sign')
+    .description('sign the lock with your SSH key (ssh-keygen -Y sign): writes mcp.lock.sig')
+    .option('--key <file>', 'private key, or a public key held by ssh-agent (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)')
+    .addHelpText(
+      'after',
+      '\nThe signature covers the lock\'s exact bytes (namespace "mcp.lock"); anyone with\nthe allowed signers checks it with "mcpm verify --require-signature".\n' +
+        '\nExamples:\n  $ mcpm sign\n  $ mcpm sign --key ~/.ssh/id_ed25519\n  $ git add mcp.lock mcp.lock.sig',
+    )
+    .action((_o, cmd: Command) =>
+      run(async (deps) => {
+        const { sign } = await import('./commands/sign.js');
+        return sign({ ...globals(cmd), ...cmd.opts() }, deps);
+      }),
+    );
+
+  program
+    .command('export')
+    .argument('<host>', 'claude-code, vscode or copilot')
+    .description('write the lock as the host\'s own managed allow-list, so the host refuses the rest')
+    .option('--project', 'claude-code: enabledMcpjsonServers for .claude/settings.json')
+    .option('--out <file>', 'merge into this settings file (other keys kept) instead of printing')
+    .addHelpText(
+      'after',
+      '\nclaude-code: managed-settings.json (allowedMcpServers, managed list only)\n' +
+        'copilot, vscode: GitHub Copilot\'s enterprise managed-settings.json\n' +
+        'Where each file goes: docs/org.md.\n' +
+        '\nExamples:\n  $ mcpm export claude-code > managed-settings.json\n' +
+        '  $ sudo mcpm export claude-code --out /etc/claude-code/managed-settings.json\n' +
+        '  $ mcpm export claude-code --project --out .claude/settings.json\n  $ mcpm export copilot',
+    )
+    .action((host: string, _o, cmd: Command) =>
+      run(async (deps) => {
+        const { exportHost } = await import('./commands/export.js');
+        return exportHost(host, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
     );
 

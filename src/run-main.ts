@@ -23,6 +23,8 @@ const RUN_OPTIONS = {
   'audit-log': { type: 'string' },
   redact: { type: 'string', multiple: true },
   deny: { type: 'string', multiple: true },
+  allowlist: { type: 'string' },
+  otlp: { type: 'string' },
 } as const;
 const REPEATABLE = new Set(['config', 'redact', 'deny']);
 
@@ -60,6 +62,8 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
   if (values['audit-log'] !== undefined) options.auditLog = values['audit-log'];
   if (values.redact !== undefined) options.redact = values.redact;
   if (deny !== undefined) options.deny = deny.kinds;
+  if (values.allowlist !== undefined) options.allowlist = values.allowlist;
+  if (values.otlp !== undefined) options.otlp = values.otlp;
   return { name: positionals[0]!, options };
 }
 

@@ -3,9 +3,15 @@
  * bundle (rolldown.config.mjs) writes its files there too, and a path relative to import.meta.url
  * has to mean the same in both.
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** `bin/mcpm.cjs` of the running mcpm: what guarded host entries and git hooks launch. */
 export function selfBin(): string {
   return fileURLToPath(new URL('../bin/mcpm.cjs', import.meta.url));
+}
+
+/** This mcpm's version, from its package.json (telemetry names the service with it). */
+export function selfVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 }

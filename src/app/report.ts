@@ -36,6 +36,7 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
     const snap = s.live ?? s.locked?.snapshot;
     if (snap && s.status !== 'error') line.summary = countItems(snap);
     if (s.error) line.error = s.error;
+    if (s.denial) line.denial = s.denial;
     if (drift && s.status === 'drifted' && s.locked && s.live) {
       const changes = drift.changesBetween(s.locked.snapshot, s.live);
       const others = new Map([...lives].filter(([n]) => n !== s.name));

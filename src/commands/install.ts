@@ -21,9 +21,13 @@ import { reachingCommand, showsProgress, type GlobalOptions } from '../app/optio
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { updateLock } from '../adapters/lock-store.js';
 import { describeStatuses, firstLockFindings } from '../app/report.js';
+import { applyAllowlist, loadAllowlist } from '../app/allowlist.js';
+import { judgeLocked } from '../core/allowlist.js';
 import { describeFinding, findingsLegend, statusesToJson, type DescribedStatus } from '../render/report.js';
 
 export interface InstallOptions extends GlobalOptions {
+  /** The organisation's allow-list (else env MCPM_ALLOWLIST): a server it refuses is neither started nor locked. */
+  allowlist?: string;
   frozen?: boolean;
   strict?: boolean;
 }
@@ -32,7 +36,9 @@ export async function install(names: string[], options: InstallOptions, deps: De
   const project = await loadProject(options, deps);
   const loaded = await loadCheckedLock(project, { mayCreate: true });
   const lock = loaded.lock;
-  const { selected, statuses: offline } = offlineStatuses(project, lock, names);
+  const allowlist = await loadAllowlist(options, deps);
+  const { selected, statuses: listed } = offlineStatuses(project, lock, names);
+  const offline = applyAllowlist(listed, allowlist);
 
   // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
   // is not started: its new command has not been reviewed.
@@ -66,14 +72,19 @@ export async function install(names: string[], options: InstallOptions, deps: De
   // concurrent installs each keep the other's entries.
   const additions = new Map<string, LockEntry>();
   const removals = new Set<string>();
-  for (const s of statuses) {
+  statuses = statuses.map((s) => {
     const result = live.get(s.name);
     if (s.status === 'new' && result && s.config) {
-      additions.set(s.name, entryFor(s.config.launch, result));
+      const entry = entryFor(s.config.launch, result);
+      // A launch the allow-list pins is locked only with a pinned integrity.
+      const judgement = allowlist ? judgeLocked(allowlist, s.config.launch, entry.integrity) : { allowed: true as const };
+      if (!judgement.allowed) return { ...s, status: 'denied', denial: judgement.reason };
+      additions.set(s.name, entry);
     } else if (s.status === 'stale' && !selected) {
       removals.add(s.name);
     }
-  }
+    return s;
+  });
   // The package behind each new server (its code can change under identical definitions): npm resolves the exact version and its
   // integrity. A failed lookup is a warning on the line, not a failure: the definitions were
   // snapshotted, and `verify --offline --strict` still flags a launch that floats.

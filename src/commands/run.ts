@@ -26,6 +26,9 @@ import type { GlobalOptions } from '../app/options.js';
 import { checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
+import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
+import { loadAllowlist, RUN_ALLOWLIST_MAX_AGE_MS } from '../app/allowlist.js';
+import { guardTelemetry } from '../app/telemetry.js';
 
 export interface RunOptions extends GlobalOptions {
   policy?: Policy;
@@ -35,6 +38,10 @@ export interface RunOptions extends GlobalOptions {
   redact?: string[];
   /** Server-initiated requests to answer with an error; added to the server's `"mcpm": {"deny"}` in the config. */
   deny?: DenyKind[];
+  /** The organisation's allow-list (else env MCPM_ALLOWLIST): a server it refuses is never started; its guard.deny is added. */
+  allowlist?: string;
+  /** OTLP/HTTP collector for the guard's events (else the OTEL_EXPORTER_OTLP_* variables). */
+  otlp?: string;
 }
 
 /**
@@ -69,6 +76,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     throw error;
   }
   const { project, entry, server, audit, deny } = started;
+  const telemetry = guardTelemetry(options.otlp, deps, name, entry);
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
@@ -84,13 +92,24 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       interrupt: deps.signal,
       signals: process,
       deny,
-      onToolCall: audit?.record,
-      onAuditEvent: audit?.event,
+      onToolCall: both(audit?.record, telemetry?.onToolCall),
+      onAuditEvent: both(audit?.event, telemetry?.onAuditEvent),
+      ...(telemetry ? { onGuardEvent: telemetry.onGuardEvent } : {}),
     });
     return exitStatusOf(outcome);
   } finally {
     await audit?.log.close();
+    await telemetry?.close();
   }
+}
+
+/** One handler that calls both (either may be absent). */
+function both<T>(a: ((value: T) => void) | undefined, b: ((value: T) => void) | undefined): ((value: T) => void) | undefined {
+  if (!a || !b) return a ?? b;
+  return (value) => {
+    a(value);
+    b(value);
+  };
 }
 
 interface Started {
@@ -115,7 +134,8 @@ async function start(name: string, options: RunOptions, deps: Deps, prepared: Re
     audit = { log, record: (record) => log.append(auditLine(name, record, patterns)), event: (event) => log.append(auditEventLine(name, event, patterns)) };
   }
   const configured = prepared.project.servers.get(name)?.deny ?? [];
-  const deny = DENY_KINDS.filter((kind) => configured.includes(kind) || (options.deny ?? []).includes(kind));
+  const required = prepared.orgDeny ?? [];
+  const deny = DENY_KINDS.filter((kind) => configured.includes(kind) || required.includes(kind) || (options.deny ?? []).includes(kind));
   let server: SessionServer;
   if (prepared.launch.transport === 'stdio') {
     const { env, ...spawn } = prepared.launch.spawn;
@@ -159,6 +179,8 @@ interface Ready {
   /** Holds the entry of the server, whose definitions are read after the spawn. */
   lockHead: LockHead;
   launch: Launch;
+  /** What the organisation's allow-list requires the guard to deny. */
+  orgDeny?: DenyKind[];
 }
 /** A refusal's text is raw (it quotes config text): escaped where it is written, once. */
 type Prepared = { refusal: { message: string; hint: string } } | Ready;
@@ -172,6 +194,16 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     throw new McpmError('USAGE', `no server named ${quoted} in ${project.configFiles.join(', ') || 'the config'}`, 'run "mcpm ls" to see the configured servers');
   }
   const locked = lockHead?.launches.get(name);
+  // The organisation's word comes first: a refused launch is not started whatever the lock says.
+  const allowlist = await loadAllowlist(options, deps, { maxAgeMs: RUN_ALLOWLIST_MAX_AGE_MS });
+  if (allowlist) {
+    const integrity = lockHead?.entries.get(name)?.['integrity'];
+    const judgement = typeof integrity === 'string' ? judgeLocked(allowlist, config.launch, integrity) : judgeLaunch(allowlist, config.launch);
+    if (!judgement.allowed) {
+      return { refusal: { message: `server ${quoted} was not started: ${judgement.reason}`, hint: 'ask the allow-list\'s owners to allow it, or remove the server from the config' } };
+    }
+  }
+  const orgDeny = allowlist?.guardDeny;
   if (!lockHead || !locked) {
     const why = lockHead === null ? `${project.lockLabel} does not exist` : `it is not in ${project.lockLabel}`;
     return {
@@ -209,11 +241,12 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" must be http: or https:`);
     }
     const loginCommand = `${reviewCommand(options, project)} login ${shellWord(name)}`;
-    return { project, lockHead, launch: { transport: resolved.transport, url, headers: resolved.headers, loginCommand, ...(await storedLogin(name, url, deps)) } };
+    return { project, lockHead, orgDeny, launch: { transport: resolved.transport, url, headers: resolved.headers, loginCommand, ...(await storedLogin(name, url, deps)) } };
   }
   return {
     project,
     lockHead,
+    orgDeny,
     launch: {
       transport: 'stdio',
       spawn: {

@@ -5,7 +5,7 @@
  * locked (running a changed command before review is the MCPoison attack). `--offline` starts
  * nothing and must not import the SDK, execa or ink.
  */
-import type { ExitStatus } from '../core/errors.js';
+import { McpmError, type ExitStatus } from '../core/errors.js';
 import { contextWords, withContext } from '../core/hint-context.js';
 import { describePin, pinWarnings } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
@@ -19,15 +19,27 @@ import { reachingCommand, showsProgress, type GlobalOptions } from '../app/optio
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
+import { applyAllowlist, loadAllowlist, type LoadedAllowlist } from '../app/allowlist.js';
+import { allowedSignersPath, requireSignature } from '../app/lock-signature.js';
+import { closeTelemetry, openTelemetry, telemetryTarget, verifyRecord } from '../app/telemetry.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
+  /** The organisation's allow-list (else env MCPM_ALLOWLIST). */
+  allowlist?: string;
+  /** Fail unless `<lock>.sig` is a signature over the lock by a key of the allowed signers. */
+  requireSignature?: boolean;
+  allowedSigners?: string;
+  /** OTLP/HTTP collector for the results (else the OTEL_EXPORTER_OTLP_* variables). */
+  otlp?: string;
 }
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
-  const { lock } = await loadCheckedLock(project);
-  const { statuses: offline } = offlineStatuses(project, lock, names);
+  const { lock, text } = await loadCheckedLock(project);
+  const allowlist = await loadAllowlist(options, deps);
+  const signedBy = options.requireSignature ? await requireSignature(project, text, signersFile(options, allowlist, deps), deps) : undefined;
+  const offline = applyAllowlist(offlineStatuses(project, lock, names).statuses, allowlist);
   let statuses: ServerStatus[] = offline;
   // A launch that floats (`npx -y pkg`, `pkg@^1`, `image:tag`) runs other code whenever the
   // registry moves: a warning in both modes, a failure with --strict.
@@ -64,6 +76,11 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   }
 
   let exit = exitStatusFor(statuses);
+  if (telemetryTarget(options.otlp, deps.env) !== undefined) {
+    const open = await openTelemetry(options.otlp, deps);
+    for (const s of statuses) open?.telemetry.emit(verifyRecord(s, Boolean(options.offline)));
+    await closeTelemetry(open, deps);
+  }
   if (options.strict && warnings.length > 0) exit = 1;
   const lines = await describeStatuses(statuses);
   const context = contextWords(options);
@@ -91,7 +108,14 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       const check = packageChecks.get(server.name);
       if (check?.resolved) Object.assign(server, { package: { locked: check.locked, resolved: { ...check.resolved }, changed: check.changed } });
     });
-    writeJson(deps.stdout, { ...json, warnings, offline: Boolean(options.offline), exitStatus: exit });
+    writeJson(deps.stdout, {
+      ...json,
+      warnings,
+      offline: Boolean(options.offline),
+      ...(allowlist ? { allowlist: allowlist.label } : {}),
+      ...(signedBy === undefined ? {} : { signedBy }),
+      exitStatus: exit,
+    });
   } else if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
     writeJson(deps.stdout, renderSarif(statuses, lines, project.lockLabel, { checks: packageChecks, warnings }));
@@ -101,10 +125,18 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
+    if (signedBy !== undefined && !options.quiet) human.write(sanitize(`${project.lockLabel}.sig: good signature by ${signedBy}\n`));
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');
       human.write(sanitize(`--strict: ${warnings.length} warning(s) fail the run (${names}); "mcpm pin" pins npm versions from the lock\n`));
     }
   }
   return exit;
+}
+
+/** `--allowed-signers`, else the file the allow-list names. */
+function signersFile(options: VerifyOptions, allowlist: LoadedAllowlist | undefined, deps: Deps): { file: string; label: string } {
+  if (options.allowedSigners !== undefined) return allowedSignersPath(options.allowedSigners, deps);
+  if (allowlist?.allowedSignersFile !== undefined) return { file: allowlist.allowedSignersFile, label: `${allowlist.label}: ${allowlist.allowedSigners}` };
+  throw new McpmError('USAGE', '--require-signature needs --allowed-signers FILE, or an allow-list that names its "allowedSigners"', 'see docs/org.md for the allowed_signers format');
 }

@@ -8,7 +8,7 @@ import type { ServerConfig } from './launch/parse.js';
 import type { LockEntry } from './lockfile.js';
 import { snapshotIntegrity, type Snapshot } from './snapshot.js';
 
-export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error';
+export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error' | 'denied';
 
 export interface ServerStatus {
   name: string;
@@ -18,6 +18,8 @@ export interface ServerStatus {
   live?: Snapshot;
   /** For status 'error': what went wrong (McpmError code, message and hint; stderr not yet sanitised). */
   error?: { code: string; message: string; detail?: string; hint?: string };
+  /** For status 'denied': why the organisation's allow-list refuses it (raw; quotes config text). */
+  denial?: string;
 }
 
 /**

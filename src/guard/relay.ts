@@ -99,6 +99,8 @@ export interface RelayHandlers {
   notice(text: SafeText): void;
   toolCall(record: ToolCallRecord): void;
   audit?(event: AuditEvent): void;
+  /** What the guard withheld, blocked or replaced, as it was told on stderr (telemetry). */
+  guardEvent?(event: GuardEvent): void;
   /** The guard ends the session: stop relaying, stop the server. Called once. */
   end(reason: SafeText, status: 1 | 3): void;
   /** Epoch ms. */
@@ -623,7 +625,10 @@ export class GuardRelay {
   }
 
   private report(events: readonly GuardEvent[]): void {
-    for (const event of events) this.handlers.notice(trusted(`mcpm: ${describeEvent(event, this.where)}`));
+    for (const event of events) {
+      this.handlers.notice(trusted(`mcpm: ${describeEvent(event, this.where)}`));
+      this.handlers.guardEvent?.(event);
+    }
   }
 
   /** A server line that is not forwarded; the start of it is shown, escaped, to help debug the server. */

@@ -32,7 +32,7 @@ import {
   type ToolCallRecord,
 } from './relay.js';
 import { escapeLineBreaks } from './line-check.js';
-import { GUARD_ERROR, WireCheck } from './wire-check.js';
+import { GUARD_ERROR, WireCheck, type GuardEvent } from './wire-check.js';
 
 /** The host's side: process.stdin and process.stdout in `mcpm run`. */
 export interface HostStreams {
@@ -75,6 +75,8 @@ export interface SessionOptions {
   onToolCall?(record: ToolCallRecord): void;
   /** Server requests and dropped messages, for the audit log. */
   onAuditEvent?(event: AuditEvent): void;
+  /** Items withheld, calls blocked, fields replaced. */
+  onGuardEvent?(event: GuardEvent): void;
 }
 
 export type SessionOutcome =
@@ -142,6 +144,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     notice: (text) => notices.notice(text),
     toolCall: (record) => options.onToolCall?.(record),
     audit: (event) => options.onAuditEvent?.(event),
+    guardEvent: (event) => options.onGuardEvent?.(event),
     end: (reason, status) => {
       ended = { reason, status };
       stopReadingHost();

@@ -92,6 +92,7 @@ export function statusesToJson(statuses: readonly ServerStatus[], lines: readonl
         ...(s.locked ? { lockedIntegrity: s.locked.integrity } : {}),
         ...(s.live ? { liveIntegrity: snapshotIntegrity(s.live) } : {}),
         ...(s.error ? { error: s.error } : {}),
+        ...(s.denial ? { denial: s.denial } : {}),
         ...(line?.changes
           ? {
               changes: line.changes.map((c) => ({

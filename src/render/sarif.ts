@@ -19,6 +19,7 @@ const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string
   new: { id: 'mcpm/not-locked', text: 'A configured server is not in the lockfile.', level: 'error' },
   stale: { id: 'mcpm/stale', text: 'A locked server is no longer configured.', level: 'warning' },
   'config-changed': { id: 'mcpm/config-changed', text: 'The launch definition differs from the lockfile.', level: 'error' },
+  denied: { id: 'mcpm/denied', text: 'The organisation\'s allow-list does not allow this server.', level: 'error' },
   error: { id: 'mcpm/unreachable', text: 'The server could not be reached or snapshotted.', level: 'error' },
 };
 
@@ -40,7 +41,7 @@ export function renderSarif(statuses: readonly ServerStatus[], lines: readonly D
       results.push({
         ruleId: rule.id,
         level: rule.level,
-        message: { text: `server ${JSON.stringify(s.name)}: ${s.error?.message ?? rule.text}` },
+        message: { text: `server ${JSON.stringify(s.name)}: ${s.denial ?? s.error?.message ?? rule.text}` },
         locations: location(s.name),
       });
     }

@@ -18,6 +18,8 @@ export interface StatusLine {
   summary?: string;
   /** For errors: the message (may contain server text), captured stderr, and what to do about it. */
   error?: ServerError;
+  /** For 'denied': the allow-list's reason (raw; escaped when printed). */
+  denial?: string;
   /** Extra lines under the server (drift summaries, findings), already sanitised. */
   notes?: SafeText[];
 }
@@ -61,6 +63,7 @@ const LABEL: Record<StatusKind, string> = {
   stale: 'stale',
   'config-changed': 'CHANGED',
   error: 'ERROR',
+  denied: 'DENIED',
 };
 
 /**
@@ -86,6 +89,8 @@ export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' |
       return line.action === 'added' ? undefined : `run "mcpm install ${name}" to lock it`;
     case 'stale':
       return line.action === 'removed' ? undefined : `run "mcpm install" to prune it from the lock`;
+    case 'denied':
+      return 'the organisation\'s allow-list refuses this launch; ask its owners to allow it, or remove the server';
     case 'error':
       return command === 'ls' || !line.error ? undefined : serverErrorHint(line.error);
     default:
@@ -109,6 +114,7 @@ export function renderStatusLines(
     // Summaries can quote server text (ls shows serverInfo's name and version).
     if (line.summary) out += `  ${paint(palette, 'dim', sanitize(line.summary))}`;
     out += '\n';
+    if (line.denial) out += `    ${sanitize(line.denial)}\n`;
     if (line.error) {
       out += `    ${sanitize(line.error.message)}\n`;
       if (line.error.detail) {

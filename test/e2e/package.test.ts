@@ -145,6 +145,7 @@ describe('the build', () => {
         'run-bundle-sidecar.cjs',
         'run-bundle-sse-upstream.cjs',
         'run-bundle-store.cjs',
+        'run-bundle-telemetry.cjs',
         'run-bundle.cjs',
       ],
     );

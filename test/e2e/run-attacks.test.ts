@@ -244,6 +244,16 @@ describe('mcpm run: requests the server sends the host', () => {
     expect(audit.filter((l) => l['event'] === 'server-request').map((l) => l['outcome'])).toEqual(Array(6).fill('denied'));
   });
 
+  it('the organisation\'s allow-list requires a deny: it is added to what the project asked for', async () => {
+    const dir = await lockedProject('guard-asker.mjs');
+    const list = join(dir, 'org-allowlist.json');
+    writeFileSync(list, JSON.stringify({ allowlistVersion: 1, allow: [{ command: ['*', '**'] }], guard: { deny: ['elicitation'] } }));
+    const session = await askerSession(dir, ['--allowlist', list, '--deny', 'roots'], ['sampling/createMessage', 'ping']);
+    expect(session.first['elicitation']).toMatchObject({ error: { code: DENIED } });
+    expect(session.first['roots']).toMatchObject({ error: { code: DENIED } });
+    expect(session.first['sampling']).toMatchObject({ result: { model: 'm' } });
+  });
+
   it('a default in the server\'s config entry ("mcpm": {"deny": […]}), which mcpm guard carries onto the host\'s command line', async () => {
     const dir = await lockedProject('guard-asker.mjs', {}, { mcpm: { deny: ['elicitation'] } });
     const direct = await askerSession(dir, [], ['sampling/createMessage', 'roots/list', 'ping']);

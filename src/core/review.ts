@@ -19,6 +19,7 @@ import { compareSeverity, type Finding, type Severity } from './findings/rules.j
 import type { JsonObject, JsonValue } from './json-strict.js';
 import { launchEquals, type LaunchSpec } from './launch/identity.js';
 import { describeLaunch } from './launch-text.js';
+import type { JudgedChange } from './judge.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
@@ -40,9 +41,11 @@ export interface ReviewSource {
   launch: LaunchSpec;
   locked: LockEntry | undefined;
   live: Snapshot;
-  /** changesBetween(locked snapshot or emptySnapshot(), live). */
+  /** changesBetween(locked snapshot or emptySnapshot(), live), annotated; an absent optional item left out. */
   changes: ItemChange[];
   findings: Finding[];
+  /** For a locked server: what each change means for review (judge.ts), in `changes` order. */
+  judged?: JudgedChange[];
 }
 
 /** What a reviewable item stands for: the launch definition, or one ItemChange. */
@@ -119,7 +122,10 @@ export function approvalOf(source: ReviewSource, chosen: readonly number[]): App
     if ('change' in item) changes.push(item.change);
     else launch = source.launch;
   }
-  if (complete) return { snapshot: source.live, launch: source.launch, complete };
+  // With a lock, the approved snapshot is always built from it: changes not offered (an absent
+  // optional item) keep their locked definitions even when every offered one is chosen.
+  if (complete && !source.locked) return { snapshot: source.live, launch: source.launch, complete };
+  if (complete) launch = source.launch;
   return { snapshot: approvedSnapshot(source.locked?.snapshot ?? emptySnapshot(), source.live, changes), launch, complete };
 }
 

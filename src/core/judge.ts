@@ -103,12 +103,15 @@ export function annotatedChanges(entry: Pick<LockEntry, 'snapshot' | 'tombstones
   return changes;
 }
 
-/** Most fields a near rename may differ in besides the key (a title, a version mark). */
+/** Most fields a near rename may differ in besides the key (a title, icons, _meta). */
 const NEAR_RENAME_FIELDS = 2;
+
+/** Fields a near rename may not differ in. */
+const IDENTITY_FIELDS = ['/description', '/inputSchema', '/outputSchema', '/arguments'];
 
 /**
  * Pairs each added item with a removed one of the same body: identical bodies first, then the
- * nearest within NEAR_RENAME_FIELDS changed fields, each in key order so the pairing is
+ * nearest within NEAR_RENAME_FIELDS changed fields outside IDENTITY_FIELDS, each in key order so the pairing is
  * deterministic. A paired added item gets the diff from the removed one as its fields.
  */
 function pairRenames(kind: ItemKind, changes: ItemChange[]): void {
@@ -129,7 +132,10 @@ function pairRenames(kind: ItemKind, changes: ItemChange[]): void {
     let best: { from: ItemChange; distance: number } | undefined;
     for (const from of removed) {
       if (from.renamedTo !== undefined) continue;
-      const distance = diffJson(bodyOf(kind, from.before), bodyOf(kind, to.after)).length;
+      const fields = diffJson(bodyOf(kind, from.before), bodyOf(kind, to.after));
+      // What the model reads of an item is what it is: a new description or schema is another item.
+      if (fields.some((f) => IDENTITY_FIELDS.some((p) => f.pointer === p || f.pointer.startsWith(`${p}/`)))) continue;
+      const distance = fields.length;
       if (distance <= NEAR_RENAME_FIELDS && (best === undefined || distance < best.distance)) best = { from, distance };
     }
     if (best) pair(best.from, to);

@@ -164,6 +164,8 @@ export interface ReviewItem {
   fields: ReviewField[];
   /** The most severe finding on this item, if any. */
   severity: Severity | null;
+  /** mcpm's remarks on the item: a rename, a return after removal, an accepted or quarantined change. */
+  notes?: SafeText[];
 }
 
 export interface ReviewFinding {
@@ -212,7 +214,7 @@ const SUBJECT_LABEL: Record<ReviewSubject, string> = { ...SUBJECT_NOUN, launch: 
  */
 export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: Snapshot) => Integrity): ReviewServer {
   const plan = planItems(source);
-  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change) : launchItem(source)));
+  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change, source.judged?.find((j) => j.change === p.change)) : launchItem(source)));
   const indexOf = (subject: ChangeSubject, key: string) =>
     plan.findIndex((p) => 'change' in p && p.subject === subject && p.change.key === key);
   const findings = [...source.findings]
@@ -282,12 +284,14 @@ function launchItem(source: ReviewSource): ReviewItem {
   return { subject: 'launch', kindLabel: trusted('launch'), key: trusted(''), change: field.change, fields: [field], severity: null };
 }
 
-function itemFromChange(change: ItemChange): ReviewItem {
+function itemFromChange(change: ItemChange, judged: JudgedChange | undefined): ReviewItem {
+  // A rename or a return is shown as the diff from the old definition, not as a new item.
+  const diffed = change.change === 'modified' || change.renamedFrom !== undefined || change.tombstone !== undefined;
   const fields: ReviewField[] =
-    change.change === 'modified' && change.fields.length > 0
+    diffed && change.fields.length > 0
       ? change.fields.map(fieldFromChange)
       : [fieldFromChange({ pointer: '', change: change.change, before: change.before, after: change.after })];
-  return {
+  const item: ReviewItem = {
     subject: change.subject,
     kindLabel: trusted(SUBJECT_LABEL[change.subject]),
     key: sanitize(change.key, { identifier: true }),
@@ -295,6 +299,21 @@ function itemFromChange(change: ItemChange): ReviewItem {
     fields,
     severity: null,
   };
+  const notes = itemNotes(change, judged);
+  if (notes.length > 0) item.notes = notes;
+  return item;
+}
+
+function itemNotes(change: ItemChange, judged: JudgedChange | undefined): SafeText[] {
+  const name = (key: string) => sanitize(key, { identifier: true });
+  const notes: SafeText[] = [];
+  if (change.renamedFrom !== undefined) notes.push(trusted(`renamed from ${name(change.renamedFrom)}`));
+  if (change.renamedTo !== undefined) notes.push(trusted(`renamed to ${name(change.renamedTo)}`));
+  if (change.tombstone !== undefined) notes.push(trusted('returned: its removal was approved before; diffed against its last approved definition'));
+  if (change.takesBodyOf !== undefined) notes.push(trusted(`now has the definition ${name(change.takesBodyOf)} had`));
+  if (judged?.disposition === 'accepted') notes.push(trusted(`accepted by ${[...new Set(judged.rules ?? [])].map((r) => sanitize(r, { identifier: true })).join(', ')}; no review needed`));
+  if (judged?.disposition === 'quarantined') notes.push(trusted('quarantined: mcpm run withholds it until approved'));
+  return notes;
 }
 
 /** Above this many edited tokens a word diff is no help; the old and new text are shown whole instead. */

@@ -26,6 +26,7 @@ import {
 } from '../../../src/core/review.js';
 import { trusted, type SafeText } from '../../../src/core/sanitize.js';
 import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+import { judgeEntry } from '../../../src/core/judge.js';
 
 function snap(defs: { tools?: JsonValue[]; instructions?: string; version?: string; capabilities?: JsonValue }): Snapshot {
   return buildSnapshot('t', {
@@ -351,5 +352,21 @@ describe('reviewReducer', () => {
   it('approves the launch phase without a typed confirmation', () => {
     const s = run(initReviewState({ phase: 'launch', servers: [fakeServer('a', 1, 1)] }), { type: 'approve' });
     expect(s.decisions).toHaveLength(1);
+  });
+});
+
+describe('the approve screen: renames, returns, accepted and quarantined items', () => {
+  it('says what an item is besides its diff, and shows a rename as the diff from the old item', () => {
+    const locked = entry(snap({ tools: [tool('search', 'Searches.'), tool('add', 'Adds.')] }));
+    const lockedWithRules: LockEntry = { ...locked, accept: { fields: [], additive: 'quarantine', serverVersion: 'accept' } };
+    const live = snap({ tools: [tool('find', 'Searches.'), tool('add', 'Adds.'), tool('exfil', 'x')] });
+    const judged = judgeEntry(lockedWithRules, live).changes;
+    const s = source(locked.snapshot, live, { locked: lockedWithRules, changes: judged.map((j) => j.change), judged });
+    const items = buildReviewServer(s, snapshotIntegrity).items;
+    const find = items.find((i) => i.key === 'find')!;
+    expect(find.notes).toEqual(['renamed from search', 'quarantined: mcpm run withholds it until approved']);
+    expect(find.fields.map((f) => f.pointer)).toEqual(['/name']);
+    expect(items.find((i) => i.key === 'search')!.notes).toEqual(['renamed to find']);
+    expect(items.find((i) => i.key === 'exfil')!.notes).toEqual(['quarantined: mcpm run withholds it until approved']);
   });
 });

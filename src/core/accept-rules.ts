@@ -14,7 +14,7 @@
  * What no pattern may cover (FORBIDDEN_FIELDS): the text and schemas the model reads and the hints
  * hosts auto-approve on. A rule that could match any of them is refused when the lock is read, and
  * a change to them is never accepted even if a rule matched it anyway (defence in depth). A change
- * to a member named `description` anywhere is never accepted either.
+ * to a member named `description` anywhere, or to a value holding one, is never accepted either.
  */
 import { pointerTokens } from './changes.js';
 import { McpmError } from './errors.js';
@@ -144,6 +144,21 @@ export function surfacePointerTokens(subject: string, key: string, pointer: stri
   return [subject, key, ...inside];
 }
 
+/** Whether a value has a member named `description` at any depth. Iterative: values come from servers. */
+function holdsDescription(value: JsonValue | undefined): boolean {
+  const stack: (JsonValue | undefined)[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) stack.push(...v);
+    else {
+      if (Object.prototype.hasOwnProperty.call(v, 'description')) return true;
+      stack.push(...Object.values(v));
+    }
+  }
+  return false;
+}
+
 /** Whether a change at this pointer may ever be accepted by a rule. */
 export function isForbiddenField(tokens: readonly string[]): boolean {
   if (tokens.slice(2).includes('description') || (tokens[0] === 'serverInfo' && tokens.includes('description'))) return true;
@@ -161,7 +176,8 @@ const VERSION_LIKE = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
  * (undefined when removed), or undefined.
  */
 export function acceptingRule(rules: Pick<AcceptRules, 'fields' | 'serverVersion'>, tokens: readonly string[], after?: JsonValue): string | undefined {
-  if (isForbiddenField(tokens)) return undefined;
+  // A description can also arrive inside an accepted subtree (`_meta` added whole, an icon object).
+  if (isForbiddenField(tokens) || holdsDescription(after)) return undefined;
   const isVersion = tokens.length === 2 && tokens[0] === 'serverInfo' && tokens[1] === 'version';
   if (isVersion && rules.serverVersion === 'accept' && typeof after === 'string' && VERSION_LIKE.test(after)) return 'serverVersion';
   return rules.fields.find((pattern) => {

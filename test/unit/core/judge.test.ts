@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ACCEPT_RULES } from '../../../src/core/accept-rules.js';
 import { editEntry } from '../../../src/core/entry-edit.js';
@@ -122,5 +123,30 @@ describe('lock extras: accept rules, optional marks, tombstones', () => {
     expect([...(editEntry('notes', e, { prune: ['tool:add'] }).tombstones?.tools?.keys() ?? [])]).toEqual(['old']);
     expect(editEntry('notes', e, { prune: 'all' }).tombstones).toBeUndefined();
     expect(() => editEntry('notes', e, { prune: ['tool:nope'] })).toThrow(/no tombstone/);
+  });
+});
+
+describe('lock extras round trip (property)', () => {
+  it('any accepted rules, marks and tombstones read back to the same bytes, in any order given', () => {
+    const patterns = fc.constantFrom('/server/version', '/tools/*/title', '/tools/*/icons', '/tools/*/_meta/**', '/tools/x~1y/annotations/title', '/capabilities/logging', '/prompts/*/title');
+    const names = fc.stringMatching(/^[a-z_~/]{1,6}$/);
+    fc.assert(
+      fc.property(fc.array(patterns, { maxLength: 4 }), fc.boolean(), fc.uniqueArray(names, { minLength: 1, maxLength: 4 }), fc.nat(), (fields, quarantine, keys, split) => {
+        const cut = (split % keys.length) + 1;
+        const present = keys.slice(0, cut).map((k) => ({ ...search, name: k }));
+        const gone = keys.slice(cut).map((k) => ({ ...add, name: k }));
+        const e = editEntry('notes', entry(snap(present), gone.length > 0 ? { tombstones: { tools: snap(gone).tools } } : {}), {
+          addFields: [...fields].reverse(),
+          ...(quarantine ? { additive: 'quarantine' as const } : {}),
+          optional: present.slice(0, 1).map((t) => `tool:${t.name}`),
+        });
+        const text = serializeLock({ servers: new Map([['notes', e]]), eol: '\n' });
+        const read = parseLock(text, 'mcp.lock');
+        expect(checkLock(read)).toEqual([]);
+        expect(serializeLock(read)).toBe(text);
+        expect(read.servers.get('notes')!.integrity).toBe(e.integrity);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

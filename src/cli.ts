@@ -147,7 +147,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--accept-field <pattern>', 'from now on accept changes to this field (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      ? help · q quit\n' +
+      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      r accept the item\'s fields from now on · ? help · q quit\n' +
         '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what\n' +
         "  $ mcpm approve --yes notes --accept-field '/tools/*/title'",
     )

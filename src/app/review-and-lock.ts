@@ -12,6 +12,7 @@ import { findingsFor } from '../core/findings/index.js';
 import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
 import { entryIntegrity, serverCopyOf, type LockEntry, type PackagePin, type Tombstones } from '../core/lockfile.js';
 import { judgeEntry } from '../core/judge.js';
+import { assertAcceptable } from '../core/accept-rules.js';
 import { ITEM_KINDS } from '../core/snapshot.js';
 import {
   approvalOf,
@@ -113,7 +114,10 @@ export async function reviewAndLock(
       outcome.result = 'rejected';
       continue;
     }
-    rewrites.push({ name: r.source.name, read: r.source.locked, next: entryFor(r, approval, options.acceptFields ?? []), edits: takesLaunch ? (r.newLaunch?.edits ?? []) : [] });
+    const acceptFields = [...(options.acceptFields ?? []), ...(d.acceptFields ?? [])];
+    // The screen offers only acceptable fields; a refused one must still never reach the lock.
+    for (const pattern of acceptFields) assertAcceptable(pattern);
+    rewrites.push({ name: r.source.name, read: r.source.locked, next: entryFor(r, approval, acceptFields), edits: takesLaunch ? (r.newLaunch?.edits ?? []) : [] });
     outcome.result = approval.complete ? 'approved' : 'partial';
     outcome.integrity = d.integrity;
     outcome.items = d.items;

@@ -26,6 +26,7 @@ const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string
 const SETTLED_RULES = {
   quarantined: { id: 'mcpm/quarantined', text: 'A new item is quarantined: mcpm run withholds it until it is approved.' },
   accepted: { id: 'mcpm/accepted', text: "A change accepted by the server's accept rules in the lockfile." },
+  'optional-absent': { id: 'mcpm/optional-absent', text: 'An item marked optional in the lockfile is not listed now.' },
 } as const;
 
 const LEVEL = { high: 'error', medium: 'warning', low: 'note' } as const;

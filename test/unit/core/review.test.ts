@@ -370,3 +370,30 @@ describe('the approve screen: renames, returns, accepted and quarantined items',
     expect(items.find((i) => i.key === 'exfil')!.notes).toEqual(['quarantined: mcpm run withholds it until approved']);
   });
 });
+
+describe('"accept this field from now on" on the approve screen', () => {
+  it('r adds the focused item\'s acceptable fields to the approval, r again takes them back; descriptions are never offered', () => {
+    const locked = snap({ tools: [tool('search', 'Searches.'), tool('add', 'Adds.')] });
+    const live = snap({ tools: [tool('search', 'Searches.', { title: 'Search' }), tool('add', 'Adds more.')] });
+    const model: ReviewModel = { phase: 'review', servers: [buildReviewServer(source(locked, live), snapshotIntegrity)] };
+    const items = model.servers[0]!.items;
+    const titled = items.findIndex((i) => i.key === 'search');
+    const described = items.findIndex((i) => i.key === 'add');
+    expect(items[titled]!.acceptable).toEqual(['/tools/search/title']);
+    expect(items[described]!.acceptable).toBeUndefined();
+
+    let state = initReviewState(model);
+    state = reviewReducer(state, { type: 'focus', item: described });
+    state = reviewReducer(state, { type: 'acceptField' });
+    expect(state.notice).toMatch(/never are/);
+    state = reviewReducer(state, { type: 'focus', item: titled });
+    state = reviewReducer(state, { type: 'acceptField' });
+    expect(state.notice).toBe('on approval, accept from now on: /tools/search/title');
+    const twice = reviewReducer(reviewReducer(state, { type: 'acceptField' }), { type: 'approve', confirmed: true });
+    expect(twice.decisions[0]!.acceptFields).toBeUndefined();
+    const once = reviewReducer(state, { type: 'approve', confirmed: true });
+    expect(once.decisions[0]).toMatchObject({ verdict: 'approved', acceptFields: ['/tools/search/title'] });
+    const rejected = reviewReducer(state, { type: 'reject' });
+    expect(rejected.decisions[0]!.acceptFields).toBeUndefined();
+  });
+});

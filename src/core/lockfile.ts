@@ -244,7 +244,8 @@ function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
       throw new McpmError(
         'ACCEPT_RULE_REFUSED',
         `${v.file}: ${path}: accept rule ${jsonQuote(pattern)} is refused: ${why}`,
-        `remove it from ${v.file} (or run "mcpm accept NAME --remove-field ${pattern}"); see "Accept rules" in docs/lockfile.md`,
+        // mcpm never writes such a rule, so the file was edited: the reviewed version is the way back.
+        `mcpm never writes such a rule; restore ${v.file} from version control (git checkout -- ${v.file}); see "Accept rules" in docs/lockfile.md`,
       );
     }
   }

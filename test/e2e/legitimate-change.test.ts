@@ -108,7 +108,9 @@ describe('no-op updates and accept rules', () => {
     for (const args of [['verify', '--offline'], ['verify'], ['install', '--frozen']]) {
       const run = await mcpm([...args, '-C', dir, '--json']);
       expect(run.status).toBe(2);
-      expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'ACCEPT_RULE_REFUSED', message: expect.stringContaining('"/tools/search/**"') } });
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        error: { code: 'ACCEPT_RULE_REFUSED', message: expect.stringContaining('"/tools/search/**"'), hint: expect.stringContaining('git checkout -- mcp.lock') },
+      });
     }
   });
 });

@@ -156,11 +156,13 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--yes', 'approve the named servers without a terminal, and print what was approved')
     .option('--all', 'with --yes and no names: every drifted, new or re-configured server')
     .option('--accept-high', 'with --yes: also approve servers with high findings')
+    .option('--accept-field <pattern>', 'from now on accept changes to this field (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      ? help · q quit\n' +
+      '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      r accept the item\'s fields from now on · ? help · q quit\n' +
         '\nWithout a terminal, --yes needs server names or --all, and a server with high\nfindings is approved only with --accept-high.\n' +
-        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what\n  $ mcpm approve --yes --all\n  $ mcpm approve --yes notes --accept-high',
+        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what\n  $ mcpm approve --yes --all\n  $ mcpm approve --yes notes --accept-high\n' +
+        "  $ mcpm approve --yes notes --accept-field '/tools/*/title'",
     )
     .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
@@ -256,6 +258,34 @@ Exit status: 0 ok · 1 drift or servers missing/stale
         }
         const { ls } = await import('./commands/ls.js');
         return ls(names, globals(cmd), deps);
+      }),
+    );
+
+  program
+    .command('accept')
+    .argument('<name>', 'a locked server')
+    .description("show or edit a locked server's accept rules, optional items and tombstones")
+    .option('--field <pattern>', 'accept changes to this field without review (repeatable)', collect)
+    .option('--remove-field <pattern>', 'drop an accept rule (repeatable)', collect)
+    .option('--additive <mode>', 'new items: drift (default) or quarantine')
+    .option('--server-version <mode>', 'serverInfo.version alone: accept (default) or review')
+    .option('--optional <item>', 'absent is not drift: tool:NAME, prompt:NAME, … (repeatable)', collect)
+    .option('--required <item>', 'undo --optional (repeatable)', collect)
+    .option('--prune <item>', 'forget the tombstone of a removed item (repeatable)', collect)
+    .option('--prune-all', 'forget every tombstone of this server')
+    .addHelpText(
+      'after',
+      '\nPatterns are JSON pointers: * is one segment, ** any number. Descriptions,\n' +
+        'instructions, schemas and annotation hints are never accepted\n(docs/lockfile.md).\n' +
+        '\nExamples:\n  $ mcpm accept notes\n' +
+        "  $ mcpm accept notes --field '/tools/*/title' --field /serverInfo/websiteUrl\n" +
+        '  $ mcpm accept notes --additive quarantine --optional tool:search_drive\n' +
+        '  $ mcpm accept notes --prune tool:old_search --json',
+    )
+    .action((name: string, _o, cmd: Command) =>
+      run(async (deps) => {
+        const { accept } = await import('./commands/accept.js');
+        return accept(name, { ...globals(cmd), ...cmd.opts() }, deps);
       }),
     );
 

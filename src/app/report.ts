@@ -6,7 +6,7 @@
 import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
 import type { Snapshot } from '../core/snapshot.js';
-import { countItems, summariseDrift, type DescribedStatus } from '../render/report.js';
+import { countItems, settledNotes, summariseDrift, type DescribedStatus } from '../render/report.js';
 
 const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
 
@@ -38,12 +38,17 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
     if (s.error) line.error = s.error;
     if (s.denial) line.denial = s.denial;
     if (drift && s.status === 'drifted' && s.locked && s.live) {
-      const changes = drift.changesBetween(s.locked.snapshot, s.live);
+      const changes = s.judgement ? s.judgement.changes.map((j) => j.change) : drift.changesBetween(s.locked.snapshot, s.live);
       const others = new Map([...lives].filter(([n]) => n !== s.name));
       const findings = sortFindings(drift.findingsFor({ server: s.name, live: s.live, changes, others }));
+      const toReview = s.judgement ? s.judgement.changes.filter((j) => j.disposition === 'review').map((j) => j.change) : changes;
       line.changes = changes;
       line.findings = findings;
-      line.notes = summariseDrift(changes, findings);
+      line.notes = [...summariseDrift(toReview, findings), ...(s.judgement ? settledNotes(s.judgement, s.name) : [])];
+    } else if (s.status === 'ok' && s.judgement && s.judgement.changes.length > 0) {
+      // Changes that need no review are still said, one line each, and listed in the JSON.
+      line.changes = s.judgement.changes.map((j) => j.change);
+      line.notes = settledNotes(s.judgement, s.name);
     }
     return line;
   });

@@ -10,7 +10,10 @@ import type { Integrity } from '../core/canonical.js';
 import { changesBetween, emptySnapshot } from '../core/changes.js';
 import { findingsFor } from '../core/findings/index.js';
 import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
-import { serverCopyOf, type LockEntry, type PackagePin } from '../core/lockfile.js';
+import { entryIntegrity, serverCopyOf, type LockEntry, type PackagePin, type Tombstones } from '../core/lockfile.js';
+import { judgeEntry } from '../core/judge.js';
+import { assertAcceptable } from '../core/accept-rules.js';
+import { ITEM_KINDS } from '../core/snapshot.js';
 import {
   approvalOf,
   approveAll,
@@ -67,9 +70,16 @@ export function reviewSourceOf(
   live: Snapshot,
   others: ReadonlyMap<string, Snapshot>,
 ): ReviewSource {
-  const changes = changesBetween(server.locked?.snapshot ?? emptySnapshot(), live);
-  const findings = findingsFor({ server: server.name, live, changes: server.locked ? changes : null, others });
-  return { ...server, live, changes, findings };
+  if (!server.locked) {
+    const changes = changesBetween(emptySnapshot(), live);
+    return { ...server, live, changes, findings: findingsFor({ server: server.name, live, changes: null, others }) };
+  }
+  // An optional item that is absent is not offered for approval: approving its removal would
+  // drop the definition it is held to when it comes back.
+  const judged = judgeEntry(server.locked, live).changes.filter((j) => j.disposition !== 'optional-absent');
+  const changes = judged.map((j) => j.change);
+  const findings = findingsFor({ server: server.name, live, changes, others });
+  return { ...server, live, changes, findings, judged };
 }
 
 /**
@@ -80,7 +90,8 @@ export function reviewSourceOf(
 export async function reviewAndLock(
   project: Pick<Project, 'dir' | 'configFiles' | 'lockFile' | 'lockLabel'>,
   reviewed: readonly Reviewed[],
-  options: { yes: boolean; acceptHigh?: boolean; color?: boolean },
+  /** `acceptFields`: accept rules to add to every server approved (`approve --accept-field`), already checked. */
+  options: { yes: boolean; acceptHigh?: boolean; color?: boolean; acceptFields?: readonly string[] },
   deps: Deps,
 ): Promise<LockedReview | null> {
   const outcomes: ReviewOutcome[] = reviewed.map((r) => ({ reviewed: r, result: 'not-reviewed' }));
@@ -112,7 +123,10 @@ export async function reviewAndLock(
       outcome.result = 'rejected';
       continue;
     }
-    rewrites.push({ name: r.source.name, read: r.source.locked, next: entryFor(r, approval), edits: takesLaunch ? (r.newLaunch?.edits ?? []) : [] });
+    const acceptFields = [...(options.acceptFields ?? []), ...(d.acceptFields ?? [])];
+    // The screen offers only acceptable fields; a refused one must still never reach the lock.
+    for (const pattern of acceptFields) assertAcceptable(pattern);
+    rewrites.push({ name: r.source.name, read: r.source.locked, next: entryFor(r, approval, acceptFields), edits: takesLaunch ? (r.newLaunch?.edits ?? []) : [] });
     outcome.result = approval.complete ? 'approved' : 'partial';
     outcome.integrity = d.integrity;
     outcome.items = d.items;
@@ -132,10 +146,10 @@ export function hasHighFindings(source: ReviewSource): boolean {
   return source.findings.some((f) => f.severity === 'high');
 }
 
-function entryFor(r: Reviewed, approval: Approval): LockEntry {
+function entryFor(r: Reviewed, approval: Approval, acceptFields: readonly string[]): LockEntry {
   const locked = r.source.locked;
   const entry: LockEntry = {
-    integrity: snapshotIntegrity(approval.snapshot),
+    integrity: '' as Integrity,
     launch: approval.launch,
     protocol: { era: r.era, version: r.protocolVersion },
     server: serverCopyOf(approval.snapshot.serverInfo),
@@ -144,7 +158,43 @@ function entryFor(r: Reviewed, approval: Approval): LockEntry {
   // The package pin belongs to the launch definition it was resolved from.
   if (r.newLaunch && launchEquals(approval.launch, r.source.launch)) entry.package = r.newLaunch.package;
   else if (locked?.package && launchEquals(locked.launch, approval.launch)) entry.package = locked.package;
+  const rules = locked?.accept;
+  if (rules || acceptFields.length > 0) {
+    entry.accept = { additive: rules?.additive ?? 'drift', serverVersion: rules?.serverVersion ?? 'accept', fields: [...new Set([...(rules?.fields ?? []), ...acceptFields])].sort() };
+  }
+  if (locked) {
+    const optional = keptOptional(locked, approval.snapshot);
+    if (optional) entry.optional = optional;
+    const tombstones = nextTombstones(locked, approval.snapshot);
+    if (tombstones) entry.tombstones = tombstones;
+  }
+  entry.integrity = entryIntegrity(entry);
   return entry;
+}
+
+/** Optional marks of the items the approved snapshot still has. */
+function keptOptional(locked: LockEntry, snapshot: Snapshot): LockEntry['optional'] {
+  const marks: NonNullable<LockEntry['optional']> = {};
+  for (const kind of ITEM_KINDS) {
+    const keys = (locked.optional?.[kind] ?? []).filter((k) => snapshot[kind].has(k));
+    if (keys.length > 0) marks[kind] = keys;
+  }
+  return Object.keys(marks).length > 0 ? marks : undefined;
+}
+
+/**
+ * The tombstones after an approval: every locked item the approved snapshot no longer has keeps
+ * its last approved definition, and an item approved back loses its tombstone.
+ */
+function nextTombstones(locked: LockEntry, snapshot: Snapshot): Tombstones | undefined {
+  const next: Tombstones = {};
+  for (const kind of ITEM_KINDS) {
+    const items = new Map(locked.tombstones?.[kind] ?? []);
+    for (const [key, item] of locked.snapshot[kind]) if (!snapshot[kind].has(key)) items.set(key, item);
+    for (const key of snapshot[kind].keys()) items.delete(key);
+    if (items.size > 0) next[kind] = new Map([...items].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  return Object.keys(next).length > 0 ? next : undefined;
 }
 
 /**

@@ -19,7 +19,8 @@ import { reachingCommand, showsProgress, type GlobalOptions } from '../app/optio
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
-import { describeChange, describeFinding } from '../render/report.js';
+import { changeAnnotationsJson, describeChange, describeFinding } from '../render/report.js';
+import { assertAcceptable } from '../core/accept-rules.js';
 import { serverErrorHint, type ServerError } from '../render/status-text.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
 
@@ -30,6 +31,8 @@ export interface ApproveOptions extends GlobalOptions {
   all?: boolean;
   /** With `yes`: also servers with high findings. */
   acceptHigh?: boolean;
+  /** Accept rules to add to every server approved: "accept this field from now on". */
+  acceptField?: string[];
 }
 
 interface Outcome {
@@ -70,6 +73,10 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       );
     }
   }
+
+  // A refused rule stops the run before any server is started.
+  const acceptFields = options.acceptField ?? [];
+  for (const pattern of acceptFields) assertAcceptable(pattern);
 
   // Load.
   const project = await loadProject(options, deps);
@@ -127,7 +134,10 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
     if (s.status === 'stale') outcomes.set(s.name, { name: s.name, status: 'stale', result: 'stale' });
     const live = lives.get(s.name);
     if (!live || !s.config) continue;
-    const status = statusOf(s.name, s.config, s.locked, live.snapshot).status;
+    const compared = statusOf(s.name, s.config, s.locked, live.snapshot);
+    // New items under `additive: "quarantine"` are not drift, but they wait for this approval.
+    const quarantined = compared.judgement?.changes.some((j) => j.disposition === 'quarantined') ?? false;
+    const status = compared.status === 'ok' && quarantined ? 'drifted' : compared.status;
     if (status !== 'drifted' && status !== 'new' && status !== 'config-changed') continue;
     reviewed.push({
       source: reviewSourceOf(
@@ -141,7 +151,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
 
   // Decide (a person in the TUI, or --yes), then act: write the approved snapshots.
-  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes), acceptHigh: Boolean(options.acceptHigh), color: options.color }, deps);
+  const review = await reviewAndLock(project, reviewed, { yes: Boolean(options.yes), acceptHigh: Boolean(options.acceptHigh), color: options.color, acceptFields }, deps);
   if (review === null) return interrupted(deps);
   for (const o of review.outcomes) {
     const { source } = o.reviewed;
@@ -271,6 +281,7 @@ function outcomeToJson(o: Outcome) {
             key: 'change' in p ? p.change.key : '',
             change: 'change' in p ? p.change.change : 'modified',
             fields: 'change' in p ? p.change.fields.map((f) => f.pointer) : [],
+            ...('change' in p ? changeAnnotationsJson(p.change, o.source?.judged) : {}),
             approved: chosen.has(i),
           })),
           findings: o.source.findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, key: f.key, pointer: f.pointer })),

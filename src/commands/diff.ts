@@ -29,8 +29,8 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
     deps,
   );
 
-  // Changes and findings exist only for drifted servers (an ok one has the locked integrity, so
-  // nothing changed); the JSON and text forms show none for the others.
+  // Changes exist for drifted servers and for ok ones whose changes need no review (accepted,
+  // quarantined, optional and absent: each marked so); findings only for drifted ones.
   const lines = await describeStatuses(statuses);
   const reports = statuses.map((s, i) => ({ status: s, changes: lines[i]!.changes ?? [], findings: lines[i]!.findings ?? [] }));
 
@@ -39,7 +39,7 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
 
   if (options.format === 'json') {
     const servers = reports.map(({ status: s, changes, findings }) => ({
-      ...renderChangesJson(s.name, s.status, changes, findings),
+      ...renderChangesJson(s.name, s.status, changes, findings, s.judgement?.changes),
       ...(s.status === 'config-changed' ? { launch: { locked: s.locked!.launch, configured: s.config!.launch } } : {}),
       ...(s.error ? { error: s.error } : {}),
     }));
@@ -56,8 +56,8 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
   const palette = paletteFor(out.isTTY, deps.env, options.color);
   const width = Number(deps.env.COLUMNS) || 80;
   for (const { status: s, changes, findings } of reports) {
-    if (s.status === 'drifted') {
-      out.write(renderChangesText(s.name, changes, findings, { color: palette.color, width }));
+    if (s.status === 'drifted' || (s.status === 'ok' && changes.length > 0)) {
+      out.write(renderChangesText(s.name, changes, findings, { color: palette.color, width }, s.judgement?.changes));
       out.write('\n');
     } else if (s.status === 'config-changed') {
       out.write(

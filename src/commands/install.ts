@@ -8,10 +8,12 @@ import { structuredPatch } from 'diff';
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords, withContext } from '../core/hint-context.js';
 import type { LockEntry, Lock } from '../core/lockfile.js';
-import { serializeLock, serverCopyOf } from '../core/lockfile.js';
+import { entryIntegrity, serializeLock, serverCopyOf } from '../core/lockfile.js';
+import { changesWith } from '../core/judge.js';
+import { approvedSnapshot } from '../core/review.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { sanitize } from '../core/sanitize.js';
-import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
+import { type Era, type Snapshot } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -72,6 +74,9 @@ export async function install(names: string[], options: InstallOptions, deps: De
   // concurrent installs each keep the other's entries.
   const additions = new Map<string, LockEntry>();
   const removals = new Set<string>();
+  // Entries whose accepted changes (accept rules, a new serverInfo.version) are copied in; never
+  // under --frozen, which must not change the lock for what needs no review.
+  const refreshes = new Map<string, { read: LockEntry; next: LockEntry }>();
   statuses = statuses.map((s) => {
     const result = live.get(s.name);
     if (s.status === 'new' && result && s.config) {
@@ -82,6 +87,9 @@ export async function install(names: string[], options: InstallOptions, deps: De
       additions.set(s.name, entry);
     } else if (s.status === 'stale' && !selected) {
       removals.add(s.name);
+    } else if (s.status === 'ok' && s.locked && s.live && s.judgement && !options.frozen) {
+      const accepted = changesWith(s.judgement, 'accepted');
+      if (accepted.length > 0) refreshes.set(s.name, { read: s.locked, next: refreshedEntry(s.locked, s.live, accepted) });
     }
     return s;
   });
@@ -130,16 +138,20 @@ export async function install(names: string[], options: InstallOptions, deps: De
       line.action = 'added';
     } else if (removals.has(line.name)) {
       line.action = 'removed';
+    } else if (refreshes.has(line.name)) {
+      line.action = 'updated';
     } else if (line.status === 'ok') {
       line.action = 'kept';
     }
   }
 
   const apply = (current: Lock): Lock | null => {
-    if (additions.size === 0 && removals.size === 0) return null;
+    if (additions.size === 0 && removals.size === 0 && refreshes.size === 0) return null;
     const servers = new Map(current.servers);
     for (const name of removals) servers.delete(name);
     for (const [name, entry] of additions) if (!servers.has(name)) servers.set(name, entry);
+    // Only over the entry that was compared: one approved meanwhile is newer than this refresh.
+    for (const [name, { read, next }] of refreshes) if (servers.get(name)?.integrity === read.integrity) servers.set(name, next);
     return { ...current, servers };
   };
 
@@ -159,7 +171,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     return finish(options, deps, statuses, lines, { written: false, existed: loaded.text !== null, frozenMismatch: mismatch, refusedByStrict }, project.lockLabel);
   }
 
-  if (additions.size > 0 || removals.size > 0) {
+  if (additions.size > 0 || removals.size > 0 || refreshes.size > 0) {
     // Ctrl-C leaves every file as it was: once interrupted, nothing more is written.
     if (deps.signal.aborted) throw deps.signal.reason;
     const outcome = await updateLock(project.lockFile, (current) => {
@@ -172,13 +184,21 @@ export async function install(names: string[], options: InstallOptions, deps: De
 }
 
 function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {
-  return {
-    integrity: snapshotIntegrity(result.snapshot),
+  const entry: LockEntry = {
+    integrity: '' as LockEntry['integrity'],
     launch,
     protocol: { era: result.era, version: result.protocolVersion },
     server: serverCopyOf(result.snapshot.serverInfo),
     snapshot: result.snapshot,
   };
+  return { ...entry, integrity: entryIntegrity(entry) };
+}
+
+/** The entry with its accepted changes taken from the live snapshot; everything else as locked. */
+function refreshedEntry(locked: LockEntry, live: Snapshot, accepted: Parameters<typeof approvedSnapshot>[2]): LockEntry {
+  const snapshot = approvedSnapshot(locked.snapshot, live, accepted);
+  const entry: LockEntry = { ...locked, snapshot, server: serverCopyOf(snapshot.serverInfo) };
+  return { ...entry, integrity: entryIntegrity(entry) };
 }
 
 /** What install did to a lock it did not write; a lock that does not exist is never "up to date". */

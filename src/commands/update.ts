@@ -136,8 +136,11 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     human.write(`  locked:  $ ${describeLaunch(entry.launch)}\n  updated: $ ${describeLaunch(launch)}\n`);
     if (changes.length === 0) {
       human.write(sanitize(`  the definitions are identical (${countItems(live.snapshot)}), but the code is not: review the package's changes before approving\n`));
+    } else if (source.judged?.every((j) => j.disposition !== 'review')) {
+      // A version bump alone (or changes the entry's accept rules take) changes nothing the model sees.
+      human.write(sanitize(`  nothing the model sees changed (${countItems(live.snapshot)}; ${changes.length} change(s) that need no review), but the code did: review the package's changes before approving\n`));
     } else {
-      human.write(renderChangesText(name, changes, findings, { color: palette.color, width: Number(deps.env.COLUMNS) || 80 }));
+      human.write(renderChangesText(name, changes, findings, { color: palette.color, width: Number(deps.env.COLUMNS) || 80 }, source.judged));
     }
   }
 

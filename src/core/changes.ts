@@ -33,8 +33,20 @@ export interface ItemChange {
   before?: JsonValue;
   /** The whole live value (absent when removed). */
   after?: JsonValue;
-  /** For 'modified': every changed leaf or subtree, in pointer order. Empty for 'added' and 'removed'. */
+  /**
+   * For 'modified': every changed leaf or subtree, in pointer order. For 'added': empty, or the
+   * diff from the removed item it was renamed from (renamedFrom) or from its tombstone. Empty for
+   * 'removed'.
+   */
   fields: FieldChange[];
+  /** 'added': the key of the removed item with the same (or nearly the same) body. */
+  renamedFrom?: string;
+  /** 'removed': the key of the added item it was renamed to. */
+  renamedTo?: string;
+  /** 'added': the item's last approved definition before its removal was approved. */
+  tombstone?: JsonValue;
+  /** 'modified': another locked item whose definition this item now has (a name moved onto another body). */
+  takesBodyOf?: string;
 }
 
 /** RFC 6901: `~` is written `~0` and `/` is written `~1`, in that order. */

@@ -31,7 +31,8 @@ export type ErrorCode =
   | 'SIGNATURE_UNTRUSTED'
   | 'SIGNATURE_STALE'
   | 'ALLOWLIST_INVALID'
-  | 'ALLOWLIST_UNAVAILABLE';
+  | 'ALLOWLIST_UNAVAILABLE'
+  | 'ACCEPT_RULE_REFUSED';
 
 export type ExitStatus = 0 | 1 | 2 | 3 | 70 | 130;
 
@@ -64,6 +65,7 @@ const EXIT_STATUS = {
   SIGNATURE_STALE: 2,
   ALLOWLIST_INVALID: 2,
   ALLOWLIST_UNAVAILABLE: 2,
+  ACCEPT_RULE_REFUSED: 2,
 } as const satisfies Record<ErrorCode, 2 | 3>;
 
 export class McpmError extends Error {

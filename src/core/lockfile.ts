@@ -17,8 +17,13 @@ import {
   type JsonValue,
 } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
+import { refusalOf, type AcceptRules } from './accept-rules.js';
 import {
   ITEM_KINDS,
+  itemsFromJson,
+  itemsToJson,
+  type ItemKind,
+  type SnapshotItem,
   snapshotFromJson,
   snapshotIntegrity,
   snapshotToJson,
@@ -43,8 +48,14 @@ export function samePin(a: PackagePin | undefined, b: PackagePin | undefined): b
   return a?.manager === b?.manager && a?.name === b?.name && a?.version === b?.version && a?.integrity === b?.integrity;
 }
 
+/** Item keys by kind, sorted; kinds without keys are left out. */
+export type ItemKeys = Partial<Record<ItemKind, string[]>>;
+
+/** The last approved definition of each item whose removal was approved, by kind. */
+export type Tombstones = Partial<Record<ItemKind, Map<string, SnapshotItem>>>;
+
 export interface LockEntry {
-  /** snapshotIntegrity(snapshot) when written. */
+  /** entryIntegrity(entry) when written. */
   integrity: Integrity;
   launch: LaunchSpec;
   package?: PackagePin;
@@ -52,6 +63,12 @@ export interface LockEntry {
   /** serverInfo.name and .version, copied for readers of the file. */
   server: { name: string; version: string };
   snapshot: Snapshot;
+  /** Which changes need no review (absent: the defaults, DEFAULT_ACCEPT_RULES). */
+  accept?: AcceptRules;
+  /** Locked items whose absence is not drift (they must match when present). */
+  optional?: ItemKeys;
+  /** Items removed with approval, kept so that one coming back is diffed, never "first seen". */
+  tombstones?: Tombstones;
 }
 
 export interface Lock {
@@ -137,7 +154,7 @@ export function parseLockHead(text: string, file: string): LockHead {
   for (const name of Object.keys(serversJson).sort()) {
     const path = `servers[${jsonQuote(name)}]`;
     const json = v.object(serversJson[name], path);
-    v.onlyKeys(json, path, ['integrity', 'launch', 'package', 'protocol', 'server', 'snapshot']);
+    v.onlyKeys(json, path, ['accept', 'integrity', 'launch', 'optional', 'package', 'protocol', 'server', 'snapshot', 'tombstones']);
     entries.set(name, json);
     launches.set(name, readLaunch(json.launch, `${path}.launch`, v));
   }
@@ -209,7 +226,61 @@ function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Valida
     snapshot,
   };
   if (json.package !== undefined) entry.package = readPackage(json.package, `${path}.package`, v);
+  if (json.accept !== undefined) entry.accept = readAccept(json.accept, `${path}.accept`, v);
+  if (json.optional !== undefined) entry.optional = readOptional(json.optional, `${path}.optional`, snapshot, v);
+  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v);
   return entry;
+}
+
+function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
+  const json = v.object(value, path);
+  v.onlyKeys(json, path, ['additive', 'fields', 'serverVersion']);
+  const fields = json.fields === undefined ? [] : v.strings(json, path, 'fields');
+  for (const pattern of fields) {
+    const why = refusalOf(pattern);
+    // Refused, not ignored: a rule someone committed that accepts descriptions must stop the run,
+    // so that it is noticed and removed in review rather than silently weakened.
+    if (why !== undefined) {
+      throw new McpmError(
+        'ACCEPT_RULE_REFUSED',
+        `${v.file}: ${path}: accept rule ${jsonQuote(pattern)} is refused: ${why}`,
+        // mcpm never writes such a rule, so the file was edited: the reviewed version is the way back.
+        `mcpm never writes such a rule; restore ${v.file} from version control (git checkout -- ${v.file}); see "Accept rules" in docs/lockfile.md`,
+      );
+    }
+  }
+  const additive = json.additive === undefined ? 'drift' : v.string(json, path, 'additive');
+  if (additive !== 'drift' && additive !== 'quarantine') v.fail(path, 'additive must be "drift" or "quarantine"');
+  const serverVersion = json.serverVersion === undefined ? 'accept' : v.string(json, path, 'serverVersion');
+  if (serverVersion !== 'accept' && serverVersion !== 'review') v.fail(path, 'serverVersion must be "accept" or "review"');
+  return { fields: [...new Set(fields)].sort(), additive, serverVersion };
+}
+
+function readOptional(value: JsonValue, path: string, snapshot: Snapshot, v: Validator): ItemKeys {
+  const json = v.object(value, path);
+  v.onlyKeys(json, path, ITEM_KINDS);
+  const keys: ItemKeys = {};
+  for (const kind of ITEM_KINDS) {
+    if (json[kind] === undefined) continue;
+    const list = [...new Set(v.strings(json, path, kind))].sort();
+    // An optional item is held to its locked definition when present, so it must have one.
+    for (const key of list) if (!snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is marked optional but is not in the snapshot`);
+    if (list.length > 0) keys[kind] = list;
+  }
+  return keys;
+}
+
+function readTombstones(value: JsonValue, path: string, snapshot: Snapshot, v: Validator): Tombstones {
+  const json = v.object(value, path);
+  v.onlyKeys(json, path, ITEM_KINDS);
+  const tombstones: Tombstones = {};
+  for (const kind of ITEM_KINDS) {
+    if (json[kind] === undefined) continue;
+    const items = itemsFromJson(kind, json[kind], `${v.file}: ${path}.${kind}`);
+    for (const key of items.keys()) if (snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is both locked and a tombstone`);
+    if (items.size > 0) tombstones[kind] = items;
+  }
+  return tombstones;
 }
 
 function readLaunch(value: JsonValue | undefined, path: string, v: Validator): LaunchSpec {
@@ -385,6 +456,7 @@ function entryToJson(entry: LockEntry): JsonObject {
     server: object({ name: entry.server.name, version: entry.server.version }),
     snapshot: snapshotToJson(entry.snapshot),
   });
+  Object.assign(json, reviewedExtrasToJson(entry));
   if (entry.package) {
     const { manager, name, version, integrity } = entry.package;
     const pin = object({ manager, name });
@@ -393,6 +465,46 @@ function entryToJson(entry: LockEntry): JsonObject {
     json.package = pin;
   }
   return json;
+}
+
+/**
+ * The entry's accept rules, optional marks and tombstones in their lock form, each left out when
+ * it says nothing (default rules, no marks, no tombstones), so that older locks read and hash as before.
+ */
+function reviewedExtrasToJson(entry: Pick<LockEntry, 'accept' | 'optional' | 'tombstones'>): JsonObject {
+  const json = object({});
+  const { accept, optional, tombstones } = entry;
+  if (accept && (accept.fields.length > 0 || accept.additive !== 'drift' || accept.serverVersion !== 'accept')) {
+    const rules = object({});
+    if (accept.fields.length > 0) rules.fields = [...new Set(accept.fields)].sort();
+    if (accept.additive !== 'drift') rules.additive = accept.additive;
+    if (accept.serverVersion !== 'accept') rules.serverVersion = accept.serverVersion;
+    json.accept = rules;
+  }
+  const marks = object({});
+  const dead = object({});
+  for (const kind of ITEM_KINDS) {
+    const keys = optional?.[kind];
+    if (keys && keys.length > 0) marks[kind] = [...new Set(keys)].sort();
+    const items = tombstones?.[kind];
+    if (items && items.size > 0) dead[kind] = itemsToJson(items);
+  }
+  if (Object.keys(marks).length > 0) json.optional = marks;
+  if (Object.keys(dead).length > 0) json.tombstones = dead;
+  return json;
+}
+
+/**
+ * The integrity an entry's `integrity` holds: over everything a reviewer approved in it. An entry
+ * without accept rules, optional marks or tombstones has snapshotIntegrity(snapshot), exactly as
+ * before they existed; otherwise it is the `sha256-` of the RFC 8785 bytes of the object
+ * {snapshot: snapshotToJson(snapshot), accept?, optional?, tombstones?} (the members present, in
+ * their lock form). The one place that decides what the entry integrity covers.
+ */
+export function entryIntegrity(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>): Integrity {
+  const extras = reviewedExtrasToJson(entry);
+  if (Object.keys(extras).length === 0) return snapshotIntegrity(entry.snapshot);
+  return integrityOf(Object.assign(extras, { snapshot: snapshotToJson(entry.snapshot) }));
 }
 
 /**
@@ -430,7 +542,7 @@ export interface TamperedEntry {
 /**
  * Self-check: every stored integrity equals the one recomputed from the stored definitions.
  * Reports, per entry, each item whose stored integrity differs from its definition's, the entry
- * integrity when it differs from snapshotIntegrity, and `server.name`/`server.version` when they
+ * integrity when it differs from entryIntegrity, each tombstone like an item, and `server.name`/`server.version` when they
  * differ from the snapshot's serverInfo (they are copies, outside the integrity).
  */
 export function checkLock(lock: Lock): TamperedEntry[] {
@@ -446,7 +558,13 @@ export function checkLock(lock: Lock): TamperedEntry[] {
         }
       }
     }
-    const expected = snapshotIntegrity(entry.snapshot);
+    for (const kind of ITEM_KINDS) {
+      for (const [key, item] of entry.tombstones?.[kind] ?? []) {
+        const found = storedIntegrityOf(item) ?? item.integrity;
+        if (found !== item.integrity) tampered.push({ name, field: `tombstones.${kind}[${JSON.stringify(key)}].integrity`, expected: item.integrity, found });
+      }
+    }
+    const expected = entryIntegrity(entry);
     if (entry.integrity !== expected) tampered.push({ name, field: 'integrity', expected, found: entry.integrity });
     const copies = serverCopyOf(entry.snapshot.serverInfo);
     for (const field of ['name', 'version'] as const) {

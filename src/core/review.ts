@@ -14,11 +14,13 @@
  */
 import { diffWordsWithSpace } from 'diff';
 import type { Integrity } from './canonical.js';
-import { emptySnapshot, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
+import { emptySnapshot, pointerOf, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
 import { compareSeverity, type Finding, type Severity } from './findings/rules.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import { launchEquals, type LaunchSpec } from './launch/identity.js';
 import { describeLaunch } from './launch-text.js';
+import type { JudgedChange } from './judge.js';
+import { refusalOf, surfacePointerTokens } from './accept-rules.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
@@ -40,9 +42,11 @@ export interface ReviewSource {
   launch: LaunchSpec;
   locked: LockEntry | undefined;
   live: Snapshot;
-  /** changesBetween(locked snapshot or emptySnapshot(), live). */
+  /** changesBetween(locked snapshot or emptySnapshot(), live), annotated; an absent optional item left out. */
   changes: ItemChange[];
   findings: Finding[];
+  /** For a locked server: what each change means for review (judge.ts), in `changes` order. */
+  judged?: JudgedChange[];
 }
 
 /** What a reviewable item stands for: the launch definition, or one ItemChange. */
@@ -119,7 +123,10 @@ export function approvalOf(source: ReviewSource, chosen: readonly number[]): App
     if ('change' in item) changes.push(item.change);
     else launch = source.launch;
   }
-  if (complete) return { snapshot: source.live, launch: source.launch, complete };
+  // With a lock, the approved snapshot is always built from it: changes not offered (an absent
+  // optional item) keep their locked definitions even when every offered one is chosen.
+  if (complete && !source.locked) return { snapshot: source.live, launch: source.launch, complete };
+  if (complete) launch = source.launch;
   return { snapshot: approvedSnapshot(source.locked?.snapshot ?? emptySnapshot(), source.live, changes), launch, complete };
 }
 
@@ -158,6 +165,10 @@ export interface ReviewItem {
   fields: ReviewField[];
   /** The most severe finding on this item, if any. */
   severity: Severity | null;
+  /** mcpm's remarks on the item: a rename, a return after removal, an accepted or quarantined change. */
+  notes?: SafeText[];
+  /** Accept rules ("accept this field from now on") for the item's changed fields that a rule may cover. */
+  acceptable?: string[];
 }
 
 export interface ReviewFinding {
@@ -206,7 +217,7 @@ const SUBJECT_LABEL: Record<ReviewSubject, string> = { ...SUBJECT_NOUN, launch: 
  */
 export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: Snapshot) => Integrity): ReviewServer {
   const plan = planItems(source);
-  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change) : launchItem(source)));
+  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change, source.judged?.find((j) => j.change === p.change)) : launchItem(source)));
   const indexOf = (subject: ChangeSubject, key: string) =>
     plan.findIndex((p) => 'change' in p && p.subject === subject && p.change.key === key);
   const findings = [...source.findings]
@@ -276,12 +287,14 @@ function launchItem(source: ReviewSource): ReviewItem {
   return { subject: 'launch', kindLabel: trusted('launch'), key: trusted(''), change: field.change, fields: [field], severity: null };
 }
 
-function itemFromChange(change: ItemChange): ReviewItem {
+function itemFromChange(change: ItemChange, judged: JudgedChange | undefined): ReviewItem {
+  // A rename or a return is shown as the diff from the old definition, not as a new item.
+  const diffed = change.change === 'modified' || change.renamedFrom !== undefined || change.tombstone !== undefined;
   const fields: ReviewField[] =
-    change.change === 'modified' && change.fields.length > 0
+    diffed && change.fields.length > 0
       ? change.fields.map(fieldFromChange)
       : [fieldFromChange({ pointer: '', change: change.change, before: change.before, after: change.after })];
-  return {
+  const item: ReviewItem = {
     subject: change.subject,
     kindLabel: trusted(SUBJECT_LABEL[change.subject]),
     key: sanitize(change.key, { identifier: true }),
@@ -289,6 +302,40 @@ function itemFromChange(change: ItemChange): ReviewItem {
     fields,
     severity: null,
   };
+  const notes = itemNotes(change, judged);
+  if (notes.length > 0) item.notes = notes;
+  const acceptable = acceptableFields(change);
+  if (acceptable.length > 0) item.acceptable = acceptable;
+  return item;
+}
+
+/**
+ * The accept rules a reviewer may add for a modified item's fields: each field's own pointer, for
+ * this item only, when a rule may cover it. A key that is itself `*` or `**` would read as a
+ * wildcard, so its fields are not offered.
+ */
+function acceptableFields(change: ItemChange): string[] {
+  if (change.change !== 'modified' || change.subject === 'instructions') return [];
+  const out: string[] = [];
+  for (const field of change.fields) {
+    const tokens = surfacePointerTokens(change.subject, change.key, field.pointer);
+    if (tokens.some((t) => t === '*' || t === '**')) continue;
+    const pattern = pointerOf(tokens);
+    if (refusalOf(pattern) === undefined && !out.includes(pattern)) out.push(pattern);
+  }
+  return out;
+}
+
+function itemNotes(change: ItemChange, judged: JudgedChange | undefined): SafeText[] {
+  const name = (key: string) => sanitize(key, { identifier: true });
+  const notes: SafeText[] = [];
+  if (change.renamedFrom !== undefined) notes.push(trusted(`renamed from ${name(change.renamedFrom)}`));
+  if (change.renamedTo !== undefined) notes.push(trusted(`renamed to ${name(change.renamedTo)}`));
+  if (change.tombstone !== undefined) notes.push(trusted('returned: its removal was approved before; diffed against its last approved definition'));
+  if (change.takesBodyOf !== undefined) notes.push(trusted(`now has the definition ${name(change.takesBodyOf)} had`));
+  if (judged?.disposition === 'accepted') notes.push(trusted(`accepted by ${[...new Set(judged.rules ?? [])].map((r) => sanitize(r, { identifier: true })).join(', ')}; no review needed`));
+  if (judged?.disposition === 'quarantined') notes.push(trusted('quarantined: mcpm run withholds it until approved'));
+  return notes;
 }
 
 /** Above this many edited tokens a word diff is no help; the old and new text are shown whole instead. */
@@ -355,6 +402,8 @@ export interface Decision {
   items: number[];
   /** The integrity shown on screen when approving: the command writes a snapshot with exactly this integrity. */
   integrity: Integrity | null;
+  /** Approved with "accept this field from now on": the accept rules to add to the entry. */
+  acceptFields?: string[];
 }
 
 /** How many characters of the new integrity (after `sha256-`) the reviewer types to approve a high-severity change. */
@@ -362,6 +411,8 @@ export const CONFIRM_LENGTH = 4;
 
 export interface ReviewServerState {
   itemCount: number;
+  /** Per item, the accept rules `r` can add (ReviewItem.acceptable). */
+  acceptable: readonly (readonly string[])[];
   highFindings: number;
   integrityFor(chosen: readonly number[]): Integrity;
 }
@@ -381,6 +432,8 @@ export interface ReviewState {
   /** A short message from mcpm (never server text) for the footer. */
   notice: SafeText | null;
   decisions: readonly Decision[];
+  /** Per server, the accept rules chosen with `r`, written with its approval. */
+  acceptFields: readonly (readonly string[])[];
   /** Every server was decided, or the reviewer quit. */
   finished: boolean;
   quit: boolean;
@@ -391,6 +444,8 @@ export type ReviewAction =
   | { type: 'reject' }
   | { type: 'toggleItem'; item?: number }
   | { type: 'toggleAll' }
+  /** Add (or take back) accept rules for the focused item's changed fields. */
+  | { type: 'acceptField' }
   | { type: 'focusItem'; delta: 1 | -1 }
   /** Focus this item (the TUI's choice after scrolling); an index out of range keeps the focus. */
   | { type: 'focus'; item: number }
@@ -403,6 +458,7 @@ export type ReviewAction =
 export function initReviewState(model: Pick<ReviewModel, 'phase' | 'servers'>): ReviewState {
   const servers = model.servers.map((s) => ({
     itemCount: s.items.length,
+    acceptable: s.items.map((i) => i.acceptable ?? []),
     highFindings: s.findings.filter((f) => f.severity === 'high').length,
     integrityFor: (chosen: readonly number[]) => s.integrityFor(chosen),
   }));
@@ -416,6 +472,7 @@ export function initReviewState(model: Pick<ReviewModel, 'phase' | 'servers'>): 
     typed: '',
     notice: null,
     decisions: [],
+    acceptFields: servers.map(() => []),
     finished: servers.length === 0,
     quit: false,
   };
@@ -513,6 +570,19 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
       return { ...state, chosen, notice: null };
     }
 
+    case 'acceptField': {
+      if (state.screen !== 'review' || state.phase !== 'review') return state;
+      const offered = server.acceptable[state.item] ?? [];
+      if (offered.length === 0) return { ...state, notice: trusted('no field of this item can be accepted by a rule (descriptions, schemas, hints never are)') };
+      const current = state.acceptFields[state.current] ?? [];
+      const taking = offered.some((p) => !current.includes(p));
+      const next = taking ? [...new Set([...current, ...offered])] : current.filter((p) => !offered.includes(p));
+      const acceptFields = state.acceptFields.map((row, i) => (i === state.current ? next : row));
+      // The patterns are mcpm's own pointers, escaped as identifiers.
+      const shown = offered.map((p) => sanitize(p, { identifier: true })).join(', ');
+      return { ...state, acceptFields, notice: trusted(taking ? `on approval, accept from now on: ${shown}` : `no longer accepting: ${shown}`) };
+    }
+
     case 'focusItem': {
       if (state.screen !== 'review' || server.itemCount === 0) return state;
       const item = (state.item + action.delta + server.itemCount) % server.itemCount;
@@ -529,9 +599,11 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
 
 function decide(state: ReviewState, decision: Decision): ReviewState {
   const current = state.current + 1;
+  const fields = state.acceptFields[state.current] ?? [];
+  const decided = decision.verdict === 'approved' && fields.length > 0 ? { ...decision, acceptFields: [...fields] } : decision;
   return {
     ...state,
-    decisions: [...state.decisions, decision],
+    decisions: [...state.decisions, decided],
     current,
     item: 0,
     screen: 'review',

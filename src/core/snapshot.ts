@@ -150,15 +150,7 @@ export function snapshotToJson(snapshot: Snapshot): JsonObject {
   for (const kind of ITEM_KINDS) {
     const items = snapshot[kind];
     if (items.size === 0) continue;
-    const byKey = Object.create(null) as JsonObject;
-    for (const [key, item] of items) {
-      const entry = Object.create(null) as JsonObject;
-      entry.definition = item.definition;
-      entry.integrity = item.integrity;
-      // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
-      byKey[key] = entry;
-    }
-    json[kind] = byKey;
+    json[kind] = itemsToJson(items);
   }
   return json;
 }
@@ -183,13 +175,7 @@ export function storedIntegrityOf(item: SnapshotItem): Integrity | undefined {
  * `mcp.lock: servers["notes"].snapshot.tools["add"]: definition must be an object`.
  */
 export function snapshotFromJson(json: JsonValue, where: string): Snapshot {
-  const fail = (at: string, message: string): never => {
-    throw new McpmError(
-      'LOCKFILE_CORRUPT',
-      `${at}: ${message}`,
-      'the lock was left untouched; restore it from version control, or delete the entry and run "mcpm install" to re-lock it',
-    );
-  };
+  const fail = lockCorrupt;
   if (!isJsonObject(json)) return fail(where, 'must be an object');
   for (const key of Object.keys(json)) {
     if (!SNAPSHOT_KEYS.has(key)) fail(where, `unexpected key ${jsonQuote(key)}`);
@@ -205,26 +191,60 @@ export function snapshotFromJson(json: JsonValue, where: string): Snapshot {
     const byKey = json[kind];
     if (byKey === undefined) continue;
     if (!isJsonObject(byKey)) return fail(where, `${kind} must be an object`);
-    const keyField = ITEM_KEY[kind];
-    // In file order: Object.keys would put integer-like keys ("2" before "10") first.
-    for (const key of Object.keys(byKey).sort()) {
-      const at = `${where}.${kind}[${jsonQuote(key)}]`;
-      const entry = byKey[key];
-      if (!isJsonObject(entry)) return fail(at, 'must be an object');
-      for (const field of Object.keys(entry)) {
-        if (field !== 'definition' && field !== 'integrity') fail(at, `unexpected key ${jsonQuote(field)}`);
-      }
-      const { definition, integrity } = entry;
-      if (!isJsonObject(definition)) return fail(at, 'definition must be an object');
-      if (!isIntegrity(integrity)) return fail(at, 'integrity must be a "sha256-<base64>" string');
-      // The key is what hosts and the guard look items up by; it must be the definition's own name.
-      if (definition[keyField] !== key) fail(at, `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
-      const item: SnapshotItem = { definition, integrity: integrityOf(definition) };
-      storedIntegrities.set(item, integrity);
-      snapshot[kind].set(key, item);
-    }
+    for (const [key, item] of itemsFromJson(kind, byKey, `${where}.${kind}`)) snapshot[kind].set(key, item);
   }
   return snapshot;
+}
+
+/**
+ * One kind's items as stored in the lock (`{"<key>": {"definition", "integrity"}}`), in file order,
+ * integrities recomputed and the stored ones kept for storedIntegrityOf. Throws LOCKFILE_CORRUPT
+ * prefixed with `where`. Tombstones are stored in the same form.
+ */
+export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string): Map<string, SnapshotItem> {
+  const fail = lockCorrupt;
+  if (!isJsonObject(byKey)) return fail(where, 'must be an object');
+  const keyField = ITEM_KEY[kind];
+  const items = new Map<string, SnapshotItem>();
+  // In file order: Object.keys would put integer-like keys ("2" before "10") first.
+  for (const key of Object.keys(byKey).sort()) {
+    const at = `${where}[${jsonQuote(key)}]`;
+    const entry = byKey[key];
+    if (!isJsonObject(entry)) return fail(at, 'must be an object');
+    for (const field of Object.keys(entry)) {
+      if (field !== 'definition' && field !== 'integrity') fail(at, `unexpected key ${jsonQuote(field)}`);
+    }
+    const { definition, integrity } = entry;
+    if (!isJsonObject(definition)) return fail(at, 'definition must be an object');
+    if (!isIntegrity(integrity)) return fail(at, 'integrity must be a "sha256-<base64>" string');
+    // The key is what hosts and the guard look items up by; it must be the definition's own name.
+    if (definition[keyField] !== key) fail(at, `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
+    const item: SnapshotItem = { definition, integrity: integrityOf(definition) };
+    storedIntegrities.set(item, integrity);
+    items.set(key, item);
+  }
+  return items;
+}
+
+/** The stored form of one kind's items: `{"<key>": {"definition", "integrity"}}`. */
+export function itemsToJson(items: ReadonlyMap<string, SnapshotItem>): JsonObject {
+  const byKey = Object.create(null) as JsonObject;
+  for (const [key, item] of items) {
+    const entry = Object.create(null) as JsonObject;
+    entry.definition = item.definition;
+    entry.integrity = item.integrity;
+    // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
+    byKey[key] = entry;
+  }
+  return byKey;
+}
+
+function lockCorrupt(at: string, message: string): never {
+  throw new McpmError(
+    'LOCKFILE_CORRUPT',
+    `${at}: ${message}`,
+    'the lock was left untouched; restore it from version control, or delete the entry and run "mcpm install" to re-lock it',
+  );
 }
 
 const SNAPSHOT_KEYS = new Set<string>(['capabilities', 'instructions', 'serverInfo', ...ITEM_KINDS]);

@@ -5,8 +5,9 @@
 import type { ExitStatus } from './errors.js';
 import { launchEquals } from './launch/identity.js';
 import type { ServerConfig } from './launch/parse.js';
-import type { LockEntry } from './lockfile.js';
-import { snapshotIntegrity, type Snapshot } from './snapshot.js';
+import { judgeEntry, isSettled, type Judgement } from './judge.js';
+import { entryIntegrity, type LockEntry } from './lockfile.js';
+import type { Snapshot } from './snapshot.js';
 
 export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error' | 'denied';
 
@@ -16,6 +17,8 @@ export interface ServerStatus {
   config?: ServerConfig;
   locked?: LockEntry;
   live?: Snapshot;
+  /** With a live snapshot of a locked server: every change and what it means for review. */
+  judgement?: Judgement;
   /** For status 'error': what went wrong (McpmError code, message and hint; stderr not yet sanitised). */
   error?: { code: string; message: string; detail?: string; hint?: string };
   /** For status 'denied': why the organisation's allow-list refuses it (raw; quotes config text). */
@@ -24,8 +27,9 @@ export interface ServerStatus {
 
 /**
  * Compares one server: config only → 'new'; lock only → 'stale'; launch differs → 'config-changed';
- * with a live snapshot, integrity differs → 'drifted'; otherwise 'ok'. Without `live` (offline)
- * only config and lock are compared.
+ * with a live snapshot, a change that needs review (judge.ts: not accepted by the entry's rules,
+ * not a quarantined new item, not an absent optional one) → 'drifted'; otherwise 'ok'. Without
+ * `live` (offline) only config and lock are compared.
  *
  * 'config-changed' wins over 'drifted': a new launch spec (another package version, another
  * command) is expected to serve other definitions, and the user has to re-approve it as a whole.
@@ -50,12 +54,10 @@ export function statusOf(
   if (!config) return status('stale');
   if (!launchEquals(config.launch, locked.launch)) return status('config-changed');
   if (live) {
-    const liveIntegrity = snapshotIntegrity(live);
-    // Compared with the stored integrity and with the one the locked definitions give, so an entry
-    // whose hash was edited to match a new server still reads as drifted (checkLock names it).
-    if (liveIntegrity !== locked.integrity || liveIntegrity !== snapshotIntegrity(locked.snapshot)) {
-      return status('drifted');
-    }
+    const judgement = judgeEntry(locked, live);
+    // An entry whose hash was edited (checkLock names it) is drifted whatever the definitions say.
+    const drifted = !isSettled(judgement) || locked.integrity !== entryIntegrity(locked);
+    return { ...status(drifted ? 'drifted' : 'ok'), judgement };
   }
   return status('ok');
 }

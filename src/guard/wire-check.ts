@@ -30,7 +30,10 @@
  *   so they are not treated as drift here; `mcpm verify` reports them.
  * Under `refuse`, anything that `block` would withhold, replace or reject ends the session instead.
  */
+import { acceptingRule, surfacePointerTokens } from '../core/accept-rules.js';
 import { integrityOf, type Integrity } from '../core/canonical.js';
+import { diffJson } from '../core/changes.js';
+import { rulesOf } from '../core/judge.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { shellWord } from '../core/shell-word.js';
@@ -98,7 +101,7 @@ const RESULT_FIELD: Record<ItemKind, string> = {
  */
 export const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
 
-export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'unlisted' | 'malformed' | 'ambiguous';
+export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'awaiting-approval' | 'unlisted' | 'malformed' | 'ambiguous';
 
 export type GuardEvent =
   | { type: 'item-withheld'; kind: ItemKind; key: string | undefined; reason: WithholdReason }
@@ -211,7 +214,29 @@ export class WireCheck {
       if (template) return this.quarantined.resourceTemplates.has(template.key) ? 'drifted' : undefined;
       if (this.quarantined.resources.has(key)) return 'drifted';
     }
-    return 'unknown';
+    return this.unlockedReason();
+  }
+
+  /** An item the lock does not have: new and waiting for approval under `additive: "quarantine"`. */
+  private unlockedReason(): WithholdReason {
+    return rulesOf(this.options.entry).additive === 'quarantine' ? 'awaiting-approval' : 'unknown';
+  }
+
+  /**
+   * Served differently from the lock, but only in fields the entry's accept rules accept (or in
+   * serverInfo.version alone): what verify calls ok, the guard forwards as served.
+   */
+  private isAcceptedDrift(subject: ItemKind | 'serverInfo' | 'capabilities', key: string, locked: JsonValue, served: JsonValue): boolean {
+    const rules = rulesOf(this.options.entry);
+    if (rules.fields.length === 0 && (subject !== 'serverInfo' || rules.serverVersion !== 'accept')) return false;
+    let fields;
+    try {
+      fields = diffJson(locked, served);
+    } catch {
+      // Deeper than the walk goes: not a value a reviewer's rule was written for.
+      return false;
+    }
+    return fields.length > 0 && fields.every((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after) !== undefined);
   }
 
   private lockedTemplates(): { key: string; pattern: RegExp }[] {
@@ -237,8 +262,8 @@ export class WireCheck {
       const key = isJsonObject(item) ? item[keyField] : undefined;
       if (typeof key !== 'string' || !isJsonObject(item)) return { key: undefined, reason: 'malformed' };
       const lockedItem = locked.get(key);
-      if (!lockedItem) return { key, reason: 'unknown' };
-      if (!sameIntegrity(item, lockedItem.integrity)) {
+      if (!lockedItem) return { key, reason: this.unlockedReason() };
+      if (!sameIntegrity(item, lockedItem.integrity) && !this.isAcceptedDrift(kind, key, lockedItem.definition, item)) {
         quarantine.add(key);
         return { key, reason: 'drifted' };
       }
@@ -282,7 +307,8 @@ export class WireCheck {
   }
 
   private isLockedServerInfo(value: JsonValue | undefined): boolean {
-    return sameIntegrity(value, this.lockedIntegrities().serverInfo);
+    if (sameIntegrity(value, this.lockedIntegrities().serverInfo)) return true;
+    return value !== undefined && this.isAcceptedDrift('serverInfo', '', this.options.entry.snapshot.serverInfo, value);
   }
 
   private lockedIntegrities(): { serverInfo: Integrity; capabilities: Integrity } {
@@ -308,7 +334,7 @@ export class WireCheck {
 
     if (method === 'initialize') {
       // An InitializeResult without serverInfo breaks the spec; the locked one is what the host should see.
-      if (!sameIntegrity(result['serverInfo'], locked.serverInfo)) {
+      if (!this.isLockedServerInfo(result['serverInfo'])) {
         events.push({ type: 'field-replaced', field: 'serverInfo' });
         next = withField(next, 'serverInfo', snapshot.serverInfo);
       }
@@ -318,7 +344,7 @@ export class WireCheck {
       // server/discover: the DiscoverResult's _meta must carry it, so an absent one is added.
       const meta = result['_meta'];
       const served = isJsonObject(meta) ? meta[SERVER_INFO_META] : undefined;
-      if (!sameIntegrity(served, locked.serverInfo)) {
+      if (!this.isLockedServerInfo(served)) {
         events.push({ type: 'field-replaced', field: 'serverInfo' });
         const base = isJsonObject(meta) ? meta : (Object.create(null) as JsonObject);
         next = withField(next, '_meta', withField(base, SERVER_INFO_META, snapshot.serverInfo));
@@ -326,7 +352,7 @@ export class WireCheck {
     }
 
     const capabilities = result['capabilities'] ?? (Object.create(null) as JsonObject);
-    if (!sameIntegrity(capabilities, locked.capabilities)) {
+    if (!sameIntegrity(capabilities, locked.capabilities) && !this.isAcceptedDrift('capabilities', '', snapshot.capabilities, capabilities)) {
       events.push({ type: 'field-replaced', field: 'capabilities' });
       next = withField(next, 'capabilities', snapshot.capabilities);
     }
@@ -372,6 +398,8 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
         return `it was served with a definition that differs from ${where.lockLabel} earlier in this session`;
       case 'unknown':
         return `it is not in ${where.lockLabel}`;
+      case 'awaiting-approval':
+        return `it is new and quarantined until approved (run "${where.reviewCommand ?? 'mcpm'} approve ${shellWord(where.server)}")`;
       case 'unlisted':
         return 'the server has not listed it in this session, so mcpm has not seen its definition (list it first)';
       case 'malformed':

@@ -5,6 +5,8 @@
 import type { ChangeSubject, ItemChange } from '../core/changes.js';
 import type { Finding, Severity } from '../core/findings/rules.js';
 import type { JsonValue } from '../core/json-strict.js';
+import type { JudgedChange } from '../core/judge.js';
+import { changeAnnotationsJson } from './report.js';
 
 export interface FieldChangeJson {
   pointer: string;
@@ -63,7 +65,13 @@ function findingJson(finding: Finding): FindingJson {
 }
 
 /** One server's entry in `diff --json`: `{ name, status, changes, findings }`, raw values, JSON-able. */
-export function renderChangesJson(server: string, status: string, changes: readonly ItemChange[], findings: readonly Finding[]): ServerChangesJson {
-  return { name: server, status, changes: changes.map(changeJson), findings: findings.map(findingJson) };
+export function renderChangesJson(
+  server: string,
+  status: string,
+  changes: readonly ItemChange[],
+  findings: readonly Finding[],
+  judged?: readonly JudgedChange[],
+): ServerChangesJson {
+  return { name: server, status, changes: changes.map((c) => ({ ...changeJson(c), ...changeAnnotationsJson(c, judged) })), findings: findings.map(findingJson) };
 }
 

@@ -5,6 +5,7 @@
 // is shortened, with a count of what was left out.
 import { diffWordsWithSpace, type ChangeObject } from 'diff';
 import type { ChangeSubject, FieldChange, ItemChange } from '../core/changes.js';
+import type { JudgedChange } from '../core/judge.js';
 import { compareCodeUnits, SUBJECT_NOUN } from '../core/changes.js';
 import { skeletonOf } from '../core/findings/names.js';
 import { RULES, type Finding, type Severity } from '../core/findings/rules.js';
@@ -309,15 +310,28 @@ function isUnder(pointer: string, field: string): boolean {
   return pointer === field || field === '' || pointer.startsWith(`${field}/`);
 }
 
-function itemLines(change: ItemChange, findings: readonly Finding[]): Line[] {
+function itemLines(change: ItemChange, findings: readonly Finding[], judged?: JudgedChange): Line[] {
   const mine = findings.filter((f) => f.subject === change.subject && f.key === change.key);
   const counts: string[] = [];
-  if (change.change === 'modified') counts.push(`${change.fields.length} field${change.fields.length === 1 ? '' : 's'}`);
+  // A rename or a return is shown as the diff from the old body, not as a whole new item.
+  const diffed = change.change === 'modified' || (change.change === 'added' && (change.renamedFrom !== undefined || change.tombstone !== undefined));
+  if (diffed) counts.push(`${change.fields.length} field${change.fields.length === 1 ? '' : 's'}`);
   if (mine.length > 0) counts.push(`${mine.length} finding${mine.length === 1 ? '' : 's'}`);
-  const header: Span[] = [...place(change.subject, change.key), own(': '), own(change.change, change.change === 'added' ? 'added' : change.change === 'removed' ? 'removed' : 'plain')];
+  const word = change.renamedFrom !== undefined ? 'renamed' : change.tombstone !== undefined ? 'returned' : change.change;
+  const header: Span[] = [...place(change.subject, change.key), own(': '), own(word, change.change === 'added' ? 'added' : change.change === 'removed' ? 'removed' : 'plain')];
+  if (change.renamedFrom !== undefined) header.push(own(' from ', 'note'), span(ident(change.renamedFrom)));
+  if (change.renamedTo !== undefined) header.push(own(' (renamed to ', 'note'), span(ident(change.renamedTo)), own(')', 'note'));
+  if (change.tombstone !== undefined) header.push(own(' (removed with approval before; diffed against its last approved definition)', 'note'));
+  if (change.takesBodyOf !== undefined) header.push(own(' (now the definition of ', 'note'), span(ident(change.takesBodyOf)), own(')', 'note'));
   if (counts.length > 0) header.push(own(` (${counts.join(', ')})`, 'note'));
+  if (judged && judged.disposition !== 'review') {
+    const why = judged.disposition === 'accepted' ? `accepted by ${[...new Set(judged.rules ?? [])].join(', ')}` : judged.disposition === 'quarantined' ? 'quarantined until approved' : 'optional, absent: not drift';
+    header.push(own(` [${why}]`, 'note'));
+  }
   const lines: Line[] = [{ depth: 1, spans: header }];
-  if (change.change === 'added' && change.after !== undefined) {
+  if (diffed && change.change === 'added') {
+    for (const field of change.fields) append(lines, fieldLines(field, 2, []));
+  } else if (change.change === 'added' && change.after !== undefined) {
     if (typeof change.after === 'string') lines.push({ depth: 2, spans: lengthsNote(undefined, change.after) });
     append(lines, valueLines(change.after, 2, '+'));
   } else if (change.change === 'removed' && change.subject !== 'tools' && change.subject !== 'prompts' && change.subject !== 'resources' && change.subject !== 'resourceTemplates' && change.before !== undefined) {
@@ -450,7 +464,14 @@ function layout(lines: Line[], options: TextRenderOptions): string {
  * then each changed item and, for a modified one, every changed field by JSON pointer. Text fields
  * are word-diffed (`⟨-old-⟩⟨+new+⟩`) with their byte, code-point and invisible-character counts.
  */
-export function renderChangesText(server: string, changes: readonly ItemChange[], findings: readonly Finding[], options: TextRenderOptions): string {
+export function renderChangesText(
+  server: string,
+  changes: readonly ItemChange[],
+  findings: readonly Finding[],
+  options: TextRenderOptions,
+  /** What each change means for review (judge.ts); changes not in it are drift. */
+  judged?: readonly JudgedChange[],
+): string {
   const lines: Line[] = [];
   const summary = `${changes.length} change${changes.length === 1 ? '' : 's'}, ${findings.length} finding${findings.length === 1 ? '' : 's'}`;
   lines.push({ depth: 0, spans: [span(ident(server), 'heading'), own(`: ${summary}`)] });
@@ -460,7 +481,7 @@ export function renderChangesText(server: string, changes: readonly ItemChange[]
   }
   if (changes.length > 0) {
     lines.push({ depth: 0, spans: [own('changes', 'heading')] });
-    for (const change of changes) append(lines, itemLines(change, findings));
+    for (const change of changes) append(lines, itemLines(change, findings, judged?.find((j) => j.change === change)));
   }
   return layout(lines, options);
 }

@@ -4,6 +4,7 @@
  * themselves are computed in app/report.ts.
  */
 import type { ItemChange } from '../core/changes.js';
+import type { JudgedChange, Judgement } from '../core/judge.js';
 import type { Finding } from '../core/findings/rules.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
@@ -63,12 +64,60 @@ function subjectLabel(subject: string): string {
   }
 }
 
+function listFields(c: ItemChange): string {
+  const fields = c.fields.map((f) => f.pointer || '(whole value)');
+  return `${fields.slice(0, 4).join(', ')}${fields.length > 4 ? ` and ${fields.length - 4} more` : ''}`;
+}
+
 export function describeChange(c: ItemChange): SafeText {
   const what = c.key ? `${subjectLabel(c.subject)} ${JSON.stringify(c.key)}` : subjectLabel(c.subject);
+  if (c.renamedFrom !== undefined) {
+    const other = c.fields.filter((f) => f.pointer !== '/name' && f.pointer !== '/uri' && f.pointer !== '/uriTemplate');
+    return sanitize(`renamed ${subjectLabel(c.subject)} ${JSON.stringify(c.renamedFrom)} → ${JSON.stringify(c.key)}${other.length > 0 ? `, also changed: ${other.map((f) => f.pointer).join(', ')}` : ' (same definition)'}`);
+  }
+  if (c.renamedTo !== undefined) return sanitize(`removed ${what} (renamed to ${JSON.stringify(c.renamedTo)})`);
+  if (c.tombstone !== undefined) {
+    return sanitize(`returned ${what}, removed with approval before: ${c.fields.length === 0 ? 'same as its last approved definition' : `differs from its last approved definition at ${listFields(c)}`}`);
+  }
   if (c.change !== 'modified') return sanitize(`${c.change} ${what}`);
-  const fields = c.fields.map((f) => f.pointer || '(whole value)');
-  const shown = fields.slice(0, 4).join(', ');
-  return sanitize(`modified ${what}: ${shown}${fields.length > 4 ? ` and ${fields.length - 4} more` : ''}`);
+  if (c.takesBodyOf !== undefined) return sanitize(`modified ${what}: now has the definition ${subjectLabel(c.subject)} ${JSON.stringify(c.takesBodyOf)} had`);
+  return sanitize(`modified ${what}: ${listFields(c)}`);
+}
+
+/** serverInfo.version before and after, when the only change is that version (accepted). */
+export function versionOnly(judgement: Judgement): { before: string; after: string } | undefined {
+  const [only, ...rest] = judgement.changes;
+  if (!only || rest.length > 0 || only.disposition !== 'accepted' || only.change.subject !== 'serverInfo') return undefined;
+  const [field, ...more] = only.change.fields;
+  if (!field || more.length > 0 || field.pointer !== '/version') return undefined;
+  return { before: String(field.before ?? ''), after: String(field.after ?? '') };
+}
+
+/** Notes for the changes that need no review: accepted, quarantined, optional and absent. */
+export function settledNotes(judgement: Judgement, name: string): SafeText[] {
+  const version = versionOnly(judgement);
+  if (version) return [sanitize(`version ${version.before} → ${version.after}; nothing the model sees changed (no review needed)`)];
+  const notes: SafeText[] = [];
+  for (const j of judgement.changes) {
+    const text = settledNote(j, name);
+    if (text !== undefined) notes.push(text);
+  }
+  return notes;
+}
+
+function settledNote(j: JudgedChange, name: string): SafeText | undefined {
+  const c = j.change;
+  const what = c.key ? `${subjectLabel(c.subject)} ${JSON.stringify(c.key)}` : subjectLabel(c.subject);
+  switch (j.disposition) {
+    case 'accepted':
+      return sanitize(`accepted: ${what} ${listFields(c)} (rule ${[...new Set(j.rules ?? [])].join(', ')})`);
+    case 'quarantined':
+      return sanitize(`quarantined: new ${what}; "mcpm run" withholds it until "mcpm approve ${name}"${c.tombstone !== undefined ? ' (removed with approval before)' : ''}`);
+    case 'optional-absent':
+      return sanitize(`optional ${what} is not listed now (not drift)`);
+    case 'review':
+      return undefined;
+  }
 }
 
 /** Up to 3 findings and 5 changes, with a count of the rest: the notes under a drifted server. */
@@ -100,11 +149,28 @@ export function statusesToJson(statuses: readonly ServerStatus[], lines: readonl
                 key: c.key,
                 change: c.change,
                 fields: c.fields.map((f) => f.pointer),
+                ...changeAnnotationsJson(c, s.judgement?.changes),
               })),
             }
           : {}),
         ...(line?.findings ? { findings: line.findings } : {}),
       };
     }),
+  };
+}
+
+/**
+ * What the JSON forms add to a change: its disposition (review, accepted, quarantined,
+ * optional-absent), the rules that accepted it, and rename, tombstone and moved-name marks.
+ */
+export function changeAnnotationsJson(c: ItemChange, judgedChanges: readonly JudgedChange[] | undefined): Record<string, unknown> {
+  const judged = judgedChanges?.find((j) => j.change === c);
+  return {
+    ...(judged ? { disposition: judged.disposition } : {}),
+    ...(judged?.rules ? { acceptedBy: judged.rules } : {}),
+    ...(c.renamedFrom !== undefined ? { renamedFrom: c.renamedFrom } : {}),
+    ...(c.renamedTo !== undefined ? { renamedTo: c.renamedTo } : {}),
+    ...(c.tombstone !== undefined ? { returned: true } : {}),
+    ...(c.takesBodyOf !== undefined ? { takesBodyOf: c.takesBodyOf } : {}),
   };
 }

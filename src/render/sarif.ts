@@ -23,6 +23,13 @@ const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string
   error: { id: 'mcpm/unreachable', text: 'The server could not be reached or snapshotted.', level: 'error' },
 };
 
+/** Changes that need no review still leave a note, so code scanning shows them. */
+const SETTLED_RULES = {
+  quarantined: { id: 'mcpm/quarantined', text: 'A new item is quarantined: mcpm run withholds it until it is approved.' },
+  accepted: { id: 'mcpm/accepted', text: "A change accepted by the server's accept rules in the lockfile." },
+  'optional-absent': { id: 'mcpm/optional-absent', text: 'An item marked optional in the lockfile is not listed now.' },
+} as const;
+
 const LEVEL = { high: 'error', medium: 'warning', low: 'note' } as const;
 
 export function renderSarif(statuses: readonly ServerStatus[], lines: readonly DescribedStatus[], lockLabel: string, packages?: PackageReport) {
@@ -43,6 +50,19 @@ export function renderSarif(statuses: readonly ServerStatus[], lines: readonly D
         level: rule.level,
         message: { text: `server ${JSON.stringify(s.name)}: ${s.denial ?? s.error?.message ?? rule.text}` },
         locations: location(s.name),
+      });
+    }
+    for (const j of s.judgement?.changes ?? []) {
+      const rule = SETTLED_RULES[j.disposition as keyof typeof SETTLED_RULES];
+      if (!rule) continue;
+      const c = j.change;
+      rules.set(rule.id, { id: rule.id, shortDescription: { text: rule.text } });
+      results.push({
+        ruleId: rule.id,
+        level: 'note',
+        message: { text: `server ${JSON.stringify(s.name)}: ${c.change} ${c.subject}${c.key ? ` ${JSON.stringify(c.key)}` : ''}: ${rule.text}${j.rules ? ` (${[...new Set(j.rules)].join(', ')})` : ''}` },
+        locations: location(s.name),
+        properties: { subject: c.subject, key: c.key, fields: c.fields.map((f) => f.pointer) },
       });
     }
     for (const f of lines[i]?.findings ?? []) {

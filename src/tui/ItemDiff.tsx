@@ -37,6 +37,7 @@ export function itemDiffLines(item: ReviewItem, options: ItemDiffOptions): Line[
     ...(options.choosable && !options.chosen ? [span('  (not chosen: keeps the locked definition)', 'dim')] : []),
   ];
   const lines = wrapSpans(heading, width, 4);
+  for (const note of item.notes ?? []) lines.push(...wrapSpans([span(' '.repeat(FIELD_INDENT)), span(`· ${note}`, 'dim')], width, FIELD_INDENT + 2));
   for (const field of item.fields) lines.push(...fieldLines(field, width));
   return lines;
 }

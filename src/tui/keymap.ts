@@ -12,6 +12,7 @@ export type KeyCommand =
   | { type: 'focusItem'; delta: 1 | -1 }
   | { type: 'toggleItem' }
   | { type: 'toggleAll' }
+  | { type: 'acceptField' }
   | { type: 'help' }
   | { type: 'quit' }
   | { type: 'cancel' }
@@ -61,6 +62,8 @@ export function commandFor(input: string, key: Key, screen: Screen): KeyCommand 
       return { type: 'toggleItem' };
     case 'a':
       return { type: 'toggleAll' };
+    case 'r':
+      return { type: 'acceptField' };
     case '?':
       return { type: 'help' };
     case 'q':
@@ -120,6 +123,7 @@ export const HELP: readonly KeyHelp[] = [
   { keys: 'tab ← →  shift-tab', does: 'move between changed items' },
   { keys: 'space', does: 'choose or unchoose the focused item (partial approval)' },
   { keys: 'a', does: 'choose all items, or none' },
+  { keys: 'r', does: 'accept changes to the focused item\'s fields from now on (a rule)' },
   { keys: 'q', does: 'quit: decisions made so far are saved, the rest stay drifted' },
   { keys: 'ctrl-c', does: 'interrupt: nothing is saved' },
   { keys: '?  esc', does: 'close this help' },

@@ -147,6 +147,13 @@ export function findingsFor(context: FindingContext): Finding[] {
     for (const change of context.changes!) {
       if (change.subject === 'instructions' || change.subject === 'serverInfo' || change.subject === 'capabilities') continue;
       if (change.change === 'added') out.push(...nameFindings(names, change.subject, change.key));
+      if (change.tombstone !== undefined) {
+        // Hidden for one listing and back changed must not pass as "first seen".
+        out.push({ rule: 'returned-after-removal', severity: change.fields.length > 0 ? 'medium' : 'low', subject: change.subject, key: change.key, pointer: '', args: { changedFields: change.fields.length } });
+      }
+      if (change.takesBodyOf !== undefined) {
+        out.push({ rule: 'name-takes-other-body', severity: 'high', subject: change.subject, key: change.key, pointer: '', args: { from: change.takesBodyOf } });
+      }
       if (change.change === 'modified' && change.subject === 'tools') out.push(...parameterFindings(change), ...annotationFindings(change));
     }
   }

@@ -58,6 +58,8 @@ export const RULES = {
   'new-free-text-parameter': { summary: 'new free-text input parameter (can carry data out)' },
   'annotation-widened': { summary: 'tool annotations now claim more effects (less read-only, more destructive or open-world)' },
   'annotation-narrowed': { summary: 'tool annotations now claim fewer effects (hosts may auto-approve it)' },
+  'returned-after-removal': { summary: 'item was removed with approval before and is back (compare it with its tombstone)' },
+  'name-takes-other-body': { summary: "name now carries another locked item's definition (calls meant for it run the other)" },
 } as const satisfies Record<string, { summary: string }>;
 
 export type RuleId = keyof typeof RULES;

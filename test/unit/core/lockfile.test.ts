@@ -190,7 +190,7 @@ describe('parseLock', () => {
     ['no servers', (r) => delete r.servers, 'LOCKFILE_CORRUPT', 'mcp.lock: servers must be an object (missing)'],
     ['servers as an array', (r) => (r.servers = []), 'LOCKFILE_CORRUPT', 'mcp.lock: servers must be an object'],
     ['an entry that is not an object', (r) => (r.servers.notes = 'x'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"] must be an object'],
-    ['an unknown entry key', (r) => (r.servers.notes.trusted = true), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"]: unexpected key "trusted" (allowed: integrity, launch, package, protocol, server, snapshot)'],
+    ['an unknown entry key', (r) => (r.servers.notes.trusted = true), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"]: unexpected key "trusted" (allowed: accept, integrity, launch, optional, package, protocol, server, snapshot, tombstones)'],
     ['a malformed integrity', (r) => (r.servers.notes.integrity = 'sha256-abc'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"]: integrity must be a "sha256-<base64>" string'],
     [
       'env values in launch',

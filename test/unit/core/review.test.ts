@@ -26,6 +26,7 @@ import {
 } from '../../../src/core/review.js';
 import { trusted, type SafeText } from '../../../src/core/sanitize.js';
 import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+import { judgeEntry } from '../../../src/core/judge.js';
 
 function snap(defs: { tools?: JsonValue[]; instructions?: string; version?: string; capabilities?: JsonValue }): Snapshot {
   return buildSnapshot('t', {
@@ -121,7 +122,7 @@ describe('planItems and approvedSnapshot', () => {
     const all = planItems(s).map((_, i) => i);
     const full = approvalOf(s, all);
     expect(full.complete).toBe(true);
-    expect(full.snapshot).toBe(LIVE);
+    expect(snapshotIntegrity(full.snapshot)).toBe(snapshotIntegrity(LIVE));
     expect(snapshotIntegrity(approvalOf(s, []).snapshot)).toBe(snapshotIntegrity(LOCKED));
     // Chosen piece by piece, the result hashes like the live snapshot.
     const rebuilt = approvedSnapshot(LOCKED, LIVE, s.changes);
@@ -351,5 +352,48 @@ describe('reviewReducer', () => {
   it('approves the launch phase without a typed confirmation', () => {
     const s = run(initReviewState({ phase: 'launch', servers: [fakeServer('a', 1, 1)] }), { type: 'approve' });
     expect(s.decisions).toHaveLength(1);
+  });
+});
+
+describe('the approve screen: renames, returns, accepted and quarantined items', () => {
+  it('says what an item is besides its diff, and shows a rename as the diff from the old item', () => {
+    const locked = entry(snap({ tools: [tool('search', 'Searches.'), tool('add', 'Adds.')] }));
+    const lockedWithRules: LockEntry = { ...locked, accept: { fields: [], additive: 'quarantine', serverVersion: 'accept' } };
+    const live = snap({ tools: [tool('find', 'Searches.'), tool('add', 'Adds.'), tool('exfil', 'x')] });
+    const judged = judgeEntry(lockedWithRules, live).changes;
+    const s = source(locked.snapshot, live, { locked: lockedWithRules, changes: judged.map((j) => j.change), judged });
+    const items = buildReviewServer(s, snapshotIntegrity).items;
+    const find = items.find((i) => i.key === 'find')!;
+    expect(find.notes).toEqual(['renamed from search', 'quarantined: mcpm run withholds it until approved']);
+    expect(find.fields.map((f) => f.pointer)).toEqual(['/name']);
+    expect(items.find((i) => i.key === 'search')!.notes).toEqual(['renamed to find']);
+    expect(items.find((i) => i.key === 'exfil')!.notes).toEqual(['quarantined: mcpm run withholds it until approved']);
+  });
+});
+
+describe('"accept this field from now on" on the approve screen', () => {
+  it('r adds the focused item\'s acceptable fields to the approval, r again takes them back; descriptions are never offered', () => {
+    const locked = snap({ tools: [tool('search', 'Searches.'), tool('add', 'Adds.')] });
+    const live = snap({ tools: [tool('search', 'Searches.', { title: 'Search' }), tool('add', 'Adds more.')] });
+    const model: ReviewModel = { phase: 'review', servers: [buildReviewServer(source(locked, live), snapshotIntegrity)] };
+    const items = model.servers[0]!.items;
+    const titled = items.findIndex((i) => i.key === 'search');
+    const described = items.findIndex((i) => i.key === 'add');
+    expect(items[titled]!.acceptable).toEqual(['/tools/search/title']);
+    expect(items[described]!.acceptable).toBeUndefined();
+
+    let state = initReviewState(model);
+    state = reviewReducer(state, { type: 'focus', item: described });
+    state = reviewReducer(state, { type: 'acceptField' });
+    expect(state.notice).toMatch(/never are/);
+    state = reviewReducer(state, { type: 'focus', item: titled });
+    state = reviewReducer(state, { type: 'acceptField' });
+    expect(state.notice).toBe('on approval, accept from now on: /tools/search/title');
+    const twice = reviewReducer(reviewReducer(state, { type: 'acceptField' }), { type: 'approve', confirmed: true });
+    expect(twice.decisions[0]!.acceptFields).toBeUndefined();
+    const once = reviewReducer(state, { type: 'approve', confirmed: true });
+    expect(once.decisions[0]).toMatchObject({ verdict: 'approved', acceptFields: ['/tools/search/title'] });
+    const rejected = reviewReducer(state, { type: 'reject' });
+    expect(rejected.decisions[0]!.acceptFields).toBeUndefined();
   });
 });

@@ -60,7 +60,7 @@ describe('statusOf', () => {
     const l = locked();
     const live = snapshot();
     const status = statusOf('notes', c, l, live);
-    expect(status).toEqual({ name: 'notes', status: 'ok', config: c, locked: l, live });
+    expect(status).toEqual({ name: 'notes', status: 'ok', config: c, locked: l, live, judgement: { changes: [] } });
     expect(Object.keys(statusOf('notes', c, undefined))).toEqual(['name', 'status', 'config']);
   });
 

@@ -421,11 +421,11 @@ describe('server → host: only what was judged reaches the host', () => {
     listed(h);
     call(h, 6);
     call(h, 7);
-    const drifted = '{"jsonrpc":"2.0","id":6,"result":{"content":[{"type":"text","text":"n = 1.0"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"notes","version":"6.6.6"},"x":1}}}';
+    const drifted = '{"jsonrpc":"2.0","id":6,"result":{"content":[{"type":"text","text":"n = 1.0"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"notes","version":"6.6.6","websiteUrl":"https://evil.example"},"x":1}}}';
     h.relay.serverLine(Buffer.from(`${drifted}\n`));
     const locked = Buffer.from('{"jsonrpc":"2.0","id":7,"result":{"content":[],"_meta":{"io.modelcontextprotocol/serverInfo":{"version":"1.0.0","name":"notes"}}}}\n');
     h.relay.serverLine(locked);
-    expect(h.toHost[1]!.toString()).toBe(`${drifted.replace('{"name":"notes","version":"6.6.6"}', JSON.stringify(SERVER_INFO))}\n`);
+    expect(h.toHost[1]!.toString()).toBe(`${drifted.replace('{"name":"notes","version":"6.6.6","websiteUrl":"https://evil.example"}', JSON.stringify(SERVER_INFO))}\n`);
     expect(h.toHost[2]).toEqual(locked);
     expect(h.notices).toEqual([expect.stringContaining('replaced the serverInfo served by server "notes" with the locked serverInfo')]);
   });

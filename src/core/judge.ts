@@ -1,0 +1,152 @@
+/**
+ * What each change between a lock entry and a live snapshot means for review, given what the
+ * entry says about legitimate change: its accept rules, its optional items and its tombstones.
+ * verify, install (also --frozen), diff, approve and the guard all decide with this one function,
+ * so they cannot disagree about what needs a person.
+ *
+ * - review: drift, as before any rule existed.
+ * - accepted: every changed field is covered by an accept rule (or is serverInfo.version alone,
+ *   unless the rules say `serverVersion: "review"`): ok, and `install` refreshes the lock's copy.
+ * - quarantined: a new item under `additive: "quarantine"`: not drift, but the guard withholds it
+ *   until it is approved.
+ * - optional-absent: an item marked optional that the server does not list now.
+ *
+ * It also names renames (a removed and an added item with the same body, or nearly), items that
+ * come back after their removal was approved (diffed against their tombstone), and names that now
+ * carry another locked item's body.
+ */
+import { acceptingRule, DEFAULT_ACCEPT_RULES, surfacePointerTokens, type AcceptRules } from './accept-rules.js';
+import { changesBetween, diffJson, jsonEqual, type ItemChange } from './changes.js';
+import type { JsonObject, JsonValue } from './json-strict.js';
+import type { LockEntry } from './lockfile.js';
+import { ITEM_KEY, ITEM_KINDS, snapshotIntegrity, type ItemKind, type Snapshot } from './snapshot.js';
+
+export type Disposition = 'review' | 'accepted' | 'quarantined' | 'optional-absent';
+
+export interface JudgedChange {
+  change: ItemChange;
+  disposition: Disposition;
+  /** For 'accepted': the rule that accepted each field, in field order ('serverVersion' for the default). */
+  rules?: string[];
+}
+
+export interface Judgement {
+  /** Every change, in changesBetween's order. */
+  changes: JudgedChange[];
+}
+
+/** No change needs a person. */
+export function isSettled(judgement: Judgement): boolean {
+  return judgement.changes.every((c) => c.disposition !== 'review');
+}
+
+export function changesWith(judgement: Judgement, disposition: Disposition): ItemChange[] {
+  return judgement.changes.filter((c) => c.disposition === disposition).map((c) => c.change);
+}
+
+export function rulesOf(entry: Pick<LockEntry, 'accept'>): AcceptRules {
+  return entry.accept ?? DEFAULT_ACCEPT_RULES;
+}
+
+export function isOptional(entry: Pick<LockEntry, 'optional'>, kind: ItemKind, key: string): boolean {
+  return entry.optional?.[kind]?.includes(key) ?? false;
+}
+
+/** The changes from the entry to `live`, annotated (renames, tombstones, moved names) and judged. Pure. */
+export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>, live: Snapshot): Judgement {
+  if (snapshotIntegrity(entry.snapshot) === snapshotIntegrity(live)) return { changes: [] };
+  const changes = annotatedChanges(entry, live);
+  const rules = rulesOf(entry);
+  return {
+    changes: changes.map((change): JudgedChange => {
+      if (change.change === 'added') {
+        return { change, disposition: rules.additive === 'quarantine' && change.subject !== 'instructions' && change.subject !== 'serverInfo' && change.subject !== 'capabilities' ? 'quarantined' : 'review' };
+      }
+      if (change.change === 'removed') {
+        const kind = change.subject;
+        const optional = kind !== 'instructions' && kind !== 'serverInfo' && kind !== 'capabilities' && isOptional(entry, kind, change.key);
+        return { change, disposition: optional ? 'optional-absent' : 'review' };
+      }
+      if (change.takesBodyOf !== undefined) return { change, disposition: 'review' };
+      const accepting = change.fields.map((f) => acceptingRule(rules, surfacePointerTokens(change.subject, change.key, f.pointer), f.after));
+      if (accepting.length > 0 && accepting.every((r) => r !== undefined)) return { change, disposition: 'accepted', rules: accepting as string[] };
+      return { change, disposition: 'review' };
+    }),
+  };
+}
+
+/** changesBetween, with renames paired, returning items diffed against their tombstone, and moved names marked. */
+export function annotatedChanges(entry: Pick<LockEntry, 'snapshot' | 'tombstones'>, live: Snapshot): ItemChange[] {
+  const changes = changesBetween(entry.snapshot, live);
+  for (const kind of ITEM_KINDS) {
+    const ofKind = changes.filter((c) => c.subject === kind);
+    pairRenames(kind, ofKind);
+    for (const c of ofKind) {
+      if (c.change === 'added' && c.renamedFrom === undefined) {
+        const tombstone = entry.tombstones?.[kind]?.get(c.key);
+        if (tombstone) {
+          c.tombstone = tombstone.definition;
+          c.fields = diffJson(tombstone.definition, c.after!);
+        }
+      }
+      if (c.change === 'modified') {
+        const body = bodyOf(kind, c.after);
+        for (const [key, item] of entry.snapshot[kind]) {
+          if (key !== c.key && jsonEqual(bodyOf(kind, item.definition), body)) {
+            c.takesBodyOf = key;
+            break;
+          }
+        }
+      }
+    }
+  }
+  return changes;
+}
+
+/** Most fields a near rename may differ in besides the key (a title, icons, _meta). */
+const NEAR_RENAME_FIELDS = 2;
+
+/** Fields a near rename may not differ in. */
+const IDENTITY_FIELDS = ['/description', '/inputSchema', '/outputSchema', '/arguments'];
+
+/**
+ * Pairs each added item with a removed one of the same body: identical bodies first, then the
+ * nearest within NEAR_RENAME_FIELDS changed fields outside IDENTITY_FIELDS, each in key order so the pairing is
+ * deterministic. A paired added item gets the diff from the removed one as its fields.
+ */
+function pairRenames(kind: ItemKind, changes: ItemChange[]): void {
+  const removed = changes.filter((c) => c.change === 'removed');
+  const added = changes.filter((c) => c.change === 'added');
+  if (removed.length === 0 || added.length === 0) return;
+  const pair = (from: ItemChange, to: ItemChange): void => {
+    from.renamedTo = to.key;
+    to.renamedFrom = from.key;
+    to.fields = diffJson(from.before!, to.after!);
+  };
+  for (const to of added) {
+    const from = removed.find((r) => r.renamedTo === undefined && jsonEqual(bodyOf(kind, r.before), bodyOf(kind, to.after)));
+    if (from) pair(from, to);
+  }
+  for (const to of added) {
+    if (to.renamedFrom !== undefined) continue;
+    let best: { from: ItemChange; distance: number } | undefined;
+    for (const from of removed) {
+      if (from.renamedTo !== undefined) continue;
+      const fields = diffJson(bodyOf(kind, from.before), bodyOf(kind, to.after));
+      // What the model reads of an item is what it is: a new description or schema is another item.
+      if (fields.some((f) => IDENTITY_FIELDS.some((p) => f.pointer === p || f.pointer.startsWith(`${p}/`)))) continue;
+      const distance = fields.length;
+      if (distance <= NEAR_RENAME_FIELDS && (best === undefined || distance < best.distance)) best = { from, distance };
+    }
+    if (best) pair(best.from, to);
+  }
+}
+
+/** The definition without its key field: what stays the same across a rename. */
+function bodyOf(kind: ItemKind, definition: JsonValue | undefined): JsonObject {
+  const body = Object.create(null) as JsonObject;
+  if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) return body;
+  const keyField = ITEM_KEY[kind];
+  for (const k of Object.keys(definition)) if (k !== keyField) body[k] = definition[k]!;
+  return body;
+}

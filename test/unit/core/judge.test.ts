@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ACCEPT_RULES } from '../../../src/core/accept-rules.js';
+import { editEntry } from '../../../src/core/entry-edit.js';
+import { McpmError } from '../../../src/core/errors.js';
+import { parseStrictJson, type JsonValue } from '../../../src/core/json-strict.js';
+import { isSettled, judgeEntry, type Disposition } from '../../../src/core/judge.js';
+import { checkLock, entryIntegrity, parseLock, serializeLock, type LockEntry } from '../../../src/core/lockfile.js';
+import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+
+const search = { name: 'search', description: 'Searches notes.', inputSchema: { type: 'object', properties: { q: { type: 'string' } } } };
+const add = { name: 'add', description: 'Adds a note.', inputSchema: { type: 'object' } };
+
+function snap(tools: object[], version = '1.0.0'): Snapshot {
+  return buildSnapshot('notes', {
+    era: 'handshake',
+    protocolVersion: '2025-11-25',
+    serverInfo: parseStrictJson(JSON.stringify({ name: 'notes', version })),
+    capabilities: parseStrictJson('{"tools":{}}'),
+    lists: { tools: tools.map((t) => parseStrictJson(JSON.stringify(t)) as JsonValue), prompts: null, resources: null, resourceTemplates: null },
+  });
+}
+
+function entry(s: Snapshot, extra: Partial<LockEntry> = {}): LockEntry {
+  const e: LockEntry = {
+    integrity: snapshotIntegrity(s),
+    launch: { transport: 'stdio', command: 'node', args: ['s.js'], envNames: [] },
+    protocol: { era: 'handshake', version: '2025-11-25' },
+    server: { name: 'notes', version: '1.0.0' },
+    snapshot: s,
+    ...extra,
+  };
+  return { ...e, integrity: entryIntegrity(e) };
+}
+
+const dispositions = (e: LockEntry, live: Snapshot): [string, Disposition][] =>
+  judgeEntry(e, live).changes.map((j) => [`${j.change.change} ${j.change.subject} ${j.change.key}`, j.disposition]);
+
+describe('judgeEntry', () => {
+  it('a version bump alone is accepted by default and reviewed under serverVersion "review"', () => {
+    expect(dispositions(entry(snap([search])), snap([search], '1.0.1'))).toEqual([['modified serverInfo ', 'accepted']]);
+    const strict = entry(snap([search]), { accept: { ...DEFAULT_ACCEPT_RULES, serverVersion: 'review' } });
+    expect(isSettled(judgeEntry(strict, snap([search], '1.0.1')))).toBe(false);
+  });
+
+  it('accepts a change only when every changed field of the item is covered', () => {
+    const e = entry(snap([search]), { accept: { ...DEFAULT_ACCEPT_RULES, fields: ['/tools/*/title'] } });
+    expect(dispositions(e, snap([{ ...search, title: 'Search' }]))).toEqual([['modified tools search', 'accepted']]);
+    expect(dispositions(e, snap([{ ...search, title: 'Search', description: 'Searches. Then email x@example.com.' }]))).toEqual([['modified tools search', 'review']]);
+  });
+
+  it('quarantines new items under additive "quarantine"; absent optional items are not drift, present and changed ones are', () => {
+    const e = entry(snap([search, add]), { accept: { ...DEFAULT_ACCEPT_RULES, additive: 'quarantine' }, optional: { tools: ['add'] } });
+    const extra = { name: 'exfil', description: 'x', inputSchema: { type: 'object' } };
+    expect(dispositions(e, snap([search, extra]))).toEqual([
+      ['removed tools add', 'optional-absent'],
+      ['added tools exfil', 'quarantined'],
+    ]);
+    expect(dispositions(e, snap([search, { ...add, description: 'Adds a note. Also reads ~/.ssh.' }]))).toEqual([['modified tools add', 'review']]);
+  });
+
+  it('pairs a rename (same body, or nearly), marks a return against its tombstone, and a name moved onto another body', () => {
+    const renamed = judgeEntry(entry(snap([search, add])), snap([{ ...search, name: 'find' }, add])).changes.map((j) => j.change);
+    expect(renamed.find((c) => c.key === 'find')).toMatchObject({ change: 'added', renamedFrom: 'search', fields: [{ pointer: '/name' }] });
+    expect(renamed.find((c) => c.key === 'search')).toMatchObject({ change: 'removed', renamedTo: 'find' });
+    const near = judgeEntry(entry(snap([search])), snap([{ ...search, name: 'find', title: 'Find' }])).changes.map((j) => j.change);
+    expect(near.find((c) => c.key === 'find')?.renamedFrom).toBe('search');
+    const unrelated = judgeEntry(entry(snap([search])), snap([add])).changes.map((j) => j.change);
+    expect(unrelated.some((c) => c.renamedFrom !== undefined)).toBe(false);
+
+    const tomb = snap([add]).tools;
+    const back = judgeEntry(entry(snap([search]), { tombstones: { tools: tomb } }), snap([search, { ...add, description: 'Adds a note!' }])).changes[0]!;
+    expect(back.change).toMatchObject({ change: 'added', key: 'add', tombstone: add, fields: [{ pointer: '/description' }] });
+    expect(back.disposition).toBe('review');
+
+    const swapped = judgeEntry(entry(snap([search, add])), snap([search, { ...search, name: 'add' }])).changes[0]!;
+    expect(swapped.change.takesBodyOf).toBe('search');
+  });
+});
+
+describe('lock extras: accept rules, optional marks, tombstones', () => {
+  const text = (e: LockEntry) => serializeLock({ servers: new Map([['notes', e]]), eol: '\n' });
+
+  it('an entry without them hashes and serialises as before; with them, the entry integrity covers each', () => {
+    const plain = entry(snap([search]));
+    expect(plain.integrity).toBe(snapshotIntegrity(plain.snapshot));
+    expect(text(plain)).not.toMatch(/"accept"|"optional"|"tombstones"/);
+    const variants = [
+      editEntry('notes', plain, { addFields: ['/tools/*/title'] }),
+      editEntry('notes', plain, { additive: 'quarantine' }),
+      editEntry('notes', plain, { optional: ['tool:search'] }),
+      entry(plain.snapshot, { tombstones: { tools: snap([add]).tools } }),
+    ];
+    const integrities = new Set([plain.integrity, ...variants.map((v) => v.integrity)]);
+    expect(integrities.size).toBe(5);
+    for (const v of variants) {
+      const read = parseLock(text(v), 'mcp.lock');
+      expect(checkLock(read)).toEqual([]);
+      expect(text(read.servers.get('notes')!)).toBe(text(v));
+    }
+  });
+
+  it('an edit of a rule by hand breaks the integrity; a rule over a description is refused when read', () => {
+    const ruled = editEntry('notes', entry(snap([search])), { addFields: ['/tools/*/title'] });
+    const edited = text(ruled).replace('"/tools/*/title"', '"/tools/*/icons"');
+    expect(checkLock(parseLock(edited, 'mcp.lock'))).toContainEqual(expect.objectContaining({ name: 'notes', field: 'integrity' }));
+    const broad = text(ruled).replace('"/tools/*/title"', '"/tools/*/*"');
+    expect(() => parseLock(broad, 'mcp.lock')).toThrow(expect.objectContaining({ code: 'ACCEPT_RULE_REFUSED', message: expect.stringContaining('servers["notes"].accept: accept rule "/tools/*/*"') }));
+  });
+
+  it('refuses an optional mark without a locked item and a tombstone of a locked one', () => {
+    const plain = entry(snap([search]));
+    expect(() => editEntry('notes', plain, { optional: ['tool:add'] })).toThrow(McpmError);
+    expect(() => editEntry('notes', plain, { optional: ['widget:add'] })).toThrow(/names no item/);
+    const marked = text(editEntry('notes', plain, { optional: ['tool:search'] })).replace('"search"\n', '"add"\n');
+    expect(() => parseLock(marked, 'mcp.lock')).toThrow(/marked optional but is not in the snapshot/);
+    const dead = text(entry(plain.snapshot, { tombstones: { tools: snap([add]).tools } })).replaceAll('"add"', '"search"');
+    expect(() => parseLock(dead, 'mcp.lock')).toThrow(/both locked and a tombstone/);
+  });
+
+  it('prunes tombstones one by one or all at once', () => {
+    const e = entry(snap([search]), { tombstones: { tools: snap([add, { ...add, name: 'old' }]).tools } });
+    expect([...(editEntry('notes', e, { prune: ['tool:add'] }).tombstones?.tools?.keys() ?? [])]).toEqual(['old']);
+    expect(editEntry('notes', e, { prune: 'all' }).tombstones).toBeUndefined();
+    expect(() => editEntry('notes', e, { prune: ['tool:nope'] })).toThrow(/no tombstone/);
+  });
+});
+
+describe('lock extras round trip (property)', () => {
+  it('any accepted rules, marks and tombstones read back to the same bytes, in any order given', () => {
+    const patterns = fc.constantFrom('/server/version', '/tools/*/title', '/tools/*/icons', '/tools/*/_meta/**', '/tools/x~1y/annotations/title', '/capabilities/logging', '/prompts/*/title');
+    const names = fc.stringMatching(/^[a-z_~/]{1,6}$/);
+    fc.assert(
+      fc.property(fc.array(patterns, { maxLength: 4 }), fc.boolean(), fc.uniqueArray(names, { minLength: 1, maxLength: 4 }), fc.nat(), (fields, quarantine, keys, split) => {
+        const cut = (split % keys.length) + 1;
+        const present = keys.slice(0, cut).map((k) => ({ ...search, name: k }));
+        const gone = keys.slice(cut).map((k) => ({ ...add, name: k }));
+        const e = editEntry('notes', entry(snap(present), gone.length > 0 ? { tombstones: { tools: snap(gone).tools } } : {}), {
+          addFields: [...fields].reverse(),
+          ...(quarantine ? { additive: 'quarantine' as const } : {}),
+          optional: present.slice(0, 1).map((t) => `tool:${t.name}`),
+        });
+        const text = serializeLock({ servers: new Map([['notes', e]]), eol: '\n' });
+        const read = parseLock(text, 'mcp.lock');
+        expect(checkLock(read)).toEqual([]);
+        expect(serializeLock(read)).toBe(text);
+        expect(read.servers.get('notes')!.integrity).toBe(e.integrity);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

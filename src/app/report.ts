@@ -5,6 +5,8 @@
  */
 import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
+import { valuesUnrecorded } from '../core/launch/identity.js';
+import { sanitize } from '../core/sanitize.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { countItems, summariseDrift, type DescribedStatus } from '../render/report.js';
 
@@ -36,6 +38,13 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
     const snap = s.live ?? s.locked?.snapshot;
     if (snap && s.status !== 'error') line.summary = countItems(snap);
     if (s.error) line.error = s.error;
+    if (s.status === 'config-changed' && s.config && s.locked && valuesUnrecorded(s.config.launch, s.locked.launch)) {
+      // An upgrade never trusts today's values silently: CI fails until someone records them.
+      line.notes = [
+        sanitize('the lock was written before mcpm bound env and header values, so nobody has approved the values configured now'),
+        sanitize('re-approve: run "mcpm install" in a terminal (it records them) or "mcpm approve", and commit the lock'),
+      ];
+    }
     if (drift && s.status === 'drifted' && s.locked && s.live) {
       const changes = drift.changesBetween(s.locked.snapshot, s.live);
       const others = new Map([...lives].filter(([n]) => n !== s.name));

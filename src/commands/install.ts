@@ -10,6 +10,7 @@ import { contextWords, withContext } from '../core/hint-context.js';
 import type { LockEntry, Lock } from '../core/lockfile.js';
 import { serializeLock, serverCopyOf } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
+import { valuesUnrecorded } from '../core/launch/identity.js';
 import { sanitize } from '../core/sanitize.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
@@ -66,6 +67,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   // concurrent installs each keep the other's entries.
   const additions = new Map<string, LockEntry>();
   const removals = new Set<string>();
+  const recorded = valuesToRecord(statuses, options, deps);
   for (const s of statuses) {
     const result = live.get(s.name);
     if (s.status === 'new' && result && s.config) {
@@ -119,16 +121,20 @@ export async function install(names: string[], options: InstallOptions, deps: De
       line.action = 'added';
     } else if (removals.has(line.name)) {
       line.action = 'removed';
+    } else if (recorded.has(line.name)) {
+      line.action = 'updated';
+      line.notes = [sanitize(`recorded its ${valueKind(recorded.get(line.name)!)} values as configured today: ${project.lockLabel} was written before mcpm bound them; review that change to the lock`)];
     } else if (line.status === 'ok') {
       line.action = 'kept';
     }
   }
 
   const apply = (current: Lock): Lock | null => {
-    if (additions.size === 0 && removals.size === 0) return null;
+    if (additions.size === 0 && removals.size === 0 && recorded.size === 0) return null;
     const servers = new Map(current.servers);
     for (const name of removals) servers.delete(name);
     for (const [name, entry] of additions) if (!servers.has(name)) servers.set(name, entry);
+    for (const [name, entry] of recorded) if (servers.get(name)?.integrity === entry.integrity) servers.set(name, entry);
     return { ...current, servers };
   };
 
@@ -148,7 +154,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     return finish(options, deps, statuses, lines, { written: false, existed: loaded.text !== null, frozenMismatch: mismatch, refusedByStrict }, project.lockLabel);
   }
 
-  if (additions.size > 0 || removals.size > 0) {
+  if (additions.size > 0 || removals.size > 0 || recorded.size > 0) {
     // Ctrl-C leaves every file as it was: once interrupted, nothing more is written.
     if (deps.signal.aborted) throw deps.signal.reason;
     const outcome = await updateLock(project.lockFile, (current) => {
@@ -158,6 +164,27 @@ export async function install(names: string[], options: InstallOptions, deps: De
     written = outcome.written;
   }
   return finish(options, deps, statuses, lines, { written, existed: loaded.text !== null, frozenMismatch: false, refusedByStrict }, project.lockLabel);
+}
+
+/**
+ * Entries an older mcpm locked without their env or header values, whose launch is otherwise the
+ * configured one. In a terminal, install records today's values and says so; in CI (--frozen, or
+ * no terminal) nothing is recorded: the entry stays config-changed, so values nobody reviewed are
+ * never trusted by an upgrade.
+ */
+function valuesToRecord(statuses: readonly ServerStatus[], options: InstallOptions, deps: Deps): Map<string, LockEntry> {
+  const recorded = new Map<string, LockEntry>();
+  if (options.frozen || !deps.stdinIsTTY) return recorded;
+  for (const s of statuses) {
+    if (s.status === 'config-changed' && s.config && s.locked && valuesUnrecorded(s.config.launch, s.locked.launch)) {
+      recorded.set(s.name, { ...s.locked, launch: s.config.launch });
+    }
+  }
+  return recorded;
+}
+
+function valueKind(entry: LockEntry): string {
+  return entry.launch.transport === 'stdio' ? 'env' : 'header';
 }
 
 function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {
@@ -196,7 +223,7 @@ function finish(
   lockLabel: string,
 ): ExitStatus {
   // Entries install itself resolved (added, pruned) no longer count against the exit status.
-  const remaining = statuses.map((s, i) => (lines[i]?.action === 'added' || lines[i]?.action === 'removed' ? { ...s, status: 'ok' as const } : s));
+  const remaining = statuses.map((s, i) => (lines[i]?.action === 'added' || lines[i]?.action === 'removed' || lines[i]?.action === 'updated' ? { ...s, status: 'ok' as const } : s));
   let exit = exitStatusFor(remaining);
   if (outcome.frozenMismatch || outcome.refusedByStrict > 0) exit = 1;
 

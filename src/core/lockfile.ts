@@ -17,6 +17,7 @@ import {
   type JsonValue,
 } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
+import { isStoredValue } from './launch/values.js';
 import {
   ITEM_KINDS,
   snapshotFromJson,
@@ -218,7 +219,7 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
   // Unknown keys are refused, not dropped: an `env` or `headers` with values must never sit in a
   // committed lock unnoticed, and dropping it would hide that someone put it there.
   if (transport === 'stdio') {
-    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envNames', 'transport']);
+    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envNames', 'envValues', 'transport']);
     const launch: LaunchSpec = {
       transport,
       command: v.string(json, path, 'command'),
@@ -226,13 +227,33 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
       envNames: v.strings(json, path, 'envNames'),
     };
     if (json.cwd !== undefined) launch.cwd = v.string(json, path, 'cwd');
+    if (json.envValues !== undefined) launch.envValues = readValues(json, path, 'envValues', launch.envNames, v);
     return launch;
   }
   if (transport === 'http' || transport === 'sse') {
-    v.onlyKeys(json, path, ['headerNames', 'transport', 'url']);
-    return { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
+    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'transport', 'url']);
+    const launch: LaunchSpec = { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
+    if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
+    return launch;
   }
   return v.fail(path, 'transport must be "stdio", "http" or "sse"');
+}
+
+/**
+ * Stored values, one per name of `names`. Anything but a `${VAR}` reference or a hashed form is
+ * refused: a value in clear must never sit in a committed lock, even one put there by hand.
+ */
+function readValues(json: JsonObject, path: string, field: string, names: readonly string[], v: Validator): Record<string, string> {
+  const values = v.object(json[field], `${path}.${field}`);
+  const keys = Object.keys(values).sort();
+  if (keys.length !== names.length || keys.some((key, i) => key !== names[i])) v.fail(path, `${field} must have one value for each name`);
+  const out = Object.create(null) as Record<string, string>;
+  for (const key of keys) {
+    const stored = v.string(values, `${path}.${field}`, key);
+    if (!isStoredValue(stored)) v.fail(`${path}.${field}`, `${jsonQuote(key)} must be a \${VAR} reference or a "scrypt:" hash, never a value`);
+    out[key] = stored;
+  }
+  return out;
 }
 
 function readPackage(value: JsonValue, path: string, v: Validator): PackagePin {
@@ -409,9 +430,18 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
       envNames: [...launch.envNames],
     });
     if (launch.cwd !== undefined) json.cwd = launch.cwd;
+    if (launch.envValues !== undefined) json.envValues = valuesToJson(launch.envValues);
     return json;
   }
-  return object({ transport: launch.transport, url: launch.url, headerNames: [...launch.headerNames] });
+  const json = object({ transport: launch.transport, url: launch.url, headerNames: [...launch.headerNames] });
+  if (launch.headerValues !== undefined) json.headerValues = valuesToJson(launch.headerValues);
+  return json;
+}
+
+function valuesToJson(values: Record<string, string>): JsonObject {
+  const json = Object.create(null) as JsonObject;
+  for (const name of Object.keys(values)) json[name] = values[name]!;
+  return json;
 }
 
 /** Only for mcpm's own fixed field names; names chosen by servers or users are assigned one by one. */

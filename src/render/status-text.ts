@@ -71,6 +71,7 @@ const LABEL: Record<StatusKind, string> = {
 export function statusLabel(line: StatusLine, command?: 'install' | 'verify' | 'ls' | 'diff'): string {
   if (line.action === 'added') return 'locked';
   if (line.action === 'removed') return 'pruned';
+  if (line.action === 'updated') return 'recorded';
   if (command === 'ls' && line.status === 'ok') return 'locked';
   return LABEL[line.status];
 }
@@ -81,6 +82,7 @@ export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' |
     case 'drifted':
       return `run "mcpm diff ${name}" to see what changed, then "mcpm approve ${name}"`;
     case 'config-changed':
+      if (line.action === 'updated') return undefined;
       return `the launch definition in the config differs from the lock; review it with "mcpm approve ${name}"`;
     case 'new':
       return line.action === 'added' ? undefined : `run "mcpm install ${name}" to lock it`;

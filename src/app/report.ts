@@ -25,7 +25,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
 /** Builds the printed lines; drift gets up to 5 changes and 3 findings, with a count of the rest. */
 export async function describeStatuses(statuses: readonly ServerStatus[]): Promise<DescribedStatus[]> {
   // The change model and the finding rules are loaded only when something drifted.
-  const drift = statuses.some((s) => s.status === 'drifted')
+  const drift = statuses.some((s) => s.status === 'drifted' || s.status === 'unreviewed')
     ? { ...(await import('../core/changes.js')), ...(await import('../core/findings/index.js')) }
     : undefined;
   const lives = new Map<string, Snapshot>();
@@ -52,6 +52,16 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
       line.changes = changes;
       line.findings = findings;
       line.notes = summariseDrift(changes, findings);
+    }
+    if (drift && s.status === 'unreviewed' && s.locked) {
+      // What the pull request brings, where reviewers look: its changes against the base's entry
+      // (or the whole entry when the base has none) and their findings, hidden characters included.
+      const changes = s.base ? drift.changesBetween(s.base.snapshot, s.locked.snapshot) : [];
+      const others = new Map([...lives].filter(([n]) => n !== s.name));
+      const findings = sortFindings(drift.findingsFor({ server: s.name, live: s.locked.snapshot, changes: s.base ? changes : null, others }));
+      line.changes = changes;
+      line.findings = findings;
+      line.notes = [sanitize(s.base ? 'changed against the trusted base' : 'added against the trusted base'), ...summariseDrift(changes, findings)];
     }
     return line;
   });

@@ -17,12 +17,13 @@ import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
 
-export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
+export async function diff(names: string[], options: GlobalOptions & { base?: string }, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const { statuses: offline } = offlineStatuses(project, lock, names);
+  const offline = await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, baseRefOf(options, deps.env));
   const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,

@@ -20,12 +20,15 @@ import { renderStatusLines } from '../render/status-text.js';
 import { paint, paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyBase, baseRefOf } from '../app/base.js';
 import { updateLock } from '../adapters/lock-store.js';
 import { describeStatuses, firstLockFindings } from '../app/report.js';
 import { describeFinding, findingsLegend, statusesToJson, type DescribedStatus } from '../render/report.js';
 
 export interface InstallOptions extends GlobalOptions {
   frozen?: boolean;
+  /** The trusted base (app/base.ts): entries added or changed against it are unreviewed, never started. */
+  base?: string;
   strict?: boolean;
 }
 
@@ -33,7 +36,8 @@ export async function install(names: string[], options: InstallOptions, deps: De
   const project = await loadProject(options, deps);
   const loaded = await loadCheckedLock(project, { mayCreate: true });
   const lock = loaded.lock;
-  const { selected, statuses: offline } = offlineStatuses(project, lock, names);
+  const { selected, statuses: local } = offlineStatuses(project, lock, names);
+  const offline = await applyBase(project, lock, local, baseRefOf(options, deps.env));
 
   // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
   // is not started: its new command has not been reviewed.

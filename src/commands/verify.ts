@@ -17,17 +17,21 @@ import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
+  /** The trusted base (app/base.ts): entries added or changed against it are unreviewed. */
+  base?: string;
 }
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const { statuses: offline } = offlineStatuses(project, lock, names);
+  const base = baseRefOf(options, deps.env);
+  const offline = await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, base);
   let statuses: ServerStatus[] = offline;
   // A launch that floats (`npx -y pkg`, `pkg@^1`, `image:tag`) runs other code whenever the
   // registry moves: a warning in both modes, a failure with --strict.
@@ -91,7 +95,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       const check = packageChecks.get(server.name);
       if (check?.resolved) Object.assign(server, { package: { locked: check.locked, resolved: { ...check.resolved }, changed: check.changed } });
     });
-    writeJson(deps.stdout, { ...json, warnings, offline: Boolean(options.offline), exitStatus: exit });
+    writeJson(deps.stdout, { ...json, warnings, offline: Boolean(options.offline), ...(base === undefined ? {} : { base }), exitStatus: exit });
   } else if (options.format === 'sarif') {
     const { renderSarif } = await import('../render/sarif.js');
     writeJson(deps.stdout, renderSarif(statuses, lines, project.lockLabel, { checks: packageChecks, warnings }));

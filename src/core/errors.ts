@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'SERVER_MESSAGE_TOO_LARGE'
   | 'SERVER_EXITED'
   | 'SERVER_AUTH_REQUIRED'
-  | 'TOKEN_STORE_FAILED';
+  | 'TOKEN_STORE_FAILED'
+  | 'BASE_NOT_AVAILABLE';
 
 export type ExitStatus = 0 | 1 | 2 | 3 | 70 | 130;
 
@@ -48,6 +49,7 @@ const EXIT_STATUS = {
   SERVER_EXITED: 3,
   SERVER_AUTH_REQUIRED: 3,
   TOKEN_STORE_FAILED: 2,
+  BASE_NOT_AVAILABLE: 2,
 } as const satisfies Record<ErrorCode, 2 | 3>;
 
 export class McpmError extends Error {

@@ -449,6 +449,36 @@ function object(fields: Record<string, JsonValue>): JsonObject {
   return Object.assign(Object.create(null) as JsonObject, fields);
 }
 
+/**
+ * The reviewed fields of an entry and how each is hashed: everything a reviewer approved, so an
+ * entry is the reviewed one only if all of them are. `integrity` is not here (it is derived) nor
+ * `server` (a copy of the snapshot's serverInfo, checked by checkLock). Covering one more field is
+ * one more line.
+ */
+const REVIEWED_FIELDS: ReadonlyArray<[field: string, of: (entry: LockEntry) => JsonValue | undefined]> = [
+  ['launch', (entry) => launchToJson(entry.launch)],
+  ['package', (entry) => (entry.package === undefined ? undefined : entryToJson(entry).package)],
+  ['protocol', (entry) => object({ era: entry.protocol.era, version: entry.protocol.version })],
+  // Recomputed from the definitions: a stored integrity can be edited to anything.
+  ['snapshot', (entry) => snapshotIntegrity(entry.snapshot)],
+];
+
+/**
+ * entryIntegrity returns integrityOf (canonical.ts) over an object with one member per reviewed
+ * field the entry has (REVIEWED_FIELDS): `launch` as the lock writes it (launchToJson, env and
+ * header values in their stored form), `package` as written, `protocol` {era, version}, and
+ * `snapshot` as the snapshot's integrity recomputed from its definitions. Two entries with the same
+ * entryIntegrity were reviewed as one: comparing a lock with a trusted base uses it.
+ */
+export function entryIntegrity(entry: LockEntry): Integrity {
+  const covered = Object.create(null) as JsonObject;
+  for (const [field, of] of REVIEWED_FIELDS) {
+    const value = of(entry);
+    if (value !== undefined) covered[field] = value;
+  }
+  return integrityOf(covered);
+}
+
 export interface TamperedEntry {
   name: string;
   /** e.g. 'integrity' or 'snapshot.tools["add"].integrity' */

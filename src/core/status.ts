@@ -8,7 +8,7 @@ import type { ServerConfig } from './launch/parse.js';
 import type { LockEntry } from './lockfile.js';
 import { snapshotIntegrity, type Snapshot } from './snapshot.js';
 
-export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error';
+export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'unreviewed' | 'error';
 
 export interface ServerStatus {
   name: string;
@@ -16,6 +16,8 @@ export interface ServerStatus {
   config?: ServerConfig;
   locked?: LockEntry;
   live?: Snapshot;
+  /** For status 'unreviewed': the trusted base's entry, when the base has one (else the entry is new there). */
+  base?: LockEntry;
   /** For status 'error': what went wrong (McpmError code, message and hint; stderr not yet sanitised). */
   error?: { code: string; message: string; detail?: string; hint?: string };
 }

@@ -60,6 +60,7 @@ const LABEL: Record<StatusKind, string> = {
   new: 'new',
   stale: 'stale',
   'config-changed': 'CHANGED',
+  unreviewed: 'UNREVIEWED',
   error: 'ERROR',
 };
 
@@ -84,6 +85,8 @@ export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' |
     case 'config-changed':
       if (line.action === 'updated') return undefined;
       return `the launch definition in the config differs from the lock; review it with "mcpm approve ${name}"`;
+    case 'unreviewed':
+      return 'not started: the trusted base does not have this lock entry as it is; review it in the diff of the lock';
     case 'new':
       return line.action === 'added' ? undefined : `run "mcpm install ${name}" to lock it`;
     case 'stale':

@@ -119,8 +119,13 @@ export async function loadCheckedLock(
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
   }
   assertUntampered(loaded.lock, project.lockLabel);
-  await bindValues(project.servers, new Map([...loaded.lock.servers].map(([name, entry]) => [name, entry.launch])));
+  await bindValues(project.servers, launchesOf(loaded.lock));
   return loaded;
+}
+
+/** The launch of each lock entry, by name. */
+export function launchesOf(lock: Lock): Map<string, LaunchSpec> {
+  return new Map([...lock.servers].map(([name, entry]) => [name, entry.launch]));
 }
 
 /**

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished, describe, expect, it } from 'vitest';
+import { spawnPty } from '../helpers/pty.js';
 import { TestHost } from '../helpers/test-host.js';
 import { BIN, defs, mcpm, SERVERS, tempProject, tool } from './helpers.js';
 
@@ -115,6 +116,14 @@ describe('env and header values are part of the launch', () => {
     // No terminal (a CI job running plain install): nothing recorded.
     expect((await mcpm(['install', '-C', dir])).status).toBe(1);
     expect(readFileSync(join(dir, 'mcp.lock'), 'utf8')).toBe(oldText);
+
+    // In a terminal, install records today's values and says so; CI passes from then on.
+    const screen = spawnPty(['install', '-C', dir]);
+    expect(await screen.exited).toBe(0);
+    expect(screen.text()).toMatch(/recorded\s+notes/);
+    expect(screen.text()).toContain('recorded its env values as configured today');
+    expect(JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8')).servers.notes.launch.envValues.MODE).toMatch(/^scrypt:/);
+    expect((await mcpm(['install', '--frozen', '-C', dir])).status).toBe(0);
   });
 });
 

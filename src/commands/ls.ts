@@ -45,7 +45,7 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
   deps.stdout.write(`config: ${project.configFiles.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
   const lines = statuses.map((s) => {
-    const launch = s.config?.launch ?? s.locked?.launch;
+    const launch = withoutValues(s.config?.launch ?? s.locked?.launch);
     const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';
     const counts = s.locked ? `, ${countItems(s.locked.snapshot)}` : '';
     return {

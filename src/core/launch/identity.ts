@@ -8,7 +8,8 @@ import { jsonQuote } from '../json-strict.js';
 
 /**
  * What a host config says about how to start a server, as the lock records it. Values of `env` and
- * `headers` are kept only in memory for launching (ServerConfig); the lock records their *names*.
+ * `headers` are kept only in memory for launching (ServerConfig); the lock records their names and
+ * their stored forms (envValues, headerValues), never the values.
  */
 export type LaunchSpec =
   | {

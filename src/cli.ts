@@ -103,7 +103,8 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--frozen', 'change nothing; exit 1 if the lock would change (CI)')
     .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .option('--strict', 'high-severity findings on newly locked servers fail the run')
-    .addHelpText('after', '\nExamples:\n  $ mcpm install\n  $ mcpm install notes --json\n  $ mcpm install --frozen     # in CI')
+    .option('--base <ref>', 'trusted git ref of the lock: entries new or changed since are unreviewed (default on CI: GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME)')
+    .addHelpText('after', '\nExamples:\n  $ mcpm install\n  $ mcpm install notes --json\n  $ mcpm install --frozen     # in CI\n  $ mcpm install --frozen --base origin/main')
     .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
         const { install } = await import('./commands/install.js');
@@ -121,12 +122,14 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--allowed-signers <file>', 'git\'s allowed_signers format (default: the allow-list\'s)')
     .option('--otlp <endpoint>', 'send results as OTLP logs (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--strict', 'warnings (such as an unpinned package) fail the run')
+    .option('--base <ref>', 'trusted git ref of the lock: entries new or changed since are unreviewed (default on CI: GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME)')
     .addOption(formatOption())
     .addHelpText(
       'after',
       '\nExamples:\n  $ mcpm verify\n  $ mcpm verify --offline    # in a pre-commit hook\n  $ mcpm verify --json notes\n' +
         '  $ mcpm verify --allowlist git+https://git.example.com/sec/mcp.git#main:\n' +
-        '  $ mcpm verify --offline --require-signature --allowed-signers signers',
+        '  $ mcpm verify --offline --require-signature --allowed-signers signers\n' +
+        '  $ mcpm verify --offline --base origin/main --format sarif   # in CI',
     )
     .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
@@ -140,8 +143,9 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .argument('[names...]', 'only these servers')
     .description('semantic diff of the lock against the live servers, with findings')
     .option('--strict', 'warnings fail the run')
+    .option('--base <ref>', 'trusted git ref of the lock: entries new or changed since are unreviewed (default on CI: GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME)')
     .addOption(formatOption())
-    .addHelpText('after', '\nExamples:\n  $ mcpm diff\n  $ mcpm diff notes --json')
+    .addHelpText('after', '\nExamples:\n  $ mcpm diff\n  $ mcpm diff notes --json\n  $ mcpm diff --base origin/main')
     .action((names: string[], _o, cmd: Command) =>
       run(async (deps) => {
         const { diff } = await import('./commands/diff.js');

@@ -8,3 +8,9 @@ process.on('warning', (warning) => {
 // mcpm in a terminal set CI=true explicitly to check the product copes with it.
 delete process.env.CI;
 delete process.env.CONTINUOUS_INTEGRATION;
+
+// On a pull request's CI run these name the target branch, and mcpm then compares every lock with
+// it (app/base.ts); the tests' temporary projects are not in that repository. The tests that check
+// the default set them explicitly.
+delete process.env.GITHUB_BASE_REF;
+delete process.env.CI_MERGE_REQUEST_TARGET_BRANCH_NAME;

@@ -9,6 +9,9 @@ import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
+import type { LaunchSpec } from '../core/launch/identity.js';
+import { boundLaunch, hashedForm, valueJobs } from '../core/launch/values.js';
+import { freshValueSalt, valueDigest } from '../core/canonical.js';
 import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
@@ -108,7 +111,7 @@ async function sayWhatIsUsed(located: Located, files: readonly string[], lock: {
  * create one (`mayCreate`: install, approve).
  */
 export async function loadCheckedLock(
-  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven'>,
+  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers'>,
   options: { mayCreate?: boolean } = {},
 ): Promise<LoadedLock> {
   const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
@@ -116,7 +119,29 @@ export async function loadCheckedLock(
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
   }
   assertUntampered(loaded.lock, project.lockLabel);
+  await bindValues(project.servers, launchesOf(loaded.lock));
   return loaded;
+}
+
+/** The launch of each lock entry, by name. */
+export function launchesOf(lock: Lock): Map<string, LaunchSpec> {
+  return new Map([...lock.servers].map(([name, entry]) => [name, entry.launch]));
+}
+
+/**
+ * Gives each configured server its launch identity: the launch with its env or header values in
+ * their stored form (core/launch/values.ts), hashed with the salts the lock has for them. Every
+ * command compares config and lock after this, so all of them see a changed value alike.
+ */
+export async function bindValues(servers: Map<string, ServerConfig>, locked: ReadonlyMap<string, LaunchSpec>, only?: string): Promise<void> {
+  const pending = [...servers.values()].filter((server) => only === undefined || server.name === only).map(async (server) => {
+    const jobs = valueJobs(server, locked.get(server.name), freshValueSalt);
+    if (jobs.length === 0) return;
+    const digests = new Map<string, string>();
+    await Promise.all(jobs.map(async (job) => digests.set(job.name, hashedForm(job.salt, await valueDigest(job.value, job.salt)))));
+    servers.set(server.name, { ...server, launch: boundLaunch(server, digests) });
+  });
+  await Promise.all(pending);
 }
 
 /** The lock read up to its launches (null: no lock file); finish with checkedLockFromHead. For `mcpm run`. */

@@ -5,6 +5,8 @@
  */
 import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
+import { valuesUnrecorded } from '../core/launch/identity.js';
+import { sanitize } from '../core/sanitize.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { countItems, settledNotes, summariseDrift, type DescribedStatus } from '../render/report.js';
 
@@ -23,7 +25,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
 /** Builds the printed lines; drift gets up to 5 changes and 3 findings, with a count of the rest. */
 export async function describeStatuses(statuses: readonly ServerStatus[]): Promise<DescribedStatus[]> {
   // The change model and the finding rules are loaded only when something drifted.
-  const drift = statuses.some((s) => s.status === 'drifted')
+  const drift = statuses.some((s) => s.status === 'drifted' || s.status === 'unreviewed')
     ? { ...(await import('../core/changes.js')), ...(await import('../core/findings/index.js')) }
     : undefined;
   const lives = new Map<string, Snapshot>();
@@ -37,6 +39,13 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
     if (snap && s.status !== 'error') line.summary = countItems(snap);
     if (s.error) line.error = s.error;
     if (s.denial) line.denial = s.denial;
+    if (s.status === 'config-changed' && s.config && s.locked && valuesUnrecorded(s.config.launch, s.locked.launch)) {
+      // An upgrade never trusts today's values silently: CI fails until someone records them.
+      line.notes = [
+        sanitize('the lock was written before mcpm bound env and header values, so nobody has approved the values configured now'),
+        sanitize('re-approve: run "mcpm install" in a terminal (it records them) or "mcpm approve", and commit the lock'),
+      ];
+    }
     if (drift && s.status === 'drifted' && s.locked && s.live) {
       const changes = s.judgement ? s.judgement.changes.map((j) => j.change) : drift.changesBetween(s.locked.snapshot, s.live);
       const others = new Map([...lives].filter(([n]) => n !== s.name));
@@ -49,6 +58,16 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
       // Changes that need no review are still said, one line each, and listed in the JSON.
       line.changes = s.judgement.changes.map((j) => j.change);
       line.notes = settledNotes(s.judgement, s.name);
+    }
+    if (drift && s.status === 'unreviewed' && s.locked) {
+      // What the pull request brings, where reviewers look: its changes against the base's entry
+      // (or the whole entry when the base has none) and their findings, hidden characters included.
+      const changes = s.base ? drift.changesBetween(s.base.snapshot, s.locked.snapshot) : [];
+      const others = new Map([...lives].filter(([n]) => n !== s.name));
+      const findings = sortFindings(drift.findingsFor({ server: s.name, live: s.locked.snapshot, changes: s.base ? changes : null, others }));
+      line.changes = changes;
+      line.findings = findings;
+      line.notes = [sanitize(s.base ? 'changed against the trusted base' : 'added against the trusted base'), ...summariseDrift(changes, findings)];
     }
     return line;
   });

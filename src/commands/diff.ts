@@ -6,7 +6,8 @@
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
-import { trusted } from '../core/sanitize.js';
+import { launchDifference } from '../core/launch/identity.js';
+import { sanitize, trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -16,12 +17,13 @@ import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
 
-export async function diff(names: string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
+export async function diff(names: string[], options: GlobalOptions & { base?: string }, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const { statuses: offline } = offlineStatuses(project, lock, names);
+  const offline = await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, baseRefOf(options, deps.env));
   const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,
@@ -69,6 +71,8 @@ export async function diff(names: string[], options: GlobalOptions, deps: Deps):
               notes: [
                 trusted(`locked:     $ ${describeLaunch(s.locked!.launch)}`),
                 trusted(`configured: $ ${describeLaunch(s.config!.launch)}`),
+                // A changed env or header value reads the same in both lines above: say what differs.
+                sanitize(`differ:     ${launchDifference(s.locked!.launch, s.config!.launch) ?? 'the launches'}`),
               ],
             },
           ],

@@ -55,7 +55,7 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
-import { hostPlace, lockPath, projectDir } from '../app/project.js';
+import { bindValues, hostPlace, launchesOf, lockPath, projectDir } from '../app/project.js';
 
 export interface GuardOptions extends GlobalOptions {
   undo?: boolean;
@@ -491,6 +491,7 @@ async function lockProblems(
   const format = hostInfo(target.format).format;
   const { text } = await unguardedText(written.text, target.shown, target.context, { text: written.sidecarText, shown: written.outcome.sidecar });
   const configured = new Map(format.read(text, target.shown, target.context).map((s) => [s.name, s]));
+  await bindValues(configured, launchesOf(loaded.lock));
   const lockArg = `--lockfile ${JSON.stringify(lockFile)}`;
   const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${JSON.stringify(target.absolute)} ${lockArg}`;
   const label = displayPath(lockFile, place);

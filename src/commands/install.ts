@@ -12,6 +12,7 @@ import { entryIntegrity, serializeLock, serverCopyOf } from '../core/lockfile.js
 import { changesWith } from '../core/judge.js';
 import { approvedSnapshot } from '../core/review.js';
 import { jsonQuote } from '../core/json-strict.js';
+import { valuesUnrecorded } from '../core/launch/identity.js';
 import { sanitize } from '../core/sanitize.js';
 import { type Era, type Snapshot } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
@@ -21,6 +22,7 @@ import { renderStatusLines } from '../render/status-text.js';
 import { paint, paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { assertUntampered, loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyBase, baseRefOf } from '../app/base.js';
 import { updateLock } from '../adapters/lock-store.js';
 import { describeStatuses, firstLockFindings } from '../app/report.js';
 import { applyAllowlist, loadAllowlist } from '../app/allowlist.js';
@@ -31,6 +33,8 @@ export interface InstallOptions extends GlobalOptions {
   /** The organisation's allow-list (else env MCPM_ALLOWLIST): a server it refuses is neither started nor locked. */
   allowlist?: string;
   frozen?: boolean;
+  /** The trusted base (app/base.ts): entries added or changed against it are unreviewed, never started. */
+  base?: string;
   strict?: boolean;
 }
 
@@ -39,8 +43,8 @@ export async function install(names: string[], options: InstallOptions, deps: De
   const loaded = await loadCheckedLock(project, { mayCreate: true });
   const lock = loaded.lock;
   const allowlist = await loadAllowlist(options, deps);
-  const { selected, statuses: listed } = offlineStatuses(project, lock, names);
-  const offline = applyAllowlist(listed, allowlist);
+  const { selected, statuses: local } = offlineStatuses(project, lock, names);
+  const offline = applyAllowlist(await applyBase(project, lock, local, baseRefOf(options, deps.env)), allowlist);
 
   // New servers are snapshotted to be locked; locked ones to be verified. A config-changed server
   // is not started: its new command has not been reviewed.
@@ -77,6 +81,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   // Entries whose accepted changes (accept rules, a new serverInfo.version) are copied in; never
   // under --frozen, which must not change the lock for what needs no review.
   const refreshes = new Map<string, { read: LockEntry; next: LockEntry }>();
+  const recorded = valuesToRecord(statuses, options, deps);
   statuses = statuses.map((s) => {
     const result = live.get(s.name);
     if (s.status === 'new' && result && s.config) {
@@ -138,6 +143,9 @@ export async function install(names: string[], options: InstallOptions, deps: De
       line.action = 'added';
     } else if (removals.has(line.name)) {
       line.action = 'removed';
+    } else if (recorded.has(line.name)) {
+      line.action = 'updated';
+      line.notes = [sanitize(`recorded its ${valueKind(recorded.get(line.name)!)} values as configured today: ${project.lockLabel} was written before mcpm bound them; review that change to the lock`)];
     } else if (refreshes.has(line.name)) {
       line.action = 'updated';
     } else if (line.status === 'ok') {
@@ -146,12 +154,13 @@ export async function install(names: string[], options: InstallOptions, deps: De
   }
 
   const apply = (current: Lock): Lock | null => {
-    if (additions.size === 0 && removals.size === 0 && refreshes.size === 0) return null;
+    if (additions.size === 0 && removals.size === 0 && refreshes.size === 0 && recorded.size === 0) return null;
     const servers = new Map(current.servers);
     for (const name of removals) servers.delete(name);
     for (const [name, entry] of additions) if (!servers.has(name)) servers.set(name, entry);
     // Only over the entry that was compared: one approved meanwhile is newer than this refresh.
     for (const [name, { read, next }] of refreshes) if (servers.get(name)?.integrity === read.integrity) servers.set(name, next);
+    for (const [name, entry] of recorded) if (servers.get(name)?.integrity === entry.integrity) servers.set(name, entry);
     return { ...current, servers };
   };
 
@@ -171,7 +180,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     return finish(options, deps, statuses, lines, { written: false, existed: loaded.text !== null, frozenMismatch: mismatch, refusedByStrict }, project.lockLabel);
   }
 
-  if (additions.size > 0 || removals.size > 0 || refreshes.size > 0) {
+  if (additions.size > 0 || removals.size > 0 || refreshes.size > 0 || recorded.size > 0) {
     // Ctrl-C leaves every file as it was: once interrupted, nothing more is written.
     if (deps.signal.aborted) throw deps.signal.reason;
     const outcome = await updateLock(project.lockFile, (current) => {
@@ -181,6 +190,27 @@ export async function install(names: string[], options: InstallOptions, deps: De
     written = outcome.written;
   }
   return finish(options, deps, statuses, lines, { written, existed: loaded.text !== null, frozenMismatch: false, refusedByStrict }, project.lockLabel);
+}
+
+/**
+ * Entries an older mcpm locked without their env or header values, whose launch is otherwise the
+ * configured one. In a terminal, install records today's values and says so; in CI (--frozen, or
+ * no terminal) nothing is recorded: the entry stays config-changed, so values nobody reviewed are
+ * never trusted by an upgrade.
+ */
+function valuesToRecord(statuses: readonly ServerStatus[], options: InstallOptions, deps: Deps): Map<string, LockEntry> {
+  const recorded = new Map<string, LockEntry>();
+  if (options.frozen || !deps.stdinIsTTY) return recorded;
+  for (const s of statuses) {
+    if (s.status === 'config-changed' && s.config && s.locked && valuesUnrecorded(s.config.launch, s.locked.launch)) {
+      recorded.set(s.name, { ...s.locked, launch: s.config.launch });
+    }
+  }
+  return recorded;
+}
+
+function valueKind(entry: LockEntry): string {
+  return entry.launch.transport === 'stdio' ? 'env' : 'header';
 }
 
 function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {
@@ -227,7 +257,7 @@ function finish(
   lockLabel: string,
 ): ExitStatus {
   // Entries install itself resolved (added, pruned) no longer count against the exit status.
-  const remaining = statuses.map((s, i) => (lines[i]?.action === 'added' || lines[i]?.action === 'removed' ? { ...s, status: 'ok' as const } : s));
+  const remaining = statuses.map((s, i) => (lines[i]?.action === 'added' || lines[i]?.action === 'removed' || lines[i]?.action === 'updated' ? { ...s, status: 'ok' as const } : s));
   let exit = exitStatusFor(remaining);
   if (outcome.frozenMismatch || outcome.refusedByStrict > 0) exit = 1;
 

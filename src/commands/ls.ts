@@ -5,6 +5,7 @@
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
+import type { LaunchSpec } from '../core/launch/identity.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -24,7 +25,7 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
       name: s.name,
       status: s.status,
       source: s.config?.source ?? null,
-      launch: (s.config?.launch ?? s.locked?.launch) || null,
+      launch: withoutValues(s.config?.launch ?? s.locked?.launch) ?? null,
       locked: s.locked
         ? {
             integrity: s.locked.integrity,
@@ -44,7 +45,7 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
   deps.stdout.write(`config: ${project.configFiles.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
   const lines = statuses.map((s) => {
-    const launch = s.config?.launch ?? s.locked?.launch;
+    const launch = withoutValues(s.config?.launch ?? s.locked?.launch);
     const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';
     const counts = s.locked ? `, ${countItems(s.locked.snapshot)}` : '';
     return {
@@ -57,4 +58,18 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
   });
   deps.stdout.write(renderStatusLines(lines, 'ls', palette, contextWords(options)));
   return 0;
+}
+
+/**
+ * A launch as `ls` shows it: the stored forms of env and header values are left out, since for a
+ * server not yet locked they hold a salt drawn for this run only (the lock shows them).
+ */
+function withoutValues(launch: LaunchSpec | undefined): LaunchSpec | undefined {
+  if (launch === undefined) return undefined;
+  if (launch.transport === 'stdio') {
+    const { envValues: _, ...rest } = launch;
+    return rest;
+  }
+  const { headerValues: _, ...rest } = launch;
+  return rest;
 }

@@ -23,7 +23,7 @@ import type { AuditEvent, ToolCallRecord } from '../guard/relay.js';
 import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
-import { checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
+import { bindValues, checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
@@ -189,11 +189,12 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   const project = await loadProject(options, deps);
   const lockHead = await loadLockHead(project);
   const quoted = jsonQuote(name);
-  const config = project.servers.get(name);
-  if (!config) {
+  if (!project.servers.has(name)) {
     throw new McpmError('USAGE', `no server named ${quoted} in ${project.configFiles.join(', ') || 'the config'}`, 'run "mcpm ls" to see the configured servers');
   }
   const locked = lockHead?.launches.get(name);
+  if (lockHead && locked) await bindValues(project.servers, new Map([[name, locked]]), name);
+  const config = project.servers.get(name)!;
   // The organisation's word comes first: a refused launch is not started whatever the lock says.
   const allowlist = await loadAllowlist(options, deps, { maxAgeMs: RUN_ALLOWLIST_MAX_AGE_MS });
   if (allowlist) {

@@ -17,6 +17,7 @@ import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
 import { applyAllowlist, loadAllowlist, type LoadedAllowlist } from '../app/allowlist.js';
@@ -32,6 +33,8 @@ export interface VerifyOptions extends GlobalOptions {
   allowedSigners?: string;
   /** OTLP/HTTP collector for the results (else the OTEL_EXPORTER_OTLP_* variables). */
   otlp?: string;
+  /** The trusted base (app/base.ts): entries added or changed against it are unreviewed. */
+  base?: string;
 }
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
@@ -39,7 +42,9 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   const { lock, text } = await loadCheckedLock(project);
   const allowlist = await loadAllowlist(options, deps);
   const signedBy = options.requireSignature ? await requireSignature(project, text, signersFile(options, allowlist, deps), deps) : undefined;
-  const offline = applyAllowlist(offlineStatuses(project, lock, names).statuses, allowlist);
+  const base = baseRefOf(options, deps.env);
+  // The organisation's word comes last, so it wins: a denied server is denied whatever the base says.
+  const offline = applyAllowlist(await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, base), allowlist);
   let statuses: ServerStatus[] = offline;
   // A launch that floats (`npx -y pkg`, `pkg@^1`, `image:tag`) runs other code whenever the
   // registry moves: a warning in both modes, a failure with --strict.
@@ -112,6 +117,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
       ...json,
       warnings,
       offline: Boolean(options.offline),
+      ...(base === undefined ? {} : { base }),
       ...(allowlist ? { allowlist: allowlist.label } : {}),
       ...(signedBy === undefined ? {} : { signedBy }),
       exitStatus: exit,

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
+import { VALUE_HASH } from './launch/values.js';
 
 /** `sha256-<base64>`, the SRI form. */
 export type Integrity = `sha256-${string}`;
@@ -73,6 +74,34 @@ export function integrityOf(value: JsonValue): Integrity {
   return integrity;
 }
 
+/**
+ * valueDigest returns the unpadded base64url of scrypt(value as UTF-8, salt as its base64url text,
+ * VALUE_HASH): the digest in an env or header value's stored form (launch/values.ts). Memoised per
+ * process, since one run binds the same value for every command step that asks.
+ */
+export function valueDigest(value: string, salt: string): Promise<string> {
+  const key = `${salt}\0${value}`;
+  let digest = valueDigests.get(key);
+  if (digest === undefined) {
+    crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+    const { N, r, p, keyLength } = VALUE_HASH;
+    const scrypt = crypto.scrypt;
+    digest = new Promise((resolve, reject) => {
+      scrypt(value, salt, keyLength, { N, r, p }, (error, key) => (error ? reject(error) : resolve(key.toString('base64url'))));
+    });
+    valueDigests.set(key, digest);
+  }
+  return digest;
+}
+
+const valueDigests = new Map<string, Promise<string>>();
+
+/** A fresh salt for valueDigest: VALUE_HASH.saltBytes random bytes, base64url. */
+export function freshValueSalt(): string {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.randomBytes(VALUE_HASH.saltBytes).toString('base64url');
+}
+
 /** Same reasoning as canonicalTexts: a loaded lock checks each definition's integrity more than once. */
 const integrities = new WeakMap<object, Integrity>();
 
@@ -101,7 +130,8 @@ interface Frame {
  * Writes a value with every object's keys in UTF-16 code-unit order: canonical (RFC 8785) without
  * `layout`, one key or element per line with it (the lock's layout; empty `{}` and `[]` stay
  * inline). Keys are walked with `Object.keys`, so integer-like keys keep code-unit order and a
- * `__proto__` own key is written like any other.
+ * `__proto__` own key is written like any other. With `layout`, strings are also written with
+ * every invisible code point escaped (escapeInvisible): that text is for people to review.
  */
 export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MAX_PRINT_DEPTH): string {
   const indents = [''];
@@ -111,6 +141,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
     return layout.eol + indents[depth];
   };
   const colon = layout ? ': ' : ':';
+  const quote = layout ? (text: string) => escapeInvisible(JSON.stringify(text)) : JSON.stringify;
   const stack: Frame[] = [];
   let out = '';
   let current: JsonValue | undefined = value;
@@ -136,7 +167,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
         }
       }
     } else {
-      out += scalar(current);
+      out += typeof current === 'string' ? quote(current) : scalar(current);
     }
 
     for (;;) {
@@ -150,7 +181,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
           current = top.array[top.next];
         } else {
           const key = top.keys[top.next]!;
-          out += JSON.stringify(key) + colon;
+          out += quote(key) + colon;
           current = top.object![key];
         }
         top.next++;
@@ -163,6 +194,33 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
 }
 
 const EMPTY: readonly string[] = [];
+
+/**
+ * Code points a reader of the file cannot see or that change how the text around them shows:
+ * format characters (bidi controls, zero-width, tag characters), C1 controls and DEL, private use,
+ * unassigned, line and paragraph separators, and the other default-ignorable ones (variation
+ * selectors, Hangul fillers). A pull request diff of the lock shows them as `\uXXXX`, so 61 tag
+ * characters after "Echoes its input." cannot hide an instruction from the reviewer.
+ */
+const INVISIBLE_SOURCE = String.raw`[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]`;
+// Compiled on first use: Unicode property classes take milliseconds, and most strings are ASCII.
+let invisibleInJson: RegExp | undefined;
+
+/**
+ * JSON text with each invisible code point written as its `\uXXXX` escape (a surrogate pair for
+ * those above U+FFFF). The value read back is the same string, so integrities do not change. Only
+ * for JSON text: the code points matched never occur in JSON's own syntax, and C0 controls and
+ * lone surrogates are already escaped by JSON.stringify.
+ */
+export function escapeInvisible(json: string): string {
+  if (/^[\x20-\x7e]*$/.test(json)) return json; // printable ASCII hides nothing
+  invisibleInJson ??= new RegExp(INVISIBLE_SOURCE, 'gu');
+  return json.replace(invisibleInJson, (ch) => {
+    let out = '';
+    for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
+}
 
 function scalar(value: unknown): string {
   switch (typeof value) {

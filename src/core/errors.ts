@@ -32,7 +32,8 @@ export type ErrorCode =
   | 'SIGNATURE_STALE'
   | 'ALLOWLIST_INVALID'
   | 'ALLOWLIST_UNAVAILABLE'
-  | 'ACCEPT_RULE_REFUSED';
+  | 'ACCEPT_RULE_REFUSED'
+  | 'BASE_NOT_AVAILABLE';
 
 export type ExitStatus = 0 | 1 | 2 | 3 | 70 | 130;
 
@@ -66,6 +67,7 @@ const EXIT_STATUS = {
   ALLOWLIST_INVALID: 2,
   ALLOWLIST_UNAVAILABLE: 2,
   ACCEPT_RULE_REFUSED: 2,
+  BASE_NOT_AVAILABLE: 2,
 } as const satisfies Record<ErrorCode, 2 | 3>;
 
 export class McpmError extends Error {

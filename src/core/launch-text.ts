@@ -9,20 +9,36 @@ import { shellWord } from './shell-word.js';
 
 /**
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
- * `'--mode safe'` one, `''` an empty one), then the working directory and the variable names; a
- * remote server as its transport and URL, then the header names.
+ * `'--mode safe'` one, `''` an empty one), then the working directory and the variable names (with
+ * their values' stored forms); a remote server as its transport and URL, then the header names.
  */
 export function describeLaunch(launch: LaunchSpec): SafeText {
   let text: string;
   if (launch.transport === 'stdio') {
     text = [launch.command, ...launch.args].map(word).join(' ');
     if (launch.cwd !== undefined) text += `  (cwd ${word(launch.cwd)})`;
-    if (launch.envNames.length > 0) text += `  (env ${launch.envNames.map(word).join(', ')})`;
+    if (launch.envNames.length > 0) text += `  (env ${named(launch.envNames, launch.envValues)})`;
   } else {
     text = `${launch.transport} ${word(launch.url)}`;
-    if (launch.headerNames.length > 0) text += `  (headers ${launch.headerNames.map(word).join(', ')})`;
+    if (launch.headerNames.length > 0) text += `  (headers ${named(launch.headerNames, launch.headerValues)})`;
   }
   return trusted(text);
+}
+
+/**
+ * The names, each with its value's stored form when the launch has them: a reference as written
+ * (`API_KEY=${API_KEY}`), a hashed value as `#` and the start of its digest (`MODE=#fpATLGG`), so
+ * that a changed value shows as a changed line without the value ever being known.
+ */
+function named(names: readonly string[], values: Record<string, string> | undefined): string {
+  return names
+    .map((name) => {
+      const stored = values?.[name];
+      if (stored === undefined) return word(name);
+      const digest = stored.startsWith('scrypt:') ? stored.slice(stored.lastIndexOf(':') + 1, stored.lastIndexOf(':') + 9) : undefined;
+      return `${word(name)}=${digest === undefined ? word(stored) : `#${digest}`}`;
+    })
+    .join(', ');
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
 import { refusalOf, type AcceptRules } from './accept-rules.js';
+import { isStoredValue } from './launch/values.js';
 import {
   ITEM_KINDS,
   itemsFromJson,
@@ -289,7 +290,7 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
   // Unknown keys are refused, not dropped: an `env` or `headers` with values must never sit in a
   // committed lock unnoticed, and dropping it would hide that someone put it there.
   if (transport === 'stdio') {
-    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envNames', 'transport']);
+    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envNames', 'envValues', 'transport']);
     const launch: LaunchSpec = {
       transport,
       command: v.string(json, path, 'command'),
@@ -297,13 +298,33 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
       envNames: v.strings(json, path, 'envNames'),
     };
     if (json.cwd !== undefined) launch.cwd = v.string(json, path, 'cwd');
+    if (json.envValues !== undefined) launch.envValues = readValues(json, path, 'envValues', launch.envNames, v);
     return launch;
   }
   if (transport === 'http' || transport === 'sse') {
-    v.onlyKeys(json, path, ['headerNames', 'transport', 'url']);
-    return { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
+    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'transport', 'url']);
+    const launch: LaunchSpec = { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
+    if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
+    return launch;
   }
   return v.fail(path, 'transport must be "stdio", "http" or "sse"');
+}
+
+/**
+ * Stored values, one per name of `names`. Anything but a `${VAR}` reference or a hashed form is
+ * refused: a value in clear must never sit in a committed lock, even one put there by hand.
+ */
+function readValues(json: JsonObject, path: string, field: string, names: readonly string[], v: Validator): Record<string, string> {
+  const values = v.object(json[field], `${path}.${field}`);
+  const keys = Object.keys(values).sort();
+  if (keys.length !== names.length || keys.some((key, i) => key !== names[i])) v.fail(path, `${field} must have one value for each name`);
+  const out = Object.create(null) as Record<string, string>;
+  for (const key of keys) {
+    const stored = v.string(values, `${path}.${field}`, key);
+    if (!isStoredValue(stored)) v.fail(`${path}.${field}`, `${jsonQuote(key)} must be a \${VAR} reference or a "scrypt:" hash, never a value`);
+    out[key] = stored;
+  }
+  return out;
 }
 
 function readPackage(value: JsonValue, path: string, v: Validator): PackagePin {
@@ -521,14 +542,54 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
       envNames: [...launch.envNames],
     });
     if (launch.cwd !== undefined) json.cwd = launch.cwd;
+    if (launch.envValues !== undefined) json.envValues = valuesToJson(launch.envValues);
     return json;
   }
-  return object({ transport: launch.transport, url: launch.url, headerNames: [...launch.headerNames] });
+  const json = object({ transport: launch.transport, url: launch.url, headerNames: [...launch.headerNames] });
+  if (launch.headerValues !== undefined) json.headerValues = valuesToJson(launch.headerValues);
+  return json;
+}
+
+function valuesToJson(values: Record<string, string>): JsonObject {
+  const json = Object.create(null) as JsonObject;
+  for (const name of Object.keys(values)) json[name] = values[name]!;
+  return json;
 }
 
 /** Only for mcpm's own fixed field names; names chosen by servers or users are assigned one by one. */
 function object(fields: Record<string, JsonValue>): JsonObject {
   return Object.assign(Object.create(null) as JsonObject, fields);
+}
+
+/**
+ * The reviewed fields of an entry and how each is hashed: everything a reviewer approved, so an
+ * entry is the reviewed one only if all of them are. `integrity` is not here (it is derived) nor
+ * `server` (a copy of the snapshot's serverInfo, checked by checkLock). Covering one more field is
+ * one more line.
+ */
+const REVIEWED_FIELDS: ReadonlyArray<[field: string, of: (entry: LockEntry) => JsonValue | undefined]> = [
+  ['launch', (entry) => launchToJson(entry.launch)],
+  ['package', (entry) => (entry.package === undefined ? undefined : entryToJson(entry).package)],
+  ['protocol', (entry) => object({ era: entry.protocol.era, version: entry.protocol.version })],
+  // Recomputed from the definitions (and the accept rules, optional marks and tombstones): a
+  // stored integrity can be edited to anything.
+  ['snapshot', (entry) => entryIntegrity(entry)],
+];
+
+/**
+ * reviewedIntegrity returns integrityOf (canonical.ts) over an object with one member per reviewed
+ * field the entry has (REVIEWED_FIELDS): `launch` as the lock writes it (launchToJson, env and
+ * header values in their stored form), `package` as written, `protocol` {era, version}, and
+ * `snapshot` as the entry integrity recomputed from its definitions and reviewed extras. Two entries
+ * with the same reviewedIntegrity were reviewed as one: comparing a lock with a trusted base uses it.
+ */
+export function reviewedIntegrity(entry: LockEntry): Integrity {
+  const covered = Object.create(null) as JsonObject;
+  for (const [field, of] of REVIEWED_FIELDS) {
+    const value = of(entry);
+    if (value !== undefined) covered[field] = value;
+  }
+  return integrityOf(covered);
 }
 
 export interface TamperedEntry {

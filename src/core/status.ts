@@ -9,7 +9,7 @@ import { judgeEntry, isSettled, type Judgement } from './judge.js';
 import { entryIntegrity, type LockEntry } from './lockfile.js';
 import type { Snapshot } from './snapshot.js';
 
-export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'error' | 'denied';
+export type StatusKind = 'ok' | 'drifted' | 'new' | 'stale' | 'config-changed' | 'unreviewed' | 'error' | 'denied';
 
 export interface ServerStatus {
   name: string;
@@ -19,6 +19,8 @@ export interface ServerStatus {
   live?: Snapshot;
   /** With a live snapshot of a locked server: every change and what it means for review. */
   judgement?: Judgement;
+  /** For status 'unreviewed': the trusted base's entry, when the base has one (else the entry is new there). */
+  base?: LockEntry;
   /** For status 'error': what went wrong (McpmError code, message and hint; stderr not yet sanitised). */
   error?: { code: string; message: string; detail?: string; hint?: string };
   /** For status 'denied': why the organisation's allow-list refuses it (raw; quotes config text). */

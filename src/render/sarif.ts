@@ -20,6 +20,7 @@ const STATUS_RULES: Record<Exclude<StatusKind, 'ok'>, { id: string; text: string
   stale: { id: 'mcpm/stale', text: 'A locked server is no longer configured.', level: 'warning' },
   'config-changed': { id: 'mcpm/config-changed', text: 'The launch definition differs from the lockfile.', level: 'error' },
   denied: { id: 'mcpm/denied', text: 'The organisation\'s allow-list does not allow this server.', level: 'error' },
+  unreviewed: { id: 'mcpm/unreviewed', text: 'A lockfile entry was added or changed against the trusted base and has not been reviewed there.', level: 'error' },
   error: { id: 'mcpm/unreachable', text: 'The server could not be reached or snapshotted.', level: 'error' },
 };
 

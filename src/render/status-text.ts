@@ -62,6 +62,7 @@ const LABEL: Record<StatusKind, string> = {
   new: 'new',
   stale: 'stale',
   'config-changed': 'CHANGED',
+  unreviewed: 'UNREVIEWED',
   error: 'ERROR',
   denied: 'DENIED',
 };
@@ -74,6 +75,7 @@ const LABEL: Record<StatusKind, string> = {
 export function statusLabel(line: StatusLine, command?: 'install' | 'verify' | 'ls' | 'diff'): string {
   if (line.action === 'added') return 'locked';
   if (line.action === 'removed') return 'pruned';
+  if (line.action === 'updated') return 'recorded';
   if (command === 'ls' && line.status === 'ok') return 'locked';
   return LABEL[line.status];
 }
@@ -84,7 +86,10 @@ export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' |
     case 'drifted':
       return `run "mcpm diff ${name}" to see what changed, then "mcpm approve ${name}"`;
     case 'config-changed':
+      if (line.action === 'updated') return undefined;
       return `the launch definition in the config differs from the lock; review it with "mcpm approve ${name}"`;
+    case 'unreviewed':
+      return 'not started: the trusted base does not have this lock entry as it is; review it in the diff of the lock';
     case 'new':
       return line.action === 'added' ? undefined : `run "mcpm install ${name}" to lock it`;
     case 'stale':

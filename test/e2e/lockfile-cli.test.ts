@@ -68,11 +68,13 @@ describe('install and verify', () => {
   it('reordering and re-paging are not drift', async () => {
     const dir = tempProject();
     const tools = Array.from({ length: 7 }, (_, i) => tool(`t${i}`, `Tool ${i}.`));
-    writeProject(dir, { paged: { defs: defs(tools), env: { FIXTURE_PAGE_SIZE: '0' } } });
-    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
-    // Same launch definition (env names), other env value: pages of 2, served in reverse.
-    writeProject(dir, { paged: { defs: defs([...tools].reverse()), env: { FIXTURE_PAGE_SIZE: '2' } } });
-    const verified = await mcpm(['verify', '-C', dir]);
+    // The page size comes through a reference, which the lock keeps as written: the launch stays
+    // the same while the value behind it changes.
+    writeProject(dir, { paged: { defs: defs(tools), env: { FIXTURE_PAGE_SIZE: '${PAGE_SIZE}' } } });
+    expect((await mcpm(['install', '-C', dir], { env: { PAGE_SIZE: '0' } })).status).toBe(0);
+    // Same launch definition, pages of 2, served in reverse.
+    writeProject(dir, { paged: { defs: defs([...tools].reverse()), env: { FIXTURE_PAGE_SIZE: '${PAGE_SIZE}' } } });
+    const verified = await mcpm(['verify', '-C', dir], { env: { PAGE_SIZE: '2' } });
     expect(verified.stdout + verified.stderr).toMatch(/ok\s+paged/);
     expect(verified.status).toBe(0);
   });
@@ -278,8 +280,10 @@ describe('diff', () => {
 
     const diffed = await mcpm(['diff', '-C', dir]);
     expect(diffed.status).toBe(1);
-    expect(diffed.stdout).toContain(`locked:     $ ${node} --mode safe  (env FIXTURE_DEFS)\n`);
-    expect(diffed.stdout).toContain(`configured: $ ${node} '--mode safe'  (env FIXTURE_DEFS)\n`);
+    // FIXTURE_DEFS, a literal path, shows as the start of its hash: the same in both lines.
+    const hash = /\(env FIXTURE_DEFS=#([\w-]{8})\)/.exec(diffed.stdout)?.[1];
+    expect(diffed.stdout).toContain(`locked:     $ ${node} --mode safe  (env FIXTURE_DEFS=#${hash})\n`);
+    expect(diffed.stdout).toContain(`configured: $ ${node} '--mode safe'  (env FIXTURE_DEFS=#${hash})\n`);
     const listed = await mcpm(['ls', '-C', dir]);
     expect(listed.stdout).toContain(`$ ${node} '--mode safe'  (env FIXTURE_DEFS)\n`);
   });

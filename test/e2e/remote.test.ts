@@ -30,7 +30,13 @@ describe('remote servers', () => {
     expect(lock).not.toContain('secret-value');
     expect(lock).not.toContain('Bearer');
     const entry = JSON.parse(lock).servers.remote;
-    expect(entry.launch).toEqual({ headerNames: ['Authorization'], transport: 'http', url: `http://127.0.0.1:${port}/mcp` });
+    // "Bearer ${DEMO_TOKEN}" has literal text, so it is bound as a salted hash, not written.
+    expect(entry.launch).toEqual({
+      headerNames: ['Authorization'],
+      headerValues: { Authorization: expect.stringMatching(/^scrypt:[\w-]{22}:[\w-]{43}$/) },
+      transport: 'http',
+      url: `http://127.0.0.1:${port}/mcp`,
+    });
     expect(Object.keys(entry.snapshot.tools).length).toBeGreaterThan(5);
     expect((await mcpm(['verify', '-C', dir], { env })).status).toBe(0);
   });

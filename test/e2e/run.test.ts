@@ -40,8 +40,8 @@ function project(script: string, env: Record<string, string> = {}, options: { na
   };
 }
 
-async function install(dir: string): Promise<void> {
-  const result = await mcpm(['install', '-C', dir]);
+async function install(dir: string, env: Record<string, string> = {}): Promise<void> {
+  const result = await mcpm(['install', '-C', dir], { env });
   expect(result.status, result.stderr).toBe(0);
 }
 
@@ -356,10 +356,11 @@ describe('mcpm run: lifecycle and hostile output', () => {
   });
 
   it("drops the server's stdout noise, escapes its stderr, and exits with the server's status", async () => {
-    const p = project('guard-noisy.mjs', { GUARD_QUIET: '1', GUARD_EXIT_CODE: '7' });
-    await install(p.dir);
-    project('guard-noisy.mjs', { GUARD_QUIET: '0', GUARD_EXIT_CODE: '7' }, { dir: p.dir });
-    const host = guard(p.dir);
+    // Quiet while locked, noisy under the guard: a reference, so the launch (which binds env
+    // values) is the same while the value behind it changes.
+    const p = project('guard-noisy.mjs', { GUARD_QUIET: '${GUARD_QUIET}', GUARD_EXIT_CODE: '7' });
+    await install(p.dir, { GUARD_QUIET: '1' });
+    const host = guard(p.dir, [], { GUARD_QUIET: '0' });
     const init = await host.initialize();
     expect((await host.waitForExit()).code).toBe(7);
     // Nothing but the initialize response: no log line, no ANSI, no unsolicited "response" id 999.
@@ -372,10 +373,9 @@ describe('mcpm run: lifecycle and hostile output', () => {
   });
 
   it('ends the session when the server sends a line over 16 MiB (D4), answering what the host waits for', async () => {
-    const p = project('guard-noisy.mjs', { GUARD_QUIET: '1', GUARD_HUGE: '1' });
-    await install(p.dir);
-    project('guard-noisy.mjs', { GUARD_QUIET: '0', GUARD_HUGE: '1' }, { dir: p.dir });
-    const host = guard(p.dir);
+    const p = project('guard-noisy.mjs', { GUARD_QUIET: '${GUARD_QUIET}', GUARD_HUGE: '1' });
+    await install(p.dir, { GUARD_QUIET: '1' });
+    const host = guard(p.dir, [], { GUARD_QUIET: '0' });
     await host.initialize();
     const list = await host.request('tools/list');
     expect(list).toMatchObject({ error: { code: REFUSED, message: expect.stringContaining('16 MiB') } });

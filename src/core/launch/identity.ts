@@ -1,12 +1,15 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * transport, url, and the *names* of env variables and headers), and how two of them are compared.
- * Values are not part of it: the same secret is spelt differently for different hosts.
+ * transport, url, the names of env variables and headers, and their values in the stored form of
+ * launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
+ * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
+import { jsonQuote } from '../json-strict.js';
 
 /**
  * What a host config says about how to start a server, as the lock records it. Values of `env` and
- * `headers` are kept only in memory for launching (ServerConfig); the lock records their *names*.
+ * `headers` are kept only in memory for launching (ServerConfig); the lock records their names and
+ * their stored forms (envValues, headerValues), never the values.
  */
 export type LaunchSpec =
   | {
@@ -16,6 +19,12 @@ export type LaunchSpec =
       cwd?: string;
       /** Names of the variables the config sets for this server, sorted. Never values. */
       envNames: string[];
+      /**
+       * Each variable's value in its stored form (launch/values.ts): a `${VAR}` reference as
+       * written, anything else a salted scrypt digest, never the value. Absent when the config sets
+       * no variable, and in entries written before values were bound.
+       */
+      envValues?: Record<string, string>;
     }
   | {
       /** `http` is Streamable HTTP with SSE fallback; `sse` is the legacy HTTP+SSE transport only. */
@@ -23,6 +32,8 @@ export type LaunchSpec =
       url: string;
       /** Names of the headers the config sets, sorted. Never values. */
       headerNames: string[];
+      /** As envValues, for the headers. */
+      headerValues?: Record<string, string>;
     };
 
 export function launchEquals(a: LaunchSpec, b: LaunchSpec): boolean {
@@ -36,15 +47,41 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
     if (!arraysEqual(a.args, b.args)) return 'the args';
     if (a.cwd !== b.cwd) return 'the working directories';
     if (!arraysEqual(a.envNames, b.envNames)) return 'the env variable names';
-    return undefined;
+    return valuesDifference(a.envValues, b.envValues, 'env');
   }
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
     if (a.transport !== b.transport) return 'the transports';
     if (a.url !== b.url) return 'the URLs';
     if (!arraysEqual(a.headerNames, b.headerNames)) return 'the header names';
-    return undefined;
+    return valuesDifference(a.headerValues, b.headerValues, 'header');
   }
   return 'the transports';
+}
+
+/**
+ * Values are compared in their stored forms, by name (the names already agree). A side without
+ * them was read from a lock written before values were bound: it matches only a launch that sets
+ * no values, since nobody reviewed the values it was started with.
+ */
+function valuesDifference(a: Record<string, string> | undefined, b: Record<string, string> | undefined, kind: 'env' | 'header'): string | undefined {
+  if (a === undefined || b === undefined) {
+    return a === b || Object.keys(a ?? b ?? {}).length === 0 ? undefined : `the ${kind} values (not recorded in the lock yet)`;
+  }
+  const names = Object.keys(a).sort();
+  if (!arraysEqual(names, Object.keys(b).sort())) return `the ${kind} values`;
+  const changed = names.find((name) => a[name] !== b[name]);
+  return changed === undefined ? undefined : `the ${kind} values (${jsonQuote(changed)})`;
+}
+
+/** True when the locked launch differs from the configured one only by values it never recorded (an older lock). */
+export function valuesUnrecorded(configured: LaunchSpec, locked: LaunchSpec): boolean {
+  if (configured.transport === 'stdio' && locked.transport === 'stdio') {
+    return locked.envValues === undefined && configured.envValues !== undefined && launchEquals({ ...locked, envValues: configured.envValues }, configured);
+  }
+  if (configured.transport !== 'stdio' && locked.transport !== 'stdio') {
+    return locked.headerValues === undefined && configured.headerValues !== undefined && launchEquals({ ...locked, headerValues: configured.headerValues }, configured);
+  }
+  return false;
 }
 
 function arraysEqual(a: readonly string[], b: readonly string[]): boolean {

@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import { describeLaunch } from '../../../src/core/launch-text.js';
 
-const stdio = (command: string, args: string[], extra: { cwd?: string; envNames?: string[] } = {}): LaunchSpec => ({
+const stdio = (command: string, args: string[], extra: { cwd?: string; envNames?: string[]; envValues?: Record<string, string> } = {}): LaunchSpec => ({
   transport: 'stdio',
   command,
   args,
   envNames: extra.envNames ?? [],
   ...(extra.cwd === undefined ? {} : { cwd: extra.cwd }),
+  ...(extra.envValues === undefined ? {} : { envValues: extra.envValues }),
 });
 
 describe('describeLaunch', () => {
@@ -29,6 +30,16 @@ describe('describeLaunch', () => {
     expect(describeLaunch({ transport: 'http', url: 'https://mcp.example.com/v1?key=1', headerNames: ['Authorization'] })).toBe(
       `http 'https://mcp.example.com/v1?key=1'  (headers Authorization)`,
     );
+  });
+
+  it('shows each value in its stored form: a reference as written, a hashed value by the start of its digest', () => {
+    const launch = stdio('node', ['s.js'], {
+      envNames: ['API_KEY', 'MODE'],
+      envValues: { API_KEY: '${API_KEY}', MODE: 'scrypt:AAAAAAAAAAAAAAAAAAAAAA:fpATLGG-Z8t6HSmZ7pMNLuXe_sO9sgpcpyJgz6a9E4E' },
+    });
+    expect(describeLaunch(launch)).toBe(`node s.js  (env API_KEY='\${API_KEY}', MODE=#fpATLGG-)`);
+    const other = { ...launch, envValues: { API_KEY: '${API_KEY}', MODE: 'scrypt:AAAAAAAAAAAAAAAAAAAAAA:3f9aLGG-Z8t6HSmZ7pMNLuXe_sO9sgpcpyJgz6a9E4E' } };
+    expect(describeLaunch(other)).not.toBe(describeLaunch(launch));
   });
 
   it('escapes homoglyphs, controls and long space runs, and keeps it on one line', () => {

@@ -23,7 +23,7 @@ import type { AuditEvent, ToolCallRecord } from '../guard/relay.js';
 import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
-import { checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
+import { checkedLockFromHead, hostPlace, loadLockHeadFor, loadProject, type Project } from '../app/project.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 
@@ -165,7 +165,7 @@ type Prepared = { refusal: { message: string; hint: string } } | Ready;
 
 async function prepare(name: string, options: RunOptions, deps: Deps): Promise<Prepared> {
   const project = await loadProject(options, deps);
-  const lockHead = await loadLockHead(project);
+  const lockHead = await loadLockHeadFor(project, name, deps);
   const quoted = jsonQuote(name);
   const config = project.servers.get(name);
   if (!config) {

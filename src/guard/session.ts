@@ -159,7 +159,8 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       });
     }
   });
-  const toServer = coalesced((bytes) => holder.side?.send(bytes));
+  // A remote server takes each message as a request of its own: only a stdio server's lines are joined.
+  const toServer = options.server.transport === 'stdio' ? coalesced((bytes) => holder.side?.send(bytes)) : { write: (bytes: Buffer) => holder.side?.send(bytes), flush: () => {} };
   const relay = new GuardRelay(wire, where, {
     toHost: toHost.write,
     toServer: toServer.write,

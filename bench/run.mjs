@@ -1,78 +1,257 @@
 #!/usr/bin/env node
-// `npm run bench`: speed targets as ratios against baselines measured in the same run, so the
-// numbers mean the same on a slow CI machine and a fast laptop. Prints a table; exits 1 if a
-// target is missed.
+// `npm run bench`: every speed target of mcpm as a ratio or difference against a baseline measured
+// in the same run (a raw SDK client, a bare Node relay, `node -e 0`), interleaved so that drift in
+// machine load hits both sides alike, median of BENCH_RUNS (default 7). Prints the table, writes it
+// to docs/benchmarks.md with the machine it ran on, and a growth check: each scaling row measured
+// at a second, smaller size, with the order of growth between the two (1 is linear).
+// Exits 1 if a target is missed. Needs `npm run build`.
+//   BENCH_ONLY=install,run-start  only these rows (ids in the table), for iterating; no docs written
+//   BENCH_RUNS=3                  fewer runs
+// Node fixture servers throughout: the npx prefetch `verify` does for npx servers (0.5–7 s) is
+// not measured here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bareRelay, callTimes, inFlightRate, timeToList } from './host.mjs';
+import { buildOfflineProject, fillLock } from './fifty-servers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mcpm = join(root, 'bin', 'mcpm.cjs');
+const server = join(root, 'bench', 'server.mjs');
+const sdkBaseline = join(root, 'bench', 'sdk-baseline.mjs');
 const runs = Number(process.env.BENCH_RUNS ?? 7);
+const only = process.env.BENCH_ONLY?.split(',');
+const wanted = (id) => !only || only.includes(id);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const work = mkdtempSync(join(os.tmpdir(), 'mcpm-bench-'));
+// The lock index of `mcpm run` goes to a cache of this run's own.
+const env = { ...process.env, XDG_CACHE_HOME: join(work, 'cache') };
 
 function time(args, options = {}) {
+  options.before?.();
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { encoding: 'utf8', ...options });
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...env, ...options.env }, maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0 && !options.allowFailure) {
-    throw new Error(`${args.join(' ')} exited ${result.status}\n${result.stderr}`);
-  }
+  if (result.status !== 0 && !(options.okStatus ?? [0]).includes(result.status)) throw new Error(`${args.join(' ')} exited ${result.status}\n${result.stderr}`);
   return ms;
 }
 
-/** Median of interleaved runs, so drift in machine load hits both sides alike. */
-function compare(label, subject, baseline, target) {
-  const a = [];
-  const b = [];
-  time(subject);
-  time(baseline);
-  for (let i = 0; i < runs; i++) {
-    a.push(time(subject));
-    b.push(time(baseline));
+/** Medians of interleaved runs of two measures (each a function returning ms), after a warm-up of both. */
+async function interleaved(a, b, n = runs) {
+  await a();
+  await b();
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < n; i++) {
+    as.push(await a());
+    bs.push(await b());
   }
-  const median = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  const ratio = median(a) / median(b);
-  return { label, subject: median(a), baseline: median(b), ratio, target, pass: ratio <= target };
+  return [median(as), median(bs)];
 }
 
-const results = [];
-const work = mkdtempSync(join(tmpdir(), 'mcpm-bench-'));
-try {
-  // 1. verify of the quickstart servers against a plain SDK script listing them in parallel.
-  const quick = join(root, 'examples', 'quickstart');
-  const quickLock = join(work, 'quickstart.lock');
-  time([mcpm, 'install', '-C', quick, '--lockfile', quickLock, '-q']);
-  results.push(
-    compare(
-      'verify (4 reference servers) vs plain SDK script',
-      [mcpm, 'verify', '-C', quick, '--lockfile', quickLock, '-q'],
-      [join(root, 'bench', 'sdk-baseline.mjs'), quick],
-      1.3,
-    ),
-  );
+/** A project of `servers` bench servers with `tools` tools each (and optional extra env). */
+function project(name, servers, tools, extraEnv = {}) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const mcpServers = {};
+  for (let i = 0; i < servers; i++) {
+    mcpServers[`s${i}`] = { command: process.execPath, args: [server], env: { FIXTURE_TOOL_COUNT: String(tools), FIXTURE_PAGE_SIZE: '1000', ...extraEnv } };
+  }
+  writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers }, null, 2));
+  return dir;
+}
 
-  // 2. verify --offline of a 50-server project against `node -e 0`.
-  const big = join(work, 'fifty');
-  const { buildFiftyServerProject } = await import('./fifty-servers.mjs');
-  await buildFiftyServerProject(big);
-  results.push(compare('verify --offline (50 servers) vs node -e 0', [mcpm, 'verify', '--offline', '-C', big, '-q'], ['-e', '0'], 3));
+const rows = [];
+const growth = [];
+function row(id, measure, subject, baseline, kind, target) {
+  const value = kind === 'ratio' ? subject / baseline : subject - baseline;
+  const pass = kind === 'ratio' ? (target.min === undefined ? value <= target.max : value >= target.min) : value <= target.max;
+  const shown = kind === 'ratio' ? `${value.toFixed(2)}×` : `${value >= 0 ? '+' : ''}${value.toFixed(value < 10 && value > -10 ? 2 : 0)} ms`;
+  const goal = kind === 'ratio' ? (target.min === undefined ? `≤ ${target.max}×` : `≥ ${target.min}×`) : `≤ +${target.max} ms`;
+  rows.push({ id, measure, subject: subject.toFixed(1), baseline: baseline.toFixed(1), result: shown, target: goal, pass, value });
+  process.stderr.write(`${pass ? 'PASS' : 'FAIL'} ${id}: ${measure}: ${shown} (target ${goal})\n`);
+  return value;
+}
+/** Order of growth of the subject's cost beyond its baseline between two sizes: 1 is linear. */
+function grows(id, measure, small, large) {
+  // A cost within noise of zero (or below) counts as 2 % of the whole time, so noise cannot make it look superlinear.
+  const floor = (x) => Math.max(x.cost, 0.02 * (x.total ?? 0), 1e-3);
+  const order = Math.log(floor(large) / floor(small)) / Math.log(large.size / small.size);
+  growth.push({ id, measure, small: `${+small.size.toPrecision(3)}: ${small.cost.toFixed(1)} ms`, large: `${+large.size.toPrecision(3)}: ${large.cost.toFixed(1)} ms`, order: order.toFixed(2), pass: order <= 1.15 });
+}
+
+try {
+  // install (first lock) ÷ raw SDK listing, 4 × 800 tools and 4 × 50.
+  if (wanted('install')) {
+    const sizes = {};
+    for (const tools of [50, 800]) {
+      const dir = project(`install-${tools}`, 4, tools);
+      const lock = join(dir, 'bench.lock');
+      const [m, b] = await interleaved(
+        () => time([mcpm, 'install', '-C', dir, '--lockfile', lock, '-q'], { before: () => rmSync(lock, { force: true }) }),
+        () => time([sdkBaseline, dir]),
+      );
+      sizes[tools] = { m, b };
+      if (tools === 800) row('install', 'install (first lock), 4 servers × 800 tools ÷ raw SDK listing', m, b, 'ratio', { max: 2.0 });
+    }
+    const r50 = sizes[50].m / sizes[50].b;
+    const r800 = sizes[800].m / sizes[800].b;
+    rows.push({ id: 'install-linear', measure: 'install ratio at 4×800 ÷ ratio at 4×50', subject: r800.toFixed(2), baseline: r50.toFixed(2), result: `${(r800 / r50).toFixed(2)}×`, target: '≤ 1.3×', pass: r800 / r50 <= 1.3 });
+    grows('install', 'install beyond raw listing, tools per server', { size: 50, cost: sizes[50].m - sizes[50].b, total: sizes[50].m }, { size: 800, cost: sizes[800].m - sizes[800].b, total: sizes[800].m });
+  }
+
+  // verify, one server × 5,000 tools ÷ raw listing (and 500 for growth); peak RSS of it.
+  if (wanted('verify-big') || wanted('rss') || wanted('diff') || wanted('approve')) {
+    const sizes = {};
+    for (const tools of [500, 5000]) {
+      const dir = project(`verify-${tools}`, 1, tools);
+      time([mcpm, 'install', '-C', dir, '-q']);
+      const [m, b] = await interleaved(() => time([mcpm, 'verify', '-C', dir, '-q']), () => time([sdkBaseline, dir]));
+      sizes[tools] = { m, b, dir };
+    }
+    if (wanted('verify-big')) {
+      row('verify-big', 'verify, 1 server × 5,000 tools ÷ raw listing', sizes[5000].m, sizes[5000].b, 'ratio', { max: 1.5 });
+      grows('verify-big', 'verify beyond raw listing, tools', { size: 500, cost: sizes[500].m - sizes[500].b, total: sizes[500].m }, { size: 5000, cost: sizes[5000].m - sizes[5000].b, total: sizes[5000].m });
+    }
+    if (wanted('rss')) {
+      const rss = (args) => {
+        const out = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', env });
+        return Number(out.stderr.trim().split('\n').at(-1));
+      };
+      const [m, b] = await interleaved(() => rss([mcpm, 'verify', '-C', sizes[5000].dir, '-q']), () => rss([sdkBaseline, sizes[5000].dir]));
+      row('rss', 'peak RSS of verify, 5,000 tools ÷ raw SDK client (KiB)', m, b, 'ratio', { max: 1.5 });
+    }
+    // diff and approve --yes of every tool changed, ÷ verify of it (and 500 for growth).
+    for (const tools of [500, 5000]) {
+      if (!wanted('diff') && !wanted('approve')) break;
+      const text = (seed) => Array.from({ length: 150 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'][Math.floor(Math.abs(Math.sin(i * 7 + seed)) * 6)]).join(' ');
+      const dir = project(`diff-${tools}`, 1, tools, { FIXTURE_DESCRIPTION: '${DESC}' });
+      time([mcpm, 'install', '-C', dir, '-q'], { env: { DESC: text(1) } });
+      const lock = join(dir, 'mcp.lock');
+      copyFileSync(lock, join(dir, 'locked.copy'));
+      const changed = { env: { DESC: text(2) }, okStatus: [0, 1] };
+      const restore = () => copyFileSync(join(dir, 'locked.copy'), lock);
+      const [d, v] = await interleaved(() => time([mcpm, 'diff', '-C', dir], changed), () => time([mcpm, 'verify', '-C', dir, '-q'], changed));
+      const [a, v2] = await interleaved(() => time([mcpm, 'approve', '--yes', '-C', dir, '-q'], { ...changed, before: restore }), () => time([mcpm, 'verify', '-C', dir, '-q'], { ...changed, before: restore }));
+      sizes[`d${tools}`] = { d, v, a, v2 };
+    }
+    if (wanted('diff')) {
+      row('diff', 'diff, 1 server × 5,000 tools all changed ÷ verify of it', sizes.d5000.d, sizes.d5000.v, 'ratio', { max: 2.0 });
+      grows('diff', 'diff beyond verify, changed tools', { size: 500, cost: sizes.d500.d - sizes.d500.v, total: sizes.d500.d }, { size: 5000, cost: sizes.d5000.d - sizes.d5000.v, total: sizes.d5000.d });
+    }
+    if (wanted('approve')) row('approve', 'approve --yes of the same ÷ verify', sizes.d5000.a, sizes.d5000.v2, 'ratio', { max: 2.0 });
+  }
+
+  // verify, 8 small servers ÷ raw parallel listing.
+  if (wanted('verify-many')) {
+    const dir = project('verify-8', 8, 5);
+    time([mcpm, 'install', '-C', dir, '-q']);
+    const [m, b] = await interleaved(() => time([mcpm, 'verify', '-C', dir, '-q']), () => time([sdkBaseline, dir]));
+    row('verify-many', 'verify, 8 small servers ÷ raw parallel listing', m, b, 'ratio', { max: 1.1 });
+  }
+
+  // verify --offline: 64 servers × 20 tools ÷ node -e 0 (16 for growth); a 10 MB lock − read, parse, hash.
+  if (wanted('offline')) {
+    const sizes = {};
+    for (const servers of [16, 64]) {
+      const dir = join(work, `offline-${servers}`);
+      await buildOfflineProject(dir, servers, 20);
+      const [m, b] = await interleaved(() => time([mcpm, 'verify', '--offline', '-C', dir, '-q']), () => time(['-e', '0']));
+      sizes[servers] = { m, b };
+    }
+    row('offline', 'verify --offline, 64 servers × 20 tools ÷ node -e 0', sizes[64].m, sizes[64].b, 'ratio', { max: 2.0 });
+    grows('offline', 'verify --offline beyond node -e 0, servers', { size: 16, cost: sizes[16].m - sizes[16].b, total: sizes[16].m }, { size: 64, cost: sizes[64].m - sizes[64].b, total: sizes[64].m });
+  }
+  if (wanted('offline-big')) {
+    const floor = `const b=require('fs').readFileSync(process.argv[1]);JSON.parse(b.toString());require('crypto').createHash('sha256').update(b).digest()`;
+    const sizes = {};
+    for (const mb of [1, 10]) {
+      const dir = join(work, `offline-${mb}mb`);
+      await buildOfflineProject(dir, 10, mb * 90);
+      const lock = join(dir, 'mcp.lock');
+      const [m, b] = await interleaved(() => time([mcpm, 'verify', '--offline', '-C', dir, '-q']), () => time(['-e', floor, lock]));
+      sizes[mb] = { m, b, bytes: statSync(lock).size };
+    }
+    row('offline-big', `verify --offline, ${(sizes[10].bytes / 1e6).toFixed(1)} MB lock − (read + JSON.parse + sha256)`, sizes[10].m, sizes[10].b, 'diff', { max: 150 });
+    grows('offline-big', 'verify --offline beyond read+parse+hash, lock MB', { size: sizes[1].bytes / 1e6, cost: sizes[1].m - sizes[1].b, total: sizes[1].m }, { size: sizes[10].bytes / 1e6, cost: sizes[10].m - sizes[10].b, total: sizes[10].m });
+  }
+
+  // mcpm run: a small server; the lock holds other servers' entries too (30 KB, 1 MB, 10 MB).
+  const guarded = (dir, name = 's0') => [process.execPath, [mcpm, 'run', '-C', dir, name], env];
+  const bare = (tools, extraEnv = {}) => [process.execPath, ['-e', bareRelay, '--', process.execPath, server], { ...env, FIXTURE_TOOL_COUNT: String(tools), ...extraEnv }];
+  const runProject = (name, tools, fillBytes) => {
+    const dir = project(name, 1, tools);
+    time([mcpm, 'install', '-C', dir, '-q']);
+    if (fillBytes > 0) fillLock(join(dir, 'mcp.lock'), fillBytes);
+    return dir;
+  };
+  if (wanted('run-start')) {
+    const costs = {};
+    for (const [label, bytes] of [['30 KB', 30e3], ['1 MB', 1e6], ['10 MB', 10e6]]) {
+      const dir = runProject(`run-${bytes}`, 3, bytes);
+      const size = statSync(join(dir, 'mcp.lock')).size;
+      const [m, b] = await interleaved(() => timeToList(guarded(dir)), () => timeToList(bare(3)), Math.max(runs, 9));
+      costs[label] = { size, cost: m - b };
+      row(`run-start-${label.replace(' ', '')}`, `run start-up (spawn → first tools/list) − bare relay, lock ${label}`, m, b, 'diff', { max: 20 });
+    }
+    grows('run-start', 'run start-up beyond bare relay, lock bytes', { size: costs['1 MB'].size, cost: Math.max(costs['1 MB'].cost, 1) }, { size: costs['10 MB'].size, cost: Math.max(costs['10 MB'].cost, 1) });
+  }
+  if (wanted('run-msg')) {
+    const sizes = {};
+    for (const bytes of [100_000, 1_000_000]) {
+      const dir = runProject(`run-blob-${bytes}`, 3, 0);
+      const blobEnv = { BENCH_RESULT_BYTES: String(bytes) };
+      const g = [process.execPath, [mcpm, 'run', '-C', dir, 's0'], { ...env, ...blobEnv }];
+      const [m, b] = await interleaved(async () => median(await callTimes(g, 'tools/call', { name: 'blob', arguments: {} }, 15)), async () => median(await callTimes(bare(3, blobEnv), 'tools/call', { name: 'blob', arguments: {} }, 15)));
+      sizes[bytes] = { m, b };
+    }
+    row('run-big-result', 'run, one tools/call with a 1 MB result − bare relay', sizes[1e6].m, sizes[1e6].b, 'diff', { max: 2 });
+    grows('run-big-result', 'run beyond bare relay, result bytes', { size: 1e5, cost: sizes[1e5].m - sizes[1e5].b, total: sizes[1e5].m }, { size: 1e6, cost: sizes[1e6].m - sizes[1e6].b, total: sizes[1e6].m });
+
+    const lists = {};
+    for (const tools of [100, 1000]) {
+      const dir = runProject(`run-list-${tools}`, tools, 0);
+      const [m, b] = await interleaved(async () => median(await callTimes(guarded(dir), 'tools/list', {}, 15)), async () => median(await callTimes(bare(tools), 'tools/list', {}, 15)));
+      lists[tools] = { m, b };
+    }
+    row('run-list', 'run, tools/list of 1,000 tools − bare relay', lists[1000].m, lists[1000].b, 'diff', { max: 8 });
+    grows('run-list', 'run beyond bare relay, tools listed', { size: 100, cost: lists[100].m - lists[100].b, total: lists[100].m }, { size: 1000, cost: lists[1000].m - lists[1000].b, total: lists[1000].m });
+  }
+  if (wanted('run-calls')) {
+    const dir = runProject('run-calls', 3, 0);
+    const echo = { name: 'echo', arguments: { message: 'hello' } };
+    const [m, b] = await interleaved(() => inFlightRate(guarded(dir), echo, 3000, 100), () => inFlightRate(bare(3), echo, 3000, 100));
+    // Rates: higher is better, so the row is guarded ÷ bare with a minimum.
+    row('run-inflight', 'run, small calls with 100 in flight ÷ bare relay throughput (calls/s)', m, b, 'ratio', { min: 0.8 });
+    const [g1, b1] = await interleaved(async () => median(await callTimes(guarded(dir), 'tools/call', echo, 1000)), async () => median(await callTimes(bare(3), 'tools/call', echo, 1000)));
+    row('run-rtt', 'run, small call round trip − bare relay', g1, b1, 'diff', { max: 0.05 });
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
-// 3. The guard's own benchmark, when present (issue 5): it prints its own lines and ratios.
-const guardBench = join(root, 'bench', 'guard.mjs');
-let guardFailed = false;
-if (existsSync(guardBench)) {
-  const r = spawnSync(process.execPath, [guardBench], { stdio: 'inherit' });
-  guardFailed = r.status !== 0;
+const cpu = os.cpus();
+const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, median of ${runs} interleaved runs`;
+const table = [
+  '| | measure | mcpm (ms) | baseline (ms) | result | target |',
+  '| --- | --- | ---: | ---: | ---: | --- |',
+  ...rows.map((r) => `| ${r.pass ? 'PASS' : 'FAIL'} | ${r.measure} | ${r.subject} | ${r.baseline} | ${r.result} | ${r.target} |`),
+];
+const growthTable = [
+  '| | scaling row | smaller | larger | order of growth |',
+  '| --- | --- | --- | --- | ---: |',
+  ...growth.map((g) => `| ${g.pass ? 'linear or better' : 'SUPERLINEAR'} | ${g.measure} | ${g.small} | ${g.large} | ${g.order} |`),
+];
+const text = `${table.join('\n')}\n\nGrowth (cost beyond the baseline at two sizes; order = log(cost ratio) / log(size ratio), 1 is linear):\n\n${growthTable.join('\n')}\n`;
+process.stdout.write(`${machine}\n\n${text}`);
+if (!only) {
+  writeFileSync(
+    join(root, 'docs', 'benchmarks.md'),
+    `# Benchmarks\n\nWritten by \`npm run bench\` (bench/run.mjs): each row against a baseline measured in the same run, interleaved. ` +
+      `Baselines: a raw SDK client listing the same servers (bench/sdk-baseline.mjs), a bare Node relay that only copies bytes, \`node -e 0\`. ` +
+      `Node fixture servers (bench/server.mjs): the npx prefetch of \`verify\` is not measured.\n\nMachine: ${machine}\n\n${text}`,
+  );
 }
-
-const rows = results.map(
-  (r) => `${r.pass ? 'PASS' : 'FAIL'}  ${r.label.padEnd(48)} ${r.subject.toFixed(0).padStart(6)} ms vs ${r.baseline.toFixed(0).padStart(6)} ms  ratio ${r.ratio.toFixed(2)} (target ≤ ${r.target})`,
-);
-process.stdout.write(`${rows.join('\n')}\n`);
-writeFileSync(join(tmpdir(), 'mcpm-bench-last.json'), JSON.stringify(results, null, 2));
-process.exitCode = results.every((r) => r.pass) && !guardFailed ? 0 : 1;
+process.exitCode = rows.every((r) => r.pass) && growth.every((g) => g.pass) ? 0 : 1;

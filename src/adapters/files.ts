@@ -5,7 +5,7 @@
  * the file they replace, and go to the target of a symbolic link rather than replacing the link:
  * dotfile managers keep `~/.claude.json` or `~/.codex/config.toml` as links into a repository.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { McpmError } from '../core/errors.js';
 import { replaceFile } from './replace-file.js';
 
@@ -41,6 +41,11 @@ export class FileReadProblem extends Error {
  * a larger file is refused (`too-large`) before it is read. Throws FileReadProblem.
  */
 export function readRegularFile(file: string, options: { noFollow?: boolean; maxBytes?: number } = {}): { text: string; mode: number } | null {
+  return withRegularFile(file, options, (fd, stats) => ({ text: decodeUtf8(readFileSync(fd)), mode: stats.mode & 0o7777 }));
+}
+
+/** As readRegularFile, but `use` reads the open file (closed after it returns) as it needs. */
+export function withRegularFile<T>(file: string, options: { noFollow?: boolean; maxBytes?: number }, use: (fd: number, stats: Stats) => T): T | null {
   if (options.noFollow && isSymlink(file)) throw new FileReadProblem('symlink', 'is a symbolic link');
   let fd;
   try {
@@ -57,16 +62,18 @@ export function readRegularFile(file: string, options: { noFollow?: boolean; max
     if (options.maxBytes !== undefined && stats.size > options.maxBytes) {
       throw new FileReadProblem('too-large', `is larger than ${options.maxBytes / 1024 / 1024} MiB`);
     }
-    const bytes = readFileSync(fd);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch (error) {
-      throw new FileReadProblem('not-utf8', 'is not valid UTF-8', undefined, { cause: error });
-    }
-    return { text, mode: stats.mode & 0o7777 };
+    return use(fd, stats);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** UTF-8 decoded fatally (a BOM stays in the text); FileReadProblem `not-utf8` otherwise. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    throw new FileReadProblem('not-utf8', 'is not valid UTF-8', undefined, { cause: error });
   }
 }
 

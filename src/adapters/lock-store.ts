@@ -1,9 +1,10 @@
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpmError } from '../core/errors.js';
 import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
-import { FileReadProblem, readRegularFile } from './files.js';
+import { decodeUtf8, FileReadProblem, readRegularFile, withRegularFile } from './files.js';
+import { readIndexedEntry, rememberOffsets } from './lock-index.js';
 import { replaceFile } from './replace-file.js';
 
 export interface LoadedLock {
@@ -33,11 +34,29 @@ export async function readLock(file: string, options: LockStoreOptions = {}): Pr
   return { lock: parseLock(read.text, shown), text: read.text };
 }
 
-/** As readLock, read only as far as parseLockHead: for `mcpm run`, which reads the rest after starting the server. Null: no file. */
-export async function readLockHead(file: string, options: LockStoreOptions = {}): Promise<LockHead | null> {
+/**
+ * As readLock, read only as far as parseLockHead: for `mcpm run`, which reads the rest after starting
+ * the server. Null: no file. `entry`: only that entry is needed; with a `cacheDir`, it is read
+ * through the lock index when the file is unchanged since a full read (lock-index.ts).
+ */
+export async function readLockHead(file: string, options: LockStoreOptions & { entry?: { name: string; cacheDir: string | undefined } } = {}): Promise<LockHead | null> {
   const shown = options.displayName ?? file;
-  const read = await readLockFile(file, shown);
-  return read === null ? null : parseLockHead(read.text, shown);
+  const entry = options.entry;
+  if (entry === undefined || entry.cacheDir === undefined) {
+    const read = await readLockFile(file, shown);
+    return read === null ? null : parseLockHead(read.text, shown);
+  }
+  const { cacheDir, name } = entry;
+  return lockFileProblems(shown, () =>
+    withRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES }, (fd) => {
+      const indexed = readIndexedEntry(fd, file, shown, name, cacheDir);
+      if (indexed !== undefined) return indexed;
+      const bytes = readFileSync(fd);
+      const head = parseLockHead(decodeUtf8(bytes), shown);
+      rememberOffsets(fd, file, bytes, head, cacheDir);
+      return head;
+    }),
+  );
 }
 
 /**
@@ -75,10 +94,15 @@ export async function updateLock(
 }
 
 async function readLockFile(file: string, shown: string): Promise<{ text: string; mode: number } | null> {
+  // A link is refused: see readLock. The lock is read as it is on disk (a BOM stays in the text, so
+  // parseLock sees it), synchronously, as readTextFile (files.ts) reads: before anything else happens.
+  return lockFileProblems(shown, () => readRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES }));
+}
+
+/** `read`'s result; a FileReadProblem becomes the McpmError that says what to do about the lock file. */
+function lockFileProblems<T>(shown: string, read: () => T): T {
   try {
-    // A link is refused: see readLock. The lock is read as it is on disk (a BOM stays in the text, so
-    // parseLock sees it), synchronously, as readTextFile (files.ts) reads: before anything else happens.
-    return readRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES });
+    return read();
   } catch (error) {
     if (!(error instanceof FileReadProblem)) throw error;
     const unusable = (problem: string, hint: string): McpmError =>

@@ -7,6 +7,7 @@ import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
 import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
+import { mcpmCacheDir } from '../adapters/lock-index.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
@@ -147,6 +148,11 @@ export async function bindValues(servers: Map<string, ServerConfig>, locked: Rea
 /** The lock read up to its launches (null: no lock file); finish with checkedLockFromHead. For `mcpm run`. */
 export function loadLockHead(project: Pick<Project, 'lockFile' | 'lockLabel'>): Promise<LockHead | null> {
   return readLockHead(project.lockFile, { displayName: project.lockLabel });
+}
+
+/** As loadLockHead, for `mcpm run NAME`: holds at least the entry `name`, read through the lock index when it can be. */
+export function loadLockHeadFor(project: Pick<Project, 'lockFile' | 'lockLabel'>, name: string, deps: Deps): Promise<LockHead | null> {
+  return readLockHead(project.lockFile, { displayName: project.lockLabel, entry: { name, cacheDir: mcpmCacheDir(hostPlace(deps)) } });
 }
 
 /** The rest of loadCheckedLock, after loadLockHead: for every entry, or only the one named. */

@@ -23,7 +23,7 @@ import type { AuditEvent, ToolCallRecord } from '../guard/relay.js';
 import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
-import { bindValues, checkedLockFromHead, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
+import { bindValues, checkedLockFromHead, hostPlace, loadLockHeadFor, loadProject, type Project } from '../app/project.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
@@ -187,7 +187,7 @@ type Prepared = { refusal: { message: string; hint: string } } | Ready;
 
 async function prepare(name: string, options: RunOptions, deps: Deps): Promise<Prepared> {
   const project = await loadProject(options, deps);
-  const lockHead = await loadLockHead(project);
+  const lockHead = await loadLockHeadFor(project, name, deps);
   const quoted = jsonQuote(name);
   if (!project.servers.has(name)) {
     throw new McpmError('USAGE', `no server named ${quoted} in ${project.configFiles.join(', ') || 'the config'}`, 'run "mcpm ls" to see the configured servers');

@@ -68,19 +68,30 @@ export function parseWrittenJson(text: string, limits?: StrictJsonLimits): JsonV
   const maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (/\\u[dD][89a-fA-F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) return undefined;
   // A line indented 2 × maxDepth is at least maxDepth containers down (declining a little early is fine).
-  if (new RegExp(`\\n {${2 * maxDepth}}`).test(text)) return undefined;
+  if (text.includes(`\n${' '.repeat(2 * maxDepth)}`)) return undefined;
   let value: JsonValue;
   try {
-    value = JSON.parse(text, withNullPrototype) as JsonValue;
+    value = JSON.parse(text) as JsonValue;
   } catch {
     return undefined;
   }
-  return `${JSON.stringify(value, null, 2)}\n` === text ? value : undefined;
+  // Compared before the copy: JSON.parse's own `__proto__` keys print as any other key.
+  return `${JSON.stringify(value, null, 2)}\n` === text ? withNullPrototype(value) : undefined;
 }
 
-/** JsonObjects have no prototype (`__proto__` is an ordinary key); JSON.parse's objects do. */
-function withNullPrototype(_key: string, value: unknown): unknown {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.assign(Object.create(null) as object, value) : value;
+/**
+ * JsonObjects have no prototype (`__proto__` is an ordinary key); JSON.parse's objects do. A walk
+ * after the parse rather than a reviver: V8 parses several times faster without one.
+ */
+function withNullPrototype(value: JsonValue): JsonValue {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = withNullPrototype(value[i]!);
+    return value;
+  }
+  const copy = Object.create(null) as JsonObject;
+  for (const key of Object.keys(value)) copy[key] = withNullPrototype(value[key]!);
+  return copy;
 }
 
 export function isJsonObject(value: unknown): value is JsonObject {

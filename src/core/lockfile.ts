@@ -118,6 +118,8 @@ export interface LockHead {
   readonly eol: '\n' | '\r\n';
   /** The parsed entries, for lockFromHead. */
   readonly entries: ReadonlyMap<string, JsonObject>;
+  /** The text is exactly as mcpm prints a lock, so each entry is found by its lines (see lock-index.ts). */
+  readonly printed?: boolean;
 }
 
 /** Throws as parseLock does, for everything outside the entries' definitions. */
@@ -132,9 +134,12 @@ export function parseLockHead(text: string, file: string): LockHead {
   }
 
   let root: JsonValue;
+  let printed = false;
   try {
     // A lock as mcpm writes it takes the fast path; anything else (hand-edited, CRLF, corrupt) the strict parser.
-    root = parseWrittenJson(text, { maxDepth: LOCK_MAX_DEPTH }) ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
+    const written = parseWrittenJson(text, { maxDepth: LOCK_MAX_DEPTH });
+    printed = written !== undefined;
+    root = written ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
     throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {
@@ -148,18 +153,27 @@ export function parseLockHead(text: string, file: string): LockHead {
   v.onlyKeys(top, '', ['//', 'canonicalization', 'hashAlgorithm', 'lockfileVersion', 'servers']);
   if (top['//'] !== undefined) v.string(top, '', '//');
   const serversJson = v.object(top.servers, 'servers');
+  // In file order: Object.keys would put integer-like names ("2" before "10") first.
+  const names = Object.keys(serversJson).sort();
+  return { ...lockHeadOfEntries(file, lineEndingOf(text), names.map((name) => [name, serversJson[name]!])), printed };
+}
 
+/**
+ * A LockHead of the given entries of a lock whose top level was already checked: parseLockHead's
+ * entries, or the one entry `mcpm run` read through the lock index. Throws as parseLock does.
+ */
+export function lockHeadOfEntries(file: string, eol: '\n' | '\r\n', found: Iterable<[string, JsonValue]>): LockHead {
+  const v = new Validator(file);
   const entries = new Map<string, JsonObject>();
   const launches = new Map<string, LaunchSpec>();
-  // In file order: Object.keys would put integer-like names ("2" before "10") first.
-  for (const name of Object.keys(serversJson).sort()) {
+  for (const [name, value] of found) {
     const path = `servers[${jsonQuote(name)}]`;
-    const json = v.object(serversJson[name], path);
+    const json = v.object(value, path);
     v.onlyKeys(json, path, ['accept', 'integrity', 'launch', 'optional', 'package', 'protocol', 'server', 'snapshot', 'tombstones']);
     entries.set(name, json);
     launches.set(name, readLaunch(json.launch, `${path}.launch`, v));
   }
-  return { file, launches, eol: lineEndingOf(text), entries };
+  return { file, launches, eol, entries };
 }
 
 /**

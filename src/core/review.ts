@@ -12,7 +12,6 @@
  * The state knows items, not lines: what is on screen and how far it scrolls is the TUI's
  * (tui/scroll.ts), so `--yes` runs this reducer with no terminal at all.
  */
-import { diffWordsWithSpace } from 'diff';
 import type { Integrity } from './canonical.js';
 import { emptySnapshot, pointerOf, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
 import { compareSeverity, type Finding, type Severity } from './findings/rules.js';
@@ -24,6 +23,7 @@ import { refusalOf, surfacePointerTokens } from './accept-rules.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
+import { boundedWordDiff } from './word-diff.js';
 
 // ---------------------------------------------------------------------------------------------
 // What is reviewed: one entry per server, one item per changed thing
@@ -279,11 +279,7 @@ function launchItem(source: ReviewSource): ReviewItem {
   const before = source.locked ? describeLaunch(source.locked.launch) : undefined;
   const after = describeLaunch(source.launch);
   const field: ReviewField = { pointer: trusted(''), change: before ? 'modified' : 'added', notes: [] };
-  if (before !== undefined) field.words = wordDiff(before, after) ?? undefined;
-  if (!field.words) {
-    if (before !== undefined) field.before = before;
-    field.after = after;
-  }
+  withWords(field, before, after);
   return { subject: 'launch', kindLabel: trusted('launch'), key: trusted(''), change: field.change, fields: [field], severity: null };
 }
 
@@ -338,9 +334,6 @@ function itemNotes(change: ItemChange, judged: JudgedChange | undefined): SafeTe
   return notes;
 }
 
-/** Above this many edited tokens a word diff is no help; the old and new text are shown whole instead. */
-const MAX_WORD_EDITS = 400;
-
 function fieldFromChange(field: FieldChange): ReviewField {
   const out: ReviewField = { pointer: sanitize(field.pointer, { identifier: true }), change: field.change, notes: [] };
   const { before, after } = field;
@@ -352,12 +345,7 @@ function fieldFromChange(field: FieldChange): ReviewField {
       // The escaper is not injective for text that already contains its own markers: say so rather than show "no change".
       out.notes.push(trusted('the old and new text look identical once escaped; the raw code points differ'));
     }
-    const words = wordDiff(b, a);
-    if (words) out.words = words;
-    else {
-      out.before = b;
-      out.after = a;
-    }
+    withWords(out, b, a);
     return out;
   }
   if (before !== undefined) out.before = displayValue(before);
@@ -378,17 +366,26 @@ function displayValue(value: JsonValue): SafeText {
 }
 
 /**
- * Word diff of two already-escaped texts (so an inserted zero-width space shows as its marker).
- * Whitespace counts: `diffWordsWithSpace` never hides a change in spacing. Null when too different.
+ * Word diff of two already-escaped texts (so an inserted zero-width space shows as its marker),
+ * bounded per field (core/word-diff.ts): null when too different; `elided` changes not shown.
  */
-export function wordDiff(before: SafeText, after: SafeText): DiffSegment[] | null {
-  const parts = diffWordsWithSpace(before, after, { maxEditLength: MAX_WORD_EDITS });
-  if (!parts) return null;
-  return parts.map((p) => ({
-    op: p.added ? 'added' : p.removed ? 'removed' : 'same',
-    // A piece of escaped text is escaped text: the tokenizer splits on word and space boundaries only.
-    text: p.value as SafeText,
-  }));
+export function wordDiff(before: SafeText, after: SafeText): { words: DiffSegment[]; elided: number } | null {
+  const diff = boundedWordDiff(before, after);
+  if (!diff) return null;
+  // A piece of escaped text is escaped text: the tokenizer splits on word and space boundaries only.
+  return { words: diff.parts.map((p) => ({ op: p.op, text: p.text as SafeText })), elided: diff.elided };
+}
+
+/** The word diff of a field, or its text before and after; a note says how many changes were not shown. */
+function withWords(field: ReviewField, before: SafeText | undefined, after: SafeText): void {
+  const diff = before === undefined ? null : wordDiff(before, after);
+  if (diff) {
+    field.words = diff.words;
+    if (diff.elided > 0) field.notes.push(trusted(`… ${diff.elided} more change${diff.elided === 1 ? '' : 's'} elided`));
+    return;
+  }
+  if (before !== undefined) field.before = before;
+  field.after = after;
 }
 
 // ---------------------------------------------------------------------------------------------

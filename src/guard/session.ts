@@ -113,6 +113,28 @@ interface SideHandlers {
   resumeHost(): void;
 }
 
+/**
+ * `write`, called once per turn for everything given in that turn, in order: the lines of one chunk
+ * (many answers with many calls in flight) go out in one write, not one system call each. Flushed
+ * in a microtask, so before any other I/O is handled; `flush` at once, before a side is closed.
+ */
+function coalesced(write: (bytes: Buffer) => void): { write: (bytes: Buffer) => void; flush: () => void } {
+  let pending: Buffer[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = [];
+    write(out);
+  };
+  return {
+    write: (bytes) => {
+      pending.push(bytes);
+      if (pending.length === 1) queueMicrotask(flush);
+    },
+    flush,
+  };
+}
+
 /** Relays one session until the server side is finished; resolves with how it ended. Never rejects for I/O errors. */
 export async function runSession(options: SessionOptions): Promise<SessionOutcome> {
   const { where, host, stderr, interrupt, signals } = options;
@@ -127,20 +149,23 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   let hostPaused = false;
   let hostBackedUp = false;
 
+  const toHost = coalesced((bytes) => {
+    // Backpressure: a host that does not read pauses the server instead of buffering without bound.
+    if (!host.stdout.writable) return;
+    if (!host.stdout.write(bytes) && !hostBackedUp) {
+      hostBackedUp = true;
+      holder.side?.pause();
+      host.stdout.once('drain', () => {
+        hostBackedUp = false;
+        holder.side?.resume();
+      });
+    }
+  });
+  // A remote server takes each message as a request of its own: only a stdio server's lines are joined.
+  const toServer = options.server.transport === 'stdio' ? coalesced((bytes) => holder.side?.send(bytes)) : { write: (bytes: Buffer) => holder.side?.send(bytes), flush: () => {} };
   const relay = new GuardRelay(wire, where, {
-    toHost: (bytes) => {
-      // Backpressure: a host that does not read pauses the server instead of buffering without bound.
-      if (!host.stdout.writable) return;
-      if (!host.stdout.write(bytes) && !hostBackedUp) {
-        hostBackedUp = true;
-        holder.side?.pause();
-        host.stdout.once('drain', () => {
-          hostBackedUp = false;
-          holder.side?.resume();
-        });
-      }
-    },
-    toServer: (bytes) => holder.side?.send(bytes),
+    toHost: toHost.write,
+    toServer: toServer.write,
     notice: (text) => notices.notice(text),
     toolCall: (record) => options.onToolCall?.(record),
     audit: (event) => options.onAuditEvent?.(event),
@@ -148,6 +173,8 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     end: (reason, status) => {
       ended = { reason, status };
       stopReadingHost();
+      toServer.flush();
+      toHost.flush();
       holder.side?.close();
     },
     now: options.now,
@@ -202,6 +229,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     if (hostGone) return;
     hostGone = true;
     hostFramer.flush();
+    toServer.flush();
     // The host is done, which is how the stdio transport shuts a server down: end the server's
     // stdin, then SIGTERM, then SIGKILL its whole process group (so nothing it started outlives
     // the session), as process.ts's close() does; or end the HTTP session.

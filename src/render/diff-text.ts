@@ -3,7 +3,6 @@
 // with sanitize() (the boundary); mcpm's ANSI colours are added after that, so no server byte ever
 // reaches the terminal unescaped, and nothing is truncated: long lines wrap, and only unchanged text
 // is shortened, with a count of what was left out.
-import { diffWordsWithSpace, type ChangeObject } from 'diff';
 import type { ChangeSubject, FieldChange, ItemChange } from '../core/changes.js';
 import type { JudgedChange } from '../core/judge.js';
 import { compareCodeUnits, SUBJECT_NOUN } from '../core/changes.js';
@@ -11,6 +10,7 @@ import { skeletonOf } from '../core/findings/names.js';
 import { RULES, type Finding, type Severity } from '../core/findings/rules.js';
 import { isJsonObject, type JsonValue } from '../core/json-strict.js';
 import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
+import { boundedWordDiff } from '../core/word-diff.js';
 
 export interface TextRenderOptions {
   /** ANSI colours (red/green, bold for high severity); the caller decides (TTY, --no-color, NO_COLOR). */
@@ -23,8 +23,6 @@ const DEFAULT_WIDTH = 80;
 /** Unchanged text longer than this is shortened to its two ends around the change. */
 const CONTEXT_LIMIT = 80;
 const CONTEXT_KEEP = 40;
-/** The word diff gives up past this many edits and shows the whole before and after instead. */
-const MAX_EDIT_LENGTH = 5000;
 const INDENT = 2;
 const HANGING = 2;
 
@@ -215,26 +213,28 @@ function changedSpan(text: string, sign: '+' | '-', asCodePoints: boolean): Span
 }
 
 function wordDiffSpans(before: string, after: string): Span[] {
-  const parts: ChangeObject<string>[] | undefined = diffWordsWithSpace(before, after, { maxEditLength: MAX_EDIT_LENGTH });
-  if (parts === undefined) {
+  const diff = boundedWordDiff(before, after);
+  if (diff === null) {
     return [own('(too many changes for a word diff; whole text before and after)', 'note'), own('\n'), changedSpan(before, '-', false), own('\n'), changedSpan(after, '+', false)];
   }
+  const { parts, elided } = diff;
   const out: Span[] = [];
   for (let i = 0; i < parts.length; i += 1) {
     const part = parts[i]!;
-    if (!part.added && !part.removed) {
-      append(out, contextSpans(part.value, i === 0, i === parts.length - 1));
+    if (part.op === 'same') {
+      append(out, contextSpans(part.text, i === 0, i === parts.length - 1 && elided === 0));
       continue;
     }
     const next = parts[i + 1];
-    if (part.removed && next?.added) {
-      const alike = looksAlike(part.value, next.value);
-      out.push(changedSpan(part.value, '-', alike), changedSpan(next.value, '+', alike));
+    if (part.op === 'removed' && next?.op === 'added') {
+      const alike = looksAlike(part.text, next.text);
+      out.push(changedSpan(part.text, '-', alike), changedSpan(next.text, '+', alike));
       i += 1;
       continue;
     }
-    out.push(changedSpan(part.value, part.added ? '+' : '-', false));
+    out.push(changedSpan(part.text, part.op === 'added' ? '+' : '-', false));
   }
+  if (elided > 0) out.push(own(` ⟨… ${elided} more change${elided === 1 ? '' : 's'} elided …⟩`, 'note'));
   return out;
 }
 

@@ -10,7 +10,7 @@ import { annotationFindings, parameterFindings } from './drift.js';
 import { nameFindings, nameIndex, schemaKeyFindings, type NameIndex } from './names.js';
 import { compareSeverity, type Finding, type FindingContext, type Hit } from './rules.js';
 import { collectSites, type Site } from './sites.js';
-import { otherServerTools, textHits, type OtherTool } from './text.js';
+import { otherServerTools, textHits, type OtherTools } from './text.js';
 
 interface Target {
   subject: ChangeSubject;
@@ -23,7 +23,7 @@ interface Target {
   newKey: boolean;
 }
 
-function siteHits(site: Site, firstLock: boolean, otherTools: OtherTool[], ownNames: ReadonlySet<string>): Hit[] {
+function siteHits(site: Site, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
   return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools, ownNames), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
 }
 
@@ -31,7 +31,7 @@ function hitKey(site: Site, hit: Hit): string {
   return `${hit.rule}\u0000${site.role === 'key' ? 'key' : 'value'}\u0000${hit.identity}`;
 }
 
-function scanTarget(target: Target, firstLock: boolean, otherTools: OtherTool[], ownNames: ReadonlySet<string>, out: Finding[]): void {
+function scanTarget(target: Target, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>, out: Finding[]): void {
   // What the locked text already had, as a multiset, so only new occurrences are reported.
   const seen = new Map<string, number>();
   if (target.before !== undefined) {

@@ -43,37 +43,60 @@ const SPEC_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const RESERVED_JS_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const NAMED_KINDS: readonly ItemKind[] = ['tools', 'prompts'];
 
+/** One snapshot's names of one kind, grouped by what they are compared on. */
+interface KindNames {
+  exact: ReadonlySet<string>;
+  /** Lower-cased name → the names, in code-unit order. */
+  lower: ReadonlyMap<string, readonly string[]>;
+  /** Skeleton → the names, in code-unit order. */
+  skeleton: ReadonlyMap<string, readonly string[]>;
+}
+
 /**
- * What nameFindings compares names with, prepared once per findingsFor call: a first lock looks at
- * every name, and sorting the sibling and other-server keys or computing their skeletons per name
- * made that quadratic in sorts and skeletons.
+ * What nameFindings compares names with: each name is looked up in maps keyed by its lower-cased
+ * form and its skeleton, so a first lock of many big servers is linear in the number of names, not
+ * quadratic. Kept per snapshot: every server's findings compare with the same other snapshots.
  */
 export interface NameIndex {
-  /** The live keys of each named kind, in code-unit order. */
-  own: ReadonlyMap<ItemKind, readonly string[]>;
-  /** The other configured servers (this one left out) in code-unit order, with their keys likewise. */
-  others: readonly { server: string; keys: ReadonlyMap<ItemKind, readonly { name: string; lower: string }[]> }[];
-  /** skeletonOf, memoised by name. */
-  skeleton: (name: string) => string;
+  own: ReadonlyMap<ItemKind, KindNames>;
+  /** The other configured servers (this one left out) in code-unit order. */
+  others: readonly { server: string; names: ReadonlyMap<ItemKind, KindNames> }[];
+}
+
+const indexed = new WeakMap<Snapshot, ReadonlyMap<ItemKind, KindNames>>();
+
+function group(names: readonly string[], keyOf: (name: string) => string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const name of names) {
+    const key = keyOf(name);
+    const list = out.get(key);
+    if (list) list.push(name);
+    else out.set(key, [name]);
+  }
+  return out;
+}
+
+function namesOf(snapshot: Snapshot): ReadonlyMap<ItemKind, KindNames> {
+  let names = indexed.get(snapshot);
+  if (names === undefined) {
+    names = new Map(
+      NAMED_KINDS.map((kind) => {
+        const sorted = [...snapshot[kind].keys()].sort(compareCodeUnits);
+        return [kind, { exact: new Set(sorted), lower: group(sorted, (name) => name.toLowerCase()), skeleton: group(sorted, skeletonOf) }];
+      }),
+    );
+    indexed.set(snapshot, names);
+  }
+  return names;
 }
 
 export function nameIndex(context: FindingContext): NameIndex {
-  const sortedKeys = (snapshot: Snapshot, kind: ItemKind): string[] => [...snapshot[kind].keys()].sort(compareCodeUnits);
-  const skeletons = new Map<string, string>();
   return {
-    own: new Map(NAMED_KINDS.map((kind) => [kind, sortedKeys(context.live, kind)])),
+    own: namesOf(context.live),
     others: [...context.others]
       .filter(([server]) => server !== context.server)
       .sort(([a], [b]) => compareCodeUnits(a, b))
-      .map(([server, snapshot]) => ({ server, keys: new Map(NAMED_KINDS.map((kind) => [kind, sortedKeys(snapshot, kind).map((name) => ({ name, lower: name.toLowerCase() }))])) })),
-    skeleton: (name) => {
-      let skeleton = skeletons.get(name);
-      if (skeleton === undefined) {
-        skeleton = skeletonOf(name);
-        skeletons.set(name, skeleton);
-      }
-      return skeleton;
-    },
+      .map(([server, snapshot]) => ({ server, names: namesOf(snapshot) })),
   };
 }
 
@@ -88,16 +111,19 @@ export function nameFindings(names: () => NameIndex, subject: ItemKind, name: st
   if (!NAMED_KINDS.includes(subject)) return out;
 
   const index = names();
-  const skeleton = index.skeleton(name);
-  for (const other of index.own.get(subject)!) {
-    if (other !== name && index.skeleton(other) === skeleton) out.push(at('confusable-name', 'high', { name, other }));
+  const skeleton = skeletonOf(name);
+  for (const other of index.own.get(subject)!.skeleton.get(skeleton) ?? []) {
+    if (other !== name) out.push(at('confusable-name', 'high', { name, other }));
   }
   const lower = name.toLowerCase();
-  for (const { server, keys } of index.others) {
-    for (const other of keys.get(subject)!) {
-      if (other.name === name) out.push(at('name-shadows-other-server', 'medium', { name, server }));
-      else if (other.lower === lower) out.push(at('name-shadows-other-server', 'high', { name, server, other: other.name }));
-      else if (index.skeleton(other.name) === skeleton) out.push(at('confusable-name', 'high', { name, server, other: other.name }));
+  for (const { server, names: theirs } of index.others) {
+    const kind = theirs.get(subject)!;
+    if (kind.exact.has(name)) out.push(at('name-shadows-other-server', 'medium', { name, server }));
+    for (const other of kind.lower.get(lower) ?? []) {
+      if (other !== name) out.push(at('name-shadows-other-server', 'high', { name, server, other }));
+    }
+    for (const other of kind.skeleton.get(skeleton) ?? []) {
+      if (other !== name && other.toLowerCase() !== lower) out.push(at('confusable-name', 'high', { name, server, other }));
     }
   }
   return out;

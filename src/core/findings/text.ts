@@ -84,15 +84,18 @@ function trimUrl(url: string): string {
   return out;
 }
 
-/** A distinctively named tool of another configured server, and the pattern that finds a mention of it. */
-export interface OtherTool {
-  server: string;
-  name: string;
-  pattern: RegExp;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * The distinctively named tools of the other configured servers, by name, for finding mentions of
+ * them in text. A mention is the name with no ASCII letter or digit right before or after it.
+ * Looked up by the substrings that could be a mention (from each possible start, only the lengths
+ * some name starting with that character has), so the cost of a text does not grow with how many
+ * tools the other servers have: a first lock of many big servers stays linear.
+ */
+export interface OtherTools {
+  /** Name → the servers that have it, in code-unit order. */
+  servers: ReadonlyMap<string, readonly string[]>;
+  /** First code unit of a name → the distinct name lengths starting with it. */
+  lengths: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Names distinctive enough that a mention is not an ordinary word ("search", "echo" are not). */
@@ -100,20 +103,50 @@ function isDistinctiveName(name: string): boolean {
   return name.length >= 4 && (/[_.-]/.test(name) || /[a-z][A-Z]/.test(name));
 }
 
-export function otherServerTools(context: FindingContext): OtherTool[] {
-  const out: OtherTool[] = [];
+export function otherServerTools(context: FindingContext): OtherTools {
+  const servers = new Map<string, string[]>();
+  const lengths = new Map<string, Set<number>>();
   for (const [server, snapshot] of context.others) {
     if (server === context.server) continue;
     for (const name of snapshot.tools.keys()) {
       if (!isDistinctiveName(name)) continue;
-      out.push({ server, name, pattern: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(name)}(?![A-Za-z0-9])`, 'u') });
+      const list = servers.get(name);
+      if (list) list.push(server);
+      else servers.set(name, [server]);
+      const first = lengths.get(name[0]!);
+      if (first) first.add(name.length);
+      else lengths.set(name[0]!, new Set([name.length]));
     }
   }
-  return out.sort((a, b) => compareCodeUnits(a.server, b.server) || compareCodeUnits(a.name, b.name));
+  for (const list of servers.values()) list.sort(compareCodeUnits);
+  return { servers, lengths: new Map([...lengths].map(([c, set]) => [c, [...set]])) };
+}
+
+const ALNUM = /[A-Za-z0-9]/;
+const isHigh = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/** The other servers' tool names mentioned in `text`, each once. */
+function mentionedNames(text: string, tools: OtherTools): Set<string> {
+  const found = new Set<string>();
+  for (let i = 0; i < text.length; i++) {
+    const lengths = tools.lengths.get(text[i]!);
+    if (lengths === undefined || (i > 0 && ALNUM.test(text[i - 1]!))) continue;
+    // A match never starts or ends between the two halves of a surrogate pair (code points, as a
+    // `u` regular expression sees the text).
+    if (i > 0 && isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue;
+    for (const length of lengths) {
+      const end = i + length;
+      if (end > text.length || (end < text.length && (ALNUM.test(text[end]!) || (isLow(text.charCodeAt(end)) && isHigh(text.charCodeAt(end - 1)))))) continue;
+      const candidate = text.slice(i, end);
+      if (tools.servers.has(candidate)) found.add(candidate);
+    }
+  }
+  return found;
 }
 
 /** What a string says. `ownNames` are this server's tools: naming one of them is no cross-server mention. */
-export function textHits(site: Site, firstLock: boolean, otherTools: OtherTool[], ownNames: ReadonlySet<string>): Hit[] {
+export function textHits(site: Site, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
   const hits: Hit[] = [];
   const { text, role } = site;
   const prose = role === 'text' ? text : identifierWords(text);
@@ -148,10 +181,10 @@ export function textHits(site: Site, firstLock: boolean, otherTools: OtherTool[]
   }
 
   if (role === 'text') {
-    for (const other of otherTools) {
-      if (ownNames.has(other.name)) continue;
-      if (other.pattern.test(text)) {
-        hits.push({ rule: 'mentions-other-server-tool', severity: 'medium', identity: `${other.server}\u0000${other.name}`, args: { server: other.server, tool: other.name } });
+    for (const name of [...mentionedNames(text, otherTools)].sort(compareCodeUnits)) {
+      if (ownNames.has(name)) continue;
+      for (const server of otherTools.servers.get(name)!) {
+        hits.push({ rule: 'mentions-other-server-tool', severity: 'medium', identity: `${server}\u0000${name}`, args: { server, tool: name } });
       }
     }
   }

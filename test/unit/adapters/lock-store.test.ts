@@ -11,6 +11,7 @@ import { readLock, updateLock } from '../../../src/adapters/lock-store.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
 import { emptyLock, MAX_LOCK_BYTES, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity } from '../../../src/core/snapshot.js';
+import { lockEntryFor } from '../../fixtures/lock-entry.js';
 import { rejection } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -18,25 +19,7 @@ const addEntryScript = fileURLToPath(new URL('../../fixtures/scripts/add-lock-en
 const run = promisify(execFile);
 
 function entryFor(name: string): LockEntry {
-  const snapshot = buildSnapshot(name, {
-    era: 'handshake',
-    protocolVersion: '2025-11-25',
-    serverInfo: { name, version: '1.0.0' },
-    capabilities: { tools: {} },
-    lists: {
-      tools: [{ name: 'echo', description: `echo for ${name}`, inputSchema: { type: 'object' } }],
-      prompts: null,
-      resources: null,
-      resourceTemplates: null,
-    },
-  });
-  return {
-    integrity: snapshotIntegrity(snapshot),
-    launch: { transport: 'stdio', command: 'node', args: [`${name}.js`], envNames: [] },
-    protocol: { era: 'handshake', version: '2025-11-25' },
-    server: { name, version: '1.0.0' },
-    snapshot,
-  };
+  return lockEntryFor(name, [{ name: 'echo', description: `echo for ${name}`, inputSchema: { type: 'object' } }]);
 }
 
 function lockWith(...names: string[]): Lock {

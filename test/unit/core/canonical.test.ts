@@ -252,3 +252,35 @@ describe('parse, print, parse: every number a server may send (JSON text, not va
     expect(parseStrictJson(printed)).toBe(parseStrictJson(text) || 0);
   });
 });
+
+describe('canonicalize of values already in key order', () => {
+  /** The same value with every object's keys inserted in code-unit order, as a lock read back has them. */
+  const sortedCopy = (value: JsonValue): JsonValue => {
+    if (Array.isArray(value)) return value.map(sortedCopy);
+    if (value === null || typeof value !== 'object') return value;
+    const out = Object.create(null) as JsonObject;
+    for (const key of Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[key] = sortedCopy(value[key]!);
+    return out;
+  };
+
+  it('is the text writeSortedJson writes, whether or not keys are in order (integer-like keys, surrogates, -0)', () => {
+    const key = fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('0', '1', '10', '9', '__proto__', 'toJSON', 'a', 'B'));
+    const value = fc.letrec<{ v: JsonValue }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom<JsonValue>(0, -0, 1e21, 1.5e-7, -1, true, false, null, '\ud800', 'é'),
+        fc.string({ unit: 'binary', maxLength: 5 }),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(key, tie('v'), { maxKeys: 4 }).map((o) => Object.assign(Object.create(null) as JsonObject, o)),
+      ),
+    })).v;
+    fc.assert(
+      fc.property(value, (v) => {
+        const expected = writeSortedJson(v);
+        expect(canonicalize(v)).toBe(expected);
+        expect(canonicalize(sortedCopy(v))).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

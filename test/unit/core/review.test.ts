@@ -203,8 +203,8 @@ describe('buildReviewServer', () => {
   });
 
   it('word-diffs with whitespace counted', () => {
-    const parts = wordDiff(trusted('a b'), trusted('a  b'))!;
-    expect(parts.some((p) => p.op !== 'same')).toBe(true);
+    const { words } = wordDiff(trusted('a b'), trusted('a  b'))!;
+    expect(words.some((p) => p.op !== 'same')).toBe(true);
   });
 });
 

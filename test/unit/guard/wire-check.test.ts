@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { integrityOf } from '../../../src/core/canonical.js';
 import type { JsonObject } from '../../../src/core/json-strict.js';
 import {
   describeEvent,
@@ -377,5 +378,31 @@ describe('accept rules in the guard', () => {
     if (verdict.action === 'rewrite') expect(verdict.events[0]).toMatchObject({ key: 'exfil', reason: 'awaiting-approval' });
     const blocked = call(wire, 'exfil');
     expect(blocked).toMatchObject({ action: 'reject', error: { code: GUARD_ERROR.BLOCKED, message: expect.stringContaining('it is new and quarantined until approved (run "mcpm approve notes")') } });
+  });
+});
+
+describe('list items judged by equality with the locked definition, else by integrity', () => {
+  // Served definitions close to the locked one: the same value with keys in another order, or
+  // changed by one small edit (a number's sign, 0 → -0, a string, a key, an array element).
+  const scalar = fc.oneof(fc.constantFrom(0, -0, 1, -1, 1.5, '', 'a', 'A', true, false, null), fc.string({ maxLength: 3 }));
+  const json = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), tie('value'), { maxKeys: 3 })),
+  })).value;
+  const reversedKeys = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(reversedKeys) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversedKeys(x)])) : v;
+
+  it('keeps exactly the items whose integrity is the locked one', () => {
+    fc.assert(
+      fc.property(json, json, fc.boolean(), (lockedExtra, servedExtra, same) => {
+        const locked = { name: 't', description: 'd', inputSchema: { type: 'object' }, extra: lockedExtra };
+        const served = same ? (reversedKeys(locked) as JsonObject) : { ...locked, extra: servedExtra };
+        const entry = lockedEntry({ tools: [locked] });
+        const verdict = check('block', entry).checkResponse('tools/list', response(1, { tools: [served] }));
+        // What the integrity says, computed independently of the guard's shortcut.
+        const expectedKept = integrityOf(strict(served)) === entry.snapshot.tools.get('t')!.integrity;
+        expect(verdict.action === 'forward').toBe(expectedKept);
+      }),
+      { numRuns: 400 },
+    );
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * `mcpm run`'s read of the lock: hosts start it at every session, and reading and checking a lock of
+ * many big servers (megabytes) would be start-up every session waits for. After one full read of a
+ * lock as mcpm prints it, where each entry's bytes are is kept in mcpm's cache directory (an index,
+ * never in the project), under the file's identity: device, inode, size and modification and
+ * change times. Any write to the file changes its change time, which no user can set back, so a
+ * later run finds the same identity only for the same bytes, and then reads its own entry alone.
+ * The index holds offsets only: the entry read through it is parsed strictly and its integrity
+ * checked as always. A lock not in the printed form (hand-edited, CRLF) is read in full every time.
+ */
+import { createHash } from 'node:crypto';
+import { fstatSync, mkdirSync, readFileSync, readSync, renameSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { parseStrictJson } from '../core/json-strict.js';
+import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
+
+/** Where the index is kept: the user's cache directory (environment, platform). */
+export interface CachePlace {
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+}
+
+interface LockIndex {
+  /** The identity of the file the offsets are for. */
+  identity: string;
+  eol: '\n' | '\r\n';
+  /** Entry name → [first byte, byte after the last] of its value. */
+  entries: Record<string, [number, number]>;
+}
+
+const INDEX_VERSION = 1;
+
+/** Smaller locks are read whole in a millisecond or two: no index, nothing in the cache. */
+export const INDEX_MIN_BYTES = 256 * 1024;
+
+/** `$XDG_CACHE_HOME/mcpm` (default `~/.cache/mcpm`), `~/Library/Caches/mcpm` on macOS, `%LOCALAPPDATA%\mcpm\cache` on Windows; undefined without a home. */
+export function mcpmCacheDir(place: CachePlace): string | undefined {
+  const { env, platform } = place;
+  if (platform === 'win32') return env['LOCALAPPDATA'] ? join(env['LOCALAPPDATA'], 'mcpm', 'cache') : undefined;
+  const home = env['HOME'];
+  if (platform === 'darwin') return home ? join(home, 'Library', 'Caches', 'mcpm') : undefined;
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg && xdg.startsWith('/')) return join(xdg, 'mcpm');
+  return home ? join(home, '.cache', 'mcpm') : undefined;
+}
+
+function identityOf(stats: BigIntStats): string {
+  return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
+}
+
+function indexFile(cacheDir: string, lockFile: string): string {
+  return join(cacheDir, 'lock-index', `${createHash('sha256').update(lockFile).digest('hex').slice(0, 32)}.json`);
+}
+
+function readIndex(file: string): LockIndex | undefined {
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; index?: LockIndex };
+    return json.version === INDEX_VERSION ? json.index : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a cache that cannot be written only means the next run reads the whole lock again. */
+function writeIndex(file: string, index: LockIndex): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ version: INDEX_VERSION, index }), { mode: 0o600 });
+    renameSync(temp, file);
+  } catch {
+    // Read-only or missing home: nothing to keep.
+  }
+}
+
+const KEY_LINE = Buffer.from('\n    "');
+const ENTRY_END = Buffer.from('\n    }');
+
+/**
+ * Where each entry's value is in a lock as mcpm prints it (JSON.stringify with two spaces): the
+ * only lines indented by exactly four spaces are the servers' keys (`    "NAME": {`) and the lines
+ * that close their values (`    }`). Only for bytes whose text parseLockHead found printed;
+ * undefined for anything else.
+ */
+export function entryOffsets(bytes: Buffer): Record<string, [number, number]> | undefined {
+  const entries = Object.create(null) as Record<string, [number, number]>;
+  let at = bytes.indexOf(KEY_LINE);
+  while (at !== -1) {
+    const lineEnd = bytes.indexOf(0x0a, at + 1);
+    const line = bytes.toString('utf8', at + 5, lineEnd);
+    if (lineEnd === -1 || !line.endsWith('": {')) return undefined;
+    const name: unknown = JSON.parse(line.slice(0, -3));
+    const end = bytes.indexOf(ENTRY_END, lineEnd);
+    if (typeof name !== 'string' || end === -1) return undefined;
+    entries[name] = [lineEnd - 1, end + ENTRY_END.length];
+    at = bytes.indexOf(KEY_LINE, end + ENTRY_END.length);
+  }
+  return entries;
+}
+
+/**
+ * The lock's entry `name` read through the index (a LockHead with it, or with no entry when it is not
+ * locked), or undefined when there is no index for the file as it is now, or it does not serve
+ * (then the caller reads the whole file and calls rememberOffsets). `fd` is open on the lock, a
+ * regular file; `cacheDir` undefined: no index.
+ */
+export function readIndexedEntry(fd: number, lockFile: string, shown: string, name: string, cacheDir: string | undefined): LockHead | undefined {
+  if (cacheDir === undefined) return undefined;
+  const stats = fstatSync(fd, { bigint: true });
+  if (stats.size < INDEX_MIN_BYTES) return undefined;
+  const identity = identityOf(stats);
+  const index = readIndex(indexFile(cacheDir, lockFile));
+  if (index === undefined || index.identity !== identity) return undefined;
+  try {
+    const range = Object.hasOwn(index.entries, name) ? index.entries[name] : undefined;
+    if (range === undefined) return lockHeadOfEntries(shown, index.eol, []);
+    const bytes = Buffer.alloc(range[1] - range[0]);
+    const read = readSync(fd, bytes, 0, bytes.length, range[0]);
+    // A file changed in place while it was read no longer has the indexed identity.
+    if (read !== bytes.length || identityOf(fstatSync(fd, { bigint: true })) !== identity) return undefined;
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return lockHeadOfEntries(shown, index.eol, [[name, parseStrictJson(text)]]);
+  } catch {
+    // An index that does not fit the file (edited by hand?): the full read decides, and says why.
+    return undefined;
+  }
+}
+
+/** After a full read of `bytes` from `fd` parsed into `head`: keeps where each entry is, if the lock is printed as mcpm prints it. */
+export function rememberOffsets(fd: number, lockFile: string, bytes: Buffer, head: LockHead, cacheDir: string | undefined): void {
+  const entries = cacheDir === undefined || !head.printed || bytes.length < INDEX_MIN_BYTES ? undefined : entryOffsets(bytes);
+  if (entries === undefined || Object.keys(entries).length !== head.entries.size) return;
+  writeIndex(indexFile(cacheDir!, lockFile), { identity: identityOf(fstatSync(fd, { bigint: true })), eol: head.eol, entries });
+}

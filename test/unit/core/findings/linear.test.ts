@@ -1,0 +1,60 @@
+// The name and mention rules look names up in maps rather than comparing every pair; these
+// properties hold them to the pairwise definitions they replace, over generated names and text.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareCodeUnits } from '../../../../src/core/changes.js';
+import { findingsFor } from '../../../../src/core/findings/index.js';
+import { skeletonOf } from '../../../../src/core/findings/names.js';
+import { snapshotOf, tool } from '../../../fixtures/findings/snapshot-helper.js';
+
+// Letters that collide under the skeleton or lower-casing, separators, a surrogate pair, and digits.
+const alphabet = fc.constantFrom('a', 'A', 'l', 'I', '1', 'o', '0', 'r', 'n', 'm', 'е', '_', '-', '.', ' ', 'x', '😀', '\uD83D', 'Z');
+const nameArb = fc.array(alphabet, { minLength: 1, maxLength: 7 }).map((cs) => cs.join(''));
+const namesArb = fc.uniqueArray(nameArb, { minLength: 1, maxLength: 8 });
+
+const sortedArgs = (findings: { rule: string; key: string; args: Record<string, string | number> }[], rule: string) =>
+  findings.filter((f) => f.rule === rule).map((f) => `${f.key}|${f.args.server ?? ''}|${f.args.other ?? f.args.tool ?? ''}`).sort(compareCodeUnits);
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('linear name and mention rules', () => {
+  it('find exactly the pairs the pairwise definitions find', () => {
+    fc.assert(
+      fc.property(namesArb, namesArb, fc.array(fc.oneof(alphabet, nameArb), { maxLength: 12 }), (own, theirs, words) => {
+        const text = words.join('');
+        const other = snapshotOf({ tools: theirs.map((n) => tool(n, 'x')) });
+        const findings = findingsFor({ server: 'srv', live: snapshotOf({ tools: own.map((n) => tool(n, text)) }), changes: null, others: new Map([['zz', other]]) });
+
+        const confusable: string[] = [];
+        const shadows: string[] = [];
+        for (const name of own) {
+          for (const o of own) if (o !== name && skeletonOf(o) === skeletonOf(name)) confusable.push(`${name}||${o}`);
+          for (const o of theirs) {
+            if (o === name) shadows.push(`${name}|zz|`);
+            else if (o.toLowerCase() === name.toLowerCase()) shadows.push(`${name}|zz|${o}`);
+            else if (skeletonOf(o) === skeletonOf(name)) confusable.push(`${name}|zz|${o}`);
+          }
+        }
+        expect(sortedArgs(findings, 'confusable-name')).toEqual(confusable.sort(compareCodeUnits));
+        expect(sortedArgs(findings, 'name-shadows-other-server')).toEqual(shadows.sort(compareCodeUnits));
+
+        const distinctive = theirs.filter((n) => n.length >= 4 && (/[_.-]/.test(n) || /[a-z][A-Z]/.test(n)) && !own.includes(n));
+        const mentioned = distinctive.filter((n) => new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(n)}(?![A-Za-z0-9])`, 'u').test(text));
+        const expected = own.flatMap((key) => mentioned.map((n) => `${key}|zz|${n}`));
+        expect(sortedArgs(findings, 'mentions-other-server-tool')).toEqual(expected.sort(compareCodeUnits));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a first lock of 4 servers × 2,000 shared names reports each shadow once per server', () => {
+    const servers = Array.from({ length: 4 }, (_, s) => snapshotOf({ tools: Array.from({ length: 2000 }, (_, i) => tool(`tool_${i}`, `Uses tool_${(i + s) % 2000} and Tool-${i}.`)) }));
+    const others = new Map(servers.map((snapshot, s) => [`s${s}`, snapshot]));
+    const findings = findingsFor({ server: 's0', live: servers[0]!, changes: null, others });
+    // Every name shadows its twin on each of the 3 other servers, and nothing more.
+    expect(findings.filter((f) => f.rule === 'name-shadows-other-server')).toHaveLength(2000 * 3);
+    expect(findings.filter((f) => f.rule === 'mentions-other-server-tool')).toHaveLength(0);
+  });
+});

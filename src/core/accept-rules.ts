@@ -166,10 +166,12 @@ export function isForbiddenField(tokens: readonly string[]): boolean {
 }
 
 /**
- * What the default serverVersion rule takes as a new version: a short version string. Anything
- * longer or stranger (prose, markup, control characters) is text a host may show, and is reviewed.
+ * What the default serverVersion rule takes as a new version: numbers and dots (an optional `v`),
+ * then at most a short pre-release and build tag, as semver and calendar versions are written.
+ * Anything else (words strung with underscores, prose, markup, control characters) is text a host
+ * may show, so it is reviewed: a version is a channel to the reader like any other string.
  */
-const VERSION_LIKE = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
+const VERSION_LIKE = /^v?[0-9]{1,10}(\.[0-9]{1,10}){0,3}(-[0-9A-Za-z.]{1,16})?(\+[0-9A-Za-z.]{1,16})?$/;
 
 /**
  * The rule that accepts a change at `tokens` (from surfacePointerTokens) to the value `after`

@@ -23,7 +23,7 @@ import { refusalOf, surfacePointerTokens } from './accept-rules.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
-import { boundedWordDiff } from './word-diff.js';
+import { boundedWordDiff, SHOWN_WORD_CHANGES } from './word-diff.js';
 
 // ---------------------------------------------------------------------------------------------
 // What is reviewed: one entry per server, one item per changed thing
@@ -376,14 +376,17 @@ export function wordDiff(before: SafeText, after: SafeText): { words: DiffSegmen
   return { words: diff.parts.map((p) => ({ op: p.op, text: p.text as SafeText })), elided: diff.elided };
 }
 
-/** The word diff of a field, or its text before and after; a note says how many changes were not shown. */
+/**
+ * The word diff of a field, or its text before and after: also when a word diff would leave
+ * changes out, since a change not shown is one an attacker can hide among harmless ones.
+ */
 function withWords(field: ReviewField, before: SafeText | undefined, after: SafeText): void {
   const diff = before === undefined ? null : wordDiff(before, after);
-  if (diff) {
+  if (diff && diff.elided === 0) {
     field.words = diff.words;
-    if (diff.elided > 0) field.notes.push(trusted(`… ${diff.elided} more change${diff.elided === 1 ? '' : 's'} elided`));
     return;
   }
+  if (diff) field.notes.push(trusted(`${SHOWN_WORD_CHANGES + diff.elided} changes: whole text before and after`));
   if (before !== undefined) field.before = before;
   field.after = after;
 }

@@ -10,7 +10,7 @@ import { skeletonOf } from '../core/findings/names.js';
 import { RULES, type Finding, type Severity } from '../core/findings/rules.js';
 import { isJsonObject, type JsonValue } from '../core/json-strict.js';
 import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
-import { boundedWordDiff } from '../core/word-diff.js';
+import { boundedWordDiff, SHOWN_WORD_CHANGES } from '../core/word-diff.js';
 
 export interface TextRenderOptions {
   /** ANSI colours (red/green, bold for high severity); the caller decides (TTY, --no-color, NO_COLOR). */
@@ -214,15 +214,18 @@ function changedSpan(text: string, sign: '+' | '-', asCodePoints: boolean): Span
 
 function wordDiffSpans(before: string, after: string): Span[] {
   const diff = boundedWordDiff(before, after);
-  if (diff === null) {
-    return [own('(too many changes for a word diff; whole text before and after)', 'note'), own('\n'), changedSpan(before, '-', false), own('\n'), changedSpan(after, '+', false)];
+  // Past the changes a word diff shows, the whole texts, never a count alone: a change a reviewer
+  // is not shown is one an attacker can hide among harmless ones.
+  if (diff === null || diff.elided > 0) {
+    const why = diff === null ? 'too many changes for a word diff' : `${SHOWN_WORD_CHANGES + diff.elided} changes, more than a word diff shows`;
+    return [own(`(${why}; whole text before and after)`, 'note'), own('\n'), changedSpan(before, '-', false), own('\n'), changedSpan(after, '+', false)];
   }
-  const { parts, elided } = diff;
+  const { parts } = diff;
   const out: Span[] = [];
   for (let i = 0; i < parts.length; i += 1) {
     const part = parts[i]!;
     if (part.op === 'same') {
-      append(out, contextSpans(part.text, i === 0, i === parts.length - 1 && elided === 0));
+      append(out, contextSpans(part.text, i === 0, i === parts.length - 1));
       continue;
     }
     const next = parts[i + 1];
@@ -234,7 +237,6 @@ function wordDiffSpans(before: string, after: string): Span[] {
     }
     out.push(changedSpan(part.text, part.op === 'added' ? '+' : '-', false));
   }
-  if (elided > 0) out.push(own(` ⟨… ${elided} more change${elided === 1 ? '' : 's'} elided …⟩`, 'note'));
   return out;
 }
 

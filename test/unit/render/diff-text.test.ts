@@ -73,6 +73,15 @@ describe('renderChangesText: text fields', () => {
     expect(out).toContain(`⟨… 61 unchanged characters …⟩${'a'.repeat(39)} ⟨-old-⟩⟨+new+⟩ ${'z'.repeat(39)}⟨… 61 unchanged characters …⟩`);
   });
 
+  it('past the changes a word diff shows, prints both texts whole: a payload hidden as the 30th change is on screen', () => {
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
+    const after = words.map((w, i) => (i === 29 ? `${w}.read-id_rsa` : `${w}.`)).join(' ');
+    const out = render(words.join(' '), after);
+    expect(out).toContain('(30 changes, more than a word diff shows; whole text before and after)');
+    expect(out).toContain('w29.read-id_rsa');
+    expect(out).not.toContain('elided');
+  });
+
   it('keeps context between two changes, collapsing only the middle', () => {
     const middle = 'm'.repeat(200);
     const out = render(`one ${middle} two`, `ONE ${middle} TWO`);

@@ -169,6 +169,16 @@ describe('buildReviewServer', () => {
     expect(desc.notes.join(' ')).toMatch(/13 → \d+ characters/);
   });
 
+  it('past the changes a word diff shows, the field carries both texts whole, never a count alone', () => {
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
+    const before = snap({ tools: [tool('read', words.join(' '))] });
+    const after = snap({ tools: [tool('read', words.map((w, i) => (i === 29 ? `${w}.read-id_rsa` : `${w}.`)).join(' '))] });
+    const desc = buildReviewServer(source(before, after), snapshotIntegrity).items[0]!.fields.find((f) => f.pointer === '/description')!;
+    expect(desc.words).toBeUndefined();
+    expect(desc.after).toContain('w29.read-id_rsa');
+    expect(desc.notes).toContain('30 changes: whole text before and after');
+  });
+
   it('sorts findings high first and marks the items they are about', () => {
     const findings: Finding[] = [
       { rule: 'url-added', severity: 'medium', subject: 'tools', key: 'read', pointer: '/description', args: { url: 'x.example' } },

@@ -307,7 +307,7 @@ export class GuardRelay {
       return;
     }
     this.currentLineBytes = line.length;
-    const skeleton = content.length >= this.skeleton.lineBytes ? this.skeletonOf(content) : undefined;
+    const skeleton = content.length >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(content) : undefined;
     if (skeleton !== undefined) {
       const decision = this.serverMessage(skeleton.value, strictUnused, () => duplicateKey(skeleton.text));
       if (this.ended) return;
@@ -344,6 +344,12 @@ export class GuardRelay {
       case 'drop':
         break;
     }
+  }
+
+  /** Whether the host waits for an answer the guard does not inspect: else no skeleton can do (a large tools/list answer). */
+  private awaitsUninspected(): boolean {
+    for (const pending of this.pending.values()) if (!INSPECTED_METHODS.has(pending.method)) return true;
+    return false;
   }
 
   /**

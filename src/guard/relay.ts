@@ -355,8 +355,8 @@ export class GuardRelay {
   /**
    * A large line read through its skeleton (large-line.ts), when what the guard does with the
    * message needs none of the strings left out: a response, to a request the guard does not inspect
-   * (a tools/call, say), whose id is not one of them, with no input requests and no serverInfo copy
-   * in its result. Undefined: the line is read in full.
+   * (a tools/call, say), whose id is not one of them, with no `resultType` (input requests) and no
+   * serverInfo copy in its result. Undefined: the line is read in full.
    */
   private skeletonOf(content: Buffer): { value: unknown; text: string } | undefined {
     const skeleton = lineSkeleton(content, this.skeleton.stringBytes);
@@ -376,7 +376,8 @@ export class GuardRelay {
     const result = (value as JsonObject)['result'];
     if (isJsonObject(result)) {
       const meta = result['_meta'];
-      if (result['resultType'] === 'input_required' || (isJsonObject(meta) && Object.hasOwn(meta, SERVER_INFO_META))) return undefined;
+      // By which members are there, not their values: a value here may be a string left out.
+      if (Object.hasOwn(result, 'resultType') || (isJsonObject(meta) && Object.hasOwn(meta, SERVER_INFO_META))) return undefined;
     }
     return { value, text };
   }

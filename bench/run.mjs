@@ -127,14 +127,19 @@ try {
     for (const tools of [500, 5000]) {
       if (!wanted('diff') && !wanted('approve')) break;
       const text = (seed) => Array.from({ length: 150 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'][Math.floor(Math.abs(Math.sin(i * 7 + seed)) * 6)]).join(' ');
-      const dir = project(`diff-${tools}`, 1, tools, { FIXTURE_DESCRIPTION: '${DESC}' });
-      time([mcpm, 'install', '-C', dir, '-q'], { env: { DESC: text(1) } });
+      // The descriptions come from a file: a configured env value the server shows the model is
+      // refused as a leaked secret.
+      const descriptions = join(work, `diff-${tools}.txt`);
+      const dir = project(`diff-${tools}`, 1, tools, { BENCH_DESCRIPTION_FILE: descriptions });
+      writeFileSync(descriptions, text(1));
+      time([mcpm, 'install', '-C', dir, '-q']);
       const lock = join(dir, 'mcp.lock');
       copyFileSync(lock, join(dir, 'locked.copy'));
-      const changed = { env: { DESC: text(2) }, okStatus: [0, 1] };
+      writeFileSync(descriptions, text(2));
+      const changed = { okStatus: [0, 1] };
       const restore = () => copyFileSync(join(dir, 'locked.copy'), lock);
       const [d, v] = await interleaved(() => time([mcpm, 'diff', '-C', dir], changed), () => time([mcpm, 'verify', '-C', dir, '-q'], changed));
-      const [a, v2] = await interleaved(() => time([mcpm, 'approve', '--yes', '-C', dir, '-q'], { ...changed, before: restore }), () => time([mcpm, 'verify', '-C', dir, '-q'], { ...changed, before: restore }));
+      const [a, v2] = await interleaved(() => time([mcpm, 'approve', '--yes', '--all', '-C', dir, '-q'], { ...changed, before: restore }), () => time([mcpm, 'verify', '-C', dir, '-q'], { ...changed, before: restore }));
       sizes[`d${tools}`] = { d, v, a, v2 };
     }
     if (wanted('diff')) {

@@ -28,6 +28,9 @@
  *   the responses to `initialize`, `server/discover` and the four list methods; a line it refuses
  *   is never forwarded (the host gets a JSON-RPC error for that request instead). A response to an
  *   id the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
+ *   A large line (64 KiB or more) is first read through its skeleton, its long strings left out
+ *   undecoded (large-line.ts): when it answers a request the guard does not inspect (a tool's
+ *   result of megabytes), that is all the guard needs, and the line goes on as it came.
  * - Server-initiated requests (sampling, elicitation, roots, …) are told once per kind and audited;
  *   the kinds given to --deny are answered with an error and never reach the host.
  */
@@ -38,6 +41,7 @@ import { valueSpan } from '../core/json-offsets.js';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
 import { duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
 import {
   CALL_METHODS,
@@ -126,6 +130,8 @@ type ServerDecision =
 export interface RelayOptions {
   /** Kinds of server-initiated requests answered with an error instead of reaching the host. */
   deny?: readonly DenyKind[];
+  /** Which server lines are read through their skeleton (large-line.ts): the defaults, unless a test compares both paths. */
+  skeleton?: { lineBytes: number; stringBytes: number };
 }
 
 /** Kinds of server request remembered as told; a server inventing methods gets the rate limit beyond. */
@@ -141,6 +147,7 @@ export class GuardRelay {
   private currentLineBytes = 0;
   private readonly deny: ReadonlySet<DenyKind | undefined>;
   private readonly noticedKinds = new Set<string>();
+  private readonly skeleton: { lineBytes: number; stringBytes: number };
 
   constructor(
     private readonly wire: WireCheck,
@@ -149,6 +156,7 @@ export class GuardRelay {
     options: RelayOptions = {},
   ) {
     this.deny = new Set(options.deny ?? []);
+    this.skeleton = options.skeleton ?? { lineBytes: LARGE_LINE_BYTES, stringBytes: LONG_STRING_BYTES };
   }
 
   get isEnded(): boolean {
@@ -298,8 +306,17 @@ export class GuardRelay {
       this.dropped('a line that is not valid UTF-8', content);
       return;
     }
-    const text = content.toString('utf8');
     this.currentLineBytes = line.length;
+    const skeleton = content.length >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(content) : undefined;
+    if (skeleton !== undefined) {
+      const decision = this.serverMessage(skeleton.value, strictUnused, () => duplicateKey(skeleton.text));
+      if (this.ended) return;
+      // The line has no character a host splits at (lineSkeleton refuses them): it goes on as it came.
+      if (decision.kind === 'forward') this.handlers.toHost(line);
+      else if (decision.kind !== 'drop') throw new Error('Assertion failed: a skeleton-read response needs a rewrite');
+      return;
+    }
+    const text = content.toString('utf8');
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -327,6 +344,42 @@ export class GuardRelay {
       case 'drop':
         break;
     }
+  }
+
+  /** Whether the host waits for an answer the guard does not inspect: else no skeleton can do (a large tools/list answer). */
+  private awaitsUninspected(): boolean {
+    for (const pending of this.pending.values()) if (!INSPECTED_METHODS.has(pending.method)) return true;
+    return false;
+  }
+
+  /**
+   * A large line read through its skeleton (large-line.ts), when what the guard does with the
+   * message needs none of the strings left out: a response, to a request the guard does not inspect
+   * (a tools/call, say), whose id is not one of them, with no `resultType` (input requests) and no
+   * serverInfo copy in its result. Undefined: the line is read in full.
+   */
+  private skeletonOf(content: Buffer): { value: unknown; text: string } | undefined {
+    const skeleton = lineSkeleton(content, this.skeleton.stringBytes);
+    if (skeleton === undefined) return undefined;
+    const text = skeleton.toString('utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const envelope = envelopeOf(value);
+    // A long string id reads as "" in the skeleton.
+    if (envelope.kind !== 'response' || envelope.id === '') return undefined;
+    const pending = this.pending.get(idKey(envelope.id));
+    if (pending === undefined || INSPECTED_METHODS.has(pending.method)) return undefined;
+    const result = (value as JsonObject)['result'];
+    if (isJsonObject(result)) {
+      const meta = result['_meta'];
+      // By which members are there, not their values: a value here may be a string left out.
+      if (Object.hasOwn(result, 'resultType') || (isJsonObject(meta) && Object.hasOwn(meta, SERVER_INFO_META))) return undefined;
+    }
+    return { value, text };
   }
 
   private serverBatch(line: Buffer, text: string, items: unknown[]): void {
@@ -647,6 +700,10 @@ export function idKey(id: unknown): string {
 /** `id` is the JSON text of the id (idKey), which may hold a U+2028 of the host's or server's. */
 function errorLine(id: string, error: RpcError): Buffer {
   return textLine(escapeLineBreaks(`{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code: error.code, message: error.message })}}`));
+}
+
+function strictUnused(): never {
+  throw new Error('Assertion failed: a skeleton-read response is not one the guard inspects');
 }
 
 function textLine(text: string): Buffer {

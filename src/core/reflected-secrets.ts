@@ -101,6 +101,11 @@ export function spellingsOf(value: string): { encoding: string; text: string }[]
 export function findReflection(value: JsonValue, secrets: readonly SecretValue[]): Reflection | undefined {
   if (secrets.length === 0) return undefined;
   const needles = secrets.flatMap((s) => spellingsOf(s.value).map((sp) => ({ ...sp, label: s.label })));
+  // The common case, no copy anywhere, from one pass over the value's JSON text: every string and
+  // key is in it, escaped as JSON.stringify escapes a needle alone. A hit is then placed by the walk.
+  const json = JSON.stringify(value);
+  const jsonLower = json.toLowerCase();
+  if (!needles.some((n) => (n.encoding === 'hex' ? jsonLower : json).includes(JSON.stringify(n.text).slice(1, -1)))) return undefined;
   const holds = (text: string): { label: string; encoding: string } | undefined => {
     const lower = text.toLowerCase();
     return needles.find((n) => (n.encoding === 'hex' ? lower.includes(n.text) : text.includes(n.text)));

@@ -51,6 +51,8 @@ export interface ItemChange {
 
 /** RFC 6901: `~` is written `~0` and `/` is written `~1`, in that order. */
 export function escapePointerToken(token: string): string {
+  // Most keys have neither character: no regular expression runs for them.
+  if (!token.includes('~') && !token.includes('/')) return token;
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

@@ -27,24 +27,49 @@ function siteHits(site: Site, firstLock: boolean, otherTools: OtherTools, ownNam
   return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools, ownNames), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
 }
 
+/**
+ * What the string rules find in a site depends only on its text, role and whether it is an address
+ * (the rest is fixed for one server's findings). Schemas repeat the same few strings ("type",
+ * "string", "description", "properties") in every tool, so each distinct string is judged once per
+ * server: a first lock of many tools stays cheap. Long texts are rarely repeated and would cost a
+ * copy to key on, so they are judged each time. Hits are never mutated (findings copy their args).
+ */
+const MEMO_TEXT_LENGTH = 256;
+
+type SiteJudge = (site: Site) => readonly Hit[];
+
+function siteJudge(firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): SiteJudge {
+  // One memo per role and address-ness, keyed by the text itself (no key string built per site).
+  const memos = new Map<string, Map<string, Hit[]>>();
+  return (site) => {
+    if (site.text.length > MEMO_TEXT_LENGTH) return siteHits(site, firstLock, otherTools, ownNames);
+    const kind = site.isAddress ? `${site.role} address` : site.role;
+    let memo = memos.get(kind);
+    if (memo === undefined) memos.set(kind, (memo = new Map()));
+    let hits = memo.get(site.text);
+    if (hits === undefined) memo.set(site.text, (hits = siteHits(site, firstLock, otherTools, ownNames)));
+    return hits;
+  };
+}
+
 function hitKey(site: Site, hit: Hit): string {
   return `${hit.rule}\u0000${site.role === 'key' ? 'key' : 'value'}\u0000${hit.identity}`;
 }
 
-function scanTarget(target: Target, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>, out: Finding[]): void {
+function scanTarget(target: Target, judge: SiteJudge, out: Finding[]): void {
   // What the locked text already had, as a multiset, so only new occurrences are reported.
   const seen = new Map<string, number>();
   if (target.before !== undefined) {
     const sites: Site[] = [];
     collectSites(target.subject, target.key, target.pointer, target.before, sites, false);
     for (const site of sites) {
-      for (const hit of siteHits(site, firstLock, otherTools, ownNames)) seen.set(hitKey(site, hit), (seen.get(hitKey(site, hit)) ?? 0) + 1);
+      for (const hit of judge(site)) seen.set(hitKey(site, hit), (seen.get(hitKey(site, hit)) ?? 0) + 1);
     }
   }
   const sites: Site[] = [];
   collectSites(target.subject, target.key, target.pointer, target.value, sites, target.newKey);
   for (const site of sites) {
-    for (const hit of siteHits(site, firstLock, otherTools, ownNames)) {
+    for (const hit of judge(site)) {
       const k = hitKey(site, hit);
       const left = seen.get(k) ?? 0;
       if (left > 0) {
@@ -135,7 +160,8 @@ export function findingsFor(context: FindingContext): Finding[] {
   const out: Finding[] = [];
 
   const targets = firstLock ? targetsForFirstLock(context.live) : targetsForChanges(context.changes!);
-  for (const target of targets) scanTarget(target, firstLock, otherTools, ownNames, out);
+  const judge = siteJudge(firstLock, otherTools, ownNames);
+  for (const target of targets) scanTarget(target, judge, out);
 
   let index: NameIndex | undefined;
   const names = (): NameIndex => (index ??= nameIndex(context));

@@ -44,18 +44,27 @@ export function collectSites(subject: ChangeSubject, key: string, pointer: strin
     // A new array element has an index, not a key.
     if (!/^(0|[1-9][0-9]*)$/.test(own) || parent === 'properties') out.push({ subject, key, pointer, text: own, role: 'key', isAddress: false });
   }
-  walk(value, tokens);
+  walk(value, tokens, pointerOf(tokens));
 
-  function walk(v: JsonValue, path: string[]): void {
-    const at = pointerOf(path);
+  // `path` is one array, pushed and popped, and each pointer extends its parent's: a walk of a big
+  // schema allocates no copied paths and escapes each key once.
+  function walk(v: JsonValue, path: string[], at: string): void {
     if (typeof v === 'string') {
       out.push({ subject, key, pointer: at, text: v, role: roleOfValue(subject, path), isAddress: isAddressValue(subject, path) });
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, [...path, String(i)]));
+      for (let i = 0; i < v.length; i++) {
+        const token = String(i);
+        path.push(token);
+        walk(v[i]!, path, `${at}/${token}`);
+        path.pop();
+      }
     } else if (isJsonObject(v)) {
       for (const k of Object.keys(v).sort(compareCodeUnits)) {
-        out.push({ subject, key, pointer: `${at}/${escapePointerToken(k)}`, text: k, role: 'key', isAddress: false });
-        walk(v[k]!, [...path, k]);
+        const pointer = `${at}/${escapePointerToken(k)}`;
+        out.push({ subject, key, pointer, text: k, role: 'key', isAddress: false });
+        path.push(k);
+        walk(v[k]!, path, pointer);
+        path.pop();
       }
     }
   }

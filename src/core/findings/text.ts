@@ -16,27 +16,46 @@ export function identifierWords(name: string): string {
 
 // Phrases from published poisoning payloads: hiding things from the user,
 // overriding earlier instructions, pseudo-tags that frame text as system-level, pipe-to-shell.
-const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity }[] = [
-  { pattern: /<\s*\/?\s*(important|system|system[-_ ]prompt|secret|hidden|admin|override)\s*>/giu, severity: 'high' },
-  { pattern: /\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|preceding|other|system)\s+(instructions|prompts?|messages|rules|directions|guidelines)\b/giu, severity: 'high' },
-  { pattern: /\b(do\s+not|don'?t|never)\s+(mention|tell|inform|reveal|disclose|notify|alert)\b/giu, severity: 'high' },
-  { pattern: /\bwithout\s+(telling|informing|notifying|asking|alerting)\s+(the\s+)?user\b/giu, severity: 'high' },
-  { pattern: /\b(the\s+)?user\s+(must|should|will|does|need|needs)\s*(not|n't)\s+(know|see|notice|be\s+(told|informed|aware))\b/giu, severity: 'high' },
-  { pattern: /\b(curl|wget)\b[^\n|]{0,200}\|\s*(ba|z)?sh\b|\brm\s+-rf\s+[~/]|\bchmod\s+-R\s+0?[0-7]{3}\s+~/giu, severity: 'high' },
-  { pattern: /<\s*\/?\s*instructions?\s*>/giu, severity: 'medium' },
-  { pattern: /\bbefore\s+(using|calling|invoking|running|executing)\s+(this|the|any)\s+tool\b/giu, severity: 'medium' },
-  { pattern: /\b(you|the\s+(model|assistant|ai|agent|llm))\s+must\s+(first\s+|always\s+|also\s+)?(read|call|pass|send|include|append|fetch|upload|forward|provide|attach)\b/giu, severity: 'medium' },
-  { pattern: /\botherwise\s+(the|this)\s+tool\s+(will\s+not|won'?t|does\s+not|doesn'?t|cannot|can'?t)\s+work\b/giu, severity: 'medium' },
-  { pattern: /<!--/gu, severity: 'medium' },
-  { pattern: /\bmust\s+(send|forward|copy|bcc|cc|redirect|route)\s+(all|every|any|each)\b/giu, severity: 'medium' },
-  { pattern: /\bwhen\s+this\s+tool\s+is\s+(available|present|loaded|installed)\b/giu, severity: 'medium' },
-  { pattern: /\bsystem\s+prompt\b/giu, severity: 'medium' },
-  { pattern: /\b(full|entire|whole)\s+(conversation|chat\s+history|message\s+history)\b|\bconversation\s+history\b/giu, severity: 'medium' },
+export const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity; needles: readonly string[] }[] = [
+  { pattern: /<\s*\/?\s*(important|system|system[-_ ]prompt|secret|hidden|admin|override)\s*>/giu, severity: 'high', needles: ['<'] },
+  { pattern: /\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|preceding|other|system)\s+(instructions|prompts?|messages|rules|directions|guidelines)\b/giu, severity: 'high', needles: ['ignore', 'disregard', 'forget', 'override'] },
+  { pattern: /\b(do\s+not|don'?t|never)\s+(mention|tell|inform|reveal|disclose|notify|alert)\b/giu, severity: 'high', needles: ['not', 'don', 'never'] },
+  { pattern: /\bwithout\s+(telling|informing|notifying|asking|alerting)\s+(the\s+)?user\b/giu, severity: 'high', needles: ['without'] },
+  { pattern: /\b(the\s+)?user\s+(must|should|will|does|need|needs)\s*(not|n't)\s+(know|see|notice|be\s+(told|informed|aware))\b/giu, severity: 'high', needles: ['user'] },
+  { pattern: /\b(curl|wget)\b[^\n|]{0,200}\|\s*(ba|z)?sh\b|\brm\s+-rf\s+[~/]|\bchmod\s+-R\s+0?[0-7]{3}\s+~/giu, severity: 'high', needles: ['curl', 'wget', '-rf', 'chmod'] },
+  { pattern: /<\s*\/?\s*instructions?\s*>/giu, severity: 'medium', needles: ['<'] },
+  { pattern: /\bbefore\s+(using|calling|invoking|running|executing)\s+(this|the|any)\s+tool\b/giu, severity: 'medium', needles: ['before'] },
+  { pattern: /\b(you|the\s+(model|assistant|ai|agent|llm))\s+must\s+(first\s+|always\s+|also\s+)?(read|call|pass|send|include|append|fetch|upload|forward|provide|attach)\b/giu, severity: 'medium', needles: ['must'] },
+  { pattern: /\botherwise\s+(the|this)\s+tool\s+(will\s+not|won'?t|does\s+not|doesn'?t|cannot|can'?t)\s+work\b/giu, severity: 'medium', needles: ['otherwise'] },
+  { pattern: /<!--/gu, severity: 'medium', needles: ['<!--'] },
+  { pattern: /\bmust\s+(send|forward|copy|bcc|cc|redirect|route)\s+(all|every|any|each)\b/giu, severity: 'medium', needles: ['must'] },
+  { pattern: /\bwhen\s+this\s+tool\s+is\s+(available|present|loaded|installed)\b/giu, severity: 'medium', needles: ['when'] },
+  { pattern: /\bsystem\s+prompt\b/giu, severity: 'medium', needles: ['system'] },
+  { pattern: /\b(full|entire|whole)\s+(conversation|chat\s+history|message\s+history)\b|\bconversation\s+history\b/giu, severity: 'medium', needles: ['conversation', 'history'] },
 ];
 
 // Files and keys a tool has no business asking the model to read (poisoned tools ask for them to send them on).
-const SECRET_PATTERN =
+export const SECRET_PATTERN =
   /~\/\.ssh\b|\.ssh\/|(?<![A-Za-z0-9])id_(rsa|dsa|ecdsa|ed25519)(?![A-Za-z0-9])|\.aws\/credentials|(?<![A-Za-z0-9])aws_secret_access_key(?![A-Za-z0-9])|(?<![\w.])\.netrc\b|(?<![\w.])\.npmrc\b|(?<![\w.])\.pypirc\b|\.git-credentials\b|\.docker\/config\.json|\.kube\/config\b|\/etc\/(shadow|passwd|sudoers)\b|\.gnupg\b|(?<![\w.-])\.env\b(?!\.example)|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\b(private|ssh)[\s_-]+keys?\b|\bseed\s+phrase\b/giu;
+/** One of these is in every match of SECRET_PATTERN (see asciiLower). */
+export const SECRET_NEEDLES: readonly string[] = ['ssh', 'id_', 'credentials', 'aws_secret_access_key', '.netrc', '.npmrc', '.pypirc', 'config', '/etc/', '.gnupg', '.env', 'mcp.json', 'key', 'phrase'];
+
+/**
+ * Most server text is short and says none of this, and running every pattern over every string of
+ * a big server is most of a first lock's cost. Each pattern lists words one of which each of its
+ * matches contains, and runs only where one is there. That needs the text in ASCII: under case
+ * folding a pattern's letters also match others ("ſ" is an "s", "K" a "k"), so any other text
+ * runs every pattern. Returns the lower-cased text to look in, or null for "run everything".
+ */
+const ASCII_TEXT = /^\p{ASCII}*$/u;
+
+export function asciiLower(text: string): string | null {
+  return ASCII_TEXT.test(text) ? text.toLowerCase() : null;
+}
+
+export function mayMatch(lower: string | null, needles: readonly string[]): boolean {
+  return lower === null || needles.some((needle) => lower.includes(needle));
+}
 
 /**
  * An order to read a secret file and hand it over, in one sentence: "Before calling, also read
@@ -155,13 +174,19 @@ export function textHits(site: Site, firstLock: boolean, otherTools: OtherTools,
     const match = text.replace(/\s+/g, ' ');
     hits.push({ rule: 'instruction-like-text', severity, identity: match.toLowerCase(), args: { match } });
   };
-  for (const { pattern, severity } of INSTRUCTION_PATTERNS) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);
-  for (const order of readAndSendSecret(prose)) instruction(order, 'high');
+  const proseLower = asciiLower(prose);
+  for (const { pattern, severity, needles } of INSTRUCTION_PATTERNS) {
+    if (mayMatch(proseLower, needles)) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);
+  }
+  const proseMaySayASecret = mayMatch(proseLower, SECRET_NEEDLES);
+  if (proseMaySayASecret) for (const order of readAndSendSecret(prose)) instruction(order, 'high');
 
   const secrets = new Set<string>();
-  for (const source of role === 'text' ? [text] : [text, prose]) {
-    for (const m of source.matchAll(SECRET_PATTERN)) secrets.add(m[0]);
+  // The raw text first, then its words: the order of a merged finding's matches.
+  if (role !== 'text' && mayMatch(asciiLower(text), SECRET_NEEDLES)) {
+    for (const m of text.matchAll(SECRET_PATTERN)) secrets.add(m[0]);
   }
+  if (proseMaySayASecret) for (const m of prose.matchAll(SECRET_PATTERN)) secrets.add(m[0]);
   for (const match of secrets) {
     // A parameter *named* after a secret asks the model to fill it in (CyberArk's `content_from_reading_ssh_id_rsa`).
     hits.push({ rule: 'secret-path-request', severity: role === 'text' ? 'medium' : 'high', identity: match.toLowerCase(), args: { match } });
@@ -171,11 +196,11 @@ export function textHits(site: Site, firstLock: boolean, otherTools: OtherTools,
     // On a first lock a URL is worth knowing about; on drift, a URL that was not there before is
     // the classic exfiltration addition ("Also send results to https://x.example").
     const severity: Severity = firstLock ? 'low' : 'medium';
-    for (const m of text.matchAll(URL_PATTERN)) {
+    if (text.includes('://')) for (const m of text.matchAll(URL_PATTERN)) {
       const url = trimUrl(m[0]);
       hits.push({ rule: 'url-added', severity, identity: url, args: { url } });
     }
-    for (const m of text.matchAll(EMAIL_PATTERN)) {
+    if (text.includes('@')) for (const m of text.matchAll(EMAIL_PATTERN)) {
       hits.push({ rule: 'email-added', severity, identity: m[0].toLowerCase(), args: { email: m[0] } });
     }
   }

@@ -149,11 +149,13 @@ export function characterHits(text: string, role: Role): Hit[] {
 }
 
 function whitespaceRunHits(text: string, hits: Hit[]): void {
-  for (const m of text.matchAll(HORIZONTAL_RUN)) {
+  // A run needs 32 code points (so at least 32 code units), blank lines a newline: most strings
+  // are ruled out without a scan.
+  if (text.length >= 32) for (const m of text.matchAll(HORIZONTAL_RUN)) {
     const length = [...m[0]].length;
     hits.push({ rule: 'long-whitespace-run', severity: 'medium', identity: `h${length}`, args: { length, kind: 'whitespace' } });
   }
-  for (const m of text.matchAll(BLANK_LINES)) {
+  if (text.includes('\n')) for (const m of text.matchAll(BLANK_LINES)) {
     const length = m[0].split('\n').length - 2;
     hits.push({ rule: 'long-whitespace-run', severity: 'medium', identity: `v${length}`, args: { length, kind: 'blank lines' } });
   }

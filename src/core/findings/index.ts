@@ -9,7 +9,7 @@ import { characterHits } from './characters.js';
 import { annotationFindings, parameterFindings } from './drift.js';
 import { nameFindings, nameIndex, schemaKeyFindings, type NameIndex } from './names.js';
 import { compareSeverity, type Finding, type FindingContext, type Hit } from './rules.js';
-import { collectSites, type Site } from './sites.js';
+import { visitSites, type SiteText } from './sites.js';
 import { otherServerTools, textHits, type OtherTools } from './text.js';
 
 interface Target {
@@ -23,7 +23,7 @@ interface Target {
   newKey: boolean;
 }
 
-function siteHits(site: Site, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
+function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
   return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools, ownNames), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
 }
 
@@ -36,7 +36,7 @@ function siteHits(site: Site, firstLock: boolean, otherTools: OtherTools, ownNam
  */
 const MEMO_TEXT_LENGTH = 256;
 
-type SiteJudge = (site: Site) => readonly Hit[];
+type SiteJudge = (site: SiteText) => readonly Hit[];
 
 function siteJudge(firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): SiteJudge {
   // One memo per role and address-ness, keyed by the text itself (no key string built per site).
@@ -52,7 +52,7 @@ function siteJudge(firstLock: boolean, otherTools: OtherTools, ownNames: Readonl
   };
 }
 
-function hitKey(site: Site, hit: Hit): string {
+function hitKey(site: SiteText, hit: Hit): string {
   return `${hit.rule}\u0000${site.role === 'key' ? 'key' : 'value'}\u0000${hit.identity}`;
 }
 
@@ -60,16 +60,15 @@ function scanTarget(target: Target, judge: SiteJudge, out: Finding[]): void {
   // What the locked text already had, as a multiset, so only new occurrences are reported.
   const seen = new Map<string, number>();
   if (target.before !== undefined) {
-    const sites: Site[] = [];
-    collectSites(target.subject, target.key, target.pointer, target.before, sites, false);
-    for (const site of sites) {
+    visitSites(target.subject, target.pointer, target.before, false, (site) => {
       for (const hit of judge(site)) seen.set(hitKey(site, hit), (seen.get(hitKey(site, hit)) ?? 0) + 1);
-    }
+    });
   }
-  const sites: Site[] = [];
-  collectSites(target.subject, target.key, target.pointer, target.value, sites, target.newKey);
-  for (const site of sites) {
-    for (const hit of judge(site)) {
+  visitSites(target.subject, target.pointer, target.value, target.newKey, (site, at) => {
+    const hits = judge(site);
+    if (hits.length === 0) return;
+    const pointer = at();
+    for (const hit of hits) {
       const k = hitKey(site, hit);
       const left = seen.get(k) ?? 0;
       if (left > 0) {
@@ -77,9 +76,9 @@ function scanTarget(target: Target, judge: SiteJudge, out: Finding[]): void {
         continue;
       }
       const args = site.role === 'key' ? { ...hit.args, in: 'key' } : hit.args;
-      out.push({ rule: hit.rule, severity: hit.severity, subject: site.subject, key: site.key, pointer: site.pointer, args });
+      out.push({ rule: hit.rule, severity: hit.severity, subject: target.subject, key: target.key, pointer, args });
     }
-  }
+  });
 }
 
 function targetsForFirstLock(live: Snapshot): Target[] {

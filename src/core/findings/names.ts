@@ -5,7 +5,7 @@
 import { compareCodeUnits } from '../changes.js';
 import type { ItemKind, Snapshot } from '../snapshot.js';
 import type { Finding, FindingContext, Hit, RuleId, Severity } from './rules.js';
-import type { Site } from './sites.js';
+import type { SiteText } from './sites.js';
 
 // A small subset of Unicode's confusables (UTS #39) covering the letters that pass for Latin in
 // common fonts. Enough for the published attacks (`send_emaіl` with U+0456); not a full skeleton.
@@ -130,7 +130,7 @@ export function nameFindings(names: () => NameIndex, subject: ItemKind, name: st
 }
 
 /** Rules for identifiers inside a definition: the item's `name`, prompt argument names, object keys. */
-export function schemaKeyFindings(site: Site): Hit[] {
+export function schemaKeyFindings(site: SiteText): Hit[] {
   const hits: Hit[] = [];
   const scripts = mixedScripts(site.text);
   if (scripts.length > 0) hits.push({ rule: 'mixed-script-name', severity: site.role === 'key' ? 'medium' : 'high', identity: site.text, args: { name: site.text, scripts: ['Latin', ...scripts].join(', ') } });

@@ -2,7 +2,7 @@
  * Walking definitions: every string of an item (values and object keys) as a Site, with its JSON
  * pointer and its role (prose, identifier, key), which the string rules judge by.
  */
-import { compareCodeUnits, escapePointerToken, pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
+import { pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
 import { isJsonObject, type JsonValue } from '../json-strict.js';
 
 /** Where a string sits: prose, an identifier value (`name`, `uri`), or an object key. */
@@ -35,35 +35,45 @@ function isAddressValue(subject: ChangeSubject, tokens: readonly string[]): bool
   return tokens.length === 1 && ((subject === 'resources' && last === 'uri') || (subject === 'resourceTemplates' && last === 'uriTemplate'));
 }
 
+/** What the string rules judge a site by: the same text, role and address-ness get the same hits. */
+export type SiteText = Pick<Site, 'text' | 'role' | 'isAddress'>;
+
 /** Every string in a value, object keys included, with the pointer of the member or element. */
 export function collectSites(subject: ChangeSubject, key: string, pointer: string, value: JsonValue, out: Site[], includeOwnKey: boolean): void {
-  const tokens = pointerTokens(pointer);
-  if (includeOwnKey && tokens.length > 0) {
-    const own = tokens[tokens.length - 1]!;
-    const parent = tokens[tokens.length - 2];
-    // A new array element has an index, not a key.
-    if (!/^(0|[1-9][0-9]*)$/.test(own) || parent === 'properties') out.push({ subject, key, pointer, text: own, role: 'key', isAddress: false });
-  }
-  walk(value, tokens, pointerOf(tokens));
+  visitSites(subject, pointer, value, includeOwnKey, (site, at) => out.push({ subject, key, pointer: at(), ...site }));
+}
 
-  // `path` is one array, pushed and popped, and each pointer extends its parent's: a walk of a big
-  // schema allocates no copied paths and escapes each key once.
-  function walk(v: JsonValue, path: string[], at: string): void {
+/**
+ * The strings of collectSites, in the same order, each passed to `visit` with a function that
+ * returns its pointer, valid during that call only: most strings are judged clean and never need
+ * one, so a walk of a big schema builds no pointer strings and copies no paths.
+ */
+export function visitSites(subject: ChangeSubject, pointer: string, value: JsonValue, includeOwnKey: boolean, visit: (site: SiteText, pointer: () => string) => void): void {
+  const path = pointerTokens(pointer);
+  if (includeOwnKey && path.length > 0) {
+    const own = path[path.length - 1]!;
+    const parent = path[path.length - 2];
+    // A new array element has an index, not a key.
+    if (!/^(0|[1-9][0-9]*)$/.test(own) || parent === 'properties') visit({ text: own, role: 'key', isAddress: false }, () => pointer);
+  }
+  const at = (): string => pointerOf(path);
+  walk(value);
+
+  function walk(v: JsonValue): void {
     if (typeof v === 'string') {
-      out.push({ subject, key, pointer: at, text: v, role: roleOfValue(subject, path), isAddress: isAddressValue(subject, path) });
+      visit({ text: v, role: roleOfValue(subject, path), isAddress: isAddressValue(subject, path) }, at);
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
-        const token = String(i);
-        path.push(token);
-        walk(v[i]!, path, `${at}/${token}`);
+        path.push(String(i));
+        walk(v[i]!);
         path.pop();
       }
     } else if (isJsonObject(v)) {
-      for (const k of Object.keys(v).sort(compareCodeUnits)) {
-        const pointer = `${at}/${escapePointerToken(k)}`;
-        out.push({ subject, key, pointer, text: k, role: 'key', isAddress: false });
+      // The default sort orders strings by UTF-16 code units, as compareCodeUnits does, natively.
+      for (const k of Object.keys(v).sort()) {
         path.push(k);
-        walk(v[k]!, path, pointer);
+        visit({ text: k, role: 'key', isAddress: false }, at);
+        walk(v[k]!);
         path.pop();
       }
     }

@@ -4,7 +4,7 @@
  */
 import { compareCodeUnits } from '../changes.js';
 import type { FindingContext, Hit, Severity } from './rules.js';
-import type { Site } from './sites.js';
+import type { SiteText } from './sites.js';
 
 /** Identifiers read as words: `content_from_reading_ssh_id_rsa` → "content from reading ssh id rsa". */
 export function identifierWords(name: string): string {
@@ -165,7 +165,7 @@ function mentionedNames(text: string, tools: OtherTools): Set<string> {
 }
 
 /** What a string says. `ownNames` are this server's tools: naming one of them is no cross-server mention. */
-export function textHits(site: Site, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
+export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
   const hits: Hit[] = [];
   const { text, role } = site;
   const prose = role === 'text' ? text : identifierWords(text);

@@ -26,7 +26,9 @@
  *   `result`) read the same to every host parser. The strict parser (`parseStrictJson`: duplicate
  *   keys, lone surrogates, integers past 2^53, depth) runs only on the lines the guard inspects,
  *   the responses to `initialize`, `server/discover` and the four list methods; a line it refuses
- *   is never forwarded (the host gets a JSON-RPC error for that request instead). A response to an
+ *   is never forwarded (the host gets a JSON-RPC error for that request instead). A line exactly as
+ *   JSON.stringify prints it (as the SDKs send) is not read twice: printed again, JSON.parse's reading
+ *   proves it strict (parsePrintedJson), so a list of 1,000 tools costs one parse. A response to an
  *   id the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
  *   A large line (64 KiB or more) is first read through its skeleton, its long strings left out
  *   undecoded (large-line.ts): when it answers a request the guard does not inspect (a tool's
@@ -39,7 +41,7 @@ import { formatBytes, lineContent, MAX_MESSAGE_BYTES } from '../adapters/line-fr
 import { denyKindOf, type DenyKind } from '../core/deny.js';
 import { valueSpan } from '../core/json-offsets.js';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
-import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
+import { isJsonObject, jsonQuote, parsePrintedJson, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
 import { duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
@@ -329,7 +331,7 @@ export class GuardRelay {
       this.serverBatch(line, text, value);
       return;
     }
-    const decision = this.serverMessage(value, () => parseStrictJson(text), () => duplicateKey(text));
+    const decision = this.serverMessage(value, () => parsePrintedJson(text, value) ?? parseStrictJson(text), () => duplicateKey(text));
     if (this.ended) return;
     switch (decision.kind) {
       case 'forward':
@@ -396,7 +398,7 @@ export class GuardRelay {
     }
     let strict: JsonValue | undefined;
     const strictItem = (index: number) => () => {
-      strict ??= parseStrictJson(text);
+      strict ??= parsePrintedJson(text, items) ?? parseStrictJson(text);
       return (strict as JsonValue[])[index]!;
     };
     const out: unknown[] = [];

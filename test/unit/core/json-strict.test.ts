@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_DEPTH,
   isJsonObject,
   jsonQuote,
+  parsePrintedJson,
   parseStrictJson,
   parseWrittenJson,
   StrictJsonError,
@@ -464,6 +465,122 @@ describe('parseWrittenJson: the fast path for text as mcpm writes it', () => {
         if (fast !== undefined) expect(fast).toEqual(parseStrictJson(text));
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+/** Whether every object in `value` has a null prototype, as parseStrictJson makes them. */
+function hasNullPrototypes(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(hasNullPrototypes);
+  return Object.getPrototypeOf(value) === null && Object.values(value).every(hasNullPrototypes);
+}
+
+describe('parsePrintedJson: the fast path for a line as JSON.stringify prints it', () => {
+  /** parsePrintedJson as the guard calls it: on its own JSON.parse of the text. */
+  const printed = (text: string, maxDepth?: number): JsonValue | undefined => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    return parsePrintedJson(text, parsed, maxDepth === undefined ? undefined : { maxDepth });
+  };
+  /** What parseStrictJson makes of the text, or the error it refuses it with. */
+  const strictOf = (text: string, maxDepth?: number): JsonValue | StrictJsonError => {
+    try {
+      return parseStrictJson(text, maxDepth === undefined ? undefined : { maxDepth });
+    } catch (error) {
+      if (error instanceof StrictJsonError) return error;
+      throw error;
+    }
+  };
+  /** The fast path either declines or reads exactly what the strict parser reads (-0, prototypes and all). */
+  const agrees = (text: string, maxDepth?: number): boolean => {
+    const fast = printed(text, maxDepth);
+    if (fast === undefined) return false;
+    const strict = strictOf(text, maxDepth);
+    expect(strict).not.toBeInstanceOf(StrictJsonError);
+    expect(fast).toEqual(strict);
+    expect(hasNullPrototypes(fast)).toBe(true);
+    return true;
+  };
+
+  it('reads a message as the strict parser does, giving its objects a null prototype in place', () => {
+    const text = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'a', inputSchema: { type: 'object', enum: [1, -1.5, 'x\u2028"'] } }] } });
+    const parsed = JSON.parse(text) as unknown;
+    const fast = parsePrintedJson(text, parsed);
+    expect(fast).toBe(parsed);
+    expect(fast).toEqual(parseStrictJson(text));
+    expect(hasNullPrototypes(fast)).toBe(true);
+    const own = printed('{"__proto__":{"x":1},"constructor":2}') as Record<string, JsonValue>;
+    expect(Object.keys(own)).toEqual(['__proto__', 'constructor']);
+    expect(own['__proto__']).toEqual(parseStrictJson('{"x":1}'));
+    expect(hasNullPrototypes(own)).toBe(true);
+  });
+
+  it('declines every near miss the strict rules refuse or read differently, leaving it to parseStrictJson', () => {
+    for (const text of [
+      '{"a":1,"a":2}', // duplicate keys: JSON.parse keeps the last
+      '{"a":{"b":1,"b":1}}', // even with equal values
+      '{"a":"\\ud800"}', // an escaped lone surrogate (JSON.stringify prints one this way)
+      '{"a":"\\udc00\\ud800"}', // a pair in the wrong order
+      '{"a":9007199254740993}', // an integer that would be written back as another
+      '{"a":-0}', // -0: printed again as 0, while the strict parser keeps -0
+      '{"a":1.0}', // another spelling of a number
+      '{"b":1,"10":1,"2":1}', // JSON.parse puts integer-like keys first, in numeric order
+      '{"a": 1}', // another layout
+      '\ufeff{"a":1}', // BOM
+    ]) {
+      expect(printed(text), text).toBeUndefined();
+    }
+    expect(Object.is((strictOf('{"a":-0}') as Record<string, JsonValue>)['a'], -0)).toBe(true);
+  });
+
+  it('refuses nesting past maxDepth as the strict parser does, even past what JSON.stringify can print', () => {
+    expect(strictOf('[[[[[1]]]]]', 4)).toBeInstanceOf(StrictJsonError);
+    expect(printed('[[[[[1]]]]]', 4)).toBeUndefined();
+    expect(printed('{"a":[{"b":[1]}]}', 3)).toBeUndefined();
+    expect(agrees('[[[[1]]]]', 4)).toBe(true);
+    expect(agrees('{"a":[{"b":1}]}', 3)).toBe(true);
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    expect(printed(deep)).toBeUndefined();
+    expect(printed(`[${'['.repeat(DEFAULT_MAX_DEPTH)}${']'.repeat(DEFAULT_MAX_DEPTH)}]`)).toBeUndefined();
+  });
+
+  it('never disagrees with parseStrictJson on printed values, their number spellings, or any edit of them (property)', () => {
+    let fastReads = 0;
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary', maxDepth: 6 }), fc.integer({ min: 1, max: 8 }), (value, maxDepth) => {
+        const text = JSON.stringify(value);
+        if (agrees(text)) fastReads++;
+        agrees(text, maxDepth);
+      }),
+      { numRuns: 800 },
+    );
+    // Binary strings include lone surrogates, declined; the rest is read by the fast path.
+    expect(fastReads).toBeGreaterThan(400);
+    fc.assert(
+      fc.property(jsonText, (text) => {
+        agrees(text);
+        const parsed = JSON.parse(text) as unknown;
+        agrees(JSON.stringify(parsed));
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.nat(),
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom(',"a":1', '-0', '\\ud800', '.0', 'e0', '[', '{"__proto__":1}')),
+        (value, at, insert) => {
+          const base = JSON.stringify(value);
+          const cut = at % (base.length + 1);
+          agrees(base.slice(0, cut) + insert + base.slice(cut));
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });

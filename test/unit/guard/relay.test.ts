@@ -213,6 +213,23 @@ describe('server → host', () => {
     expect(h.relay.pendingCount).toBe(0);
   });
 
+  it('holds a list printed by JSON.stringify to the strict rules too: a lone surrogate is refused, a clean copy passes byte for byte', () => {
+    const h = harness();
+    listTools(h);
+    // JSON.stringify writes a lone surrogate as an escape, and JSON.parse reads it back without complaint.
+    const lone = { ...ADD, description: 'Adds \ud800 two numbers.' };
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: 1, result: { tools: [ECHO, lone] } }));
+    expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('lone surrogate') } }]);
+    listTools(h, 2);
+    const clean = line({ jsonrpc: '2.0', id: 2, result: { tools: [ECHO, ADD] } });
+    h.relay.serverLine(clean);
+    expect(h.toHost[1]).toEqual(clean);
+    // A drifted copy, printed the same way, is still withheld.
+    listTools(h, 3);
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: 3, result: { tools: [ECHO, { ...ADD, description: 'Adds, then exfiltrates.' }] } }));
+    expect((h.hostJson()[2]!['result'] as { tools: unknown[] }).tools).toEqual([ECHO]);
+  });
+
   it('under policy refuse, a response that breaks the strict JSON rules ends the session too', () => {
     const h = harness('refuse');
     listTools(h);

@@ -31,7 +31,7 @@ export function canonicalize(value: JsonValue): string {
   if (typeof value !== 'object' || value === null) return writeSortedJson(value);
   let text = canonicalTexts.get(value);
   if (text === undefined) {
-    text = inCanonicalOrder(value, 0) ? JSON.stringify(value) : writeSortedJson(value);
+    text = inCanonicalOrder(value, 0) === true ? JSON.stringify(value) : writeSortedJson(value);
     canonicalTexts.set(value, text);
   }
   return text;
@@ -41,22 +41,31 @@ export function canonicalize(value: JsonValue): string {
  * Whether every object in `value` already has its keys in code-unit order, as a lock's definitions
  * (written sorted) do when read back. Then JSON.stringify, native and several times faster, writes
  * exactly the RFC 8785 text: the same key order, the same string escapes and number forms (see
- * integrityOf). Too deep or not JSON: false, and writeSortedJson refuses it.
+ * integrityOf). Too deep or not JSON: false, and writeSortedJson refuses it. 'known': an object
+ * inside already has its canonical text (a snapshot holds definitions hashed one by one), which
+ * writeSortedJson copies rather than printing it again, so the walk stops there.
  */
-function inCanonicalOrder(value: JsonValue, depth: number): boolean {
+function inCanonicalOrder(value: JsonValue, depth: number): boolean | 'known' {
   // Anything but JSON (NaN, undefined, a hole, a function…) is for writeSortedJson to refuse.
   if (typeof value === 'number') return Number.isFinite(value);
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true;
   if (typeof value !== 'object') return false;
   if (depth >= MAX_PRINT_DEPTH) return false;
+  if (depth > 0 && canonicalTexts.has(value)) return 'known';
   if (Array.isArray(value)) {
-    for (const item of value) if (!inCanonicalOrder(item, depth + 1)) return false;
+    for (const item of value) {
+      const inOrder = inCanonicalOrder(item, depth + 1);
+      if (inOrder !== true) return inOrder;
+    }
     return true;
   }
   let previous: string | undefined;
-  for (const key of Object.keys(value)) {
+  // for-in, not Object.keys: no array per object. It lists the own keys in Object.keys order, then
+  // any inherited enumerable ones (JsonObjects have no prototype): a sorted list stays sorted without them.
+  for (const key in value) {
     if (previous !== undefined && !(previous < key)) return false;
-    if (!inCanonicalOrder(value[key]!, depth + 1)) return false;
+    const inOrder = inCanonicalOrder(value[key]!, depth + 1);
+    if (inOrder !== true) return inOrder;
     previous = key;
   }
   return true;

@@ -1,0 +1,57 @@
+// `verify --offline` has a fast entry of its own (src/verify-main.ts) for the command lines hooks
+// and the docs use. Whatever the entry, the result must be the same: each case is run as hooks run
+// it (the fast entry) and with `-C` before the command (the full CLI), and the two must agree on
+// the exit status, stdout and stderr, errors included.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+
+async function bothEntries(dir: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const fast = await mcpm(['verify', '--offline', '-C', dir, ...args]);
+  const full = await mcpm(['-C', dir, 'verify', '--offline', ...args]);
+  expect(fast).toEqual(full);
+  return fast;
+}
+
+describe('verify --offline: the fast entry and the full CLI agree', () => {
+  it('on a good lock, a drifted config, a tampered lock and usage errors, in text and JSON', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+
+    expect((await bothEntries(dir, [])).status).toBe(0);
+    expect((await bothEntries(dir, ['-q', 'a'])).status).toBe(0);
+    const json = await bothEntries(dir, ['--json', 'b']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ servers: [{ name: 'b', status: 'ok' }], offline: true, exitStatus: 0 });
+
+    const unknown = await bothEntries(dir, ['--json', 'nope']);
+    expect(unknown.status).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'USAGE' }, exitStatus: 2 });
+    expect((await bothEntries(dir, ['--lockfile', 'missing.lock'])).status).toBe(2);
+
+    // A server added to the config is not locked: exit 1.
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, unknown> };
+    config.mcpServers.c = config.mcpServers.a;
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config, null, 2));
+    const drift = await bothEntries(dir, ['--strict']);
+    expect(drift.status).toBe(1);
+    expect(drift.stdout).toContain('c');
+
+    // A definition edited in the lock: LOCKFILE_TAMPERED, exit 2, its hint naming the project as given.
+    const lock = join(dir, 'mcp.lock');
+    writeFileSync(lock, readFileSync(lock, 'utf8').replace('"X."', '"X, edited."'));
+    const tampered = await bothEntries(dir, ['--json']);
+    expect(tampered.status).toBe(2);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ error: { code: 'LOCKFILE_TAMPERED' }, exitStatus: 2 });
+  }, 120_000);
+
+  it('-C to a directory that does not exist is a usage error either way', async () => {
+    const dir = tempProject();
+    const missing = join(dir, 'nope');
+    const fast = await mcpm(['verify', '--offline', '-C', missing, '--json']);
+    const full = await mcpm(['-C', missing, 'verify', '--offline', '--json']);
+    expect(fast).toEqual(full);
+    expect(fast.status).toBe(2);
+  });
+});

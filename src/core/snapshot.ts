@@ -144,15 +144,21 @@ export function buildSnapshot(server: string, raw: RawListing): Snapshot {
 /** The JSON form stored in the lock under `snapshot` (empty kinds omitted). */
 export function snapshotToJson(snapshot: Snapshot): JsonObject {
   const json = Object.create(null) as JsonObject;
+  // Keys added in code-unit order, as RFC 8785 prints them: canonical.ts then prints the whole
+  // snapshot natively, whatever kinds of items it has.
   json.capabilities = snapshot.capabilities;
   if (snapshot.instructions !== undefined) json.instructions = snapshot.instructions;
+  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind < 'serverInfo') addItems(json, snapshot, kind);
   json.serverInfo = snapshot.serverInfo;
-  for (const kind of ITEM_KINDS) {
-    const items = snapshot[kind];
-    if (items.size === 0) continue;
-    json[kind] = itemsToJson(items);
-  }
+  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind > 'serverInfo') addItems(json, snapshot, kind);
   return json;
+}
+
+const KINDS_IN_CODE_UNIT_ORDER = [...ITEM_KINDS].sort();
+
+function addItems(json: JsonObject, snapshot: Snapshot, kind: ItemKind): void {
+  const items = snapshot[kind];
+  if (items.size > 0) json[kind] = itemsToJson(items);
 }
 
 /**

@@ -5,6 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseLock, serializeLock } from '../../src/core/lockfile.js';
+import { buildSnapshot, snapshotIntegrity } from '../../src/core/snapshot.js';
 import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
 
 async function bothEntries(dir: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -53,5 +55,38 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     const full = await mcpm(['-C', missing, 'verify', '--offline', '--json']);
     expect(fast).toEqual(full);
     expect(fast.status).toBe(2);
+  });
+});
+
+describe('verify --offline: a lock the native parser would read differently is still refused', () => {
+  it('a definition written twice (duplicate key), hashed for the copy a last-wins parser keeps: LOCKFILE_CORRUPT', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'Reads files.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    // The attacker's lock: consistent integrities for "Evil.", and a first copy of the key that a
+    // reviewer reading the diff, or a first-wins parser, takes for the definition.
+    const file = join(dir, 'mcp.lock');
+    const lock = parseLock(readFileSync(file, 'utf8'), 'mcp.lock');
+    const entry = lock.servers.get('a')!;
+    const snapshot = buildSnapshot('a', {
+      era: 'handshake',
+      protocolVersion: entry.protocol.version,
+      serverInfo: entry.snapshot.serverInfo,
+      capabilities: entry.snapshot.capabilities,
+      lists: { tools: [{ ...entry.snapshot.tools.get('x')!.definition, description: 'Evil.' }], prompts: null, resources: null, resourceTemplates: null },
+    });
+    lock.servers.set('a', { ...entry, snapshot, integrity: snapshotIntegrity(snapshot) });
+    const evil = serializeLock(lock);
+    expect(evil).toContain('"description": "Evil.",');
+    // Consistent on its own: what a parser keeping the last copy would see passes the self-check.
+    writeFileSync(file, evil);
+    expect((await mcpm(['verify', '--offline', '-C', dir, '-q'])).status).toBe(0);
+    writeFileSync(file, evil.replace('"description": "Evil.",', '"description": "Reads files.",\n            "description": "Evil.",'));
+    for (const args of [['verify', '--offline', '-C', dir, '--json'], ['-C', dir, 'verify', '--offline', '--json']]) {
+      const r = await mcpm(args);
+      expect(r.status).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'LOCKFILE_CORRUPT' }, exitStatus: 2 });
+      expect(r.stderr).toContain('duplicate key "description"');
+    }
   });
 });

@@ -4,14 +4,15 @@
 // the exit status, stdout and stderr, errors included.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { parseLock, serializeLock } from '../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity } from '../../src/core/snapshot.js';
 import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
 
-async function bothEntries(dir: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const fast = await mcpm(['verify', '--offline', '-C', dir, ...args]);
-  const full = await mcpm(['-C', dir, 'verify', '--offline', ...args]);
+async function bothEntries(dir: string, args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const fast = await mcpm(['verify', '--offline', '-C', dir, ...args], { env });
+  const full = await mcpm(['-C', dir, 'verify', '--offline', ...args], { env });
   expect(fast).toEqual(full);
   return fast;
 }
@@ -47,6 +48,23 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     expect(tampered.status).toBe(2);
     expect(JSON.parse(tampered.stdout)).toMatchObject({ error: { code: 'LOCKFILE_TAMPERED' }, exitStatus: 2 });
   }, 120_000);
+
+  it('with an allow-list and an OTLP collector named by environment variables (the parts the bundle loads on demand)', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]), args: ['--other'] } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const allowlist = join(dir, 'allow.json');
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, { args: string[] }> };
+    writeFileSync(allowlist, JSON.stringify({ allowlistVersion: 1, allow: [{ command: ['node', ...config.mcpServers.a!.args] }] }));
+    const otlp = await OtlpReceiver.start();
+    onTestFinished(() => otlp.close());
+    const denied = await bothEntries(dir, ['--json'], { MCPM_ALLOWLIST: allowlist, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint });
+    expect(denied.status).toBe(1);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ servers: [{ name: 'a', status: 'ok' }, { name: 'b', status: 'denied' }] });
+    // One record per server from each entry.
+    await otlp.waitFor((records) => records.filter((r) => r.eventName === 'mcpm.verify.result').length === 4);
+    expect(otlp.records.map((r) => r.attributes['mcpm.status']).sort()).toEqual(['denied', 'denied', 'ok', 'ok']);
+  }, 60_000);
 
   it('-C to a directory that does not exist is a usage error either way', async () => {
     const dir = tempProject();

@@ -6,26 +6,31 @@
 // used parts (remote servers and their logins, audit log, host formats) in chunks of their own. Every other command
 // loads dist/ module by module. The bundle's files sit at the top of dist/, as src/self.ts requires, and
 // the full CLI stays outside it (the fallback for unusual arguments, src/run-main.ts).
+// `verify --offline`, which pre-commit hooks run at every commit, has a bundle of its own made the
+// same way (src/verify-main.ts); its chunks (what online verify and other formats load) are apart.
 import { defineConfig } from 'rolldown';
 
-export default defineConfig({
-  input: { 'run-bundle': 'dist/run-main.js' },
-  platform: 'node',
-  // The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server;
-  // OpenTelemetry's, only with --otlp.
-  external: [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/, /^@opentelemetry\//],
-  logLevel: 'warn',
-  preserveEntrySignatures: 'allow-extension',
-  output: {
-    dir: 'dist',
-    format: 'cjs',
-    entryFileNames: '[name].cjs',
-    chunkFileNames: 'run-bundle-[name].cjs',
-    codeSplitting: {
-      groups: [
-        { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path))/ },
-        { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
-      ],
-    },
-  },
-});
+// The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server;
+// OpenTelemetry's, only with --otlp.
+const external = [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/, /^@opentelemetry\//];
+
+/** A CommonJS bundle of one entry of dist/, its files at the top of dist/ and named after it. */
+const bundle = (name, entry, codeSplitting) =>
+  defineConfig({
+    input: { [name]: entry },
+    platform: 'node',
+    external,
+    logLevel: 'warn',
+    preserveEntrySignatures: 'allow-extension',
+    output: { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
+  });
+
+export default [
+  bundle('run-bundle', 'dist/run-main.js', {
+    groups: [
+      { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path))/ },
+      { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
+    ],
+  }),
+  bundle('verify-bundle', 'dist/verify-main.js'),
+];

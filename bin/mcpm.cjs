@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 'use strict';
 // CommonJS (.cjs, whatever package.json's "type"): `run`, which hosts start at every session start,
-// requires one bundled file and never starts the ES module loader (rolldown.config.mjs); every other
-// command loads dist/cli.js. The commands print their own errors and pick their exit status. What
-// can still fail here is mcpm itself (a file missing from the install, a module that throws while
-// loading, a bug past the command's own handler): that is exit 70, never Node's default 1, which
-// would read as "drift" to a script or CI job checking `mcpm verify`.
+// and `verify --offline`, which pre-commit hooks run, each require one bundled file and never start
+// the ES module loader (rolldown.config.mjs); every other command loads dist/cli.js. The commands
+// print their own errors and pick their exit status. What can still fail here is mcpm itself (a
+// file missing from the install, a module that throws while loading, a bug past the command's own
+// handler): that is exit 70, never Node's default 1, which would read as "drift" to a script or CI
+// job checking `mcpm verify`.
 function internalError(error) {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(
@@ -22,7 +23,13 @@ function internalError(error) {
 }
 const exit = (status) => void (process.exitCode = status);
 try {
-  const main = process.argv[2] === 'run' ? require('../dist/run-bundle.cjs').main(process.argv) : import('../dist/cli.js').then((cli) => cli.main(process.argv));
+  const [command, ...rest] = process.argv.slice(2);
+  const main =
+    command === 'run'
+      ? require('../dist/run-bundle.cjs').main(process.argv)
+      : command === 'verify' && rest.includes('--offline')
+        ? require('../dist/verify-bundle.cjs').main(process.argv)
+        : import('../dist/cli.js').then((cli) => cli.main(process.argv));
   main.then(exit, internalError);
 } catch (error) {
   internalError(error);

@@ -6,11 +6,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { DENY_KINDS, parseDenyList, type DenyKind } from './core/deny.js';
-import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
-import { contextWords, withContext } from './core/hint-context.js';
+import type { ExitStatus } from './core/errors.js';
 import { POLICIES } from './guard/policy.js';
 import type { Deps } from './deps.js';
-import { runAsProcess, type UsageProblem } from './entry.js';
+import { inContext, runAsProcess, type UsageProblem } from './entry.js';
 import { assertDirectory, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, type GlobalOptions } from './app/options.js';
 import { writeJson } from './render/json.js';
 
@@ -492,12 +491,4 @@ function usageProblem(error: unknown, args: readonly string[], program: Command 
   const command = args.find((a) => names.has(a));
   const message = error.code === 'commander.help' ? 'no command given' : error.message.replace(/^error: /, '');
   return { status: 2, message, hint: `run "mcpm${command ? ` ${command}` : ''} --help" for usage` };
-}
-
-/** An McpmError whose hint suggests mcpm commands, with the options that chose this project added to each. */
-function inContext(error: unknown, options: GlobalOptions): unknown {
-  if (!isMcpmError(error) || error.hint === undefined) return error;
-  const hint = withContext(error.hint, contextWords(options));
-  if (hint === error.hint) return error;
-  return new McpmError(error.code, error.message, hint, { cause: error.cause, detail: error.detail });
 }

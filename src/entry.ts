@@ -4,6 +4,7 @@
  * and an exit status. Nothing here may import commander: `mcpm run` starts without it.
  */
 import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
+import { contextWords, withContext, type ContextOptions } from './core/hint-context.js';
 import { sanitize } from './core/sanitize.js';
 import { realDeps, type Deps } from './deps.js';
 import { writeJson } from './render/json.js';
@@ -107,4 +108,12 @@ function formatMcpmError(error: McpmError): string {
   if (error.detail) text += `${sanitize(error.detail).replace(/^/gm, '  │ ')}\n`;
   if (error.hint) text += `hint: ${sanitize(error.hint)}\n`;
   return text;
+}
+
+/** An McpmError whose hint suggests mcpm commands, with the options that chose this project added to each. */
+export function inContext(error: unknown, options: ContextOptions): unknown {
+  if (!isMcpmError(error) || error.hint === undefined) return error;
+  const hint = withContext(error.hint, contextWords(options));
+  if (hint === error.hint) return error;
+  return new McpmError(error.code, error.message, hint, { cause: error.cause, detail: error.detail });
 }

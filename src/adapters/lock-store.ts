@@ -52,7 +52,7 @@ export async function readLockHead(file: string, options: LockStoreOptions & { e
       const indexed = readIndexedEntry(fd, file, shown, name, cacheDir);
       if (indexed !== undefined) return indexed;
       const bytes = readFileSync(fd);
-      const head = parseLockHead(decodeUtf8(bytes), shown);
+      const head = parseLockHead(decodeUtf8(bytes), shown, { findPrinted: true });
       rememberOffsets(fd, file, bytes, head, cacheDir);
       return head;
     }),

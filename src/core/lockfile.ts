@@ -9,9 +9,10 @@ import { conflictMarkerLine } from './conflict-markers.js';
 import { McpmError } from './errors.js';
 import {
   isJsonObject,
+  isWrittenJson,
   jsonQuote,
+  parseNativeJson,
   parseStrictJson,
-  parseWrittenJson,
   StrictJsonError,
   type JsonObject,
   type JsonValue,
@@ -122,8 +123,11 @@ export interface LockHead {
   readonly printed?: boolean;
 }
 
-/** Throws as parseLock does, for everything outside the entries' definitions. */
-export function parseLockHead(text: string, file: string): LockHead {
+/**
+ * Throws as parseLock does, for everything outside the entries' definitions. `findPrinted`: also
+ * tell whether the text is exactly as mcpm prints a lock (`printed`; a whole extra printing of it).
+ */
+export function parseLockHead(text: string, file: string, options: { findPrinted?: boolean } = {}): LockHead {
   const line = conflictMarkerLine(text);
   if (line !== undefined) {
     throw new McpmError(
@@ -134,12 +138,10 @@ export function parseLockHead(text: string, file: string): LockHead {
   }
 
   let root: JsonValue;
-  let printed = false;
   try {
-    // A lock as mcpm writes it takes the fast path; anything else (hand-edited, CRLF, corrupt) the strict parser.
-    const written = parseWrittenJson(text, { maxDepth: LOCK_MAX_DEPTH });
-    printed = written !== undefined;
-    root = written ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
+    // The native parser when it provably reads the same; anything it cannot vouch for (a duplicate
+    // key, a lone surrogate, corrupt text) the strict parser, which also says where the problem is.
+    root = parseNativeJson(text, { maxDepth: LOCK_MAX_DEPTH }) ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
     throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {
@@ -155,7 +157,8 @@ export function parseLockHead(text: string, file: string): LockHead {
   const serversJson = v.object(top.servers, 'servers');
   // In file order: Object.keys would put integer-like names ("2" before "10") first.
   const names = Object.keys(serversJson).sort();
-  return { ...lockHeadOfEntries(file, lineEndingOf(text), names.map((name) => [name, serversJson[name]!])), printed };
+  const head = lockHeadOfEntries(file, lineEndingOf(text), names.map((name) => [name, serversJson[name]!]));
+  return options.findPrinted ? { ...head, printed: isWrittenJson(text, root) } : head;
 }
 
 /**
@@ -539,7 +542,13 @@ function reviewedExtrasToJson(entry: Pick<LockEntry, 'accept' | 'optional' | 'to
 export function entryIntegrity(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>): Integrity {
   const extras = reviewedExtrasToJson(entry);
   if (Object.keys(extras).length === 0) return snapshotIntegrity(entry.snapshot);
-  return integrityOf(Object.assign(extras, { snapshot: snapshotToJson(entry.snapshot) }));
+  // Members added in code-unit order, so that the canonical text is printed natively.
+  const covered = object({});
+  for (const key of ['accept', 'optional', 'snapshot', 'tombstones']) {
+    const value = key === 'snapshot' ? snapshotToJson(entry.snapshot) : extras[key];
+    if (value !== undefined) covered[key] = value;
+  }
+  return integrityOf(covered);
 }
 
 /**

@@ -144,15 +144,21 @@ export function buildSnapshot(server: string, raw: RawListing): Snapshot {
 /** The JSON form stored in the lock under `snapshot` (empty kinds omitted). */
 export function snapshotToJson(snapshot: Snapshot): JsonObject {
   const json = Object.create(null) as JsonObject;
+  // Keys added in code-unit order, as RFC 8785 prints them: canonical.ts then prints the whole
+  // snapshot natively, whatever kinds of items it has.
   json.capabilities = snapshot.capabilities;
   if (snapshot.instructions !== undefined) json.instructions = snapshot.instructions;
+  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind < 'serverInfo') addItems(json, snapshot, kind);
   json.serverInfo = snapshot.serverInfo;
-  for (const kind of ITEM_KINDS) {
-    const items = snapshot[kind];
-    if (items.size === 0) continue;
-    json[kind] = itemsToJson(items);
-  }
+  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind > 'serverInfo') addItems(json, snapshot, kind);
   return json;
+}
+
+const KINDS_IN_CODE_UNIT_ORDER = [...ITEM_KINDS].sort();
+
+function addItems(json: JsonObject, snapshot: Snapshot, kind: ItemKind): void {
+  const items = snapshot[kind];
+  if (items.size > 0) json[kind] = itemsToJson(items);
 }
 
 /**
@@ -208,17 +214,18 @@ export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string): 
   const items = new Map<string, SnapshotItem>();
   // In file order: Object.keys would put integer-like keys ("2" before "10") first.
   for (const key of Object.keys(byKey).sort()) {
-    const at = `${where}[${jsonQuote(key)}]`;
+    // Only when failing: a lock holds thousands of items.
+    const at = (): string => `${where}[${jsonQuote(key)}]`;
     const entry = byKey[key];
-    if (!isJsonObject(entry)) return fail(at, 'must be an object');
-    for (const field of Object.keys(entry)) {
-      if (field !== 'definition' && field !== 'integrity') fail(at, `unexpected key ${jsonQuote(field)}`);
+    if (!isJsonObject(entry)) return fail(at(), 'must be an object');
+    for (const field in entry) {
+      if (field !== 'definition' && field !== 'integrity') fail(at(), `unexpected key ${jsonQuote(field)}`);
     }
     const { definition, integrity } = entry;
-    if (!isJsonObject(definition)) return fail(at, 'definition must be an object');
-    if (!isIntegrity(integrity)) return fail(at, 'integrity must be a "sha256-<base64>" string');
+    if (!isJsonObject(definition)) return fail(at(), 'definition must be an object');
+    if (!isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
     // The key is what hosts and the guard look items up by; it must be the definition's own name.
-    if (definition[keyField] !== key) fail(at, `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
+    if (definition[keyField] !== key) fail(at(), `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
     const item: SnapshotItem = { definition, integrity: integrityOf(definition) };
     storedIntegrities.set(item, integrity);
     items.set(key, item);

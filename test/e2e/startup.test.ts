@@ -26,6 +26,19 @@ function loaded(args: string[], cwd: string): { status: number | null; modules: 
   return { status: r.status, modules };
 }
 
+/** The CommonJS modules required and the ES modules imported by one mcpm run (stdin empty). */
+function traced(args: string[], cwd: string): { status: number | null; stderr: string; required: string[]; imported: string[] } {
+  const esm = join(cwd, 'imports.txt');
+  const cjs = join(cwd, 'requires.txt');
+  const r = spawnSync(
+    process.execPath,
+    ['--require', join(ROOT, 'test/fixtures/scripts/trace-require.cjs'), '--import', join(ROOT, 'test/fixtures/scripts/trace-imports.mjs'), BIN, ...args],
+    { cwd, env: { ...process.env, TRACE_IMPORTS_FILE: esm, TRACE_REQUIRE_FILE: cjs }, input: '', encoding: 'utf8', timeout: 20_000 },
+  );
+  const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : []);
+  return { status: r.status, stderr: r.stderr, required: lines(cjs), imported: lines(esm) };
+}
+
 describe('start-up imports', () => {
   it('--help loads none of the heavy modules', () => {
     const dir = tempProject();
@@ -40,12 +53,29 @@ describe('start-up imports', () => {
     writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
     const { mcpm } = await import('./helpers.js');
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
-    for (const args of [['verify', '--offline'], ['ls']]) {
-      const { status, modules } = loaded([...args, '-C', dir], dir);
+    // Options before the command: the full CLI, module by module.
+    for (const args of [['-C', dir, 'verify', '--offline'], ['ls', '-C', dir]]) {
+      const { status, modules } = loaded(args, dir);
       expect(status).toBe(0);
       expect(modules.some((m) => m.includes('/dist/core/lockfile.js'))).toBe(true);
       expect(modules.filter((m) => HEAVY.test(m))).toEqual([]);
     }
+  });
+
+  it('verify --offline, as hooks run it, loads its bundle only: no commander, no ES module of mcpm', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+    const { mcpm } = await import('./helpers.js');
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const { status, stderr, required, imported } = traced(['verify', '--offline', '-C', dir, '-q'], dir);
+    expect(status, stderr).toBe(0);
+    const ours = required.filter((m) => m.startsWith(join(ROOT, 'dist')));
+    expect(ours).toContain(join(ROOT, 'dist/verify-bundle.cjs'));
+    expect(ours.every((m) => /\/dist\/verify-bundle[-.]/.test(m))).toBe(true);
+    // What only online verify, --format sarif, --otlp or an allow-list load stays out.
+    expect(ours.filter((m) => /snapshot-all|execa|pins|sarif|telemetry|allowlist-source|hosts/.test(m))).toEqual([]);
+    expect(imported.filter((m) => m.includes('/dist/') || m.includes('commander'))).toEqual([]);
+    expect(required.filter((m) => m.includes('commander') || HEAVY.test(m))).toEqual([]);
   });
 
   it('run, as hosts start it, loads the run bundle only: no commander, no dist/cli.js, no ES module of mcpm', async () => {
@@ -53,18 +83,10 @@ describe('start-up imports', () => {
     writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
     const { mcpm } = await import('./helpers.js');
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
-    const esm = join(dir, 'imports.txt');
-    const cjs = join(dir, 'requires.txt');
     // stdin closed at once: the guard starts the server, sees the host leave and ends both.
-    const r = spawnSync(
-      process.execPath,
-      ['--require', join(ROOT, 'test/fixtures/scripts/trace-require.cjs'), '--import', join(ROOT, 'test/fixtures/scripts/trace-imports.mjs'), BIN, 'run', '-C', dir, 'a'],
-      { cwd: dir, env: { ...process.env, TRACE_IMPORTS_FILE: esm, TRACE_REQUIRE_FILE: cjs }, input: '', encoding: 'utf8', timeout: 20_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const required = readFileSync(cjs, 'utf8').trim().split('\n');
+    const { status, stderr, required, imported } = traced(['run', '-C', dir, 'a'], dir);
+    expect(status, stderr).toBe(0);
     expect(required.filter((m) => m.startsWith(join(ROOT, 'dist')))).toEqual([join(ROOT, 'dist/run-bundle.cjs'), join(ROOT, 'dist/run-bundle-relay.cjs')]);
-    const imported = existsSync(esm) ? readFileSync(esm, 'utf8').trim().split('\n') : [];
     expect(imported.filter((m) => m.includes('/dist/') || m.includes('commander'))).toEqual([]);
     expect(required.filter((m) => m.includes('commander') || HEAVY.test(m))).toEqual([]);
   });

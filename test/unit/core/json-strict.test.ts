@@ -4,9 +4,10 @@ import {
   DEFAULT_MAX_DEPTH,
   isJsonObject,
   jsonQuote,
+  isWrittenJson,
+  parseNativeJson,
   parsePrintedJson,
   parseStrictJson,
-  parseWrittenJson,
   StrictJsonError,
   type JsonValue,
 } from '../../../src/core/json-strict.js';
@@ -382,36 +383,63 @@ describe('parseStrictJson: properties', () => {
   });
 });
 
-describe('parseWrittenJson: the fast path for text as mcpm writes it', () => {
+describe('parseNativeJson: JSON.parse when it provably reads what parseStrictJson reads', () => {
   const written = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  /** parseNativeJson's result, which must then equal the strict parser's, null prototypes included. */
+  const agrees = (text: string, maxDepth?: number): boolean => {
+    const limits = maxDepth === undefined ? undefined : { maxDepth };
+    const fast = parseNativeJson(text, limits);
+    if (fast === undefined) return false;
+    expect(fast).toStrictEqual(parseStrictJson(text, limits));
+    expect(prototypes(fast).every((p) => p === null)).toBe(true);
+    return true;
+  };
+  const prototypes = (value: JsonValue): unknown[] =>
+    typeof value !== 'object' || value === null
+      ? []
+      : Array.isArray(value)
+        ? value.flatMap(prototypes)
+        : [Object.getPrototypeOf(value), ...Object.values(value).flatMap(prototypes)];
 
-  it('reads what JSON.stringify(value, null, 2) printed, as the strict parser does (null prototypes too)', () => {
-    const text = written({ b: [1, 'x', { __proto__: null, c: true }], a: { d: null, e: -1.5 } }).replace('"__proto__": null,', '');
-    const fast = parseWrittenJson(text);
-    expect(fast).toEqual(parseStrictJson(text));
-    expect(Object.getPrototypeOf(fast)).toBeNull();
-    const own = parseWrittenJson('{\n  "__proto__": {\n    "x": 1\n  }\n}\n') as Record<string, JsonValue>;
+  it('reads printed and other layouts alike, with null prototypes and `__proto__` as an own key', () => {
+    const text = written({ b: [1, 'x', { c: true }], a: { d: null, e: -1.5 } });
+    expect(agrees(text)).toBe(true);
+    expect(agrees(text.replace(/\n/g, '\r\n'))).toBe(true);
+    expect(agrees('{"a":[1.0,-0,1E-7,"\\\\"],"b":{"c\\\\":"\\"\\":"}}')).toBe(true);
+    expect(agrees('{ "a" : "x\\\\" , "b":"\\u0022" }')).toBe(true);
+    const own = parseNativeJson('{\n  "__proto__": {\n    "x": 1\n  }\n}\n') as Record<string, JsonValue>;
     expect(Object.hasOwn(own, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(own)).toBeNull();
   });
 
-  it('declines everything the strict rules refuse or the printer would not write, leaving it to parseStrictJson', () => {
+  it('declines everything the strict rules refuse, leaving it to parseStrictJson', () => {
     for (const text of [
-      '{\n  "a": 1,\n  "a": 2\n}\n', // duplicate keys
-      '{\n  "a": "\\ud800"\n}\n', // an escaped lone surrogate
-      '{\n  "a": "\ud800"\n}\n', // a raw one
-      '{\n  "a": 9007199254740993\n}\n', // an integer that would be written back as another
-      '{\r\n  "a": 1\r\n}\r\n', // CRLF
-      '{"a":1}\n', // another layout
-      '{\n  "a": 1\n}', // no final newline
-      '\ufeff{\n  "a": 1\n}\n', // BOM
-      '{\n  "a": 1.0\n}\n', // another spelling of a number
+      '{"a":1,"a":2}', // duplicate keys
+      '{"a":{"x":"y"},"a":1}', // a duplicate whose first value held strings
+      '[{"k":"v","k":"v"}]',
+      '{"__proto__":1,"__proto__":1}',
+      '{"a\\"":1,"a\\"":1}', // keys with an escaped quote
+      '{"a\\\\":1,"a\\\\":1}', // keys ending in an escaped backslash
+      '{"a":"\\ud800"}', // an escaped lone surrogate
+      '{"a":"\ud800"}', // a raw one
+      '{"a":9007199254740993}', // an integer that would be written back as another
+      '[12345678901234567890]',
+      '[1e400]', // out of range
+      '\ufeff{"a":1}', // BOM
+      '{"a":1', // not JSON
     ]) {
-      expect(parseWrittenJson(text), JSON.stringify(text)).toBeUndefined();
+      expect(parseNativeJson(text), JSON.stringify(text)).toBeUndefined();
     }
-    expect(() => parseStrictJson(written([[[[[1]]]]]), { maxDepth: 4 })).toThrow(StrictJsonError);
-    expect(parseWrittenJson(written([[[[[1]]]]]), { maxDepth: 4 })).toBeUndefined();
-    expect(parseWrittenJson(written([[[1]]]), { maxDepth: 4 })).toEqual([[[1]]]);
+    expect(() => parseStrictJson('[[[[[1]]]]]', { maxDepth: 4 })).toThrow(StrictJsonError);
+    expect(parseNativeJson('[[[[[1]]]]]', { maxDepth: 4 })).toBeUndefined();
+    expect(parseNativeJson(written([[[[[1]]]]]), { maxDepth: 4 })).toBeUndefined();
+    expect(agrees('[[[[1]]]]', 4)).toBe(true);
+  });
+
+  it('reads integers past 2^53 only in the printed layout, where each is the double\'s own text', () => {
+    const lockText = '{\n  "maximum": 100000000000000000000,\n  "minimum": -9007199254740992,\n  "x": 12345678901234567000\n}\n';
+    expect(agrees(lockText)).toBe(true);
+    expect(parseNativeJson(lockText.replace('100000000000000000000', '1e20'))).toBeUndefined();
   });
 
   it('agrees with parseStrictJson on every spelling of numbers, and reads what the lock writes for them', () => {
@@ -424,48 +452,59 @@ describe('parseWrittenJson: the fast path for text as mcpm writes it', () => {
         } catch (error) {
           if (!(error instanceof StrictJsonError)) throw error;
         }
-        // The generated text, the fast path's own layout of it, and the lock's layout of the strict value.
+        // The generated text, JSON.parse's own layout of it, and the lock's layout of the strict value.
         const texts = [text, written(JSON.parse(text))];
         if (strict !== undefined) texts.push(`${writeSortedJson(strict, { indent: '  ', eol: '\n' })}\n`);
-        for (const t of texts) {
-          const fast = parseWrittenJson(t);
-          if (fast === undefined) continue;
-          fastReads++;
-          expect(fast).toEqual(parseStrictJson(t));
-        }
+        for (const t of texts) if (agrees(t)) fastReads++;
         if (strict !== undefined && !/"(?:2|10)"/.test(text)) {
-          // Without integer-like keys (JSON.parse reorders them) the lock's layout is the fast path's.
-          expect(parseWrittenJson(`${writeSortedJson(strict, { indent: '  ', eol: '\n' })}\n`)).toBeDefined();
+          // Without integer-like keys (JSON.parse reorders them) the lock's layout is read natively.
+          expect(parseNativeJson(`${writeSortedJson(strict, { indent: '  ', eol: '\n' })}\n`)).toBeDefined();
         }
       }),
       { numRuns: 1500 },
     );
     expect(fastReads).toBeGreaterThan(500);
-    const lockText = '{\n  "maximum": 100000000000000000000,\n  "minimum": -9007199254740992,\n  "x": 12345678901234567000\n}\n';
-    expect(parseWrittenJson(lockText)).toEqual({ maximum: 1e20, minimum: -(2 ** 53), x: 12345678901234567000 });
   });
 
-  it('never disagrees with parseStrictJson (property)', () => {
+  it('never disagrees with parseStrictJson, on near misses and repeated keys too (property)', () => {
     fc.assert(
       fc.property(fc.jsonValue({ stringUnit: 'binary', maxDepth: 6 }), (value) => {
-        const text = written(value);
-        const fast = parseWrittenJson(text);
-        if (fast === undefined) return;
-        expect(fast).toEqual(parseStrictJson(text));
+        agrees(written(value));
+        agrees(JSON.stringify(value));
       }),
       { numRuns: 500 },
     );
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 4 }), fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), (value, at, insert) => {
-        // Any edit of written text: the fast path may decline, but what it accepts the strict parser reads alike.
+        // Any edit of the text: the native path may decline, but what it accepts the strict parser reads alike.
         const base = written(value);
         const cut = at % (base.length + 1);
-        const text = base.slice(0, cut) + insert + base.slice(cut);
-        const fast = parseWrittenJson(text);
-        if (fast !== undefined) expect(fast).toEqual(parseStrictJson(text));
+        agrees(base.slice(0, cut) + insert + base.slice(cut));
       }),
       { numRuns: 500 },
     );
+    // One member of some object written twice, with the same or another value: always declined.
+    const keyed = fc.dictionary(fc.string({ unit: fc.constantFrom('a', '"', '\\', ':', '_'), maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 2 }), keyed, fc.nat(), fc.jsonValue({ maxDepth: 2 }), (outer, object, pick, other) => {
+        const keys = Object.keys(object);
+        const key = keys[pick % keys.length]!;
+        const members = keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(object[k])}`);
+        members.splice(pick % (members.length + 1), 0, `${JSON.stringify(key)}:${JSON.stringify(pick % 2 === 0 ? object[key] : other)}`);
+        const text = JSON.stringify([outer, '{}']).replace('"{}"', `{${members.join(',')}}`);
+        expect(() => parseStrictJson(text)).toThrow(StrictJsonError);
+        expect(parseNativeJson(text)).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('isWrittenJson: only the exact text JSON.stringify(value, null, 2) and a newline', () => {
+    const value = { a: [1, { b: 'c' }] };
+    expect(isWrittenJson(written(value), value)).toBe(true);
+    for (const text of [written(value).replace(/\n/g, '\r\n'), JSON.stringify(value), written(value).trimEnd(), `${written(value)}\n`]) {
+      expect(isWrittenJson(text, value)).toBe(false);
+    }
   });
 });
 

@@ -131,6 +131,16 @@ describe('snapshotToJson', () => {
     expect(item).toEqual({ definition: obj(addTool), integrity: integrityOf(obj(addTool)) });
   });
 
+  it('adds its keys in code-unit order, whatever kinds a server lists (so it is printed natively)', () => {
+    const item = (key: string, field: string) => ({ [field]: key, name: key });
+    for (const kinds of [['tools'], ['prompts', 'tools'], ['resources', 'resourceTemplates'], ['tools', 'prompts', 'resources', 'resourceTemplates']] as ItemKind[][]) {
+      const lists = Object.fromEntries(kinds.map((k) => [k, [json(JSON.stringify(item('x', k === 'resources' ? 'uri' : k === 'resourceTemplates' ? 'uriTemplate' : 'name')))]]));
+      const keys = Object.keys(snapshotToJson(buildSnapshot('notes', raw(lists, { instructions: 'hi' }))));
+      expect(keys).toEqual([...keys].sort());
+      expect(keys).toHaveLength(kinds.length + 3);
+    }
+  });
+
   it('includes instructions when present, even empty', () => {
     expect(snapshotToJson(buildSnapshot('notes', raw({}, { instructions: '' }))).instructions).toBe('');
   });

@@ -1,0 +1,110 @@
+// `verify --offline` has a fast entry of its own (src/verify-main.ts) for the command lines hooks
+// and the docs use. Whatever the entry, the result must be the same: each case is run as hooks run
+// it (the fast entry) and with `-C` before the command (the full CLI), and the two must agree on
+// the exit status, stdout and stderr, errors included.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { parseLock, serializeLock } from '../../src/core/lockfile.js';
+import { buildSnapshot, snapshotIntegrity } from '../../src/core/snapshot.js';
+import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+
+async function bothEntries(dir: string, args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const fast = await mcpm(['verify', '--offline', '-C', dir, ...args], { env });
+  const full = await mcpm(['-C', dir, 'verify', '--offline', ...args], { env });
+  expect(fast).toEqual(full);
+  return fast;
+}
+
+describe('verify --offline: the fast entry and the full CLI agree', () => {
+  it('on a good lock, a drifted config, a tampered lock and usage errors, in text and JSON', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+
+    expect((await bothEntries(dir, [])).status).toBe(0);
+    expect((await bothEntries(dir, ['-q', 'a'])).status).toBe(0);
+    const json = await bothEntries(dir, ['--json', 'b']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ servers: [{ name: 'b', status: 'ok' }], offline: true, exitStatus: 0 });
+
+    const unknown = await bothEntries(dir, ['--json', 'nope']);
+    expect(unknown.status).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'USAGE' }, exitStatus: 2 });
+    expect((await bothEntries(dir, ['--lockfile', 'missing.lock'])).status).toBe(2);
+
+    // A server added to the config is not locked: exit 1.
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, unknown> };
+    config.mcpServers.c = config.mcpServers.a;
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config, null, 2));
+    const drift = await bothEntries(dir, ['--strict']);
+    expect(drift.status).toBe(1);
+    expect(drift.stdout).toContain('c');
+
+    // A definition edited in the lock: LOCKFILE_TAMPERED, exit 2, its hint naming the project as given.
+    const lock = join(dir, 'mcp.lock');
+    writeFileSync(lock, readFileSync(lock, 'utf8').replace('"X."', '"X, edited."'));
+    const tampered = await bothEntries(dir, ['--json']);
+    expect(tampered.status).toBe(2);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ error: { code: 'LOCKFILE_TAMPERED' }, exitStatus: 2 });
+  }, 120_000);
+
+  it('with an allow-list and an OTLP collector named by environment variables (the parts the bundle loads on demand)', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]), args: ['--other'] } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const allowlist = join(dir, 'allow.json');
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, { args: string[] }> };
+    writeFileSync(allowlist, JSON.stringify({ allowlistVersion: 1, allow: [{ command: ['node', ...config.mcpServers.a!.args] }] }));
+    const otlp = await OtlpReceiver.start();
+    onTestFinished(() => otlp.close());
+    const denied = await bothEntries(dir, ['--json'], { MCPM_ALLOWLIST: allowlist, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint });
+    expect(denied.status).toBe(1);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ servers: [{ name: 'a', status: 'ok' }, { name: 'b', status: 'denied' }] });
+    // One record per server from each entry.
+    await otlp.waitFor((records) => records.filter((r) => r.eventName === 'mcpm.verify.result').length === 4);
+    expect(otlp.records.map((r) => r.attributes['mcpm.status']).sort()).toEqual(['denied', 'denied', 'ok', 'ok']);
+  }, 60_000);
+
+  it('-C to a directory that does not exist is a usage error either way', async () => {
+    const dir = tempProject();
+    const missing = join(dir, 'nope');
+    const fast = await mcpm(['verify', '--offline', '-C', missing, '--json']);
+    const full = await mcpm(['-C', missing, 'verify', '--offline', '--json']);
+    expect(fast).toEqual(full);
+    expect(fast.status).toBe(2);
+  });
+});
+
+describe('verify --offline: a lock the native parser would read differently is still refused', () => {
+  it('a definition written twice (duplicate key), hashed for the copy a last-wins parser keeps: LOCKFILE_CORRUPT', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'Reads files.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    // The attacker's lock: consistent integrities for "Evil.", and a first copy of the key that a
+    // reviewer reading the diff, or a first-wins parser, takes for the definition.
+    const file = join(dir, 'mcp.lock');
+    const lock = parseLock(readFileSync(file, 'utf8'), 'mcp.lock');
+    const entry = lock.servers.get('a')!;
+    const snapshot = buildSnapshot('a', {
+      era: 'handshake',
+      protocolVersion: entry.protocol.version,
+      serverInfo: entry.snapshot.serverInfo,
+      capabilities: entry.snapshot.capabilities,
+      lists: { tools: [{ ...entry.snapshot.tools.get('x')!.definition, description: 'Evil.' }], prompts: null, resources: null, resourceTemplates: null },
+    });
+    lock.servers.set('a', { ...entry, snapshot, integrity: snapshotIntegrity(snapshot) });
+    const evil = serializeLock(lock);
+    expect(evil).toContain('"description": "Evil.",');
+    // Consistent on its own: what a parser keeping the last copy would see passes the self-check.
+    writeFileSync(file, evil);
+    expect((await mcpm(['verify', '--offline', '-C', dir, '-q'])).status).toBe(0);
+    writeFileSync(file, evil.replace('"description": "Evil.",', '"description": "Reads files.",\n            "description": "Evil.",'));
+    for (const args of [['verify', '--offline', '-C', dir, '--json'], ['-C', dir, 'verify', '--offline', '--json']]) {
+      const r = await mcpm(args);
+      expect(r.status).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'LOCKFILE_CORRUPT' }, exitStatus: 2 });
+      expect(r.stderr).toContain('duplicate key "description"');
+    }
+  });
+});

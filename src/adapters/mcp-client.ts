@@ -17,7 +17,7 @@ import { resolveServerConfig } from '../core/launch/expand.js';
 import { shellWord } from '../core/shell-word.js';
 import { packageFetchOf, packageSpecOf, type Launcher } from '../core/package-spec.js';
 import type { ServerConfig } from '../core/launch/parse.js';
-import type { Era, ItemKind, RawListing } from '../core/snapshot.js';
+import { lockedIfEqual, type Era, type ItemKind, type RawListing, type Snapshot } from '../core/snapshot.js';
 import type { LoginAccess, StoredLoginProvider } from './oauth/provider.js';
 import { HANDSHAKE_VERSION, JsonRpcError, JsonRpcPeer, METHOD_NOT_FOUND, TransportError } from './json-rpc.js';
 import { fetchPackage } from './prefetch.js';
@@ -43,6 +43,11 @@ export interface SnapshotOptions {
   inputs?: ReadonlyMap<string, string>;
   /** Remote servers: the logins `mcpm login` stored, used (and refreshed) when the server asks for authorization. */
   logins?: LoginAccess;
+  /**
+   * The server's locked snapshot: a listed item equal to its locked definition is kept as that
+   * object (lockedIfEqual), so the listing does not hold a second copy of an unchanged server.
+   */
+  reference?: Snapshot;
   /** Told what the snapshot is doing, for a live progress display. */
   onProgress?: (step: SnapshotStep) => void;
 }
@@ -360,7 +365,7 @@ async function fetchLists(
       if (!Array.isArray(got)) {
         throw new McpmError('SERVER_PROTOCOL', `server "${run.server}" answered ${method} without a "${kind}" array`);
       }
-      items.push(...got);
+      for (const item of got) items.push(lockedIfEqual(run.reference, kind, item));
       const next = answer.result['nextCursor'];
       // Absent ends the list (spec). null and "" end it too: hosts test the cursor for truthiness.
       if (next === undefined || next === null || next === '') break;
@@ -516,6 +521,7 @@ class Run {
   readonly maxMessageBytes: number;
   readonly maxPages: number;
   readonly logins: LoginAccess | undefined;
+  readonly reference: Snapshot | undefined;
   /** Aborted on failure and at the end: cancels HTTP requests and streams in flight. */
   readonly abort = new AbortController();
   private failure: unknown;
@@ -543,6 +549,7 @@ class Run {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     this.logins = options.logins;
+    this.reference = options.reference;
     this.projectDir = options.projectDir;
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;

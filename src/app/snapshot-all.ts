@@ -27,6 +27,8 @@ export interface SnapshotAllOptions {
   projectDir: string;
   /** Per server, the era recorded in the lock: tried first, which skips the era probe. */
   eraHints?: ReadonlyMap<string, Era>;
+  /** Per server, the locked snapshot: definitions equal to it are not hashed again (buildSnapshot). */
+  references?: ReadonlyMap<string, Snapshot>;
   /** `mcpm` with the options that reach this config (app/options.ts reachingCommand), for the hint `… login NAME`. */
   command?: string;
   /** Live progress on stderr, if it is a terminal a person watches (options.ts showsProgress decides the rest). */
@@ -84,8 +86,10 @@ async function snapshotOne(
 ): Promise<LiveResult> {
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   try {
+    const reference = options.references?.get(config.name);
     const raw = await snapshotServer(config, {
       timeoutMs: options.timeoutMs,
+      ...(reference === undefined ? {} : { reference }),
       inputs: options.inputs,
       ...(options.logins === undefined ? {} : { logins: options.logins }),
       eraHint: options.eraHints?.get(config.name),
@@ -94,7 +98,7 @@ async function snapshotOne(
       signal: deps.signal,
       ...(onProgress ? { onProgress } : {}),
     });
-    const snapshot = buildSnapshot(config.name, raw);
+    const snapshot = buildSnapshot(config.name, raw, reference);
     // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
     const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
     const reflection = findReflection(snapshotToJson(snapshot), secrets);
@@ -122,8 +126,10 @@ export async function compareLive(
 ): Promise<ServerStatus[]> {
   const toContact = offline.filter((s) => s.status === 'ok' && s.config).map((s) => s.config!);
   if (toContact.length === 0) return [...offline];
-  const eraHints = new Map<string, Era>(toContact.map((c) => [c.name, lock.servers.get(c.name)!.protocol.era]));
-  const live = await snapshotAll(toContact, { ...options, eraHints }, deps);
+  const locked = toContact.map((c) => [c.name, lock.servers.get(c.name)!] as const);
+  const eraHints = new Map<string, Era>(locked.map(([name, entry]) => [name, entry.protocol.era]));
+  const references = new Map<string, Snapshot>(locked.map(([name, entry]) => [name, entry.snapshot]));
+  const live = await snapshotAll(toContact, { ...options, eraHints, references }, deps);
   return offline.map((s) => {
     const result = live.get(s.name);
     if (!result) return s;

@@ -1,4 +1,5 @@
 import { integrityOf } from './canonical.js';
+import { jsonEqual } from './json-equal.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-strict.js';
 import { ITEM_KINDS, ITEM_NOUN, newSnapshot, type ItemKind, type Snapshot } from './snapshot.js';
 
@@ -88,20 +89,6 @@ export function valueAt(value: JsonValue | undefined, pointer: string): JsonValu
 /** UTF-16 code-unit order, the order JCS sorts keys in; never locale-dependent. */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Structural equality of JSON values; key order is irrelevant, array order is not. */
-export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a === null || b === null) return false;
-  if (typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => jsonEqual(item, b[i]));
-  }
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
 }
 
 function isScalar(value: JsonValue): boolean {

@@ -16,7 +16,8 @@
  * carry another locked item's body.
  */
 import { acceptingRule, DEFAULT_ACCEPT_RULES, surfacePointerTokens, type AcceptRules } from './accept-rules.js';
-import { changesBetween, diffJson, jsonEqual, type ItemChange } from './changes.js';
+import { changesBetween, diffJson, type ItemChange } from './changes.js';
+import { jsonEqual } from './json-equal.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import type { LockEntry } from './lockfile.js';
 import { ITEM_KEY, ITEM_KINDS, snapshotIntegrity, type ItemKind, type Snapshot } from './snapshot.js';

@@ -9,6 +9,7 @@
  */
 import { integrityOf, isIntegrity, type Integrity } from './canonical.js';
 import { McpmError } from './errors.js';
+import { jsonEqual } from './json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from './json-strict.js';
 
 export type Era = 'handshake' | 'stateless';
@@ -96,8 +97,14 @@ export function newSnapshot(serverInfo: JsonObject, capabilities: JsonObject, in
  * kind and the item) when an item lacks its key, when a key is not a string, when one key is served
  * twice (a host would pick one of them in its own way, so no single definition can be locked), or
  * when serverInfo/capabilities are not objects or instructions is not a string.
+ *
+ * `reference` (the locked snapshot of the same server) only saves work: an item whose definition
+ * equals the reference's (jsonEqual) takes the reference's integrity, which is integrityOf of an
+ * equal value (the invariant above) and so the same string, without printing and hashing it again;
+ * a snapshot equal to the reference in every part takes its server integrity the same way. The
+ * result is the one buildSnapshot(server, raw) returns.
  */
-export function buildSnapshot(server: string, raw: RawListing): Snapshot {
+export function buildSnapshot(server: string, raw: RawListing, reference?: Snapshot): Snapshot {
   const who = `server ${jsonQuote(server)}`;
   const fail = (message: string): never => {
     throw new McpmError(
@@ -118,6 +125,11 @@ export function buildSnapshot(server: string, raw: RawListing): Snapshot {
   if (instructions !== undefined && typeof instructions !== 'string') return fail('sent instructions that are not a string');
 
   const snapshot = newSnapshot(serverInfo, capabilities, instructions);
+  let sameAsReference =
+    reference !== undefined &&
+    reference.instructions === instructions &&
+    jsonEqual(reference.serverInfo, serverInfo) &&
+    jsonEqual(reference.capabilities, capabilities);
 
   for (const kind of ITEM_KINDS) {
     const list = raw.lists[kind] as JsonValue[] | null | undefined;
@@ -135,10 +147,34 @@ export function buildSnapshot(server: string, raw: RawListing): Snapshot {
       }
       // Even an identical repeat is refused: it shows the listing is not what the host will see twice.
       if (items.has(key)) return fail(`listed ${noun} ${jsonQuote(key)} twice (${where})`);
-      items.set(key, { definition, integrity: integrityOf(definition) });
+      const known = reference?.[kind].get(key);
+      if (known !== undefined && jsonEqual(known.definition, definition)) {
+        items.set(key, { definition, integrity: known.integrity });
+      } else {
+        sameAsReference = false;
+        items.set(key, { definition, integrity: integrityOf(definition) });
+      }
     });
   }
+  if (reference !== undefined && sameAsReference && ITEM_KINDS.every((kind) => snapshot[kind].size === reference[kind].size)) {
+    // Every part equal, the same keys in every kind: snapshotToJson of both are equal values.
+    snapshotIntegrities.set(snapshot, snapshotIntegrity(reference));
+  }
   return snapshot;
+}
+
+/**
+ * The reference's definition of the item `definition` names when the two are equal (jsonEqual),
+ * else `definition` itself. A listing that keeps the locked object for every unchanged item holds
+ * one copy of each definition instead of two, and buildSnapshot then knows the item by identity.
+ * The two are the same JSON value (only their key order may differ), so every integrity, change
+ * and finding is the same as for the served object.
+ */
+export function lockedIfEqual(reference: Snapshot | undefined, kind: ItemKind, definition: JsonValue): JsonValue {
+  if (reference === undefined || !isJsonObject(definition)) return definition;
+  const key = definition[ITEM_KEY[kind]];
+  const known = typeof key === 'string' ? reference[kind].get(key) : undefined;
+  return known !== undefined && jsonEqual(known.definition, definition) ? known.definition : definition;
 }
 
 /** The JSON form stored in the lock under `snapshot` (empty kinds omitted). */

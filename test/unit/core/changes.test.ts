@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { changesBetween, diffJson, emptySnapshot, escapePointerToken, jsonEqual, pointerOf, pointerTokens, valueAt, type FieldChange } from '../../../src/core/changes.js';
+import { changesBetween, diffJson, emptySnapshot, escapePointerToken, pointerOf, pointerTokens, valueAt, type FieldChange } from '../../../src/core/changes.js';
+import { jsonEqual } from '../../../src/core/json-equal.js';
 import type { JsonValue } from '../../../src/core/json-strict.js';
 import { json, snapshotOf, tool } from '../../fixtures/findings/snapshot-helper.js';
 

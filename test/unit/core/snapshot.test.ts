@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { integrityOf } from '../../../src/core/canonical.js';
+import { integrityOf, writeSortedJson } from '../../../src/core/canonical.js';
 import { McpmError } from '../../../src/core/errors.js';
 import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import {
   buildSnapshot,
   ITEM_KINDS,
+  lockedIfEqual,
   snapshotFromJson,
   snapshotIntegrity,
   snapshotToJson,
@@ -342,3 +343,61 @@ function editStringSite(value: unknown, target: number, edit: (s: string) => str
   const result = walk(value);
   return collided ? null : result;
 }
+
+describe('buildSnapshot against the locked snapshot (reference)', () => {
+  /** What a lock holds for a listing: written sorted, read back. */
+  const locked = (listing: RawListing) => snapshotFromJson(json(writeSortedJson(snapshotToJson(buildSnapshot('s', listing)))), 'mcp.lock');
+  const toolsOf = (defs: unknown[]) => defs as JsonValue[];
+
+  it('gives every item and the server the integrities it gives without one (generated near misses)', () => {
+    const tools = fc.uniqueArray(definition('name'), { selector: (d) => d.name, maxLength: 6 });
+    const change = fc.constantFrom('none', 'reorder', 'description', 'extra', 'drop', 'add', 'serverInfo', 'capabilities', 'instructions');
+    fc.assert(
+      fc.property(tools, change, fc.nat(), fc.nat(50), (defs, how, pick, seed) => {
+        const at = defs.length === 0 ? -1 : pick % defs.length;
+        const served = defs.map((d) => reorderKeys(d, seed) as Record<string, JsonValue>);
+        const rest: Partial<RawListing> = {};
+        if (how === 'description' && at >= 0) served[at] = { ...served[at], description: `${served[at]!.description as string} ` };
+        if (how === 'extra' && at >= 0) served[at] = { ...served[at], extra: [null] };
+        if (how === 'drop' && at >= 0) served.splice(at, 1);
+        if (how === 'add') served.push({ name: `${'x'.repeat(9)}${pick}` });
+        if (how === 'serverInfo') rest.serverInfo = json('{"name":"notes","version":"1.4.3"}');
+        if (how === 'capabilities') rest.capabilities = json('{"tools":{"listChanged":false}}');
+        if (how === 'instructions') rest.instructions = 'now with instructions';
+        const reference = locked(raw({ tools: toolsOf(defs) }));
+        const listing = raw({ tools: served.map((d) => json(JSON.stringify(d))) }, rest);
+        const alone = buildSnapshot('s', listing);
+        const kept = raw({ tools: listing.lists.tools!.map((d) => lockedIfEqual(reference, 'tools', d)) }, rest);
+        const withReference = buildSnapshot('s', kept, reference);
+        expect([...withReference.tools].map(([k, v]) => [k, v.integrity])).toEqual([...alone.tools].map(([k, v]) => [k, v.integrity]));
+        for (const item of withReference.tools.values()) expect(item.integrity).toBe(integrityOf(item.definition));
+        expect(snapshotIntegrity(withReference)).toBe(snapshotIntegrity(alone));
+        expect(snapshotIntegrity(withReference) === snapshotIntegrity(reference)).toBe(how === 'none' || how === 'reorder' || (at < 0 && how !== 'add' && how !== 'serverInfo' && how !== 'capabilities' && how !== 'instructions'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps the locked object only for an item equal to it, whatever its key order', () => {
+    const reference = locked(raw({ tools: [json(addTool)] }));
+    const lockedAdd = reference.tools.get('add')!.definition;
+    const reordered = json('{"x-vendor":{"z":1},"inputSchema":{"type":"object"},"description":"Adds a note","name":"add"}');
+    expect(lockedIfEqual(reference, 'tools', reordered)).toBe(lockedAdd);
+    const changed = json('{"name":"add","description":"Adds a note","inputSchema":{"type":"object"},"x-vendor":{"z":2}}');
+    expect(lockedIfEqual(reference, 'tools', changed)).toBe(changed);
+    const other = json('{"name":"list"}');
+    expect(lockedIfEqual(reference, 'tools', other)).toBe(other);
+    // Looked up by the kind's own key: a resource named "add" is not the tool "add".
+    const resource = json('{"uri":"add","name":"add"}');
+    expect(lockedIfEqual(reference, 'resources', resource)).toBe(resource);
+    expect(lockedIfEqual(undefined, 'tools', reordered)).toBe(reordered);
+    expect(lockedIfEqual(reference, 'tools', null)).toBeNull();
+  });
+
+  it('still refuses a name served twice when both copies equal the locked one', () => {
+    const reference = locked(raw({ tools: [json(addTool)] }));
+    const same = lockedIfEqual(reference, 'tools', json(addTool));
+    const error = protocolError(() => buildSnapshot('notes', raw({ tools: [same, same] }), reference));
+    expect(error.message).toBe('server "notes" listed tool "add" twice (tools/list)');
+  });
+});

@@ -78,6 +78,17 @@ describe('StdioTransport framing', () => {
     expect(fatal?.message).toMatch(/^server "srv" sent JSON that mcpm refuses to interpret: .*duplicate/i);
   });
 
+  it.each([
+    ['an integer past 2^53', '{"jsonrpc":"2.0","method":"a","params":{"n":9007199254740993}}', /would be written back as 9007199254740992/],
+    ['an escaped lone surrogate', '{"jsonrpc":"2.0","method":"a","params":{"s":"\\ud800"}}', /lone surrogate/],
+    ['nesting past the limit', `{"jsonrpc":"2.0","method":"a","params":${'['.repeat(200)}${']'.repeat(200)}}`, /nesting deeper than/],
+  ])('refuses %s in a compact line, as the strict parser does', async (_what, line, pattern) => {
+    const { fatal, messages } = await run(`console.log(${JSON.stringify(line)}); setInterval(() => {}, 1000);`);
+    expect(messages).toEqual([]);
+    expect(fatal?.code).toBe('SERVER_PROTOCOL');
+    expect(fatal?.message).toMatch(pattern);
+  });
+
   it('keeps "__proto__" as an ordinary key', async () => {
     const proc = await spawnServer({
       name: 'srv',

@@ -63,7 +63,8 @@ export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonVa
  * - duplicate keys: every string token of the text is a key or a string value of the result unless
  *   a later duplicate key replaced it, so the text has as many string tokens as the result has
  *   keys and strings only when there is none (countStrings, stringTokens);
- * - nesting deeper than `maxDepth`: the walk that takes the prototypes away declines there;
+ * - nesting deeper than `maxDepth`: counted on the text before JSON.parse runs (nestedAtMost), so
+ *   a hostile `[[[[…` is declined without being built (JSON.parse would build millions of levels);
  * - numbers: one out of range is Infinity, and declines; an integer past 2^53 is accepted by the
  *   strict rules only when written as the double's own text, so the whole text must then be exactly
  *   `JSON.stringify(value, null, 2)` plus a newline, as mcpm writes its lock (isWrittenJson).
@@ -71,7 +72,7 @@ export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonVa
  */
 export function parseNativeJson(text: string, limits?: StrictJsonLimits): JsonValue | undefined {
   const maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (SURROGATE_PRINTED.test(text)) return undefined;
+  if (SURROGATE_PRINTED.test(text) || !nestedAtMost(text, maxDepth)) return undefined;
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
@@ -83,6 +84,29 @@ export function parseNativeJson(text: string, limits?: StrictJsonLimits): JsonVa
   if (walk.tooDeep || walk.nonFinite || walk.strings !== stringTokens(text)) return undefined;
   if (walk.largeNumbers && !isWrittenJson(text, value)) return undefined;
   return value;
+}
+
+/**
+ * Whether no array or object in `text` sits deeper than `maxDepth` containers, for text JSON.parse
+ * then accepts (it declines anything else): brackets inside strings are skipped.
+ */
+function nestedAtMost(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  for (let i = 0, n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.Quote) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === Ch.Backslash) i++;
+        else if (d === Ch.Quote) break;
+      }
+    } else if (c === Ch.OpenBracket || c === Ch.OpenBrace) {
+      if (++depth > maxDepth) return false;
+    } else if (c === Ch.CloseBracket || c === Ch.CloseBrace) {
+      depth--;
+    }
+  }
+  return true;
 }
 
 /** Whether `text` is exactly `JSON.stringify(value, null, 2)` and a newline: how mcpm writes a lock. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MAX_DEPTH,
   isJsonObject,
@@ -434,6 +434,23 @@ describe('parseNativeJson: JSON.parse when it provably reads what parseStrictJso
     expect(parseNativeJson('[[[[[1]]]]]', { maxDepth: 4 })).toBeUndefined();
     expect(parseNativeJson(written([[[[[1]]]]]), { maxDepth: 4 })).toBeUndefined();
     expect(agrees('[[[[1]]]]', 4)).toBe(true);
+  });
+
+  it('declines nesting past maxDepth from the text, before JSON.parse builds it', () => {
+    // A hostile server's one 8 MB line of `[`s: JSON.parse would build 4 million arrays (seconds, hundreds of MB).
+    const deep = `{"jsonrpc":"2.0","id":1,"result":${'['.repeat(4_000_000)}${']'.repeat(4_000_000)}}`;
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(parseNativeJson(deep)).toBeUndefined();
+      expect(parseNativeJson(`[${'{"a":'.repeat(DEFAULT_MAX_DEPTH)}1${'}'.repeat(DEFAULT_MAX_DEPTH)}]`)).toBeUndefined();
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+    expect(() => parseStrictJson(deep)).toThrow(/nesting deeper than/);
+    // Brackets and escaped quotes inside strings are not nesting.
+    expect(agrees('[[["[[[[","\\"[[[","\\\\"]]]', 3)).toBe(true);
+    expect(agrees(`${'['.repeat(DEFAULT_MAX_DEPTH)}${']'.repeat(DEFAULT_MAX_DEPTH)}`)).toBe(true);
   });
 
   it('reads integers past 2^53 only in the printed layout, where each is the double\'s own text', () => {

@@ -16,6 +16,7 @@
  * carry another locked item's body.
  */
 import { acceptingRule, DEFAULT_ACCEPT_RULES, surfacePointerTokens, type AcceptRules } from './accept-rules.js';
+import { canonicalize } from './canonical.js';
 import { changesBetween, diffJson, type ItemChange } from './changes.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
@@ -82,6 +83,8 @@ export function annotatedChanges(entry: Pick<LockEntry, 'snapshot' | 'tombstones
   for (const kind of ITEM_KINDS) {
     const ofKind = changes.filter((c) => c.subject === kind);
     pairRenames(kind, ofKind);
+    const modified = ofKind.filter((c) => c.change === 'modified').length;
+    const lockedBody = modified === 0 ? undefined : bodyFinder(kind, [...entry.snapshot[kind]].map(([key, item]) => [key, item.definition] as const), modified);
     for (const c of ofKind) {
       if (c.change === 'added' && c.renamedFrom === undefined) {
         const tombstone = entry.tombstones?.[kind]?.get(c.key);
@@ -91,13 +94,8 @@ export function annotatedChanges(entry: Pick<LockEntry, 'snapshot' | 'tombstones
         }
       }
       if (c.change === 'modified') {
-        const body = bodyOf(kind, c.after);
-        for (const [key, item] of entry.snapshot[kind]) {
-          if (key !== c.key && jsonEqual(bodyOf(kind, item.definition), body)) {
-            c.takesBodyOf = key;
-            break;
-          }
-        }
+        const key = lockedBody!(bodyOf(kind, c.after), (candidate) => candidate !== c.key);
+        if (key !== undefined) c.takesBodyOf = key;
       }
     }
   }
@@ -124,8 +122,9 @@ function pairRenames(kind: ItemKind, changes: ItemChange[]): void {
     to.renamedFrom = from.key;
     to.fields = diffJson(from.before!, to.after!);
   };
+  const removedBody = bodyFinder(kind, removed.map((r) => [r, r.before] as const), added.length);
   for (const to of added) {
-    const from = removed.find((r) => r.renamedTo === undefined && jsonEqual(bodyOf(kind, r.before), bodyOf(kind, to.after)));
+    const from = removedBody(bodyOf(kind, to.after), (r) => r.renamedTo === undefined);
     if (from) pair(from, to);
   }
   for (const to of added) {
@@ -141,6 +140,30 @@ function pairRenames(kind: ItemKind, changes: ItemChange[]): void {
     }
     if (best) pair(best.from, to);
   }
+}
+
+/** Past this many body comparisons, bodies are looked up by their canonical text instead. */
+const PAIRWISE_BODY_COMPARISONS = 50_000;
+
+/**
+ * A lookup of the first of `items` (in their order) that `accept`s and whose body equals a given
+ * one, to be asked about `queries` bodies. A few questions compare pairwise, which costs nothing up
+ * front; many (every tool of a big server changed, or renamed) go through an index of canonical
+ * texts, so the cost stays linear: equal bodies are exactly those with equal canonical text.
+ */
+function bodyFinder<T>(kind: ItemKind, items: readonly (readonly [T, JsonValue | undefined])[], queries: number): (body: JsonObject, accept: (item: T) => boolean) => T | undefined {
+  if (queries * items.length <= PAIRWISE_BODY_COMPARISONS) {
+    const bodies = items.map(([item, definition]) => [item, bodyOf(kind, definition)] as const);
+    return (body, accept) => bodies.find(([item, other]) => accept(item) && jsonEqual(other, body))?.[0];
+  }
+  const byText = new Map<string, T[]>();
+  for (const [item, definition] of items) {
+    const text = canonicalize(bodyOf(kind, definition));
+    const list = byText.get(text);
+    if (list) list.push(item);
+    else byText.set(text, [item]);
+  }
+  return (body, accept) => byText.get(canonicalize(body))?.find(accept);
 }
 
 /** The definition without its key field: what stays the same across a rename. */

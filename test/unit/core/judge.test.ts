@@ -78,6 +78,40 @@ describe('judgeEntry', () => {
   });
 });
 
+describe('bodies looked up by canonical text past a few changes', () => {
+  // Enough items that every one changed is past the pairwise budget: the index path. Bodies from a
+  // small pool, with key order and -0 varied, so equal bodies across names are common.
+  const bodyArb = fc.record({ d: fc.constantFrom('A', 'B', 'C'), x: fc.constantFrom(0, -0, 1), order: fc.boolean() });
+  const toolOf = (name: string, b: { d: string; x: number; order: boolean }) => (b.order ? { name, description: b.d, inputSchema: { type: 'object', x: b.x } } : { inputSchema: { x: b.x, type: 'object' }, description: b.d, name });
+  const bodyText = (t: { description: string; inputSchema: { x: number } }) => `${t.description}|${t.inputSchema.x === 0 ? 0 : t.inputSchema.x}`;
+
+  it('names each moved body and pairs each rename as the pairwise definitions do', () => {
+    fc.assert(
+      fc.property(fc.array(bodyArb, { minLength: 600, maxLength: 600 }), fc.array(bodyArb, { minLength: 600, maxLength: 600 }), (before, after) => {
+        const locked = before.map((b, i) => toolOf(`t${i}`, b));
+        // Names 0–299 stay (most modified), 300–599 are renamed to n300–n599: both past the budget.
+        const live = after.map((b, i) => toolOf(i < 300 ? `t${i}` : `n${i}`, b));
+        const changes = judgeEntry(entry(snap(locked)), snap(live)).changes.map((j) => j.change);
+        for (const c of changes.filter((c) => c.change === 'modified')) {
+          const i = Number(c.key.slice(1));
+          const first = locked.find((t) => t.name !== c.key && bodyText(t as never) === bodyText(live[i] as never));
+          expect(c.takesBodyOf, c.key).toBe(first?.name);
+        }
+        const taken = new Set<string>();
+        for (let i = 300; i < 600; i++) {
+          const from = locked.slice(300).find((t) => !taken.has(t.name) && bodyText(t as never) === bodyText(live[i] as never));
+          const c = changes.find((c) => c.key === `n${i}`)!;
+          if (from) {
+            taken.add(from.name);
+            expect(c.renamedFrom, `n${i}`).toBe(from.name);
+          }
+        }
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
+
 describe('lock extras: accept rules, optional marks, tombstones', () => {
   const text = (e: LockEntry) => serializeLock({ servers: new Map([['notes', e]]), eol: '\n' });
 

@@ -56,11 +56,17 @@ function startSession([command, args, env]) {
   };
 }
 
-/** Spawn to the first tools/list result (ms). */
-export async function timeToList(launch) {
+/** A session past the handshake and a first tools/list, as a host has it before any call. */
+async function listedSession(launch) {
   const session = startSession(launch);
   await session.handshake();
   await session.request('tools/list', {});
+  return session;
+}
+
+/** Spawn to the first tools/list result (ms). */
+export async function timeToList(launch) {
+  const session = await listedSession(launch);
   const elapsed = ms(session.started, process.hrtime.bigint());
   await session.close();
   return elapsed;
@@ -68,9 +74,7 @@ export async function timeToList(launch) {
 
 /** Round-trip times (ms) of `count` sequential requests, after a tools/list and a tenth as many to warm up. */
 export async function callTimes(launch, method, params, count) {
-  const session = startSession(launch);
-  await session.handshake();
-  await session.request('tools/list', {});
+  const session = await listedSession(launch);
   for (let i = 0; i < Math.ceil(count / 10); i++) await session.request(method, params);
   const times = [];
   for (let i = 0; i < count; i++) {
@@ -84,9 +88,7 @@ export async function callTimes(launch, method, params, count) {
 
 /** Calls per second for `total` tools/call requests kept `inFlight` at a time. */
 export async function inFlightRate(launch, params, total, inFlight) {
-  const session = startSession(launch);
-  await session.handshake();
-  await session.request('tools/list', {});
+  const session = await listedSession(launch);
   const t0 = process.hrtime.bigint();
   let sent = 0;
   const worker = async () => {

@@ -1,24 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { unreviewedEntries, withBase } from '../../../src/core/base.js';
-import { parseStrictJson, type JsonValue } from '../../../src/core/json-strict.js';
 import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import { reviewedIntegrity, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
-import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+import { snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+import { notesSnapshot } from './helpers.js';
 import type { ServerStatus } from '../../../src/core/status.js';
 
 const launch: LaunchSpec = { transport: 'stdio', command: 'npx', args: ['-y', '@acme/notes-mcp@1.4.2'], envNames: ['TOKEN'], envValues: { TOKEN: '${TOKEN}' } };
 
-function snapshot(description = 'Adds a note.'): Snapshot {
-  const tool = parseStrictJson(JSON.stringify({ name: 'add', description, inputSchema: { type: 'object' } }));
-  return buildSnapshot('notes', {
-    era: 'handshake',
-    protocolVersion: '2025-11-25',
-    serverInfo: parseStrictJson('{"name":"notes","version":"1.4.2"}'),
-    capabilities: parseStrictJson('{"tools":{}}'),
-    lists: { tools: [tool as JsonValue], prompts: null, resources: null, resourceTemplates: null },
-  });
-}
+const snapshot = notesSnapshot;
 
 function entry(l: LaunchSpec = launch, s: Snapshot = snapshot()): LockEntry {
   return { integrity: snapshotIntegrity(s), launch: l, protocol: { era: 'handshake', version: '2025-11-25' }, server: { name: 'notes', version: '1.4.2' }, snapshot: s };

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { integrityOf } from '../../../src/core/canonical.js';
-import { parseStrictJson, type JsonValue } from '../../../src/core/json-strict.js';
 import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import type { ServerConfig } from '../../../src/core/launch/parse.js';
 import type { LockEntry } from '../../../src/core/lockfile.js';
-import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+import { snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
+import { notesSnapshot } from './helpers.js';
 import { exitStatusFor, statusOf, type ServerStatus, type StatusKind } from '../../../src/core/status.js';
 
 const launch: LaunchSpec = { transport: 'stdio', command: 'npx', args: ['-y', '@acme/notes-mcp@1.4.2'], envNames: ['NOTES_TOKEN'] };
@@ -13,16 +13,7 @@ function config(l: LaunchSpec = launch): ServerConfig {
   return { name: 'notes', source: '.mcp.json', launch: l, env: { NOTES_TOKEN: '${NOTES_TOKEN}' }, headers: {} };
 }
 
-function snapshot(description = 'Adds a note.'): Snapshot {
-  const tool = parseStrictJson(JSON.stringify({ name: 'add', description, inputSchema: { type: 'object' } }));
-  return buildSnapshot('notes', {
-    era: 'handshake',
-    protocolVersion: '2025-11-25',
-    serverInfo: parseStrictJson('{"name":"notes","version":"1.4.2"}'),
-    capabilities: parseStrictJson('{"tools":{}}'),
-    lists: { tools: [tool as JsonValue], prompts: null, resources: null, resourceTemplates: null },
-  });
-}
+const snapshot = notesSnapshot;
 
 function locked(l: LaunchSpec = launch, s: Snapshot = snapshot()): LockEntry {
   return {

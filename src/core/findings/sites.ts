@@ -1,6 +1,6 @@
 /**
- * Walking definitions: every string of an item (values and object keys) as a Site, with its JSON
- * pointer and its role (prose, identifier, key), which the string rules judge by.
+ * Walking definitions: every string of an item (values and object keys), with its JSON pointer and
+ * its role (prose, identifier, key), which the string rules judge by.
  */
 import { pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
 import { isJsonObject, type JsonValue } from '../json-strict.js';
@@ -8,11 +8,11 @@ import { isJsonObject, type JsonValue } from '../json-strict.js';
 /** Where a string sits: prose, an identifier value (`name`, `uri`), or an object key. */
 export type Role = 'text' | 'name' | 'key';
 
-/** One string of a definition (a value or an object key) and where it sits. */
-export interface Site {
-  subject: ChangeSubject;
-  key: string;
-  pointer: string;
+/**
+ * One string of a definition (a value or an object key) as the string rules judge it: the same
+ * text, role and address-ness get the same hits, wherever they sit.
+ */
+export interface SiteText {
   text: string;
   role: Role;
   /** Strings at `$schema`, `$id`, `$ref` and the item's own key field are addresses, not prose. */
@@ -35,18 +35,11 @@ function isAddressValue(subject: ChangeSubject, tokens: readonly string[]): bool
   return tokens.length === 1 && ((subject === 'resources' && last === 'uri') || (subject === 'resourceTemplates' && last === 'uriTemplate'));
 }
 
-/** What the string rules judge a site by: the same text, role and address-ness get the same hits. */
-export type SiteText = Pick<Site, 'text' | 'role' | 'isAddress'>;
-
-/** Every string in a value, object keys included, with the pointer of the member or element. */
-export function collectSites(subject: ChangeSubject, key: string, pointer: string, value: JsonValue, out: Site[], includeOwnKey: boolean): void {
-  visitSites(subject, pointer, value, includeOwnKey, (site, at) => out.push({ subject, key, pointer: at(), ...site }));
-}
-
 /**
- * The strings of collectSites, in the same order, each passed to `visit` with a function that
- * returns its pointer, valid during that call only: most strings are judged clean and never need
- * one, so a walk of a big schema builds no pointer strings and copies no paths.
+ * Every string in a value, object keys included (keys in code-unit order), each passed to `visit`
+ * with a function that returns the JSON pointer of its member or element, valid during that call
+ * only: most strings are judged clean and never need one, so a walk of a big schema builds no
+ * pointer strings and copies no paths.
  */
 export function visitSites(subject: ChangeSubject, pointer: string, value: JsonValue, includeOwnKey: boolean, visit: (site: SiteText, pointer: () => string) => void): void {
   const path = pointerTokens(pointer);

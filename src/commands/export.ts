@@ -10,6 +10,7 @@ import { McpmError, type ExitStatus } from '../core/errors.js';
 import { EXPORT_HOSTS, isPatternUrl, managedSettingsFor, projectSettingsFor, type ExportHost } from '../core/host-allowlist.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError } from '../core/json-strict.js';
 import { sanitize } from '../core/sanitize.js';
+import { stringifyAsciiJson, writeJson } from '../render/json.js';
 import type { Deps } from '../deps.js';
 import type { GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject } from '../app/project.js';
@@ -39,13 +40,14 @@ export async function exportHost(host: string, options: ExportOptions, deps: Dep
   const settings = options.project ? projectSettingsFor(lock, mcpJson) : managedSettingsFor(host as ExportHost, lock);
 
   if (options.out === undefined) {
-    deps.stdout.write(`${JSON.stringify(settings, null, 2)}\n`);
+    // Names, commands and URLs come from the lock (someone's pull request): escaped as every JSON output is.
+    writeJson(deps.stdout, settings);
     return 0;
   }
   const file = resolve(deps.cwd, options.out);
   const existing = await readTextFile(file, options.out);
   const merged = { ...(existing === null ? {} : settingsObject(existing, options.out)), ...settings };
-  await writeTextFile(file, options.out, `${JSON.stringify(merged, null, 2)}\n`);
+  await writeTextFile(file, options.out, `${stringifyAsciiJson(merged)}\n`);
   if (!options.quiet) deps.stderr.write(sanitize(`wrote ${Object.keys(settings).join(', ')} to ${options.out} (${lock.servers.size} locked server(s))\n`));
   return 0;
 }

@@ -22,7 +22,7 @@ import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
 import { applyAllowlist, loadAllowlist, type LoadedAllowlist } from '../app/allowlist.js';
 import { allowedSignersPath, requireSignature } from '../app/lock-signature.js';
-import { closeTelemetry, openTelemetry, telemetryTarget, verifyRecord } from '../app/telemetry.js';
+import { closeTelemetry, openTelemetry, verifyRecord } from '../app/telemetry.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
@@ -81,9 +81,10 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   }
 
   let exit = exitStatusFor(statuses);
-  if (telemetryTarget(options.otlp, deps.env) !== undefined) {
-    const open = await openTelemetry(options.otlp, deps);
-    for (const s of statuses) open?.telemetry.emit(verifyRecord(s, Boolean(options.offline)));
+  // Undefined unless --otlp or an OTEL endpoint is set (the SDK is loaded only then).
+  const open = await openTelemetry(options.otlp, deps);
+  if (open !== undefined) {
+    for (const s of statuses) open.telemetry.emit(verifyRecord(s, Boolean(options.offline)));
     await closeTelemetry(open, deps);
   }
   if (options.strict && warnings.length > 0) exit = 1;

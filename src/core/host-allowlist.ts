@@ -14,6 +14,7 @@
  * A server is allowed by its launch, never by its name alone: a name is whatever a project's config
  * calls it. Pure: the lock comes in, a JSON object goes out.
  */
+import { compareCodeUnits } from './changes.js';
 import type { LaunchSpec } from './launch/identity.js';
 import type { Lock } from './lockfile.js';
 
@@ -26,7 +27,7 @@ export type ServerMatcher = { serverCommand: string[] } | { serverUrl: string };
 export function lockMatchers(lock: Lock): ServerMatcher[] {
   const seen = new Set<string>();
   const matchers: ServerMatcher[] = [];
-  for (const name of [...lock.servers.keys()].sort(byCodeUnit)) {
+  for (const name of [...lock.servers.keys()].sort(compareCodeUnits)) {
     const matcher = matcherOf(lock.servers.get(name)!.launch);
     const key = JSON.stringify(matcher);
     if (seen.has(key)) continue;
@@ -56,9 +57,6 @@ export function managedSettingsFor(host: ExportHost, lock: Lock): Record<string,
 
 /** Claude Code's project settings: the locked servers of `.mcp.json`, approved by name. */
 export function projectSettingsFor(lock: Lock, mcpJsonServers: ReadonlySet<string>): Record<string, unknown> {
-  return { enabledMcpjsonServers: [...lock.servers.keys()].filter((n) => mcpJsonServers.has(n)).sort(byCodeUnit) };
+  return { enabledMcpjsonServers: [...lock.servers.keys()].filter((n) => mcpJsonServers.has(n)).sort(compareCodeUnits) };
 }
 
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -495,14 +495,15 @@ function entryToJson(entry: LockEntry): JsonObject {
     snapshot: snapshotToJson(entry.snapshot),
   });
   Object.assign(json, reviewedExtrasToJson(entry));
-  if (entry.package) {
-    const { manager, name, version, integrity } = entry.package;
-    const pin = object({ manager, name });
-    if (version !== undefined) pin.version = version;
-    if (integrity !== undefined) pin.integrity = integrity;
-    json.package = pin;
-  }
+  if (entry.package) json.package = packageToJson(entry.package);
   return json;
+}
+
+function packageToJson({ manager, name, version, integrity }: NonNullable<LockEntry['package']>): JsonObject {
+  const pin = object({ manager, name });
+  if (version !== undefined) pin.version = version;
+  if (integrity !== undefined) pin.integrity = integrity;
+  return pin;
 }
 
 /**
@@ -592,7 +593,7 @@ function object(fields: Record<string, JsonValue>): JsonObject {
  */
 const REVIEWED_FIELDS: ReadonlyArray<[field: string, of: (entry: LockEntry) => JsonValue | undefined]> = [
   ['launch', (entry) => launchToJson(entry.launch)],
-  ['package', (entry) => (entry.package === undefined ? undefined : entryToJson(entry).package)],
+  ['package', (entry) => (entry.package === undefined ? undefined : packageToJson(entry.package))],
   ['protocol', (entry) => object({ era: entry.protocol.era, version: entry.protocol.version })],
   // Recomputed from the definitions (and the accept rules, optional marks and tombstones): a
   // stored integrity can be edited to anything.

@@ -217,9 +217,15 @@ const SUBJECT_LABEL: Record<ReviewSubject, string> = { ...SUBJECT_NOUN, launch: 
  */
 export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: Snapshot) => Integrity): ReviewServer {
   const plan = planItems(source);
-  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change, source.judged?.find((j) => j.change === p.change)) : launchItem(source)));
-  const indexOf = (subject: ChangeSubject, key: string) =>
-    plan.findIndex((p) => 'change' in p && p.subject === subject && p.change.key === key);
+  // By identity and by place, looked up once per item and per finding: 5,000 changed tools stay linear.
+  const judged = new Map(source.judged?.map((j) => [j.change, j]));
+  const items: ReviewItem[] = plan.map((p) => ('change' in p ? itemFromChange(p.change, judged.get(p.change)) : launchItem(source)));
+  const places = new Map<string, number>();
+  plan.forEach((p, i) => {
+    const place = 'change' in p ? `${p.subject}\u0000${p.change.key}` : undefined;
+    if (place !== undefined && !places.has(place)) places.set(place, i);
+  });
+  const indexOf = (subject: ChangeSubject, key: string) => places.get(`${subject}\u0000${key}`) ?? -1;
   const findings = [...source.findings]
     .sort((a, b) => compareSeverity(a.severity, b.severity))
     .map((f): ReviewFinding => {

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { ALLOWLIST_FILE } from '../core/allowlist.js';
 import { McpmError } from '../core/errors.js';
 import { FileReadProblem, MAX_FILE_BYTES, readRegularFile } from './files.js';
+import { mcpmCacheDir } from './lock-index.js';
 import { replaceFile } from './replace-file.js';
 
 const run = promisify(execFile);
@@ -91,12 +92,16 @@ function readLocal(path: string, label: string, root?: string): AllowlistText {
   return { text: read.text, label, dir: dirname(file) };
 }
 
-/** `$XDG_CACHE_HOME/mcpm/allowlists` (default `~/.cache`; Windows `%LOCALAPPDATA%`; macOS `~/Library/Caches`). */
+/**
+ * `allowlists` in mcpm's cache directory (mcpmCacheDir: `$XDG_CACHE_HOME/mcpm`, default
+ * `~/.cache/mcpm`; macOS `~/Library/Caches/mcpm`). Without a home (or with a relative
+ * XDG_CACHE_HOME alone) there is none, and the checkout is refused rather than made relative to
+ * the working directory: a repository inside the project is one `git add .` from being committed.
+ */
 export function allowlistCacheDir(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string {
-  const home = env['HOME'] ?? env['USERPROFILE'] ?? '';
-  let base = env['XDG_CACHE_HOME'];
-  if (!base) base = platform === 'win32' ? (env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local')) : platform === 'darwin' ? join(home, 'Library', 'Caches') : join(home, '.cache');
-  return join(base, 'mcpm', 'allowlists');
+  const base = mcpmCacheDir({ env, platform });
+  if (base === undefined) throw new McpmError('ALLOWLIST_UNAVAILABLE', 'no cache directory for the allow-list checkout: HOME (or LOCALAPPDATA on Windows) is not set', HINT);
+  return join(base, 'allowlists');
 }
 
 /** Variables a git hook sets for its own repository; inherited, they would point our git at it. */

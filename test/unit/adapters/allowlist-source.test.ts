@@ -27,4 +27,9 @@ describe('git allow-list sources', () => {
     expect(allowlistCacheDir({ HOME: '/home/a', XDG_CACHE_HOME: '/c' }, 'linux')).toBe('/c/mcpm/allowlists');
     expect(allowlistCacheDir({ HOME: '/Users/a' }, 'darwin')).toBe('/Users/a/Library/Caches/mcpm/allowlists');
   });
+
+  it('refuses a cache directory relative to where mcpm runs (no home, or a relative XDG_CACHE_HOME alone)', () => {
+    expect(() => allowlistCacheDir({}, 'linux')).toThrow(/no cache directory/);
+    expect(() => allowlistCacheDir({ XDG_CACHE_HOME: 'rel' }, 'linux')).toThrow(/no cache directory/);
+  });
 });

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { fstatSync, mkdirSync, readFileSync, readSync, renameSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { parseStrictJson } from '../core/json-strict.js';
+import { decodeUtf8 } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
 
 /** Where the index is kept: the user's cache directory (environment, platform). */
@@ -118,7 +119,7 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
     const read = readSync(fd, bytes, 0, bytes.length, range[0]);
     // A file changed in place while it was read no longer has the indexed identity.
     if (read !== bytes.length || identityOf(fstatSync(fd, { bigint: true })) !== identity) return undefined;
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const text = decodeUtf8(bytes);
     return lockHeadOfEntries(shown, index.eol, [[name, parseStrictJson(text)]]);
   } catch {
     // An index that does not fit the file (edited by hand?): the full read decides, and says why.

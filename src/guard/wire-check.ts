@@ -34,6 +34,7 @@ import { acceptingRule, surfacePointerTokens } from '../core/accept-rules.js';
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { diffJson } from '../core/changes.js';
 import { rulesOf } from '../core/judge.js';
+import { jsonEqual } from '../core/json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { shellWord } from '../core/shell-word.js';
@@ -263,7 +264,8 @@ export class WireCheck {
       if (typeof key !== 'string' || !isJsonObject(item)) return { key: undefined, reason: 'malformed' };
       const lockedItem = locked.get(key);
       if (!lockedItem) return { key, reason: this.unlockedReason() };
-      if (!sameJson(item, lockedItem.definition) && !sameIntegrity(item, lockedItem.integrity) && !this.isAcceptedDrift(kind, key, lockedItem.definition, item)) {
+      // An item equal to its locked definition has its integrity (jsonEqual): no hashing on every list.
+      if (!jsonEqual(item, lockedItem.definition) && !sameIntegrity(item, lockedItem.integrity) && !this.isAcceptedDrift(kind, key, lockedItem.definition, item)) {
         quarantine.add(key);
         return { key, reason: 'drifted' };
       }
@@ -435,33 +437,6 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
       return sanitize(`dropped a ${event.method} response of ${server}: ${event.problem}`);
   }
 }
-
-/**
- * Whether two JSON values are the same value: numbers by Object.is (so 0 and -0 differ), strings by
- * code units, objects by key set and values in any order, arrays in order. Equal values have the
- * same canonical form and so the same integrity: a served item equal to the locked definition is
- * judged without canonicalising and hashing it, on every list of a big server. Anything else is
- * still judged by its integrity.
- */
-function sameJson(a: JsonValue | undefined, b: JsonValue, depth = 0): boolean {
-  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b);
-  if (depth > MAX_EQUAL_DEPTH) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i]!, depth + 1)) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.hasOwn(b, key) || !sameJson(a[key], b[key]!, depth + 1)) return false;
-  }
-  return true;
-}
-
-/** Past this depth sameJson answers "not known equal" and the integrity decides (which refuses what is too deep). */
-const MAX_EQUAL_DEPTH = 256;
 
 function sameIntegrity(value: JsonValue | undefined, locked: Integrity): boolean {
   if (value === undefined) return false;

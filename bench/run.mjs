@@ -186,8 +186,8 @@ try {
   // mcpm run: a small server; the lock holds other servers' entries too (30 KB, 1 MB, 10 MB).
   const guarded = (dir, name = 's0') => [process.execPath, [mcpm, 'run', '-C', dir, name], env];
   const bare = (tools, extraEnv = {}) => [process.execPath, ['-e', bareRelay, '--', process.execPath, server], { ...env, FIXTURE_TOOL_COUNT: String(tools), ...extraEnv }];
-  const runProject = (name, tools, fillBytes) => {
-    const dir = project(name, 1, tools);
+  const runProject = (name, tools, fillBytes, extraEnv = {}) => {
+    const dir = project(name, 1, tools, extraEnv);
     time([mcpm, 'install', '-C', dir, '-q']);
     if (fillBytes > 0) fillLock(join(dir, 'mcp.lock'), fillBytes);
     return dir;
@@ -206,9 +206,10 @@ try {
   if (wanted('run-msg')) {
     const sizes = {};
     for (const bytes of [100_000, 1_000_000]) {
-      const dir = runProject(`run-blob-${bytes}`, 3, 0);
       const blobEnv = { BENCH_RESULT_BYTES: String(bytes) };
-      const g = [process.execPath, [mcpm, 'run', '-C', dir, 's0'], { ...env, ...blobEnv }];
+      // In the server's config: mcpm passes a server only the environment configured for it.
+      const dir = runProject(`run-blob-${bytes}`, 3, 0, blobEnv);
+      const g = guarded(dir);
       const [m, b] = await interleaved(async () => median(await callTimes(g, 'tools/call', { name: 'blob', arguments: {} }, 15)), async () => median(await callTimes(bare(3, blobEnv), 'tools/call', { name: 'blob', arguments: {} }, 15)));
       sizes[bytes] = { m, b };
     }

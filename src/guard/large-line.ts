@@ -31,15 +31,23 @@ const REFUSED: readonly (number | Buffer)[] = [
   Buffer.from('\u2028'),
   Buffer.from('\u2029'),
 ];
+/** The longest of REFUSED, less one: how far back a search must start to find one that ends past a point. */
+export const REFUSED_OVERLAP = 2;
+
+/** Whether `bytes` holds any of REFUSED: native searches, a few tens of microseconds a megabyte each. */
+export function holdsRefused(bytes: Buffer): boolean {
+  for (const refused of REFUSED) if (bytes.includes(refused)) return true;
+  return false;
+}
 const HEX = /^[0-9A-Fa-f]{4}$/;
 
 /**
  * The skeleton of `content` (a line without its newline), or undefined when the line must be read
  * in full: it holds a refused byte, a string that does not end or has a bad escape, or no long string.
+ * `clean`: how many leading bytes are already known to hold none of REFUSED (line-prefix.ts scanned them).
  */
-export function lineSkeleton(content: Buffer, longString = LONG_STRING_BYTES): Buffer | undefined {
-  // Native searches over the whole line: a few tens of microseconds a megabyte each.
-  for (const refused of REFUSED) if (content.includes(refused)) return undefined;
+export function lineSkeleton(content: Buffer, longString = LONG_STRING_BYTES, clean = 0): Buffer | undefined {
+  if (holdsRefused(clean <= REFUSED_OVERLAP ? content : content.subarray(clean - REFUSED_OVERLAP))) return undefined;
   const parts: Buffer[] = [];
   let copied = 0;
   let at = 0;

@@ -33,6 +33,13 @@
  *   A large line (64 KiB or more) is first read through its skeleton, its long strings left out
  *   undecoded (large-line.ts): when it answers a request the guard does not inspect (a tool's
  *   result of megabytes), that is all the guard needs, and the line goes on as it came.
+ * - A large line's start goes on to the host while the rest still comes, when the host waits only
+ *   for answers the guard does not inspect (serverPartial; line-prefix.ts says how much): the host
+ *   cannot read a message from it until the guard has judged the whole line and sent its end. When
+ *   the judged line does not begin with what went ahead (it is dropped or re-written), the host's
+ *   copy is ended with a bare newline, an unfinished object every host skips as unreadable, and
+ *   what the guard sends instead follows. Only a hostile or broken server gets there; what went
+ *   ahead is never read as a message by any host framing (test/unit/guard/large-line.test.ts).
  * - Server-initiated requests (sampling, elicitation, roots, …) are told once per kind and audited;
  *   the kinds given to --deny are answered with an error and never reach the host.
  */
@@ -44,6 +51,7 @@ import type { JsonObject, JsonValue } from '../core/json-strict.js';
 import { isJsonObject, jsonQuote, parsePrintedJson, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
+import { LinePrefix } from './line-prefix.js';
 import { duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
 import {
   CALL_METHODS,
@@ -150,6 +158,13 @@ export class GuardRelay {
   private readonly deny: ReadonlySet<DenyKind | undefined>;
   private readonly noticedKinds = new Set<string>();
   private readonly skeleton: { lineBytes: number; stringBytes: number };
+  /**
+   * The server line in progress once it is large (line-prefix.ts): `prefix` scans it when its start
+   * may go ahead to the host (undefined: it waits to be judged whole); `ahead` is how many of its
+   * bytes went; `queued`, what else is for the host until the line is done, which must not land
+   * inside it.
+   */
+  private lineInProgress: { prefix: LinePrefix | undefined; seen: number; ahead: number; queued: Buffer[] } | undefined;
 
   constructor(
     private readonly wire: WireCheck,
@@ -203,7 +218,7 @@ export class GuardRelay {
     }
     const answer = this.hostMessage(value, ambiguity);
     if (answer === undefined) this.handlers.toServer(line);
-    else if (answer !== null) this.handlers.toHost(answer);
+    else if (answer !== null) this.toHost(answer);
   }
 
   /** A JSON-RPC batch (2025-03-26 allowed them): blocked calls are taken out and answered together. */
@@ -219,7 +234,7 @@ export class GuardRelay {
     if (answers.length === 0) this.handlers.toServer(line);
     else {
       if (forwarded.length > 0) this.handlers.toServer(jsonLine(forwarded));
-      this.handlers.toHost(Buffer.from(`[${answers.join(',')}]\n`));
+      this.toHost(Buffer.from(`[${answers.join(',')}]\n`));
     }
   }
 
@@ -269,7 +284,7 @@ export class GuardRelay {
     }
     this.report(verdict.events);
     if (verdict.action === 'end') {
-      this.handlers.toHost(answer);
+      this.toHost(answer);
       this.endSession(verdict.error.message, 1);
       return null;
     }
@@ -294,29 +309,102 @@ export class GuardRelay {
 
   // ---------------------------------------------------------------- server → host
 
+  /** Bytes for the host: held while part of a server line has gone ahead, so they land after it. */
+  private toHost(bytes: Buffer): void {
+    const line = this.lineInProgress;
+    if (line !== undefined && line.ahead > 0) line.queued.push(bytes);
+    else this.handlers.toHost(bytes);
+  }
+
+  /**
+   * The server line in progress has grown: `parts` are its bytes so far (earlier calls saw a
+   * prefix of the same array), `size` their length. Once the line is large and the host waits
+   * only for answers the guard does not inspect (a tools/call, say), its start goes ahead to the
+   * host as far as line-prefix.ts allows: the host cannot read a message from it before serverLine
+   * has judged the whole line and added the rest. A list the guard inspects is always judged whole.
+   */
+  serverPartial(parts: readonly Buffer[], size: number): void {
+    if (this.ended) return;
+    let line = this.lineInProgress;
+    if (line === undefined) {
+      if (size < this.skeleton.lineBytes) return;
+      line = { prefix: this.awaitsOnlyUninspected() ? new LinePrefix() : undefined, seen: 0, ahead: 0, queued: [] };
+      this.lineInProgress = line;
+    }
+    const prefix = line.prefix;
+    if (prefix === undefined) return;
+    for (; line.seen < parts.length && !prefix.isStopped; line.seen++) {
+      const before = prefix.safeBytes;
+      const after = prefix.feed(parts[line.seen]!);
+      if (after > before) {
+        for (const piece of slicesOf(parts, before, after)) this.handlers.toHost(piece);
+        line.ahead = after;
+      }
+    }
+  }
+
+  /**
+   * Ends the line in progress once the guard has judged it; `out` is what it sends for the line
+   * (undefined: nothing). When part of the line went ahead and `out` begins with those bytes, the
+   * rest follows. Otherwise the host's copy is ended with a bare newline, which leaves it an
+   * unfinished object no host reads as a message, and what the guard sends instead follows.
+   */
+  private finishLine(line: Buffer, out: Buffer | undefined, transient: boolean): void {
+    const progress = this.lineInProgress;
+    this.lineInProgress = undefined;
+    const ahead = progress?.ahead ?? 0;
+    // A transient line is the framer's to reuse once this call returns: what is kept of it is copied.
+    const kept = (bytes: Buffer): Buffer => (transient && out === line ? Buffer.from(bytes) : bytes);
+    if (ahead === 0) {
+      if (out !== undefined) this.handlers.toHost(kept(out));
+    } else if (out !== undefined && out.length > ahead && (out === line || out.subarray(0, ahead).equals(line.subarray(0, ahead)))) {
+      this.handlers.toHost(kept(out.subarray(ahead)));
+    } else {
+      this.handlers.toHost(NEWLINE);
+      this.handlers.notice(sanitize(`mcpm: server ${jsonQuote(this.where.server)}: the first ${ahead} bytes of that line had gone ahead to the host, which got them as a line it cannot read`));
+      if (out !== undefined) this.handlers.toHost(kept(out));
+    }
+    for (const bytes of progress?.queued ?? []) this.handlers.toHost(bytes);
+  }
+
+  /** The session ends before the line in progress does: a start that went ahead is ended unreadable. */
+  private abandonLine(): void {
+    const progress = this.lineInProgress;
+    if (progress === undefined) return;
+    this.lineInProgress = undefined;
+    if (progress.ahead > 0) this.handlers.toHost(NEWLINE);
+    for (const bytes of progress.queued) this.handlers.toHost(bytes);
+  }
+
   /**
    * One line from the server's stdout, with its newline. What goes on to the host is the line as
    * judged: as it came when it is clean, with its line breaks escaped when a host could split it
    * (line-check.ts), or a line mcpm wrote; never bytes the guard read differently from a host.
    */
-  serverLine(line: Buffer): void {
+  serverLine(line: Buffer, transient = false): void {
     if (this.ended) return;
+    const out = this.judgedLine(line);
+    if (this.ended) return;
+    this.finishLine(line, out, transient);
+  }
+
+  /** What goes to the host for one server line: the line, a line mcpm wrote, or nothing. */
+  private judgedLine(line: Buffer): Buffer | undefined {
     const content = lineContent(line);
     // isUtf8 is native and strict (overlong forms, surrogates); a BOM stays in the text, so
     // JSON.parse refuses it below, as a host would.
     if (!isUtf8(content)) {
       this.dropped('a line that is not valid UTF-8', content);
-      return;
+      return undefined;
     }
     this.currentLineBytes = line.length;
-    const skeleton = content.length >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(content) : undefined;
+    const skeleton = content.length >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(content, this.lineInProgress?.prefix?.cleanBytes ?? 0) : undefined;
     if (skeleton !== undefined) {
       const decision = this.serverMessage(skeleton.value, strictUnused, () => duplicateKey(skeleton.text));
-      if (this.ended) return;
       // The line has no character a host splits at (lineSkeleton refuses them): it goes on as it came.
-      if (decision.kind === 'forward') this.handlers.toHost(line);
-      else if (decision.kind !== 'drop') throw new Error('Assertion failed: a skeleton-read response needs a rewrite');
-      return;
+      if (decision.kind === 'forward') return line;
+      if (decision.kind !== 'drop') throw new Error('Assertion failed: a skeleton-read response needs a rewrite');
+      return undefined;
     }
     const text = content.toString('utf8');
     let value: unknown;
@@ -325,27 +413,27 @@ export class GuardRelay {
     } catch {
       // Blank lines are not worth a notice (checked only here: this is the path of every response).
       if (text.trim() !== '') this.dropped('a line that is not JSON', content);
-      return;
+      return undefined;
     }
-    if (Array.isArray(value)) {
-      this.serverBatch(line, text, value);
-      return;
-    }
+    if (Array.isArray(value)) return this.serverBatch(line, text, value);
     const decision = this.serverMessage(value, () => parsePrintedJson(text, value) ?? parseStrictJson(text), () => duplicateKey(text));
-    if (this.ended) return;
     switch (decision.kind) {
       case 'forward':
-        this.handlers.toHost(hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line);
-        break;
+        return hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line;
       case 'patch':
-        this.handlers.toHost(textLine(escapeLineBreaks(patchedText(text, decision.path, decision.value))));
-        break;
+        return textLine(escapeLineBreaks(patchedText(text, decision.path, decision.value)));
       case 'replace':
-        this.handlers.toHost(jsonLine(decision.message));
-        break;
+        return jsonLine(decision.message);
       case 'drop':
-        break;
+        return undefined;
     }
+  }
+
+  /** Whether every answer the host waits for is one the guard does not inspect (and there is one): a large line can only be one of those, or be dropped. */
+  private awaitsOnlyUninspected(): boolean {
+    if (this.pending.size === 0) return false;
+    for (const pending of this.pending.values()) if (INSPECTED_METHODS.has(pending.method)) return false;
+    return true;
   }
 
   /** Whether the host waits for an answer the guard does not inspect: else no skeleton can do (a large tools/list answer). */
@@ -360,8 +448,8 @@ export class GuardRelay {
    * (a tools/call, say), whose id is not one of them, with no `resultType` (input requests) and no
    * serverInfo copy in its result. Undefined: the line is read in full.
    */
-  private skeletonOf(content: Buffer): { value: unknown; text: string } | undefined {
-    const skeleton = lineSkeleton(content, this.skeleton.stringBytes);
+  private skeletonOf(content: Buffer, clean: number): { value: unknown; text: string } | undefined {
+    const skeleton = lineSkeleton(content, this.skeleton.stringBytes, clean);
     if (skeleton === undefined) return undefined;
     const text = skeleton.toString('utf8');
     let value: unknown;
@@ -384,17 +472,17 @@ export class GuardRelay {
     return { value, text };
   }
 
-  private serverBatch(line: Buffer, text: string, items: unknown[]): void {
+  private serverBatch(line: Buffer, text: string, items: unknown[]): Buffer | undefined {
     if (items.length === 0) {
       this.dropped('an empty batch', lineContent(line));
-      return;
+      return undefined;
     }
     const duplicate = duplicateKey(text);
     if (duplicate !== undefined) {
       // Which item a reader would take the second key for is anyone's guess: none goes on.
       const answered = items.map(envelopeOf).flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
       this.unclean(`a batch with the key ${jsonQuote(duplicate)} twice in one object`, answered);
-      return;
+      return undefined;
     }
     let strict: JsonValue | undefined;
     const strictItem = (index: number) => () => {
@@ -413,9 +501,9 @@ export class GuardRelay {
         else if (decision.kind === 'patch') out.push(withValueAt(item as JsonObject, decision.path, decision.value));
       }
     });
-    if (this.ended) return;
-    if (!changed) this.handlers.toHost(hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line);
-    else if (out.length > 0) this.handlers.toHost(jsonLine(out));
+    if (this.ended) return undefined;
+    if (!changed) return hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line;
+    return out.length > 0 ? jsonLine(out) : undefined;
   }
 
   /**
@@ -521,7 +609,7 @@ export class GuardRelay {
       message: sanitize(`mcpm denied the ${pending.method} answer of server ${jsonQuote(this.where.server)}: it asks the host for ${kind} (${refused.method}), which is denied`),
     });
     if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
-    this.handlers.toHost(answer);
+    this.toHost(answer);
     return true;
   }
 
@@ -538,7 +626,7 @@ export class GuardRelay {
     if (verdict.action === 'forward') return { kind: 'forward' };
     this.report(verdict.events);
     if (verdict.action === 'rewrite') return { kind: 'patch', path: [member, '_meta', SERVER_INFO_META], value: verdict.message };
-    if (id !== undefined) this.handlers.toHost(errorLine(id, verdict.error));
+    if (id !== undefined) this.toHost(errorLine(id, verdict.error));
     this.endSession(verdict.error.message, 1);
     return { kind: 'drop' };
   }
@@ -578,7 +666,7 @@ export class GuardRelay {
       this.pending.delete(id);
       const answer = errorLine(id, { code: GUARD_ERROR.BAD_RESPONSE, message: sanitize(`mcpm dropped the ${pending.method} answer of server ${jsonQuote(this.where.server)}: it was ${problem}`) });
       if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
-      this.handlers.toHost(answer);
+      this.toHost(answer);
     }
     return { kind: 'drop' };
   }
@@ -587,7 +675,7 @@ export class GuardRelay {
     if (verdict.action === 'forward') return { kind: 'forward' };
     this.report(verdict.events);
     if (verdict.action === 'rewrite') return { kind: 'replace', message: verdict.message };
-    this.handlers.toHost(errorLine(id, verdict.error));
+    this.toHost(errorLine(id, verdict.error));
     if (verdict.action === 'end') this.endSession(verdict.error.message, 1);
     return { kind: 'drop' };
   }
@@ -626,7 +714,7 @@ export class GuardRelay {
         () => {
           if (this.ended) return;
           this.listChanged.set(method, { at: this.handlers.now(), owed: false });
-          this.handlers.toHost(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', method })}\n`));
+          this.toHost(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', method })}\n`));
         },
         LIST_CHANGED_INTERVAL_MS - (now - state.at),
       );
@@ -644,7 +732,7 @@ export class GuardRelay {
     for (const [id, pending] of this.pending) {
       const answer = errorLine(id, { code: GUARD_ERROR.REFUSED, message: reason });
       if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
-      this.handlers.toHost(answer);
+      this.toHost(answer);
     }
     this.pending.clear();
   }
@@ -665,6 +753,7 @@ export class GuardRelay {
 
   private endSession(reason: SafeText, status: 1 | 3): void {
     if (this.ended) return;
+    this.abandonLine();
     this.failPending(reason);
     this.ended = true;
     this.dispose();
@@ -706,6 +795,22 @@ function errorLine(id: string, error: RpcError): Buffer {
 
 function strictUnused(): never {
   throw new Error('Assertion failed: a skeleton-read response is not one the guard inspects');
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Bytes [from, to) of the concatenation of `parts`, as views of the parts (no copy). */
+function slicesOf(parts: readonly Buffer[], from: number, to: number): Buffer[] {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const part of parts) {
+    const start = Math.max(from, at);
+    const end = Math.min(to, at + part.length);
+    if (start < end) pieces.push(part.subarray(start - at, end - at));
+    at += part.length;
+    if (at >= to) break;
+  }
+  return pieces;
 }
 
 function textLine(text: string): Buffer {

@@ -106,7 +106,10 @@ interface ServerSide {
 }
 
 interface SideHandlers {
-  line(bytes: Buffer): void;
+  /** `transient`: the bytes are the framer's to reuse after the call (LineFramer's reuseBuffer). */
+  line(bytes: Buffer, transient?: boolean): void;
+  /** The bytes so far of a server line that has not ended (stdio only). */
+  partial(parts: readonly Buffer[], size: number): void;
   tooLong(): void;
   notice(text: SafeText): void;
   pauseHost(): void;
@@ -117,23 +120,35 @@ interface SideHandlers {
  * `write`, called once per turn for everything given in that turn, in order: the lines of one chunk
  * (many answers with many calls in flight) go out in one write, not one system call each. Flushed
  * in a microtask, so before any other I/O is handled; `flush` at once, before a side is closed.
+ * Pieces of a megabyte are not joined (a copy into fresh memory costs more than a second write).
  */
 function coalesced(write: (bytes: Buffer) => void): { write: (bytes: Buffer) => void; flush: () => void } {
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   const flush = (): void => {
     if (pending.length === 0) return;
-    const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    const out = pending;
+    const joined = pendingBytes <= COALESCED_BYTES;
     pending = [];
-    write(out);
+    pendingBytes = 0;
+    if (out.length === 1) write(out[0]!);
+    else if (joined) write(Buffer.concat(out));
+    else for (const bytes of out) write(bytes);
   };
   return {
     write: (bytes) => {
       pending.push(bytes);
+      pendingBytes += bytes.length;
       if (pending.length === 1) queueMicrotask(flush);
     },
     flush,
   };
 }
+
+/** Writes of one turn up to this many bytes together are joined into one. */
+const COALESCED_BYTES = 64 * 1024;
+/** Bytes the host may leave unread before the server is paused: a large answer is read on meanwhile. */
+export const HOST_BACKLOG_BYTES = 1024 * 1024;
 
 /** Relays one session until the server side is finished; resolves with how it ended. Never rejects for I/O errors. */
 export async function runSession(options: SessionOptions): Promise<SessionOutcome> {
@@ -152,7 +167,9 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   const toHost = coalesced((bytes) => {
     // Backpressure: a host that does not read pauses the server instead of buffering without bound.
     if (!host.stdout.writable) return;
-    if (!host.stdout.write(bytes) && !hostBackedUp) {
+    // Not at the stream's first refusal (its high-water mark is 16 KiB): a pause and a resume per
+    // pipe-full of a large answer the host is reading would add their round trips to it.
+    if (!host.stdout.write(bytes) && host.stdout.writableLength >= HOST_BACKLOG_BYTES && !hostBackedUp) {
       hostBackedUp = true;
       holder.side?.pause();
       host.stdout.once('drain', () => {
@@ -186,7 +203,8 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   }, { deny: options.deny ?? [] });
 
   const handlers: SideHandlers = {
-    line: (bytes) => relay.serverLine(bytes),
+    line: (bytes, transient) => relay.serverLine(bytes, transient),
+    partial: (parts, size) => relay.serverPartial(parts, size),
     tooLong: () => relay.serverLineTooLong(),
     notice: (text) => notices.notice(text),
     pauseHost: () => {
@@ -298,7 +316,12 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
 }
 
 function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHandlers, stderr: SessionOptions['stderr']): ServerSide {
-  const framer = new LineFramer(handlers.line, { maxLineBytes: MAX_SERVER_LINE_BYTES, onTooLong: handlers.tooLong });
+  const framer = new LineFramer((line, _truncated, transient) => handlers.line(line, transient), {
+    maxLineBytes: MAX_SERVER_LINE_BYTES,
+    onTooLong: handlers.tooLong,
+    onPartial: handlers.partial,
+    reuseBuffer: true,
+  });
   const stderrFramer = new LineFramer(
     (line, truncated) => {
       const text = lineContent(line).toString('utf8');

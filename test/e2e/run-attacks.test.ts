@@ -123,6 +123,48 @@ describe('mcpm run: every host reads the guard\'s output as the guard judged it 
   });
 });
 
+describe('mcpm run: a large answer whose start goes on to the host before its end has come', () => {
+  it('a 1 MiB tools/call result with its id last reaches the host byte for byte', async () => {
+    const dir = await lockedProject('guard-smuggler.mjs', { FIXTURE_MODE: 'big-result' });
+    const host = run(dir);
+    await host.initialize();
+    await host.request('tools/list');
+    const called = await host.request('tools/call', { name: 'echo', arguments: {} });
+    expect((called['result'] as { content: { text: string }[] }).content[0]!.text).toBe('x'.repeat(1 << 20));
+    await host.close();
+    expect(await expectOneReading(host.received)).toHaveLength(3);
+    expect(host.received.toString()).toContain(`{"result":{"content":[{"type":"text","text":"${'x'.repeat(1 << 20)}"}]},"jsonrpc":"2.0","id":${JSON.stringify(called['id'])}}\n`);
+  });
+
+  it('a hybrid told only by a "method" after the megabyte: what went ahead is left unreadable, the host gets an error, no framing reads the poison', async () => {
+    const dir = await lockedProject('guard-smuggler.mjs', { FIXTURE_MODE: 'big-hybrid' });
+    const host = run(dir);
+    await host.initialize();
+    await host.request('tools/list');
+    expect(await host.request('tools/call', { name: 'echo', arguments: {} })).toMatchObject({ error: { code: BAD_RESPONSE, message: expect.stringContaining('both a request and a response') } });
+    await host.close();
+    expect(host.stderr).toMatch(/the first \d+ bytes of that line had gone ahead to the host/);
+    // The poison's bytes did reach the host, inside an object that never closes: no framing reads it.
+    const messages = await expectOneReading(host.received, { carried: true });
+    expect(messages).toHaveLength(3);
+    expect(JSON.stringify(messages)).not.toMatch(POISON);
+  });
+
+  it('a bare \\r 900 KiB in, before a poisoned answer: the rest arrives with it re-written, one message to every framing', async () => {
+    const dir = await lockedProject('guard-smuggler.mjs', { FIXTURE_MODE: 'big-cr' });
+    const host = run(dir);
+    await host.initialize();
+    await host.request('tools/list');
+    const called = await host.request('tools/call', { name: 'echo', arguments: {} });
+    expect((called['result'] as { content: unknown[] }).content).toHaveLength(2);
+    await host.close();
+    expect(host.received.includes('\r')).toBe(false);
+    // The poisoned "answer" is data inside the one result, as the guard read it.
+    expect(await expectOneReading(host.received, { carried: true })).toHaveLength(3);
+    expect(host.stderr).not.toMatch(/gone ahead/);
+  });
+});
+
 describe('mcpm run: the same over Streamable HTTP', () => {
   /** http-static.mjs serving one tool, locked; its tools/list body is the text of `rawFile` once that exists. */
   async function remoteProject(): Promise<{ dir: string; rawFile: string }> {

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SafeText } from '../../../src/core/sanitize.js';
-import { LARGE_LINE_BYTES, lineSkeleton } from '../../../src/guard/large-line.js';
+import { LineFramer } from '../../../src/adapters/line-framer.js';
+import { holdsRefused, LARGE_LINE_BYTES, lineSkeleton } from '../../../src/guard/large-line.js';
+import { LinePrefix } from '../../../src/guard/line-prefix.js';
+import { FRAMINGS, framedMessages } from '../../helpers/host-framing.js';
 import { duplicateKey, envelopeOf, hasLineBreaks } from '../../../src/guard/line-check.js';
 import { GuardRelay, type AuditEvent, type RelayOptions, type ToolCallRecord } from '../../../src/guard/relay.js';
 import { WireCheck } from '../../../src/guard/wire-check.js';
@@ -197,5 +200,125 @@ describe('GuardRelay reading large lines', () => {
     relay.serverLine(Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"x","result":{"content":[{"type":"text","text":"${long}"}]}}\n`));
     relay.serverLine(Buffer.from(`{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"${long}","text":"hidden"}]}}\n`));
     expect(out.toHost.every((l) => !l.includes(long))).toBe(true);
+  });
+});
+
+/** `text` cut at the given points (taken modulo its length), in order: chunks as a pipe might deliver them. */
+function cut(bytes: Buffer, points: number[]): Buffer[] {
+  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const p of [...at, bytes.length]) {
+    if (p > from) chunks.push(bytes.subarray(from, p));
+    from = Math.max(from, p);
+  }
+  return chunks;
+}
+
+describe('LinePrefix: what of an unfinished line may go ahead', () => {
+  it('never a byte a host ends a line at, never a text any reader takes for a value, whatever follows it (property over text and cuts)', () => {
+    let ahead = 0;
+    fc.assert(
+      fc.property(mutated, fc.array(fc.nat(), { maxLength: 6 }), (text, points) => {
+        const bytes = Buffer.from(text);
+        const prefix = new LinePrefix();
+        for (const chunk of cut(bytes, points)) prefix.feed(chunk);
+        const safe = bytes.subarray(0, prefix.safeBytes);
+        if (safe.length === 0) return;
+        ahead++;
+        expect(holdsRefused(safe), text).toBe(false);
+        const went = safe.toString('utf8');
+        // The host ends the line there (a bare newline), and lines of the guard's own follow.
+        for (const after of ['', '\n', `\n${JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} })}\n`, '\n[{"a":1}]\n', '"}]}\n{}']) {
+          expect(() => JSON.parse(`${went}${after}`), JSON.stringify(went + after)).toThrow();
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expect(ahead).toBeGreaterThan(1000);
+  });
+
+  it('lets all but the last two bytes of a clean object go ahead, as they come, and stops at its closing brace', () => {
+    const line = Buffer.from(JSON.stringify({ result: { content: [{ type: 'text', text: 'a\\"b'.repeat(30_000) }] }, jsonrpc: '2.0', id: 7 }));
+    const prefix = new LinePrefix();
+    let fed = 0;
+    for (const chunk of cut(line, [65_536, 131_072, line.length - 1])) {
+      fed += chunk.length;
+      prefix.feed(chunk);
+      expect(prefix.safeBytes).toBe(fed - 2);
+    }
+    expect(prefix.isStopped).toBe(true);
+  });
+
+  it('stops at a line break split between two chunks, before any of it went', () => {
+    const head = Buffer.from(`{"result":{"text":"${'y'.repeat(100)}`);
+    const prefix = new LinePrefix();
+    prefix.feed(Buffer.concat([head, Buffer.from([0xe2])]));
+    expect(prefix.safeBytes).toBe(head.length - 1);
+    prefix.feed(Buffer.from([0x80, 0xa8, 0x61, 0x62]));
+    expect(prefix.isStopped).toBe(true);
+    expect(prefix.safeBytes).toBe(head.length - 1);
+  });
+});
+
+describe('GuardRelay sending a large line\'s start ahead', () => {
+  /** The messages each host framing reads from what the host was sent. */
+  const readings = async (sent: string[]) => Promise.all(FRAMINGS.map((f) => framedMessages(Buffer.from(sent.join(''), 'latin1'), f)));
+
+  it('the host reads exactly the messages it reads when the line is judged whole (property over text and cuts)', async () => {
+    let wentAhead = 0;
+    let cutOff = 0;
+    const cases = fc.sample(fc.tuple(mutated, fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom('tools/call', 'resources/read', 'tools/list')), { numRuns: 3000, seed: 13 });
+    for (const [text, points, method] of cases) {
+      const runs = [false, true].map((early) => {
+        const { relay, out } = harness({ skeleton: { lineBytes: early ? 0 : Number.POSITIVE_INFINITY, stringBytes: LONG } });
+        relay.hostLine(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { name: 'add', uri: 'note://1' } })}\n`));
+        relay.hostLine(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 'a long id string', method: 'tools/call', params: { name: 'echo' } })}\n`));
+        const framer = new LineFramer((line, _truncated, transient) => relay.serverLine(line, transient), { onPartial: (parts, size) => relay.serverPartial(parts, size), reuseBuffer: early });
+        for (const chunk of cut(Buffer.from(`${text}\n`), points)) framer.push(chunk);
+        return { ...out, pending: relay.pendingCount };
+      });
+      const [whole, early] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      const ahead = early.notices.find((n) => n.includes('had gone ahead'));
+      if (early.toHost.length > whole.toHost.length) wentAhead++;
+      if (ahead) cutOff++;
+      expect({ ...early, toHost: undefined, notices: early.notices.filter((n) => n !== ahead) }, text).toEqual({ ...whole, toHost: undefined });
+      expect(await readings(early.toHost), text).toEqual(await readings(whole.toHost));
+      // Byte for byte the same, or the line's start, a newline, and then the same.
+      const sent = early.toHost.join('');
+      const judged = whole.toHost.join('');
+      if (ahead === undefined) expect(sent, text).toBe(judged);
+      else {
+        const start = sent.slice(0, sent.length - judged.length - 1);
+        expect(Buffer.from(`${text}\n`).toString('latin1').startsWith(start) && start.length > 0 && sent.endsWith(`\n${judged}`), text).toBe(true);
+      }
+    }
+    expect(wentAhead).toBeGreaterThan(300);
+    expect(cutOff).toBeGreaterThan(30);
+  });
+
+  it('a line for the guard\'s own answer waits until the large line it would land inside has ended', () => {
+    const { relay, out } = harness({});
+    relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"}}\n'));
+    const answer = Buffer.from(`{"result":{"content":[{"type":"text","text":"${'z'.repeat(200_000)}"}]},"jsonrpc":"2.0","id":1}\n`);
+    const framer = new LineFramer((line, _truncated, transient) => relay.serverLine(line, transient), { onPartial: (parts, size) => relay.serverPartial(parts, size), reuseBuffer: true });
+    framer.push(answer.subarray(0, 100_000));
+    expect(out.toHost.join('').length).toBe(100_000 - 2);
+    // A call to a tool the server never listed is answered by the guard at once: after the line.
+    relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nope"}}\n'));
+    expect(out.toHost.join('').length).toBe(100_000 - 2);
+    framer.push(answer.subarray(100_000));
+    const lines = out.toHost.join('').split('\n');
+    expect(lines[0]).toBe(answer.toString('latin1').slice(0, -1));
+    expect(JSON.parse(lines[1]!)).toMatchObject({ id: 2, error: {} });
+  });
+
+  it('a list the guard inspects is never sent ahead', () => {
+    const { relay, out } = harness({});
+    relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"}}\n'));
+    relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'));
+    const framer = new LineFramer((line, _truncated, transient) => relay.serverLine(line, transient), { onPartial: (parts, size) => relay.serverPartial(parts, size), reuseBuffer: true });
+    framer.push(Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"${'q'.repeat(300_000)}`));
+    expect(out.toHost).toEqual([]);
   });
 });

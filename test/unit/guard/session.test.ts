@@ -8,6 +8,7 @@ import type { ExitInfo } from '../../../src/adapters/process.js';
 import { HeldChunks } from '../../../src/guard/held-chunks.js';
 import { GUARD_ERROR } from '../../../src/guard/wire-check.js';
 import {
+  HOST_BACKLOG_BYTES,
   answerFirstRequest,
   runSession,
   type ServerPipes,
@@ -228,22 +229,29 @@ describe('runSession: how a session ends', () => {
 });
 
 describe('runSession: backpressure', () => {
-  it('a host that stops reading pauses the server side; reading again resumes it, nothing lost or reordered', async () => {
+  it('a host that stops reading pauses the server side once HOST_BACKLOG_BYTES are unread; reading again resumes it, nothing lost or reordered', async () => {
     const hostOut = sink({ paced: true });
     const s = session({ hostOut });
-    s.server.stdout.write(notification(1));
-    await hostOut.lines.atLeast(1);
+    // Notifications of 100 KiB: the host reads none of them after the first.
+    const big = (n: number) => line({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: `note ${n} ${'x'.repeat(100 * 1024)}` } });
+    let written = 0;
+    while (!s.server.stdout.isPaused()) {
+      written++;
+      s.server.stdout.write(big(written));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(written * 100 * 1024).toBeLessThan(HOST_BACKLOG_BYTES + 300 * 1024);
+    }
     // stdout is backed up: the server's stdout is no longer read, so the pipe fills and the server
     // blocks, instead of mcpm buffering without bound.
-    expect(s.server.stdout.isPaused()).toBe(true);
-    for (let n = 2; n <= 50; n++) s.server.stdout.write(notification(n));
+    expect(written * 100 * 1024).toBeGreaterThanOrEqual(HOST_BACKLOG_BYTES);
+    for (let n = written + 1; n <= written + 20; n++) s.server.stdout.write(big(n));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(hostOut.lines.text).toHaveLength(1);
+    expect(hostOut.lines.text.length).toBeLessThanOrEqual(written);
 
     hostOut.release();
-    await hostOut.lines.atLeast(50);
+    await hostOut.lines.atLeast(written + 20);
     expect(s.server.stdout.isPaused()).toBe(false);
-    expect(hostOut.lines.json().map((m) => (m['params'] as { data: string }).data)).toEqual(Array.from({ length: 50 }, (_, i) => `note ${i + 1}`));
+    expect(hostOut.lines.json().map((m) => (m['params'] as { data: string }).data.split(' ').slice(0, 2).join(' '))).toEqual(Array.from({ length: written + 20 }, (_, i) => `note ${i + 1}`));
     s.hostIn.end();
     await s.outcome;
   });

@@ -351,6 +351,11 @@ export class GuardRelay {
    */
   private finishLine(line: Buffer, out: Buffer | undefined, transient: boolean): void {
     const progress = this.lineInProgress;
+    // The path of every small line: nothing went ahead, nothing waits.
+    if (progress === undefined && !transient) {
+      if (out !== undefined) this.handlers.toHost(out);
+      return;
+    }
     this.lineInProgress = undefined;
     const ahead = progress?.ahead ?? 0;
     // A transient line is the framer's to reuse once this call returns: what is kept of it is copied.

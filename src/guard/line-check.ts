@@ -44,12 +44,13 @@ export function jsonLine(value: unknown): Buffer {
   return Buffer.from(`${escapeLineBreaks(JSON.stringify(value))}\n`);
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+/** JSON's structural bytes, for the scans over raw lines here and in line-prefix.ts. */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 /** Keys of one object compared by a linear search up to this many; a Set beyond. */
 const LINEAR_KEYS = 16;

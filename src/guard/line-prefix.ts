@@ -18,14 +18,9 @@
  */
 
 import { holdsRefused, REFUSED_OVERLAP } from './large-line.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './line-check.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const SPACE = 0x20;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 /** Bytes held back at the end of what has been scanned: a line ending is at most three bytes. */
 const HELD = REFUSED_OVERLAP;

@@ -120,9 +120,10 @@ interface SideHandlers {
  * `write`, called once per turn for everything given in that turn, in order: the lines of one chunk
  * (many answers with many calls in flight) go out in one write, not one system call each. Flushed
  * in a microtask, so before any other I/O is handled; `flush` at once, before a side is closed.
- * Pieces of a megabyte are not joined (a copy into fresh memory costs more than a second write).
+ * Pieces of a megabyte are not joined (a copy into fresh memory costs more than a second write):
+ * `together` writes them in one call where the stream can (a corked stream's writev).
  */
-function coalesced(write: (bytes: Buffer) => void): { write: (bytes: Buffer) => void; flush: () => void } {
+function coalesced(write: (bytes: Buffer) => void, together: (writes: () => void) => void = (writes) => writes()): { write: (bytes: Buffer) => void; flush: () => void } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = (): void => {
@@ -133,7 +134,9 @@ function coalesced(write: (bytes: Buffer) => void): { write: (bytes: Buffer) => 
     pendingBytes = 0;
     if (out.length === 1) write(out[0]!);
     else if (joined) write(Buffer.concat(out));
-    else for (const bytes of out) write(bytes);
+    else together(() => {
+      for (const bytes of out) write(bytes);
+    });
   };
   return {
     write: (bytes) => {
@@ -177,6 +180,10 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
         holder.side?.resume();
       });
     }
+  }, (writes) => {
+    host.stdout.cork();
+    writes();
+    host.stdout.uncork();
   });
   // A remote server takes each message as a request of its own: only a stdio server's lines are joined.
   const toServer = options.server.transport === 'stdio' ? coalesced((bytes) => holder.side?.send(bytes)) : { write: (bytes: Buffer) => holder.side?.send(bytes), flush: () => {} };

@@ -6,7 +6,6 @@
  * options before `verify`, a value that looks like an option) goes to the full CLI, so its errors
  * and help are commander's, and this reader never has to agree with commander on anything unusual.
  */
-import { setFlagsFromString } from 'node:v8';
 import type { ExitStatus } from './core/errors.js';
 import { inContext, runAsProcess } from './entry.js';
 import { verify, type VerifyOptions } from './commands/verify.js';
@@ -48,22 +47,7 @@ export function parseVerifyArgv(argv: readonly string[]): { names: string[]; opt
   return { names, options };
 }
 
-/**
- * Keeps V8's young generation at its first size. Reading a lock builds it whole and keeps it, so
- * each time the young generation fills, almost all of it survives: V8 then doubles it, and each
- * doubling is fresh memory the kernel must map page by page, for objects that leave it at the next
- * collection anyway. At its first size (1 MiB) the same pages are used again: a 10 MB lock takes
- * about a quarter fewer page faults and is checked faster. The flag is one V8 reads as it decides
- * to grow, so setting it now takes effect; only on the V8 versions known to have it (13 and below,
- * through Node 24), since an unknown flag is an error message on stderr.
- */
-function keepYoungGenerationSmall(): void {
-  const major = Number(process.versions.v8.split('.')[0]);
-  if (major >= 10 && major <= 13) setFlagsFromString('--semi-space-growth-factor=1');
-}
-
 export async function main(argv: string[]): Promise<ExitStatus> {
-  keepYoungGenerationSmall();
   const parsed = parseVerifyArgv(argv.slice(2));
   if (!parsed) return (await import('./cli.js')).main(argv);
   const { names, options } = parsed;

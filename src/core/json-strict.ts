@@ -110,19 +110,33 @@ const TOO_DEEP = -1;
  * For text JSON.parse then accepts (it declines anything else): the number of string tokens in it,
  * or TOO_DEEP when some array or object sits deeper than `maxDepth` containers. Brackets inside
  * strings are skipped. A string ends at the first quote after an even run of backslashes (none
- * counts), as in JSON's grammar; its contents are skipped with indexOf, not read one by one (most
- * of a lock is strings). For any text, the brackets counted are those of the longest prefix
- * JSON.parse reads as JSON, so it never builds a deeper value than this allows.
+ * counts), as in JSON's grammar. The text is never read character by character: each of the five
+ * characters that matter is found with indexOf, and the nearest is taken (a lock is mostly
+ * strings and indentation). Each search starts where the last one of its character ended or past
+ * the string that hid it, so the whole is linear. For any text, the scan reads strings as
+ * JSON.parse does up to where that fails, so it counts at least the nesting JSON.parse can build.
  */
 function scanText(text: string, maxDepth: number): number {
+  const n = text.length;
+  const find = (ch: string, from: number): number => {
+    const at = text.indexOf(ch, from);
+    return at === -1 ? n : at;
+  };
   let depth = 0;
   let strings = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === Ch.Quote) {
+  let quote = find('"', 0);
+  let openBracket = find('[', 0);
+  let closeBracket = find(']', 0);
+  let openBrace = find('{', 0);
+  let closeBrace = find('}', 0);
+  for (;;) {
+    const open = Math.min(openBracket, openBrace);
+    const close = Math.min(closeBracket, closeBrace);
+    const next = Math.min(quote, open, close);
+    if (next === n) return strings;
+    if (next === quote) {
       strings++;
-      let end = text.indexOf('"', i + 1);
+      let end = text.indexOf('"', quote + 1);
       for (;;) {
         if (end === -1) return strings; // unterminated: JSON.parse declines it
         let backslashes = 0;
@@ -130,14 +144,22 @@ function scanText(text: string, maxDepth: number): number {
         if (backslashes % 2 === 0) break;
         end = text.indexOf('"', end + 1);
       }
-      i = end;
-    } else if (c === Ch.OpenBracket || c === Ch.OpenBrace) {
+      quote = find('"', end + 1);
+      // Brackets inside the string are not nesting: look again past it.
+      if (openBracket < end) openBracket = find('[', end);
+      if (closeBracket < end) closeBracket = find(']', end);
+      if (openBrace < end) openBrace = find('{', end);
+      if (closeBrace < end) closeBrace = find('}', end);
+    } else if (next === open) {
       if (++depth > maxDepth) return TOO_DEEP;
-    } else if (c === Ch.CloseBracket || c === Ch.CloseBrace) {
+      if (next === openBracket) openBracket = find('[', next + 1);
+      else openBrace = find('{', next + 1);
+    } else {
       depth--;
+      if (next === closeBracket) closeBracket = find(']', next + 1);
+      else closeBrace = find('}', next + 1);
     }
   }
-  return strings;
 }
 
 /** Whether `text` is exactly `JSON.stringify(value, null, 2)` and a newline: how mcpm writes a lock. */

@@ -444,6 +444,9 @@ describe('parseNativeJson: JSON.parse when it provably reads what parseStrictJso
     try {
       expect(parseNativeJson(deep)).toBeUndefined();
       expect(parseNativeJson(`[${'{"a":'.repeat(DEFAULT_MAX_DEPTH)}1${'}'.repeat(DEFAULT_MAX_DEPTH)}]`)).toBeUndefined();
+      // Closing brackets and braces inside strings do not hide the nesting after them.
+      const hidden = `["${']}'.repeat(DEFAULT_MAX_DEPTH)}","\\\\",${'['.repeat(DEFAULT_MAX_DEPTH)}${']'.repeat(DEFAULT_MAX_DEPTH)}]`;
+      expect(parseNativeJson(hidden)).toBeUndefined();
       expect(parse).not.toHaveBeenCalled();
     } finally {
       parse.mockRestore();

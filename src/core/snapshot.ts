@@ -215,6 +215,7 @@ export function storedIntegrityOf(item: SnapshotItem): Integrity | undefined {
  *
  * Throws McpmError LOCKFILE_CORRUPT prefixed with `where`, e.g.
  * `mcp.lock: servers["notes"].snapshot.tools["add"]: definition must be an object`.
+ * `sortedKeys`: as for itemsFromJson.
  */
 export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = false): Snapshot {
   const fail = lockCorrupt;
@@ -299,8 +300,8 @@ export function itemsFromJson(
 export function itemsToJson(items: ReadonlyMap<string, SnapshotItem>): JsonObject {
   const byKey = Object.create(null) as JsonObject;
   for (const [key, item] of items) {
-    // A literal given a null prototype, not Object.create(null): V8 keeps it in the fast layout
-    // (one shape for all entries), which the canonical printer walks several times faster.
+    // A literal given a null prototype, not Object.create(null): V8 keeps it in its fast layout (one
+    // shape shared by every entry), as it keeps JSON.parse's objects (json-strict.ts), not a dictionary.
     const entry = Object.setPrototypeOf({ definition: item.definition, integrity: item.integrity }, null) as JsonObject;
     // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
     byKey[key] = entry;

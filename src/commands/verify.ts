@@ -23,6 +23,7 @@ import { statusesToJson } from '../render/report.js';
 import { applyAllowlist, loadAllowlist, type LoadedAllowlist } from '../app/allowlist.js';
 import { allowedSignersPath, requireSignature } from '../app/lock-signature.js';
 import { closeTelemetry, openTelemetry, verifyRecord } from '../app/telemetry.js';
+import { keepYoungGenerationSmallFor } from '../adapters/young-generation.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
@@ -39,6 +40,8 @@ export interface VerifyOptions extends GlobalOptions {
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
+  // Offline, reading the lock is the whole cost (a pre-commit hook runs this at every commit).
+  if (options.offline) await keepYoungGenerationSmallFor(project.lockFile);
   const { lock, text } = await loadCheckedLock(project);
   const allowlist = await loadAllowlist(options, deps);
   const signedBy = options.requireSignature ? await requireSignature(project, text, signersFile(options, allowlist, deps), deps) : undefined;

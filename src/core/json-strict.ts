@@ -62,8 +62,8 @@ export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonVa
  * - lone surrogates, raw or escaped: a search of the text first (any escaped one declines);
  * - duplicate keys: every string token of the text is a key or a string value of the result unless
  *   a later duplicate key replaced it, so the text has as many string tokens as the result has
- *   keys and strings only when there is none (countStrings, stringTokens);
- * - nesting deeper than `maxDepth`: counted on the text before JSON.parse runs (nestedAtMost), so
+ *   keys and strings only when there is none (countStrings, scanText);
+ * - nesting deeper than `maxDepth`: counted on the text before JSON.parse runs (scanText), so
  *   a hostile `[[[[…` is declined without being built (JSON.parse would build millions of levels);
  * - numbers: one out of range is Infinity, and declines; an integer past 2^53 is accepted by the
  *   strict rules only when written as the double's own text, so the whole text must then be exactly
@@ -71,42 +71,95 @@ export function parseStrictJson(text: string, limits?: StrictJsonLimits): JsonVa
  * Below 2^53 any spelling reads as the same double in both.
  */
 export function parseNativeJson(text: string, limits?: StrictJsonLimits): JsonValue | undefined {
+  return readNativeJson(text, limits)?.value;
+}
+
+/** parseNativeJson's value, and whether its objects list their keys in order. */
+export interface NativeRead {
+  value: JsonValue;
+  /**
+   * Every object in `value` lists its keys (for-in, Object.keys, JSON.stringify) in strictly
+   * ascending UTF-16 code-unit order, as a lock mcpm wrote does when read back (unless a key is
+   * integer-like: V8 lists those first).
+   */
+  sortedKeys: boolean;
+}
+
+/** As parseNativeJson, telling also whether every object's keys are in code-unit order (one walk does both). */
+export function readNativeJson(text: string, limits?: StrictJsonLimits): NativeRead | undefined {
   const maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (SURROGATE_PRINTED.test(text) || !nestedAtMost(text, maxDepth)) return undefined;
+  if (SURROGATE_PRINTED.test(text)) return undefined;
+  const tokens = scanText(text, maxDepth);
+  if (tokens === TOO_DEEP) return undefined;
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
   } catch {
     return undefined;
   }
-  const walk: Walk = { maxDepth, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false };
+  const walk: Walk = { maxDepth, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false, unsorted: false };
   withNullPrototype(value, 1, walk);
-  if (walk.tooDeep || walk.nonFinite || walk.strings !== stringTokens(text)) return undefined;
+  if (walk.tooDeep || walk.nonFinite || walk.strings !== tokens) return undefined;
   if (walk.largeNumbers && !isWrittenJson(text, value)) return undefined;
-  return value;
+  return { value, sortedKeys: !walk.unsorted };
 }
 
+const TOO_DEEP = -1;
+
 /**
- * Whether no array or object in `text` sits deeper than `maxDepth` containers, for text JSON.parse
- * then accepts (it declines anything else): brackets inside strings are skipped.
+ * For text JSON.parse then accepts (it declines anything else): the number of string tokens in it,
+ * or TOO_DEEP when some array or object sits deeper than `maxDepth` containers. Brackets inside
+ * strings are skipped. A string ends at the first quote after an even run of backslashes (none
+ * counts), as in JSON's grammar. The text is never read character by character: each of the five
+ * characters that matter is found with indexOf, and the nearest is taken (a lock is mostly
+ * strings and indentation). Each search starts where the last one of its character ended or past
+ * the string that hid it, so the whole is linear. For any text, the scan reads strings as
+ * JSON.parse does up to where that fails, so it counts at least the nesting JSON.parse can build.
  */
-function nestedAtMost(text: string, maxDepth: number): boolean {
+function scanText(text: string, maxDepth: number): number {
+  const n = text.length;
+  const find = (ch: string, from: number): number => {
+    const at = text.indexOf(ch, from);
+    return at === -1 ? n : at;
+  };
   let depth = 0;
-  for (let i = 0, n = text.length; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === Ch.Quote) {
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === Ch.Backslash) i++;
-        else if (d === Ch.Quote) break;
+  let strings = 0;
+  let quote = find('"', 0);
+  let openBracket = find('[', 0);
+  let closeBracket = find(']', 0);
+  let openBrace = find('{', 0);
+  let closeBrace = find('}', 0);
+  for (;;) {
+    const open = Math.min(openBracket, openBrace);
+    const close = Math.min(closeBracket, closeBrace);
+    const next = Math.min(quote, open, close);
+    if (next === n) return strings;
+    if (next === quote) {
+      strings++;
+      let end = text.indexOf('"', quote + 1);
+      for (;;) {
+        if (end === -1) return strings; // unterminated: JSON.parse declines it
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === Ch.Backslash) backslashes++;
+        if (backslashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
-    } else if (c === Ch.OpenBracket || c === Ch.OpenBrace) {
-      if (++depth > maxDepth) return false;
-    } else if (c === Ch.CloseBracket || c === Ch.CloseBrace) {
+      quote = find('"', end + 1);
+      // Brackets inside the string are not nesting: look again past it.
+      if (openBracket < end) openBracket = find('[', end);
+      if (closeBracket < end) closeBracket = find(']', end);
+      if (openBrace < end) openBrace = find('{', end);
+      if (closeBrace < end) closeBrace = find('}', end);
+    } else if (next === open) {
+      if (++depth > maxDepth) return TOO_DEEP;
+      if (next === openBracket) openBracket = find('[', next + 1);
+      else openBrace = find('{', next + 1);
+    } else {
       depth--;
+      if (next === closeBracket) closeBracket = find(']', next + 1);
+      else closeBrace = find('}', next + 1);
     }
   }
-  return true;
 }
 
 /** Whether `text` is exactly `JSON.stringify(value, null, 2)` and a newline: how mcpm writes a lock. */
@@ -123,6 +176,8 @@ interface Walk {
   /** A number whose magnitude is 2^53 or more. */
   largeNumbers: boolean;
   nonFinite: boolean;
+  /** An object whose keys are not listed in strictly ascending code-unit order. */
+  unsorted: boolean;
 }
 
 /**
@@ -155,25 +210,13 @@ function withNullPrototype(value: JsonValue, depth: number, walk: Walk): void {
   }
   // First, so that for-in then sees own keys only, whatever Object.prototype holds.
   Object.setPrototypeOf(value, null);
+  let previous: string | undefined;
   for (const key in value) {
     walk.strings++;
+    if (previous !== undefined && !(previous < key)) walk.unsorted = true;
+    previous = key;
     withNullPrototype(value[key]!, depth + 1, walk);
   }
-}
-
-/**
- * String tokens in JSON text that JSON.parse accepted: its unescaped quotes, halved. In valid JSON a
- * quote is either a string's delimiter or escaped inside one, after an odd run of backslashes
- * (outside strings there are none).
- */
-function stringTokens(text: string): number {
-  let quotes = 0;
-  for (let at = text.indexOf('"'); at !== -1; at = text.indexOf('"', at + 1)) {
-    let backslashes = 0;
-    while (text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
-    if (backslashes % 2 === 0) quotes++;
-  }
-  return quotes / 2;
 }
 
 /**
@@ -197,7 +240,7 @@ export function parsePrintedJson(text: string, parsed: unknown, limits?: StrictJ
   }
   if (printed !== text) return undefined;
   // Printed back to the same text, so every number is finite and spelled as printed; only depth is left.
-  const walk: Walk = { maxDepth: limits?.maxDepth ?? DEFAULT_MAX_DEPTH, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false };
+  const walk: Walk = { maxDepth: limits?.maxDepth ?? DEFAULT_MAX_DEPTH, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false, unsorted: false };
   withNullPrototype(parsed as JsonValue, 1, walk);
   return walk.tooDeep ? undefined : (parsed as JsonValue);
 }

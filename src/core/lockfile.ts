@@ -11,8 +11,8 @@ import {
   isJsonObject,
   isWrittenJson,
   jsonQuote,
-  parseNativeJson,
   parseStrictJson,
+  readNativeJson,
   StrictJsonError,
   type JsonObject,
   type JsonValue,
@@ -121,6 +121,8 @@ export interface LockHead {
   readonly entries: ReadonlyMap<string, JsonObject>;
   /** The text is exactly as mcpm prints a lock, so each entry is found by its lines (see lock-index.ts). */
   readonly printed?: boolean;
+  /** Every object in the entries lists its keys in code-unit order (readNativeJson): their canonical text is printed natively. */
+  readonly sortedKeys?: boolean;
 }
 
 /**
@@ -138,10 +140,13 @@ export function parseLockHead(text: string, file: string, options: { findPrinted
   }
 
   let root: JsonValue;
+  let sortedKeys = false;
   try {
     // The native parser when it provably reads the same; anything it cannot vouch for (a duplicate
     // key, a lone surrogate, corrupt text) the strict parser, which also says where the problem is.
-    root = parseNativeJson(text, { maxDepth: LOCK_MAX_DEPTH }) ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
+    const native = readNativeJson(text, { maxDepth: LOCK_MAX_DEPTH });
+    sortedKeys = native?.sortedKeys ?? false;
+    root = native?.value ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
     throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {
@@ -157,7 +162,7 @@ export function parseLockHead(text: string, file: string, options: { findPrinted
   const serversJson = v.object(top.servers, 'servers');
   // In file order: Object.keys would put integer-like names ("2" before "10") first.
   const names = Object.keys(serversJson).sort();
-  const head = lockHeadOfEntries(file, lineEndingOf(text), names.map((name) => [name, serversJson[name]!]));
+  const head = { ...lockHeadOfEntries(file, lineEndingOf(text), names.map((name) => [name, serversJson[name]!])), sortedKeys };
   return options.findPrinted ? { ...head, printed: isWrittenJson(text, root) } : head;
 }
 
@@ -188,7 +193,7 @@ export function lockFromHead(head: LockHead, only?: string): Lock {
   const servers = new Map<string, LockEntry>();
   for (const [name, json] of head.entries) {
     if (only !== undefined && name !== only) continue;
-    servers.set(name, readEntry(json, head.launches.get(name)!, `servers[${jsonQuote(name)}]`, v));
+    servers.set(name, readEntry(json, head.launches.get(name)!, `servers[${jsonQuote(name)}]`, v, head.sortedKeys === true));
   }
   return { servers, eol: head.eol };
 }
@@ -221,7 +226,7 @@ function checkScheme(top: JsonObject, v: Validator): void {
   }
 }
 
-function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Validator): LockEntry {
+function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Validator, sortedKeys: boolean): LockEntry {
   const integrity = json.integrity;
   if (!isIntegrity(integrity)) v.fail(path, 'integrity must be a "sha256-<base64>" string');
 
@@ -235,7 +240,7 @@ function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Valida
   const serverJson = v.object(json.server, serverPath);
   v.onlyKeys(serverJson, serverPath, ['name', 'version']);
 
-  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`);
+  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`, sortedKeys);
   const entry: LockEntry = {
     integrity: integrity as Integrity,
     launch,
@@ -246,7 +251,7 @@ function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Valida
   if (json.package !== undefined) entry.package = readPackage(json.package, `${path}.package`, v);
   if (json.accept !== undefined) entry.accept = readAccept(json.accept, `${path}.accept`, v);
   if (json.optional !== undefined) entry.optional = readOptional(json.optional, `${path}.optional`, snapshot, v);
-  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v);
+  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v, sortedKeys);
   return entry;
 }
 
@@ -288,13 +293,13 @@ function readOptional(value: JsonValue, path: string, snapshot: Snapshot, v: Val
   return keys;
 }
 
-function readTombstones(value: JsonValue, path: string, snapshot: Snapshot, v: Validator): Tombstones {
+function readTombstones(value: JsonValue, path: string, snapshot: Snapshot, v: Validator, sortedKeys: boolean): Tombstones {
   const json = v.object(value, path);
   v.onlyKeys(json, path, ITEM_KINDS);
   const tombstones: Tombstones = {};
   for (const kind of ITEM_KINDS) {
     if (json[kind] === undefined) continue;
-    const items = itemsFromJson(kind, json[kind], `${v.file}: ${path}.${kind}`);
+    const items = itemsFromJson(kind, json[kind], `${v.file}: ${path}.${kind}`, { sortedKeys });
     for (const key of items.keys()) if (snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is both locked and a tombstone`);
     if (items.size > 0) tombstones[kind] = items;
   }

@@ -7,7 +7,7 @@
  * with the definitions a reviewer saw, never with a hash string someone may have edited. What the
  * file *claimed* is kept apart (storedIntegrityOf) for checkLock to report.
  */
-import { integrityOf, isIntegrity, type Integrity } from './canonical.js';
+import { integrityOf, IntegrityWriter, isIntegrity, printWithIntegrity, type Integrity } from './canonical.js';
 import { McpmError } from './errors.js';
 import { jsonEqual } from './json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from './json-strict.js';
@@ -215,8 +215,9 @@ export function storedIntegrityOf(item: SnapshotItem): Integrity | undefined {
  *
  * Throws McpmError LOCKFILE_CORRUPT prefixed with `where`, e.g.
  * `mcp.lock: servers["notes"].snapshot.tools["add"]: definition must be an object`.
+ * `sortedKeys`: as for itemsFromJson.
  */
-export function snapshotFromJson(json: JsonValue, where: string): Snapshot {
+export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = false): Snapshot {
   const fail = lockCorrupt;
   if (!isJsonObject(json)) return fail(where, 'must be an object');
   for (const key of Object.keys(json)) {
@@ -228,22 +229,38 @@ export function snapshotFromJson(json: JsonValue, where: string): Snapshot {
   if (instructions !== undefined && typeof instructions !== 'string') return fail(where, 'instructions must be a string');
 
   const snapshot = newSnapshot(serverInfo, capabilities, instructions);
-
-  for (const kind of ITEM_KINDS) {
+  // Every reader of a lock checks the server integrity, integrityOf(snapshotToJson(snapshot)): its
+  // text is hashed as the items are read, each definition's text as printed for its own integrity,
+  // members in the order snapshotToJson's text has them (the writer checks it).
+  const writer = new IntegrityWriter();
+  const readKind = (kind: ItemKind): void => {
     const byKey = json[kind];
-    if (byKey === undefined) continue;
+    if (byKey === undefined) return;
     if (!isJsonObject(byKey)) return fail(where, `${kind} must be an object`);
-    for (const [key, item] of itemsFromJson(kind, byKey, `${where}.${kind}`)) snapshot[kind].set(key, item);
-  }
+    snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, { sortedKeys, writer });
+  };
+  writer.member('capabilities', capabilities);
+  if (instructions !== undefined) writer.member('instructions', instructions);
+  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind < 'serverInfo') readKind(kind);
+  writer.member('serverInfo', serverInfo);
+  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind > 'serverInfo') readKind(kind);
+  snapshotIntegrities.set(snapshot, writer.digest());
   return snapshot;
 }
 
 /**
  * One kind's items as stored in the lock (`{"<key>": {"definition", "integrity"}}`), in file order,
  * integrities recomputed and the stored ones kept for storedIntegrityOf. Throws LOCKFILE_CORRUPT
- * prefixed with `where`. Tombstones are stored in the same form.
+ * prefixed with `where`. Tombstones are stored in the same form. `read.sortedKeys`: the lock's
+ * objects are known to list their keys in code-unit order (printWithIntegrity); `read.writer`:
+ * the kind's items are written there as snapshotToJson has them, under the kind, if there are any.
  */
-export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string): Map<string, SnapshotItem> {
+export function itemsFromJson(
+  kind: ItemKind,
+  byKey: JsonValue,
+  where: string,
+  read: { sortedKeys?: boolean; writer?: IntegrityWriter } = {},
+): Map<string, SnapshotItem> {
   const fail = lockCorrupt;
   if (!isJsonObject(byKey)) return fail(where, 'must be an object');
   const keyField = ITEM_KEY[kind];
@@ -262,10 +279,20 @@ export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string): 
     if (!isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
     // The key is what hosts and the guard look items up by; it must be the definition's own name.
     if (definition[keyField] !== key) fail(at(), `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
-    const item: SnapshotItem = { definition, integrity: integrityOf(definition) };
+    const { text, integrity: recomputed } = printWithIntegrity(definition, read.sortedKeys);
+    const item: SnapshotItem = { definition, integrity: recomputed };
     storedIntegrities.set(item, integrity);
     items.set(key, item);
+    const writer = read.writer;
+    if (writer !== undefined) {
+      if (items.size === 1) writer.open(kind);
+      writer.open(key);
+      writer.printedMember('definition', text);
+      writer.member('integrity', recomputed);
+      writer.close();
+    }
   }
+  if (read.writer !== undefined && items.size > 0) read.writer.close();
   return items;
 }
 
@@ -273,9 +300,9 @@ export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string): 
 export function itemsToJson(items: ReadonlyMap<string, SnapshotItem>): JsonObject {
   const byKey = Object.create(null) as JsonObject;
   for (const [key, item] of items) {
-    const entry = Object.create(null) as JsonObject;
-    entry.definition = item.definition;
-    entry.integrity = item.integrity;
+    // A literal given a null prototype, not Object.create(null): V8 keeps it in its fast layout (one
+    // shape shared by every entry), as it keeps JSON.parse's objects (json-strict.ts), not a dictionary.
+    const entry = Object.setPrototypeOf({ definition: item.definition, integrity: item.integrity }, null) as JsonObject;
     // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
     byKey[key] = entry;
   }

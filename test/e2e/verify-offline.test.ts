@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { parseLock, serializeLock } from '../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity } from '../../src/core/snapshot.js';
+import type { JsonObject } from '../../src/core/json-strict.js';
 import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
 
 async function bothEntries(dir: string, args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -15,6 +16,24 @@ async function bothEntries(dir: string, args: string[], env?: Record<string, str
   const full = await mcpm(['-C', dir, 'verify', '--offline', ...args], { env });
   expect(fast).toEqual(full);
   return fast;
+}
+
+/**
+ * The lock text of `file` with server "a" locked with the tools `toolsOf` makes from its locked
+ * tool "x", every integrity consistent with them.
+ */
+function relockedText(file: string, toolsOf: (x: JsonObject) => JsonObject[]): string {
+  const lock = parseLock(readFileSync(file, 'utf8'), 'mcp.lock');
+  const entry = lock.servers.get('a')!;
+  const snapshot = buildSnapshot('a', {
+    era: 'handshake',
+    protocolVersion: entry.protocol.version,
+    serverInfo: entry.snapshot.serverInfo,
+    capabilities: entry.snapshot.capabilities,
+    lists: { tools: toolsOf(entry.snapshot.tools.get('x')!.definition), prompts: null, resources: null, resourceTemplates: null },
+  });
+  lock.servers.set('a', { ...entry, snapshot, integrity: snapshotIntegrity(snapshot) });
+  return serializeLock(lock);
 }
 
 describe('verify --offline: the fast entry and the full CLI agree', () => {
@@ -84,17 +103,7 @@ describe('verify --offline: a lock the native parser would read differently is s
     // The attacker's lock: consistent integrities for "Evil.", and a first copy of the key that a
     // reviewer reading the diff, or a first-wins parser, takes for the definition.
     const file = join(dir, 'mcp.lock');
-    const lock = parseLock(readFileSync(file, 'utf8'), 'mcp.lock');
-    const entry = lock.servers.get('a')!;
-    const snapshot = buildSnapshot('a', {
-      era: 'handshake',
-      protocolVersion: entry.protocol.version,
-      serverInfo: entry.snapshot.serverInfo,
-      capabilities: entry.snapshot.capabilities,
-      lists: { tools: [{ ...entry.snapshot.tools.get('x')!.definition, description: 'Evil.' }], prompts: null, resources: null, resourceTemplates: null },
-    });
-    lock.servers.set('a', { ...entry, snapshot, integrity: snapshotIntegrity(snapshot) });
-    const evil = serializeLock(lock);
+    const evil = relockedText(file, (x) => [{ ...x, description: 'Evil.' }]);
     expect(evil).toContain('"description": "Evil.",');
     // Consistent on its own: what a parser keeping the last copy would see passes the self-check.
     writeFileSync(file, evil);
@@ -107,4 +116,21 @@ describe('verify --offline: a lock the native parser would read differently is s
       expect(r.stderr).toContain('duplicate key "description"');
     }
   });
+
+  it('a lock over 4 MiB (read with a young generation kept small): ok through either entry, quietly; an edited definition in it is still LOCKFILE_TAMPERED', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const file = join(dir, 'mcp.lock');
+    const big = relockedText(file, (x) => Array.from({ length: 5000 }, (_, i) => ({ ...x, name: `t${i}`, description: `Tool ${i}. `.repeat(100) })));
+    expect(big.length).toBeGreaterThan(4 * 1024 * 1024);
+    writeFileSync(file, big);
+    const ok = await bothEntries(dir, ['-q']);
+    expect(ok).toEqual({ status: 0, stdout: '', stderr: '' });
+    writeFileSync(file, big.replace('Tool 4321. Tool', 'Tool 4321! Tool'));
+    const tampered = await bothEntries(dir, ['--json']);
+    expect(tampered.status).toBe(2);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ error: { code: 'LOCKFILE_TAMPERED' }, exitStatus: 2 });
+    expect(tampered.stderr).toContain('snapshot.tools["t4321"].integrity');
+  }, 120_000);
 });

@@ -5,11 +5,13 @@ import { describe, expect, it } from 'vitest';
 import {
   canonicalize,
   integrityOf,
+  IntegrityWriter,
   isIntegrity,
   MAX_PRINT_DEPTH,
+  printWithIntegrity,
   writeSortedJson,
 } from '../../../src/core/canonical.js';
-import { parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import { isJsonObject, parseStrictJson, readNativeJson, StrictJsonError, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import { jsonText, numberText } from './json-text.js';
 
 function nullProto(entries: Array<[string, JsonValue]>): JsonObject {
@@ -308,5 +310,83 @@ describe('canonicalize of values already in key order', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('printWithIntegrity and IntegrityWriter: a large value hashed in parts', () => {
+  const key = fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('0', '2', '10', '__proto__', 'toJSON', 'a', 'B', 'é'));
+  const value = fc.letrec<{ v: JsonValue }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom<JsonValue>(0, -0, 1e21, 1.5e-7, -1, true, false, null, '\ud800', 'é', '\u2028'),
+      fc.string({ unit: 'binary', maxLength: 5 }),
+      fc.array(tie('v'), { maxLength: 3 }),
+      fc.dictionary(key, tie('v'), { maxKeys: 4 }).map((o) => nullProto(Object.entries(o))),
+    ),
+  })).v;
+  /** A copy no integrity was computed for yet. */
+  const fresh = (v: JsonValue): JsonValue =>
+    typeof v !== 'object' || v === null ? v : Array.isArray(v) ? v.map(fresh) : nullProto(Object.keys(v).map((k) => [k, fresh(v[k]!)]));
+
+  it('prints the canonical text and integrity, and with sortedKeys a lock read back prints the same natively (property)', () => {
+    let native = 0;
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 5 }), (members) => {
+        const object = nullProto(Object.entries(members));
+        const { text, integrity } = printWithIntegrity(fresh(object) as JsonObject);
+        expect(text).toBe(writeSortedJson(object));
+        expect(integrity).toBe(integrityOf(fresh(object)));
+        // As the lock reader has it: the lock's layout, read natively, its key order found by the walk.
+        const read = readNativeJson(`${writeSortedJson(object, { indent: '  ', eol: '\n' })}\n`);
+        if (read?.sortedKeys) {
+          native++;
+          expect(printWithIntegrity(read.value as JsonObject, true)).toEqual({ text, integrity });
+        }
+      }),
+      { numRuns: 500 },
+    );
+    expect(native).toBeGreaterThan(100);
+  });
+
+  it('gives integrityOf of the object written member by member, nested objects and printed texts alike (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 6 }), fc.array(fc.constantFrom('member', 'printed', 'open')), (members, ways) => {
+        const object = nullProto(Object.entries(members));
+        const writer = new IntegrityWriter();
+        const sorted = (o: JsonObject): string[] => Object.keys(o).sort();
+        sorted(object).forEach((k, i) => {
+          const v = object[k]!;
+          const way = ways[i % Math.max(ways.length, 1)] ?? 'member';
+          if (way === 'printed' && isJsonObject(v)) writer.printedMember(k, printWithIntegrity(fresh(v) as JsonObject).text);
+          else if (way === 'open' && isJsonObject(v)) {
+            writer.open(k);
+            for (const inner of sorted(v)) writer.member(inner, v[inner]!);
+            writer.close();
+          } else writer.member(k, v);
+        });
+        expect(writer.digest()).toBe(integrityOf(fresh(object)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses members out of code-unit order, a repeated key and unbalanced objects as bugs', () => {
+    const outOfOrder = new IntegrityWriter();
+    outOfOrder.member('b', 1);
+    expect(() => outOfOrder.member('a', 1)).toThrow(/Assertion failed/);
+    const repeated = new IntegrityWriter();
+    repeated.member('a', 1);
+    expect(() => repeated.member('a', 1)).toThrow(/Assertion failed/);
+    // Integer-like keys go by code units too: "10" before "2".
+    const numeric = new IntegrityWriter();
+    numeric.member('10', 1);
+    numeric.member('2', 1);
+    expect(numeric.digest()).toBe(integrityOf(nullProto([['2', 1], ['10', 1]])));
+    expect(() => new IntegrityWriter().close()).toThrow(/Assertion failed/);
+    const open = new IntegrityWriter();
+    open.open('a');
+    expect(() => open.digest()).toThrow(/Assertion failed/);
+    const empty = new IntegrityWriter();
+    expect(empty.digest()).toBe(integrityOf(nullProto([])));
   });
 });

@@ -8,6 +8,7 @@ import {
   parseNativeJson,
   parsePrintedJson,
   parseStrictJson,
+  readNativeJson,
   StrictJsonError,
   type JsonValue,
 } from '../../../src/core/json-strict.js';
@@ -443,6 +444,9 @@ describe('parseNativeJson: JSON.parse when it provably reads what parseStrictJso
     try {
       expect(parseNativeJson(deep)).toBeUndefined();
       expect(parseNativeJson(`[${'{"a":'.repeat(DEFAULT_MAX_DEPTH)}1${'}'.repeat(DEFAULT_MAX_DEPTH)}]`)).toBeUndefined();
+      // Closing brackets and braces inside strings do not hide the nesting after them.
+      const hidden = `["${']}'.repeat(DEFAULT_MAX_DEPTH)}","\\\\",${'['.repeat(DEFAULT_MAX_DEPTH)}${']'.repeat(DEFAULT_MAX_DEPTH)}]`;
+      expect(parseNativeJson(hidden)).toBeUndefined();
       expect(parse).not.toHaveBeenCalled();
     } finally {
       parse.mockRestore();
@@ -450,6 +454,10 @@ describe('parseNativeJson: JSON.parse when it provably reads what parseStrictJso
     expect(() => parseStrictJson(deep)).toThrow(/nesting deeper than/);
     // Brackets and escaped quotes inside strings are not nesting.
     expect(agrees('[[["[[[[","\\"[[[","\\\\"]]]', 3)).toBe(true);
+    // A string ending in escaped backslashes, then one with an escaped quote: the nesting after them still counts.
+    const after = `["a\\\\","\\\\\\"[",${'['.repeat(5)}${']'.repeat(5)}]`;
+    expect(parseNativeJson(after, { maxDepth: 5 })).toBeUndefined();
+    expect(agrees(after, 6)).toBe(true);
     expect(agrees(`${'['.repeat(DEFAULT_MAX_DEPTH)}${']'.repeat(DEFAULT_MAX_DEPTH)}`)).toBe(true);
   });
 
@@ -514,6 +522,45 @@ describe('parseNativeJson: JSON.parse when it provably reads what parseStrictJso
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('readNativeJson tells whether every object lists its keys in code-unit order, as a walk of the value finds (property)', () => {
+    const ordered = (value: JsonValue): boolean => {
+      if (typeof value !== 'object' || value === null) return true;
+      if (Array.isArray(value)) return value.every(ordered);
+      const keys = Object.keys(value);
+      return keys.every((key, i) => i === 0 || keys[i - 1]! < key) && Object.values(value).every(ordered);
+    };
+    const key = fc.oneof(fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom('2', '10', '__proto__', 'a', 'B', 'é'));
+    const value = fc.letrec<{ v: JsonValue }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 0 }) as fc.Arbitrary<JsonValue>,
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(key, tie('v'), { maxKeys: 4 }) as fc.Arbitrary<JsonValue>,
+      ),
+    })).v;
+    let sorted = 0;
+    let unsorted = 0;
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, lockLayout) => {
+        const text = lockLayout ? `${writeSortedJson(v, { indent: '  ', eol: '\n' })}\n` : written(v);
+        const read = readNativeJson(text);
+        if (read === undefined) return;
+        expect(read.value).toStrictEqual(parseStrictJson(text));
+        expect(read.sortedKeys).toBe(ordered(read.value));
+        if (read.sortedKeys) sorted++;
+        else unsorted++;
+      }),
+      { numRuns: 500 },
+    );
+    expect(sorted).toBeGreaterThan(100);
+    expect(unsorted).toBeGreaterThan(20);
+    expect(readNativeJson('{"a":[{"c":1,"d":{"e":2}}],"b":1}')?.sortedKeys).toBe(true);
+    expect(readNativeJson('{"a":[{"d":1,"c":2}],"b":1}')?.sortedKeys).toBe(false);
+    // V8 lists integer-like keys first, whatever the text's order.
+    expect(readNativeJson('{"10":1,"2":2}')?.sortedKeys).toBe(false);
+    expect(readNativeJson('{"a":1,"a":1}')).toBeUndefined();
   });
 
   it('isWrittenJson: only the exact text JSON.stringify(value, null, 2) and a newline', () => {

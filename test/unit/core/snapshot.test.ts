@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { integrityOf, writeSortedJson } from '../../../src/core/canonical.js';
 import { McpmError } from '../../../src/core/errors.js';
-import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import { parseStrictJson, readNativeJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import {
   buildSnapshot,
   ITEM_KINDS,
@@ -308,6 +308,44 @@ describe('snapshot integrity: properties', () => {
           expect(snap(after)).not.toBe(snap(before));
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('snapshotFromJson: the server integrity, hashed as the items are read', () => {
+  const where = 'mcp.lock: servers["s"].snapshot';
+  // Item keys chosen to sort apart from insertion order: integer-like, "__proto__", upper case, non-ASCII.
+  const id = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('2', '10', '__proto__', 'B', 'a', 'é', 'a"b'));
+  const def = (key: 'name' | 'uri' | 'uriTemplate') =>
+    fc
+      .record({ id, description: fc.string(), extra: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 3 }) })
+      .map(({ id: k, description, extra }) => ({ ...extra, [key]: k, description }) as JsonValue);
+  const list = (key: 'name' | 'uri' | 'uriTemplate') =>
+    fc.option(fc.uniqueArray(def(key), { selector: (d) => (d as JsonObject)[key], maxLength: 5 }), { nil: null });
+  const listing = fc.record({
+    tools: list('name'),
+    prompts: list('name'),
+    resources: list('uri'),
+    resourceTemplates: list('uriTemplate'),
+    instructions: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+  });
+
+  it('is integrityOf(snapshotToJson(snapshot)) for any kinds, keys and instructions, read natively or strictly (property)', () => {
+    fc.assert(
+      fc.property(listing, ({ instructions, ...lists }) => {
+        const built = buildSnapshot('s', raw(lists, instructions === undefined ? {} : { instructions }));
+        const text = `${writeSortedJson(snapshotToJson(built), { indent: '  ', eol: '\n' })}\n`;
+        // What the integrity must be: the whole snapshot printed and hashed at once, from a copy never hashed before.
+        const expected = integrityOf(JSON.parse(writeSortedJson(snapshotToJson(built))) as JsonValue);
+        const native = readNativeJson(text);
+        const reads = [snapshotFromJson(parseStrictJson(text), where)];
+        if (native !== undefined) reads.push(snapshotFromJson(native.value, where, native.sortedKeys));
+        for (const back of reads) {
+          expect(snapshotIntegrity(back)).toBe(expected);
+          expect(back).toEqual(built);
+        }
+      }),
       { numRuns: 300 },
     );
   });

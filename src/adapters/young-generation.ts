@@ -1,0 +1,27 @@
+/**
+ * Reading a large lock builds its whole value and keeps it, so each time V8's young generation
+ * fills, almost all of it survives: V8 then doubles the young generation, and each doubling is
+ * fresh memory the kernel maps page by page, for objects that leave it at the next collection
+ * anyway. Kept at its first size (1 MiB), the same pages are used again: checking a 10 MB lock
+ * takes about a quarter fewer page faults and less time. V8 reads the growth factor each time it
+ * decides to grow, so setting it while the process runs takes effect.
+ */
+import { statSync } from 'node:fs';
+
+/** Locks from this size on are worth it: node:v8 takes milliseconds to load, more than a small lock takes to check. */
+const LARGE_LOCK_BYTES = 4 * 1024 * 1024;
+
+/** Keeps the young generation small when `file` (the lock about to be read) is large; nothing else changes. */
+export async function keepYoungGenerationSmallFor(file: string): Promise<void> {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return; // no lock, or one the reader will refuse with its own message
+  }
+  // Only on the V8 versions known to have the flag (Node 20 to 24): an unknown one is an error message on stderr.
+  const major = Number(process.versions.v8.split('.')[0]);
+  if (size < LARGE_LOCK_BYTES || major < 10 || major > 13) return;
+  const { setFlagsFromString } = await import('node:v8');
+  setFlagsFromString('--semi-space-growth-factor=1');
+}

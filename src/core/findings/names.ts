@@ -24,10 +24,17 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
  * the same skeleton look the same to a reviewer.
  */
 export function skeletonOf(name: string): string {
-  let s = name.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
-  s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
+  // ASCII is its own NFKC form, holds no default-ignorable or format character and no key of
+  // CONFUSABLES: only the last line applies to it, as most names are.
+  let s = name;
+  if (!ASCII.test(name)) {
+    s = s.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
+    s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
+  }
   return s.replace(/[I1|]/g, 'l').toLowerCase().replace(/0/g, 'o').replace(/rn/g, 'm');
 }
+
+const ASCII = /^\p{ASCII}*$/u;
 
 const LOOKALIKE_SCRIPTS = ['Cyrillic', 'Greek', 'Armenian', 'Cherokee', 'Coptic', 'Lisu', 'Canadian_Aboriginal'] as const;
 const SCRIPT_TESTS = LOOKALIKE_SCRIPTS.map((script) => [script, new RegExp(`\\p{Script=${script}}`, 'u')] as const);

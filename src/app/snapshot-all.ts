@@ -95,30 +95,36 @@ async function snapshotOne(
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   try {
     const reference = options.references?.get(config.name);
-    const raw = await snapshotServer(config, {
-      timeoutMs: options.timeoutMs,
-      ...(reference === undefined ? {} : { reference }),
-      inputs: options.inputs,
-      ...(options.logins === undefined ? {} : { logins: options.logins }),
-      eraHint: options.eraHints?.get(config.name),
-      env: deps.env,
-      projectDir: options.projectDir,
-      signal: deps.signal,
-      ...(onProgress ? { onProgress } : {}),
-    });
-    const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;
-    const built = buildSnapshot(config.name, ordered ? inKeyOrderListing(raw) : raw, reference);
-    const snapshot = ordered ? itemsInKeyOrder(built) : built;
-    // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
-    const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
-    const reflection = findReflection(snapshotToJson(snapshot), secrets);
-    if (reflection) {
-      // Whether a secret is there does not depend on key order; the place named first does: the
-      // one first in the order served, as for every other snapshot.
-      throw secretReflected(config.name, ordered ? (findReflection(snapshotToJson(buildSnapshot(config.name, raw)), secrets) ?? reflection) : reflection);
-    }
-    if (ordered) snapshotIntegrity(snapshot);
-    return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
+    // The listing is checked and hashed while the server closes.
+    return await snapshotServer(
+      config,
+      {
+        timeoutMs: options.timeoutMs,
+        ...(reference === undefined ? {} : { reference }),
+        inputs: options.inputs,
+        ...(options.logins === undefined ? {} : { logins: options.logins }),
+        eraHint: options.eraHints?.get(config.name),
+        env: deps.env,
+        projectDir: options.projectDir,
+        signal: deps.signal,
+        ...(onProgress ? { onProgress } : {}),
+      },
+      (raw): LiveResult => {
+        const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;
+        const built = buildSnapshot(config.name, ordered ? inKeyOrderListing(raw) : raw, reference);
+        const snapshot = ordered ? itemsInKeyOrder(built) : built;
+        // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
+        const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
+        const reflection = findReflection(snapshotToJson(snapshot), secrets);
+        if (reflection) {
+          // Whether a secret is there does not depend on key order; the place named first does: the
+          // one first in the order served, as for every other snapshot.
+          throw secretReflected(config.name, ordered ? (findReflection(snapshotToJson(buildSnapshot(config.name, raw)), secrets) ?? reflection) : reflection);
+        }
+        if (ordered) snapshotIntegrity(snapshot);
+        return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
+      },
+    );
   } catch (error) {
     if (isMcpmError(error)) {
       const { code, message, detail, hint } = error;

@@ -98,29 +98,37 @@ const MAX_TIMER_MS = 2_147_483_647;
 /**
  * Connects to one server (stdio or HTTP), captures everything the model or host can see, raw, and
  * closes it (killing the process group). Throws McpmError SERVER_* with the server's captured
- * stderr (bounded, unsanitised) in `detail`.
+ * stderr (bounded, unsanitised) in `detail`. `use` is given the listing while the server closes,
+ * so that the work on it overlaps the wait for the server to exit; what it returns or throws is
+ * returned or thrown as it is, once the server is gone.
  */
-export async function snapshotServer(config: ServerConfig, options: SnapshotOptions): Promise<RawListing> {
+export function snapshotServer(config: ServerConfig, options: SnapshotOptions): Promise<RawListing>;
+export function snapshotServer<T>(config: ServerConfig, options: SnapshotOptions, use: (raw: RawListing) => T): Promise<T>;
+export async function snapshotServer(config: ServerConfig, options: SnapshotOptions, use: (raw: RawListing) => unknown = (raw) => raw): Promise<unknown> {
   const launch = resolveServerConfig(config, options.env, { projectDir: options.projectDir, ...(options.inputs ? { inputs: options.inputs } : {}) });
   const env = launch.transport === 'stdio' ? buildServerEnv(launch.env, options.env) : {};
   // Before the Run, whose deadline starts when it is made: the download is not the server's time.
   const fetched = launch.transport === 'stdio' ? await prefetch(config.name, { ...launch, env }, options) : undefined;
   const run = new Run(config.name, options, { fetched, runner: launch.transport === 'stdio' ? packageSpecOf(launch)?.launcher : undefined });
   let failure: unknown;
+  let raw: RawListing | undefined;
   try {
-    if (launch.transport === 'stdio') {
-      return await snapshotStdio(run, { ...launch, env });
-    }
-    return await snapshotHttp(run, launch);
+    raw = launch.transport === 'stdio' ? await snapshotStdio(run, { ...launch, env }) : await snapshotHttp(run, launch);
   } catch (error) {
     // Before dispose: a server that exited still has its own exit status, not the one of the kill.
     failure = await run.classify(error);
   } finally {
     // Always, success or not: the server must be gone (with its whole group) when this returns.
-    await run.dispose();
+    if (raw === undefined) await run.dispose();
   }
   // After dispose: the stderr pipe has been read to its end, so the report holds the last words.
-  throw run.withDetail(failure);
+  if (raw === undefined) throw run.withDetail(failure);
+  const closed = run.dispose();
+  try {
+    return use(raw);
+  } finally {
+    await closed;
+  }
 }
 
 interface StdioLaunch {

@@ -10,7 +10,8 @@ import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import { findReflection, secretReflected, secretValuesOf } from '../core/reflected-secrets.js';
-import { buildSnapshot, snapshotToJson, type Era, type Snapshot } from '../core/snapshot.js';
+import { buildSnapshot, ITEM_KINDS, newSnapshot, snapshotIntegrity, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
+import { inKeyOrder } from '../core/key-order.js';
 import type { Deps } from '../deps.js';
 import type { LoginAccess } from '../adapters/oauth/provider.js';
 import { resolveInputs } from './inputs.js';
@@ -33,6 +34,13 @@ export interface SnapshotAllOptions {
   command?: string;
   /** Live progress on stderr, if it is a terminal a person watches (options.ts showsProgress decides the rest). */
   progress?: boolean;
+  /**
+   * Servers install locks for the first time: snapshotted with their items and their objects' keys
+   * in code-unit order (inKeyOrder), as the lock stores them, and hashed at once, while the other
+   * servers are still listing. Only for these, whose definitions are never shown: changes print
+   * values in the order served.
+   */
+  firstLocks?: ReadonlySet<string>;
 }
 
 /** How often the elapsed times move on. */
@@ -87,23 +95,36 @@ async function snapshotOne(
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   try {
     const reference = options.references?.get(config.name);
-    const raw = await snapshotServer(config, {
-      timeoutMs: options.timeoutMs,
-      ...(reference === undefined ? {} : { reference }),
-      inputs: options.inputs,
-      ...(options.logins === undefined ? {} : { logins: options.logins }),
-      eraHint: options.eraHints?.get(config.name),
-      env: deps.env,
-      projectDir: options.projectDir,
-      signal: deps.signal,
-      ...(onProgress ? { onProgress } : {}),
-    });
-    const snapshot = buildSnapshot(config.name, raw, reference);
-    // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
-    const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
-    const reflection = findReflection(snapshotToJson(snapshot), secrets);
-    if (reflection) throw secretReflected(config.name, reflection);
-    return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
+    // The listing is checked and hashed while the server closes.
+    return await snapshotServer(
+      config,
+      {
+        timeoutMs: options.timeoutMs,
+        ...(reference === undefined ? {} : { reference }),
+        inputs: options.inputs,
+        ...(options.logins === undefined ? {} : { logins: options.logins }),
+        eraHint: options.eraHints?.get(config.name),
+        env: deps.env,
+        projectDir: options.projectDir,
+        signal: deps.signal,
+        ...(onProgress ? { onProgress } : {}),
+      },
+      (raw): LiveResult => {
+        const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;
+        const built = buildSnapshot(config.name, ordered ? inKeyOrderListing(raw) : raw, reference);
+        const snapshot = ordered ? itemsInKeyOrder(built) : built;
+        // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
+        const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
+        const reflection = findReflection(snapshotToJson(snapshot), secrets);
+        if (reflection) {
+          // Whether a secret is there does not depend on key order; the place named first does: the
+          // one first in the order served, as for every other snapshot.
+          throw secretReflected(config.name, ordered ? (findReflection(snapshotToJson(buildSnapshot(config.name, raw)), secrets) ?? reflection) : reflection);
+        }
+        if (ordered) snapshotIntegrity(snapshot);
+        return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
+      },
+    );
   } catch (error) {
     if (isMcpmError(error)) {
       const { code, message, detail, hint } = error;
@@ -111,6 +132,30 @@ async function snapshotOne(
     }
     throw error;
   }
+}
+
+/** The listing with every object's keys in code-unit order: the same values, printed natively. */
+function inKeyOrderListing(raw: RawListing): RawListing {
+  const lists = { ...raw.lists };
+  for (const kind of ITEM_KINDS) {
+    const list = raw.lists[kind];
+    // Anything but an array is left for buildSnapshot to refuse.
+    if (Array.isArray(list)) lists[kind] = list.map((item) => inKeyOrder(item));
+  }
+  return { ...raw, serverInfo: inKeyOrder(raw.serverInfo), capabilities: inKeyOrder(raw.capabilities), lists };
+}
+
+/**
+ * The snapshot with each kind's items in key order: the order the lock stores them in, so that the
+ * whole snapshot is printed natively. What it holds is the same.
+ */
+function itemsInKeyOrder(snapshot: Snapshot): Snapshot {
+  const ordered = newSnapshot(snapshot.serverInfo, snapshot.capabilities, snapshot.instructions);
+  for (const kind of ITEM_KINDS) {
+    const items = snapshot[kind];
+    for (const key of [...items.keys()].sort()) ordered[kind].set(key, items.get(key)!);
+  }
+  return ordered;
 }
 
 /**

@@ -55,6 +55,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   let statuses: ServerStatus[] = offline;
   if (toContact.length > 0) {
     const { snapshotAll } = await import('../app/snapshot-all.js');
+    const firstLocks = new Set(offline.filter((s) => s.status === 'new').map((s) => s.name));
     const eraHints = new Map<string, Era>();
     for (const c of toContact) {
       const entry = lock.servers.get(c.name);
@@ -62,7 +63,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     }
     const results = await snapshotAll(
       toContact,
-      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options), progress: showsProgress(options) },
+      { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, eraHints, command: reachingCommand(options), progress: showsProgress(options), firstLocks },
       deps,
     );
     statuses = offline.map((s) => {

@@ -31,8 +31,9 @@ export function canonicalize(value: JsonValue): string {
   if (typeof value !== 'object' || value === null) return scalar(value);
   // Not kept per object: keeping every definition's text alive costs more than printing it again
   // (the garbage collector copies them from generation to generation); a lock's reader hashes each
-  // text inside its server's snapshot as it reads it (printWithIntegrity, IntegrityWriter).
-  return inCanonicalOrder(value, 0) ? JSON.stringify(value) : writeSortedJson(value);
+  // text inside its server's snapshot as it reads it (printWithIntegrity, IntegrityWriter). Parts
+  // already in key order are written natively (writeSortedJson's nativeSubtrees).
+  return writeSortedJson(value);
 }
 
 /** RFC 8785 text as printWithIntegrity printed it: the only text an IntegrityWriter takes as it is. */
@@ -113,30 +114,59 @@ export class IntegrityWriter {
 }
 
 /**
- * Whether every object in `value` already has its keys in code-unit order, as a lock's definitions
- * (written sorted) do when read back. Then JSON.stringify, native and several times faster, writes
- * exactly the RFC 8785 text: the same key order, the same string escapes and number forms (see
- * integrityOf). Too deep or not JSON: false, and writeSortedJson refuses it.
+ * The containers in `value` that JSON.stringify, native and several times faster, writes exactly
+ * as writeSortedJson does: those whose every object already has its keys in code-unit order, as a
+ * lock's definitions (written sorted) do when read back and as mcpm builds its own objects. Then
+ * the key order is the same, and so are the string escapes and number forms (see integrityOf).
+ * `whole`: the value itself is one; else `marks` holds the largest such containers below it, the
+ * ones writeSortedJson meets on its walk. One pass, so a deep value is not walked once per level.
+ * Refused alike: anything writeSortedJson refuses (not JSON: NaN, undefined, a hole, a function; a
+ * container at `maxDepth` or deeper), and any object whose prototype is neither null nor
+ * Object.prototype, where JSON.stringify could find an inherited `toJSON`.
  */
-function inCanonicalOrder(value: JsonValue, depth: number): boolean {
-  // Anything but JSON (NaN, undefined, a hole, a function…) is for writeSortedJson to refuse.
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true;
-  if (typeof value !== 'object') return false;
-  if (depth >= MAX_PRINT_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!inCanonicalOrder(item, depth + 1)) return false;
-    return true;
-  }
-  let previous: string | undefined;
-  // for-in, not Object.keys: no array per object. It lists the own keys in Object.keys order, then
-  // any inherited enumerable ones (JsonObjects have no prototype): a sorted list stays sorted without them.
-  for (const key in value) {
-    if (previous !== undefined && !(previous < key)) return false;
-    if (!inCanonicalOrder(value[key]!, depth + 1)) return false;
-    previous = key;
-  }
-  return true;
+function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; marks: ReadonlyMap<object, number> } {
+  // Each container with the deepest place it was found native at: one referenced twice (mcpm's own
+  // objects may share a definition) is native at that depth and any shallower one, never deeper.
+  let marks: Map<object, number> | undefined;
+  // Containers found native whose parent is not known yet: kept only if the parent is not native.
+  const pending: object[] = [];
+  let pendingTop = 0;
+  const visit = (v: JsonValue, depth: number): boolean => {
+    if (typeof v === 'number') return Number.isFinite(v);
+    if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
+    if (typeof v !== 'object' || depth >= maxDepth) return false;
+    const from = pendingTop;
+    let native = true;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i]!;
+        if (!visit(item, depth + 1)) native = false;
+        else if (typeof item === 'object' && item !== null) pending[pendingTop++] = item;
+      }
+    } else {
+      const prototype = Object.getPrototypeOf(v) as unknown;
+      if (prototype !== null && prototype !== Object.prototype) return false;
+      let previous: string | undefined;
+      // for-in, not Object.keys: no array per object. It lists the own keys in Object.keys order,
+      // then any inherited enumerable ones (none, with these prototypes).
+      for (const key in v) {
+        if (previous !== undefined && !(previous < key)) native = false;
+        const item = v[key]!;
+        if (!visit(item, depth + 1)) native = false;
+        else if (typeof item === 'object' && item !== null) pending[pendingTop++] = item;
+        previous = key;
+      }
+    }
+    if (!native) {
+      marks ??= new Map();
+      for (let i = from; i < pendingTop; i++) marks.set(pending[i]!, Math.max(depth + 1, marks.get(pending[i]!) ?? 0));
+    }
+    // Not pending.length = from: shortening an array is a call into the runtime, per container.
+    pendingTop = from;
+    return native;
+  };
+  const whole = visit(value, 0);
+  return { whole, marks: marks ?? NONE };
 }
 
 // node:crypto takes milliseconds to load, and `mcpm run` decides whether to start a server without
@@ -226,7 +256,9 @@ interface Frame {
  * `layout`, one key or element per line with it (the lock's layout; empty `{}` and `[]` stay
  * inline). Keys are walked with `Object.keys`, so integer-like keys keep code-unit order and a
  * `__proto__` own key is written like any other. With `layout`, strings are also written with
- * every invisible code point escaped (escapeInvisible): that text is for people to review.
+ * every invisible code point escaped (escapeInvisible): that text is for people to review. Parts
+ * whose objects are already in key order are written by JSON.stringify (nativeSubtrees): the same
+ * text, several times faster.
  */
 export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MAX_PRINT_DEPTH): string {
   const indents = [''];
@@ -237,13 +269,24 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
   };
   const colon = layout ? ': ' : ':';
   const quote = layout ? (text: string) => escapeInvisible(JSON.stringify(text)) : JSON.stringify;
+  // JSON.stringify indents as the layout does (`{}` and `[]` inline too) for 1 to 10 spaces.
+  const native = !layout || /^ {1,10}$/.test(layout.indent) ? nativeSubtrees(value, maxDepth) : { whole: false, marks: NONE };
+  const printNative = (v: JsonValue, depth: number): string => {
+    if (!layout) return JSON.stringify(v);
+    // Strings hold no raw line break (JSON.stringify escapes it): each one is the layout's own.
+    const text = escapeInvisibleInLayout(JSON.stringify(v, null, layout.indent));
+    return depth === 0 && layout.eol === '\n' ? text : text.replace(/\n/g, lineAt(depth));
+  };
+  if (native.whole) return printNative(value, 0);
   const stack: Frame[] = [];
   let out = '';
   let current: JsonValue | undefined = value;
   for (;;) {
     if (typeof current === 'object' && current !== null) {
       if (stack.length >= maxDepth) throw new Error(`value nested deeper than ${maxDepth} levels`);
-      if (Array.isArray(current)) {
+      if ((native.marks.get(current) ?? -1) >= stack.length) {
+        out += printNative(current, stack.length);
+      } else if (Array.isArray(current)) {
         if (current.length === 0) out += '[]';
         else {
           out += '[';
@@ -286,6 +329,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
 }
 
 const EMPTY: readonly string[] = [];
+const NONE: ReadonlyMap<object, number> = new Map();
 
 /**
  * Code points a reader of the file cannot see or that change how the text around them shows:
@@ -307,11 +351,20 @@ let invisibleInJson: RegExp | undefined;
 export function escapeInvisible(json: string): string {
   if (/^[\x20-\x7e]*$/.test(json)) return json; // printable ASCII hides nothing
   invisibleInJson ??= new RegExp(INVISIBLE_SOURCE, 'gu');
-  return json.replace(invisibleInJson, (ch) => {
-    let out = '';
-    for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
-    return out;
-  });
+  return json.replace(invisibleInJson, escapeCodeUnits);
+}
+
+/** escapeInvisible of JSON text printed with a layout: its line breaks are the layout's, kept. */
+function escapeInvisibleInLayout(json: string): string {
+  if (/^[\x20-\x7e\n]*$/.test(json)) return json;
+  invisibleInJson ??= new RegExp(INVISIBLE_SOURCE, 'gu');
+  return json.replace(invisibleInJson, (ch) => (ch === '\n' ? ch : escapeCodeUnits(ch)));
+}
+
+function escapeCodeUnits(ch: string): string {
+  let out = '';
+  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
 }
 
 function scalar(value: unknown): string {

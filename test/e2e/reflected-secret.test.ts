@@ -26,6 +26,8 @@ describe('a server that reflects a configured secret', () => {
     ['base64url', 'version', '/serverInfo/version'],
     ['hex', 'description', '/tools/lookup/definition/description'],
     ['url', 'version', '/serverInfo/version'],
+    // Two copies: the one named is the first served (the lock orders keys, description before title).
+    ['plain', 'title', '/tools/lookup/definition/title'],
   ])('is refused when it shows the key %s in its %s, naming the field and never the value', async (as, where, pointer) => {
     const dir = reflectingProject({ REFLECT_AS: as, REFLECT_IN: where });
     const run = (args: string[]) => mcpm([...args, '-C', dir], { env: { REFLECTOR_KEY: KEY } });

@@ -123,14 +123,22 @@ function compareFindings(a: Finding, b: Finding): number {
 /** One finding per rule and place: repeated hits in one string are counted, the worst severity kept. */
 function mergeFindings(findings: Finding[]): Finding[] {
   const merged = new Map<string, Finding>();
+  // A finding is copied when a second one merges into it, not before: most never merge, and the
+  // args of hits are shared (siteJudge) and must not change.
+  const copies = new Set<Finding>();
   for (const f of findings) {
     const where = f.args.in === 'key' ? 'key' : 'value';
-    const distinct = f.rule === 'mentions-other-server-tool' ? `${f.args.server}\u0000${f.args.tool}` : ['confusable-name', 'name-shadows-other-server'].includes(f.rule) ? `${f.args.server ?? ''}\u0000${f.args.other ?? ''}` : f.rule === 'url-added' ? String(f.args.url) : f.rule === 'email-added' ? String(f.args.email) : '';
-    const k = [f.rule, f.subject, f.key, f.pointer, where, distinct].join('\u0000');
-    const existing = merged.get(k);
+    const distinct = f.rule === 'mentions-other-server-tool' ? `${f.args.server}\u0000${f.args.tool}` : f.rule === 'confusable-name' || f.rule === 'name-shadows-other-server' ? `${f.args.server ?? ''}\u0000${f.args.other ?? ''}` : f.rule === 'url-added' ? String(f.args.url) : f.rule === 'email-added' ? String(f.args.email) : '';
+    const k = `${f.rule}\u0000${f.subject}\u0000${f.key}\u0000${f.pointer}\u0000${where}\u0000${distinct}`;
+    let existing = merged.get(k);
     if (!existing) {
-      merged.set(k, { ...f, args: { ...f.args } });
+      merged.set(k, f);
       continue;
+    }
+    if (!copies.has(existing)) {
+      existing = { ...existing, args: { ...existing.args } };
+      copies.add(existing);
+      merged.set(k, existing);
     }
     if (compareSeverity(f.severity, existing.severity) < 0) existing.severity = f.severity;
     existing.args.hits = (typeof existing.args.hits === 'number' ? existing.args.hits : 1) + 1;

@@ -24,10 +24,17 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
  * the same skeleton look the same to a reviewer.
  */
 export function skeletonOf(name: string): string {
-  let s = name.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
-  s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
+  // ASCII is its own NFKC form, holds no default-ignorable or format character and no key of
+  // CONFUSABLES: only the last line applies to it, as most names are.
+  let s = name;
+  if (!ASCII.test(name)) {
+    s = s.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
+    s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
+  }
   return s.replace(/[I1|]/g, 'l').toLowerCase().replace(/0/g, 'o').replace(/rn/g, 'm');
 }
+
+const ASCII = /^\p{ASCII}*$/u;
 
 const LOOKALIKE_SCRIPTS = ['Cyrillic', 'Greek', 'Armenian', 'Cherokee', 'Coptic', 'Lisu', 'Canadian_Aboriginal'] as const;
 const SCRIPT_TESTS = LOOKALIKE_SCRIPTS.map((script) => [script, new RegExp(`\\p{Script=${script}}`, 'u')] as const);
@@ -50,6 +57,8 @@ interface KindNames {
   lower: ReadonlyMap<string, readonly string[]>;
   /** Skeleton → the names, in code-unit order. */
   skeleton: ReadonlyMap<string, readonly string[]>;
+  /** Name → its skeleton. */
+  skeletons: ReadonlyMap<string, string>;
 }
 
 /**
@@ -81,8 +90,10 @@ function namesOf(snapshot: Snapshot): ReadonlyMap<ItemKind, KindNames> {
   if (names === undefined) {
     names = new Map(
       NAMED_KINDS.map((kind) => {
-        const sorted = [...snapshot[kind].keys()].sort(compareCodeUnits);
-        return [kind, { exact: new Set(sorted), lower: group(sorted, (name) => name.toLowerCase()), skeleton: group(sorted, skeletonOf) }];
+        // The default sort orders strings by UTF-16 code units, as compareCodeUnits does, natively.
+        const sorted = [...snapshot[kind].keys()].sort();
+        const skeletons = new Map(sorted.map((name) => [name, skeletonOf(name)]));
+        return [kind, { exact: new Set(sorted), lower: group(sorted, (name) => name.toLowerCase()), skeleton: group(sorted, (name) => skeletons.get(name)!), skeletons }];
       }),
     );
     indexed.set(snapshot, names);
@@ -111,8 +122,9 @@ export function nameFindings(names: () => NameIndex, subject: ItemKind, name: st
   if (!NAMED_KINDS.includes(subject)) return out;
 
   const index = names();
-  const skeleton = skeletonOf(name);
-  for (const other of index.own.get(subject)!.skeleton.get(skeleton) ?? []) {
+  const own = index.own.get(subject)!;
+  const skeleton = own.skeletons.get(name) ?? skeletonOf(name);
+  for (const other of own.skeleton.get(skeleton) ?? []) {
     if (other !== name) out.push(at('confusable-name', 'high', { name, other }));
   }
   const lower = name.toLowerCase();

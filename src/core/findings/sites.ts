@@ -37,8 +37,8 @@ function isAddressValue(subject: ChangeSubject, tokens: readonly string[]): bool
 
 /**
  * Every string in a value, object keys included (keys in code-unit order), each passed to `visit`
- * with a function that returns the JSON pointer of its member or element, valid during that call
- * only: most strings are judged clean and never need one, so a walk of a big schema builds no
+ * as a site and with a function that returns the JSON pointer of its member or element, both valid
+ * during that call only: most strings are judged clean and never need one, so a walk of a big schema builds no
  * pointer strings and copies no paths.
  */
 export function visitSites(subject: ChangeSubject, pointer: string, value: JsonValue, includeOwnKey: boolean, visit: (site: SiteText, pointer: () => string) => void): void {
@@ -50,11 +50,18 @@ export function visitSites(subject: ChangeSubject, pointer: string, value: JsonV
     if (!/^(0|[1-9][0-9]*)$/.test(own) || parent === 'properties') visit({ text: own, role: 'key', isAddress: false }, () => pointer);
   }
   const at = (): string => pointerOf(path);
+  // One site object for every string, changed before each call: like the pointer, it is valid
+  // during that call only (the rules keep its text, never the object), and a big schema then
+  // costs no object per string.
+  const site: SiteText = { text: '', role: 'text', isAddress: false };
   walk(value);
 
   function walk(v: JsonValue): void {
     if (typeof v === 'string') {
-      visit({ text: v, role: roleOfValue(subject, path), isAddress: isAddressValue(subject, path) }, at);
+      site.text = v;
+      site.role = roleOfValue(subject, path);
+      site.isAddress = isAddressValue(subject, path);
+      visit(site, at);
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         path.push(String(i));
@@ -65,7 +72,10 @@ export function visitSites(subject: ChangeSubject, pointer: string, value: JsonV
       // The default sort orders strings by UTF-16 code units, as compareCodeUnits does, natively.
       for (const k of Object.keys(v).sort()) {
         path.push(k);
-        visit({ text: k, role: 'key', isAddress: false }, at);
+        site.text = k;
+        site.role = 'key';
+        site.isAddress = false;
+        visit(site, at);
         walk(v[k]!);
         path.pop();
       }

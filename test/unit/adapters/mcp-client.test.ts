@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CLIENT_INFO, PROBE_TIMEOUT_MS, snapshotServer, type SnapshotOptions } from '../../../src/adapters/mcp-client.js';
 import { McpmError } from '../../../src/core/errors.js';
 import type { ServerConfig } from '../../../src/core/launch/parse.js';
-import { allDead, caught, DEFS, fixture, makeTempDir, mcpmEnv, plain, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
+import { allDead, caught, DEFS, fixture, isAlive, makeTempDir, mcpmEnv, plain, readPids, removeDir, stdioConfig, writeJson } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -135,6 +135,23 @@ describe('snapshotServer, handshake era', () => {
     const pids = readPids(record);
     expect(pids).toHaveLength(2);
     expect(await allDead(pids)).toBe(true);
+  });
+
+  it('hands the listing to `use` while the server closes, and throws what `use` throws as it is, once the server is gone', async () => {
+    const record = path.join(dir, 'pids');
+    const defs = writeJson(path.join(dir, 'defs.json'), DEFS);
+    const mine = new McpmError('SERVER_PROTOCOL', 'refused by the caller');
+    let tools: unknown;
+    const error = await caught(() =>
+      snapshotServer(stdioConfig('x', fixture('exit-on-unknown.mjs'), { FIXTURE_DEFS: defs, FIXTURE_PID_FILE: record }), options({ eraHint: 'handshake' }), (raw) => {
+        tools = raw.lists.tools;
+        throw mine;
+      }),
+    );
+    expect(error).toBe(mine);
+    expect(tools).toHaveLength(1);
+    // Gone when it returned, not some time after.
+    expect(readPids(record).some(isAlive)).toBe(false);
   });
 
   it('ignores non-JSON stdout lines (console.log) and still snapshots', async () => {

@@ -4,12 +4,14 @@ import { canonicalize as libraryCanonicalize } from 'json-canonicalize';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalize,
+  escapeInvisible,
   integrityOf,
   IntegrityWriter,
   isIntegrity,
   MAX_PRINT_DEPTH,
   printWithIntegrity,
   writeSortedJson,
+  type Layout,
 } from '../../../src/core/canonical.js';
 import { isJsonObject, parseStrictJson, readNativeJson, StrictJsonError, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import { jsonText, numberText } from './json-text.js';
@@ -388,5 +390,96 @@ describe('printWithIntegrity and IntegrityWriter: a large value hashed in parts'
     expect(() => open.digest()).toThrow(/Assertion failed/);
     const empty = new IntegrityWriter();
     expect(empty.digest()).toBe(integrityOf(nullProto([])));
+  });
+});
+
+describe('writeSortedJson, printing natively what is already in key order', () => {
+  /** The printer spelled out, one recursive call per value: what writeSortedJson must always write. */
+  const reference = (value: JsonValue, layout: Layout | undefined, maxDepth: number, depth = 0): string => {
+    const line = (d: number): string => (layout ? layout.eol + layout.indent.repeat(d) : '');
+    const quote = (text: string): string => (layout ? escapeInvisible(JSON.stringify(text)) : JSON.stringify(text));
+    if (typeof value === 'string') return quote(value);
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new Error('not finite');
+      return JSON.stringify(value);
+    }
+    if (typeof value === 'boolean' || value === null) return JSON.stringify(value);
+    if (typeof value !== 'object') throw new Error('not JSON');
+    if (depth >= maxDepth) throw new Error('too deep');
+    if (Array.isArray(value)) {
+      if (value.length === 0) return '[]';
+      return `[${value.map((item) => line(depth + 1) + reference(item, layout, maxDepth, depth + 1)).join(',')}${line(depth)}]`;
+    }
+    const keys = Object.keys(value).sort();
+    if (keys.length === 0) return '{}';
+    return `{${keys.map((k) => `${line(depth + 1)}${quote(k)}${layout ? ': ' : ':'}${reference(value[k]!, layout, maxDepth, depth + 1)}`).join(',')}${line(depth)}}`;
+  };
+  const outcome = (print: () => string): string => {
+    try {
+      return print();
+    } catch {
+      return 'refused';
+    }
+  };
+
+  /** A prototype JSON.stringify would consult and writeSortedJson must not. */
+  class Hidden {
+    toJSON(): string {
+      return 'hidden';
+    }
+  }
+  const key = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 3 }),
+    fc.constantFrom('0', '1', '10', '2', '__proto__', 'toJSON', 'a', 'b', 'B', 'é', '\u200b'),
+  );
+  const scalar = fc.oneof(
+    fc.constantFrom<JsonValue>(0, -0, 1e21, 1.5e-7, -1, 2 ** 53, true, false, null, '\ud800', 'é', '\u200b', '\u2028', '\u0085', '\u007f', '\udb40\udc41', 'a\nb', '\r', ''),
+    fc.string({ unit: 'binary', maxLength: 4 }),
+  );
+  /** Objects sorted or not, fast or dictionary, null prototype or Object.prototype or a toJSON one: near misses of the native path. */
+  const objectOf = (entries: Record<string, JsonValue>, order: 'sorted' | 'reversed' | 'as-is', kind: 'literal' | 'null' | 'plain' | 'hidden'): JsonValue => {
+    const keys = Object.keys(entries);
+    if (order === 'sorted') keys.sort();
+    if (order === 'reversed') keys.sort().reverse();
+    const out: Record<string, JsonValue> = kind === 'null' ? (Object.create(null) as JsonObject) : kind === 'hidden' ? (new Hidden() as unknown as JsonObject) : {};
+    if (kind === 'literal') Object.setPrototypeOf(out, null);
+    for (const k of keys) Object.defineProperty(out, k, { value: entries[k], enumerable: true, writable: true, configurable: true });
+    return kind === 'plain' ? out : (out as JsonObject);
+  };
+  const value = fc.letrec<{ v: JsonValue }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      scalar,
+      fc.array(tie('v'), { maxLength: 3 }),
+      fc
+        .tuple(
+          fc.dictionary(key, tie('v'), { maxKeys: 4 }),
+          fc.constantFrom('sorted', 'sorted', 'reversed', 'as-is'),
+          fc.constantFrom('literal', 'literal', 'null', 'plain', 'hidden'),
+        )
+        .map(([entries, order, kind]) => objectOf(entries, order as 'sorted', kind as 'literal')),
+    ),
+  })).v;
+  const layout = fc.constantFrom<Layout | undefined>(undefined, { indent: '  ', eol: '\n' }, { indent: '  ', eol: '\r\n' }, { indent: ' ', eol: '\n' }, { indent: '\t', eol: '\n' });
+
+  it('writes what a plain recursive printer writes, and refuses what it refuses (depth, shared parts at two depths)', () => {
+    fc.assert(
+      fc.property(value, layout, fc.integer({ min: 1, max: 7 }), (v, l, maxDepth) => {
+        // The same part at two depths: within the cap at one of them only.
+        const shared = [v, [[v]]] as JsonValue;
+        for (const whole of [v, shared]) {
+          expect(outcome(() => writeSortedJson(whole, l, maxDepth))).toBe(outcome(() => reference(whole, l, maxDepth)));
+          expect(outcome(() => writeSortedJson(whole, l))).toBe(outcome(() => reference(whole, l, MAX_PRINT_DEPTH)));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps the layout line breaks and escapes an invisible character inside a native part', () => {
+    const definition = objectOf({ description: 'Run\u200b it\u2028now', name: 'run' }, 'sorted', 'literal');
+    const root = objectOf({ z: 1, a: objectOf({ tool: definition }, 'sorted', 'literal') }, 'as-is', 'null');
+    const text = writeSortedJson(root, { indent: '  ', eol: '\r\n' });
+    expect(text).toBe('{\r\n  "a": {\r\n    "tool": {\r\n      "description": "Run\\u200b it\\u2028now",\r\n      "name": "run"\r\n    }\r\n  },\r\n  "z": 1\r\n}');
   });
 });

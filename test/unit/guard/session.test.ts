@@ -248,9 +248,9 @@ describe('runSession: backpressure', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(hostOut.lines.text.length).toBeLessThanOrEqual(written);
 
+    // The last 20 were left in the server's pipe while it was paused: that they all arrive shows it resumed.
     hostOut.release();
     await hostOut.lines.atLeast(written + 20);
-    expect(s.server.stdout.isPaused()).toBe(false);
     expect(hostOut.lines.json().map((m) => (m['params'] as { data: string }).data.split(' ').slice(0, 2).join(' '))).toEqual(Array.from({ length: written + 20 }, (_, i) => `note ${i + 1}`));
     s.hostIn.end();
     await s.outcome;

@@ -9,9 +9,10 @@
  *   line. The scan follows JSON's lexing (strings, escapes, brackets), which for any text that is
  *   valid JSON is how every parser reads it; a text it reads otherwise is not valid JSON at all.
  * - No byte a host framing ends a line at may be among them (control bytes, U+0085, U+2028,
- *   U+2029; see line-check.ts), or a host would read a complete message before that break. The
- *   last two bytes seen are always held back, so a break's three UTF-8 bytes split between two
- *   chunks are checked together.
+ *   U+2029; see line-check.ts), or a host would read a complete message before that break. Bytes
+ *   at a chunk's end that could begin one of those characters in UTF-8 (E2, E2 80, C2) are held
+ *   back until the next chunk shows how they go on; every other byte goes as it came, so a chunk
+ *   is forwarded as the same buffer, not copied.
  * The first byte that breaks either rule stops the scan: nothing more of the line goes ahead. When
  * the line ends, the relay judges it whole as always and sends the rest, or, when what it would
  * send does not begin with the bytes that went ahead, ends that line unreadable (see relay.ts).
@@ -22,14 +23,18 @@ import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE 
 
 const SPACE = 0x20;
 
-/** Bytes held back at the end of what has been scanned: a line ending is at most three bytes. */
-const HELD = REFUSED_OVERLAP;
+/** How many bytes at the end of `last` (the last bytes scanned) could begin a line ending of more than one byte. */
+function heldAt(last: Buffer): number {
+  const n = last.length;
+  if (n >= 2 && last[n - 2] === 0xe2 && last[n - 1] === 0x80) return 2;
+  return n >= 1 && (last[n - 1] === 0xe2 || last[n - 1] === 0xc2) ? 1 : 0;
+}
 
 /** Scans an unfinished line chunk by chunk and says how many of its bytes may go ahead. */
 export class LinePrefix {
   /** Bytes of the line scanned so far. */
   private scanned = 0;
-  /** Bytes found safe to go ahead (≤ scanned − HELD). */
+  /** Bytes found safe to go ahead (never those heldAt the end of what was scanned). */
   private safe = 0;
   private stopped = false;
   private started = false;
@@ -39,7 +44,7 @@ export class LinePrefix {
   private inString = false;
   /** Inside a string: backslashes just before the end of what was scanned. */
   private backslashes = 0;
-  /** The last HELD bytes scanned, checked again with the next chunk. */
+  /** The last REFUSED_OVERLAP bytes scanned, checked again with the next chunk. */
   private tail: Buffer = Buffer.alloc(0);
 
   /** Whether the scan has stopped: no more of this line goes ahead. */
@@ -61,7 +66,7 @@ export class LinePrefix {
   feed(chunk: Buffer): number {
     if (this.stopped || chunk.length === 0) return this.safe;
     // The chunk, and the bytes where it meets the one before (no copy of the chunk).
-    if (holdsRefused(chunk) || (this.tail.length > 0 && holdsRefused(Buffer.concat([this.tail, chunk.subarray(0, HELD)])))) {
+    if (holdsRefused(chunk) || (this.tail.length > 0 && holdsRefused(Buffer.concat([this.tail, chunk.subarray(0, REFUSED_OVERLAP)])))) {
       this.stopped = true;
       return this.safe;
     }
@@ -69,11 +74,11 @@ export class LinePrefix {
     if (end < chunk.length) this.stopped = true;
     const start = this.scanned;
     this.scanned += chunk.length;
-    // What went ahead never goes back; the bytes held back are those within HELD of the end scanned.
-    // Nothing goes before the object's brace can go with it: spaces alone would be a blank line to a host.
-    const candidate = Math.min(start + end, this.scanned - HELD);
+    this.tail = chunk.length >= REFUSED_OVERLAP ? Buffer.from(chunk.subarray(chunk.length - REFUSED_OVERLAP)) : Buffer.concat([this.tail, chunk]).subarray(-REFUSED_OVERLAP);
+    // What went ahead never goes back. Nothing goes before the object's brace can go with it:
+    // spaces alone would be a blank line to a host.
+    const candidate = Math.min(start + end, this.scanned - heldAt(this.tail));
     if (this.opened !== undefined && candidate > this.opened) this.safe = Math.max(this.safe, candidate);
-    this.tail = chunk.length >= HELD ? Buffer.from(chunk.subarray(chunk.length - HELD)) : Buffer.concat([this.tail, chunk]).subarray(-HELD);
     return this.safe;
   }
 

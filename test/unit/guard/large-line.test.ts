@@ -238,26 +238,32 @@ describe('LinePrefix: what of an unfinished line may go ahead', () => {
     expect(ahead).toBeGreaterThan(1000);
   });
 
-  it('lets all but the last two bytes of a clean object go ahead, as they come, and stops at its closing brace', () => {
-    const line = Buffer.from(JSON.stringify({ result: { content: [{ type: 'text', text: 'a\\"b'.repeat(30_000) }] }, jsonrpc: '2.0', id: 7 }));
+  it('lets a clean object go ahead chunk by chunk as it comes, holding back only what could begin a line break, and stops at its closing brace', () => {
+    const text = 'a\\"b—c'.repeat(30_000);
+    const line = Buffer.from(JSON.stringify({ result: { content: [{ type: 'text', text }] }, jsonrpc: '2.0', id: 7 }));
+    // "—" is E2 80 94: cut after its E2, after its E2 80, and after it.
+    const dash = line.indexOf('—', 70_000);
     const prefix = new LinePrefix();
     let fed = 0;
-    for (const chunk of cut(line, [65_536, 131_072, line.length - 1])) {
+    for (const [chunk, held] of [[line.subarray(0, dash + 1), 1], [line.subarray(dash + 1, dash + 2), 2], [line.subarray(dash + 2, dash + 3), 0], [line.subarray(dash + 3, line.length - 1), 0]] as const) {
       fed += chunk.length;
       prefix.feed(chunk);
-      expect(prefix.safeBytes).toBe(fed - 2);
+      expect(prefix.safeBytes).toBe(fed - held);
     }
+    prefix.feed(line.subarray(line.length - 1));
+    expect(prefix.safeBytes).toBe(line.length - 1);
     expect(prefix.isStopped).toBe(true);
   });
 
-  it('stops at a line break split between two chunks, before any of it went', () => {
+  it('stops at a line break split between chunks, before any of it went', () => {
     const head = Buffer.from(`{"result":{"text":"${'y'.repeat(100)}`);
-    const prefix = new LinePrefix();
-    prefix.feed(Buffer.concat([head, Buffer.from([0xe2])]));
-    expect(prefix.safeBytes).toBe(head.length - 1);
-    prefix.feed(Buffer.from([0x80, 0xa8, 0x61, 0x62]));
-    expect(prefix.isStopped).toBe(true);
-    expect(prefix.safeBytes).toBe(head.length - 1);
+    for (const cuts of [[[0xe2], [0x80, 0xa8, 0x61]], [[0xe2, 0x80], [0xa9, 0x61]], [[0xe2], [0x80], [0xa8]], [[0xc2], [0x85, 0x61]]]) {
+      const prefix = new LinePrefix();
+      prefix.feed(head);
+      for (const bytes of cuts) prefix.feed(Buffer.from(bytes));
+      expect(prefix.isStopped, JSON.stringify(cuts)).toBe(true);
+      expect(prefix.safeBytes).toBe(head.length);
+    }
   });
 });
 
@@ -303,10 +309,10 @@ describe('GuardRelay sending a large line\'s start ahead', () => {
     const answer = Buffer.from(`{"result":{"content":[{"type":"text","text":"${'z'.repeat(200_000)}"}]},"jsonrpc":"2.0","id":1}\n`);
     const framer = new LineFramer((line, _truncated, transient) => relay.serverLine(line, transient), { onPartial: (parts, size) => relay.serverPartial(parts, size), reuseBuffer: true });
     framer.push(answer.subarray(0, 100_000));
-    expect(out.toHost.join('').length).toBe(100_000 - 2);
+    expect(out.toHost.join('').length).toBe(100_000);
     // A call to a tool the server never listed is answered by the guard at once: after the line.
     relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nope"}}\n'));
-    expect(out.toHost.join('').length).toBe(100_000 - 2);
+    expect(out.toHost.join('').length).toBe(100_000);
     framer.push(answer.subarray(100_000));
     const lines = out.toHost.join('').split('\n');
     expect(lines[0]).toBe(answer.toString('latin1').slice(0, -1));

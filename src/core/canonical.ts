@@ -230,11 +230,19 @@ export function freshValueSalt(): string {
 /** Parsed JSON values are never changed, and a loaded lock checks each definition's integrity more than once. */
 const integrities = new WeakMap<object, Integrity>();
 
-const INTEGRITY = /^sha256-[A-Za-z0-9+/]{43}=$/;
+/** Standard base64's alphabet, by char code. */
+const BASE64 = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64[c.charCodeAt(0)] = 1;
 
-/** True for the exact form integrityOf writes (a 32-byte digest in padded base64). */
+/**
+ * True for the exact form integrityOf writes (a 32-byte digest in padded base64):
+ * /^sha256-[A-Za-z0-9+/]{43}=$/, checked without a regular expression (a lock's reader checks one
+ * per item, and the regex cost half a microsecond each).
+ */
 export function isIntegrity(value: unknown): value is Integrity {
-  return typeof value === 'string' && INTEGRITY.test(value);
+  if (typeof value !== 'string' || value.length !== 51 || !value.startsWith('sha256-') || value.charCodeAt(50) !== 0x3d) return false;
+  for (let i = 7; i < 50; i++) if (BASE64[value.charCodeAt(i)] !== 1) return false;
+  return true;
 }
 
 export interface Layout {

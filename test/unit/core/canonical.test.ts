@@ -157,6 +157,22 @@ describe('integrityOf', () => {
       false,
     ]);
   });
+
+  it('agrees with /^sha256-[A-Za-z0-9+/]{43}=$/ on every near miss (property over text)', () => {
+    const good = integrityOf(null);
+    const near = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.tuple(fc.nat(55), fc.string({ unit: 'binary', minLength: 1, maxLength: 2 })).map(([at, s]) => `${good.slice(0, at)}${s}${good.slice(at + s.length)}`),
+      fc.tuple(fc.nat(55), fc.nat(3)).map(([at, n]) => `${good.slice(0, at)}${good.slice(at + n)}`),
+      fc.constantFrom(good, `${good}\n`, good.replace('=', 'A'), good.replace(/.$/, '\u0000'), `sha256-${'/'.repeat(43)}=`, `sha256-${'+'.repeat(43)}=`),
+    );
+    fc.assert(
+      fc.property(near, (text) => {
+        expect(isIntegrity(text), JSON.stringify(text)).toBe(/^sha256-[A-Za-z0-9+/]{43}=$/.test(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 describe('writeSortedJson with a layout', () => {

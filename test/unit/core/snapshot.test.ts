@@ -319,7 +319,8 @@ describe('snapshotFromJson: the server integrity, hashed as the items are read',
   const id = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('2', '10', '__proto__', 'B', 'a', 'é', 'a"b'));
   const def = (key: 'name' | 'uri' | 'uriTemplate') =>
     fc
-      .record({ id, description: fc.string(), extra: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 3 }) })
+      // Through JSON text first: -0 reads back as 0 (RFC 8785 prints it so), and toEqual tells them apart.
+      .record({ id, description: fc.string(), extra: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as JsonValue), { maxKeys: 3 }) })
       .map(({ id: k, description, extra }) => ({ ...extra, [key]: k, description }) as JsonValue);
   const list = (key: 'name' | 'uri' | 'uriTemplate') =>
     fc.option(fc.uniqueArray(def(key), { selector: (d) => (d as JsonObject)[key], maxLength: 5 }), { nil: null });

@@ -363,7 +363,8 @@ describe('printWithIntegrity and IntegrityWriter: a large value hashed in parts'
       }),
       { numRuns: 500 },
     );
-    expect(native).toBeGreaterThan(100);
+    // About a quarter of the runs read back natively (117–141 of 500 seen): the bound is far below, so it never flakes.
+    expect(native).toBeGreaterThan(60);
   });
 
   it('gives integrityOf of the object written member by member, nested objects and printed texts alike (property)', () => {

@@ -548,13 +548,8 @@ function reviewedExtrasToJson(entry: Pick<LockEntry, 'accept' | 'optional' | 'to
 export function entryIntegrity(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>): Integrity {
   const extras = reviewedExtrasToJson(entry);
   if (Object.keys(extras).length === 0) return snapshotIntegrity(entry.snapshot);
-  // Members added in code-unit order, so that the canonical text is printed natively.
-  const covered = object({});
-  for (const key of ['accept', 'optional', 'snapshot', 'tombstones']) {
-    const value = key === 'snapshot' ? snapshotToJson(entry.snapshot) : extras[key];
-    if (value !== undefined) covered[key] = value;
-  }
-  return integrityOf(covered);
+  // The printer sorts these few keys itself and writes the snapshot below them natively.
+  return integrityOf(Object.assign(extras, { snapshot: snapshotToJson(entry.snapshot) }));
 }
 
 /**

@@ -182,20 +182,20 @@ export function snapshotToJson(snapshot: Snapshot): JsonObject {
   const json = Object.create(null) as JsonObject;
   // Keys added in code-unit order, as RFC 8785 prints them: canonical.ts then prints the whole
   // snapshot natively, whatever kinds of items it has.
-  json.capabilities = snapshot.capabilities;
-  if (snapshot.instructions !== undefined) json.instructions = snapshot.instructions;
-  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind < 'serverInfo') addItems(json, snapshot, kind);
-  json.serverInfo = snapshot.serverInfo;
-  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind > 'serverInfo') addItems(json, snapshot, kind);
+  for (const member of SNAPSHOT_MEMBERS) {
+    if (member === 'instructions') {
+      if (snapshot.instructions !== undefined) json.instructions = snapshot.instructions;
+    } else if (member === 'capabilities' || member === 'serverInfo') {
+      json[member] = snapshot[member];
+    } else if (snapshot[member].size > 0) {
+      json[member] = itemsToJson(snapshot[member]);
+    }
+  }
   return json;
 }
 
-const KINDS_IN_CODE_UNIT_ORDER = [...ITEM_KINDS].sort();
-
-function addItems(json: JsonObject, snapshot: Snapshot, kind: ItemKind): void {
-  const items = snapshot[kind];
-  if (items.size > 0) json[kind] = itemsToJson(items);
-}
+/** The members of a snapshot's lock form in code-unit order, the order its RFC 8785 text has them. */
+const SNAPSHOT_MEMBERS: readonly ('capabilities' | 'instructions' | 'serverInfo' | ItemKind)[] = (['capabilities', 'instructions', 'serverInfo', ...ITEM_KINDS] as const).slice().sort();
 
 /**
  * The integrity a lock file stated for an item, as written, for items snapshotFromJson returned.
@@ -233,17 +233,17 @@ export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = fa
   // text is hashed as the items are read, each definition's text as printed for its own integrity,
   // members in the order snapshotToJson's text has them (the writer checks it).
   const writer = new IntegrityWriter();
-  const readKind = (kind: ItemKind): void => {
-    const byKey = json[kind];
-    if (byKey === undefined) return;
-    if (!isJsonObject(byKey)) return fail(where, `${kind} must be an object`);
-    snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, { sortedKeys, writer });
-  };
-  writer.member('capabilities', capabilities);
-  if (instructions !== undefined) writer.member('instructions', instructions);
-  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind < 'serverInfo') readKind(kind);
-  writer.member('serverInfo', serverInfo);
-  for (const kind of KINDS_IN_CODE_UNIT_ORDER) if (kind > 'serverInfo') readKind(kind);
+  for (const member of SNAPSHOT_MEMBERS) {
+    if (member === 'instructions') {
+      if (instructions !== undefined) writer.member('instructions', instructions);
+    } else if (member === 'capabilities' || member === 'serverInfo') {
+      writer.member(member, snapshot[member]);
+    } else if (json[member] !== undefined) {
+      const byKey = json[member];
+      if (!isJsonObject(byKey)) return fail(where, `${member} must be an object`);
+      snapshot[member] = itemsFromJson(member, byKey, `${where}.${member}`, { sortedKeys, writer });
+    }
+  }
   snapshotIntegrities.set(snapshot, writer.digest());
   return snapshot;
 }

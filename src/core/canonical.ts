@@ -282,7 +282,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
   const printNative = (v: JsonValue, depth: number): string => {
     if (!layout) return JSON.stringify(v);
     // Strings hold no raw line break (JSON.stringify escapes it): each one is the layout's own.
-    const text = escapeInvisibleInLayout(JSON.stringify(v, null, layout.indent));
+    const text = escapeInvisible(JSON.stringify(v, null, layout.indent));
     return depth === 0 && layout.eol === '\n' ? text : text.replace(/\n/g, lineAt(depth));
   };
   if (native.whole) return printNative(value, 0);
@@ -353,26 +353,20 @@ let invisibleInJson: RegExp | undefined;
 /**
  * JSON text with each invisible code point written as its `\uXXXX` escape (a surrogate pair for
  * those above U+FFFF). The value read back is the same string, so integrities do not change. Only
- * for JSON text: the code points matched never occur in JSON's own syntax, and C0 controls and
- * lone surrogates are already escaped by JSON.stringify.
+ * for JSON text: of the code points matched, only a line feed occurs in JSON's own syntax (a
+ * layout's line break, kept as it is); C0 controls and lone surrogates in strings are already
+ * escaped by JSON.stringify.
  */
 export function escapeInvisible(json: string): string {
-  if (/^[\x20-\x7e]*$/.test(json)) return json; // printable ASCII hides nothing
+  if (/^[\x20-\x7e\n]*$/.test(json)) return json; // printable ASCII and line breaks hide nothing
   invisibleInJson ??= new RegExp(INVISIBLE_SOURCE, 'gu');
-  return json.replace(invisibleInJson, escapeCodeUnits);
-}
-
-/** escapeInvisible of JSON text printed with a layout: its line breaks are the layout's, kept. */
-function escapeInvisibleInLayout(json: string): string {
-  if (/^[\x20-\x7e\n]*$/.test(json)) return json;
-  invisibleInJson ??= new RegExp(INVISIBLE_SOURCE, 'gu');
-  return json.replace(invisibleInJson, (ch) => (ch === '\n' ? ch : escapeCodeUnits(ch)));
-}
-
-function escapeCodeUnits(ch: string): string {
-  let out = '';
-  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
+  return json.replace(invisibleInJson, (ch) => {
+    // A raw line feed in JSON text is the layout's own (JSON.stringify escapes one in a string).
+    if (ch === '\n') return ch;
+    let out = '';
+    for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
 }
 
 function scalar(value: unknown): string {

@@ -97,7 +97,7 @@ export function readNativeJson(text: string, limits?: StrictJsonLimits): NativeR
   } catch {
     return undefined;
   }
-  const walk: Walk = { maxDepth, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false, unsorted: false };
+  const walk = newWalk(maxDepth);
   withNullPrototype(value, 1, walk);
   if (walk.tooDeep || walk.nonFinite || walk.strings !== tokens) return undefined;
   if (walk.largeNumbers && !isWrittenJson(text, value)) return undefined;
@@ -180,6 +180,10 @@ interface Walk {
   unsorted: boolean;
 }
 
+function newWalk(maxDepth: number): Walk {
+  return { maxDepth, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false, unsorted: false };
+}
+
 /**
  * JsonObjects have no prototype (`__proto__` is an ordinary key); JSON.parse's objects do. A walk
  * after the parse rather than a reviver: V8 parses several times faster without one. The objects
@@ -240,7 +244,7 @@ export function parsePrintedJson(text: string, parsed: unknown, limits?: StrictJ
   }
   if (printed !== text) return undefined;
   // Printed back to the same text, so every number is finite and spelled as printed; only depth is left.
-  const walk: Walk = { maxDepth: limits?.maxDepth ?? DEFAULT_MAX_DEPTH, strings: 0, tooDeep: false, largeNumbers: false, nonFinite: false, unsorted: false };
+  const walk = newWalk(limits?.maxDepth ?? DEFAULT_MAX_DEPTH);
   withNullPrototype(parsed as JsonValue, 1, walk);
   return walk.tooDeep ? undefined : (parsed as JsonValue);
 }

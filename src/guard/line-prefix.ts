@@ -37,8 +37,7 @@ export class LinePrefix {
   /** Bytes found safe to go ahead (never those heldAt the end of what was scanned). */
   private safe = 0;
   private stopped = false;
-  private started = false;
-  /** Where the top-level object's `{` is in the line. */
+  /** Where the top-level object's `{` is in the line; undefined until it has come. */
   private opened: number | undefined;
   private depth = 0;
   private inString = false;
@@ -99,14 +98,13 @@ export class LinePrefix {
         continue;
       }
       const byte = chunk[i]!;
-      if (!this.started) {
+      if (this.opened === undefined) {
         if (byte === SPACE) {
           i++;
           continue;
         }
         // Only an object goes ahead: a batch is re-written whenever one of its items is.
         if (byte !== OPEN_BRACE) return i;
-        this.started = true;
         this.opened = this.scanned + i;
         this.depth = 1;
         i++;

@@ -135,6 +135,8 @@ function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; m
     if (typeof v === 'number') return Number.isFinite(v);
     if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
     if (typeof v !== 'object' || depth >= maxDepth) return false;
+    const height = nativeHeights.get(v);
+    if (height !== undefined && depth + height <= maxDepth) return true;
     const from = pendingTop;
     let native = true;
     if (Array.isArray(v)) {
@@ -167,6 +169,20 @@ function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; m
   };
   const whole = visit(value, 0);
   return { whole, marks: marks ?? NONE };
+}
+
+/**
+ * Containers that nativeSubtrees would find native at any depth where their `height` (levels of
+ * containers, themselves included) fits under the printers' limit, so it need not walk them again:
+ * a definition put in key order (inKeyOrder) is printed for its item integrity, for its server's
+ * and in the lock. Sound because JSON values here are never changed after they are built (as for
+ * `integrities`).
+ */
+const nativeHeights = new WeakMap<object, number>();
+
+/** Records that `value`, `height` levels of containers deep, is native in nativeSubtrees' sense: only for a value checked by its rule. */
+export function markNative(value: object, height: number): void {
+  nativeHeights.set(value, height);
 }
 
 // node:crypto takes milliseconds to load, and `mcpm run` decides whether to start a server without
@@ -281,6 +297,19 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
   const native = !layout || /^ {1,10}$/.test(layout.indent) ? nativeSubtrees(value, maxDepth) : { whole: false, marks: NONE };
   const printNative = (v: JsonValue, depth: number): string => {
     if (!layout) return JSON.stringify(v);
+    if (depth > 0 && layout.eol === '\n') {
+      // JSON.stringify indents from column 0. Printed inside `depth` one-element arrays, `v`'s lines
+      // get the indentation of its own depth, and the arrays' text around it is a known length to
+      // cut off: one native call, where re-indenting every line of a server's snapshot cost more
+      // than printing it.
+      let wrapped: JsonValue = v;
+      for (let i = 0; i < depth; i++) wrapped = [wrapped];
+      const text = JSON.stringify(wrapped, null, layout.indent);
+      const width = layout.indent.length;
+      const head = 2 * depth + (width * depth * (depth + 1)) / 2; // "[\n" and the indentation, at each level
+      const tail = 2 * depth + (width * depth * (depth - 1)) / 2; // "\n", the indentation and "]"
+      return escapeInvisible(text.slice(head, text.length - tail));
+    }
     // Strings hold no raw line break (JSON.stringify escapes it): each one is the layout's own.
     const text = escapeInvisible(JSON.stringify(v, null, layout.indent));
     return depth === 0 && layout.eol === '\n' ? text : text.replace(/\n/g, lineAt(depth));

@@ -492,23 +492,19 @@ export function serializeLock(lock: Lock): string {
 }
 
 function entryToJson(entry: LockEntry): JsonObject {
-  const json = object({
+  return object({
     integrity: entry.integrity,
     launch: launchToJson(entry.launch),
     protocol: object({ era: entry.protocol.era, version: entry.protocol.version }),
     server: object({ name: entry.server.name, version: entry.server.version }),
     snapshot: snapshotToJson(entry.snapshot),
+    ...reviewedExtrasToJson(entry),
+    ...(entry.package ? { package: packageToJson(entry.package) } : {}),
   });
-  Object.assign(json, reviewedExtrasToJson(entry));
-  if (entry.package) json.package = packageToJson(entry.package);
-  return json;
 }
 
 function packageToJson({ manager, name, version, integrity }: NonNullable<LockEntry['package']>): JsonObject {
-  const pin = object({ manager, name });
-  if (version !== undefined) pin.version = version;
-  if (integrity !== undefined) pin.integrity = integrity;
-  return pin;
+  return object({ manager, name, ...(version === undefined ? {} : { version }), ...(integrity === undefined ? {} : { integrity }) });
 }
 
 /**
@@ -519,11 +515,11 @@ function reviewedExtrasToJson(entry: Pick<LockEntry, 'accept' | 'optional' | 'to
   const json = object({});
   const { accept, optional, tombstones } = entry;
   if (accept && (accept.fields.length > 0 || accept.additive !== 'drift' || accept.serverVersion !== 'accept')) {
-    const rules = object({});
-    if (accept.fields.length > 0) rules.fields = [...new Set(accept.fields)].sort();
-    if (accept.additive !== 'drift') rules.additive = accept.additive;
-    if (accept.serverVersion !== 'accept') rules.serverVersion = accept.serverVersion;
-    json.accept = rules;
+    json.accept = object({
+      ...(accept.fields.length > 0 ? { fields: [...new Set(accept.fields)].sort() } : {}),
+      ...(accept.additive !== 'drift' ? { additive: accept.additive } : {}),
+      ...(accept.serverVersion !== 'accept' ? { serverVersion: accept.serverVersion } : {}),
+    });
   }
   const marks = object({});
   const dead = object({});
@@ -559,30 +555,39 @@ export function entryIntegrity(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'o
  */
 export function launchToJson(launch: LaunchSpec): JsonObject {
   if (launch.transport === 'stdio') {
-    const json = object({
+    return object({
       transport: launch.transport,
       command: launch.command,
       args: [...launch.args],
       envNames: [...launch.envNames],
+      ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
+      ...(launch.envValues === undefined ? {} : { envValues: valuesToJson(launch.envValues) }),
     });
-    if (launch.cwd !== undefined) json.cwd = launch.cwd;
-    if (launch.envValues !== undefined) json.envValues = valuesToJson(launch.envValues);
-    return json;
   }
-  const json = object({ transport: launch.transport, url: launch.url, headerNames: [...launch.headerNames] });
-  if (launch.headerValues !== undefined) json.headerValues = valuesToJson(launch.headerValues);
-  return json;
+  return object({
+    transport: launch.transport,
+    url: launch.url,
+    headerNames: [...launch.headerNames],
+    ...(launch.headerValues === undefined ? {} : { headerValues: valuesToJson(launch.headerValues) }),
+  });
 }
 
 function valuesToJson(values: Record<string, string>): JsonObject {
   const json = Object.create(null) as JsonObject;
-  for (const name of Object.keys(values)) json[name] = values[name]!;
+  // In code-unit order, as objects built by object() are (a lock prints natively when all are).
+  for (const name of Object.keys(values).sort()) json[name] = values[name]!;
   return json;
 }
 
-/** Only for mcpm's own fixed field names; names chosen by servers or users are assigned one by one. */
+/**
+ * Only for mcpm's own fixed field names; names chosen by servers or users are assigned one by one.
+ * The keys are added in code-unit order, the order the lock and RFC 8785 print them: a lock whose
+ * every object is built so is printed by one native JSON.stringify (writeSortedJson).
+ */
 function object(fields: Record<string, JsonValue>): JsonObject {
-  return Object.assign(Object.create(null) as JsonObject, fields);
+  const json = Object.create(null) as JsonObject;
+  for (const key of Object.keys(fields).sort()) json[key] = fields[key]!;
+  return json;
 }
 
 /**

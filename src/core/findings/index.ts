@@ -8,7 +8,7 @@ import { ITEM_KINDS, type Snapshot } from '../snapshot.js';
 import { characterHits } from './characters.js';
 import { annotationFindings, parameterFindings } from './drift.js';
 import { nameFindings, nameIndex, schemaKeyFindings, type NameIndex } from './names.js';
-import { compareSeverity, type Finding, type FindingContext, type Hit } from './rules.js';
+import { compareSeverity, severityRank, type Finding, type FindingContext, type Hit } from './rules.js';
 import { visitSites, type SiteText } from './sites.js';
 import { otherServerTools, textHits, type OtherTools } from './text.js';
 
@@ -109,15 +109,36 @@ function targetsForChanges(changes: readonly ItemChange[]): Target[] {
   return targets;
 }
 
-function compareFindings(a: Finding, b: Finding): number {
+/** A finding with what it is sorted by, computed once: a first lock of big servers sorts thousands. */
+interface Ranked {
+  finding: Finding;
+  severity: number;
+  subject: number;
+  /** JSON.stringify(args), the last tie-breaker: made only when two findings get that far. */
+  args?: string;
+}
+
+function argsText(r: Ranked): string {
+  return (r.args ??= JSON.stringify(r.finding.args));
+}
+
+function compareRanked(a: Ranked, b: Ranked): number {
+  const fa = a.finding;
+  const fb = b.finding;
   return (
-    compareSeverity(a.severity, b.severity) ||
-    CHANGE_SUBJECTS.indexOf(a.subject) - CHANGE_SUBJECTS.indexOf(b.subject) ||
-    compareCodeUnits(a.key, b.key) ||
-    compareCodeUnits(a.pointer, b.pointer) ||
-    compareCodeUnits(a.rule, b.rule) ||
-    compareCodeUnits(JSON.stringify(a.args), JSON.stringify(b.args))
+    a.severity - b.severity ||
+    a.subject - b.subject ||
+    compareCodeUnits(fa.key, fb.key) ||
+    compareCodeUnits(fa.pointer, fb.pointer) ||
+    compareCodeUnits(fa.rule, fb.rule) ||
+    compareCodeUnits(argsText(a), argsText(b))
   );
+}
+
+/** Sorted by severity, subject, key, pointer, rule, then args (as JSON text). */
+function sortFindings(findings: readonly Finding[]): Finding[] {
+  const ranked: Ranked[] = findings.map((finding) => ({ finding, severity: severityRank(finding.severity), subject: CHANGE_SUBJECTS.indexOf(finding.subject) }));
+  return ranked.sort(compareRanked).map((r) => r.finding);
 }
 
 /** One finding per rule and place: repeated hits in one string are counted, the worst severity kept. */
@@ -172,14 +193,18 @@ export function findingsFor(context: FindingContext): Finding[] {
 
   let index: NameIndex | undefined;
   const names = (): NameIndex => (index ??= nameIndex(context));
+  // Name findings are one per rule, name and other name or server (nameFindings runs once per
+  // item), and no other rule makes their findings: none merges, so they skip mergeFindings. A
+  // first lock of servers that share their names has thousands.
+  const named: Finding[] = [];
   if (firstLock) {
     for (const subject of ITEM_KINDS) {
-      for (const key of context.live[subject].keys()) out.push(...nameFindings(names, subject, key));
+      for (const key of context.live[subject].keys()) nameFindings(names, subject, key, named);
     }
   } else {
     for (const change of context.changes!) {
       if (change.subject === 'instructions' || change.subject === 'serverInfo' || change.subject === 'capabilities') continue;
-      if (change.change === 'added') out.push(...nameFindings(names, change.subject, change.key));
+      if (change.change === 'added') nameFindings(names, change.subject, change.key, named);
       if (change.tombstone !== undefined) {
         // Hidden for one listing and back changed must not pass as "first seen".
         out.push({ rule: 'returned-after-removal', severity: change.fields.length > 0 ? 'medium' : 'low', subject: change.subject, key: change.key, pointer: '', args: { changedFields: change.fields.length } });
@@ -190,5 +215,7 @@ export function findingsFor(context: FindingContext): Finding[] {
       if (change.change === 'modified' && change.subject === 'tools') out.push(...parameterFindings(change), ...annotationFindings(change));
     }
   }
-  return mergeFindings(out).sort(compareFindings);
+  const merged = mergeFindings(out);
+  for (const f of named) merged.push(f);
+  return sortFindings(merged);
 }

@@ -111,15 +111,14 @@ export function nameIndex(context: FindingContext): NameIndex {
   };
 }
 
-/** `names` builds the NameIndex on first use and returns the same one after. */
-export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string): Finding[] {
-  const out: Finding[] = [];
+/** Adds the name's findings to `out`. `names` builds the NameIndex on first use and returns the same one after. */
+export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string, out: Finding[]): void {
   const at = (rule: RuleId, severity: Severity, args: Record<string, string | number>): Finding => ({ rule, severity, subject, key: name, pointer: subject === 'tools' || subject === 'prompts' ? '/name' : '', args });
 
   if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.push(at('non-spec-tool-name', 'medium', { name }));
   if (RESERVED_JS_NAMES.has(name)) out.push(at('reserved-js-name', 'medium', { name }));
   // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
-  if (!NAMED_KINDS.includes(subject)) return out;
+  if (!NAMED_KINDS.includes(subject)) return;
 
   const index = names();
   const own = index.own.get(subject)!;
@@ -138,7 +137,6 @@ export function nameFindings(names: () => NameIndex, subject: ItemKind, name: st
       if (other !== name && other.toLowerCase() !== lower) out.push(at('confusable-name', 'high', { name, server, other }));
     }
   }
-  return out;
 }
 
 /** Rules for identifiers inside a definition: the item's `name`, prompt argument names, object keys. */

@@ -71,6 +71,11 @@ export function compareSeverity(a: Severity, b: Severity): number {
   return SEVERITY_ORDER[a] - SEVERITY_ORDER[b];
 }
 
+/** 0 for high, 1 for medium, 2 for low: what compareSeverity compares. */
+export function severityRank(severity: Severity): number {
+  return SEVERITY_ORDER[severity];
+}
+
 /** What a string rule found in one string, before it is placed (subject, key, pointer). */
 export interface Hit {
   rule: RuleId;

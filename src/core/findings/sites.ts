@@ -69,8 +69,16 @@ export function visitSites(subject: ChangeSubject, pointer: string, value: JsonV
         path.pop();
       }
     } else if (isJsonObject(v)) {
+      const keys = Object.keys(v);
       // The default sort orders strings by UTF-16 code units, as compareCodeUnits does, natively.
-      for (const k of Object.keys(v).sort()) {
+      // Most objects are in that order already (a lock's, and a first lock's listing).
+      for (let i = 1; i < keys.length; i++) {
+        if (!(keys[i - 1]! < keys[i]!)) {
+          keys.sort();
+          break;
+        }
+      }
+      for (const k of keys) {
         path.push(k);
         site.text = k;
         site.role = 'key';

@@ -20,29 +20,39 @@ function escapeRegExp(text: string): string {
 }
 
 describe('linear name and mention rules', () => {
-  it('find exactly the pairs the pairwise definitions find', () => {
+  it('find exactly the pairs the pairwise definitions find, each once (name findings are never merged)', () => {
     fc.assert(
-      fc.property(namesArb, namesArb, fc.array(fc.oneof(alphabet, nameArb), { maxLength: 12 }), (own, theirs, words) => {
+      fc.property(namesArb, namesArb, namesArb, fc.array(fc.oneof(alphabet, nameArb), { maxLength: 12 }), (own, theirs, third, words) => {
         const text = words.join('');
-        const other = snapshotOf({ tools: theirs.map((n) => tool(n, 'x')) });
-        const findings = findingsFor({ server: 'srv', live: snapshotOf({ tools: own.map((n) => tool(n, text)) }), changes: null, others: new Map([['zz', other]]) });
+        const servers: [string, string[]][] = [
+          ['zz', theirs],
+          ['aa', third],
+        ];
+        const others = new Map(servers.map(([server, names]) => [server, snapshotOf({ tools: names.map((n) => tool(n, 'x')) })]));
+        const findings = findingsFor({ server: 'srv', live: snapshotOf({ tools: own.map((n) => tool(n, text)) }), changes: null, others });
 
         const confusable: string[] = [];
         const shadows: string[] = [];
         for (const name of own) {
           for (const o of own) if (o !== name && skeletonOf(o) === skeletonOf(name)) confusable.push(`${name}||${o}`);
-          for (const o of theirs) {
-            if (o === name) shadows.push(`${name}|zz|`);
-            else if (o.toLowerCase() === name.toLowerCase()) shadows.push(`${name}|zz|${o}`);
-            else if (skeletonOf(o) === skeletonOf(name)) confusable.push(`${name}|zz|${o}`);
+          for (const [server, names] of servers) {
+            for (const o of names) {
+              if (o === name) shadows.push(`${name}|${server}|`);
+              else if (o.toLowerCase() === name.toLowerCase()) shadows.push(`${name}|${server}|${o}`);
+              else if (skeletonOf(o) === skeletonOf(name)) confusable.push(`${name}|${server}|${o}`);
+            }
           }
         }
         expect(sortedArgs(findings, 'confusable-name')).toEqual(confusable.sort(compareCodeUnits));
         expect(sortedArgs(findings, 'name-shadows-other-server')).toEqual(shadows.sort(compareCodeUnits));
+        // As mergeFindings would have left them: no hit counted twice.
+        expect(findings.filter((f) => f.args.hits !== undefined && (f.rule === 'confusable-name' || f.rule === 'name-shadows-other-server'))).toEqual([]);
 
-        const distinctive = theirs.filter((n) => n.length >= 4 && (/[_.-]/.test(n) || /[a-z][A-Z]/.test(n)) && !own.includes(n));
-        const mentioned = distinctive.filter((n) => new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(n)}(?![A-Za-z0-9])`, 'u').test(text));
-        const expected = own.flatMap((key) => mentioned.map((n) => `${key}|zz|${n}`));
+        const mentioned = (names: string[]) =>
+          names
+            .filter((n) => n.length >= 4 && (/[_.-]/.test(n) || /[a-z][A-Z]/.test(n)) && !own.includes(n))
+            .filter((n) => new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(n)}(?![A-Za-z0-9])`, 'u').test(text));
+        const expected = own.flatMap((key) => servers.flatMap(([server, names]) => mentioned(names).map((n) => `${key}|${server}|${n}`)));
         expect(sortedArgs(findings, 'mentions-other-server-tool')).toEqual(expected.sort(compareCodeUnits));
       }),
       { numRuns: 300 },

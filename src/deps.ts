@@ -3,7 +3,7 @@
  * explicitly so tests can build one around a temp dir with captured output and a fixed clock.
  * This is the one composition root; nothing below `commands/` and `app/` reads `process.*` itself.
  */
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 
 export interface Output {
   write(text: string): void;
@@ -59,7 +59,8 @@ export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } =
     },
     // fd 0 itself, not process.stdin: creating that stream costs `mcpm run` time a host waits for.
     get stdinIsTTY() {
-      return isatty(0);
+      // node:tty (and node:net, which it loads) only when asked: `verify --offline` and `run` rarely ask.
+      return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(0);
     },
     now: () => new Date(),
     signal,

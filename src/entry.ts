@@ -27,17 +27,14 @@ export interface ProcessOptions {
   json?: () => boolean;
   /**
    * `mcpm run`: stdout is the host's channel, and the command handles its errors itself (it ends
-   * the server, answers nothing more and closes the audit log). Only stderr gets the quiet exit, set
-   * up at the first turn of the event loop: the server is spawned before that turn, and creating the
-   * stream takes time the host would wait for.
+   * the server, answers nothing more and closes the audit log). Only stderr gets the quiet exit.
    */
   relay?: boolean;
 }
 
 /** Runs `body` as the whole process would: returns the exit status and never calls process.exit, so output is flushed first. */
 export async function runAsProcess(body: (deps: Deps) => Promise<ExitStatus>, options: ProcessOptions = {}): Promise<ExitStatus> {
-  if (options.relay) setImmediate(() => quietOnBrokenPipe([process.stderr]));
-  else quietOnBrokenPipe([process.stdout, process.stderr]);
+  quietOnBrokenPipe(options.relay ? ['stderr'] : ['stdout', 'stderr']);
   const controller = new AbortController();
   const onSigint = () => controller.abort(new McpmError('USAGE', 'interrupted'));
   process.once('SIGINT', onSigint);
@@ -57,13 +54,35 @@ export async function runAsProcess(body: (deps: Deps) => Promise<ExitStatus>, op
 
 /**
  * `mcpm ls | head`: the reader went away, so there is no one left to tell anything (git and npm stop
- * quietly too). Started servers are killed by the process adapter's exit hook.
+ * quietly too). Started servers are killed by the process adapter's exit hook. Node makes
+ * process.stdout and process.stderr at their first use, and a pipe's stream takes milliseconds to
+ * make (node:net and a socket): the handler is attached then, so a command that prints nothing
+ * (`verify --offline -q`, at every commit; `mcpm run`, whose server is spawned first) never makes
+ * them. Nothing can be written to a stream before it is made, so no error comes before the handler.
  */
-function quietOnBrokenPipe(streams: NodeJS.WriteStream[]): void {
-  for (const stream of streams) {
+function quietOnBrokenPipe(names: readonly ('stdout' | 'stderr')[]): void {
+  const quiet = (stream: NodeJS.WriteStream): void => {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
       process.exit(process.exitCode ?? 0);
+    });
+  };
+  for (const name of names) {
+    const made = Object.getOwnPropertyDescriptor(process, name);
+    if (made?.get === undefined || made.configurable !== true) {
+      quiet(process[name]);
+      continue;
+    }
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: made.enumerable ?? true,
+      get() {
+        // Node's own getter again (it keeps the stream it made): this one runs once.
+        Object.defineProperty(process, name, made);
+        const stream = process[name];
+        quiet(stream);
+        return stream;
+      },
     });
   }
 }

@@ -1,6 +1,6 @@
 import { constants, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
 import { McpmError } from '../core/errors.js';
 import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
 import { decodeUtf8, FileReadProblem, readRegularFile, withRegularFile } from './files.js';
@@ -329,4 +329,12 @@ async function removeStale(lockPath: string, shown: string): Promise<boolean> {
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+let timers: typeof import('node:timers/promises') | undefined;
+
+/** node:timers/promises' setTimeout, loaded at the first wait: most runs never wait, and `verify --offline` bundles this file. */
+function sleep<T = void>(delay: number, value?: T, options?: { signal?: AbortSignal }): Promise<T> {
+  timers ??= createRequire(import.meta.url)('node:timers/promises') as typeof import('node:timers/promises');
+  return timers.setTimeout(delay, value, options);
 }

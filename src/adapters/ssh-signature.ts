@@ -4,7 +4,7 @@
  * a signature made for anything else (a commit, a file) from being accepted for a lock, and one
  * made for a lock from being accepted elsewhere.
  */
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { McpmError } from '../core/errors.js';
 
 export const SIGNATURE_NAMESPACE = 'mcp.lock';
@@ -21,6 +21,9 @@ interface Ran {
 /** Runs ssh-keygen with `input` on stdin. No shell: principals and paths are single arguments. */
 function runSshKeygen(args: string[], input: string | Uint8Array, env: Readonly<Record<string, string | undefined>>): Promise<Ran> {
   return new Promise((resolve, reject) => {
+    // Loaded here, not with the module: `verify --offline` bundles this file and rarely checks a signature,
+    // and node:child_process brings node:net and more with it.
+    const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     const child = spawn('ssh-keygen', args, { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], timeout: SSH_KEYGEN_TIMEOUT_MS });
     let stdout = '';
     let stderr = '';

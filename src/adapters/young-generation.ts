@@ -7,6 +7,7 @@
  * decides to grow, so setting it while the process runs takes effect.
  */
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 /** Locks from this size on are worth it: node:v8 takes milliseconds to load, more than a small lock takes to check. */
 const LARGE_LOCK_BYTES = 4 * 1024 * 1024;
@@ -22,6 +23,7 @@ export async function keepYoungGenerationSmallFor(file: string): Promise<void> {
   // Only on the V8 versions known to have the flag (Node 20 to 24): an unknown one is an error message on stderr.
   const major = Number(process.versions.v8.split('.')[0]);
   if (size < LARGE_LOCK_BYTES || major < 10 || major > 13) return;
-  const { setFlagsFromString } = await import('node:v8');
+  // require, not import(): in the CommonJS bundle, import() starts the ES module loader (milliseconds).
+  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   setFlagsFromString('--semi-space-growth-factor=1');
 }

@@ -286,10 +286,7 @@ export function itemsFromJson(
     const writer = read.writer;
     if (writer !== undefined) {
       if (items.size === 1) writer.open(kind);
-      writer.open(key);
-      writer.printedMember('definition', text);
-      writer.member('integrity', recomputed);
-      writer.close();
+      writer.item(key, text, recomputed);
     }
   }
   if (read.writer !== undefined && items.size > 0) read.writer.close();

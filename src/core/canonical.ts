@@ -144,12 +144,19 @@ function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; m
   // Containers found native whose parent is not known yet: kept only if the parent is not native.
   const pending: object[] = [];
   let pendingTop = 0;
+  // The depth of the deepest container seen: what `value` is found native at, it is at any depth
+  // where that fits (nativeHeights).
+  let deepest = 0;
   const visit = (v: JsonValue, depth: number): boolean => {
     if (typeof v === 'number') return Number.isFinite(v);
     if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
     if (typeof v !== 'object' || depth >= maxDepth) return false;
     const height = nativeHeights.get(v);
-    if (height !== undefined && depth + height <= maxDepth) return true;
+    if (height !== undefined && depth + height <= maxDepth) {
+      deepest = Math.max(deepest, depth + height - 1);
+      return true;
+    }
+    if (depth > deepest) deepest = depth;
     const from = pendingTop;
     let native = true;
     if (Array.isArray(v)) {
@@ -181,22 +188,18 @@ function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; m
     return native;
   };
   const whole = visit(value, 0);
+  if (whole && typeof value === 'object' && value !== null) nativeHeights.set(value, deepest + 1);
   return { whole, marks: marks ?? NONE };
 }
 
 /**
- * Containers that nativeSubtrees would find native at any depth where their `height` (levels of
- * containers, themselves included) fits under the printers' limit, so it need not walk them again:
- * a definition put in key order (inKeyOrder) is printed for its item integrity, for its server's
- * and in the lock. Sound because JSON values here are never changed after they are built (as for
- * `integrities`).
+ * Containers nativeSubtrees found native, with their height (levels of containers, themselves
+ * included): native again at any depth where that fits under the limit, so they are not walked
+ * again. A first lock's definition, put in key order, is printed for its item integrity, then
+ * inside its server's snapshot for the server integrity, then in the lock. Sound because JSON
+ * values here are never changed after they are built (as for `integrities`).
  */
 const nativeHeights = new WeakMap<object, number>();
-
-/** Records that `value`, `height` levels of containers deep, is native in nativeSubtrees' sense: only for a value checked by its rule. */
-export function markNative(value: object, height: number): void {
-  nativeHeights.set(value, height);
-}
 
 // node:crypto takes milliseconds to load, and `mcpm run` decides whether to start a server without
 // hashing anything: it is loaded at the first hash.

@@ -113,7 +113,8 @@ export function nameIndex(context: FindingContext): NameIndex {
 
 /** Adds the name's findings to `out`. `names` builds the NameIndex on first use and returns the same one after. */
 export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string, out: Finding[]): void {
-  const at = (rule: RuleId, severity: Severity, args: Record<string, string | number>): Finding => ({ rule, severity, subject, key: name, pointer: subject === 'tools' || subject === 'prompts' ? '/name' : '', args });
+  const pointer = subject === 'tools' || subject === 'prompts' ? '/name' : '';
+  const at = (rule: RuleId, severity: Severity, args: Record<string, string | number>): Finding => ({ rule, severity, subject, key: name, pointer, args });
 
   if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.push(at('non-spec-tool-name', 'medium', { name }));
   if (RESERVED_JS_NAMES.has(name)) out.push(at('reserved-js-name', 'medium', { name }));

@@ -64,8 +64,11 @@ export function visitSites(subject: ChangeSubject, pointer: string, value: JsonV
       visit(site, at);
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
+        const item = v[i]!;
+        // Numbers, booleans and null hold no string: no place to name (enums are lists of them).
+        if (typeof item !== 'string' && (typeof item !== 'object' || item === null)) continue;
         path.push(String(i));
-        walk(v[i]!);
+        walk(item);
         path.pop();
       }
     } else if (isJsonObject(v)) {

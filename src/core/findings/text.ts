@@ -3,6 +3,7 @@
  * e-mail addresses, and mentions of another server's tools.
  */
 import { compareCodeUnits } from '../changes.js';
+import type { Snapshot } from '../snapshot.js';
 import type { FindingContext, Hit, Severity } from './rules.js';
 import type { SiteText } from './sites.js';
 
@@ -52,6 +53,11 @@ const ASCII_TEXT = /^\p{ASCII}*$/u;
 export function asciiLower(text: string): string | null {
   return ASCII_TEXT.test(text) ? text.toLowerCase() : null;
 }
+
+/** Every needle of INSTRUCTION_PATTERNS and SECRET_NEEDLES, as one search (of lower-cased ASCII text). */
+const ANY_NEEDLE = new RegExp(
+  [...new Set([...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES])].map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'),
+);
 
 export function mayMatch(lower: string | null, needles: readonly string[]): boolean {
   return lower === null || needles.some((needle) => lower.includes(needle));
@@ -122,13 +128,21 @@ function isDistinctiveName(name: string): boolean {
   return name.length >= 4 && (/[_.-]/.test(name) || /[a-z][A-Z]/.test(name));
 }
 
+/** A snapshot's distinctive tool names: each server's findings look at every other server's. */
+const distinctive = new WeakMap<Snapshot, readonly string[]>();
+
+function distinctiveNames(snapshot: Snapshot): readonly string[] {
+  let names = distinctive.get(snapshot);
+  if (names === undefined) distinctive.set(snapshot, (names = [...snapshot.tools.keys()].filter(isDistinctiveName)));
+  return names;
+}
+
 export function otherServerTools(context: FindingContext): OtherTools {
   const servers = new Map<string, string[]>();
   const lengths = new Map<string, Set<number>>();
   for (const [server, snapshot] of context.others) {
     if (server === context.server) continue;
-    for (const name of snapshot.tools.keys()) {
-      if (!isDistinctiveName(name)) continue;
+    for (const name of distinctiveNames(snapshot)) {
       const list = servers.get(name);
       if (list) list.push(server);
       else servers.set(name, [server]);
@@ -175,10 +189,14 @@ export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
     hits.push({ rule: 'instruction-like-text', severity, identity: match.toLowerCase(), args: { match } });
   };
   const proseLower = asciiLower(prose);
-  for (const { pattern, severity, needles } of INSTRUCTION_PATTERNS) {
-    if (mayMatch(proseLower, needles)) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);
+  // Most text holds no needle at all: one search says so, instead of one per needle.
+  const proseQuiet = proseLower !== null && !ANY_NEEDLE.test(proseLower);
+  if (!proseQuiet) {
+    for (const { pattern, severity, needles } of INSTRUCTION_PATTERNS) {
+      if (mayMatch(proseLower, needles)) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);
+    }
   }
-  const proseMaySayASecret = mayMatch(proseLower, SECRET_NEEDLES);
+  const proseMaySayASecret = !proseQuiet && mayMatch(proseLower, SECRET_NEEDLES);
   if (proseMaySayASecret) for (const order of readAndSendSecret(prose)) instruction(order, 'high');
 
   const secrets = new Set<string>();

@@ -138,75 +138,58 @@ export class IntegrityWriter {
  * Object.prototype, where JSON.stringify could find an inherited `toJSON`.
  */
 function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; marks: ReadonlyMap<object, number> } {
-  const walk = nativeWalk;
-  walk.maxDepth = maxDepth;
-  walk.marks = undefined;
-  walk.top = 0;
-  walk.deepest = 0;
-  const whole = visitNative(walk, value, 0);
-  if (whole && typeof value === 'object' && value !== null) nativeHeights.set(value, walk.deepest + 1);
-  const marks = walk.marks ?? NONE;
-  walk.marks = undefined;
-  return { whole, marks };
-}
-
-/**
- * nativeSubtrees' state, one for the process and reset at each call (the walk calls nothing that
- * could start another): every canonical print of a small definition would otherwise make a closure
- * and an array first.
- */
-const nativeWalk = {
-  maxDepth: 0,
-  /** Each container with the deepest place it was found native at: one referenced twice (mcpm's own
-   * objects may share a definition) is native at that depth and any shallower one, never deeper. */
-  marks: undefined as Map<object, number> | undefined,
-  /** Containers found native whose parent is not known yet: kept only if the parent is not native. */
-  pending: [] as object[],
-  top: 0,
-  /** The depth of the deepest container seen: a value found native is native at any depth where that fits (nativeHeights). */
-  deepest: 0,
-};
-
-function visitNative(walk: typeof nativeWalk, v: JsonValue, depth: number): boolean {
-  if (typeof v === 'number') return Number.isFinite(v);
-  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
-  if (typeof v !== 'object' || depth >= walk.maxDepth) return false;
-  const height = nativeHeights.get(v);
-  if (height !== undefined && depth + height <= walk.maxDepth) {
-    walk.deepest = Math.max(walk.deepest, depth + height - 1);
-    return true;
-  }
-  if (depth > walk.deepest) walk.deepest = depth;
-  const pending = walk.pending;
-  const from = walk.top;
-  let native = true;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const item = v[i]!;
-      if (!visitNative(walk, item, depth + 1)) native = false;
-      else if (typeof item === 'object' && item !== null) pending[walk.top++] = item;
+  // Each container with the deepest place it was found native at: one referenced twice (mcpm's own
+  // objects may share a definition) is native at that depth and any shallower one, never deeper.
+  let marks: Map<object, number> | undefined;
+  // Containers found native whose parent is not known yet: kept only if the parent is not native.
+  const pending: object[] = [];
+  let pendingTop = 0;
+  // The depth of the deepest container seen: `value`, if found native, is native at any depth where
+  // that fits (nativeHeights).
+  let deepest = 0;
+  const visit = (v: JsonValue, depth: number): boolean => {
+    if (typeof v === 'number') return Number.isFinite(v);
+    if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
+    if (typeof v !== 'object' || depth >= maxDepth) return false;
+    const height = nativeHeights.get(v);
+    if (height !== undefined && depth + height <= maxDepth) {
+      deepest = Math.max(deepest, depth + height - 1);
+      return true;
     }
-  } else {
-    const prototype = Object.getPrototypeOf(v) as unknown;
-    if (prototype !== null && prototype !== Object.prototype) return false;
-    let previous: string | undefined;
-    // for-in, not Object.keys: no array per object. It lists the own keys in Object.keys order,
-    // then any inherited enumerable ones (none, with these prototypes).
-    for (const key in v) {
-      if (previous !== undefined && !(previous < key)) native = false;
-      const item = v[key]!;
-      if (!visitNative(walk, item, depth + 1)) native = false;
-      else if (typeof item === 'object' && item !== null) pending[walk.top++] = item;
-      previous = key;
+    if (depth > deepest) deepest = depth;
+    const from = pendingTop;
+    let native = true;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i]!;
+        if (!visit(item, depth + 1)) native = false;
+        else if (typeof item === 'object' && item !== null) pending[pendingTop++] = item;
+      }
+    } else {
+      const prototype = Object.getPrototypeOf(v) as unknown;
+      if (prototype !== null && prototype !== Object.prototype) return false;
+      let previous: string | undefined;
+      // for-in, not Object.keys: no array per object. It lists the own keys in Object.keys order,
+      // then any inherited enumerable ones (none, with these prototypes).
+      for (const key in v) {
+        if (previous !== undefined && !(previous < key)) native = false;
+        const item = v[key]!;
+        if (!visit(item, depth + 1)) native = false;
+        else if (typeof item === 'object' && item !== null) pending[pendingTop++] = item;
+        previous = key;
+      }
     }
-  }
-  if (!native) {
-    const marks = (walk.marks ??= new Map());
-    for (let i = from; i < walk.top; i++) marks.set(pending[i]!, Math.max(depth + 1, marks.get(pending[i]!) ?? 0));
-  }
-  // Not pending.length = from: shortening an array is a call into the runtime, per container.
-  walk.top = from;
-  return native;
+    if (!native) {
+      marks ??= new Map();
+      for (let i = from; i < pendingTop; i++) marks.set(pending[i]!, Math.max(depth + 1, marks.get(pending[i]!) ?? 0));
+    }
+    // Not pending.length = from: shortening an array is a call into the runtime, per container.
+    pendingTop = from;
+    return native;
+  };
+  const whole = visit(value, 0);
+  if (whole && typeof value === 'object' && value !== null) nativeHeights.set(value, deepest + 1);
+  return { whole, marks: marks ?? NONE };
 }
 
 /**

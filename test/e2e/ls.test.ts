@@ -1,7 +1,8 @@
 // `mcpm ls [NAME...]`: starts nothing, so a server whose launch matches the lock is "locked" (the
 // JSON keeps the contract's "ok"); names filter, and an unknown name is a usage error.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+import { BIN, defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
 
 describe('mcpm ls', { timeout: 60_000 }, () => {
   it('says locked, filters by name, and keeps "ok" in JSON', async () => {
@@ -31,5 +32,35 @@ describe('mcpm ls', { timeout: 60_000 }, () => {
     const unknown = await mcpm(['ls', '-C', dir, 'gamma']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('no server named "gamma"');
+  });
+});
+
+describe('a reader that goes away (`mcpm ls | head -0`)', { timeout: 60_000 }, () => {
+  /** Runs mcpm with its stdout closed by the reader before mcpm has started, as a pipe into `head -0` does. */
+  function withReaderGone(args: string[]): Promise<{ status: number | null; stderr: string }> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Node takes far longer to start than this takes: the first write mcpm makes meets a pipe no one reads.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status) => resolvePromise({ status, stderr }));
+    });
+  }
+
+  it('ends quietly with the command status, through the full CLI and the fast offline entry', async () => {
+    const dir = tempProject();
+    writeProject(dir, { alpha: { defs: defs([tool('a', 'A.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    for (const args of [
+      ['ls', '-C', dir],
+      ['verify', '--offline', '-C', dir],
+    ]) {
+      const run = await withReaderGone(args);
+      // An unhandled EPIPE would be a stack trace and exit 1 (or mcpm's internal error, 70).
+      expect(run.stderr, args.join(' ')).toBe('');
+      expect(run.status, args.join(' ')).toBe(0);
+    }
   });
 });

@@ -313,22 +313,19 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
   const native = !layout || /^ {1,10}$/.test(layout.indent) ? nativeSubtrees(value, maxDepth) : { whole: false, marks: NONE };
   const printNative = (v: JsonValue, depth: number): string => {
     if (!layout) return JSON.stringify(v);
-    if (depth > 0 && layout.eol === '\n') {
-      // JSON.stringify indents from column 0. Printed inside `depth` one-element arrays, `v`'s lines
-      // get the indentation of its own depth, and the arrays' text around it is a known length to
-      // cut off: one native call, where re-indenting every line of a server's snapshot cost more
-      // than printing it.
-      let wrapped: JsonValue = v;
-      for (let i = 0; i < depth; i++) wrapped = [wrapped];
-      const text = JSON.stringify(wrapped, null, layout.indent);
-      const width = layout.indent.length;
-      const head = 2 * depth + (width * depth * (depth + 1)) / 2; // "[\n" and the indentation, at each level
-      const tail = 2 * depth + (width * depth * (depth - 1)) / 2; // "\n", the indentation and "]"
-      return escapeInvisible(text.slice(head, text.length - tail));
-    }
+    // JSON.stringify indents from column 0. Printed inside `depth` one-element arrays, `v`'s lines
+    // get the indentation of its own depth, and the arrays' text around it is a known length to
+    // cut off: one native call, where re-indenting every line of a server's snapshot cost more
+    // than printing it.
+    let wrapped: JsonValue = v;
+    for (let i = 0; i < depth; i++) wrapped = [wrapped];
+    const text = JSON.stringify(wrapped, null, layout.indent);
+    const width = layout.indent.length;
+    const head = 2 * depth + (width * depth * (depth + 1)) / 2; // "[\n" and the indentation, at each level
+    const tail = 2 * depth + (width * depth * (depth - 1)) / 2; // "\n", the indentation and "]"
+    const printed = escapeInvisible(text.slice(head, text.length - tail));
     // Strings hold no raw line break (JSON.stringify escapes it): each one is the layout's own.
-    const text = escapeInvisible(JSON.stringify(v, null, layout.indent));
-    return depth === 0 && layout.eol === '\n' ? text : text.replace(/\n/g, lineAt(depth));
+    return layout.eol === '\n' ? printed : printed.replace(/\n/g, layout.eol);
   };
   if (native.whole) return printNative(value, 0);
   const stack: Frame[] = [];

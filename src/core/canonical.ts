@@ -76,19 +76,11 @@ export class IntegrityWriter {
     this.#pending += canonicalize(value);
   }
 
-  /** Writes `"key":` followed by `text`, as printWithIntegrity printed it. */
-  printedMember(key: string, text: CanonicalText): void {
-    this.#key(key);
-    this.#hash.update(this.#pending, 'utf8');
-    this.#hash.update(text, 'utf8');
-    this.#pending = '';
-  }
-
   /**
    * Writes `"key":{"definition":<text>,"integrity":"<integrity>"}`, a snapshot item as snapshotToJson
-   * has it: open(key), printedMember('definition', text), member('integrity', integrity), close() in
-   * one step (a 10 MB lock has thousands of items). An integrity's JSON text is itself in quotes:
-   * `sha256-` and base64 need no escape.
+   * has it, `text` as printWithIntegrity printed it: the definition is hashed from that text, not
+   * printed again (a 10 MB lock has thousands of items). An integrity's JSON text is itself in
+   * quotes: `sha256-` and base64 need no escape.
    */
   item(key: string, text: CanonicalText, integrity: Integrity): void {
     this.#key(key);

@@ -160,11 +160,11 @@ export class GuardRelay {
   private readonly skeleton: { lineBytes: number; stringBytes: number };
   /**
    * The server line in progress once it is large (line-prefix.ts): `prefix` scans it when its start
-   * may go ahead to the host (undefined: it waits to be judged whole); `ahead` is how many of its
-   * bytes went; `queued`, what else is for the host until the line is done, which must not land
-   * inside it.
+   * may go ahead to the host (undefined: it waits to be judged whole), and its safeBytes are the
+   * bytes that went; `seen`, how many of the line's parts it has scanned; `queued`, what else is for
+   * the host until the line is done, which must not land inside it.
    */
-  private lineInProgress: { prefix: LinePrefix | undefined; seen: number; ahead: number; queued: Buffer[] } | undefined;
+  private lineInProgress: { prefix: LinePrefix | undefined; seen: number; queued: Buffer[] } | undefined;
 
   constructor(
     private readonly wire: WireCheck,
@@ -312,7 +312,7 @@ export class GuardRelay {
   /** Bytes for the host: held while part of a server line has gone ahead, so they land after it. */
   private toHost(bytes: Buffer): void {
     const line = this.lineInProgress;
-    if (line !== undefined && line.ahead > 0) line.queued.push(bytes);
+    if (line !== undefined && aheadOf(line) > 0) line.queued.push(bytes);
     else this.handlers.toHost(bytes);
   }
 
@@ -328,7 +328,7 @@ export class GuardRelay {
     let line = this.lineInProgress;
     if (line === undefined) {
       if (size < this.skeleton.lineBytes) return;
-      line = { prefix: this.awaitsOnlyUninspected() ? new LinePrefix() : undefined, seen: 0, ahead: 0, queued: [] };
+      line = { prefix: this.awaitsOnlyUninspected() ? new LinePrefix() : undefined, seen: 0, queued: [] };
       this.lineInProgress = line;
     }
     const prefix = line.prefix;
@@ -336,10 +336,7 @@ export class GuardRelay {
     for (; line.seen < parts.length && !prefix.isStopped; line.seen++) {
       const before = prefix.safeBytes;
       const after = prefix.feed(parts[line.seen]!);
-      if (after > before) {
-        for (const piece of slicesOf(parts, before, after)) this.handlers.toHost(piece);
-        line.ahead = after;
-      }
+      if (after > before) for (const piece of slicesOf(parts, before, after)) this.handlers.toHost(piece);
     }
   }
 
@@ -357,7 +354,7 @@ export class GuardRelay {
       return;
     }
     this.lineInProgress = undefined;
-    const ahead = progress?.ahead ?? 0;
+    const ahead = progress === undefined ? 0 : aheadOf(progress);
     // A transient line is the framer's to reuse once this call returns: what is kept of it is copied.
     const kept = (bytes: Buffer): Buffer => (transient && out === line ? Buffer.from(bytes) : bytes);
     if (ahead === 0) {
@@ -377,7 +374,7 @@ export class GuardRelay {
     const progress = this.lineInProgress;
     if (progress === undefined) return;
     this.lineInProgress = undefined;
-    if (progress.ahead > 0) this.handlers.toHost(NEWLINE);
+    if (aheadOf(progress) > 0) this.handlers.toHost(NEWLINE);
     for (const bytes of progress.queued) this.handlers.toHost(bytes);
   }
 
@@ -803,6 +800,11 @@ function strictUnused(): never {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** How many bytes of a line in progress went ahead to the host: what its prefix found safe, none without one. */
+function aheadOf(line: { prefix: LinePrefix | undefined }): number {
+  return line.prefix?.safeBytes ?? 0;
+}
 
 /** Bytes [from, to) of the concatenation of `parts`, as views of the parts (no copy). */
 function slicesOf(parts: readonly Buffer[], from: number, to: number): Buffer[] {

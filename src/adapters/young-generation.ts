@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 const LARGE_LOCK_BYTES = 4 * 1024 * 1024;
 
 /** Keeps the young generation small when `file` (the lock about to be read) is large; nothing else changes. */
-export async function keepYoungGenerationSmallFor(file: string): Promise<void> {
+export function keepYoungGenerationSmallFor(file: string): void {
   let size: number;
   try {
     size = statSync(file).size;

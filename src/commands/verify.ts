@@ -41,7 +41,7 @@ export interface VerifyOptions extends GlobalOptions {
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   // Offline, reading the lock is the whole cost (a pre-commit hook runs this at every commit).
-  if (options.offline) await keepYoungGenerationSmallFor(project.lockFile);
+  if (options.offline) keepYoungGenerationSmallFor(project.lockFile);
   const { lock, text } = await loadCheckedLock(project);
   const allowlist = await loadAllowlist(options, deps);
   const signedBy = options.requireSignature ? await requireSignature(project, text, signersFile(options, allowlist, deps), deps) : undefined;

@@ -12,7 +12,7 @@
  *
  * Duplicate keys. JSON.parse keeps the last of two equal keys; other parsers keep the first or
  * refuse the text. A message with a duplicate key anywhere reads one way to mcpm and another to
- * some host, so it is dropped (duplicateKey finds one in a single pass).
+ * some host, so it is dropped (duplicateKey finds one).
  *
  * Envelope. A message must be exactly one of request, notification or response, with the members
  * JSON-RPC gives it and no other: a "response" that also has a `method` is taken as an answer by a
@@ -60,13 +60,36 @@ interface ObjectKeys {
   set?: Set<string>;
 }
 
+/** Texts up to this long are first printed back from what JSON.parse made of them (duplicateKey). */
+const PRINTED_CHECK_CHARS = 8 * 1024;
+
 /**
- * The first key that appears twice in one object of `text`, which must be valid JSON (JSON.parse
- * accepted it); undefined when there is none. Keys are compared as decoded (`"a"` and `"\u0061"`
- * are the same key). Strings are skipped with native searches for `"`, so the cost is in the
- * number of tokens, not of bytes: a megabyte of text content is a few microseconds.
+ * The first key that appears twice in one object of `text`, which JSON.parse read as `parsed`;
+ * undefined when there is none. Keys are compared as decoded (`"a"` and `"\u0061"` are the same
+ * key).
+ *
+ * A small text that prints back from `parsed` exactly, as compact JSON from JSON.stringify does
+ * (every message of a JavaScript host or SDK server), has no key twice: the printed text names each
+ * key of an object once, and a second key would have made the text longer. That is one native call
+ * instead of a scan in JavaScript on the path of every message. Otherwise the text is scanned:
+ * strings are skipped with native searches for `"`, so the cost is in the number of tokens, not of
+ * bytes (a megabyte of text content is a few microseconds).
  */
-export function duplicateKey(text: string): string | undefined {
+export function duplicateKey(text: string, parsed: unknown): string | undefined {
+  if (text.length <= PRINTED_CHECK_CHARS && printsAs(parsed, text)) return undefined;
+  return scannedDuplicateKey(text);
+}
+
+function printsAs(value: unknown, text: string): boolean {
+  try {
+    return JSON.stringify(value) === text;
+  } catch {
+    // Nested too deep to print (RangeError): the scan decides.
+    return false;
+  }
+}
+
+function scannedDuplicateKey(text: string): string | undefined {
   const frames: (ObjectKeys | null)[] = [];
   /** The innermost container: an object's keys, or null for an array (or outside any). */
   let keys: ObjectKeys | null = null;

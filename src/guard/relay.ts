@@ -209,7 +209,7 @@ export class GuardRelay {
     const ambiguity = (item: unknown): string | undefined => {
       const envelope = envelopeOf(item);
       if (envelope.kind === 'unclean') return envelope.problem;
-      lineProblem ??= hostLineProblem(text) ?? null;
+      lineProblem ??= hostLineProblem(text, value) ?? null;
       return lineProblem ?? undefined;
     };
     if (Array.isArray(value)) {
@@ -402,7 +402,7 @@ export class GuardRelay {
     this.currentLineBytes = line.length;
     const skeleton = content.length >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(content, this.lineInProgress?.prefix?.cleanBytes ?? 0) : undefined;
     if (skeleton !== undefined) {
-      const decision = this.serverMessage(skeleton.value, strictUnused, () => duplicateKey(skeleton.text));
+      const decision = this.serverMessage(skeleton.value, strictUnused, () => duplicateKey(skeleton.text, skeleton.value));
       // The line has no character a host splits at (lineSkeleton refuses them): it goes on as it came.
       if (decision.kind === 'forward') return line;
       if (decision.kind !== 'drop') throw new Error('Assertion failed: a skeleton-read response needs a rewrite');
@@ -418,7 +418,7 @@ export class GuardRelay {
       return undefined;
     }
     if (Array.isArray(value)) return this.serverBatch(line, text, value);
-    const decision = this.serverMessage(value, () => parsePrintedJson(text, value) ?? parseStrictJson(text), () => duplicateKey(text));
+    const decision = this.serverMessage(value, () => parsePrintedJson(text, value) ?? parseStrictJson(text), () => duplicateKey(text, value));
     switch (decision.kind) {
       case 'forward':
         return hasLineBreaks(text) ? textLine(escapeLineBreaks(text)) : line;
@@ -479,7 +479,7 @@ export class GuardRelay {
       this.dropped('an empty batch', lineContent(line));
       return undefined;
     }
-    const duplicate = duplicateKey(text);
+    const duplicate = duplicateKey(text, items);
     if (duplicate !== undefined) {
       // Which item a reader would take the second key for is anyone's guess: none goes on.
       const answered = items.map(envelopeOf).flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
@@ -830,9 +830,9 @@ function textLine(text: string): Buffer {
  * a line there, and no JSON serialiser writes one; U+2028 is written raw by JSON.stringify in the
  * arguments of ordinary calls, and no common server framing splits at it.
  */
-function hostLineProblem(text: string): string | undefined {
+function hostLineProblem(text: string, parsed: unknown): string | undefined {
   if (text.includes('\r')) return 'a raw carriage return (\\r)';
-  const duplicate = duplicateKey(text);
+  const duplicate = duplicateKey(text, parsed);
   return duplicate === undefined ? undefined : `the key ${jsonQuote(duplicate)} twice in one object`;
 }
 

@@ -105,7 +105,7 @@ describe('lineSkeleton', () => {
         const read = parsed(skeletonText);
         expect(read.ok, text).toBe(full.ok);
         if (!full.ok || !read.ok) return;
-        expect(duplicateKey(skeletonText), text).toBe(duplicateKey(text));
+        expect(duplicateKey(skeletonText, read.value), text).toBe(duplicateKey(text, full.value));
         expect(sameButBlanked(full.value, read.value), text).toBe(true);
         const envelope = envelopeOf(full.value);
         const seen = envelopeOf(read.value);

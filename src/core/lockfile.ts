@@ -130,15 +130,6 @@ export interface LockHead {
  * tell whether the text is exactly as mcpm prints a lock (`printed`; a whole extra printing of it).
  */
 export function parseLockHead(text: string, file: string, options: { findPrinted?: boolean } = {}): LockHead {
-  const line = conflictMarkerLine(text);
-  if (line !== undefined) {
-    throw new McpmError(
-      'LOCKFILE_CONFLICT_MARKERS',
-      `${file} has merge conflict markers (line ${line}); mcpm never merges reviewed definitions by itself`,
-      `take one side (git checkout --ours/--theirs ${file}), then run "mcpm approve"`,
-    );
-  }
-
   let root: JsonValue;
   let sortedKeys = false;
   try {
@@ -149,6 +140,16 @@ export function parseLockHead(text: string, file: string, options: { findPrinted
     root = native?.value ?? parseStrictJson(text, { maxDepth: LOCK_MAX_DEPTH });
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
+    // Looked for only in text that is not JSON: no line of JSON can start with a conflict marker,
+    // and a search of every line of a 10 MB lock is milliseconds that every read would pay.
+    const line = conflictMarkerLine(text);
+    if (line !== undefined) {
+      throw new McpmError(
+        'LOCKFILE_CONFLICT_MARKERS',
+        `${file} has merge conflict markers (line ${line}); mcpm never merges reviewed definitions by itself`,
+        `take one side (git checkout --ours/--theirs ${file}), then run "mcpm approve"`,
+      );
+    }
     throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {
       cause: error,
     });

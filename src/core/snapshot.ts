@@ -198,12 +198,15 @@ export function snapshotToJson(snapshot: Snapshot): JsonObject {
 const SNAPSHOT_MEMBERS: readonly ('capabilities' | 'instructions' | 'serverInfo' | ItemKind)[] = (['capabilities', 'instructions', 'serverInfo', ...ITEM_KINDS] as const).slice().sort();
 
 /**
- * The integrity a lock file stated for an item, as written, for items snapshotFromJson returned.
- * Keyed by the item object itself, so the claim stays with exactly the item that was read: an item
- * replaced later (a new approval) has no stored claim and is checked by its own `integrity`.
+ * The integrity a lock file stated for an item, as written, for items snapshotFromJson returned,
+ * when it is not the one recomputed (when it is, the item's own `integrity` is what was stated, and
+ * a lock of thousands of items records nothing). Keyed by the item object itself, so the claim
+ * stays with exactly the item that was read: an item replaced later (a new approval) has no stored
+ * claim and is checked by its own `integrity`.
  */
 const storedIntegrities = new WeakMap<SnapshotItem, Integrity>();
 
+/** What the lock stated for `item`, when that differs from `item.integrity`. */
 export function storedIntegrityOf(item: SnapshotItem): Integrity | undefined {
   return storedIntegrities.get(item);
 }
@@ -276,12 +279,13 @@ export function itemsFromJson(
     }
     const { definition, integrity } = entry;
     if (!isJsonObject(definition)) return fail(at(), 'definition must be an object');
-    if (!isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
+    const { text, integrity: recomputed } = printWithIntegrity(definition, read.sortedKeys);
+    // A stated integrity equal to the recomputed one is well formed: only another one is checked.
+    if (integrity !== recomputed && !isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
     // The key is what hosts and the guard look items up by; it must be the definition's own name.
     if (definition[keyField] !== key) fail(at(), `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
-    const { text, integrity: recomputed } = printWithIntegrity(definition, read.sortedKeys);
     const item: SnapshotItem = { definition, integrity: recomputed };
-    storedIntegrities.set(item, integrity);
+    if (integrity !== recomputed) storedIntegrities.set(item, integrity);
     items.set(key, item);
     const writer = read.writer;
     if (writer !== undefined) {

@@ -73,5 +73,8 @@ describe('escapeInvisible', () => {
       }),
     );
     expect(escapeInvisible('"a\u{E0041}\u200b"')).toBe('"a\\udb40\\udc41\\u200b"');
+    // ASCII, yet DEL is a control: the only one JSON.stringify leaves raw.
+    expect(escapeInvisible('"a\x7f"')).toBe('"a\\u007f"');
+    expect(escapeInvisible('{\n  "a": "b"\n}')).toBe('{\n  "a": "b"\n}');
   });
 });

@@ -162,7 +162,8 @@ export interface ReviewItem {
   /** The item's key (tool name, uri) as an identifier; '' for server-level subjects and launch. */
   key: SafeText;
   change: ChangeKind;
-  fields: ReviewField[];
+  /** Its changed fields, made (word diffs and all) when first read, once. */
+  readonly fields: readonly ReviewField[];
   /** The most severe finding on this item, if any. */
   severity: Severity | null;
   /** mcpm's remarks on the item: a rename, a return after removal, an accepted or quarantined change. */
@@ -290,18 +291,17 @@ function launchItem(source: ReviewSource): ReviewItem {
 }
 
 function itemFromChange(change: ItemChange, judged: JudgedChange | undefined): ReviewItem {
-  // A rename or a return is shown as the diff from the old definition, not as a new item.
-  const diffed = change.change === 'modified' || change.renamedFrom !== undefined || change.tombstone !== undefined;
-  const fields: ReviewField[] =
-    diffed && change.fields.length > 0
-      ? change.fields.map(fieldFromChange)
-      : [fieldFromChange({ pointer: '', change: change.change, before: change.before, after: change.after })];
+  // Made when first read, by the screen that shows them: `approve --yes` shows none, and the word
+  // diffs of 5,000 changed tools take seconds to make.
+  let fields: ReviewField[] | undefined;
   const item: ReviewItem = {
     subject: change.subject,
     kindLabel: trusted(SUBJECT_LABEL[change.subject]),
     key: sanitize(change.key, { identifier: true }),
     change: change.change,
-    fields,
+    get fields() {
+      return (fields ??= fieldsOf(change));
+    },
     severity: null,
   };
   const notes = itemNotes(change, judged);
@@ -309,6 +309,14 @@ function itemFromChange(change: ItemChange, judged: JudgedChange | undefined): R
   const acceptable = acceptableFields(change);
   if (acceptable.length > 0) item.acceptable = acceptable;
   return item;
+}
+
+function fieldsOf(change: ItemChange): ReviewField[] {
+  // A rename or a return is shown as the diff from the old definition, not as a new item.
+  const diffed = change.change === 'modified' || change.renamedFrom !== undefined || change.tombstone !== undefined;
+  return diffed && change.fields.length > 0
+    ? change.fields.map(fieldFromChange)
+    : [fieldFromChange({ pointer: '', change: change.change, before: change.before, after: change.after })];
 }
 
 /**

@@ -169,6 +169,15 @@ describe('buildReviewServer', () => {
     expect(desc.notes.join(' ')).toMatch(/13 → \d+ characters/);
   });
 
+  it('makes an item\'s fields when they are first read, once: approving with --yes reads none', () => {
+    const s = source(snap({ tools: [tool('read', 'Reads a file.'), tool('same', 'Unchanged.')] }), hostile);
+    const server = buildReviewServer(s, snapshotIntegrity);
+    const read = server.items.find((i) => i.key === 'read')!;
+    expect(Object.getOwnPropertyDescriptor(read, 'fields')?.get).toBeTypeOf('function');
+    expect(read.fields).toBe(read.fields);
+    expect(approveAll({ phase: 'review', servers: [server] })).toEqual([{ server: 0, verdict: 'approved', items: [0], integrity: snapshotIntegrity(s.live) }]);
+  });
+
   it('past the changes a word diff shows, the field carries both texts whole, never a count alone', () => {
     const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
     const before = snap({ tools: [tool('read', words.join(' '))] });

@@ -458,15 +458,12 @@ export function checkLockSize(lock: Lock, text: string, file: string, limit = MA
   );
 }
 
-/** Bytes of `text` in UTF-8, counted without encoding it (the text can be megabytes). */
+/**
+ * Bytes of `text` in UTF-8, counted natively without encoding it (the text can be megabytes): what
+ * writing it takes, a lone surrogate (which a lock's JSON escapes anyway) as U+FFFD's three bytes.
+ */
 function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // Two bytes up to U+07FF, three for the rest of the BMP; a surrogate pair (two units) is four.
-    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
-  }
-  return bytes;
+  return Buffer.byteLength(text, 'utf8');
 }
 
 /**

@@ -111,9 +111,26 @@ export interface Approval {
   complete: boolean;
 }
 
+/**
+ * The last approval made for each source. The screen asks for the integrity of the chosen items
+ * and the command then writes their approval: the same snapshot object both times, so its integrity
+ * (the canonical text of every definition, megabytes for a large server) is computed once. One per
+ * source: a reviewer toggling items makes a snapshot per choice.
+ */
+const lastApproval = new WeakMap<ReviewSource, { key: string; approval: Approval }>();
+
 export function approvalOf(source: ReviewSource, chosen: readonly number[]): Approval {
   const items = planItems(source);
   const picked = new Set(chosen.filter((i) => Number.isInteger(i) && i >= 0 && i < items.length));
+  const key = [...picked].sort((a, b) => a - b).join(',');
+  const last = lastApproval.get(source);
+  if (last?.key === key) return last.approval;
+  const approval = newApproval(source, items, picked);
+  lastApproval.set(source, { key, approval });
+  return approval;
+}
+
+function newApproval(source: ReviewSource, items: readonly PlanItem[], picked: ReadonlySet<number>): Approval {
   const complete = picked.size === items.length;
   // A new server has no locked launch to keep; a config-changed one keeps the old one unless chosen.
   let launch = source.locked?.launch ?? source.launch;

@@ -129,6 +129,16 @@ describe('planItems and approvedSnapshot', () => {
     expect(snapshotIntegrity(rebuilt)).toBe(snapshotIntegrity(LIVE));
   });
 
+  it('gives the same approval for the same items chosen again, in any order, so its integrity is computed once', () => {
+    const s = source(LOCKED, LIVE);
+    const some = approvalOf(s, [2, 0]);
+    expect(approvalOf(s, [0, 2, 2]).snapshot).toBe(some.snapshot);
+    const other = approvalOf(s, [0]);
+    expect(other.snapshot).not.toBe(some.snapshot);
+    expect(snapshotIntegrity(other.snapshot)).not.toBe(snapshotIntegrity(some.snapshot));
+    expect(snapshotIntegrity(approvalOf(s, [2, 0]).snapshot)).toBe(snapshotIntegrity(some.snapshot));
+  });
+
   it('keeps the locked launch unless the launch item is chosen', () => {
     const s: ReviewSource = { ...source(LOCKED, LIVE), status: 'config-changed', launch: npx('1.1.0') };
     expect(approvalOf(s, [1]).launch).toEqual(npx('1.0.0'));

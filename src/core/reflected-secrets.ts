@@ -104,8 +104,11 @@ export function findReflection(value: JsonValue, secrets: readonly SecretValue[]
   // The common case, no copy anywhere, from one pass over the value's JSON text: every string and
   // key is in it, escaped as JSON.stringify escapes a needle alone. A hit is then placed by the walk.
   const json = JSON.stringify(value);
-  const jsonLower = json.toLowerCase();
-  if (!needles.some((n) => (n.encoding === 'hex' ? jsonLower : json).includes(JSON.stringify(n.text).slice(1, -1)))) return undefined;
+  // Hex is looked for in any case, by one case-insensitive search of its digits (0-9, a-f, nothing
+  // to escape): lower-casing a snapshot's text first is a copy of megabytes.
+  const hex = needles.filter((n) => n.encoding === 'hex').map((n) => n.text);
+  const holdsHex = hex.length > 0 && new RegExp(hex.join('|'), 'i').test(json);
+  if (!holdsHex && !needles.some((n) => n.encoding !== 'hex' && json.includes(JSON.stringify(n.text).slice(1, -1)))) return undefined;
   const holds = (text: string): { label: string; encoding: string } | undefined => {
     const lower = text.toLowerCase();
     return needles.find((n) => (n.encoding === 'hex' ? lower.includes(n.text) : text.includes(n.text)));

@@ -42,7 +42,8 @@ const LATIN_LETTER = /\p{Script=Latin}/u;
 
 /** The look-alike scripts mixed with Latin letters in a name, or [] when it is single-script. */
 export function mixedScripts(name: string): string[] {
-  if (!LATIN_LETTER.test(name)) return [];
+  // Every look-alike script is outside ASCII, where most names are: one test instead of eight.
+  if (ASCII.test(name) || !LATIN_LETTER.test(name)) return [];
   return SCRIPT_TESTS.filter(([, re]) => re.test(name)).map(([script]) => script);
 }
 

@@ -33,6 +33,8 @@ describe('names', () => {
     expect(skeletonOf('modern')).toBe(skeletonOf('modem'));
     expect(mixedScripts('send_ema\u0456l')).toEqual(['Cyrillic']);
     expect(mixedScripts('привет')).toEqual([]);
+    expect(mixedScripts('p\u03b1ypal_\u0435')).toEqual(['Cyrillic', 'Greek']);
+    expect(mixedScripts('send_email')).toEqual([]);
   });
 
   it('gives an ASCII name the skeleton the full normalisation gives it', () => {

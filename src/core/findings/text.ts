@@ -121,6 +121,11 @@ export interface OtherTools {
   servers: ReadonlyMap<string, readonly string[]>;
   /** First code unit of a name → the distinct name lengths starting with it. */
   lengths: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Where a mention may start: one of those first code units with no ASCII letter or digit before
+   * it. A native search steps from one to the next; undefined when there are no names.
+   */
+  starts: RegExp | undefined;
 }
 
 /** Names distinctive enough that a mention is not an ordinary word ("search", "echo" are not). */
@@ -152,7 +157,11 @@ export function otherServerTools(context: FindingContext): OtherTools {
     }
   }
   for (const list of servers.values()) list.sort(compareCodeUnits);
-  return { servers, lengths: new Map([...lengths].map(([c, set]) => [c, [...set]])) };
+  // Each first code unit as a \u escape: any of them, a surrogate half or `]` included, is a literal
+  // in the class. Not a `u` expression: it matches code units, as the names' first units are.
+  const firsts = [...lengths.keys()].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  const starts = firsts === '' ? undefined : new RegExp(`(?<![A-Za-z0-9])[${firsts}]`, 'g');
+  return { servers, lengths: new Map([...lengths].map(([c, set]) => [c, [...set]])), starts };
 }
 
 const ALNUM = /[A-Za-z0-9]/;
@@ -162,9 +171,13 @@ const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 /** The other servers' tool names mentioned in `text`, each once. */
 function mentionedNames(text: string, tools: OtherTools): Set<string> {
   const found = new Set<string>();
-  for (let i = 0; i < text.length; i++) {
-    const lengths = tools.lengths.get(text[i]!);
-    if (lengths === undefined || (i > 0 && ALNUM.test(text[i - 1]!))) continue;
+  const starts = tools.starts;
+  if (starts === undefined) return found;
+  // Only the places a name could start are visited, not every character of the text.
+  starts.lastIndex = 0;
+  for (let start = starts.exec(text); start !== null; start = starts.exec(text)) {
+    const i = start.index;
+    const lengths = tools.lengths.get(text[i]!)!;
     // A match never starts or ends between the two halves of a surrogate pair (code points, as a
     // `u` regular expression sees the text).
     if (i > 0 && isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue;

@@ -21,9 +21,13 @@ function escapeRegExp(text: string): string {
 
 describe('linear name and mention rules', () => {
   it('find exactly the pairs the pairwise definitions find, each once (name findings are never merged)', () => {
+    let mentioning = 0;
     fc.assert(
-      fc.property(namesArb, namesArb, namesArb, fc.array(fc.oneof(alphabet, nameArb), { maxLength: 12 }), (own, theirs, third, words) => {
-        const text = words.join('');
+      // A number in the words stands for one of the other servers' names, so that texts mention them,
+      // at the start, after a letter or digit, or in the middle of another name.
+      fc.property(namesArb, namesArb, namesArb, fc.array(fc.oneof(alphabet, nameArb, fc.nat()), { maxLength: 12 }), (own, theirs, third, words) => {
+        const named = [...theirs, ...third];
+        const text = words.map((w) => (typeof w === 'number' ? named[w % named.length]! : w)).join('');
         const servers: [string, string[]][] = [
           ['zz', theirs],
           ['aa', third],
@@ -53,10 +57,12 @@ describe('linear name and mention rules', () => {
             .filter((n) => n.length >= 4 && (/[_.-]/.test(n) || /[a-z][A-Z]/.test(n)) && !own.includes(n))
             .filter((n) => new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(n)}(?![A-Za-z0-9])`, 'u').test(text));
         const expected = own.flatMap((key) => servers.flatMap(([server, names]) => mentioned(names).map((n) => `${key}|${server}|${n}`)));
+        if (expected.length > 0) mentioning++;
         expect(sortedArgs(findings, 'mentions-other-server-tool')).toEqual(expected.sort(compareCodeUnits));
       }),
       { numRuns: 300 },
     );
+    expect(mentioning).toBeGreaterThan(30);
   });
 
   it('a first lock of 4 servers × 2,000 shared names reports each shadow once per server', () => {

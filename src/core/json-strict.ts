@@ -234,19 +234,24 @@ function withNullPrototype(value: JsonValue, depth: number, walk: Walk): void {
  * no second parse of a list of 1,000 tools (166 KB), and no copy of it.
  */
 export function parsePrintedJson(text: string, parsed: unknown, limits?: StrictJsonLimits): JsonValue | undefined {
-  if (SURROGATE_PRINTED.test(text)) return undefined;
-  let printed: string | undefined;
-  try {
-    printed = JSON.stringify(parsed);
-  } catch {
-    // Nested too deep to print (RangeError): far past any depth limit, so the strict parser refuses it.
-    return undefined;
-  }
-  if (printed !== text) return undefined;
+  if (SURROGATE_PRINTED.test(text) || !printsBack(parsed, text)) return undefined;
   // Printed back to the same text, so every number is finite and spelled as printed; only depth is left.
   const walk = newWalk(limits?.maxDepth ?? DEFAULT_MAX_DEPTH);
   withNullPrototype(parsed as JsonValue, 1, walk);
   return walk.tooDeep ? undefined : (parsed as JsonValue);
+}
+
+/**
+ * Whether `JSON.stringify(parsed)` is `text` exactly: then `text` names no key twice in one object
+ * (the printed text never does) and spells every number as Number::toString does. False for a
+ * value nested too deep to print (RangeError), far past any depth limit.
+ */
+export function printsBack(parsed: unknown, text: string): boolean {
+  try {
+    return JSON.stringify(parsed) === text;
+  } catch {
+    return false;
+  }
 }
 
 /**

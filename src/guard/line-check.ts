@@ -18,7 +18,7 @@
  * JSON-RPC gives it and no other: a "response" that also has a `method` is taken as an answer by a
  * host that matches on `id` and `result`, while mcpm would route it as a request (envelopeOf).
  */
-import { isJsonObject, jsonQuote, type JsonObject } from '../core/json-strict.js';
+import { isJsonObject, jsonQuote, printsBack, type JsonObject } from '../core/json-strict.js';
 
 /** Whether the text holds a character some host framing ends a line at (see the file comment). */
 export function hasLineBreaks(text: string): boolean {
@@ -76,17 +76,8 @@ const PRINTED_CHECK_CHARS = 8 * 1024;
  * bytes (a megabyte of text content is a few microseconds).
  */
 export function duplicateKey(text: string, parsed: unknown): string | undefined {
-  if (text.length <= PRINTED_CHECK_CHARS && printsAs(parsed, text)) return undefined;
+  if (text.length <= PRINTED_CHECK_CHARS && printsBack(parsed, text)) return undefined;
   return scannedDuplicateKey(text);
-}
-
-function printsAs(value: unknown, text: string): boolean {
-  try {
-    return JSON.stringify(value) === text;
-  } catch {
-    // Nested too deep to print (RangeError): the scan decides.
-    return false;
-  }
 }
 
 function scannedDuplicateKey(text: string): string | undefined {

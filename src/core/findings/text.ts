@@ -142,6 +142,9 @@ function distinctiveNames(snapshot: Snapshot): readonly string[] {
   return names;
 }
 
+/** What may not touch a mention on either side: the start search and the end check share it. */
+const ALNUM = /[A-Za-z0-9]/;
+
 export function otherServerTools(context: FindingContext): OtherTools {
   const servers = new Map<string, string[]>();
   const lengths = new Map<string, Set<number>>();
@@ -160,11 +163,10 @@ export function otherServerTools(context: FindingContext): OtherTools {
   // Each first code unit as a \u escape: any of them, a surrogate half or `]` included, is a literal
   // in the class. Not a `u` expression: it matches code units, as the names' first units are.
   const firsts = [...lengths.keys()].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
-  const starts = firsts === '' ? undefined : new RegExp(`(?<![A-Za-z0-9])[${firsts}]`, 'g');
+  const starts = firsts === '' ? undefined : new RegExp(`(?<!${ALNUM.source})[${firsts}]`, 'g');
   return { servers, lengths: new Map([...lengths].map(([c, set]) => [c, [...set]])), starts };
 }
 
-const ALNUM = /[A-Za-z0-9]/;
 const isHigh = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
 const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 

@@ -122,12 +122,17 @@ const lastApproval = new WeakMap<ReviewSource, { key: string; approval: Approval
 export function approvalOf(source: ReviewSource, chosen: readonly number[]): Approval {
   const items = planItems(source);
   const picked = new Set(chosen.filter((i) => Number.isInteger(i) && i >= 0 && i < items.length));
-  const key = [...picked].sort((a, b) => a - b).join(',');
+  const key = choiceKey(picked);
   const last = lastApproval.get(source);
   if (last?.key === key) return last.approval;
   const approval = newApproval(source, items, picked);
   lastApproval.set(source, { key, approval });
   return approval;
+}
+
+/** A set of chosen items as text, whatever their order and repeats: what an approval and its integrity are kept by. */
+function choiceKey(chosen: Iterable<number>): string {
+  return [...new Set(chosen)].sort((a, b) => a - b).join(',');
 }
 
 function newApproval(source: ReviewSource, items: readonly PlanItem[], picked: ReadonlySet<number>): Approval {
@@ -275,7 +280,7 @@ export function buildReviewServer(source: ReviewSource, integrityOf: (snapshot: 
     findings,
     items,
     integrityFor(chosen) {
-      const key = [...new Set(chosen)].sort((a, b) => a - b).join(',');
+      const key = choiceKey(chosen);
       let integrity = cache.get(key);
       if (integrity === undefined) {
         integrity = integrityOf(approvalOf(source, chosen).snapshot);

@@ -3,6 +3,7 @@
  * RFC 8785 and the lock write them in.
  */
 import { MAX_PRINT_DEPTH } from './canonical.js';
+import { inCodeUnitOrder } from './changes.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 
 /**
@@ -25,9 +26,7 @@ export function inKeyOrder(value: JsonValue, depth = 0): JsonValue {
     return copy ?? value;
   }
   const keys = Object.keys(value);
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
-  if (sorted) {
+  if (inCodeUnitOrder(keys)) {
     let copy: JsonObject | undefined;
     for (const key of keys) {
       const item = value[key]!;

@@ -2,7 +2,7 @@
  * Walking definitions: every string of an item (values and object keys), with its JSON pointer and
  * its role (prose, identifier, key), which the string rules judge by.
  */
-import { pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
+import { inCodeUnitOrder, pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
 import { isJsonObject, type JsonValue } from '../json-strict.js';
 
 /** Where a string sits: prose, an identifier value (`name`, `uri`), or an object key. */
@@ -75,12 +75,7 @@ export function visitSites(subject: ChangeSubject, pointer: string, value: JsonV
       const keys = Object.keys(v);
       // The default sort orders strings by UTF-16 code units, as compareCodeUnits does, natively.
       // Most objects are in that order already (a lock's, and a first lock's listing).
-      for (let i = 1; i < keys.length; i++) {
-        if (!(keys[i - 1]! < keys[i]!)) {
-          keys.sort();
-          break;
-        }
-      }
+      if (!inCodeUnitOrder(keys)) keys.sort();
       for (const k of keys) {
         path.push(k);
         site.text = k;

@@ -283,8 +283,12 @@ export interface TextLengths {
   invisible: number;
 }
 
+const PLAIN_TEXT = /^[\t\n\x20-\x7e]*$/;
+
 /** Per-field sizes for the diff: padding and invisible characters show as numbers even where the text looks short. */
 export function textLengths(text: string): TextLengths {
+  // Most descriptions: one byte and one code point per code unit, and nothing a terminal hides.
+  if (PLAIN_TEXT.test(text)) return { bytes: text.length, codePoints: text.length, invisible: 0 };
   let bytes = 0;
   let codePoints = 0;
   for (const ch of text) {

@@ -26,7 +26,7 @@ const CONTEXT_KEEP = 40;
 const INDENT = 2;
 const HANGING = 2;
 
-type Style = 'plain' | 'removed' | 'added' | 'high' | 'medium' | 'low' | 'heading' | 'note';
+export type Style = 'plain' | 'removed' | 'added' | 'high' | 'medium' | 'low' | 'heading' | 'note';
 
 const ANSI: Record<Exclude<Style, 'plain'>, string> = {
   removed: '\u001b[31m',
@@ -39,12 +39,12 @@ const ANSI: Record<Exclude<Style, 'plain'>, string> = {
 };
 const RESET = '\u001b[0m';
 
-interface Span {
+export interface Span {
   text: SafeText;
   style: Style;
 }
 
-interface Line {
+export interface Line {
   depth: number;
   spans: Span[];
   /** Columns that wrapped rows hang in by (past the line's own prefix); HANGING when not given. */
@@ -171,8 +171,15 @@ function textBlock(text: string, depth: number, sign: '+' | '-'): Line[] {
 // -----------------------------------------------------------------------------------------------
 // Word diffs
 
-function codePoints(text: string): string[] {
-  return Array.from(text);
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** The text's code points, as the text itself when each is one code unit (no copy, no array). */
+function codePoints(text: string): string | string[] {
+  return SURROGATE.test(text) ? Array.from(text) : text;
+}
+
+function codePointSlice(chars: string | string[], from: number, to?: number): string {
+  return typeof chars === 'string' ? chars.slice(from, to) : chars.slice(from, to).join('');
 }
 
 function collapsed(count: number): Span {
@@ -186,9 +193,9 @@ function contextSpans(text: string, first: boolean, last: boolean): Span[] {
   const keepEnd = last ? 0 : CONTEXT_KEEP;
   if (chars.length <= CONTEXT_LIMIT || chars.length <= keepStart + keepEnd) return [span(sanitize(text))];
   const out: Span[] = [];
-  if (keepStart > 0) out.push(span(sanitize(chars.slice(0, keepStart).join(''))));
+  if (keepStart > 0) out.push(span(sanitize(codePointSlice(chars, 0, keepStart))));
   out.push(collapsed(chars.length - keepStart - keepEnd));
-  if (keepEnd > 0) out.push(span(sanitize(chars.slice(chars.length - keepEnd).join(''))));
+  if (keepEnd > 0) out.push(span(sanitize(codePointSlice(chars, chars.length - keepEnd))));
   return out;
 }
 
@@ -403,10 +410,28 @@ interface Cell {
   style: Style;
 }
 
+/**
+ * Any code unit that is not one cell of one column: a surrogate (an astral code point is two code
+ * units in one cell), a combining mark, a wide character. A line without one, as nearly every line
+ * of a diff is, is laid out by string index (narrowRows, paintNarrow) instead of a cell per code point:
+ * the same rows and bytes, without an object per character.
+ */
+const NOT_NARROW = [SURROGATE, ZERO_WIDTH_MARK, WIDE];
+/** Tab, printable ASCII, Latin-1 and the marks mcpm writes (… → ⏎ ⟨ ⟩): narrow, and one test for most lines. */
+const COMMON_NARROW = /^[\t\x20-\x7e\u00a0-\u00ff\u2026\u2192\u23ce\u27e8\u27e9]*$/;
+
+function isNarrow(text: string): boolean {
+  return COMMON_NARROW.test(text) || !NOT_NARROW.some((re) => re.test(text));
+}
+
+function roomOf(line: Line, width: number): number {
+  return Math.max(20, width - line.depth * INDENT - (line.hang ?? HANGING));
+}
+
 function wrapLine(line: Line, width: number): Cell[][] {
   const cells: Cell[] = [];
   for (const s of line.spans) for (const ch of s.text) cells.push({ ch, style: s.style });
-  const room = Math.max(20, width - line.depth * INDENT - (line.hang ?? HANGING));
+  const room = roomOf(line, width);
   const rows: Cell[][] = [];
   let start = 0;
   while (start < cells.length) {
@@ -428,6 +453,21 @@ function wrapLine(line: Line, width: number): Cell[][] {
   return rows.length === 0 ? [[]] : rows;
 }
 
+/** wrapLine for a narrow line (every code unit one cell of one column): each row as [start, end) of `text`. */
+function narrowRows(text: string, room: number): [number, number][] {
+  const rows: [number, number][] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + room, text.length);
+    if (end < text.length) {
+      const lastSpace = text.lastIndexOf(' ', end - 1);
+      if (lastSpace > start + room / 3) end = lastSpace + 1;
+    }
+    rows.push([start, end]);
+    start = end;
+  }
+  return rows.length === 0 ? [[0, 0]] : rows;
+}
+
 function paint(row: Cell[], color: boolean): string {
   if (!color) return row.map((c) => c.ch).join('');
   let out = '';
@@ -444,18 +484,50 @@ function paint(row: Cell[], color: boolean): string {
   return out;
 }
 
-function layout(lines: Line[], options: TextRenderOptions): string {
+/** paint for text[start, end) of a narrow line, whose spans join to `text`: the same escapes, by span. */
+function paintNarrow(spans: readonly Span[], text: string, start: number, end: number, color: boolean): string {
+  if (!color) return text.slice(start, end);
+  let out = '';
+  let current: Style = 'plain';
+  let at = 0;
+  for (const s of spans) {
+    const from = Math.max(at, start);
+    at += s.text.length;
+    const to = Math.min(at, end);
+    if (from >= to) continue;
+    if (s.style !== current) {
+      if (current !== 'plain') out += RESET;
+      if (s.style !== 'plain') out += ANSI[s.style];
+      current = s.style;
+    }
+    out += text.slice(from, to);
+  }
+  if (current !== 'plain') out += RESET;
+  return out;
+}
+
+/** Lines as terminal text: wrapped at the width by display columns, trailing spaces dropped, coloured if asked. */
+export function layout(lines: readonly Line[], options: TextRenderOptions): string {
   const width = options.width ?? DEFAULT_WIDTH;
   const out: string[] = [];
+  // Wrapped rows hang two columns further in. Trailing spaces are dropped from each row (a change
+  // in whitespace is still shown by its ⟨- -⟩/⟨+ +⟩ marker, and runs of more than 8 are counted);
+  // this keeps golden files stable.
+  const indentOf = (line: Line, row: number): string => ' '.repeat(line.depth * INDENT + (row > 0 ? (line.hang ?? HANGING) : 0));
   for (const line of lines) {
+    const text = line.spans.length === 1 ? line.spans[0]!.text : line.spans.map((s) => s.text).join('');
+    if (isNarrow(text)) {
+      narrowRows(text, roomOf(line, width)).forEach(([start, stop], i) => {
+        let end = stop;
+        while (end > start && text.charCodeAt(end - 1) === 0x20) end -= 1;
+        out.push(end === start ? '' : `${indentOf(line, i)}${paintNarrow(line.spans, text, start, end, options.color)}`);
+      });
+      continue;
+    }
     wrapLine(line, width).forEach((row, i) => {
-      // Wrapped rows hang two columns further in. Trailing spaces are dropped from each row (a
-      // change in whitespace is still shown by its ⟨- -⟩/⟨+ +⟩ marker, and runs of more than 8 are
-      // counted); this keeps golden files stable.
       let end = row.length;
       while (end > 0 && row[end - 1]!.ch === ' ') end -= 1;
-      const indent = ' '.repeat(line.depth * INDENT + (i > 0 ? (line.hang ?? HANGING) : 0));
-      out.push(end === 0 ? '' : `${indent}${paint(row.slice(0, end), options.color)}`);
+      out.push(end === 0 ? '' : `${indentOf(line, i)}${paint(row.slice(0, end), options.color)}`);
     });
   }
   return `${out.join('\n')}\n`;
@@ -483,7 +555,9 @@ export function renderChangesText(
   }
   if (changes.length > 0) {
     lines.push({ depth: 0, spans: [own('changes', 'heading')] });
-    for (const change of changes) append(lines, itemLines(change, findings, judged?.find((j) => j.change === change)));
+    // Looked up, not searched: a diff of thousands of changed items.
+    const judgement = new Map(judged?.map((j) => [j.change, j]));
+    for (const change of changes) append(lines, itemLines(change, findings, judgement.get(change)));
   }
   return layout(lines, options);
 }

@@ -95,6 +95,22 @@ describe('helpers', () => {
     expect(textLengths('')).toEqual({ bytes: 0, codePoints: 0, invisible: 0 });
     expect(textLengths('a\u200b\u{1F600}\ud800é\n\t')).toEqual({ bytes: 1 + 3 + 4 + 3 + 2 + 1 + 1, codePoints: 7, invisible: 2 });
     expect(textLengths(`x${tags('abc')}`).invisible).toBe(3);
+    // Printable ASCII with tabs and newlines is counted without a walk: the edges of that class.
+    expect(textLengths('a\tb\n~ ')).toEqual({ bytes: 6, codePoints: 6, invisible: 0 });
+    expect(textLengths('a\rb')).toEqual({ bytes: 3, codePoints: 3, invisible: 1 });
+    expect(textLengths('a\u007fb')).toEqual({ bytes: 3, codePoints: 3, invisible: 1 });
+  });
+
+  it('measures any text as a walk over its code points does', () => {
+    const pieces = fc.constantFrom('a', ' ', '~', '\t', '\n', '\r', '\u0000', '\u001f', '\u007f', '\u0080', 'é', '\u200b', '日', '😀', '\ud800', '\udc00');
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 20 }), (parts) => {
+        const text = parts.join('');
+        const invisible = [...text].filter((ch) => /^(?![\n\t])[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]$/u.test(ch)).length;
+        expect(textLengths(text)).toEqual({ bytes: Buffer.byteLength(text), codePoints: [...text].length, invisible });
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('splits sanitised text into lines', () => {

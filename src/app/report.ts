@@ -19,7 +19,14 @@ export async function firstLockFindings(name: string, live: Snapshot, others: Re
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  // findingsFor's own order begins with severity: its findings (thousands at a first lock of servers
+  // that share their names) are checked in one pass, not sorted again.
+  for (let i = 1; i < findings.length; i++) {
+    if (SEVERITY_ORDER[findings[i - 1]!.severity] > SEVERITY_ORDER[findings[i]!.severity]) {
+      return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    }
+  }
+  return [...findings];
 }
 
 /** Builds the printed lines; drift gets up to 5 changes and 3 findings, with a count of the rest. */

@@ -508,6 +508,15 @@ function paintNarrow(spans: readonly Span[], text: string, start: number, end: n
 
 /** Lines as terminal text: wrapped at the width by display columns, trailing spaces dropped, coloured if asked. */
 export function layout(lines: readonly Line[], options: TextRenderOptions): string {
+  return laidOut(lines, options, true);
+}
+
+/** layout with every line laid out a cell per code point: what the narrow lines' way must match (tests). */
+export function layoutByCells(lines: readonly Line[], options: TextRenderOptions): string {
+  return laidOut(lines, options, false);
+}
+
+function laidOut(lines: readonly Line[], options: TextRenderOptions, narrowByIndex: boolean): string {
   const width = options.width ?? DEFAULT_WIDTH;
   const out: string[] = [];
   // Wrapped rows hang two columns further in. Trailing spaces are dropped from each row (a change
@@ -516,7 +525,7 @@ export function layout(lines: readonly Line[], options: TextRenderOptions): stri
   const indentOf = (line: Line, row: number): string => ' '.repeat(line.depth * INDENT + (row > 0 ? (line.hang ?? HANGING) : 0));
   for (const line of lines) {
     const text = line.spans.length === 1 ? line.spans[0]!.text : line.spans.map((s) => s.text).join('');
-    if (isNarrow(text)) {
+    if (narrowByIndex && isNarrow(text)) {
       narrowRows(text, roomOf(line, width)).forEach(([start, stop], i) => {
         let end = stop;
         while (end > start && text.charCodeAt(end - 1) === 0x20) end -= 1;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { changesBetween, emptySnapshot } from '../../../src/core/changes.js';
 import { findingsFor } from '../../../src/core/findings/index.js';
 import type { Snapshot } from '../../../src/core/snapshot.js';
-import { columnsOf, layout, renderChangesText, type Line, type Style } from '../../../src/render/diff-text.js';
+import { columnsOf, layout, layoutByCells, renderChangesText, type Line, type Style } from '../../../src/render/diff-text.js';
 import type { SafeText } from '../../../src/core/sanitize.js';
 import { liveNotes, lockedNotes, mailServer } from '../../fixtures/findings/rug-pull.js';
 import { expectGolden } from '../../fixtures/findings/golden.js';
@@ -153,51 +153,6 @@ describe('renderChangesText: properties', () => {
 });
 
 describe('layout', () => {
-  // The layout before lines were laid out by string index: one cell per code point, wrapped by
-  // columnsOf. Every line must come out byte for byte as it did.
-  const CODES: Record<Exclude<Style, 'plain'>, string> = { removed: '\u001b[31m', added: '\u001b[32m', high: '\u001b[1;31m', medium: '\u001b[33m', low: '\u001b[36m', heading: '\u001b[1m', note: '\u001b[2m' };
-  function byCells(lines: readonly Line[], width: number, color: boolean): string {
-    const out: string[] = [];
-    for (const line of lines) {
-      const cells = line.spans.flatMap((s) => [...s.text].map((ch) => ({ ch, style: s.style })));
-      const room = Math.max(20, width - line.depth * 2 - (line.hang ?? 2));
-      const rows: (typeof cells)[] = [];
-      let start = 0;
-      while (start < cells.length) {
-        let cols = 0;
-        let end = start;
-        let lastSpace = -1;
-        while (end < cells.length) {
-          const w = columnsOf(cells[end]!.ch);
-          if (cols + w > room && end > start) break;
-          cols += w;
-          if (cells[end]!.ch === ' ') lastSpace = end;
-          end += 1;
-        }
-        if (end < cells.length && lastSpace > start + room / 3) end = lastSpace + 1;
-        rows.push(cells.slice(start, end));
-        start = end;
-      }
-      (rows.length === 0 ? [[]] : rows).forEach((row, i) => {
-        let end = row.length;
-        while (end > 0 && row[end - 1]!.ch === ' ') end -= 1;
-        let text = '';
-        let current: Style = 'plain';
-        for (const cell of row.slice(0, end)) {
-          if (color && cell.style !== current) {
-            if (current !== 'plain') text += '\u001b[0m';
-            if (cell.style !== 'plain') text += CODES[cell.style];
-            current = cell.style;
-          }
-          text += cell.ch;
-        }
-        if (current !== 'plain') text += '\u001b[0m';
-        out.push(end === 0 ? '' : `${' '.repeat(line.depth * 2 + (i > 0 ? (line.hang ?? 2) : 0))}${text}`);
-      });
-    }
-    return `${out.join('\n')}\n`;
-  }
-
   // Lines of narrow text only (each code unit one column: ASCII, Latin-1, mcpm's marks, a Cyrillic
   // letter), and lines that also hold what is not: wide (CJK, an emoji), astral (narrow and wide),
   // combining marks, a lone surrogate.
@@ -215,12 +170,14 @@ describe('layout', () => {
     .map((l): Line => (l.hang === undefined ? { depth: l.depth, spans: l.spans } : l));
   const isNarrow = (line: Line) => !/[\ud800-\udfff]|[\p{Mn}\p{Me}]|[日ｗ😀]/u.test(line.spans.map((s) => s.text).join(''));
 
+  // The layout before narrow lines were laid out by string index: a cell per code point, wrapped by
+  // columnsOf (the golden files above were made with it). Every line must come out as it did.
   it('lays out every line as the cell-by-cell layout does, coloured or not', () => {
     const wrapped = { narrow: 0, other: 0 };
     fc.assert(
       fc.property(fc.array(lineOf, { minLength: 1, maxLength: 5 }), fc.integer({ min: 10, max: 100 }), fc.boolean(), (lines, width, color) => {
         for (const line of lines) if (line.spans.reduce((n, s) => n + s.text.length, 0) > 40) wrapped[isNarrow(line) ? 'narrow' : 'other'] += 1;
-        expect(layout(lines, { color, width })).toBe(byCells(lines, width, color));
+        expect(layout(lines, { color, width })).toBe(layoutByCells(lines, { color, width }));
       }),
       { numRuns: 2000 },
     );

@@ -8,6 +8,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { buildServerEnv, spawnServer, type ExitInfo, type SpawnOptions } from '../adapters/process.js';
+import { optimiseHotCodeSooner } from '../adapters/tiering.js';
 import { DENY_KINDS, type DenyKind } from '../core/deny.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
@@ -80,6 +81,8 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
+    // So does loading node:v8 for the budget (milliseconds).
+    optimiseHotCodeSooner();
     const { runSession } = await import('../guard/session.js');
     const outcome = await runSession({
       where: { server: name, lockLabel: project.lockLabel, reviewCommand: reviewCommand(options, project) },

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 
-// A function of 223 bytes of bytecode, called 400 times: with V8's default budget it is first
-// marked for optimisation after 800 to 1,600 calls, with optimiseHotCodeSooner's after 100 to 200.
+// A function of 223 bytes of bytecode, called 700 times: with V8's default budget it is first
+// marked for optimisation after 1,200 to 1,600 calls, with optimiseHotCodeSooner's after 300 to 400.
 // Counts, not times: the budget is bytecode run.
 const probe = (sooner: boolean) => `
 ${sooner ? `(await import(${JSON.stringify(join(ROOT, 'dist', 'adapters', 'tiering.js'))})).optimiseHotCodeSooner();` : ''}
@@ -15,7 +15,7 @@ function tieringProbe(a, b) {
   return x;
 }
 let s = 0;
-for (let i = 0; i < 400; i++) s += tieringProbe(i, s & 0xff);
+for (let i = 0; i < 700; i++) s += tieringProbe(i, s & 0xff);
 `;
 
 /** Whether V8 marked the probe for its optimising compiler (Maglev off: the budget is TurboFan's). */

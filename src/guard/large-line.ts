@@ -14,6 +14,9 @@
  * caller must still check that the whole line is valid UTF-8.
  */
 
+import { isAscii } from 'node:buffer';
+import { holdsControlByte } from './control-bytes.js';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -24,19 +27,20 @@ export const LARGE_LINE_BYTES = 64 * 1024;
 export const LONG_STRING_BYTES = 4 * 1024;
 
 const EMPTY_STRING = Buffer.from('""');
-/** Bytes that make a line take the full path: control bytes (a tab or `\r` between tokens too), and the line breaks' UTF-8 forms. */
-const REFUSED: readonly (number | Buffer)[] = [
-  ...Array.from({ length: 0x20 }, (_, b) => b),
-  Buffer.from('\u0085'),
-  Buffer.from('\u2028'),
-  Buffer.from('\u2029'),
-];
-/** The longest of REFUSED, less one: how far back a search must start to find one that ends past a point. */
+/** With the control bytes, what makes a line take the full path: the UTF-8 forms of the line breaks past ASCII. */
+const LINE_BREAKS_PAST_ASCII: readonly Buffer[] = [Buffer.from('\u0085'), Buffer.from('\u2028'), Buffer.from('\u2029')];
+/** The longest refused sequence, less one: how far back a search must start to find one that ends past a point. */
 export const REFUSED_OVERLAP = 2;
 
-/** Whether `bytes` holds any of REFUSED: native searches, a few tens of microseconds a megabyte each. */
+/**
+ * Whether `bytes` holds a byte that makes a line take the full path: a control byte (a tab or `\r`
+ * between tokens too), or a line break's UTF-8 form. Those three are searched for only in text
+ * that is not all ASCII (one native pass says so), where their bytes can be.
+ */
 export function holdsRefused(bytes: Buffer): boolean {
-  for (const refused of REFUSED) if (bytes.includes(refused)) return true;
+  if (holdsControlByte(bytes)) return true;
+  if (isAscii(bytes)) return false;
+  for (const refused of LINE_BREAKS_PAST_ASCII) if (bytes.includes(refused)) return true;
   return false;
 }
 const HEX = /^[0-9A-Fa-f]{4}$/;

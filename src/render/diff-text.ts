@@ -565,7 +565,8 @@ export function renderChangesText(
   if (changes.length > 0) {
     lines.push({ depth: 0, spans: [own('changes', 'heading')] });
     // Looked up, not searched: a diff of thousands of changed items.
-    const judgement = new Map(judged?.map((j) => [j.change, j]));
+    const judgement = new Map<ItemChange, JudgedChange>();
+    for (const j of judged ?? []) if (!judgement.has(j.change)) judgement.set(j.change, j);
     for (const change of changes) append(lines, itemLines(change, findings, judgement.get(change)));
   }
   return layout(lines, options);

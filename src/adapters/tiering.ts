@@ -1,25 +1,39 @@
 /**
- * `mcpm run` stands between a host and its server for a whole session and judges every message,
- * and a session is short by V8's measure. V8 compiles a function with its optimising compiler once
- * it has run a budget of bytecode; with the default budget the guard's relay code (a few functions
- * a message, each run once per message) is optimised only after about a thousand calls, and until
- * then each round trip runs in the interpreter and baseline code: on a 2-CPU VM, 0.08 ms more per
- * small call than a relay that copies bytes, against 0.02 ms with a quarter of the budget. Not
- * less: with an eighth, so much more is compiled while a session's first large answers stream
- * through that each took 1 to 2 ms longer. Only for the relay's process: commands that run to
- * completion would compile more and gain nothing.
+ * `mcpm run` stands between a host and its server for a whole session and judges every message.
+ * Node 20's V8 compiles a function with its optimising compiler once it has run a budget of
+ * bytecode; with the default budget the guard's relay code (a few functions a message, each run
+ * once per message) is optimised only after about a thousand calls, and until then each round trip
+ * runs in the interpreter and baseline code: on a 2-CPU VM, 0.08 ms more per small call than a
+ * relay that copies bytes, against 0.02 ms with a quarter of the budget. Not less: with an eighth,
+ * so much more was compiled while a session's first large answers streamed through that each took
+ * 1 to 2 ms longer. And not for ever: kept past the warm-up, the smaller budget cost a session with
+ * 100 calls in flight an eighth of its throughput (the budget's checks run four times as often in
+ * what is never optimised), so V8's own comes back after WARM_MESSAGES host messages.
+ *
+ * Only on V8 11 (Node 20), where this was measured: Node 22 and later have Maglev, a compiler
+ * between the baseline and the optimising one that already takes hot code early, and their own
+ * default budgets. Only for the relay's process: commands that run to completion would compile
+ * more and gain nothing.
  */
 import { createRequire } from 'node:module';
 
-/** A quarter of V8's default (66 KiB of bytecode run): the relay's code is optimised after a few hundred calls. */
+/** A quarter of V8 11's default (66 KiB of bytecode run): the relay's code is optimised after a few hundred calls. */
 export const INTERRUPT_BUDGET = 16 * 1024;
+const V8_DEFAULT_BUDGET = 66 * 1024;
+/** Host messages (lines) after which the session is warm. */
+export const WARM_MESSAGES = 2000;
 
-/** Has V8 optimise hot functions sooner, from now on. */
-export function optimiseHotCodeSooner(): void {
-  // Only on the V8 versions known to have the flag (Node 20 to 24): an unknown one is an error message on stderr.
-  const major = Number(process.versions.v8.split('.')[0]);
-  if (major < 10 || major > 13) return;
+/**
+ * Has V8 optimise hot functions sooner, from now on. The returned function is called once per host
+ * message; at the WARM_MESSAGES-th it puts V8's own budget back.
+ */
+export function optimiseHotCodeSooner(): () => void {
+  if (Number(process.versions.v8.split('.')[0]) !== 11) return () => {};
   // require, not import(): in the CommonJS bundle, import() starts the ES module loader (milliseconds).
   const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  let messages = 0;
+  return () => {
+    if (++messages === WARM_MESSAGES) setFlagsFromString(`--interrupt-budget=${V8_DEFAULT_BUDGET}`);
+  };
 }

@@ -77,6 +77,8 @@ export interface SessionOptions {
   onAuditEvent?(event: AuditEvent): void;
   /** Items withheld, calls blocked, fields replaced. */
   onGuardEvent?(event: GuardEvent): void;
+  /** Each line from the host, after the relay has taken it (adapters/tiering.ts counts them). */
+  onHostLine?(): void;
 }
 
 export type SessionOutcome =
@@ -248,7 +250,15 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   }
   holder.side = side;
 
-  const hostFramer = new LineFramer((line) => relay.hostLine(line));
+  const onHostLine = options.onHostLine;
+  const hostFramer = new LineFramer(
+    onHostLine
+      ? (line) => {
+          relay.hostLine(line);
+          onHostLine();
+        }
+      : (line) => relay.hostLine(line),
+  );
   const onHostData = (chunk: Buffer) => hostFramer.push(chunk);
   const onHostEnd = () => {
     if (hostGone) return;

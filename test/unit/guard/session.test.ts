@@ -124,7 +124,7 @@ function fakeServer(options: { answer?: (request: Record<string, unknown>) => un
   return { proc, stdout, received, exit, answerPending, release: fromSession.release, closes: () => closes };
 }
 
-function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeServer>; hostOut?: ReturnType<typeof sink>; stderrHeld?: HeldChunks } = {}) {
+function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeServer>; hostOut?: ReturnType<typeof sink>; stderrHeld?: HeldChunks; onHostLine?: () => void } = {}) {
   const hostIn = new PassThrough();
   const hostOut = overrides.hostOut ?? sink();
   const server = overrides.server ?? fakeServer();
@@ -141,6 +141,7 @@ function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeSe
     now: () => 1_000_000,
     interrupt: interrupt.signal,
     signals,
+    ...(overrides.onHostLine ? { onHostLine: overrides.onHostLine } : {}),
   };
   const outcome: Promise<SessionOutcome> = runSession(options);
   return { hostIn, hostOut, server, stderr, signals, interrupt, outcome };
@@ -167,6 +168,20 @@ describe('runSession: how a session ends', () => {
     expect(s.server.closes()).toBeGreaterThanOrEqual(1);
     expect(s.server.received.text.at(-1)).toContain('notifications/cancelled');
     expect(s.hostIn.destroyed).toBe(true);
+  });
+
+  it('tells onHostLine of each host line once the relay has taken it (mcpm run counts a session warm by them)', async () => {
+    let lines = 0;
+    const s = session({ onHostLine: () => (lines += 1) });
+    await roundTrip(s, 1);
+    expect(lines).toBe(1);
+    // Two lines in one chunk: two calls.
+    s.hostIn.write(`${line({ jsonrpc: '2.0', method: 'notifications/initialized' })}${line({ jsonrpc: '2.0', id: 2, method: 'ping' })}`);
+    await s.server.received.atLeast(3);
+    expect(lines).toBe(3);
+    s.hostIn.end();
+    await s.outcome;
+    expect(lines).toBe(3);
   });
 
   it('server exit: every request the host still waits for gets an error, and its status is the outcome', async () => {

@@ -8,7 +8,10 @@
  * so much more was compiled while a session's first large answers streamed through that each took
  * 1 to 2 ms longer. And not for ever: kept past the warm-up, the smaller budget cost a session with
  * 100 calls in flight an eighth of its throughput (the budget's checks run four times as often in
- * what is never optimised), so V8's own comes back after WARM_MESSAGES host messages.
+ * what is never optimised), so V8's own comes back after WARM_MESSAGES host messages. It comes back at once when the server
+ * sends a line of LARGE_LINE_BYTES: such a session spends its time in scans and copies of megabytes
+ * (large-line.ts), and the code compiled sooner then only added compile work, 1 ms to each of its
+ * first answers of a megabyte.
  *
  * Only on V8 11 (Node 20), where this was measured: Node 22 and later have Maglev, a compiler
  * between the baseline and the optimising one that already takes hot code early, and their own
@@ -22,18 +25,37 @@ export const INTERRUPT_BUDGET = 16 * 1024;
 const V8_DEFAULT_BUDGET = 66 * 1024;
 /** Host messages (lines) after which the session is warm. */
 export const WARM_MESSAGES = 2000;
+/** A server line this long makes the session warm at once. */
+export const LARGE_LINE_BYTES = 64 * 1024;
 
-/**
- * Has V8 optimise hot functions sooner, from now on. The returned function is called once per host
- * message; at the WARM_MESSAGES-th it puts V8's own budget back.
- */
-export function optimiseHotCodeSooner(): () => void {
-  if (Number(process.versions.v8.split('.')[0]) !== 11) return () => {};
+/** What the session tells of its traffic, for the budget to come back. */
+export interface SessionTraffic {
+  hostLine(): void;
+  /** A server line spanning chunks has `size` bytes so far. */
+  serverLineGrew(size: number): void;
+}
+
+const NO_TRAFFIC: SessionTraffic = { hostLine: () => {}, serverLineGrew: () => {} };
+
+/** Has V8 optimise hot functions sooner, from now on, until the traffic it is told of says the session is warm. */
+export function optimiseHotCodeSooner(): SessionTraffic {
+  if (Number(process.versions.v8.split('.')[0]) !== 11) return NO_TRAFFIC;
   // require, not import(): in the CommonJS bundle, import() starts the ES module loader (milliseconds).
   const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   let messages = 0;
-  return () => {
-    if (++messages === WARM_MESSAGES) setFlagsFromString(`--interrupt-budget=${V8_DEFAULT_BUDGET}`);
+  let warm = false;
+  const warmedUp = (): void => {
+    if (warm) return;
+    warm = true;
+    setFlagsFromString(`--interrupt-budget=${V8_DEFAULT_BUDGET}`);
+  };
+  return {
+    hostLine: () => {
+      if (++messages === WARM_MESSAGES) warmedUp();
+    },
+    serverLineGrew: (size) => {
+      if (size >= LARGE_LINE_BYTES) warmedUp();
+    },
   };
 }

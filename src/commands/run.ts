@@ -82,7 +82,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
     // So does loading node:v8 for the budget (milliseconds).
-    const onHostLine = optimiseHotCodeSooner();
+    const traffic = optimiseHotCodeSooner();
     const { runSession } = await import('../guard/session.js');
     const outcome = await runSession({
       where: { server: name, lockLabel: project.lockLabel, reviewCommand: reviewCommand(options, project) },
@@ -97,7 +97,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       deny,
       onToolCall: both(audit?.record, telemetry?.onToolCall),
       onAuditEvent: both(audit?.event, telemetry?.onAuditEvent),
-      onHostLine,
+      traffic,
       ...(telemetry ? { onGuardEvent: telemetry.onGuardEvent } : {}),
     });
     return exitStatusOf(outcome);

@@ -11,6 +11,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ExitInfo, ServerProcess } from '../adapters/process.js';
+import type { SessionTraffic } from '../adapters/tiering.js';
 import { isJsonObject, jsonQuote } from '../core/json-strict.js';
 import type { DenyKind } from '../core/deny.js';
 import type { LockEntry } from '../core/lockfile.js';
@@ -77,8 +78,8 @@ export interface SessionOptions {
   onAuditEvent?(event: AuditEvent): void;
   /** Items withheld, calls blocked, fields replaced. */
   onGuardEvent?(event: GuardEvent): void;
-  /** Each line from the host, after the relay has taken it (adapters/tiering.ts counts them). */
-  onHostLine?(): void;
+  /** Told of each host line and each growth of a server line spanning chunks, after the relay (adapters/tiering.ts). */
+  traffic?: SessionTraffic;
 }
 
 export type SessionOutcome =
@@ -213,7 +214,10 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
 
   const handlers: SideHandlers = {
     line: (bytes, transient) => relay.serverLine(bytes, transient),
-    partial: (parts, size) => relay.serverPartial(parts, size),
+    partial: (parts, size) => {
+      relay.serverPartial(parts, size);
+      options.traffic?.serverLineGrew(size);
+    },
     tooLong: () => relay.serverLineTooLong(),
     notice: (text) => notices.notice(text),
     pauseHost: () => {
@@ -250,12 +254,12 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   }
   holder.side = side;
 
-  const onHostLine = options.onHostLine;
+  const traffic = options.traffic;
   const hostFramer = new LineFramer(
-    onHostLine
+    traffic
       ? (line) => {
           relay.hostLine(line);
-          onHostLine();
+          traffic.hostLine();
         }
       : (line) => relay.hostLine(line),
   );

@@ -5,9 +5,9 @@ import { ROOT } from './helpers.js';
 
 // A function of 223 bytes of bytecode, called 700 times: with V8's default budget it is first
 // marked for optimisation after 1,200 to 1,600 calls, with optimiseHotCodeSooner's after 300 to 400.
-// Counts, not times: the budget is bytecode run. `ticks`: host messages the session has seen.
-const probe = (sooner: boolean, ticks = 0) => `
-${sooner ? `const tick = (await import(${JSON.stringify(join(ROOT, 'dist', 'adapters', 'tiering.js'))})).optimiseHotCodeSooner(); for (let i = 0; i < ${ticks}; i++) tick();` : ''}
+// Counts, not times: the budget is bytecode run. `traffic`: what the session has told it first.
+const probe = (sooner: boolean, traffic = '') => `
+${sooner ? `const traffic = (await import(${JSON.stringify(join(ROOT, 'dist', 'adapters', 'tiering.js'))})).optimiseHotCodeSooner(); ${traffic}` : ''}
 function tieringProbe(a, b) {
   let x = a + b; x = (x * 31 + a) % 1009; x = (x ^ b) + 7; x = (x * 17 + b) % 997; x = (x ^ a) + 11; x = (x * 13 + a) % 991;
   x = (x ^ b) + 3; x = (x * 29 + b) % 983; x = (x ^ a) + 5; x = (x * 7 + a) % 977; x = (x ^ b) + 2; x = (x * 19 + b) % 971;
@@ -19,8 +19,8 @@ for (let i = 0; i < 700; i++) s += tieringProbe(i, s & 0xff);
 `;
 
 /** Whether V8 marked the probe for its optimising compiler (Maglev off: the budget is TurboFan's). */
-function marked(sooner: boolean, ticks?: number): boolean {
-  const trace = execFileSync(process.execPath, ['--no-maglev', '--trace-opt', '--input-type=module', '-e', probe(sooner, ticks)], { encoding: 'utf8' });
+function marked(sooner: boolean, traffic?: string): boolean {
+  const trace = execFileSync(process.execPath, ['--no-maglev', '--trace-opt', '--input-type=module', '-e', probe(sooner, traffic)], { encoding: 'utf8' });
   return /marking .*tieringProbe.* for optimization/.test(trace);
 }
 
@@ -33,8 +33,15 @@ describe('optimiseHotCodeSooner (mcpm run)', () => {
     expect(marked(true)).toBe(v8Eleven);
   });
 
+  const hostLines = (n: number) => `for (let i = 0; i < ${n}; i++) traffic.hostLine();`;
+
   it('puts V8 own budget back once the session has seen 2,000 host messages, not before', () => {
-    expect(marked(true, 1999)).toBe(v8Eleven);
-    expect(marked(true, 2000)).toBe(false);
+    expect(marked(true, hostLines(1999))).toBe(v8Eleven);
+    expect(marked(true, hostLines(2000))).toBe(false);
+  });
+
+  it('puts it back at once when a server line reaches 64 KiB', () => {
+    expect(marked(true, 'traffic.serverLineGrew(65535);')).toBe(v8Eleven);
+    expect(marked(true, 'traffic.serverLineGrew(65536);')).toBe(false);
   });
 });

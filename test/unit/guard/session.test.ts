@@ -17,6 +17,7 @@ import {
 } from '../../../src/guard/session.js';
 import type { Policy } from '../../../src/guard/policy.js';
 import { ADD, lockedEntry } from './helpers.js';
+import type { SessionTraffic } from '../../../src/adapters/tiering.js';
 
 const line = (value: unknown) => `${JSON.stringify(value)}\n`;
 const notification = (n: number) => line({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: `note ${n}` } });
@@ -124,7 +125,7 @@ function fakeServer(options: { answer?: (request: Record<string, unknown>) => un
   return { proc, stdout, received, exit, answerPending, release: fromSession.release, closes: () => closes };
 }
 
-function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeServer>; hostOut?: ReturnType<typeof sink>; stderrHeld?: HeldChunks; onHostLine?: () => void } = {}) {
+function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeServer>; hostOut?: ReturnType<typeof sink>; stderrHeld?: HeldChunks; traffic?: SessionTraffic } = {}) {
   const hostIn = new PassThrough();
   const hostOut = overrides.hostOut ?? sink();
   const server = overrides.server ?? fakeServer();
@@ -141,7 +142,7 @@ function session(overrides: { policy?: Policy; server?: ReturnType<typeof fakeSe
     now: () => 1_000_000,
     interrupt: interrupt.signal,
     signals,
-    ...(overrides.onHostLine ? { onHostLine: overrides.onHostLine } : {}),
+    ...(overrides.traffic ? { traffic: overrides.traffic } : {}),
   };
   const outcome: Promise<SessionOutcome> = runSession(options);
   return { hostIn, hostOut, server, stderr, signals, interrupt, outcome };
@@ -170,18 +171,27 @@ describe('runSession: how a session ends', () => {
     expect(s.hostIn.destroyed).toBe(true);
   });
 
-  it('tells onHostLine of each host line once the relay has taken it (mcpm run counts a session warm by them)', async () => {
-    let lines = 0;
-    const s = session({ onHostLine: () => (lines += 1) });
+  it('tells its traffic of each host line, and of each growth of a server line spanning chunks (mcpm run counts a session warm by them)', async () => {
+    let hostLines = 0;
+    const sizes: number[] = [];
+    const s = session({ traffic: { hostLine: () => (hostLines += 1), serverLineGrew: (size) => sizes.push(size) } });
     await roundTrip(s, 1);
-    expect(lines).toBe(1);
+    expect(hostLines).toBe(1);
     // Two lines in one chunk: two calls.
     s.hostIn.write(`${line({ jsonrpc: '2.0', method: 'notifications/initialized' })}${line({ jsonrpc: '2.0', id: 2, method: 'ping' })}`);
     await s.server.received.atLeast(3);
-    expect(lines).toBe(3);
+    expect(hostLines).toBe(3);
+    expect(sizes).toEqual([]);
+    // A server line in three chunks: two growths before its end.
+    const answer = line({ jsonrpc: '2.0', id: 2, result: { note: 'x'.repeat(100) } });
+    s.server.stdout.write(answer.slice(0, 40));
+    s.server.stdout.write(answer.slice(40, 90));
+    s.server.stdout.write(answer.slice(90));
+    await s.hostOut.lines.atLeast(2);
+    expect(sizes).toEqual([40, 90]);
     s.hostIn.end();
     await s.outcome;
-    expect(lines).toBe(3);
+    expect(hostLines).toBe(3);
   });
 
   it('server exit: every request the host still waits for gets an error, and its status is the outcome', async () => {

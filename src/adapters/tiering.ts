@@ -4,14 +4,14 @@
  * bytecode; with the default budget the guard's relay code (a few functions a message, each run
  * once per message) is optimised only after about a thousand calls, and until then each round trip
  * runs in the interpreter and baseline code: on a 2-CPU VM, 0.08 ms more per small call than a
- * relay that copies bytes, against 0.02 ms with a quarter of the budget. Not less: with an eighth,
- * so much more was compiled while a session's first large answers streamed through that each took
- * 1 to 2 ms longer. And not for ever: kept past the warm-up, the smaller budget cost a session with
- * 100 calls in flight an eighth of its throughput (the budget's checks run four times as often in
- * what is never optimised), so V8's own comes back after WARM_MESSAGES host messages. It comes back at once when the server
- * sends a line of LARGE_LINE_BYTES: such a session spends its time in scans and copies of megabytes
- * (large-line.ts), and the code compiled sooner then only added compile work, 1 ms to each of its
- * first answers of a megabyte.
+ * relay that copies bytes, against 0.02 ms with a quarter of the budget.
+ * - Not less: with an eighth, so much more was compiled while a session's first large answers
+ *   streamed through that each took 1 to 2 ms longer.
+ * - Not for ever: kept past the warm-up, the smaller budget cost a session with 100 calls in flight
+ *   an eighth of its throughput, so V8's own comes back after WARM_MESSAGES host messages.
+ * - Not for large answers: it comes back at once when a server line reaches LARGE_LINE_BYTES. Such
+ *   a session spends its time in scans and copies of megabytes (large-line.ts), and the code
+ *   compiled sooner only added compile work: 1 ms to each of its first answers of a megabyte.
  *
  * Only on V8 11 (Node 20), where this was measured: Node 22 and later have Maglev, a compiler
  * between the baseline and the optimising one that already takes hot code early, and their own

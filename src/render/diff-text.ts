@@ -413,8 +413,8 @@ interface Cell {
 /**
  * Any code unit that is not one cell of one column: a surrogate (an astral code point is two code
  * units in one cell), a combining mark, a wide character. A line without one, as nearly every line
- * of a diff is, is laid out by string index (narrowRows, paintNarrow) instead of a cell per code point:
- * the same rows and bytes, without an object per character.
+ * of a diff is, is laid out by string index (narrowRows, paintNarrow) instead of a cell per code
+ * point: the same rows and bytes, without an object per character.
  */
 const NOT_NARROW = [SURROGATE, ZERO_WIDTH_MARK, WIDE];
 /** Tab, printable ASCII, Latin-1 and the marks mcpm writes (… → ⏎ ⟨ ⟩): narrow, and one test for most lines. */

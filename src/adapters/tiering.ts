@@ -9,9 +9,10 @@
  *   streamed through that each took 1 to 2 ms longer.
  * - Not for ever: kept past the warm-up, the smaller budget cost a session with 100 calls in flight
  *   an eighth of its throughput, so V8's own comes back after WARM_MESSAGES host messages.
- * - Not for large answers: it comes back at once when a server line reaches LARGE_LINE_BYTES. Such
- *   a session spends its time in scans and copies of megabytes (large-line.ts), and the code
- *   compiled sooner only added compile work: 1 ms to each of its first answers of a megabyte.
+ * - Not for large answers: it comes back at once when a server line is large (as the guard judges
+ *   lines: LARGE_LINE_BYTES, large-line.ts). Such a session spends its time in scans and copies of
+ *   megabytes, and the code compiled sooner only added compile work: 1 ms to each of its first
+ *   answers of a megabyte.
  *
  * Only on V8 11 (Node 20), where this was measured: Node 22 and later have Maglev, a compiler
  * between the baseline and the optimising one that already takes hot code early, and their own
@@ -25,17 +26,15 @@ export const INTERRUPT_BUDGET = 16 * 1024;
 const V8_DEFAULT_BUDGET = 66 * 1024;
 /** Host messages (lines) after which the session is warm. */
 export const WARM_MESSAGES = 2000;
-/** A server line this long makes the session warm at once. */
-export const LARGE_LINE_BYTES = 64 * 1024;
 
 /** What the session tells of its traffic, for the budget to come back. */
 export interface SessionTraffic {
   hostLine(): void;
-  /** A server line spanning chunks has `size` bytes so far. */
-  serverLineGrew(size: number): void;
+  /** A server line has grown large; told again for each chunk it grows by. */
+  largeServerLine(): void;
 }
 
-const NO_TRAFFIC: SessionTraffic = { hostLine: () => {}, serverLineGrew: () => {} };
+const NO_TRAFFIC: SessionTraffic = { hostLine: () => {}, largeServerLine: () => {} };
 
 /** Has V8 optimise hot functions sooner, from now on, until the traffic it is told of says the session is warm. */
 export function optimiseHotCodeSooner(): SessionTraffic {
@@ -54,8 +53,6 @@ export function optimiseHotCodeSooner(): SessionTraffic {
     hostLine: () => {
       if (++messages === WARM_MESSAGES) warmedUp();
     },
-    serverLineGrew: (size) => {
-      if (size >= LARGE_LINE_BYTES) warmedUp();
-    },
+    largeServerLine: warmedUp,
   };
 }

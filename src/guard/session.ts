@@ -32,6 +32,7 @@ import {
   type AuditEvent,
   type ToolCallRecord,
 } from './relay.js';
+import { LARGE_LINE_BYTES } from './large-line.js';
 import { escapeLineBreaks } from './line-check.js';
 import { GUARD_ERROR, WireCheck, type GuardEvent } from './wire-check.js';
 
@@ -78,7 +79,7 @@ export interface SessionOptions {
   onAuditEvent?(event: AuditEvent): void;
   /** Items withheld, calls blocked, fields replaced. */
   onGuardEvent?(event: GuardEvent): void;
-  /** Told of each host line and each growth of a server line spanning chunks, after the relay (adapters/tiering.ts). */
+  /** Told of each host line, and of each chunk a large server line grows by, after the relay (adapters/tiering.ts). */
   traffic?: SessionTraffic;
 }
 
@@ -216,7 +217,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     line: (bytes, transient) => relay.serverLine(bytes, transient),
     partial: (parts, size) => {
       relay.serverPartial(parts, size);
-      options.traffic?.serverLineGrew(size);
+      if (size >= LARGE_LINE_BYTES) options.traffic?.largeServerLine();
     },
     tooLong: () => relay.serverLineTooLong(),
     notice: (text) => notices.notice(text),
@@ -254,15 +255,10 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   }
   holder.side = side;
 
-  const traffic = options.traffic;
-  const hostFramer = new LineFramer(
-    traffic
-      ? (line) => {
-          relay.hostLine(line);
-          traffic.hostLine();
-        }
-      : (line) => relay.hostLine(line),
-  );
+  const hostFramer = new LineFramer((line) => {
+    relay.hostLine(line);
+    options.traffic?.hostLine();
+  });
   const onHostData = (chunk: Buffer) => hostFramer.push(chunk);
   const onHostEnd = () => {
     if (hostGone) return;

@@ -6,6 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ExitInfo } from '../../../src/adapters/process.js';
 import { HeldChunks } from '../../../src/guard/held-chunks.js';
+import { LARGE_LINE_BYTES } from '../../../src/guard/large-line.js';
 import { GUARD_ERROR } from '../../../src/guard/wire-check.js';
 import {
   HOST_BACKLOG_BYTES,
@@ -171,27 +172,40 @@ describe('runSession: how a session ends', () => {
     expect(s.hostIn.destroyed).toBe(true);
   });
 
-  it('tells its traffic of each host line, and of each growth of a server line spanning chunks (mcpm run counts a session warm by them)', async () => {
+  it('tells its traffic of each host line, and of each chunk a server line grows by once it is large (mcpm run counts a session warm by them)', async () => {
     let hostLines = 0;
-    const sizes: number[] = [];
-    const s = session({ traffic: { hostLine: () => (hostLines += 1), serverLineGrew: (size) => sizes.push(size) } });
+    let large = 0;
+    const s = session({ traffic: { hostLine: () => (hostLines += 1), largeServerLine: () => (large += 1) } });
     await roundTrip(s, 1);
     expect(hostLines).toBe(1);
     // Two lines in one chunk: two calls.
     s.hostIn.write(`${line({ jsonrpc: '2.0', method: 'notifications/initialized' })}${line({ jsonrpc: '2.0', id: 2, method: 'ping' })}`);
     await s.server.received.atLeast(3);
     expect(hostLines).toBe(3);
-    expect(sizes).toEqual([]);
-    // A server line in three chunks: two growths before its end.
-    const answer = line({ jsonrpc: '2.0', id: 2, result: { note: 'x'.repeat(100) } });
-    s.server.stdout.write(answer.slice(0, 40));
-    s.server.stdout.write(answer.slice(40, 90));
-    s.server.stdout.write(answer.slice(90));
+    // A small line in three chunks: nothing large.
+    const small = line({ jsonrpc: '2.0', id: 2, result: { note: 'x'.repeat(100) } });
+    s.server.stdout.write(small.slice(0, 40));
+    s.server.stdout.write(small.slice(40, 90));
+    s.server.stdout.write(small.slice(90));
     await s.hostOut.lines.atLeast(2);
-    expect(sizes).toEqual([40, 90]);
+    expect(large).toBe(0);
+    // A line one byte short of LARGE_LINE_BYTES before its last chunks: told from the byte that makes it large.
+    s.hostIn.write(line({ jsonrpc: '2.0', id: 3, method: 'ping' }));
+    await s.server.received.atLeast(4);
+    const big = line({ jsonrpc: '2.0', id: 3, result: { note: 'x'.repeat(LARGE_LINE_BYTES) } });
+    // Listened for before the write: the session's own reader, attached first, has the chunk by then.
+    const read = once(s.server.stdout, 'data');
+    s.server.stdout.write(big.slice(0, LARGE_LINE_BYTES - 1));
+    await read;
+    expect(large).toBe(0);
+    s.server.stdout.write(big.slice(LARGE_LINE_BYTES - 1, LARGE_LINE_BYTES));
+    s.server.stdout.write(big.slice(LARGE_LINE_BYTES, LARGE_LINE_BYTES + 10));
+    s.server.stdout.write(big.slice(LARGE_LINE_BYTES + 10));
+    await s.hostOut.lines.atLeast(3);
+    expect(large).toBe(2);
     s.hostIn.end();
     await s.outcome;
-    expect(hostLines).toBe(3);
+    expect(hostLines).toBe(4);
   });
 
   it('server exit: every request the host still waits for gets an error, and its status is the outcome', async () => {

@@ -148,6 +148,26 @@ export function characterHits(text: string, role: Role): Hit[] {
   return hits;
 }
 
+/**
+ * JSON text in which every string appears as it is: printable ASCII without a backslash, so no
+ * string in it holds an escape (a control, a tab, a newline, a quote, a lone surrogate) or any
+ * character outside ASCII. What each rule family finds in such strings it can rule out on the
+ * whole text at once (quietCharacters, quietText, quietKeys): a first lock of a big server is
+ * mostly definitions like that.
+ */
+export const VERBATIM_JSON = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+const LONG_SPACE_RUN = ' '.repeat(32);
+
+/**
+ * For VERBATIM_JSON text: no string in it can hold a character rule's hit. Its strings are
+ * PLAIN_ASCII without a tab or newline, so only a run of 32 spaces is left to find, and it would
+ * show in the text as it is (JSON.stringify writes no spaces of its own).
+ */
+export function quietCharacters(json: string): boolean {
+  return !json.includes(LONG_SPACE_RUN);
+}
+
 function whitespaceRunHits(text: string, hits: Hit[]): void {
   // A run needs 32 code points (so at least 32 code units), blank lines a newline: most strings
   // are ruled out without a scan.

@@ -5,12 +5,12 @@
 import { CHANGE_SUBJECTS, compareCodeUnits, type ChangeSubject, type ItemChange } from '../changes.js';
 import type { JsonValue } from '../json-strict.js';
 import { ITEM_KINDS, type Snapshot } from '../snapshot.js';
-import { characterHits } from './characters.js';
+import { characterHits, quietCharacters, VERBATIM_JSON } from './characters.js';
 import { annotationFindings, parameterFindings } from './drift.js';
-import { nameFindings, nameIndex, schemaKeyFindings, type NameIndex } from './names.js';
+import { nameFindings, nameIndex, quietKeys, schemaKeyFindings, type NameIndex } from './names.js';
 import { compareSeverity, severityRank, type Finding, type FindingContext, type Hit } from './rules.js';
 import { visitSites, type SiteText } from './sites.js';
-import { otherServerTools, textHits, type OtherTools } from './text.js';
+import { otherServerTools, quietText, textHits, type OtherTools } from './text.js';
 
 interface Target {
   subject: ChangeSubject;
@@ -23,8 +23,21 @@ interface Target {
   newKey: boolean;
 }
 
-function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
+/** Every string rule's hits in one string. Exported for the tests of isQuiet, which must cover each family called here. */
+export function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
   return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools, ownNames), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
+}
+
+/**
+ * Whether siteHits finds nothing in any string of `value`, keys included, told from its JSON text
+ * as a whole: one native print and a few searches, where walking a definition and judging each of
+ * its strings was most of a first lock's cost. Only text whose strings all appear in it as they
+ * are (VERBATIM_JSON) is told quiet, and then only when each rule family called by siteHits rules
+ * itself out on it. Anything else is walked as before.
+ */
+export function isQuiet(value: JsonValue, otherTools: OtherTools, ownNames: ReadonlySet<string>): boolean {
+  const json = JSON.stringify(value);
+  return VERBATIM_JSON.test(json) && quietCharacters(json) && quietText(json, otherTools, ownNames) && quietKeys(json);
 }
 
 /**
@@ -36,19 +49,26 @@ function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ow
  */
 const MEMO_TEXT_LENGTH = 256;
 
-type SiteJudge = (site: SiteText) => readonly Hit[];
+interface SiteJudge {
+  hits(site: SiteText): readonly Hit[];
+  /** isQuiet for this server. */
+  quiet(value: JsonValue): boolean;
+}
 
 function siteJudge(firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): SiteJudge {
   // One memo per role and address-ness, keyed by the text itself (no key string built per site).
   const memos = new Map<string, Map<string, Hit[]>>();
-  return (site) => {
-    if (site.text.length > MEMO_TEXT_LENGTH) return siteHits(site, firstLock, otherTools, ownNames);
-    const kind = site.isAddress ? `${site.role} address` : site.role;
-    let memo = memos.get(kind);
-    if (memo === undefined) memos.set(kind, (memo = new Map()));
-    let hits = memo.get(site.text);
-    if (hits === undefined) memo.set(site.text, (hits = siteHits(site, firstLock, otherTools, ownNames)));
-    return hits;
+  return {
+    hits: (site) => {
+      if (site.text.length > MEMO_TEXT_LENGTH) return siteHits(site, firstLock, otherTools, ownNames);
+      const kind = site.isAddress ? `${site.role} address` : site.role;
+      let memo = memos.get(kind);
+      if (memo === undefined) memos.set(kind, (memo = new Map()));
+      let hits = memo.get(site.text);
+      if (hits === undefined) memo.set(site.text, (hits = siteHits(site, firstLock, otherTools, ownNames)));
+      return hits;
+    },
+    quiet: (value) => isQuiet(value, otherTools, ownNames),
   };
 }
 
@@ -57,15 +77,18 @@ function hitKey(site: SiteText, hit: Hit): string {
 }
 
 function scanTarget(target: Target, judge: SiteJudge, out: Finding[]): void {
+  // Nothing to report when nothing is found in the new value, whatever the locked one had. A new
+  // member's key is judged too (visitSites), and is not in the value's text: such targets are walked.
+  if (!target.newKey && judge.quiet(target.value)) return;
   // What the locked text already had, as a multiset, so only new occurrences are reported.
   const seen = new Map<string, number>();
   if (target.before !== undefined) {
     visitSites(target.subject, target.pointer, target.before, false, (site) => {
-      for (const hit of judge(site)) seen.set(hitKey(site, hit), (seen.get(hitKey(site, hit)) ?? 0) + 1);
+      for (const hit of judge.hits(site)) seen.set(hitKey(site, hit), (seen.get(hitKey(site, hit)) ?? 0) + 1);
     });
   }
   visitSites(target.subject, target.pointer, target.value, target.newKey, (site, at) => {
-    const hits = judge(site);
+    const hits = judge.hits(site);
     if (hits.length === 0) return;
     const pointer = at();
     for (const hit of hits) {

@@ -2,9 +2,9 @@
  * Name rules: look-alike (confusable and mixed-script) names, names shadowing another server's,
  * names outside the spec's charset, and names that break plain-object maps.
  */
-import { compareCodeUnits } from '../changes.js';
-import type { ItemKind, Snapshot } from '../snapshot.js';
-import type { Finding, FindingContext, Hit, RuleId, Severity } from './rules.js';
+import type { ItemKind } from '../snapshot.js';
+import type { Finding, FindingContext, Hit } from './rules.js';
+import { perRun, type Members, type PerRun } from './servers.js';
 import type { SiteText } from './sites.js';
 
 // A small subset of Unicode's confusables (UTS #39) covering the letters that pass for Latin in
@@ -51,95 +51,113 @@ const SPEC_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const RESERVED_JS_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const NAMED_KINDS: readonly ItemKind[] = ['tools', 'prompts'];
 
-/** One snapshot's names of one kind, grouped by what they are compared on. */
-interface KindNames {
-  exact: ReadonlySet<string>;
-  /** Lower-cased name → the names, in code-unit order. */
-  lower: ReadonlyMap<string, readonly string[]>;
-  /** Skeleton → the names, in code-unit order. */
-  skeleton: ReadonlyMap<string, readonly string[]>;
-  /** Name → its skeleton. */
-  skeletons: ReadonlyMap<string, string>;
+/** A configured server's name of one kind, with what names are compared on. */
+interface NameEntry {
+  server: string;
+  name: string;
+  lower: string;
+  skeleton: string;
 }
 
 /**
- * What nameFindings compares names with: each name is looked up in maps keyed by its lower-cased
- * form and its skeleton, so a first lock of many big servers is linear in the number of names, not
- * quadratic. Kept per snapshot: every server's findings compare with the same other snapshots.
+ * What nameFindings compares names with: every configured server's names of each kind, in maps
+ * keyed by the lower-cased form and the skeleton, so a first lock of many big servers is linear in
+ * the number of names, not quadratic. The same for the findings of every server of a run (each
+ * skips its own entries where it looks for other servers'), so built once.
  */
 export interface NameIndex {
-  own: ReadonlyMap<ItemKind, KindNames>;
-  /** The other configured servers (this one left out) in code-unit order. */
-  others: readonly { server: string; names: ReadonlyMap<ItemKind, KindNames> }[];
+  /** The server whose findings these are. */
+  server: string;
+  kinds: ReadonlyMap<ItemKind, KindNames>;
 }
 
-const indexed = new WeakMap<Snapshot, ReadonlyMap<ItemKind, KindNames>>();
-
-function group(names: readonly string[], keyOf: (name: string) => string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const name of names) {
-    const key = keyOf(name);
-    const list = out.get(key);
-    if (list) list.push(name);
-    else out.set(key, [name]);
-  }
-  return out;
+interface KindNames {
+  /** Server → its names → their entries. */
+  own: ReadonlyMap<string, ReadonlyMap<string, NameEntry>>;
+  lower: ReadonlyMap<string, readonly NameEntry[]>;
+  skeleton: ReadonlyMap<string, readonly NameEntry[]>;
 }
 
-function namesOf(snapshot: Snapshot): ReadonlyMap<ItemKind, KindNames> {
-  let names = indexed.get(snapshot);
-  if (names === undefined) {
-    names = new Map(
-      NAMED_KINDS.map((kind) => {
-        // The default sort orders strings by UTF-16 code units, as compareCodeUnits does, natively.
-        const sorted = [...snapshot[kind].keys()].sort();
-        const skeletons = new Map(sorted.map((name) => [name, skeletonOf(name)]));
-        return [kind, { exact: new Set(sorted), lower: group(sorted, (name) => name.toLowerCase()), skeleton: group(sorted, (name) => skeletons.get(name)!), skeletons }];
-      }),
-    );
-    indexed.set(snapshot, names);
-  }
-  return names;
+const indexed: PerRun<ReadonlyMap<ItemKind, KindNames>> = new WeakMap();
+
+function add(map: Map<string, NameEntry[]>, key: string, entry: NameEntry): void {
+  const list = map.get(key);
+  if (list) list.push(entry);
+  else map.set(key, [entry]);
 }
 
 export function nameIndex(context: FindingContext): NameIndex {
-  return {
-    own: namesOf(context.live),
-    others: [...context.others]
-      .filter(([server]) => server !== context.server)
-      .sort(([a], [b]) => compareCodeUnits(a, b))
-      .map(([server, snapshot]) => ({ server, names: namesOf(snapshot) })),
-  };
+  return { server: context.server, kinds: perRun(indexed, context, buildNameIndex) };
+}
+
+function buildNameIndex(members: Members): ReadonlyMap<ItemKind, KindNames> {
+  const kinds = new Map<ItemKind, KindNames>();
+  for (const kind of NAMED_KINDS) {
+    const own = new Map<string, Map<string, NameEntry>>();
+    const lower = new Map<string, NameEntry[]>();
+    const skeleton = new Map<string, NameEntry[]>();
+    // In no particular order: findingsFor sorts what nameFindings adds.
+    for (const [server, snapshot] of members) {
+      const entries = new Map<string, NameEntry>();
+      for (const name of snapshot[kind].keys()) {
+        const entry: NameEntry = { server, name, lower: name.toLowerCase(), skeleton: skeletonOf(name) };
+        entries.set(name, entry);
+        add(lower, entry.lower, entry);
+        add(skeleton, entry.skeleton, entry);
+      }
+      own.set(server, entries);
+    }
+    kinds.set(kind, { own, lower, skeleton });
+  }
+  return kinds;
 }
 
 /** Adds the name's findings to `out`. `names` builds the NameIndex on first use and returns the same one after. */
 export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string, out: Finding[]): void {
   const pointer = subject === 'tools' || subject === 'prompts' ? '/name' : '';
-  const at = (rule: RuleId, severity: Severity, args: Record<string, string | number>): Finding => ({ rule, severity, subject, key: name, pointer, args });
 
-  if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.push(at('non-spec-tool-name', 'medium', { name }));
-  if (RESERVED_JS_NAMES.has(name)) out.push(at('reserved-js-name', 'medium', { name }));
+  if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.push({ rule: 'non-spec-tool-name', severity: 'medium', subject, key: name, pointer, args: { name } });
+  if (RESERVED_JS_NAMES.has(name)) out.push({ rule: 'reserved-js-name', severity: 'medium', subject, key: name, pointer, args: { name } });
   // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
   if (!NAMED_KINDS.includes(subject)) return;
 
   const index = names();
-  const own = index.own.get(subject)!;
-  const skeleton = own.skeletons.get(name) ?? skeletonOf(name);
-  for (const other of own.skeleton.get(skeleton) ?? []) {
-    if (other !== name) out.push(at('confusable-name', 'high', { name, other }));
+  const kind = index.kinds.get(subject)!;
+  const self = index.server;
+  const entry = kind.own.get(self)!.get(name);
+  const lower = entry?.lower ?? name.toLowerCase();
+  const skeleton = entry?.skeleton ?? skeletonOf(name);
+  // Indexed loops, not for-of: this runs once per name of a first lock, mostly before V8 compiles it.
+  const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
+  for (let i = 0; i < sameLower.length; i++) {
+    const { server, name: other } = sameLower[i]!;
+    if (server === self) continue;
+    if (other === name) out.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
+    else out.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
   }
-  const lower = name.toLowerCase();
-  for (const { server, names: theirs } of index.others) {
-    const kind = theirs.get(subject)!;
-    if (kind.exact.has(name)) out.push(at('name-shadows-other-server', 'medium', { name, server }));
-    for (const other of kind.lower.get(lower) ?? []) {
-      if (other !== name) out.push(at('name-shadows-other-server', 'high', { name, server, other }));
-    }
-    for (const other of kind.skeleton.get(skeleton) ?? []) {
-      if (other !== name && other.toLowerCase() !== lower) out.push(at('confusable-name', 'high', { name, server, other }));
-    }
+  const sameSkeleton = kind.skeleton.get(skeleton) ?? NO_ENTRIES;
+  for (let i = 0; i < sameSkeleton.length; i++) {
+    const { server, name: other, lower: otherLower } = sameSkeleton[i]!;
+    if (other === name && server === self) continue;
+    // Another server's name differing only in case is a shadow (above), not a look-alike.
+    if (server === self) out.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, other } });
+    else if (otherLower !== lower) out.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
   }
 }
+
+const NO_ENTRIES: readonly NameEntry[] = [];
+
+/**
+ * For VERBATIM_JSON text (characters.ts): no string in it can hold a hit of schemaKeyFindings. Its
+ * strings are ASCII, which mixes no script with Latin, and a reserved name as a key is in the
+ * text in quotes.
+ */
+const RESERVED_JS_STRING = new RegExp([...RESERVED_JS_NAMES].map((name) => JSON.stringify(name)).join('|'));
+
+export function quietKeys(json: string): boolean {
+  return !RESERVED_JS_STRING.test(json);
+}
+
 
 /** Rules for identifiers inside a definition: the item's `name`, prompt argument names, object keys. */
 export function schemaKeyFindings(site: SiteText): Hit[] {

@@ -3,8 +3,8 @@
  * e-mail addresses, and mentions of another server's tools.
  */
 import { compareCodeUnits } from '../changes.js';
-import type { Snapshot } from '../snapshot.js';
 import type { FindingContext, Hit, Severity } from './rules.js';
+import { perRun, type Members, type PerRun } from './servers.js';
 import type { SiteText } from './sites.js';
 
 /** Identifiers read as words: `content_from_reading_ssh_id_rsa` → "content from reading ssh id rsa". */
@@ -59,6 +59,12 @@ const ANY_NEEDLE = new RegExp(
   [...new Set([...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES])].map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'),
 );
 
+/**
+ * ANY_NEEDLE on text's lower case, for ASCII text: ignoring case there is lower-casing it (outside
+ * ASCII it is not: "K", the Kelvin sign, is a "k" under case folding), without the copy.
+ */
+const ANY_NEEDLE_IN_ASCII = new RegExp(ANY_NEEDLE.source, 'i');
+
 export function mayMatch(lower: string | null, needles: readonly string[]): boolean {
   return lower === null || needles.some((needle) => lower.includes(needle));
 }
@@ -110,11 +116,13 @@ function trimUrl(url: string): string {
 }
 
 /**
- * The distinctively named tools of the other configured servers, by name, for finding mentions of
- * them in text. A mention is the name with no ASCII letter or digit right before or after it.
- * Looked up by the substrings that could be a mention (from each possible start, only the lengths
- * some name starting with that character has), so the cost of a text does not grow with how many
- * tools the other servers have: a first lock of many big servers stays linear.
+ * The distinctively named tools of the configured servers, by name, for finding mentions of them
+ * in text. A mention is the name with no ASCII letter or digit right before or after it. Looked up
+ * by the substrings that could be a mention (from each possible start, only the lengths some name
+ * starting with that character has), so the cost of a text does not grow with how many tools the
+ * other servers have: a first lock of many big servers stays linear. The server's own names are
+ * in it too, and never reported (textHits and quietText skip its `ownNames`): then one is shared by
+ * the findings of every server of a run.
  */
 export interface OtherTools {
   /** Name → the servers that have it, in code-unit order. */
@@ -133,24 +141,22 @@ function isDistinctiveName(name: string): boolean {
   return name.length >= 4 && (/[_.-]/.test(name) || /[a-z][A-Z]/.test(name));
 }
 
-/** A snapshot's distinctive tool names: each server's findings look at every other server's. */
-const distinctive = new WeakMap<Snapshot, readonly string[]>();
-
-function distinctiveNames(snapshot: Snapshot): readonly string[] {
-  let names = distinctive.get(snapshot);
-  if (names === undefined) distinctive.set(snapshot, (names = [...snapshot.tools.keys()].filter(isDistinctiveName)));
-  return names;
-}
-
 /** What may not touch a mention on either side: the start search and the end check share it. */
 const ALNUM = /[A-Za-z0-9]/;
 
+const built: PerRun<OtherTools> = new WeakMap();
+
 export function otherServerTools(context: FindingContext): OtherTools {
+  return perRun(built, context, buildOtherTools);
+}
+
+function buildOtherTools(members: Members): OtherTools {
   const servers = new Map<string, string[]>();
   const lengths = new Map<string, Set<number>>();
-  for (const [server, snapshot] of context.others) {
-    if (server === context.server) continue;
-    for (const name of distinctiveNames(snapshot)) {
+  // In code-unit order of the servers, so each name's list of them is too.
+  for (const [server, snapshot] of members) {
+    for (const name of snapshot.tools.keys()) {
+      if (!isDistinctiveName(name)) continue;
       const list = servers.get(name);
       if (list) list.push(server);
       else servers.set(name, [server]);
@@ -159,7 +165,6 @@ export function otherServerTools(context: FindingContext): OtherTools {
       else lengths.set(name[0]!, new Set([name.length]));
     }
   }
-  for (const list of servers.values()) list.sort(compareCodeUnits);
   // Each first code unit as a \u escape: any of them, a surrogate half or `]` included, is a literal
   // in the class. Not a `u` expression: it matches code units, as the names' first units are.
   const firsts = [...lengths.keys()].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
@@ -170,7 +175,7 @@ export function otherServerTools(context: FindingContext): OtherTools {
 const isHigh = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
 const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 
-/** The other servers' tool names mentioned in `text`, each once. */
+/** The distinctive tool names (of any configured server) mentioned in `text`, each once. */
 function mentionedNames(text: string, tools: OtherTools): Set<string> {
   const found = new Set<string>();
   const starts = tools.starts;
@@ -191,6 +196,24 @@ function mentionedNames(text: string, tools: OtherTools): Set<string> {
     }
   }
   return found;
+}
+
+/**
+ * For VERBATIM_JSON text (characters.ts): no string in it can hold a text rule's hit. Each string
+ * is in the text as it is, between quotes, which are neither a letter nor a digit. So:
+ * - every pattern, instruction or secret, needs a word of ANY_NEEDLE in a string's lower case or in
+ *   its identifierWords, and such a word is in the text's lower case (ANY_NEEDLE_IN_ASCII). identifierWords only puts a
+ *   space between two characters or in place of separators, then lower-cases, and no word holds a
+ *   space (a test says so): a word it holds is in the string's lower case;
+ * - a URL needs `://` and an e-mail address `@`;
+ * - a mention of another server's tool in a string is a mention in the text, with the same
+ *   characters around it or a quote; one of this server's own names is never reported.
+ */
+export function quietText(json: string, otherTools: OtherTools, ownNames: ReadonlySet<string>): boolean {
+  if (json.includes('://') || json.includes('@')) return false;
+  if (ANY_NEEDLE_IN_ASCII.test(json)) return false;
+  for (const name of mentionedNames(json, otherTools)) if (!ownNames.has(name)) return false;
+  return true;
 }
 
 /** What a string says. `ownNames` are this server's tools: naming one of them is no cross-server mention. */

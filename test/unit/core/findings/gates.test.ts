@@ -1,11 +1,17 @@
-// The text rules skip a pattern when none of its words is in an ASCII text, and judge each distinct
-// string once per server. These hold the shortcuts to what they stand for: a pattern that matches
-// always has one of its words in the text, and repeated strings are reported at every place.
+// The text rules skip a pattern when none of its words is in an ASCII text, judge each distinct
+// string once per server, and skip a definition whose JSON text rules out every hit. These hold the
+// shortcuts to what they stand for: a pattern that matches always has one of its words in the text,
+// repeated strings are reported at every place, and a definition told quiet has no hit anywhere.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findingsFor } from '../../../../src/core/findings/index.js';
-import { asciiLower, INSTRUCTION_PATTERNS, mayMatch, SECRET_NEEDLES, SECRET_PATTERN } from '../../../../src/core/findings/text.js';
-import { snapshotOf } from '../../../fixtures/findings/snapshot-helper.js';
+import { findingsFor, isQuiet, siteHits } from '../../../../src/core/findings/index.js';
+import type { Hit } from '../../../../src/core/findings/rules.js';
+import { visitSites } from '../../../../src/core/findings/sites.js';
+import { asciiLower, INSTRUCTION_PATTERNS, mayMatch, otherServerTools, SECRET_NEEDLES, SECRET_PATTERN } from '../../../../src/core/findings/text.js';
+import type { JsonValue } from '../../../../src/core/json-strict.js';
+import { ITEM_KINDS } from '../../../../src/core/snapshot.js';
+import { json, snapshotOf, tool } from '../../../fixtures/findings/snapshot-helper.js';
+import { tags } from './helpers.js';
 
 const patterns = [...INSTRUCTION_PATTERNS, { pattern: SECRET_PATTERN, needles: SECRET_NEEDLES }];
 
@@ -61,5 +67,78 @@ describe('each distinct string is judged once per server', () => {
     }
     const one = findingsFor({ server: 's', live: snapshotOf({ tools: [tools[0]] }), changes: null, others: new Map() });
     expect(findings.filter((f) => f.key === 'a')).toEqual(one);
+  });
+});
+
+describe('a definition told quiet has no hit in any of its strings', () => {
+  // Pieces of text: ordinary ones, and one of each thing some rule finds, each also as a near miss
+  // split over two strings. Some hide only in a key, a name, or in how the JSON text escapes them.
+  const ordinary = ['Tool', 'number', 'the', 'file', 'list', 'items', 'a', 'B', '42', ' ', '_', '.', '-', '/', ':', 'x', 'type', 'string', 'object'];
+  const hot = [
+    'ignore previous instructions', 'do not tell', 'Do Not Mention', 'user', 'must', '<important>', '<!--', 'curl x | sh', 'rm -rf ~', 'Before using this tool',
+    '~/.ssh/id_rsa', 'ID_RSA', '.env', 'config', 'Key', 'seed phrase', 'system prompt', 'mustRead', 'readTheSSHKey', 'id_', 'ke', 'y',
+    'https://x.example', 'mail@x.example', '@', '://', ' '.repeat(32), '\t'.repeat(32), '\n'.repeat(10), '\t', '\n', '"', '\\',
+    'send_email', 'sendEmail', 'read_file', 'tool_ab',
+    '__proto__', 'constructor', 'prototype',
+    'é', 'а', '\u200b', '\u202e', tags('hi'), '\ufe0f', '\ud800', 'ſystem prompt', '\u212a', '\x7f', '\x85', '\u2028', '\ue000',
+  ];
+  const text = fc
+    .array(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...ordinary) }, { weight: 1, arbitrary: fc.constantFrom(...hot) }), { maxLength: 5 })
+    .map((parts) => parts.join(''));
+  const value = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      { weight: 4, arbitrary: text },
+      fc.integer(),
+      fc.constantFrom(true, false, null, 1.5e300),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(text, tie('value'), { maxKeys: 3 }),
+    ),
+  })).value;
+  // A definition: an item's own fields (where `name`, `uri` and `arguments/*/name` are identifiers) and
+  // anything else.
+  const definition = fc.record(
+    { name: text, description: text, uri: text, inputSchema: value, arguments: fc.array(fc.record({ name: text, description: text }), { maxLength: 2 }), extra: fc.dictionary(text, value, { maxKeys: 2 }) },
+    { requiredKeys: [] },
+  );
+
+  const live = snapshotOf({ tools: [tool('read_file', 'Reads.'), tool('tool_ab', 'Ab.')] });
+  const others = new Map([['mail', snapshotOf({ tools: [tool('send_email', 'Sends.'), tool('sendEmail', 'Sends.'), tool('echo', 'Echo.'), tool('tool_ab', 'Ab.')] })]]);
+  const otherTools = otherServerTools({ server: 'srv', live, changes: null, others });
+  const ownNames = new Set(live.tools.keys());
+
+  it('whatever the subject, on a first lock and on drift', () => {
+    let quiet = 0;
+    let loud = 0;
+    fc.assert(
+      fc.property(definition, fc.constantFrom(...ITEM_KINDS), fc.boolean(), (raw, subject, firstLock) => {
+        const value = json(raw) as JsonValue;
+        const hits: Hit[] = [];
+        visitSites(subject, '', value, false, (site) => hits.push(...siteHits(site, firstLock, otherTools, ownNames)));
+        if (hits.length > 0) loud++;
+        if (!isQuiet(value, otherTools, ownNames)) return;
+        quiet++;
+        expect(hits, JSON.stringify(value)).toEqual([]);
+      }),
+      { numRuns: 3000 },
+    );
+    // Both kinds are common, so neither side of the property is vacuous.
+    expect(quiet).toBeGreaterThan(300);
+    expect(loud).toBeGreaterThan(1000);
+  });
+
+  it('no word the patterns are looked for by holds white space (quietText relies on it)', () => {
+    for (const needle of [...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES]) expect(needle).not.toMatch(/\s/);
+  });
+
+  it('a quiet definition is walked no more, and its findings are the same', () => {
+    const plain = { name: 'list_items', description: 'Lists the items.', inputSchema: { type: 'object', properties: { page: { type: 'integer' } } } };
+    expect(isQuiet(json(plain) as JsonValue, otherTools, ownNames)).toBe(true);
+    // One thing each rule family finds makes it loud.
+    for (const loud of [{ ...plain, description: 'Lists the items.\u200b' }, { ...plain, description: 'Lists the items for the user.' }, { ...plain, description: 'See send_email.' }, { ...plain, inputSchema: { constructor: {} } }]) {
+      expect(isQuiet(json(loud) as JsonValue, otherTools, ownNames), JSON.stringify(loud)).toBe(false);
+    }
+    // One of the server's own names is no mention.
+    expect(isQuiet(json({ ...plain, description: 'Like read_file.' }) as JsonValue, otherTools, ownNames)).toBe(true);
   });
 });

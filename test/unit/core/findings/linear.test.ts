@@ -73,4 +73,24 @@ describe('linear name and mention rules', () => {
     expect(findings.filter((f) => f.rule === 'name-shadows-other-server')).toHaveLength(2000 * 3);
     expect(findings.filter((f) => f.rule === 'mentions-other-server-tool')).toHaveLength(0);
   });
+
+  it('what is built once per run is built again for other servers or other snapshots', () => {
+    // The same server's snapshot, first in order each time, with other servers beside it: each
+    // call must see its own others, not the ones of the call before.
+    const live = snapshotOf({ tools: [tool('aa_tool', 'Calls bb_tool and cc_tool.')] });
+    const bb = snapshotOf({ tools: [tool('bb_tool', 'x'), tool('aa_tool', 'x')] });
+    const cc = snapshotOf({ tools: [tool('cc_tool', 'x'), tool('aa_tool', 'x')] });
+    const seen = (others: [string, ReturnType<typeof snapshotOf>][]) =>
+      findingsFor({ server: 'a', live, changes: null, others: new Map(others) })
+        .filter((f) => f.rule === 'mentions-other-server-tool' || f.rule === 'name-shadows-other-server')
+        .map((f) => `${f.rule} ${f.args.server}`)
+        .sort();
+    expect(seen([['b', bb]])).toEqual(['mentions-other-server-tool b', 'name-shadows-other-server b']);
+    expect(seen([['b', bb], ['c', cc]])).toEqual(['mentions-other-server-tool b', 'mentions-other-server-tool c', 'name-shadows-other-server b', 'name-shadows-other-server c']);
+    // Same names, another snapshot under one of them.
+    expect(seen([['b', cc]])).toEqual(['mentions-other-server-tool b', 'name-shadows-other-server b']);
+    expect(seen([['b', snapshotOf({ tools: [tool('dd_tool', 'x')] })]])).toEqual([]);
+    // The server's own entry in `others` is left out, whatever snapshot it holds.
+    expect(seen([['a', bb], ['c', cc]])).toEqual(['mentions-other-server-tool c', 'name-shadows-other-server c']);
+  });
 });

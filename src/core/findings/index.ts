@@ -24,8 +24,8 @@ interface Target {
 }
 
 /** Every string rule's hits in one string. Exported for the tests of isQuiet, which must cover each family called here. */
-export function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
-  return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools, ownNames), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
+export function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTools): Hit[] {
+  return [...characterHits(site.text, site.role), ...textHits(site, firstLock, otherTools), ...(site.role === 'text' ? [] : schemaKeyFindings(site))];
 }
 
 /**
@@ -35,9 +35,9 @@ export function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
  * are (VERBATIM_JSON) is told quiet, and then only when each rule family called by siteHits rules
  * itself out on it. Anything else is walked as before.
  */
-export function isQuiet(value: JsonValue, otherTools: OtherTools, ownNames: ReadonlySet<string>): boolean {
+export function isQuiet(value: JsonValue, otherTools: OtherTools): boolean {
   const json = JSON.stringify(value);
-  return VERBATIM_JSON.test(json) && quietCharacters(json) && quietText(json, otherTools, ownNames) && quietKeys(json);
+  return VERBATIM_JSON.test(json) && quietCharacters(json) && quietText(json, otherTools) && quietKeys(json);
 }
 
 /**
@@ -55,20 +55,20 @@ interface SiteJudge {
   quiet(value: JsonValue): boolean;
 }
 
-function siteJudge(firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): SiteJudge {
+function siteJudge(firstLock: boolean, otherTools: OtherTools): SiteJudge {
   // One memo per role and address-ness, keyed by the text itself (no key string built per site).
   const memos = new Map<string, Map<string, Hit[]>>();
   return {
     hits: (site) => {
-      if (site.text.length > MEMO_TEXT_LENGTH) return siteHits(site, firstLock, otherTools, ownNames);
+      if (site.text.length > MEMO_TEXT_LENGTH) return siteHits(site, firstLock, otherTools);
       const kind = site.isAddress ? `${site.role} address` : site.role;
       let memo = memos.get(kind);
       if (memo === undefined) memos.set(kind, (memo = new Map()));
       let hits = memo.get(site.text);
-      if (hits === undefined) memo.set(site.text, (hits = siteHits(site, firstLock, otherTools, ownNames)));
+      if (hits === undefined) memo.set(site.text, (hits = siteHits(site, firstLock, otherTools)));
       return hits;
     },
-    quiet: (value) => isQuiet(value, otherTools, ownNames),
+    quiet: (value) => isQuiet(value, otherTools),
   };
 }
 
@@ -207,11 +207,10 @@ function mergeFindings(findings: Finding[]): Finding[] {
 export function findingsFor(context: FindingContext): Finding[] {
   const firstLock = context.changes === null;
   const otherTools = otherServerTools(context);
-  const ownNames = new Set(context.live.tools.keys());
   const out: Finding[] = [];
 
   const targets = firstLock ? targetsForFirstLock(context.live) : targetsForChanges(context.changes!);
-  const judge = siteJudge(firstLock, otherTools, ownNames);
+  const judge = siteJudge(firstLock, otherTools);
   for (const target of targets) scanTarget(target, judge, out);
 
   let index: NameIndex | undefined;

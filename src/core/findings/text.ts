@@ -116,19 +116,19 @@ function trimUrl(url: string): string {
 }
 
 /**
- * The distinctively named tools of the configured servers, by name, for finding mentions of them
- * in text. A mention is the name with no ASCII letter or digit right before or after it. Looked up
- * by the substrings that could be a mention (from each possible start, only the lengths some name
- * starting with that character has), so the cost of a text does not grow with how many tools the
- * other servers have: a first lock of many big servers stays linear. The server's own names are
- * in it too, and never reported (textHits and quietText skip its `ownNames`): then one is shared by
- * the findings of every server of a run.
+ * The distinctively named tools of the other configured servers that this one does not have itself
+ * (naming one of its own tools is never a cross-server mention), by name, for finding mentions of
+ * them in text. A mention is the name with no ASCII letter or digit right before or after it.
+ * Looked up by the substrings that could be a mention (from each possible start, only the lengths
+ * some name starting with that character has), so the cost of a text does not grow with how many
+ * tools the other servers have: a first lock of many big servers stays linear. Servers that share
+ * all their names (one server configured twice) have none to look for.
  */
 export interface OtherTools {
   /** Name → the servers that have it, in code-unit order. */
   servers: ReadonlyMap<string, readonly string[]>;
-  /** First code unit of a name → the distinct name lengths starting with it. */
-  lengths: ReadonlyMap<string, readonly number[]>;
+  /** First code unit of a name (its char code) → the distinct name lengths starting with it. */
+  lengths: ReadonlyMap<number, readonly number[]>;
   /**
    * Where a mention may start: one of those first code units with no ASCII letter or digit before
    * it. A native search steps from one to the next; undefined when there are no names.
@@ -141,18 +141,18 @@ function isDistinctiveName(name: string): boolean {
   return name.length >= 4 && (/[_.-]/.test(name) || /[a-z][A-Z]/.test(name));
 }
 
-/** What may not touch a mention on either side: the start search and the end check share it. */
+/** What may not touch a mention on either side: before it, in the start search; after it, isAsciiAlnum. */
 const ALNUM = /[A-Za-z0-9]/;
 
-const built: PerRun<OtherTools> = new WeakMap();
-
-export function otherServerTools(context: FindingContext): OtherTools {
-  return perRun(built, context, buildOtherTools);
+function isAsciiAlnum(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
-function buildOtherTools(members: Members): OtherTools {
+/** Every configured server's distinctive tool names → the servers that have each, in code-unit order. */
+const built: PerRun<ReadonlyMap<string, readonly string[]>> = new WeakMap();
+
+function distinctiveNames(members: Members): ReadonlyMap<string, readonly string[]> {
   const servers = new Map<string, string[]>();
-  const lengths = new Map<string, Set<number>>();
   // In code-unit order of the servers, so each name's list of them is too.
   for (const [server, snapshot] of members) {
     for (const name of snapshot.tools.keys()) {
@@ -160,14 +160,26 @@ function buildOtherTools(members: Members): OtherTools {
       const list = servers.get(name);
       if (list) list.push(server);
       else servers.set(name, [server]);
-      const first = lengths.get(name[0]!);
-      if (first) first.add(name.length);
-      else lengths.set(name[0]!, new Set([name.length]));
     }
+  }
+  return servers;
+}
+
+export function otherServerTools(context: FindingContext): OtherTools {
+  const own = context.live.tools;
+  const servers = new Map<string, readonly string[]>();
+  const lengths = new Map<number, Set<number>>();
+  // The lists of names this server lacks hold other servers only.
+  for (const [name, list] of perRun(built, context, distinctiveNames)) {
+    if (own.has(name)) continue;
+    servers.set(name, list);
+    const first = lengths.get(name.charCodeAt(0));
+    if (first) first.add(name.length);
+    else lengths.set(name.charCodeAt(0), new Set([name.length]));
   }
   // Each first code unit as a \u escape: any of them, a surrogate half or `]` included, is a literal
   // in the class. Not a `u` expression: it matches code units, as the names' first units are.
-  const firsts = [...lengths.keys()].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  const firsts = [...lengths.keys()].map((code) => `\\u${code.toString(16).padStart(4, '0')}`).join('');
   const starts = firsts === '' ? undefined : new RegExp(`(?<!${ALNUM.source})[${firsts}]`, 'g');
   return { servers, lengths: new Map([...lengths].map(([c, set]) => [c, [...set]])), starts };
 }
@@ -175,22 +187,23 @@ function buildOtherTools(members: Members): OtherTools {
 const isHigh = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
 const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 
-/** The distinctive tool names (of any configured server) mentioned in `text`, each once. */
+/** The other servers' tool names (OtherTools) mentioned in `text`, each once. */
 function mentionedNames(text: string, tools: OtherTools): Set<string> {
   const found = new Set<string>();
   const starts = tools.starts;
   if (starts === undefined) return found;
-  // Only the places a name could start are visited, not every character of the text.
+  // Only the places a name could start are visited, not every character of the text. With test(),
+  // not exec(): no match object per place. A match is one code unit, just before lastIndex.
   starts.lastIndex = 0;
-  for (let start = starts.exec(text); start !== null; start = starts.exec(text)) {
-    const i = start.index;
-    const lengths = tools.lengths.get(text[i]!)!;
+  while (starts.test(text)) {
+    const i = starts.lastIndex - 1;
+    const lengths = tools.lengths.get(text.charCodeAt(i))!;
     // A match never starts or ends between the two halves of a surrogate pair (code points, as a
     // `u` regular expression sees the text).
     if (i > 0 && isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue;
-    for (const length of lengths) {
-      const end = i + length;
-      if (end > text.length || (end < text.length && (ALNUM.test(text[end]!) || (isLow(text.charCodeAt(end)) && isHigh(text.charCodeAt(end - 1)))))) continue;
+    for (let k = 0; k < lengths.length; k++) {
+      const end = i + lengths[k]!;
+      if (end > text.length || (end < text.length && (isAsciiAlnum(text.charCodeAt(end)) || (isLow(text.charCodeAt(end)) && isHigh(text.charCodeAt(end - 1)))))) continue;
       const candidate = text.slice(i, end);
       if (tools.servers.has(candidate)) found.add(candidate);
     }
@@ -201,23 +214,23 @@ function mentionedNames(text: string, tools: OtherTools): Set<string> {
 /**
  * For VERBATIM_JSON text (characters.ts): no string in it can hold a text rule's hit. Each string
  * is in the text as it is, between quotes, which are neither a letter nor a digit. So:
- * - every pattern, instruction or secret, needs a word of ANY_NEEDLE in a string's lower case or in
- *   its identifierWords, and such a word is in the text's lower case (ANY_NEEDLE_IN_ASCII). identifierWords only puts a
- *   space between two characters or in place of separators, then lower-cases, and no word holds a
- *   space (a test says so): a word it holds is in the string's lower case;
+ * - every pattern, instruction or secret, needs a word of ANY_NEEDLE in a string's lower case or
+ *   in its identifierWords, and such a word is in the text's lower case (ANY_NEEDLE_IN_ASCII).
+ *   identifierWords only puts a space between two characters or in place of separators, then
+ *   lower-cases, and no word holds a space (a test says so): a word it holds is in the string's
+ *   lower case;
  * - a URL needs `://` and an e-mail address `@`;
  * - a mention of another server's tool in a string is a mention in the text, with the same
- *   characters around it or a quote; one of this server's own names is never reported.
+ *   characters around it or a quote.
  */
-export function quietText(json: string, otherTools: OtherTools, ownNames: ReadonlySet<string>): boolean {
+export function quietText(json: string, otherTools: OtherTools): boolean {
   if (json.includes('://') || json.includes('@')) return false;
   if (ANY_NEEDLE_IN_ASCII.test(json)) return false;
-  for (const name of mentionedNames(json, otherTools)) if (!ownNames.has(name)) return false;
-  return true;
+  return mentionedNames(json, otherTools).size === 0;
 }
 
-/** What a string says. `ownNames` are this server's tools: naming one of them is no cross-server mention. */
-export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTools, ownNames: ReadonlySet<string>): Hit[] {
+/** What a string says. */
+export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTools): Hit[] {
   const hits: Hit[] = [];
   const { text, role } = site;
   const prose = role === 'text' ? text : identifierWords(text);
@@ -263,7 +276,6 @@ export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
 
   if (role === 'text') {
     for (const name of [...mentionedNames(text, otherTools)].sort(compareCodeUnits)) {
-      if (ownNames.has(name)) continue;
       for (const server of otherTools.servers.get(name)!) {
         hits.push({ rule: 'mentions-other-server-tool', severity: 'medium', identity: `${server}\u0000${name}`, args: { server, tool: name } });
       }

@@ -105,7 +105,6 @@ describe('a definition told quiet has no hit in any of its strings', () => {
   const live = snapshotOf({ tools: [tool('read_file', 'Reads.'), tool('tool_ab', 'Ab.')] });
   const others = new Map([['mail', snapshotOf({ tools: [tool('send_email', 'Sends.'), tool('sendEmail', 'Sends.'), tool('echo', 'Echo.'), tool('tool_ab', 'Ab.')] })]]);
   const otherTools = otherServerTools({ server: 'srv', live, changes: null, others });
-  const ownNames = new Set(live.tools.keys());
 
   it('whatever the subject, on a first lock and on drift', () => {
     let quiet = 0;
@@ -114,9 +113,9 @@ describe('a definition told quiet has no hit in any of its strings', () => {
       fc.property(definition, fc.constantFrom(...ITEM_KINDS), fc.boolean(), (raw, subject, firstLock) => {
         const value = json(raw) as JsonValue;
         const hits: Hit[] = [];
-        visitSites(subject, '', value, false, (site) => hits.push(...siteHits(site, firstLock, otherTools, ownNames)));
+        visitSites(subject, '', value, false, (site) => hits.push(...siteHits(site, firstLock, otherTools)));
         if (hits.length > 0) loud++;
-        if (!isQuiet(value, otherTools, ownNames)) return;
+        if (!isQuiet(value, otherTools)) return;
         quiet++;
         expect(hits, JSON.stringify(value)).toEqual([]);
       }),
@@ -133,12 +132,12 @@ describe('a definition told quiet has no hit in any of its strings', () => {
 
   it('a quiet definition is walked no more, and its findings are the same', () => {
     const plain = { name: 'list_items', description: 'Lists the items.', inputSchema: { type: 'object', properties: { page: { type: 'integer' } } } };
-    expect(isQuiet(json(plain) as JsonValue, otherTools, ownNames)).toBe(true);
+    expect(isQuiet(json(plain) as JsonValue, otherTools)).toBe(true);
     // One thing each rule family finds makes it loud.
     for (const loud of [{ ...plain, description: 'Lists the items.\u200b' }, { ...plain, description: 'Lists the items for the user.' }, { ...plain, description: 'See send_email.' }, { ...plain, inputSchema: { constructor: {} } }]) {
-      expect(isQuiet(json(loud) as JsonValue, otherTools, ownNames), JSON.stringify(loud)).toBe(false);
+      expect(isQuiet(json(loud) as JsonValue, otherTools), JSON.stringify(loud)).toBe(false);
     }
     // One of the server's own names is no mention.
-    expect(isQuiet(json({ ...plain, description: 'Like read_file.' }) as JsonValue, otherTools, ownNames)).toBe(true);
+    expect(isQuiet(json({ ...plain, description: 'Like read_file.' }) as JsonValue, otherTools)).toBe(true);
   });
 });

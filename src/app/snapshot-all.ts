@@ -115,7 +115,7 @@ async function snapshotOne(
         const snapshot = ordered ? itemsInKeyOrder(built) : built;
         // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
         const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
-        const reflection = findReflection(snapshotToJson(snapshot), secrets);
+        const reflection = secrets.length === 0 ? undefined : findReflection(snapshotToJson(snapshot), secrets);
         if (reflection) {
           // Whether a secret is there does not depend on key order; the place named first does: the
           // one first in the order served, as for every other snapshot.

@@ -177,8 +177,21 @@ export function lockedIfEqual(reference: Snapshot | undefined, kind: ItemKind, d
   return known !== undefined && jsonEqual(known.definition, definition) ? known.definition : definition;
 }
 
-/** The JSON form stored in the lock under `snapshot` (empty kinds omitted). */
+/**
+ * The JSON form stored in the lock under `snapshot` (empty kinds omitted). The same object each
+ * time for the same snapshot (snapshots never change), and never to be changed: a first lock
+ * prints it for the server integrity and again in the lock, and canonical.ts knows it then as
+ * already in key order (nativeHeights), so the lock's printer does not walk its items again.
+ */
 export function snapshotToJson(snapshot: Snapshot): JsonObject {
+  let json = snapshotJsons.get(snapshot);
+  if (json === undefined) snapshotJsons.set(snapshot, (json = buildSnapshotJson(snapshot)));
+  return json;
+}
+
+const snapshotJsons = new WeakMap<Snapshot, JsonObject>();
+
+function buildSnapshotJson(snapshot: Snapshot): JsonObject {
   const json = Object.create(null) as JsonObject;
   // Keys added in code-unit order, as RFC 8785 prints them: canonical.ts then prints the whole
   // snapshot natively, whatever kinds of items it has.

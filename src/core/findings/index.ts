@@ -4,10 +4,10 @@
  */
 import { CHANGE_SUBJECTS, compareCodeUnits, type ChangeSubject, type ItemChange } from '../changes.js';
 import type { JsonValue } from '../json-strict.js';
-import { ITEM_KINDS, type Snapshot } from '../snapshot.js';
+import { ITEM_KINDS, type ItemKind, type Snapshot } from '../snapshot.js';
 import { characterHits, quietCharacters, VERBATIM_JSON } from './characters.js';
 import { annotationFindings, parameterFindings } from './drift.js';
-import { nameFindings, nameIndex, quietKeys, schemaKeyFindings, type NameIndex } from './names.js';
+import { nameFindings, nameIndex, quietKeys, schemaKeyFindings, type NamedFindings, type NameIndex } from './names.js';
 import { compareSeverity, severityRank, type Finding, type FindingContext, type Hit } from './rules.js';
 import { visitSites, type SiteText } from './sites.js';
 import { otherServerTools, quietText, textHits, type OtherTools } from './text.js';
@@ -158,10 +158,18 @@ function compareRanked(a: Ranked, b: Ranked): number {
   );
 }
 
+/** compareRanked on findings themselves: for the few comparisons of mergeSorted. */
+function compareFindings(a: Finding, b: Finding): number {
+  return compareRanked(ranked(a), ranked(b));
+}
+
+function ranked(finding: Finding): Ranked {
+  return { finding, severity: severityRank(finding.severity), subject: CHANGE_SUBJECTS.indexOf(finding.subject) };
+}
+
 /** Sorted by severity, subject, key, pointer, rule, then args (as JSON text). */
 function sortFindings(findings: readonly Finding[]): Finding[] {
-  const ranked: Ranked[] = findings.map((finding) => ({ finding, severity: severityRank(finding.severity), subject: CHANGE_SUBJECTS.indexOf(finding.subject) }));
-  return ranked.sort(compareRanked).map((r) => r.finding);
+  return findings.map(ranked).sort(compareRanked).map((r) => r.finding);
 }
 
 /** One finding per rule and place: repeated hits in one string are counted, the worst severity kept. */
@@ -217,16 +225,15 @@ export function findingsFor(context: FindingContext): Finding[] {
   const names = (): NameIndex => (index ??= nameIndex(context));
   // Name findings are one per rule, name and other name or server (nameFindings runs once per
   // item), and no other rule makes their findings: none merges, so they skip mergeFindings. A
-  // first lock of servers that share their names has thousands.
-  const named: Finding[] = [];
+  // first lock of servers that share their names has thousands: they are made in order
+  // (NamedFindings), not sorted.
+  const added = new Map<ItemKind, string[]>(ITEM_KINDS.map((kind) => [kind, []]));
   if (firstLock) {
-    for (const subject of ITEM_KINDS) {
-      for (const key of context.live[subject].keys()) nameFindings(names, subject, key, named);
-    }
+    for (const kind of ITEM_KINDS) added.set(kind, [...context.live[kind].keys()]);
   } else {
     for (const change of context.changes!) {
       if (change.subject === 'instructions' || change.subject === 'serverInfo' || change.subject === 'capabilities') continue;
-      if (change.change === 'added') nameFindings(names, change.subject, change.key, named);
+      if (change.change === 'added') added.get(change.subject)!.push(change.key);
       if (change.tombstone !== undefined) {
         // Hidden for one listing and back changed must not pass as "first seen".
         out.push({ rule: 'returned-after-removal', severity: change.fields.length > 0 ? 'medium' : 'low', subject: change.subject, key: change.key, pointer: '', args: { changedFields: change.fields.length } });
@@ -237,7 +244,21 @@ export function findingsFor(context: FindingContext): Finding[] {
       if (change.change === 'modified' && change.subject === 'tools') out.push(...parameterFindings(change), ...annotationFindings(change));
     }
   }
-  const merged = mergeFindings(out);
-  for (const f of named) merged.push(f);
-  return sortFindings(merged);
+  const named: NamedFindings = { high: [], medium: [] };
+  // ITEM_KINDS are the last of CHANGE_SUBJECTS, in its order; keys in code-unit order (the default sort).
+  for (const kind of ITEM_KINDS) for (const key of added.get(kind)!.sort()) nameFindings(names, kind, key, named);
+  return mergeSorted(sortFindings(mergeFindings(out)), [...named.high, ...named.medium]);
+}
+
+/** Two lists each sorted by compareFindings, as one. */
+function mergeSorted(a: Finding[], b: Finding[]): Finding[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: Finding[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareFindings(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }

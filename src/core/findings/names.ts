@@ -2,6 +2,7 @@
  * Name rules: look-alike (confusable and mixed-script) names, names shadowing another server's,
  * names outside the spec's charset, and names that break plain-object maps.
  */
+import { compareCodeUnits } from '../changes.js';
 import type { ItemKind } from '../snapshot.js';
 import type { Finding, FindingContext, Hit } from './rules.js';
 import { perRun, type Members, type PerRun } from './servers.js';
@@ -51,12 +52,15 @@ const SPEC_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const RESERVED_JS_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const NAMED_KINDS: readonly ItemKind[] = ['tools', 'prompts'];
 
-/** A configured server's name of one kind, with what names are compared on. */
+/** A configured server's name of one kind, with what names are compared on and sorted by. */
 interface NameEntry {
   server: string;
   name: string;
   lower: string;
   skeleton: string;
+  /** JSON.stringify of server and name: findings are ordered by their args' JSON text (nameFindings). */
+  quotedServer: string;
+  quotedName: string;
 }
 
 /**
@@ -74,8 +78,14 @@ export interface NameIndex {
 interface KindNames {
   /** Server → its names → their entries. */
   own: ReadonlyMap<string, ReadonlyMap<string, NameEntry>>;
+  /** Lower-cased name → its entries, by quoted server, then quoted name (byQuotedNames). */
   lower: ReadonlyMap<string, readonly NameEntry[]>;
+  /** Skeleton → its entries, in the same order. */
   skeleton: ReadonlyMap<string, readonly NameEntry[]>;
+}
+
+function byQuotedNames(a: NameEntry, b: NameEntry): number {
+  return compareCodeUnits(a.quotedServer, b.quotedServer) || compareCodeUnits(a.quotedName, b.quotedName);
 }
 
 const indexed: PerRun<ReadonlyMap<ItemKind, KindNames>> = new WeakMap();
@@ -96,53 +106,79 @@ function buildNameIndex(members: Members): ReadonlyMap<ItemKind, KindNames> {
     const own = new Map<string, Map<string, NameEntry>>();
     const lower = new Map<string, NameEntry[]>();
     const skeleton = new Map<string, NameEntry[]>();
-    // In no particular order: findingsFor sorts what nameFindings adds.
     for (const [server, snapshot] of members) {
       const entries = new Map<string, NameEntry>();
+      const quotedServer = JSON.stringify(server);
       for (const name of snapshot[kind].keys()) {
-        const entry: NameEntry = { server, name, lower: name.toLowerCase(), skeleton: skeletonOf(name) };
+        const entry: NameEntry = { server, name, lower: name.toLowerCase(), skeleton: skeletonOf(name), quotedServer, quotedName: JSON.stringify(name) };
         entries.set(name, entry);
         add(lower, entry.lower, entry);
         add(skeleton, entry.skeleton, entry);
       }
       own.set(server, entries);
     }
+    // Most lists hold one entry, or one per server: sorting them all is cheap.
+    for (const list of lower.values()) if (list.length > 1) list.sort(byQuotedNames);
+    for (const list of skeleton.values()) if (list.length > 1) list.sort(byQuotedNames);
     kinds.set(kind, { own, lower, skeleton });
   }
   return kinds;
 }
 
-/** Adds the name's findings to `out`. `names` builds the NameIndex on first use and returns the same one after. */
-export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string, out: Finding[]): void {
+/**
+ * Name findings by severity, each list in findingsFor's order (severity, subject, key, pointer,
+ * rule, then the args' JSON text) when nameFindings is called for each subject in CHANGE_SUBJECTS
+ * order and each of its keys in code-unit order: a first lock of servers sharing their names has
+ * thousands, and sorting them cost more than finding them. There is no low one.
+ */
+export interface NamedFindings {
+  high: Finding[];
+  medium: Finding[];
+}
+
+/**
+ * Adds the name's findings to `out`, in order. Within one name the subject, key and pointer are the
+ * same, so the order is by rule and then by args, whose JSON text is compared: the same keys up to
+ * the first value that differs, and then two quoted strings, which first differ inside both (a
+ * quoted string is never the start of another: its closing quote would be a raw quote in the
+ * other). So the args are in order by the quoted values in turn, as entries are listed; and
+ * `{"name":…,"other":…}` comes before `{"name":…,"server":…}`. `names` builds the NameIndex on first
+ * use and returns the same one after.
+ */
+export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string, out: NamedFindings): void {
   const pointer = subject === 'tools' || subject === 'prompts' ? '/name' : '';
 
-  if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.push({ rule: 'non-spec-tool-name', severity: 'medium', subject, key: name, pointer, args: { name } });
-  if (RESERVED_JS_NAMES.has(name)) out.push({ rule: 'reserved-js-name', severity: 'medium', subject, key: name, pointer, args: { name } });
+  // Rules in code-unit order within each severity: high confusable-name, then name-shadows-other-server;
+  // medium name-shadows-other-server, then non-spec-tool-name, then reserved-js-name.
+  if (NAMED_KINDS.includes(subject)) {
+    const index = names();
+    const kind = index.kinds.get(subject)!;
+    const self = index.server;
+    const entry = kind.own.get(self)!.get(name);
+    const lower = entry?.lower ?? name.toLowerCase();
+    const skeleton = entry?.skeleton ?? skeletonOf(name);
+    // Indexed loops, not for-of: this runs once per name of a first lock, mostly before V8 compiles it.
+    const sameSkeleton = kind.skeleton.get(skeleton) ?? NO_ENTRIES;
+    for (let i = 0; i < sameSkeleton.length; i++) {
+      const { server, name: other } = sameSkeleton[i]!;
+      if (server === self && other !== name) out.high.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, other } });
+    }
+    for (let i = 0; i < sameSkeleton.length; i++) {
+      const { server, name: other, lower: otherLower } = sameSkeleton[i]!;
+      // Another server's name differing only in case is a shadow (below), not a look-alike.
+      if (server !== self && otherLower !== lower) out.high.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
+    }
+    const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
+    for (let i = 0; i < sameLower.length; i++) {
+      const { server, name: other } = sameLower[i]!;
+      if (server === self) continue;
+      if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
+      else out.high.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
+    }
+  }
+  if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.medium.push({ rule: 'non-spec-tool-name', severity: 'medium', subject, key: name, pointer, args: { name } });
+  if (RESERVED_JS_NAMES.has(name)) out.medium.push({ rule: 'reserved-js-name', severity: 'medium', subject, key: name, pointer, args: { name } });
   // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
-  if (!NAMED_KINDS.includes(subject)) return;
-
-  const index = names();
-  const kind = index.kinds.get(subject)!;
-  const self = index.server;
-  const entry = kind.own.get(self)!.get(name);
-  const lower = entry?.lower ?? name.toLowerCase();
-  const skeleton = entry?.skeleton ?? skeletonOf(name);
-  // Indexed loops, not for-of: this runs once per name of a first lock, mostly before V8 compiles it.
-  const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
-  for (let i = 0; i < sameLower.length; i++) {
-    const { server, name: other } = sameLower[i]!;
-    if (server === self) continue;
-    if (other === name) out.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
-    else out.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
-  }
-  const sameSkeleton = kind.skeleton.get(skeleton) ?? NO_ENTRIES;
-  for (let i = 0; i < sameSkeleton.length; i++) {
-    const { server, name: other, lower: otherLower } = sameSkeleton[i]!;
-    if (other === name && server === self) continue;
-    // Another server's name differing only in case is a shadow (above), not a look-alike.
-    if (server === self) out.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, other } });
-    else if (otherLower !== lower) out.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
-  }
 }
 
 const NO_ENTRIES: readonly NameEntry[] = [];

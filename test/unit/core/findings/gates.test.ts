@@ -126,6 +126,33 @@ describe('a definition told quiet has no hit in any of its strings', () => {
     expect(loud).toBeGreaterThan(1000);
   });
 
+  it('a list told quiet as one value holds no value that is not (findingsFor tells a first lock so)', () => {
+    let quietLists = 0;
+    fc.assert(
+      fc.property(fc.array(definition, { maxLength: 4 }), (raws) => {
+        const values = raws.map((raw) => json(raw) as JsonValue);
+        if (!isQuiet(values, otherTools)) return;
+        quietLists++;
+        for (const value of values) expect(isQuiet(value, otherTools), JSON.stringify(value)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(quietLists).toBeGreaterThan(100);
+  });
+
+  it('a first lock with one loud value among quiet ones reports it, wherever it is', () => {
+    const quiet = (name: string) => ({ name, description: 'Lists the items.', inputSchema: { type: 'object' } });
+    const loud = (name: string) => ({ ...quiet(name), description: 'Lists the items, see https://x.example.' });
+    const places = (spec: Parameters<typeof snapshotOf>[0]) =>
+      findingsFor({ server: 'srv', live: snapshotOf(spec), changes: null, others: new Map() }).map((f) => `${f.subject}:${f.key}${f.pointer}`);
+    expect(places({ serverInfo: { name: 'srv\u200b', version: '1' }, tools: [quiet('a_1'), quiet('b_2')] })).toEqual(['serverInfo:/name']);
+    expect(places({ instructions: 'Use ~/.ssh/id_rsa.', tools: [quiet('a_1'), quiet('b_2')] })).toEqual(['instructions:']);
+    for (const at of [0, 1, 2]) {
+      const tools = ['a_1', 'b_2', 'c_3'].map((name, i) => (i === at ? loud(name) : quiet(name)));
+      expect(places({ tools }), String(at)).toEqual([`tools:${['a_1', 'b_2', 'c_3'][at]}/description`]);
+    }
+  });
+
   it('no word the patterns are looked for by holds white space (quietText relies on it)', () => {
     for (const needle of [...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES]) expect(needle).not.toMatch(/\s/);
   });

@@ -18,7 +18,9 @@ export async function replaceFile(target: string, text: string, mode: number | u
   let handle;
   try {
     handle = await fs.open(temp, 'wx', mode ?? 0o644);
-    await handle.writeFile(text, 'utf8');
+    // Text of one UTF-8 byte per code unit is ASCII (a lock usually is: it escapes what is hidden),
+    // and latin1 writes the same bytes by copying them: a 2 MB lock without the encoder's pass.
+    await handle.writeFile(text, Buffer.byteLength(text, 'utf8') === text.length ? 'latin1' : 'utf8');
     // open() applied the umask; a kept or asked-for mode is set exactly.
     if (mode !== undefined) await handle.chmod(mode);
     await handle.sync();

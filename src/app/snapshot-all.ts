@@ -11,7 +11,7 @@ import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import { findReflection, secretReflected, secretValuesOf } from '../core/reflected-secrets.js';
 import { buildSnapshot, ITEM_KINDS, newSnapshot, snapshotIntegrity, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
-import { inKeyOrder } from '../core/key-order.js';
+import { inKeyOrder } from '../core/canonical.js';
 import type { Deps } from '../deps.js';
 import type { LoginAccess } from '../adapters/oauth/provider.js';
 import { resolveInputs } from './inputs.js';

@@ -185,6 +185,110 @@ function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; m
 }
 
 /**
+ * `value` with every object's keys in code-unit order: the same JSON value (jsonEqual), so every
+ * integrity, change and finding is the same, but the printers here then write it natively instead
+ * of sorting each object themselves. Objects already in order are kept, not copied. Integer-like
+ * keys cannot be reordered (JavaScript lists them first, by value): such an object stays out of
+ * order, and the printers sort it as before. Values nested deeper than the printers accept are
+ * returned as they are, for the printers to refuse.
+ *
+ * The walk that orders the value also tells whether nativeSubtrees would find it native, by the
+ * same rules, and if so records it (nativeHeights): a first lock's definitions, ordered as they
+ * arrive, are then printed for their integrities without being walked a second time.
+ */
+export function inKeyOrder(value: JsonValue): JsonValue {
+  const ordered = orderKeys(value, 0);
+  if (orderedHeight > 0) nativeHeights.set(ordered as object, orderedHeight);
+  return ordered;
+}
+
+/**
+ * Set by orderKeys for the value it returned: the levels of containers in it (0 for a scalar) when
+ * JSON.stringify writes it as writeSortedJson does, or -1.
+ */
+let orderedHeight = 0;
+
+function orderKeys(value: JsonValue, depth: number): JsonValue {
+  if (typeof value !== 'object' || value === null) {
+    // As nativeSubtrees: any JSON scalar but a non-finite number; nothing else is JSON.
+    orderedHeight = typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value)) ? 0 : -1;
+    return value;
+  }
+  if (depth >= MAX_PRINT_DEPTH) {
+    orderedHeight = -1;
+    return value;
+  }
+  let height = 0;
+  if (Array.isArray(value)) {
+    let copy: JsonValue[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      // A hole reads as undefined: not JSON, so not native, as nativeSubtrees finds it.
+      const item = value[i]!;
+      const ordered = orderKeys(item, depth + 1);
+      height = orderedHeight < 0 || height < 0 ? -1 : Math.max(height, orderedHeight);
+      if (ordered !== item) (copy ??= value.slice())[i] = ordered;
+    }
+    orderedHeight = height < 0 ? -1 : height + 1;
+    return copy ?? value;
+  }
+  const keys = Object.keys(value);
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) {
+    if (!(keys[i - 1]! < keys[i]!)) {
+      sorted = false;
+      break;
+    }
+  }
+  let copy: JsonObject | undefined;
+  if (!sorted) {
+    keys.sort();
+    copy = withKeys(value, keys);
+  }
+  for (const key of keys) {
+    const item = value[key]!;
+    const ordered = orderKeys(item, depth + 1);
+    height = orderedHeight < 0 || height < 0 ? -1 : Math.max(height, orderedHeight);
+    if (ordered !== item) {
+      copy ??= withKeys(value, keys);
+      copy[key] = ordered;
+    }
+  }
+  const out = copy ?? value;
+  // Native as nativeSubtrees tells it: a prototype that hides no toJSON, and the keys as listed in
+  // code-unit order (a sorted copy with an integer-like key lists that key first).
+  const prototype = Object.getPrototypeOf(out) as unknown;
+  if (height < 0 || (prototype !== null && prototype !== Object.prototype) || (!sorted && !listedInOrder(out))) orderedHeight = -1;
+  else orderedHeight = height + 1;
+  return out;
+}
+
+function listedInOrder(object: JsonObject): boolean {
+  let previous: string | undefined;
+  for (const key in object) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+  }
+  return true;
+}
+
+/**
+ * A JsonObject (no prototype) with `keys` of `from`, in that order. Built as a literal whose
+ * prototype is removed after, as parseNativeJson's objects are: V8 keeps such an object in its fast
+ * layout (Object.create(null) makes a dictionary, slower to print). A `__proto__` key would set the
+ * literal's prototype instead of adding a member: that object (rare, and hostile) is a dictionary.
+ */
+function withKeys(from: JsonObject, keys: readonly string[]): JsonObject {
+  if (keys.includes('__proto__')) {
+    const copy = Object.create(null) as JsonObject;
+    for (const key of keys) copy[key] = from[key]!;
+    return copy;
+  }
+  const copy: Record<string, JsonValue> = {};
+  for (const key of keys) copy[key] = from[key]!;
+  return Object.setPrototypeOf(copy, null) as JsonObject;
+}
+
+/**
  * Containers nativeSubtrees found native, with their height (levels of containers, themselves
  * included): native again at any depth where that fits under the limit, so they are not walked
  * again. A first lock's definition, put in key order, is printed for its item integrity, then

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalize, writeSortedJson } from '../../../src/core/canonical.js';
+import { canonicalize, inKeyOrder, MAX_PRINT_DEPTH, writeSortedJson } from '../../../src/core/canonical.js';
 import { jsonEqual } from '../../../src/core/json-equal.js';
 import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
-import { inKeyOrder } from '../../../src/core/key-order.js';
+
 
 /** Whether every object's own keys are listed in code-unit order (integer-like keys aside, which JavaScript lists first). */
 function inOrder(value: JsonValue): boolean {
@@ -54,6 +54,43 @@ describe('inKeyOrder', () => {
     expect(Object.keys(ordered)).toEqual(['__proto__', 'description', 'name']);
     expect(Object.getPrototypeOf(ordered)).toBeNull();
     expect(Object.keys(ordered['__proto__'] as JsonObject)).toEqual(['a', 'b']);
+  });
+
+  // inKeyOrder also records what it returns as printable natively (JSON.stringify), which the
+  // printers then trust without a walk: anything they would refuse or print another way must not be.
+  it('what the printers refuse or print otherwise, they still do after inKeyOrder', () => {
+    const text = (v: unknown) => {
+      try {
+        return canonicalize(v as JsonValue);
+      } catch (error) {
+        return `threw: ${(error as Error).message}`;
+      }
+    };
+    class WithToJson {
+      a = 1;
+      toJSON() {
+        return 'replaced';
+      }
+    }
+    let deep: unknown = 1;
+    for (let i = 0; i <= MAX_PRINT_DEPTH; i++) deep = { b: 1, a: deep };
+    const odd: unknown[] = [
+      { b: 1, a: Number.NaN },
+      { b: [1, Infinity], a: 1 },
+      { b: 1, a: undefined },
+      // eslint-disable-next-line no-sparse-arrays
+      { b: [1, , 2], a: 1 },
+      [{ b: 1, a: () => 1 }],
+      { b: 1, a: new WithToJson() },
+      { z: Object.create({ toJSON: () => 'inherited' }) as object, a: 1 },
+      { '10': 1, '9': 2, a: 3 },
+      { b: { '10': 1, '9': 2 }, a: 1 },
+      deep,
+    ];
+    for (const value of odd) {
+      const before = text(value);
+      expect(text(inKeyOrder(value as JsonValue)), before).toBe(before);
+    }
   });
 
   it('keeps an object already in order, and everything in it', () => {

@@ -29,6 +29,10 @@ export const MAX_PRINT_DEPTH = DEFAULT_MAX_DEPTH + 8;
 /** RFC 8785 (JCS) text of a value. Throws on depth beyond the strict parser's cap instead of overflowing the stack. */
 export function canonicalize(value: JsonValue): string {
   if (typeof value !== 'object' || value === null) return scalar(value);
+  // Known native (inKeyOrder, or an earlier print): what writeSortedJson would write, without its
+  // set-up, once per definition of a first lock.
+  const height = nativeHeights.get(value);
+  if (height !== undefined && height <= MAX_PRINT_DEPTH) return JSON.stringify(value);
   // Not kept per object: keeping every definition's text alive costs more than printing it again
   // (the garbage collector copies them from generation to generation); a lock's reader hashes each
   // text inside its server's snapshot as it reads it (printWithIntegrity, IntegrityWriter). Parts

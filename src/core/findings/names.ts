@@ -25,8 +25,15 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
  * the same skeleton look the same to a reviewer.
  */
 export function skeletonOf(name: string): string {
+  return skeletonWithLower(name, name.toLowerCase());
+}
+
+/** skeletonOf(name), given name.toLowerCase(): for most names the skeleton is that string itself. */
+function skeletonWithLower(name: string, lower: string): string {
   // ASCII is its own NFKC form, holds no default-ignorable or format character and no key of
-  // CONFUSABLES: only the last line applies to it, as most names are.
+  // CONFUSABLES: only the last line applies to it, as most names are. Without I, 1, |, 0 or an r
+  // and an n (of either case) side by side, that line only lower-cases.
+  if (ASCII.test(name) && !LAST_LINE_CHANGES.test(name)) return lower;
   let s = name;
   if (!ASCII.test(name)) {
     s = s.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
@@ -36,6 +43,8 @@ export function skeletonOf(name: string): string {
 }
 
 const ASCII = /^\p{ASCII}*$/u;
+/** What the last line of skeletonWithLower changes in ASCII besides the case ("RN" lower-cases to "rn", then "m"). */
+const LAST_LINE_CHANGES = /[I1|0]|[rR][nN]/;
 
 const LOOKALIKE_SCRIPTS = ['Cyrillic', 'Greek', 'Armenian', 'Cherokee', 'Coptic', 'Lisu', 'Canadian_Aboriginal'] as const;
 const SCRIPT_TESTS = LOOKALIKE_SCRIPTS.map((script) => [script, new RegExp(`\\p{Script=${script}}`, 'u')] as const);
@@ -61,6 +70,11 @@ interface NameEntry {
   /** JSON.stringify of server and name: findings are ordered by their args' JSON text (nameFindings). */
   quotedServer: string;
   quotedName: string;
+  /**
+   * The args of every finding that another server's name shadows this one exactly, made once and
+   * frozen: servers that share their names have one such finding per name and other server.
+   */
+  shadowedArgs?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -110,7 +124,8 @@ function buildNameIndex(members: Members): ReadonlyMap<ItemKind, KindNames> {
       const entries = new Map<string, NameEntry>();
       const quotedServer = JSON.stringify(server);
       for (const name of snapshot[kind].keys()) {
-        const entry: NameEntry = { server, name, lower: name.toLowerCase(), skeleton: skeletonOf(name), quotedServer, quotedName: JSON.stringify(name) };
+        const lowered = name.toLowerCase();
+        const entry: NameEntry = { server, name, lower: lowered, skeleton: skeletonWithLower(name, lowered), quotedServer, quotedName: JSON.stringify(name) };
         entries.set(name, entry);
         add(lower, entry.lower, entry);
         add(skeleton, entry.skeleton, entry);
@@ -170,9 +185,10 @@ export function nameFindings(names: () => NameIndex, subject: ItemKind, name: st
     }
     const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
     for (let i = 0; i < sameLower.length; i++) {
-      const { server, name: other } = sameLower[i]!;
+      const shadowed = sameLower[i]!;
+      const { server, name: other } = shadowed;
       if (server === self) continue;
-      if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
+      if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: (shadowed.shadowedArgs ??= Object.freeze({ name, server })) });
       else out.high.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
     }
   }

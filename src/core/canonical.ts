@@ -236,13 +236,7 @@ function orderKeys(value: JsonValue, depth: number): JsonValue {
     return copy ?? value;
   }
   const keys = Object.keys(value);
-  let sorted = true;
-  for (let i = 1; i < keys.length; i++) {
-    if (!(keys[i - 1]! < keys[i]!)) {
-      sorted = false;
-      break;
-    }
-  }
+  const sorted = inCodeUnitOrder(keys);
   let copy: JsonObject | undefined;
   if (!sorted) {
     keys.sort();
@@ -264,17 +258,14 @@ function orderKeys(value: JsonValue, depth: number): JsonValue {
   // Native as nativeSubtrees tells it: a prototype that hides no toJSON, and the keys as listed in
   // code-unit order (a sorted copy with an integer-like key lists that key first).
   const prototype = Object.getPrototypeOf(out) as unknown;
-  if (height < 0 || (prototype !== null && prototype !== Object.prototype) || (!sorted && !listedInOrder(out))) orderedHeight = -1;
+  if (height < 0 || (prototype !== null && prototype !== Object.prototype) || (!sorted && !inCodeUnitOrder(Object.keys(out)))) orderedHeight = -1;
   else orderedHeight = height + 1;
   return out;
 }
 
-function listedInOrder(object: JsonObject): boolean {
-  let previous: string | undefined;
-  for (const key in object) {
-    if (previous !== undefined && !(previous < key)) return false;
-    previous = key;
-  }
+/** Whether `keys` are strictly ascending in code-unit order, as an object mcpm built or read from a lock lists them. */
+export function inCodeUnitOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return false;
   return true;
 }
 

@@ -91,12 +91,6 @@ export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Whether `keys` are strictly ascending in code-unit order, as an object mcpm built or read from a lock lists them. */
-export function inCodeUnitOrder(keys: readonly string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return false;
-  return true;
-}
-
 function isScalar(value: JsonValue): boolean {
   return value === null || typeof value !== 'object';
 }

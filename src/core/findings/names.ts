@@ -70,11 +70,6 @@ interface NameEntry {
   /** JSON.stringify of server and name: findings are ordered by their args' JSON text (nameFindings). */
   quotedServer: string;
   quotedName: string;
-  /**
-   * The args of every finding that another server's name shadows this one exactly, made once and
-   * frozen: servers that share their names have one such finding per name and other server.
-   */
-  shadowedArgs?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -185,10 +180,9 @@ export function nameFindings(names: () => NameIndex, subject: ItemKind, name: st
     }
     const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
     for (let i = 0; i < sameLower.length; i++) {
-      const shadowed = sameLower[i]!;
-      const { server, name: other } = shadowed;
+      const { server, name: other } = sameLower[i]!;
       if (server === self) continue;
-      if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: (shadowed.shadowedArgs ??= Object.freeze({ name, server })) });
+      if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
       else out.high.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
     }
   }

@@ -2,7 +2,8 @@
  * Walking definitions: every string of an item (values and object keys), with its JSON pointer and
  * its role (prose, identifier, key), which the string rules judge by.
  */
-import { inCodeUnitOrder, pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
+import { inCodeUnitOrder } from '../canonical.js';
+import { pointerOf, pointerTokens, type ChangeSubject } from '../changes.js';
 import { isJsonObject, type JsonValue } from '../json-strict.js';
 
 /** Where a string sits: prose, an identifier value (`name`, `uri`), or an object key. */

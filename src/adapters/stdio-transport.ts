@@ -8,7 +8,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { McpmError } from '../core/errors.js';
-import { isJsonObject, parseNativeJson, parseStrictJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
+import { isJsonObject, parseMessageJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
 import { formatBytes, lineContent, LineFramer, MAX_MESSAGE_BYTES } from './line-framer.js';
 import type { ServerProcess } from './process.js';
 
@@ -171,13 +171,12 @@ type ParsedLine = { kind: 'json'; value: JsonValue } | { kind: 'noise' } | { kin
 /**
  * A line that is not JSON at all is log noise (spec violation, but common: console.log). A line that
  * is JSON to a lenient parser but breaks the strict rules is an attempt to be read two ways: fatal.
- * The lenient parse runs only on lines the strict parser refused. A line the native parser provably
- * reads as the strict one does is read natively (parseNativeJson: the same value, several times
- * faster); any other goes to the strict parser, which refuses it or reads it.
+ * parseMessageJson reads a line natively when it can prove the strict reading the same, else
+ * strictly; the lenient parse runs again only on lines the strict rules refused, to tell the two apart.
  */
 function parseLine(text: string): ParsedLine {
   try {
-    return { kind: 'json', value: parseNativeJson(text) ?? parseStrictJson(text) };
+    return { kind: 'json', value: parseMessageJson(text) };
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
     try {

@@ -10,7 +10,7 @@
 import type { FetchLike, Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { McpmError } from '../core/errors.js';
-import { isJsonObject, parseNativeJson, parseStrictJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
+import { isJsonObject, parseMessageJson, StrictJsonError, type JsonValue } from '../core/json-strict.js';
 import { contentTypeOf, readCapped, SseParser } from './sse.js';
 import { messageTooLarge } from './stdio-transport.js';
 
@@ -211,7 +211,7 @@ function invalidUtf8(server: string): McpmError {
 
 function parseStrict(server: string, text: string): JsonValue | McpmError {
   try {
-    return parseNativeJson(text) ?? parseStrictJson(text);
+    return parseMessageJson(text);
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
     // Over HTTP there is no logging excuse for a body that is not JSON: refuse it too.

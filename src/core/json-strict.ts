@@ -97,11 +97,51 @@ export function readNativeJson(text: string, limits?: StrictJsonLimits): NativeR
   } catch {
     return undefined;
   }
+  return counted(text, value, tokens, maxDepth);
+}
+
+/**
+ * readNativeJson's proof for `value`, JSON.parse's reading of `text`, which has `tokens` string
+ * tokens (scanText) and no surrogate; its objects are given a null prototype in place.
+ */
+function counted(text: string, value: JsonValue, tokens: number, maxDepth: number): NativeRead | undefined {
   const walk = newWalk(maxDepth);
   withNullPrototype(value, 1, walk);
   if (walk.tooDeep || walk.nonFinite || walk.strings !== tokens) return undefined;
   if (walk.largeNumbers && !isWrittenJson(text, value)) return undefined;
   return { value, sortedKeys: !walk.unsorted };
+}
+
+/**
+ * Up to this length a message is given to JSON.parse before its text is looked at. Nested as deep
+ * as its length allows, such a text costs JSON.parse about 0.1 s and 80 MB, no more than a flat
+ * list of the largest message (16 MiB of `[],`) costs anyway; a longer one is counted first
+ * (scanText), so that 16 MiB of `[` is refused without being built (2 s, 560 MB).
+ */
+const PARSED_FIRST_LENGTH = 1024 * 1024;
+
+/**
+ * parseStrictJson's result for a message a server sent, by the cheapest proof that holds. Every
+ * MCP SDK writes a message as `JSON.stringify` prints it: JSON.parse reads it once, and printing
+ * it back to the same text proves it (parsePrintedJson), with no count of its strings, which cost
+ * four times the parse itself (a first lock's listings, cold). Other text is counted as
+ * readNativeJson counts it, and what neither proves goes to the strict parser, which reads it or
+ * refuses it, saying where. Throws StrictJsonError for text that is not JSON, or that the strict
+ * rules refuse.
+ */
+export function parseMessageJson(text: string, limits?: StrictJsonLimits): JsonValue {
+  const maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (text.length > PARSED_FIRST_LENGTH) return parseNativeJson(text, limits) ?? parseStrictJson(text, limits);
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(text) as JsonValue;
+  } catch {
+    return parseStrictJson(text, limits); // not JSON: it throws, and says where
+  }
+  if (SURROGATE_PRINTED.test(text)) return parseStrictJson(text, limits);
+  if (printsBack(parsed, text)) return printed(parsed, maxDepth) ?? parseStrictJson(text, limits);
+  const tokens = scanText(text, maxDepth);
+  return (tokens === TOO_DEEP ? undefined : counted(text, parsed, tokens, maxDepth)?.value) ?? parseStrictJson(text, limits);
 }
 
 const TOO_DEEP = -1;
@@ -235,10 +275,15 @@ function withNullPrototype(value: JsonValue, depth: number, walk: Walk): void {
  */
 export function parsePrintedJson(text: string, parsed: unknown, limits?: StrictJsonLimits): JsonValue | undefined {
   if (SURROGATE_PRINTED.test(text) || !printsBack(parsed, text)) return undefined;
+  return printed(parsed as JsonValue, limits?.maxDepth ?? DEFAULT_MAX_DEPTH);
+}
+
+/** `parsed`, printed back to its own text, with null prototypes; undefined if nested too deep. */
+function printed(parsed: JsonValue, maxDepth: number): JsonValue | undefined {
   // Printed back to the same text, so every number is finite and spelled as printed; only depth is left.
-  const walk = newWalk(limits?.maxDepth ?? DEFAULT_MAX_DEPTH);
-  withNullPrototype(parsed as JsonValue, 1, walk);
-  return walk.tooDeep ? undefined : (parsed as JsonValue);
+  const walk = newWalk(maxDepth);
+  withNullPrototype(parsed, 1, walk);
+  return walk.tooDeep ? undefined : parsed;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   isJsonObject,
   jsonQuote,
   isWrittenJson,
+  parseMessageJson,
   parseNativeJson,
   parsePrintedJson,
   parseStrictJson,
@@ -685,5 +686,106 @@ describe('parsePrintedJson: the fast path for a line as JSON.stringify prints it
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('parseMessageJson: a server\'s message, read natively when that is provably the strict reading', () => {
+  /** What parseMessageJson makes of the text, or the error it refuses it with. */
+  const messageOf = (text: string, maxDepth?: number): JsonValue | StrictJsonError => {
+    try {
+      return parseMessageJson(text, maxDepth === undefined ? undefined : { maxDepth });
+    } catch (error) {
+      if (error instanceof StrictJsonError) return error;
+      throw error;
+    }
+  };
+  /** The same value as the strict parser's (-0 and null prototypes too), or the same refusal, said the same way. */
+  const agrees = (text: string, maxDepth?: number): 'read' | 'refused' => {
+    let strict: JsonValue | StrictJsonError;
+    try {
+      strict = parseStrictJson(text, maxDepth === undefined ? undefined : { maxDepth });
+    } catch (error) {
+      if (!(error instanceof StrictJsonError)) throw error;
+      strict = error;
+    }
+    const read = messageOf(text, maxDepth);
+    if (strict instanceof StrictJsonError) {
+      expect(read).toBeInstanceOf(StrictJsonError);
+      expect((read as StrictJsonError).message).toBe(strict.message);
+      return 'refused';
+    }
+    expect(read).toStrictEqual(strict);
+    expect(hasNullPrototypes(read as JsonValue)).toBe(true);
+    return 'read';
+  };
+
+  it('reads or refuses every message as parseStrictJson does: printed, in other layouts, and any edit of them (property)', () => {
+    const seen = { read: 0, refused: 0 };
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary', maxDepth: 6 }), fc.integer({ min: 1, max: 8 }), (value, maxDepth) => {
+        seen[agrees(JSON.stringify(value))]++;
+        agrees(JSON.stringify(value), maxDepth);
+        agrees(JSON.stringify(value, null, 2));
+      }),
+      { numRuns: 600 },
+    );
+    fc.assert(
+      fc.property(jsonText, (text) => {
+        seen[agrees(text)]++;
+      }),
+      { numRuns: 800 },
+    );
+    fc.assert(
+      fc.property(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.boolean(),
+        fc.nat(),
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom(',"a":1', '-0', '\\ud800', '.0', 'e0', '[', '{"__proto__":1}', '9007199254740993')),
+        (value, pretty, at, insert) => {
+          const base = pretty ? JSON.stringify(value, null, 1) : JSON.stringify(value);
+          const cut = at % (base.length + 1);
+          seen[agrees(base.slice(0, cut) + insert + base.slice(cut))]++;
+        },
+      ),
+      { numRuns: 800 },
+    );
+    expect(seen.read).toBeGreaterThan(800);
+    expect(seen.refused).toBeGreaterThan(200);
+    for (const text of ['{"a":1,"a":2}', '{"a": 1, "a": 1}', '{"a":"\\ud800"}', '{"a":9007199254740993}', '[1e400]', '\ufeff{"a":1}', '{"a":1', 'log line']) {
+      expect(agrees(text), text).toBe('refused');
+    }
+    for (const text of ['{"a":-0}', '{"a": 1.0, "b": [1E2]}', '{"b":1,"10":1,"2":1}', '{"__proto__":{"x":1}}']) expect(agrees(text), text).toBe('read');
+  });
+
+  it('parses a message once, printed by JSON.stringify or not', () => {
+    const value = { jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'a', description: 'b', inputSchema: { type: 'object' } }] } };
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      for (const text of [JSON.stringify(value), JSON.stringify(value, null, 2)]) {
+        parse.mockClear();
+        expect(parseMessageJson(text)).toStrictEqual(parseStrictJson(text));
+        expect(parse).toHaveBeenCalledTimes(1);
+      }
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('refuses nesting past maxDepth, and counts a message longer than 1 MiB before JSON.parse builds it', () => {
+    const nested = (levels: number) => `{"jsonrpc":"2.0","id":1,"result":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    expect(messageOf(nested(DEFAULT_MAX_DEPTH))).toBeInstanceOf(StrictJsonError);
+    expect(agrees(nested(DEFAULT_MAX_DEPTH - 1))).toBe('read');
+    expect(agrees(nested(300_000))).toBe('refused');
+    // 1.2 MB of `[`: JSON.parse would build 600,000 nested arrays before any walk could refuse them.
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(messageOf(nested(600_000))).toBeInstanceOf(StrictJsonError);
+      expect(parse).not.toHaveBeenCalled();
+      // A long message within the limits is read all the same.
+      const long = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { text: 'x'.repeat(1024 * 1024) } });
+      expect(parseMessageJson(long)).toStrictEqual(parseStrictJson(long));
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

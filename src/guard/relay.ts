@@ -111,7 +111,8 @@ export interface RelayHandlers {
   toServer(bytes: Buffer): void;
   /** One line for stderr, already sanitised, without a newline. Rate limiting is the caller's. */
   notice(text: SafeText): void;
-  toolCall(record: ToolCallRecord): void;
+  /** Each tools/call as it ends (the audit log, telemetry); absent when neither is on: no record is made and the clock is not read. */
+  toolCall?(record: ToolCallRecord): void;
   audit?(event: AuditEvent): void;
   /** What the guard withheld, blocked or replaced, as it was told on stderr (telemetry). */
   guardEvent?(event: GuardEvent): void;
@@ -259,9 +260,10 @@ export class GuardRelay {
     const tool = call && typeof call['name'] === 'string' ? call['name'] : undefined;
     if (verdict.action === 'forward') {
       if (this.pending.size >= MAX_PENDING_REQUESTS) this.forget(this.pending.keys().next().value as string);
-      // Only a tools/call needs a start time (for the audit log); the clock is not read otherwise.
+      // Only a tools/call needs a start time, and only for its record (the audit log, telemetry): the
+      // clock is not read otherwise (twice a call, it was a few percent of a busy session's CPU).
       const entry: Pending = { method, startedAt: 0 };
-      if (method === 'tools/call') {
+      if (method === 'tools/call' && this.handlers.toolCall !== undefined) {
         entry.startedAt = this.handlers.now();
         entry.tool = tool;
         entry.arguments = call?.['arguments'] as JsonValue | undefined;
@@ -271,7 +273,7 @@ export class GuardRelay {
     }
     if (verdict.action === 'rewrite') throw new Error('Assertion failed: a host request was rewritten');
     const answer = errorLine(id, verdict.error);
-    if (method === 'tools/call') {
+    if (method === 'tools/call' && this.handlers.toolCall !== undefined) {
       this.handlers.toolCall({
         startedAt: this.handlers.now(),
         tool,
@@ -683,6 +685,7 @@ export class GuardRelay {
   }
 
   private recordCall(pending: Pending, value: Record<string, unknown>): void {
+    if (this.handlers.toolCall === undefined) return;
     const result = value['result'];
     const failed = Object.hasOwn(value, 'error') || (isJsonObject(result) && result['isError'] === true);
     this.auditCall(pending, failed ? 'error' : 'ok', this.currentLineBytes);
@@ -690,6 +693,7 @@ export class GuardRelay {
 
   /** The audit record of a pending tools/call that ends now, with `responseBytes` sent to the host. */
   private auditCall(pending: Pending, outcome: CallOutcome, responseBytes: number): void {
+    if (this.handlers.toolCall === undefined) return;
     this.handlers.toolCall({
       startedAt: pending.startedAt,
       tool: pending.tool,

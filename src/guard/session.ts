@@ -191,11 +191,13 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   });
   // A remote server takes each message as a request of its own: only a stdio server's lines are joined.
   const toServer = options.server.transport === 'stdio' ? coalesced((bytes) => holder.side?.send(bytes)) : { write: (bytes: Buffer) => holder.side?.send(bytes), flush: () => {} };
+  // Absent when nothing records tool calls: the relay then makes no record and reads no clock for them.
+  const { onToolCall } = options;
   const relay = new GuardRelay(wire, where, {
     toHost: toHost.write,
     toServer: toServer.write,
     notice: (text) => notices.notice(text),
-    toolCall: (record) => options.onToolCall?.(record),
+    ...(onToolCall === undefined ? {} : { toolCall: (record: ToolCallRecord) => onToolCall(record) }),
     audit: (event) => options.onAuditEvent?.(event),
     guardEvent: (event) => options.onGuardEvent?.(event),
     end: (reason, status) => {

@@ -15,7 +15,8 @@ import { ADD, ECHO, lockedEntry, SERVER_INFO } from './helpers.js';
 
 const line = (value: unknown) => Buffer.from(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
 
-function harness(policy: Policy = 'block', options: RelayOptions = {}) {
+/** `records`: false leaves out the tool-call handler, as a session that neither audits nor exports does. */
+function harness(policy: Policy = 'block', options: RelayOptions = {}, records = true) {
   const toHost: Buffer[] = [];
   const toServer: Buffer[] = [];
   const notices: string[] = [];
@@ -24,6 +25,7 @@ function harness(policy: Policy = 'block', options: RelayOptions = {}) {
   const ended: { reason: string; status: number }[] = [];
   const scheduled: { callback: () => void; ms: number; cancelled: boolean }[] = [];
   let clock = 1_000_000;
+  let clockReads = 0;
   const wire = new WireCheck({ server: 'notes', lockLabel: 'mcp.lock', entry: lockedEntry(), policy });
   const relay = new GuardRelay(
     wire,
@@ -32,10 +34,13 @@ function harness(policy: Policy = 'block', options: RelayOptions = {}) {
       toHost: (b) => toHost.push(Buffer.from(b)),
       toServer: (b) => toServer.push(Buffer.from(b)),
       notice: (t: SafeText) => notices.push(t),
-      toolCall: (r) => calls.push(r),
+      ...(records ? { toolCall: (r: ToolCallRecord) => calls.push(r) } : {}),
       audit: (e) => events.push(e),
       end: (reason, status) => ended.push({ reason, status }),
-      now: () => clock,
+      now: () => {
+        clockReads++;
+        return clock;
+      },
       schedule: (callback, ms) => {
         const entry = { callback, ms, cancelled: false };
         scheduled.push(entry);
@@ -46,7 +51,7 @@ function harness(policy: Policy = 'block', options: RelayOptions = {}) {
   );
   const hostJson = () => toHost.map((b) => JSON.parse(b.toString()) as Record<string, unknown>);
   const serverJson = () => toServer.map((b) => JSON.parse(b.toString()) as Record<string, unknown>);
-  return { relay, toHost, toServer, notices, calls, events, ended, scheduled, hostJson, serverJson, tick: (ms: number) => (clock += ms) };
+  return { relay, toHost, toServer, notices, calls, events, ended, scheduled, hostJson, serverJson, tick: (ms: number) => (clock += ms), clockReads: () => clockReads };
 }
 
 describe('LineFramer', () => {
@@ -272,6 +277,20 @@ describe('server → host', () => {
       { tool: 'add', arguments: { a: 1 }, outcome: 'ok', durationMs: 25, responseBytes: answer.length },
       { tool: 'echo', outcome: 'error' },
     ]);
+  });
+
+  it('reads no clock for tools/call when nothing records them, and relays them all the same', () => {
+    const h = harness('block', {}, false);
+    listTools(h);
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: 1, result: { tools: [ADD, ECHO] } }));
+    const reads = h.clockReads();
+    h.relay.hostLine(line({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add', arguments: { a: 1 } } }));
+    h.relay.hostLine(line({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'exfil', arguments: {} } }));
+    const answer = line({ jsonrpc: '2.0', id: 2, result: { content: [] } });
+    h.relay.serverLine(answer);
+    expect(h.clockReads()).toBe(reads);
+    expect(h.toHost.at(-1)).toEqual(answer);
+    expect(h.hostJson().map((m) => m['id'])).toEqual([1, 3, 2]);
   });
 
   it('paces list_changed floods, and still sends one after the burst', () => {

@@ -12,9 +12,20 @@ import {
   readNativeJson,
   StrictJsonError,
   type JsonValue,
+  type StrictJsonLimits,
 } from '../../../src/core/json-strict.js';
 import { writeSortedJson } from '../../../src/core/canonical.js';
 import { jsonText, numberText } from './json-text.js';
+
+/** What `parse` makes of the text, or the error it refuses it with. */
+function readOrRefusal(parse: (text: string, limits?: StrictJsonLimits) => JsonValue, text: string, maxDepth?: number): JsonValue | StrictJsonError {
+  try {
+    return parse(text, maxDepth === undefined ? undefined : { maxDepth });
+  } catch (error) {
+    if (error instanceof StrictJsonError) return error;
+    throw error;
+  }
+}
 
 function errorOf(text: string, maxDepth?: number): StrictJsonError {
   try {
@@ -591,15 +602,7 @@ describe('parsePrintedJson: the fast path for a line as JSON.stringify prints it
     }
     return parsePrintedJson(text, parsed, maxDepth === undefined ? undefined : { maxDepth });
   };
-  /** What parseStrictJson makes of the text, or the error it refuses it with. */
-  const strictOf = (text: string, maxDepth?: number): JsonValue | StrictJsonError => {
-    try {
-      return parseStrictJson(text, maxDepth === undefined ? undefined : { maxDepth });
-    } catch (error) {
-      if (error instanceof StrictJsonError) return error;
-      throw error;
-    }
-  };
+  const strictOf = (text: string, maxDepth?: number) => readOrRefusal(parseStrictJson, text, maxDepth);
   /** The fast path either declines or reads exactly what the strict parser reads (-0, prototypes and all). */
   const agrees = (text: string, maxDepth?: number): boolean => {
     const fast = printed(text, maxDepth);
@@ -690,24 +693,10 @@ describe('parsePrintedJson: the fast path for a line as JSON.stringify prints it
 });
 
 describe('parseMessageJson: a server\'s message, read natively when that is provably the strict reading', () => {
-  /** What parseMessageJson makes of the text, or the error it refuses it with. */
-  const messageOf = (text: string, maxDepth?: number): JsonValue | StrictJsonError => {
-    try {
-      return parseMessageJson(text, maxDepth === undefined ? undefined : { maxDepth });
-    } catch (error) {
-      if (error instanceof StrictJsonError) return error;
-      throw error;
-    }
-  };
+  const messageOf = (text: string, maxDepth?: number) => readOrRefusal(parseMessageJson, text, maxDepth);
   /** The same value as the strict parser's (-0 and null prototypes too), or the same refusal, said the same way. */
   const agrees = (text: string, maxDepth?: number): 'read' | 'refused' => {
-    let strict: JsonValue | StrictJsonError;
-    try {
-      strict = parseStrictJson(text, maxDepth === undefined ? undefined : { maxDepth });
-    } catch (error) {
-      if (!(error instanceof StrictJsonError)) throw error;
-      strict = error;
-    }
+    const strict = readOrRefusal(parseStrictJson, text, maxDepth);
     const read = messageOf(text, maxDepth);
     if (strict instanceof StrictJsonError) {
       expect(read).toBeInstanceOf(StrictJsonError);

@@ -70,7 +70,9 @@ const notes = [];
 function row(id, measure, subject, baseline, kind, target) {
   const value = kind === 'ratio' ? subject / baseline : subject - baseline;
   const pass = kind === 'ratio' ? (target.min === undefined ? value <= target.max : value >= target.min) : value <= target.max;
-  const shown = kind === 'ratio' ? `${value.toFixed(2)}×` : `${value >= 0 ? '+' : ''}${value.toFixed(value < 10 && value > -10 ? 2 : 0)} ms`;
+  // Differences under a millisecond get three decimals: a row just over its target (+0.052 against
+  // +0.05) must not read as equal to it.
+  const shown = kind === 'ratio' ? `${value.toFixed(2)}×` : `${value >= 0 ? '+' : ''}${value.toFixed(Math.abs(value) < 1 ? 3 : Math.abs(value) < 10 ? 2 : 0)} ms`;
   const goal = kind === 'ratio' ? (target.min === undefined ? `≤ ${target.max}×` : `≥ ${target.min}×`) : `≤ +${target.max} ms`;
   rows.push({ id, measure, subject: subject.toFixed(1), baseline: baseline.toFixed(1), result: shown, target: goal, pass, value });
   process.stderr.write(`${pass ? 'PASS' : 'FAIL'} ${id}: ${measure}: ${shown} (target ${goal})\n`);

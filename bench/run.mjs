@@ -74,7 +74,7 @@ function row(id, measure, subject, baseline, kind, target) {
   // +0.05) must not read as equal to it.
   const shown = kind === 'ratio' ? `${value.toFixed(2)}×` : `${value >= 0 ? '+' : ''}${value.toFixed(Math.abs(value) < 1 ? 3 : Math.abs(value) < 10 ? 2 : 0)} ms`;
   const goal = kind === 'ratio' ? (target.min === undefined ? `≤ ${target.max}×` : `≥ ${target.min}×`) : `≤ +${target.max} ms`;
-  rows.push({ id, measure, subject: subject.toFixed(1), baseline: baseline.toFixed(1), result: shown, target: goal, pass, value });
+  rows.push({ id, measure, subject: subject.toFixed(subject < 10 ? 3 : 1), baseline: baseline.toFixed(baseline < 10 ? 3 : 1), result: shown, target: goal, pass, value });
   process.stderr.write(`${pass ? 'PASS' : 'FAIL'} ${id}: ${measure}: ${shown} (target ${goal})\n`);
   return value;
 }

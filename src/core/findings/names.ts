@@ -204,7 +204,6 @@ export function quietKeys(json: string): boolean {
   return !RESERVED_JS_STRING.test(json);
 }
 
-
 /** Rules for identifiers inside a definition: the item's `name`, prompt argument names, object keys. */
 export function schemaKeyFindings(site: SiteText): Hit[] {
   const hits: Hit[] = [];

@@ -54,20 +54,23 @@ export function asciiLower(text: string): string | null {
   return ASCII_TEXT.test(text) ? text.toLowerCase() : null;
 }
 
-const NEEDLES = [...new Set([...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES])];
-const needleSearch = (needles: readonly string[], flags = ''): RegExp => new RegExp(needles.map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), flags);
-
-/** Every needle of INSTRUCTION_PATTERNS and SECRET_NEEDLES, as one search (of lower-cased ASCII text). */
-const ANY_NEEDLE = needleSearch(NEEDLES);
+/** Every needle of INSTRUCTION_PATTERNS and SECRET_NEEDLES but those that hold a `<`, which holdsNeedle finds by the `<`. */
+const WORD_NEEDLES = [...new Set([...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES])].filter((needle) => !needle.includes('<'));
+const wordNeedleSearch = (flags: string): RegExp => new RegExp(WORD_NEEDLES.map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), flags);
+const ANY_WORD_NEEDLE = wordNeedleSearch('');
+/** For ASCII text, ignoring case is lower-casing it (outside ASCII it is not: "K", the Kelvin sign, is a "k" under case folding). */
+const ANY_WORD_NEEDLE_IN_ASCII = wordNeedleSearch('i');
 
 /**
- * ANY_NEEDLE on text's lower case, for ASCII text known to hold no `<`: ignoring case there is
- * lower-casing it (outside ASCII it is not: "K", the Kelvin sign, is a "k" under case folding),
- * without the copy. The needles that hold a `<` are left to a search for `<` itself: a needle of one
- * character leaves the regular expression no position to skip, and the search of a first lock's
- * text then took a third longer.
+ * Whether `text` holds a needle of INSTRUCTION_PATTERNS or SECRET_NEEDLES: lower-cased ASCII text,
+ * or with `asciiAnyCase`, ASCII text in any case (searched as if lower-cased, without the copy).
+ * Most text holds none, and one search says so instead of one per needle. The needles that hold a
+ * `<` are found by the `<` alone: a one-character alternative leaves the regular expression no
+ * position to skip, and a first lock's whole text took a third longer to search with it.
  */
-const ANY_WORD_NEEDLE_IN_ASCII = needleSearch(NEEDLES.filter((needle) => !needle.includes('<')), 'i');
+function holdsNeedle(text: string, asciiAnyCase = false): boolean {
+  return text.includes('<') || (asciiAnyCase ? ANY_WORD_NEEDLE_IN_ASCII : ANY_WORD_NEEDLE).test(text);
+}
 
 export function mayMatch(lower: string | null, needles: readonly string[]): boolean {
   return lower === null || needles.some((needle) => lower.includes(needle));
@@ -218,8 +221,8 @@ function mentionedNames(text: string, tools: OtherTools): Set<string> {
 /**
  * For VERBATIM_JSON text (characters.ts): no string in it can hold a text rule's hit. Each string
  * is in the text as it is, between quotes, which are neither a letter nor a digit. So:
- * - every pattern, instruction or secret, needs a word of ANY_NEEDLE in a string's lower case or
- *   in its identifierWords, and such a word is in the text's lower case (a `<`, or ANY_WORD_NEEDLE_IN_ASCII).
+ * - every pattern, instruction or secret, needs a needle (holdsNeedle) in a string's lower case or
+ *   in its identifierWords, and such a needle is in the text's lower case.
  *   identifierWords only puts a space between two characters or in place of separators, then
  *   lower-cases, and no word holds a space (a test says so): a word it holds is in the string's
  *   lower case;
@@ -228,8 +231,7 @@ function mentionedNames(text: string, tools: OtherTools): Set<string> {
  *   characters around it or a quote.
  */
 export function quietText(json: string, otherTools: OtherTools): boolean {
-  if (json.includes('://') || json.includes('@') || json.includes('<')) return false;
-  if (ANY_WORD_NEEDLE_IN_ASCII.test(json)) return false;
+  if (json.includes('://') || json.includes('@') || holdsNeedle(json, true)) return false;
   return mentionedNames(json, otherTools).size === 0;
 }
 
@@ -245,7 +247,7 @@ export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
   };
   const proseLower = asciiLower(prose);
   // Most text holds no needle at all: one search says so, instead of one per needle.
-  const proseQuiet = proseLower !== null && !ANY_NEEDLE.test(proseLower);
+  const proseQuiet = proseLower !== null && !holdsNeedle(proseLower);
   if (!proseQuiet) {
     for (const { pattern, severity, needles } of INSTRUCTION_PATTERNS) {
       if (mayMatch(proseLower, needles)) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);

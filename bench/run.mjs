@@ -72,12 +72,17 @@ function row(id, measure, subject, baseline, kind, target) {
   const pass = kind === 'ratio' ? (target.min === undefined ? value <= target.max : value >= target.min) : value <= target.max;
   // Differences under a millisecond get three decimals: a row just over its target (+0.052 against
   // +0.05) must not read as equal to it.
-  const shown = kind === 'ratio' ? `${value.toFixed(2)}×` : `${value >= 0 ? '+' : ''}${value.toFixed(Math.abs(value) < 1 ? 3 : Math.abs(value) < 10 ? 2 : 0)} ms`;
+  const shown = kind === 'ratio' ? ratioText(value, target.min ?? target.max) : `${value >= 0 ? '+' : ''}${value.toFixed(Math.abs(value) < 1 ? 3 : Math.abs(value) < 10 ? 2 : 0)} ms`;
   const goal = kind === 'ratio' ? (target.min === undefined ? `≤ ${target.max}×` : `≥ ${target.min}×`) : `≤ +${target.max} ms`;
   rows.push({ id, measure, subject: subject.toFixed(subject < 10 ? 3 : 1), baseline: baseline.toFixed(baseline < 10 ? 3 : 1), result: shown, target: goal, pass, value });
   process.stderr.write(`${pass ? 'PASS' : 'FAIL'} ${id}: ${measure}: ${shown} (target ${goal})\n`);
   return value;
 }
+/** A ratio to two decimals, or three when two would read as its limit while it is past it (0.7995 against 0.8). */
+function ratioText(value, limit) {
+  return `${value.toFixed(2) === limit.toFixed(2) && value !== limit ? value.toFixed(3) : value.toFixed(2)}×`;
+}
+
 /** Order of growth of the subject's cost beyond its baseline between two sizes: 1 is linear. */
 function grows(id, measure, small, large) {
   // A cost within noise of zero (or below) counts as 2 % of the whole time, so noise cannot make it look superlinear.
@@ -102,7 +107,7 @@ try {
     }
     const r50 = sizes[50].m / sizes[50].b;
     const r800 = sizes[800].m / sizes[800].b;
-    rows.push({ id: 'install-linear', measure: 'install ratio at 4×800 ÷ ratio at 4×50', subject: r800.toFixed(2), baseline: r50.toFixed(2), result: `${(r800 / r50).toFixed(2)}×`, target: '≤ 1.3×', pass: r800 / r50 <= 1.3 });
+    rows.push({ id: 'install-linear', measure: 'install ratio at 4×800 ÷ ratio at 4×50', subject: r800.toFixed(2), baseline: r50.toFixed(2), result: ratioText(r800 / r50, 1.3), target: '≤ 1.3×', pass: r800 / r50 <= 1.3 });
     grows('install', 'install beyond raw listing, tools per server', { size: 50, cost: sizes[50].m - sizes[50].b, total: sizes[50].m }, { size: 800, cost: sizes[800].m - sizes[800].b, total: sizes[800].m });
   }
 

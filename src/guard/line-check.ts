@@ -60,24 +60,73 @@ interface ObjectKeys {
   set?: Set<string>;
 }
 
-/** Texts up to this long are first printed back from what JSON.parse made of them (duplicateKey). */
-const PRINTED_CHECK_CHARS = 8 * 1024;
+/** Texts up to this long are first proved free of duplicates by counting or printing (duplicateKey). */
+const PROVED_CHECK_CHARS = 8 * 1024;
 
 /**
  * The first key that appears twice in one object of `text`, which JSON.parse read as `parsed`;
  * undefined when there is none. Keys are compared as decoded (`"a"` and `"\u0061"` are the same
  * key).
  *
- * A small text that prints back from `parsed` exactly, as compact JSON from JSON.stringify does
- * (every message of a JavaScript host or SDK server), has no key twice: the printed text names each
- * key of an object once, and a second key would have made the text longer. That is one native call
- * instead of a scan in JavaScript on the path of every message. Otherwise the text is scanned:
- * strings are skipped with native searches for `"`, so the cost is in the number of tokens, not of
- * bytes (a megabyte of text content is a few microseconds).
+ * A small text is first proved to have none, on the path of every message, with native calls:
+ * - by counting (keysCounted): as many `":` in the text as keys in `parsed`. The cheapest, and it
+ *   holds for every message that is printed compactly or with a space after each colon, and has
+ *   no `":` inside a string;
+ * - by printing: a text that prints back from `parsed` exactly, as compact JSON from
+ *   JSON.stringify does, has no key twice: the printed text names each key of an object once, and
+ *   a second key would have made the text longer.
+ *
+ * Otherwise the text is scanned: strings are skipped with native searches for `"`, so the cost is
+ * in the number of tokens, not of bytes (a megabyte of text content is a few microseconds).
  */
 export function duplicateKey(text: string, parsed: unknown): string | undefined {
-  if (text.length <= PRINTED_CHECK_CHARS && printsBack(parsed, text)) return undefined;
+  if (text.length <= PROVED_CHECK_CHARS && (keysCounted(text, parsed) || printsBack(parsed, text))) return undefined;
   return scannedDuplicateKey(text);
+}
+
+/** A `"` then JSON whitespace then `:`: a key may end so, which `":` does not count. */
+const SPACED_KEY_END = /"[\t\n\r ]+:/;
+
+/**
+ * Whether `text` (valid JSON, read by JSON.parse as `parsed`) has as many `":` as `parsed` has keys,
+ * with no `"` followed by whitespace and a colon: then it names no key twice.
+ *
+ * - When no `"` is followed by whitespace and a colon, every key the text names ends with `":`, so
+ *   the text holds at least one `":` per key it names. It may hold more: a string can hold one
+ *   (`"\":"`), and a key spelled with escapes (`"\u0061"`) is counted like any other.
+ * - JSON.parse makes one property of each key an object names, and one of a key named twice, so
+ *   `parsed` has fewer keys than the text names exactly when a key is named twice.
+ * - Equal counts therefore mean no key twice: a string holding `":` only adds to the text's count.
+ */
+function keysCounted(text: string, parsed: unknown): boolean {
+  if (SPACED_KEY_END.test(text)) return false;
+  // A text of PROVED_CHECK_CHARS nests at most 4,096 deep: far within the stack for this walk.
+  const keys = ownKeyCount(parsed);
+  if (keys < 0) return false;
+  let ends = 0;
+  for (let at = text.indexOf('":'); at !== -1 && ends <= keys; at = text.indexOf('":', at + 2)) ends++;
+  return ends === keys;
+}
+
+/** Keys of every object in `value`, or -1 when an object enumerates one it does not own (a polluted prototype). */
+function ownKeyCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) {
+      const inner = ownKeyCount(item);
+      if (inner < 0) return -1;
+      count += inner;
+    }
+    return count;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return -1;
+    const inner = ownKeyCount((value as Record<string, unknown>)[key]);
+    if (inner < 0) return -1;
+    count += 1 + inner;
+  }
+  return count;
 }
 
 function scannedDuplicateKey(text: string): string | undefined {

@@ -21,11 +21,12 @@
  * - Server → host: every line is decoded as UTF-8 (fatal) and checked with JSON.parse, because a line
  *   that is not JSON must never reach the host, and the guard must know whether the line answers a
  *   request it inspects. JSON.parse is native and far cheaper than the strict parser. Every line
- *   then pays four native searches for line breaks and one pass over its tokens for a duplicate
- *   key (strings are skipped natively), so that the fields routing needs (`id`, `method`,
- *   `result`) read the same to every host parser. The strict parser (`parseStrictJson`: duplicate
- *   keys, lone surrogates, integers past 2^53, depth) runs only on the lines the guard inspects,
- *   the responses to `initialize`, `server/discover` and the four list methods; a line it refuses
+ *   then pays four native searches for line breaks and a proof that it names no key twice
+ *   (line-check.ts: its keys counted, or its text printed back, or scanned when neither proves
+ *   it), so that the fields routing needs (`id`, `method`, `result`) read the same to every host
+ *   parser. The strict parser (`parseStrictJson`: duplicate keys, lone surrogates, integers past
+ *   2^53, depth) runs only on the lines the guard inspects, the responses to `initialize`,
+ *   `server/discover` and the four list methods; a line it refuses
  *   is never forwarded (the host gets a JSON-RPC error for that request instead). A line exactly as
  *   JSON.stringify prints it (as the SDKs send) is not read twice: printed again, JSON.parse's reading
  *   proves it strict (parsePrintedJson), so a list of 1,000 tools costs one parse. A response to an

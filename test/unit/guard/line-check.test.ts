@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseStrictJson, StrictJsonError } from '../../../src/core/json-strict.js';
 import { duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine } from '../../../src/guard/line-check.js';
 
@@ -43,6 +43,43 @@ describe('duplicateKey', () => {
     );
     // Texts that print back as they are, where no scan is made, are among them.
     expect(printedBack).toBeGreaterThan(300);
+  });
+
+  it('proves a message free of repeated keys by counting them, without printing it', () => {
+    const texts = [
+      '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}',
+      '{"result":{"content":[{"type":"text","text":"Echo: hello"}]},"jsonrpc":"2.0","id":7}',
+      // As Python's json.dumps writes it: a space after each colon and comma.
+      '{"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": "a\\nb"}]}}',
+    ];
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      for (const text of texts) expect(duplicateKey(text, JSON.parse(text)), text).toBeUndefined();
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
+  it.each([
+    // A key that ends in `" :` is not counted; here the inner object's key would make up for it.
+    ['{"a" : {"b":1}, "a" : 2}', 'a'],
+    ['{"a"\t:{"b":1},"a":2}', 'a'],
+    // `":` inside strings adds to the count, which then proves nothing.
+    ['{"a":"\\":","a":1}', 'a'],
+    ['{"a":"\\":"}', undefined],
+  ])('does not take a count for a proof when it is not one: %s → %s', (text, expected) => {
+    expect(duplicateKey(text, JSON.parse(text))).toBe(expected);
+  });
+
+  it('does not count a key that a polluted prototype enumerates', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto['polluted'] = 1;
+    try {
+      expect(duplicateKey('{"a":1,"a":2}', JSON.parse('{"a":1,"a":2}'))).toBe('a');
+    } finally {
+      delete proto['polluted'];
+    }
   });
 
   it('finds a repeated key in a compact text, which does not print back as it is', () => {

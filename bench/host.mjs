@@ -72,10 +72,10 @@ export async function timeToList(launch) {
   return elapsed;
 }
 
-/** Round-trip times (ms) of `count` sequential requests, after a tools/list and a tenth as many to warm up. */
-export async function callTimes(launch, method, params, count) {
+/** Round-trip times (ms) of `count` sequential requests, after a tools/list and `warm` more (a tenth as many unless told) that are not timed. */
+export async function callTimes(launch, method, params, count, warm = Math.ceil(count / 10)) {
   const session = await listedSession(launch);
-  for (let i = 0; i < Math.ceil(count / 10); i++) await session.request(method, params);
+  for (let i = 0; i < warm; i++) await session.request(method, params);
   const times = [];
   for (let i = 0; i < count; i++) {
     const t0 = process.hrtime.bigint();

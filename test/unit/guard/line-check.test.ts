@@ -51,6 +51,7 @@ describe('duplicateKey', () => {
       '{"result":{"content":[{"type":"text","text":"Echo: hello"}]},"jsonrpc":"2.0","id":7}',
       // As Python's json.dumps writes it: a space after each colon and comma.
       '{"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": "a\\nb"}]}}',
+      '{ "a" : 1 ,\t"b"\t:\r[ { "c" :null } ] }',
     ];
     const stringify = vi.spyOn(JSON, 'stringify');
     try {
@@ -62,11 +63,12 @@ describe('duplicateKey', () => {
   });
 
   it.each([
-    // A key that ends in `" :` is not counted; here the inner object's key would make up for it.
+    // A key that ends in `" :` is counted too; were it not, the inner object's key would make up for it.
     ['{"a" : {"b":1}, "a" : 2}', 'a'],
-    ['{"a"\t:{"b":1},"a":2}', 'a'],
-    // `":` inside strings adds to the count, which then proves nothing.
+    ['{"a"\t:{"b":1},"a"\r\n:2}', 'a'],
+    // A key end inside a string adds to the count, which then proves nothing.
     ['{"a":"\\":","a":1}', 'a'],
+    ['{"a":"\\" :","a":1}', 'a'],
     ['{"a":"\\":"}', undefined],
   ])('does not take a count for a proof when it is not one: %s → %s', (text, expected) => {
     expect(duplicateKey(text, JSON.parse(text))).toBe(expected);

@@ -22,6 +22,11 @@ const mcpm = join(root, 'bin', 'mcpm.cjs');
 const server = join(root, 'bench', 'server.mjs');
 const sdkBaseline = join(root, 'bench', 'sdk-baseline.mjs');
 const runs = Number(process.env.BENCH_RUNS ?? 7);
+// Rows whose single runs spread widest get more runs for their median: run start-up (a spawn of
+// each relay and server per run), the first lock (four servers spawned, its growth row a ratio of
+// two ratios) and 100 calls in flight, where host, relay and server share 2 CPUs and one session's
+// ratio reads anywhere from 0.65× to 0.98×.
+const moreRuns = { 'run-start': Math.max(runs, 9), install: Math.max(runs, 11), 'run-inflight': Math.max(runs, 15) };
 const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (id) => !only || only.includes(id);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -103,6 +108,7 @@ try {
       const [m, b] = await interleaved(
         () => time([mcpm, 'install', '-C', dir, '--lockfile', lock, '-q'], { before: () => rmSync(lock, { force: true }) }),
         () => time([sdkBaseline, dir]),
+        moreRuns.install,
       );
       sizes[tools] = { m, b };
       if (tools === 800) row('install', 'install (first lock), 4 servers × 800 tools ÷ raw SDK listing', m, b, 'ratio', { max: 2.0 });
@@ -209,7 +215,7 @@ try {
     for (const [label, bytes] of [['30 KB', 30e3], ['1 MB', 1e6], ['10 MB', 10e6]]) {
       const dir = runProject(`run-${bytes}`, 3, bytes);
       const size = statSync(join(dir, 'mcp.lock')).size;
-      const [m, b] = await interleaved(() => timeToList(guarded(dir)), () => timeToList(bare(3)), Math.max(runs, 9));
+      const [m, b] = await interleaved(() => timeToList(guarded(dir)), () => timeToList(bare(3)), moreRuns['run-start']);
       costs[label] = { size, cost: m - b };
       row(`run-start-${label.replace(' ', '')}`, `run start-up (spawn → first tools/list) − bare relay, lock ${label}`, m, b, 'diff', { max: 20 });
     }
@@ -242,7 +248,7 @@ try {
     const echo = { name: 'echo', arguments: { message: 'hello' } };
     // Throughput of a session past its start: 10,000 calls timed after 3,000 that are not. The
     // first 3,000 of a fresh process are printed too: they measure the JIT's warm-up as much.
-    const [m, b] = await interleaved(() => inFlightRate(guarded(dir), echo, 10_000, 100, 3000), () => inFlightRate(bare(3), echo, 10_000, 100, 3000));
+    const [m, b] = await interleaved(() => inFlightRate(guarded(dir), echo, 10_000, 100, 3000), () => inFlightRate(bare(3), echo, 10_000, 100, 3000), moreRuns['run-inflight']);
     // Rates: higher is better, so the row is guarded ÷ bare with a minimum.
     row('run-inflight', 'run, small calls with 100 in flight ÷ bare relay throughput (calls/s; 10,000 after 3,000 untimed)', m, b, 'ratio', { min: 0.8 });
     const [mc, bc] = await interleaved(() => inFlightRate(guarded(dir), echo, 3000, 100), () => inFlightRate(bare(3), echo, 3000, 100));
@@ -264,7 +270,7 @@ try {
 }
 
 const cpu = os.cpus();
-const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, median of ${runs} interleaved runs`;
+const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
 const table = [
   '| | measure | mcpm (ms) | baseline (ms) | result | target |',
   '| --- | --- | ---: | ---: | ---: | --- |',

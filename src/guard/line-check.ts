@@ -74,8 +74,8 @@ const PROVED_CHECK_CHARS = 8 * 1024;
  * key).
  *
  * A small text is first proved to have none, on the path of every message:
- * - by counting (keysCounted): as many key ends in the text as keys in `parsed`. The cheapest, and it
- *   holds for every message whose strings hold no `"` followed by a colon;
+ * - by counting (keysCounted): as many key ends in the text as keys in `parsed`. The cheapest; it
+ *   proves any message unless one of its strings begins with a colon or holds `\"` before one;
  * - by printing: a text that prints back from `parsed` exactly, as compact JSON from
  *   JSON.stringify does, has no key twice: the printed text names each key of an object once, and
  *   a second key would have made the text longer.

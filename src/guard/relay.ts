@@ -26,10 +26,10 @@
  *   it), so that the fields routing needs (`id`, `method`, `result`) read the same to every host
  *   parser. The strict parser (`parseStrictJson`: duplicate keys, lone surrogates, integers past
  *   2^53, depth) runs only on the lines the guard inspects, the responses to `initialize`,
- *   `server/discover` and the four list methods; a line it refuses
- *   is never forwarded (the host gets a JSON-RPC error for that request instead). A line exactly as
- *   JSON.stringify prints it (as the SDKs send) is not read twice: printed again, JSON.parse's reading
- *   proves it strict (parsePrintedJson), so a list of 1,000 tools costs one parse. A response to an
+ *   `server/discover` and the four list methods; a line it refuses is never forwarded (the host
+ *   gets a JSON-RPC error for that request instead). A line exactly as JSON.stringify prints it
+ *   (as the SDKs send) is not read twice: printed again, JSON.parse's reading proves it strict
+ *   (parsePrintedJson), so a list of 1,000 tools costs one parse. A response to an
  *   id the host is not waiting for is dropped, so a list cannot slip through under someone else's id.
  *   A large line (64 KiB or more) is first read through its skeleton, its long strings left out
  *   undecoded (large-line.ts): when it answers a request the guard does not inspect (a tool's

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: every speed target of mcpm as a ratio or difference against a baseline measured
 // in the same run (a raw SDK client, a bare Node relay, `node -e 0`), interleaved so that drift in
-// machine load hits both sides alike, median of BENCH_RUNS (default 7). Prints the table, writes it
-// to docs/benchmarks.md with the machine it ran on, and a growth check: each scaling row measured
-// at a second, smaller size, with the order of growth between the two (1 is linear).
+// machine load hits both sides alike, median of BENCH_RUNS (default 7; more for the rows in
+// moreRuns). Prints the table, writes it to docs/benchmarks.md with the machine it ran on, and a
+// growth check: each scaling row measured at a second, smaller size, with the order of growth
+// between the two (1 is linear).
 // Exits 1 if a target is missed. Needs `npm run build`.
 //   BENCH_ONLY=install,run-start  only these rows (ids in the table), for iterating; no docs written
 //   BENCH_RUNS=3                  fewer runs

@@ -74,6 +74,15 @@ describe('duplicateKey', () => {
     expect(duplicateKey(text, JSON.parse(text))).toBe(expected);
   });
 
+  it('relies on JSON.parse taking only JSON whitespace between a key and its colon', () => {
+    // A key that could end in another character would go uncounted, and the count could then
+    // make up for a repeated key.
+    for (const c of ['\u000b', '\u000c', '\u0085', '\u00a0', '\u1680', '\u2028', '\u2029', '\u3000', '\ufeff']) {
+      expect(() => JSON.parse(`{"a"${c}:1}`), c.codePointAt(0)!.toString(16)).toThrow(SyntaxError);
+    }
+    for (const c of [' ', '\t', '\n', '\r']) expect(JSON.parse(`{"a"${c}:1}`)).toEqual({ a: 1 });
+  });
+
   it('does not count a key that a polluted prototype enumerates', () => {
     const proto = Object.prototype as Record<string, unknown>;
     proto['polluted'] = 1;

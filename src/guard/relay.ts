@@ -686,7 +686,6 @@ export class GuardRelay {
   }
 
   private recordCall(pending: Pending, value: Record<string, unknown>): void {
-    if (this.handlers.toolCall === undefined) return;
     const result = value['result'];
     const failed = Object.hasOwn(value, 'error') || (isJsonObject(result) && result['isError'] === true);
     this.auditCall(pending, failed ? 'error' : 'ok', this.currentLineBytes);

@@ -197,7 +197,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     toHost: toHost.write,
     toServer: toServer.write,
     notice: (text) => notices.notice(text),
-    ...(onToolCall === undefined ? {} : { toolCall: (record: ToolCallRecord) => onToolCall(record) }),
+    ...(onToolCall === undefined ? {} : { toolCall: onToolCall }),
     audit: (event) => options.onAuditEvent?.(event),
     guardEvent: (event) => options.onGuardEvent?.(event),
     end: (reason, status) => {

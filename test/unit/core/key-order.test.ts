@@ -4,7 +4,6 @@ import { canonicalize, inKeyOrder, MAX_PRINT_DEPTH, writeSortedJson } from '../.
 import { jsonEqual } from '../../../src/core/json-equal.js';
 import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 
-
 /** Whether every object's own keys are listed in code-unit order (integer-like keys aside, which JavaScript lists first). */
 function inOrder(value: JsonValue): boolean {
   if (typeof value !== 'object' || value === null) return true;

@@ -686,6 +686,8 @@ export class GuardRelay {
   }
 
   private recordCall(pending: Pending, value: Record<string, unknown>): void {
+    // The path of every answered tools/call: nothing to work out when nothing records it.
+    if (this.handlers.toolCall === undefined) return;
     const result = value['result'];
     const failed = Object.hasOwn(value, 'error') || (isJsonObject(result) && result['isError'] === true);
     this.auditCall(pending, failed ? 'error' : 'ok', this.currentLineBytes);

@@ -102,7 +102,7 @@ export function entryOffsets(bytes: Buffer): Record<string, [number, number]> | 
 /**
  * The lock's entry `name` read through the index (a LockHead with it, or with no entry when it is not
  * locked), or undefined when there is no index for the file as it is now, or it does not serve
- * (then the caller reads the whole file and calls rememberOffsets). `fd` is open on the lock, a
+ * (then the caller reads the whole file with readWholeLock). `fd` is open on the lock, a
  * regular file; `cacheDir` undefined: no index.
  */
 export function readIndexedEntry(fd: number, lockFile: string, shown: string, name: string, cacheDir: string | undefined): LockHead | undefined {
@@ -127,9 +127,19 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
   }
 }
 
-/** After a full read of `bytes` from `fd` parsed into `head`: keeps where each entry is, if the lock is printed as mcpm prints it. */
-export function rememberOffsets(fd: number, lockFile: string, bytes: Buffer, head: LockHead, cacheDir: string | undefined): void {
+/**
+ * The lock open on `fd` read in full and parsed by `parse`, and where each of its entries is kept
+ * if it is printed as mcpm prints it. Under the file's identity from before the read, and only if
+ * the file still has it after the parse: one written in place meanwhile (`cp`, an editor saving in
+ * place) has another by then, and offsets into the bytes read, kept under its new identity, would
+ * point a later run at bytes they were not taken from.
+ */
+export function readWholeLock(fd: number, lockFile: string, cacheDir: string | undefined, parse: (bytes: Buffer) => LockHead): LockHead {
+  const identity = identityOf(fstatSync(fd, { bigint: true }));
+  const bytes = readFileSync(fd);
+  const head = parse(bytes);
   const entries = cacheDir === undefined || !head.printed || bytes.length < INDEX_MIN_BYTES ? undefined : entryOffsets(bytes);
-  if (entries === undefined || Object.keys(entries).length !== head.entries.size) return;
-  writeIndex(indexFile(cacheDir!, lockFile), { identity: identityOf(fstatSync(fd, { bigint: true })), eol: head.eol, entries });
+  if (entries === undefined || Object.keys(entries).length !== head.entries.size) return head;
+  if (identityOf(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, entries });
+  return head;
 }

@@ -1,10 +1,10 @@
-import { constants, promises as fs, readFileSync } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { McpmError } from '../core/errors.js';
 import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
 import { decodeUtf8, FileReadProblem, readRegularFile, withRegularFile } from './files.js';
-import { readIndexedEntry, rememberOffsets } from './lock-index.js';
+import { readIndexedEntry, readWholeLock } from './lock-index.js';
 import { replaceFile } from './replace-file.js';
 
 export interface LoadedLock {
@@ -51,10 +51,7 @@ export async function readLockHead(file: string, options: LockStoreOptions & { e
     withRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES }, (fd) => {
       const indexed = readIndexedEntry(fd, file, shown, name, cacheDir);
       if (indexed !== undefined) return indexed;
-      const bytes = readFileSync(fd);
-      const head = parseLockHead(decodeUtf8(bytes), shown, { findPrinted: true });
-      rememberOffsets(fd, file, bytes, head, cacheDir);
-      return head;
+      return readWholeLock(fd, file, cacheDir, (bytes) => parseLockHead(decodeUtf8(bytes), shown, { findPrinted: true }));
     }),
   );
 }

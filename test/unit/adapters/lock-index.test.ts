@@ -1,10 +1,10 @@
 // `mcpm run`'s read of one entry through the lock index: the same entry a full read gives, never a
 // stale one after the file changed, and a full read whenever the index does not fit the file.
-import { promises as fs } from 'node:fs';
+import { promises as fs, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { entryOffsets, INDEX_MIN_BYTES } from '../../../src/adapters/lock-index.js';
+import { entryOffsets, INDEX_MIN_BYTES, readWholeLock } from '../../../src/adapters/lock-index.js';
 import { readLockHead } from '../../../src/adapters/lock-store.js';
 import { lockFromHead, parseLockHead, serializeLock, type LockEntry, type LockHead } from '../../../src/core/lockfile.js';
 import { lockEntryFor } from '../../fixtures/lock-entry.js';
@@ -77,6 +77,27 @@ describe('readLockHead with an entry and a cache directory', () => {
     const after = await read('small');
     expect(after!.entries.size).toBe(2);
     expect(entryOf(after, 'small')).toEqual(changed);
+  });
+
+  it('keeps no offsets for a lock written in place while it was read: a later run reads the new file in full', async () => {
+    await fs.writeFile(file, lockText({ big: entryFor('big', 1200), small: entryFor('small', 2) }));
+    const handle = await fs.open(file, 'r');
+    try {
+      readWholeLock(handle.fd, file, cache, (bytes) => {
+        // While the bytes read are parsed, the file is written in place (same inode: `cp`, `cat >`,
+        // an editor saving in place), with "small" renamed to a name of the same length: every
+        // offset stays where it was.
+        writeFileSync(file, lockText({ big: entryFor('big', 1200), smalz: entryFor('smalz', 2) }));
+        return parseLockHead(bytes.toString('utf8'), 'mcp.lock', { findPrinted: true });
+      });
+    } finally {
+      await handle.close();
+    }
+    expect(await indexFiles(cache)).toHaveLength(0);
+    // The old entry, kept under the new file's identity, would still be served here.
+    const head = await read('small');
+    expect(head!.entries.size).toBe(2);
+    expect(head!.launches.has('small')).toBe(false);
   });
 
   it('a forged index cannot point the entry elsewhere: it falls back to the full read', async () => {

@@ -3,7 +3,7 @@
  * has its type, and anything else is LOCKFILE_CORRUPT naming the field. Writing walks sorted keys
  * with one printer (canonical.ts writeSortedJson), so the same Lock always gives the same bytes.
  */
-import { CANONICALIZATION, HASH_ALGORITHM, integrityOf, isIntegrity, MAX_PRINT_DEPTH, writeSortedJson, type Integrity } from './canonical.js';
+import { CANONICALIZATION, HASH_ALGORITHM, inCodeUnitOrder, integrityOf, isIntegrity, MAX_PRINT_DEPTH, writeSortedJson, type Integrity } from './canonical.js';
 import { lineEndingOf } from './eol.js';
 import { conflictMarkerLine } from './conflict-markers.js';
 import { McpmError } from './errors.js';
@@ -259,7 +259,8 @@ function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Valida
 function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
   const json = v.object(value, path);
   v.onlyKeys(json, path, ['additive', 'fields', 'serverVersion']);
-  const fields = json.fields === undefined ? [] : v.strings(json, path, 'fields');
+  v.asWritten(json, path);
+  const fields = json.fields === undefined ? [] : v.list(json, path, 'fields');
   for (const pattern of fields) {
     const why = refusalOf(pattern);
     // Refused, not ignored: a rule someone committed that accepts descriptions must stop the run,
@@ -277,19 +278,23 @@ function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
   if (additive !== 'drift' && additive !== 'quarantine') v.fail(path, 'additive must be "drift" or "quarantine"');
   const serverVersion = json.serverVersion === undefined ? 'accept' : v.string(json, path, 'serverVersion');
   if (serverVersion !== 'accept' && serverVersion !== 'review') v.fail(path, 'serverVersion must be "accept" or "review"');
-  return { fields: [...new Set(fields)].sort(), additive, serverVersion };
+  // The defaults are left out, as mcpm writes them: the entry's integrity covers the rules as read.
+  if (json.additive !== undefined && additive === 'drift') v.fail(path, 'additive "drift" is the default, which mcpm leaves out');
+  if (json.serverVersion !== undefined && serverVersion === 'accept') v.fail(path, 'serverVersion "accept" is the default, which mcpm leaves out');
+  return { fields, additive, serverVersion };
 }
 
 function readOptional(value: JsonValue, path: string, snapshot: Snapshot, v: Validator): ItemKeys {
   const json = v.object(value, path);
   v.onlyKeys(json, path, ITEM_KINDS);
+  v.asWritten(json, path);
   const keys: ItemKeys = {};
   for (const kind of ITEM_KINDS) {
     if (json[kind] === undefined) continue;
-    const list = [...new Set(v.strings(json, path, kind))].sort();
+    const list = v.list(json, path, kind);
     // An optional item is held to its locked definition when present, so it must have one.
     for (const key of list) if (!snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is marked optional but is not in the snapshot`);
-    if (list.length > 0) keys[kind] = list;
+    keys[kind] = list;
   }
   return keys;
 }
@@ -297,12 +302,14 @@ function readOptional(value: JsonValue, path: string, snapshot: Snapshot, v: Val
 function readTombstones(value: JsonValue, path: string, snapshot: Snapshot, v: Validator, sortedKeys: boolean): Tombstones {
   const json = v.object(value, path);
   v.onlyKeys(json, path, ITEM_KINDS);
+  v.asWritten(json, path);
   const tombstones: Tombstones = {};
   for (const kind of ITEM_KINDS) {
     if (json[kind] === undefined) continue;
     const items = itemsFromJson(kind, json[kind], `${v.file}: ${path}.${kind}`, { sortedKeys });
+    if (items.size === 0) v.fail(path, `${kind} must not be empty (mcpm leaves it out then)`);
     for (const key of items.keys()) if (snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is both locked and a tombstone`);
-    if (items.size > 0) tombstones[kind] = items;
+    tombstones[kind] = items;
   }
   return tombstones;
 }
@@ -390,6 +397,23 @@ class Validator {
     const value = json[field];
     if (typeof value !== 'string') this.fail(path, `${field} must be a string${value === undefined ? ' (missing)' : ''}`);
     return value as string;
+  }
+
+  /**
+   * Refuses an empty object where mcpm writes one only with members (accept rules, optional marks,
+   * tombstones): the integrity covers these parts as read, so each has one written form, the one
+   * mcpm writes, and a form it never writes is an edit, not the same rules spelled otherwise.
+   */
+  asWritten(json: JsonObject, path: string): void {
+    if (Object.keys(json).length === 0) this.fail(path, 'must not be empty (mcpm leaves it out then)');
+  }
+
+  /** A list of strings as mcpm writes a set of them: not empty, in code-unit order, each once. */
+  list(json: JsonObject, path: string, field: string): string[] {
+    const list = this.strings(json, path, field);
+    if (list.length === 0) this.fail(path, `${field} must not be empty (mcpm leaves it out then)`);
+    if (!inCodeUnitOrder(list)) this.fail(path, `${field} must list each string once, in code-unit order, as mcpm writes it`);
+    return list;
   }
 
   strings(json: JsonObject, path: string, field: string): string[] {

@@ -152,6 +152,38 @@ describe('lock extras: accept rules, optional marks, tombstones', () => {
     expect(() => parseLock(dead, 'mcp.lock')).toThrow(/both locked and a tombstone/);
   });
 
+  it('refuses accept rules, optional marks, tombstones and empty kinds in a form mcpm never writes: each has one text, which the integrity covers', () => {
+    const plain = entry(snap([search]));
+    const ruled = editEntry('notes', plain, { addFields: ['/tools/*/title', '/tools/*/icons'], optional: ['tool:search'] });
+    const dead = entry(plain.snapshot, { tombstones: { tools: snap([add]).tools } });
+    type Edited = Record<string, Record<string, unknown>>;
+    /** The lock text of `e` with its JSON edited, printed as mcpm prints a lock. */
+    const edited = (e: LockEntry, edit: (notes: Edited) => void): string => {
+      const json = JSON.parse(text(e)) as { servers: { notes: Edited } };
+      edit(json.servers.notes);
+      return `${JSON.stringify(json, null, 2)}\n`;
+    };
+    const cases: [string, string][] = [
+      [edited(plain, (n) => void (n['accept'] = {})), 'servers["notes"].accept: must not be empty'],
+      [edited(plain, (n) => void (n['accept'] = { additive: 'drift', fields: ['/tools/*/title'] })), 'additive "drift" is the default, which mcpm leaves out'],
+      [edited(plain, (n) => void (n['accept'] = { serverVersion: 'accept', additive: 'quarantine' })), 'serverVersion "accept" is the default, which mcpm leaves out'],
+      [edited(ruled, (n) => void (n['accept']!['fields'] = [])), 'fields must not be empty'],
+      [edited(ruled, (n) => void (n['accept']!['fields'] as unknown[]).reverse()), 'fields must list each string once, in code-unit order'],
+      [edited(ruled, (n) => void (n['accept']!['fields'] as unknown[]).push('/tools/*/title')), 'fields must list each string once, in code-unit order'],
+      [edited(ruled, (n) => void (n['optional'] = {})), 'servers["notes"].optional: must not be empty'],
+      [edited(ruled, (n) => void (n['optional']!['tools'] = [])), 'tools must not be empty'],
+      [edited(ruled, (n) => void (n['optional']!['tools'] = ['search', 'search'])), 'tools must list each string once, in code-unit order'],
+      [edited(dead, (n) => void (n['tombstones'] = {})), 'servers["notes"].tombstones: must not be empty'],
+      [edited(dead, (n) => void (n['tombstones']!['prompts'] = {})), 'prompts must not be empty'],
+      [edited(plain, (n) => void (n['snapshot']!['prompts'] = {})), 'servers["notes"].snapshot: prompts must not be empty'],
+    ];
+    for (const [lock, message] of cases) {
+      expect(() => parseLock(lock, 'mcp.lock')).toThrow(expect.objectContaining({ code: 'LOCKFILE_CORRUPT', message: expect.stringContaining(message) }));
+    }
+    // The forms mcpm writes read back, and print, as they were.
+    for (const e of [ruled, dead]) expect(text(parseLock(text(e), 'mcp.lock').servers.get('notes')!)).toBe(text(e));
+  });
+
   it('prunes tombstones one by one or all at once', () => {
     const e = entry(snap([search]), { tombstones: { tools: snap([add, { ...add, name: 'old' }]).tools } });
     expect([...(editEntry('notes', e, { prune: ['tool:add'] }).tombstones?.tools?.keys() ?? [])]).toEqual(['old']);

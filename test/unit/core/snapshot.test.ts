@@ -227,8 +227,8 @@ describe('snapshotFromJson', () => {
     expect(corrupt(json(text))).toBe(message);
   });
 
-  it('accepts an empty kind object (it reads as no items)', () => {
-    expect(snapshotFromJson(json('{"serverInfo":{},"capabilities":{},"tools":{}}'), where).tools.size).toBe(0);
+  it('refuses an empty kind object: mcpm leaves it out, and the server integrity covers the snapshot as read', () => {
+    expect(corrupt(json('{"serverInfo":{},"capabilities":{},"tools":{}}'))).toBe(`${where}: tools must not be empty (mcpm leaves it out then)`);
   });
 });
 

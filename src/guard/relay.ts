@@ -53,7 +53,7 @@ import { isJsonObject, jsonQuote, parsePrintedJson, parseStrictJson } from '../c
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
 import { LinePrefix } from './line-prefix.js';
-import { duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
+import { duplicateKey, envelopeOf, escapeLineBreaks, foldedMember, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
 import {
   CALL_METHODS,
   describeEvent,
@@ -254,7 +254,15 @@ export class GuardRelay {
       }
       return undefined;
     }
-    const id = idKey(value['id']);
+    const rawId = value['id'];
+    if (typeof rawId === 'number' && !Number.isSafeInteger(rawId)) {
+      // Past 2^53 two ids read as one number (…992 and …993), and the guard keys answers by the
+      // number: an answer to one could be judged as the other's. MCP ids are strings or integers.
+      const refused = `refused a ${method} request of the host: its id is a number that is not an integer up to 2^53, so mcpm cannot tell its answer from another's`;
+      this.handlers.notice(sanitize(`mcpm: ${refused}`));
+      return errorLine('null', { code: INVALID_REQUEST, message: sanitize(`mcpm ${refused}`) });
+    }
+    const id = idKey(rawId);
     this.noteClient(method, params);
     const verdict = this.wire.checkRequest(method, params, CALL_METHODS.has(method) ? ambiguity(value) : undefined);
     const call = method === 'tools/call' && isJsonObject(params) ? params : undefined;
@@ -525,6 +533,12 @@ export class GuardRelay {
       const key = duplicate();
       if (key !== undefined) return this.unclean(`a message with the key ${jsonQuote(key)} twice in one object`, envelope.kind === 'response' ? [envelope.id] : []);
     }
+    const holder = envelope.kind === 'response' ? message['result'] : message['params'];
+    const folded = isJsonObject(holder) ? foldedMember(holder) : undefined;
+    if (folded !== undefined) {
+      const where = envelope.kind === 'response' ? 'result' : 'params';
+      return this.unclean(`a message whose ${where} has the member ${jsonQuote(folded.key)}, which some hosts read as ${jsonQuote(folded.readAs)}`, envelope.kind === 'response' ? [envelope.id] : []);
+    }
     switch (envelope.kind) {
       case 'notification': {
         if (LIST_CHANGED_METHODS.has(envelope.method)) {
@@ -792,9 +806,14 @@ export class GuardRelay {
 
 /** Ids are numbers or strings; the JSON text keys them, so 1 and "1" stay apart. */
 export function idKey(id: unknown): string {
-  // Numbers print the same either way; String is cheaper on the path of every message.
-  return typeof id === 'number' ? String(id) : (JSON.stringify(id) ?? 'undefined');
+  // Numbers print the same either way; String is cheaper on the path of every message. JSON has
+  // no Infinity (a 1e400 id): JSON.stringify writes it as null, which answers no request.
+  if (typeof id === 'number') return Number.isFinite(id) ? String(id) : 'null';
+  return JSON.stringify(id) ?? 'undefined';
 }
+
+/** JSON-RPC's code for a request the guard cannot take as it is (an id it cannot key). */
+const INVALID_REQUEST = -32600;
 
 /** `id` is the JSON text of the id (idKey), which may hold a U+2028 of the host's or server's. */
 function errorLine(id: string, error: RpcError): Buffer {

@@ -197,7 +197,7 @@ describe('server → host', () => {
     expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('strict JSON') } }]);
   });
 
-  it('refuses a list holding an integer the lock would write back as another, naming the field; ids past 2^53 still route', () => {
+  it('refuses a list holding an integer the lock would write back as another, naming the field', () => {
     const h = harness();
     listTools(h);
     const add = JSON.stringify(ADD).replace('{"type":"number"}', '{"type":"number","maximum":9007199254740993.0}');
@@ -209,12 +209,22 @@ describe('server → host', () => {
         error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('would be written back as 9007199254740992, a different integer in "/result/tools/0/inputSchema/properties/a/maximum"') },
       },
     ]);
-    // Ids are routed as JSON.parse reads them, as a JavaScript host does; an answer that is not inspected is forwarded as sent.
-    h.relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":9007199254740993,"method":"ping"}\n'));
-    const answer = Buffer.from('{"jsonrpc":"2.0","id":9007199254740993,"result":{}}\n');
+  });
+
+  it("refuses a host request whose numeric id is not an integer up to 2^53: two such ids read as one number, and an answer to one would be judged as the other's", () => {
+    const h = harness();
+    // …992 and …993 both read as 2^53: a list answered under the call's id would go on unjudged.
+    for (const id of ['9007199254740992', '9007199254740993', '1.5', '1e400']) h.relay.hostLine(Buffer.from(`{"jsonrpc":"2.0","id":${id},"method":"tools/list"}\n`));
+    expect(h.toServer).toEqual([]);
+    expect(h.relay.pendingCount).toBe(0);
+    const refused = { jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('its id is a number that is not an integer up to 2^53') } };
+    expect(h.hostJson()).toEqual([refused, refused, refused, refused]);
+    expect(h.notices[0]).toMatch(/^mcpm: refused a tools\/list request of the host/);
+    // The largest safe integer is an id like any other; an answer that is not inspected goes on as sent.
+    h.relay.hostLine(Buffer.from('{"jsonrpc":"2.0","id":9007199254740991,"method":"ping"}\n'));
+    const answer = Buffer.from('{"jsonrpc":"2.0","id":9007199254740991,"result":{}}\n');
     h.relay.serverLine(answer);
-    expect(h.toHost).toHaveLength(2);
-    expect(h.toHost[1]).toEqual(answer);
+    expect(h.toHost.at(-1)).toEqual(answer);
     expect(h.relay.pendingCount).toBe(0);
   });
 
@@ -429,6 +439,37 @@ describe('server → host: only what was judged reaches the host', () => {
     expect(h.hostJson().slice(1)).toEqual([{ jsonrpc: '2.0', id: 2, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('the key "id" twice') } }]);
     expect(h.calls).toMatchObject([{ tool: 'echo', outcome: 'error' }]);
     expect(h.relay.pendingCount).toBe(1);
+  });
+
+  it("drops an answer with a member a Go host reads as one the guard judges, spelled otherwise, and answers the request with an error", () => {
+    // Go's encoding/json matches keys case-insensitively, ſ as s and K (Kelvin) as k, the last match winning.
+    const answers = [
+      { tools: [ADD, ECHO], Tools: [exfil] },
+      { 'tool\u017f': [exfil] },
+      { tools: [ADD, ECHO], _META: { 'io.modelcontextprotocol/serverInfo': { name: 'evil', version: '6.6.6' } } },
+    ];
+    for (const result of answers) {
+      const h = harness();
+      list(h, 1);
+      h.relay.serverLine(line({ jsonrpc: '2.0', id: 1, result }));
+      const key = Object.keys(result).find((k) => k !== 'tools')!;
+      expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining(`has the member ${JSON.stringify(key).replace('\u017f', '\\u017f')}, which some hosts read as`) } }]);
+    }
+    // In an answer the guard does not otherwise inspect: an input request --deny would refuse.
+    const h = harness('block', { deny: ['sampling'] });
+    listed(h);
+    call(h, 2);
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: 2, result: { ResultType: 'input_required', InputRequests: { a: { method: 'sampling/createMessage' } } } }));
+    expect(h.hostJson()[1]).toEqual({ jsonrpc: '2.0', id: 2, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('has the member "ResultType", which some hosts read as "resultType"') } });
+    expect(h.calls).toMatchObject([{ tool: 'echo', outcome: 'error' }]);
+    // A server notification's params: its _meta serverInfo copy is judged too.
+    h.relay.serverLine(line({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'x', _Meta: {} } }));
+    expect(h.toHost).toHaveLength(2);
+    // A tool's result is forwarded as sent: none of its members is one the guard judges.
+    call(h, 3);
+    const result = line({ jsonrpc: '2.0', id: 3, result: { content: [{ type: 'text', text: 'ok' }], Content: [], isError: false } });
+    h.relay.serverLine(result);
+    expect(h.toHost.at(-1)).toEqual(result);
   });
 
   it('drops a duplicate key deep in a result too, and a response with both result and error', () => {

@@ -53,7 +53,7 @@ import { isJsonObject, jsonQuote, parsePrintedJson, parseStrictJson } from '../c
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
 import { LinePrefix } from './line-prefix.js';
-import { duplicateKey, envelopeOf, escapeLineBreaks, foldedMember, hasLineBreaks, jsonLine, type RpcId } from './line-check.js';
+import { CALL_PARAMS, duplicateKey, envelopeOf, escapeLineBreaks, foldedMember, hasLineBreaks, jsonLine, RESULT_MEMBERS, type RpcId } from './line-check.js';
 import {
   CALL_METHODS,
   describeEvent,
@@ -211,6 +211,9 @@ export class GuardRelay {
     const ambiguity = (item: unknown): string | undefined => {
       const envelope = envelopeOf(item);
       if (envelope.kind === 'unclean') return envelope.problem;
+      const params = (item as JsonObject)['params'];
+      const folded = isJsonObject(params) ? foldedMember(params, CALL_PARAMS) : undefined;
+      if (folded !== undefined) return `params with the member ${jsonQuote(folded.key)}, which some servers read as ${jsonQuote(folded.readAs)}`;
       lineProblem ??= hostLineProblem(text, value) ?? null;
       return lineProblem ?? undefined;
     };
@@ -534,7 +537,7 @@ export class GuardRelay {
       if (key !== undefined) return this.unclean(`a message with the key ${jsonQuote(key)} twice in one object`, envelope.kind === 'response' ? [envelope.id] : []);
     }
     const holder = envelope.kind === 'response' ? message['result'] : message['params'];
-    const folded = isJsonObject(holder) ? foldedMember(holder) : undefined;
+    const folded = isJsonObject(holder) ? foldedMember(holder, RESULT_MEMBERS) : undefined;
     if (folded !== undefined) {
       const where = envelope.kind === 'response' ? 'result' : 'params';
       return this.unclean(`a message whose ${where} has the member ${jsonQuote(folded.key)}, which some hosts read as ${jsonQuote(folded.readAs)}`, envelope.kind === 'response' ? [envelope.id] : []);

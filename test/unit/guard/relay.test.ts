@@ -622,6 +622,7 @@ describe('host → server: a call is judged as the server will read it', () => {
     ['a member JSON-RPC does not define', '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo"},"x":1}', 'a member JSON-RPC does not define ("x")'],
     ['a duplicate name (a first-key server reads "exfil")', '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"exfil","name":"echo"}}', 'the key "name" twice'],
     ['a call that is also a response', '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo"},"result":{}}', 'both a request and a response'],
+    ['a name spelled otherwise (a Go server reads "exfil")', '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","Name":"exfil"}}', 'params with the member "Name", which some servers read as "name"'],
   ])('blocks %s, answering the host', (_what, text, problem) => {
     const h = listed();
     h.relay.hostLine(Buffer.from(`${text}\n`));

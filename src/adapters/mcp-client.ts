@@ -100,11 +100,16 @@ const MAX_TIMER_MS = 2_147_483_647;
  * closes it (killing the process group). Throws McpmError SERVER_* with the server's captured
  * stderr (bounded, unsanitised) in `detail`. `use` is given the listing while the server closes,
  * so that the work on it overlaps the wait for the server to exit; what it returns or throws is
- * returned or thrown as it is, once the server is gone.
+ * returned or thrown as it is, once the server is gone. `sent.credentials`: the tokens of a stored
+ * login sent with the listing, which the server must not show either.
  */
 export function snapshotServer(config: ServerConfig, options: SnapshotOptions): Promise<RawListing>;
-export function snapshotServer<T>(config: ServerConfig, options: SnapshotOptions, use: (raw: RawListing) => T): Promise<T>;
-export async function snapshotServer(config: ServerConfig, options: SnapshotOptions, use: (raw: RawListing) => unknown = (raw) => raw): Promise<unknown> {
+export function snapshotServer<T>(config: ServerConfig, options: SnapshotOptions, use: (raw: RawListing, sent: { credentials: readonly string[] }) => T): Promise<T>;
+export async function snapshotServer(
+  config: ServerConfig,
+  options: SnapshotOptions,
+  use: (raw: RawListing, sent: { credentials: readonly string[] }) => unknown = (raw) => raw,
+): Promise<unknown> {
   const launch = resolveServerConfig(config, options.env, { projectDir: options.projectDir, ...(options.inputs ? { inputs: options.inputs } : {}) });
   const env = launch.transport === 'stdio' ? buildServerEnv(launch.env, options.env) : {};
   // Before the Run, whose deadline starts when it is made: the download is not the server's time.
@@ -125,7 +130,7 @@ export async function snapshotServer(config: ServerConfig, options: SnapshotOpti
   if (raw === undefined) throw run.withDetail(failure);
   const closed = run.dispose();
   try {
-    return use(raw);
+    return use(raw, { credentials: run.credentials() });
   } finally {
     await closed;
   }
@@ -417,6 +422,7 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   // token, and on a 401 refresh it through the provider (which never starts a new sign-in).
   const found = run.logins === undefined ? undefined : await run.guard(run.logins.find(url.href));
   const provider = found !== undefined && 'provider' in found ? found.provider : undefined;
+  run.provider = provider;
   const login: LoginState = {
     command: run.logins?.loginCommand(run.server) ?? `mcpm login ${shellWord(run.server)}`,
     unauthorized: false,
@@ -530,6 +536,8 @@ class Run {
   readonly maxPages: number;
   readonly logins: LoginAccess | undefined;
   readonly reference: Snapshot | undefined;
+  /** The stored login whose tokens were sent to the server, if any (snapshotHttp). */
+  provider: StoredLoginProvider | undefined;
   /** Aborted on failure and at the end: cancels HTTP requests and streams in flight. */
   readonly abort = new AbortController();
   private failure: unknown;
@@ -664,6 +672,11 @@ class Run {
   }
 
   /** McpmErrors get the server's stderr and stray stdout lines (bounded, unsanitised) in `detail`. */
+  /** Tokens the snapshot sent the server (a stored login's): secrets it must not reflect. */
+  credentials(): string[] {
+    return this.provider?.heldSecrets() ?? [];
+  }
+
   withDetail(error: unknown): unknown {
     if (!(error instanceof McpmError) || error.detail !== undefined) return error;
     const detail = this.detail();

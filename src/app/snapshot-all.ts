@@ -9,7 +9,7 @@ import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
-import { findReflection, secretReflected, secretValuesOf } from '../core/reflected-secrets.js';
+import { findReflection, redactSecrets, secretReflected, secretValuesOf } from '../core/reflected-secrets.js';
 import { buildSnapshot, ITEM_KINDS, newSnapshot, snapshotIntegrity, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
 import { inKeyOrder } from '../core/canonical.js';
 import type { Deps } from '../deps.js';
@@ -93,6 +93,9 @@ async function snapshotOne(
   onProgress: ((step: SnapshotStep) => void) | undefined,
 ): Promise<LiveResult> {
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
+  // The configured values the server was given: it must not show them, and what it says when it
+  // fails (an error, its stderr) goes on without them.
+  const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
   try {
     const reference = options.references?.get(config.name);
     // The listing is checked and hashed while the server closes.
@@ -109,17 +112,18 @@ async function snapshotOne(
         signal: deps.signal,
         ...(onProgress ? { onProgress } : {}),
       },
-      (raw): LiveResult => {
+      (raw, sent): LiveResult => {
         const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;
         const built = buildSnapshot(config.name, ordered ? inKeyOrderListing(raw) : raw, reference);
         const snapshot = ordered ? itemsInKeyOrder(built) : built;
-        // Before anything shows or locks it: a snapshot holding a configured secret goes no further.
-        const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
-        const reflection = secrets.length === 0 ? undefined : findReflection(snapshotToJson(snapshot), secrets);
+        // Before anything shows or locks it: a snapshot holding a configured secret, or a token of
+        // `mcpm login` that was sent with the listing, goes no further.
+        const held = [...secrets, ...sent.credentials.map((value) => ({ label: 'a token of "mcpm login"', value }))];
+        const reflection = held.length === 0 ? undefined : findReflection(snapshotToJson(snapshot), held);
         if (reflection) {
           // Whether a secret is there does not depend on key order; the place named first does: the
           // one first in the order served, as for every other snapshot.
-          throw secretReflected(config.name, ordered ? (findReflection(snapshotToJson(buildSnapshot(config.name, raw)), secrets) ?? reflection) : reflection);
+          throw secretReflected(config.name, ordered ? (findReflection(snapshotToJson(buildSnapshot(config.name, raw)), held) ?? reflection) : reflection);
         }
         if (ordered) snapshotIntegrity(snapshot);
         return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
@@ -127,8 +131,9 @@ async function snapshotOne(
     );
   } catch (error) {
     if (isMcpmError(error)) {
-      const { code, message, detail, hint } = error;
-      return { ok: false, error: { code, message, ...(detail === undefined ? {} : { detail }), ...(hint === undefined ? {} : { hint }) } };
+      const { code } = error;
+      const [message, detail, hint] = [error.message, error.detail, error.hint].map((text) => (text === undefined || secrets.length === 0 ? text : redactSecrets(text, secrets)));
+      return { ok: false, error: { code, message: message!, ...(detail === undefined ? {} : { detail }), ...(hint === undefined ? {} : { hint }) } };
     }
     throw error;
   }

@@ -75,13 +75,16 @@ export interface Reflection {
   encoding: string;
 }
 
-/** How a value may be spelled in a copy, each a substring to look for (hex is compared in lower case). */
-export function spellingsOf(value: string): { encoding: string; text: string }[] {
+/**
+ * How a value may be spelled in a copy, each a substring to look for. `caseless`: found in any
+ * case (a copy upper-cased is the same credential; base64 is not, its case is its bytes).
+ */
+export function spellingsOf(value: string): { encoding: string; text: string; caseless: boolean }[] {
   const bytes = Buffer.from(value, 'utf8');
-  const out: { encoding: string; text: string }[] = [{ encoding: 'as written', text: value }];
-  out.push({ encoding: 'hex', text: bytes.toString('hex') });
+  const out: { encoding: string; text: string; caseless: boolean }[] = [{ encoding: 'as written', text: value, caseless: true }];
+  out.push({ encoding: 'hex', text: bytes.toString('hex'), caseless: true });
   const percent = encodeURIComponent(value);
-  if (percent !== value) out.push({ encoding: 'URL-encoded', text: percent });
+  if (percent !== value) out.push({ encoding: 'URL-encoded', text: percent, caseless: true });
   // Base64 of a value inside a longer blob depends on where it starts within a 3-byte group: for
   // each alignment, the characters that depend on the value's bytes alone.
   for (let shift = 0; shift < 3; shift++) {
@@ -90,32 +93,55 @@ export function spellingsOf(value: string): { encoding: string; text: string }[]
     const whole = Math.floor((shift + bytes.length) / 3) * 4;
     const core = encoded.slice(start, (shift + bytes.length) % 3 === 0 ? encoded.length : whole);
     if (core.length < MIN_SECRET_LENGTH) continue;
-    out.push({ encoding: 'base64', text: core });
+    out.push({ encoding: 'base64', text: core, caseless: false });
     const url = core.replaceAll('+', '-').replaceAll('/', '_');
-    if (url !== core) out.push({ encoding: 'base64url', text: url });
+    if (url !== core) out.push({ encoding: 'base64url', text: url, caseless: false });
   }
   return out;
+}
+
+interface Needle {
+  label: string;
+  encoding: string;
+  text: string;
+  caseless: boolean;
+}
+
+function needlesOf(secrets: readonly SecretValue[]): Needle[] {
+  return secrets.flatMap((s) => spellingsOf(s.value).map((sp) => ({ ...sp, label: s.label })));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/** Whether a text holds any needle, written as `spell` writes it (JSON-escaped, for a JSON text): one search for all. */
+function holdsAnyNeedle(needles: readonly Needle[], spell: (text: string) => string): (text: string) => boolean {
+  const pattern = (some: readonly Needle[], flags: string) => (some.length === 0 ? undefined : new RegExp(some.map((n) => escapeRegExp(spell(n.text))).join('|'), flags));
+  // Two patterns, each with its own case rule: Node 20's engine has no (?i:…) for one alternative.
+  const caseless = pattern(needles.filter((n) => n.caseless), 'i');
+  const exact = pattern(needles.filter((n) => !n.caseless), '');
+  return (text) => caseless?.test(text) === true || exact?.test(text) === true;
 }
 
 /** The first place in `value` (a snapshot's JSON) that holds one of `secrets`, or undefined. */
 export function findReflection(value: JsonValue, secrets: readonly SecretValue[]): Reflection | undefined {
   if (secrets.length === 0) return undefined;
-  const needles = secrets.flatMap((s) => spellingsOf(s.value).map((sp) => ({ ...sp, label: s.label })));
-  // The common case, no copy anywhere, from one pass over the value's JSON text: every string and
-  // key is in it, escaped as JSON.stringify escapes a needle alone. A hit is then placed by the walk.
+  const needles = needlesOf(secrets);
+  // The common case, no copy anywhere, from one pass over the value's JSON text: every string, key
+  // and number is in it, a string escaped as JSON.stringify escapes a needle alone. A hit is then
+  // placed by the walk. Needles found in any case are searched case-insensitively: lower-casing a
+  // snapshot's text first is a copy of megabytes.
   const json = JSON.stringify(value);
-  // Hex is looked for in any case, by one case-insensitive search of its digits (0-9, a-f, nothing
-  // to escape): lower-casing a snapshot's text first is a copy of megabytes.
-  const hex = needles.filter((n) => n.encoding === 'hex').map((n) => n.text);
-  const holdsHex = hex.length > 0 && new RegExp(hex.join('|'), 'i').test(json);
-  if (!holdsHex && !needles.some((n) => n.encoding !== 'hex' && json.includes(JSON.stringify(n.text).slice(1, -1)))) return undefined;
+  if (!holdsAnyNeedle(needles, (text) => JSON.stringify(text).slice(1, -1))(json)) return undefined;
   const holds = (text: string): { label: string; encoding: string } | undefined => {
     const lower = text.toLowerCase();
-    return needles.find((n) => (n.encoding === 'hex' ? lower.includes(n.text) : text.includes(n.text)));
+    return needles.find((n) => (n.caseless ? lower.includes(n.text.toLowerCase()) : text.includes(n.text)));
   };
   const walk = (node: JsonValue, pointer: string): Reflection | undefined => {
-    if (typeof node === 'string') {
-      const hit = holds(node);
+    if (typeof node === 'string' || typeof node === 'number') {
+      // A secret of digits echoed as a number (a schema default) is a copy too.
+      const hit = holds(typeof node === 'string' ? node : JSON.stringify(node));
       return hit && { pointer, ...hit };
     }
     if (node === null || typeof node !== 'object') return undefined;
@@ -137,6 +163,22 @@ export function findReflection(value: JsonValue, secrets: readonly SecretValue[]
   };
   return walk(value, '');
 }
+
+/**
+ * `text` (a message a server's answer or output went into: an error, its stderr) with every
+ * spelling of every one of `secrets` replaced by `[redacted]`: such text reaches terminals, CI
+ * logs, SARIF files and telemetry.
+ */
+export function redactSecrets(text: string, secrets: readonly SecretValue[]): string {
+  let out = text;
+  // Longest first: a shorter spelling inside a longer one would leave the rest of it behind.
+  for (const n of needlesOf(secrets).sort((a, b) => b.text.length - a.text.length)) {
+    out = out.replace(new RegExp(escapeRegExp(n.text), n.caseless ? 'gi' : 'g'), REDACTED);
+  }
+  return out;
+}
+
+export const REDACTED = '[redacted]';
 
 /** The refusal for a reflection: names the server, the field and the secret's source, never its value. */
 export function secretReflected(server: string, found: Reflection): McpmError {

@@ -38,12 +38,12 @@ const TRANSPORTS = [
 ] as const;
 
 /** A user (HOME, XDG_CONFIG_HOME) and a project, the file token store, and a record of everything mcpm printed. */
-function user() {
+function user(fixture: OAuthFixture = server) {
   const home = tempProject();
   const dir = join(home, 'project');
   mkdirSync(dir);
-  const mcpServers = Object.fromEntries(TRANSPORTS.map((t) => [t.name, { type: t.type, url: `${server.rs}${t.path}` }]));
-  mcpServers['other'] = { type: 'http', url: `${server.rs}/other/mcp` };
+  const mcpServers = Object.fromEntries(TRANSPORTS.map((t) => [t.name, { type: t.type, url: `${fixture.rs}${t.path}` }]));
+  mcpServers['other'] = { type: 'http', url: `${fixture.rs}/other/mcp` };
   writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers }, null, 2));
   const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), MCPM_TOKEN_STORE: 'file', BROWSER: `${process.execPath} ${BROWSER_SCRIPT}` };
   const printed: string[] = [];
@@ -55,7 +55,7 @@ function user() {
   const credentials = join(home, '.config', 'mcpm', 'credentials');
   /** No token, code or client secret the server issued is in a file under HOME (but the store) or in anything printed. */
   const expectNoLeak = async (more: string[] = []) => {
-    const secrets = await server.secrets();
+    const secrets = await fixture.secrets();
     expect(secrets.length).toBeGreaterThan(0);
     expect(leakedSecrets(secrets, [...printed, ...more], [home], [credentials])).toEqual([]);
   };
@@ -189,6 +189,23 @@ describe('a token goes to the server it was issued for, only', () => {
     expect((await toOther()).filter((r) => r.token === token).every((r) => r.status === 401)).toBe(true);
     expect((await toOther()).some((r) => r.token === token)).toBe(true);
     await u.expectNoLeak();
+  }, LONG);
+});
+
+describe('a server that shows the token it was sent', () => {
+  it('is not locked: the token of mcpm login goes into no lock and no output', async () => {
+    const reflecting = await startOAuthServer({ FIXTURE_DEFS: defsFile, FIXTURE_OAUTH_REFLECT_TOKEN: '1' });
+    try {
+      const u = user(reflecting);
+      ok(await u.run(['login', 'remote', '-C', u.dir]));
+      const refused = ok(await u.run(['install', 'remote', '-C', u.dir, '--json']), 3);
+      const out = JSON.parse(refused.stdout) as { servers: { name: string; error?: { code: string; message: string } }[] };
+      expect(out.servers[0]).toMatchObject({ name: 'remote', error: { code: 'SERVER_SECRET_REFLECTED', message: expect.stringContaining('shows the value of a token of "mcpm login"') } });
+      expect(() => statSync(join(u.dir, 'mcp.lock'))).toThrow();
+      await u.expectNoLeak();
+    } finally {
+      await reflecting.stop();
+    }
   }, LONG);
 });
 

@@ -48,6 +48,21 @@ describe('a server that reflects a configured secret', () => {
     }
   });
 
+  it('fails with its own words, the key left out: its error and its stderr are redacted where every report (text, --json, SARIF, telemetry) takes them', async () => {
+    const dir = reflectingProject({ REFLECT_IN: 'error' });
+    const run = (args: string[]) => mcpm([...args, '-C', dir], { env: { REFLECTOR_KEY: KEY } });
+    const installed = await run(['install', '--json']);
+    expect(installed.status, installed.stderr).toBe(3);
+    const out = JSON.parse(installed.stdout) as { servers: { error: { code: string; message: string; detail?: string } }[] };
+    expect(out.servers[0]!.error.message).toContain('invalid credentials build [redacted]');
+    expect(out.servers[0]!.error.detail).toContain('upstream refused build [redacted]');
+    const human = await run(['install']);
+    expect(human.stdout + human.stderr).toContain('[redacted]');
+    for (const text of [installed.stdout, installed.stderr, human.stdout, human.stderr]) {
+      for (const spelling of [KEY, encodeURIComponent(KEY)]) expect(text).not.toContain(spelling);
+    }
+  });
+
   it('is locked as usual when the value is short or not a secret', async () => {
     const dir = reflectingProject({ REFLECT_IN: 'version' });
     const installed = await mcpm(['install', '-C', dir], { env: { REFLECTOR_KEY: 'v7' } });

@@ -144,6 +144,11 @@ export class StoredLoginProvider implements OAuthClientProvider {
     this.login = { ...this.login, discovery: state };
   }
 
+  /** Every token and client secret this provider has held (8 characters or more). */
+  heldSecrets(): string[] {
+    return [...this.held];
+  }
+
   /** `text` with every token and client secret this provider held replaced by `[redacted]`. */
   redact(text: string): string {
     let out = text;

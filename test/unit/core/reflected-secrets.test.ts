@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../../src/core/launch/parse.js';
-import { findReflection, MIN_SECRET_LENGTH, secretValuesOf, spellingsOf } from '../../../src/core/reflected-secrets.js';
+import { findReflection, MIN_SECRET_LENGTH, redactSecrets, secretValuesOf, spellingsOf } from '../../../src/core/reflected-secrets.js';
 
 function stdio(env: Record<string, string>, args: string[] = [], headers: Record<string, string> = {}): ServerConfig {
   return { name: 'notes', source: '.mcp.json', launch: { transport: 'stdio', command: 'node', args, envNames: Object.keys(env) } as never, env, headers };
@@ -34,6 +34,17 @@ describe('findReflection', () => {
     );
   });
 
+  it('finds a secret in another case, and a secret of digits echoed as a number', () => {
+    const value = 'sk-live-4f9b2c81e7d0a3';
+    expect(findReflection({ serverInfo: { name: 'x', version: value.toUpperCase() } }, [{ label: 'k', value }])).toMatchObject({ pointer: '/serverInfo/version', encoding: 'as written' });
+    expect(findReflection({ serverInfo: { name: encodeURIComponent('a/b c+1234567').toLowerCase() } }, [{ label: 'k', value: 'a/b c+1234567' }])).toMatchObject({ encoding: 'URL-encoded' });
+    const digits = '8675309123456';
+    expect(findReflection({ tools: { a: { definition: { inputSchema: { default: Number(digits) } } } } }, [{ label: 'k', value: digits }])?.pointer).toBe('/tools/a/definition/inputSchema/default');
+    // Base64 keeps its case: other letters are other bytes.
+    const b64 = Buffer.from(value).toString('base64');
+    expect(findReflection({ serverInfo: { name: b64.toLowerCase() } }, [{ label: 'k', value }])).toBeUndefined();
+  });
+
   it('looks in object keys and arrays, and escapes the pointer', () => {
     const value = 'tok_123456789';
     expect(findReflection({ tools: { 'a/b': { definition: { enum: ['x', `${value}`] } } } }, [{ label: 'k', value }])?.pointer).toBe('/tools/a~1b/definition/enum/1');
@@ -60,5 +71,17 @@ describe('secretValuesOf', () => {
     ]);
     const remote: ServerConfig = { name: 'r', source: '.mcp.json', launch: { transport: 'http', url: 'https://x.example/mcp' } as never, env: {}, headers: { Authorization: 'Bearer plain-literal-token' } };
     expect(secretValuesOf(remote, env)).toEqual([{ label: 'header "Authorization"', value: 'Bearer plain-literal-token' }]);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces every spelling of every secret, in any case where case does not matter, and leaves the rest', () => {
+    const value = 'sk-live-4f9b2c81e7d0a3';
+    const secrets = [{ label: 'env "K"', value }];
+    const text = `invalid credentials ${value}; upper ${value.toUpperCase()}; hex ${Buffer.from(value).toString('hex')}; b64 ${Buffer.from(value).toString('base64')}; url ${encodeURIComponent('x' + value)}`;
+    const out = redactSecrets(text, secrets);
+    for (const spelling of spellingsOf(value)) expect(out.toLowerCase()).not.toContain(spelling.text.toLowerCase());
+    expect(out).toMatch(/^invalid credentials \[redacted\]; upper \[redacted\]; hex \[redacted\]; b64 \[redacted\][A-Za-z0-9+/=]{0,4}; url x\[redacted\]$/);
+    expect(redactSecrets('nothing here', secrets)).toBe('nothing here');
   });
 });

@@ -10,6 +10,7 @@
  */
 import type { ItemKind } from '../core/snapshot.js';
 import type { LockEntry } from '../core/lockfile.js';
+import type { SecretValue } from '../core/reflected-secrets.js';
 import { sanitize } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -150,15 +151,27 @@ const MAX_EARLY_RECORDS = 256;
  * The guard's telemetry, or undefined when none is asked for. The SDK loads in the background, so
  * the session starts relaying at once; records of its first moments wait in a small buffer.
  */
-export function guardTelemetry(otlp: string | undefined, deps: Pick<Deps, 'env' | 'stderr'>, server: string, entry: LockEntry): GuardTelemetry | undefined {
+export function guardTelemetry(
+  otlp: string | undefined,
+  deps: Pick<Deps, 'env' | 'stderr'>,
+  server: string,
+  entry: LockEntry,
+  secrets: () => Promise<readonly SecretValue[]> = async () => [],
+): GuardTelemetry | undefined {
   if (telemetryTarget(otlp, deps.env) === undefined) return undefined;
   let open: OpenTelemetry | undefined;
   let early: TelemetryRecord[] | undefined = [];
   let lostEarly = 0;
-  const ready = openTelemetry(otlp, deps).then(
-    (opened) => {
+  // What a server names (an item's key, a tool) can quote its configured secrets: never exported.
+  let redact: ((record: TelemetryRecord) => TelemetryRecord) | undefined;
+  const ready = Promise.all([openTelemetry(otlp, deps), secrets()]).then(
+    async ([opened, values]) => {
+      if (values.length > 0) {
+        const { redactSecrets } = await import('../core/reflected-secrets.js');
+        redact = (record) => redactedRecord(record, (text) => redactSecrets(text, values));
+      }
       open = opened;
-      for (const record of early ?? []) opened?.telemetry.emit(record);
+      for (const record of early ?? []) opened?.telemetry.emit(redact === undefined ? record : redact(record));
       early = undefined;
     },
     (error: unknown) => {
@@ -168,7 +181,7 @@ export function guardTelemetry(otlp: string | undefined, deps: Pick<Deps, 'env' 
   );
   const emit = (record: TelemetryRecord | undefined) => {
     if (record === undefined) return;
-    if (open) open.telemetry.emit(record);
+    if (open) open.telemetry.emit(redact === undefined ? record : redact(record));
     else if (early && early.length < MAX_EARLY_RECORDS) early.push(record);
     else lostEarly++;
   };
@@ -182,4 +195,11 @@ export function guardTelemetry(otlp: string | undefined, deps: Pick<Deps, 'env' 
       await closeTelemetry(open, deps);
     },
   };
+}
+
+/** `record` with its body and string attributes redacted by `redact`. */
+function redactedRecord(record: TelemetryRecord, redact: (text: string) => string): TelemetryRecord {
+  const attributes: TelemetryRecord['attributes'] = {};
+  for (const [key, value] of Object.entries(record.attributes)) attributes[key] = typeof value === 'string' ? redact(value) : value;
+  return { ...record, body: redact(record.body), attributes };
 }

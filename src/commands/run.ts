@@ -15,6 +15,7 @@ import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
 import { launchDifference } from '../core/launch/identity.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
+import type { SecretValue } from '../core/reflected-secrets.js';
 import { sanitize } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
@@ -77,7 +78,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     throw error;
   }
   const { project, entry, server, audit, deny } = started;
-  const telemetry = guardTelemetry(options.otlp, deps, name, entry);
+  const telemetry = guardTelemetry(options.otlp, deps, name, entry, () => configuredSecrets(project, name, deps));
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
@@ -107,6 +108,17 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   }
 }
 
+/**
+ * The server's configured secret values (env and header values, `${VAR}` values): the audit log and
+ * telemetry write what the host and the server said, which may quote them, and never write them.
+ */
+async function configuredSecrets(project: Project, name: string, deps: Deps): Promise<SecretValue[]> {
+  const config = project.servers.get(name);
+  if (config === undefined) return [];
+  const { secretValuesOf } = await import('../core/reflected-secrets.js');
+  return secretValuesOf(config, deps.env, { projectDir: project.dir });
+}
+
 /** One handler that calls both (either may be absent). */
 function both<T>(a: ((value: T) => void) | undefined, b: ((value: T) => void) | undefined): ((value: T) => void) | undefined {
   if (!a || !b) return a ?? b;
@@ -133,9 +145,10 @@ async function start(name: string, options: RunOptions, deps: Deps, prepared: Re
   if (auditFile) {
     const { AuditLog, auditEventLine, auditLine, redactPatterns } = await import('../guard/audit-log.js');
     const patterns = redactPatterns(options.redact ?? []);
+    const secrets = await configuredSecrets(prepared.project, name, deps);
     const dir = prepared.project.dir;
     const log = await AuditLog.open(resolvePath(dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`), { projectDir: dir });
-    audit = { log, record: (record) => log.append(auditLine(name, record, patterns)), event: (event) => log.append(auditEventLine(name, event, patterns)) };
+    audit = { log, record: (record) => log.append(auditLine(name, record, patterns, secrets)), event: (event) => log.append(auditEventLine(name, event, patterns, secrets)) };
   }
   const configured = prepared.project.servers.get(name)?.deny ?? [];
   const required = prepared.orgDeny ?? [];

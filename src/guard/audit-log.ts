@@ -15,6 +15,7 @@ import { constants, lstat, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { McpmError } from '../core/errors.js';
 import type { JsonValue } from '../core/json-strict.js';
+import { redactSecrets, type SecretValue } from '../core/reflected-secrets.js';
 import { escapeLineBreaks } from './line-check.js';
 import type { AuditEvent, ToolCallRecord } from './relay.js';
 
@@ -46,27 +47,33 @@ export function redactPatterns(given: readonly string[]): RegExp[] {
   return patterns;
 }
 
-/** A copy of `value` where every property whose key matches a pattern has the value "[redacted]". */
-export function redactArguments(value: JsonValue | undefined, patterns: readonly RegExp[], depth = 0): JsonValue | undefined {
+/**
+ * A copy of `value` where every property whose key matches a pattern has the value "[redacted]",
+ * and every configured secret of the server (`secrets`), wherever it is in a string or a key, is
+ * "[redacted]" too: a model may pass a key it saw in an argument, a server may quote it in a request.
+ */
+export function redactArguments(value: JsonValue | undefined, patterns: readonly RegExp[], secrets: readonly SecretValue[] = [], depth = 0): JsonValue | undefined {
+  if (typeof value === 'string') return secrets.length === 0 ? value : redactSecrets(value, secrets);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_REDACT_DEPTH) return '[nested too deep]';
-  if (Array.isArray(value)) return value.map((item) => redactArguments(item, patterns, depth + 1) ?? null);
+  if (Array.isArray(value)) return value.map((item) => redactArguments(item, patterns, secrets, depth + 1) ?? null);
   const out = Object.create(null) as Record<string, JsonValue>;
   for (const key of Object.keys(value)) {
-    out[key] = patterns.some((p) => p.test(key)) ? REDACTED : (redactArguments(value[key], patterns, depth + 1) ?? null);
+    const shown = secrets.length === 0 ? key : redactSecrets(key, secrets);
+    out[shown] = patterns.some((p) => p.test(key)) ? REDACTED : (redactArguments(value[key], patterns, secrets, depth + 1) ?? null);
   }
   return out;
 }
 
 /** The audit line for one call (with its newline). Pure. */
-export function auditLine(server: string, record: ToolCallRecord, patterns: readonly RegExp[]): string {
+export function auditLine(server: string, record: ToolCallRecord, patterns: readonly RegExp[], secrets: readonly SecretValue[] = []): string {
   const entry: Record<string, unknown> = {
     time: new Date(record.startedAt).toISOString(),
     server,
     tool: record.tool ?? null,
     client: record.client ?? null,
   };
-  putCapped(entry, 'arguments', record.arguments, patterns);
+  putCapped(entry, 'arguments', record.arguments, patterns, secrets);
   entry.outcome = record.outcome;
   entry.durationMs = Math.round(record.durationMs);
   entry.responseBytes = record.responseBytes;
@@ -78,22 +85,22 @@ export function auditLine(server: string, record: ToolCallRecord, patterns: read
  * its method, params redacted and capped as arguments are, and whether it was forwarded or
  * denied) or a message dropped as unclean (`"event": "dropped"` and the reason). Pure.
  */
-export function auditEventLine(server: string, event: AuditEvent, patterns: readonly RegExp[]): string {
+export function auditEventLine(server: string, event: AuditEvent, patterns: readonly RegExp[], secrets: readonly SecretValue[] = []): string {
   const entry: Record<string, unknown> = { time: new Date(event.at).toISOString(), server, event: event.type };
   if (event.type === 'server-request') {
     entry.method = event.method;
     if (event.via !== undefined) entry.via = event.via;
-    putCapped(entry, 'params', event.params, patterns);
+    putCapped(entry, 'params', event.params, patterns, secrets);
     entry.outcome = event.outcome;
   } else {
-    entry.reason = event.reason;
+    entry.reason = secrets.length === 0 ? event.reason : redactSecrets(event.reason, secrets);
   }
   return logLine(entry);
 }
 
 /** `entry[field]`: `value` redacted, or, past MAX_ARGUMENT_BYTES, its text cut and marked. */
-function putCapped(entry: Record<string, unknown>, field: string, value: JsonValue | undefined, patterns: readonly RegExp[]): void {
-  const redacted = redactArguments(value, patterns);
+function putCapped(entry: Record<string, unknown>, field: string, value: JsonValue | undefined, patterns: readonly RegExp[], secrets: readonly SecretValue[]): void {
+  const redacted = redactArguments(value, patterns, secrets);
   const text = redacted === undefined ? undefined : JSON.stringify(redacted);
   const size = text === undefined ? 0 : Buffer.byteLength(text);
   if (text !== undefined && size > MAX_ARGUMENT_BYTES) {

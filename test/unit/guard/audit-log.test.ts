@@ -46,6 +46,16 @@ describe('redactArguments', () => {
     expect(() => redactPatterns(['('])).toThrow(McpmError);
   });
 
+  it("redacts the server's configured secrets wherever they are, in strings and keys, in any case", () => {
+    const value = 'sk-live-4f9b2c81e7d0a3';
+    const secrets = [{ label: 'env "API_KEY"', value }];
+    const args = { query: `repos visible with ${value}`, [value]: 1, list: [`${value.toUpperCase()}!`], url: `https://x.example/?access_token=${value}` };
+    expect(redactArguments(args, DEFAULT_REDACT, secrets)).toEqual({ query: 'repos visible with [redacted]', '[redacted]': 1, list: ['[redacted]!'], url: 'https://x.example/?access_token=[redacted]' });
+    const event = { type: 'server-request' as const, at: 0, method: 'sampling/createMessage', outcome: 'forwarded' as const, params: { messages: [{ content: { text: `my key is ${value}` } }] } };
+    expect(auditEventLine('notes', event, DEFAULT_REDACT, secrets)).not.toContain(value);
+    expect(auditLine('notes', { ...record(), arguments: args }, DEFAULT_REDACT, secrets)).not.toContain(value);
+  });
+
   it('keeps keys such as __proto__ as plain data', () => {
     const args = JSON.parse('{"__proto__":{"secret":"s"}}') as Record<string, unknown>;
     expect(JSON.stringify(redactArguments(args as never, DEFAULT_REDACT))).toBe('{"__proto__":{"secret":"[redacted]"}}');

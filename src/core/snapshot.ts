@@ -9,6 +9,7 @@
  */
 import { integrityOf, IntegrityWriter, isIntegrity, printWithIntegrity, type Integrity } from './canonical.js';
 import { McpmError } from './errors.js';
+import { foldedItemMember, foldedMember, SERVER_INFO_MEMBERS } from './folded-keys.js';
 import { jsonEqual } from './json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from './json-strict.js';
 
@@ -123,6 +124,8 @@ export function buildSnapshot(server: string, raw: RawListing, reference?: Snaps
   if (!isJsonObject(capabilities)) return fail('sent capabilities that are not an object');
   const instructions = raw.instructions;
   if (instructions !== undefined && typeof instructions !== 'string') return fail('sent instructions that are not a string');
+  const foldedInfo = foldedMember(serverInfo, SERVER_INFO_MEMBERS);
+  if (foldedInfo !== undefined) fail(`sent a serverInfo with the member ${jsonQuote(foldedInfo.key)}, which some hosts read as ${jsonQuote(foldedInfo.readAs)}`);
 
   const snapshot = newSnapshot(serverInfo, capabilities, instructions);
   let sameAsReference =
@@ -147,6 +150,11 @@ export function buildSnapshot(server: string, raw: RawListing, reference?: Snaps
       }
       // Even an identical repeat is refused: it shows the listing is not what the host will see twice.
       if (items.has(key)) return fail(`listed ${noun} ${jsonQuote(key)} twice (${where})`);
+      // Like a key given twice: a Go host would read another name, description or hint than the one locked.
+      const folded = foldedItemMember(definition);
+      if (folded !== undefined) {
+        return fail(`listed ${noun} ${jsonQuote(key)} with the member ${jsonQuote(folded.key)}${folded.pointer === '' ? '' : ` in ${jsonQuote(folded.pointer)}`}, which some hosts read as ${jsonQuote(folded.readAs)} (${where})`);
+      }
       const known = reference?.[kind].get(key);
       if (known !== undefined && jsonEqual(known.definition, definition)) {
         items.set(key, { definition, integrity: known.integrity });

@@ -18,6 +18,7 @@
  * JSON-RPC gives it and no other: a "response" that also has a `method` is taken as an answer by a
  * host that matches on `id` and `result`, while mcpm would route it as a request (envelopeOf).
  */
+import { judgedMembers } from '../core/folded-keys.js';
 import { isJsonObject, jsonQuote, printsBack, type JsonObject } from '../core/json-strict.js';
 
 /** Whether the text holds a character some host framing ends a line at (see the file comment). */
@@ -246,24 +247,6 @@ function memberOutside(message: JsonObject, allowed: ReadonlySet<string>): strin
 }
 
 /**
- * A host or server that decodes messages with Go's encoding/json (the Go MCP SDKs do) matches a
- * key to a field case-insensitively, taking ſ (U+017F) for s and the Kelvin sign (U+212A) for k,
- * and the last match wins: to it, `"Tools"` is the list. The guard judges members by their exact
- * key, so a member that such a peer reads as a judged one, spelled otherwise, would reach it
- * unjudged. The fold keeps the length (each folded character is one code unit): only keys as long
- * as a judged one are folded, so the members of a tool's result cost a length test each.
- */
-export interface JudgedMembers {
-  /** Each judged name by its folded form. */
-  readonly byFold: ReadonlyMap<string, string>;
-  readonly lengths: ReadonlySet<number>;
-}
-
-function judgedMembers(names: readonly string[]): JudgedMembers {
-  return { byFold: new Map(names.map((name) => [goFold(name), name])), lengths: new Set(names.map((name) => name.length)) };
-}
-
-/**
  * What the guard reads in a result (or a server message's params) by its exact key: the lists it
  * compares with the lock, the server-level fields, the `_meta` that carries a serverInfo copy, and
  * the 2026-07-28 input requests that `--deny` judges.
@@ -272,17 +255,3 @@ export const RESULT_MEMBERS = judgedMembers(['_meta', 'capabilities', 'inputRequ
 
 /** What the guard reads in the params of a host's call: the item it names, and what it passes. */
 export const CALL_PARAMS = judgedMembers(['arguments', 'name', 'uri']);
-
-function goFold(key: string): string {
-  return key.replace(/[A-Z\u017f\u212a]/g, (c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c.toLowerCase()));
-}
-
-/** The first member of `object` a Go peer reads as one of `judged` spelled otherwise, and that member's name; undefined when none is. */
-export function foldedMember(object: JsonObject, judged: JudgedMembers): { key: string; readAs: string } | undefined {
-  for (const key in object) {
-    if (!judged.lengths.has(key.length) || !Object.hasOwn(object, key)) continue;
-    const readAs = judged.byFold.get(goFold(key));
-    if (readAs !== undefined && readAs !== key) return { key, readAs };
-  }
-  return undefined;
-}

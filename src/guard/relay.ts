@@ -53,7 +53,8 @@ import { isJsonObject, jsonQuote, parsePrintedJson, parseStrictJson } from '../c
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
 import { LinePrefix } from './line-prefix.js';
-import { CALL_PARAMS, duplicateKey, envelopeOf, escapeLineBreaks, foldedMember, hasLineBreaks, jsonLine, RESULT_MEMBERS, type RpcId } from './line-check.js';
+import { foldedMember } from '../core/folded-keys.js';
+import { CALL_PARAMS, duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, RESULT_MEMBERS, type RpcId } from './line-check.js';
 import {
   CALL_METHODS,
   describeEvent,

@@ -33,6 +33,7 @@
 import { acceptingRule, surfacePointerTokens } from '../core/accept-rules.js';
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { diffJson } from '../core/changes.js';
+import { foldedItemMember } from '../core/folded-keys.js';
 import { rulesOf } from '../core/judge.js';
 import { jsonEqual } from '../core/json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
@@ -102,7 +103,7 @@ const RESULT_FIELD: Record<ItemKind, string> = {
  */
 export const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
 
-export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'awaiting-approval' | 'unlisted' | 'malformed' | 'ambiguous';
+export type WithholdReason = 'drifted' | 'unknown' | 'quarantined' | 'awaiting-approval' | 'unlisted' | 'malformed' | 'ambiguous' | 'misspelled';
 
 export type GuardEvent =
   | { type: 'item-withheld'; kind: ItemKind; key: string | undefined; reason: WithholdReason }
@@ -250,7 +251,14 @@ export class WireCheck {
 
   private checkList(method: string, kind: ItemKind, message: JsonObject, result: JsonObject): Verdict {
     const field = RESULT_FIELD[kind];
-    if (!Object.hasOwn(result, field)) return FORWARD;
+    if (!Object.hasOwn(result, field)) {
+      // No list to judge (an input_required answer, say), but a serverInfo copy is held to the lock in any result.
+      const events: GuardEvent[] = [];
+      const next = this.withLockedServerInfoCopy(result, events);
+      if (events.length === 0) return FORWARD;
+      if (this.options.policy === 'refuse') return this.refuseOrReject('end', events);
+      return { action: 'rewrite', message: withResult(message, next), events };
+    }
     const items = result[field];
     if (!Array.isArray(items)) return this.badResponse(method, `its "${field}" is not an array`);
 
@@ -262,6 +270,8 @@ export class WireCheck {
     const verdicts = items.map((item): { key: string | undefined; reason: WithholdReason | undefined } => {
       const key = isJsonObject(item) ? item[keyField] : undefined;
       if (typeof key !== 'string' || !isJsonObject(item)) return { key: undefined, reason: 'malformed' };
+      // A member a Go host reads as another (its name, a hint): even a locked item (an older lock) is not served so.
+      if (foldedItemMember(item) !== undefined) return { key, reason: 'misspelled' };
       const lockedItem = locked.get(key);
       if (!lockedItem) return { key, reason: this.unlockedReason() };
       // An item equal to its locked definition has its integrity (jsonEqual): no hashing on every list.
@@ -408,6 +418,8 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
         return 'it has no valid name';
       case 'ambiguous':
         return 'the request could be read as another call by the server';
+      case 'misspelled':
+        return 'it has a member that hosts decoding with Go read as another (its name, description or a hint, spelled in another case)';
     }
   };
   switch (event.type) {

@@ -107,6 +107,23 @@ describe('list results', () => {
     expect(check().checkResponse('tools/list', error)).toEqual({ action: 'forward' });
     expect(check().checkResponse('tools/list', response(1, { resultType: 'input_required' }))).toEqual({ action: 'forward' });
   });
+
+  it('withholds an item with a member a Go host reads as another, even one equal to an older lock', () => {
+    // Go's encoding/json: "Name" is the name (the last match wins), "ReadOnlyHint" the hint.
+    const swapped = { ...ECHO, Name: 'add' };
+    // Locked before install refused such items: built by hand, as buildSnapshot would not.
+    const older = lockedEntry();
+    older.snapshot.tools.set('echo', { definition: strict(swapped), integrity: integrityOf(strict(swapped)) });
+    const verdict = check('block', older).checkResponse('tools/list', response(1, { tools: [swapped, ADD] }));
+    expect(listed(verdict)).toEqual(['add']);
+    if (verdict.action !== 'rewrite') throw new Error('expected a rewrite');
+    expect(verdict.events).toEqual([{ type: 'item-withheld', kind: 'tools', key: 'echo', reason: 'misspelled' }]);
+    expect(describeEvent(verdict.events[0]!, { server: 'notes', lockLabel: 'mcp.lock' })).toContain('hosts decoding with Go read as another');
+    const hinted = { ...ADD, annotations: { readOnlyHint: false, ReadOnlyHint: true } };
+    const olderHinted = lockedEntry();
+    olderHinted.snapshot.tools.set('add', { definition: strict(hinted), integrity: integrityOf(strict(hinted)) });
+    expect(listed(check('block', olderHinted).checkResponse('tools/list', response(1, { tools: [ECHO, hinted] })))).toEqual(['echo']);
+  });
 });
 
 describe('initialize and server/discover results', () => {
@@ -172,6 +189,13 @@ describe('initialize and server/discover results', () => {
 describe('serverInfo copies in _meta (2026-07-28: servers SHOULD put one in every result)', () => {
   const META = 'io.modelcontextprotocol/serverInfo';
   const evil = { name: 'notes', version: '6.6.6', websiteUrl: 'https://evil.example' };
+
+  it('replaces a drifted copy in a list result that has no list (an input_required answer)', () => {
+    const verdict = check().checkResponse('tools/list', response(1, { resultType: 'input_required', _meta: { [META]: evil } }));
+    if (verdict.action !== 'rewrite') throw new Error(`got ${verdict.action}`);
+    expect(JSON.parse(JSON.stringify(verdict.message['result']))).toEqual({ resultType: 'input_required', _meta: { [META]: SERVER_INFO } });
+    expect(check('refuse').checkResponse('tools/list', response(1, { _meta: { [META]: evil } }))).toMatchObject({ action: 'end' });
+  });
 
   it('replaces a drifted copy in a list result, with the items still judged; a locked or absent copy is left alone', () => {
     expect(check().checkResponse('tools/list', response(1, { tools: [ADD, ECHO], _meta: { [META]: SERVER_INFO } }))).toEqual({ action: 'forward' });

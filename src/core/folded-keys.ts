@@ -21,8 +21,14 @@ export function judgedMembers(names: readonly string[]): JudgedMembers {
   return { names: new Set(names), byFold: new Map(names.map((name) => [goFold(name), name])), lengths: new Set(names.map((name) => name.length)) };
 }
 
+/**
+ * The form a name is matched in. toLowerCase takes A-Z and the Kelvin sign to a-z, as Go's fold
+ * does; ſ is lower case already, so it is mapped by hand. Any other character that lower-cases to
+ * ASCII does so as a longer string (İ), so it cannot fold to a name of the same length.
+ */
 function goFold(key: string): string {
-  return key.replace(/[A-Z\u017f\u212a]/g, (c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c.toLowerCase()));
+  const lower = key.toLowerCase();
+  return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower;
 }
 
 /**

@@ -8,11 +8,12 @@ import { execFile } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { McpmError } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
+import { SAFE_GIT_OPTIONS } from './git-options.js';
 
 function git(args: string[], cwd: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // No shell, no pager, no prompt for credentials: this runs unattended on CI.
-    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat' } }, (error, stdout, stderr) => {
+    execFile('git', [...SAFE_GIT_OPTIONS, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat' } }, (error, stdout, stderr) => {
       resolve({ ok: error === null, stdout, stderr });
     });
   });

@@ -23,9 +23,10 @@
  */
 import { shellWord } from '../core/shell-word.js';
 import { spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
+import { SAFE_GIT_OPTIONS } from '../adapters/git-options.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
 import { displayPath, hostByName, hostInfo, hostOfFile, hostUserFiles, searchedPlaces, type HostName } from '../adapters/hosts/index.js';
 import {
@@ -451,15 +452,44 @@ async function saveSidecar(found: FoundSidecar | null, destination: { file: stri
   return true;
 }
 
-/** True when git tracks `file` (`git ls-files --error-unmatch`); false outside a repository or without git. */
+/**
+ * True when git tracks `file` (`git ls-files --error-unmatch`), or the file a link at `file` points
+ * to (a config linked into a dotfiles repository is written there); false outside a repository or
+ * without git.
+ */
 function isTrackedByGit(file: string, env: Env): boolean {
-  const result = spawnSync('git', ['ls-files', '--error-unmatch', '--', path.basename(file)], {
-    cwd: path.dirname(file),
+  let target = file;
+  try {
+    target = realpathSync(file);
+  } catch {
+    // Not there (yet): only its own path can be tracked.
+  }
+  return [...new Set([file, target])].some((candidate) => isTrackedAt(candidate, env));
+}
+
+function isTrackedAt(file: string, env: Env): boolean {
+  // git starts in the directory holding .git, never below it: a directory of the checkout that git
+  // would take for a repository of its own (see SAFE_GIT_OPTIONS) must not answer for the file.
+  const root = worktreeOf(path.dirname(file));
+  if (root === undefined) return false;
+  const relative = path.relative(root, file).split(path.sep).join('/');
+  const result = spawnSync('git', [...SAFE_GIT_OPTIONS, 'ls-files', '--error-unmatch', '--', relative], {
+    cwd: root,
     env: env as NodeJS.ProcessEnv,
     timeout: 10_000,
     stdio: 'ignore',
   });
   return result.error === undefined && result.status === 0;
+}
+
+/** The nearest directory at or above `dir` that holds a `.git` (a directory, or a worktree's file). */
+function worktreeOf(dir: string): string | undefined {
+  for (let current = path.resolve(dir); ; ) {
+    if (existsSync(path.join(current, '.git'))) return current;
+    const parent = path.dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
 }
 
 function trackedConfig(shown: string, options: GuardOptions): McpmError {

@@ -41,6 +41,7 @@ import { writeJson } from '../render/json.js';
 import type { GlobalOptions } from '../app/options.js';
 import { projectDir } from '../app/project.js';
 import { selfBin } from '../self.js';
+import { SAFE_GIT_OPTIONS } from '../adapters/git-options.js';
 
 export const HOOK_MARKER = '# mcpm-hook: pre-commit v2';
 /** Any version of the marker: a hook written by an older mcpm is still ours to rewrite. */
@@ -220,7 +221,7 @@ function hooksDirectory(dir: string, top: string, deps: Deps): string {
 
 /** stdout of a git command without its trailing newline, or null when it fails. */
 function git(args: string[], cwd: string, deps: Deps): string | null {
-  const result = spawnSync('git', args, { cwd, env: deps.env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync('git', [...SAFE_GIT_OPTIONS, ...args], { cwd, env: deps.env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (result.error || result.status !== 0) return null;
   return result.stdout.replace(/\r?\n$/, '');
 }

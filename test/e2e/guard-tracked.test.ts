@@ -2,7 +2,7 @@
 // into a shared file, and the originals (env values included) must never land beside it, where
 // `git add .` would share them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sidecarPath } from '../../src/adapters/hosts/sidecar-path.js';
@@ -57,6 +57,43 @@ describe('mcpm guard and git', () => {
     expect(undone.status, undone.stderr).toBe(0);
     expect(readFileSync(p.config, 'utf8')).toBe(original);
     expect(existsSync(p.sidecar)).toBe(false);
+    expect(git(p.dir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
+  it("is not fooled by a directory of the checkout that git takes for a repository, and runs none of its config's programs", async () => {
+    const p = await project();
+    // cfg/ holds what git takes for a bare repository when it starts inside cfg/: its config asks
+    // git to run a program as fsmonitor, and says cfg/ is a work tree where nothing is tracked.
+    const cfg = join(p.dir, 'cfg');
+    const marker = join(p.dir, 'ran');
+    mkdirSync(join(cfg, 'objects'), { recursive: true });
+    mkdirSync(join(cfg, 'refs'), { recursive: true });
+    writeFileSync(join(cfg, 'objects', '.keep'), '');
+    writeFileSync(join(cfg, 'refs', '.keep'), '');
+    writeFileSync(join(cfg, 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(cfg, 'config'), `[core]\n\tbare = false\n\tworktree = .\n\tfsmonitor = "touch ${marker}; false"\n`);
+    copyFileSync(p.config, join(cfg, 'mcp.json'));
+    git(p.dir, 'init', '-q');
+    git(p.dir, 'add', '.');
+    git(p.dir, 'commit', '-q', '-m', 'servers');
+    const original = readFileSync(join(cfg, 'mcp.json'), 'utf8');
+
+    const refused = await mcpm(['guard', '-C', p.dir, '--config', 'cfg/mcp.json', '--json'], { env: p.env });
+    expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: 'GUARD_CONFIG_TRACKED' }, exitStatus: 2 });
+    expect(existsSync(marker)).toBe(false);
+    expect(readFileSync(join(cfg, 'mcp.json'), 'utf8')).toBe(original);
+  });
+
+  it('refuses a config that is a link to a file git tracks (a dotfiles repository)', async () => {
+    const p = await project();
+    git(p.dir, 'init', '-q');
+    git(p.dir, 'add', '.');
+    git(p.dir, 'commit', '-q', '-m', 'servers');
+    const elsewhere = realpathSync(tempProject());
+    const link = join(elsewhere, 'mcp.json');
+    symlinkSync(p.config, link);
+    const refused = await mcpm(['guard', '-C', elsewhere, '--config', 'mcp.json', '--json'], { env: p.env });
+    expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: 'GUARD_CONFIG_TRACKED' }, exitStatus: 2 });
     expect(git(p.dir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
   });
 

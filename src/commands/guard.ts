@@ -44,7 +44,7 @@ import {
   type Self,
   type Sidecar,
 } from '../adapters/hosts/sidecar.js';
-import { readLock, type LoadedLock } from '../adapters/lock-store.js';
+import { acquireAdvisoryLock, readLock, type LoadedLock } from '../adapters/lock-store.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { isJsonObject, parseStrictJson, type JsonObject } from '../core/json-strict.js';
 import { stripJsonComments } from '../core/jsonc.js';
@@ -127,14 +127,24 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
 
   const outcomes: FileOutcome[] = [];
   const unlocked: string[] = [];
-  for (const target of targets) {
-    if (options.undo) {
-      outcomes.push(await undoFile(target, only, deps.env));
-      continue;
+  for (const found of targets) {
+    // The config and its sidecar are read and written under one advisory lock: two guards (or a
+    // guard and an undo) at once would each write a sidecar without the other's originals.
+    const release = await acquireAdvisoryLock(found.absolute, found.shown, 10_000);
+    try {
+      const text = await readTextFile(found.absolute, found.shown);
+      if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${found.shown}: no such config file (it was removed while mcpm ran)`, 'check the path, and run mcpm guard again');
+      const target = { ...found, text };
+      if (options.undo) {
+        outcomes.push(await undoFile(target, only, deps.env));
+        continue;
+      }
+      const guarded = await guardFile(target, only, self, lock.file, deps.env);
+      outcomes.push(guarded.outcome);
+      unlocked.push(...(await lockProblems(target, guarded, lock.file, loadLock, place, options.lockfile !== undefined)));
+    } finally {
+      await release();
     }
-    const guarded = await guardFile(target, only, self, lock.file, deps.env);
-    outcomes.push(guarded.outcome);
-    unlocked.push(...(await lockProblems(target, guarded, lock.file, loadLock, place, options.lockfile !== undefined)));
   }
 
   const status: ExitStatus = unlocked.length > 0 ? 1 : 0;

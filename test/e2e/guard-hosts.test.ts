@@ -231,6 +231,24 @@ describe('mcpm guard: usage', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it('guards run at once on one file keep every original: --undo restores it byte for byte', async () => {
+    const { home, env } = tempHome();
+    const file = join(home, 'proj', '.mcp.json');
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    put(file, `${JSON.stringify({ mcpServers: Object.fromEntries(names.map((n) => [n, { command: 'npx', args: [`server-${n}`], env: { TOKEN: `tok-${n}` } }])) }, null, 2)}\n`);
+    const original = readFileSync(file, 'utf8');
+    const lock = join(home, 'none.lock');
+    // One process per server, all at once: each reads the file and its sidecar, and writes both.
+    const runs = await Promise.all(names.map((n) => mcpm(['guard', '--config', file, '--lockfile', lock, n], { env, cwd: home })));
+    for (const run of runs) expect(run.status, run.stderr).toBe(1);
+    const guarded = readFileSync(file, 'utf8');
+    for (const n of names) expect(guarded).toContain(`"--", "${n}"`);
+    const sidecar = readFileSync(sidecarOf(file, home), 'utf8');
+    for (const n of names) expect(sidecar).toContain(`tok-${n}`);
+    ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }));
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
   it('a file named twice is guarded once, and --undo still restores it', async () => {
     const { home, env } = tempHome();
     const file = join(home, 'proj', '.cursor', 'mcp.json');

@@ -11,10 +11,13 @@ import path from 'node:path';
 
 /**
  * Replaces `target` with `text`. The file gets `mode` exactly when given; otherwise 0644 less the
- * umask. Errors are the file system's, for the caller to put in its own words.
+ * umask. A file replaced keeps its owner and group when mcpm may give them (run as root, as by
+ * `sudo` with the user's HOME): else the user's own config would become root's, and a 0600 one
+ * unreadable to its host. Errors are the file system's, for the caller to put in its own words.
  */
 export async function replaceFile(target: string, text: string, mode: number | undefined): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomSuffix()}.tmp`);
+  const existing = await fs.lstat(target).catch(() => undefined);
   let handle;
   try {
     handle = await fs.open(temp, 'wx', mode ?? 0o644);
@@ -23,6 +26,10 @@ export async function replaceFile(target: string, text: string, mode: number | u
     await handle.writeFile(text, Buffer.byteLength(text, 'utf8') === text.length ? 'latin1' : 'utf8');
     // open() applied the umask; a kept or asked-for mode is set exactly.
     if (mode !== undefined) await handle.chmod(mode);
+    if (existing?.isFile() && (existing.uid !== process.geteuid?.() || existing.gid !== process.getegid?.())) {
+      // Only root may give a file away; anyone else's new file stays theirs, as it always was.
+      await handle.chown(existing.uid, existing.gid).catch(() => undefined);
+    }
     await handle.sync();
     await handle.close();
     handle = undefined;

@@ -37,4 +37,18 @@ describe('replaceFile', () => {
     expect((await fs.readFile(target)).equals(Buffer.from(text, 'utf8'))).toBe(true);
     expect((await fs.readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
+
+  it("keeps a replaced file's owner and group where the process may (as root), else they are its own", async () => {
+    const target = path.join(dir, 'owned');
+    await fs.writeFile(target, 'old');
+    const root = process.geteuid?.() === 0;
+    // Root gives the file to nobody first, as a user's file that `sudo mcpm` replaces.
+    if (root) await fs.chown(target, 65534, 65534);
+    const before = await fs.stat(target);
+    await replaceFile(target, 'new', 0o600);
+    const after = await fs.stat(target);
+    expect(await fs.readFile(target, 'utf8')).toBe('new');
+    expect([after.uid, after.gid]).toEqual([before.uid, before.gid]);
+    expect(after.mode & 0o777).toBe(0o600);
+  });
 });

@@ -426,7 +426,17 @@ async function undoFile(target: Target, only: Set<string> | null, env: Env): Pro
     }
   }
   const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
-  format.read(next, target.shown, target.context);
+  const restored = new Map(format.read(next, target.shown, target.context).map((s) => [s.name, s]));
+  // The guarded entry keeps the host's settings, env among them, and editing them there takes
+  // effect (a rotated token): the original put back has its own values. Said, never silently.
+  const guardedNow = new Map(format.read(target.text, target.shown, target.context).map((s) => [s.name, s]));
+  for (const server of outcome.servers) {
+    if (server.action !== 'restored') continue;
+    const before = guardedNow.get(server.name)?.env ?? {};
+    const after = restored.get(server.name)?.env ?? {};
+    const edited = Object.keys(after).filter((key) => Object.hasOwn(before, key) && before[key] !== after[key]);
+    if (edited.length > 0) server.reason = `the env values edited in the guarded entry since mcpm guard (${edited.join(', ')}) are not in the original put back; set them again`;
+  }
   // The config first: if mcpm stops between the two writes, the sidecar still has every original.
   if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
   const rest = kept.length === 0 ? null : kept.length === sidecar.records.length ? found.text : serializeSidecar({ host: sidecar.host, records: kept });

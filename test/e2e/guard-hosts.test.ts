@@ -249,6 +249,21 @@ describe('mcpm guard: usage', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it('--undo says which env values edited in the guarded entry the original put back does not have', async () => {
+    const { home, env } = tempHome();
+    const file = join(home, 'proj', '.mcp.json');
+    put(file, `${JSON.stringify({ mcpServers: { notes: { command: 'npx', args: ['notes'], env: { NOTES_TOKEN: 'old-token', REGION: 'eu' } } } }, null, 2)}\n`);
+    const original = readFileSync(file, 'utf8');
+    ok(await mcpm(['guard', '--config', file, '--lockfile', join(home, 'none.lock')], { env, cwd: home }), 1);
+    // The user rotates the token where the host reads it now: in the guarded entry.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('old-token', 'new-rotated-token'));
+    const undone = JSON.parse(ok(await mcpm(['guard', '--config', file, '--undo', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(undone.files[0]!.servers).toEqual([{ name: 'notes', action: 'restored', reason: expect.stringContaining('(NOTES_TOKEN) are not in the original put back') }]);
+    // The names only: the values are secrets.
+    expect(JSON.stringify(undone)).not.toMatch(/rotated|old-token/);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
   it('a file named twice is guarded once, and --undo still restores it', async () => {
     const { home, env } = tempHome();
     const file = join(home, 'proj', '.cursor', 'mcp.json');

@@ -114,6 +114,13 @@ export function decodeVariationSelectors(run: string): string | null {
   }
 }
 
+/**
+ * Characters that are not whitespace to Unicode but print as a blank cell: a run of them hides the
+ * text after it below the fold as well as spaces do, so runs are collapsed and counted alike.
+ * U+2800 is the braille pattern with no dots.
+ */
+export const BLANK_LOOKING = String.raw`\u2800`;
+
 // Code points that are invisible, reorder or control the display, or are not characters at all.
 // Default_Ignorable_Code_Point adds the Hangul fillers, U+034F and the like, which render as nothing.
 const INVISIBLE_CLASS = String.raw`\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}`;
@@ -136,15 +143,15 @@ function buildTextPattern(): RegExp {
       String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
       String.raw`(?<vs>[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]+)`,
       // (start or newline) then 3+ lines holding nothing but horizontal whitespace
-      String.raw`(?<blank>(?:^|(?<blankAfterLine>\n))(?:[\t\p{Zs}]*\n){${BLANK_LINE_LIMIT + 1},})`,
-      String.raw`(?<ws>[\t\p{Zs}]{${WHITESPACE_RUN_LIMIT + 1},})`,
+      String.raw`(?<blank>(?:^|(?<blankAfterLine>\n))(?:[\t\p{Zs}${BLANK_LOOKING}]*\n){${BLANK_LINE_LIMIT + 1},})`,
+      String.raw`(?<ws>[\t\p{Zs}${BLANK_LOOKING}]{${WHITESPACE_RUN_LIMIT + 1},})`,
       // combining marks with no visible base before them, or too many stacked on one
       String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}⟨⟩])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
       String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}⟨⟩])`,
     ]
       .join('|')
       // A cheap first-character test so ordinary letters are skipped at once (about 3× faster on long text).
-      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}⟨⟩])(?:`)
+      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}${BLANK_LOOKING}⟨⟩])(?:`)
       .concat(')'),
     'gu',
   );
@@ -155,7 +162,7 @@ function buildIdentifierPattern(): RegExp {
     [
       String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
       String.raw`(?<vs>[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]{2,})`,
-      String.raw`(?<ws>[\s]{${WHITESPACE_RUN_LIMIT + 1},})`,
+      String.raw`(?<ws>[\s${BLANK_LOOKING}]{${WHITESPACE_RUN_LIMIT + 1},})`,
       String.raw`(?<one>[^\x21-\x5B\x5D-\x7E])`,
     ].join('|'),
     'gu',

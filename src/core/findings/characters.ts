@@ -2,7 +2,7 @@
  * Character rules: hidden and invisible code points (Unicode tags, variation selectors, zero-width,
  * bidi controls, format and private-use characters), terminal controls and long whitespace runs.
  */
-import { codePointLabel, decodeTags, decodeVariationSelectors, variationSelectorBytes } from '../sanitize.js';
+import { BLANK_LOOKING, codePointLabel, decodeTags, decodeVariationSelectors, variationSelectorBytes } from '../sanitize.js';
 import type { Hit, RuleId, Severity } from './rules.js';
 import type { Role } from './sites.js';
 
@@ -38,8 +38,8 @@ const PRIVATE_OR_UNASSIGNED = /[\p{Co}\p{Cn}]/gu;
 const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 // C0 and C1 controls and DEL, except a newline, a tab, and a CR that ends a CRLF line.
 const TERMINAL_CONTROL = /(?![\n\t])(?!\r\n)\p{Cc}/gu;
-const HORIZONTAL_RUN = /[\t\p{Zs}]{32,}/gu;
-const BLANK_LINES = /\n(?:[\t\p{Zs}]*\n){8,}/gu;
+const HORIZONTAL_RUN = new RegExp(String.raw`[\t\p{Zs}${BLANK_LOOKING}]{32,}`, 'gu');
+const BLANK_LINES = new RegExp(String.raw`\n(?:[\t\p{Zs}${BLANK_LOOKING}]*\n){8,}`, 'gu');
 
 function codePointAt(text: string, index: number): number {
   return text.codePointAt(index)!;

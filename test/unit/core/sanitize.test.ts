@@ -40,6 +40,8 @@ describe('sanitize: multi-line text', () => {
     ['tab run', `a${'\t'.repeat(12)}b`, 'a⟨12 tabs⟩b'],
     ['other spaces', `a${'\u3000'.repeat(9)}b`, 'a⟨9 × U+3000⟩b'],
     ['mixed run', `a${' \u00a0'.repeat(10)}b`, 'a⟨20 whitespace: 10 spaces, 10 × U+00A0⟩b'],
+    // Not whitespace to Unicode, but a blank cell on screen: it hides what follows as well as spaces do.
+    ['braille blanks', `a${'\u2800'.repeat(3000)}b`, 'a⟨3000 × U+2800⟩b'],
     ['two blank lines are kept', 'a\n\n\nb', 'a\n\n\nb'],
     ['more are counted', 'a\n\n\n\n\n\nb', 'a\n⟨5 blank lines⟩\nb'],
     ['whitespace-only lines count as blank', 'a\n \n\t\n  \n\nb', 'a\n⟨4 blank lines with whitespace⟩\nb'],

@@ -15,7 +15,7 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', Ѕ: 'S', І: 'I', Ј: 'J', Ү: 'Y', Ԛ: 'Q', Ԝ: 'W',
   ο: 'o', α: 'a', ν: 'v', ι: 'i', κ: 'k', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y', ϲ: 'c', ϳ: 'j',
   Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
-  ı: 'i', ɩ: 'i', ℓ: 'l', ɡ: 'g', ɑ: 'a', ʏ: 'y', ꭰ: 'D', Ꭺ: 'A', Ꭼ: 'E', Ꮋ: 'H', Ꮯ: 'C', Ꮪ: 'S', Ꭲ: 'T', Ꮃ: 'W', Ꮤ: 'W',
+  ı: 'i', ɩ: 'i', ℓ: 'l', ǀ: 'l', ɡ: 'g', ɑ: 'a', ʏ: 'y', ꭰ: 'D', Ꭺ: 'A', Ꭼ: 'E', Ꮋ: 'H', Ꮯ: 'C', Ꮪ: 'S', Ꭲ: 'T', Ꮃ: 'W', Ꮤ: 'W',
   ꓐ: 'B', ꓑ: 'P', ꓒ: 'd', ꓓ: 'D', ꓔ: 'T', ꓖ: 'G', ꓗ: 'K', ꓚ: 'C', ꓜ: 'Z', ꓝ: 'F', ꓞ: 'F', ꓟ: 'M', ꓠ: 'N', ꓡ: 'L', ꓢ: 'S', ꓣ: 'R', ꓤ: 'R', ꓦ: 'V', ꓧ: 'H', ꓪ: 'W', ꓫ: 'X', ꓬ: 'Y', ꓮ: 'A', ꓰ: 'E', ꓲ: 'I', ꓳ: 'O', ꓴ: 'U',
 };
 
@@ -36,7 +36,8 @@ function skeletonWithLower(name: string, lower: string): string {
   if (ASCII.test(name) && !LAST_LINE_CHANGES.test(name)) return lower;
   let s = name;
   if (!ASCII.test(name)) {
-    s = s.normalize('NFKC').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu, '');
+    // Marks go too, after decomposition: `ı` with a combining dot above looks like `i`, `é` like `e`.
+    s = s.normalize('NFKC').normalize('NFD').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}\p{M}]/gu, '');
     s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
   }
   return s.replace(/[I1|]/g, 'l').toLowerCase().replace(/0/g, 'o').replace(/rn/g, 'm');

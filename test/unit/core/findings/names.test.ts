@@ -30,6 +30,10 @@ describe('names', () => {
     expect(skeletonOf('send_ema\u0456l')).toBe(skeletonOf('send_email'));
     expect(skeletonOf('Ｓｅｎｄ')).toBe('send');
     expect(skeletonOf('paypa1')).toBe(skeletonOf('paypal'));
+    // A dotless i with a combining dot above looks like i; marks go after decomposition.
+    expect(skeletonOf('read_f\u0131\u0307le')).toBe(skeletonOf('read_file'));
+    expect(skeletonOf('caf\u00e9')).toBe(skeletonOf('cafe'));
+    expect(skeletonOf('exp\u01c0ain')).toBe(skeletonOf('explain'));
     expect(skeletonOf('modern')).toBe(skeletonOf('modem'));
     expect(mixedScripts('send_ema\u0456l')).toEqual(['Cyrillic']);
     expect(mixedScripts('привет')).toEqual([]);

@@ -334,6 +334,9 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   return exitInfo ? { kind: 'server-exited', exit: exitInfo, hostGone } : { kind: 'remote-closed' };
 }
 
+/** What each line of the server's own stderr begins with. */
+export const SERVER_STDERR_MARK = '│ ';
+
 function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHandlers, stderr: SessionOptions['stderr']): ServerSide {
   const framer = new LineFramer((line, _truncated, transient) => handlers.line(line, transient), {
     maxLineBytes: MAX_SERVER_LINE_BYTES,
@@ -344,12 +347,14 @@ function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHa
   const stderrFramer = new LineFramer(
     (line, truncated) => {
       const text = lineContent(line).toString('utf8');
-      stderr.write(`${sanitize(text)}${truncated ? ' ⟨line cut by mcpm⟩' : ''}\n`);
+      stderr.write(`${SERVER_STDERR_MARK}${sanitize(text)}${truncated ? ' ⟨line cut by mcpm⟩' : ''}\n`);
     },
     { maxLineBytes: MAX_STDERR_LINE_BYTES, overflow: 'truncate' },
   );
   // The server's stderr goes to ours line by line, escaped (it must not paint the terminal or
-  // inject escape sequences into a log viewer), beginning with what it wrote before the session.
+  // inject escape sequences into a log viewer), beginning with what it wrote before the session,
+  // and marked as the server's, as install and verify show it: a line of its own that begins
+  // `mcpm: ` would otherwise read as one of mcpm's notices.
   serverStderr.release((chunk) => stderrFramer.push(chunk));
 
   let outputDone = false;

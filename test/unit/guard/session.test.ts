@@ -315,15 +315,16 @@ describe('runSession: backpressure', () => {
 });
 
 describe('runSession: the server stderr', () => {
-  it('relays what the server wrote before and during the session, line by line and escaped', async () => {
+  it('relays what the server wrote before and during the session, line by line, escaped and marked as its own', async () => {
     const held = new HeldChunks();
     held.push(Buffer.from('starting \u001b[31mred'));
     const server = fakeServer();
     const s = session({ server, stderrHeld: held });
-    held.push(Buffer.from(' text\nready\n'));
+    // A line dressed as one of mcpm's notices stays the server's.
+    held.push(Buffer.from(' text\nmcpm: server "notes" matches mcp.lock\n'));
     s.hostIn.end();
     await s.outcome;
-    expect(s.stderr).toEqual(['starting ⟨ESC⟩[31mred text\n', 'ready\n']);
+    expect(s.stderr).toEqual(['│ starting ⟨ESC⟩[31mred text\n', '│ mcpm: server "notes" matches mcp.lock\n']);
   });
 });
 

@@ -159,5 +159,6 @@ function endOfValue(text: string, i: number): number {
 
 /** A string as a TOML basic string: JSON's escapes are all valid TOML escapes. */
 export function tomlString(value: string): string {
-  return JSON.stringify(value);
+  // JSON.stringify's escapes are TOML's, but it leaves DEL as it is, which TOML does not allow raw.
+  return JSON.stringify(value).replaceAll('\x7f', '\\u007F');
 }

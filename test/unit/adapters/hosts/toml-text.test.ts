@@ -1,6 +1,6 @@
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { tomlStatements } from '../../../../src/adapters/hosts/toml-text.js';
+import { tomlStatements, tomlString } from '../../../../src/adapters/hosts/toml-text.js';
 
 const keys = (text: string) => tomlStatements(text).map((s) => `${s.kind}:${s.key.join('.')}`);
 
@@ -42,5 +42,11 @@ describe('tomlStatements', () => {
     const text = 'a = """x\\""""\n[t]\n';
     expect(() => parse(text)).not.toThrow();
     expect(keys(text)).toEqual(['keyval:a', 'table:t']);
+  });
+});
+
+describe('tomlString', () => {
+  it('writes any string as a basic string TOML reads back the same, DEL and controls included', () => {
+    for (const value of ['a\u007fb', 'q"\\\n\t\u0000', 'é😀', '\u2028']) expect(parse(`v = ${tomlString(value)}`)['v']).toBe(value);
   });
 });

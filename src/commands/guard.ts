@@ -255,6 +255,9 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
   const destination = sidecarDestination(target.absolute, env);
   const sidecar: Sidecar = found === null ? { host: target.format, records: [] } : parseSidecar(found.text, found.shown);
   const entries = format.entries(target.text, target.shown, target.context);
+  // Records of entries this context does not list (another project's local scope in
+  // ~/.claude.json) are kept as they are: their entries are neither seen nor written here.
+  const elsewhere = sidecar.records.filter((r) => format.inScope?.(r.path, target.context) === false);
   // Records whose entry was edited or removed since guard describe nothing any more.
   const inForce = recordsInForce(entries, sidecar);
   const records: GuardRecord[] = inForce.map(({ record }) => record);
@@ -302,9 +305,10 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
 
   const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
   checkRoundTrip(target, inForce.map(({ record }) => record), records, next);
-  const nextSidecar = serializeSidecar({ host: target.format, records });
+  const kept = [...records, ...elsewhere];
+  const nextSidecar = serializeSidecar({ host: target.format, records: kept });
   // The sidecar first: if mcpm stops between the two writes, every guarded entry has its original.
-  const sidecarChanged = await saveSidecar(found, destination, records.length === 0 ? null : nextSidecar);
+  const sidecarChanged = await saveSidecar(found, destination, kept.length === 0 ? null : nextSidecar);
   if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
   return {
     outcome: { config: target.shown, host: target.format, sidecar: destination.shown, written: next !== target.text || sidecarChanged, servers },
@@ -411,7 +415,8 @@ async function undoFile(target: Target, only: Set<string> | null, env: Env): Pro
   const edits: EntryEdit[] = [];
   for (const record of sidecar.records) {
     const name = record.path.at(-1) ?? '';
-    if (only && !only.has(name)) {
+    // Not listed from here (another project's local scope): neither restored nor dropped.
+    if ((only && !only.has(name)) || format.inScope?.(record.path, target.context) === false) {
       kept.push(record);
       continue;
     }

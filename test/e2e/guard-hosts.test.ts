@@ -264,6 +264,28 @@ describe('mcpm guard: usage', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it("keeps the originals of another project's local scope in ~/.claude.json when run from elsewhere", async () => {
+    const { home, env } = tempHome();
+    const proj = join(home, 'proj');
+    mkdirSync(proj, { recursive: true });
+    const file = join(home, '.claude.json');
+    const server = (n: string) => ({ command: 'npx', args: [n], env: { TOKEN: `tok-${n}` } });
+    put(file, `${JSON.stringify({ mcpServers: { a: server('user-a') }, projects: { [proj]: { mcpServers: { a: server('local-a') } } } }, null, 2)}\n`);
+    const original = readFileSync(file, 'utf8');
+    const lock = join(home, 'none.lock');
+    ok(await mcpm(['guard', '--config', file, '--lockfile', lock], { env, cwd: proj }), 1);
+    const guarded = readFileSync(file, 'utf8');
+    expect(guarded).not.toContain('"local-a"');
+    // From the home directory only the user scope is listed: the local original must stay.
+    ok(await mcpm(['guard', '--config', file, '--lockfile', lock], { env, cwd: home }), 1);
+    expect(readFileSync(sidecarOf(file, home), 'utf8')).toContain('tok-local-a');
+    const away = JSON.parse(ok(await mcpm(['guard', '--config', file, '--undo', '--json'], { env, cwd: home })).stdout) as GuardJson;
+    expect(away.files[0]!.servers).toEqual([{ name: 'a', action: 'restored' }]);
+    expect(readFileSync(sidecarOf(file, home), 'utf8')).toContain('tok-local-a');
+    ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: proj }));
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
   it('a file named twice is guarded once, and --undo still restores it', async () => {
     const { home, env } = tempHome();
     const file = join(home, 'proj', '.cursor', 'mcp.json');

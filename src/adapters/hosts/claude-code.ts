@@ -14,4 +14,5 @@ export const claudeCode = jsonHost({
   // Claude Code expands ${VAR} in env values.
   forwardVariable: (name) => `\${${name}}`,
   roots: (_json, context) => [['mcpServers'], ...(context.projectDir === undefined ? [] : [['projects', context.projectDir, 'mcpServers']])],
+  inScope: (path, context) => path[0] !== 'projects' || path[1] === context.projectDir,
 });

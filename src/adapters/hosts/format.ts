@@ -70,6 +70,11 @@ export interface HostFormat {
    * `mcpm run` (in the host's own syntax), as hosts start servers with a minimal environment.
    */
   guardedEntry(text: string, entry: HostEntry, launch: Launch, forward?: readonly string[]): string;
+  /**
+   * Whether the entry at `path` is one `entries` can list in `context`: Claude Code's local scope
+   * (`projects["/dir"].mcpServers`) is listed only from that project. Absent: every entry is.
+   */
+  inScope?(path: readonly string[], context: ReadContext): boolean;
   /** Whether guardedEntry can forward variables in this host's syntax (Claude Desktop and Zed expand none). */
   canForward: boolean;
 }

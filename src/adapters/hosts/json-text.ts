@@ -40,6 +40,8 @@ export interface JsonHostSpec {
   forwardVariable?(name: string): string;
   /** `vscode` shape: where the `inputs` array is, when not at the top (settings.json's `mcp.inputs`). */
   inputs?(json: JsonObject): JsonValue | undefined;
+  /** HostFormat.inScope, for roots that depend on the context. */
+  inScope?(path: readonly string[], context: ReadContext): boolean;
 }
 
 /** An entry that is not a server mcpm can start (a Zed extension's): left out, for the reason given. */
@@ -157,7 +159,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
     return `{${eol}${lines.map((l) => inner + l).join(`,${eol}`)}${eol}${closing}}`;
   };
 
-  return { name: spec.name, syntax: spec.syntax, read, entries, guardedEntry, canForward: spec.forwardVariable !== undefined };
+  return { name: spec.name, syntax: spec.syntax, read, entries, guardedEntry, canForward: spec.forwardVariable !== undefined, ...(spec.inScope ? { inScope: spec.inScope } : {}) };
 }
 
 /** The transport and (for stdio) command and args of a normalised entry; loose, for guard's bookkeeping. */

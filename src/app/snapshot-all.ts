@@ -9,7 +9,7 @@ import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
-import { findReflection, redactSecrets, secretReflected, secretValuesOf } from '../core/reflected-secrets.js';
+import { findReflection, redactSecrets, secretReflected, secretValuesOf, type SecretValue } from '../core/reflected-secrets.js';
 import { buildSnapshot, ITEM_KINDS, newSnapshot, snapshotIntegrity, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
 import { inKeyOrder } from '../core/canonical.js';
 import type { Deps } from '../deps.js';
@@ -95,8 +95,9 @@ async function snapshotOne(
   if (deps.signal.aborted) return { ok: false, error: { code: 'INTERRUPTED', message: 'interrupted' } };
   // The configured values the server was given: it must not show them, and what it says when it
   // fails (an error, its stderr) goes on without them.
-  const secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
+  let secrets: SecretValue[] = [];
   try {
+    secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
     const reference = options.references?.get(config.name);
     // The listing is checked and hashed while the server closes.
     return await snapshotServer(

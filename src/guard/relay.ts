@@ -51,9 +51,9 @@ import { valueSpan } from '../core/json-offsets.js';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
 import { isJsonObject, jsonQuote, parsePrintedJson, parseStrictJson } from '../core/json-strict.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import { foldedMember } from '../core/folded-keys.js';
 import { LARGE_LINE_BYTES, lineSkeleton, LONG_STRING_BYTES } from './large-line.js';
 import { LinePrefix } from './line-prefix.js';
-import { foldedMember } from '../core/folded-keys.js';
 import { CALL_PARAMS, duplicateKey, envelopeOf, escapeLineBreaks, hasLineBreaks, jsonLine, RESULT_MEMBERS, type RpcId } from './line-check.js';
 import {
   CALL_METHODS,

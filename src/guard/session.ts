@@ -335,7 +335,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
 }
 
 /** What each line of the server's own stderr begins with. */
-export const SERVER_STDERR_MARK = '│ ';
+const SERVER_STDERR_MARK = '│ ';
 
 function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHandlers, stderr: SessionOptions['stderr']): ServerSide {
   const framer = new LineFramer((line, _truncated, transient) => handlers.line(line, transient), {

@@ -115,7 +115,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   const only = names.length > 0 ? new Set(names) : null;
   if (!options.undo && !options.allowTracked) {
     // Before anything is written: every file is checked first.
-    for (const t of targets) if (isTrackedByGit(t.absolute, deps.env)) throw trackedConfig(t.shown, options);
+    for (const t of targets) if (isTrackedByGit(t.absolute, deps.env)) throw trackedConfig(t.shown);
   }
   const lock = await lockPath(options, deps);
   const self = await currentSelf();
@@ -134,6 +134,11 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     try {
       const text = await readTextFile(found.absolute, found.shown);
       if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${found.shown}: no such config file (it was removed while mcpm ran)`, 'check the path, and run mcpm guard again');
+      // The write replaces the file (a rename), which its own mode does not stop: a file its owner
+      // made read-only is left as it is, as an editor would.
+      if (((await fs.stat(found.absolute)).mode & 0o222) === 0) {
+        throw new McpmError('CONFIG_INVALID', `${found.shown}: is read-only; it was left unchanged`, `make it writable (chmod u+w ${shellWord(found.shown)}) to guard it, or guard another config`);
+      }
       const target = { ...found, text };
       if (options.undo) {
         outcomes.push(await undoFile(target, only, deps.env));
@@ -517,12 +522,11 @@ function worktreeOf(dir: string): string | undefined {
   }
 }
 
-function trackedConfig(shown: string, options: GuardOptions): McpmError {
-  const again = (options.config ?? []).map((c) => `--config ${shellWord(c)}`).join(' ');
+function trackedConfig(shown: string): McpmError {
   return new McpmError(
     'GUARD_CONFIG_TRACKED',
     `${shown} is tracked by git: guarding it would write this machine's absolute paths (node, mcpm, the lock) into a file everyone shares; nothing was changed`,
-    `guard the host's user-level config instead ("mcpm guard --host NAME"), or run "mcpm guard ${again} --allow-tracked" to write it anyway`,
+    `guard the host's user-level config instead ("mcpm guard --host NAME"), or run this command again with --allow-tracked to write it anyway`,
   );
 }
 

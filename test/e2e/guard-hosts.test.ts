@@ -1,7 +1,7 @@
 // Host configs end to end: `--host`, `mcpm guard` and `--undo` through the real CLI, with HOME
 // pointed at a temp dir, and a guarded entry launched exactly as a host would launch it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTS, type HostName } from '../../src/adapters/hosts/index.js';
@@ -284,6 +284,18 @@ describe('mcpm guard: usage', () => {
     expect(readFileSync(sidecarOf(file, home), 'utf8')).toContain('tok-local-a');
     ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: proj }));
     expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
+  it('leaves a config its owner made read-only as it is', async () => {
+    const { home, env } = tempHome();
+    const file = join(home, 'proj', '.mcp.json');
+    put(file, `${JSON.stringify({ mcpServers: { notes: { command: 'npx', args: ['notes'] } } }, null, 2)}\n`);
+    chmodSync(file, 0o444);
+    const original = readFileSync(file, 'utf8');
+    const refused = ok(await mcpm(['guard', '--config', file, '--lockfile', join(home, 'none.lock')], { env, cwd: home }), 2);
+    expect(refused.stderr).toContain('is read-only; it was left unchanged');
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(statSync(file).mode & 0o777).toBe(0o444);
   });
 
   it('a file named twice is guarded once, and --undo still restores it', async () => {

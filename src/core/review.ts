@@ -23,7 +23,7 @@ import { refusalOf, surfacePointerTokens } from './accept-rules.js';
 import type { LockEntry } from './lockfile.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { type ItemKind, type Snapshot, type SnapshotItem } from './snapshot.js';
-import { boundedWordDiff, SHOWN_WORD_CHANGES } from './word-diff.js';
+import { boundedWordDiff, looksAlike, SHOWN_WORD_CHANGES } from './word-diff.js';
 
 // ---------------------------------------------------------------------------------------------
 // What is reviewed: one entry per server, one item per changed thing
@@ -409,7 +409,16 @@ export function wordDiff(before: SafeText, after: SafeText): { words: DiffSegmen
   const diff = boundedWordDiff(before, after);
   if (!diff) return null;
   // A piece of escaped text is escaped text: the tokenizer splits on word and space boundaries only.
-  return { words: diff.parts.map((p) => ({ op: p.op, text: p.text as SafeText })), elided: diff.elided };
+  const words: DiffSegment[] = diff.parts.map((p) => ({ op: p.op, text: p.text as SafeText }));
+  // A removed piece and the one added in its place that look alike are shown code point by code
+  // point, as mcpm diff shows them (`ex\u{430}mple`), not as two words that read the same.
+  for (let i = 0; i + 1 < words.length; i++) {
+    const [removed, added] = [words[i]!, words[i + 1]!];
+    if (removed.op !== 'removed' || added.op !== 'added' || !looksAlike(removed.text, added.text)) continue;
+    removed.text = sanitize(removed.text, { identifier: true });
+    added.text = sanitize(added.text, { identifier: true });
+  }
+  return { words, elided: diff.elided };
 }
 
 /**

@@ -6,6 +6,8 @@
  * review of thousands of changed tools stays fast and readable.
  */
 import { diffWordsWithSpace } from 'diff';
+import { skeletonOf } from './findings/names.js';
+import { sanitize } from './sanitize.js';
 
 /** Edited tokens (words, spaces, punctuation) past which a word diff is no help. */
 export const WORD_EDIT_LIMIT = 60;
@@ -101,4 +103,14 @@ export function boundedWordDiff(before: string, after: string): BoundedWordDiff 
   // Unchanged text after the last change shown would read as if nothing more changed.
   if (elided > 0) while (parts.length > 0 && parts[parts.length - 1]!.op === 'same') parts.pop();
   return { parts, elided };
+}
+
+/**
+ * Whether a removed piece and the piece added in its place look alike once escaped (NFC vs NFD, a
+ * Cyrillic letter for a Latin one, a change of case): both views of a diff then show the pair code
+ * point by code point, so a "changed" text that looks unchanged explains itself.
+ */
+export function looksAlike(before: string, after: string): boolean {
+  if (before === after) return false;
+  return sanitize(before) === sanitize(after) || before.normalize('NFKC') === after.normalize('NFKC') || skeletonOf(before.trim()) === skeletonOf(after.trim());
 }

@@ -6,11 +6,10 @@
 import type { ChangeSubject, FieldChange, ItemChange } from '../core/changes.js';
 import type { JudgedChange } from '../core/judge.js';
 import { compareCodeUnits, SUBJECT_NOUN } from '../core/changes.js';
-import { skeletonOf } from '../core/findings/names.js';
 import { RULES, type Finding, type Severity } from '../core/findings/rules.js';
 import { isJsonObject, type JsonValue } from '../core/json-strict.js';
 import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
-import { boundedWordDiff, SHOWN_WORD_CHANGES } from '../core/word-diff.js';
+import { boundedWordDiff, looksAlike, SHOWN_WORD_CHANGES } from '../core/word-diff.js';
 
 export interface TextRenderOptions {
   /** ANSI colours (red/green, bold for high severity); the caller decides (TTY, --no-color, NO_COLOR). */
@@ -197,20 +196,6 @@ function contextSpans(text: string, first: boolean, last: boolean): Span[] {
   out.push(collapsed(chars.length - keepStart - keepEnd));
   if (keepEnd > 0) out.push(span(sanitize(codePointSlice(chars, chars.length - keepEnd))));
   return out;
-}
-
-/**
- * Two pieces that look alike once escaped (NFC vs NFD, a Cyrillic letter for a Latin one, a
- * changed case-insensitive match) are shown code point by code point, so a "changed" line that
- * looks unchanged explains itself.
- */
-function looksAlike(before: string, after: string): boolean {
-  if (before === after) return false;
-  return (
-    sanitize(before) === sanitize(after) ||
-    before.normalize('NFKC') === after.normalize('NFKC') ||
-    skeletonOf(before.trim()) === skeletonOf(after.trim())
-  );
 }
 
 function changedSpan(text: string, sign: '+' | '-', asCodePoints: boolean): Span {

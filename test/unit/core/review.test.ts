@@ -235,6 +235,15 @@ describe('buildReviewServer', () => {
     const { words } = wordDiff(trusted('a b'), trusted('a  b'))!;
     expect(words.some((p) => p.op !== 'same')).toBe(true);
   });
+
+  it('shows a word replaced by a look-alike code point by code point, as mcpm diff does', () => {
+    const { words } = wordDiff(trusted('see https://docs.example.com'), trusted('see https://docs.ex\u0430mple.com'))!;
+    const changed = words.filter((p) => p.op !== 'same').map((p) => `${p.op}:${p.text}`);
+    expect(changed.join(' ')).toContain('added:');
+    expect(changed.find((t) => t.startsWith('added:'))).toContain('\\u{430}');
+    // A real change stays words.
+    expect(wordDiff(trusted('read files'), trusted('read notes'))!.words.filter((p) => p.op !== 'same').map((p) => p.text)).toEqual(['files', 'notes']);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -19,12 +19,39 @@ function git(args: string[], cwd: string): Promise<{ ok: boolean; stdout: string
   });
 }
 
-/** The commit a base names: REF itself, else `origin/REF` (what a CI checkout has for a branch name). */
+/**
+ * The commit a base names. A plain name is looked up by full ref names only, branches first: a
+ * local branch, then `origin/REF` (what a CI checkout has for a branch name), a remote-tracking
+ * branch given with its remote, then a tag. Given the
+ * short name, git would take a tag before a branch, and anyone who may push a tag named like the
+ * base branch could make the change under review its own base; a tag and a branch of that name
+ * that name different commits are refused as ambiguous. Anything else (a SHA, `main~1`, a full
+ * ref name) is left to git.
+ */
 async function resolveBase(ref: string, cwd: string): Promise<string | undefined> {
-  for (const candidate of [ref, `origin/${ref}`]) {
+  const commitOf = async (name: string): Promise<string | undefined> => {
     // `--end-of-options` keeps a ref from a CI variable from being read as an option.
-    const found = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${candidate}^{commit}`], cwd);
-    if (found.ok) return found.stdout.trim();
+    const found = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${name}^{commit}`], cwd);
+    return found.ok ? found.stdout.trim() : undefined;
+  };
+  // A full object name is the object, whatever refs are named like it (git reads it so too).
+  const objectName = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(ref);
+  const named = !objectName && !ref.startsWith('refs/') && (await git(['check-ref-format', '--allow-onelevel', `refs/heads/${ref}`], cwd)).ok;
+  if (named) {
+    const [head, origin, remote, tag] = await Promise.all([`refs/heads/${ref}`, `refs/remotes/origin/${ref}`, `refs/remotes/${ref}`, `refs/tags/${ref}`].map(commitOf));
+    const branch = head ?? origin ?? remote;
+    if (branch !== undefined && tag !== undefined && tag !== branch) {
+      throw new McpmError(
+        'BASE_NOT_AVAILABLE',
+        `the base ${jsonQuote(ref)} names both a branch and a tag, at different commits; mcpm does not guess which one was reviewed`,
+        `name it in full: --base refs/remotes/origin/${ref} (or refs/heads/${ref}, refs/tags/${ref})`,
+      );
+    }
+    if (branch !== undefined || tag !== undefined) return branch ?? tag;
+  }
+  for (const candidate of [ref, `origin/${ref}`]) {
+    const commit = await commitOf(candidate);
+    if (commit !== undefined) return commit;
   }
   return undefined;
 }
@@ -36,6 +63,16 @@ export async function readLockAtRef(lockFile: string, ref: string, label: string
   const top = await git(['rev-parse', '--show-prefix'], dir);
   if (!top.ok) {
     throw new McpmError('BASE_NOT_AVAILABLE', `${label} is not in a git repository, so the base ${jsonQuote(ref)} cannot be read`, 'run mcpm in a git checkout, or leave out --base');
+  }
+  // In a submodule, the base would come from the submodule's own history: a change that swaps the
+  // submodule for another repository would bring its own base along.
+  const superproject = await git(['rev-parse', '--show-superproject-working-tree'], dir);
+  if (superproject.ok && superproject.stdout.trim() !== '') {
+    throw new McpmError(
+      'BASE_NOT_AVAILABLE',
+      `${label} is inside a git submodule, so a base read there would come from the submodule's own history, not the reviewed one`,
+      'keep the MCP config and its lock in the repository under review, not in a submodule, or leave out --base',
+    );
   }
   const commit = await resolveBase(ref, dir);
   if (commit === undefined) {

@@ -207,6 +207,41 @@ describe('a trusted base on CI', () => {
     expect(existsSync(pwned)).toBe(false);
   });
 
+  it('a tag named like the base branch cannot make the change its own base; a full object name is the object', async () => {
+    const { repo, dir, env } = await baseRepo();
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'));
+    config.mcpServers.helper = { command: process.execPath, args: [join(SERVERS, 'static.mjs'), '--evil'], env: { FIXTURE_DEFS: '${DEFS}' } };
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config));
+    expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
+    git(repo, 'commit', '-qam', 'add a helper');
+    const base = git(repo, 'rev-parse', 'main').trim();
+    // Whoever may push a tag names it like the base branch, at the change under review.
+    git(repo, 'tag', 'main');
+    const refused = await mcpm(['verify', '--offline', '--base', 'main', '-C', dir, '--json'], { env });
+    expect(refused.status).toBe(2);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BASE_NOT_AVAILABLE', message: expect.stringContaining('names both a branch and a tag') });
+    // Named in full, or by its commit, the base is the reviewed one again.
+    for (const named of ['refs/heads/main', base]) {
+      const compared = await mcpm(['verify', '--offline', '--base', named, '-C', dir], { env });
+      expect(compared.status, compared.stdout).toBe(1);
+      expect(compared.stdout).toMatch(/UNREVIEWED\s+helper/);
+    }
+  });
+
+  it('a lock inside a submodule has no base there: its own history would come with the change', async () => {
+    const { repo, dir, env } = await baseRepo();
+    const outer = tempProject();
+    git(outer, 'init', '-q');
+    git(outer, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', repo, 'vendored');
+    git(outer, 'commit', '-qm', 'vendor');
+    const inner = join(outer, 'vendored', 'app');
+    expect(existsSync(join(inner, 'mcp.lock'))).toBe(true);
+    const refused = await mcpm(['verify', '--offline', '--base', 'main', '-C', inner, '--json'], { env });
+    expect(refused.status).toBe(2);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BASE_NOT_AVAILABLE', message: expect.stringContaining('inside a git submodule') });
+    void dir;
+  });
+
   it('a base that is not in the checkout is an error that says how to fetch it, never a pass', async () => {
     const { dir, env } = await baseRepo();
     const r = await mcpm(['verify', '--offline', '-C', dir], { env: { ...env, GITHUB_BASE_REF: 'release' } });

@@ -119,7 +119,10 @@ export async function reviewAndLock(
       throw new Error(`Assertion failed: the snapshot to write for ${JSON.stringify(r.source.name)} is not the one shown`);
     }
     const takesLaunch = launchEquals(approval.launch, r.source.launch);
-    if (r.newLaunch && !takesLaunch) {
+    // The definitions shown were served by the launch shown (a new version for update, a changed
+    // command or env for approve): without it, they would be locked beside a launch that never
+    // served them, so nothing is written for the server.
+    if (!takesLaunch) {
       outcome.result = 'rejected';
       continue;
     }

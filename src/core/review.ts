@@ -644,7 +644,11 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
 
 function decide(state: ReviewState, decision: Decision): ReviewState {
   const current = state.current + 1;
-  const fields = state.acceptFields[state.current] ?? [];
+  // Only the rules of items approved: a rule kept for an item left out would let the next install
+  // take that item's change, which the reviewer just declined.
+  const acceptable = state.servers[state.current]?.acceptable ?? [];
+  const approvedFields = new Set(decision.items.flatMap((i) => acceptable[i] ?? []));
+  const fields = (state.acceptFields[state.current] ?? []).filter((p) => approvedFields.has(p));
   const decided = decision.verdict === 'approved' && fields.length > 0 ? { ...decision, acceptFields: [...fields] } : decision;
   return {
     ...state,

@@ -1,6 +1,6 @@
 // `mcpm approve` end to end: the real CLI in a real pseudo-terminal at 80×24 for the TUI, and
 // without a terminal for --yes. Servers are the static fixture, drifted by rewriting its defs file.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnPty } from '../helpers/pty.js';
@@ -51,6 +51,32 @@ describe('mcpm approve', () => {
     const beta = await mcpm(['verify', '-C', dir, 'beta']);
     expect(beta.status, beta.stdout + beta.stderr).toBe(1);
     expect(beta.stdout).toContain('DRIFTED');
+  });
+
+  it('writes nothing for a server whose changed launch is left out while definitions only it served are chosen', async () => {
+    const dir = tempProject();
+    writeProject(dir, { alpha: { defs: defs([tool('read', 'Reads a file.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const before = readFileSync(join(dir, 'mcp.lock'), 'utf8');
+    // The launch changes (another env value), and the new command serves another description.
+    writeFileSync(join(dir, 'other.json'), JSON.stringify(defs([tool('read', 'Reads a file. From the NEW command.')])));
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'));
+    config.mcpServers.alpha.env.FIXTURE_DEFS = join(dir, 'other.json');
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config));
+
+    const term = spawnPty(['approve', '-C', dir]);
+    await term.waitFor('start it');
+    await settle();
+    term.write('y');
+    await term.waitFor('y writes');
+    await settle();
+    // The first item is the launch: left out; the description it served stays chosen.
+    term.write(' ');
+    await settle();
+    term.write('y');
+    expect(await term.exited).toBe(1);
+    expect(term.text()).toMatch(/rejected\s+alpha/);
+    expect(readFileSync(join(dir, 'mcp.lock'), 'utf8')).toBe(before);
   });
 
   it('approves with --yes and no terminal, and prints what it approved', async () => {

@@ -433,5 +433,10 @@ describe('"accept this field from now on" on the approve screen', () => {
     expect(once.decisions[0]).toMatchObject({ verdict: 'approved', acceptFields: ['/tools/search/title'] });
     const rejected = reviewReducer(state, { type: 'reject' });
     expect(rejected.decisions[0]!.acceptFields).toBeUndefined();
+    // r, then the item left out: its rule goes with it, or install would take the change declined.
+    const unchosen = reviewReducer(reviewReducer(state, { type: 'toggleItem', item: titled }), { type: 'approve', confirmed: true });
+    expect(unchosen.decisions[0]).toMatchObject({ verdict: 'approved' });
+    expect(unchosen.decisions[0]!.items).not.toContain(titled);
+    expect(unchosen.decisions[0]!.acceptFields).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@
 import { acceptingRule, DEFAULT_ACCEPT_RULES, surfacePointerTokens, type AcceptRules } from './accept-rules.js';
 import { canonicalize } from './canonical.js';
 import { changesBetween, diffJson, type ItemChange } from './changes.js';
+import { holdsHighHit } from './findings/index.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import type { LockEntry } from './lockfile.js';
@@ -71,7 +72,9 @@ export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optio
       }
       if (change.takesBodyOf !== undefined) return { change, disposition: 'review' };
       const accepting = change.fields.map((f) => acceptingRule(rules, surfacePointerTokens(change.subject, change.key, f.pointer), f.after));
-      if (accepting.length > 0 && accepting.every((r) => r !== undefined)) return { change, disposition: 'accepted', rules: accepting as string[] };
+      // A rule never takes a value that says what a poisoned description says: that one is reviewed.
+      const poisoned = change.fields.some((f) => f.after !== undefined && holdsHighHit(change.subject, f.pointer, f.after));
+      if (accepting.length > 0 && accepting.every((r) => r !== undefined) && !poisoned) return { change, disposition: 'accepted', rules: accepting as string[] };
       return { change, disposition: 'review' };
     }),
   };

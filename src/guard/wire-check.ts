@@ -34,6 +34,7 @@ import { acceptingRule, surfacePointerTokens } from '../core/accept-rules.js';
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { diffJson } from '../core/changes.js';
 import { foldedItemMember } from '../core/folded-keys.js';
+import { holdsHighHit } from '../core/findings/index.js';
 import { rulesOf } from '../core/judge.js';
 import { jsonEqual } from '../core/json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
@@ -238,7 +239,7 @@ export class WireCheck {
       // Deeper than the walk goes: not a value a reviewer's rule was written for.
       return false;
     }
-    return fields.length > 0 && fields.every((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after) !== undefined);
+    return fields.length > 0 && fields.every((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after) !== undefined && (f.after === undefined || !holdsHighHit(subject, f.pointer, f.after)));
   }
 
   private lockedTemplates(): { key: string; pattern: RegExp }[] {

@@ -40,6 +40,22 @@ export function isQuiet(value: JsonValue, otherTools: OtherTools): boolean {
   return VERBATIM_JSON.test(json) && quietCharacters(json) && quietText(json, otherTools) && quietKeys(json);
 }
 
+const NO_OTHER_TOOLS: OtherTools = { servers: new Map(), lengths: new Map(), starts: undefined };
+
+/**
+ * Whether `value` (a field's new value, at `pointer` of an item of `subject`) holds anything a
+ * string rule finds high-severity. An accept rule takes a change without review; not one that
+ * says what a poisoned description says (an instruction, hidden characters), whatever field it is in.
+ */
+export function holdsHighHit(subject: ChangeSubject, pointer: string, value: JsonValue): boolean {
+  if (isQuiet(value, NO_OTHER_TOOLS)) return false;
+  let high = false;
+  visitSites(subject, pointer, value, false, (site) => {
+    if (!high && siteHits(site, false, NO_OTHER_TOOLS).some((hit) => hit.severity === 'high')) high = true;
+  });
+  return high;
+}
+
 /**
  * What the string rules find in a site depends only on its text, role and whether it is an address
  * (the rest is fixed for one server's findings). Schemas repeat the same few strings ("type",

@@ -344,10 +344,12 @@ function sortedKeys(record: Record<string, string>): string[] {
  * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
  * naming both files.
  *
- * Only the launch specs are compared: command, args, cwd, url, transport, and the env and header
- * *names*. Values may differ, because the same secret is written `${API_KEY}` for Claude Code and
- * `${env:API_KEY}` for Cursor; the first file's values win (discovery order: `.mcp.json`,
- * `.cursor/mcp.json`, `.vscode/mcp.json`). References inside the spec are compared verbatim, so
+ * The launch specs are compared (command, args, cwd, url, transport, the env and header names),
+ * and so are the env and header values, with one spelling taken as another: the same variable is
+ * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
+ * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,
+ * `.cursor/mcp.json`, `.vscode/mcp.json`), and a host reading the other file would start the
+ * server with values nobody reviewed. References inside the spec are compared verbatim, so
  * `${HOME}/x` and `${userHome}/x` are a conflict: mcpm does not guess that two spellings agree.
  * The result keeps the order in which names first appear.
  */
@@ -359,7 +361,7 @@ export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig>
       merged.set(server.name, server);
       continue;
     }
-    const difference = launchDifference(seen.launch, server.launch);
+    const difference = launchDifference(seen.launch, server.launch) ?? valuesDifference(seen, server);
     if (difference !== undefined) {
       const files = seen.source === server.source ? `${seen.source} (twice)` : `${seen.source} and ${server.source}`;
       throw new McpmError(
@@ -370,4 +372,14 @@ export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig>
     }
   }
   return merged;
+}
+
+/** The env or header values two definitions of one server give differently ("env values of API_KEY"), or undefined. */
+function valuesDifference(a: ServerConfig, b: ServerConfig): string | undefined {
+  const spelled = (value: string) => value.replace(/\$\{env:([^}]*)\}/g, '${$1}');
+  for (const [field, x, y] of [['env', a.env, b.env], ['header', a.headers, b.headers]] as const) {
+    const differing = Object.keys(x).filter((name) => Object.hasOwn(y, name) && spelled(x[name]!) !== spelled(y[name]!));
+    if (differing.length > 0) return `the ${field} values of ${differing.map((n) => jsonQuote(n)).join(', ')}`;
+  }
+  return undefined;
 }

@@ -22,7 +22,8 @@ const put = (file: string, text: string | Buffer): Promise<string> => putFile(pr
 describe('loadConfig: discovery', () => {
   it('reads .mcp.json, .cursor/mcp.json and .vscode/mcp.json, merging them', async () => {
     await put('.mcp.json', await fixture('claude-code.mcp.json'));
-    await put('.cursor/mcp.json', await fixture('cursor.mcp.json'));
+    // The same LOG_LEVEL as .mcp.json: a value given otherwise in a second file is a conflict.
+    await put('.cursor/mcp.json', (await fixture('cursor.mcp.json')).replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"'));
     await put('.vscode/mcp.json', await fixture('vscode.mcp.json'));
     const { servers, files } = await loadConfig(project, []);
     expect(files).toEqual(['.mcp.json', '.cursor/mcp.json', '.vscode/mcp.json']);
@@ -30,8 +31,8 @@ describe('loadConfig: discovery', () => {
     expect(servers.get('notes')?.source).toBe('.mcp.json');
     expect(servers.get('userjot')?.source).toBe('.cursor/mcp.json');
     expect(servers.get('github')?.source).toBe('.vscode/mcp.json');
-    // Both files define "notes" with one launch; the first file's env values are kept.
-    expect(servers.get('notes')?.env.LOG_LEVEL).toBe('info');
+    // Both files define "notes" alike (${NOTES_TOKEN} and ${env:NOTES_TOKEN} are one value); the first file's spelling is kept.
+    expect(servers.get('notes')?.env.NOTES_TOKEN).toBe('${NOTES_TOKEN}');
   });
 
   it('reads whichever files exist', async () => {

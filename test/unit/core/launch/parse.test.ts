@@ -300,12 +300,29 @@ describe('mergeConfigs', () => {
     expect(merged.get('n')?.env.TOKEN).toBe('${TOKEN}');
   });
 
-  it('the Claude Code and Cursor fixtures share "notes" with different env values but one launch', () => {
-    const merged = mergeConfigs([
-      parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'),
-      parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers'),
-    ]);
+  it('the Claude Code and Cursor fixtures give "notes" another LOG_LEVEL: a conflict, as Cursor would start values nobody reviewed', () => {
+    expectError(
+      () =>
+        mergeConfigs([
+          parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'),
+          parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers'),
+        ]),
+      'CONFIG_CONFLICT',
+      'server "notes" is defined differently in .mcp.json and .cursor/mcp.json: the env values of "LOG_LEVEL" differ',
+    );
+    // ${NOTES_TOKEN} and ${env:NOTES_TOKEN} are one value: with LOG_LEVEL the same, the two files agree.
+    const cursor = fixture('cursor.mcp.json').replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"');
+    const merged = mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers')]);
     expect([...merged.keys()]).toEqual(['api', 'local', 'notes', 'userjot', 'legacy']);
+  });
+
+  it('a value given differently in a second file is a conflict: the first would be locked, the second started by its host', () => {
+    const launch = stdio(['x'], { envNames: ['FIXTURE_DEFS'] });
+    expectError(
+      () => mergeConfigs([[server('n', '.mcp.json', launch, { FIXTURE_DEFS: 'defs.json' })], [server('n', '.cursor/mcp.json', launch, { FIXTURE_DEFS: 'evil-defs.json' })]]),
+      'CONFIG_CONFLICT',
+      'server "n" is defined differently in .mcp.json and .cursor/mcp.json: the env values of "FIXTURE_DEFS" differ',
+    );
   });
 
   it.each<[string, LaunchSpec, string]>([

@@ -22,11 +22,10 @@ function git(args: string[], cwd: string): Promise<{ ok: boolean; stdout: string
 /**
  * The commit a base names. A plain name is looked up by full ref names only, branches first: a
  * local branch, then `origin/REF` (what a CI checkout has for a branch name), a remote-tracking
- * branch given with its remote, then a tag. Given the
- * short name, git would take a tag before a branch, and anyone who may push a tag named like the
- * base branch could make the change under review its own base; a tag and a branch of that name
- * that name different commits are refused as ambiguous. Anything else (a SHA, `main~1`, a full
- * ref name) is left to git.
+ * branch given with its remote, then a tag. Given the short name, git would take a tag before a
+ * branch, and anyone who may push a tag named like the base branch could make the change under
+ * review its own base; a tag and a branch of that name at different commits are refused as
+ * ambiguous. Anything else (a SHA, `main~1`, a full ref name) is left to git.
  */
 async function resolveBase(ref: string, cwd: string): Promise<string | undefined> {
   const commitOf = async (name: string): Promise<string | undefined> => {

@@ -29,8 +29,9 @@ export interface ApproveScreenProps {
   /** Fixed size (tests); otherwise the terminal's, followed on resize. */
   size?: { columns: number; rows: number };
   /**
-   * Keys arriving this soon after a server appears are dropped: a key typed ahead while servers
-   * were being contacted, or a second `y` of a double press, must not approve a server nobody has seen.
+   * Keys arriving this soon after a server appears, or after a key dropped so, are dropped: a key
+   * typed ahead while servers were being contacted, a second `y` of a double press, or a `y` held
+   * down must not approve a server nobody has seen.
    */
   inputGuardMs?: number;
   /** Colours on (default) or off; the command decides (NO_COLOR, FORCE_COLOR, --no-color). */
@@ -97,7 +98,12 @@ function Review({ model, size: fixedSize, inputGuardMs = DEFAULT_INPUT_GUARD_MS 
         exit(new ApproveInterrupted());
         return;
       }
-      if (Date.now() - shownAt.current < inputGuardMs) return;
+      if (Date.now() - shownAt.current < inputGuardMs) {
+        // A key held down repeats every few tens of milliseconds: each repeat dropped starts the
+        // wait again, so only a key pressed after a pause reaches the server just shown.
+        shownAt.current = Date.now();
+        return;
+      }
       dispatch({ type: 'key', input, key, layout });
     },
     { isActive: !state.finished },

@@ -265,6 +265,20 @@ describe('runApprove', () => {
     expect(await done).toEqual([{ server: 0, verdict: 'rejected', items: [], integrity: null }]);
   });
 
+  it('a y held down approves nothing: each repeat dropped starts the wait again', async () => {
+    const { stdout, stdin } = streams();
+    const done = runApprove(reviewModel(drifted('alpha', alphaBefore, alphaAfter)), { stdout: stdout as never, stdin: stdin as never, inputGuardMs: 400 });
+    await tick(10);
+    // Key repeat: a y every 20 ms for well past the guard.
+    for (let i = 0; i < 40; i++) {
+      stdin.write('y');
+      await tick(20);
+    }
+    await tick(500);
+    stdin.write('n');
+    expect(await done).toEqual([{ server: 0, verdict: 'rejected', items: [], integrity: null }]);
+  });
+
   it('rejects with ApproveInterrupted on ctrl-c', async () => {
     const { stdout, stdin } = streams();
     const done = runApprove(reviewModel(drifted('alpha', alphaBefore, alphaAfter)), { stdout: stdout as never, stdin: stdin as never, inputGuardMs: 0 });

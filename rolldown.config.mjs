@@ -28,7 +28,9 @@ const bundle = (name, entry, codeSplitting) =>
 export default [
   bundle('run-bundle', 'dist/run-main.js', {
     groups: [
-      { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path))/ },
+      // The string rules (what the guard's accept-rule check needs) and the secrets' spellings (the
+      // audit log's and telemetry's redaction) load with what uses them, never before the spawn.
+      { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path)|core\/findings\/|core\/reflected-secrets)/ },
       { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
     ],
   }),

@@ -12,6 +12,8 @@ import { statusOf, type ServerStatus } from '../core/status.js';
 import { findReflection, redactSecrets, secretReflected, secretValuesOf, type SecretValue } from '../core/reflected-secrets.js';
 import { buildSnapshot, ITEM_KINDS, newSnapshot, snapshotIntegrity, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
 import { inKeyOrder } from '../core/canonical.js';
+import { holdsHighHit } from '../core/findings/index.js';
+import { useStringRules } from '../core/judge.js';
 import type { Deps } from '../deps.js';
 import type { LoginAccess } from '../adapters/oauth/provider.js';
 import { resolveInputs } from './inputs.js';
@@ -42,6 +44,10 @@ export interface SnapshotAllOptions {
    */
   firstLocks?: ReadonlySet<string>;
 }
+
+// Every live snapshot comes from here, and each is judged against its lock entry (statusOf): the
+// accept rules are judged with the string rules, which only commands that contact servers load.
+useStringRules(holdsHighHit);
 
 /** How often the elapsed times move on. */
 const REDRAW_MS = 200;

@@ -18,7 +18,6 @@
 import { acceptingRule, DEFAULT_ACCEPT_RULES, surfacePointerTokens, type AcceptRules } from './accept-rules.js';
 import { canonicalize } from './canonical.js';
 import { changesBetween, diffJson, type ItemChange } from './changes.js';
-import { holdsHighHit } from './findings/index.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import type { LockEntry } from './lockfile.js';
@@ -56,6 +55,25 @@ export function isOptional(entry: Pick<LockEntry, 'optional'>, kind: ItemKind, k
 }
 
 /** The changes from the entry to `live`, annotated (renames, tombstones, moved names) and judged. Pure. */
+/** findings/index.ts's holdsHighHit, once registered (useStringRules). */
+let holdsHighHit: ((subject: ItemChange['subject'], pointer: string, value: JsonValue) => boolean) | undefined;
+
+/**
+ * Gives judgeEntry the string rules, which an accept rule must pass (holdsHighHit). Registered by
+ * the module that snapshots servers, the only source of live snapshots: the rules are not imported
+ * here, because this module is in the start-up of `mcpm run` and `verify --offline`, which never
+ * judge a live snapshot and must not load them.
+ */
+export function useStringRules(check: NonNullable<typeof holdsHighHit>): void {
+  holdsHighHit = check;
+}
+
+/** Whether a field's new value says what a poisoned description says; the string rules must be registered. */
+function poisoned(subject: ItemChange['subject'], pointer: string, value: JsonValue): boolean {
+  if (holdsHighHit === undefined) throw new Error('Assertion failed: an accept rule judged before the string rules were registered (useStringRules)');
+  return holdsHighHit(subject, pointer, value);
+}
+
 export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>, live: Snapshot): Judgement {
   if (snapshotIntegrity(entry.snapshot) === snapshotIntegrity(live)) return { changes: [] };
   const changes = annotatedChanges(entry, live);
@@ -73,8 +91,9 @@ export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optio
       if (change.takesBodyOf !== undefined) return { change, disposition: 'review' };
       const accepting = change.fields.map((f) => acceptingRule(rules, surfacePointerTokens(change.subject, change.key, f.pointer), f.after));
       // A rule never takes a value that says what a poisoned description says: that one is reviewed.
-      const poisoned = change.fields.some((f) => f.after !== undefined && holdsHighHit(change.subject, f.pointer, f.after));
-      if (accepting.length > 0 && accepting.every((r) => r !== undefined) && !poisoned) return { change, disposition: 'accepted', rules: accepting as string[] };
+      if (accepting.length > 0 && accepting.every((r) => r !== undefined) && !change.fields.some((f) => f.after !== undefined && poisoned(change.subject, f.pointer, f.after))) {
+        return { change, disposition: 'accepted', rules: accepting as string[] };
+      }
       return { change, disposition: 'review' };
     }),
   };

@@ -4,10 +4,14 @@ import { DEFAULT_ACCEPT_RULES } from '../../../src/core/accept-rules.js';
 import { editEntry } from '../../../src/core/entry-edit.js';
 import { McpmError } from '../../../src/core/errors.js';
 import { parseStrictJson, type JsonValue } from '../../../src/core/json-strict.js';
-import { isSettled, judgeEntry, type Disposition } from '../../../src/core/judge.js';
+import { holdsHighHit } from '../../../src/core/findings/index.js';
+import { isSettled, judgeEntry, useStringRules, type Disposition } from '../../../src/core/judge.js';
 import { checkLock, entryIntegrity, parseLock, serializeLock, type LockEntry } from '../../../src/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity, type Snapshot } from '../../../src/core/snapshot.js';
 
+
+// As snapshot-all registers them for every command that judges a live snapshot.
+useStringRules(holdsHighHit);
 const search = { name: 'search', description: 'Searches notes.', inputSchema: { type: 'object', properties: { q: { type: 'string' } } } };
 const add = { name: 'add', description: 'Adds a note.', inputSchema: { type: 'object' } };
 

@@ -28,9 +28,8 @@ const bundle = (name, entry, codeSplitting) =>
 export default [
   bundle('run-bundle', 'dist/run-main.js', {
     groups: [
-      // The string rules (what the guard's accept-rule check needs) and the secrets' spellings (the
-      // audit log's and telemetry's redaction) load with what uses them, never before the spawn.
-      { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path)|core\/findings\/|core\/reflected-secrets)/ },
+      // The string rules (what the guard's accept-rule check needs) load with the relay, never before the spawn.
+      { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path)|core\/findings\/)/ },
       { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
     ],
   }),

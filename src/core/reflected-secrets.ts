@@ -7,6 +7,7 @@
  * and percent-encoding.
  */
 import { escapePointerToken } from './changes.js';
+import { escapeRegExp } from './escape-regexp.js';
 import { McpmError } from './errors.js';
 import { jsonQuote, type JsonValue } from './json-strict.js';
 import { resolveVariables, variableReferences, type VariableContext } from './launch/expand.js';
@@ -109,10 +110,6 @@ interface Needle {
 
 function needlesOf(secrets: readonly SecretValue[]): Needle[] {
   return secrets.flatMap((s) => spellingsOf(s.value).map((sp) => ({ ...sp, label: s.label })));
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
 /** Whether a text holds any needle, written as `spell` writes it (JSON-escaped, for a JSON text): one search for all. */

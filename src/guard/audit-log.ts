@@ -15,13 +15,14 @@ import { constants, lstat, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { McpmError } from '../core/errors.js';
 import type { JsonValue } from '../core/json-strict.js';
-import { redactSecrets, type SecretValue } from '../core/reflected-secrets.js';
+import { REDACTED, redactSecrets, type SecretValue } from '../core/reflected-secrets.js';
 import { escapeLineBreaks } from './line-check.js';
 import type { AuditEvent, ToolCallRecord } from './relay.js';
 
+export { REDACTED };
+
 /** Keys whose values are never written (matched anywhere in the key, any case). */
 export const DEFAULT_REDACT: readonly RegExp[] = [/token|secret|passw(or)?d|key|auth|bearer|cookie|credential|session|private/i];
-export const REDACTED = '[redacted]';
 /** Serialised arguments per line; beyond it the arguments are written as a cut string, marked. */
 export const MAX_ARGUMENT_BYTES = 64 * 1024;
 /** Lines waiting for the disk; beyond it new lines are dropped (and counted). */

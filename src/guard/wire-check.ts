@@ -33,6 +33,7 @@
 import { acceptingRule, surfacePointerTokens } from '../core/accept-rules.js';
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { diffJson } from '../core/changes.js';
+import { escapeRegExp } from '../core/escape-regexp.js';
 import { foldedItemMember } from '../core/folded-keys.js';
 import { holdsHighHit } from '../core/findings/index.js';
 import { rulesOf } from '../core/judge.js';
@@ -521,7 +522,3 @@ const OPERATOR_PATTERN: ReadonlyMap<string, string> = new Map([
 
 /** Longer URIs are not matched against templates (and so are read only when locked as resources). */
 const MAX_TEMPLATE_MATCH_LENGTH = 8192;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}

@@ -62,6 +62,10 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     );
   }
 
+  // Worked out once, for the audit log and telemetry alike, and only when one of them is on.
+  let configured: Promise<SecretValue[]> | undefined;
+  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps));
+
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
   let started: Started;
@@ -72,13 +76,13 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
-    started = await start(name, options, deps, prepared);
+    started = await start(name, options, deps, prepared, secrets);
   } catch (error) {
     if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
   }
   const { project, entry, server, audit, deny } = started;
-  const telemetry = guardTelemetry(options.otlp, deps, name, entry, () => configuredSecrets(project, name, deps));
+  const telemetry = guardTelemetry(options.otlp, deps, name, entry, () => secrets(project));
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
@@ -139,13 +143,13 @@ interface Started {
 }
 
 /** Opens the audit log, spawns a local server, then checks the lock entry while it starts up. */
-async function start(name: string, options: RunOptions, deps: Deps, prepared: Ready): Promise<Started> {
+async function start(name: string, options: RunOptions, deps: Deps, prepared: Ready, configuredSecretsOf: (project: Project) => Promise<SecretValue[]>): Promise<Started> {
   const auditFile = options.auditLog ?? deps.env['MCPM_AUDIT_LOG'];
   let audit: Started['audit'];
   if (auditFile) {
     const { AuditLog, auditEventLine, auditLine, redactPatterns } = await import('../guard/audit-log.js');
     const patterns = redactPatterns(options.redact ?? []);
-    const secrets = await configuredSecrets(prepared.project, name, deps);
+    const secrets = await configuredSecretsOf(prepared.project);
     const dir = prepared.project.dir;
     const log = await AuditLog.open(resolvePath(dir, auditFile), (m) => deps.stderr.write(`mcpm: ${sanitize(m)}\n`), { projectDir: dir });
     audit = { log, record: (record) => log.append(auditLine(name, record, patterns, secrets)), event: (event) => log.append(auditEventLine(name, event, patterns, secrets)) };

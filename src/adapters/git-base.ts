@@ -35,9 +35,17 @@ async function resolveBase(ref: string, cwd: string): Promise<string | undefined
   };
   // A full object name is the object, whatever refs are named like it (git reads it so too).
   const objectName = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(ref);
-  const named = !objectName && !ref.startsWith('refs/') && (await git(['check-ref-format', '--allow-onelevel', `refs/heads/${ref}`], cwd)).ok;
-  if (named) {
-    const [head, origin, remote, tag] = await Promise.all([`refs/heads/${ref}`, `refs/remotes/origin/${ref}`, `refs/remotes/${ref}`, `refs/tags/${ref}`].map(commitOf));
+  if (!objectName && !ref.startsWith('refs/')) {
+    // One git for the four names: each ref with its commit (`*objectname`, peeled, for an annotated tag).
+    const names = [`refs/heads/${ref}`, `refs/remotes/origin/${ref}`, `refs/remotes/${ref}`, `refs/tags/${ref}`];
+    const listed = await git(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(*objectname)', ...names], cwd);
+    const commits = new Map<string, string>();
+    for (const line of listed.ok ? listed.stdout.split('\n') : []) {
+      const [name, object, peeled] = line.split('\0');
+      // Patterns match a ref's directory too (refs/heads/main/x): only the names asked for count.
+      if (name !== undefined && names.includes(name) && object) commits.set(name, peeled || object);
+    }
+    const [head, origin, remote, tag] = names.map((name) => commits.get(name));
     const branch = head ?? origin ?? remote;
     if (branch !== undefined && tag !== undefined && tag !== branch) {
       throw new McpmError(

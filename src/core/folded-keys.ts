@@ -51,11 +51,17 @@ const ITEM_MEMBERS = judgedMembers(['_meta', 'annotations', 'arguments', 'descri
 const ANNOTATION_MEMBERS = judgedMembers(['audience', 'destructiveHint', 'idempotentHint', 'lastModified', 'openWorldHint', 'priority', 'readOnlyHint', 'title']);
 /** Of a prompt's argument. */
 const ARGUMENT_MEMBERS = judgedMembers(['description', 'name', 'required', 'title']);
+/**
+ * Of a tool's inputSchema and outputSchema, at their top level: mcp-go decodes them into a struct of
+ * these fields (nested schemas stay maps, read by their exact keys). `"Required"` beside
+ * `"required"` would change which parameters such a host calls required.
+ */
+const SCHEMA_MEMBERS = judgedMembers(['$defs', 'additionalProperties', 'properties', 'required', 'type']);
 /** Of serverInfo (the spec's Implementation). */
 export const SERVER_INFO_MEMBERS = judgedMembers(['description', 'icons', 'name', 'title', 'version', 'websiteUrl']);
 
 /**
- * The first member of a listed item, its annotations or a prompt argument of it that a Go peer
+ * The first member of a listed item, its annotations, the top of its schemas or a prompt argument of it that a Go peer
  * reads as one of the spec's members spelled otherwise, with where it is (RFC 6901, from the item).
  */
 export function foldedItemMember(item: JsonObject): { pointer: string; key: string; readAs: string } | undefined {
@@ -65,6 +71,11 @@ export function foldedItemMember(item: JsonObject): { pointer: string; key: stri
   if (isJsonObject(annotations)) {
     const found = foldedMember(annotations, ANNOTATION_MEMBERS);
     if (found !== undefined) return { pointer: '/annotations', ...found };
+  }
+  for (const field of ['inputSchema', 'outputSchema'] as const) {
+    const schema = item[field];
+    const found = isJsonObject(schema) ? foldedMember(schema, SCHEMA_MEMBERS) : undefined;
+    if (found !== undefined) return { pointer: `/${field}`, ...found };
   }
   const args = item['arguments'];
   if (Array.isArray(args)) {

@@ -114,6 +114,16 @@ describe('buildSnapshot', () => {
       'server "notes" listed tool "wipe" with the member "ReadOnlyHint" in "/annotations", which some hosts read as "readOnlyHint" (tools/list)',
     ],
     [
+      'a second required list in an input schema (a Go host takes it for the one it calls required)',
+      raw({ tools: [json('{"name":"send","inputSchema":{"type":"object","properties":{"to":{"type":"string"}},"required":["to"],"Required":[]}}')] }),
+      'server "notes" listed tool "send" with the member "Required" in "/inputSchema", which some hosts read as "required" (tools/list)',
+    ],
+    [
+      'an output schema type spelled in another case',
+      raw({ tools: [json('{"name":"send","inputSchema":{"type":"object"},"outputSchema":{"type":"object","TYPE":"string"}}')] }),
+      'server "notes" listed tool "send" with the member "TYPE" in "/outputSchema", which some hosts read as "type" (tools/list)',
+    ],
+    [
       "a prompt argument's name spelled in another case",
       raw({ prompts: [json('{"name":"p","arguments":[{"name":"a"},{"name":"b","NAME":"c"}]}')] }),
       'server "notes" listed prompt "p" with the member "NAME" in "/arguments/1", which some hosts read as "name" (prompts/list)',
@@ -124,6 +134,11 @@ describe('buildSnapshot', () => {
     expect(error.code).toBe('SERVER_PROTOCOL');
     expect(error.exitStatus).toBe(3);
     expect(error.message).toBe(message);
+  });
+
+  it('takes parameters whose names differ only in case: below the top of a schema, keys are read exactly', () => {
+    const listing = raw({ tools: [json('{"name":"t","inputSchema":{"type":"object","properties":{"Type":{"type":"string"},"type":{"type":"string"},"Required":{"type":"boolean"}},"required":["Type"]}}')] });
+    expect([...buildSnapshot('notes', listing).tools.keys()]).toEqual(['t']);
   });
 
   it('quotes hostile names in messages as printable ASCII', () => {

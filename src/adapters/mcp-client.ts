@@ -22,6 +22,7 @@ import type { LoginAccess, StoredLoginProvider } from './oauth/provider.js';
 import { HANDSHAKE_VERSION, JsonRpcError, JsonRpcPeer, METHOD_NOT_FOUND, TransportError } from './json-rpc.js';
 import { fetchPackage } from './prefetch.js';
 import { buildServerEnv, spawnServer, type ServerProcess } from './process.js';
+import { withEnvFile } from './env-file.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js';
 import { StrictHttpTransport } from './strict-fetch.js';
 
@@ -50,6 +51,8 @@ export interface SnapshotOptions {
   reference?: Snapshot;
   /** Told what the snapshot is doing, for a live progress display. */
   onProgress?: (step: SnapshotStep) => void;
+  /** The variables of the entry's `envFile`, read once by the caller (env-file.ts): the server gets them under its `env`. */
+  envFileVariables?: Readonly<Record<string, string>>;
 }
 
 /** What a snapshot is busy with: fetching the package, starting the server, or one page of a list. */
@@ -111,7 +114,7 @@ export async function snapshotServer(
   use: (raw: RawListing, sent: { credentials: readonly string[] }) => unknown = (raw) => raw,
 ): Promise<unknown> {
   const launch = resolveServerConfig(config, options.env, { projectDir: options.projectDir, ...(options.inputs ? { inputs: options.inputs } : {}) });
-  const env = launch.transport === 'stdio' ? buildServerEnv(launch.env, options.env) : {};
+  const env = launch.transport === 'stdio' ? buildServerEnv(withEnvFile(launch.env, options.envFileVariables), options.env) : {};
   // Before the Run, whose deadline starts when it is made: the download is not the server's time.
   const fetched = launch.transport === 'stdio' ? await prefetch(config.name, { ...launch, env }, options) : undefined;
   const run = new Run(config.name, options, { fetched, runner: launch.transport === 'stdio' ? packageSpecOf(launch)?.launcher : undefined });

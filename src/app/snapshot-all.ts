@@ -2,6 +2,7 @@
  * Connects to several servers in parallel (bounded by --concurrency) and turns each answer into a
  * Snapshot. Imported lazily: it pulls in the MCP SDK.
  */
+import { envFileVariablesOf } from '../adapters/env-file.js';
 import { snapshotServer, type SnapshotStep } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
 import { unresolvedVariables } from '../core/launch/expand.js';
@@ -103,7 +104,10 @@ async function snapshotOne(
   // fails (an error, its stderr) goes on without them.
   let secrets: SecretValue[] = [];
   try {
-    secrets = secretValuesOf(config, deps.env, { projectDir: options.projectDir, inputs: options.inputs });
+    const context = { projectDir: options.projectDir, inputs: options.inputs };
+    // Read once: the variables the server is given are the ones looked for in what it shows.
+    const envFileVariables = await envFileVariablesOf(config, deps.env, context);
+    secrets = secretValuesOf(config, deps.env, context, envFileVariables);
     const reference = options.references?.get(config.name);
     // The listing is checked and hashed while the server closes.
     return await snapshotServer(
@@ -118,6 +122,7 @@ async function snapshotOne(
         projectDir: options.projectDir,
         signal: deps.signal,
         ...(onProgress ? { onProgress } : {}),
+        ...(envFileVariables === undefined ? {} : { envFileVariables }),
       },
       (raw, sent): LiveResult => {
         const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;

@@ -366,7 +366,7 @@ function entryJson(entryText: string): JsonObject | undefined {
  */
 function referencedVariables(server: ServerConfig): { names: string[]; inputs: string[] } {
   const launch = server.launch;
-  const values = launch.transport === 'stdio' ? [launch.command, ...launch.args, launch.cwd ?? ''] : [launch.url, ...Object.values(server.headers)];
+  const values = launch.transport === 'stdio' ? [launch.command, ...launch.args, launch.cwd ?? '', launch.envFile ?? ''] : [launch.url, ...Object.values(server.headers)];
   const names = new Set<string>();
   const inputs = new Set<string>();
   for (const body of values.flatMap(variableReferences)) {

@@ -64,7 +64,9 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
 
   // Worked out once, for the audit log and telemetry alike, and only when one of them is on.
   let configured: Promise<SecretValue[]> | undefined;
-  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps));
+  // The variables of the entry's env file, as read once for the server (prepare).
+  let envFileVariables: Readonly<Record<string, string>> | undefined;
+  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps, envFileVariables));
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
@@ -76,6 +78,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
+    if (prepared.launch.transport === 'stdio') envFileVariables = prepared.launch.envFileVariables;
     started = await start(name, options, deps, prepared, secrets);
   } catch (error) {
     if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
@@ -113,14 +116,15 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
 }
 
 /**
- * The server's configured secret values (env and header values, `${VAR}` values): the audit log and
- * telemetry write what the host and the server said, which may quote them, and never write them.
+ * The server's configured secret values (env and header values, `${VAR}` values, its env file's
+ * values): the audit log and telemetry write what the host and the server said, which may quote
+ * them, and never write them.
  */
-async function configuredSecrets(project: Project, name: string, deps: Deps): Promise<SecretValue[]> {
+async function configuredSecrets(project: Project, name: string, deps: Deps, envFileVariables: Readonly<Record<string, string>> | undefined): Promise<SecretValue[]> {
   const config = project.servers.get(name);
   if (config === undefined) return [];
   const { secretValuesOf } = await import('../core/reflected-secrets.js');
-  return secretValuesOf(config, deps.env, { projectDir: project.dir });
+  return secretValuesOf(config, deps.env, { projectDir: project.dir }, envFileVariables);
 }
 
 /** One handler that calls both (either may be absent). */
@@ -192,7 +196,7 @@ async function answerHost(host: HostStreams, message: string): Promise<void> {
 
 type Launch =
   /** `spawn.env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
-  | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'> }
+  | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'>; envFileVariables?: Readonly<Record<string, string>> }
   | Extract<SessionServer, { transport: 'http' | 'sse' }>;
 
 interface Ready {
@@ -265,6 +269,10 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     const loginCommand = `${reviewCommand(options, project)} login ${shellWord(name)}`;
     return { project, lockHead, orgDeny, launch: { transport: resolved.transport, url, headers: resolved.headers, loginCommand, ...(await storedLogin(name, url, deps)) } };
   }
+  // The env file's variables, under the entry's `env` (env-file.ts): loaded only for an entry that has one.
+  const written = config.launch.transport === 'stdio' ? config.launch.envFile : undefined;
+  const envFile = resolved.envFile === undefined || written === undefined ? undefined : await import('../adapters/env-file.js');
+  const envFileVariables = envFile && (await envFile.readEnvFile(resolved.envFile!, written!, project.dir, `${config.source}: server ${quoted}`));
   return {
     project,
     lockHead,
@@ -276,9 +284,10 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
         command: resolved.command,
         args: resolved.args,
         ...(resolved.cwd === undefined ? {} : { cwd: resolved.cwd }),
-        env: { ...resolved.env, ...fromHost },
+        env: envFile ? envFile.withEnvFile({ ...resolved.env, ...fromHost }, envFileVariables) : { ...resolved.env, ...fromHost },
         projectDir: project.dir,
       },
+      ...(envFileVariables === undefined ? {} : { envFileVariables }),
     },
   };
 }

@@ -9,7 +9,7 @@ import { shellWord } from './shell-word.js';
 
 /**
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
- * `'--mode safe'` one, `''` an empty one), then the working directory and the variable names (with
+ * `'--mode safe'` one, `''` an empty one), then the working directory, the env file and the variable names (with
  * their values' stored forms); a remote server as its transport and URL, then the header names.
  */
 export function describeLaunch(launch: LaunchSpec): SafeText {
@@ -17,6 +17,7 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
   if (launch.transport === 'stdio') {
     text = [launch.command, ...launch.args].map(word).join(' ');
     if (launch.cwd !== undefined) text += `  (cwd ${word(launch.cwd)})`;
+    if (launch.envFile !== undefined) text += `  (envFile ${word(launch.envFile)})`;
     if (launch.envNames.length > 0) text += `  (env ${named(launch.envNames, launch.envValues)})`;
   } else {
     text = `${launch.transport} ${word(launch.url)}`;

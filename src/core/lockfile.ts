@@ -320,7 +320,7 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
   // Unknown keys are refused, not dropped: an `env` or `headers` with values must never sit in a
   // committed lock unnoticed, and dropping it would hide that someone put it there.
   if (transport === 'stdio') {
-    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envNames', 'envValues', 'transport']);
+    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envFile', 'envNames', 'envValues', 'transport']);
     const launch: LaunchSpec = {
       transport,
       command: v.string(json, path, 'command'),
@@ -328,6 +328,7 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
       envNames: v.strings(json, path, 'envNames'),
     };
     if (json.cwd !== undefined) launch.cwd = v.string(json, path, 'cwd');
+    if (json.envFile !== undefined) launch.envFile = v.string(json, path, 'envFile');
     if (json.envValues !== undefined) launch.envValues = readValues(json, path, 'envValues', launch.envNames, v);
     return launch;
   }
@@ -583,6 +584,7 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
       args: [...launch.args],
       envNames: [...launch.envNames],
       ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
+      ...(launch.envFile === undefined ? {} : { envFile: launch.envFile }),
       ...(launch.envValues === undefined ? {} : { envValues: valuesToJson(launch.envValues) }),
     });
   }

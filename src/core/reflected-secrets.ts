@@ -33,12 +33,14 @@ const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolder
  * The values of a server's launch that count as secrets: every header value; every value a `${…}`
  * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
  * excepted; and env values written literally in the config that look like credentials rather than
- * words or paths (a digit in them). Only those of MIN_SECRET_LENGTH or more characters.
+ * words or paths (a digit in them); and every value of the entry's env file (`envFileVariables`).
+ * Only those of MIN_SECRET_LENGTH or more characters.
  */
 export function secretValuesOf(
   server: ServerConfig,
   env: Readonly<Record<string, string | undefined>>,
   context: VariableContext = {},
+  envFileVariables?: Readonly<Record<string, string>>,
 ): SecretValue[] {
   const found: SecretValue[] = [];
   const add = (label: string, value: string) => {
@@ -48,7 +50,7 @@ export function secretValuesOf(
   const launch = server.launch;
   const fields: [string, string][] =
     launch.transport === 'stdio'
-      ? [['command', launch.command], ...launch.args.map((a, i): [string, string] => [`args[${i}]`, a]), ...(launch.cwd === undefined ? [] : [['cwd', launch.cwd] as [string, string]])]
+      ? [['command', launch.command], ...launch.args.map((a, i): [string, string] => [`args[${i}]`, a]), ...(launch.cwd === undefined ? [] : [['cwd', launch.cwd] as [string, string]]), ...(launch.envFile === undefined ? [] : [['envFile', launch.envFile] as [string, string]])]
       : [['url', launch.url]];
   for (const [name, value] of Object.entries(server.headers)) {
     fields.push([`header ${jsonQuote(name)}`, value]);
@@ -58,6 +60,9 @@ export function secretValuesOf(
     fields.push([`env ${jsonQuote(name)}`, value]);
     if (variableReferences(value).length === 0 && /\d/.test(value)) add(`env ${jsonQuote(name)}`, value);
   }
+  // An env file's values are the user's, outside the config, as the environment a `${VAR}` reads:
+  // each counts as a secret, as a reference's value does.
+  if (envFileVariables !== undefined) for (const name of Object.keys(envFileVariables)) add(`envFile variable ${jsonQuote(name)}`, envFileVariables[name]!);
   for (const [label, value] of fields) {
     for (const body of variableReferences(value)) {
       if (PATH_REFERENCES.has(body)) continue;

@@ -63,7 +63,7 @@ export function inputVariable(id: string): string {
 /** The ids of the `${input:ID}` references anywhere in a server's launch (command, args, cwd, env, url, headers), in order, once each. */
 export function inputReferences(server: ServerConfig): string[] {
   const launch = server.launch;
-  const values = launch.transport === 'stdio' ? [launch.command, ...launch.args, launch.cwd ?? '', ...Object.values(server.env)] : [launch.url, ...Object.values(server.headers)];
+  const values = launch.transport === 'stdio' ? [launch.command, ...launch.args, launch.cwd ?? '', launch.envFile ?? '', ...Object.values(server.env)] : [launch.url, ...Object.values(server.headers)];
   const ids = values.flatMap(variableReferences).filter((body) => body.startsWith('input:')).map((body) => body.slice('input:'.length));
   return [...new Set(ids)];
 }
@@ -173,11 +173,11 @@ function listed(names: readonly string[]): string {
 
 /** A server's launch with every reference resolved: what the process or HTTP adapter uses. Never persisted. */
 export type ResolvedLaunch =
-  | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
+  | { transport: 'stdio'; command: string; args: string[]; cwd?: string; envFile?: string; env: Record<string, string> }
   | { transport: 'http' | 'sse'; url: string; headers: Record<string, string> };
 
 /**
- * Resolves every field a host expands (command, args, cwd, env values; url, header values) with
+ * Resolves every field a host expands (command, args, cwd, envFile, env values; url, header values) with
  * resolveVariables. Names of env variables and headers are not expanded. Errors name the file,
  * the server and the field: `.mcp.json: server "notes": env "TOKEN": environment variable "TOKEN" is not set`.
  */
@@ -201,6 +201,7 @@ export function resolveServerConfig(
       command: resolve(launch.command, '"command"'),
       args: launch.args.map((arg, i) => resolve(arg, `"args"[${i}]`)),
       ...(launch.cwd === undefined ? {} : { cwd: resolve(launch.cwd, '"cwd"') }),
+      ...(launch.envFile === undefined ? {} : { envFile: resolve(launch.envFile, '"envFile"') }),
       env: resolveRecord(server.env, 'env'),
     };
   }

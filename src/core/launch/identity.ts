@@ -1,6 +1,6 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * transport, url, the names of env variables and headers, and their values in the stored form of
+ * envFile, transport, url, the names of env variables and headers, and their values in the stored form of
  * launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
@@ -17,6 +17,13 @@ export type LaunchSpec =
       command: string;
       args: string[];
       cwd?: string;
+      /**
+       * VS Code's and Cursor's `envFile` as written (references unexpanded): a file of `NAME=value`
+       * lines the host reads into the server's environment, under `env`. The path is part of the
+       * launch; what the file holds is not, as the code of a script in `args` is not: it is the
+       * user's, like the environment a `${VAR}` reads (docs/lockfile.md).
+       */
+      envFile?: string;
       /** Names of the variables the config sets for this server, sorted. Never values. */
       envNames: string[];
       /**
@@ -46,6 +53,7 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
     if (a.command !== b.command) return 'the commands';
     if (!arraysEqual(a.args, b.args)) return 'the args';
     if (a.cwd !== b.cwd) return 'the working directories';
+    if (a.envFile !== b.envFile) return 'the env files';
     if (!arraysEqual(a.envNames, b.envNames)) return 'the env variable names';
     return valuesDifference(a.envValues, b.envValues, 'env');
   }

@@ -123,7 +123,10 @@ export function configFormatOf(json: JsonObject, file: string): ConfigFormat {
   return hasServers ? 'vscode' : 'mcpServers';
 }
 
-/** The servers of a parsed config file. Keys that mcpm does not use (`disabled`, `timeout`, `envFile`, …) are ignored. */
+/**
+ * The servers of a parsed config file. Keys that mcpm does not use (`disabled`, `timeout`, …) are
+ * ignored; `envFile` is not one of them: it changes the environment the server starts with.
+ */
 export function configFromJson(json: JsonObject, file: string, format: ConfigFormat): ServerConfig[] {
   const rootKey = ROOT_KEY[format];
   const root = own(json, rootKey);
@@ -234,14 +237,18 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
     const env = stringRecord(entry, 'env', fail, checkEnvName);
     const cwd = own(entry, 'cwd');
     if (cwd !== undefined && !isNonEmptyString(cwd)) fail('"cwd" must be a non-empty string');
+    // VS Code's and Cursor's file of variables for the server: part of the launch, as `env` is.
+    const envFile = own(entry, 'envFile');
+    if (envFile !== undefined && !isNonEmptyString(envFile)) fail('"envFile" must be a non-empty string (the path of a file of NAME=value lines)');
     const launch: LaunchSpec = {
       transport: 'stdio',
       command: isNonEmptyString(command) ? command : fail('"command" must be a non-empty string'),
       args: stringArray(entry, 'args', fail),
       ...(cwd === undefined ? {} : { cwd: cwd as string }),
+      ...(envFile === undefined ? {} : { envFile: envFile as string }),
       envNames: sortedKeys(env),
     };
-    for (const [field, value] of [['command', launch.command], ['cwd', launch.cwd]] as const) {
+    for (const [field, value] of [['command', launch.command], ['cwd', launch.cwd], ['envFile', launch.envFile]] as const) {
       if (value?.includes('\0')) fail(`${jsonQuote(field)} contains a NUL character`);
     }
     return { name, source: file, launch, env, headers: emptyRecord(), ...extra };
@@ -344,7 +351,7 @@ function sortedKeys(record: Record<string, string>): string[] {
  * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
  * naming both files.
  *
- * The launch specs are compared (command, args, cwd, url, transport, the env and header names),
+ * The launch specs are compared (command, args, cwd, envFile, url, transport, the env and header names),
  * and so are the env and header values, with one spelling taken as another: the same variable is
  * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
  * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,

@@ -22,8 +22,9 @@ const put = (file: string, text: string | Buffer): Promise<string> => putFile(pr
 describe('loadConfig: discovery', () => {
   it('reads .mcp.json, .cursor/mcp.json and .vscode/mcp.json, merging them', async () => {
     await put('.mcp.json', await fixture('claude-code.mcp.json'));
-    // The same LOG_LEVEL as .mcp.json: a value given otherwise in a second file is a conflict.
-    await put('.cursor/mcp.json', (await fixture('cursor.mcp.json')).replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"'));
+    // The same LOG_LEVEL as .mcp.json and no env file: a value or an env file given otherwise in a second file is a conflict.
+    const cursor = (await fixture('cursor.mcp.json')).replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"').replace(',\n      "envFile": ".env"', '');
+    await put('.cursor/mcp.json', cursor);
     await put('.vscode/mcp.json', await fixture('vscode.mcp.json'));
     const { servers, files } = await loadConfig(project, []);
     expect(files).toEqual(['.mcp.json', '.cursor/mcp.json', '.vscode/mcp.json']);

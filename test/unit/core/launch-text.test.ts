@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../../src/core/launch/identity.js';
 import { describeLaunch } from '../../../src/core/launch-text.js';
 
-const stdio = (command: string, args: string[], extra: { cwd?: string; envNames?: string[]; envValues?: Record<string, string> } = {}): LaunchSpec => ({
+const stdio = (command: string, args: string[], extra: { cwd?: string; envFile?: string; envNames?: string[]; envValues?: Record<string, string> } = {}): LaunchSpec => ({
   transport: 'stdio',
   command,
   args,
   envNames: extra.envNames ?? [],
   ...(extra.cwd === undefined ? {} : { cwd: extra.cwd }),
+  ...(extra.envFile === undefined ? {} : { envFile: extra.envFile }),
   ...(extra.envValues === undefined ? {} : { envValues: extra.envValues }),
 });
 
@@ -23,10 +24,11 @@ describe('describeLaunch', () => {
     expect(describeLaunch(stdio('node', ["it's"]))).toBe(`node 'it'\\''s'`);
   });
 
-  it('shows the working directory, the variable names and, for a remote server, the URL and header names', () => {
+  it('shows the working directory, the env file, the variable names and, for a remote server, the URL and header names', () => {
     expect(describeLaunch(stdio('npx', ['-y', 'pkg'], { cwd: '/srv/my app', envNames: ['TOKEN', 'HOME'] }))).toBe(
       `npx -y pkg  (cwd '/srv/my app')  (env TOKEN, HOME)`,
     );
+    expect(describeLaunch(stdio('npx', ['-y', 'pkg'], { envFile: '${workspaceFolder}/.env' }))).toBe(`npx -y pkg  (envFile '\${workspaceFolder}/.env')`);
     expect(describeLaunch({ transport: 'http', url: 'https://mcp.example.com/v1?key=1', headerNames: ['Authorization'] })).toBe(
       `http 'https://mcp.example.com/v1?key=1'  (headers Authorization)`,
     );

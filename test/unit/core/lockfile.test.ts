@@ -196,7 +196,7 @@ describe('parseLock', () => {
       'env values in launch',
       (r) => (r.servers.notes.launch.env = { NOTES_TOKEN: 'secret' }),
       'LOCKFILE_CORRUPT',
-      'mcp.lock: servers["notes"].launch: unexpected key "env" (allowed: args, command, cwd, envNames, envValues, transport)',
+      'mcp.lock: servers["notes"].launch: unexpected key "env" (allowed: args, command, cwd, envFile, envNames, envValues, transport)',
     ],
     [
       'an env value in clear in envValues',
@@ -222,11 +222,12 @@ describe('parseLock', () => {
       'LOCKFILE_CORRUPT',
       'mcp.lock: servers["weather"].launch: unexpected key "headers" (allowed: headerNames, headerValues, transport, url)',
     ],
-    ['a url on a stdio launch', (r) => (r.servers.notes.launch.url = 'https://x'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: unexpected key "url" (allowed: args, command, cwd, envNames, envValues, transport)'],
+    ['a url on a stdio launch', (r) => (r.servers.notes.launch.url = 'https://x'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: unexpected key "url" (allowed: args, command, cwd, envFile, envNames, envValues, transport)'],
     ['an unknown transport', (r) => (r.servers.notes.launch.transport = 'ws'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: transport must be "stdio", "http" or "sse"'],
     ['args that are not strings', (r) => (r.servers.notes.launch.args = ['-y', 1]), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: args must be an array of strings'],
     ['no envNames', (r) => delete r.servers.notes.launch.envNames, 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: envNames must be an array of strings (missing)'],
     ['a numeric cwd', (r) => (r.servers.notes.launch.cwd = 1), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: cwd must be a string'],
+    ['an envFile that is not a string', (r) => (r.servers.notes.launch.envFile = ['.env']), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: envFile must be a string'],
     ['no launch', (r) => delete r.servers.notes.launch, 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"]: launch must be an object (missing)'],
     ['a non-string url', (r) => (r.servers.weather.launch.url = null), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["weather"].launch: url must be a string'],
     ['an unknown package manager', (r) => (r.servers.notes.package.manager = 'cargo'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].package: manager must be "npm", "pypi" or "docker"'],
@@ -248,21 +249,23 @@ describe('parseLock', () => {
     expect(error.exitStatus).toBe(2);
   });
 
-  it('accepts optional fields left out: cwd, package and its version and integrity, the header', () => {
+  it('accepts optional fields left out: cwd, envFile, package and its version and integrity, the header', () => {
     const text = editedLock((r) => {
       delete r['//'];
       delete r.servers.notes.package.version;
       delete r.servers.notes.package.integrity;
       r.servers.notes.launch.cwd = 'packages/notes';
+      r.servers.notes.launch.envFile = '${workspaceFolder}/.env';
     });
     const lock = parseLock(text, 'mcp.lock');
     expect(lock.servers.get('notes')!.package).toEqual({ manager: 'npm', name: '@acme/notes-mcp' });
-    expect(lock.servers.get('notes')!.launch).toMatchObject({ cwd: 'packages/notes' });
+    expect(lock.servers.get('notes')!.launch).toMatchObject({ cwd: 'packages/notes', envFile: '${workspaceFolder}/.env' });
     expect(lock.servers.get('weather')!.package).toBeUndefined();
     // Written back with the header and the cwd.
     const again = serializeLock(lock);
     expect(again).toContain('"//"');
     expect(again).toContain('"cwd": "packages/notes"');
+    expect(again).toContain('"envFile": "${workspaceFolder}/.env"');
     expect(serializeLock(parseLock(again, 'mcp.lock'))).toBe(again);
   });
 

@@ -108,6 +108,13 @@ describe('what a guarded entry keeps', () => {
     expect(text).toContain('"sandboxEnabled": true');
   });
 
+  it('Cursor: envFile goes (mcpm run reads it for the server; kept, the host would load it into mcpm run itself)', () => {
+    const text = '{"mcpServers": {"s": {"command": "node", "args": ["s.js"], "envFile": "${workspaceFolder}/.env", "env": {"A": "1"}}}}';
+    const guarded = guardedEntry('cursor', 's', text);
+    expect(guarded).not.toContain('envFile');
+    expect(guarded).toContain('"env": {"A": "1"}');
+  });
+
   it('Gemini: cwd goes (mcpm run starts the server there), timeout, trust and includeTools stay', () => {
     const text = guardedEntry('gemini', 'py');
     expect(text).not.toContain('cwd');

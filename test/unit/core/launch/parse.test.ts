@@ -34,13 +34,14 @@ describe('parseConfig: mcpServers format', () => {
     expect(notes.name).toBe('notes');
   });
 
-  it('reads Cursor entries (url without type is http; envFile ignored)', () => {
+  it('reads Cursor entries (url without type is http; envFile kept in the launch)', () => {
     const list = parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers');
     expect(list.map((s) => [s.name, s.launch.transport])).toEqual([
       ['userjot', 'http'],
       ['notes', 'stdio'],
       ['legacy', 'sse'],
     ]);
+    expect(list[1]!.launch).toMatchObject({ envFile: '.env' });
   });
 
   it.each([
@@ -64,6 +65,22 @@ describe('parseConfig: mcpServers format', () => {
     });
   });
 
+  it('keeps envFile as written, references unexpanded: it is part of the launch', () => {
+    expect(one({ command: 'node', envFile: '${workspaceFolder}/.env' }).launch).toEqual({
+      transport: 'stdio',
+      command: 'node',
+      args: [],
+      envFile: '${workspaceFolder}/.env',
+      envNames: [],
+    });
+  });
+
+  it('two files that give one server different env files are a conflict', () => {
+    const a = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.mcp.json', 'mcpServers');
+    const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n' } } }), '.cursor/mcp.json', 'mcpServers');
+    expectError(() => mergeConfigs([a, b]), 'CONFIG_CONFLICT', 'server "s" is defined differently in .mcp.json and .cursor/mcp.json: the env files differ');
+  });
+
   it('omits cwd when the entry has none, and args default to []', () => {
     const launch = one({ command: 'node' }).launch;
     expect(launch).toEqual({ transport: 'stdio', command: 'node', args: [], envNames: [] });
@@ -77,7 +94,6 @@ describe('parseConfig: mcpServers format', () => {
       autoApprove: ['x'],
       alwaysAllow: ['x'],
       timeout: 60,
-      envFile: '.env',
       sandbox: { network: {} },
       sandboxEnabled: true,
       oauth: { clientId: 'c' },
@@ -145,6 +161,9 @@ describe('parseConfig: validation errors name file, server and field', () => {
     ['command null', { command: null }, '.mcp.json: server "notes": "command" must be a non-empty string'],
     ['url a number', { url: 8080 }, '.mcp.json: server "notes": "url" must be a non-empty string'],
     ['cwd a number', { command: 'n', cwd: 1 }, '.mcp.json: server "notes": "cwd" must be a non-empty string'],
+    ['envFile empty', { command: 'n', envFile: '' }, '.mcp.json: server "notes": "envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
+    ['envFile an array', { command: 'n', envFile: ['.env'] }, '.mcp.json: server "notes": "envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
+    ['envFile with NUL', { command: 'n', envFile: '.env\u0000x' }, '.mcp.json: server "notes": "envFile" contains a NUL character'],
     ['type stdio without command', { type: 'stdio' }, '.mcp.json: server "notes": "command" is missing'],
     ['type http without url', { type: 'http' }, '.mcp.json: server "notes": "url" is missing'],
     ['type http with command', { type: 'http', command: 'n' }, '.mcp.json: server "notes": "type" is "http" but the entry has "command"'],
@@ -300,18 +319,15 @@ describe('mergeConfigs', () => {
     expect(merged.get('n')?.env.TOKEN).toBe('${TOKEN}');
   });
 
-  it('the Claude Code and Cursor fixtures give "notes" another LOG_LEVEL: a conflict, as Cursor would start values nobody reviewed', () => {
-    expectError(
-      () =>
-        mergeConfigs([
-          parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'),
-          parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers'),
-        ]),
-      'CONFIG_CONFLICT',
-      'server "notes" is defined differently in .mcp.json and .cursor/mcp.json: the env values of "LOG_LEVEL" differ',
-    );
+  it('the Claude Code and Cursor fixtures give "notes" an env file and another LOG_LEVEL: a conflict, as Cursor would start values nobody reviewed', () => {
+    const merge = (cursor: string) =>
+      mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers')]);
+    const differ = (what: string) => `server "notes" is defined differently in .mcp.json and .cursor/mcp.json: ${what} differ`;
+    expectError(() => merge(fixture('cursor.mcp.json')), 'CONFIG_CONFLICT', differ('the env files'));
+    const withoutEnvFile = fixture('cursor.mcp.json').replace(',\n      "envFile": ".env"', '');
+    expectError(() => merge(withoutEnvFile), 'CONFIG_CONFLICT', differ('the env values of "LOG_LEVEL"'));
     // ${NOTES_TOKEN} and ${env:NOTES_TOKEN} are one value: with LOG_LEVEL the same, the two files agree.
-    const cursor = fixture('cursor.mcp.json').replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"');
+    const cursor = withoutEnvFile.replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"');
     const merged = mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers')]);
     expect([...merged.keys()]).toEqual(['api', 'local', 'notes', 'userjot', 'legacy']);
   });

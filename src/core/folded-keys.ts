@@ -61,8 +61,9 @@ const SCHEMA_MEMBERS = judgedMembers(['$defs', 'additionalProperties', 'properti
 export const SERVER_INFO_MEMBERS = judgedMembers(['description', 'icons', 'name', 'title', 'version', 'websiteUrl']);
 
 /**
- * The first member of a listed item, its annotations, the top of its schemas or a prompt argument of it that a Go peer
- * reads as one of the spec's members spelled otherwise, with where it is (RFC 6901, from the item).
+ * The first member of a listed item, its annotations, the top of its schemas or a prompt argument
+ * of it that a Go peer reads as one of the spec's members spelled otherwise, with where it is
+ * (RFC 6901, from the item).
  */
 export function foldedItemMember(item: JsonObject): { pointer: string; key: string; readAs: string } | undefined {
   const own = foldedMember(item, ITEM_MEMBERS);

@@ -9,8 +9,9 @@ import { shellWord } from './shell-word.js';
 
 /**
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
- * `'--mode safe'` one, `''` an empty one), then the working directory, the env file and the variable names (with
- * their values' stored forms); a remote server as its transport and URL, then the header names.
+ * `'--mode safe'` one, `''` an empty one), then the working directory, the env file and the
+ * variable names (with their values' stored forms); a remote server as its transport and URL, then
+ * the header names.
  */
 export function describeLaunch(launch: LaunchSpec): SafeText {
   let text: string;

@@ -177,8 +177,8 @@ export type ResolvedLaunch =
   | { transport: 'http' | 'sse'; url: string; headers: Record<string, string> };
 
 /**
- * Resolves every field a host expands (command, args, cwd, envFile, env values; url, header values) with
- * resolveVariables. Names of env variables and headers are not expanded. Errors name the file,
+ * Resolves every field a host expands (command, args, cwd, envFile, env values; url, header values)
+ * with resolveVariables. Names of env variables and headers are not expanded. Errors name the file,
  * the server and the field: `.mcp.json: server "notes": env "TOKEN": environment variable "TOKEN" is not set`.
  */
 export function resolveServerConfig(

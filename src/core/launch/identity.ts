@@ -1,7 +1,7 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * envFile, transport, url, the names of env variables and headers, and their values in the stored form of
- * launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
+ * envFile, transport, url, the names of env variables and headers, and their values in the stored
+ * form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
 import { jsonQuote } from '../json-strict.js';

@@ -53,6 +53,8 @@ export interface SnapshotOptions {
   onProgress?: (step: SnapshotStep) => void;
   /** The variables of the entry's `envFile`, read once by the caller (env-file.ts): the server gets them under its `env`. */
   envFileVariables?: Readonly<Record<string, string>>;
+  /** The headers the entry's `headersHelper` printed, run once by the caller (headers-helper.ts): sent over its `headers`. */
+  helperHeaders?: Readonly<Record<string, string>>;
 }
 
 /** What a snapshot is busy with: fetching the package, starting the server, or one page of a list. */
@@ -121,7 +123,7 @@ export async function snapshotServer(
   let failure: unknown;
   let raw: RawListing | undefined;
   try {
-    raw = launch.transport === 'stdio' ? await snapshotStdio(run, { ...launch, env }) : await snapshotHttp(run, launch);
+    raw = launch.transport === 'stdio' ? await snapshotStdio(run, { ...launch, env }) : await snapshotHttp(run, { ...launch, headers: { ...launch.headers, ...options.helperHeaders } });
   } catch (error) {
     // Before dispose: a server that exited still has its own exit status, not the one of the kill.
     failure = await run.classify(error);

@@ -5,7 +5,7 @@
 import { envFileVariablesOf } from '../adapters/env-file.js';
 import { snapshotServer, type SnapshotStep } from '../adapters/mcp-client.js';
 import { isMcpmError } from '../core/errors.js';
-import { unresolvedVariables } from '../core/launch/expand.js';
+import { resolveVariables, unresolvedVariables } from '../core/launch/expand.js';
 import { forEachConcurrently } from '../core/pool.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
@@ -105,9 +105,19 @@ async function snapshotOne(
   let secrets: SecretValue[] = [];
   try {
     const context = { projectDir: options.projectDir, inputs: options.inputs };
-    // Read once: the variables the server is given are the ones looked for in what it shows.
+    // Read once: the values the server is given are the ones looked for in what it shows.
     const envFileVariables = await envFileVariablesOf(config, deps.env, context);
-    secrets = secretValuesOf(config, deps.env, context, envFileVariables);
+    const helperHeaders = config.launch.transport === 'stdio' || config.launch.headersHelper === undefined
+      ? undefined
+      : await (await import('../adapters/headers-helper.js')).headersFromHelper(config, resolveVariables(config.launch.url, deps.env, '', context), {
+          projectDir: options.projectDir,
+          env: deps.env,
+          signal: deps.signal,
+        });
+    secrets = secretValuesOf(config, deps.env, context, {
+      ...(envFileVariables === undefined ? {} : { envFile: envFileVariables }),
+      ...(helperHeaders === undefined ? {} : { helperHeaders }),
+    });
     const reference = options.references?.get(config.name);
     // The listing is checked and hashed while the server closes.
     return await snapshotServer(
@@ -123,6 +133,7 @@ async function snapshotOne(
         signal: deps.signal,
         ...(onProgress ? { onProgress } : {}),
         ...(envFileVariables === undefined ? {} : { envFileVariables }),
+        ...(helperHeaders === undefined ? {} : { helperHeaders }),
       },
       (raw, sent): LiveResult => {
         const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;

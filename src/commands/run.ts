@@ -15,7 +15,7 @@ import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
 import { launchDifference } from '../core/launch/identity.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
-import type { SecretValue } from '../core/reflected-secrets.js';
+import type { LoadedValues, SecretValue } from '../core/reflected-secrets.js';
 import { sanitize } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
@@ -64,9 +64,9 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
 
   // Worked out once, for the audit log and telemetry alike, and only when one of them is on.
   let configured: Promise<SecretValue[]> | undefined;
-  // The variables of the entry's env file, as read once for the server (prepare).
-  let envFileVariables: Readonly<Record<string, string>> | undefined;
-  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps, envFileVariables));
+  // What the launch read from outside the config (its env file, its headers helper's output), as read once for the server (prepare).
+  let loaded: LoadedValues = {};
+  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps, loaded));
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
@@ -78,7 +78,9 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
-    if (prepared.launch.transport === 'stdio') envFileVariables = prepared.launch.envFileVariables;
+    loaded = prepared.launch.transport === 'stdio'
+      ? (prepared.launch.envFileVariables === undefined ? {} : { envFile: prepared.launch.envFileVariables })
+      : (prepared.launch.helperHeaders === undefined ? {} : { helperHeaders: prepared.launch.helperHeaders });
     started = await start(name, options, deps, prepared, secrets);
   } catch (error) {
     if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
@@ -116,15 +118,15 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
 }
 
 /**
- * The server's configured secret values (env and header values, `${VAR}` values, its env file's
- * values): the audit log and telemetry write what the host and the server said, which may quote
+ * The server's configured secret values (env and header values, `${VAR}` values, what its env file
+ * and headers helper gave): the audit log and telemetry write what the host and the server said, which may quote
  * them, and never write them.
  */
-async function configuredSecrets(project: Project, name: string, deps: Deps, envFileVariables: Readonly<Record<string, string>> | undefined): Promise<SecretValue[]> {
+async function configuredSecrets(project: Project, name: string, deps: Deps, loaded: LoadedValues): Promise<SecretValue[]> {
   const config = project.servers.get(name);
   if (config === undefined) return [];
   const { secretValuesOf } = await import('../core/reflected-secrets.js');
-  return secretValuesOf(config, deps.env, { projectDir: project.dir }, envFileVariables);
+  return secretValuesOf(config, deps.env, { projectDir: project.dir }, loaded);
 }
 
 /** One handler that calls both (either may be absent). */
@@ -197,7 +199,7 @@ async function answerHost(host: HostStreams, message: string): Promise<void> {
 type Launch =
   /** `spawn.env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
   | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'>; envFileVariables?: Readonly<Record<string, string>> }
-  | Extract<SessionServer, { transport: 'http' | 'sse' }>;
+  | (Extract<SessionServer, { transport: 'http' | 'sse' }> & { helperHeaders?: Readonly<Record<string, string>> });
 
 interface Ready {
   project: Project;
@@ -267,7 +269,17 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" must be http: or https:`);
     }
     const loginCommand = `${reviewCommand(options, project)} login ${shellWord(name)}`;
-    return { project, lockHead, orgDeny, launch: { transport: resolved.transport, url, headers: resolved.headers, loginCommand, ...(await storedLogin(name, url, deps)) } };
+    // Claude Code's headersHelper, run as the host runs it, its headers over the entry's (headers-helper.ts).
+    const helperHeaders = config.launch.transport !== 'stdio' && config.launch.headersHelper !== undefined
+      ? await (await import('../adapters/headers-helper.js')).headersFromHelper(config, resolved.url, { projectDir: project.dir, env: deps.env, signal: deps.signal })
+      : undefined;
+    const headers = helperHeaders === undefined ? resolved.headers : { ...resolved.headers, ...helperHeaders };
+    return {
+      project,
+      lockHead,
+      orgDeny,
+      launch: { transport: resolved.transport, url, headers, loginCommand, ...(await storedLogin(name, url, deps)), ...(helperHeaders === undefined ? {} : { helperHeaders }) },
+    };
   }
   // The env file's variables, under the entry's `env` (env-file.ts): loaded only for an entry that has one.
   const written = config.launch.transport === 'stdio' ? config.launch.envFile : undefined;

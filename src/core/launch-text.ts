@@ -22,6 +22,7 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
     if (launch.envNames.length > 0) text += `  (env ${named(launch.envNames, launch.envValues)})`;
   } else {
     text = `${launch.transport} ${word(launch.url)}`;
+    if (launch.headersHelper !== undefined) text += `  (headersHelper ${word(launch.headersHelper)})`;
     if (launch.headerNames.length > 0) text += `  (headers ${named(launch.headerNames, launch.headerValues)})`;
   }
   return trusted(text);

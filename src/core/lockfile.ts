@@ -333,8 +333,9 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
     return launch;
   }
   if (transport === 'http' || transport === 'sse') {
-    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'transport', 'url']);
+    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'transport', 'url']);
     const launch: LaunchSpec = { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
+    if (json.headersHelper !== undefined) launch.headersHelper = v.string(json, path, 'headersHelper');
     if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
     return launch;
   }
@@ -592,6 +593,7 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
     transport: launch.transport,
     url: launch.url,
     headerNames: [...launch.headerNames],
+    ...(launch.headersHelper === undefined ? {} : { headersHelper: launch.headersHelper }),
     ...(launch.headerValues === undefined ? {} : { headerValues: valuesToJson(launch.headerValues) }),
   });
 }

@@ -33,14 +33,14 @@ const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolder
  * The values of a server's launch that count as secrets: every header value; every value a `${…}`
  * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
  * excepted; and env values written literally in the config that look like credentials rather than
- * words or paths (a digit in them); and every value of the entry's env file (`envFileVariables`).
- * Only those of MIN_SECRET_LENGTH or more characters.
+ * words or paths (a digit in them); and every value read at launch from the entry's env file or
+ * headers helper (`loaded`). Only those of MIN_SECRET_LENGTH or more characters.
  */
 export function secretValuesOf(
   server: ServerConfig,
   env: Readonly<Record<string, string | undefined>>,
   context: VariableContext = {},
-  envFileVariables?: Readonly<Record<string, string>>,
+  loaded: LoadedValues = {},
 ): SecretValue[] {
   const found: SecretValue[] = [];
   const add = (label: string, value: string) => {
@@ -60,9 +60,10 @@ export function secretValuesOf(
     fields.push([`env ${jsonQuote(name)}`, value]);
     if (variableReferences(value).length === 0 && /\d/.test(value)) add(`env ${jsonQuote(name)}`, value);
   }
-  // An env file's values are the user's, outside the config, as the environment a `${VAR}` reads:
-  // each counts as a secret, as a reference's value does.
-  if (envFileVariables !== undefined) for (const name of Object.keys(envFileVariables)) add(`envFile variable ${jsonQuote(name)}`, envFileVariables[name]!);
+  // Values read at launch from outside the config (an env file, a headers helper's output) are the
+  // user's, as the environment a `${VAR}` reads: each counts as a secret, as a reference's value does.
+  for (const [name, value] of Object.entries(loaded.envFile ?? {})) add(`envFile variable ${jsonQuote(name)}`, value);
+  for (const [name, value] of Object.entries(loaded.helperHeaders ?? {})) add(`header ${jsonQuote(name)} from "headersHelper"`, value);
   for (const [label, value] of fields) {
     for (const body of variableReferences(value)) {
       if (PATH_REFERENCES.has(body)) continue;
@@ -72,6 +73,14 @@ export function secretValuesOf(
     if (label.startsWith('env ') && variableReferences(value).some((body) => !PATH_REFERENCES.has(body))) add(label, resolve(value));
   }
   return found;
+}
+
+/** What a launch read from outside the config, read once by whoever starts the server. */
+export interface LoadedValues {
+  /** The variables of the entry's `envFile`. */
+  envFile?: Readonly<Record<string, string>>;
+  /** The headers its `headersHelper` printed. */
+  helperHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A configured secret found in a snapshot: where (RFC 6901 pointer), whose value, in which encoding. */

@@ -15,9 +15,9 @@ import { lineEndingOf, type HostEntry, type HostFormat, type HostName, type Laun
  * remote's sign-in settings (`oauth`, `auth`, `authProviderType`) go with them: a stdio entry has
  * none, and `mcpm login` reads them from the original. So does `envFile`: mcpm run reads it from the
  * original for the server, and kept it would have the host load the server's variables
- * (NODE_OPTIONS among them) into mcpm run itself.
+ * (NODE_OPTIONS among them) into mcpm run itself. `headersHelper` too: mcpm run runs it.
  */
-const LAUNCH_KEYS = ['type', 'command', 'args', 'cwd', 'envFile', 'url', 'headers', 'env', 'oauth', 'auth', 'authProviderType'];
+const LAUNCH_KEYS = ['type', 'command', 'args', 'cwd', 'envFile', 'url', 'headers', 'headersHelper', 'env', 'oauth', 'auth', 'authProviderType'];
 
 export interface JsonHostSpec {
   name: HostName;

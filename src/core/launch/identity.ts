@@ -1,6 +1,6 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * envFile, transport, url, the names of env variables and headers, and their values in the stored
+ * envFile, transport, url, headersHelper, the names of env variables and headers, and their values in the stored
  * form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
@@ -37,6 +37,12 @@ export type LaunchSpec =
       /** `http` is Streamable HTTP with SSE fallback; `sse` is the legacy HTTP+SSE transport only. */
       transport: 'http' | 'sse';
       url: string;
+      /**
+       * Claude Code's `headersHelper` as written: a shell command run at each connection, whose
+       * output (a JSON object of strings) adds headers, over `headers`. Part of the launch: it is
+       * a command run on the user's machine.
+       */
+      headersHelper?: string;
       /** Names of the headers the config sets, sorted. Never values. */
       headerNames: string[];
       /** As envValues, for the headers. */
@@ -60,6 +66,7 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
     if (a.transport !== b.transport) return 'the transports';
     if (a.url !== b.url) return 'the URLs';
+    if (a.headersHelper !== b.headersHelper) return 'the headers helpers';
     if (!arraysEqual(a.headerNames, b.headerNames)) return 'the header names';
     return valuesDifference(a.headerValues, b.headerValues, 'header');
   }

@@ -260,10 +260,20 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
   if (!isNonEmptyString(url)) return fail('"url" must be a non-empty string');
   const headers = stringRecord(entry, 'headers', fail, checkHeaderName);
   const oauth = oauthSettings(entry);
+  // Claude Code's shell command whose output (a JSON object) gives more headers at each connection:
+  // a command run on the user's machine, so part of the launch, as a stdio server's command is.
+  const headersHelper = own(entry, 'headersHelper');
+  if (headersHelper !== undefined && !isNonEmptyString(headersHelper)) fail('"headersHelper" must be a non-empty string (a shell command)');
+  if ((headersHelper as string | undefined)?.includes('\0')) fail('"headersHelper" contains a NUL character');
   return {
     name,
     source: file,
-    launch: { transport: declared === 'sse' ? 'sse' : 'http', url, headerNames: sortedKeys(headers) },
+    launch: {
+      transport: declared === 'sse' ? 'sse' : 'http',
+      url,
+      ...(headersHelper === undefined ? {} : { headersHelper: headersHelper as string }),
+      headerNames: sortedKeys(headers),
+    },
     env: emptyRecord(),
     headers,
     ...(oauth === undefined ? {} : { oauth }),
@@ -351,7 +361,8 @@ function sortedKeys(record: Record<string, string>): string[] {
  * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
  * naming both files.
  *
- * The launch specs are compared (command, args, cwd, envFile, url, transport, the env and header names),
+ * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, transport, the env
+ * and header names),
  * and so are the env and header values, with one spelling taken as another: the same variable is
  * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
  * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,

@@ -75,6 +75,15 @@ describe('parseConfig: mcpServers format', () => {
     });
   });
 
+  it('keeps a remote entry\'s headersHelper as written: a command run at each connection is part of the launch', () => {
+    expect(one({ type: 'http', url: 'https://x.example/mcp', headersHelper: './get-token.sh' }).launch).toEqual({
+      transport: 'http',
+      url: 'https://x.example/mcp',
+      headersHelper: './get-token.sh',
+      headerNames: [],
+    });
+  });
+
   it('two files that give one server different env files are a conflict', () => {
     const a = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.mcp.json', 'mcpServers');
     const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n' } } }), '.cursor/mcp.json', 'mcpServers');
@@ -161,6 +170,7 @@ describe('parseConfig: validation errors name file, server and field', () => {
     ['command null', { command: null }, '.mcp.json: server "notes": "command" must be a non-empty string'],
     ['url a number', { url: 8080 }, '.mcp.json: server "notes": "url" must be a non-empty string'],
     ['cwd a number', { command: 'n', cwd: 1 }, '.mcp.json: server "notes": "cwd" must be a non-empty string'],
+    ['headersHelper not a string', { url: 'https://x', headersHelper: ['sh', 'x'] }, '.mcp.json: server "notes": "headersHelper" must be a non-empty string (a shell command)'],
     ['envFile empty', { command: 'n', envFile: '' }, '.mcp.json: server "notes": "envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
     ['envFile an array', { command: 'n', envFile: ['.env'] }, '.mcp.json: server "notes": "envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
     ['envFile with NUL', { command: 'n', envFile: '.env\u0000x' }, '.mcp.json: server "notes": "envFile" contains a NUL character'],

@@ -11,9 +11,8 @@
 import { defineConfig } from 'rolldown';
 
 // The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server;
-// OpenTelemetry's, only with --otlp; dotenv, only for an entry with an `envFile` (bundled, a CommonJS
-// package would put rolldown's interop helpers in a chunk that every start loads).
-const external = [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/, /^@opentelemetry\//, /^dotenv$/];
+// OpenTelemetry's, only with --otlp.
+const external = [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/, /^@opentelemetry\//];
 
 /** A CommonJS bundle of one entry of dist/, its files at the top of dist/ and named after it. */
 const bundle = (name, entry, codeSplitting) =>

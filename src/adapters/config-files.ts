@@ -9,6 +9,7 @@ import {
   parseConfig,
   parseConfigJson,
   type ConfigFormat,
+  type HostKeys,
   type ServerConfig,
 } from '../core/launch/parse.js';
 import { readTextFile } from './files.js';
@@ -21,9 +22,9 @@ import { findSidecar } from './hosts/sidecar-path.js';
 const hosts = () => import('./hosts/index.js');
 
 /** Project config files, in discovery order (the order in which mergeConfigs prefers values). */
-const DISCOVERED: readonly { file: string; format: ConfigFormat }[] = [
+const DISCOVERED: readonly { file: string; format: ConfigFormat; keys?: HostKeys }[] = [
   { file: '.mcp.json', format: 'mcpServers' },
-  { file: '.cursor/mcp.json', format: 'mcpServers' },
+  { file: '.cursor/mcp.json', format: 'mcpServers', keys: { envFile: true } },
   { file: '.vscode/mcp.json', format: 'vscode' },
 ];
 
@@ -151,16 +152,16 @@ export async function loadConfig(
       const format: HostName | undefined = host ?? hostOfFile(absolute);
       const context = host === undefined ? { projectDir: path.resolve(projectDir) } : {};
       const original = await unguarded(text, absolute, shown, context);
-      lists.push(format === undefined ? parseNamedConfig(original, shown) : hostInfo(format).format.read(original, shown, context));
+      lists.push(format === undefined ? parseNamedConfig(original, shown, isCursorConfig(absolute)) : hostInfo(format).format.read(original, shown, context));
       files.push(shown);
     }
   } else {
-    for (const { file, format } of DISCOVERED) {
+    for (const { file, format, keys } of DISCOVERED) {
       const absolute = path.join(projectDir, ...file.split('/'));
       const text = await readTextFile(absolute, file);
       if (text === null) continue;
       const original = await unguarded(text, absolute, file, { projectDir: path.resolve(projectDir) });
-      lists.push(parseConfig(original, file, format));
+      lists.push(parseConfig(original, file, format, keys));
       files.push(file);
     }
     if (files.length === 0) {
@@ -188,7 +189,12 @@ function refuseConflictMarkers(text: string, shown: string): void {
   );
 }
 
-function parseNamedConfig(text: string, file: string): ServerConfig[] {
+/** `.cursor/mcp.json`, a project's or the user's: Cursor's own file, in which it reads `envFile`. */
+function isCursorConfig(file: string): boolean {
+  return path.basename(file) === 'mcp.json' && path.basename(path.dirname(file)) === '.cursor';
+}
+
+function parseNamedConfig(text: string, file: string, cursor: boolean): ServerConfig[] {
   let json;
   try {
     json = parseConfigJson(text, file, { jsonc: false });
@@ -201,7 +207,7 @@ function parseNamedConfig(text: string, file: string): ServerConfig[] {
     }
     if (configFormatOf(json, file) !== 'vscode') throw strictError;
   }
-  return configFromJson(json, file, configFormatOf(json, file));
+  return configFromJson(json, file, configFormatOf(json, file), cursor ? { envFile: true } : {});
 }
 
 function displayName(projectDir: string, absolute: string, given: string): string {

@@ -106,7 +106,7 @@ async function snapshotOne(
   try {
     const context = { projectDir: options.projectDir, inputs: options.inputs };
     // Read once: the values the server is given are the ones looked for in what it shows.
-    const envFileVariables = await envFileVariablesOf(config, deps.env, context);
+    const envFileVariables = envFileVariablesOf(config, deps.env, context);
     const helperHeaders = config.launch.transport === 'stdio' || config.launch.headersHelper === undefined
       ? undefined
       : await (await import('../adapters/headers-helper.js')).headersFromHelper(config, resolveVariables(config.launch.url, deps.env, '', context), {

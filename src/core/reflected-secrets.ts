@@ -33,8 +33,8 @@ const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolder
  * The values of a server's launch that count as secrets: every header value; every value a `${…}`
  * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
  * excepted; and env values written literally in the config that look like credentials rather than
- * words or paths (a digit in them); and every value read at launch from the entry's env file or
- * headers helper (`loaded`). Only those of MIN_SECRET_LENGTH or more characters.
+ * words or paths (a digit in them), and so taken from the entry's env file (`loaded`); every header
+ * its headers helper printed. Only those of MIN_SECRET_LENGTH or more characters.
  */
 export function secretValuesOf(
   server: ServerConfig,
@@ -43,8 +43,12 @@ export function secretValuesOf(
   loaded: LoadedValues = {},
 ): SecretValue[] {
   const found: SecretValue[] = [];
+  // A Set, not a search of `found`: an env file may give hundreds of values.
+  const seen = new Set<string>();
   const add = (label: string, value: string) => {
-    if (value.length >= MIN_SECRET_LENGTH && !found.some((s) => s.value === value)) found.push({ label, value });
+    if (value.length < MIN_SECRET_LENGTH || seen.has(value)) return;
+    seen.add(value);
+    found.push({ label, value });
   };
   const resolve = (value: string) => resolveVariables(value, env, '', context, []);
   const launch = server.launch;
@@ -60,9 +64,10 @@ export function secretValuesOf(
     fields.push([`env ${jsonQuote(name)}`, value]);
     if (variableReferences(value).length === 0 && /\d/.test(value)) add(`env ${jsonQuote(name)}`, value);
   }
-  // Values read at launch from outside the config (an env file, a headers helper's output) are the
-  // user's, as the environment a `${VAR}` reads: each counts as a secret, as a reference's value does.
-  for (const [name, value] of Object.entries(loaded.envFile ?? {})) add(`envFile variable ${jsonQuote(name)}`, value);
+  // Values read at launch from outside the config. An env file's are taken as literal env values
+  // are (a value such as "production" is a word a description may well say); a headers helper's
+  // are credentials, as header values are.
+  for (const [name, value] of Object.entries(loaded.envFile ?? {})) if (/\d/.test(value)) add(`envFile variable ${jsonQuote(name)}`, value);
   for (const [name, value] of Object.entries(loaded.helperHeaders ?? {})) add(`header ${jsonQuote(name)} from "headersHelper"`, value);
   for (const [label, value] of fields) {
     for (const body of variableReferences(value)) {

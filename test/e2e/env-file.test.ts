@@ -66,6 +66,35 @@ describe('envFile', () => {
     expect(existsSync(join(dir, 'ran'))).toBe(false);
   });
 
+  it('is read line by line as VS Code reads it, not as dotenv does', async () => {
+    const dir = vscodeProject('env-dump.mjs', { envFile: '${workspaceFolder}/server.env' });
+    // dotenv takes the second line into NOTE's value; VS Code sets SECOND, and so the host's server has it.
+    writeFileSync(join(dir, 'server.env'), 'NOTE="multi\nSECOND=set\n"\nTHIRD:colon\n');
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    expect(namesLocked(dir)).toEqual(expect.arrayContaining(['NOTE', 'SECOND', 'THIRD']));
+  });
+
+  it('with a relative path fails that server: the host reads it from a working directory mcpm cannot know', async () => {
+    const dir = vscodeProject('env-dump.mjs', { envFile: 'server.env' });
+    writeFileSync(join(dir, 'server.env'), 'A=1\n');
+    const result = await mcpm(['install', '-C', dir, '--json']);
+    expect(result.status).toBe(3);
+    const out = JSON.parse(result.stdout) as { servers: { error: { code: string; message: string; hint: string } }[] };
+    expect(out.servers[0]!.error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: '.vscode/mcp.json: server "s": "envFile" "server.env" is a relative path, which the host reads from its own working directory',
+      hint: 'write the path from the project, "${workspaceFolder}/…", or from your home, "${userHome}/…"',
+    });
+  });
+
+  it('in a Claude Code .mcp.json is refused: Claude Code starts the server without it', async () => {
+    const dir = tempProject();
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { s: { command: process.execPath, args: [join(SERVERS, 'env-dump.mjs')], envFile: '${workspaceFolder}/.env' } } }));
+    const result = await mcpm(['verify', '--offline', '-C', dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('"envFile" is read by VS Code and Cursor only');
+  });
+
   it('that is missing fails that server with the path as written, and locks nothing for it', async () => {
     const dir = vscodeProject('env-dump.mjs', { envFile: '${workspaceFolder}/missing.env' });
     const result = await mcpm(['install', '-C', dir, '--json']);
@@ -77,7 +106,7 @@ describe('envFile', () => {
   });
 
   it('holds values a server must not show: one that echoes its key from the file is refused, and the key is nowhere', async () => {
-    const dir = vscodeProject('reflect-secret.mjs', { envFile: 'keys.env', env: { REFLECT_IN: 'version' } });
+    const dir = vscodeProject('reflect-secret.mjs', { envFile: '${workspaceFolder}/keys.env', env: { REFLECT_IN: 'version' } });
     writeFileSync(join(dir, 'keys.env'), `API_KEY='${KEY}'\n`);
     const result = await mcpm(['install', '-C', dir, '--json']);
     expect(result.status, result.stderr).toBe(3);
@@ -89,7 +118,7 @@ describe('envFile', () => {
   });
 
   it('reaches the server through mcpm run as it reached it at install, the entry\'s env winning over the file', async () => {
-    const dir = vscodeProject('many-tools.mjs', { envFile: 'server.env', env: { FIXTURE_DESCRIPTION: 'from the entry' } });
+    const dir = vscodeProject('many-tools.mjs', { envFile: '${workspaceFolder}/server.env', env: { FIXTURE_DESCRIPTION: 'from the entry' } });
     writeFileSync(join(dir, 'server.env'), 'FIXTURE_TOOL_COUNT=3\nFIXTURE_DESCRIPTION=from the file\n');
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
     const host = TestHost.mcpm(['run', '-C', dir, 's']);

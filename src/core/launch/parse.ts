@@ -82,8 +82,17 @@ const CONFIG_HINT = 'fix the entry in the config file, then run mcpm again';
  * Duplicate keys are an error in both: hosts silently keep one of them, so mcpm cannot know which
  * definition the host will run.
  */
-export function parseConfig(text: string, file: string, format: ConfigFormat): ServerConfig[] {
-  return configFromJson(parseConfigJson(text, file, { jsonc: format === 'vscode' }), file, format);
+export function parseConfig(text: string, file: string, format: ConfigFormat, options: HostKeys = {}): ServerConfig[] {
+  return configFromJson(parseConfigJson(text, file, { jsonc: format === 'vscode' }), file, format, options);
+}
+
+/**
+ * What the host of a file reads beyond the keys every host reads. `envFile`: VS Code and Cursor
+ * load it (default: a file in VS Code's format); in any other host's file it is refused, as that
+ * host would start the server without it while a reader of the key would not.
+ */
+export interface HostKeys {
+  envFile?: boolean;
 }
 
 /** Parses a config file's text to its top-level object; syntax errors are CONFIG_INVALID `file:line:col: message`. */
@@ -125,9 +134,11 @@ export function configFormatOf(json: JsonObject, file: string): ConfigFormat {
 
 /**
  * The servers of a parsed config file. Keys that mcpm does not use (`disabled`, `timeout`, …) are
- * ignored; `envFile` is not one of them: it changes the environment the server starts with.
+ * ignored; `envFile` is not one of them: it changes the environment the server starts with
+ * (HostKeys says in which files it is read).
  */
-export function configFromJson(json: JsonObject, file: string, format: ConfigFormat): ServerConfig[] {
+export function configFromJson(json: JsonObject, file: string, format: ConfigFormat, options: HostKeys = {}): ServerConfig[] {
+  const hostKeys = { envFile: options.envFile ?? format === 'vscode' };
   const rootKey = ROOT_KEY[format];
   const root = own(json, rootKey);
   if (root === undefined) {
@@ -149,7 +160,7 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
     inputs = inputSpecs(given ?? []);
   }
   return Object.keys(root).map((name) => {
-    const server = serverFromEntry(name, root[name] as JsonValue, file);
+    const server = serverFromEntry(name, root[name] as JsonValue, file, hostKeys);
     return inputs === undefined || inputs.size === 0 ? server : { ...server, inputs };
   });
 }
@@ -209,7 +220,7 @@ function isLoopbackHttpUrl(value: string): boolean {
   }
 }
 
-function serverFromEntry(name: string, entry: JsonValue, file: string): ServerConfig {
+function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys: Required<HostKeys>): ServerConfig {
   const fail = (message: string): never => {
     throw new McpmError('CONFIG_INVALID', `${file}: server ${jsonQuote(name)}: ${message}`, CONFIG_HINT);
   };
@@ -239,6 +250,9 @@ function serverFromEntry(name: string, entry: JsonValue, file: string): ServerCo
     if (cwd !== undefined && !isNonEmptyString(cwd)) fail('"cwd" must be a non-empty string');
     // VS Code's and Cursor's file of variables for the server: part of the launch, as `env` is.
     const envFile = own(entry, 'envFile');
+    if (envFile !== undefined && !hostKeys.envFile) {
+      fail('"envFile" is read by VS Code and Cursor only: this file\'s host starts the server without it; move its variables into "env"');
+    }
     if (envFile !== undefined && !isNonEmptyString(envFile)) fail('"envFile" must be a non-empty string (the path of a file of NAME=value lines)');
     const launch: LaunchSpec = {
       transport: 'stdio',

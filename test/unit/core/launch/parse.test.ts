@@ -35,7 +35,7 @@ describe('parseConfig: mcpServers format', () => {
   });
 
   it('reads Cursor entries (url without type is http; envFile kept in the launch)', () => {
-    const list = parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers');
+    const list = parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers', { envFile: true });
     expect(list.map((s) => [s.name, s.launch.transport])).toEqual([
       ['userjot', 'http'],
       ['notes', 'stdio'],
@@ -66,7 +66,8 @@ describe('parseConfig: mcpServers format', () => {
   });
 
   it('keeps envFile as written, references unexpanded: it is part of the launch', () => {
-    expect(one({ command: 'node', envFile: '${workspaceFolder}/.env' }).launch).toEqual({
+    const [server] = parseConfig(servers({ notes: { command: 'node', envFile: '${workspaceFolder}/.env' } }), '.cursor/mcp.json', 'mcpServers', { envFile: true });
+    expect(server!.launch).toEqual({
       transport: 'stdio',
       command: 'node',
       args: [],
@@ -85,9 +86,24 @@ describe('parseConfig: mcpServers format', () => {
   });
 
   it('two files that give one server different env files are a conflict', () => {
-    const a = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.mcp.json', 'mcpServers');
-    const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n' } } }), '.cursor/mcp.json', 'mcpServers');
+    const a = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n' } } }), '.mcp.json', 'mcpServers');
+    const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.cursor/mcp.json', 'mcpServers', { envFile: true });
     expectError(() => mergeConfigs([a, b]), 'CONFIG_CONFLICT', 'server "s" is defined differently in .mcp.json and .cursor/mcp.json: the env files differ');
+  });
+
+  it('refuses envFile in a file whose host does not read it (Claude Code would start the server without it), and reads it in VS Code\'s format', () => {
+    expectError(() => one({ command: 'n', envFile: '${workspaceFolder}/.env' }), 'CONFIG_INVALID', '.mcp.json: server "notes": "envFile" is read by VS Code and Cursor only: this file\'s host starts the server without it; move its variables into "env"');
+    const [vscode] = parseConfig(JSON.stringify({ servers: { s: { type: 'stdio', command: 'n', envFile: '${workspaceFolder}/.env' } } }), '.vscode/mcp.json', 'vscode');
+    expect(vscode!.launch).toMatchObject({ envFile: '${workspaceFolder}/.env' });
+  });
+
+  it.each([
+    ['empty', '', '"envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
+    ['an array', ['.env'], '"envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
+    ['with NUL', '.env\u0000x', '"envFile" contains a NUL character'],
+  ])('refuses an envFile %s', (_what, envFile, message) => {
+    const parse = () => parseConfig(servers({ notes: { command: 'n', envFile } }), '.cursor/mcp.json', 'mcpServers', { envFile: true });
+    expectError(parse, 'CONFIG_INVALID', `.cursor/mcp.json: server "notes": ${message}`);
   });
 
   it('omits cwd when the entry has none, and args default to []', () => {
@@ -171,9 +187,6 @@ describe('parseConfig: validation errors name file, server and field', () => {
     ['url a number', { url: 8080 }, '.mcp.json: server "notes": "url" must be a non-empty string'],
     ['cwd a number', { command: 'n', cwd: 1 }, '.mcp.json: server "notes": "cwd" must be a non-empty string'],
     ['headersHelper not a string', { url: 'https://x', headersHelper: ['sh', 'x'] }, '.mcp.json: server "notes": "headersHelper" must be a non-empty string (a shell command)'],
-    ['envFile empty', { command: 'n', envFile: '' }, '.mcp.json: server "notes": "envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
-    ['envFile an array', { command: 'n', envFile: ['.env'] }, '.mcp.json: server "notes": "envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
-    ['envFile with NUL', { command: 'n', envFile: '.env\u0000x' }, '.mcp.json: server "notes": "envFile" contains a NUL character'],
     ['type stdio without command', { type: 'stdio' }, '.mcp.json: server "notes": "command" is missing'],
     ['type http without url', { type: 'http' }, '.mcp.json: server "notes": "url" is missing'],
     ['type http with command', { type: 'http', command: 'n' }, '.mcp.json: server "notes": "type" is "http" but the entry has "command"'],
@@ -331,7 +344,7 @@ describe('mergeConfigs', () => {
 
   it('the Claude Code and Cursor fixtures give "notes" an env file and another LOG_LEVEL: a conflict, as Cursor would start values nobody reviewed', () => {
     const merge = (cursor: string) =>
-      mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers')]);
+      mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers', { envFile: true })]);
     const differ = (what: string) => `server "notes" is defined differently in .mcp.json and .cursor/mcp.json: ${what} differ`;
     expectError(() => merge(fixture('cursor.mcp.json')), 'CONFIG_CONFLICT', differ('the env files'));
     const withoutEnvFile = fixture('cursor.mcp.json').replace(',\n      "envFile": ".env"', '');

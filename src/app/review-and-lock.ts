@@ -13,6 +13,7 @@ import { launchEquals, type LaunchSpec } from '../core/launch/identity.js';
 import { entryIntegrity, serverCopyOf, type LockEntry, type PackagePin, type Tombstones } from '../core/lockfile.js';
 import { judgeEntry } from '../core/judge.js';
 import { assertAcceptable } from '../core/accept-rules.js';
+import { packageSpecOf } from '../core/package-spec.js';
 import { ITEM_KINDS } from '../core/snapshot.js';
 import {
   approvalOf,
@@ -41,6 +42,12 @@ export interface Reviewed {
    * alone, approving them without the launch writes nothing.
    */
   newLaunch?: { package: PackagePin; edits: ArgEdit[] };
+  /**
+   * `mcpm approve` of a new server or of a launch whose package changed: the package its launch
+   * resolves to, looked up before the review, written with the launch. A launch whose package is
+   * the locked one (an env value, a flag) keeps the locked pin.
+   */
+  pin?: PackagePin;
 }
 
 export interface ReviewOutcome {
@@ -158,9 +165,11 @@ function entryFor(r: Reviewed, approval: Approval, acceptFields: readonly string
     server: serverCopyOf(approval.snapshot.serverInfo),
     snapshot: approval.snapshot,
   };
-  // The package pin belongs to the launch definition it was resolved from.
+  // The package pin belongs to the package the launch names: resolved for it, or the locked one when
+  // the launch names the same package (an env value or a flag changed, not the code that runs).
   if (r.newLaunch && launchEquals(approval.launch, r.source.launch)) entry.package = r.newLaunch.package;
-  else if (locked?.package && launchEquals(locked.launch, approval.launch)) entry.package = locked.package;
+  else if (r.pin && launchEquals(approval.launch, r.source.launch)) entry.package = r.pin;
+  else if (locked?.package && samePackage(locked.launch, approval.launch)) entry.package = locked.package;
   const rules = locked?.accept;
   if (rules || acceptFields.length > 0) {
     entry.accept = { additive: rules?.additive ?? 'drift', serverVersion: rules?.serverVersion ?? 'accept', fields: [...new Set([...(rules?.fields ?? []), ...acceptFields])].sort() };
@@ -173,6 +182,14 @@ function entryFor(r: Reviewed, approval: Approval, acceptFields: readonly string
   }
   entry.integrity = entryIntegrity(entry);
   return entry;
+}
+
+/** Whether two launches start the same package (manager, launcher, name, version as written, digest): a pin of one is a pin of the other. */
+export function samePackage(a: LaunchSpec, b: LaunchSpec): boolean {
+  if (launchEquals(a, b)) return true;
+  const x = packageSpecOf(a);
+  const y = packageSpecOf(b);
+  return x !== null && y !== null && x.manager !== 'local' && x.manager === y.manager && x.launcher === y.launcher && x.name === y.name && x.spec === y.spec && x.digest === y.digest;
 }
 
 /** Optional marks of the items the approved snapshot still has. */

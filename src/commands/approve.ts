@@ -17,7 +17,7 @@ import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
-import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
+import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, samePackage, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
 import { changeAnnotationsJson, describeChange, describeFinding } from '../render/report.js';
 import { assertAcceptable } from '../core/accept-rules.js';
@@ -148,6 +148,19 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
       era: live.era,
       protocolVersion: live.protocolVersion,
     });
+  }
+
+  // The package each new server, or each changed launch naming another package, starts: looked up
+  // now, as install does, so that approving it does not leave the lock without its pin.
+  const unpinned = reviewed.filter((r) => !(r.source.locked?.package && samePackage(r.source.locked.launch, r.source.launch)));
+  if (unpinned.length > 0) {
+    const { resolvePins } = await import('../adapters/pins/index.js');
+    const configs = unpinned.map((r) => project.servers.get(r.source.name)).filter((c) => c !== undefined);
+    const pins = await resolvePins(configs, { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, concurrency: options.concurrency, signal: deps.signal });
+    for (const r of unpinned) {
+      const pin = pins.get(r.source.name)?.pin;
+      if (pin) r.pin = pin;
+    }
   }
 
   // Decide (a person in the TUI, or --yes), then act: write the approved snapshots.

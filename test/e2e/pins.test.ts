@@ -78,6 +78,24 @@ describe('package pins', { timeout: 90_000 }, () => {
     expect(r.requests.length).toBe(asked);
   });
 
+  it('approve of a changed launch keeps the pin when the package is the same, and resolves it anew when the launch names another one', async () => {
+    const r = await registry('1.1.0');
+    const p = project(r, `${JSON.stringify({ mcpServers: { demo: { command: 'npx', args: ['-y', `${PKG}@1.0.0`], env: { MODE: 'a' } } } }, null, 2)}\n`);
+    expect((await p.run('install')).status).toBe(0);
+    const pinned = { manager: 'npm', name: PKG, version: '1.0.0', integrity: packs.get('1.0.0')!.integrity };
+    expect(p.lock().servers.demo!.package).toEqual(pinned);
+    // An env value changed: the same package runs.
+    writeFileSync(join(p.dir, '.mcp.json'), JSON.stringify({ mcpServers: { demo: { command: 'npx', args: ['-y', `${PKG}@1.0.0`], env: { MODE: 'b' } } } }));
+    const approved = await p.run('approve', '--yes', 'demo');
+    expect(approved.status, approved.stdout + approved.stderr).toBe(0);
+    expect(p.lock().servers.demo!.package).toEqual(pinned);
+    // Another version named: its own pin.
+    writeFileSync(join(p.dir, '.mcp.json'), JSON.stringify({ mcpServers: { demo: { command: 'npx', args: ['-y', `${PKG}@1.0.1`], env: { MODE: 'b' } } } }));
+    expect((await p.run('approve', '--yes', 'demo')).status).toBe(0);
+    expect(p.lock().servers.demo!.package).toEqual({ manager: 'npm', name: PKG, version: '1.0.1', integrity: packs.get('1.0.1')!.integrity });
+    expect((await p.run('verify', '--offline', '--strict')).status).toBe(0);
+  });
+
   it('pin writes the locked version into the config, byte for byte elsewhere, and the lock launch follows', async () => {
     const r = await registry('1.0.1');
     // Hand-written formatting: tabs, a second server, keys in an odd order, no trailing newline.

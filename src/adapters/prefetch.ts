@@ -61,7 +61,7 @@ export async function fetchPackage(packageFetch: PackageFetch, options: FetchOpt
       `${server}: ${packageFetch.command} could not fetch ${packageFetch.package} (${result.signal ?? `exit ${result.code}`}); the server was not started`,
       detail === undefined
         ? 'check the package name and version, the network and the registry'
-        : `${packageFetch.command}'s output above says why: check the package name and version, the network and the registry`,
+        : `${packageFetch.command}'s output (shown with the error) says why: check the package name and version, the network and the registry`,
       detail === undefined ? undefined : { detail },
     );
   }

@@ -9,7 +9,7 @@ import type { Finding } from '../core/findings/rules.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import { ITEM_KINDS, snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
-import type { StatusLine } from './status-text.js';
+import { serverErrorHint, type ServerError, type StatusLine } from './status-text.js';
 
 export interface DescribedStatus extends StatusLine {
   changes?: ItemChange[];
@@ -140,7 +140,8 @@ export function statusesToJson(statuses: readonly ServerStatus[], lines: readonl
         ...(line?.action ? { action: line.action } : {}),
         ...(s.locked ? { lockedIntegrity: s.locked.integrity } : {}),
         ...(s.live ? { liveIntegrity: snapshotIntegrity(s.live) } : {}),
-        ...(s.error ? { error: s.error } : {}),
+        // Every server error carries a hint, as in the text: the server's own, else its code's.
+        ...(s.error ? { error: withHint(s.error) } : {}),
         ...(s.denial ? { denial: s.denial } : {}),
         ...(line?.changes
           ? {
@@ -173,4 +174,9 @@ export function changeAnnotationsJson(c: ItemChange, judgedChanges: readonly Jud
     ...(c.tombstone !== undefined ? { returned: true } : {}),
     ...(c.takesBodyOf !== undefined ? { takesBodyOf: c.takesBodyOf } : {}),
   };
+}
+
+function withHint(error: ServerError): ServerError {
+  const hint = serverErrorHint(error);
+  return hint === undefined || error.hint !== undefined ? error : { ...error, hint };
 }

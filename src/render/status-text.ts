@@ -45,7 +45,7 @@ export function serverErrorHint(error: ServerError): string | undefined {
       return 'check the command in the config: is it installed, and on PATH?';
     case 'SERVER_EXITED':
       return error.detail
-        ? 'its stderr above says why it stopped'
+        ? 'the stderr it wrote (shown with the error) says why it stopped'
         : 'it wrote nothing on stderr: run its command by hand to see why it stops';
     case 'SERVER_PROTOCOL':
       return 'the server does not follow the MCP specification: report it to its authors';

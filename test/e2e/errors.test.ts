@@ -96,10 +96,11 @@ describe('hints that fit the error', () => {
     const byName = new Map((JSON.parse(result.stdout) as { servers: Array<{ name: string; error: { code: string; hint?: string } }> }).servers.map((s) => [s.name, s.error]));
     expect(byName.get('missing')).toMatchObject({ code: 'SERVER_SPAWN_FAILED', hint: expect.stringContaining('installed and on PATH') });
     expect(byName.get('twice')).toMatchObject({ code: 'SERVER_PROTOCOL', hint: expect.stringContaining('does not follow the MCP specification') });
-    expect(byName.get('crash')).toMatchObject({ code: 'SERVER_EXITED' });
+    // Every server error carries a hint in --json too, the one the text prints.
+    expect(byName.get('crash')).toMatchObject({ code: 'SERVER_EXITED', hint: expect.stringMatching(/the stderr it wrote \(shown with the error\) says why it stopped|it wrote nothing on stderr/) });
     expect(result.stderr).not.toContain('--timeout');
     expect(result.stderr).toMatch(/SERVER_EXITED|exited|closed its stdout/);
-    expect(result.stderr).toMatch(/crash[^]*hint: (its stderr above says why|it wrote nothing on stderr)/);
+    expect(result.stderr).toMatch(/crash[^]*hint: (the stderr it wrote \(shown with the error\) says why|it wrote nothing on stderr)/);
   });
 
   it('hints keep -C, --config and --lockfile as given, and --host drops -C', async () => {

@@ -9,20 +9,24 @@ import { spawn } from 'node:child_process';
 import { McpmError } from '../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson } from '../core/json-strict.js';
 import type { ServerConfig } from '../core/launch/parse.js';
+import { INHERITED_ENV_VARS } from './process.js';
 
 /** How long the command may take, as a token fetch may (a cloud CLI starting up); then its process group is killed. */
 export const HEADERS_HELPER_TIMEOUT_MS = 10_000;
 /** Headers are a few hundred bytes; more output than this is not an answer. */
 const MAX_OUTPUT_BYTES = 64 * 1024;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** After the shell exits, how long a process it left holding stdout may still write. */
+const EXIT_GRACE_MS = 200;
 
 /**
  * The headers a remote entry's `headersHelper` gives, or undefined when it has none. The command
- * runs through the shell, in the project directory, with mcpm's environment (a helper reads the
- * user's credentials, as it does under the host) and CLAUDE_CODE_MCP_SERVER_NAME and
+ * runs through the shell, in the project directory, with CLAUDE_CODE_MCP_SERVER_NAME and
  * CLAUDE_CODE_MCP_SERVER_URL, which Claude Code sets for it. A command that fails, times out or
  * prints anything but an object of valid header names and string values is CONFIG_INVALID naming
  * the file and server; the message never holds its output, which holds credentials.
+ *
+ * Its environment is not mcpm's whole one (helperEnv).
  */
 export async function headersFromHelper(
   server: ServerConfig,
@@ -36,7 +40,7 @@ export async function headersFromHelper(
     new McpmError('CONFIG_INVALID', `${where} ${problem}`, 'run the command yourself to see what it prints: a JSON object of header names and string values');
   const output = await runShell(launch.headersHelper, {
     cwd: options.projectDir,
-    env: { ...definedOnly(options.env), CLAUDE_CODE_MCP_SERVER_NAME: server.name, CLAUDE_CODE_MCP_SERVER_URL: url },
+    env: helperEnv(launch.headersHelper, options.env, { CLAUDE_CODE_MCP_SERVER_NAME: server.name, CLAUDE_CODE_MCP_SERVER_URL: url }),
     timeoutMs: options.timeoutMs ?? HEADERS_HELPER_TIMEOUT_MS,
     ...(options.signal ? { signal: options.signal } : {}),
   }).catch((error: unknown) => {
@@ -53,16 +57,30 @@ export async function headersFromHelper(
   for (const name of Object.keys(json)) {
     const value = json[name];
     if (!HEADER_NAME.test(name)) throw fail(`printed ${jsonQuote(name)}, which is not a valid HTTP header name`);
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw fail(`printed a value for ${jsonQuote(name)} that is not a one-line string`);
-    headers[name] = value;
+    // RFC 9110 field-value: visible ASCII, spaces and tabs inside; fetch() refuses anything else,
+    // after the server was trusted, with a message about the connection.
+    if (typeof value !== 'string' || !/^[\t\x20-\x7e]*$/.test(value)) throw fail(`printed a value for ${jsonQuote(name)} that is not a valid HTTP header value`);
+    // Sent trimmed, as fetch() sends it: the value a server could echo is the trimmed one.
+    headers[name] = value.trim();
   }
   return headers;
 }
 
-function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/**
+ * The helper's environment: what a server inherits (INHERITED_ENV_VARS: HOME, PATH, …), the
+ * variables the command itself names (`$VAULT_ADDR`, `${TOKEN_FILE}`), and the two Claude Code
+ * sets. Not mcpm's whole environment, as Claude Code gives it: the command is locked, but a script
+ * it runs is a file a pull request can change, and `mcpm verify` runs it in CI beside the CI's own
+ * secrets, which no server is given either.
+ */
+function helperEnv(command: string, env: Readonly<Record<string, string | undefined>>, own: Record<string, string>): Record<string, string> {
+  const named = [...command.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
   const out = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
-  return out;
+  for (const name of [...INHERITED_ENV_VARS, ...named]) {
+    const value = env[name];
+    if (value !== undefined && !value.startsWith('()')) out[name] = value;
+  }
+  return Object.assign(out, own);
 }
 
 /**
@@ -76,6 +94,16 @@ function runShell(command: string, options: { cwd: string; env: Record<string, s
     const chunks: Buffer[] = [];
     let size = 0;
     let problem: string | undefined;
+    let settled = false;
+    const finish = (error: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error !== undefined) reject(new Error(error));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
     const stop = (why: string) => {
       problem ??= why;
       try {
@@ -83,7 +111,12 @@ function runShell(command: string, options: { cwd: string; env: Record<string, s
       } catch {
         // already gone
       }
+      // A process it started in a session of its own (setsid) is not in the group and may keep
+      // stdout open: the answer does not wait for it.
+      child.stdout.destroy();
+      finish(problem);
     };
+    let grace: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => stop(`did not finish within ${options.timeoutMs / 1000} s`), options.timeoutMs);
     const onAbort = () => stop('was interrupted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -93,12 +126,23 @@ function runShell(command: string, options: { cwd: string; env: Record<string, s
       else chunks.push(chunk);
     });
     child.on('error', (error) => stop(`could not be started (${(error as NodeJS.ErrnoException).code ?? error.message})`));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+    // The shell has exited: what it printed is its answer. Something it left running that holds
+    // stdout gets a moment to finish writing, then is not waited for.
+    // Its status decides, so the answer waits for both the exit and the end of its output.
+    let exited = false;
+    let outputEnded = false;
+    child.on('exit', (code, signal) => {
+      exited = true;
       if (problem === undefined && code !== 0) problem = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-      if (problem !== undefined) reject(new Error(problem));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      if (outputEnded) return finish(problem);
+      grace = setTimeout(() => {
+        child.stdout.destroy();
+        finish(problem);
+      }, EXIT_GRACE_MS);
+    });
+    child.stdout.on('close', () => {
+      outputEnded = true;
+      if (exited) finish(problem);
     });
   });
 }

@@ -58,7 +58,7 @@ export function secretValuesOf(
       : [['url', launch.url]];
   for (const [name, value] of Object.entries(server.headers)) {
     fields.push([`header ${jsonQuote(name)}`, value]);
-    add(`header ${jsonQuote(name)}`, resolve(value));
+    for (const part of headerValueParts(resolve(value))) add(`header ${jsonQuote(name)}`, part);
   }
   for (const [name, value] of Object.entries(server.env)) {
     fields.push([`env ${jsonQuote(name)}`, value]);
@@ -68,7 +68,7 @@ export function secretValuesOf(
   // are (a value such as "production" is a word a description may well say); a headers helper's
   // are credentials, as header values are.
   for (const [name, value] of Object.entries(loaded.envFile ?? {})) if (/\d/.test(value)) add(`envFile variable ${jsonQuote(name)}`, value);
-  for (const [name, value] of Object.entries(loaded.helperHeaders ?? {})) add(`header ${jsonQuote(name)} from "headersHelper"`, value);
+  for (const [name, value] of Object.entries(loaded.helperHeaders ?? {})) for (const part of headerValueParts(value)) add(`header ${jsonQuote(name)} from "headersHelper"`, part);
   for (const [label, value] of fields) {
     for (const body of variableReferences(value)) {
       if (PATH_REFERENCES.has(body)) continue;
@@ -78,6 +78,25 @@ export function secretValuesOf(
     if (label.startsWith('env ') && variableReferences(value).some((body) => !PATH_REFERENCES.has(body))) add(label, resolve(value));
   }
   return found;
+}
+
+/**
+ * A header value and the credentials inside it that a server could show without the rest: the
+ * token after an authorization scheme (`Bearer sk-…` → `sk-…`), and for `Basic` the decoded
+ * `user:password` and the password.
+ */
+function headerValueParts(value: string): string[] {
+  const parts = [value];
+  const scheme = /^([A-Za-z][A-Za-z0-9._~+-]*) +(\S.*)$/.exec(value.trim());
+  if (scheme) {
+    parts.push(scheme[2]!);
+    if (scheme[1]!.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(scheme[2]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0 && !decoded.includes('\uFFFD')) parts.push(decoded, decoded.slice(colon + 1));
+    }
+  }
+  return parts;
 }
 
 /** What a launch read from outside the config, read once by whoever starts the server. */

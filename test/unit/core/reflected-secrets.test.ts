@@ -70,7 +70,24 @@ describe('secretValuesOf', () => {
       { label: '"${env:TOKEN}" in args[0]', value: 'ghp_0123456789abcdef' },
     ]);
     const remote: ServerConfig = { name: 'r', source: '.mcp.json', launch: { transport: 'http', url: 'https://x.example/mcp' } as never, env: {}, headers: { Authorization: 'Bearer plain-literal-token' } };
-    expect(secretValuesOf(remote, env)).toEqual([{ label: 'header "Authorization"', value: 'Bearer plain-literal-token' }]);
+    expect(secretValuesOf(remote, env)).toEqual([
+      { label: 'header "Authorization"', value: 'Bearer plain-literal-token' },
+      { label: 'header "Authorization"', value: 'plain-literal-token' },
+    ]);
+  });
+
+  it('takes the credentials inside a header value, a headers helper\'s output, and credential-like env file values', () => {
+    const remote: ServerConfig = { name: 'r', source: '.mcp.json', launch: { transport: 'http', url: 'https://x.example/mcp' } as never, env: {}, headers: {} };
+    const basic = Buffer.from('deploy:hunter2-s3cret').toString('base64');
+    expect(secretValuesOf(remote, env, {}, { helperHeaders: { Authorization: `Basic ${basic}`, 'X-Key': 'k3y-from-helper' } }).map((s) => s.value)).toEqual([
+      `Basic ${basic}`,
+      basic,
+      'deploy:hunter2-s3cret',
+      'hunter2-s3cret',
+      'k3y-from-helper',
+    ]);
+    const server = stdio({}, []);
+    expect(secretValuesOf(server, env, {}, { envFile: { NODE_ENV: 'production', API_KEY: 'sk-0123456789' } })).toEqual([{ label: 'envFile variable "API_KEY"', value: 'sk-0123456789' }]);
   });
 });
 

@@ -23,6 +23,7 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
   } else {
     text = `${launch.transport} ${word(launch.url)}`;
     if (launch.headersHelper !== undefined) text += `  (headersHelper ${word(launch.headersHelper)})`;
+    if (launch.signIn !== undefined) text += `  (sign-in ${word(launch.signIn)})`;
     if (launch.headerNames.length > 0) text += `  (headers ${named(launch.headerNames, launch.headerValues)})`;
   }
   return trusted(text);

@@ -333,9 +333,10 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
     return launch;
   }
   if (transport === 'http' || transport === 'sse') {
-    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'transport', 'url']);
+    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'signIn', 'transport', 'url']);
     const launch: LaunchSpec = { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
     if (json.headersHelper !== undefined) launch.headersHelper = v.string(json, path, 'headersHelper');
+    if (json.signIn !== undefined) launch.signIn = v.string(json, path, 'signIn');
     if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
     return launch;
   }
@@ -594,6 +595,7 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
     url: launch.url,
     headerNames: [...launch.headerNames],
     ...(launch.headersHelper === undefined ? {} : { headersHelper: launch.headersHelper }),
+    ...(launch.signIn === undefined ? {} : { signIn: launch.signIn }),
     ...(launch.headerValues === undefined ? {} : { headerValues: valuesToJson(launch.headerValues) }),
   });
 }

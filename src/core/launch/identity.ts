@@ -1,6 +1,6 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * envFile, transport, url, headersHelper, the names of env variables and headers, and their values in the stored
+ * envFile, transport, url, headersHelper, sign-in settings, the names of env variables and headers, and their values in the stored
  * form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
@@ -43,6 +43,11 @@ export type LaunchSpec =
        * a command run on the user's machine.
        */
       headersHelper?: string;
+      /**
+       * The entry's sign-in keys (`oauth`, `auth`, …) as one RFC 8785 text, a client secret in
+       * clear left out: where the host sends the user's authorization code and tokens.
+       */
+      signIn?: string;
       /** Names of the headers the config sets, sorted. Never values. */
       headerNames: string[];
       /** As envValues, for the headers. */
@@ -67,6 +72,7 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
     if (a.transport !== b.transport) return 'the transports';
     if (a.url !== b.url) return 'the URLs';
     if (a.headersHelper !== b.headersHelper) return 'the headers helpers';
+    if (a.signIn !== b.signIn) return 'the sign-in settings';
     if (!arraysEqual(a.headerNames, b.headerNames)) return 'the header names';
     return valuesDifference(a.headerValues, b.headerValues, 'header');
   }

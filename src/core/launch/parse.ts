@@ -6,7 +6,9 @@ import { McpmError } from '../errors.js';
 import { stripJsonComments } from '../jsonc.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../json-strict.js';
 import { DENY_KINDS, parseDenyList, type DenyKind } from '../deny.js';
+import { canonicalize } from '../canonical.js';
 import { launchDifference, type LaunchSpec } from './identity.js';
+import { isReferencesOnly } from './values.js';
 
 export interface ServerConfig {
   name: string;
@@ -22,7 +24,7 @@ export interface ServerConfig {
    * launch, so changing it needs no new approval.
    */
   deny?: DenyKind[];
-  /** A remote server's sign-in settings from the hosts' `oauth` / `auth` keys; not part of the launch identity. */
+  /** A remote server's sign-in settings from the hosts' `oauth` / `auth` keys, as `mcpm login` uses them (the launch has them as written: LaunchSpec's signIn). */
   oauth?: OAuthSettings;
   /** VS Code's `inputs` of the file (by id), for `${input:ID}` references: prompted for at launch, never stored. */
   inputs?: ReadonlyMap<string, InputSpec>;
@@ -211,6 +213,39 @@ function oauthSettings(entry: JsonObject): OAuthSettings | undefined {
   return settings;
 }
 
+/**
+ * The keys of a remote entry that say how the host signs in: Claude Code's and Gemini's `oauth`
+ * (a client id, scopes, a callback port, the authorization server's metadata, authorization and
+ * token URLs), Cursor's `auth`, Gemini's `authProviderType`, `targetAudience` and
+ * `targetServiceAccount`. They say where the user's authorization code and tokens go.
+ */
+const SIGN_IN_KEYS = ['auth', 'authProviderType', 'oauth', 'targetAudience', 'targetServiceAccount'];
+
+/**
+ * The entry's sign-in keys as one RFC 8785 text, for the launch: a change that points the sign-in
+ * at another authorization server, client or callback is a changed launch. A client secret
+ * written in clear (a member whose name says secret) is not in the text, only that it is set:
+ * the lock is committed. Undefined when the entry has none.
+ */
+function signInOf(entry: JsonObject): string | undefined {
+  const found = SIGN_IN_KEYS.filter((key) => Object.hasOwn(entry, key));
+  if (found.length === 0) return undefined;
+  const out = Object.create(null) as JsonObject;
+  for (const key of found) out[key] = withoutSecrets(entry[key]!);
+  return canonicalize(out);
+}
+
+function withoutSecrets(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (!isJsonObject(value)) return value;
+  const out = Object.create(null) as JsonObject;
+  for (const key of Object.keys(value)) {
+    const member = value[key]!;
+    out[key] = /secret/i.test(key) && typeof member === 'string' && !isReferencesOnly(member) ? '(set, not recorded)' : withoutSecrets(member);
+  }
+  return out;
+}
+
 function isLoopbackHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -279,6 +314,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys:
   const headersHelper = own(entry, 'headersHelper');
   if (headersHelper !== undefined && !isNonEmptyString(headersHelper)) fail('"headersHelper" must be a non-empty string (a shell command)');
   if ((headersHelper as string | undefined)?.includes('\0')) fail('"headersHelper" contains a NUL character');
+  const signIn = signInOf(entry);
   return {
     name,
     source: file,
@@ -286,6 +322,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys:
       transport: declared === 'sse' ? 'sse' : 'http',
       url,
       ...(headersHelper === undefined ? {} : { headersHelper: headersHelper as string }),
+      ...(signIn === undefined ? {} : { signIn }),
       headerNames: sortedKeys(headers),
     },
     env: emptyRecord(),
@@ -375,8 +412,8 @@ function sortedKeys(record: Record<string, string>): string[] {
  * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
  * naming both files.
  *
- * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, transport, the env
- * and header names),
+ * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, sign-in settings,
+ * transport, the env and header names),
  * and so are the env and header values, with one spelling taken as another: the same variable is
  * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
  * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,

@@ -220,7 +220,7 @@ describe('parseLock', () => {
       'header values in an http launch',
       (r) => (r.servers.weather.launch.headers = { Authorization: 'Bearer x' }),
       'LOCKFILE_CORRUPT',
-      'mcp.lock: servers["weather"].launch: unexpected key "headers" (allowed: headerNames, headerValues, headersHelper, transport, url)',
+      'mcp.lock: servers["weather"].launch: unexpected key "headers" (allowed: headerNames, headerValues, headersHelper, signIn, transport, url)',
     ],
     ['a url on a stdio launch', (r) => (r.servers.notes.launch.url = 'https://x'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: unexpected key "url" (allowed: args, command, cwd, envFile, envNames, envValues, transport)'],
     ['an unknown transport', (r) => (r.servers.notes.launch.transport = 'ws'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: transport must be "stdio", "http" or "sse"'],

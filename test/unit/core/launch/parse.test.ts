@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { McpmError } from '../../../../src/core/errors.js';
-import type { LaunchSpec } from '../../../../src/core/launch/identity.js';
+import { launchDifference, type LaunchSpec } from '../../../../src/core/launch/identity.js';
 import { configFormatOf, mergeConfigs, parseConfig, parseConfigJson, type ServerConfig } from '../../../../src/core/launch/parse.js';
 import { expectError, fixture, server, stdio } from './helpers.js';
 
@@ -257,7 +257,7 @@ describe('parseConfig: VS Code format', () => {
       envNames: ['PERPLEXITY_API_KEY'],
     });
     expect(list[0]?.env.PERPLEXITY_API_KEY).toBe('${input:perplexity-key}');
-    expect(list[1]?.launch).toEqual({ transport: 'http', url: 'https://api.githubcopilot.com/mcp/', headerNames: ['Authorization'] });
+    expect(list[1]?.launch).toEqual({ transport: 'http', url: 'https://api.githubcopilot.com/mcp/', signIn: '{"oauth":{"clientId":"abc"}}', headerNames: ['Authorization'] });
   });
 
   it('needs "servers", and "inputs" must be an array', () => {
@@ -280,18 +280,30 @@ describe('parseConfig: VS Code format', () => {
 });
 
 describe('parseConfig: sign-in settings and VS Code inputs', () => {
-  it.each<[string, Record<string, unknown>, ServerConfig['oauth']]>([
-    ['Claude Code', { oauth: { clientId: 'c1', callbackPort: 8080, scopes: 'read write' } }, { clientId: 'c1', callbackPort: 8080, scopes: 'read write' }],
-    ['Gemini', { oauth: { enabled: true, clientId: 'c2', clientSecret: '${SECRET}', scopes: ['a', 'b'], redirectUri: 'http://localhost:7777/cb' } }, { clientId: 'c2', clientSecret: '${SECRET}', scopes: 'a b', redirectUri: 'http://localhost:7777/cb' }],
-    ['Cursor', { auth: { CLIENT_ID: 'c3', CLIENT_SECRET: 's', scopes: ['x'] } }, { clientId: 'c3', clientSecret: 's', scopes: 'x' }],
-    ['a bad port', { oauth: { callbackPort: 'x' } }, { invalid: '"oauth"."callbackPort" is not a port number' }],
-    ['a redirect elsewhere', { oauth: { redirectUri: 'https://evil.example/cb' } }, { invalid: '"oauth"."redirectUri" is not an http:// URL on this machine (localhost, 127.0.0.1)' }],
-    ['Google credentials', { authProviderType: 'google_credentials' }, { unsupported: 'it signs in with "authProviderType": "google_credentials" (Google credentials), not with MCP\'s OAuth flow' }],
-    ['dynamic discovery', { authProviderType: 'dynamic_discovery' }, {}],
-  ])('reads the %s settings of a remote entry, outside the launch identity', (_host, keys, expected) => {
+  it.each<[string, Record<string, unknown>, ServerConfig['oauth'], string]>([
+    ['Claude Code', { oauth: { clientId: 'c1', callbackPort: 8080, scopes: 'read write' } }, { clientId: 'c1', callbackPort: 8080, scopes: 'read write' }, '{"oauth":{"callbackPort":8080,"clientId":"c1","scopes":"read write"}}'],
+    [
+      'Gemini',
+      { oauth: { enabled: true, clientId: 'c2', clientSecret: '${SECRET}', scopes: ['a', 'b'], redirectUri: 'http://localhost:7777/cb' } },
+      { clientId: 'c2', clientSecret: '${SECRET}', scopes: 'a b', redirectUri: 'http://localhost:7777/cb' },
+      '{"oauth":{"clientId":"c2","clientSecret":"${SECRET}","enabled":true,"redirectUri":"http://localhost:7777/cb","scopes":["a","b"]}}',
+    ],
+    // A client secret in clear is never written: only that it is set.
+    ['Cursor', { auth: { CLIENT_ID: 'c3', CLIENT_SECRET: 's', scopes: ['x'] } }, { clientId: 'c3', clientSecret: 's', scopes: 'x' }, '{"auth":{"CLIENT_ID":"c3","CLIENT_SECRET":"(set, not recorded)","scopes":["x"]}}'],
+    ['a bad port', { oauth: { callbackPort: 'x' } }, { invalid: '"oauth"."callbackPort" is not a port number' }, '{"oauth":{"callbackPort":"x"}}'],
+    ['a redirect elsewhere', { oauth: { redirectUri: 'https://evil.example/cb' } }, { invalid: '"oauth"."redirectUri" is not an http:// URL on this machine (localhost, 127.0.0.1)' }, '{"oauth":{"redirectUri":"https://evil.example/cb"}}'],
+    ['Google credentials', { authProviderType: 'google_credentials' }, { unsupported: 'it signs in with "authProviderType": "google_credentials" (Google credentials), not with MCP\'s OAuth flow' }, '{"authProviderType":"google_credentials"}'],
+    ['dynamic discovery', { authProviderType: 'dynamic_discovery' }, {}, '{"authProviderType":"dynamic_discovery"}'],
+  ])('reads the %s settings of a remote entry, and keeps them as written in the launch: they say where the user\'s tokens go', (_host, keys, expected, signIn) => {
     const server = one({ url: 'https://x/mcp', ...keys });
     expect(server.oauth).toEqual(expected);
-    expect(server.launch).toEqual({ transport: 'http', url: 'https://x/mcp', headerNames: [] });
+    expect(server.launch).toEqual({ transport: 'http', url: 'https://x/mcp', signIn, headerNames: [] });
+  });
+
+  it('a changed authorization server is a changed launch', () => {
+    const locked = one({ url: 'https://x/mcp', oauth: { clientId: 'c1' } }).launch;
+    const changed = one({ url: 'https://x/mcp', oauth: { clientId: 'c1', authServerMetadataUrl: 'https://evil.example/.well-known/oauth-authorization-server' } }).launch;
+    expect(launchDifference(locked, changed)).toBe('the sign-in settings');
   });
 
   it('a remote entry without them has none', () => {

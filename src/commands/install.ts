@@ -268,7 +268,8 @@ function finish(
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
   const palette = paletteFor(human.isTTY, deps.env, options.color);
   if (!options.quiet || exit !== 0) {
-    human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok' || l.action === 'added') : lines, 'install', palette, contextWords(options)));
+    // --quiet: the problems only, those that decide the exit status; a server locked now is not one.
+    human.write(renderStatusLines(options.quiet ? lines.filter((_, i) => remaining[i]?.status !== 'ok') : lines, 'install', palette, contextWords(options)));
   }
   const legend = options.quiet ? undefined : findingsLegend(lines.flatMap((l) => l.findings ?? []));
   if (legend) human.write(`${paint(palette, 'dim', legend)}\n`);

@@ -81,6 +81,20 @@ describe('--json means JSON, also on error', () => {
   });
 });
 
+describe('--quiet', () => {
+  it('prints the problems only: a server that failed, not one locked beside it', async () => {
+    const dir = tempProject();
+    writeProject(dir, { fine: { defs: defs([tool('x', 'X.')]) } });
+    const config = JSON.parse(read(dir, '.mcp.json')) as { mcpServers: Record<string, unknown> };
+    config.mcpServers.missing = { command: 'mcpm-test-no-such-command' };
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config));
+    const result = await mcpm(['install', '-q', '-C', dir]);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toContain('ERROR  missing');
+    expect(result.stdout).not.toContain('fine');
+  });
+});
+
 describe('hints that fit the error', () => {
   it('a missing command, a crash and a duplicate tool name each get their own hint; none says --timeout', async () => {
     const dir = tempProject();

@@ -56,6 +56,8 @@ function buildProgram(run: (action: Action) => Promise<void>, json: boolean): Co
     // Help wraps at 80 columns, or the terminal's width when it is narrower.
     getOutHelpWidth: () => Math.min(HELP_WIDTH, process.stdout.columns || HELP_WIDTH),
     getErrHelpWidth: () => Math.min(HELP_WIDTH, process.stderr.columns || HELP_WIDTH),
+    // A usage error reads as every other error of mcpm's: `mcpm: <message>`, then `hint: …`.
+    outputError: (text, write) => write(usageErrorText(text)),
   });
   program
     .name('mcpm')
@@ -71,7 +73,7 @@ function buildProgram(run: (action: Action) => Promise<void>, json: boolean): Co
     .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR=1 forces colour)')
     .option('-q, --quiet', 'print only problems')
     .option('-v, --verbose', 'print more detail')
-    .showHelpAfterError('(run "mcpm --help" for usage)')
+    .showHelpAfterError('hint: run "mcpm --help" for usage')
     .addHelpText(
       'after',
       `
@@ -436,7 +438,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
 function explainHelp(command: Command, parents: string[]): void {
   const path = [...parents, command.name()];
   command.configureHelp({ showGlobalOptions: true });
-  command.showHelpAfterError(`(run "${path.join(' ')} --help" for usage)`);
+  command.showHelpAfterError(`hint: run "${path.join(' ')} --help" for usage`);
   for (const sub of command.commands) explainHelp(sub, path);
 }
 
@@ -481,6 +483,11 @@ function jsonRequested(args: readonly string[]): boolean {
     if (arg === '--json' || arg === '--format=json' || (arg === '--format' && args[i + 1] === 'json')) return true;
   }
   return false;
+}
+
+/** Commander's `error: …` and `(Did you mean …?)` lines, in mcpm's words. */
+function usageErrorText(text: string): string {
+  return text.replace(/^error: /, 'mcpm: ').replace(/^\(Did you mean (.*)\)$/m, 'hint: did you mean $1');
 }
 
 /** --help and --version end through exitOverride with exit code 0; any other error of commander's is a usage error (2). */

@@ -30,7 +30,10 @@ describe('--json means JSON, also on error', () => {
       error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'run "mcpm install --help" for usage' },
       exitStatus: 2,
     });
-    expect(usage.stderr).toContain("error: unknown option '--bogus'");
+    // In the words of every other error: `mcpm: …`, then `hint: …`.
+    expect(usage.stderr).toContain("mcpm: unknown option '--bogus'\n");
+    const typo = await mcpm(['instal', '-C', dir]);
+    expect(typo.stderr).toBe("mcpm: unknown command 'instal'\nhint: did you mean install?\nhint: run \"mcpm --help\" for usage\n");
 
     const missingArgument = await mcpm(['update', '--json']);
     expect(errorJson(missingArgument.stdout).error).toMatchObject({ code: 'USAGE', message: "missing required argument 'name'" });

@@ -62,7 +62,7 @@ describe('help', { timeout: 180_000 }, () => {
     ] as const) {
       const result = await mcpm([...args]);
       expect(result.status, args.join(' ')).toBe(2);
-      expect(result.stderr).toContain(`(run "${help}" for usage)`);
+      expect(result.stderr).toContain(`hint: run "${help}" for usage`);
     }
   });
 

@@ -13,8 +13,13 @@ const work = mkdtempSync(join(tmpdir(), 'mcpm-demo-'));
 const marker = join(root, 'examples', 'rug-pull', '.launched-before');
 let failed = false;
 
+/** Bold on a terminal, as mcpm's own output is: plain when piped or with NO_COLOR. */
+function bold(text) {
+  return process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[22m` : text;
+}
+
 function run(title, args, expected) {
-  process.stdout.write(`\n\x1b[1m$ mcpm ${args.join(' ')}\x1b[22m   # ${title}\n`);
+  process.stdout.write(`\n${bold(`$ mcpm ${args.join(' ')}`)}   # ${title}\n`);
   const result = spawnSync(process.execPath, [mcpm, ...args], { stdio: 'inherit', env: process.env });
   const ok = result.status === expected;
   process.stdout.write(`${ok ? '✔' : '✘'} exit ${result.status} (expected ${expected})\n`);

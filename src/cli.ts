@@ -128,7 +128,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .addHelpText(
       'after',
       '\nExamples:\n  $ mcpm verify\n  $ mcpm verify --offline    # in a pre-commit hook\n  $ mcpm verify --json notes\n' +
-        '  $ mcpm verify --allowlist git+https://git.example.com/sec/mcp.git#main:\n' +
+        '  $ mcpm verify --allowlist git+https://git.example.com/sec/mcp.git#main:mcp\n' +
         '  $ mcpm verify --offline --require-signature --allowed-signers signers\n' +
         '  $ mcpm verify --offline --base origin/main --format sarif   # in CI',
     )
@@ -166,7 +166,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
       'after',
       '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      r accept the item\'s fields from now on · ? help · q quit\n' +
         '\nWithout a terminal, --yes needs server names or --all, and a server with high\nfindings is approved only with --accept-high.\n' +
-        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: approves and prints what\n  $ mcpm approve --yes --all\n  $ mcpm approve --yes notes --accept-high\n' +
+        '\nExamples:\n  $ mcpm approve\n  $ mcpm approve notes\n  $ mcpm approve --yes notes --json   # no terminal: prints the outcome\n  $ mcpm approve --yes --all\n  $ mcpm approve --yes notes --accept-high\n' +
         "  $ mcpm approve --yes notes --accept-field '/tools/*/title'",
     )
     .action((names: string[], _o, cmd: Command) =>
@@ -379,7 +379,10 @@ Exit status: 0 ok · 1 drift or servers missing/stale
       }),
     );
 
-  const hook = program.command('hook').description('git hooks that run mcpm');
+  const hook = program
+    .command('hook')
+    .description('git hooks that run mcpm')
+    .addHelpText('after', '\nExamples:\n  $ mcpm hook install\n  $ mcpm hook uninstall -C packages/app');
   hook
     .command('install')
     .description('install a git pre-commit hook that runs "mcpm verify --offline" when an MCP config or the lock is staged')
@@ -417,6 +420,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .command('help')
     .argument('[command...]', 'a command, such as "install" or "hook install"')
     .description('display help for a command')
+    .addHelpText('after', '\nExamples:\n  $ mcpm help verify\n  $ mcpm help hook install')
     .action((path: string[]) => {
       let command = program;
       for (const [i, name] of path.entries()) {

@@ -35,7 +35,7 @@ function listedOptions(help: string): Set<string> {
 
 // About thirty runs of the CLI (fast alone, slow on a machine shared with other work).
 describe('help', { timeout: 180_000 }, () => {
-  it('lists the options each command’s examples use, within 80 columns', async () => {
+  it('lists the options each command’s examples use, within 80 columns, and every command has examples', async () => {
     const paths = await commandPaths();
     expect(paths).toContainEqual(['hook', 'install']);
     for (const path of paths) {
@@ -46,6 +46,8 @@ describe('help', { timeout: 180_000 }, () => {
       const listed = listedOptions(help.stdout);
       if (path.length === 0) continue; // the overview's examples use the options of other commands
       expect(help.stdout, label).toContain('Global Options:');
+      // Every command has examples, as the README says.
+      expect(help.stdout, label).toContain('\nExamples:\n');
       for (const example of help.stdout.matchAll(/^ {2}\$ mcpm (.*)$/gm)) {
         const used = [...example[1]!.replace(/#.*$/, '').matchAll(/(?<=^|\s)(--?[A-Za-z][\w-]*)/g)].map((m) => m[1]!);
         for (const option of used) expect(listed, `${label}: "${option}" of "$ mcpm ${example[1]}"`).toContain(option);

@@ -135,6 +135,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
+    // Every server is "new" then: the one thing to do is said once.
+    else if (text === null) human.write(sanitize(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it\n`, context)));
     if (signedBy !== undefined && !options.quiet) human.write(sanitize(`${project.lockLabel}.sig: good signature by ${signedBy}\n`));
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');

@@ -85,6 +85,15 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     expect(otlp.records.map((r) => r.attributes['mcpm.status']).sort()).toEqual(['denied', 'denied', 'ok', 'ok']);
   }, 60_000);
 
+  it('without a lock: every server is new, and the one thing to do is said once', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) }, b: { defs: defs([tool('y', 'Y.')]) } });
+    const result = await mcpm(['verify', '--offline', '-C', dir]);
+    expect(result.status).toBe(1);
+    expect(result.stdout.match(/does not exist yet/g)).toHaveLength(1);
+    expect(result.stdout).toContain(`mcp.lock does not exist yet: "mcpm -C ${dir} install" creates it\n`);
+  });
+
   it('-C to a directory that does not exist is a usage error either way', async () => {
     const dir = tempProject();
     const missing = join(dir, 'nope');

@@ -219,7 +219,8 @@ const LABEL: Record<Outcome['result'], string> = {
   conflict: 'not written',
   error: 'ERROR',
   stale: 'stale',
-  held: 'not approved',
+  // The word --json and the README use: nothing was written, and --accept-high would take it.
+  held: 'held',
 };
 
 function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean, context: string): string {
@@ -236,7 +237,8 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
     if (o.source && o.items && o.integrity) {
       const plan = planItems(o.source);
       const chosen = new Set(o.items);
-      notes.push(sanitize(`${o.items.length} of ${plan.length} items changed → integrity ${o.integrity}`));
+      // The integrity shown on the review screen: that of the definitions approved (a launch-only approval keeps it).
+      notes.push(sanitize(`${o.items.length} of ${plan.length} changes approved; definitions' integrity ${o.integrity}`));
       plan.forEach((p, i) => {
         if (!yes && o.result === 'approved') return;
         const what = 'change' in p ? describeChange(p.change) : trusted('modified launch definition');
@@ -297,7 +299,8 @@ function outcomeToJson(o: Outcome) {
             ...('change' in p ? changeAnnotationsJson(p.change, o.source?.judged) : {}),
             approved: chosen.has(i),
           })),
-          findings: o.source.findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, key: f.key, pointer: f.pointer })),
+          // As verify and diff give them: with `args`.
+          findings: o.source.findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, key: f.key, pointer: f.pointer, args: f.args })),
         }
       : {}),
     ...(o.error ? { error: o.error } : {}),

@@ -692,14 +692,12 @@ class Run {
   private detail(): string | undefined {
     const proc = this.processes.at(-1);
     if (proc === undefined) return undefined;
-    const parts: string[] = [];
     const stderr = proc.stderr.text();
-    if (stderr !== '') parts.push(`stderr of "${this.server}":\n${stderr}`);
     const noise = this.endpoint?.kind === 'stdio' ? this.endpoint.noise : undefined;
-    if (noise !== undefined && noise.noiseCount > 0) {
-      parts.push(`${noise.noiseCount} line(s) on stdout that were not JSON-RPC, ignored; the first:\n${noise.noise.join('\n')}`);
-    }
-    return parts.length > 0 ? parts.join('\n') : undefined;
+    const ignored = noise !== undefined && noise.noiseCount > 0 ? `${noise.noiseCount} line(s) on stdout that were not JSON-RPC, ignored; the first:\n${noise.noise.join('\n')}` : undefined;
+    // The report already says the detail is the server's stderr: a heading only tells two parts apart.
+    if (ignored === undefined) return stderr === '' ? undefined : stderr;
+    return stderr === '' ? ignored : `stderr of "${this.server}":\n${stderr}\n${ignored}`;
   }
 
   async dispose(): Promise<void> {

@@ -258,6 +258,8 @@ describe('snapshotServer, hostile servers', () => {
     expect(error.detail!.length).toBeLessThan(70 * 1024);
     expect(error.detail).toMatch(/earlier bytes of stderr dropped/);
     expect(error.detail).toContain('END-OF-STDERR');
+    // Only stderr: no heading of mcpm's inside the server's own words (the report names them).
+    expect(error.detail).not.toContain('stderr of');
   });
 
   it('kills a grandchild the server left running', async () => {

@@ -121,6 +121,13 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
     });
   }
   const out = options.format === 'json' ? deps.stderr : deps.stdout;
+  // A directory with no MCP config and no lock yet: legitimate before the first one, and the hook
+  // then checks it once one is staged; also what a mistyped -C looks like, so it is said.
+  const exists = async (file: string) => fs.access(file).then(() => true, () => false);
+  const watchedNow = await Promise.all([...(configs.length > 0 ? configs : DEFAULT_CONFIGS.map((f) => path.join(place.dir, f))), lockFile].map(exists));
+  if (!watchedNow.includes(true)) {
+    deps.stderr.write(sanitize(`mcpm: warning: ${project.dir} has no MCP config and no lock yet; the hook checks it once one is staged\n`));
+  }
   if (!options.quiet) {
     const where = project.dir === '.' ? '' : ` in ${project.dir}`;
     out.write(sanitize(`${ours ? 'updated' : 'installed'} ${place.shown}: runs "mcpm ${project.args.join(' ')}"${where} when ${project.watched.join(', ')} is staged\n`));

@@ -102,6 +102,8 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     const installed = await mcpm(['hook', 'install', '-C', dir, '--json']);
     expect(installed.status).toBe(0);
     expect(JSON.parse(installed.stdout)).toMatchObject({ hook: join(dir, '.githooks', 'pre-commit'), chained: null });
+    // Nothing to check here yet: said, since a mistyped -C looks the same.
+    expect(installed.stderr).toContain('mcpm: warning: . has no MCP config and no lock yet; the hook checks it once one is staged');
     expect(existsSync(join(dir, '.githooks', 'pre-commit'))).toBe(true);
     expect(existsSync(join(dir, '.git', 'hooks', 'pre-commit'))).toBe(false);
 

@@ -19,11 +19,13 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
     text = [launch.command, ...launch.args].map(word).join(' ');
     if (launch.cwd !== undefined) text += `  (cwd ${word(launch.cwd)})`;
     if (launch.envFile !== undefined) text += `  (envFile ${word(launch.envFile)})`;
+    if (launch.hostSettings !== undefined) text += `  (host settings ${word(launch.hostSettings)})`;
     if (launch.envNames.length > 0) text += `  (env ${named(launch.envNames, launch.envValues)})`;
   } else {
     text = `${launch.transport} ${word(launch.url)}`;
     if (launch.headersHelper !== undefined) text += `  (headersHelper ${word(launch.headersHelper)})`;
     if (launch.signIn !== undefined) text += `  (sign-in ${word(launch.signIn)})`;
+    if (launch.hostSettings !== undefined) text += `  (host settings ${word(launch.hostSettings)})`;
     if (launch.headerNames.length > 0) text += `  (headers ${named(launch.headerNames, launch.headerValues)})`;
   }
   return trusted(text);

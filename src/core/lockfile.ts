@@ -320,7 +320,7 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
   // Unknown keys are refused, not dropped: an `env` or `headers` with values must never sit in a
   // committed lock unnoticed, and dropping it would hide that someone put it there.
   if (transport === 'stdio') {
-    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envFile', 'envNames', 'envValues', 'transport']);
+    v.onlyKeys(json, path, ['args', 'command', 'cwd', 'envFile', 'envNames', 'envValues', 'hostSettings', 'transport']);
     const launch: LaunchSpec = {
       transport,
       command: v.string(json, path, 'command'),
@@ -329,14 +329,16 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
     };
     if (json.cwd !== undefined) launch.cwd = v.string(json, path, 'cwd');
     if (json.envFile !== undefined) launch.envFile = v.string(json, path, 'envFile');
+    if (json.hostSettings !== undefined) launch.hostSettings = v.string(json, path, 'hostSettings');
     if (json.envValues !== undefined) launch.envValues = readValues(json, path, 'envValues', launch.envNames, v);
     return launch;
   }
   if (transport === 'http' || transport === 'sse') {
-    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'signIn', 'transport', 'url']);
+    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'hostSettings', 'signIn', 'transport', 'url']);
     const launch: LaunchSpec = { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
     if (json.headersHelper !== undefined) launch.headersHelper = v.string(json, path, 'headersHelper');
     if (json.signIn !== undefined) launch.signIn = v.string(json, path, 'signIn');
+    if (json.hostSettings !== undefined) launch.hostSettings = v.string(json, path, 'hostSettings');
     if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
     return launch;
   }
@@ -587,6 +589,7 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
       envNames: [...launch.envNames],
       ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
       ...(launch.envFile === undefined ? {} : { envFile: launch.envFile }),
+      ...(launch.hostSettings === undefined ? {} : { hostSettings: launch.hostSettings }),
       ...(launch.envValues === undefined ? {} : { envValues: valuesToJson(launch.envValues) }),
     });
   }
@@ -596,6 +599,7 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
     headerNames: [...launch.headerNames],
     ...(launch.headersHelper === undefined ? {} : { headersHelper: launch.headersHelper }),
     ...(launch.signIn === undefined ? {} : { signIn: launch.signIn }),
+    ...(launch.hostSettings === undefined ? {} : { hostSettings: launch.hostSettings }),
     ...(launch.headerValues === undefined ? {} : { headerValues: valuesToJson(launch.headerValues) }),
   });
 }

@@ -96,6 +96,25 @@ describe('env and header values are part of the launch', () => {
     expect(run.stderr).toMatch(/not started: the header values \("X-Team"\)/);
   });
 
+  it('VS Code: a sandbox turned off, or an input that now runs a task for its value, is a changed launch', async () => {
+    const dir = tempProject();
+    writeFileSync(join(dir, 'defs.json'), JSON.stringify(defs([tool('add', 'Adds.')])));
+    mkdirSync(join(dir, '.vscode'));
+    const write = (entry: Record<string, unknown>, input: Record<string, unknown>) =>
+      writeFileSync(join(dir, '.vscode', 'mcp.json'), JSON.stringify({ inputs: [{ id: 'k', ...input }], servers: { notes: { type: 'stdio', ...stdioServer(dir, { KEY: '${input:k}' }), ...entry } } }));
+    write({ sandboxEnabled: true }, { type: 'promptString', password: true });
+    expect((await mcpm(['install', '-C', dir], { env: { MCPM_INPUT_K: 'v' } })).status).toBe(0);
+    for (const [entry, input] of [
+      [{ sandboxEnabled: false }, { type: 'promptString', password: true }],
+      [{ sandboxEnabled: true }, { type: 'command', command: 'workbench.action.tasks.runTask', args: 'exfil' }],
+    ] as const) {
+      write(entry, input);
+      expect((await mcpm(['verify', '--offline', '-C', dir])).status).toBe(1);
+      const diff = await mcpm(['diff', '-C', dir, 'notes'], { env: { MCPM_INPUT_K: 'v' } });
+      expect(diff.stdout).toContain('differ:     the host settings');
+    }
+  });
+
   it('sign-in settings that send the user\'s tokens elsewhere are a changed launch: verify, install --frozen and the guard refuse them', async () => {
     const dir = tempProject();
     const defsFile = join(dir, 'defs.json');

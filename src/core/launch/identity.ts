@@ -1,6 +1,6 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * envFile, transport, url, headersHelper, sign-in settings, the names of env variables and headers, and their values in the stored
+ * envFile, transport, url, headersHelper, sign-in settings, VS Code's host settings, the names of env variables and headers, and their values in the stored
  * form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
@@ -24,6 +24,8 @@ export type LaunchSpec =
        * user's, like the environment a `${VAR}` reads (docs/lockfile.md).
        */
       envFile?: string;
+      /** VS Code's `sandboxEnabled`, `sandbox`, `dev` and the `inputs` the launch refers to, as one RFC 8785 text (parse.ts). */
+      hostSettings?: string;
       /** Names of the variables the config sets for this server, sorted. Never values. */
       envNames: string[];
       /**
@@ -48,6 +50,8 @@ export type LaunchSpec =
        * clear left out: where the host sends the user's authorization code and tokens.
        */
       signIn?: string;
+      /** As a stdio launch's hostSettings: the `inputs` its URL and headers refer to, and the like. */
+      hostSettings?: string;
       /** Names of the headers the config sets, sorted. Never values. */
       headerNames: string[];
       /** As envValues, for the headers. */
@@ -65,6 +69,7 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
     if (!arraysEqual(a.args, b.args)) return 'the args';
     if (a.cwd !== b.cwd) return 'the working directories';
     if (a.envFile !== b.envFile) return 'the env files';
+    if (a.hostSettings !== b.hostSettings) return 'the host settings';
     if (!arraysEqual(a.envNames, b.envNames)) return 'the env variable names';
     return valuesDifference(a.envValues, b.envValues, 'env');
   }
@@ -73,6 +78,7 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
     if (a.url !== b.url) return 'the URLs';
     if (a.headersHelper !== b.headersHelper) return 'the headers helpers';
     if (a.signIn !== b.signIn) return 'the sign-in settings';
+    if (a.hostSettings !== b.hostSettings) return 'the host settings';
     if (!arraysEqual(a.headerNames, b.headerNames)) return 'the header names';
     return valuesDifference(a.headerValues, b.headerValues, 'header');
   }

@@ -8,6 +8,7 @@ import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonObj
 import { DENY_KINDS, parseDenyList, type DenyKind } from '../deny.js';
 import { canonicalize } from '../canonical.js';
 import { launchDifference, type LaunchSpec } from './identity.js';
+import { inputReferences } from './expand.js';
 import { isReferencesOnly } from './values.js';
 
 export interface ServerConfig {
@@ -154,17 +155,45 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
     throw new McpmError('CONFIG_INVALID', `${file}: ${jsonQuote(rootKey)} must be an object of servers`, CONFIG_HINT);
   }
   let inputs: Map<string, InputSpec> | undefined;
+  let inputDefinitions: Map<string, JsonObject> | undefined;
   if (format === 'vscode') {
     const given = own(json, 'inputs');
     if (given !== undefined && !Array.isArray(given)) {
       throw new McpmError('CONFIG_INVALID', `${file}: "inputs" must be an array`, CONFIG_HINT);
     }
     inputs = inputSpecs(given ?? []);
+    inputDefinitions = new Map((given ?? []).filter((item) => isJsonObject(item) && typeof item['id'] === 'string').map((item) => [(item as JsonObject)['id'] as string, item as JsonObject]));
   }
   return Object.keys(root).map((name) => {
-    const server = serverFromEntry(name, root[name] as JsonValue, file, hostKeys);
+    const entry = root[name] as JsonValue;
+    const server = withHostSettings(serverFromEntry(name, entry, file, hostKeys), entry as JsonObject, inputDefinitions);
     return inputs === undefined || inputs.size === 0 ? server : { ...server, inputs };
   });
+}
+
+/**
+ * Keys of an entry with which VS Code changes what the server may do or how its values are
+ * found: `sandboxEnabled` and `sandbox` (the files and hosts it may reach), `dev` (restarts and a
+ * debugger). With the definitions of the `inputs` its launch refers to (`${input:ID}`): an input
+ * of type `command` runs a VS Code command, a task among them, to find the value.
+ */
+const HOST_SETTING_KEYS = ['dev', 'sandbox', 'sandboxEnabled'];
+
+/** The server with its launch's hostSettings (RFC 8785 text), when it has any of them. */
+function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefinitions: ReadonlyMap<string, JsonObject> | undefined): ServerConfig {
+  const settings = Object.create(null) as JsonObject;
+  for (const key of HOST_SETTING_KEYS) if (Object.hasOwn(entry, key)) settings[key] = entry[key]!;
+  const referenced = Object.create(null) as JsonObject;
+  for (const id of inputReferences(server)) {
+    const definition = inputDefinitions?.get(id);
+    if (definition === undefined) continue;
+    // A password input's default is a secret: only that it is set is recorded.
+    const secretDefault = definition['password'] === true && typeof definition['default'] === 'string';
+    referenced[id] = secretDefault ? { ...definition, default: '(set, not recorded)' } : definition;
+  }
+  if (Object.keys(referenced).length > 0) settings['inputs'] = referenced;
+  if (Object.keys(settings).length === 0) return server;
+  return { ...server, launch: { ...server.launch, hostSettings: canonicalize(settings) } };
 }
 
 /** VS Code's `inputs`, by id; entries that are not objects with a string id are left out (VS Code ignores them too). */

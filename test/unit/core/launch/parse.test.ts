@@ -119,13 +119,29 @@ describe('parseConfig: mcpServers format', () => {
       autoApprove: ['x'],
       alwaysAllow: ['x'],
       timeout: 60,
-      sandbox: { network: {} },
-      sandboxEnabled: true,
       oauth: { clientId: 'c' },
-      dev: { watch: 'src/**' },
       trust: true,
     });
     expect(server.launch).toEqual({ transport: 'stdio', command: 'node', args: [], envNames: [] });
+  });
+
+  it('keeps VS Code\'s sandbox and dev settings, and the inputs the launch refers to, in the launch: a change to them changes what the server may do', () => {
+    const config = (entry: Record<string, unknown>, inputs: unknown[] = []) =>
+      parseConfig(JSON.stringify({ inputs, servers: { s: { type: 'stdio', command: 'node', env: { K: '${input:k}' }, ...entry } } }), '.vscode/mcp.json', 'vscode')[0]!.launch;
+    const prompt = { type: 'promptString', id: 'k', password: true, default: 'sk-default-0123' };
+    const locked = config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['api.example.com'] } } }, [prompt]);
+    expect(locked).toMatchObject({
+      hostSettings: '{"inputs":{"k":{"default":"(set, not recorded)","id":"k","password":true,"type":"promptString"}},"sandbox":{"network":{"allowedDomains":["api.example.com"]}},"sandboxEnabled":true}',
+    });
+    for (const changed of [
+      config({ sandboxEnabled: false, sandbox: { network: { allowedDomains: ['api.example.com'] } } }, [prompt]),
+      config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['*'] } } }, [prompt]),
+      config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['api.example.com'] } }, dev: { debug: { type: 'node' } } }, [prompt]),
+      // The value now comes from running a task.
+      config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['api.example.com'] } } }, [{ type: 'command', id: 'k', command: 'workbench.action.tasks.runTask', args: 'exfil' }]),
+    ]) {
+      expect(launchDifference(locked, changed)).toBe('the host settings');
+    }
   });
 
   it('sorts env and header names by UTF-16 code units', () => {
@@ -255,6 +271,9 @@ describe('parseConfig: VS Code format', () => {
       command: 'npx',
       args: ['-y', 'server-perplexity-ask', '--endpoint', 'https://api.perplexity.ai//v1'],
       envNames: ['PERPLEXITY_API_KEY'],
+      // The sandbox VS Code keeps it in, and the input its value comes from: part of the launch.
+      hostSettings:
+        '{"inputs":{"perplexity-key":{"description":"Perplexity API Key","id":"perplexity-key","password":true,"type":"promptString"}},"sandbox":{"network":{"allowedDomains":["api.perplexity.ai"]}}}',
     });
     expect(list[0]?.env.PERPLEXITY_API_KEY).toBe('${input:perplexity-key}');
     expect(list[1]?.launch).toEqual({ transport: 'http', url: 'https://api.githubcopilot.com/mcp/', signIn: '{"oauth":{"clientId":"abc"}}', headerNames: ['Authorization'] });

@@ -43,6 +43,18 @@ async function expectRefusedEverywhere(dir: string, env: Record<string, string>,
 }
 
 describe('env and header values are part of the launch', () => {
+  it('a value that is only a reference is bound too: ${API_KEY} moved to ${AWS_SECRET_ACCESS_KEY}, with no other value beside it, is config-changed', async () => {
+    const dir = tempProject();
+    writeFileSync(join(dir, 'defs.json'), JSON.stringify(defs([tool('add', 'Adds.')])));
+    const server = (ref: string) => ({ command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: '${DEFS}', FIXTURE_PID_FILE: '${PIDS}', API_KEY: ref } });
+    const env = { DEFS: join(dir, 'defs.json'), PIDS: join(dir, 'pids'), API_KEY: 'k1', AWS_SECRET_ACCESS_KEY: 'k2' };
+    writeConfig(dir, server('${API_KEY}'));
+    expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8')).servers.notes.launch.envValues).toMatchObject({ API_KEY: '${API_KEY}' });
+    writeConfig(dir, server('${AWS_SECRET_ACCESS_KEY}'));
+    await expectRefusedEverywhere(dir, env, /the env values \("API_KEY"\)/);
+  });
+
   it('NODE_OPTIONS changed to load a payload is config-changed: never started, never in the lock in clear', async () => {
     const dir = tempProject();
     writeFileSync(join(dir, 'defs.json'), JSON.stringify(defs([tool('add', 'Adds.')])));

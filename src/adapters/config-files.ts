@@ -24,7 +24,7 @@ const hosts = () => import('./hosts/index.js');
 /** Project config files, in discovery order (the order in which mergeConfigs prefers values). */
 const DISCOVERED: readonly { file: string; format: ConfigFormat; keys?: HostKeys }[] = [
   { file: '.mcp.json', format: 'mcpServers' },
-  { file: '.cursor/mcp.json', format: 'mcpServers', keys: { envFile: true } },
+  { file: '.cursor/mcp.json', format: 'mcpServers', keys: { vscodeFamily: true } },
   { file: '.vscode/mcp.json', format: 'vscode' },
 ];
 
@@ -207,7 +207,7 @@ function parseNamedConfig(text: string, file: string, cursor: boolean): ServerCo
     }
     if (configFormatOf(json, file) !== 'vscode') throw strictError;
   }
-  return configFromJson(json, file, configFormatOf(json, file), cursor ? { envFile: true } : {});
+  return configFromJson(json, file, configFormatOf(json, file), cursor ? { vscodeFamily: true } : {});
 }
 
 function displayName(projectDir: string, absolute: string, given: string): string {

@@ -90,12 +90,13 @@ export function parseConfig(text: string, file: string, format: ConfigFormat, op
 }
 
 /**
- * What the host of a file reads beyond the keys every host reads. `envFile`: VS Code and Cursor
- * load it (default: a file in VS Code's format); in any other host's file it is refused, as that
- * host would start the server without it while a reader of the key would not.
+ * How the host of a file reads it, where hosts differ. `vscodeFamily`: VS Code or Cursor (VS Code's
+ * code; default: a file in VS Code's format). They load `envFile`, which any other host's file
+ * may not name: that host would start the server without it. And their JSON reader takes a
+ * `__proto__` key as the object's prototype, so in their files one is refused inside an entry.
  */
 export interface HostKeys {
-  envFile?: boolean;
+  vscodeFamily?: boolean;
 }
 
 /** Parses a config file's text to its top-level object; syntax errors are CONFIG_INVALID `file:line:col: message`. */
@@ -141,7 +142,7 @@ export function configFormatOf(json: JsonObject, file: string): ConfigFormat {
  * (HostKeys says in which files it is read).
  */
 export function configFromJson(json: JsonObject, file: string, format: ConfigFormat, options: HostKeys = {}): ServerConfig[] {
-  const hostKeys = { envFile: options.envFile ?? format === 'vscode' };
+  const hostKeys = { vscodeFamily: options.vscodeFamily ?? format === 'vscode' };
   const rootKey = ROOT_KEY[format];
   const root = own(json, rootKey);
   if (root === undefined) {
@@ -153,6 +154,12 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
   }
   if (!isJsonObject(root)) {
     throw new McpmError('CONFIG_INVALID', `${file}: ${jsonQuote(rootKey)} must be an object of servers`, CONFIG_HINT);
+  }
+  // Inside the entries: a server may be named `__proto__`, and a JSON.parse host reads the key as
+  // any other (an env variable of that name is then one).
+  if (hostKeys.vscodeFamily) {
+    for (const name of Object.keys(root)) refuseProtoKeys(root[name]!, file);
+    refuseProtoKeys(own(json, 'inputs') ?? [], file);
   }
   let inputs: Map<string, InputSpec> | undefined;
   let inputDefinitions: Map<string, JsonObject> | undefined;
@@ -194,6 +201,26 @@ function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefiniti
   if (Object.keys(referenced).length > 0) settings['inputs'] = referenced;
   if (Object.keys(settings).length === 0) return server;
   return { ...server, launch: { ...server.launch, hostSettings: canonicalize(settings) } };
+}
+
+/**
+ * A `__proto__` key anywhere in a server's entry (or VS Code's inputs) of a VS Code or Cursor file
+ * is refused: their JSONC reader, like a plain JavaScript object, takes it as the entry's
+ * prototype, so the keys inside (`env`, `envFile`, `args`) would be the host's while mcpm reads
+ * them as one member it ignores.
+ */
+function refuseProtoKeys(value: JsonValue, file: string): void {
+  const stack: JsonValue[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (Array.isArray(item)) stack.push(...item);
+    else if (isJsonObject(item)) {
+      if (Object.hasOwn(item, '__proto__')) {
+        throw new McpmError('CONFIG_INVALID', `${file}: has a "__proto__" key, which some hosts read as the object's prototype and mcpm cannot read as they do`, 'remove the "__proto__" key');
+      }
+      for (const key of Object.keys(item)) stack.push(item[key]!);
+    }
+  }
 }
 
 /** VS Code's `inputs`, by id; entries that are not objects with a string id are left out (VS Code ignores them too). */
@@ -314,7 +341,7 @@ function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys:
     if (cwd !== undefined && !isNonEmptyString(cwd)) fail('"cwd" must be a non-empty string');
     // VS Code's and Cursor's file of variables for the server: part of the launch, as `env` is.
     const envFile = own(entry, 'envFile');
-    if (envFile !== undefined && !hostKeys.envFile) {
+    if (envFile !== undefined && !hostKeys.vscodeFamily) {
       fail('"envFile" is read by VS Code and Cursor only: this file\'s host starts the server without it; move its variables into "env"');
     }
     if (envFile !== undefined && !isNonEmptyString(envFile)) fail('"envFile" must be a non-empty string (the path of a file of NAME=value lines)');

@@ -35,7 +35,7 @@ describe('parseConfig: mcpServers format', () => {
   });
 
   it('reads Cursor entries (url without type is http; envFile kept in the launch)', () => {
-    const list = parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers', { envFile: true });
+    const list = parseConfig(fixture('cursor.mcp.json'), '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true });
     expect(list.map((s) => [s.name, s.launch.transport])).toEqual([
       ['userjot', 'http'],
       ['notes', 'stdio'],
@@ -66,7 +66,7 @@ describe('parseConfig: mcpServers format', () => {
   });
 
   it('keeps envFile as written, references unexpanded: it is part of the launch', () => {
-    const [server] = parseConfig(servers({ notes: { command: 'node', envFile: '${workspaceFolder}/.env' } }), '.cursor/mcp.json', 'mcpServers', { envFile: true });
+    const [server] = parseConfig(servers({ notes: { command: 'node', envFile: '${workspaceFolder}/.env' } }), '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true });
     expect(server!.launch).toEqual({
       transport: 'stdio',
       command: 'node',
@@ -87,7 +87,7 @@ describe('parseConfig: mcpServers format', () => {
 
   it('two files that give one server different env files are a conflict', () => {
     const a = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n' } } }), '.mcp.json', 'mcpServers');
-    const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.cursor/mcp.json', 'mcpServers', { envFile: true });
+    const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true });
     expectError(() => mergeConfigs([a, b]), 'CONFIG_CONFLICT', 'server "s" is defined differently in .mcp.json and .cursor/mcp.json: the env files differ');
   });
 
@@ -102,7 +102,7 @@ describe('parseConfig: mcpServers format', () => {
     ['an array', ['.env'], '"envFile" must be a non-empty string (the path of a file of NAME=value lines)'],
     ['with NUL', '.env\u0000x', '"envFile" contains a NUL character'],
   ])('refuses an envFile %s', (_what, envFile, message) => {
-    const parse = () => parseConfig(servers({ notes: { command: 'n', envFile } }), '.cursor/mcp.json', 'mcpServers', { envFile: true });
+    const parse = () => parseConfig(servers({ notes: { command: 'n', envFile } }), '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true });
     expectError(parse, 'CONFIG_INVALID', `.cursor/mcp.json: server "notes": ${message}`);
   });
 
@@ -165,6 +165,14 @@ describe('parseConfig: mcpServers format', () => {
       expect(Object.getPrototypeOf(list[0]?.env)).toBe(null);
     },
   );
+
+  it('refuses a "__proto__" key inside an entry of a VS Code or Cursor file: their reader takes it as the prototype, whose keys they would then read', () => {
+    const entry = '{"type": "stdio", "command": "node", "__proto__": {"env": {"NODE_OPTIONS": "--require ./x.cjs"}}}';
+    const message = '.vscode/mcp.json: has a "__proto__" key, which some hosts read as the object\'s prototype and mcpm cannot read as they do';
+    expectError(() => parseConfig(`{"servers": {"s": ${entry}}}`, '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', message);
+    expectError(() => parseConfig(`{"mcpServers": {"s": ${entry}}}`, '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true }), 'CONFIG_INVALID', message.replace('.vscode', '.cursor'));
+    expectError(() => parseConfig('{"inputs": [{"id": "k", "__proto__": {"type": "command"}}], "servers": {}}', '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', message);
+  });
 
   it('an empty mcpServers object gives no servers', () => {
     expect(parseConfig('{"mcpServers": {}}', '.mcp.json', 'mcpServers')).toEqual([]);
@@ -375,7 +383,7 @@ describe('mergeConfigs', () => {
 
   it('the Claude Code and Cursor fixtures give "notes" an env file and another LOG_LEVEL: a conflict, as Cursor would start values nobody reviewed', () => {
     const merge = (cursor: string) =>
-      mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers', { envFile: true })]);
+      mergeConfigs([parseConfig(fixture('claude-code.mcp.json'), '.mcp.json', 'mcpServers'), parseConfig(cursor, '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true })]);
     const differ = (what: string) => `server "notes" is defined differently in .mcp.json and .cursor/mcp.json: ${what} differ`;
     expectError(() => merge(fixture('cursor.mcp.json')), 'CONFIG_CONFLICT', differ('the env files'));
     const withoutEnvFile = fixture('cursor.mcp.json').replace(',\n      "envFile": ".env"', '');

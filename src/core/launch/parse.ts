@@ -8,7 +8,7 @@ import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonObj
 import { DENY_KINDS, parseDenyList, type DenyKind } from '../deny.js';
 import { canonicalize } from '../canonical.js';
 import { launchDifference, type LaunchSpec } from './identity.js';
-import { inputReferences } from './expand.js';
+import { inputReferences, inputVariable } from './expand.js';
 import { isReferencesOnly } from './values.js';
 
 export interface ServerConfig {
@@ -194,9 +194,16 @@ function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefiniti
   for (const id of inputReferences(server)) {
     const definition = inputDefinitions?.get(id);
     if (definition === undefined) continue;
-    // A password input's default is a secret: only that it is set is recorded.
-    const secretDefault = definition['password'] === true && typeof definition['default'] === 'string';
-    referenced[id] = secretDefault ? { ...definition, default: '(set, not recorded)' } : definition;
+    // A password input's default is a secret: it cannot be locked without writing it, and a
+    // masked one would let a change of it pass (VS Code offers it, and Enter takes it).
+    if (definition['password'] === true && Object.hasOwn(definition, 'default')) {
+      throw new McpmError(
+        'CONFIG_INVALID',
+        `${server.source}: input ${jsonQuote(id)} is a password with a "default": a secret written in the config, which mcpm cannot lock without writing it`,
+        `remove the default: VS Code then asks for the value, and mcpm takes it from ${inputVariable(id)} or asks`,
+      );
+    }
+    referenced[id] = definition;
   }
   if (Object.keys(referenced).length > 0) settings['inputs'] = referenced;
   if (Object.keys(settings).length === 0) return server;

@@ -128,11 +128,13 @@ describe('parseConfig: mcpServers format', () => {
   it('keeps VS Code\'s sandbox and dev settings, and the inputs the launch refers to, in the launch: a change to them changes what the server may do', () => {
     const config = (entry: Record<string, unknown>, inputs: unknown[] = []) =>
       parseConfig(JSON.stringify({ inputs, servers: { s: { type: 'stdio', command: 'node', env: { K: '${input:k}' }, ...entry } } }), '.vscode/mcp.json', 'vscode')[0]!.launch;
-    const prompt = { type: 'promptString', id: 'k', password: true, default: 'sk-default-0123' };
+    const prompt = { type: 'promptString', id: 'k', password: true };
     const locked = config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['api.example.com'] } } }, [prompt]);
     expect(locked).toMatchObject({
-      hostSettings: '{"inputs":{"k":{"default":"(set, not recorded)","id":"k","password":true,"type":"promptString"}},"sandbox":{"network":{"allowedDomains":["api.example.com"]}},"sandboxEnabled":true}',
+      hostSettings: '{"inputs":{"k":{"id":"k","password":true,"type":"promptString"}},"sandbox":{"network":{"allowedDomains":["api.example.com"]}},"sandboxEnabled":true}',
     });
+    // A password's default is a secret in the config: refused, not locked, not masked.
+    expect(() => config({}, [{ ...prompt, default: 'sk-default-0123' }])).toThrow('input "k" is a password with a "default"');
     for (const changed of [
       config({ sandboxEnabled: false, sandbox: { network: { allowedDomains: ['api.example.com'] } } }, [prompt]),
       config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['*'] } } }, [prompt]),

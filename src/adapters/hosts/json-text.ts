@@ -92,7 +92,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
       } else {
         synthetic['mcpServers'] = servers;
       }
-      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers', { vscodeFamily: spec.name === 'cursor' || spec.name === 'vscode' })) {
+      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers', { vscodeFamily: spec.name === 'cursor' || spec.name === 'vscode', claudeCode: spec.name === 'claude-code' })) {
         byName.delete(server.name);
         byName.set(server.name, server);
       }

@@ -97,6 +97,8 @@ export function parseConfig(text: string, file: string, format: ConfigFormat, op
  */
 export interface HostKeys {
   vscodeFamily?: boolean;
+  /** Claude Code (default: a file in the `mcpServers` format of no VS Code host): runs `headersHelper`, which no other host's file may name. */
+  claudeCode?: boolean;
 }
 
 /** Parses a config file's text to its top-level object; syntax errors are CONFIG_INVALID `file:line:col: message`. */
@@ -142,7 +144,8 @@ export function configFormatOf(json: JsonObject, file: string): ConfigFormat {
  * (HostKeys says in which files it is read).
  */
 export function configFromJson(json: JsonObject, file: string, format: ConfigFormat, options: HostKeys = {}): ServerConfig[] {
-  const hostKeys = { vscodeFamily: options.vscodeFamily ?? format === 'vscode' };
+  const vscodeFamily = options.vscodeFamily ?? format === 'vscode';
+  const hostKeys = { vscodeFamily, claudeCode: options.claudeCode ?? (format === 'mcpServers' && !vscodeFamily) };
   const rootKey = ROOT_KEY[format];
   const root = own(json, rootKey);
   if (root === undefined) {
@@ -375,6 +378,9 @@ function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys:
   // Claude Code's shell command whose output (a JSON object) gives more headers at each connection:
   // a command run on the user's machine, so part of the launch, as a stdio server's command is.
   const headersHelper = own(entry, 'headersHelper');
+  if (headersHelper !== undefined && !hostKeys.claudeCode) {
+    fail('"headersHelper" is run by Claude Code only: this file\'s host connects without it; give the headers in "headers"');
+  }
   if (headersHelper !== undefined && !isNonEmptyString(headersHelper)) fail('"headersHelper" must be a non-empty string (a shell command)');
   if ((headersHelper as string | undefined)?.includes('\0')) fail('"headersHelper" contains a NUL character');
   const signIn = signInOf(entry);

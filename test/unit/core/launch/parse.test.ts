@@ -85,6 +85,11 @@ describe('parseConfig: mcpServers format', () => {
     });
   });
 
+  it('refuses headersHelper in a file whose host does not run it', () => {
+    const text = JSON.stringify({ servers: { r: { type: 'http', url: 'https://x.example/mcp', headersHelper: 'echo {}' } } });
+    expectError(() => parseConfig(text, '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', '.vscode/mcp.json: server "r": "headersHelper" is run by Claude Code only: this file\'s host connects without it; give the headers in "headers"');
+  });
+
   it('two files that give one server different env files are a conflict', () => {
     const a = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n' } } }), '.mcp.json', 'mcpServers');
     const b = parseConfig(JSON.stringify({ mcpServers: { s: { command: 'n', envFile: 'a.env' } } }), '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true });

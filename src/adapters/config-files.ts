@@ -79,6 +79,8 @@ export interface LoadConfigOptions {
    * `~/.claude.json` only: a project's local scope is read when the file is named with `--config`.
    */
   host?: string;
+  /** Discovering: also list other hosts' project configs with servers (uncheckedConfigs). */
+  otherHosts?: boolean;
   /** Where the host files are: HOME, APPDATA, XDG_CONFIG_HOME, … and the platform. Needed with `host`. */
   place?: HostPlace;
 }
@@ -102,7 +104,7 @@ export async function loadConfig(
   projectDir: string,
   configFiles: readonly string[],
   options: LoadConfigOptions = {},
-): Promise<{ servers: Map<string, ServerConfig>; files: string[]; guarded: Set<string> }> {
+): Promise<{ servers: Map<string, ServerConfig>; files: string[]; guarded: Set<string>; unchecked: UncheckedConfig[] }> {
   const lists: ServerConfig[][] = [];
   const files: string[] = [];
   // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
@@ -171,9 +173,55 @@ export async function loadConfig(
         'create .mcp.json, or pass --config FILE',
       );
     }
+    return { servers: mergeConfigs(lists), files, guarded, unchecked: options.otherHosts ? await uncheckedConfigs(projectDir) : [] };
   }
-  return { servers: mergeConfigs(lists), files, guarded };
+  return { servers: mergeConfigs(lists), files, guarded, unchecked: [] };
 }
+
+/** A project config of another host, with servers, that discovery does not read. */
+export interface UncheckedConfig {
+  file: string;
+  host: string;
+  servers: number;
+}
+
+/**
+ * Other hosts' project configs that hold servers: Gemini CLI, Codex and Zed start what their
+ * project file names, and VS Code what its settings' `mcp` key names, though discovery reads
+ * none of them. A pull request could add a server there that no check sees, so each is told
+ * (loadProject). A file that does not read is told too, as one mcpm cannot check.
+ */
+async function uncheckedConfigs(projectDir: string): Promise<UncheckedConfig[]> {
+  const candidates = OTHER_PROJECT_FILES.filter(({ file }) => {
+    try {
+      return statSync(path.join(projectDir, ...file.split('/'))).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (candidates.length === 0) return [];
+  const { hostInfo } = await hosts();
+  const out: UncheckedConfig[] = [];
+  for (const { file, host } of candidates) {
+    const info = hostInfo(host);
+    let servers = -1;
+    try {
+      const text = await readTextFile(path.join(projectDir, ...file.split('/')), file);
+      servers = text === null ? 0 : info.format.read(text, file, { projectDir: path.resolve(projectDir) }).length;
+    } catch (error) {
+      if (!(error instanceof McpmError)) throw error;
+    }
+    if (servers !== 0) out.push({ file, host: info.label, servers });
+  }
+  return out;
+}
+
+const OTHER_PROJECT_FILES: readonly { file: string; host: HostName }[] = [
+  { file: '.vscode/settings.json', host: 'vscode' },
+  { file: '.gemini/settings.json', host: 'gemini' },
+  { file: '.codex/config.toml', host: 'codex' },
+  { file: '.zed/settings.json', host: 'zed' },
+];
 
 /**
  * CONFIG_INVALID rather than a code of its own: the file is an invalid config, and scripts that

@@ -82,12 +82,23 @@ export function hostPlace(deps: Deps): HostPlace {
   return { env: deps.env, platform: process.platform };
 }
 
-export async function loadProject(options: GlobalOptions, deps: Deps): Promise<Project> {
+/**
+ * `otherHosts`: also tell of other hosts' project configs with servers that discovery does not
+ * read (verify and install, the checks a project relies on; not `mcpm run`, whose start-up a host
+ * waits for).
+ */
+export async function loadProject(options: GlobalOptions, deps: Deps, extra: { otherHosts?: boolean } = {}): Promise<Project> {
   const located = await locateProject(options, deps);
   const dir = located.dir;
   const { file, label } = await lockPath(options, deps, located);
-  const { servers, files, guarded } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps) });
+  const { servers, files, guarded, unchecked } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps), otherHosts: extra.otherHosts === true });
   if ((located.dir !== located.start || options.verbose) && !options.quiet) await sayWhatIsUsed(located, files, { file, label }, deps);
+  for (const u of unchecked) {
+    const what = u.servers < 0 ? 'does not read as a config' : `names ${u.servers} server${u.servers === 1 ? '' : 's'}`;
+    deps.stderr.write(
+      sanitize(`mcpm: warning: ${u.file} (${u.host}) ${what} that mcpm does not check; lock it with --config ${u.file} --lockfile <its own lock>\n`),
+    );
+  }
   // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
   // It is mcpm's own directory and private: a user-level host config can hold tokens in args or URLs,
   // which the lock records as written; an existing directory is made private too.

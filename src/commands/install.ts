@@ -39,7 +39,7 @@ export interface InstallOptions extends GlobalOptions {
 }
 
 export async function install(names: string[], options: InstallOptions, deps: Deps): Promise<ExitStatus> {
-  const project = await loadProject(options, deps);
+  const project = await loadProject(options, deps, { otherHosts: true });
   const loaded = await loadCheckedLock(project, { mayCreate: true });
   const lock = loaded.lock;
   const allowlist = await loadAllowlist(options, deps);

@@ -39,7 +39,7 @@ export interface VerifyOptions extends GlobalOptions {
 }
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
-  const project = await loadProject(options, deps);
+  const project = await loadProject(options, deps, { otherHosts: true });
   // Offline, reading the lock is the whole cost (a pre-commit hook runs this at every commit).
   if (options.offline) keepYoungGenerationSmallFor(project.lockFile);
   const { lock, text } = await loadCheckedLock(project);

@@ -2,7 +2,7 @@
 // and the docs use. Whatever the entry, the result must be the same: each case is run as hooks run
 // it (the fast entry) and with `-C` before the command (the full CLI), and the two must agree on
 // the exit status, stdout and stderr, errors included.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -92,6 +92,19 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     expect(result.status).toBe(1);
     expect(result.stdout.match(/does not exist yet/g)).toHaveLength(1);
     expect(result.stdout).toContain(`mcp.lock does not exist yet: "mcpm -C ${dir} install" creates it\n`);
+  });
+
+  it('tells of another host\'s project config with servers that discovery does not read, and not of one without', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    mkdirSync(join(dir, '.gemini'));
+    writeFileSync(join(dir, '.gemini', 'settings.json'), JSON.stringify({ theme: 'dark' }));
+    expect((await mcpm(['verify', '--offline', '-C', dir])).stderr).toBe('');
+    writeFileSync(join(dir, '.gemini', 'settings.json'), JSON.stringify({ mcpServers: { evil: { command: 'sh', args: ['-c', 'id'] } } }));
+    const told = await mcpm(['verify', '--offline', '-C', dir]);
+    expect(told.status).toBe(0);
+    expect(told.stderr).toBe('mcpm: warning: .gemini/settings.json (Gemini CLI) names 1 server that mcpm does not check; lock it with --config .gemini/settings.json --lockfile <its own lock>\n');
   });
 
   it('-C to a directory that does not exist is a usage error either way', async () => {

@@ -94,7 +94,7 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
   const { servers, files, guarded, unchecked } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps), otherHosts: extra.otherHosts === true });
   if ((located.dir !== located.start || options.verbose) && !options.quiet) await sayWhatIsUsed(located, files, { file, label }, deps);
   for (const u of unchecked) {
-    const what = u.servers < 0 ? 'does not read as a config' : `names ${u.servers} server${u.servers === 1 ? '' : 's'}`;
+    const what = u.servers < 0 ? 'could not be read; any server it names is one' : `names ${u.servers} server${u.servers === 1 ? '' : 's'}`;
     deps.stderr.write(
       sanitize(`mcpm: warning: ${u.file} (${u.host}) ${what} that mcpm does not check; lock it with --config ${u.file} --lockfile <its own lock>\n`),
     );

@@ -6,7 +6,7 @@ import { parseLock, serializeLock } from '../dist/core/lockfile.js';
 import { buildSnapshot, snapshotIntegrity } from '../dist/core/snapshot.js';
 
 function entry(name, i, tools) {
-  const launch = { transport: 'stdio', command: 'npx', args: ['-y', `@acme/${name}@1.0.${i}`], envNames: ['API_TOKEN'] };
+  const launch = { transport: 'stdio', command: 'npx', args: ['-y', `@acme/${name}@1.0.${i}`], envNames: ['API_TOKEN'], envValues: { API_TOKEN: '${API_TOKEN}' } };
   const snapshot = buildSnapshot(name, {
     era: 'handshake',
     protocolVersion: '2025-11-25',

@@ -25,7 +25,10 @@ export interface ServerConfig {
    * launch, so changing it needs no new approval.
    */
   deny?: DenyKind[];
-  /** A remote server's sign-in settings from the hosts' `oauth` / `auth` keys, as `mcpm login` uses them (the launch has them as written: LaunchSpec's signIn). */
+  /**
+   * A remote server's sign-in settings from the hosts' `oauth` / `auth` keys, as `mcpm login` uses
+   * them (the launch has them as written: LaunchSpec's signIn).
+   */
   oauth?: OAuthSettings;
   /** VS Code's `inputs` of the file (by id), for `${input:ID}` references: prompted for at launch, never stored. */
   inputs?: ReadonlyMap<string, InputSpec>;
@@ -97,7 +100,10 @@ export function parseConfig(text: string, file: string, format: ConfigFormat, op
  */
 export interface HostKeys {
   vscodeFamily?: boolean;
-  /** Claude Code (default: a file in the `mcpServers` format of no VS Code host): runs `headersHelper`, which no other host's file may name. */
+  /**
+   * Claude Code (default: a file in the `mcpServers` format of no VS Code host): it runs
+   * `headersHelper`, which no other host's file may name.
+   */
   claudeCode?: boolean;
 }
 
@@ -481,9 +487,8 @@ function sortedKeys(record: Record<string, string>): string[] {
  * Merges servers from several files; one name with two different launch specs is CONFIG_CONFLICT
  * naming both files.
  *
- * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, sign-in settings,
- * transport, the env and header names),
- * and so are the env and header values, with one spelling taken as another: the same variable is
+ * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, sign-in and host
+ * settings, transport, the env and header names), and so are the env and header values, with one spelling taken as another: the same variable is
  * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
  * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,
  * `.cursor/mcp.json`, `.vscode/mcp.json`), and a host reading the other file would start the

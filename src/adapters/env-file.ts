@@ -42,7 +42,11 @@ export function readEnvFile(file: string, shown: string, where: string): Record<
     text = withRegularFile(file, { maxBytes: MAX_ENV_FILE_BYTES }, (fd) => {
       const buffer = Buffer.alloc(MAX_ENV_FILE_BYTES + 1);
       let length = 0;
-      for (let read = -1; read !== 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+      while (length < buffer.length) {
+        const read = readSync(fd, buffer, length, buffer.length - length, null);
+        if (read === 0) break;
+        length += read;
+      }
       if (length > MAX_ENV_FILE_BYTES) throw new FileReadProblem('too-large', `is larger than ${MAX_ENV_FILE_BYTES / 1024 / 1024} MiB`);
       return decodeUtf8(buffer.subarray(0, length));
     });

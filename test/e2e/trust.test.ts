@@ -22,6 +22,18 @@ function runGuard(dir: string, env: Record<string, string> = {}): { status: numb
   return { status: run.status, stderr: run.stderr };
 }
 
+/** The HTTP fixture serving one tool from `dir`/defs.json, stopped after the test; its URL. */
+async function httpServer(dir: string): Promise<string> {
+  const defsFile = join(dir, 'defs.json');
+  writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds.')])));
+  const server = TestHost.spawn(process.execPath, [join(SERVERS, 'http-static.mjs')], { env: { FIXTURE_DEFS: defsFile } });
+  onTestFinished(async () => {
+    await server.close();
+  });
+  const ready = await server.waitFor((m) => String(m['unparsable']).startsWith('PORT '), 'PORT');
+  return `http://127.0.0.1:${String(ready['unparsable']).slice('PORT '.length)}/mcp`;
+}
+
 /** Every way a changed launch could be started or pass: verify --offline, install --frozen and the guard. All refuse, none starts it. */
 async function expectRefusedEverywhere(dir: string, env: Record<string, string>, difference: RegExp): Promise<void> {
   const offline = await mcpm(['verify', '--offline', '-C', dir, '--json'], { env });
@@ -87,14 +99,7 @@ describe('env and header values are part of the launch', () => {
 
   it('a header value changed is config-changed for a remote server, also under the guard', async () => {
     const dir = tempProject();
-    const defsFile = join(dir, 'defs.json');
-    writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds.')])));
-    const server = TestHost.spawn(process.execPath, [join(SERVERS, 'http-static.mjs')], { env: { FIXTURE_DEFS: defsFile } });
-    onTestFinished(async () => {
-      await server.close();
-    });
-    const ready = await server.waitFor((m) => String(m['unparsable']).startsWith('PORT '), 'PORT');
-    const url = `http://127.0.0.1:${String(ready['unparsable']).slice('PORT '.length)}/mcp`;
+    const url = await httpServer(dir);
     writeConfig(dir, { type: 'http', url, headers: { 'X-Team': 'blue' } });
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
     expect(readFileSync(join(dir, 'mcp.lock'), 'utf8')).not.toContain('blue');
@@ -129,14 +134,7 @@ describe('env and header values are part of the launch', () => {
 
   it('sign-in settings that send the user\'s tokens elsewhere are a changed launch: verify, install --frozen and the guard refuse them', async () => {
     const dir = tempProject();
-    const defsFile = join(dir, 'defs.json');
-    writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds.')])));
-    const server = TestHost.spawn(process.execPath, [join(SERVERS, 'http-static.mjs')], { env: { FIXTURE_DEFS: defsFile } });
-    onTestFinished(async () => {
-      await server.close();
-    });
-    const ready = await server.waitFor((m) => String(m['unparsable']).startsWith('PORT '), 'PORT');
-    const url = `http://127.0.0.1:${String(ready['unparsable']).slice('PORT '.length)}/mcp`;
+    const url = await httpServer(dir);
     writeConfig(dir, { type: 'http', url, oauth: { clientId: 'team-client', clientSecret: 'cs-literal-0123456789' } });
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
     // The secret is not in the lock, only that it is set.

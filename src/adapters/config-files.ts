@@ -1,6 +1,7 @@
 import { lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { conflictMarkerLine } from '../core/conflict-markers.js';
+import { stripJsonComments } from '../core/jsonc.js';
 import { McpmError } from '../core/errors.js';
 import {
   configFormatOf,
@@ -207,7 +208,9 @@ async function uncheckedConfigs(projectDir: string): Promise<UncheckedConfig[]> 
     let servers = -1;
     try {
       const text = await readTextFile(path.join(projectDir, ...file.split('/')), file);
-      servers = text === null ? 0 : info.format.read(text, file, { projectDir: path.resolve(projectDir) }).length;
+      // Empty, or comments only: a file the host reads as no settings at all.
+      const blank = text === null || (file.endsWith('.json') ? stripJsonComments(text) : text).trim() === '';
+      servers = blank ? 0 : info.format.read(text, file, { projectDir: path.resolve(projectDir) }).length;
     } catch (error) {
       if (!(error instanceof McpmError)) throw error;
     }

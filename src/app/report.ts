@@ -5,7 +5,7 @@
  */
 import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
-import { valuesUnrecorded } from '../core/launch/identity.js';
+import { launchDifference, valuesUnrecorded } from '../core/launch/identity.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { countItems, settledNotes, summariseDrift, type DescribedStatus } from '../render/report.js';
@@ -68,7 +68,10 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
       const findings = sortFindings(drift.findingsFor({ server: s.name, live: s.locked.snapshot, changes: s.base ? changes : null, others }));
       line.changes = changes;
       line.findings = findings;
-      line.notes = [sanitize(s.base ? 'changed against the trusted base' : 'added against the trusted base'), ...summariseDrift(changes, findings)];
+      // A change to the launch alone has no item change to list: what differs is said.
+      const launch = s.base ? launchDifference(s.base.launch, s.locked.launch) : undefined;
+      const head = s.base ? `changed against the trusted base${launch === undefined ? '' : `: ${launch} differ`}` : 'added against the trusted base';
+      line.notes = [sanitize(head), ...summariseDrift(changes, findings)];
     }
     return line;
   });

@@ -258,6 +258,20 @@ describe('a trusted base on CI', () => {
     expect(existsSync(pwned)).toBe(false);
   });
 
+  it('a pull request that changes only a launch, in the config and the lock alike, is unreviewed, and says what differs', async () => {
+    const { repo, dir, env } = await baseRepo();
+    const lock = JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8'));
+    lock.servers.notes.launch.args = [...lock.servers.notes.launch.args, '--verbose'];
+    writeFileSync(join(dir, 'mcp.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'));
+    config.mcpServers.notes.args = [...config.mcpServers.notes.args, '--verbose'];
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config));
+    git(repo, 'commit', '-qam', 'a flag');
+    const offline = await mcpm(['verify', '--offline', '--base', 'main', '-C', dir], { env });
+    expect(offline.status).toBe(1);
+    expect(offline.stdout).toMatch(/UNREVIEWED\s+notes[^]*changed against the trusted base: the args differ/);
+  });
+
   it('a tag named like the base branch cannot make the change its own base; a full object name is the object', async () => {
     const { repo, dir, env } = await baseRepo();
     const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8'));

@@ -101,6 +101,10 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     mkdirSync(join(dir, '.gemini'));
     writeFileSync(join(dir, '.gemini', 'settings.json'), JSON.stringify({ theme: 'dark' }));
     expect((await mcpm(['verify', '--offline', '-C', dir])).stderr).toBe('');
+    // Empty, or comments only: no settings at all, as the host reads it.
+    mkdirSync(join(dir, '.vscode'));
+    writeFileSync(join(dir, '.vscode', 'settings.json'), '// nothing yet\n');
+    expect((await mcpm(['verify', '--offline', '-C', dir])).stderr).toBe('');
     writeFileSync(join(dir, '.gemini', 'settings.json'), JSON.stringify({ mcpServers: { evil: { command: 'sh', args: ['-c', 'id'] } } }));
     const told = await mcpm(['verify', '--offline', '-C', dir]);
     expect(told.status).toBe(0);

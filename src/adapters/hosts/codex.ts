@@ -120,7 +120,8 @@ function load(text: string, file: string): { table: Record<string, unknown> | un
   if (table === undefined) return { table, servers: [] };
   const mcpServers = Object.create(null) as JsonObject;
   for (const name of Object.keys(table)) mcpServers[name] = normalize(table[name], name, file);
-  return { table, servers: configFromJson({ mcpServers } as JsonObject, file, 'mcpServers') };
+  // Codex runs no headersHelper and reads no envFile: both are refused in its files.
+  return { table, servers: configFromJson({ mcpServers } as JsonObject, file, 'mcpServers', { claudeCode: false, vscodeFamily: false }) };
 }
 
 function read(text: string, file: string): ServerConfig[] {

@@ -110,7 +110,8 @@ function read(text: string, file: string): ServerConfig[] {
   if (!isYaml(file)) return jsonBlock.read(text, file);
   const servers = Object.create(null) as JsonObject;
   for (const { name, entry } of yamlItems(text, file)) if (!(entry instanceof SkipEntry)) servers[name] = entry;
-  return configFromJson({ mcpServers: servers } as JsonObject, file, 'mcpServers');
+  // Continue runs no headersHelper and reads no envFile: both are refused in its files.
+  return configFromJson({ mcpServers: servers } as JsonObject, file, 'mcpServers', { claudeCode: false, vscodeFamily: false });
 }
 
 function entries(text: string, file: string): HostEntry[] {

@@ -7,7 +7,7 @@ import { McpmError } from '../../core/errors.js';
 import { membersOf, valueSpan, type Member } from '../../core/json-offsets.js';
 import { stripJsonComments } from '../../core/jsonc.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../../core/json-strict.js';
-import { configFromJson, parseConfigJson, type ServerConfig } from '../../core/launch/parse.js';
+import { configFromJson, parseConfigJson, refuseProtoKeys, type ServerConfig } from '../../core/launch/parse.js';
 import { lineEndingOf, type HostEntry, type HostFormat, type HostName, type Launch, type ReadContext } from './format.js';
 
 /**
@@ -77,8 +77,12 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
   };
 
   /** The file's servers (read's result and errors), with the parse and roots they came from, for entries. */
+  const vscodeFamily = spec.name === 'cursor' || spec.name === 'vscode';
   const load = (plain: string, file: string, context: ReadContext) => {
     const json = parsePlain(plain, file);
+    // The whole file, not only the part handed to configFromJson: a `__proto__` at its top could
+    // give VS Code an `mcp` or `inputs` that mcpm never sees.
+    if (vscodeFamily) refuseProtoKeys(json, file);
     const roots = rootsOf(json, file, context);
     const byName = new Map<string, ServerConfig>();
     for (const { entries } of roots) {
@@ -92,7 +96,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
       } else {
         synthetic['mcpServers'] = servers;
       }
-      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers', { vscodeFamily: spec.name === 'cursor' || spec.name === 'vscode', claudeCode: spec.name === 'claude-code' })) {
+      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers', { vscodeFamily, claudeCode: spec.name === 'claude-code' })) {
         byName.delete(server.name);
         byName.set(server.name, server);
       }

@@ -164,12 +164,9 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
   if (!isJsonObject(root)) {
     throw new McpmError('CONFIG_INVALID', `${file}: ${jsonQuote(rootKey)} must be an object of servers`, CONFIG_HINT);
   }
-  // Inside the entries: a server may be named `__proto__`, and a JSON.parse host reads the key as
-  // any other (an env variable of that name is then one).
-  if (hostKeys.vscodeFamily) {
-    for (const name of Object.keys(root)) refuseProtoKeys(root[name]!, file);
-    refuseProtoKeys(own(json, 'inputs') ?? [], file);
-  }
+  // Anywhere in the file, a server's name included. In a JSON.parse host's file the key is one like
+  // any other (a server or an env variable may be named so).
+  if (hostKeys.vscodeFamily) refuseProtoKeys(json, file);
   let inputs: Map<string, InputSpec> | undefined;
   let inputDefinitions: Map<string, JsonObject> | undefined;
   if (format === 'vscode') {
@@ -205,7 +202,8 @@ function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefiniti
     if (definition === undefined) continue;
     // A password input's default is a secret: it cannot be locked without writing it, and a
     // masked one would let a change of it pass (VS Code offers it, and Enter takes it).
-    if (definition['password'] === true && Object.hasOwn(definition, 'default')) {
+    // Any true value: VS Code hides what is typed for `"password": 1` as for `true`.
+    if (Boolean(definition['password']) && Object.hasOwn(definition, 'default')) {
       throw new McpmError(
         'CONFIG_INVALID',
         `${server.source}: input ${jsonQuote(id)} is a password with a "default": a secret written in the config, which mcpm cannot lock without writing it`,
@@ -220,12 +218,13 @@ function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefiniti
 }
 
 /**
- * A `__proto__` key anywhere in a server's entry (or VS Code's inputs) of a VS Code or Cursor file
- * is refused: their JSONC reader, like a plain JavaScript object, takes it as the entry's
- * prototype, so the keys inside (`env`, `envFile`, `args`) would be the host's while mcpm reads
- * them as one member it ignores.
+ * A `__proto__` key anywhere in a VS Code or Cursor file is refused: their JSONC reader, like a
+ * plain JavaScript object, takes it as the object's prototype, so the keys inside (`env`,
+ * `envFile`, `args`, the file's `inputs` or `servers`) would be the host's while mcpm reads them
+ * as one member it ignores. Exported for the host formats that hand configFromJson a part of a
+ * larger file (VS Code's settings.json).
  */
-function refuseProtoKeys(value: JsonValue, file: string): void {
+export function refuseProtoKeys(value: JsonValue, file: string): void {
   const stack: JsonValue[] = [value];
   while (stack.length > 0) {
     const item = stack.pop()!;

@@ -190,13 +190,23 @@ describe('Zed (settings.json)', () => {
 });
 
 describe('all hosts', () => {
-  it('a server named __proto__ is an ordinary server', () => {
-    for (const host of ['claude-desktop', 'cursor', 'windsurf', 'gemini', 'zed'] as const) {
+  it('a server named __proto__ is an ordinary server, except in VS Code\'s and Cursor\'s files, whose reader takes the key as a prototype', () => {
+    for (const host of ['claude-desktop', 'windsurf', 'gemini', 'zed'] as const) {
       const root = host === 'zed' ? 'context_servers' : 'mcpServers';
       const servers = read(host, `{"${root}": {"__proto__": {"command": "x"}}}`);
       expect([...servers.keys()], host).toEqual(['__proto__']);
     }
     expect([...read('codex', '[mcp_servers."__proto__"]\ncommand = "x"\n').keys()]).toEqual(['__proto__']);
+    expect(readError('cursor', '{"mcpServers": {"__proto__": {"command": "x"}}}').code).toBe('CONFIG_INVALID');
+    // At the top of VS Code's settings.json too: it would give VS Code an `mcp` mcpm never sees.
+    expect(readError('vscode', '{"__proto__": {"mcp": {"servers": {"evil": {"command": "x"}}}}, "mcp": {"servers": {}}}').code).toBe('CONFIG_INVALID');
+  });
+
+  it('headersHelper is refused in Continue\'s files, and Codex\'s reader ignores envFile, as those hosts do', () => {
+    const yaml = 'mcpServers:\n  - name: r\n    type: streamable-http\n    url: https://x.example/mcp\n    headersHelper: "touch /tmp/ran; echo {}"\n';
+    expect(() => hostInfo('continue').format.read(yaml, 'r.yaml', {})).toThrow('"headersHelper" is run by Claude Code only');
+    // Codex's reader takes only the keys Codex has: an envFile there is ignored, by both.
+    expect(read('codex', '[mcp_servers.s]\ncommand = "x"\nenvFile = "/tmp/e.env"\n').get('s')!.launch).not.toHaveProperty('envFile');
   });
 
   it('a duplicate key is CONFIG_INVALID: the host would keep one of the two, and mcpm cannot know which', () => {

@@ -140,6 +140,7 @@ describe('parseConfig: mcpServers format', () => {
     });
     // A password's default is a secret in the config: refused, not locked, not masked.
     expect(() => config({}, [{ ...prompt, default: 'sk-default-0123' }])).toThrow('input "k" is a password with a "default"');
+    expect(() => config({}, [{ ...prompt, password: 1, default: 'sk-default-0123' }])).toThrow('input "k" is a password with a "default"');
     for (const changed of [
       config({ sandboxEnabled: false, sandbox: { network: { allowedDomains: ['api.example.com'] } } }, [prompt]),
       config({ sandboxEnabled: true, sandbox: { network: { allowedDomains: ['*'] } } }, [prompt]),
@@ -179,6 +180,8 @@ describe('parseConfig: mcpServers format', () => {
     expectError(() => parseConfig(`{"servers": {"s": ${entry}}}`, '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', message);
     expectError(() => parseConfig(`{"mcpServers": {"s": ${entry}}}`, '.cursor/mcp.json', 'mcpServers', { vscodeFamily: true }), 'CONFIG_INVALID', message.replace('.vscode', '.cursor'));
     expectError(() => parseConfig('{"inputs": [{"id": "k", "__proto__": {"type": "command"}}], "servers": {}}', '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', message);
+    // At the top of the file too: it would give VS Code `inputs` (or `servers`) that mcpm never sees.
+    expectError(() => parseConfig('{"__proto__": {"inputs": [{"id": "k", "type": "command"}]}, "servers": {}}', '.vscode/mcp.json', 'vscode'), 'CONFIG_INVALID', message);
   });
 
   it('an empty mcpServers object gives no servers', () => {

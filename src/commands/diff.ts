@@ -6,7 +6,7 @@
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
-import { launchDifference } from '../core/launch/identity.js';
+import { launchDifferences } from '../core/launch/identity.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -72,7 +72,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
                 trusted(`locked:     $ ${describeLaunch(s.locked!.launch)}`),
                 trusted(`configured: $ ${describeLaunch(s.config!.launch)}`),
                 // A changed env or header value reads the same in both lines above: say what differs.
-                sanitize(`differ:     ${launchDifference(s.locked!.launch, s.config!.launch) ?? 'the launches'}`),
+                sanitize(`differ:     ${launchDifferences(s.locked!.launch, s.config!.launch).join(', ') || 'the launches'}`),
               ],
             },
           ],

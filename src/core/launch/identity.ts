@@ -62,27 +62,44 @@ export function launchEquals(a: LaunchSpec, b: LaunchSpec): boolean {
   return launchDifference(a, b) === undefined;
 }
 
-/** The first field in which two launch specs differ, as a phrase for messages ("args"), or undefined. */
+/** The first field in which two launch specs differ, as a phrase for messages ("the args"), or undefined. */
 export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefined {
+  return launchDifferences(a, b)[0];
+}
+
+/** Every field in which two launch specs differ, in the order of the spec: what a reviewer is told. */
+export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
+  const out: string[] = [];
+  const differ = (different: boolean, phrase: string) => {
+    if (different) out.push(phrase);
+  };
   if (a.transport === 'stdio' && b.transport === 'stdio') {
-    if (a.command !== b.command) return 'the commands';
-    if (!arraysEqual(a.args, b.args)) return 'the args';
-    if (a.cwd !== b.cwd) return 'the working directories';
-    if (a.envFile !== b.envFile) return 'the env files';
-    if (a.hostSettings !== b.hostSettings) return 'the host settings';
-    if (!arraysEqual(a.envNames, b.envNames)) return 'the env variable names';
-    return valuesDifference(a.envValues, b.envValues, 'env');
+    differ(a.command !== b.command, 'the commands');
+    differ(!arraysEqual(a.args, b.args), 'the args');
+    differ(a.cwd !== b.cwd, 'the working directories');
+    differ(a.envFile !== b.envFile, 'the env files');
+    differ(a.hostSettings !== b.hostSettings, 'the host settings');
+    if (!arraysEqual(a.envNames, b.envNames)) out.push('the env variable names');
+    else {
+      const values = valuesDifference(a.envValues, b.envValues, 'env');
+      if (values !== undefined) out.push(values);
+    }
+    return out;
   }
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
-    if (a.transport !== b.transport) return 'the transports';
-    if (a.url !== b.url) return 'the URLs';
-    if (a.headersHelper !== b.headersHelper) return 'the headers helpers';
-    if (a.signIn !== b.signIn) return 'the sign-in settings';
-    if (a.hostSettings !== b.hostSettings) return 'the host settings';
-    if (!arraysEqual(a.headerNames, b.headerNames)) return 'the header names';
-    return valuesDifference(a.headerValues, b.headerValues, 'header');
+    differ(a.transport !== b.transport, 'the transports');
+    differ(a.url !== b.url, 'the URLs');
+    differ(a.headersHelper !== b.headersHelper, 'the headers helpers');
+    differ(a.signIn !== b.signIn, 'the sign-in settings');
+    differ(a.hostSettings !== b.hostSettings, 'the host settings');
+    if (!arraysEqual(a.headerNames, b.headerNames)) out.push('the header names');
+    else {
+      const values = valuesDifference(a.headerValues, b.headerValues, 'header');
+      if (values !== undefined) out.push(values);
+    }
+    return out;
   }
-  return 'the transports';
+  return ['the transports'];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { McpmError } from '../../../../src/core/errors.js';
-import { launchDifference, type LaunchSpec } from '../../../../src/core/launch/identity.js';
+import { launchDifference, launchDifferences, type LaunchSpec } from '../../../../src/core/launch/identity.js';
 import { configFormatOf, mergeConfigs, parseConfig, parseConfigJson, type ServerConfig } from '../../../../src/core/launch/parse.js';
 import { expectError, fixture, server, stdio } from './helpers.js';
 
@@ -335,6 +335,14 @@ describe('parseConfig: sign-in settings and VS Code inputs', () => {
     const server = one({ url: 'https://x/mcp', ...keys });
     expect(server.oauth).toEqual(expected);
     expect(server.launch).toEqual({ transport: 'http', url: 'https://x/mcp', signIn, headerNames: [] });
+  });
+
+  it('every field that differs is named, for the reviewer (launchDifferences); messages take the first', () => {
+    const locked = one({ url: 'https://x/mcp', headersHelper: 'a.sh', oauth: { clientId: 'c1' } }).launch;
+    const changed = one({ url: 'https://x/mcp', headersHelper: 'b.sh', oauth: { clientId: 'c2' } }).launch;
+    expect(launchDifferences(locked, changed)).toEqual(['the headers helpers', 'the sign-in settings']);
+    expect(launchDifference(locked, changed)).toBe('the headers helpers');
+    expect(launchDifferences(locked, locked)).toEqual([]);
   });
 
   it('a changed authorization server is a changed launch', () => {

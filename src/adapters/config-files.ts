@@ -187,30 +187,39 @@ export interface UncheckedConfig {
 }
 
 /**
- * Other hosts' project configs that hold servers: Gemini CLI, Codex and Zed start what their
- * project file names, and VS Code what its settings' `mcp` key names, though discovery reads
+ * Other hosts' project configs that hold servers: Gemini CLI, Codex, Zed and Continue start what
+ * their project files name, and VS Code what its settings' `mcp` key names, though discovery reads
  * none of them. A pull request could add a server there that no check sees, so each is told
  * (loadProject). A file that does not read is told too, as one mcpm cannot check.
  */
 async function uncheckedConfigs(projectDir: string): Promise<UncheckedConfig[]> {
-  const candidates = OTHER_PROJECT_FILES.filter(({ file }) => {
+  const exists = (relative: string, directory = false) => {
     try {
-      return statSync(path.join(projectDir, ...file.split('/'))).isFile();
+      const stats = statSync(path.join(projectDir, ...relative.split('/')));
+      return directory ? stats.isDirectory() : stats.isFile();
     } catch {
       return false;
     }
-  });
-  if (candidates.length === 0) return [];
+  };
+  const candidates: { file: string; host: HostName; context: ReadContext }[] = OTHER_PROJECT_FILES.filter(({ file }) => exists(file)).map((c) => ({ ...c, context: {} }));
+  // Continue's block files: a directory of them, listed only when it is there.
+  const continueBlocks = exists('.continue/mcpServers', true);
+  if (candidates.length === 0 && !continueBlocks) return [];
   const { hostInfo } = await hosts();
+  if (continueBlocks) {
+    for (const { file, context } of (await hostInfo('continue').discoverProjectFiles?.(projectDir)) ?? []) {
+      candidates.push({ file: path.relative(projectDir, file).split(path.sep).join('/'), host: 'continue', context });
+    }
+  }
   const out: UncheckedConfig[] = [];
-  for (const { file, host } of candidates) {
+  for (const { file, host, context } of candidates) {
     const info = hostInfo(host);
     let servers = -1;
     try {
       const text = await readTextFile(path.join(projectDir, ...file.split('/')), file);
       // Empty, or comments only: a file the host reads as no settings at all.
       const blank = text === null || (file.endsWith('.json') ? stripJsonComments(text) : text).trim() === '';
-      servers = blank ? 0 : info.format.read(text, file, { projectDir: path.resolve(projectDir) }).length;
+      servers = blank ? 0 : info.format.read(text, file, { projectDir: path.resolve(projectDir), ...context }).length;
     } catch (error) {
       if (!(error instanceof McpmError)) throw error;
     }

@@ -109,6 +109,10 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     const told = await mcpm(['verify', '--offline', '-C', dir]);
     expect(told.status).toBe(0);
     expect(told.stderr).toBe('mcpm: warning: .gemini/settings.json (Gemini CLI) names 1 server that mcpm does not check; lock it with --config .gemini/settings.json --lockfile <its own lock>\n');
+    // Continue's block files too: a directory of them.
+    mkdirSync(join(dir, '.continue', 'mcpServers'), { recursive: true });
+    writeFileSync(join(dir, '.continue', 'mcpServers', 'evil.yaml'), 'mcpServers:\n  - name: evil\n    command: sh\n    args: ["-c", "id"]\n');
+    expect((await mcpm(['verify', '--offline', '-C', dir])).stderr).toContain('mcpm: warning: .continue/mcpServers/evil.yaml (Continue) names 1 server that mcpm does not check');
   });
 
   it('-C to a directory that does not exist is a usage error either way', async () => {

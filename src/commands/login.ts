@@ -7,13 +7,15 @@
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig, resolveVariables } from '../core/launch/expand.js';
+import { launchDifference } from '../core/launch/identity.js';
+import { shellWord } from '../core/shell-word.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { GlobalOptions } from '../app/options.js';
-import { hostPlace, loadProject, type Project } from '../app/project.js';
+import { hostPlace, loadCheckedLock, loadProject, type Project } from '../app/project.js';
 import type { LoginSummary, SecretsPlace, TokenStore } from '../adapters/oauth/store.js';
 
 export interface LoginOptions extends GlobalOptions {
@@ -38,6 +40,7 @@ export async function login(name: string | undefined, options: LoginOptions, dep
   if (config.oauth?.unsupported) throw new McpmError('USAGE', `server ${quoted}: ${config.oauth.unsupported}; mcpm cannot sign in to it`, 'let the host sign in to it, and leave it out of mcpm guard');
   if (config.oauth?.invalid) throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: ${config.oauth.invalid}`, 'fix the entry in the config file, then run mcpm login again');
 
+  await warnIfUnapproved(project, name, deps);
   const { url, headers, clientSecret } = await resolveRemote(config, project, deps);
   const { signIn } = await import('../adapters/oauth/login-flow.js');
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
@@ -101,6 +104,27 @@ export async function logout(name: string, options: GlobalOptions, deps: Deps): 
   if (options.format === 'json') writeJson(deps.stdout, { server: name, removed });
   else (removed ? deps.stdout : deps.stderr).write(removed ? `signed out of ${sanitize(quoted)}: its stored login is deleted\n` : `no login is stored for ${sanitize(quoted)}\n`);
   return 0;
+}
+
+/**
+ * A locked server whose configured launch differs (its URL, its sign-in settings): the login would
+ * go where nobody has approved, so it is said before the browser opens. Not refused: approving a
+ * moved server needs a login to connect to it. A lock that cannot be read says nothing here.
+ */
+async function warnIfUnapproved(project: Project, name: string, deps: Deps): Promise<void> {
+  let locked;
+  try {
+    locked = (await loadCheckedLock(project)).lock.servers.get(name);
+  } catch (error) {
+    if (isMcpmError(error)) return;
+    throw error;
+  }
+  const configured = project.servers.get(name);
+  const difference = locked && configured ? launchDifference(locked.launch, configured.launch) : undefined;
+  if (difference === undefined) return;
+  deps.stderr.write(
+    sanitize(`mcpm: warning: server ${jsonQuote(name)} is configured otherwise than ${project.lockLabel} says (${difference} differ): this login goes where nobody has approved; "mcpm diff ${shellWord(name)}" shows the change\n`),
+  );
 }
 
 async function tokenStore(deps: Deps): Promise<TokenStore> {

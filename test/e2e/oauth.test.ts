@@ -209,6 +209,19 @@ describe('a server that shows the token it was sent', () => {
   }, LONG);
 });
 
+describe('mcpm login of a server configured otherwise than the lock says', () => {
+  it('says so before signing in: the login goes where nobody has approved', async () => {
+    const u = user();
+    ok(await u.run(['login', 'remote', '-C', u.dir]));
+    ok(await u.run(['install', 'remote', '-C', u.dir]));
+    const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+    config.mcpServers['remote']!['oauth'] = { scopes: 'admin' };
+    writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+    const again = ok(await u.run(['login', 'remote', '-C', u.dir]));
+    expect(again.stderr).toContain('mcpm: warning: server "remote" is configured otherwise than mcp.lock says (the sign-in settings differ): this login goes where nobody has approved; "mcpm diff remote" shows the change');
+  }, LONG);
+});
+
 describe('mcpm login without a browser', () => {
   it('--no-browser prints the URL and waits for the redirect (here: followed by the test)', async () => {
     const u = user();

@@ -4,9 +4,9 @@
  * (`mcpm verify --require-signature`). The lock is checked against its own integrities first: a
  * hand-edited lock is not signed.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeTextFile } from '../adapters/files.js';
+import { replaceFile } from '../adapters/replace-file.js';
 import { signBytes } from '../adapters/ssh-signature.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { sanitize } from '../core/sanitize.js';
@@ -31,9 +31,24 @@ export async function sign(options: SignOptions, deps: Deps): Promise<ExitStatus
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel} does not exist: there is nothing to sign`, 'run "mcpm install" to create the lock');
   }
   const key = keyFile(options, deps);
-  const signature = await signBytes(loaded.text, key, deps.env);
   const sig = signatureFileOf(project);
-  await writeTextFile(sig.file, sig.label, signature);
+  // The signature file is the repository's: a link committed in its place would have the signer
+  // overwrite the file it points at (~/.bashrc). Only a regular file, or none, is written, and
+  // replaced as itself (a rename), never through a link; verify refuses a link there too.
+  const existing = lstatSync(sig.file, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isFile()) {
+    throw new McpmError(
+      'CONFIG_INVALID',
+      `${sig.label} is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; mcpm writes the signature only as a regular file`,
+      `remove ${sig.label}, then run "mcpm sign" again`,
+    );
+  }
+  const signature = await signBytes(loaded.text, key, deps.env);
+  try {
+    await replaceFile(sig.file, signature, existing === undefined ? undefined : existing.mode & 0o7777);
+  } catch (error) {
+    throw new McpmError('CONFIG_INVALID', `${sig.label}: cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check the directory and its permissions', { cause: error });
+  }
   if (options.format === 'json') writeJson(deps.stdout, { lockfile: project.lockLabel, signature: sig.label, key, exitStatus: 0 });
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
   if (!options.quiet) human.write(sanitize(`wrote ${sig.label} (signed ${project.lockLabel} with ${key})\n`));

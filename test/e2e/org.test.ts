@@ -1,7 +1,7 @@
 // An organisation's controls end to end: an allow-list published in a (local, bare) git repository,
 // locks signed with SSH keys the test generates, and the real CLI refusing what either forbids.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
@@ -91,6 +91,16 @@ describe('signed locks', () => {
     const otherNamespace = await verify();
     expect(otherNamespace.status).toBe(2);
     expect(errorOf(otherNamespace.stdout).code).toMatch(/^SIGNATURE_(STALE|UNTRUSTED)$/);
+
+    // A link committed in the signature's place: signing refuses it, and the file it points at is untouched.
+    const victim = join(keys, 'victim');
+    writeFileSync(victim, 'precious\n');
+    rmSync(join(dir, 'mcp.lock.sig'));
+    symlinkSync(victim, join(dir, 'mcp.lock.sig'));
+    const linked = await mcpm(['sign', '-C', dir, '--key', alice.key]);
+    expect(linked.status).toBe(2);
+    expect(linked.stderr).toContain('mcp.lock.sig is a symbolic link; mcpm writes the signature only as a regular file');
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
   });
 });
 

@@ -144,6 +144,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .argument('[names...]', 'only these servers')
     .description('semantic diff of the lock against the live servers, with findings')
     .option('--strict', 'warnings fail the run')
+    .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .option('--base <ref>', 'trusted git ref of the lock: entries new or changed since are unreviewed (default on CI: GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME)')
     .addOption(formatOption())
     .addHelpText('after', '\nExamples:\n  $ mcpm diff\n  $ mcpm diff notes --json\n  $ mcpm diff --base origin/main')
@@ -162,6 +163,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--all', 'with --yes and no names: every drifted, new or re-configured server')
     .option('--accept-high', 'with --yes: also approve servers with high findings')
     .option('--accept-field <pattern>', 'from now on accept changes to this field (repeatable)', collect)
+    .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .addHelpText(
       'after',
       '\nKeys: y approve · n reject · ↑↓/jk scroll · tab/←→ item · space toggle item\n      r accept the item\'s fields from now on · ? help · q quit\n' +
@@ -329,6 +331,7 @@ Exit status: 0 ok · 1 drift or servers missing/stale
     .option('--to <version>', 'npm: a version, range or dist-tag (default: latest); PyPI: an exact version')
     .option('--yes', 'approve without a terminal: write the config and the lock, and print the diff')
     .option('--accept-high', 'with --yes: also take a version with high findings')
+    .option('--allowlist <source>', 'the organisation\'s allow-list: file, directory or git+URL#REF:PATH (default: env MCPM_ALLOWLIST)')
     .addHelpText(
       'after',
       '\nWithout --yes, the new version is reviewed in a terminal, on the screen of\n"mcpm approve".\n' +

@@ -17,6 +17,7 @@ import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { applyAllowlist, loadAllowlist } from '../app/allowlist.js';
 import { interrupted, reviewAndLock, reviewSourceOf, runReviewScreen, samePackage, type ReviewOutcome, type Reviewed } from '../app/review-and-lock.js';
 import { writeJson } from '../render/json.js';
 import { changeAnnotationsJson, describeChange, describeFinding } from '../render/report.js';
@@ -45,6 +46,8 @@ interface Outcome {
   /** Indices of the approved items. */
   items?: number[];
   error?: ServerError;
+  /** Why the allow-list refuses it (status `denied`). */
+  denial?: string;
 }
 
 export async function approve(names: string[], options: ApproveOptions, deps: Deps): Promise<ExitStatus> {
@@ -81,8 +84,12 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   // Load.
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project, { mayCreate: true });
-  const { statuses: offline } = offlineStatuses(project, lock, names);
+  // The organisation's list first: a launch it refuses is neither started nor approved, as install
+  // neither starts nor locks it.
+  const judged = applyAllowlist(offlineStatuses(project, lock, names).statuses, await loadAllowlist(options, deps));
+  const offline = judged.filter((s) => s.status !== 'denied');
   const outcomes = new Map<string, Outcome>();
+  for (const s of judged) if (s.status === 'denied') outcomes.set(s.name, { name: s.name, status: 'denied', result: 'not-started', ...(s.denial ? { denial: s.denial } : {}) });
 
   // A changed launch command has not been reviewed, so it is not run until a person says so
   // (MCPoison); `--yes` is that say-so.
@@ -172,8 +179,8 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
 
   // Render.
-  const list = offline.map((s) => outcomes.get(s.name)).filter((o): o is Outcome => o !== undefined);
-  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel, nothingKnown: offline.length === 0 });
+  const list = judged.map((s) => outcomes.get(s.name)).filter((o): o is Outcome => o !== undefined);
+  return finish(list, { written: review.lockWritten, json, options, deps, lockLabel: project.lockLabel, nothingKnown: judged.length === 0 });
 }
 
 function finish(
@@ -249,6 +256,7 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
     }
     if (o.result === 'held') notes.push(...high.map(describeFinding));
     if (o.error) notes.push(sanitize(o.error.message));
+    if (o.denial) notes.push(sanitize(`denied by the allow-list: ${o.denial}`));
     const hint = hintFor(o);
     for (const n of notes) out += `    ${n}\n`;
     // The hint quotes the server name (config text) for a shell; it is escaped like every name.
@@ -304,6 +312,7 @@ function outcomeToJson(o: Outcome) {
         }
       : {}),
     ...(o.error ? { error: o.error } : {}),
+    ...(o.denial ? { denial: o.denial } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import { renderChangesText } from '../render/diff-text.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
+import { applyAllowlist, loadAllowlist } from '../app/allowlist.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
@@ -23,7 +24,8 @@ import { describeStatuses } from '../app/report.js';
 export async function diff(names: string[], options: GlobalOptions & { base?: string }, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
-  const offline = await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, baseRefOf(options, deps.env));
+  // A launch the organisation's list refuses is not started to be compared: it is `denied`, as verify says.
+  const offline = applyAllowlist(await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, baseRefOf(options, deps.env)), await loadAllowlist(options, deps));
   const statuses = await (await import('../app/snapshot-all.js')).compareLive(
     offline,
     lock,

@@ -27,6 +27,8 @@ import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
+import { loadAllowlist } from '../app/allowlist.js';
+import { judgeLaunch } from '../core/allowlist.js';
 import { loadCheckedLock, loadProject, selectNames } from '../app/project.js';
 import { sortFindings } from '../app/report.js';
 import { interrupted, reviewAndLock, reviewSourceOf } from '../app/review-and-lock.js';
@@ -109,6 +111,15 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     if (json) writeJson(deps.stdout, { name, result: 'up-to-date', package: target, written: false, exitStatus: 0 });
     if (!options.quiet) human.write(`${shownName} is already at ${sanitize(describePin(target))}; nothing to update\n`);
     return 0;
+  }
+
+  // The organisation's list judges the launch the update would write, before it is started.
+  const allowlist = await loadAllowlist(options, deps);
+  const judged = allowlist ? judgeLaunch(allowlist, launch) : { allowed: true as const };
+  if (!judged.allowed) {
+    if (json) writeJson(deps.stdout, { name, result: 'denied', denial: judged.reason, package: target, written: false, exitStatus: 1 });
+    deps.stderr.write(sanitize(`mcpm: ${name} at ${describePin(target)} is denied by the allow-list (${judged.reason}); nothing was started or written\n`));
+    return 1;
   }
 
   const { snapshotAll } = await import('../app/snapshot-all.js');

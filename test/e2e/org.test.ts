@@ -186,6 +186,19 @@ describe('an organisation allow-list from a git repository', () => {
     expect(pinned.status).toBe(1);
     expect(servers(pinned.stdout)[0]).toMatchObject({ status: 'denied', denial: expect.stringContaining(`pins the command "node `) });
 
+    // approve and diff judge by the list too: a config change to the denied launch is neither started nor approved.
+    writeFileSync(list, JSON.stringify({ allowlistVersion: 1, allow: [{ command: ['node', '**'] }], deny: [{ command: ['node', '*', '--rogue'] }] }));
+    const config = JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, { env: Record<string, string> }> };
+    config.mcpServers['rogue']!.env['MODE'] = 'changed';
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify(config));
+    rmSync(join(dir, 'rogue.pids'), { force: true });
+    const approved = await mcpm(['approve', '--yes', '--json', '-C', dir, '--allowlist', list, 'rogue']);
+    expect(approved.status).toBe(1);
+    expect(JSON.parse(approved.stdout).servers[0]).toMatchObject({ name: 'rogue', status: 'denied', result: 'not-started', denial: expect.stringContaining('deny pattern') });
+    const diffed = await mcpm(['diff', '-C', dir, '--allowlist', list, 'rogue']);
+    expect(diffed.status).toBe(1);
+    expect(existsSync(join(dir, 'rogue.pids'))).toBe(false);
+
     writeFileSync(list, '{"allowlistVersion": 1, "allow": [{"command": ["node"], "url": "https://x"}]}');
     const invalid = await mcpm(['verify', '--offline', '-C', dir, '--allowlist', list, '--json']);
     expect(invalid.status).toBe(2);

@@ -195,6 +195,14 @@ describe('package pins', { timeout: 90_000 }, () => {
     expect(refused.stderr).toContain('mcpm: update needs a terminal');
     expect(readFileSync(join(p.dir, 'mcp.lock'), 'utf8')).toBe(lockBefore);
 
+    // The organisation's list judges the launch the update would write: denied, nothing runs or is written.
+    const list = join(p.dir, 'list.json');
+    writeFileSync(list, JSON.stringify({ allowlistVersion: 1, allow: [{ command: ['npx', '-y', `${PKG}@*`] }], deny: [{ command: ['npx', '-y', `${PKG}@1.1.*`] }] }));
+    const denied = await p.run('update', 'demo', '--to', '1.1.0', '--yes', '--allowlist', list);
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toContain('is denied by the allow-list');
+    expect(readFileSync(join(p.dir, 'mcp.lock'), 'utf8')).toBe(lockBefore);
+
     const updated = await p.run('update', 'demo', '--to', '^1', '--yes');
     expect(updated.status, updated.stderr).toBe(0);
     expect(updated.stdout).toContain('the definitions are identical');

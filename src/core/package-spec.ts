@@ -247,7 +247,13 @@ function parseNpmExec(args: readonly string[], start: number, launcher: Launcher
     // The first --package provides the command; every package must be exact for the launch to be.
     const specs = scan.packages.map((p) => npmReference(p.reference, launcher, p.index, p.prefix));
     const first = specs[0]!;
-    return { ...first, exact: specs.every((s) => s.exact) };
+    const exact = specs.every((s) => s.exact);
+    // mcpm pins one package per server: with another that floats, pinning the first would report
+    // the launch fixed while it is not.
+    if (specs.length > 1 && !exact && first.unresolvable === undefined) {
+      return { ...first, exact, unresolvable: `it names ${specs.length} packages (--package), and mcpm pins one package per server: write an exact version for each` };
+    }
+    return { ...first, exact };
   }
   // --call / -c runs a shell command line: there is no package reference to read.
   const call = scan.options.some((option) => option === '--call' || (option === '-c' && launcher !== 'pnpm dlx'));

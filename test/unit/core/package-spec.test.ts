@@ -34,6 +34,9 @@ const TABLE: Array<[string, Partial<PackageSpec> | null]> = [
   ['npm run server', null],
   ['pnpm dlx @acme/notes@3.1.0', { launcher: 'pnpm dlx', name: '@acme/notes', exact: true, argIndex: 1 }],
   ['pnpm dlx --package=@acme/notes notes', { launcher: 'pnpm dlx', name: '@acme/notes', exact: false, argIndex: 1, prefix: '--package=' }],
+  // Two packages, the second floating: mcpm pins one, so it says it cannot (not "pinned" while one floats).
+  ['npx -y --package=evil@^1 --package=helper@latest evil', { name: 'evil', exact: false, unresolvable: 'it names 2 packages (--package), and mcpm pins one package per server: write an exact version for each' }],
+  ['npx -y --package=a@1.0.0 --package=b@2.0.0 a', { name: 'a', exact: true }],
   ['pnpx pkg@1.0.0', { launcher: 'pnpm dlx', name: 'pkg', exact: true, argIndex: 0 }],
   ['yarn dlx -p pkg@1.0.0 pkg-bin', { launcher: 'yarn dlx', name: 'pkg', exact: true, argIndex: 2 }],
   ['bunx --bun pkg@1.0.0', { launcher: 'bunx', name: 'pkg', exact: true, argIndex: 1 }],

@@ -69,37 +69,43 @@ export function launchDifference(a: LaunchSpec, b: LaunchSpec): string | undefin
 
 /** Every field in which two launch specs differ, in the order of the spec: what a reviewer is told. */
 export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
-  const out: string[] = [];
-  const differ = (different: boolean, phrase: string) => {
-    if (different) out.push(phrase);
-  };
   if (a.transport === 'stdio' && b.transport === 'stdio') {
-    differ(a.command !== b.command, 'the commands');
-    differ(!arraysEqual(a.args, b.args), 'the args');
-    differ(a.cwd !== b.cwd, 'the working directories');
-    differ(a.envFile !== b.envFile, 'the env files');
-    differ(a.hostSettings !== b.hostSettings, 'the host settings');
-    if (!arraysEqual(a.envNames, b.envNames)) out.push('the env variable names');
-    else {
-      const values = valuesDifference(a.envValues, b.envValues, 'env');
-      if (values !== undefined) out.push(values);
-    }
-    return out;
+    return phrases([
+      a.command !== b.command && 'the commands',
+      !arraysEqual(a.args, b.args) && 'the args',
+      a.cwd !== b.cwd && 'the working directories',
+      a.envFile !== b.envFile && 'the env files',
+      a.hostSettings !== b.hostSettings && 'the host settings',
+      namedValuesDifference(a.envNames, b.envNames, a.envValues, b.envValues, 'env'),
+    ]);
   }
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
-    differ(a.transport !== b.transport, 'the transports');
-    differ(a.url !== b.url, 'the URLs');
-    differ(a.headersHelper !== b.headersHelper, 'the headers helpers');
-    differ(a.signIn !== b.signIn, 'the sign-in settings');
-    differ(a.hostSettings !== b.hostSettings, 'the host settings');
-    if (!arraysEqual(a.headerNames, b.headerNames)) out.push('the header names');
-    else {
-      const values = valuesDifference(a.headerValues, b.headerValues, 'header');
-      if (values !== undefined) out.push(values);
-    }
-    return out;
+    return phrases([
+      a.transport !== b.transport && 'the transports',
+      a.url !== b.url && 'the URLs',
+      a.headersHelper !== b.headersHelper && 'the headers helpers',
+      a.signIn !== b.signIn && 'the sign-in settings',
+      a.hostSettings !== b.hostSettings && 'the host settings',
+      namedValuesDifference(a.headerNames, b.headerNames, a.headerValues, b.headerValues, 'header'),
+    ]);
   }
   return ['the transports'];
+}
+
+function phrases(found: readonly (string | false | undefined)[]): string[] {
+  return found.filter((phrase): phrase is string => typeof phrase === 'string');
+}
+
+/** The names first; only when they agree are the values compared (valuesDifference). */
+function namedValuesDifference(
+  aNames: readonly string[],
+  bNames: readonly string[],
+  aValues: Record<string, string> | undefined,
+  bValues: Record<string, string> | undefined,
+  kind: 'env' | 'header',
+): string | undefined {
+  if (!arraysEqual(aNames, bNames)) return kind === 'env' ? 'the env variable names' : 'the header names';
+  return valuesDifference(aValues, bValues, kind);
 }
 
 /**

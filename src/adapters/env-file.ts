@@ -30,7 +30,7 @@ export const MAX_ENV_FILE_VARIABLES = 1000;
  *   without the variables it would be another server than the one the host runs);
  * - it is not a regular file, is over MAX_ENV_FILE_BYTES, or sets over MAX_ENV_FILE_VARIABLES.
  */
-export function readEnvFile(file: string, shown: string, where: string): Record<string, string> {
+function readEnvFile(file: string, shown: string, where: string): Record<string, string> {
   const unusable = (problem: string, hint = 'create the file, or fix the "envFile" path in the entry', cause?: unknown): McpmError =>
     new McpmError('CONFIG_INVALID', `${where}: "envFile" ${jsonQuote(shown)} ${problem}`, hint, cause === undefined ? undefined : { cause });
   if (!path.isAbsolute(file)) {

@@ -282,9 +282,8 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     };
   }
   // The env file's variables, under the entry's `env` (env-file.ts): loaded only for an entry that has one.
-  const written = config.launch.transport === 'stdio' ? config.launch.envFile : undefined;
-  const envFile = resolved.envFile === undefined || written === undefined ? undefined : await import('../adapters/env-file.js');
-  const envFileVariables = envFile?.readEnvFile(resolved.envFile!, written!, `${config.source}: server ${quoted}`);
+  const envFile = config.launch.transport === 'stdio' && config.launch.envFile !== undefined ? await import('../adapters/env-file.js') : undefined;
+  const envFileVariables = envFile?.envFileVariablesOf(config, deps.env, { projectDir: project.dir, inputs });
   return {
     project,
     lockHead,

@@ -15,7 +15,7 @@ import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { GlobalOptions } from '../app/options.js';
-import { hostPlace, loadCheckedLock, loadProject, type Project } from '../app/project.js';
+import { bindValues, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
 import type { LoginSummary, SecretsPlace, TokenStore } from '../adapters/oauth/store.js';
 
 export interface LoginOptions extends GlobalOptions {
@@ -114,13 +114,15 @@ export async function logout(name: string, options: GlobalOptions, deps: Deps): 
 async function warnIfUnapproved(project: Project, name: string, deps: Deps): Promise<void> {
   let locked;
   try {
-    locked = (await loadCheckedLock(project)).lock.servers.get(name);
+    // This server's launch only, its values bound as every command binds them: no other entry is read or hashed.
+    locked = (await loadLockHead(project))?.launches.get(name);
+    if (locked !== undefined) await bindValues(project.servers, new Map([[name, locked]]), name);
   } catch (error) {
     if (isMcpmError(error)) return;
     throw error;
   }
   const configured = project.servers.get(name);
-  const difference = locked && configured ? launchDifference(locked.launch, configured.launch) : undefined;
+  const difference = locked && configured ? launchDifference(locked, configured.launch) : undefined;
   if (difference === undefined) return;
   deps.stderr.write(
     sanitize(`mcpm: warning: server ${jsonQuote(name)} is configured otherwise than ${project.lockLabel} says (${difference} differ): this login goes where nobody has approved; "mcpm diff ${shellWord(name)}" shows the change\n`),

@@ -676,12 +676,12 @@ class Run {
     return new McpmError('SERVER_PROTOCOL', `${server} at ${where}: ${error.method} failed: ${jsonQuote(text, 200)}`, undefined, { cause: error });
   }
 
-  /** McpmErrors get the server's stderr and stray stdout lines (bounded, unsanitised) in `detail`. */
   /** Tokens the snapshot sent the server (a stored login's): secrets it must not reflect. */
   credentials(): string[] {
     return this.provider?.heldSecrets() ?? [];
   }
 
+  /** McpmErrors get the server's stderr and stray stdout lines (bounded, unsanitised) in `detail`. */
   withDetail(error: unknown): unknown {
     if (!(error instanceof McpmError) || error.detail !== undefined) return error;
     const detail = this.detail();

@@ -174,8 +174,8 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
     if (given !== undefined && !Array.isArray(given)) {
       throw new McpmError('CONFIG_INVALID', `${file}: "inputs" must be an array`, CONFIG_HINT);
     }
-    inputs = inputSpecs(given ?? []);
-    inputDefinitions = new Map((given ?? []).filter((item) => isJsonObject(item) && typeof item['id'] === 'string').map((item) => [(item as JsonObject)['id'] as string, item as JsonObject]));
+    inputDefinitions = inputDefinitionsOf(given ?? []);
+    inputs = new Map([...inputDefinitions].map(([id, definition]) => [id, inputSpecOf(definition)]));
   }
   return Object.keys(root).map((name) => {
     const entry = root[name] as JsonValue;
@@ -238,15 +238,16 @@ export function refuseProtoKeys(value: JsonValue, file: string): void {
   }
 }
 
-/** VS Code's `inputs`, by id; entries that are not objects with a string id are left out (VS Code ignores them too). */
-function inputSpecs(list: JsonValue[]): Map<string, InputSpec> {
-  const out = new Map<string, InputSpec>();
-  for (const item of list) {
-    if (!isJsonObject(item) || typeof item['id'] !== 'string') continue;
-    const description = item['description'];
-    out.set(item['id'], { ...(typeof description === 'string' ? { description } : {}), password: item['password'] === true });
-  }
+/** VS Code's `inputs` as written, by id; entries that are not objects with a string id are left out (VS Code ignores them too). */
+function inputDefinitionsOf(list: JsonValue[]): Map<string, JsonObject> {
+  const out = new Map<string, JsonObject>();
+  for (const item of list) if (isJsonObject(item) && typeof item['id'] === 'string') out.set(item['id'], item);
   return out;
+}
+
+function inputSpecOf(definition: JsonObject): InputSpec {
+  const description = definition['description'];
+  return { ...(typeof description === 'string' ? { description } : {}), password: definition['password'] === true };
 }
 
 /** The sign-in settings of a remote entry (see OAuthSettings); undefined when it has none. */

@@ -3,8 +3,8 @@
 // variables, as the host does, in install, verify and run alike.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { TestHost, type Message } from '../helpers/test-host.js';
+import { describe, expect, it } from 'vitest';
+import { runFromHost, type Message } from '../helpers/test-host.js';
 import { mcpm, SERVERS, tempProject } from './helpers.js';
 
 const KEY = 'sk-live_7c1d+9e/44a0b2f8=';
@@ -57,10 +57,7 @@ describe('envFile', () => {
     expect(diff.stdout).toContain("(envFile '${workspaceFolder}/evil.env')");
     expect(diff.stdout).toContain('differ:     the env files');
     // mcpm run refuses it too, and nothing of the payload ran.
-    const host = TestHost.mcpm(['run', '-C', dir, 's']);
-    onTestFinished(async () => {
-      if (!host.exitInfo) await host.close().catch(() => {});
-    });
+    const host = runFromHost(dir, 's');
     const answer: Message = await host.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
     expect(JSON.stringify(answer)).toContain('the env files');
     expect(existsSync(join(dir, 'ran'))).toBe(false);
@@ -121,10 +118,7 @@ describe('envFile', () => {
     const dir = vscodeProject('many-tools.mjs', { envFile: '${workspaceFolder}/server.env', env: { FIXTURE_DESCRIPTION: 'from the entry' } });
     writeFileSync(join(dir, 'server.env'), 'FIXTURE_TOOL_COUNT=3\nFIXTURE_DESCRIPTION=from the file\n');
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
-    const host = TestHost.mcpm(['run', '-C', dir, 's']);
-    onTestFinished(async () => {
-      if (!host.exitInfo) await host.close().catch(() => {});
-    });
+    const host = runFromHost(dir, 's');
     await host.initialize();
     const listed = await host.request('tools/list');
     // Not withheld as drifted: the server run was given what the server locked was given.

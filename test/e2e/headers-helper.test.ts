@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { TestHost } from '../helpers/test-host.js';
+import { runFromHost, TestHost } from '../helpers/test-host.js';
 import { defs, mcpm, SERVERS, tempProject, tool } from './helpers.js';
 
 const TOKEN = 'hh-4f9b2c81e7d0a3';
@@ -54,10 +54,7 @@ describe('headersHelper', () => {
     }
     const diff = await mcpm(['diff', '-C', dir, 'notes']);
     expect(diff.stdout).toContain('differ:     the headers helpers');
-    const host = TestHost.mcpm(['run', '-C', dir, 'notes']);
-    onTestFinished(async () => {
-      if (!host.exitInfo) await host.close().catch(() => {});
-    });
+    const host = runFromHost(dir, 'notes');
     const answer = await host.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
     expect(JSON.stringify(answer)).toContain('the headers helpers');
     expect(existsSync(ran)).toBe(false);
@@ -66,10 +63,7 @@ describe('headersHelper', () => {
   it('reaches the server through mcpm run with the headers it prints', async () => {
     const { dir } = await remoteProject();
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
-    const host = TestHost.mcpm(['run', '-C', dir, 'notes']);
-    onTestFinished(async () => {
-      if (!host.exitInfo) await host.close().catch(() => {});
-    });
+    const host = runFromHost(dir, 'notes');
     await host.initialize();
     const listed = await host.request('tools/list');
     expect((listed['result'] as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual(['add']);

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const MCPM_BIN = fileURLToPath(new URL('../../bin/mcpm.cjs', import.meta.url));
@@ -163,6 +164,15 @@ export class TestHost {
     this.child.stdin.end();
     return this.waitForExit();
   }
+}
+
+/** `mcpm run -C dir name` as a host starts it, closed after the test if it is still running (a failed assertion must not leave it and its server behind). */
+export function runFromHost(dir: string, name: string, options: HostOptions = {}): TestHost {
+  const host = TestHost.mcpm(['run', '-C', dir, name], options);
+  onTestFinished(async () => {
+    if (!host.exitInfo) await host.close().catch(() => {});
+  });
+  return host;
 }
 
 /**

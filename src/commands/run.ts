@@ -64,9 +64,9 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
 
   // Worked out once, for the audit log and telemetry alike, and only when one of them is on.
   let configured: Promise<SecretValue[]> | undefined;
-  // What the launch read from outside the config (its env file, its headers helper's output), as read once for the server (prepare).
-  let loaded: LoadedValues = {};
-  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps, loaded));
+  // Where the values the server is given came from (prepare): VS Code inputs, the host, an env file, a helper, a login.
+  let sources: SecretSources = { inputs: new Map(), loaded: {} };
+  const secrets = (project: Project): Promise<SecretValue[]> => (configured ??= configuredSecrets(project, name, deps, sources));
 
   // Load and decide, before anything is started. Any refusal is also told to the host, as the
   // answer to its first request, so the host shows the reason instead of "server disconnected".
@@ -78,9 +78,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
       await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
-    loaded = prepared.launch.transport === 'stdio'
-      ? (prepared.launch.envFileVariables === undefined ? {} : { envFile: prepared.launch.envFileVariables })
-      : (prepared.launch.helperHeaders === undefined ? {} : { helperHeaders: prepared.launch.helperHeaders });
+    sources = prepared.secrets;
     started = await start(name, options, deps, prepared, secrets);
   } catch (error) {
     if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
@@ -118,15 +116,24 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
 }
 
 /**
- * The server's configured secret values (env and header values, `${VAR}` values, what its env file
- * and headers helper gave): the audit log and telemetry write what the host and the server said, which may quote
+ * The server's configured secret values (env and header values, `${VAR}` and `${input:…}` values,
+ * what the host passed, its env file and headers helper gave, a login's tokens): the audit log and telemetry write what the host and the server said, which may quote
  * them, and never write them.
  */
-async function configuredSecrets(project: Project, name: string, deps: Deps, loaded: LoadedValues): Promise<SecretValue[]> {
+async function configuredSecrets(project: Project, name: string, deps: Deps, sources: SecretSources): Promise<SecretValue[]> {
   const config = project.servers.get(name);
   if (config === undefined) return [];
   const { secretValuesOf } = await import('../core/reflected-secrets.js');
-  return secretValuesOf(config, deps.env, { projectDir: project.dir }, loaded);
+  // A login's tokens as they are when the first line is written (a refreshed one is held from then on too).
+  const loginTokens = sources.login?.() ?? [];
+  return secretValuesOf(config, deps.env, { projectDir: project.dir, inputs: sources.inputs }, { ...sources.loaded, ...(loginTokens.length > 0 ? { loginTokens } : {}) });
+}
+
+/** What configuredSecrets needs beyond the config: gathered by prepare, which resolves the launch. */
+interface SecretSources {
+  inputs: ReadonlyMap<string, string>;
+  loaded: LoadedValues;
+  login?: () => readonly string[];
 }
 
 /** One handler that calls both (either may be absent). */
@@ -198,8 +205,8 @@ async function answerHost(host: HostStreams, message: string): Promise<void> {
 
 type Launch =
   /** `spawn.env` holds only the configured variables, resolved; the inherited allowlist is added at spawn. */
-  | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'>; envFileVariables?: Readonly<Record<string, string>> }
-  | (Extract<SessionServer, { transport: 'http' | 'sse' }> & { helperHeaders?: Readonly<Record<string, string>> });
+  | { transport: 'stdio'; spawn: Omit<SpawnOptions, 'signal'> }
+  | Extract<SessionServer, { transport: 'http' | 'sse' }>;
 
 interface Ready {
   project: Project;
@@ -208,6 +215,7 @@ interface Ready {
   launch: Launch;
   /** What the organisation's allow-list requires the guard to deny. */
   orgDeny?: DenyKind[];
+  secrets: SecretSources;
 }
 /** A refusal's text is raw (it quotes config text): escaped where it is written, once. */
 type Prepared = { refusal: { message: string; hint: string } } | Ready;
@@ -274,11 +282,13 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
       ? await (await import('../adapters/headers-helper.js')).headersFromHelper(config, resolved.url, { projectDir: project.dir, env: deps.env, signal: deps.signal })
       : undefined;
     const headers = helperHeaders === undefined ? resolved.headers : { ...resolved.headers, ...helperHeaders };
+    const { auth, held } = await storedLogin(name, url, deps);
     return {
       project,
       lockHead,
       orgDeny,
-      launch: { transport: resolved.transport, url, headers, loginCommand, ...(await storedLogin(name, url, deps)), ...(helperHeaders === undefined ? {} : { helperHeaders }) },
+      launch: { transport: resolved.transport, url, headers, loginCommand, ...(auth === undefined ? {} : { auth }) },
+      secrets: { inputs, loaded: { ...(helperHeaders === undefined ? {} : { helperHeaders }), hostEnv: fromHost }, ...(held === undefined ? {} : { login: held }) },
     };
   }
   // The env file's variables, under the entry's `env` (env-file.ts): loaded only for an entry that has one.
@@ -298,8 +308,8 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
         env: envFile ? envFile.withEnvFile({ ...resolved.env, ...fromHost }, envFileVariables) : { ...resolved.env, ...fromHost },
         projectDir: project.dir,
       },
-      ...(envFileVariables === undefined ? {} : { envFileVariables }),
     },
+    secrets: { inputs, loaded: { ...(envFileVariables === undefined ? {} : { envFile: envFileVariables }), hostEnv: fromHost } },
   };
 }
 
@@ -307,10 +317,11 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
  * The bearer token of `mcpm login` for exactly this URL, if one is stored (loaded only for a
  * remote server). Why a stored one cannot be used goes to stderr, which hosts keep as the log.
  */
-async function storedLogin(name: string, url: URL, deps: Deps): Promise<{ auth?: BearerAuth }> {
+async function storedLogin(name: string, url: URL, deps: Deps): Promise<{ auth?: BearerAuth; held?: () => readonly string[] }> {
   const [{ userTokenStore }, { storedLogins, bearerAuth }] = await Promise.all([import('../adapters/oauth/store.js'), import('../adapters/oauth/provider.js')]);
   const found = await storedLogins(() => userTokenStore(hostPlace(deps)), () => deps.now().getTime(), 'mcpm').find(url.href);
-  if ('provider' in found) return { auth: bearerAuth(found.provider, url) };
+  // `held`: the tokens it sends, which the audit log and telemetry never write.
+  if ('provider' in found) return { auth: bearerAuth(found.provider, url), held: () => found.provider.heldSecrets() };
   if (found.problem !== undefined) deps.stderr.write(`mcpm: server ${sanitize(jsonQuote(name))}: ${sanitize(found.problem)}\n`);
   return {};
 }

@@ -69,6 +69,9 @@ export function secretValuesOf(
   // are credentials, as header values are.
   for (const [name, value] of Object.entries(loaded.envFile ?? {})) if (/\d/.test(value)) add(`envFile variable ${jsonQuote(name)}`, value);
   for (const [name, value] of Object.entries(loaded.helperHeaders ?? {})) for (const part of headerValueParts(value)) add(`header ${jsonQuote(name)} from "headersHelper"`, part);
+  // What a host expanded is what a reference would have given: each is taken, as a reference's value is.
+  for (const [name, value] of Object.entries(loaded.hostEnv ?? {})) add(`env ${jsonQuote(name)} as the host gave it`, value);
+  for (const token of loaded.loginTokens ?? []) add('a token of "mcpm login"', token);
   for (const [label, value] of fields) {
     for (const body of variableReferences(value)) {
       if (PATH_REFERENCES.has(body)) continue;
@@ -105,6 +108,10 @@ export interface LoadedValues {
   envFile?: Readonly<Record<string, string>>;
   /** The headers its `headersHelper` printed. */
   helperHeaders?: Readonly<Record<string, string>>;
+  /** `mcpm run` of a guarded entry: the env values the host expanded and passed, by name. */
+  hostEnv?: Readonly<Record<string, string>>;
+  /** The tokens of a stored `mcpm login` sent to the server. */
+  loginTokens?: readonly string[];
 }
 
 /** A configured secret found in a snapshot: where (RFC 6901 pointer), whose value, in which encoding. */

@@ -1,7 +1,7 @@
 // `mcpm run` end to end: a real host process (test/helpers/test-host.ts) launches the real CLI,
 // which launches real fixture servers. Assertions are on every byte the host received, on what
 // reached the server (the guard fixtures record each call in GUARD_CALLS), and on processes.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLAUDE_DESKTOP, isAlive, REPO, TestHost, type Message } from '../helpers/test-host.js';
@@ -84,6 +84,25 @@ describe('mcpm run: a clean server', () => {
       { method: 'resources/read', target: 'note://7' },
     ]);
     expect(guarded.stderr).toBe('');
+  });
+
+  it('the audit log never writes a VS Code input\'s value, though the host passed it and no config text holds it', async () => {
+    const dir = tempProject();
+    const calls = join(dir, 'calls.jsonl');
+    mkdirSync(join(dir, '.vscode'));
+    const env = { GUARD_CALLS: calls, GUARD_STATE: join(dir, 'state'), KEY: '${input:key}' };
+    const server = { type: 'stdio', command: process.execPath, args: [join(SERVERS, 'guard-hidden-tool.mjs')], env };
+    writeFileSync(join(dir, '.vscode', 'mcp.json'), JSON.stringify({ inputs: [{ id: 'key', type: 'promptString', password: true }], servers: { notes: server } }));
+    const secret = 'sk-input-0123456789';
+    expect((await mcpm(['install', '-C', dir], { env: { MCPM_INPUT_KEY: secret } })).status).toBe(0);
+    const host = guard(dir, ['--audit-log', 'audit.jsonl'], { MCPM_INPUT_KEY: secret });
+    await host.initialize();
+    await host.request('tools/list');
+    await call(host, 'add', { a: 1, b: 2, note: `echo ${secret}` });
+    await host.close();
+    const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+    expect(audit).toContain('"tool":"add"');
+    expect(audit).not.toContain(secret);
   });
 
   it('blocks a tool the server never listed but would run (B3), and audits every call', async () => {

@@ -17,7 +17,7 @@
  */
 import { acceptingRule, DEFAULT_ACCEPT_RULES, surfacePointerTokens, type AcceptRules } from './accept-rules.js';
 import { canonicalize } from './canonical.js';
-import { changesBetween, diffJson, type ItemChange } from './changes.js';
+import { changesBetween, diffJson, type FieldChange, type ItemChange } from './changes.js';
 import { jsonEqual } from './json-equal.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
 import type { LockEntry } from './lockfile.js';
@@ -56,7 +56,7 @@ export function isOptional(entry: Pick<LockEntry, 'optional'>, kind: ItemKind, k
 
 /** The changes from the entry to `live`, annotated (renames, tombstones, moved names) and judged. Pure. */
 /** findings/index.ts's holdsHighHit, once registered (useStringRules). */
-let holdsHighHit: ((subject: ItemChange['subject'], pointer: string, value: JsonValue) => boolean) | undefined;
+let holdsHighHit: ((subject: ItemChange['subject'], pointer: string, value: JsonValue, newKey: boolean) => boolean) | undefined;
 
 /**
  * Gives judgeEntry the string rules, which an accept rule must pass (holdsHighHit). Registered by
@@ -69,9 +69,9 @@ export function useStringRules(check: NonNullable<typeof holdsHighHit>): void {
 }
 
 /** Whether a field's new value says what a poisoned description says; the string rules must be registered. */
-function poisoned(subject: ItemChange['subject'], pointer: string, value: JsonValue): boolean {
+function poisoned(subject: ItemChange['subject'], field: FieldChange): boolean {
   if (holdsHighHit === undefined) throw new Error('Assertion failed: an accept rule judged before the string rules were registered (useStringRules)');
-  return holdsHighHit(subject, pointer, value);
+  return field.after !== undefined && holdsHighHit(subject, field.pointer, field.after, field.change === 'added');
 }
 
 export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>, live: Snapshot): Judgement {
@@ -91,7 +91,7 @@ export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optio
       if (change.takesBodyOf !== undefined) return { change, disposition: 'review' };
       const accepting = change.fields.map((f) => acceptingRule(rules, surfacePointerTokens(change.subject, change.key, f.pointer), f.after));
       // A rule never takes a value that says what a poisoned description says: that one is reviewed.
-      if (accepting.length > 0 && accepting.every((r) => r !== undefined) && !change.fields.some((f) => f.after !== undefined && poisoned(change.subject, f.pointer, f.after))) {
+      if (accepting.length > 0 && accepting.every((r) => r !== undefined) && !change.fields.some((f) => poisoned(change.subject, f))) {
         return { change, disposition: 'accepted', rules: accepting as string[] };
       }
       return { change, disposition: 'review' };

@@ -240,7 +240,7 @@ export class WireCheck {
       // Deeper than the walk goes: not a value a reviewer's rule was written for.
       return false;
     }
-    return fields.length > 0 && fields.every((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after) !== undefined && (f.after === undefined || !holdsHighHit(subject, f.pointer, f.after)));
+    return fields.length > 0 && fields.every((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after) !== undefined && (f.after === undefined || !holdsHighHit(subject, f.pointer, f.after, f.change === 'added')));
   }
 
   private lockedTemplates(): { key: string; pattern: RegExp }[] {

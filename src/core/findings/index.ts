@@ -46,11 +46,13 @@ const NO_OTHER_TOOLS: OtherTools = { servers: new Map(), lengths: new Map(), sta
  * Whether `value` (a field's new value, at `pointer` of an item of `subject`) holds anything a
  * string rule finds high-severity. An accept rule takes a change without review; not one that
  * says what a poisoned description says (an instruction, hidden characters), whatever field it is in.
+ * `newKey`: the member itself is new, so its key is judged too, as findingsFor judges it.
  */
-export function holdsHighHit(subject: ChangeSubject, pointer: string, value: JsonValue): boolean {
-  if (isQuiet(value, NO_OTHER_TOOLS)) return false;
+export function holdsHighHit(subject: ChangeSubject, pointer: string, value: JsonValue, newKey = false): boolean {
+  // The key is not in the value's text: a new member is walked.
+  if (!newKey && isQuiet(value, NO_OTHER_TOOLS)) return false;
   let high = false;
-  visitSites(subject, pointer, value, false, (site) => {
+  visitSites(subject, pointer, value, newKey, (site) => {
     if (!high && siteHits(site, false, NO_OTHER_TOOLS).some((hit) => hit.severity === 'high')) high = true;
   });
   return high;

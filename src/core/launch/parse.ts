@@ -247,7 +247,8 @@ function inputDefinitionsOf(list: JsonValue[]): Map<string, JsonObject> {
 
 function inputSpecOf(definition: JsonObject): InputSpec {
   const description = definition['description'];
-  return { ...(typeof description === 'string' ? { description } : {}), password: definition['password'] === true };
+  // Any true value hides what is typed, as VS Code hides it (and as a password's default is refused).
+  return { ...(typeof description === 'string' ? { description } : {}), password: Boolean(definition['password']) };
 }
 
 /** The sign-in settings of a remote entry (see OAuthSettings); undefined when it has none. */

@@ -366,6 +366,11 @@ describe('parseConfig: sign-in settings and VS Code inputs', () => {
       ['region', { password: false }],
     ]);
   });
+
+  it('takes any true "password" as VS Code does: what is typed is hidden', () => {
+    const text = JSON.stringify({ inputs: [{ type: 'promptString', id: 'key', password: 1 }], servers: { s: { command: 'n', env: { K: '${input:key}' } } } });
+    expect(parseConfig(text, '.vscode/mcp.json', 'vscode')[0]!.inputs!.get('key')).toEqual({ password: true });
+  });
 });
 
 describe('configFormatOf', () => {

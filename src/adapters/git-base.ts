@@ -25,7 +25,8 @@ function git(args: string[], cwd: string): Promise<{ ok: boolean; stdout: string
  * branch given with its remote, then a tag. Given the short name, git would take a tag before a
  * branch, and anyone who may push a tag named like the base branch could make the change under
  * review its own base; a tag and a branch of that name at different commits are refused as
- * ambiguous. Anything else (a SHA, `main~1`, a full ref name) is left to git.
+ * ambiguous. A suffix (`main~1`) applies to the name so found. Anything else (a SHA, a full ref
+ * name) is left to git.
  */
 async function resolveBase(ref: string, cwd: string): Promise<string | undefined> {
   const commitOf = async (name: string): Promise<string | undefined> => {
@@ -35,6 +36,13 @@ async function resolveBase(ref: string, cwd: string): Promise<string | undefined
   };
   // A full object name is the object, whatever refs are named like it (git reads it so too).
   const objectName = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(ref);
+  // `main~1`, `main^2`: the name before the suffix is looked up as a plain name is (a tag `main`
+  // would win with git), then the suffix is applied to its commit.
+  const suffixed = /^([^~^]+)((?:[~^][0-9]*|\^\{[^}]*\})+)$/.exec(ref);
+  if (suffixed !== null) {
+    const named = await resolveBase(suffixed[1]!, cwd);
+    return named === undefined ? undefined : commitOf(`${named}${suffixed[2]}`);
+  }
   if (!objectName && !ref.startsWith('refs/')) {
     // One git for the four names: each ref with its commit (`*objectname`, peeled, for an annotated tag).
     const names = [`refs/heads/${ref}`, `refs/remotes/origin/${ref}`, `refs/remotes/${ref}`, `refs/tags/${ref}`];

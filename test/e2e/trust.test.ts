@@ -285,6 +285,9 @@ describe('a trusted base on CI', () => {
     const refused = await mcpm(['verify', '--offline', '--base', 'main', '-C', dir, '--json'], { env });
     expect(refused.status).toBe(2);
     expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BASE_NOT_AVAILABLE', message: expect.stringContaining('names both a branch and a tag') });
+    // With a suffix too: git would read `main~0` as the tag's commit.
+    const suffixed = await mcpm(['verify', '--offline', '--base', 'main~0', '-C', dir, '--json'], { env });
+    expect(JSON.parse(suffixed.stdout).error).toMatchObject({ code: 'BASE_NOT_AVAILABLE', message: expect.stringContaining('names both a branch and a tag') });
     // Named in full, or by its commit, the base is the reviewed one again.
     for (const named of ['refs/heads/main', base]) {
       const compared = await mcpm(['verify', '--offline', '--base', named, '-C', dir], { env });

@@ -11,7 +11,7 @@ import type { ServerConfig } from '../core/launch/parse.js';
 import type { Lock } from '../core/lockfile.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import { findReflection, redactSecrets, secretReflected, secretValuesOf, type SecretValue } from '../core/reflected-secrets.js';
-import { buildSnapshot, ITEM_KINDS, newSnapshot, snapshotIntegrity, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
+import { buildSnapshot, ITEM_KINDS, snapshotToJson, type Era, type RawListing, type Snapshot } from '../core/snapshot.js';
 import { inKeyOrder } from '../core/canonical.js';
 import { holdsHighHit } from '../core/findings/index.js';
 import { useStringRules } from '../core/judge.js';
@@ -137,8 +137,8 @@ async function snapshotOne(
       },
       (raw, sent): LiveResult => {
         const ordered = reference === undefined && options.firstLocks?.has(config.name) === true;
-        const built = buildSnapshot(config.name, ordered ? inKeyOrderListing(raw) : raw, reference);
-        const snapshot = ordered ? itemsInKeyOrder(built) : built;
+        // In key order, the server integrity hashed at once from the texts of the item integrities.
+        const snapshot = ordered ? buildSnapshot(config.name, inKeyOrderListing(raw), undefined, { keyOrder: true }) : buildSnapshot(config.name, raw, reference);
         // Before anything shows or locks it: a snapshot holding a configured secret, or a token of
         // `mcpm login` that was sent with the listing, goes no further.
         const held = [...secrets, ...sent.credentials.map((value) => ({ label: 'a token of "mcpm login"', value }))];
@@ -148,7 +148,6 @@ async function snapshotOne(
           // one first in the order served, as for every other snapshot.
           throw secretReflected(config.name, ordered ? (findReflection(snapshotToJson(buildSnapshot(config.name, raw)), held) ?? reflection) : reflection);
         }
-        if (ordered) snapshotIntegrity(snapshot);
         return { ok: true, snapshot, era: raw.era, protocolVersion: raw.protocolVersion };
       },
     );
@@ -171,19 +170,6 @@ function inKeyOrderListing(raw: RawListing): RawListing {
     if (Array.isArray(list)) lists[kind] = list.map((item) => inKeyOrder(item));
   }
   return { ...raw, serverInfo: inKeyOrder(raw.serverInfo), capabilities: inKeyOrder(raw.capabilities), lists };
-}
-
-/**
- * The snapshot with each kind's items in key order: the order the lock stores them in, so that the
- * whole snapshot is printed natively. What it holds is the same.
- */
-function itemsInKeyOrder(snapshot: Snapshot): Snapshot {
-  const ordered = newSnapshot(snapshot.serverInfo, snapshot.capabilities, snapshot.instructions);
-  for (const kind of ITEM_KINDS) {
-    const items = snapshot[kind];
-    for (const key of [...items.keys()].sort()) ordered[kind].set(key, items.get(key)!);
-  }
-  return ordered;
 }
 
 /**

@@ -88,9 +88,13 @@ export class IntegrityWriter {
    */
   item(key: string, text: CanonicalText, integrity: Integrity): void {
     this.#key(key);
-    this.#hash.update(`${this.#pending}{"definition":`, 'utf8');
-    this.#hash.update(text, 'utf8');
-    this.#pending = `,"integrity":"${integrity}"}`;
+    // Joined, then hashed a few dozen KiB at a time: each update is a call into native code, which
+    // cost more than the hashing itself for the small definitions most items have.
+    this.#pending += `{"definition":${text},"integrity":"${integrity}"}`;
+    if (this.#pending.length >= HASHED_AT) {
+      this.#hash.update(this.#pending, 'utf8');
+      this.#pending = '';
+    }
   }
 
   /** Writes `"key":{` and writes the next members into that object, until close(). */
@@ -121,6 +125,9 @@ export class IntegrityWriter {
     this.#pending += `${previous === undefined ? '' : ','}${JSON.stringify(key)}:`;
   }
 }
+
+/** Code units of text an IntegrityWriter joins before it hashes them. */
+const HASHED_AT = 64 * 1024;
 
 /**
  * The containers in `value` that JSON.stringify, native and several times faster, writes exactly
@@ -212,22 +219,32 @@ export function inKeyOrder(value: JsonValue): JsonValue {
  */
 let orderedHeight = 0;
 
+/** As nativeSubtrees takes a scalar: any JSON scalar but a non-finite number; nothing else is JSON. */
+function nativeScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value));
+}
+
 function orderKeys(value: JsonValue, depth: number): JsonValue {
   if (typeof value !== 'object' || value === null) {
-    // As nativeSubtrees: any JSON scalar but a non-finite number; nothing else is JSON.
-    orderedHeight = typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value)) ? 0 : -1;
+    orderedHeight = nativeScalar(value) ? 0 : -1;
     return value;
   }
   if (depth >= MAX_PRINT_DEPTH) {
     orderedHeight = -1;
     return value;
   }
+  // Scalars are judged here, not in a call each: they are most of a listing's values, and this
+  // runs for every one of a first lock's, mostly before V8 compiles it.
   let height = 0;
   if (Array.isArray(value)) {
     let copy: JsonValue[] | undefined;
     for (let i = 0; i < value.length; i++) {
       // A hole reads as undefined: not JSON, so not native, as nativeSubtrees finds it.
       const item = value[i]!;
+      if (typeof item !== 'object' || item === null) {
+        if (!nativeScalar(item)) height = -1;
+        continue;
+      }
       const ordered = orderKeys(item, depth + 1);
       height = orderedHeight < 0 || height < 0 ? -1 : Math.max(height, orderedHeight);
       if (ordered !== item) (copy ??= value.slice())[i] = ordered;
@@ -239,14 +256,17 @@ function orderKeys(value: JsonValue, depth: number): JsonValue {
   const sorted = inCodeUnitOrder(keys);
   let copy: JsonObject | undefined;
   if (!sorted) {
-    keys.sort();
+    sortCodeUnits(keys);
     copy = withKeys(value, keys);
   }
-  // Indexed loops here, not for-of: this runs for every object of a first lock's listing, mostly
-  // before V8 compiles it, and the interpreter allocates an iterator result per step of a for-of.
+  // Indexed loops here, not for-of: the interpreter allocates an iterator result per step of a for-of.
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const item = value[key]!;
+    if (typeof item !== 'object' || item === null) {
+      if (!nativeScalar(item)) height = -1;
+      continue;
+    }
     const ordered = orderKeys(item, depth + 1);
     height = orderedHeight < 0 || height < 0 ? -1 : Math.max(height, orderedHeight);
     if (ordered !== item) {
@@ -254,13 +274,64 @@ function orderKeys(value: JsonValue, depth: number): JsonValue {
       copy[key] = ordered;
     }
   }
-  const out = copy ?? value;
   // Native as nativeSubtrees tells it: a prototype that hides no toJSON, and the keys as listed in
-  // code-unit order (a sorted copy with an integer-like key lists that key first).
-  const prototype = Object.getPrototypeOf(out) as unknown;
-  if (height < 0 || (prototype !== null && prototype !== Object.prototype) || (!sorted && !inCodeUnitOrder(Object.keys(out)))) orderedHeight = -1;
-  else orderedHeight = height + 1;
-  return out;
+  // code-unit order. A copy (no prototype, keys added in that order) lists them so unless one is
+  // integer-like, which JavaScript lists first: only then are its keys looked at again.
+  if (height < 0) orderedHeight = -1;
+  else if (copy !== undefined) orderedHeight = !sorted && mayBeIndex(keys) && !inCodeUnitOrder(Object.keys(copy)) ? -1 : height + 1;
+  else {
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    orderedHeight = prototype !== null && prototype !== Object.prototype ? -1 : height + 1;
+  }
+  return copy ?? value;
+}
+
+/** Whether a key of `keys` may be integer-like (an array index, which JavaScript lists first): one starting with a digit. */
+function mayBeIndex(keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const c = keys[i]!.charCodeAt(0);
+    if (c >= 0x30 && c <= 0x39) return true;
+  }
+  return false;
+}
+
+/**
+ * The levels of containers in `value` (0 for a scalar) when the printers here know that
+ * JSON.stringify writes it as writeSortedJson does: a JSON scalar, or a container found so before
+ * (nativeSubtrees, inKeyOrder, recordNative). -1 for anything else, including a container they
+ * would find native if they walked it.
+ */
+export function knownNativeHeight(value: JsonValue): number {
+  if (typeof value !== 'object' || value === null) return nativeScalar(value) ? 0 : -1;
+  return nativeHeights.get(value) ?? -1;
+}
+
+/**
+ * Records `container`, `height` levels high, as one JSON.stringify writes as writeSortedJson does,
+ * so that no printer walks it again: only for an object mcpm built itself, with no prototype and its
+ * keys listed in code-unit order (checked by the caller on the list Object.keys gives), around
+ * members knownNativeHeight found native, `height` being one more than the highest of them.
+ */
+export function recordNative(container: JsonObject, height: number): void {
+  if (Object.getPrototypeOf(container) !== null || !(height >= 1)) throw new Error('Assertion failed: recordNative of a container it cannot hold natively');
+  nativeHeights.set(container, height);
+}
+
+/**
+ * `keys` sorted in place in UTF-16 code-unit order, as Array.prototype.sort without a comparator
+ * sorts strings (RFC 8785's order). A few keys, as most objects have, are sorted by insertion:
+ * V8's sort sets up close to a kilobyte of work space per call, which for the objects of a first
+ * lock's listings was a third of all it allocated.
+ */
+export function sortCodeUnits(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 /** Whether `keys` are strictly ascending in code-unit order, as an object mcpm built or read from a lock lists them. */
@@ -437,8 +508,8 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
           stack.push({ array: current, object: null, keys: EMPTY, next: 0 });
         }
       } else {
-        // Array.prototype.sort without a comparator orders strings by UTF-16 code units, as RFC 8785 asks.
-        const keys = Object.keys(current).sort();
+        // In UTF-16 code-unit order, as RFC 8785 asks.
+        const keys = sortCodeUnits(Object.keys(current));
         if (keys.length === 0) out += '{}';
         else {
           out += '{';

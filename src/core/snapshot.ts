@@ -7,7 +7,7 @@
  * with the definitions a reviewer saw, never with a hash string someone may have edited. What the
  * file *claimed* is kept apart (storedIntegrityOf) for checkLock to report.
  */
-import { integrityOf, IntegrityWriter, isIntegrity, printWithIntegrity, type Integrity } from './canonical.js';
+import { inCodeUnitOrder, integrityOf, IntegrityWriter, isIntegrity, knownNativeHeight, printWithIntegrity, recordNative, type Integrity } from './canonical.js';
 import { McpmError } from './errors.js';
 import { foldedItemMember, foldedMember, SERVER_INFO_MEMBERS } from './folded-keys.js';
 import { jsonEqual } from './json-equal.js';
@@ -104,8 +104,13 @@ export function newSnapshot(serverInfo: JsonObject, capabilities: JsonObject, in
  * equal value (the invariant above) and so the same string, without printing and hashing it again;
  * a snapshot equal to the reference in every part takes its server integrity the same way. The
  * result is the one buildSnapshot(server, raw) returns.
+ *
+ * `keyOrder`: each kind's items are kept in code-unit order of their keys, the order the lock
+ * stores them in, and the server integrity is computed at once from the texts printed for the item
+ * integrities (IntegrityWriter, as a lock's reader does), instead of printing the whole snapshot
+ * again. For a first lock, whose definitions are put in key order (inKeyOrder) and never shown.
  */
-export function buildSnapshot(server: string, raw: RawListing, reference?: Snapshot): Snapshot {
+export function buildSnapshot(server: string, raw: RawListing, reference?: Snapshot, options: { keyOrder?: boolean } = {}): Snapshot {
   const who = `server ${jsonQuote(server)}`;
   const fail = (message: string): never => {
     throw new McpmError(
@@ -158,17 +163,60 @@ export function buildSnapshot(server: string, raw: RawListing, reference?: Snaps
       const known = reference?.[kind].get(key);
       if (known !== undefined && jsonEqual(known.definition, definition)) {
         items.set(key, { definition, integrity: known.integrity });
+      } else if (options.keyOrder) {
+        // Hashed below, in key order, with the server integrity.
+        sameAsReference = false;
+        items.set(key, { definition, integrity: UNHASHED });
       } else {
         sameAsReference = false;
         items.set(key, { definition, integrity: integrityOf(definition) });
       }
     });
   }
+  if (options.keyOrder) return inKeyOrderWithIntegrity(snapshot);
   if (reference !== undefined && sameAsReference && ITEM_KINDS.every((kind) => snapshot[kind].size === reference[kind].size)) {
     // Every part equal, the same keys in every kind: snapshotToJson of both are equal values.
     snapshotIntegrities.set(snapshot, snapshotIntegrity(reference));
   }
   return snapshot;
+}
+
+/** The integrity of an item buildSnapshot has yet to hash (keyOrder): never in a Snapshot it returns. */
+const UNHASHED = '' as Integrity;
+
+/**
+ * `snapshot` with each kind's items in code-unit order of their keys and hashed: each item's
+ * canonical text is printed once, hashed for the item's integrity and written into the server
+ * integrity (IntegrityWriter, as a lock's reader does), in snapshotToJson's order. That is
+ * integrityOf(snapshotToJson(…)), without printing the snapshot again, and without keeping the
+ * texts: kept, the garbage collector copied them, which cost as much as printing them again.
+ */
+function inKeyOrderWithIntegrity(snapshot: Snapshot): Snapshot {
+  const ordered = newSnapshot(snapshot.serverInfo, snapshot.capabilities, snapshot.instructions);
+  const writer = new IntegrityWriter();
+  for (const member of SNAPSHOT_MEMBERS) {
+    if (member === 'instructions') {
+      if (snapshot.instructions !== undefined) writer.member('instructions', snapshot.instructions);
+    } else if (member === 'capabilities' || member === 'serverInfo') {
+      writer.member(member, snapshot[member]);
+    } else if (snapshot[member].size > 0) {
+      const items = snapshot[member];
+      writer.open(member);
+      // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
+      for (const key of [...items.keys()].sort()) {
+        // Made by buildSnapshot just now and not yet shared: hashed in place.
+        const item = items.get(key)!;
+        const { text, integrity } = printWithIntegrity(item.definition);
+        if (item.integrity === UNHASHED) item.integrity = integrity;
+        else if (item.integrity !== integrity) throw new Error("Assertion failed: an item integrity that is not its definition's");
+        ordered[member].set(key, item);
+        writer.item(key, text, integrity);
+      }
+      writer.close();
+    }
+  }
+  snapshotIntegrities.set(ordered, writer.digest());
+  return ordered;
 }
 
 /**
@@ -212,6 +260,15 @@ function buildSnapshotJson(snapshot: Snapshot): JsonObject {
       json[member] = itemsToJson(snapshot[member]);
     }
   }
+  // Known native when every member is (a first lock's, put in key order): the lock's printer then
+  // writes the snapshot without walking its thousands of items again.
+  let height = 0;
+  for (const key in json) {
+    const member = knownNativeHeight(json[key]!);
+    if (member < 0) return json;
+    height = Math.max(height, member);
+  }
+  recordNative(json, height + 1);
   return json;
 }
 
@@ -323,13 +380,21 @@ export function itemsFromJson(
 /** The stored form of one kind's items: `{"<key>": {"definition", "integrity"}}`. */
 export function itemsToJson(items: ReadonlyMap<string, SnapshotItem>): JsonObject {
   const byKey = Object.create(null) as JsonObject;
+  // The height of the highest entry when every definition is known native (knownNativeHeight), else -1.
+  let height = 0;
   for (const [key, item] of items) {
     // A literal given a null prototype, not Object.create(null): V8 keeps it in its fast layout (one
     // shape shared by every entry), as it keeps JSON.parse's objects (json-strict.ts), not a dictionary.
     const entry = Object.setPrototypeOf({ definition: item.definition, integrity: item.integrity }, null) as JsonObject;
     // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
     byKey[key] = entry;
+    if (height >= 0) {
+      const definition = knownNativeHeight(item.definition);
+      height = definition < 0 ? -1 : Math.max(height, definition + 1);
+    }
   }
+  // Keys as listed: in the items' order, but integer-like ones first, whatever the order.
+  if (height > 0 && inCodeUnitOrder(Object.keys(byKey))) recordNative(byKey, height + 1);
   return byKey;
 }
 

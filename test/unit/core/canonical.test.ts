@@ -8,8 +8,11 @@ import {
   integrityOf,
   IntegrityWriter,
   isIntegrity,
+  knownNativeHeight,
   MAX_PRINT_DEPTH,
   printWithIntegrity,
+  recordNative,
+  sortCodeUnits,
   writeSortedJson,
   type Layout,
 } from '../../../src/core/canonical.js';
@@ -525,5 +528,36 @@ describe('writeSortedJson, printing natively what is already in key order', () =
     const root = objectOf({ z: 1, a: objectOf({ tool: definition }, 'sorted', 'literal') }, 'as-is', 'null');
     const text = writeSortedJson(root, { indent: '  ', eol: '\r\n' });
     expect(text).toBe('{\r\n  "a": {\r\n    "tool": {\r\n      "description": "Run\\u200b it\\u2028now",\r\n      "name": "run"\r\n    }\r\n  },\r\n  "z": 1\r\n}');
+  });
+});
+
+describe('sortCodeUnits', () => {
+  it('sorts as Array.prototype.sort sorts strings, by insertion up to 16 and natively past that (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('', 'a', 'B', '10', '9', '\ud800', '\udc00', '😀')), { maxLength: 40 }), (keys) => {
+        const expected = [...keys].sort();
+        const copy = [...keys];
+        expect(sortCodeUnits(copy)).toBe(copy);
+        expect(copy).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('knownNativeHeight and recordNative', () => {
+  it('tell a scalar, a value found native and one not known; and refuse to record an object with a prototype', () => {
+    expect(knownNativeHeight('x')).toBe(0);
+    expect(knownNativeHeight(Number.NaN)).toBe(-1);
+    const found = parseStrictJson('{"a":{"b":[1]}}');
+    expect(knownNativeHeight(found)).toBe(-1);
+    canonicalize(found);
+    expect(knownNativeHeight(found)).toBe(3);
+    const wrapper = nullProto([['inner', found]]);
+    recordNative(wrapper, knownNativeHeight(found) + 1);
+    expect(knownNativeHeight(wrapper)).toBe(4);
+    expect(canonicalize(wrapper)).toBe('{"inner":{"a":{"b":[1]}}}');
+    expect(() => recordNative({ a: 1 } as JsonObject, 1)).toThrow(/Assertion failed/);
+    expect(() => recordNative(nullProto([]), 0)).toThrow(/Assertion failed/);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { integrityOf, writeSortedJson } from '../../../src/core/canonical.js';
+import { canonicalize, inKeyOrder, integrityOf, writeSortedJson } from '../../../src/core/canonical.js';
 import { McpmError } from '../../../src/core/errors.js';
 import { parseStrictJson, readNativeJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import {
@@ -386,6 +386,56 @@ describe('snapshotFromJson: the server integrity, hashed as the items are read',
       }),
       { numRuns: 300 },
     );
+  });
+
+  // A first lock builds its snapshots in key order and hashes the server integrity from the texts
+  // printed for the item integrities (install, snapshot-all.ts): the result must be the snapshot,
+  // integrities and lock text of the plain build.
+  it('keyOrder: the plain build in key order, the same integrities, and the same lock text (property)', () => {
+    const layout = { indent: '  ', eol: '\n' } as const;
+    fc.assert(
+      fc.property(listing, ({ instructions, ...lists }) => {
+        const rest = instructions === undefined ? {} : { instructions };
+        const plain = buildSnapshot('s', raw(lists, rest));
+        // As install has them: each definition put in key order as it arrives.
+        const ordered = Object.fromEntries(Object.entries(lists).map(([kind, list]) => [kind, list === null ? null : list.map((d) => inKeyOrder(d))]));
+        const keyed = buildSnapshot('s', raw(ordered, rest), undefined, { keyOrder: true });
+        for (const kind of ITEM_KINDS) {
+          expect([...keyed[kind].keys()]).toEqual([...plain[kind].keys()].sort());
+          for (const [key, item] of keyed[kind]) expect(item.integrity).toBe(plain[kind].get(key)!.integrity);
+        }
+        const printed = writeSortedJson(snapshotToJson(plain));
+        expect(snapshotIntegrity(keyed)).toBe(integrityOf(JSON.parse(printed) as JsonValue));
+        // The printers take the key-ordered snapshot as known native, without a walk: they must
+        // write what they write for a copy they have to walk (integer-like keys, "__proto__").
+        const walked = parseStrictJson(printed);
+        expect(canonicalize(snapshotToJson(keyed))).toBe(canonicalize(walked));
+        expect(writeSortedJson(snapshotToJson(keyed), layout)).toBe(writeSortedJson(walked, layout));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keyOrder: thousands of items, hashed in parts, and read back from the lock text to the same integrity', () => {
+    const tools = Array.from({ length: 3000 }, (_, i) => json(JSON.stringify({ name: `tool_${(i * 7919) % 3000}`, description: `Tool ${i}: ${'x'.repeat(i % 97)}`, inputSchema: { type: 'object' } })));
+    const keyed = buildSnapshot('s', raw({ tools: tools.map((d) => inKeyOrder(d)) }), undefined, { keyOrder: true });
+    const plain = buildSnapshot('s', raw({ tools }));
+    const expected = integrityOf(JSON.parse(writeSortedJson(snapshotToJson(plain))) as JsonValue);
+    expect(snapshotIntegrity(keyed)).toBe(expected);
+    const text = `${writeSortedJson(snapshotToJson(keyed), { indent: '  ', eol: '\n' })}\n`;
+    expect(snapshotIntegrity(snapshotFromJson(parseStrictJson(text), where))).toBe(expected);
+  });
+
+  it('keyOrder: a listing the plain build refuses is refused alike, naming the same item in served order', () => {
+    const listings = [
+      raw({ tools: [json('{"name":"b"}'), json('{"name":"a","Name":"x"}'), json('{"name":"0","Description":"y"}')] }),
+      raw({ tools: [json('{"name":"b"}'), json('3'), json('{"name":"a"}')] }),
+      raw({ tools: [json('{"name":"b"}'), json('{"name":"a"}'), json('{"name":"b"}')] }),
+    ];
+    for (const listing of listings) {
+      const plain = protocolError(() => buildSnapshot('s', listing));
+      expect(protocolError(() => buildSnapshot('s', listing, undefined, { keyOrder: true })).message).toBe(plain.message);
+    }
   });
 });
 

@@ -135,4 +135,19 @@ describe('linear name and mention rules', () => {
     );
     expect(named).toBeGreaterThan(300);
   });
+
+  it('stay in that order when many servers share a name (short lists sorted one way, long ones another)', () => {
+    const severity = { high: 0, medium: 1, low: 2 };
+    const reference = (a: Finding, b: Finding) =>
+      severity[a.severity] - severity[b.severity] || compareCodeUnits(a.rule, b.rule) || compareCodeUnits(JSON.stringify(a.args), JSON.stringify(b.args));
+    for (const count of [3, 15, 16, 17, 40]) {
+      // Server names out of order, some of them spelled so that their JSON text sorts apart from them.
+      const names = Array.from({ length: count }, (_, i) => [`s${(i * 7) % count}`, `"q${i}`, `S${i}é`][i % 3]!);
+      const others = new Map(names.map((server, i) => [server, snapshotOf({ tools: [tool(i % 2 === 0 ? 'send_mail' : 'Send_Mail', 'x'), tool('send_maіl', 'x')] })]));
+      const findings = findingsFor({ server: 'self', live: snapshotOf({ tools: [tool('send_mail', 'x')] }), changes: null, others });
+      expect(findings.filter((f) => f.rule === 'name-shadows-other-server')).toHaveLength(count);
+      expect(findings.filter((f) => f.rule === 'confusable-name')).toHaveLength(count);
+      expect(findings).toEqual([...findings].sort(reference));
+    }
+  });
 });

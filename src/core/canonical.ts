@@ -296,28 +296,6 @@ function mayBeIndex(keys: readonly string[]): boolean {
 }
 
 /**
- * The levels of containers in `value` (0 for a scalar) when the printers here know that
- * JSON.stringify writes it as writeSortedJson does: a JSON scalar, or a container found so before
- * (nativeSubtrees, inKeyOrder, recordNative). -1 for anything else, including a container they
- * would find native if they walked it.
- */
-export function knownNativeHeight(value: JsonValue): number {
-  if (typeof value !== 'object' || value === null) return nativeScalar(value) ? 0 : -1;
-  return nativeHeights.get(value) ?? -1;
-}
-
-/**
- * Records `container`, `height` levels high, as one JSON.stringify writes as writeSortedJson does,
- * so that no printer walks it again: only for an object mcpm built itself, with no prototype and its
- * keys listed in code-unit order (checked by the caller on the list Object.keys gives), around
- * members knownNativeHeight found native, `height` being one more than the highest of them.
- */
-export function recordNative(container: JsonObject, height: number): void {
-  if (Object.getPrototypeOf(container) !== null || !(height >= 1)) throw new Error('Assertion failed: recordNative of a container it cannot hold natively');
-  nativeHeights.set(container, height);
-}
-
-/**
  * `keys` sorted in place in UTF-16 code-unit order, as Array.prototype.sort without a comparator
  * sorts strings (RFC 8785's order). A few keys, as most objects have, are sorted by insertion:
  * V8's sort sets up close to a kilobyte of work space per call, which for the objects of a first

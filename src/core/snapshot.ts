@@ -7,7 +7,7 @@
  * with the definitions a reviewer saw, never with a hash string someone may have edited. What the
  * file *claimed* is kept apart (storedIntegrityOf) for checkLock to report.
  */
-import { inCodeUnitOrder, integrityOf, IntegrityWriter, isIntegrity, knownNativeHeight, printWithIntegrity, recordNative, type Integrity } from './canonical.js';
+import { integrityOf, IntegrityWriter, isIntegrity, printWithIntegrity, type Integrity } from './canonical.js';
 import { McpmError } from './errors.js';
 import { foldedItemMember, foldedMember, SERVER_INFO_MEMBERS } from './folded-keys.js';
 import { jsonEqual } from './json-equal.js';
@@ -260,15 +260,6 @@ function buildSnapshotJson(snapshot: Snapshot): JsonObject {
       json[member] = itemsToJson(snapshot[member]);
     }
   }
-  // Known native when every member is (a first lock's, put in key order): the lock's printer then
-  // writes the snapshot without walking its thousands of items again.
-  let height = 0;
-  for (const key in json) {
-    const member = knownNativeHeight(json[key]!);
-    if (member < 0) return json;
-    height = Math.max(height, member);
-  }
-  recordNative(json, height + 1);
   return json;
 }
 
@@ -380,21 +371,13 @@ export function itemsFromJson(
 /** The stored form of one kind's items: `{"<key>": {"definition", "integrity"}}`. */
 export function itemsToJson(items: ReadonlyMap<string, SnapshotItem>): JsonObject {
   const byKey = Object.create(null) as JsonObject;
-  // The height of the highest entry when every definition is known native (knownNativeHeight), else -1.
-  let height = 0;
   for (const [key, item] of items) {
     // A literal given a null prototype, not Object.create(null): V8 keeps it in its fast layout (one
     // shape shared by every entry), as it keeps JSON.parse's objects (json-strict.ts), not a dictionary.
     const entry = Object.setPrototypeOf({ definition: item.definition, integrity: item.integrity }, null) as JsonObject;
     // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
     byKey[key] = entry;
-    if (height >= 0) {
-      const definition = knownNativeHeight(item.definition);
-      height = definition < 0 ? -1 : Math.max(height, definition + 1);
-    }
   }
-  // Keys as listed: in the items' order, but integer-like ones first, whatever the order.
-  if (height > 0 && inCodeUnitOrder(Object.keys(byKey))) recordNative(byKey, height + 1);
   return byKey;
 }
 

@@ -8,10 +8,8 @@ import {
   integrityOf,
   IntegrityWriter,
   isIntegrity,
-  knownNativeHeight,
   MAX_PRINT_DEPTH,
   printWithIntegrity,
-  recordNative,
   sortCodeUnits,
   writeSortedJson,
   type Layout,
@@ -542,22 +540,5 @@ describe('sortCodeUnits', () => {
       }),
       { numRuns: 500 },
     );
-  });
-});
-
-describe('knownNativeHeight and recordNative', () => {
-  it('tell a scalar, a value found native and one not known; and refuse to record an object with a prototype', () => {
-    expect(knownNativeHeight('x')).toBe(0);
-    expect(knownNativeHeight(Number.NaN)).toBe(-1);
-    const found = parseStrictJson('{"a":{"b":[1]}}');
-    expect(knownNativeHeight(found)).toBe(-1);
-    canonicalize(found);
-    expect(knownNativeHeight(found)).toBe(3);
-    const wrapper = nullProto([['inner', found]]);
-    recordNative(wrapper, knownNativeHeight(found) + 1);
-    expect(knownNativeHeight(wrapper)).toBe(4);
-    expect(canonicalize(wrapper)).toBe('{"inner":{"a":{"b":[1]}}}');
-    expect(() => recordNative({ a: 1 } as JsonObject, 1)).toThrow(/Assertion failed/);
-    expect(() => recordNative(nullProto([]), 0)).toThrow(/Assertion failed/);
   });
 });

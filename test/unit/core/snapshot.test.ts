@@ -406,8 +406,7 @@ describe('snapshotFromJson: the server integrity, hashed as the items are read',
         }
         const printed = writeSortedJson(snapshotToJson(plain));
         expect(snapshotIntegrity(keyed)).toBe(integrityOf(JSON.parse(printed) as JsonValue));
-        // The printers take the key-ordered snapshot as known native, without a walk: they must
-        // write what they write for a copy they have to walk (integer-like keys, "__proto__").
+        // And it prints as the lock of the plain build (integer-like keys, "__proto__").
         const walked = parseStrictJson(printed);
         expect(canonicalize(snapshotToJson(keyed))).toBe(canonicalize(walked));
         expect(writeSortedJson(snapshotToJson(keyed), layout)).toBe(writeSortedJson(walked, layout));

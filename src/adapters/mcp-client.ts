@@ -417,6 +417,10 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   } catch {
     throw new McpmError('CONFIG_INVALID', `server "${run.server}": "url" is not a valid URL`);
   }
+  // fetch() refuses a URL with credentials in it, as the hosts' SDK transports do: said as what it is.
+  if (url.username !== '' || url.password !== '') {
+    throw new McpmError('CONFIG_INVALID', `server "${run.server}": "url" has a user name or password in it, which HTTP clients refuse to send`, 'send the credential as a header ("headers" in the config) instead');
+  }
   // Only the origin in messages: the query, credentials and even the path may hold a token
   // (some services put the key in the path), and messages reach CI logs and SARIF files.
   const where = url.origin;

@@ -11,7 +11,7 @@ import { mcpmCacheDir } from '../adapters/lock-index.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
-import { boundLaunch, hashedForm, valueJobs, valuesOf } from '../core/launch/values.js';
+import { boundLaunch, hasBoundValues, hashedForm, jobKey, valueJobs } from '../core/launch/values.js';
 import { freshValueSalt, valueDigest } from '../core/canonical.js';
 import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
@@ -141,18 +141,19 @@ export function launchesOf(lock: Lock): Map<string, LaunchSpec> {
 }
 
 /**
- * Gives each configured server its launch identity: the launch with its env or header values in
- * their stored form (core/launch/values.ts), hashed with the salts the lock has for them. Every
+ * Gives each configured server its launch identity: the launch with its env or header values, and
+ * its URL's userinfo and query values, in their stored form (core/launch/values.ts), hashed with
+ * the salts the lock has for them. Every
  * command compares config and lock after this, so all of them see a changed value alike.
  */
 export async function bindValues(servers: Map<string, ServerConfig>, locked: ReadonlyMap<string, LaunchSpec>, only?: string): Promise<void> {
   const pending = [...servers.values()].filter((server) => only === undefined || server.name === only).map(async (server) => {
     // Every value is bound, references alone too: with no value to hash, the references are the
     // stored form (`${API_KEY}` moved to `${AWS_SECRET_ACCESS_KEY}` is another launch).
-    if (valuesOf(server) === undefined) return;
+    if (!hasBoundValues(server)) return;
     const jobs = valueJobs(server, locked.get(server.name), freshValueSalt);
     const digests = new Map<string, string>();
-    await Promise.all(jobs.map(async (job) => digests.set(job.name, hashedForm(job.salt, await valueDigest(job.value, job.salt)))));
+    await Promise.all(jobs.map(async (job) => digests.set(jobKey(job), hashedForm(job.salt, await valueDigest(job.value, job.salt)))));
     servers.set(server.name, { ...server, launch: boundLaunch(server, digests) });
   });
   await Promise.all(pending);

@@ -43,7 +43,7 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
     if (s.status === 'config-changed' && s.config && s.locked && valuesUnrecorded(s.config.launch, s.locked.launch)) {
       // An upgrade never trusts today's values silently: CI fails until someone records them.
       line.notes = [
-        sanitize('the lock was written before mcpm bound env and header values, so nobody has approved the values configured now'),
+        sanitize('the lock was written before mcpm bound env, header and URL values, so nobody has approved the values configured now'),
         sanitize('re-approve: run "mcpm install" in a terminal (it records them) or "mcpm approve", and commit the lock'),
       ];
     }

@@ -9,6 +9,7 @@ import { readTextFile, writeTextFile } from '../adapters/files.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { EXPORT_HOSTS, isPatternUrl, managedSettingsFor, projectSettingsFor, type ExportHost } from '../core/host-allowlist.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError } from '../core/json-strict.js';
+import { urlParts } from '../core/launch/values.js';
 import { sanitize } from '../core/sanitize.js';
 import { stringifyAsciiJson, writeJson } from '../render/json.js';
 import type { Deps } from '../deps.js';
@@ -31,6 +32,15 @@ export async function exportHost(host: string, options: ExportOptions, deps: Dep
   const { lock, text } = await loadCheckedLock(project);
   if (text === null) throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel} does not exist: there is nothing to export`, 'run "mcpm install" to create the lock');
   for (const [name, entry] of lock.servers) {
+    // A password or query values in the URL are in the lock only hashed: the host's allow-list
+    // needs them in clear to pin the URL, and writing them would put the credential in its file.
+    if (entry.launch.transport !== 'stdio' && urlParts(entry.launch.url).parts.length > 0) {
+      throw new McpmError(
+        'CONFIG_INVALID',
+        `${project.lockLabel}: server ${jsonQuote(name)}: its URL holds a userinfo or query values, which the lock keeps only hashed, so a host allow-list cannot pin it without writing them`,
+        'send the credential as a header ("headers" in the config) instead of in the URL, then re-lock',
+      );
+    }
     // The hosts read `*` in serverUrl as a wildcard: such a URL would allow more than the lock pins.
     if (entry.launch.transport !== 'stdio' && isPatternUrl(entry.launch.url)) {
       throw new McpmError('CONFIG_INVALID', `${project.lockLabel}: server ${jsonQuote(name)}: its URL contains "*", which the host would read as a wildcard`, 'percent-encode the "*" as %2A in the config, then re-lock');

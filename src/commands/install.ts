@@ -211,7 +211,7 @@ function valuesToRecord(statuses: readonly ServerStatus[], options: InstallOptio
 }
 
 function valueKind(entry: LockEntry): string {
-  return entry.launch.transport === 'stdio' ? 'env' : 'header';
+  return entry.launch.transport === 'stdio' ? 'env' : 'header and URL';
 }
 
 function entryFor(launch: LockEntry['launch'], result: { snapshot: Snapshot; era: Era; protocolVersion: string }): LockEntry {

@@ -14,6 +14,7 @@ import { DENY_KINDS, parseDenyList, type DenyKind } from './deny.js';
 import { McpmError } from './errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
+import { urlParts } from './launch/values.js';
 
 export const ALLOWLIST_FILE = 'mcp-allowlist.json';
 
@@ -133,7 +134,8 @@ export function judgeLocked(list: Allowlist, launch: LaunchSpec, integrity: stri
 
 function matchesLaunch(pattern: LaunchPattern, launch: LaunchSpec): boolean {
   if (launch.transport === 'stdio') return pattern.command !== undefined && matchesArgv(pattern.command, [launch.command, ...launch.args]);
-  return pattern.url !== undefined && globMatch(pattern.url, launch.url);
+  // Masked, as the lock writes it: a launch from the config and one from the lock are judged alike.
+  return pattern.url !== undefined && globMatch(pattern.url, urlParts(launch.url).masked);
 }
 
 function matchesArgv(pattern: readonly string[], argv: readonly string[]): boolean {
@@ -172,7 +174,7 @@ export function globMatch(pattern: string, text: string): boolean {
 }
 
 function describeLaunch(launch: LaunchSpec): string {
-  return launch.transport === 'stdio' ? `the command ${jsonQuote([launch.command, ...launch.args].join(' '), 120)}` : `the URL ${jsonQuote(launch.url, 120)}`;
+  return launch.transport === 'stdio' ? `the command ${jsonQuote([launch.command, ...launch.args].join(' '), 120)}` : `the URL ${jsonQuote(urlParts(launch.url).masked, 120)}`;
 }
 
 function describePattern(pattern: LaunchPattern): string {

@@ -6,12 +6,13 @@
 import type { LaunchSpec } from './launch/identity.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { shellWord } from './shell-word.js';
+import { urlParts } from './launch/values.js';
 
 /**
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
  * `'--mode safe'` one, `''` an empty one), then the working directory, the env file and the
- * variable names (with their values' stored forms); a remote server as its transport and URL, then
- * the header names.
+ * variable names (with their values' stored forms); a remote server as its transport and URL (its
+ * userinfo and query values masked, and their stored forms after it), then the header names.
  */
 export function describeLaunch(launch: LaunchSpec): SafeText {
   let text: string;
@@ -22,7 +23,9 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
     if (launch.hostSettings !== undefined) text += `  (host settings ${word(launch.hostSettings)})`;
     if (launch.envNames.length > 0) text += `  (env ${named(launch.envNames, launch.envValues)})`;
   } else {
-    text = `${launch.transport} ${word(launch.url)}`;
+    // Masked as the lock writes it: a password or key in the URL is shown by its stored form only.
+    text = `${launch.transport} ${word(urlParts(launch.url).masked)}`;
+    if (launch.urlValues !== undefined) text += `  (URL values ${named(Object.keys(launch.urlValues).sort(), launch.urlValues)})`;
     if (launch.headersHelper !== undefined) text += `  (headersHelper ${word(launch.headersHelper)})`;
     if (launch.signIn !== undefined) text += `  (sign-in ${word(launch.signIn)})`;
     if (launch.hostSettings !== undefined) text += `  (host settings ${word(launch.hostSettings)})`;

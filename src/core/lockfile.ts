@@ -19,7 +19,7 @@ import {
 } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
 import { refusalOf, type AcceptRules } from './accept-rules.js';
-import { isStoredValue } from './launch/values.js';
+import { isStoredValue, urlParts } from './launch/values.js';
 import {
   ITEM_KINDS,
   itemsFromJson,
@@ -334,12 +334,19 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
     return launch;
   }
   if (transport === 'http' || transport === 'sse') {
-    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'hostSettings', 'signIn', 'transport', 'url']);
+    v.onlyKeys(json, path, ['headerNames', 'headerValues', 'headersHelper', 'hostSettings', 'signIn', 'transport', 'url', 'urlValues']);
     const launch: LaunchSpec = { transport, url: v.string(json, path, 'url'), headerNames: v.strings(json, path, 'headerNames') };
     if (json.headersHelper !== undefined) launch.headersHelper = v.string(json, path, 'headersHelper');
     if (json.signIn !== undefined) launch.signIn = v.string(json, path, 'signIn');
     if (json.hostSettings !== undefined) launch.hostSettings = v.string(json, path, 'hostSettings');
     if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
+    // One stored value for each part the URL masks. A URL with parts in clear and no urlValues is
+    // an entry written before they were bound: read, and config-changed until it is re-approved.
+    if (json.urlValues !== undefined) {
+      const parts = urlParts(launch.url);
+      if (parts.masked !== launch.url) v.fail(path, 'url must have its userinfo and query values masked when urlValues is present');
+      launch.urlValues = readValues(json, path, 'urlValues', parts.parts.map((p) => p.name).sort(), v);
+    }
     return launch;
   }
   return v.fail(path, 'transport must be "stdio", "http" or "sse"');
@@ -595,12 +602,14 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
   }
   return object({
     transport: launch.transport,
-    url: launch.url,
+    // Its userinfo and query values are in urlValues, in their stored form.
+    url: urlParts(launch.url).masked,
     headerNames: [...launch.headerNames],
     ...(launch.headersHelper === undefined ? {} : { headersHelper: launch.headersHelper }),
     ...(launch.signIn === undefined ? {} : { signIn: launch.signIn }),
     ...(launch.hostSettings === undefined ? {} : { hostSettings: launch.hostSettings }),
     ...(launch.headerValues === undefined ? {} : { headerValues: valuesToJson(launch.headerValues) }),
+    ...(launch.urlValues === undefined ? {} : { urlValues: valuesToJson(launch.urlValues) }),
   });
 }
 

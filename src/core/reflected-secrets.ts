@@ -12,6 +12,7 @@ import { McpmError } from './errors.js';
 import { jsonQuote, type JsonValue } from './json-strict.js';
 import { resolveVariables, variableReferences, type VariableContext } from './launch/expand.js';
 import type { ServerConfig } from './launch/parse.js';
+import { urlParts } from './launch/values.js';
 
 /**
  * Shorter values are not searched for: they are words, numbers and flags ("1", "true", "debug",
@@ -32,8 +33,9 @@ const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolder
 /**
  * The values of a server's launch that count as secrets: every header value; every value a `${…}`
  * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
- * excepted; and env values written literally in the config that look like credentials rather than
- * words or paths (a digit in them), and so taken from the entry's env file (`loaded`); every header
+ * excepted; and env values and a URL's userinfo and query values written literally in the config
+ * that look like credentials rather than words or paths (a digit in them), and so taken from the
+ * entry's env file (`loaded`); every header
  * its headers helper printed. Only those of MIN_SECRET_LENGTH or more characters.
  */
 export function secretValuesOf(
@@ -63,6 +65,11 @@ export function secretValuesOf(
   for (const [name, value] of Object.entries(server.env)) {
     fields.push([`env ${jsonQuote(name)}`, value]);
     if (variableReferences(value).length === 0 && /\d/.test(value)) add(`env ${jsonQuote(name)}`, value);
+  }
+  // A URL's userinfo and query values are bound as credentials (launch/values.ts): written
+  // literally, those that look like one (a digit in them) are secrets as literal env values are.
+  if (launch.transport !== 'stdio') {
+    for (const part of urlParts(launch.url).parts) if (variableReferences(part.value).length === 0 && /\d/.test(part.value)) add(`the URL's ${part.name}`, part.value);
   }
   // Values read at launch from outside the config. An env file's are taken as literal env values
   // are (a value such as "production" is a word a description may well say); a headers helper's

@@ -113,6 +113,39 @@ describe('env and header values are part of the launch', () => {
     expect(run.stderr).toMatch(/not started: the header values \("X-Team"\)/);
   });
 
+  it('a key or password in a remote URL is bound as a value: never in the lock in clear, and a changed one is config-changed everywhere', async () => {
+    const dir = tempProject();
+    const url = await httpServer(dir);
+    const withKey = (key: string) => `${url}?api_key=${key}&region=eu`;
+    writeConfig(dir, { type: 'http', url: withKey('sk-live-0123456789') });
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    const text = readFileSync(join(dir, 'mcp.lock'), 'utf8');
+    for (const secret of ['sk-live-0123456789', 'region=eu']) expect(text).not.toContain(secret);
+    const launch = JSON.parse(text).servers.notes.launch;
+    expect(launch.url).toBe(`${url}?api_key=***&region=***`);
+    expect(Object.keys(launch.urlValues)).toEqual(['query.1', 'query.2']);
+    const ls = await mcpm(['ls', '-C', dir, '--json']);
+    expect(ls.stdout).not.toContain('sk-live');
+    expect((await mcpm(['verify', '-C', dir])).status).toBe(0);
+
+    writeConfig(dir, { type: 'http', url: withKey('sk-live-9876543210') });
+    await expectRefusedEverywhere(dir, {}, /the URL values \("query\.1"\)/);
+    // Names the part, never the value; the export of a host allow-list refuses rather than write it.
+    const diff = await mcpm(['diff', '-C', dir]);
+    expect(diff.stdout + diff.stderr).not.toContain('sk-live');
+    const exported = await mcpm(['export', 'claude-code', '-C', dir]);
+    expect(exported.status).toBe(2);
+    expect(exported.stderr).toContain('its URL holds a userinfo or query values');
+
+    // A password in the URL of a new server is refused as what it is (HTTP clients do not send
+    // one), never quoted.
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { fresh: { type: 'http', url: url.replace('http://', 'http://mcp:pw-0123456789@') } } }));
+    const userinfo = await mcpm(['install', '-C', dir, '--json']);
+    expect(userinfo.status).toBe(3); // a server that could not be snapshotted
+    expect(userinfo.stdout).not.toContain('pw-0123456789');
+    expect(JSON.parse(userinfo.stdout).servers.find((s: { name: string }) => s.name === 'fresh').error.message).toContain('has a user name or password in it');
+  });
+
   it('VS Code: a sandbox turned off, or an input that now runs a task for its value, is a changed launch', async () => {
     const dir = tempProject();
     writeFileSync(join(dir, 'defs.json'), JSON.stringify(defs([tool('add', 'Adds.')])));
@@ -163,7 +196,7 @@ describe('env and header values are part of the launch', () => {
     expect(frozen.stdout).toContain('re-approve: run "mcpm install" in a terminal');
     const offline = await mcpm(['verify', '--offline', '-C', dir]);
     expect(offline.status).toBe(1);
-    expect(offline.stdout).toContain('written before mcpm bound env and header values');
+    expect(offline.stdout).toContain('written before mcpm bound env, header and URL values');
     // No terminal (a CI job running plain install): nothing recorded.
     expect((await mcpm(['install', '-C', dir])).status).toBe(1);
     expect(readFileSync(join(dir, 'mcp.lock'), 'utf8')).toBe(oldText);

@@ -1,10 +1,11 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
- * envFile, transport, url, headersHelper, sign-in settings, VS Code's host settings, the names of env variables and headers, and their values in the stored
- * form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
+ * envFile, transport, url, headersHelper, sign-in settings, VS Code's host settings, the names of env variables and headers, and their values and the URL's
+ * userinfo and query values in the stored form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
 import { jsonQuote } from '../json-strict.js';
+import { urlParts } from './values.js';
 
 /**
  * What a host config says about how to start a server, as the lock records it. Values of `env` and
@@ -38,7 +39,17 @@ export type LaunchSpec =
   | {
       /** `http` is Streamable HTTP with SSE fallback; `sse` is the legacy HTTP+SSE transport only. */
       transport: 'http' | 'sse';
+      /**
+       * As configured (a launch from the config), or as the lock writes it: with its userinfo and
+       * query values masked (urlParts, launch/values.ts). The two are compared masked.
+       */
       url: string;
+      /**
+       * The stored forms of the URL's userinfo and query values, by part name (`userinfo`,
+       * `query.N`), as envValues: a password or an `api_key` in a URL is never written in clear.
+       * Absent when the URL has none, and in entries written before they were bound.
+       */
+      urlValues?: Record<string, string>;
       /**
        * Claude Code's `headersHelper` as written: a shell command run at each connection, whose
        * output (a JSON object of strings) adds headers, over `headers`. Part of the launch: it is
@@ -82,11 +93,13 @@ export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
     return phrases([
       a.transport !== b.transport && 'the transports',
-      a.url !== b.url && 'the URLs',
+      urlParts(a.url).masked !== urlParts(b.url).masked && 'the URLs',
       a.headersHelper !== b.headersHelper && 'the headers helpers',
       a.signIn !== b.signIn && 'the sign-in settings',
       a.hostSettings !== b.hostSettings && 'the host settings',
       namedValuesDifference(a.headerNames, b.headerNames, a.headerValues, b.headerValues, 'header'),
+      // The URLs agree masked, so their parts have the same names: only the stored values differ.
+      urlParts(a.url).masked === urlParts(b.url).masked && valuesDifference(a.urlValues, b.urlValues, 'URL'),
     ]);
   }
   return ['the transports'];
@@ -113,7 +126,7 @@ function namedValuesDifference(
  * them was read from a lock written before values were bound: it matches only a launch that sets
  * no values, since nobody reviewed the values it was started with.
  */
-function valuesDifference(a: Record<string, string> | undefined, b: Record<string, string> | undefined, kind: 'env' | 'header'): string | undefined {
+function valuesDifference(a: Record<string, string> | undefined, b: Record<string, string> | undefined, kind: 'env' | 'header' | 'URL'): string | undefined {
   if (a === undefined || b === undefined) {
     return a === b || Object.keys(a ?? b ?? {}).length === 0 ? undefined : `the ${kind} values (not recorded in the lock yet)`;
   }
@@ -129,7 +142,11 @@ export function valuesUnrecorded(configured: LaunchSpec, locked: LaunchSpec): bo
     return locked.envValues === undefined && configured.envValues !== undefined && launchEquals({ ...locked, envValues: configured.envValues }, configured);
   }
   if (configured.transport !== 'stdio' && locked.transport !== 'stdio') {
-    return locked.headerValues === undefined && configured.headerValues !== undefined && launchEquals({ ...locked, headerValues: configured.headerValues }, configured);
+    const headers = locked.headerValues === undefined && configured.headerValues !== undefined;
+    const url = locked.urlValues === undefined && configured.urlValues !== undefined;
+    if (!headers && !url) return false;
+    const recorded = { ...locked, ...(headers ? { headerValues: configured.headerValues } : {}), ...(url ? { urlValues: configured.urlValues } : {}) };
+    return launchEquals(recorded, configured);
   }
   return false;
 }

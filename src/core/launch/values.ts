@@ -43,6 +43,73 @@ export function hashedForm(salt: string, digest: string): string {
   return `scrypt:${salt}:${digest}`;
 }
 
+/** What a URL's parts that may hold a credential are written as in the lock: the value is in urlValues. */
+export const MASKED = '***';
+
+/** A remote launch's URL as the lock writes it, and the parts of it that may hold a credential. */
+export interface UrlParts {
+  /** The URL with each part in `parts` written as MASKED. */
+  masked: string;
+  /**
+   * The userinfo (`user:password@`, named `userinfo`) and each query parameter's value (`query.N`,
+   * N counting parameters from 1; a parameter without `=` is its own value), as written, when it
+   * is more than references (isReferencesOnly): those hold nothing secret and stay in the URL.
+   */
+  parts: Array<{ name: string; value: string }>;
+}
+
+/**
+ * The parts of `url` (as written, `${VAR}` references unexpanded) that may hold a credential:
+ * `https://user:sk-live-…@host/mcp?api_key=sk-live-…` names a password and a key that the lock
+ * must not hold in clear, as it holds no env or header value in clear. Read from the text rather
+ * than by the URL parser, which refuses a URL with references in it and rewrites what it accepts:
+ * the scheme's `//`, then an authority up to `/`, `?` or `#` whose userinfo ends at its last `@`,
+ * then a query from the first `?` after it up to `#`, split at `&`. The path, host and fragment
+ * are kept. Masking a masked URL gives it back unchanged, so a lock's URL reads back as written.
+ */
+export function urlParts(url: string): UrlParts {
+  const parts: UrlParts['parts'] = [];
+  const secret = (text: string): boolean => text !== '' && !isReferencesOnly(text);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url);
+  let at = scheme === null ? 0 : scheme[0].length;
+  let masked = url.slice(0, at);
+  if (scheme !== null) {
+    const end = authorityEnd(url, at);
+    const authority = url.slice(at, end);
+    const userinfoEnd = authority.lastIndexOf('@');
+    if (userinfoEnd !== -1 && secret(authority.slice(0, userinfoEnd))) {
+      parts.push({ name: 'userinfo', value: authority.slice(0, userinfoEnd) });
+      masked += MASKED + authority.slice(userinfoEnd);
+    } else masked += authority;
+    at = end;
+  }
+  const fragment = url.indexOf('#', at);
+  const queryStart = url.indexOf('?', at);
+  if (queryStart === -1 || (fragment !== -1 && fragment < queryStart)) return { masked: masked + url.slice(at), parts };
+  const queryEnd = fragment === -1 ? url.length : fragment;
+  masked += url.slice(at, queryStart + 1);
+  const params = url.slice(queryStart + 1, queryEnd).split('&');
+  masked += params
+    .map((param, i) => {
+      const equals = param.indexOf('=');
+      const value = equals === -1 ? param : param.slice(equals + 1);
+      if (!secret(value)) return param;
+      parts.push({ name: `query.${i + 1}`, value });
+      return equals === -1 ? MASKED : `${param.slice(0, equals + 1)}${MASKED}`;
+    })
+    .join('&');
+  return { masked: masked + url.slice(queryEnd), parts };
+}
+
+/** Where the authority that starts at `from` ends: at the first `/`, `?` or `#`, or the end. */
+function authorityEnd(url: string, from: number): number {
+  for (let i = from; i < url.length; i++) {
+    const c = url[i];
+    if (c === '/' || c === '?' || c === '#') return i;
+  }
+  return url.length;
+}
+
 /** The env values of a local server, the header values of a remote one; undefined when there are none. */
 export function valuesOf(server: ServerConfig): Record<string, string> | undefined {
   const values = server.launch.transport === 'stdio' ? server.env : server.headers;
@@ -54,41 +121,73 @@ export function storedValuesOf(launch: LaunchSpec): Record<string, string> | und
   return launch.transport === 'stdio' ? launch.envValues : launch.headerValues;
 }
 
-/** What has to be hashed to bind one value: reused salt when the lock has one for this name, so a re-lock writes the same bytes. */
+/** Whether binding gives `server` stored values: env or header values, or parts of its URL. */
+export function hasBoundValues(server: ServerConfig): boolean {
+  return valuesOf(server) !== undefined || (server.launch.transport !== 'stdio' && urlParts(server.launch.url).parts.length > 0);
+}
+
+/**
+ * What has to be hashed to bind one value: reused salt when the lock has one for this name, so a
+ * re-lock writes the same bytes. `url`: a part of the URL (urlParts), stored in urlValues.
+ */
 export interface ValueJob {
   name: string;
   value: string;
   salt: string;
+  url?: true;
+}
+
+/** The key of a job's digest in boundLaunch's map: a URL part's name may be a header's too. */
+export function jobKey(job: Pick<ValueJob, 'name' | 'url'>): string {
+  return job.url ? `url\u0000${job.name}` : job.name;
 }
 
 /** The values of `server` that need a digest, each with the salt to use (the locked one for the same name, else `freshSalt()`). */
 export function valueJobs(server: ServerConfig, locked: LaunchSpec | undefined, freshSalt: () => string): ValueJob[] {
-  const values = valuesOf(server);
-  if (values === undefined) return [];
-  const lockedValues = locked === undefined ? undefined : storedValuesOf(locked);
   const jobs: ValueJob[] = [];
-  for (const name of Object.keys(values)) {
-    const value = values[name]!;
+  const values = valuesOf(server);
+  const lockedValues = locked === undefined ? undefined : storedValuesOf(locked);
+  for (const name of Object.keys(values ?? {})) {
+    const value = values![name]!;
     if (isReferencesOnly(value)) continue;
     jobs.push({ name, value, salt: saltOf(lockedValues?.[name]) ?? freshSalt() });
+  }
+  if (server.launch.transport !== 'stdio') {
+    const lockedUrl = locked?.transport === 'stdio' ? undefined : locked?.urlValues;
+    for (const { name, value } of urlParts(server.launch.url).parts) jobs.push({ name, value, salt: saltOf(lockedUrl?.[name]) ?? freshSalt(), url: true });
   }
   return jobs;
 }
 
 /**
  * The server's launch identity: its launch spec with each value in its stored form, given the
- * digests of its valueJobs (by name). The one function verify, install, diff, approve and the
+ * digests of its valueJobs (by jobKey). The one function verify, install, diff, approve and the
  * guard compare with, so all of them agree.
  */
 export function boundLaunch(server: ServerConfig, digests: ReadonlyMap<string, string>): LaunchSpec {
   const values = valuesOf(server);
-  if (values === undefined) return server.launch;
-  const stored = Object.create(null) as Record<string, string>;
-  for (const name of Object.keys(values).sort()) {
-    const value = values[name]!;
-    const hashed = digests.get(name);
-    if (!isReferencesOnly(value) && hashed === undefined) throw new Error(`Assertion failed: no digest for value ${jsonQuote(name)}`);
-    stored[name] = isReferencesOnly(value) ? value : hashed!;
+  let launch = server.launch;
+  if (values !== undefined) {
+    const stored = Object.create(null) as Record<string, string>;
+    for (const name of Object.keys(values).sort()) {
+      const value = values[name]!;
+      const hashed = digests.get(name);
+      if (!isReferencesOnly(value) && hashed === undefined) throw new Error(`Assertion failed: no digest for value ${jsonQuote(name)}`);
+      stored[name] = isReferencesOnly(value) ? value : hashed!;
+    }
+    launch = launch.transport === 'stdio' ? { ...launch, envValues: stored } : { ...launch, headerValues: stored };
   }
-  return server.launch.transport === 'stdio' ? { ...server.launch, envValues: stored } : { ...server.launch, headerValues: stored };
+  if (launch.transport !== 'stdio') {
+    const parts = urlParts(launch.url).parts;
+    if (parts.length > 0) {
+      const stored = Object.create(null) as Record<string, string>;
+      for (const { name } of [...parts].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const hashed = digests.get(jobKey({ name, url: true }));
+        if (hashed === undefined) throw new Error(`Assertion failed: no digest for the URL's ${jsonQuote(name)}`);
+        stored[name] = hashed;
+      }
+      launch = { ...launch, urlValues: stored };
+    }
+  }
+  return launch;
 }

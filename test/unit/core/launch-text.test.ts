@@ -29,8 +29,13 @@ describe('describeLaunch', () => {
       `npx -y pkg  (cwd '/srv/my app')  (env TOKEN, HOME)`,
     );
     expect(describeLaunch(stdio('npx', ['-y', 'pkg'], { envFile: '${workspaceFolder}/.env' }))).toBe(`npx -y pkg  (envFile '\${workspaceFolder}/.env')`);
+    // A query value is shown masked, as the lock writes it, and by its stored form when bound.
     expect(describeLaunch({ transport: 'http', url: 'https://mcp.example.com/v1?key=1', headerNames: ['Authorization'] })).toBe(
-      `http 'https://mcp.example.com/v1?key=1'  (headers Authorization)`,
+      `http 'https://mcp.example.com/v1?key=***'  (headers Authorization)`,
+    );
+    const stored = `scrypt:${'A'.repeat(22)}:fpATLGGxyz${'B'.repeat(33)}`;
+    expect(describeLaunch({ transport: 'http', url: 'https://u:p@mcp.example.com/v1?key=1', headerNames: [], urlValues: { 'query.1': stored, userinfo: stored } })).toBe(
+      `http 'https://***@mcp.example.com/v1?key=***'  (URL values query.1=#fpATLGGx, userinfo=#fpATLGGx)`,
     );
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { integrityOf } from '../../../src/core/canonical.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
 import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
-import type { LaunchSpec } from '../../../src/core/launch/identity.js';
+import { launchEquals, type LaunchSpec } from '../../../src/core/launch/identity.js';
 import {
   checkLock,
   checkLockSize,
@@ -220,7 +220,34 @@ describe('parseLock', () => {
       'header values in an http launch',
       (r) => (r.servers.weather.launch.headers = { Authorization: 'Bearer x' }),
       'LOCKFILE_CORRUPT',
-      'mcp.lock: servers["weather"].launch: unexpected key "headers" (allowed: headerNames, headerValues, headersHelper, hostSettings, signIn, transport, url)',
+      'mcp.lock: servers["weather"].launch: unexpected key "headers" (allowed: headerNames, headerValues, headersHelper, hostSettings, signIn, transport, url, urlValues)',
+    ],
+    [
+      'a URL value in clear in urlValues',
+      (r) => {
+        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
+        r.servers.weather.launch.urlValues = { 'query.1': 'sk-live-1' };
+      },
+      'LOCKFILE_CORRUPT',
+      'mcp.lock: servers["weather"].launch.urlValues: "query.1" must be a ${VAR} reference or a "scrypt:" hash, never a value',
+    ],
+    [
+      'urlValues beside a URL that still holds its query value',
+      (r) => {
+        r.servers.weather.launch.url = 'https://weather.example/mcp?key=sk-live-1';
+        r.servers.weather.launch.urlValues = { 'query.1': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
+      },
+      'LOCKFILE_CORRUPT',
+      'mcp.lock: servers["weather"].launch: url must have its userinfo and query values masked when urlValues is present',
+    ],
+    [
+      'urlValues for other parts than the URL masks',
+      (r) => {
+        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
+        r.servers.weather.launch.urlValues = { userinfo: `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
+      },
+      'LOCKFILE_CORRUPT',
+      'mcp.lock: servers["weather"].launch: urlValues must have one value for each name',
     ],
     ['a url on a stdio launch', (r) => (r.servers.notes.launch.url = 'https://x'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: unexpected key "url" (allowed: args, command, cwd, envFile, envNames, envValues, hostSettings, transport)'],
     ['an unknown transport', (r) => (r.servers.notes.launch.transport = 'ws'), 'LOCKFILE_CORRUPT', 'mcp.lock: servers["notes"].launch: transport must be "stdio", "http" or "sse"'],
@@ -385,6 +412,23 @@ describe('checkLock', () => {
 });
 
 describe('serializeLock', () => {
+  it('writes a URL with its userinfo and query values masked, their stored forms beside it, and reads it back', () => {
+    const stored = `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}`;
+    const launch: LaunchSpec = { transport: 'http', url: 'https://u:pw-123456789@h.example/mcp?api_key=sk-live-0123456789', headerNames: [], urlValues: { userinfo: stored, 'query.1': stored } };
+    const text = serializeLock({ servers: new Map([['s', entry(rawWith([]), launch, 's')]]), eol: '\n' });
+    expect(text).not.toContain('sk-live');
+    expect(text).not.toContain('pw-123456789');
+    const back = parseLock(text, 'mcp.lock').servers.get('s')!.launch;
+    expect(back).toEqual({ ...launch, url: 'https://***@h.example/mcp?api_key=***' });
+    expect(launchEquals(back, launch)).toBe(true);
+    expect(serializeLock(parseLock(text, 'mcp.lock'))).toBe(text);
+    // Written before URL values were bound: the URL in clear, read as it is (config-changed until re-approved).
+    const old = JSON.parse(text);
+    old.servers.s.launch.url = launch.url;
+    delete old.servers.s.launch.urlValues;
+    expect(parseLock(JSON.stringify(old), 'mcp.lock').servers.get('s')!.launch).toMatchObject({ url: launch.url });
+  });
+
   it('writes only the launch fields, never values kept next to them', () => {
     const launch = { ...stdio, env: { TOKEN: 'secret-value' }, headers: { a: 'b' } } as unknown as LaunchSpec;
     const text = serializeLock({ servers: new Map([['s', entry(rawWith([]), launch, 's')]]), eol: '\n' });

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeInvisible, valueDigest, writeSortedJson } from '../../../../src/core/canonical.js';
-import { launchDifference } from '../../../../src/core/launch/identity.js';
+import { launchDifference, type LaunchSpec } from '../../../../src/core/launch/identity.js';
 import type { ServerConfig } from '../../../../src/core/launch/parse.js';
-import { boundLaunch, hashedForm, isReferencesOnly, isStoredValue, valueJobs } from '../../../../src/core/launch/values.js';
+import { boundLaunch, hashedForm, isReferencesOnly, isStoredValue, jobKey, MASKED, urlParts, valueJobs } from '../../../../src/core/launch/values.js';
 import { parseStrictJson } from '../../../../src/core/json-strict.js';
 
 function server(env: Record<string, string>): ServerConfig {
@@ -14,7 +14,7 @@ async function bind(config: ServerConfig, locked?: ServerConfig['launch']): Prom
   let n = 0;
   const jobs = valueJobs(config, locked, () => `fresh-salt-${n++}`.padEnd(22, 'x'));
   const digests = new Map<string, string>();
-  for (const job of jobs) digests.set(job.name, hashedForm(job.salt, await valueDigest(job.value, job.salt)));
+  for (const job of jobs) digests.set(jobKey(job), hashedForm(job.salt, await valueDigest(job.value, job.salt)));
   return boundLaunch(config, digests);
 }
 
@@ -60,6 +60,88 @@ describe('stored values', () => {
     const { envValues: _, ...old } = bound as Extract<typeof bound, { transport: 'stdio' }>;
     expect(launchDifference(old, bound)).toBe('the env values (not recorded in the lock yet)');
     expect(launchDifference(server({}).launch, await bind(server({})))).toBeUndefined();
+  });
+});
+
+function remote(url: string, headers: Record<string, string> = {}): ServerConfig {
+  return { name: 'notes', source: '.mcp.json', launch: { transport: 'http', url, headerNames: Object.keys(headers).sort() }, env: {}, headers };
+}
+
+describe('urlParts: a URL\'s userinfo and query values, masked', () => {
+  it.each([
+    ['https://mcp.example.com/mcp', 'https://mcp.example.com/mcp', []],
+    ['https://user:pa$s@mcp.example.com/mcp', 'https://***@mcp.example.com/mcp', [['userinfo', 'user:pa$s']]],
+    ['https://mcp.example.com/mcp?api_key=sk-live-1&mode=ro#top', 'https://mcp.example.com/mcp?api_key=***&mode=***#top', [['query.1', 'sk-live-1'], ['query.2', 'ro']]],
+    ['https://h/mcp?key=${API_KEY}&sk-live-2&empty=&=x', 'https://h/mcp?key=${API_KEY}&***&empty=&=***', [['query.2', 'sk-live-2'], ['query.4', 'x']]],
+    ['https://${USER}@h/p?a=b=c', 'https://${USER}@h/p?a=***', [['query.1', 'b=c']]],
+    ['https://a@b@h/p#frag?x=1', 'https://***@h/p#frag?x=1', [['userinfo', 'a@b']]],
+    ['${BASE_URL}?token=t0k', '${BASE_URL}?token=***', [['query.1', 't0k']]],
+  ])('%s', (url, masked, parts) => {
+    const found = urlParts(url);
+    expect(found.masked).toBe(masked);
+    expect(found.parts.map((p) => [p.name, p.value])).toEqual(parts);
+    expect(urlParts(found.masked).masked).toBe(found.masked);
+  });
+
+  // Generated from the parts, so the expected mask is known: the secret values are gone, every
+  // one is listed, and masking again changes nothing (a lock's URL reads back as written).
+  it('masks exactly the userinfo and the literal query values, and is idempotent (property)', () => {
+    const text = fc.stringMatching(/^[a-zA-Z0-9_.:@=$%+-]{0,8}$/);
+    const value = fc.oneof(text, fc.constantFrom('${TOKEN}', '${env:A}${B}', 'Bearer ${T}', '', MASKED));
+    const param = fc.record({ name: fc.stringMatching(/^[a-z_]{0,5}$/), equals: fc.boolean(), value });
+    fc.assert(
+      fc.property(fc.option(value, { nil: undefined }), fc.array(param, { maxLength: 5 }), fc.boolean(), (userinfo, params, query) => {
+        const secret = (v: string) => v !== '' && !isReferencesOnly(v);
+        const host = 'mcp.example.com/p/x';
+        const written = params.map((p) => (p.equals ? `${p.name}=${p.value}` : p.value.replace(/=/g, '')));
+        const url = `https://${userinfo === undefined ? '' : `${userinfo.replace(/[/?#]/g, '')}@`}${host}${query ? `?${written.join('&')}` : ''}`;
+        const userinfoText = userinfo?.replace(/[/?#]/g, '');
+        const expectedParts: [string, string][] = [];
+        let masked = 'https://';
+        if (userinfoText !== undefined) {
+          if (secret(userinfoText)) expectedParts.push(['userinfo', userinfoText]);
+          masked += `${secret(userinfoText) ? MASKED : userinfoText}@`;
+        }
+        masked += host;
+        if (query) {
+          masked += `?${written
+            .map((w, i) => {
+              const equals = w.indexOf('=');
+              const v = equals === -1 ? w : w.slice(equals + 1);
+              if (!secret(v)) return w;
+              expectedParts.push([`query.${i + 1}`, v]);
+              return equals === -1 ? MASKED : `${w.slice(0, equals + 1)}${MASKED}`;
+            })
+            .join('&')}`;
+        }
+        const found = urlParts(url);
+        expect(found.masked).toBe(masked);
+        expect(found.parts.map((p) => [p.name, p.value])).toEqual(expectedParts);
+        expect(urlParts(found.masked).masked).toBe(found.masked);
+        expect(urlParts(found.masked).parts.map((p) => p.name)).toEqual(found.parts.map((p) => p.name));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('binds the parts as values: a changed key is a changed launch, the key is never in the stored form', async () => {
+    const url = 'https://mcp.example.com/mcp?api_key=sk-live-0123456789&mode=ro';
+    const bound = (await bind(remote(url, { 'X-Team': 'blue' }))) as Extract<LaunchSpec, { transport: 'http' | 'sse' }>;
+    expect(bound).toMatchObject({ url, urlValues: { 'query.1': expect.stringMatching(/^scrypt:/), 'query.2': expect.stringMatching(/^scrypt:/) } });
+    expect(JSON.stringify(bound.urlValues)).not.toContain('sk-live');
+    // Re-bound with the lock's salts: the same stored form; another key, another value.
+    expect(await bind(remote(url, { 'X-Team': 'blue' }), bound)).toEqual(bound);
+    const rotated = await bind(remote(url.replace('0123456789', '9876543210'), { 'X-Team': 'blue' }), bound);
+    expect(launchDifference(bound, rotated)).toBe('the URL values ("query.1")');
+    expect(launchDifference(bound, await bind(remote(url.replace('api_key', 'apikey'), { 'X-Team': 'blue' }), bound))).toBe('the URLs');
+    // The lock's own URL, masked, is the same launch as the configured one.
+    expect(launchDifference({ ...bound, url: urlParts(url).masked }, bound)).toBeUndefined();
+    // A lock written before URL values were bound: not recorded yet.
+    const { urlValues: _, ...old } = bound;
+    expect(launchDifference(old, bound)).toBe('the URL values (not recorded in the lock yet)');
+    // A reference in the query is kept as written, and no value is bound for it.
+    const referenced = await bind(remote('https://h/mcp?key=${API_KEY}'));
+    expect(referenced).toEqual(remote('https://h/mcp?key=${API_KEY}').launch);
   });
 });
 

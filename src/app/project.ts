@@ -142,7 +142,7 @@ export function launchesOf(lock: Lock): Map<string, LaunchSpec> {
 
 /**
  * Gives each configured server its launch identity: the launch with its env or header values, and
- * its URL's userinfo and query values, in their stored form (core/launch/values.ts), hashed with
+ * its URL's query values, in their stored form (core/launch/values.ts), hashed with
  * the salts the lock has for them. Every
  * command compares config and lock after this, so all of them see a changed value alike.
  */

@@ -7,6 +7,7 @@ import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import { launchDifferences } from '../core/launch/identity.js';
+import { launchToJson } from '../core/lockfile.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -44,7 +45,8 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
   if (options.format === 'json') {
     const servers = reports.map(({ status: s, changes, findings }) => ({
       ...renderChangesJson(s.name, s.status, changes, findings, s.judgement?.changes),
-      ...(s.status === 'config-changed' ? { launch: { locked: s.locked!.launch, configured: s.config!.launch } } : {}),
+      // As the lock writes them: a configured URL's query values masked (their stored forms beside it).
+      ...(s.status === 'config-changed' ? { launch: { locked: launchToJson(s.locked!.launch), configured: launchToJson(s.config!.launch) } } : {}),
       ...(s.error ? { error: s.error } : {}),
     }));
     writeJson(deps.stdout, { servers, exitStatus: exit });

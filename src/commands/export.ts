@@ -37,7 +37,7 @@ export async function exportHost(host: string, options: ExportOptions, deps: Dep
     if (entry.launch.transport !== 'stdio' && urlParts(entry.launch.url).parts.length > 0) {
       throw new McpmError(
         'CONFIG_INVALID',
-        `${project.lockLabel}: server ${jsonQuote(name)}: its URL holds a userinfo or query values, which the lock keeps only hashed, so a host allow-list cannot pin it without writing them`,
+        `${project.lockLabel}: server ${jsonQuote(name)}: its URL holds query values, which the lock keeps only hashed, so a host allow-list cannot pin it without writing them`,
         'send the credential as a header ("headers" in the config) instead of in the URL, then re-lock',
       );
     }

@@ -134,8 +134,9 @@ export function judgeLocked(list: Allowlist, launch: LaunchSpec, integrity: stri
 
 function matchesLaunch(pattern: LaunchPattern, launch: LaunchSpec): boolean {
   if (launch.transport === 'stdio') return pattern.command !== undefined && matchesArgv(pattern.command, [launch.command, ...launch.args]);
-  // Masked, as the lock writes it: a launch from the config and one from the lock are judged alike.
-  return pattern.url !== undefined && globMatch(pattern.url, urlParts(launch.url).masked);
+  // As written, query values included: a rule may name one (`…?tenant=acme`). The launches judged
+  // are the config's, whose URL is never written masked.
+  return pattern.url !== undefined && globMatch(pattern.url, launch.url);
 }
 
 function matchesArgv(pattern: readonly string[], argv: readonly string[]): boolean {

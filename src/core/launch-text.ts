@@ -12,7 +12,7 @@ import { urlParts } from './launch/values.js';
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
  * `'--mode safe'` one, `''` an empty one), then the working directory, the env file and the
  * variable names (with their values' stored forms); a remote server as its transport and URL (its
- * userinfo and query values masked, and their stored forms after it), then the header names.
+ * query values masked, and their stored forms after it), then the header names.
  */
 export function describeLaunch(launch: LaunchSpec): SafeText {
   let text: string;

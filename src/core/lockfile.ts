@@ -19,7 +19,7 @@ import {
 } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
 import { refusalOf, type AcceptRules } from './accept-rules.js';
-import { isStoredValue, urlParts } from './launch/values.js';
+import { isReferencesOnly, isStoredValue, urlParts } from './launch/values.js';
 import {
   ITEM_KINDS,
   itemsFromJson,
@@ -340,12 +340,15 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
     if (json.signIn !== undefined) launch.signIn = v.string(json, path, 'signIn');
     if (json.hostSettings !== undefined) launch.hostSettings = v.string(json, path, 'hostSettings');
     if (json.headerValues !== undefined) launch.headerValues = readValues(json, path, 'headerValues', launch.headerNames, v);
-    // One stored value for each part the URL masks. A URL with parts in clear and no urlValues is
-    // an entry written before they were bound: read, and config-changed until it is re-approved.
+    // One hashed value for each query value the URL masks. A URL with query values in clear and
+    // no urlValues is an entry locked before they were bound: read as it is, and config-changed
+    // until it is re-approved.
     if (json.urlValues !== undefined) {
       const parts = urlParts(launch.url);
-      if (parts.masked !== launch.url) v.fail(path, 'url must have its userinfo and query values masked when urlValues is present');
+      if (parts.parts.length === 0) v.fail(path, 'urlValues must not be there for a URL without query values (mcpm leaves it out then)');
+      if (parts.masked !== launch.url) v.fail(path, 'url must have its query values masked as *** when urlValues is present');
       launch.urlValues = readValues(json, path, 'urlValues', parts.parts.map((p) => p.name).sort(), v);
+      for (const [name, stored] of Object.entries(launch.urlValues)) if (isReferencesOnly(stored)) v.fail(`${path}.urlValues`, `${jsonQuote(name)} must be a "scrypt:" hash: a reference stays in the URL`);
     }
     return launch;
   }
@@ -602,8 +605,9 @@ export function launchToJson(launch: LaunchSpec): JsonObject {
   }
   return object({
     transport: launch.transport,
-    // Its userinfo and query values are in urlValues, in their stored form.
-    url: urlParts(launch.url).masked,
+    // Its query values are in urlValues, in their stored form. An entry locked before they were
+    // bound keeps its URL as it was written and approved: rewritten, it would lose them.
+    url: launch.urlValues === undefined ? launch.url : urlParts(launch.url).masked,
     headerNames: [...launch.headerNames],
     ...(launch.headersHelper === undefined ? {} : { headersHelper: launch.headersHelper }),
     ...(launch.signIn === undefined ? {} : { signIn: launch.signIn }),

@@ -33,7 +33,7 @@ const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolder
 /**
  * The values of a server's launch that count as secrets: every header value; every value a `${…}`
  * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
- * excepted; and env values and a URL's userinfo and query values written literally in the config
+ * excepted; and env values and a URL's query values written literally in the config
  * that look like credentials rather than words or paths (a digit in them), and so taken from the
  * entry's env file (`loaded`); every header
  * its headers helper printed. Only those of MIN_SECRET_LENGTH or more characters.
@@ -66,7 +66,7 @@ export function secretValuesOf(
     fields.push([`env ${jsonQuote(name)}`, value]);
     if (variableReferences(value).length === 0 && /\d/.test(value)) add(`env ${jsonQuote(name)}`, value);
   }
-  // A URL's userinfo and query values are bound as credentials (launch/values.ts): written
+  // A URL's query values are bound as credentials (launch/values.ts): written
   // literally, those that look like one (a digit in them) are secrets as literal env values are.
   if (launch.transport !== 'stdio') {
     for (const part of urlParts(launch.url).parts) if (variableReferences(part.value).length === 0 && /\d/.test(part.value)) add(`the URL's ${part.name}`, part.value);

@@ -1,7 +1,7 @@
 /**
  * Launch identity: the part of a server's launch that is compared and locked (command, args, cwd,
  * envFile, transport, url, headersHelper, sign-in settings, VS Code's host settings, the names of env variables and headers, and their values and the URL's
- * userinfo and query values in the stored form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
+ * query values in the stored form of launch/values.ts), and how two of them are compared. A value that changes (`NODE_OPTIONS` to
  * `--require ./payload.cjs`) is another launch, which nobody has approved.
  */
 import { jsonQuote } from '../json-strict.js';
@@ -40,13 +40,13 @@ export type LaunchSpec =
       /** `http` is Streamable HTTP with SSE fallback; `sse` is the legacy HTTP+SSE transport only. */
       transport: 'http' | 'sse';
       /**
-       * As configured (a launch from the config), or as the lock writes it: with its userinfo and
-       * query values masked (urlParts, launch/values.ts). The two are compared masked.
+       * As configured (a launch from the config), or as the lock writes it: with its query values
+       * masked (urlParts, launch/values.ts) when urlValues holds them. See sameUrl for how two compare.
        */
       url: string;
       /**
-       * The stored forms of the URL's userinfo and query values, by part name (`userinfo`,
-       * `query.N`), as envValues: a password or an `api_key` in a URL is never written in clear.
+       * The stored forms of the URL's query values, by part name (`query.N`), as envValues: an
+       * `api_key` in a URL is never written in clear.
        * Absent when the URL has none, and in entries written before they were bound.
        */
       urlValues?: Record<string, string>;
@@ -93,16 +93,29 @@ export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
     return phrases([
       a.transport !== b.transport && 'the transports',
-      urlParts(a.url).masked !== urlParts(b.url).masked && 'the URLs',
+      !sameUrl(a, b) && 'the URLs',
       a.headersHelper !== b.headersHelper && 'the headers helpers',
       a.signIn !== b.signIn && 'the sign-in settings',
       a.hostSettings !== b.hostSettings && 'the host settings',
       namedValuesDifference(a.headerNames, b.headerNames, a.headerValues, b.headerValues, 'header'),
-      // The URLs agree masked, so their parts have the same names: only the stored values differ.
-      urlParts(a.url).masked === urlParts(b.url).masked && valuesDifference(a.urlValues, b.urlValues, 'URL'),
+      // The URLs agree, so their parts have the same names: only the stored values differ.
+      sameUrl(a, b) && valuesDifference(a.urlValues, b.urlValues, 'URL'),
     ]);
   }
   return ['the transports'];
+}
+
+type RemoteLaunch = Extract<LaunchSpec, { transport: 'http' | 'sse' }>;
+
+/**
+ * Whether two remote launches name the same URL. When both have their query values bound (a
+ * launch from the config, an entry the lock holds now), compared masked (urlParts), the values
+ * apart. Otherwise one holds its URL as written: a config not bound yet (two files merged), or an
+ * entry locked before query values were bound, with them in clear. Compared as written, so that a
+ * value changed since is a changed URL, not one the lock merely has not recorded yet.
+ */
+function sameUrl(a: RemoteLaunch, b: RemoteLaunch): boolean {
+  return a.urlValues !== undefined && b.urlValues !== undefined ? urlParts(a.url).masked === urlParts(b.url).masked : a.url === b.url;
 }
 
 function phrases(found: readonly (string | false | undefined)[]): string[] {
@@ -145,6 +158,8 @@ export function valuesUnrecorded(configured: LaunchSpec, locked: LaunchSpec): bo
     const headers = locked.headerValues === undefined && configured.headerValues !== undefined;
     const url = locked.urlValues === undefined && configured.urlValues !== undefined;
     if (!headers && !url) return false;
+    // Values recorded from today's config must be the ones the locked URL had in clear.
+    if (url && locked.url !== configured.url) return false;
     const recorded = { ...locked, ...(headers ? { headerValues: configured.headerValues } : {}), ...(url ? { urlValues: configured.urlValues } : {}) };
     return launchEquals(recorded, configured);
   }

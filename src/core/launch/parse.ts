@@ -9,7 +9,7 @@ import { DENY_KINDS, parseDenyList, type DenyKind } from '../deny.js';
 import { canonicalize } from '../canonical.js';
 import { launchDifference, type LaunchSpec } from './identity.js';
 import { inputReferences, inputVariable } from './expand.js';
-import { isReferencesOnly, urlParts } from './values.js';
+import { isReferencesOnly } from './values.js';
 
 export interface ServerConfig {
   name: string;
@@ -489,7 +489,7 @@ function sortedKeys(record: Record<string, string>): string[] {
  * naming both files.
  *
  * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, sign-in and host
- * settings, transport, the env and header names), and so are the env and header values and the URL's userinfo and query values, with one spelling taken as another: the same variable is
+ * settings, transport, the env and header names), and so are the env and header values, with one spelling taken as another: the same variable is
  * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
  * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,
  * `.cursor/mcp.json`, `.vscode/mcp.json`), and a host reading the other file would start the
@@ -518,17 +518,10 @@ export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig>
   return merged;
 }
 
-/**
- * The env, header or URL values two definitions of one server give differently ("env values of
- * API_KEY"), or undefined. The URLs' userinfo and query values are compared here: launchDifference
- * compares URLs masked, since a launch's are bound (launch/values.ts) by the time it is compared
- * with a lock, and these two are not bound yet.
- */
+/** The env or header values two definitions of one server give differently ("env values of API_KEY"), or undefined. */
 function valuesDifference(a: ServerConfig, b: ServerConfig): string | undefined {
   const spelled = (value: string) => value.replace(/\$\{env:([^}]*)\}/g, '${$1}');
-  const urlValues = (server: ServerConfig): Record<string, string> =>
-    server.launch.transport === 'stdio' ? {} : Object.fromEntries(urlParts(server.launch.url).parts.map((part) => [part.name, part.value]));
-  for (const [field, x, y] of [['env', a.env, b.env], ['header', a.headers, b.headers], ['URL', urlValues(a), urlValues(b)]] as const) {
+  for (const [field, x, y] of [['env', a.env, b.env], ['header', a.headers, b.headers]] as const) {
     const differing = Object.keys(x).filter((name) => Object.hasOwn(y, name) && spelled(x[name]!) !== spelled(y[name]!));
     if (differing.length > 0) return `the ${field} values of ${differing.map((n) => jsonQuote(n)).join(', ')}`;
   }

@@ -51,63 +51,66 @@ export interface UrlParts {
   /** The URL with each part in `parts` written as MASKED. */
   masked: string;
   /**
-   * The userinfo (`user:password@`, named `userinfo`) and each query parameter's value (`query.N`,
-   * N counting parameters from 1; a parameter without `=` is its own value), as written, when it
-   * is more than references (isReferencesOnly): those hold nothing secret and stay in the URL.
+   * Each query parameter's value (`query.N`, N counting parameters from 1; a parameter without `=`
+   * is its own value), as written, when it is more than references (isReferencesOnly): those hold
+   * nothing secret and stay in the URL.
    */
   parts: Array<{ name: string; value: string }>;
 }
 
 /**
  * The parts of `url` (as written, `${VAR}` references unexpanded) that may hold a credential:
- * `https://user:sk-live-…@host/mcp?api_key=sk-live-…` names a password and a key that the lock
- * must not hold in clear, as it holds no env or header value in clear. Read from the text rather
- * than by the URL parser, which refuses a URL with references in it and rewrites what it accepts:
- * the scheme's `//`, then an authority up to `/`, `?` or `#` whose userinfo ends at its last `@`,
- * then a query from the first `?` after it up to `#`, split at `&`. The path, host and fragment
- * are kept. Masking a masked URL gives it back unchanged, so a lock's URL reads back as written.
+ * `https://mcp.example.com/mcp?api_key=sk-live-…` names a key that the lock must not hold in
+ * clear, as it holds no env or header value in clear. Read from the text, as the URL parser reads
+ * a query (which refuses a URL with references in it, and rewrites what it accepts): from the first
+ * `?` to the first `#` after it, split at `&`, a `?` after a `#` being in the fragment. A reference
+ * (`${…}`, to its first `}`, as it is expanded) is one opaque piece: a `#`, `?` or `&` in its default
+ * (`${REGION:-eu#}`) splits nothing, as the text it stands for is unknown. Everything before the
+ * query and the fragment is kept: a user name or password there is refused when mcpm connects (HTTP
+ * clients do not send one), and a host read from the text could differ from the one connected to.
+ * Masking a masked URL gives it back unchanged, so a lock's URL reads back as written.
  */
 export function urlParts(url: string): UrlParts {
   const parts: UrlParts['parts'] = [];
-  const secret = (text: string): boolean => text !== '' && !isReferencesOnly(text);
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url);
-  let at = scheme === null ? 0 : scheme[0].length;
-  let masked = url.slice(0, at);
-  if (scheme !== null) {
-    const end = authorityEnd(url, at);
-    const authority = url.slice(at, end);
-    const userinfoEnd = authority.lastIndexOf('@');
-    if (userinfoEnd !== -1 && secret(authority.slice(0, userinfoEnd))) {
-      parts.push({ name: 'userinfo', value: authority.slice(0, userinfoEnd) });
-      masked += MASKED + authority.slice(userinfoEnd);
-    } else masked += authority;
-    at = end;
+  // The query's start and end, and where its parameters are split, outside references.
+  let queryStart = -1;
+  let queryEnd = url.length;
+  const splits: number[] = [];
+  for (let i = 0; i < url.length; i = afterReference(url, i)) {
+    const c = url[i];
+    if (c === '#') {
+      queryEnd = i;
+      break;
+    }
+    if (c === '?' && queryStart === -1) queryStart = i;
+    else if (c === '&' && queryStart !== -1) splits.push(i);
   }
-  const fragment = url.indexOf('#', at);
-  const queryStart = url.indexOf('?', at);
-  if (queryStart === -1 || (fragment !== -1 && fragment < queryStart)) return { masked: masked + url.slice(at), parts };
-  const queryEnd = fragment === -1 ? url.length : fragment;
-  masked += url.slice(at, queryStart + 1);
-  const params = url.slice(queryStart + 1, queryEnd).split('&');
-  masked += params
-    .map((param, i) => {
-      const equals = param.indexOf('=');
-      const value = equals === -1 ? param : param.slice(equals + 1);
-      if (!secret(value)) return param;
-      parts.push({ name: `query.${i + 1}`, value });
-      return equals === -1 ? MASKED : `${param.slice(0, equals + 1)}${MASKED}`;
-    })
-    .join('&');
+  if (queryStart === -1) return { masked: url, parts };
+  const bounds = [queryStart, ...splits, queryEnd];
+  let masked = url.slice(0, queryStart + 1);
+  for (let n = 0; n + 1 < bounds.length; n++) {
+    const param = url.slice(bounds[n]! + 1, bounds[n + 1]);
+    let equals = -1;
+    for (let i = 0; i < param.length && equals === -1; i = afterReference(param, i)) if (param[i] === '=') equals = i;
+    const value = equals === -1 ? param : param.slice(equals + 1);
+    if (n > 0) masked += '&';
+    if (value === '' || isReferencesOnly(value)) {
+      masked += param;
+      continue;
+    }
+    parts.push({ name: `query.${n + 1}`, value });
+    masked += equals === -1 ? MASKED : `${param.slice(0, equals + 1)}${MASKED}`;
+  }
   return { masked: masked + url.slice(queryEnd), parts };
 }
 
-/** Where the authority that starts at `from` ends: at the first `/`, `?` or `#`, or the end. */
-function authorityEnd(url: string, from: number): number {
-  for (let i = from; i < url.length; i++) {
-    const c = url[i];
-    if (c === '/' || c === '?' || c === '#') return i;
+/** The index after the character at `i`, or after the whole reference (`${…}`, to its first `}`) that starts there. */
+function afterReference(text: string, i: number): number {
+  if (text[i] === '$' && text[i + 1] === '{') {
+    const close = text.indexOf('}', i + 2);
+    if (close > i + 2) return close + 1;
   }
-  return url.length;
+  return i + 1;
 }
 
 /** The env values of a local server, the header values of a remote one; undefined when there are none. */

@@ -34,8 +34,8 @@ describe('describeLaunch', () => {
       `http 'https://mcp.example.com/v1?key=***'  (headers Authorization)`,
     );
     const stored = `scrypt:${'A'.repeat(22)}:fpATLGGxyz${'B'.repeat(33)}`;
-    expect(describeLaunch({ transport: 'http', url: 'https://u:p@mcp.example.com/v1?key=1', headerNames: [], urlValues: { 'query.1': stored, userinfo: stored } })).toBe(
-      `http 'https://***@mcp.example.com/v1?key=***'  (URL values query.1=#fpATLGGx, userinfo=#fpATLGGx)`,
+    expect(describeLaunch({ transport: 'http', url: 'https://mcp.example.com/v1?key=1&a=b', headerNames: [], urlValues: { 'query.1': stored, 'query.2': stored } })).toBe(
+      `http 'https://mcp.example.com/v1?key=***&a=***'  (URL values query.1=#fpATLGGx, query.2=#fpATLGGx)`,
     );
   });
 

@@ -232,19 +232,34 @@ describe('parseLock', () => {
       'mcp.lock: servers["weather"].launch.urlValues: "query.1" must be a ${VAR} reference or a "scrypt:" hash, never a value',
     ],
     [
+      'empty urlValues',
+      (r) => (r.servers.weather.launch.urlValues = {}),
+      'LOCKFILE_CORRUPT',
+      'mcp.lock: servers["weather"].launch: urlValues must not be there for a URL without query values (mcpm leaves it out then)',
+    ],
+    [
+      'a reference in urlValues',
+      (r) => {
+        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
+        r.servers.weather.launch.urlValues = { 'query.1': '${KEY}' };
+      },
+      'LOCKFILE_CORRUPT',
+      'mcp.lock: servers["weather"].launch.urlValues: "query.1" must be a "scrypt:" hash: a reference stays in the URL',
+    ],
+    [
       'urlValues beside a URL that still holds its query value',
       (r) => {
         r.servers.weather.launch.url = 'https://weather.example/mcp?key=sk-live-1';
         r.servers.weather.launch.urlValues = { 'query.1': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
       },
       'LOCKFILE_CORRUPT',
-      'mcp.lock: servers["weather"].launch: url must have its userinfo and query values masked when urlValues is present',
+      'mcp.lock: servers["weather"].launch: url must have its query values masked as *** when urlValues is present',
     ],
     [
       'urlValues for other parts than the URL masks',
       (r) => {
         r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
-        r.servers.weather.launch.urlValues = { userinfo: `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
+        r.servers.weather.launch.urlValues = { 'query.2': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
       },
       'LOCKFILE_CORRUPT',
       'mcp.lock: servers["weather"].launch: urlValues must have one value for each name',
@@ -414,19 +429,21 @@ describe('checkLock', () => {
 describe('serializeLock', () => {
   it('writes a URL with its userinfo and query values masked, their stored forms beside it, and reads it back', () => {
     const stored = `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}`;
-    const launch: LaunchSpec = { transport: 'http', url: 'https://u:pw-123456789@h.example/mcp?api_key=sk-live-0123456789', headerNames: [], urlValues: { userinfo: stored, 'query.1': stored } };
+    const launch: LaunchSpec = { transport: 'http', url: 'https://h.example/mcp?api_key=sk-live-0123456789&x=1', headerNames: [], urlValues: { 'query.1': stored, 'query.2': stored } };
     const text = serializeLock({ servers: new Map([['s', entry(rawWith([]), launch, 's')]]), eol: '\n' });
     expect(text).not.toContain('sk-live');
-    expect(text).not.toContain('pw-123456789');
     const back = parseLock(text, 'mcp.lock').servers.get('s')!.launch;
-    expect(back).toEqual({ ...launch, url: 'https://***@h.example/mcp?api_key=***' });
+    expect(back).toEqual({ ...launch, url: 'https://h.example/mcp?api_key=***&x=***' });
     expect(launchEquals(back, launch)).toBe(true);
     expect(serializeLock(parseLock(text, 'mcp.lock'))).toBe(text);
-    // Written before URL values were bound: the URL in clear, read as it is (config-changed until re-approved).
+    // Written before URL values were bound: the URL in clear, read and written back as it is (it
+    // is what was approved; config-changed until re-approved).
     const old = JSON.parse(text);
     old.servers.s.launch.url = launch.url;
     delete old.servers.s.launch.urlValues;
-    expect(parseLock(JSON.stringify(old), 'mcp.lock').servers.get('s')!.launch).toMatchObject({ url: launch.url });
+    const oldText = `${JSON.stringify(old, null, 2)}\n`;
+    expect(parseLock(oldText, 'mcp.lock').servers.get('s')!.launch).toMatchObject({ url: launch.url });
+    expect(serializeLock(parseLock(oldText, 'mcp.lock'))).toBe(oldText);
   });
 
   it('writes only the launch fields, never values kept next to them', () => {

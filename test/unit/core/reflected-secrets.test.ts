@@ -90,11 +90,10 @@ describe('secretValuesOf', () => {
     expect(secretValuesOf(server, env, {}, { envFile: { NODE_ENV: 'production', API_KEY: 'sk-0123456789' } })).toEqual([{ label: 'envFile variable "API_KEY"', value: 'sk-0123456789' }]);
   });
 
-  it('takes a URL\'s credential-like userinfo and query values, written literally; a reference as its value', () => {
-    const url = 'https://deploy:pw-0123456789@x.example/mcp?api_key=sk-live-0123456789&region=europe&token=${TOKEN}';
+  it('takes a URL\'s credential-like query values, written literally; a reference as its value', () => {
+    const url = 'https://x.example/mcp?api_key=sk-live-0123456789&region=europe&token=${TOKEN}';
     const remote: ServerConfig = { name: 'r', source: '.mcp.json', launch: { transport: 'http', url, headerNames: [] }, env: {}, headers: {} };
     expect(secretValuesOf(remote, env)).toEqual([
-      { label: 'the URL\'s userinfo', value: 'deploy:pw-0123456789' },
       { label: 'the URL\'s query.1', value: 'sk-live-0123456789' },
       { label: '"${TOKEN}" in url', value: 'ghp_0123456789abcdef' },
     ]);

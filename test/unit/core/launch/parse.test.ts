@@ -417,16 +417,13 @@ describe('mergeConfigs', () => {
     expect([...merged.keys()]).toEqual(['api', 'local', 'notes', 'userjot', 'legacy']);
   });
 
-  it('a URL whose query value differs in a second file is a conflict, though the two URLs are one when masked', () => {
+  it('a URL whose query value differs in a second file is a conflict: URLs not bound yet are compared as written', () => {
     const remote = (url: string): LaunchSpec => ({ transport: 'http', url, headerNames: [] });
     expectError(
       () => mergeConfigs([[server('n', '.mcp.json', remote('https://h/mcp?key=sk-live-1'))], [server('n', '.cursor/mcp.json', remote('https://h/mcp?key=sk-evil-2'))]]),
       'CONFIG_CONFLICT',
-      'server "n" is defined differently in .mcp.json and .cursor/mcp.json: the URL values of "query.1" differ',
+      'server "n" is defined differently in .mcp.json and .cursor/mcp.json: the URLs differ',
     );
-    // ${KEY} and ${env:KEY} are one value there too.
-    const merged = mergeConfigs([[server('n', '.mcp.json', remote('https://h/mcp?key=a${KEY}'))], [server('n', '.cursor/mcp.json', remote('https://h/mcp?key=a${env:KEY}'))]]);
-    expect(merged.get('n')?.source).toBe('.mcp.json');
   });
 
   it('a value given differently in a second file is a conflict: the first would be locked, the second started by its host', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeInvisible, valueDigest, writeSortedJson } from '../../../../src/core/canonical.js';
-import { launchDifference, type LaunchSpec } from '../../../../src/core/launch/identity.js';
+import { launchDifference, valuesUnrecorded, type LaunchSpec } from '../../../../src/core/launch/identity.js';
 import type { ServerConfig } from '../../../../src/core/launch/parse.js';
 import { boundLaunch, hashedForm, isReferencesOnly, isStoredValue, jobKey, MASKED, urlParts, valueJobs } from '../../../../src/core/launch/values.js';
 import { parseStrictJson } from '../../../../src/core/json-strict.js';
@@ -67,15 +67,22 @@ function remote(url: string, headers: Record<string, string> = {}): ServerConfig
   return { name: 'notes', source: '.mcp.json', launch: { transport: 'http', url, headerNames: Object.keys(headers).sort() }, env: {}, headers };
 }
 
-describe('urlParts: a URL\'s userinfo and query values, masked', () => {
+describe('urlParts: a URL\'s query values, masked', () => {
   it.each([
     ['https://mcp.example.com/mcp', 'https://mcp.example.com/mcp', []],
-    ['https://user:pa$s@mcp.example.com/mcp', 'https://***@mcp.example.com/mcp', [['userinfo', 'user:pa$s']]],
     ['https://mcp.example.com/mcp?api_key=sk-live-1&mode=ro#top', 'https://mcp.example.com/mcp?api_key=***&mode=***#top', [['query.1', 'sk-live-1'], ['query.2', 'ro']]],
     ['https://h/mcp?key=${API_KEY}&sk-live-2&empty=&=x', 'https://h/mcp?key=${API_KEY}&***&empty=&=***', [['query.2', 'sk-live-2'], ['query.4', 'x']]],
-    ['https://${USER}@h/p?a=b=c', 'https://${USER}@h/p?a=***', [['query.1', 'b=c']]],
-    ['https://a@b@h/p#frag?x=1', 'https://***@h/p#frag?x=1', [['userinfo', 'a@b']]],
+    ['https://h/p?a=b=c', 'https://h/p?a=***', [['query.1', 'b=c']]],
+    // Before the query everything is kept as written: a userinfo (refused when connecting), and a
+    // backslash that the URL parser reads as the end of the host.
+    ['https://user:pa$s@h/mcp', 'https://user:pa$s@h/mcp', []],
+    ['http://127.0.0.1:1\\@127.0.0.1:2/../mcp?k=v', 'http://127.0.0.1:1\\@127.0.0.1:2/../mcp?k=***', [['query.1', 'v']]],
+    ['https://h/p#frag?x=1', 'https://h/p#frag?x=1', []],
     ['${BASE_URL}?token=t0k', '${BASE_URL}?token=***', [['query.1', 't0k']]],
+    // A reference is one piece: a # or & in its default ends or splits nothing.
+    ['https://h/mcp?region=${REGION:-eu#}&token=sk-live-3', 'https://h/mcp?region=***&token=***', [['query.1', '${REGION:-eu#}'], ['query.2', 'sk-live-3']]],
+    ['https://h/mcp?${T:-k=sk-live-4}', 'https://h/mcp?***', [['query.1', '${T:-k=sk-live-4}']]],
+    ['https://h${P:-/a?b}/mcp?x=${X}', 'https://h${P:-/a?b}/mcp?x=${X}', []],
   ])('%s', (url, masked, parts) => {
     const found = urlParts(url);
     expect(found.masked).toBe(masked);
@@ -85,32 +92,24 @@ describe('urlParts: a URL\'s userinfo and query values, masked', () => {
 
   // Generated from the parts, so the expected mask is known: the secret values are gone, every
   // one is listed, and masking again changes nothing (a lock's URL reads back as written).
-  it('masks exactly the userinfo and the literal query values, and is idempotent (property)', () => {
-    const text = fc.stringMatching(/^[a-zA-Z0-9_.:@=$%+-]{0,8}$/);
-    const value = fc.oneof(text, fc.constantFrom('${TOKEN}', '${env:A}${B}', 'Bearer ${T}', '', MASKED));
+  it('masks exactly the literal query values, and is idempotent (property)', () => {
+    const text = fc.stringMatching(/^[a-zA-Z0-9_.:@=$%+/\\-]{0,8}$/);
+    const value = fc.oneof(text, fc.constantFrom('${TOKEN}', '${env:A}${B}', 'Bearer ${T}', '', MASKED, '${R:-a#b}', '${R:-x&y}', '${R:-p?q}'));
     const param = fc.record({ name: fc.stringMatching(/^[a-z_]{0,5}$/), equals: fc.boolean(), value });
     fc.assert(
-      fc.property(fc.option(value, { nil: undefined }), fc.array(param, { maxLength: 5 }), fc.boolean(), (userinfo, params, query) => {
+      fc.property(fc.array(param, { maxLength: 5 }), fc.boolean(), fc.constantFrom('https://u:p@mcp.example.com/p/x', 'http://h\\@g/..', '${BASE}'), (params, query, start) => {
         const secret = (v: string) => v !== '' && !isReferencesOnly(v);
-        const host = 'mcp.example.com/p/x';
         const written = params.map((p) => (p.equals ? `${p.name}=${p.value}` : p.value.replace(/=/g, '')));
-        const url = `https://${userinfo === undefined ? '' : `${userinfo.replace(/[/?#]/g, '')}@`}${host}${query ? `?${written.join('&')}` : ''}`;
-        const userinfoText = userinfo?.replace(/[/?#]/g, '');
+        const url = `${start}${query ? `?${written.join('&')}` : ''}`;
         const expectedParts: [string, string][] = [];
-        let masked = 'https://';
-        if (userinfoText !== undefined) {
-          if (secret(userinfoText)) expectedParts.push(['userinfo', userinfoText]);
-          masked += `${secret(userinfoText) ? MASKED : userinfoText}@`;
-        }
-        masked += host;
+        let masked = start;
         if (query) {
-          masked += `?${written
-            .map((w, i) => {
-              const equals = w.indexOf('=');
-              const v = equals === -1 ? w : w.slice(equals + 1);
-              if (!secret(v)) return w;
+          masked += `?${params
+            .map((p, i) => {
+              const v = p.equals ? p.value : written[i]!;
+              if (!secret(v)) return written[i]!;
               expectedParts.push([`query.${i + 1}`, v]);
-              return equals === -1 ? MASKED : `${w.slice(0, equals + 1)}${MASKED}`;
+              return p.equals ? `${p.name}=${MASKED}` : MASKED;
             })
             .join('&')}`;
         }
@@ -136,9 +135,13 @@ describe('urlParts: a URL\'s userinfo and query values, masked', () => {
     expect(launchDifference(bound, await bind(remote(url.replace('api_key', 'apikey'), { 'X-Team': 'blue' }), bound))).toBe('the URLs');
     // The lock's own URL, masked, is the same launch as the configured one.
     expect(launchDifference({ ...bound, url: urlParts(url).masked }, bound)).toBeUndefined();
-    // A lock written before URL values were bound: not recorded yet.
+    // A lock written before URL values were bound holds the URL in clear: the same URL is only not
+    // recorded yet (and may be recorded); another value is another URL (and may not).
     const { urlValues: _, ...old } = bound;
     expect(launchDifference(old, bound)).toBe('the URL values (not recorded in the lock yet)');
+    expect(valuesUnrecorded(bound, old)).toBe(true);
+    expect(launchDifference(old, rotated)).toBe('the URLs');
+    expect(valuesUnrecorded(rotated, old)).toBe(false);
     // A reference in the query is kept as written, and no value is bound for it.
     const referenced = await bind(remote('https://h/mcp?key=${API_KEY}'));
     expect(referenced).toEqual(remote('https://h/mcp?key=${API_KEY}').launch);

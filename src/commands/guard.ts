@@ -129,16 +129,13 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   const unlocked: string[] = [];
   for (const found of targets) {
     // The config and its sidecar are read and written under one advisory lock: two guards (or a
-    // guard and an undo) at once would each write a sidecar without the other's originals.
-    const release = await acquireAdvisoryLock(found.absolute, found.shown, 10_000);
+    // guard and an undo) at once would each write a sidecar without the other's originals. On the
+    // file itself, which a write through a link changes: two guards given two links to one file
+    // (a config kept in a dotfiles repository) exclude each other too.
+    const release = await acquireAdvisoryLock(await fs.realpath(found.absolute).catch(() => found.absolute), found.shown, 10_000);
     try {
       const text = await readTextFile(found.absolute, found.shown);
       if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${found.shown}: no such config file (it was removed while mcpm ran)`, 'check the path, and run mcpm guard again');
-      // The write replaces the file (a rename), which its own mode does not stop: a file its owner
-      // made read-only is left as it is, as an editor would.
-      if (((await fs.stat(found.absolute)).mode & 0o222) === 0) {
-        throw new McpmError('CONFIG_INVALID', `${found.shown}: is read-only; it was left unchanged`, `make it writable (chmod u+w ${shellWord(found.shown)}) to guard it, or guard another config`);
-      }
       const target = { ...found, text };
       if (options.undo) {
         outcomes.push(await undoFile(target, only, deps.env));
@@ -310,6 +307,7 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
 
   const next = edits.length === 0 ? target.text : rewriteEntries(target.text, entries, edits);
   checkRoundTrip(target, inForce.map(({ record }) => record), records, next);
+  if (next !== target.text) await assertWritable(target);
   const kept = [...records, ...elsewhere];
   const nextSidecar = serializeSidecar({ host: target.format, records: kept });
   // The sidecar first: if mcpm stops between the two writes, every guarded entry has its original.
@@ -448,11 +446,24 @@ async function undoFile(target: Target, only: Set<string> | null, env: Env): Pro
     if (edited.length > 0) server.reason = `the env values edited in the guarded entry since mcpm guard (${edited.join(', ')}) are not in the original put back; set them again`;
   }
   // The config first: if mcpm stops between the two writes, the sidecar still has every original.
-  if (next !== target.text) await writeTextFile(target.absolute, target.shown, next);
+  if (next !== target.text) {
+    await assertWritable(target);
+    await writeTextFile(target.absolute, target.shown, next);
+  }
   const rest = kept.length === 0 ? null : kept.length === sidecar.records.length ? found.text : serializeSidecar({ host: sidecar.host, records: kept });
   const sidecarChanged = await saveSidecar(found, found.legacy ? sidecarDestination(target.absolute, env) : found, rest);
   outcome.written = next !== target.text || sidecarChanged;
   return outcome;
+}
+
+/**
+ * Before a config is rewritten, and only then (a config with nothing to change is left alone
+ * whatever its mode): the write replaces the file (a rename), which its own mode does not stop, so
+ * a file its owner made read-only is left as it is, as an editor would.
+ */
+async function assertWritable(target: Target): Promise<void> {
+  if (((await fs.stat(target.absolute)).mode & 0o222) !== 0) return;
+  throw new McpmError('CONFIG_INVALID', `${target.shown}: is read-only; it was left unchanged`, `make it writable (chmod u+w ${shellWord(target.shown)}) to guard it, or guard another config`);
 }
 
 /** Where a config's sidecar is written: the state directory, which must be known. */

@@ -6,7 +6,8 @@
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
-import { launchDifferences } from '../core/launch/identity.js';
+import { launchDifferences, type LaunchSpec } from '../core/launch/identity.js';
+import { urlParts } from '../core/launch/values.js';
 import { launchToJson } from '../core/lockfile.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
@@ -45,8 +46,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
   if (options.format === 'json') {
     const servers = reports.map(({ status: s, changes, findings }) => ({
       ...renderChangesJson(s.name, s.status, changes, findings, s.judgement?.changes),
-      // As the lock writes them: a configured URL's query values masked (their stored forms beside it).
-      ...(s.status === 'config-changed' ? { launch: { locked: launchToJson(s.locked!.launch), configured: launchToJson(s.config!.launch) } } : {}),
+      ...(s.status === 'config-changed' ? { launch: { locked: shownLaunch(s.locked!.launch), configured: shownLaunch(s.config!.launch) } } : {}),
       ...(s.error ? { error: s.error } : {}),
     }));
     writeJson(deps.stdout, { servers, exitStatus: exit });
@@ -91,4 +91,15 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
   }
   if (statuses.length === 0) out.write('no servers configured or locked\n');
   return exit;
+}
+
+/**
+ * A launch as `diff --json` shows it: in the lock's form (values in their stored forms), a URL's
+ * query values masked, also those of an entry locked before they were bound, which holds them in
+ * clear: the output reaches CI logs.
+ */
+function shownLaunch(launch: LaunchSpec): ReturnType<typeof launchToJson> {
+  const json = launchToJson(launch);
+  if (launch.transport !== 'stdio') json.url = urlParts(launch.url).masked;
+  return json;
 }

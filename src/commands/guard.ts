@@ -129,10 +129,8 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   const unlocked: string[] = [];
   for (const found of targets) {
     // The config and its sidecar are read and written under one advisory lock: two guards (or a
-    // guard and an undo) at once would each write a sidecar without the other's originals. On the
-    // file itself, which a write through a link changes: two guards given two links to one file
-    // (a config kept in a dotfiles repository) exclude each other too.
-    const release = await acquireAdvisoryLock(await fs.realpath(found.absolute).catch(() => found.absolute), found.shown, 10_000);
+    // guard and an undo) at once would each write a sidecar without the other's originals.
+    const release = await acquireAdvisoryLock(found.absolute, found.shown, 10_000);
     try {
       const text = await readTextFile(found.absolute, found.shown);
       if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${found.shown}: no such config file (it was removed while mcpm ran)`, 'check the path, and run mcpm guard again');

@@ -349,6 +349,9 @@ function readLaunch(value: JsonValue | undefined, path: string, v: Validator): L
       if (parts.masked !== launch.url) v.fail(path, 'url must have its query values masked as *** when urlValues is present');
       launch.urlValues = readValues(json, path, 'urlValues', parts.parts.map((p) => p.name).sort(), v);
       for (const [name, stored] of Object.entries(launch.urlValues)) if (isReferencesOnly(stored)) v.fail(`${path}.urlValues`, `${jsonQuote(name)} must be a "scrypt:" hash: a reference stays in the URL`);
+      // An mcpm that binds URL values binds header values too: an entry without them beside these
+      // had them taken out, to pass for one locked before values were bound.
+      if (launch.headerNames.length > 0 && launch.headerValues === undefined) v.fail(path, 'headerValues must be there beside urlValues (mcpm writes both)');
     }
     return launch;
   }

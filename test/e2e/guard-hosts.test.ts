@@ -1,7 +1,7 @@
 // Host configs end to end: `--host`, `mcpm guard` and `--undo` through the real CLI, with HOME
 // pointed at a temp dir, and a guarded entry launched exactly as a host would launch it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTS, type HostName } from '../../src/adapters/hosts/index.js';
@@ -306,23 +306,6 @@ describe('mcpm guard: usage', () => {
     expect(again.files[0]!.servers).toEqual([{ name: 'notes', action: 'unchanged', reason: 'already guarded' }]);
     expect(ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }), 2).stderr).toContain('is read-only; it was left unchanged');
     expect(readFileSync(file, 'utf8')).toBe(guarded);
-  });
-
-  // Its advisory lock is taken on the file itself: a guard given a link to a config (one kept in a
-  // dotfiles repository) waits for one given the file, rather than both rewriting it at once.
-  it('a guard through a link to a config waits for the lock on the file itself', { timeout: 40_000 }, async () => {
-    const { home, env } = tempHome();
-    const real = join(home, 'dotfiles', 'mcp.json');
-    put(real, `${JSON.stringify({ mcpServers: { notes: { command: 'npx', args: ['notes'] } } }, null, 2)}\n`);
-    const link = join(home, 'proj', '.mcp.json');
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(real, link);
-    const original = readFileSync(real, 'utf8');
-    // Held by a live process (this one), as a guard of the file itself would hold it.
-    writeFileSync(`${real}.mcpm-lock`, `${process.pid}\n`);
-    const waited = ok(await mcpm(['guard', '--config', link, '--lockfile', join(home, 'none.lock')], { env, cwd: home }), 2);
-    expect(waited.stderr).toContain('another mcpm');
-    expect(readFileSync(real, 'utf8')).toBe(original);
   });
 
   it('a file named twice is guarded once, and --undo still restores it', async () => {

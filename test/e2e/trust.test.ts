@@ -137,6 +137,18 @@ describe('env and header values are part of the launch', () => {
     expect(exported.status).toBe(2);
     expect(exported.stderr).toContain('its URL holds query values, which the lock keeps only hashed');
 
+    // A lock written before URL values were bound holds the URL in clear: the changed value is
+    // named, never shown, in text or JSON, and the key of the old lock is not printed either.
+    const old = JSON.parse(text);
+    old.servers.notes.launch.url = withKey('sk-live-0123456789');
+    delete old.servers.notes.launch.urlValues;
+    writeFileSync(join(dir, 'mcp.lock'), `${JSON.stringify(old, null, 2)}\n`);
+    const text2 = await mcpm(['diff', '-C', dir]);
+    expect(text2.stdout).toMatch(/the URL values \("query\.1"\)/);
+    const json2 = await mcpm(['diff', '-C', dir, '--json']);
+    expect(JSON.parse(json2.stdout).servers[0].launch.locked.url).toBe(`${url}?api_key=***&region=***`);
+    for (const shown of [text2, json2]) expect(shown.stdout + shown.stderr).not.toContain('sk-live');
+
     // A password in the URL of a new server is refused as what it is (HTTP clients do not send
     // one), never quoted.
     writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { fresh: { type: 'http', url: url.replace('http://', 'http://mcp:pw-0123456789@') } } }));

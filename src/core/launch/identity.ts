@@ -93,7 +93,7 @@ export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
     return phrases([
       a.transport !== b.transport && 'the transports',
-      !sameUrl(a, b) && 'the URLs',
+      urlDifference(a, b),
       a.headersHelper !== b.headersHelper && 'the headers helpers',
       a.signIn !== b.signIn && 'the sign-in settings',
       a.hostSettings !== b.hostSettings && 'the host settings',
@@ -116,6 +116,21 @@ type RemoteLaunch = Extract<LaunchSpec, { transport: 'http' | 'sse' }>;
  */
 function sameUrl(a: RemoteLaunch, b: RemoteLaunch): boolean {
   return a.urlValues !== undefined && b.urlValues !== undefined ? urlParts(a.url).masked === urlParts(b.url).masked : a.url === b.url;
+}
+
+/**
+ * How two remote launches' URLs differ, or undefined. Against an entry locked with its query values
+ * in clear, a configured URL that is the same but for some of them names those: to a reviewer the
+ * two print alike (masked), and "not recorded yet" would read as no change at all.
+ */
+function urlDifference(a: RemoteLaunch, b: RemoteLaunch): string | undefined {
+  if (sameUrl(a, b)) return undefined;
+  const [x, y] = [urlParts(a.url), urlParts(b.url)];
+  if ((a.urlValues === undefined) !== (b.urlValues === undefined) && x.masked === y.masked) {
+    const changed = x.parts.filter((part, i) => part.value !== y.parts[i]?.value).map((part) => jsonQuote(part.name));
+    if (changed.length > 0) return `the URL values (${changed.join(', ')})`;
+  }
+  return 'the URLs';
 }
 
 function phrases(found: readonly (string | false | undefined)[]): string[] {

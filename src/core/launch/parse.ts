@@ -380,6 +380,11 @@ function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys:
     return fail(declared === undefined ? 'needs "command" (stdio) or "url" (http, sse)' : '"url" is missing');
   }
   if (!isNonEmptyString(url)) return fail('"url" must be a non-empty string');
+  // The lock binds a URL's query values without writing them (launch/values.ts urlParts), and reads a
+  // reference as one piece: a query inside a default would be locked in clear.
+  if (/\$\{[^}]*\?[^}]*\}/.test(url)) {
+    fail('"url" has a "?" in a ${VAR:-default}: a query there would be locked in clear; write the query after the reference (${BASE_URL:-https://…}?key=…)');
+  }
   const headers = stringRecord(entry, 'headers', fail, checkHeaderName);
   const oauth = oauthSettings(entry);
   // Claude Code's shell command whose output (a JSON object) gives more headers at each connection:

@@ -232,6 +232,16 @@ describe('parseLock', () => {
       'mcp.lock: servers["weather"].launch.urlValues: "query.1" must be a ${VAR} reference or a "scrypt:" hash, never a value',
     ],
     [
+      'urlValues beside header names without headerValues (taken out, to pass for an older entry)',
+      (r) => {
+        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
+        r.servers.weather.launch.urlValues = { 'query.1': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
+        delete r.servers.weather.launch.headerValues;
+      },
+      'LOCKFILE_CORRUPT',
+      'mcp.lock: servers["weather"].launch: headerValues must be there beside urlValues (mcpm writes both)',
+    ],
+    [
       'empty urlValues',
       (r) => (r.servers.weather.launch.urlValues = {}),
       'LOCKFILE_CORRUPT',

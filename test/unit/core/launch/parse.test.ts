@@ -219,6 +219,11 @@ describe('parseConfig: validation errors name file, server and field', () => {
     ['command an array', { command: ['npx', '-y'] }, '.mcp.json: server "notes": "command" must be a non-empty string'],
     ['command null', { command: null }, '.mcp.json: server "notes": "command" must be a non-empty string'],
     ['url a number', { url: 8080 }, '.mcp.json: server "notes": "url" must be a non-empty string'],
+    [
+      'a query in a reference default of the url',
+      { url: '${MCP_URL:-https://h/mcp?api_key=sk-live-1}' },
+      '.mcp.json: server "notes": "url" has a "?" in a ${VAR:-default}: a query there would be locked in clear; write the query after the reference (${BASE_URL:-https://…}?key=…)',
+    ],
     ['cwd a number', { command: 'n', cwd: 1 }, '.mcp.json: server "notes": "cwd" must be a non-empty string'],
     ['headersHelper not a string', { url: 'https://x', headersHelper: ['sh', 'x'] }, '.mcp.json: server "notes": "headersHelper" must be a non-empty string (a shell command)'],
     ['type stdio without command', { type: 'stdio' }, '.mcp.json: server "notes": "command" is missing'],

@@ -218,6 +218,18 @@ describe('buildReviewServer', () => {
     expect(server.launch).toBe("npx -y '@acme/notes@1.1.0\\u{43E}'");
     expect(server.previousLaunch).toBe('npx -y @acme/notes@1.0.0');
     expect(server.items[0]!.subject).toBe('launch');
+    expect(server.items[0]!.fields[0]!.notes).toContain('differ: the args');
+  });
+
+  it('says which of a URL\'s query values differ, where the two launches print alike', () => {
+    const url = 'https://h.example/mcp?key=sk-live-0123456789&region=eu';
+    // Locked before query values were bound (in clear); configured with another region, bound.
+    const locked = entry(LOCKED, { transport: 'http', url, headerNames: [] });
+    const stored = `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}`;
+    const configured: LaunchSpec = { transport: 'http', url: url.replace('eu', 'us'), headerNames: [], urlValues: { 'query.1': stored, 'query.2': stored } };
+    const server = buildReviewServer({ ...source(LOCKED, LIVE), locked, status: 'config-changed', launch: configured }, snapshotIntegrity);
+    expect(server.previousLaunch).toBe("http 'https://h.example/mcp?key=***&region=***'");
+    expect(server.items[0]!.fields[0]!.notes).toContain('differ: the URL values ("query.2")');
   });
 
   it('computes the integrity of exactly the chosen items', () => {

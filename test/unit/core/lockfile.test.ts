@@ -101,6 +101,17 @@ function editedLock(edit: (root: Loose) => void): string {
   return JSON.stringify(root, null, 2) + '\n';
 }
 
+/** A stored value of the right form, for edits that are wrong in another way. */
+const HASHED = `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}`;
+
+/** An edit giving the weather entry this URL and these urlValues. */
+function withUrl(url: string, urlValues: Record<string, string>): (root: Loose) => void {
+  return (root) => {
+    root.servers.weather.launch.url = url;
+    root.servers.weather.launch.urlValues = urlValues;
+  };
+}
+
 describe('serializeLock: the golden file', () => {
   it('writes test/fixtures/locks/basic.lock byte for byte', () => {
     expect(serializeLock(basicLock())).toBe(readFileSync(GOLDEN, 'utf8'));
@@ -224,18 +235,14 @@ describe('parseLock', () => {
     ],
     [
       'a URL value in clear in urlValues',
-      (r) => {
-        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
-        r.servers.weather.launch.urlValues = { 'query.1': 'sk-live-1' };
-      },
+      withUrl('https://weather.example/mcp?key=***', { 'query.1': 'sk-live-1' }),
       'LOCKFILE_CORRUPT',
       'mcp.lock: servers["weather"].launch.urlValues: "query.1" must be a ${VAR} reference or a "scrypt:" hash, never a value',
     ],
     [
       'urlValues beside header names without headerValues (taken out, to pass for an older entry)',
       (r) => {
-        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
-        r.servers.weather.launch.urlValues = { 'query.1': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
+        withUrl('https://weather.example/mcp?key=***', { 'query.1': HASHED })(r);
         delete r.servers.weather.launch.headerValues;
       },
       'LOCKFILE_CORRUPT',
@@ -249,28 +256,19 @@ describe('parseLock', () => {
     ],
     [
       'a reference in urlValues',
-      (r) => {
-        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
-        r.servers.weather.launch.urlValues = { 'query.1': '${KEY}' };
-      },
+      withUrl('https://weather.example/mcp?key=***', { 'query.1': '${KEY}' }),
       'LOCKFILE_CORRUPT',
       'mcp.lock: servers["weather"].launch.urlValues: "query.1" must be a "scrypt:" hash: a reference stays in the URL',
     ],
     [
       'urlValues beside a URL that still holds its query value',
-      (r) => {
-        r.servers.weather.launch.url = 'https://weather.example/mcp?key=sk-live-1';
-        r.servers.weather.launch.urlValues = { 'query.1': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
-      },
+      withUrl('https://weather.example/mcp?key=sk-live-1', { 'query.1': HASHED }),
       'LOCKFILE_CORRUPT',
       'mcp.lock: servers["weather"].launch: url must have its query values masked as *** when urlValues is present',
     ],
     [
       'urlValues for other parts than the URL masks',
-      (r) => {
-        r.servers.weather.launch.url = 'https://weather.example/mcp?key=***';
-        r.servers.weather.launch.urlValues = { 'query.2': `scrypt:${'A'.repeat(22)}:${'B'.repeat(43)}` };
-      },
+      withUrl('https://weather.example/mcp?key=***', { 'query.2': HASHED }),
       'LOCKFILE_CORRUPT',
       'mcp.lock: servers["weather"].launch: urlValues must have one value for each name',
     ],

@@ -32,7 +32,7 @@ export async function exportHost(host: string, options: ExportOptions, deps: Dep
   const { lock, text } = await loadCheckedLock(project);
   if (text === null) throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel} does not exist: there is nothing to export`, 'run "mcpm install" to create the lock');
   for (const [name, entry] of lock.servers) {
-    // A password or query values in the URL are in the lock only hashed: the host's allow-list
+    // Query values in the URL are in the lock only hashed: the host's allow-list
     // needs them in clear to pin the URL, and writing them would put the credential in its file.
     if (entry.launch.transport !== 'stdio' && urlParts(entry.launch.url).parts.length > 0) {
       throw new McpmError(

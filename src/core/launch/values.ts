@@ -43,7 +43,7 @@ export function hashedForm(salt: string, digest: string): string {
   return `scrypt:${salt}:${digest}`;
 }
 
-/** What a URL's parts that may hold a credential are written as in the lock: the value is in urlValues. */
+/** What a URL's query values are written as in the lock: their stored forms are in urlValues. */
 export const MASKED = '***';
 
 /** A remote launch's URL as the lock writes it, and the parts of it that may hold a credential. */
@@ -124,14 +124,14 @@ export function storedValuesOf(launch: LaunchSpec): Record<string, string> | und
   return launch.transport === 'stdio' ? launch.envValues : launch.headerValues;
 }
 
-/** Whether binding gives `server` stored values: env or header values, or parts of its URL. */
+/** Whether binding gives `server` stored values: env or header values, or query values of its URL. */
 export function hasBoundValues(server: ServerConfig): boolean {
   return valuesOf(server) !== undefined || (server.launch.transport !== 'stdio' && urlParts(server.launch.url).parts.length > 0);
 }
 
 /**
  * What has to be hashed to bind one value: reused salt when the lock has one for this name, so a
- * re-lock writes the same bytes. `url`: a part of the URL (urlParts), stored in urlValues.
+ * re-lock writes the same bytes. `url`: a query value of the URL (urlParts), stored in urlValues.
  */
 export interface ValueJob {
   name: string;

@@ -96,7 +96,7 @@ export function jsonHost(spec: JsonHostSpec): HostFormat {
       } else {
         synthetic['mcpServers'] = servers;
       }
-      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers', { vscodeFamily, claudeCode: spec.name === 'claude-code' })) {
+      for (const server of configFromJson(synthetic, file, spec.shape ?? 'mcpServers', { vscodeFamily, claudeCode: spec.name === 'claude-code', gemini: spec.name === 'gemini' })) {
         byName.delete(server.name);
         byName.set(server.name, server);
       }

@@ -105,6 +105,8 @@ export interface HostKeys {
    * `headersHelper`, which no other host's file may name.
    */
   claudeCode?: boolean;
+  /** Gemini CLI: its entries' `trust`, `includeTools` and `excludeTools` are host settings (GEMINI_SETTING_KEYS). */
+  gemini?: boolean;
 }
 
 /** Parses a config file's text to its top-level object; syntax errors are CONFIG_INVALID `file:line:col: message`. */
@@ -151,7 +153,7 @@ export function configFormatOf(json: JsonObject, file: string): ConfigFormat {
  */
 export function configFromJson(json: JsonObject, file: string, format: ConfigFormat, options: HostKeys = {}): ServerConfig[] {
   const vscodeFamily = options.vscodeFamily ?? format === 'vscode';
-  const hostKeys = { vscodeFamily, claudeCode: options.claudeCode ?? (format === 'mcpServers' && !vscodeFamily) };
+  const hostKeys = { vscodeFamily, claudeCode: options.claudeCode ?? (format === 'mcpServers' && !vscodeFamily), gemini: options.gemini === true };
   const rootKey = ROOT_KEY[format];
   const root = own(json, rootKey);
   if (root === undefined) {
@@ -179,7 +181,7 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
   }
   return Object.keys(root).map((name) => {
     const entry = root[name] as JsonValue;
-    const server = withHostSettings(serverFromEntry(name, entry, file, hostKeys), entry as JsonObject, inputDefinitions);
+    const server = withHostSettings(serverFromEntry(name, entry, file, hostKeys), entry as JsonObject, inputDefinitions, hostKeys.gemini);
     return inputs === undefined || inputs.size === 0 ? server : { ...server, inputs };
   });
 }
@@ -192,10 +194,18 @@ export function configFromJson(json: JsonObject, file: string, format: ConfigFor
  */
 const HOST_SETTING_KEYS = ['dev', 'sandbox', 'sandboxEnabled'];
 
+/**
+ * Keys of a Gemini CLI entry with which the CLI changes what the server may do: `trust` skips the
+ * confirmation of every call of its tools, `includeTools` and `excludeTools` choose which of them
+ * the model gets. Only in Gemini's files: another host ignores them.
+ */
+const GEMINI_SETTING_KEYS = ['excludeTools', 'includeTools', 'trust'];
+
 /** The server with its launch's hostSettings (RFC 8785 text), when it has any of them. */
-function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefinitions: ReadonlyMap<string, JsonObject> | undefined): ServerConfig {
+function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefinitions: ReadonlyMap<string, JsonObject> | undefined, gemini: boolean): ServerConfig {
   const settings = Object.create(null) as JsonObject;
   for (const key of HOST_SETTING_KEYS) if (Object.hasOwn(entry, key)) settings[key] = entry[key]!;
+  if (gemini) for (const key of GEMINI_SETTING_KEYS) if (Object.hasOwn(entry, key)) settings[key] = entry[key]!;
   const referenced = Object.create(null) as JsonObject;
   for (const id of inputReferences(server)) {
     const definition = inputDefinitions?.get(id);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostInfo, type HostName } from '../../../../src/adapters/hosts/index.js';
 import { McpmError } from '../../../../src/core/errors.js';
 import { resolveServerConfig } from '../../../../src/core/launch/expand.js';
+import { launchDifference } from '../../../../src/core/launch/identity.js';
 import type { ServerConfig } from '../../../../src/core/launch/parse.js';
 import { CLAUDE_PROJECT, fixture } from './helpers.js';
 
@@ -113,7 +114,14 @@ describe('Windsurf', () => {
 describe('Gemini CLI', () => {
   it('command is stdio, url is SSE, httpUrl is Streamable HTTP', () => {
     const servers = read('gemini');
-    expect(servers.get('py')!.launch).toEqual({ transport: 'stdio', command: 'python', args: ['-m', 'my_server'], cwd: './srv', envNames: ['API_KEY', 'REGION'] });
+    expect(servers.get('py')!.launch).toEqual({
+      transport: 'stdio',
+      command: 'python',
+      args: ['-m', 'my_server'],
+      cwd: './srv',
+      envNames: ['API_KEY', 'REGION'],
+      hostSettings: '{"includeTools":["search"],"trust":false}',
+    });
     expect(servers.get('events')!.launch).toEqual({ transport: 'sse', url: 'http://localhost:8080/sse', headerNames: [] });
     expect(servers.get('httpServer')!.launch).toEqual({ transport: 'http', url: 'http://localhost:3000/mcp', headerNames: ['Authorization'] });
   });
@@ -123,6 +131,18 @@ describe('Gemini CLI', () => {
     expect(py.env['API_KEY']).toBe('${EXTERNAL_API_KEY}');
     const resolved = resolveServerConfig(py, { EXTERNAL_API_KEY: 'k', REGION: 'eu' });
     expect(resolved).toMatchObject({ env: { API_KEY: 'k', REGION: 'eu' } });
+  });
+
+  // `trust: true` makes the CLI skip the confirmation of every call of the server's tools, and
+  // includeTools/excludeTools choose which of them the model gets: a change is a changed launch.
+  it('trust, includeTools and excludeTools are host settings of the launch; another host\'s file does not lock them', () => {
+    const launchOf = (entry: Record<string, unknown>) => read('gemini', JSON.stringify({ mcpServers: { s: { command: 'node', args: ['s.js'], ...entry } } })).get('s')!.launch;
+    const before = launchOf({ trust: false, includeTools: ['search'] });
+    expect(launchDifference(before, launchOf({ trust: true, includeTools: ['search'] }))).toBe('the host settings');
+    expect(launchDifference(before, launchOf({ trust: false, includeTools: ['search', 'delete_all'] }))).toBe('the host settings');
+    expect(launchDifference(before, launchOf({ trust: false, includeTools: ['search'], excludeTools: [] }))).toBe('the host settings');
+    expect(launchDifference(before, launchOf({ trust: false, includeTools: ['search'], timeout: 5 }))).toBeUndefined();
+    expect(read('claude-desktop', JSON.stringify({ mcpServers: { s: { command: 'node', args: ['s.js'], trust: true } } })).get('s')!.launch.hostSettings).toBeUndefined();
   });
 
   it('url and httpUrl together is CONFIG_INVALID', () => {

@@ -5,6 +5,7 @@
 // file mcpm wrote and everything it printed for the tokens (none outside the token store).
 // Each for Streamable HTTP (`/mcp`) and the legacy HTTP+SSE transport (`/sse`).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,14 +177,16 @@ describe('a token goes to the server it was issued for, only', () => {
     writeFileSync(otherRecord, remoteRecord, { mode: 0o600 });
     const kept = ok(await u.run(['install', 'other', '-C', u.dir]), 3);
     expect(kept.stdout).toContain('its stored login cannot be used: the stored login is for another URL');
-    writeFileSync(otherRecord, remoteRecord.replace(`"url": ${JSON.stringify(remoteUrl)}`, `"url": ${JSON.stringify(otherUrl)}`), { mode: 0o600 });
+    // Edited to claim the other URL (by its hash, which the record is matched by): the resource check refuses it.
+    const claimed = (record: string, url: string) => record.replace(/"urlHash": "[0-9a-f]{64}"/, `"urlHash": ${JSON.stringify(createHash('sha256').update(url).digest('hex'))}`);
+    writeFileSync(otherRecord, claimed(remoteRecord, otherUrl), { mode: 0o600 });
     const otherResource = ok(await u.run(['install', 'other', '-C', u.dir]), 3);
     expect(otherResource.stdout).toContain('the stored tokens were issued for another resource');
     expect((await toOther()).some((r) => r.token === token)).toBe(false);
 
     // Claimed for /other/mcp by hand: mcpm sends it, the server refuses it (audience), and the
     // authorization server refuses to refresh it for a resource it was not granted for.
-    writeFileSync(otherRecord, remoteRecord.replaceAll(JSON.stringify(remoteUrl), JSON.stringify(otherUrl)), { mode: 0o600 });
+    writeFileSync(otherRecord, claimed(remoteRecord.replaceAll(JSON.stringify(remoteUrl), JSON.stringify(otherUrl)), otherUrl), { mode: 0o600 });
     const refused = ok(await u.run(['install', 'other', '-C', u.dir]), 3);
     expect(refused.stdout).toContain('the stored login was refused and could not be renewed (invalid_grant)');
     expect((await toOther()).filter((r) => r.token === token).every((r) => r.status === 401)).toBe(true);

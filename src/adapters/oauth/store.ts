@@ -5,7 +5,9 @@
  * which server the login is for; with the file store it holds the tokens too.
  *
  * A login is keyed by the server's URL, exactly as the config gives it, and records the resource
- * (RFC 8707) its tokens were issued for. It is handed out only for that URL and only while the
+ * (RFC 8707) its tokens were issued for. The record holds the URL with its query values masked
+ * (an `?api_key=…` is a credential of its own: launch/values.ts urlParts) and a SHA-256 of the
+ * whole URL to match it by; the keychain entry's account is the record's own key, a hash too. It is handed out only for that URL and only while the
  * resource covers it (same origin, path under the resource's), so a token never goes to another
  * server, even when a record file is edited or copied by hand.
  *
@@ -19,6 +21,7 @@ import path from 'node:path';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { McpmError } from '../../core/errors.js';
+import { urlParts } from '../../core/launch/values.js';
 import { isJsonObject, jsonQuote, parseStrictJson, type JsonObject } from '../../core/json-strict.js';
 import { FileReadProblem, readRegularFile } from '../files.js';
 import { mcpmConfigDir, type HostPlace } from '../hosts/index.js';
@@ -26,7 +29,7 @@ import { acquireAdvisoryLock } from '../lock-store.js';
 import { replaceFile } from '../replace-file.js';
 
 export const LOGIN_RECORD_VERSION = 1;
-/** The keychain's service name; the account is the server URL. */
+/** The keychain's service name; the account is the record's key (TokenStore.keyFor), or the server URL for records written before. */
 const KEYCHAIN_SERVICE = 'mcpm';
 /** A keychain that does not answer (a Secret Service that never starts) must not hold mcpm up. */
 const KEYCHAIN_TIMEOUT_MS = 5_000;
@@ -98,21 +101,24 @@ export class TokenStore {
 
   /** The record file of a server URL (its name is a hash: the URL may hold a key of its own). */
   fileFor(url: string): string {
-    return path.join(this.dir, `${createHash('sha256').update(url).digest('hex').slice(0, 32)}.json`);
+    return path.join(this.dir, `${keyFor(url)}.json`);
   }
 
   /** The login for exactly this URL, if one is stored and its resource covers the URL. */
   async read(url: string): Promise<LoginLookup> {
     const record = this.readRecord(url);
     if (record.kind !== 'record') return record;
-    if (record.meta.url !== url) return { kind: 'unusable', reason: 'the stored login is for another URL' };
+    // A record written before the URL was masked in it holds it in clear.
+    const forUrl = record.meta.urlHash === undefined ? record.meta.url === url : record.meta.urlHash === sha256Hex(url);
+    if (!forUrl) return { kind: 'unusable', reason: 'the stored login is for another URL' };
     if (!resourceCovers(record.meta.resource, url)) {
       return { kind: 'unusable', reason: 'the stored tokens were issued for another resource' };
     }
     const secrets = await this.readSecrets(record.meta, record.place, record.secrets);
     if ('reason' in secrets) return { kind: 'unusable', reason: secrets.reason };
-    const { expiresAt: _expiresAt, refreshable: _refreshable, signedOut: _signedOut, ...base } = record.meta;
-    return { kind: 'found', login: { ...base, ...secrets }, place: record.place };
+    const { expiresAt: _expiresAt, refreshable: _refreshable, signedOut: _signedOut, urlHash: _urlHash, keychainAccount: _account, ...base } = record.meta;
+    // The URL asked for, which the record matched: it holds it masked.
+    return { kind: 'found', login: { ...base, url, ...secrets }, place: record.place };
   }
 
   /**
@@ -138,18 +144,23 @@ export class TokenStore {
 
   /** Forgets the login of a URL (record and keychain entry). False when there was none. */
   async remove(url: string): Promise<boolean> {
-    return this.locked(url, async () => {
-      const record = this.readRecord(url);
+    return this.removeFile(this.fileFor(url));
+  }
+
+  /** Forgets the login whose record is `file` (and its keychain entry). False when there was none. */
+  private async removeFile(file: string): Promise<boolean> {
+    return this.lockedFile(file, async () => {
+      const record = this.parseRecordFile(file);
       if (record.kind === 'none') return false;
       if (record.kind === 'record' && record.place === 'keychain') {
         try {
-          await (await keychainEntry(url)).deleteCredential(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+          await (await keychainEntry(accountOf(record.meta))).deleteCredential(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
         } catch (error) {
           throw new McpmError('TOKEN_STORE_FAILED', `cannot delete the keychain entry of this login: ${keychainReason(error)}`, 'delete the "mcpm" entry in the OS keychain by hand');
         }
       }
-      await fs.rm(this.fileFor(url), { force: true }).catch((error: unknown) => {
-        throw storeError(`cannot delete ${this.fileFor(url)}`, error);
+      await fs.rm(file, { force: true }).catch((error: unknown) => {
+        throw storeError(`cannot delete ${file}`, error);
       });
       return true;
     });
@@ -158,8 +169,9 @@ export class TokenStore {
   /** Forgets every login made under this server name (its config entry may be gone). Returns how many. */
   async removeByName(name: string): Promise<number> {
     let removed = 0;
+    // By their files: a record holds its URL masked, which names no file.
     for (const record of this.records()) {
-      if (record.meta.name === name && (await this.remove(record.meta.url))) removed += 1;
+      if (record.meta.name === name && (await this.removeFile(record.file))) removed += 1;
     }
     return removed;
   }
@@ -184,7 +196,7 @@ export class TokenStore {
   }
 
   /** The record files that read as records (others are not this mcpm's: left alone). */
-  private records(): Extract<RecordRead, { kind: 'record' }>[] {
+  private records(): (Extract<RecordRead, { kind: 'record' }> & { file: string })[] {
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -192,17 +204,21 @@ export class TokenStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw storeError(`cannot read ${this.dir}`, error);
     }
-    const out: Extract<RecordRead, { kind: 'record' }>[] = [];
+    const out: (Extract<RecordRead, { kind: 'record' }> & { file: string })[] = [];
     for (const name of names.filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).sort()) {
-      const record = this.parseRecordFile(path.join(this.dir, name));
-      if (record.kind === 'record') out.push(record);
+      const file = path.join(this.dir, name);
+      const record = this.parseRecordFile(file);
+      if (record.kind === 'record') out.push({ ...record, file });
     }
     return out;
   }
 
   private async locked<T>(url: string, body: () => Promise<T>): Promise<T> {
+    return this.lockedFile(this.fileFor(url), body);
+  }
+
+  private async lockedFile<T>(file: string, body: () => Promise<T>): Promise<T> {
     await this.ensureDir();
-    const file = this.fileFor(url);
     const release = await acquireAdvisoryLock(file, file, 10_000);
     try {
       return await body();
@@ -224,13 +240,26 @@ export class TokenStore {
 
   private async writeUnlocked(login: StoredLogin): Promise<{ place: SecretsPlace; keychainProblem?: string }> {
     const { client, tokens, name, url, resource, issuer, redirectUrl, obtainedAt, discovery } = login;
-    const meta = { name, url, resource, issuer, redirectUrl, ...(obtainedAt === undefined ? {} : { obtainedAt }), ...(discovery === undefined ? {} : { discovery }) };
+    // The URL masked, and matched by its hash: a query value may be a key (`?api_key=…`).
+    const meta = {
+      name,
+      url: urlParts(url).masked,
+      urlHash: sha256Hex(url),
+      resource,
+      issuer,
+      redirectUrl,
+      ...(obtainedAt === undefined ? {} : { obtainedAt }),
+      ...(discovery === undefined ? {} : { discovery }),
+    };
     const secrets: Secrets = { ...(client === undefined ? {} : { client }), ...(tokens === undefined ? {} : { tokens }) };
+    // A record written before held its secrets under the URL as the keychain account: moved.
+    const before = this.readRecord(url);
+    const legacyAccount = before.kind === 'record' && before.place === 'keychain' && before.meta.keychainAccount === undefined ? before.meta.url : undefined;
     let place: SecretsPlace = 'file';
     let keychainProblem: string | undefined;
     if (this.mode !== 'file') {
       try {
-        await (await keychainEntry(login.url)).setPassword(JSON.stringify(secrets), AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+        await (await keychainEntry(keyFor(url))).setPassword(JSON.stringify(secrets), AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
         place = 'keychain';
       } catch (error) {
         keychainProblem = keychainReason(error);
@@ -246,7 +275,7 @@ export class TokenStore {
       ...(meta as unknown as JsonObject),
       place,
       ...(place === 'keychain'
-        ? { ...(expiresAt === undefined ? {} : { expiresAt }), refreshable: typeof tokens?.refresh_token === 'string', signedOut: tokens === undefined }
+        ? { keychainAccount: keyFor(url), ...(expiresAt === undefined ? {} : { expiresAt }), refreshable: typeof tokens?.refresh_token === 'string', signedOut: tokens === undefined }
         : { secrets: secrets as unknown as JsonObject }),
     };
     try {
@@ -255,6 +284,8 @@ export class TokenStore {
     } catch (error) {
       throw storeError(`cannot write ${this.fileFor(login.url)}`, error);
     }
+    // Best effort: an entry left behind under the URL holds secrets nothing reads any more.
+    if (legacyAccount !== undefined) await (await keychainEntry(legacyAccount)).deleteCredential(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS)).catch(() => undefined);
     return { place, ...(keychainProblem === undefined ? {} : { keychainProblem }) };
   }
 
@@ -295,6 +326,8 @@ export class TokenStore {
       ...number('obtainedAt'),
       ...number('expiresAt'),
       ...(isJsonObject(json['discovery']) ? { discovery: json['discovery'] } : {}),
+      ...(typeof json['urlHash'] === 'string' ? { urlHash: json['urlHash'] } : {}),
+      ...(typeof json['keychainAccount'] === 'string' ? { keychainAccount: json['keychainAccount'] } : {}),
       ...(typeof json['refreshable'] === 'boolean' ? { refreshable: json['refreshable'] } : {}),
       ...(typeof json['signedOut'] === 'boolean' ? { signedOut: json['signedOut'] } : {}),
     } as unknown as RecordMeta;
@@ -305,7 +338,7 @@ export class TokenStore {
     if (place === 'file') return inFile ?? {};
     let text: string | null;
     try {
-      text = await (await keychainEntry(meta.url)).getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+      text = await (await keychainEntry(accountOf(meta))).getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
     } catch (error) {
       return { reason: `the OS keychain cannot be read here (${keychainReason(error)})` };
     }
@@ -324,8 +357,27 @@ interface Secrets {
   tokens?: OAuthTokens;
 }
 
-/** What a record file says besides the secrets; for the keychain, what `list` shows without reading it. */
-type RecordMeta = Omit<StoredLogin, 'client' | 'tokens'> & { expiresAt?: number; refreshable?: boolean; signedOut?: boolean };
+/**
+ * What a record file says besides the secrets; for the keychain, what `list` shows without reading
+ * it. `url` is masked (urlParts) and `urlHash` is the SHA-256 of the whole URL, except in records
+ * written before, which hold the URL in clear and no hash; so `keychainAccount` (the record's key),
+ * whose absence means the URL is the account.
+ */
+type RecordMeta = Omit<StoredLogin, 'client' | 'tokens'> & { expiresAt?: number; refreshable?: boolean; signedOut?: boolean; urlHash?: string; keychainAccount?: string };
+
+/** The key of a URL's login: its record file's name, and its keychain entry's account. */
+function keyFor(url: string): string {
+  return sha256Hex(url).slice(0, 32);
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The keychain account of a record's secrets: its key, or, written before, its URL. */
+function accountOf(meta: RecordMeta): string {
+  return meta.keychainAccount ?? meta.url;
+}
 
 type RecordRead = { kind: 'none' } | { kind: 'unusable'; reason: string } | { kind: 'record'; meta: RecordMeta; place: SecretsPlace; secrets: Secrets | undefined };
 
@@ -366,11 +418,11 @@ type KeyringEntry = InstanceType<typeof import('@napi-rs/keyring').AsyncEntry>;
 let keyring: Promise<typeof import('@napi-rs/keyring')> | undefined;
 
 /** One keychain entry; throws when there is no keychain binding for this platform or no keychain. */
-async function keychainEntry(url: string): Promise<KeyringEntry> {
+async function keychainEntry(account: string): Promise<KeyringEntry> {
   const { AsyncEntry } = await (keyring ??= import('@napi-rs/keyring'));
   // Linux: the Secret Service only. The binding's fallback, the kernel keyring, forgets
   // everything at logout, which would silently lose the refresh token.
-  return new AsyncEntry(KEYCHAIN_SERVICE, url, { linux: { store: 'secret-service' } });
+  return new AsyncEntry(KEYCHAIN_SERVICE, account, { linux: { store: 'secret-service' } });
 }
 
 function keychainReason(error: unknown): string {

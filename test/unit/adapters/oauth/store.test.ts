@@ -85,6 +85,31 @@ describe('TokenStore (file)', () => {
     expect(await s.list(0)).toEqual([]);
   });
 
+  it('holds a URL\'s query values only masked, matches the URL by its hash, and still reads a record written before', async () => {
+    const s = store();
+    const url = 'https://mcp.example/api/mcp?api_key=sk-live-0123456789';
+    await s.write(login(url, { name: 'keyed', resource: 'https://mcp.example/api/mcp' }));
+    const text = readFileSync(s.fileFor(url), 'utf8');
+    expect(text).not.toContain('sk-live');
+    expect(JSON.parse(text)).toMatchObject({ url: 'https://mcp.example/api/mcp?api_key=***', urlHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await s.read(url)).toMatchObject({ kind: 'found', login: { url, tokens: { access_token: 'access-token-one' } } });
+    // Copied under another key's name: the hash is another URL's.
+    const other = 'https://mcp.example/api/mcp?api_key=sk-live-9999999999';
+    const { copyFileSync, writeFileSync } = await import('node:fs');
+    copyFileSync(s.fileFor(url), s.fileFor(other));
+    expect(await s.read(other)).toEqual({ kind: 'unusable', reason: 'the stored login is for another URL' });
+    expect((await s.list(0)).map((l) => l.origin)).toEqual(['https://mcp.example', 'https://mcp.example']);
+    expect(await s.removeByName('keyed')).toBe(2);
+    // A record an earlier mcpm wrote: the URL in clear, no hash. Read; written again, masked.
+    const old = { ...JSON.parse(text), url };
+    delete old.urlHash;
+    writeFileSync(s.fileFor(url), JSON.stringify(old), { mode: 0o600 });
+    expect(await s.read(url)).toMatchObject({ kind: 'found', login: { url } });
+    await s.update(url, (current) => ({ ...current!, obtainedAt: 2_000_000 }));
+    expect(readFileSync(s.fileFor(url), 'utf8')).not.toContain('sk-live');
+    expect(await s.read(url)).toMatchObject({ kind: 'found', login: { url, obtainedAt: 2_000_000 } });
+  });
+
   it('a record that does not parse is unusable, never a crash', async () => {
     const s = store();
     await s.write(login());

@@ -7,9 +7,10 @@
  * A login is keyed by the server's URL, exactly as the config gives it, and records the resource
  * (RFC 8707) its tokens were issued for. The record holds the URL with its query values masked
  * (an `?api_key=…` is a credential of its own: launch/values.ts urlParts) and a SHA-256 of the
- * whole URL to match it by; the keychain entry's account is the record's own key, a hash too. It is handed out only for that URL and only while the
- * resource covers it (same origin, path under the resource's), so a token never goes to another
- * server, even when a record file is edited or copied by hand.
+ * whole URL to match it by; the keychain entry's account is the URL's key (keyFor), a hash too,
+ * never read from the record. It is handed out only for that URL and only while the resource
+ * covers it (same origin, path under the resource's), so a token never goes to another server,
+ * even when a record file is edited or copied by hand.
  *
  * Nothing here prints or returns a token in a message. The keychain binding is loaded only when a
  * login is written or read (`mcpm run` of a stdio server never gets here), and every failure of it
@@ -29,7 +30,7 @@ import { acquireAdvisoryLock } from '../lock-store.js';
 import { replaceFile } from '../replace-file.js';
 
 export const LOGIN_RECORD_VERSION = 1;
-/** The keychain's service name; the account is the record's key (TokenStore.keyFor), or the server URL for records written before. */
+/** The keychain's service name; the account is the URL's key (keyFor), or the URL itself for records written before. */
 const KEYCHAIN_SERVICE = 'mcpm';
 /** A keychain that does not answer (a Secret Service that never starts) must not hold mcpm up. */
 const KEYCHAIN_TIMEOUT_MS = 5_000;
@@ -114,9 +115,9 @@ export class TokenStore {
     if (!resourceCovers(record.meta.resource, url)) {
       return { kind: 'unusable', reason: 'the stored tokens were issued for another resource' };
     }
-    const secrets = await this.readSecrets(record.meta, record.place, record.secrets);
+    const secrets = await this.readSecrets(accountOf(record.meta, keyFor(url)), record.place, record.secrets);
     if ('reason' in secrets) return { kind: 'unusable', reason: secrets.reason };
-    const { expiresAt: _expiresAt, refreshable: _refreshable, signedOut: _signedOut, urlHash: _urlHash, keychainAccount: _account, ...base } = record.meta;
+    const { expiresAt: _expiresAt, refreshable: _refreshable, signedOut: _signedOut, urlHash: _urlHash, ...base } = record.meta;
     // The URL asked for, which the record matched: it holds it masked.
     return { kind: 'found', login: { ...base, url, ...secrets }, place: record.place };
   }
@@ -154,7 +155,8 @@ export class TokenStore {
       if (record.kind === 'none') return false;
       if (record.kind === 'record' && record.place === 'keychain') {
         try {
-          await (await keychainEntry(accountOf(record.meta))).deleteCredential(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+          // The key the file is named by: the entry of the URL it was written for.
+          await (await keychainEntry(accountOf(record.meta, path.basename(file, '.json')))).deleteCredential(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
         } catch (error) {
           throw new McpmError('TOKEN_STORE_FAILED', `cannot delete the keychain entry of this login: ${keychainReason(error)}`, 'delete the "mcpm" entry in the OS keychain by hand');
         }
@@ -254,7 +256,7 @@ export class TokenStore {
     const secrets: Secrets = { ...(client === undefined ? {} : { client }), ...(tokens === undefined ? {} : { tokens }) };
     // A record written before held its secrets under the URL as the keychain account: moved.
     const before = this.readRecord(url);
-    const legacyAccount = before.kind === 'record' && before.place === 'keychain' && before.meta.keychainAccount === undefined ? before.meta.url : undefined;
+    const legacyAccount = before.kind === 'record' && before.place === 'keychain' && before.meta.urlHash === undefined && before.meta.url === url ? url : undefined;
     let place: SecretsPlace = 'file';
     let keychainProblem: string | undefined;
     if (this.mode !== 'file') {
@@ -275,7 +277,7 @@ export class TokenStore {
       ...(meta as unknown as JsonObject),
       place,
       ...(place === 'keychain'
-        ? { keychainAccount: keyFor(url), ...(expiresAt === undefined ? {} : { expiresAt }), refreshable: typeof tokens?.refresh_token === 'string', signedOut: tokens === undefined }
+        ? { ...(expiresAt === undefined ? {} : { expiresAt }), refreshable: typeof tokens?.refresh_token === 'string', signedOut: tokens === undefined }
         : { secrets: secrets as unknown as JsonObject }),
     };
     try {
@@ -327,18 +329,17 @@ export class TokenStore {
       ...number('expiresAt'),
       ...(isJsonObject(json['discovery']) ? { discovery: json['discovery'] } : {}),
       ...(typeof json['urlHash'] === 'string' ? { urlHash: json['urlHash'] } : {}),
-      ...(typeof json['keychainAccount'] === 'string' ? { keychainAccount: json['keychainAccount'] } : {}),
       ...(typeof json['refreshable'] === 'boolean' ? { refreshable: json['refreshable'] } : {}),
       ...(typeof json['signedOut'] === 'boolean' ? { signedOut: json['signedOut'] } : {}),
     } as unknown as RecordMeta;
     return { kind: 'record', meta, place, secrets };
   }
 
-  private async readSecrets(meta: RecordMeta, place: SecretsPlace, inFile: Secrets | undefined): Promise<Secrets | { reason: string }> {
+  private async readSecrets(account: string, place: SecretsPlace, inFile: Secrets | undefined): Promise<Secrets | { reason: string }> {
     if (place === 'file') return inFile ?? {};
     let text: string | null;
     try {
-      text = await (await keychainEntry(accountOf(meta))).getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
+      text = await (await keychainEntry(account)).getPassword(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
     } catch (error) {
       return { reason: `the OS keychain cannot be read here (${keychainReason(error)})` };
     }
@@ -360,10 +361,9 @@ interface Secrets {
 /**
  * What a record file says besides the secrets; for the keychain, what `list` shows without reading
  * it. `url` is masked (urlParts) and `urlHash` is the SHA-256 of the whole URL, except in records
- * written before, which hold the URL in clear and no hash; so `keychainAccount` (the record's key),
- * whose absence means the URL is the account.
+ * written before, which hold the URL in clear and no hash.
  */
-type RecordMeta = Omit<StoredLogin, 'client' | 'tokens'> & { expiresAt?: number; refreshable?: boolean; signedOut?: boolean; urlHash?: string; keychainAccount?: string };
+type RecordMeta = Omit<StoredLogin, 'client' | 'tokens'> & { expiresAt?: number; refreshable?: boolean; signedOut?: boolean; urlHash?: string };
 
 /** The key of a URL's login: its record file's name, and its keychain entry's account. */
 function keyFor(url: string): string {
@@ -374,9 +374,13 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The keychain account of a record's secrets: its key, or, written before, its URL. */
-function accountOf(meta: RecordMeta): string {
-  return meta.keychainAccount ?? meta.url;
+/**
+ * The keychain account of a record's secrets: `key`, the URL's (keyFor), which the record does not
+ * say (an edited record must not lead to another login's entry); a record written before kept them
+ * under its URL, which read() has checked is the URL asked for.
+ */
+function accountOf(meta: RecordMeta, key: string): string {
+  return meta.urlHash === undefined ? meta.url : key;
 }
 
 type RecordRead = { kind: 'none' } | { kind: 'unusable'; reason: string } | { kind: 'record'; meta: RecordMeta; place: SecretsPlace; secrets: Secrets | undefined };

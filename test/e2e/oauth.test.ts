@@ -212,6 +212,25 @@ describe('a server that shows the token it was sent', () => {
   }, LONG);
 });
 
+describe('mcpm login of a URL with a key in its query', () => {
+  it('signs in and locks; the key is in no file mcpm writes, the credential record included', async () => {
+    const u = user();
+    const key = 'SEKRET-0123456789';
+    const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+    config.mcpServers['remote']!['url'] = `${server.rs}/mcp?api_key=${key}`;
+    writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+    ok(await u.run(['login', 'remote', '-C', u.dir]));
+    ok(await u.run(['install', 'remote', '-C', u.dir]));
+    ok(await u.run(['verify', 'remote', '-C', u.dir]));
+    const { readdirSync } = await import('node:fs');
+    const written = [join(u.dir, 'mcp.lock'), ...readdirSync(u.credentials).map((f) => join(u.credentials, f))];
+    for (const file of written) expect(readFileSync(file, 'utf8'), file).not.toContain(key);
+    expect(u.printed.join('')).not.toContain(key);
+    ok(await u.run(['logout', 'remote', '-C', u.dir]));
+    expect(readdirSync(u.credentials).filter((f) => f.endsWith('.json'))).toEqual([]);
+  }, LONG);
+});
+
 describe('mcpm login of a server configured otherwise than the lock says', () => {
   it('says so before signing in: the login goes where nobody has approved', async () => {
     const u = user();

@@ -44,7 +44,7 @@ export interface StoredLogin {
   name: string;
   /** The server URL, as the config resolves it: tokens are sent to this URL only. */
   url: string;
-  /** The resource indicator the tokens were issued for (RFC 8707). */
+  /** The resource indicator the tokens were issued for (RFC 8707); stored with its query values masked. */
   resource: string;
   /** The authorization server that issued them. */
   issuer: string;
@@ -155,7 +155,7 @@ export class TokenStore {
       if (record.kind === 'none') return false;
       if (record.kind === 'record' && record.place === 'keychain') {
         try {
-          // The key the file is named by: the entry of the URL it was written for.
+          // By the key the file is named by: the entry of the URL it was written for.
           await (await keychainEntry(accountOf(record.meta, path.basename(file, '.json')))).deleteCredential(AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS));
         } catch (error) {
           throw new McpmError('TOKEN_STORE_FAILED', `cannot delete the keychain entry of this login: ${keychainReason(error)}`, 'delete the "mcpm" entry in the OS keychain by hand');
@@ -242,12 +242,14 @@ export class TokenStore {
 
   private async writeUnlocked(login: StoredLogin): Promise<{ place: SecretsPlace; keychainProblem?: string }> {
     const { client, tokens, name, url, resource, issuer, redirectUrl, obtainedAt, discovery } = login;
-    // The URL masked, and matched by its hash: a query value may be a key (`?api_key=…`).
+    // The URL masked, and matched by its hash: a query value may be a key (`?api_key=…`). So is
+    // the resource, the URL itself when the server published none (resourceCovers reads its origin
+    // and path only).
     const meta = {
       name,
       url: urlParts(url).masked,
       urlHash: sha256Hex(url),
-      resource,
+      resource: urlParts(resource).masked,
       issuer,
       redirectUrl,
       ...(obtainedAt === undefined ? {} : { obtainedAt }),
@@ -375,12 +377,12 @@ function sha256Hex(text: string): string {
 }
 
 /**
- * The keychain account of a record's secrets: `key`, the URL's (keyFor), which the record does not
- * say (an edited record must not lead to another login's entry); a record written before kept them
- * under its URL, which read() has checked is the URL asked for.
+ * The keychain account of the secrets of the record named `key` (keyFor of its URL): that key,
+ * which the record does not say, so an edited record cannot lead to another login's entry. A
+ * record written before kept them under its URL, taken only when the URL is the one the key is of.
  */
 function accountOf(meta: RecordMeta, key: string): string {
-  return meta.urlHash === undefined ? meta.url : key;
+  return meta.urlHash === undefined && keyFor(meta.url) === key ? meta.url : key;
 }
 
 type RecordRead = { kind: 'none' } | { kind: 'unusable'; reason: string } | { kind: 'record'; meta: RecordMeta; place: SecretsPlace; secrets: Secrets | undefined };

@@ -88,10 +88,11 @@ describe('TokenStore (file)', () => {
   it('holds a URL\'s query values only masked, matches the URL by its hash, and still reads a record written before', async () => {
     const s = store();
     const url = 'https://mcp.example/api/mcp?api_key=sk-live-0123456789';
-    await s.write(login(url, { name: 'keyed', resource: 'https://mcp.example/api/mcp' }));
+    // The resource is the URL itself when the server published none: masked too.
+    await s.write(login(url, { name: 'keyed' }));
     const text = readFileSync(s.fileFor(url), 'utf8');
     expect(text).not.toContain('sk-live');
-    expect(JSON.parse(text)).toMatchObject({ url: 'https://mcp.example/api/mcp?api_key=***', urlHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.parse(text)).toMatchObject({ url: 'https://mcp.example/api/mcp?api_key=***', resource: 'https://mcp.example/api/mcp?api_key=***', urlHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(await s.read(url)).toMatchObject({ kind: 'found', login: { url, tokens: { access_token: 'access-token-one' } } });
     // Copied under another key's name: the hash is another URL's.
     const other = 'https://mcp.example/api/mcp?api_key=sk-live-9999999999';

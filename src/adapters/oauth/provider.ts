@@ -17,6 +17,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { shellWord } from '../../core/shell-word.js';
 import { McpmError } from '../../core/errors.js';
+import { redactSecrets } from '../../core/reflected-secrets.js';
 import type { LoginLookup, StoredLogin, TokenStore } from './store.js';
 
 /** A sign-in in a browser would be needed: only `mcpm login` does that. */
@@ -149,11 +150,13 @@ export class StoredLoginProvider implements OAuthClientProvider {
     return [...this.held];
   }
 
-  /** `text` with every token and client secret this provider held replaced by `[redacted]`. */
+  /**
+   * `text` with every token and client secret this provider held replaced by `[redacted]`, in
+   * every spelling a server could give it back in (base64, hex, URL-encoded: redactSecrets), as
+   * for the config's own secrets: a server's error message reaches terminals and CI logs.
+   */
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.held) out = out.split(secret).join('[redacted]');
-    return out;
+    return this.held.size === 0 ? text : redactSecrets(text, [...this.held].map((value) => ({ label: 'a token of "mcpm login"', value })));
   }
 
   private remember(login: StoredLogin): void {

@@ -148,6 +148,13 @@ describe('StoredLoginProvider', () => {
     expect(() => provider.redirectToAuthorization()).toThrow(/sign-in is needed/);
     expect(() => provider.saveCodeVerifier()).toThrow(/sign-in is needed/);
     expect(provider.redact('a access-token-one b refresh-token-one')).toBe('a [redacted] b [redacted]');
+    // Given back encoded, as a hostile server's error message may: redacted all the same.
+    const base64 = Buffer.from('access-token-one').toString('base64');
+    const hex = Buffer.from('refresh-token-one').toString('hex');
+    const redacted = provider.redact(`x ${base64} ${hex} y`);
+    expect(redacted).not.toContain(base64.slice(0, 16));
+    expect(redacted).not.toContain(hex);
+    expect(redacted.match(/\[redacted\]/g)).toHaveLength(2);
     expect('saveClientInformation' in provider).toBe(false);
   });
 });

@@ -29,7 +29,6 @@ import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
 import { SAFE_GIT_OPTIONS } from '../adapters/git-options.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
 import { displayPath, hostByName, hostInfo, hostOfFile, hostUserFiles, searchedPlaces, type HostName } from '../adapters/hosts/index.js';
-import { configFileItself } from '../adapters/hosts/sidecar-path.js';
 import {
   currentSelf,
   findSidecar,
@@ -130,11 +129,8 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   const unlocked: string[] = [];
   for (const found of targets) {
     // The config and its sidecar are read and written under one advisory lock: two guards (or a
-    // guard and an undo) at once would each write a sidecar without the other's originals. Kept
-    // beside the sidecar, in mcpm's own state directory, under the file itself: two guards given a
-    // link to a config and the config exclude each other, and a config in a directory mcpm cannot
-    // write (a Nix store) still gets its lock.
-    const release = await acquireAdvisoryLock(await guardLockFor(found.absolute, place.env), found.shown, 10_000);
+    // guard and an undo) at once would each write a sidecar without the other's originals.
+    const release = await acquireAdvisoryLock(found.absolute, found.shown, 10_000);
     try {
       const text = await readTextFile(found.absolute, found.shown);
       if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${found.shown}: no such config file (it was removed while mcpm ran)`, 'check the path, and run mcpm guard again');
@@ -205,14 +201,10 @@ async function findTargets(options: GuardOptions, deps: Deps): Promise<Target[]>
     return found;
   }
   const targets: Target[] = [];
-  const seen = new Set<string>();
   for (const given of configs) {
     const absolute = path.resolve(dir, given);
-    // A file named twice (twice alike, or as a link and as itself) is one target: a second pass
-    // would read it in another host's format by its other name.
-    const itself = await configFileItself(absolute);
-    if (seen.has(itself)) continue;
-    seen.add(itself);
+    // A file named twice is one target: a second pass would rewrite it from the text read before the first.
+    if (targets.some((t) => t.absolute === absolute)) continue;
     const shown = displayPath(absolute, place);
     const text = await readTextFile(absolute, shown);
     if (text === null) throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
@@ -260,7 +252,7 @@ function guardLaunch(self: Self, target: Target, lockFile: string, name: string,
 async function guardFile(target: Target, only: Set<string> | null, self: Self, lockFile: string, env: Env): Promise<Guarded> {
   const format = hostInfo(target.format).format;
   const found = await findSidecar(target.absolute, target.shown, env);
-  const destination = sidecarDestination(await configFileItself(target.absolute), env);
+  const destination = sidecarDestination(target.absolute, env);
   const sidecar: Sidecar = found === null ? { host: target.format, records: [] } : parseSidecar(found.text, found.shown);
   const entries = format.entries(target.text, target.shown, target.context);
   // Records of entries this context does not list (another project's local scope in
@@ -415,7 +407,7 @@ function checkRoundTrip(target: Target, before: readonly GuardRecord[], after: r
 async function undoFile(target: Target, only: Set<string> | null, env: Env): Promise<FileOutcome> {
   const format = hostInfo(target.format).format;
   const found = await findSidecar(target.absolute, target.shown, env);
-  const unwritten = sidecarPath(await configFileItself(target.absolute), env);
+  const unwritten = sidecarPath(target.absolute, env);
   const outcome: FileOutcome = { config: target.shown, host: target.format, sidecar: found?.shown ?? (unwritten ? shownSidecar(unwritten, env) : ''), written: false, servers: [] };
   if (found === null) return outcome;
   const sidecar = parseSidecar(found.text, found.shown);
@@ -457,7 +449,7 @@ async function undoFile(target: Target, only: Set<string> | null, env: Env): Pro
     await writeTextFile(target.absolute, target.shown, next);
   }
   const rest = kept.length === 0 ? null : kept.length === sidecar.records.length ? found.text : serializeSidecar({ host: sidecar.host, records: kept });
-  const sidecarChanged = await saveSidecar(found, found.legacy ? sidecarDestination(await configFileItself(target.absolute), env) : found, rest);
+  const sidecarChanged = await saveSidecar(found, found.legacy ? sidecarDestination(target.absolute, env) : found, rest);
   outcome.written = next !== target.text || sidecarChanged;
   return outcome;
 }
@@ -470,18 +462,6 @@ async function undoFile(target: Target, only: Set<string> | null, env: Env): Pro
 async function assertWritable(target: Target): Promise<void> {
   if (((await fs.stat(target.absolute)).mode & 0o222) !== 0) return;
   throw new McpmError('CONFIG_INVALID', `${target.shown}: is read-only; it was left unchanged`, `make it writable (chmod u+w ${shellWord(target.shown)}) to guard it, or guard another config`);
-}
-
-/**
- * What guard's advisory lock for `config` is taken on: its sidecar's place in the state directory,
- * for the file itself (configFileItself), the directory made if need be; the config's own path
- * when there is no state directory (guard then stops at sidecarDestination anyway).
- */
-async function guardLockFor(config: string, env: Env): Promise<string> {
-  const file = sidecarPath(await configFileItself(config), env);
-  if (file === undefined) return config;
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  return file;
 }
 
 /** Where a config's sidecar is written: the state directory, which must be known. */

@@ -1,7 +1,7 @@
 // Host configs end to end: `--host`, `mcpm guard` and `--undo` through the real CLI, with HOME
 // pointed at a temp dir, and a guarded entry launched exactly as a host would launch it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTS, type HostName } from '../../src/adapters/hosts/index.js';
@@ -17,9 +17,8 @@ function tempHome(): { home: string; env: Record<string, string> } {
 }
 
 /** Where guard keeps the originals of `config`: mcpm's state directory under the temp HOME. */
-/** Where guard keeps a config's originals: keyed by the file itself (its realpath). */
 function sidecarOf(config: string, home: string): string {
-  return sidecarPath(realpathSync(config), { HOME: home }, 'linux')!;
+  return sidecarPath(config, { HOME: home }, 'linux')!;
 }
 
 function userFile(host: HostName, home: string): string {
@@ -307,39 +306,6 @@ describe('mcpm guard: usage', () => {
     expect(again.files[0]!.servers).toEqual([{ name: 'notes', action: 'unchanged', reason: 'already guarded' }]);
     expect(ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }), 2).stderr).toContain('is read-only; it was left unchanged');
     expect(readFileSync(file, 'utf8')).toBe(guarded);
-  });
-
-  // A config kept in a dotfiles repository and linked where the host reads it: one config to
-  // guard through either path, with one sidecar and one advisory lock (in mcpm's state directory).
-  it('a link to a config and the config are one: guarded through one, restored through the other, locked as one', { timeout: 40_000 }, async () => {
-    const { home, env } = tempHome();
-    const real = join(home, 'dotfiles', '.mcp.json');
-    put(real, `${JSON.stringify({ mcpServers: { notes: { command: 'npx', args: ['notes'] } } }, null, 2)}\n`);
-    const link = join(home, 'proj', '.mcp.json');
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(real, link);
-    const original = readFileSync(real, 'utf8');
-    const lockfile = join(home, 'none.lock');
-    ok(await mcpm(['guard', '--config', link, '--lockfile', lockfile], { env, cwd: home }), 1);
-    expect(readFileSync(real, 'utf8')).not.toBe(original);
-    // Named twice, as the link and as itself: one file, once.
-    const twice = JSON.parse(ok(await mcpm(['guard', '--config', link, '--config', real, '--lockfile', lockfile, '--json'], { env, cwd: home }), 1).stdout) as GuardJson;
-    expect(twice.files).toHaveLength(1);
-    ok(await mcpm(['guard', '--config', real, '--undo'], { env, cwd: home }));
-    expect(readFileSync(real, 'utf8')).toBe(original);
-    // A sidecar an earlier mcpm kept under the link's path is still found through the link.
-    ok(await mcpm(['guard', '--config', link, '--lockfile', lockfile], { env, cwd: home }), 1);
-    const { renameSync } = await import('node:fs');
-    renameSync(sidecarOf(real, home), sidecarPath(link, { HOME: home }, 'linux')!);
-    ok(await mcpm(['guard', '--config', link, '--undo'], { env, cwd: home }));
-    expect(readFileSync(real, 'utf8')).toBe(original);
-    // The lock, held as a guard of the file itself would hold it (by a live process, this one):
-    // a guard through the link waits for it.
-    ok(await mcpm(['guard', '--config', real, '--lockfile', lockfile], { env, cwd: home }), 1);
-    writeFileSync(`${sidecarOf(real, home)}.mcpm-lock`, `${process.pid}\n`);
-    const waited = ok(await mcpm(['guard', '--config', link, '--undo'], { env, cwd: home }), 2);
-    expect(waited.stderr).toContain('another mcpm');
-    expect(readFileSync(real, 'utf8')).not.toBe(original);
   });
 
   it('a file named twice is guarded once, and --undo still restores it', async () => {

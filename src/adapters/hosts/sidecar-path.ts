@@ -6,11 +6,10 @@
  * to the config: a project's config is often in a repository, where a file beside it is one
  * `git add .` away from being shared. `$XDG_STATE_HOME/mcpm/guard` (default
  * `~/.local/state/mcpm/guard`; on Windows `%LOCALAPPDATA%\mcpm\guard`), one file per config, named
- * after the config and a hash of its real path (configFileItself). Sidecars that older versions of mcpm wrote
+ * after the config and a hash of its absolute path. Sidecars that older versions of mcpm wrote
  * beside the config (`<config>.mcpm-guard.json`) are still read, and moved on the next guard.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readTextFile } from '../files.js';
 
@@ -54,24 +53,12 @@ export interface FoundSidecar {
 }
 
 /**
- * The file itself that `config` (absolute) names: its realpath, so that a link to a config and the
- * config (one kept in a dotfiles repository) have one sidecar and one guard lock. The path as given
- * when it cannot be resolved (not there).
- */
-export async function configFileItself(config: string): Promise<string> {
-  return fs.realpath(config).catch(() => config);
-}
-
-/**
- * The sidecar of `config`: the one in the state directory, under the file itself
- * (configFileItself) or, as mcpm wrote it before, under the path given; else one an older mcpm
- * left beside the config; else null. `shown` names the config in messages.
+ * The sidecar of `config`: the one in the state directory, else one an older mcpm left beside the
+ * config, else null. `shown` names the config in messages.
  */
 export async function findSidecar(config: string, shown: string, env: Env): Promise<FoundSidecar | null> {
-  const itself = await configFileItself(config);
-  for (const key of itself === config ? [config] : [itself, config]) {
-    const current = sidecarPath(key, env);
-    if (current === undefined) break;
+  const current = sidecarPath(config, env);
+  if (current !== undefined) {
     const label = shownSidecar(current, env);
     const text = await readTextFile(current, label);
     if (text !== null) return { file: current, shown: label, text, legacy: false };

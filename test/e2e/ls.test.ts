@@ -1,6 +1,8 @@
 // `mcpm ls [NAME...]`: starts nothing, so a server whose launch matches the lock is "locked" (the
 // JSON keeps the contract's "ok"); names filter, and an unknown name is a usage error.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
 
@@ -32,6 +34,11 @@ describe('mcpm ls', { timeout: 60_000 }, () => {
     const unknown = await mcpm(['ls', '-C', dir, 'gamma']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('no server named "gamma"');
+
+    // From a subdirectory, the config and the lock are both named from there.
+    mkdirSync(join(dir, 'sub'));
+    const below = await mcpm(['ls', '-C', join(dir, 'sub')]);
+    expect(below.stdout).toMatch(/^config: \.\.\/\.mcp\.json\nlock: {3}\.\.\/mcp\.lock$/m);
   });
 });
 

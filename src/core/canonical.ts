@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
 import { VALUE_HASH } from './launch/values.js';
+import { sortInPlace } from './small-sort.js';
 
 /** `sha256-<base64>`, the SRI form. */
 export type Integrity = `sha256-${string}`;
@@ -151,9 +152,8 @@ function nativeSubtrees(value: JsonValue, maxDepth: number): { whole: boolean; m
   // that fits (nativeHeights).
   let deepest = 0;
   const visit = (v: JsonValue, depth: number): boolean => {
-    if (typeof v === 'number') return Number.isFinite(v);
-    if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
-    if (typeof v !== 'object' || depth >= maxDepth) return false;
+    if (typeof v !== 'object' || v === null) return nativeScalar(v);
+    if (depth >= maxDepth) return false;
     const height = nativeHeights.get(v);
     if (height !== undefined && depth + height <= maxDepth) {
       deepest = Math.max(deepest, depth + height - 1);
@@ -219,7 +219,7 @@ export function inKeyOrder(value: JsonValue): JsonValue {
  */
 let orderedHeight = 0;
 
-/** As nativeSubtrees takes a scalar: any JSON scalar but a non-finite number; nothing else is JSON. */
+/** A scalar JSON.stringify writes as writeSortedJson does: any JSON scalar but a non-finite number; nothing else is JSON. */
 function nativeScalar(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value));
 }
@@ -256,7 +256,7 @@ function orderKeys(value: JsonValue, depth: number): JsonValue {
   const sorted = inCodeUnitOrder(keys);
   let copy: JsonObject | undefined;
   if (!sorted) {
-    sortCodeUnits(keys);
+    sortInPlace(keys);
     copy = withKeys(value, keys);
   }
   // Indexed loops here, not for-of: the interpreter allocates an iterator result per step of a for-of.
@@ -293,23 +293,6 @@ function mayBeIndex(keys: readonly string[]): boolean {
     if (c >= 0x30 && c <= 0x39) return true;
   }
   return false;
-}
-
-/**
- * `keys` sorted in place in UTF-16 code-unit order, as Array.prototype.sort without a comparator
- * sorts strings (RFC 8785's order). A few keys, as most objects have, are sorted by insertion:
- * V8's sort sets up close to a kilobyte of work space per call, which for the objects of a first
- * lock's listings was a third of all it allocated.
- */
-export function sortCodeUnits(keys: string[]): string[] {
-  if (keys.length > 16) return keys.sort();
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
-    keys[j + 1] = key;
-  }
-  return keys;
 }
 
 /** Whether `keys` are strictly ascending in code-unit order, as an object mcpm built or read from a lock lists them. */
@@ -487,7 +470,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
         }
       } else {
         // In UTF-16 code-unit order, as RFC 8785 asks.
-        const keys = sortCodeUnits(Object.keys(current));
+        const keys = sortInPlace(Object.keys(current));
         if (keys.length === 0) out += '{}';
         else {
           out += '{';

@@ -3,6 +3,7 @@
  * names outside the spec's charset, and names that break plain-object maps.
  */
 import { compareCodeUnits } from '../changes.js';
+import { sortInPlace } from '../small-sort.js';
 import type { ItemKind } from '../snapshot.js';
 import type { Finding, FindingContext, Hit } from './rules.js';
 import { perRun, type Members, type PerRun } from './servers.js';
@@ -98,24 +99,6 @@ function byQuotedNames(a: NameEntry, b: NameEntry): number {
   return compareCodeUnits(a.quotedServer, b.quotedServer) || compareCodeUnits(a.quotedName, b.quotedName);
 }
 
-/**
- * `list` sorted in place by byQuotedNames, stably. A short list, one entry per server that has the
- * name, is sorted by insertion: V8's sort sets up close to a kilobyte of work space per call, and a
- * first lock of servers sharing their names sorts one list per name.
- */
-function sortEntries(list: NameEntry[]): void {
-  if (list.length > 16) {
-    list.sort(byQuotedNames);
-    return;
-  }
-  for (let i = 1; i < list.length; i++) {
-    const entry = list[i]!;
-    let j = i - 1;
-    for (; j >= 0 && byQuotedNames(list[j]!, entry) > 0; j--) list[j + 1] = list[j]!;
-    list[j + 1] = entry;
-  }
-}
-
 const indexed: PerRun<ReadonlyMap<ItemKind, KindNames>> = new WeakMap();
 
 function add(map: Map<string, NameEntry[]>, key: string, entry: NameEntry): void {
@@ -147,8 +130,8 @@ function buildNameIndex(members: Members): ReadonlyMap<ItemKind, KindNames> {
       own.set(server, entries);
     }
     // Most lists hold one entry, or one per server: sorting them all is cheap.
-    for (const list of lower.values()) if (list.length > 1) sortEntries(list);
-    for (const list of skeleton.values()) if (list.length > 1) sortEntries(list);
+    for (const list of lower.values()) if (list.length > 1) sortInPlace(list, byQuotedNames);
+    for (const list of skeleton.values()) if (list.length > 1) sortInPlace(list, byQuotedNames);
     kinds.set(kind, { own, lower, skeleton });
   }
   return kinds;

@@ -10,11 +10,11 @@ import {
   isIntegrity,
   MAX_PRINT_DEPTH,
   printWithIntegrity,
-  sortCodeUnits,
   writeSortedJson,
   type Layout,
 } from '../../../src/core/canonical.js';
 import { isJsonObject, parseStrictJson, readNativeJson, StrictJsonError, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import { sortInPlace } from '../../../src/core/small-sort.js';
 import { jsonText, numberText } from './json-text.js';
 
 function nullProto(entries: Array<[string, JsonValue]>): JsonObject {
@@ -529,13 +529,13 @@ describe('writeSortedJson, printing natively what is already in key order', () =
   });
 });
 
-describe('sortCodeUnits', () => {
+describe('sortInPlace', () => {
   it('sorts as Array.prototype.sort sorts strings, by insertion up to 16 and natively past that (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('', 'a', 'B', '10', '9', '\ud800', '\udc00', '😀')), { maxLength: 40 }), (keys) => {
         const expected = [...keys].sort();
         const copy = [...keys];
-        expect(sortCodeUnits(copy)).toBe(copy);
+        expect(sortInPlace(copy)).toBe(copy);
         expect(copy).toEqual(expected);
       }),
       { numRuns: 500 },

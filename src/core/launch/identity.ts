@@ -91,15 +91,16 @@ export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
     ]);
   }
   if (a.transport !== 'stdio' && b.transport !== 'stdio') {
+    const sameUrls = sameUrl(a, b);
     return phrases([
       a.transport !== b.transport && 'the transports',
-      urlDifference(a, b),
+      !sameUrls && urlDifference(a, b),
       a.headersHelper !== b.headersHelper && 'the headers helpers',
       a.signIn !== b.signIn && 'the sign-in settings',
       a.hostSettings !== b.hostSettings && 'the host settings',
       namedValuesDifference(a.headerNames, b.headerNames, a.headerValues, b.headerValues, 'header'),
       // The URLs agree, so their parts have the same names: only the stored values differ.
-      sameUrl(a, b) && valuesDifference(a.urlValues, b.urlValues, 'URL'),
+      sameUrls && valuesDifference(a.urlValues, b.urlValues, 'URL'),
     ]);
   }
   return ['the transports'];
@@ -119,12 +120,11 @@ function sameUrl(a: RemoteLaunch, b: RemoteLaunch): boolean {
 }
 
 /**
- * How two remote launches' URLs differ, or undefined. Against an entry locked with its query values
- * in clear, a configured URL that is the same but for some of them names those: to a reviewer the
- * two print alike (masked), and "not recorded yet" would read as no change at all.
+ * How two remote launches' URLs differ, given that they do (sameUrl). Against an entry locked with
+ * its query values in clear, a configured URL that is the same but for some of them names those:
+ * to a reviewer the two print alike (masked), and "not recorded yet" would read as no change at all.
  */
-function urlDifference(a: RemoteLaunch, b: RemoteLaunch): string | undefined {
-  if (sameUrl(a, b)) return undefined;
+function urlDifference(a: RemoteLaunch, b: RemoteLaunch): string {
   const [x, y] = [urlParts(a.url), urlParts(b.url)];
   if ((a.urlValues === undefined) !== (b.urlValues === undefined) && x.masked === y.masked) {
     const changed = x.parts.filter((part, i) => part.value !== y.parts[i]?.value).map((part) => jsonQuote(part.name));

@@ -74,6 +74,18 @@ function poisoned(subject: ItemChange['subject'], field: FieldChange): boolean {
   return field.after !== undefined && holdsHighHit(subject, field.pointer, field.after, field.change === 'added');
 }
 
+/**
+ * The accept rule that takes each of `fields` (the changed fields of item `key` of `subject`), or
+ * undefined when a field is taken by none, or says what a poisoned description says: the one rule
+ * verify (judgeEntry) and the guard (wire-check.ts) accept drift by.
+ */
+export function acceptedBy(rules: AcceptRules, subject: ItemChange['subject'], key: string, fields: readonly FieldChange[]): string[] | undefined {
+  const accepting = fields.map((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after));
+  // A rule never takes a value that says what a poisoned description says: that one is reviewed.
+  if (accepting.length === 0 || accepting.some((r) => r === undefined) || fields.some((f) => poisoned(subject, f))) return undefined;
+  return accepting as string[];
+}
+
 export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>, live: Snapshot): Judgement {
   if (snapshotIntegrity(entry.snapshot) === snapshotIntegrity(live)) return { changes: [] };
   const changes = annotatedChanges(entry, live);
@@ -89,12 +101,8 @@ export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optio
         return { change, disposition: optional ? 'optional-absent' : 'review' };
       }
       if (change.takesBodyOf !== undefined) return { change, disposition: 'review' };
-      const accepting = change.fields.map((f) => acceptingRule(rules, surfacePointerTokens(change.subject, change.key, f.pointer), f.after));
-      // A rule never takes a value that says what a poisoned description says: that one is reviewed.
-      if (accepting.length > 0 && accepting.every((r) => r !== undefined) && !change.fields.some((f) => poisoned(change.subject, f))) {
-        return { change, disposition: 'accepted', rules: accepting as string[] };
-      }
-      return { change, disposition: 'review' };
+      const accepting = acceptedBy(rules, change.subject, change.key, change.fields);
+      return accepting === undefined ? { change, disposition: 'review' } : { change, disposition: 'accepted', rules: accepting };
     }),
   };
 }

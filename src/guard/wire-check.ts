@@ -30,13 +30,12 @@
  *   so they are not treated as drift here; `mcpm verify` reports them.
  * Under `refuse`, anything that `block` would withhold, replace or reject ends the session instead.
  */
-import { acceptingRule, surfacePointerTokens } from '../core/accept-rules.js';
 import { integrityOf, type Integrity } from '../core/canonical.js';
 import { diffJson } from '../core/changes.js';
 import { escapeRegExp } from '../core/escape-regexp.js';
 import { foldedItemMember } from '../core/folded-keys.js';
 import { holdsHighHit } from '../core/findings/index.js';
-import { rulesOf } from '../core/judge.js';
+import { acceptedBy, rulesOf, useStringRules } from '../core/judge.js';
 import { jsonEqual } from '../core/json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
@@ -47,6 +46,9 @@ import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
 import type { Policy } from './policy.js';
 
 export { POLICIES, type Policy } from './policy.js';
+
+// The guard judges live answers against accept rules (acceptedBy), as verify does: with the string rules.
+useStringRules(holdsHighHit);
 
 /**
  * JSON-RPC error codes the guard answers with, from the implementation-defined range -32000..-32019
@@ -240,7 +242,7 @@ export class WireCheck {
       // Deeper than the walk goes: not a value a reviewer's rule was written for.
       return false;
     }
-    return fields.length > 0 && fields.every((f) => acceptingRule(rules, surfacePointerTokens(subject, key, f.pointer), f.after) !== undefined && (f.after === undefined || !holdsHighHit(subject, f.pointer, f.after, f.change === 'added')));
+    return acceptedBy(rules, subject, key, fields) !== undefined;
   }
 
   private lockedTemplates(): { key: string; pattern: RegExp }[] {

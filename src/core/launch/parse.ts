@@ -212,8 +212,8 @@ function withHostSettings(server: ServerConfig, entry: JsonObject, inputDefiniti
     if (definition === undefined) continue;
     // A password input's default is a secret: it cannot be locked without writing it, and a
     // masked one would let a change of it pass (VS Code offers it, and Enter takes it).
-    // Any true value: VS Code hides what is typed for `"password": 1` as for `true`.
-    if (Boolean(definition['password']) && Object.hasOwn(definition, 'default')) {
+    // A password as mcpm's own prompt takes it (inputSpecOf): any true value, as VS Code hides it.
+    if (inputSpecOf(definition).password && Object.hasOwn(definition, 'default')) {
       throw new McpmError(
         'CONFIG_INVALID',
         `${server.source}: input ${jsonQuote(id)} is a password with a "default": a secret written in the config, which mcpm cannot lock without writing it`,

@@ -228,7 +228,12 @@ async function uncheckedConfigs(projectDir: string): Promise<UncheckedConfig[]> 
   return out;
 }
 
-const OTHER_PROJECT_FILES: readonly { file: string; host: HostName }[] = [
+/**
+ * Every host's project file (HOSTS' projectFiles) that discovery does not read, each with its
+ * host. Written out rather than derived: deriving it would load every host format into the start-up
+ * of `verify --offline`; a test holds it to HOSTS.
+ */
+export const OTHER_PROJECT_FILES: readonly { file: string; host: HostName }[] = [
   { file: '.vscode/settings.json', host: 'vscode' },
   { file: '.gemini/settings.json', host: 'gemini' },
   { file: '.codex/config.toml', host: 'codex' },

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../../src/adapters/config-files.js';
-import type { HostPlace } from '../../../../src/adapters/hosts/index.js';
+import { loadConfig, OTHER_PROJECT_FILES } from '../../../../src/adapters/config-files.js';
+import { HOSTS, type HostPlace } from '../../../../src/adapters/hosts/index.js';
 import { serializeSidecar, type Sidecar } from '../../../../src/adapters/hosts/sidecar.js';
 import { putFile, rejection } from '../helpers.js';
 import { fixture } from './helpers.js';
@@ -130,5 +130,13 @@ describe('loadConfig reads a guarded config as it was before guard', () => {
     await put('.cursor/mcp.json.mcpm-guard.json', '{"mcpmGuard": 1, "host": "cursor"}');
     const error = await rejection(loadConfig(home, [], { host: 'cursor', place }), 'CONFIG_INVALID');
     expect(error.message).toBe('~/.cursor/mcp.json.mcpm-guard.json: "records" must be an array');
+  });
+});
+
+describe('the other hosts\' project files install warns of', () => {
+  it('are every host\'s project file that discovery does not read, each with its host', () => {
+    const discovered = ['.mcp.json', '.cursor/mcp.json', '.vscode/mcp.json'];
+    const expected = HOSTS.flatMap((h) => h.projectFiles.filter((file) => !discovered.includes(file)).map((file) => ({ file, host: h.name })));
+    expect([...OTHER_PROJECT_FILES].sort((a, b) => a.file.localeCompare(b.file))).toEqual(expected.sort((a, b) => a.file.localeCompare(b.file)));
   });
 });

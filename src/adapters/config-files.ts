@@ -193,7 +193,8 @@ export interface UncheckedConfig {
  * (loadProject). A file that does not read is told too, as one mcpm cannot check.
  */
 async function uncheckedConfigs(projectDir: string): Promise<UncheckedConfig[]> {
-  const exists = (relative: string, directory = false) => {
+  // Followed through a link, as the host reads the file (the module's own `exists` does not follow).
+  const present = (relative: string, directory = false) => {
     try {
       const stats = statSync(path.join(projectDir, ...relative.split('/')));
       return directory ? stats.isDirectory() : stats.isFile();
@@ -201,9 +202,9 @@ async function uncheckedConfigs(projectDir: string): Promise<UncheckedConfig[]> 
       return false;
     }
   };
-  const candidates: { file: string; host: HostName; context: ReadContext }[] = OTHER_PROJECT_FILES.filter(({ file }) => exists(file)).map((c) => ({ ...c, context: {} }));
+  const candidates: { file: string; host: HostName; context: ReadContext }[] = OTHER_PROJECT_FILES.filter(({ file }) => present(file)).map((c) => ({ ...c, context: {} }));
   // Continue's block files: a directory of them, listed only when it is there.
-  const continueBlocks = exists('.continue/mcpServers', true);
+  const continueBlocks = present('.continue/mcpServers', true);
   if (candidates.length === 0 && !continueBlocks) return [];
   const { hostInfo } = await hosts();
   if (continueBlocks) {

@@ -407,6 +407,8 @@ export interface Layout {
   /** One level of indentation, e.g. two spaces. */
   indent: string;
   eol: '\n' | '\r\n';
+  /** The text ends with a line break, as a file's does (the lock's). */
+  finalEol?: boolean;
 }
 
 interface Frame {
@@ -445,7 +447,11 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
     // than printing it.
     let wrapped: JsonValue = v;
     for (let i = 0; i < depth; i++) wrapped = [wrapped];
-    const text = JSON.stringify(wrapped, null, layout.indent);
+    let text = JSON.stringify(wrapped, null, layout.indent);
+    // JSON.stringify hands back a large text in pieces, which the first search of it (escapeInvisible)
+    // copies into one: the whole value's final line break is joined before that, not after, when
+    // it would make pieces again, for the file's writer to copy all of a lock's megabytes once more.
+    if (depth === 0 && layout.finalEol) text += '\n';
     const width = layout.indent.length;
     const head = 2 * depth + (width * depth * (depth + 1)) / 2; // "[\n" and the indentation, at each level
     const tail = 2 * depth + (width * depth * (depth - 1)) / 2; // "\n", the indentation and "]"
@@ -483,7 +489,7 @@ export function writeSortedJson(value: JsonValue, layout?: Layout, maxDepth = MA
 
     for (;;) {
       const top = stack[stack.length - 1];
-      if (top === undefined) return out;
+      if (top === undefined) return layout?.finalEol ? out + layout.eol : out;
       const length = top.array ? top.array.length : top.keys.length;
       if (top.next < length) {
         if (top.next > 0) out += ',';

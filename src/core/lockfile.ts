@@ -528,7 +528,7 @@ export function serializeLock(lock: Lock): string {
     lockfileVersion: LOCKFILE_VERSION,
     servers,
   });
-  return writeSortedJson(root, { indent: '  ', eol: lock.eol }) + lock.eol;
+  return writeSortedJson(root, { indent: '  ', eol: lock.eol, finalEol: true });
 }
 
 function entryToJson(entry: LockEntry): JsonObject {

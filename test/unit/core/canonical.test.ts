@@ -210,6 +210,20 @@ describe('writeSortedJson with a layout', () => {
     expect(writeSortedJson('x', { indent: '  ', eol: '\n' })).toBe('"x"');
     expect(writeSortedJson({}, { indent: '  ', eol: '\n' })).toBe('{}');
   });
+
+  it('ends with one line break of the layout when asked (finalEol), whether printed natively or walked', () => {
+    // In key order (printed natively, as a whole), out of order (walked), integer-like keys (walked),
+    // invisible characters (escaped after the native print), and a scalar.
+    const texts = ['{"a":[1,{"b":"c"}],"d":{}}', '{"z":1,"a":{"y":[2],"b":null}}', '{"10":1,"9":[{"2":0}]}', '{"a":"x\u200by"}', '"s"'];
+    for (const text of texts) {
+      for (const eol of ['\n', '\r\n'] as const) {
+        const value = parseStrictJson(text);
+        const written = writeSortedJson(value, { indent: '  ', eol, finalEol: true });
+        expect(written).toBe(writeSortedJson(value, { indent: '  ', eol }) + eol);
+        expect(written.endsWith(`${eol}${eol}`)).toBe(false);
+      }
+    }
+  });
 });
 
 describe('parse, print, parse: every number a server may send (JSON text, not values built in JavaScript)', () => {

@@ -110,4 +110,36 @@ describe('redactSecrets', () => {
     expect(out).toMatch(/^invalid credentials \[redacted\]; upper \[redacted\]; hex \[redacted\]; b64 \[redacted\][A-Za-z0-9+/=]{0,4}; url x\[redacted\]$/);
     expect(redactSecrets('nothing here', secrets)).toBe('nothing here');
   });
+
+  /** redactSecrets as it was before its expressions were kept per list: every spelling, longest first, made and compiled per call. */
+  const redactedOnce = (text: string, secrets: readonly { label: string; value: string }[]): string => {
+    const needles = secrets.flatMap((s) => spellingsOf(s.value)).sort((a, b) => b.text.length - a.text.length);
+    let out = text;
+    for (const n of needles) out = out.replace(new RegExp(n.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), n.caseless ? 'gi' : 'g'), '[redacted]');
+    return out;
+  };
+
+  it('redacts as making every expression per call did, for texts holding spellings of overlapping secrets, with the same list each time', () => {
+    // Secrets that share parts, so that one's spelling can sit inside or across another's.
+    const secretArb = fc.constantFrom('sk-live-4f9b2c81e7d0a3', '4f9b2c81e7d0a3ff', 'ghp_16C7e42F292c6912E7', 'abc123def456ghi789', 'xx+/==09azAZ');
+    fc.assert(
+      fc.property(fc.uniqueArray(secretArb, { minLength: 1, maxLength: 4 }), fc.array(fc.oneof(fc.string(), secretArb, secretArb.map((v) => Buffer.from(v).toString('base64')), secretArb.map((v) => Buffer.from(v).toString('hex')), secretArb.map((v) => v.toUpperCase())), { maxLength: 8 }), (values, pieces) => {
+        const secrets = values.map((value, i) => ({ label: `env "S${i}"`, value }));
+        const text = pieces.join(' ');
+        // Twice with the same list: the second call uses what the first one made.
+        expect(redactSecrets(text, secrets)).toBe(redactedOnce(text, secrets));
+        expect(redactSecrets(`${text}!`, secrets)).toBe(redactedOnce(`${text}!`, secrets));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('makes its expressions again when the list it was given has changed since', () => {
+    const secrets = [{ label: 'env "A"', value: 'sk-live-4f9b2c81e7d0a3' }];
+    expect(redactSecrets('token ghp_16C7e42F292c6912E7', secrets)).toBe('token ghp_16C7e42F292c6912E7');
+    secrets.push({ label: 'env "B"', value: 'ghp_16C7e42F292c6912E7' });
+    expect(redactSecrets('token ghp_16C7e42F292c6912E7', secrets)).toBe('token [redacted]');
+    secrets[0] = { label: 'env "A"', value: 'another-secret-123456' };
+    expect(redactSecrets('a another-secret-123456 b sk-live-4f9b2c81e7d0a3', secrets)).toBe('a [redacted] b sk-live-4f9b2c81e7d0a3');
+  });
 });

@@ -283,6 +283,15 @@ try {
     row('run-rtt', 'run, small call round trip − bare relay (1,000 after 3,000 untimed)', g1, b1, 'diff', { max: 0.05 });
     const [gc, bc1] = await interleaved(async () => median(await callTimes(guarded(dir), 'tools/call', echo, 1000)), async () => median(await callTimes(bare(3), 'tools/call', echo, 1000)));
     note('run-rtt-cold', 'Run, small call round trip, calls 101 to 1,100 of a fresh session (no target; JIT warm-up and CPU placement)', `${diffText(gc - bc1)} (${gc.toFixed(3)} − ${bc1.toFixed(3)} ms)`);
+    // An audited session of a server configured with two credentials: each call's line is written
+    // with every spelling of both taken out of its arguments. The bare relay gets the same env.
+    const secretEnv = { BENCH_TOKEN: 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', BENCH_KEY: 'sk-live-5f2b9c1e7a3d4f6b8c0e2a4d6f8b0c1e' };
+    const auditedDir = runProject('run-audited', 3, 0, secretEnv);
+    const audited = [process.execPath, [mcpm, 'run', '-C', auditedDir, 's0', '--audit-log', join(work, 'audit.jsonl')], env];
+    const [ga, ba] = await interleaved(async () => median(await callTimes(audited, 'tools/call', echo, 1000, 3000)), async () => median(await callTimes(bare(3, secretEnv), 'tools/call', echo, 1000, 3000)));
+    note('run-rtt-audited', 'Run with an audit log and two configured secrets, small call round trip − bare relay (no target; 1,000 after 3,000 untimed)', `${diffText(ga - ba)} (${ga.toFixed(3)} − ${ba.toFixed(3)} ms)`);
+    const [ma, bra] = await interleaved(() => inFlightRate(audited, echo, 10_000, 100, 3000), () => inFlightRate(bare(3, secretEnv), echo, 10_000, 100, 3000));
+    note('run-inflight-audited', 'Run with an audit log and two configured secrets, small calls with 100 in flight ÷ bare relay throughput (no target; 10,000 after 3,000 untimed)', `${(ma / bra).toFixed(2)}× (${ma.toFixed(0)} ÷ ${bra.toFixed(0)} calls/s)`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -164,8 +164,18 @@ function needlesOf(secrets: readonly SecretValue[]): Needle[] {
   return secrets.flatMap((s) => spellingsOf(s.value).map((sp) => ({ ...sp, label: s.label })));
 }
 
-/** Whether a text holds any needle, written as `spell` writes it (JSON-escaped, for a JSON text): one search for all. */
+/** Code units of needles joined into one expression at most: a few secrets in every spelling take a few KiB. */
+const MAX_JOINED_NEEDLES = 64 * 1024;
+
+/**
+ * Whether a text may hold any needle, written as `spell` writes it (JSON-escaped, for a JSON text):
+ * one search for all. Always true (the caller then looks the slow way) for needles too many or too
+ * long to join: one expression of megabytes takes seconds to compile, or more memory than V8 has.
+ */
 function holdsAnyNeedle(needles: readonly Needle[], spell: (text: string) => string): (text: string) => boolean {
+  let length = 0;
+  for (const n of needles) length += n.text.length;
+  if (length > MAX_JOINED_NEEDLES) return () => true;
   const pattern = (some: readonly Needle[], flags: string) => (some.length === 0 ? undefined : new RegExp(some.map((n) => escapeRegExp(spell(n.text))).join('|'), flags));
   // Two patterns, each with its own case rule: Node 20's engine has no (?i:…) for one alternative.
   const caseless = pattern(needles.filter((n) => n.caseless), 'i');
@@ -230,7 +240,7 @@ export function redactSecrets(text: string, secrets: readonly SecretValue[]): st
 /** What redactSecrets searches for, made once for a list of secrets. */
 interface Redaction {
   /** The values it was made from, in order: a list changed since is made again. */
-  values: readonly string[];
+  values: readonly (string | undefined)[];
   holdsAny: (text: string) => boolean;
   /** One expression per spelling, longest first: a shorter spelling inside a longer one would leave the rest of it behind. */
   steps: readonly RegExp[];
@@ -245,15 +255,28 @@ const redactions = new WeakMap<readonly SecretValue[], Redaction>();
 
 function redactionFor(secrets: readonly SecretValue[]): Redaction {
   const known = redactions.get(secrets);
-  if (known !== undefined && known.values.length === secrets.length && known.values.every((value, i) => value === secrets[i]!.value)) return known;
+  if (known !== undefined && sameValues(known.values, secrets)) return known;
   const needles = needlesOf(secrets).sort((a, b) => b.text.length - a.text.length);
   const redaction: Redaction = {
-    values: secrets.map((s) => s.value),
+    values: valuesOf(secrets),
     holdsAny: holdsAnyNeedle(needles, (text) => text),
     steps: needles.map((n) => new RegExp(escapeRegExp(n.text), n.caseless ? 'gi' : 'g')),
   };
   redactions.set(secrets, redaction);
   return redaction;
+}
+
+/** Each place's value, a hole as undefined (needlesOf skips it), so that one filled later is told. */
+function valuesOf(secrets: readonly SecretValue[]): (string | undefined)[] {
+  const values: (string | undefined)[] = [];
+  for (let i = 0; i < secrets.length; i++) values.push(secrets[i]?.value);
+  return values;
+}
+
+function sameValues(values: readonly (string | undefined)[], secrets: readonly SecretValue[]): boolean {
+  if (values.length !== secrets.length) return false;
+  for (let i = 0; i < secrets.length; i++) if (values[i] !== secrets[i]?.value) return false;
+  return true;
 }
 
 export const REDACTED = '[redacted]';

@@ -142,4 +142,25 @@ describe('redactSecrets', () => {
     secrets[0] = { label: 'env "A"', value: 'another-secret-123456' };
     expect(redactSecrets('a another-secret-123456 b sk-live-4f9b2c81e7d0a3', secrets)).toBe('a [redacted] b sk-live-4f9b2c81e7d0a3');
   });
+
+  it('takes a hole in the list as no secret, and a hole filled later as the secret it now holds', () => {
+    const secrets: { label: string; value: string }[] = [{ label: 'env "A"', value: 'alpha-secret-1' }];
+    secrets.length = 2;
+    expect(redactSecrets('alpha-secret-1 bravo-secret-2', secrets)).toBe('[redacted] bravo-secret-2');
+    secrets[1] = { label: 'env "B"', value: 'bravo-secret-2' };
+    expect(redactSecrets('alpha-secret-1 bravo-secret-2', secrets)).toBe('[redacted] [redacted]');
+    delete secrets[1];
+    expect(redactSecrets('alpha-secret-1 bravo-secret-2', secrets)).toBe('[redacted] bravo-secret-2');
+  });
+
+  it('redacts secrets too many or too long for one joined search, one spelling at a time', () => {
+    const secrets = Array.from({ length: 40 }, (_, i) => ({ label: `env "S${i}"`, value: `${String(i).padStart(2, '0')}-${'k'.repeat(997)}` }));
+    const text = `a ${secrets[7]!.value} b ${Buffer.from(secrets[31]!.value).toString('hex')} c`;
+    expect(redactSecrets(text, secrets)).toBe('a [redacted] b [redacted] c');
+    expect(redactSecrets(text, secrets)).toBe(redactedOnce(text, secrets));
+    expect(redactSecrets('nothing here', secrets)).toBe('nothing here');
+    // findReflection's one search is given up alike, and its walk still finds the place.
+    expect(findReflection({ tools: [{ name: 'a', description: `see ${secrets[12]!.value}` }] }, secrets)).toMatchObject({ pointer: '/tools/0/description', label: 'env "S12"' });
+    expect(findReflection({ tools: [{ name: 'a', description: 'nothing here' }] }, secrets)).toBeUndefined();
+  });
 });

@@ -17,7 +17,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { shellWord } from '../../core/shell-word.js';
 import { McpmError } from '../../core/errors.js';
-import { redactSecrets } from '../../core/reflected-secrets.js';
+import { redactSecrets, type SecretValue } from '../../core/reflected-secrets.js';
 import type { LoginLookup, StoredLogin, TokenStore } from './store.js';
 
 /** A sign-in in a browser would be needed: only `mcpm login` does that. */
@@ -44,6 +44,8 @@ export class StoredLoginProvider implements OAuthClientProvider {
   private login: StoredLogin;
   /** Every token and client secret this provider has held: none may reach any output. */
   private readonly held = new Set<string>();
+  /** `held` as redactSecrets takes it, made again when `held` grows: it keeps its expressions per list. */
+  private heldList: SecretValue[] | undefined;
   /**
    * The OAuth error the authorization server refused the stored login with, as far as `auth()`
    * tells: it invalidates the tokens on `invalid_grant` and everything on `invalid_client` or
@@ -156,13 +158,18 @@ export class StoredLoginProvider implements OAuthClientProvider {
    * for the config's own secrets: a server's error message reaches terminals and CI logs.
    */
   redact(text: string): string {
-    return this.held.size === 0 ? text : redactSecrets(text, [...this.held].map((value) => ({ label: 'a token of "mcpm login"', value })));
+    if (this.held.size === 0) return text;
+    this.heldList ??= [...this.held].map((value) => ({ label: 'a token of "mcpm login"', value }));
+    return redactSecrets(text, this.heldList);
   }
 
   private remember(login: StoredLogin): void {
     for (const value of [login.tokens?.access_token, login.tokens?.refresh_token, login.client?.client_secret]) {
       // Short values would redact ordinary words; real tokens and secrets are long.
-      if (typeof value === 'string' && value.length >= 8) this.held.add(value);
+      if (typeof value === 'string' && value.length >= 8 && !this.held.has(value)) {
+        this.held.add(value);
+        this.heldList = undefined;
+      }
     }
   }
 }

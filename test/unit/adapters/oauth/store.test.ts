@@ -156,6 +156,9 @@ describe('StoredLoginProvider', () => {
     expect(redacted).not.toContain(hex);
     expect(redacted.match(/\[redacted\]/g)).toHaveLength(2);
     expect('saveClientInformation' in provider).toBe(false);
+    // A token got after the first redaction is redacted too, with the ones held before.
+    await provider.saveTokens({ access_token: 'access-token-three', token_type: 'Bearer' });
+    expect(provider.redact('c access-token-three d access-token-one')).toBe('c [redacted] d [redacted]');
   });
 });
 

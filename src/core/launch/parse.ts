@@ -504,7 +504,7 @@ function sortedKeys(record: Record<string, string>): string[] {
  * naming both files.
  *
  * The launch specs are compared (command, args, cwd, envFile, url, headersHelper, sign-in and host
- * settings, transport, the env and header names), and so are the env and header values, with one spelling taken as another: the same variable is
+ * settings, transport, the env and header names), and so are the env and header values, with one spelling taken as another (in the URL too): the same variable is
  * written `${API_KEY}` for Claude Code and `${env:API_KEY}` for Cursor. Any other difference is a
  * conflict: the first file's values are the ones locked (discovery order: `.mcp.json`,
  * `.cursor/mcp.json`, `.vscode/mcp.json`), and a host reading the other file would start the
@@ -520,7 +520,7 @@ export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig>
       merged.set(server.name, server);
       continue;
     }
-    const difference = launchDifference(seen.launch, server.launch) ?? valuesDifference(seen, server);
+    const difference = launchDifference(seen.launch, withUrlSpelledAs(seen.launch, server.launch)) ?? valuesDifference(seen, server);
     if (difference !== undefined) {
       const files = seen.source === server.source ? `${seen.source} (twice)` : `${seen.source} and ${server.source}`;
       throw new McpmError(
@@ -533,9 +533,22 @@ export function mergeConfigs(lists: ServerConfig[][]): Map<string, ServerConfig>
   return merged;
 }
 
+/** A value with each `${env:VAR}` (Cursor, VS Code) written `${VAR}` (Claude Code): the same variable. */
+function spelled(value: string): string {
+  return value.replace(/\$\{env:([^}]*)\}/g, '${$1}');
+}
+
+/**
+ * `b`, with `a`'s URL when the two URLs differ only in how they spell a variable, as env and header
+ * values may; else `b` as it is. Literal text, query values included, is compared as written.
+ */
+function withUrlSpelledAs(a: LaunchSpec, b: LaunchSpec): LaunchSpec {
+  if (a.transport === 'stdio' || b.transport === 'stdio' || a.url === b.url || spelled(a.url) !== spelled(b.url)) return b;
+  return { ...b, url: a.url };
+}
+
 /** The env or header values two definitions of one server give differently ("env values of API_KEY"), or undefined. */
 function valuesDifference(a: ServerConfig, b: ServerConfig): string | undefined {
-  const spelled = (value: string) => value.replace(/\$\{env:([^}]*)\}/g, '${$1}');
   for (const [field, x, y] of [['env', a.env, b.env], ['header', a.headers, b.headers]] as const) {
     const differing = Object.keys(x).filter((name) => Object.hasOwn(y, name) && spelled(x[name]!) !== spelled(y[name]!));
     if (differing.length > 0) return `the ${field} values of ${differing.map((n) => jsonQuote(n)).join(', ')}`;

@@ -431,6 +431,19 @@ describe('mergeConfigs', () => {
     );
   });
 
+  it('a URL may spell a variable either way (${X} vs ${env:X}); the first file wins; anything else in it is compared as written', () => {
+    const remote = (url: string): LaunchSpec => ({ transport: 'http', url, headerNames: [] });
+    const merge = (first: string, second: string) => mergeConfigs([[server('n', '.mcp.json', remote(first))], [server('n', '.cursor/mcp.json', remote(second))]]);
+    const merged = merge('https://h/mcp?key=${API_KEY}&org=acme', 'https://h/mcp?key=${env:API_KEY}&org=acme');
+    expect(merged.get('n')?.launch).toMatchObject({ url: 'https://h/mcp?key=${API_KEY}&org=acme' });
+    expect(merge('https://${env:HOST}/mcp', 'https://${HOST}/mcp').get('n')?.launch).toMatchObject({ url: 'https://${env:HOST}/mcp' });
+    const differ = 'server "n" is defined differently in .mcp.json and .cursor/mcp.json: the URLs differ';
+    expectError(() => merge('https://h/mcp?key=${API_KEY}', 'https://h/mcp?key=${env:OTHER_KEY}'), 'CONFIG_CONFLICT', differ);
+    expectError(() => merge('https://h/mcp?key=${API_KEY}&org=acme', 'https://h/mcp?key=${env:API_KEY}&org=evil'), 'CONFIG_CONFLICT', differ);
+    // Only the `env:` spelling is the same variable: `${input:…}` is a prompt, not the environment.
+    expectError(() => merge('https://h/mcp?key=${API_KEY}', 'https://h/mcp?key=${input:API_KEY}'), 'CONFIG_CONFLICT', differ);
+  });
+
   it('a value given differently in a second file is a conflict: the first would be locked, the second started by its host', () => {
     const launch = stdio(['x'], { envNames: ['FIXTURE_DEFS'] });
     expectError(

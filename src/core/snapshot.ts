@@ -193,30 +193,43 @@ const UNHASHED = '' as Integrity;
  */
 function inKeyOrderWithIntegrity(snapshot: Snapshot): Snapshot {
   const ordered = newSnapshot(snapshot.serverInfo, snapshot.capabilities, snapshot.instructions);
+  const integrity = writtenIntegrity(ordered, (kind, writer) => {
+    const items = snapshot[kind];
+    if (items.size === 0) return;
+    writer.open(kind);
+    // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
+    for (const key of [...items.keys()].sort()) {
+      // Made by buildSnapshot just now and not yet shared: hashed in place.
+      const item = items.get(key)!;
+      const printed = printWithIntegrity(item.definition);
+      if (item.integrity === UNHASHED) item.integrity = printed.integrity;
+      else if (item.integrity !== printed.integrity) throw new Error("Assertion failed: an item integrity that is not its definition's");
+      ordered[kind].set(key, item);
+      writer.item(key, printed.text, printed.integrity);
+    }
+    writer.close();
+  });
+  snapshotIntegrities.set(ordered, integrity);
+  return ordered;
+}
+
+/**
+ * integrityOf(snapshotToJson(snapshot)) written member by member in that text's order: the
+ * server-level fields from `snapshot`, each kind by `writeKind` (its items, under the kind, when it
+ * has any), which may fill the kind as it writes it. The first lock and a lock's reader hash so.
+ */
+function writtenIntegrity(snapshot: Snapshot, writeKind: (kind: ItemKind, writer: IntegrityWriter) => void): Integrity {
   const writer = new IntegrityWriter();
   for (const member of SNAPSHOT_MEMBERS) {
     if (member === 'instructions') {
       if (snapshot.instructions !== undefined) writer.member('instructions', snapshot.instructions);
     } else if (member === 'capabilities' || member === 'serverInfo') {
       writer.member(member, snapshot[member]);
-    } else if (snapshot[member].size > 0) {
-      const items = snapshot[member];
-      writer.open(member);
-      // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
-      for (const key of [...items.keys()].sort()) {
-        // Made by buildSnapshot just now and not yet shared: hashed in place.
-        const item = items.get(key)!;
-        const { text, integrity } = printWithIntegrity(item.definition);
-        if (item.integrity === UNHASHED) item.integrity = integrity;
-        else if (item.integrity !== integrity) throw new Error("Assertion failed: an item integrity that is not its definition's");
-        ordered[member].set(key, item);
-        writer.item(key, text, integrity);
-      }
-      writer.close();
+    } else {
+      writeKind(member, writer);
     }
   }
-  snapshotIntegrities.set(ordered, writer.digest());
-  return ordered;
+  return writer.digest();
 }
 
 /**
@@ -235,9 +248,8 @@ export function lockedIfEqual(reference: Snapshot | undefined, kind: ItemKind, d
 
 /**
  * The JSON form stored in the lock under `snapshot` (empty kinds omitted). The same object each
- * time for the same snapshot (snapshots never change), and never to be changed: a first lock
- * prints it for the server integrity and again in the lock, and canonical.ts knows it then as
- * already in key order (nativeHeights), so the lock's printer does not walk its items again.
+ * time for the same snapshot (snapshots never change), and never to be changed: one run may print
+ * it more than once (a search for secrets, an entry's integrity with accept rules, the lock).
  */
 export function snapshotToJson(snapshot: Snapshot): JsonObject {
   let json = snapshotJsons.get(snapshot);
@@ -304,21 +316,15 @@ export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = fa
   // Every reader of a lock checks the server integrity, integrityOf(snapshotToJson(snapshot)): its
   // text is hashed as the items are read, each definition's text as printed for its own integrity,
   // members in the order snapshotToJson's text has them (the writer checks it).
-  const writer = new IntegrityWriter();
-  for (const member of SNAPSHOT_MEMBERS) {
-    if (member === 'instructions') {
-      if (instructions !== undefined) writer.member('instructions', instructions);
-    } else if (member === 'capabilities' || member === 'serverInfo') {
-      writer.member(member, snapshot[member]);
-    } else if (json[member] !== undefined) {
-      const byKey = json[member];
-      if (!isJsonObject(byKey)) return fail(where, `${member} must be an object`);
-      snapshot[member] = itemsFromJson(member, byKey, `${where}.${member}`, { sortedKeys, writer });
-      // snapshotToJson leaves an empty kind out, and the server integrity covers the snapshot as read.
-      if (snapshot[member].size === 0) fail(where, `${member} must not be empty (mcpm leaves it out then)`);
-    }
-  }
-  snapshotIntegrities.set(snapshot, writer.digest());
+  const integrity = writtenIntegrity(snapshot, (kind, writer) => {
+    const byKey = json[kind];
+    if (byKey === undefined) return;
+    if (!isJsonObject(byKey)) fail(where, `${kind} must be an object`);
+    snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, { sortedKeys, writer });
+    // snapshotToJson leaves an empty kind out, and the server integrity covers the snapshot as read.
+    if (snapshot[kind].size === 0) fail(where, `${kind} must not be empty (mcpm leaves it out then)`);
+  });
+  snapshotIntegrities.set(snapshot, integrity);
   return snapshot;
 }
 

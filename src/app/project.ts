@@ -28,6 +28,8 @@ export interface Project {
   /** `--lockfile` named it: a file that is not there is then a typo, not a project without a lock yet. */
   lockGiven?: boolean;
   configFiles: string[];
+  /** configFiles as the user names them from where the command was pointed (`../.mcp.json` from a subdirectory), for messages. */
+  configLabels: string[];
   servers: Map<string, ServerConfig>;
   /** Servers read from the original definition `mcpm guard` kept beside a host config (docs/hosts.md). */
   guarded?: Set<string>;
@@ -92,7 +94,9 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
   const dir = located.dir;
   const { file, label } = await lockPath(options, deps, located);
   const { servers, files, guarded, unchecked } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps), otherHosts: extra.otherHosts === true });
-  if ((located.dir !== located.start || options.verbose) && !options.quiet) await sayWhatIsUsed(located, files, { file, label }, deps);
+  // As the lock's label: from where the command was pointed (discovery found the project above it).
+  const configLabels = located.dir === located.start ? files : files.map((f) => relative(located.start, resolve(located.dir, f)) || f);
+  if ((located.dir !== located.start || options.verbose) && !options.quiet) await sayWhatIsUsed(configLabels, { file, label }, deps);
   for (const u of unchecked) {
     const what = u.servers < 0 ? 'could not be read; any server it names is one' : `names ${u.servers} server${u.servers === 1 ? '' : 's'}`;
     deps.stderr.write(
@@ -106,15 +110,14 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
     await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await fs.chmod(dirname(file), 0o700);
   }
-  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, servers, guarded };
+  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, configLabels, servers, guarded };
 }
 
 /** Found in a directory above, or -v: which files this run reads, as the user would name them from where they are. */
-async function sayWhatIsUsed(located: Located, files: readonly string[], lock: { file: string; label: string }, deps: Deps): Promise<void> {
-  const fromStart = (f: string) => (located.dir === located.start ? f : relative(located.start, resolve(located.dir, f)) || f);
+async function sayWhatIsUsed(configLabels: readonly string[], lock: { file: string; label: string }, deps: Deps): Promise<void> {
   const exists = await fs.access(lock.file).then(() => true, () => false);
   const lockText = exists ? `lock ${lock.label}` : `lock ${lock.label} (not created yet)`;
-  deps.stderr.write(sanitize(`mcpm: using ${files.map(fromStart).join(', ')} and ${lockText}\n`));
+  deps.stderr.write(sanitize(`mcpm: using ${configLabels.join(', ')} and ${lockText}\n`));
 }
 
 /**

@@ -2,7 +2,6 @@
  * `mcpm ls [NAME...]`: what is configured, what is locked, and how the two compare. Offline: starts
  * nothing, so a server whose launch matches its lock entry is shown as `locked` (JSON: `ok`).
  */
-import path from 'node:path';
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
@@ -14,7 +13,7 @@ import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
-import { loadCheckedLock, loadProject, offlineStatuses, projectDir } from '../app/project.js';
+import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { countItems } from '../render/report.js';
 
 export async function ls(names: readonly string[], options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
@@ -45,11 +44,8 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
   }
 
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
-  // Both from where ls was pointed (-C, or the working directory), as the lock's label is: from a
-  // subdirectory, `../.mcp.json`.
-  const start = projectDir(options, deps);
-  const fromHere = (file: string): string => (path.isAbsolute(file) || start === project.dir ? file : path.relative(start, path.resolve(project.dir, file)));
-  deps.stdout.write(`config: ${project.configFiles.map((f) => sanitize(fromHere(f))).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
+  // Both from where ls was pointed (-C, or the working directory): from a subdirectory, `../.mcp.json`.
+  deps.stdout.write(`config: ${project.configLabels.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
   const lines = statuses.map((s) => {
     const launch = withoutValues(s.config?.launch ?? s.locked?.launch);
     const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';

@@ -6,7 +6,7 @@
 import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
-import { launchDifferences, type LaunchSpec } from '../core/launch/identity.js';
+import { launchDifferencesText, type LaunchSpec } from '../core/launch/identity.js';
 import { urlParts } from '../core/launch/values.js';
 import { launchToJson } from '../core/lockfile.js';
 import { sanitize, trusted } from '../core/sanitize.js';
@@ -76,7 +76,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
                 trusted(`locked:     $ ${describeLaunch(s.locked!.launch)}`),
                 trusted(`configured: $ ${describeLaunch(s.config!.launch)}`),
                 // A changed env or header value reads the same in both lines above: say what differs.
-                sanitize(`differ:     ${launchDifferences(s.locked!.launch, s.config!.launch).join(', ') || 'the launches'}`),
+                sanitize(`differ:     ${launchDifferencesText(s.locked!.launch, s.config!.launch)}`),
               ],
             },
           ],

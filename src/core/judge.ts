@@ -54,15 +54,14 @@ export function isOptional(entry: Pick<LockEntry, 'optional'>, kind: ItemKind, k
   return entry.optional?.[kind]?.includes(key) ?? false;
 }
 
-/** The changes from the entry to `live`, annotated (renames, tombstones, moved names) and judged. Pure. */
 /** findings/index.ts's holdsHighHit, once registered (useStringRules). */
 let holdsHighHit: ((subject: ItemChange['subject'], pointer: string, value: JsonValue, newKey: boolean) => boolean) | undefined;
 
 /**
- * Gives judgeEntry the string rules, which an accept rule must pass (holdsHighHit). Registered by
- * the module that snapshots servers, the only source of live snapshots: the rules are not imported
- * here, because this module is in the start-up of `mcpm run` and `verify --offline`, which never
- * judge a live snapshot and must not load them.
+ * Gives acceptedBy the string rules, which an accept rule must pass (holdsHighHit). Registered by
+ * the modules that judge live definitions: the one that snapshots servers, and the guard's wire
+ * check. They are not imported here, because this module is in the start-up of `verify --offline`,
+ * which never judges a live snapshot and must not load them.
  */
 export function useStringRules(check: NonNullable<typeof holdsHighHit>): void {
   holdsHighHit = check;
@@ -86,6 +85,7 @@ export function acceptedBy(rules: AcceptRules, subject: ItemChange['subject'], k
   return accepting as string[];
 }
 
+/** The changes from the entry to `live`, annotated (renames, tombstones, moved names) and judged. Pure. */
 export function judgeEntry(entry: Pick<LockEntry, 'snapshot' | 'accept' | 'optional' | 'tombstones'>, live: Snapshot): Judgement {
   if (snapshotIntegrity(entry.snapshot) === snapshotIntegrity(live)) return { changes: [] };
   const changes = annotatedChanges(entry, live);

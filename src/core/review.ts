@@ -16,7 +16,7 @@ import type { Integrity } from './canonical.js';
 import { emptySnapshot, pointerOf, SUBJECT_NOUN, type ChangeSubject, type FieldChange, type ItemChange } from './changes.js';
 import { compareSeverity, type Finding, type Severity } from './findings/rules.js';
 import type { JsonObject, JsonValue } from './json-strict.js';
-import { launchDifferences, launchEquals, type LaunchSpec } from './launch/identity.js';
+import { launchDifferencesText, launchEquals, type LaunchSpec } from './launch/identity.js';
 import { describeLaunch } from './launch-text.js';
 import type { JudgedChange } from './judge.js';
 import { refusalOf, surfacePointerTokens } from './accept-rules.js';
@@ -310,7 +310,7 @@ function launchItem(source: ReviewSource): ReviewItem {
   const field: ReviewField = { pointer: trusted(''), change: before ? 'modified' : 'added', notes: [] };
   withWords(field, before, after);
   // What differs, in words: two launches may print alike (a URL's query values masked).
-  if (source.locked) field.notes.push(sanitize(`differ: ${launchDifferences(source.locked.launch, source.launch).join(', ') || 'the launches'}`));
+  if (source.locked) field.notes.push(sanitize(`differ: ${launchDifferencesText(source.locked.launch, source.launch)}`));
   return { subject: 'launch', kindLabel: trusted('launch'), key: trusted(''), change: field.change, fields: [field], severity: null };
 }
 

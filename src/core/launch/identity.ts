@@ -106,6 +106,11 @@ export function launchDifferences(a: LaunchSpec, b: LaunchSpec): string[] {
   return ['the transports'];
 }
 
+/** launchDifferences as one phrase, for a reviewer: "the args, the env values of \"TOKEN\"". */
+export function launchDifferencesText(a: LaunchSpec, b: LaunchSpec): string {
+  return launchDifferences(a, b).join(', ') || 'the launches';
+}
+
 type RemoteLaunch = Extract<LaunchSpec, { transport: 'http' | 'sse' }>;
 
 /**

@@ -114,7 +114,7 @@ function afterReference(text: string, i: number): number {
 }
 
 /** The env values of a local server, the header values of a remote one; undefined when there are none. */
-export function valuesOf(server: ServerConfig): Record<string, string> | undefined {
+function valuesOf(server: ServerConfig): Record<string, string> | undefined {
   const values = server.launch.transport === 'stdio' ? server.env : server.headers;
   return Object.keys(values).length === 0 ? undefined : values;
 }

@@ -108,9 +108,10 @@ export function newSnapshot(serverInfo: JsonObject, capabilities: JsonObject, in
  * `keyOrder`: each kind's items are kept in code-unit order of their keys, the order the lock
  * stores them in, and the server integrity is computed at once from the texts printed for the item
  * integrities (IntegrityWriter, as a lock's reader does), instead of printing the whole snapshot
- * again. For a first lock, whose definitions are put in key order (inKeyOrder) and never shown.
+ * again. For a first lock (no `reference`), whose definitions are put in key order (inKeyOrder) and never shown.
  */
 export function buildSnapshot(server: string, raw: RawListing, reference?: Snapshot, options: { keyOrder?: boolean } = {}): Snapshot {
+  if (options.keyOrder && reference !== undefined) throw new Error('Assertion failed: keyOrder builds a first lock, which has no reference');
   const who = `server ${jsonQuote(server)}`;
   const fail = (message: string): never => {
     throw new McpmError(
@@ -199,11 +200,10 @@ function inKeyOrderWithIntegrity(snapshot: Snapshot): Snapshot {
     writer.open(kind);
     // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
     for (const key of [...items.keys()].sort()) {
-      // Made by buildSnapshot just now and not yet shared: hashed in place.
+      // Made by buildSnapshot just now, unhashed (a first lock has no reference), and not yet shared: hashed in place.
       const item = items.get(key)!;
       const printed = printWithIntegrity(item.definition);
-      if (item.integrity === UNHASHED) item.integrity = printed.integrity;
-      else if (item.integrity !== printed.integrity) throw new Error("Assertion failed: an item integrity that is not its definition's");
+      item.integrity = printed.integrity;
       ordered[kind].set(key, item);
       writer.item(key, printed.text, printed.integrity);
     }

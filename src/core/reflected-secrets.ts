@@ -30,6 +30,18 @@ export interface SecretValue {
 /** References that stand for this machine's paths, not for secrets. */
 const PATH_REFERENCES = new Set(['userHome', 'workspaceFolder', 'workspaceFolderBasename', 'pathSeparator', '/']);
 
+/** A query value as a server may read it: percent-decoded, and with `+` as a space too; none for malformed text. */
+function queryDecodings(value: string): string[] {
+  const decode = (text: string): string | undefined => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return undefined;
+    }
+  };
+  return [decode(value), decode(value.replace(/\+/g, ' '))].filter((d): d is string => d !== undefined && d !== value);
+}
+
 /**
  * The values of a server's launch that count as secrets: every header value; every value a `${…}`
  * reference resolves to, wherever it is used (env, args, url, headers), paths of the machine
@@ -69,7 +81,12 @@ export function secretValuesOf(
   // A URL's query values are bound as credentials (launch/values.ts): written
   // literally, those that look like one (a digit in them) are secrets as literal env values are.
   if (launch.transport !== 'stdio') {
-    for (const part of urlParts(launch.url).parts) if (variableReferences(part.value).length === 0 && /\d/.test(part.value)) add(`the URL's ${part.name}`, part.value);
+    for (const part of urlParts(launch.url).parts) {
+      if (variableReferences(part.value).length > 0 || !/\d/.test(part.value)) continue;
+      add(`the URL's ${part.name}`, part.value);
+      // The server reads it decoded (`%2B` is `+`, and in a query `+` is a space), and may show it so.
+      for (const decoded of queryDecodings(part.value)) add(`the URL's ${part.name}`, decoded);
+    }
   }
   // Values read at launch from outside the config. An env file's are taken as literal env values
   // are (a value such as "production" is a word a description may well say); a headers helper's

@@ -98,6 +98,15 @@ describe('secretValuesOf', () => {
       { label: '"${TOKEN}" in url', value: 'ghp_0123456789abcdef' },
     ]);
   });
+
+  it('takes a percent-encoded query value as the server reads it too, decoded (and with + as a space)', () => {
+    const url = 'https://x.example/mcp?sig=AbC%2BdEf%3D123+x';
+    const remote: ServerConfig = { name: 'r', source: '.mcp.json', launch: { transport: 'http', url, headerNames: [] }, env: {}, headers: {} };
+    const values = secretValuesOf(remote, env).map((s) => s.value);
+    expect(values).toEqual(['AbC%2BdEf%3D123+x', 'AbC+dEf=123+x', 'AbC+dEf=123 x']);
+    // A server that shows the key it received is caught, as for any other spelling.
+    expect(findReflection({ tools: [{ name: 'a', description: 'signed with AbC+dEf=123 x' }] }, secretValuesOf(remote, env))).toMatchObject({ pointer: '/tools/0/description' });
+  });
 });
 
 describe('redactSecrets', () => {

@@ -25,6 +25,7 @@ import { buildServerEnv, spawnServer, type ServerProcess } from './process.js';
 import { withEnvFile } from './env-file.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js';
 import { StrictHttpTransport } from './strict-fetch.js';
+import { parseRemoteUrl } from '../core/launch/remote-url.js';
 
 export interface SnapshotOptions {
   /** Spawn (or first request) to last page, hard. On expiry the whole process tree is killed: SERVER_TIMEOUT. */
@@ -411,16 +412,7 @@ async function fetchLists(
  * 4xx other than 401, the legacy HTTP+SSE transport (the SDK's documented fallback).
  */
 async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: string; headers: Record<string, string> }): Promise<RawListing> {
-  let url: URL;
-  try {
-    url = new URL(launch.url);
-  } catch {
-    throw new McpmError('CONFIG_INVALID', `server "${run.server}": "url" is not a valid URL`);
-  }
-  // fetch() refuses a URL with credentials in it, as the hosts' SDK transports do: said as what it is.
-  if (url.username !== '' || url.password !== '') {
-    throw new McpmError('CONFIG_INVALID', `server "${run.server}": "url" has a user name or password in it, which HTTP clients refuse to send`, 'send the credential as a header ("headers" in the config) instead');
-  }
+  const url = parseRemoteUrl(launch.url, `server "${run.server}"`);
   // Only the origin in messages: the query, credentials and even the path may hold a token
   // (some services put the key in the path), and messages reach CI logs and SARIF files.
   const where = url.origin;

@@ -17,6 +17,7 @@ import { resolveInputs } from '../app/inputs.js';
 import type { GlobalOptions } from '../app/options.js';
 import { bindValues, hostPlace, loadLockHead, loadProject, type Project } from '../app/project.js';
 import type { LoginSummary, SecretsPlace, TokenStore } from '../adapters/oauth/store.js';
+import { parseRemoteUrl } from '../core/launch/remote-url.js';
 
 export interface LoginOptions extends GlobalOptions {
   list?: boolean;
@@ -152,13 +153,7 @@ async function resolveRemote(config: ServerConfig, project: Project, deps: Deps)
   const resolved = resolveServerConfig(config, deps.env, { projectDir: project.dir, inputs });
   if (resolved.transport === 'stdio') throw new Error('Assertion failed: a remote server resolved to a stdio launch');
   const where = `${config.source}: server ${jsonQuote(config.name)}`;
-  let url: URL;
-  try {
-    url = new URL(resolved.url);
-  } catch {
-    throw new McpmError('CONFIG_INVALID', `${where}: "url" is not a valid URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new McpmError('CONFIG_INVALID', `${where}: "url" must be http: or https:`);
+  const url = parseRemoteUrl(resolved.url, where);
   const secret = config.oauth?.clientSecret;
   const clientSecret = secret === undefined ? undefined : resolveVariables(secret, deps.env, `${where}: "oauth" client secret`, { projectDir: project.dir, inputs });
   return { url, headers: resolved.headers, ...(clientSecret === undefined ? {} : { clientSecret }) };

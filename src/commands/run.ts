@@ -31,6 +31,7 @@ import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
 import { loadAllowlist, RUN_ALLOWLIST_MAX_AGE_MS } from '../app/allowlist.js';
 import { guardTelemetry } from '../app/telemetry.js';
+import { parseRemoteUrl } from '../core/launch/remote-url.js';
 
 export interface RunOptions extends GlobalOptions {
   policy?: Policy;
@@ -267,15 +268,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   const inputs = await resolveInputs([toResolve], { ...deps, stdinIsTTY: false });
   const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir, inputs });
   if (resolved.transport !== 'stdio') {
-    let url: URL;
-    try {
-      url = new URL(resolved.url);
-    } catch {
-      throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" is not a valid URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new McpmError('CONFIG_INVALID', `${config.source}: server ${quoted}: "url" must be http: or https:`);
-    }
+    const url = parseRemoteUrl(resolved.url, `${config.source}: server ${quoted}`);
     const loginCommand = `${reviewCommand(options, project)} login ${shellWord(name)}`;
     // Claude Code's headersHelper, run as the host runs it, its headers over the entry's (headers-helper.ts).
     const helperHeaders = config.launch.transport !== 'stdio' && config.launch.headersHelper !== undefined

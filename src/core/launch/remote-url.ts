@@ -1,0 +1,24 @@
+/**
+ * A remote server's URL, resolved, as every command that connects to it reads it (`install` and
+ * `verify` through the MCP client, `mcpm run`, `mcpm login`): one set of refusals, said alike.
+ */
+import { McpmError } from '../errors.js';
+
+/**
+ * `text` parsed, or CONFIG_INVALID prefixed with `where`: not a URL; not http: or https:; or with
+ * a user name or password in it, which fetch() refuses to send (as the hosts' SDK transports do),
+ * and which an error of fetch() would print whole.
+ */
+export function parseRemoteUrl(text: string, where: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new McpmError('CONFIG_INVALID', `${where}: "url" is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new McpmError('CONFIG_INVALID', `${where}: "url" must be http: or https:`);
+  if (url.username !== '' || url.password !== '') {
+    throw new McpmError('CONFIG_INVALID', `${where}: "url" has a user name or password in it, which HTTP clients refuse to send`, 'send the credential as a header ("headers" in the config) instead');
+  }
+  return url;
+}

@@ -108,6 +108,20 @@ export function secretValuesOf(
 }
 
 /**
+ * The query values of a resolved URL as secrets, each also as a server reads it (percent-decoded):
+ * for a record that keeps the URL masked (`mcpm login`'s), where any of them may be a key.
+ */
+export function querySecretsOf(url: string): SecretValue[] {
+  const found: SecretValue[] = [];
+  for (const part of urlParts(url).parts) {
+    for (const value of [part.value, ...queryDecodings(part.value)]) {
+      if (value.length >= MIN_SECRET_LENGTH) found.push({ label: `the URL's ${part.name}`, value });
+    }
+  }
+  return found;
+}
+
+/**
  * A header value and the credentials inside it that a server could show without the rest: the
  * token after an authorization scheme (`Bearer sk-…` → `sk-…`), and for `Basic` the decoded
  * `user:password` and the password.

@@ -23,7 +23,8 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { McpmError } from '../../core/errors.js';
 import { urlParts } from '../../core/launch/values.js';
-import { isJsonObject, jsonQuote, parseStrictJson, type JsonObject } from '../../core/json-strict.js';
+import { isJsonObject, jsonQuote, parseStrictJson, type JsonObject, type JsonValue } from '../../core/json-strict.js';
+import { findReflection, querySecretsOf, redactSecrets } from '../../core/reflected-secrets.js';
 import { FileReadProblem, readRegularFile } from '../files.js';
 import { mcpmConfigDir, type HostPlace } from '../hosts/index.js';
 import { acquireAdvisoryLock } from '../lock-store.js';
@@ -244,16 +245,22 @@ export class TokenStore {
     const { client, tokens, name, url, resource, issuer, redirectUrl, obtainedAt, discovery } = login;
     // The URL masked, and matched by its hash: a query value may be a key (`?api_key=…`). So is
     // the resource, the URL itself when the server published none (resourceCovers reads its origin
-    // and path only).
+    // and path only). What the servers published (the resource, the issuer, the discovery
+    // documents) may echo a query value anywhere, as a server knows its key: the record must not
+    // hold it even so. A resource or issuer is kept redacted (a resource that no longer covers the
+    // URL leaves the login unusable, never sent elsewhere); a discovery is then not kept at all,
+    // and the next renewal discovers again.
+    const keys = querySecretsOf(url);
+    const keptDiscovery = discovery !== undefined && findReflection(discovery as unknown as JsonValue, keys) === undefined ? discovery : undefined;
     const meta = {
       name,
       url: urlParts(url).masked,
       urlHash: sha256Hex(url),
-      resource: urlParts(resource).masked,
-      issuer,
+      resource: redactSecrets(urlParts(resource).masked, keys),
+      issuer: redactSecrets(issuer, keys),
       redirectUrl,
       ...(obtainedAt === undefined ? {} : { obtainedAt }),
-      ...(discovery === undefined ? {} : { discovery }),
+      ...(keptDiscovery === undefined ? {} : { discovery: keptDiscovery }),
     };
     const secrets: Secrets = { ...(client === undefined ? {} : { client }), ...(tokens === undefined ? {} : { tokens }) };
     // A record written before held its secrets under the URL as the keychain account: moved.

@@ -111,6 +111,32 @@ describe('TokenStore (file)', () => {
     expect(await s.read(url)).toMatchObject({ kind: 'found', login: { url, obtainedAt: 2_000_000 } });
   });
 
+  it('keeps no query value a server echoed into what it published: the discovery is dropped, the issuer and resource redacted', async () => {
+    const s = store();
+    const url = 'https://mcp.example/api/mcp?api_key=sk-live%2B0123456789';
+    const discovery = {
+      authorizationServerUrl: 'https://auth.example/',
+      // As the server read it: percent-decoded.
+      resourceMetadataUrl: 'https://mcp.example/.well-known/oauth-protected-resource?k=sk-live+0123456789',
+      authorizationServerMetadata: { issuer: 'https://auth.example/', authorization_endpoint: 'https://auth.example/authorize', token_endpoint: 'https://auth.example/token', response_types_supported: ['code'] },
+    };
+    await s.write(login(url, { issuer: 'https://auth.example/sk-live%2B0123456789/', resource: 'https://mcp.example/api/sk-live%2B0123456789', discovery }));
+    const text = readFileSync(s.fileFor(url), 'utf8');
+    expect(text).not.toContain('0123456789');
+    const record = JSON.parse(text);
+    expect(record.discovery).toBeUndefined();
+    expect(record.issuer).toBe('https://auth.example/[redacted]/');
+    // No longer covering the URL, the login is refused rather than sent anywhere.
+    expect(await s.read(url)).toEqual({ kind: 'unusable', reason: 'the stored tokens were issued for another resource' });
+
+    // A discovery that holds no query value is kept, as before.
+    const plain = 'https://mcp.example/api/mcp?api_key=sk-live-0123456789';
+    const clean = { ...discovery, resourceMetadataUrl: 'https://mcp.example/.well-known/oauth-protected-resource' };
+    await s.write(login(plain, { discovery: clean }));
+    expect(JSON.parse(readFileSync(s.fileFor(plain), 'utf8')).discovery).toEqual(clean);
+    expect(await s.read(plain)).toMatchObject({ kind: 'found', login: { discovery: clean } });
+  });
+
   it('a record that does not parse is unusable, never a crash', async () => {
     const s = store();
     await s.write(login());

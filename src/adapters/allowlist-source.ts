@@ -12,6 +12,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ALLOWLIST_FILE } from '../core/allowlist.js';
 import { McpmError } from '../core/errors.js';
+import { shownUrl, userInfoOf } from '../core/launch/values.js';
+import { MIN_SECRET_LENGTH, redactSecrets } from '../core/reflected-secrets.js';
 import { FileReadProblem, MAX_FILE_BYTES, readRegularFile } from './files.js';
 import { mcpmCacheDir } from './lock-index.js';
 import { replaceFile } from './replace-file.js';
@@ -59,7 +61,7 @@ export async function readAllowlistSource(
   if (git === undefined) return readLocal(resolve(context.cwd, source), source);
   const checkout = await gitCheckout(git, context);
   const inside = resolve(checkout.dir, git.path);
-  const read = readLocal(inside, `${source} @ ${checkout.commit.slice(0, 12)}`, checkout.dir);
+  const read = readLocal(inside, `${shownUrl(source)} @ ${checkout.commit.slice(0, 12)}`, checkout.dir);
   return { ...read, ...(checkout.offlineNote ? { offlineNote: checkout.offlineNote } : {}) };
 }
 
@@ -152,12 +154,13 @@ async function gitCheckout(source: GitSource, context: GitContext): Promise<{ di
       await git(['--git-dir', gitDir, 'fetch', '-q', '--depth=1', '--no-tags', '--', source.url, source.ref]);
       commit = (await git(['--git-dir', gitDir, 'rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).stdout.trim();
     } catch (error) {
-      const reason = gitReason(error);
+      const reason = withoutUserInfo(source.url, gitReason(error));
       const cached = readRefPointer(refFile, commits);
+      const shown = `${shownUrl(source.url)}#${source.ref}`;
       if (cached === undefined) {
-        throw new McpmError('ALLOWLIST_UNAVAILABLE', `${source.url}#${source.ref}: could not be fetched (${reason}), and no copy is cached`, HINT, { cause: error });
+        throw new McpmError('ALLOWLIST_UNAVAILABLE', `${shown}: could not be fetched (${reason}), and no copy is cached`, HINT, { cause: error });
       }
-      return { dir: join(commits, cached), commit: cached, offlineNote: `could not fetch ${source.url}#${source.ref} (${reason}); using the cached commit ${cached.slice(0, 12)}` };
+      return { dir: join(commits, cached), commit: cached, offlineNote: `could not fetch ${shown} (${reason}); using the cached commit ${cached.slice(0, 12)}` };
     }
     const target = join(commits, commit);
     if (!existsSync(target)) {
@@ -201,6 +204,18 @@ function makeReadOnly(dir: string): void {
     else if (entry.isFile()) chmodSync(path, 0o444);
   }
   chmodSync(dir, 0o555);
+}
+
+/**
+ * `text` (what git said about fetching `url`) without the URL's user information: a CI job's source
+ * is often `git+https://x-access-token:…@github.com/…`, and git's messages and the failed command
+ * line quote the URL whole. Its parts are taken out too, as the token may be quoted alone.
+ */
+function withoutUserInfo(url: string, text: string): string {
+  const user = userInfoOf(url);
+  if (user === undefined || user.text === '') return text;
+  const pieces = [user.text, ...user.text.split(':').filter((piece) => piece.length >= MIN_SECRET_LENGTH)];
+  return redactSecrets(text, pieces.map((value) => ({ label: "the allow-list URL's user information", value })));
 }
 
 function gitReason(error: unknown): string {

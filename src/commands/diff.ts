@@ -7,7 +7,7 @@ import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import { launchDifferencesText, type LaunchSpec } from '../core/launch/identity.js';
-import { urlParts } from '../core/launch/values.js';
+import { shownUrl } from '../core/launch/values.js';
 import { launchToJson } from '../core/lockfile.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import { exitStatusFor } from '../core/status.js';
@@ -96,10 +96,10 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
 /**
  * A launch as `diff --json` shows it: in the lock's form (values in their stored forms), a URL's
  * query values masked, also those of an entry locked before they were bound, which holds them in
- * clear: the output reaches CI logs.
+ * clear, and its user information (shownUrl): the output reaches CI logs.
  */
 function shownLaunch(launch: LaunchSpec): ReturnType<typeof launchToJson> {
   const json = launchToJson(launch);
-  if (launch.transport !== 'stdio') json.url = urlParts(launch.url).masked;
+  if (launch.transport !== 'stdio') json.url = shownUrl(launch.url);
   return json;
 }

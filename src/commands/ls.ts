@@ -6,7 +6,7 @@ import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
-import { urlParts } from '../core/launch/values.js';
+import { shownUrl } from '../core/launch/values.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -65,7 +65,7 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
 /**
  * A launch as `ls` shows it: the stored forms of env, header and URL values are left out, since for
  * a server not yet locked they hold a salt drawn for this run only (the lock shows them), and the
- * URL is masked as the lock writes it.
+ * URL is masked as the lock writes it, its user information too (shownUrl).
  */
 function withoutValues(launch: LaunchSpec | undefined): LaunchSpec | undefined {
   if (launch === undefined) return undefined;
@@ -74,5 +74,5 @@ function withoutValues(launch: LaunchSpec | undefined): LaunchSpec | undefined {
     return rest;
   }
   const { headerValues: _, urlValues: __, ...rest } = launch;
-  return { ...rest, url: urlParts(rest.url).masked };
+  return { ...rest, url: shownUrl(rest.url) };
 }

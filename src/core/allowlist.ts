@@ -14,7 +14,7 @@ import { DENY_KINDS, parseDenyList, type DenyKind } from './deny.js';
 import { McpmError } from './errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from './json-strict.js';
 import type { LaunchSpec } from './launch/identity.js';
-import { urlParts } from './launch/values.js';
+import { shownUrl } from './launch/values.js';
 
 export const ALLOWLIST_FILE = 'mcp-allowlist.json';
 
@@ -175,7 +175,7 @@ export function globMatch(pattern: string, text: string): boolean {
 }
 
 function describeLaunch(launch: LaunchSpec): string {
-  return launch.transport === 'stdio' ? `the command ${jsonQuote([launch.command, ...launch.args].join(' '), 120)}` : `the URL ${jsonQuote(urlParts(launch.url).masked, 120)}`;
+  return launch.transport === 'stdio' ? `the command ${jsonQuote([launch.command, ...launch.args].join(' '), 120)}` : `the URL ${jsonQuote(shownUrl(launch.url), 120)}`;
 }
 
 function describePattern(pattern: LaunchPattern): string {

@@ -6,13 +6,13 @@
 import type { LaunchSpec } from './launch/identity.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { shellWord } from './shell-word.js';
-import { urlParts } from './launch/values.js';
+import { shownUrl, userInfoOf } from './launch/values.js';
 
 /**
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
  * `'--mode safe'` one, `''` an empty one), then the working directory, the env file and the
  * variable names (with their values' stored forms); a remote server as its transport and URL (its
- * query values masked, and their stored forms after it), then the header names.
+ * query values and user information masked, and their stored forms after it), then the header names.
  */
 export function describeLaunch(launch: LaunchSpec): SafeText {
   let text: string;
@@ -23,8 +23,11 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
     if (launch.hostSettings !== undefined) text += `  (host settings ${word(launch.hostSettings)})`;
     if (launch.envNames.length > 0) text += `  (env ${named(launch.envNames, launch.envValues)})`;
   } else {
-    // Masked as the lock writes it: a password or key in the URL is shown by its stored form only.
-    text = `${launch.transport} ${word(urlParts(launch.url).masked)}`;
+    // Masked as the lock writes it: a key in the URL's query is shown by its stored form only. A
+    // user name or password is shown by neither (it has no stored form: mcpm connects with none),
+    // so two launches that differ only there print alike; both are refused where mcpm connects.
+    text = `${launch.transport} ${word(shownUrl(launch.url))}`;
+    if (userInfoOf(launch.url) !== undefined) text += '  (a user name or password in the URL: mcpm does not connect with one)';
     if (launch.urlValues !== undefined) text += `  (URL values ${named(Object.keys(launch.urlValues).sort(), launch.urlValues)})`;
     if (launch.headersHelper !== undefined) text += `  (headersHelper ${word(launch.headersHelper)})`;
     if (launch.signIn !== undefined) text += `  (sign-in ${word(launch.signIn)})`;

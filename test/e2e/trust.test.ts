@@ -156,6 +156,13 @@ describe('env and header values are part of the launch', () => {
     expect(userinfo.status).toBe(3); // a server that could not be snapshotted
     expect(userinfo.stdout).not.toContain('pw-0123456789');
     expect(JSON.parse(userinfo.stdout).servers.find((s: { name: string }) => s.name === 'fresh').error.message).toContain('has a user name or password in it');
+    // Nor shown by the commands that do not connect: the user information is masked as a whole.
+    for (const args of [['ls', '-C', dir], ['ls', '-C', dir, '--json'], ['diff', '-C', dir], ['diff', '-C', dir, '--json'], ['verify', '--offline', '-C', dir]]) {
+      const shown = await mcpm(args);
+      expect(shown.stdout + shown.stderr).not.toMatch(/pw-0123456789|mcp:pw/);
+    }
+    expect(JSON.parse((await mcpm(['ls', '-C', dir, '--json'])).stdout).servers.find((s: { name: string }) => s.name === 'fresh').launch.url).toBe(url.replace('http://', 'http://***@'));
+    expect((await mcpm(['ls', '-C', dir])).stdout).toContain('a user name or password in the URL: mcpm does not connect with one');
   });
 
   it('VS Code: a sandbox turned off, or an input that now runs a task for its value, is a changed launch', async () => {

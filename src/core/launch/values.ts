@@ -104,6 +104,52 @@ export function urlParts(url: string): UrlParts {
   return { masked: masked + url.slice(queryEnd), parts };
 }
 
+/**
+ * The user information of `url` (`user:token` in `https://user:token@host/…`), as written, or
+ * undefined. Read as the URL parser finds the host: after the scheme and any slashes (`https:u:p@h`
+ * has one too), up to the first `/`, `\`, `?` or `#`, the last `@` there ends it; a reference is
+ * one opaque piece, as in urlParts.
+ */
+export function userInfoOf(url: string): { start: number; end: number; text: string } | undefined {
+  // The URL parser drops leading control characters and spaces, and tabs and newlines anywhere.
+  let lead = 0;
+  while (lead < url.length && url.charCodeAt(lead) <= 0x20) lead++;
+  const scheme = SCHEME_AND_SLASHES.exec(url.slice(lead));
+  if (scheme === null) return undefined;
+  const start = lead + scheme[0].length;
+  let at = -1;
+  for (let i = start; i < url.length; i = afterReference(url, i)) {
+    const c = url[i];
+    if (c === '/' || c === '\\' || c === '?' || c === '#') break;
+    if (c === '@') at = i;
+  }
+  return at === -1 ? undefined : { start, end: at, text: url.slice(start, at) };
+}
+
+const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.\-\t\n\r]*:[/\\\t\n\r]*/;
+
+/**
+ * `url` as mcpm shows it (ls, diff, the review screen, messages): its query values masked as the lock
+ * writes them (urlParts), and its user information too, which mcpm refuses to connect with but
+ * which a config may hold (`https://x-access-token:ghp_…@…`). Should the URL parser still find a
+ * user name or password in what is left, other than that mask, or not read it as a URL at all
+ * while the URL has an `@` before its fragment, nothing of the URL is shown.
+ */
+export function shownUrl(url: string): string {
+  const masked = urlParts(url).masked;
+  const user = userInfoOf(masked);
+  const shown = user === undefined ? masked : `${masked.slice(0, user.start)}${MASKED}${masked.slice(user.end)}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(shown);
+  } catch {
+    // Not a URL to the parser (`https://user:pa/ss@host`, whose "port" is not one): any @ before
+    // the fragment may end a password cut short at a / or a ? (its rest masked as a query).
+    return /^[^#]*@/.test(url) ? MASKED : shown;
+  }
+  return (parsed.username !== '' && parsed.username !== MASKED) || parsed.password !== '' ? MASKED : shown;
+}
+
 /** The index after the character at `i`, or after the whole reference (`${…}`, to its first `}`) that starts there. */
 function afterReference(text: string, i: number): number {
   if (text[i] === '$' && text[i + 1] === '{') {

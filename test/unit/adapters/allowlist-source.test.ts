@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allowlistCacheDir, parseGitSource } from '../../../src/adapters/allowlist-source.js';
+import { allowlistCacheDir, parseGitSource, readAllowlistSource } from '../../../src/adapters/allowlist-source.js';
 
 describe('git allow-list sources', () => {
   it.each([
@@ -31,5 +35,23 @@ describe('git allow-list sources', () => {
   it('refuses a cache directory relative to where mcpm runs (no home, or a relative XDG_CACHE_HOME alone)', () => {
     expect(() => allowlistCacheDir({}, 'linux')).toThrow(/no cache directory/);
     expect(() => allowlistCacheDir({ XDG_CACHE_HOME: 'rel' }, 'linux')).toThrow(/no cache directory/);
+  });
+
+  it('never shows a user name or token of the URL: not in its own messages, nor in what git said', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mcpm-allowlist-'));
+    try {
+      // A git that quotes the URL it could not fetch, as a failed command line does.
+      const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+      const bin = join(home, 'bin');
+      execFileSync('mkdir', [bin]);
+      writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" fetch "*) for a; do url="$prev"; prev="$a"; done; echo "fatal: cannot fetch $url" >&2; exit 128;; esac\nexec ${realGit} "$@"\n`);
+      chmodSync(join(bin, 'git'), 0o755);
+      const source = 'git+https://x-access-token:tok-0123456789@git.example.com/sec/list.git#main';
+      const read = readAllowlistSource(source, { cwd: home, env: { HOME: home, PATH: `${bin}:${process.env['PATH']}` }, platform: 'linux', timeoutMs: 10_000, now: 0 });
+      const error = await read.then(() => undefined, (e: unknown) => e as Error);
+      expect(error?.message).toBe('https://***@git.example.com/sec/list.git#main: could not be fetched (fatal: cannot fetch https://[redacted]@git.example.com/sec/list.git), and no copy is cached');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

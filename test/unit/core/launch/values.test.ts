@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { escapeInvisible, valueDigest, writeSortedJson } from '../../../../src/core/canonical.js';
 import { launchDifference, valuesUnrecorded, type LaunchSpec } from '../../../../src/core/launch/identity.js';
 import type { ServerConfig } from '../../../../src/core/launch/parse.js';
-import { boundLaunch, hashedForm, isReferencesOnly, isStoredValue, jobKey, MASKED, urlParts, valueJobs } from '../../../../src/core/launch/values.js';
+import { boundLaunch, hashedForm, isReferencesOnly, isStoredValue, jobKey, MASKED, shownUrl, urlParts, userInfoOf, valueJobs } from '../../../../src/core/launch/values.js';
+import { describeLaunch } from '../../../../src/core/launch-text.js';
 import { parseStrictJson } from '../../../../src/core/json-strict.js';
 
 function server(env: Record<string, string>): ServerConfig {
@@ -147,6 +148,77 @@ describe('urlParts: a URL\'s query values, masked', () => {
     // A reference in the query is kept as written, and no value is bound for it.
     const referenced = await bind(remote('https://h/mcp?key=${API_KEY}'));
     expect(referenced).toEqual(remote('https://h/mcp?key=${API_KEY}').launch);
+  });
+});
+
+describe('shownUrl: a URL as mcpm shows it, without a user name or password', () => {
+  it.each([
+    ['https://mcp.example.com/mcp?key=sk-live-1', 'https://mcp.example.com/mcp?key=***'],
+    ['https://alice:hunter2-secret@mcp.example.com/mcp?key=sk-live-1', 'https://***@mcp.example.com/mcp?key=***'],
+    ['https://ghp_0123456789abcdef@github.com/org/repo.git', 'https://***@github.com/org/repo.git'],
+    // As the URL parser reads the host: slashes after the scheme are optional, the last @ ends the user information.
+    ['https:alice:pw@h/mcp', 'https:***@h/mcp'],
+    ['https:\\\\a:b@h', 'https:\\\\***@h'],
+    ['https://a@b:c@h/p@q', 'https://***@h/p@q'],
+    ['  https://a:b@h', '  https://***@h'],
+    ['git+https://x-access-token:tok-0123456789@github.com/org/list#main:mcp', 'git+https://***@github.com/org/list#main:mcp'],
+    ['https://${USER}:${TOKEN}@h/mcp', 'https://***@h/mcp'],
+    // An @ after the host is not user information.
+    ['https://h/mcp?mail=a@b', 'https://h/mcp?mail=***'],
+    ['https://h/p#x@y', 'https://h/p#x@y'],
+    // One inside a reference is opaque to mcpm, but the URL parser, given the text unexpanded,
+    // reads user information there: nothing of the URL is shown.
+    ['https://${HOST:-a@b}/mcp', MASKED],
+    ['${BASE_URL}/mcp', '${BASE_URL}/mcp'],
+    // A password with a / or ? in it: the URL parser ends the host there and refuses its "port".
+    ['https://user:pa/ss@h/mcp', MASKED],
+    ['https://user:pa?ss@h/mcp', MASKED],
+    ['https://h/users/me@example.com/mcp', 'https://h/users/me@example.com/mcp'],
+  ])('%s', (url, shown) => {
+    expect(shownUrl(url)).toBe(shown);
+    expect(shownUrl(shown)).toBe(shown);
+  });
+
+  it('leaves nothing in which the URL parser finds a user name or password but the mask (property)', () => {
+    const piece = fc.stringMatching(/^[a-zA-Z0-9@:/\\?#%.${}\t -]{0,10}$/);
+    fc.assert(
+      fc.property(fc.constantFrom('https://', 'https:', 'http:/\\', 'HTTPS://', ' wss://', 'ftp://'), piece, piece, piece, (scheme, a, b, rest) => {
+        const url = `${scheme}${a}@${b}${rest}`;
+        const shown = shownUrl(url);
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(shown);
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed !== undefined) {
+          expect(parsed.password).toBe('');
+          expect(['', MASKED]).toContain(parsed.username);
+        }
+        // Whatever the parser made of the original, its password is not in what is shown.
+        try {
+          const original = new URL(url);
+          if (original.password.length >= 4) expect(shown).not.toContain(decodeURIComponent(original.password));
+        } catch {
+          // not a URL: nothing for a client to send either
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('userInfoOf finds where it is', () => {
+    expect(userInfoOf('https://u:p@h/x')).toEqual({ start: 8, end: 11, text: 'u:p' });
+    expect(userInfoOf('https://h/x')).toBeUndefined();
+    expect(userInfoOf('mcp.example.com/x@y')).toBeUndefined();
+  });
+
+  it('describeLaunch shows neither, and says mcpm does not connect with one', () => {
+    const text = describeLaunch({ transport: 'http', url: 'https://alice:hunter2-secret@mcp.example.com/mcp', headerNames: [] });
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('alice');
+    expect(text).toBe("http 'https://***@mcp.example.com/mcp'  (a user name or password in the URL: mcpm does not connect with one)");
+    expect(describeLaunch({ transport: 'http', url: 'https://mcp.example.com/mcp', headerNames: [] })).toBe('http https://mcp.example.com/mcp');
   });
 });
 

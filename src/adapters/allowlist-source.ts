@@ -12,8 +12,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ALLOWLIST_FILE } from '../core/allowlist.js';
 import { McpmError } from '../core/errors.js';
-import { shownUrl, userInfoOf } from '../core/launch/values.js';
-import { MIN_SECRET_LENGTH, redactSecrets } from '../core/reflected-secrets.js';
+import { shownUrl } from '../core/launch/values.js';
+import { MIN_SECRET_LENGTH, querySecretsOf, redactSecrets, type SecretValue } from '../core/reflected-secrets.js';
 import { FileReadProblem, MAX_FILE_BYTES, readRegularFile } from './files.js';
 import { mcpmCacheDir } from './lock-index.js';
 import { replaceFile } from './replace-file.js';
@@ -49,7 +49,7 @@ export function parseGitSource(source: string): GitSource | undefined {
   const ref = (colon === -1 ? fragment : fragment.slice(0, colon)) || 'HEAD';
   const path = colon === -1 ? '' : fragment.slice(colon + 1);
   // An argument starting with "-" would be read by git as an option.
-  if (url === '' || url.startsWith('-') || ref.startsWith('-')) throw new McpmError('USAGE', `--allowlist ${source}: not a git source of the form git+<url>#<ref>:<path>`, HINT);
+  if (url === '' || url.startsWith('-') || ref.startsWith('-')) throw new McpmError('USAGE', `--allowlist ${shownUrl(source)}: not a git source of the form git+<url>#<ref>:<path>`, HINT);
   return { url, ref, path };
 }
 
@@ -59,7 +59,7 @@ export async function readAllowlistSource(
 ): Promise<AllowlistText> {
   const git = parseGitSource(source);
   if (git === undefined) return readLocal(resolve(context.cwd, source), source);
-  const checkout = await gitCheckout(git, context);
+  const checkout = await gitCheckout(git, source, context);
   const inside = resolve(checkout.dir, git.path);
   const read = readLocal(inside, `${shownUrl(source)} @ ${checkout.commit.slice(0, 12)}`, checkout.dir);
   return { ...read, ...(checkout.offlineNote ? { offlineNote: checkout.offlineNote } : {}) };
@@ -123,7 +123,8 @@ export interface GitContext {
   now: number;
 }
 
-async function gitCheckout(source: GitSource, context: GitContext): Promise<{ dir: string; commit: string; offlineNote?: string }> {
+/** `text`: the source as given (`git+…`), for messages. */
+async function gitCheckout(source: GitSource, text: string, context: GitContext): Promise<{ dir: string; commit: string; offlineNote?: string }> {
   const repoCache = join(allowlistCacheDir(context.env, context.platform), digest(source.url));
   const commits = join(repoCache, 'commits');
   const refFile = join(repoCache, 'refs', digest(source.ref));
@@ -154,9 +155,9 @@ async function gitCheckout(source: GitSource, context: GitContext): Promise<{ di
       await git(['--git-dir', gitDir, 'fetch', '-q', '--depth=1', '--no-tags', '--', source.url, source.ref]);
       commit = (await git(['--git-dir', gitDir, 'rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).stdout.trim();
     } catch (error) {
-      const reason = withoutUserInfo(source.url, gitReason(error));
+      const reason = redactSecrets(gitReason(error), credentialsIn(text, source.url));
       const cached = readRefPointer(refFile, commits);
-      const shown = `${shownUrl(source.url)}#${source.ref}`;
+      const shown = shownUrl(text);
       if (cached === undefined) {
         throw new McpmError('ALLOWLIST_UNAVAILABLE', `${shown}: could not be fetched (${reason}), and no copy is cached`, HINT, { cause: error });
       }
@@ -207,15 +208,16 @@ function makeReadOnly(dir: string): void {
 }
 
 /**
- * `text` (what git said about fetching `url`) without the URL's user information: a CI job's source
- * is often `git+https://x-access-token:…@github.com/…`, and git's messages and the failed command
- * line quote the URL whole. Its parts are taken out too, as the token may be quoted alone.
+ * What of a git source (`git+https://x-access-token:…@github.com/…#main`, as given) git's messages
+ * and a failed command line may quote that is a credential: its user information, read loosely
+ * (up to the last `@` before the first `/`: a `#` or `?` in a token does not end it, as it ends a
+ * URL's host, and git then quotes the rest as a host), and its parts; and its URL's query values.
  */
-function withoutUserInfo(url: string, text: string): string {
-  const user = userInfoOf(url);
-  if (user === undefined || user.text === '') return text;
-  const pieces = [user.text, ...user.text.split(':').filter((piece) => piece.length >= MIN_SECRET_LENGTH)];
-  return redactSecrets(text, pieces.map((value) => ({ label: "the allow-list URL's user information", value })));
+function credentialsIn(text: string, url: string): SecretValue[] {
+  const user = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*([^/\\]*)@/.exec(text)?.[1] ?? '';
+  const pieces = user.split(/[:#?]/).filter((piece) => piece.length >= MIN_SECRET_LENGTH);
+  if (user.includes(':') || user.length >= MIN_SECRET_LENGTH) pieces.unshift(user);
+  return [...pieces.map((value) => ({ label: "the allow-list URL's user information", value })), ...querySecretsOf(url)];
 }
 
 function gitReason(error: unknown): string {

@@ -133,22 +133,37 @@ const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.\-\t\n\r]*:[/\\\t\n\r]*/;
  * writes them (urlParts), and its user information too, which mcpm refuses to connect with but
  * which a config may hold (`https://x-access-token:ghp_…@…`). Should the URL parser still find a
  * user name or password in what is left, other than that mask, or not read it as a URL at all
- * while the URL has an `@` before its fragment, nothing of the URL is shown.
+ * while it has an `@`, nothing of the URL is shown. A password with a `/` in it
+ * (`https://alice:2024/pass@host`) is, to the parser and to mcpm, a host, a port and a path: shown
+ * as the URL mcpm would connect to.
  */
 export function shownUrl(url: string): string {
   const masked = urlParts(url).masked;
   const user = userInfoOf(masked);
   const shown = user === undefined ? masked : `${masked.slice(0, user.start)}${MASKED}${masked.slice(user.end)}`;
-  let parsed: URL;
-  try {
-    parsed = new URL(shown);
-  } catch {
-    // Not a URL to the parser (`https://user:pa/ss@host`, whose "port" is not one): any @ before
-    // the fragment may end a password cut short at a / or a ? (its rest masked as a query).
-    return /^[^#]*@/.test(url) ? MASKED : shown;
+  // Read as written, and with each reference as its default or else as a value that is a host, a
+  // port and a path alike, or a whole base URL: `http://localhost:${PORT}/@org` and
+  // `${BASE_URL}/@org` are URLs to check, not texts the parser refuses, and
+  // `https://${HOST:-user:pw@h}` holds a password.
+  const asDefaultOr = (neutral: string) => shown.replace(REFERENCE, (_, body: string) => (body.includes(':-') ? body.slice(body.indexOf(':-') + 2) : neutral));
+  let read = false;
+  for (const text of [shown, asDefaultOr('1'), asDefaultOr('http://h')]) {
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      continue;
+    }
+    read = true;
+    if ((parsed.username !== '' && parsed.username !== MASKED) || parsed.password !== '') return MASKED;
   }
-  return (parsed.username !== '' && parsed.username !== MASKED) || parsed.password !== '' ? MASKED : shown;
+  // Not a URL either way (`https://alice:s3cret#pass@host`, whose "port" is not one): any @ in it may
+  // end a password cut short at a #, a / or a ?. It cannot be connected to; it is not shown either.
+  return !read && url.includes('@') ? MASKED : shown;
 }
+
+/** A `${…}` reference, to its first `}`, as afterReference reads one; its body captured. */
+const REFERENCE = /\$\{([^}]+)\}/g;
 
 /** The index after the character at `i`, or after the whole reference (`${…}`, to its first `}`) that starts there. */
 function afterReference(text: string, i: number): number {

@@ -46,10 +46,23 @@ describe('git allow-list sources', () => {
       execFileSync('mkdir', [bin]);
       writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" fetch "*) for a; do url="$prev"; prev="$a"; done; echo "fatal: cannot fetch $url" >&2; exit 128;; esac\nexec ${realGit} "$@"\n`);
       chmodSync(join(bin, 'git'), 0o755);
-      const source = 'git+https://x-access-token:tok-0123456789@git.example.com/sec/list.git#main';
-      const read = readAllowlistSource(source, { cwd: home, env: { HOME: home, PATH: `${bin}:${process.env['PATH']}` }, platform: 'linux', timeoutMs: 10_000, now: 0 });
-      const error = await read.then(() => undefined, (e: unknown) => e as Error);
-      expect(error?.message).toBe('https://***@git.example.com/sec/list.git#main: could not be fetched (fatal: cannot fetch https://[redacted]@git.example.com/sec/list.git), and no copy is cached');
+      const failure = async (source: string) => {
+        const read = readAllowlistSource(source, { cwd: home, env: { HOME: home, PATH: `${bin}:${process.env['PATH']}` }, platform: 'linux', timeoutMs: 10_000, now: 0 });
+        return (await read.then(() => undefined, (e: unknown) => e as Error))?.message;
+      };
+      expect(await failure('git+https://x-access-token:tok-0123456789@git.example.com/sec/list.git#main')).toBe(
+        'git+https://***@git.example.com/sec/list.git#main: could not be fetched (fatal: cannot fetch https://[redacted]@git.example.com/sec/list.git), and no copy is cached',
+      );
+      // A # in the token ends the URL there for mcpm and git alike: nothing of it is shown.
+      expect(await failure('git+https://x-access-token:ghp_S3CRET#TOKEN123456@git.example.com/sec/list.git#main')).toBe(
+        '***: could not be fetched (fatal: cannot fetch https://[redacted]:[redacted]), and no copy is cached',
+      );
+      // A key in the query: masked in the source, and taken out of git's words.
+      expect(await failure('git+https://git.example.com/sec/list.git?token=abcdefgh12345#main')).toBe(
+        'git+https://git.example.com/sec/list.git?token=***#main: could not be fetched (fatal: cannot fetch https://git.example.com/sec/list.git?token=[redacted]), and no copy is cached',
+      );
+      // The one that is refused before git runs says nothing of the token either.
+      expect(() => parseGitSource('git+https://x-access-token:ghp_S3CRETTOKEN123456@h/o/r.git#-bad')).toThrow('--allowlist git+https://***@h/o/r.git#-bad: not a git source');
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -174,6 +174,16 @@ describe('shownUrl: a URL as mcpm shows it, without a user name or password', ()
     ['https://user:pa/ss@h/mcp', MASKED],
     ['https://user:pa?ss@h/mcp', MASKED],
     ['https://h/users/me@example.com/mcp', 'https://h/users/me@example.com/mcp'],
+    ['https://alice:s3cret#pass@mcp.example.com/mcp', MASKED],
+    // An @ in the path of a URL with references, read with each reference as a value.
+    ['http://localhost:${PORT}/@org/mcp', 'http://localhost:${PORT}/@org/mcp'],
+    ['${BASE_URL}/@org/mcp', '${BASE_URL}/@org/mcp'],
+    ['https://${HOST:-mcp.example.com}/@org/mcp', 'https://${HOST:-mcp.example.com}/@org/mcp'],
+    // A default that holds a user: masked as any.
+    ['https://${HOST:-me:pw@h}/mcp', MASKED],
+    ['https://${P:-a#b}@host:99999/mcp', MASKED],
+    // To the parser and to mcpm a host, a port and a path: shown as the URL connected to.
+    ['https://alice:2024/pass@mcp.example.com/mcp', 'https://alice:2024/pass@mcp.example.com/mcp'],
   ])('%s', (url, shown) => {
     expect(shownUrl(url)).toBe(shown);
     expect(shownUrl(shown)).toBe(shown);

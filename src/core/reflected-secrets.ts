@@ -109,13 +109,16 @@ export function secretValuesOf(
 
 /**
  * The query values of a resolved URL as secrets, each also as a server reads it (percent-decoded):
- * for a record that keeps the URL masked (`mcpm login`'s), where any of them may be a key.
+ * for what keeps or shows the URL masked (`mcpm login`'s record and messages), where any of them
+ * may be a key. Not a value the masked URL itself holds (`/tenants/acme-corp/mcp?tenant=acme-corp`):
+ * that one is shown anyway, and taking it out of a resource or issuer would only break them.
  */
 export function querySecretsOf(url: string): SecretValue[] {
+  const { masked, parts } = urlParts(url);
   const found: SecretValue[] = [];
-  for (const part of urlParts(url).parts) {
+  for (const part of parts) {
     for (const value of [part.value, ...queryDecodings(part.value)]) {
-      if (value.length >= MIN_SECRET_LENGTH) found.push({ label: `the URL's ${part.name}`, value });
+      if (value.length >= MIN_SECRET_LENGTH && !masked.includes(value)) found.push({ label: `the URL's ${part.name}`, value });
     }
   }
   return found;

@@ -229,6 +229,25 @@ describe('mcpm login of a URL with a key in its query', () => {
     ok(await u.run(['logout', 'remote', '-C', u.dir]));
     expect(readdirSync(u.credentials).filter((f) => f.endsWith('.json'))).toEqual([]);
   }, LONG);
+
+  it('a sign-in that fails does not print the key: the SDK\'s words quote the URL whole', async () => {
+    const elsewhere = await startOAuthServer({ FIXTURE_DEFS: defsFile, FIXTURE_OAUTH_PUBLISHED_RESOURCE: '/other/mcp' });
+    try {
+      const u = user(elsewhere);
+      const key = 'SEKRET-0123456789';
+      const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+      config.mcpServers['remote']!['url'] = `${elsewhere.rs}/mcp?api_key=${key}`;
+      writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+      for (const args of [['login', 'remote', '-C', u.dir], ['login', 'remote', '-C', u.dir, '--json']]) {
+        const failed = await u.run(args);
+        expect(failed.status).not.toBe(0);
+        expect(failed.stdout + failed.stderr).toContain(`does not match expected ${elsewhere.rs}/mcp?api_key=[redacted]`);
+        expect(failed.stdout + failed.stderr).not.toContain(key);
+      }
+    } finally {
+      await elsewhere.stop();
+    }
+  }, LONG);
 });
 
 describe('mcpm login of a server configured otherwise than the lock says', () => {

@@ -13,6 +13,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpmError } from '../../core/errors.js';
 import { jsonQuote } from '../../core/json-strict.js';
 import type { OAuthSettings } from '../../core/launch/parse.js';
+import { querySecretsOf, redactSecrets } from '../../core/reflected-secrets.js';
 import { openInBrowser, type BrowserPlace } from '../browser.js';
 import { LoginProvider } from './provider.js';
 import type { StoredLogin } from './store.js';
@@ -73,8 +74,10 @@ export async function signIn(request: LoginRequest): Promise<LoginOutcome> {
     };
     const failed = (error: unknown): McpmError => {
       if (error instanceof McpmError) return error;
-      // The authorization server's own words (error codes, descriptions); never a token: none is held yet.
-      const text = error instanceof Error ? error.message : String(error);
+      // The authorization server's own words (error codes, descriptions); never a token: none is held
+      // yet. The SDK's may quote the server's URL whole (`… does not match expected <url>`), whose
+      // query values can be keys: taken out, as everywhere the URL is shown.
+      const text = redactSecrets(error instanceof Error ? error.message : String(error), querySecretsOf(url.href));
       return new McpmError('SERVER_AUTH_REQUIRED', `signing in to ${quoted} failed: ${jsonQuote(text, 240)}`, 'check the server\'s URL, or its "oauth" settings in the config, then run mcpm login again', { cause: error });
     };
     let result: string;

@@ -246,10 +246,11 @@ export class TokenStore {
     // The URL masked, and matched by its hash: a query value may be a key (`?api_key=…`). So is
     // the resource, the URL itself when the server published none (resourceCovers reads its origin
     // and path only). What the servers published (the resource, the issuer, the discovery
-    // documents) may echo a query value anywhere, as a server knows its key: the record must not
-    // hold it even so. A resource or issuer is kept redacted (a resource that no longer covers the
-    // URL leaves the login unusable, never sent elsewhere); a discovery is then not kept at all,
-    // and the next renewal discovers again.
+    // documents) may echo a query value anywhere, as a server knows its key: the record's
+    // metadata must not hold it even so. A resource or issuer is kept redacted (a resource that no
+    // longer covers the URL leaves the login unusable, never sent elsewhere); a discovery is then
+    // not kept at all, and the next renewal discovers again. The client and the tokens are kept as
+    // issued: they are the secrets themselves, in the keychain or this private file.
     const keys = querySecretsOf(url);
     const keptDiscovery = discovery !== undefined && findReflection(discovery as unknown as JsonValue, keys) === undefined ? discovery : undefined;
     const meta = {

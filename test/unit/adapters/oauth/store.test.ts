@@ -135,6 +135,14 @@ describe('TokenStore (file)', () => {
     await s.write(login(plain, { discovery: clean }));
     expect(JSON.parse(readFileSync(s.fileFor(plain), 'utf8')).discovery).toEqual(clean);
     expect(await s.read(plain)).toMatchObject({ kind: 'found', login: { discovery: clean } });
+
+    // A query value the URL also holds outside its query is shown with it anyway: not taken out of
+    // what the servers published, which would leave the login unusable.
+    const tenant = 'https://eu-west-1.mcp.example.com/tenants/acme-corp/mcp?tenant=acme-corp&region=eu-west-1';
+    const published = { ...clean, resourceMetadataUrl: 'https://eu-west-1.mcp.example.com/.well-known/oauth-protected-resource/tenants/acme-corp/mcp' };
+    const issuer = 'https://eu-west-1.auth.example.com/';
+    await s.write(login(tenant, { resource: 'https://eu-west-1.mcp.example.com/tenants/acme-corp/mcp', issuer, discovery: published }));
+    expect(await s.read(tenant)).toMatchObject({ kind: 'found', login: { issuer, discovery: published } });
   });
 
   it('a record that does not parse is unusable, never a crash', async () => {

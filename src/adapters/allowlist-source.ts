@@ -210,12 +210,15 @@ function makeReadOnly(dir: string): void {
 /**
  * What of a git source (`git+https://x-access-token:…@github.com/…#main`, as given) git's messages
  * and a failed command line may quote that is a credential: its user information, read loosely
- * (up to the last `@` before the first `/`: a `#` or `?` in a token does not end it, as it ends a
- * URL's host, and git then quotes the rest as a host), and its parts; and its URL's query values.
+ * (after the scheme, up to its last `@`: a `/`, `#` or `?` in a password does not end it, as it
+ * ends a URL's host, and git then quotes the URL whole), and its parts; and its URL's query values.
+ * An `@` in a path makes more of the text redacted than needs to be, in an error message only.
  */
 function credentialsIn(text: string, url: string): SecretValue[] {
-  const user = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*([^/\\]*)@/.exec(text)?.[1] ?? '';
-  const pieces = user.split(/[:#?]/).filter((piece) => piece.length >= MIN_SECRET_LENGTH);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(text)?.[0];
+  const at = text.lastIndexOf('@');
+  const user = scheme === undefined || at < scheme.length ? '' : text.slice(scheme.length, at);
+  const pieces = user.split(/[:#?/\\@]/).filter((piece) => piece.length >= MIN_SECRET_LENGTH);
   if (user.includes(':') || user.length >= MIN_SECRET_LENGTH) pieces.unshift(user);
   return [...pieces.map((value) => ({ label: "the allow-list URL's user information", value })), ...querySecretsOf(url)];
 }

@@ -6,7 +6,7 @@
 import type { LaunchSpec } from './launch/identity.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
 import { shellWord } from './shell-word.js';
-import { shownUrl, userInfoOf } from './launch/values.js';
+import { MASKED, shownUrl, userInfoOf } from './launch/values.js';
 
 /**
  * One line: the command and its arguments as shell words (`--mode safe` is two arguments,
@@ -26,8 +26,10 @@ export function describeLaunch(launch: LaunchSpec): SafeText {
     // Masked as the lock writes it: a key in the URL's query is shown by its stored form only. A
     // user name or password is shown by neither (it has no stored form: mcpm connects with none),
     // so two launches that differ only there print alike; both are refused where mcpm connects.
-    text = `${launch.transport} ${word(shownUrl(launch.url))}`;
-    if (userInfoOf(launch.url) !== undefined) text += '  (a user name or password in the URL: mcpm does not connect with one)';
+    const shown = shownUrl(launch.url);
+    text = `${launch.transport} ${word(shown)}`;
+    if (shown === MASKED) text += '  (not shown: the URL may hold a user name or password, which mcpm does not connect with)';
+    else if (userInfoOf(launch.url) !== undefined) text += '  (a user name or password in the URL: mcpm does not connect with one)';
     if (launch.urlValues !== undefined) text += `  (URL values ${named(Object.keys(launch.urlValues).sort(), launch.urlValues)})`;
     if (launch.headersHelper !== undefined) text += `  (headersHelper ${word(launch.headersHelper)})`;
     if (launch.signIn !== undefined) text += `  (sign-in ${word(launch.signIn)})`;

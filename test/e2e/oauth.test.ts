@@ -295,4 +295,41 @@ describe('mcpm login without a browser', () => {
     expect(status, stderr).toBe(0);
     expect(stdout).toContain('signed in to "remote"');
   });
+
+  it('an authorization server that ends the sign-in naming the URL with its key: the key is not printed', async () => {
+    const u = user();
+    const key = 'SEKRET-0123456789';
+    const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+    config.mcpServers['remote']!['url'] = `${server.rs}/mcp?api_key=${key}`;
+    writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+    const child = spawn(process.execPath, [BIN, 'login', 'remote', '-C', u.dir, '--no-browser', '--json'], {
+      env: { ...process.env, ...u.env, BROWSER: '/nonexistent/browser', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 20_000);
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        const match = /^ {2}(http:\/\/\S+)$/m.exec(stderr);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+    // The redirect an authorization server sends when it refuses: its own words quote the URL.
+    const authorize = new URL(url);
+    const redirect = new URL(authorize.searchParams.get('redirect_uri')!);
+    redirect.searchParams.set('state', authorize.searchParams.get('state')!);
+    redirect.searchParams.set('error', 'invalid_target');
+    redirect.searchParams.set('error_description', `resource ${server.rs}/mcp?api_key=${key} is not registered`);
+    await (await fetch(redirect)).text();
+    const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(status).toBe(3); // SERVER_AUTH_REQUIRED
+    expect(JSON.parse(stdout).error.message).toContain(`mcp?api_key=[redacted] is not registered`);
+    expect(stdout + stderr).not.toContain(key);
+  });
 });

@@ -72,12 +72,17 @@ export async function signIn(request: LoginRequest): Promise<LoginOutcome> {
       ...(resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl }),
       ...(scope === undefined ? {} : { scope }),
     };
+    // The authorization server's own words (error codes, descriptions); never a token: none is held
+    // yet. They, and the SDK's, may quote the server's URL whole (`… does not match expected <url>`,
+    // an error_description naming the resource), whose query values can be keys: taken out, as
+    // everywhere the URL is shown.
+    const keys = querySecretsOf(url.href);
     const failed = (error: unknown): McpmError => {
-      if (error instanceof McpmError) return error;
-      // The authorization server's own words (error codes, descriptions); never a token: none is held
-      // yet. The SDK's may quote the server's URL whole (`… does not match expected <url>`), whose
-      // query values can be keys: taken out, as everywhere the URL is shown.
-      const text = redactSecrets(error instanceof Error ? error.message : String(error), querySecretsOf(url.href));
+      if (error instanceof McpmError) {
+        if (keys.length === 0) return error;
+        return new McpmError(error.code, redactSecrets(error.message, keys), error.hint, { cause: error, ...(error.detail === undefined ? {} : { detail: redactSecrets(error.detail, keys) }) });
+      }
+      const text = redactSecrets(error instanceof Error ? error.message : String(error), keys);
       return new McpmError('SERVER_AUTH_REQUIRED', `signing in to ${quoted} failed: ${jsonQuote(text, 240)}`, 'check the server\'s URL, or its "oauth" settings in the config, then run mcpm login again', { cause: error });
     };
     let result: string;
@@ -134,7 +139,7 @@ async function firstRequest(request: LoginRequest, fetchFn: FetchLike): Promise<
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
     const code = (error as { cause?: { code?: unknown } }).cause?.code;
-    throw new McpmError('SERVER_SPAWN_FAILED', `server ${jsonQuote(request.server)}: cannot connect to ${url.origin}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, { cause: error });
+    throw new McpmError('SERVER_SPAWN_FAILED', `server ${jsonQuote(request.server)}: cannot connect to ${url.origin}${typeof code === 'string' ? ` (${code})` : ''}`, 'check the URL in the config, and that the server is up and reachable from this machine', { cause: error });
   }
   await response.body?.cancel().catch(() => {});
   return response;

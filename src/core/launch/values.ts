@@ -105,12 +105,12 @@ export function urlParts(url: string): UrlParts {
 }
 
 /**
- * The user information of `url` (`user:token` in `https://user:token@host/…`), as written, or
- * undefined. Read as the URL parser finds the host: after the scheme and any slashes (`https:u:p@h`
- * has one too), up to the first `/`, `\`, `?` or `#`, the last `@` there ends it; a reference is
- * one opaque piece, as in urlParts.
+ * Where the authority of `url` is: after the scheme (a `${…}` may give it) and any slashes
+ * (`https:u:p@h` has one too), up to the first `/`, `\`, `?` or `#`, as the URL parser finds the
+ * host; `at`, the last `@` in it (-1: none), which ends the user information. A reference is one
+ * opaque piece, as in urlParts. Undefined for a text without a scheme.
  */
-export function userInfoOf(url: string): { start: number; end: number; text: string } | undefined {
+function authorityOf(url: string): { start: number; end: number; at: number } | undefined {
   // The URL parser drops leading control characters and spaces, and tabs and newlines anywhere.
   let lead = 0;
   while (lead < url.length && url.charCodeAt(lead) <= 0x20) lead++;
@@ -118,36 +118,49 @@ export function userInfoOf(url: string): { start: number; end: number; text: str
   if (scheme === null) return undefined;
   const start = lead + scheme[0].length;
   let at = -1;
-  for (let i = start; i < url.length; i = afterReference(url, i)) {
-    const c = url[i];
+  let end = start;
+  for (; end < url.length; end = afterReference(url, end)) {
+    const c = url[end];
     if (c === '/' || c === '\\' || c === '?' || c === '#') break;
-    if (c === '@') at = i;
+    if (c === '@') at = end;
   }
-  return at === -1 ? undefined : { start, end: at, text: url.slice(start, at) };
+  return { start, end, at };
 }
 
-const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.\-\t\n\r]*:[/\\\t\n\r]*/;
+/** The user information of `url` (`user:token` in `https://user:token@host/…`), as written, or undefined (authorityOf). */
+export function userInfoOf(url: string): { start: number; end: number; text: string } | undefined {
+  const authority = authorityOf(url);
+  if (authority === undefined || authority.at === -1) return undefined;
+  return { start: authority.start, end: authority.at, text: url.slice(authority.start, authority.at) };
+}
+
+const SCHEME_AND_SLASHES = /^(?:[A-Za-z][A-Za-z0-9+.\-\t\n\r]*|\$\{[^}]+\}[A-Za-z0-9+.-]*):[/\\\t\n\r]*/;
 
 /**
  * `url` as mcpm shows it (ls, diff, the review screen, messages): its query values masked as the lock
  * writes them (urlParts), and its user information too, which mcpm refuses to connect with but
- * which a config may hold (`https://x-access-token:ghp_…@…`). Should the URL parser still find a
- * user name or password in what is left, other than that mask, or not read it as a URL at all
- * while it has an `@`, nothing of the URL is shown. A password with a `/` in it
- * (`https://alice:2024/pass@host`) is, to the parser and to mcpm, a host, a port and a path: shown
- * as the URL mcpm would connect to.
+ * which a config may hold (`https://x-access-token:ghp_…@…`). Nothing of the URL is shown when the
+ * URL parser still finds a user name or password in what is left, other than that mask; when a
+ * host and port are cut short by a `?` or `#` that an `@` follows (`https://alice:2024#pass@host`,
+ * a password with a `#` in it); or when a text with a scheme and an `@` is no URL to the parser at
+ * all. A password with a `/` in it (`https://alice:2024/pass@host`) is, to the parser and to mcpm,
+ * a host, a port and a path: shown as the URL mcpm would connect to.
  */
 export function shownUrl(url: string): string {
+  const authority = authorityOf(url);
+  if (authority !== undefined && authority.at === -1 && (url[authority.end] === '?' || url[authority.end] === '#') && url.slice(authority.start, authority.end).includes(':') && url.includes('@', authority.end)) {
+    return MASKED;
+  }
   const masked = urlParts(url).masked;
   const user = userInfoOf(masked);
   const shown = user === undefined ? masked : `${masked.slice(0, user.start)}${MASKED}${masked.slice(user.end)}`;
   // Read as written, and with each reference as its default or else as a value that is a host, a
-  // port and a path alike, or a whole base URL: `http://localhost:${PORT}/@org` and
-  // `${BASE_URL}/@org` are URLs to check, not texts the parser refuses, and
-  // `https://${HOST:-user:pw@h}` holds a password.
+  // port and a path alike, a scheme, or a whole base URL: `http://localhost:${PORT}/@org`,
+  // `${SCHEME}://user:pw@h` and `${BASE_URL}/@org` are URLs to check, not texts the parser
+  // refuses, and `https://${HOST:-user:pw@h}` holds a password.
   const asDefaultOr = (neutral: string) => shown.replace(REFERENCE, (_, body: string) => (body.includes(':-') ? body.slice(body.indexOf(':-') + 2) : neutral));
   let read = false;
-  for (const text of [shown, asDefaultOr('1'), asDefaultOr('http://h')]) {
+  for (const text of [shown, asDefaultOr('1'), asDefaultOr('x'), asDefaultOr('http://h/')]) {
     let parsed: URL;
     try {
       parsed = new URL(text);
@@ -157,9 +170,10 @@ export function shownUrl(url: string): string {
     read = true;
     if ((parsed.username !== '' && parsed.username !== MASKED) || parsed.password !== '') return MASKED;
   }
-  // Not a URL either way (`https://alice:s3cret#pass@host`, whose "port" is not one): any @ in it may
-  // end a password cut short at a #, a / or a ?. It cannot be connected to; it is not shown either.
-  return !read && url.includes('@') ? MASKED : shown;
+  // No URL in any reading (`https://alice:s3cret#pass@host`, whose "port" is not one): an @ in a
+  // text with a scheme may end a password cut short. It cannot be connected to; it is not shown
+  // either. Without a scheme (git's `git@github.com:org/repo`) an @ ends no password.
+  return !read && authority !== undefined && url.includes('@') ? MASKED : shown;
 }
 
 /** A `${…}` reference, to its first `}`, as afterReference reads one; its body captured. */

@@ -57,6 +57,10 @@ describe('git allow-list sources', () => {
       expect(await failure('git+https://x-access-token:ghp_S3CRET#TOKEN123456@git.example.com/sec/list.git#main')).toBe(
         '***: could not be fetched (fatal: cannot fetch https://[redacted]:[redacted]), and no copy is cached',
       );
+      // A / in the password: git quotes the URL whole, and so does its own reading fail.
+      expect(await failure('git+https://oauth2:abc/def+ghijklmn@gitlab.invalid/o/r.git#main')).toBe(
+        '***: could not be fetched (fatal: cannot fetch https://[redacted]@gitlab.invalid/o/r.git), and no copy is cached',
+      );
       // A key in the query: masked in the source, and taken out of git's words.
       expect(await failure('git+https://git.example.com/sec/list.git?token=abcdefgh12345#main')).toBe(
         'git+https://git.example.com/sec/list.git?token=***#main: could not be fetched (fatal: cannot fetch https://git.example.com/sec/list.git?token=[redacted]), and no copy is cached',

@@ -184,6 +184,17 @@ describe('shownUrl: a URL as mcpm shows it, without a user name or password', ()
     ['https://${P:-a#b}@host:99999/mcp', MASKED],
     // To the parser and to mcpm a host, a port and a path: shown as the URL connected to.
     ['https://alice:2024/pass@mcp.example.com/mcp', 'https://alice:2024/pass@mcp.example.com/mcp'],
+    // …but a host and port cut short by a # or ? that an @ follows are a password cut short.
+    ['https://alice:2024#pass@mcp.example.com/mcp', MASKED],
+    ['https://alice:2024?pass@mcp.example.com/mcp', MASKED],
+    // A reference may give the scheme.
+    ['${SCHEME}://x-access-token:ghp_abcdef123456@github.com/mcp', '${SCHEME}://***@github.com/mcp'],
+    ['${S}s://user:secret@host/mcp', '${S}s://***@host/mcp'],
+    // Without a scheme an @ ends no password: git's scp form, a base URL's path.
+    ['git+git@github.com:org/repo.git#main', 'git+git@github.com:org/repo.git#main'],
+    ['${BASE_URL:-}/@org/mcp', '${BASE_URL:-}/@org/mcp'],
+    ['${MCP_HOST}:${MCP_PORT}/@org/mcp', '${MCP_HOST}:${MCP_PORT}/@org/mcp'],
+    ['${URL}@latest', '${URL}@latest'],
   ])('%s', (url, shown) => {
     expect(shownUrl(url)).toBe(shown);
     expect(shownUrl(shown)).toBe(shown);
@@ -229,6 +240,9 @@ describe('shownUrl: a URL as mcpm shows it, without a user name or password', ()
     expect(text).not.toContain('alice');
     expect(text).toBe("http 'https://***@mcp.example.com/mcp'  (a user name or password in the URL: mcpm does not connect with one)");
     expect(describeLaunch({ transport: 'http', url: 'https://mcp.example.com/mcp', headerNames: [] })).toBe('http https://mcp.example.com/mcp');
+    expect(describeLaunch({ transport: 'http', url: 'https://alice:2024#pass@mcp.example.com/mcp', headerNames: [] })).toBe(
+      "http '***'  (not shown: the URL may hold a user name or password, which mcpm does not connect with)",
+    );
   });
 });
 

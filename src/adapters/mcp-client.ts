@@ -27,6 +27,9 @@ import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js'
 import { StrictHttpTransport } from './strict-fetch.js';
 import { parseRemoteUrl } from '../core/launch/remote-url.js';
 
+/** A remote server nothing answered for: the status line's default hint is about a command. */
+const REMOTE_UNREACHABLE_HINT = 'check the URL in the config, and that the server is up and reachable from this machine';
+
 export interface SnapshotOptions {
   /** Spawn (or first request) to last page, hard. On expiry the whole process tree is killed: SERVER_TIMEOUT. */
   timeoutMs: number;
@@ -656,13 +659,16 @@ class Run {
     const { where, login } = endpoint;
     const status = endpoint.httpStatus(error);
     if (status === 401 || login.unauthorized) return authRequired(server, login, error.cause);
-    if (status !== undefined) return new McpmError('SERVER_PROTOCOL', `${server} at ${where} answered HTTP ${status}`, undefined, { cause: error });
+    if (status !== undefined) {
+      const hint = status === 404 || status === 405 ? 'check the URL in the config: is it the server\'s MCP endpoint?' : undefined;
+      return new McpmError('SERVER_PROTOCOL', `${server} at ${where} answered HTTP ${status}`, hint, { cause: error });
+    }
     const cause = error.cause;
     // fetch's own TypeError: no HTTP answer at all. At the start nothing is listening; later, the server went away.
     const noAnswer = cause instanceof TypeError;
     if ((error.method === 'connect' && cause !== undefined) || (error.method === 'initialize' && noAnswer)) {
       const code = errnoOf(cause);
-      return new McpmError('SERVER_SPAWN_FAILED', `${server}: cannot connect to ${where}${code === undefined ? '' : ` (${code})`}`, undefined, { cause: error });
+      return new McpmError('SERVER_SPAWN_FAILED', `${server}: cannot connect to ${where}${code === undefined ? '' : ` (${code})`}`, REMOTE_UNREACHABLE_HINT, { cause: error });
     }
     if (cause === undefined || noAnswer) {
       return new McpmError('SERVER_EXITED', `${server} at ${where} closed the connection during ${error.method}`, undefined, { cause: error });

@@ -54,7 +54,7 @@ const DEFAULT_CONFIGS = ['.mcp.json', '.cursor/mcp.json', '.vscode/mcp.json'];
 export interface HookProject {
   /** Relative to the top of the work tree, `/`-separated; `.` for the top itself. */
   dir: string;
-  /** mcpm's arguments, run in `dir`: `verify --offline [--config F…] [--lockfile L]`. */
+  /** mcpm's arguments, run in `dir`: `verify --offline --quiet [--config F…] [--lockfile L]`. */
   args: string[];
   /** Paths relative to the top of the work tree: a staged one makes the hook check this project. */
   watched: string[];
@@ -98,7 +98,8 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   const inDir = (file: string) => (place.relDir === '.' ? file : `${place.relDir}/${file}`);
   const project: HookProject = {
     dir: place.relDir,
-    args: ['verify', '--offline'],
+    // Quiet: a commit that passes says nothing; one refused says what refused it (hookScript).
+    args: ['verify', '--offline', '--quiet'],
     watched: [...(configs.length > 0 ? configs.map(fromTop) : DEFAULT_CONFIGS.map(inDir)), fromTop(lockFile)],
   };
   for (const c of configs) project.args.push('--config', path.relative(place.dir, c));
@@ -323,6 +324,9 @@ run_mcpm() {
 }
 status=0
 ${checks}
+if [ "$status" -ne 0 ]; then
+  echo "mcpm pre-commit hook: commit refused (mcpm verify --offline exited $status): see above" >&2
+fi
 exit $status
 `;
 }

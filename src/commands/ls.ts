@@ -45,8 +45,10 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
 
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
   // Both from where ls was pointed (-C, or the working directory): from a subdirectory, `../.mcp.json`.
-  deps.stdout.write(`config: ${project.configLabels.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
-  const lines = statuses.map((s) => {
+  // --quiet: the servers that are not locked as configured, and nothing else (as install and verify).
+  if (!options.quiet) deps.stdout.write(`config: ${project.configLabels.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
+  const shown = options.quiet ? statuses.filter((s) => s.status !== 'ok') : statuses;
+  const lines = shown.map((s) => {
     const launch = withoutValues(s.config?.launch ?? s.locked?.launch);
     const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';
     const counts = s.locked ? `, ${countItems(s.locked.snapshot)}` : '';

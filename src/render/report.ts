@@ -29,7 +29,24 @@ export function describeFinding(f: Finding): SafeText {
   const where = f.key ? `${subjectLabel(f.subject)} ${JSON.stringify(f.key)}` : subjectLabel(f.subject);
   const ptr = f.pointer ? ` at ${f.pointer}` : '';
   const decoded = typeof f.args.decoded === 'string' ? ` (hidden text: ${JSON.stringify(f.args.decoded)})` : '';
-  return sanitize(`${f.severity.padEnd(6)} ${f.rule}: ${where}${ptr}${decoded}`);
+  return sanitize(`${f.severity.padEnd(6)} ${f.rule}: ${where}${ptr}${decoded}${otherServer(f)}`);
+}
+
+/** Which other server or name a finding about names is about: without it, "also used by another server" does not say which. */
+function otherServer(f: Finding): string {
+  const text = (key: string) => (typeof f.args[key] === 'string' ? JSON.stringify(f.args[key]) : undefined);
+  const [server, other, tool] = [text('server'), text('other'), text('tool')];
+  const ofServer = server === undefined ? '' : ` of server ${server}`;
+  switch (f.rule) {
+    case 'confusable-name':
+      return other === undefined ? '' : ` (looks like ${other}${ofServer})`;
+    case 'name-shadows-other-server':
+      return server === undefined ? '' : ` (server ${server} has ${other ?? 'it'} too)`;
+    case 'mentions-other-server-tool':
+      return tool === undefined ? '' : ` (tool ${tool}${ofServer})`;
+    default:
+      return '';
+  }
 }
 
 const SEVERITY_MEANING = {

@@ -50,11 +50,14 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     expect(refused.status).not.toBe(0);
     expect(refused.out).toMatch(/new\s+notes/);
     expect(refused.out).toContain('mcpm install notes');
+    expect(refused.out).toContain('mcpm pre-commit hook: commit refused (mcpm verify --offline exited 1): see above');
 
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
     git(dir, 'add', '.mcp.json', 'mcp.lock', '*.defs.json');
     const accepted = git(dir, 'commit', '-q', '-m', 'add notes');
     expect(accepted.status, accepted.out).toBe(0);
+    // A check that passes prints nothing.
+    expect(accepted.out).toBe('');
 
     // A commit that stages no config and no lock does not run mcpm at all.
     writeProject(dir, { ...notes(), other: { defs: defs([]) } });

@@ -31,6 +31,13 @@ describe('mcpm ls', { timeout: 60_000 }, () => {
       ['beta', 'new'],
     ]);
 
+    // --quiet: what is not locked as configured, and nothing else.
+    const quiet = await mcpm(['ls', '-C', dir, '-q']);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).toMatch(/^new +beta +not locked\n/);
+    expect(quiet.stdout).not.toMatch(/alpha|config:/);
+    expect((await mcpm(['ls', '-C', dir, '-q', 'alpha'])).stdout).toBe('');
+
     const unknown = await mcpm(['ls', '-C', dir, 'gamma']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('no server named "gamma"');

@@ -107,6 +107,16 @@ describe('snapshotServer over HTTP', () => {
     const error = (await caught(() => snapshotServer(httpConfig('gone', `http://127.0.0.1:${port}/mcp`), options()))) as McpmError;
     expect(error.code).toBe('SERVER_SPAWN_FAILED');
     expect(error.message).toBe(`server "gone": cannot connect to http://127.0.0.1:${port} (ECONNREFUSED)`);
+    // Not the status line's default for this code, which is about a command and PATH.
+    expect(error.hint).toBe('check the URL in the config, and that the server is up and reachable from this machine');
+  });
+
+  it('a URL that is not the MCP endpoint (HTTP 404): the hint points at the URL', async () => {
+    const port = await startHttp({});
+    const error = (await caught(() => snapshotServer(httpConfig('typo', `http://127.0.0.1:${port}/mpc`), options()))) as McpmError;
+    expect(error.code).toBe('SERVER_PROTOCOL');
+    expect(error.message).toMatch(/answered HTTP 404$/);
+    expect(error.hint).toBe("check the URL in the config: is it the server's MCP endpoint?");
   });
 
   it.each([

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../../src/core/findings/rules.js';
+import { describeFinding } from '../../../src/render/report.js';
+
+const finding = (rule: string, severity: Finding['severity'], args: Finding['args']): Finding => ({ rule, severity, subject: 'tools', key: 'send_email', pointer: '/name', args }) as Finding;
+
+describe('describeFinding', () => {
+  it('names the other server and name a name finding is about', () => {
+    expect(describeFinding(finding('name-shadows-other-server', 'medium', { name: 'send_email', server: 'mail' }))).toBe(
+      'medium name-shadows-other-server: tool "send_email" at /name (server "mail" has it too)',
+    );
+    expect(describeFinding(finding('name-shadows-other-server', 'high', { name: 'send_email', server: 'mail', other: 'Send_Email' }))).toBe(
+      'high   name-shadows-other-server: tool "send_email" at /name (server "mail" has "Send_Email" too)',
+    );
+    expect(describeFinding(finding('confusable-name', 'high', { name: 'send_email', other: 'send_emaіl' }))).toBe('high   confusable-name: tool "send_email" at /name (looks like "send_emaіl")');
+    expect(describeFinding(finding('confusable-name', 'high', { name: 'send_email', server: 'mail', other: 'send_emaіl' }))).toBe(
+      'high   confusable-name: tool "send_email" at /name (looks like "send_emaіl" of server "mail")',
+    );
+    expect(describeFinding(finding('mentions-other-server-tool', 'medium', { server: 'mail', tool: 'send_email' }))).toBe(
+      'medium mentions-other-server-tool: tool "send_email" at /name (tool "send_email" of server "mail")',
+    );
+    expect(describeFinding(finding('non-spec-tool-name', 'medium', { name: 'send_email' }))).toBe('medium non-spec-tool-name: tool "send_email" at /name');
+  });
+
+  it('a server name that would paint the terminal is escaped', () => {
+    const text = describeFinding(finding('name-shadows-other-server', 'medium', { name: 'x', server: 'evil\u001b[2J\u202e' }));
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('\u202e');
+  });
+});

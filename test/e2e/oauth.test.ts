@@ -63,6 +63,13 @@ function user(fixture: OAuthFixture = server) {
   return { home, dir, env, run, credentials, printed, expectNoLeak };
 }
 
+/** The remote server of `u`'s config at `url` instead. */
+function withUrl(u: ReturnType<typeof user>, url: string): void {
+  const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
+  config.mcpServers['remote']!['url'] = url;
+  writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+}
+
 function ok(result: RunResult, status = 0): RunResult {
   expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(status);
   return result;
@@ -216,9 +223,7 @@ describe('mcpm login of a URL with a key in its query', () => {
   it('signs in and locks; the key is in no file mcpm writes, the credential record included', async () => {
     const u = user();
     const key = 'SEKRET-0123456789';
-    const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
-    config.mcpServers['remote']!['url'] = `${server.rs}/mcp?api_key=${key}`;
-    writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+    withUrl(u, `${server.rs}/mcp?api_key=${key}`);
     ok(await u.run(['login', 'remote', '-C', u.dir]));
     ok(await u.run(['install', 'remote', '-C', u.dir]));
     ok(await u.run(['verify', 'remote', '-C', u.dir]));
@@ -235,9 +240,7 @@ describe('mcpm login of a URL with a key in its query', () => {
     try {
       const u = user(elsewhere);
       const key = 'SEKRET-0123456789';
-      const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
-      config.mcpServers['remote']!['url'] = `${elsewhere.rs}/mcp?api_key=${key}`;
-      writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
+      withUrl(u, `${elsewhere.rs}/mcp?api_key=${key}`);
       for (const args of [['login', 'remote', '-C', u.dir], ['login', 'remote', '-C', u.dir, '--json']]) {
         const failed = await u.run(args);
         expect(failed.status).not.toBe(0);
@@ -263,63 +266,51 @@ describe('mcpm login of a server configured otherwise than the lock says', () =>
   }, LONG);
 });
 
+/** `mcpm login remote --no-browser` with `args`: the authorization URL it prints, and its end. */
+async function loginWithoutBrowser(u: ReturnType<typeof user>, args: string[] = []): Promise<{ url: string; stderr: () => string; ended: Promise<{ status: number | null; stdout: string; stderr: string }> }> {
+  const child = spawn(process.execPath, [BIN, 'login', 'remote', '-C', u.dir, '--no-browser', ...args], {
+    env: { ...process.env, ...u.env, BROWSER: '/nonexistent/browser', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const ended = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 20_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const match = /^ {2}(http:\/\/\S+)$/m.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+  });
+  return { url, stderr: () => stderr, ended };
+}
+
 describe('mcpm login without a browser', () => {
   it('--no-browser prints the URL and waits for the redirect (here: followed by the test)', async () => {
     const u = user();
-    const child = spawn(process.execPath, [BIN, 'login', 'remote', '-C', u.dir, '--no-browser'], {
-      env: { ...process.env, ...u.env, BROWSER: '/nonexistent/browser', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 20_000);
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        const match = /^ {2}(http:\/\/\S+)$/m.exec(stderr);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-    });
-    expect(stderr).toContain('To sign in to "remote", open this URL in a browser on this machine:');
+    const { url, stderr, ended } = await loginWithoutBrowser(u);
+    expect(stderr()).toContain('To sign in to "remote", open this URL in a browser on this machine:');
     const authorize = new URL(url);
     expect(authorize.origin).toBe(server.as);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorize.searchParams.get('resource')).toBe(`${server.rs}/mcp`);
     expect(authorize.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
     await (await fetch(url)).text();
-    const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    expect(status, stderr).toBe(0);
+    const { status, stdout } = await ended;
+    expect(status, stderr()).toBe(0);
     expect(stdout).toContain('signed in to "remote"');
   });
 
   it('an authorization server that ends the sign-in naming the URL with its key: the key is not printed', async () => {
     const u = user();
     const key = 'SEKRET-0123456789';
-    const config = JSON.parse(readFileSync(join(u.dir, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, Record<string, unknown>> };
-    config.mcpServers['remote']!['url'] = `${server.rs}/mcp?api_key=${key}`;
-    writeFileSync(join(u.dir, '.mcp.json'), JSON.stringify(config));
-    const child = spawn(process.execPath, [BIN, 'login', 'remote', '-C', u.dir, '--no-browser', '--json'], {
-      env: { ...process.env, ...u.env, BROWSER: '/nonexistent/browser', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 20_000);
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        const match = /^ {2}(http:\/\/\S+)$/m.exec(stderr);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-    });
+    withUrl(u, `${server.rs}/mcp?api_key=${key}`);
+    const { url, ended } = await loginWithoutBrowser(u, ['--json']);
     // The redirect an authorization server sends when it refuses: its own words quote the URL.
     const authorize = new URL(url);
     const redirect = new URL(authorize.searchParams.get('redirect_uri')!);
@@ -327,7 +318,7 @@ describe('mcpm login without a browser', () => {
     redirect.searchParams.set('error', 'invalid_target');
     redirect.searchParams.set('error_description', `resource ${server.rs}/mcp?api_key=${key} is not registered`);
     await (await fetch(redirect)).text();
-    const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { status, stdout, stderr } = await ended;
     expect(status).toBe(3); // SERVER_AUTH_REQUIRED
     expect(JSON.parse(stdout).error.message).toContain(`mcp?api_key=[redacted] is not registered`);
     expect(stdout + stderr).not.toContain(key);

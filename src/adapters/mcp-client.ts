@@ -660,7 +660,8 @@ class Run {
     const status = endpoint.httpStatus(error);
     if (status === 401 || login.unauthorized) return authRequired(server, login, error.cause);
     if (status !== undefined) {
-      const hint = status === 404 || status === 405 ? 'check the URL in the config: is it the server\'s MCP endpoint?' : undefined;
+      // At the first request only: later, a 404 is a session the server has forgotten.
+      const hint = (status === 404 || status === 405) && (error.method === 'connect' || error.method === 'initialize') ? 'check the URL in the config: is it the server\'s MCP endpoint?' : undefined;
       return new McpmError('SERVER_PROTOCOL', `${server} at ${where} answered HTTP ${status}`, hint, { cause: error });
     }
     const cause = error.cause;

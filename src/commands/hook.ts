@@ -105,7 +105,8 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   for (const c of configs) project.args.push('--config', path.relative(place.dir, c));
   if (options.lockfile !== undefined) project.args.push('--lockfile', path.relative(place.dir, lockFile));
 
-  const others = (ours ? projectsOfHook(existing, place.hookFile) : []).filter((p) => p.dir !== project.dir);
+  // A project an earlier mcpm added runs quiet too from now on (its arguments kept otherwise).
+  const others = (ours ? projectsOfHook(existing, place.hookFile) : []).filter((p) => p.dir !== project.dir).map(quietly);
   const projects = [...others, project].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
   // Atomic, as every file mcpm writes: git never runs half a hook.
   await writeTextFile(place.hookFile, place.shown, hookScript({ node: process.execPath, bin: selfBin(), projects }), { mode: 0o755 });
@@ -288,6 +289,13 @@ function shellWords(line: string): string[] {
   return words;
 }
 
+/** `project` with `--quiet` after its `verify --offline`, as hook install writes it now. */
+function quietly(project: HookProject): HookProject {
+  const [command, offline, ...rest] = project.args;
+  if (command !== 'verify' || offline !== '--offline' || rest.includes('--quiet') || rest.includes('-q')) return project;
+  return { ...project, args: [command, offline, '--quiet', ...rest] };
+}
+
 /** POSIX sh single quotes: everything literal, a `'` written as `'\''`. */
 function sq(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
@@ -325,7 +333,7 @@ run_mcpm() {
 status=0
 ${checks}
 if [ "$status" -ne 0 ]; then
-  echo "mcpm pre-commit hook: commit refused (mcpm verify --offline exited $status): see above" >&2
+  echo "mcpm pre-commit hook: commit refused (exit $status): see above" >&2
 fi
 exit $status
 `;

@@ -26,15 +26,23 @@ export function countItems(snapshot: Snapshot): string {
 }
 
 export function describeFinding(f: Finding): SafeText {
-  const where = f.key ? `${subjectLabel(f.subject)} ${JSON.stringify(f.key)}` : subjectLabel(f.subject);
+  const where = f.key ? `${subjectLabel(f.subject)} ${quotedName(f.key)}` : subjectLabel(f.subject);
   const ptr = f.pointer ? ` at ${f.pointer}` : '';
   const decoded = typeof f.args.decoded === 'string' ? ` (hidden text: ${JSON.stringify(f.args.decoded)})` : '';
   return sanitize(`${f.severity.padEnd(6)} ${f.rule}: ${where}${ptr}${decoded}${otherServer(f)}`);
 }
 
+/** A name in identifier form, quoted: two names that differ by one look-alike letter must not print alike. */
+function quotedName(name: string): string {
+  return `"${sanitize(name, { identifier: true }).replace(/"/g, '\\"')}"`;
+}
+
 /** Which other server or name a finding about names is about: without it, "also used by another server" does not say which. */
 function otherServer(f: Finding): string {
-  const text = (key: string) => (typeof f.args[key] === 'string' ? JSON.stringify(f.args[key]) : undefined);
+  const text = (key: string) => {
+    const value = f.args[key];
+    return typeof value === 'string' ? quotedName(value) : undefined;
+  };
   const [server, other, tool] = [text('server'), text('other'), text('tool')];
   const ofServer = server === undefined ? '' : ` of server ${server}`;
   switch (f.rule) {

@@ -50,7 +50,7 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     expect(refused.status).not.toBe(0);
     expect(refused.out).toMatch(/new\s+notes/);
     expect(refused.out).toContain('mcpm install notes');
-    expect(refused.out).toContain('mcpm pre-commit hook: commit refused (mcpm verify --offline exited 1): see above');
+    expect(refused.out).toContain('mcpm pre-commit hook: commit refused (exit 1): see above');
 
     expect((await mcpm(['install', '-C', dir])).status).toBe(0);
     git(dir, 'add', '.mcp.json', 'mcp.lock', '*.defs.json');
@@ -227,7 +227,7 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     expect(JSON.parse(installed.stdout)).toMatchObject({ updated: true, chained: null, projects: ['packages/app', 'packages/web'] });
     const script = readFileSync(join(hooks, 'pre-commit'), 'utf8');
     expect(script).toContain('# mcpm-hook: pre-commit v2');
-    expect(script).toContain('# mcpm-project: {"dir":"packages/app","args":["verify","--offline"],"watched":["packages/app/.mcp.json","packages/app/.cursor/mcp.json","packages/app/.vscode/mcp.json","packages/app/mcp.lock"]}');
+    expect(script).toContain('# mcpm-project: {"dir":"packages/app","args":["verify","--offline","--quiet"],"watched":["packages/app/.mcp.json","packages/app/.cursor/mcp.json","packages/app/.vscode/mcp.json","packages/app/mcp.lock"]}');
   });
 
   it('outside a git repository is a usage error', async () => {

@@ -50,7 +50,13 @@ export async function signIn(request: LoginRequest): Promise<LoginOutcome> {
 
   const { auth, extractWWWAuthenticateParams } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const { resourceMetadataUrl, scope: askedScope } = extractWWWAuthenticateParams(first);
-  const listener = await Loopback.listen(request.settings, signal);
+  // The authorization server's own words (error codes, descriptions); never a token: none is held
+  // yet. They, and the SDK's, may quote the server's URL whole (`… does not match expected <url>`,
+  // an error_description naming the resource), whose query values can be keys: taken out, as
+  // everywhere the URL is shown, and before any text is cut short, which would leave part of one.
+  const keys = querySecretsOf(url.href);
+  const redact = (text: string) => redactSecrets(text, keys);
+  const listener = await Loopback.listen(request.settings, signal, redact);
   try {
     const state = randomBytes(24).toString('base64url');
     listener.expect(state);
@@ -72,17 +78,12 @@ export async function signIn(request: LoginRequest): Promise<LoginOutcome> {
       ...(resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl }),
       ...(scope === undefined ? {} : { scope }),
     };
-    // The authorization server's own words (error codes, descriptions); never a token: none is held
-    // yet. They, and the SDK's, may quote the server's URL whole (`… does not match expected <url>`,
-    // an error_description naming the resource), whose query values can be keys: taken out, as
-    // everywhere the URL is shown.
-    const keys = querySecretsOf(url.href);
     const failed = (error: unknown): McpmError => {
       if (error instanceof McpmError) {
         if (keys.length === 0) return error;
-        return new McpmError(error.code, redactSecrets(error.message, keys), error.hint, { cause: error, ...(error.detail === undefined ? {} : { detail: redactSecrets(error.detail, keys) }) });
+        return new McpmError(error.code, redact(error.message), error.hint, { cause: error, ...(error.detail === undefined ? {} : { detail: redact(error.detail) }) });
       }
-      const text = redactSecrets(error instanceof Error ? error.message : String(error), keys);
+      const text = redact(error instanceof Error ? error.message : String(error));
       return new McpmError('SERVER_AUTH_REQUIRED', `signing in to ${quoted} failed: ${jsonQuote(text, 240)}`, 'check the server\'s URL, or its "oauth" settings in the config, then run mcpm login again', { cause: error });
     };
     let result: string;
@@ -160,6 +161,8 @@ class Loopback {
     private readonly server: Server,
     readonly redirectUrl: string,
     private readonly path: string,
+    /** What the authorization server's words lose before they are cut short and shown. */
+    private readonly redact: (text: string) => string,
   ) {
     server.on('request', (req, res) => this.handle(req, res));
   }
@@ -168,7 +171,7 @@ class Loopback {
    * Listens on 127.0.0.1, on the port the config fixes (Claude Code's `oauth.callbackPort`, whose
    * redirect URI says `localhost`; Gemini's `oauth.redirectUri`), else on a free one.
    */
-  static async listen(settings: OAuthSettings, signal: AbortSignal): Promise<Loopback> {
+  static async listen(settings: OAuthSettings, signal: AbortSignal, redact: (text: string) => string): Promise<Loopback> {
     let port = settings.callbackPort ?? 0;
     let path = '/callback';
     let host = '127.0.0.1';
@@ -188,7 +191,7 @@ class Loopback {
       server.listen(port, '127.0.0.1', () => resolve());
     });
     const bound = (server.address() as { port: number }).port;
-    const loopback = new Loopback(server, `http://${host}:${bound}${path}`, path);
+    const loopback = new Loopback(server, `http://${host}:${bound}${path}`, path, redact);
     // Ctrl-C while waiting for the browser: stop waiting.
     signal.addEventListener('abort', () => {
       loopback.waiter?.reject(signal.reason);
@@ -248,7 +251,7 @@ class Loopback {
       waiter.reject(
         new McpmError(
           'SERVER_AUTH_REQUIRED',
-          `the authorization server ended the sign-in with ${jsonQuote(error ?? 'no code')}${description ? `: ${jsonQuote(description, 200)}` : ''}`,
+          `the authorization server ended the sign-in with ${jsonQuote(this.redact(error ?? 'no code'), 200)}${description ? `: ${jsonQuote(this.redact(description), 200)}` : ''}`,
           'run mcpm login again',
         ),
       );

@@ -108,7 +108,8 @@ export function urlParts(url: string): UrlParts {
  * Where the authority of `url` is: after the scheme (a `${…}` may give it) and any slashes
  * (`https:u:p@h` has one too), up to the first `/`, `\`, `?` or `#`, as the URL parser finds the
  * host; `at`, the last `@` in it (-1: none), which ends the user information. A reference is one
- * opaque piece, as in urlParts. Undefined for a text without a scheme.
+ * opaque piece, as in urlParts. Undefined for a text without a scheme (a reference before a `:`
+ * counts as one).
  */
 function authorityOf(url: string): { start: number; end: number; at: number } | undefined {
   // The URL parser drops leading control characters and spaces, and tabs and newlines anywhere.
@@ -141,15 +142,20 @@ const SCHEME_AND_SLASHES = /^(?:[A-Za-z][A-Za-z0-9+.\-\t\n\r]*|\$\{[^}]+\}[A-Za-
  * writes them (urlParts), and its user information too, which mcpm refuses to connect with but
  * which a config may hold (`https://x-access-token:ghp_…@…`). Nothing of the URL is shown when the
  * URL parser still finds a user name or password in what is left, other than that mask; when a
- * host and port are cut short by a `?` or `#` that an `@` follows (`https://alice:2024#pass@host`,
- * a password with a `#` in it); or when a text with a scheme and an `@` is no URL to the parser at
- * all. A password with a `/` in it (`https://alice:2024/pass@host`) is, to the parser and to mcpm,
- * a host, a port and a path: shown as the URL mcpm would connect to.
+ * host and port are cut short by a `#` whose fragment has an `@` before any `/`
+ * (`https://alice:2024#pass@host/mcp`, a password with a `#` in it); or when a text with a scheme
+ * and an `@` is no URL to the parser at all. A password with a `/` or `?` in it
+ * (`https://alice:2024/pass@host`) is, to the parser and to mcpm, a host, a port and a path or a
+ * query: shown as the URL mcpm would connect to, a query masked as any.
  */
 export function shownUrl(url: string): string {
   const authority = authorityOf(url);
-  if (authority !== undefined && authority.at === -1 && (url[authority.end] === '?' || url[authority.end] === '#') && url.slice(authority.start, authority.end).includes(':') && url.includes('@', authority.end)) {
-    return MASKED;
+  if (authority !== undefined && authority.at === -1 && url[authority.end] === '#' && url.slice(authority.start, authority.end).replace(REFERENCE, '').includes(':')) {
+    // A fragment is never sent to a server, and one whose first `/` comes after an `@` is the rest
+    // of a password (`#pass@host/mcp`), not a page's route (`#/@scope/pkg`).
+    const at = url.indexOf('@', authority.end);
+    const slash = url.indexOf('/', authority.end);
+    if (at !== -1 && (slash === -1 || at < slash)) return MASKED;
   }
   const masked = urlParts(url).masked;
   const user = userInfoOf(masked);

@@ -12,9 +12,10 @@ describe('describeFinding', () => {
     expect(describeFinding(finding('name-shadows-other-server', 'high', { name: 'send_email', server: 'mail', other: 'Send_Email' }))).toBe(
       'high   name-shadows-other-server: tool "send_email" at /name (server "mail" has "Send_Email" too)',
     );
-    expect(describeFinding(finding('confusable-name', 'high', { name: 'send_email', other: 'send_emaіl' }))).toBe('high   confusable-name: tool "send_email" at /name (looks like "send_emaіl")');
+    // The look-alike letter (U+0456) is shown escaped: the two names do not print alike.
+    expect(describeFinding(finding('confusable-name', 'high', { name: 'send_email', other: 'send_emaіl' }))).toBe('high   confusable-name: tool "send_email" at /name (looks like "send_ema\\u{456}l")');
     expect(describeFinding(finding('confusable-name', 'high', { name: 'send_email', server: 'mail', other: 'send_emaіl' }))).toBe(
-      'high   confusable-name: tool "send_email" at /name (looks like "send_emaіl" of server "mail")',
+      'high   confusable-name: tool "send_email" at /name (looks like "send_ema\\u{456}l" of server "mail")',
     );
     expect(describeFinding(finding('mentions-other-server-tool', 'medium', { server: 'mail', tool: 'send_email' }))).toBe(
       'medium mentions-other-server-tool: tool "send_email" at /name (tool "send_email" of server "mail")',

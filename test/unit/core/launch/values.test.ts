@@ -184,13 +184,17 @@ describe('shownUrl: a URL as mcpm shows it, without a user name or password', ()
     ['https://${P:-a#b}@host:99999/mcp', MASKED],
     // To the parser and to mcpm a host, a port and a path: shown as the URL connected to.
     ['https://alice:2024/pass@mcp.example.com/mcp', 'https://alice:2024/pass@mcp.example.com/mcp'],
-    // …but a host and port cut short by a # or ? that an @ follows are a password cut short.
+    // …but a host and port cut short by a # whose fragment has an @ before any / are a password cut short.
     ['https://alice:2024#pass@mcp.example.com/mcp', MASKED],
-    ['https://alice:2024?pass@mcp.example.com/mcp', MASKED],
+    ['https://localhost:8080#/@scope/pkg', 'https://localhost:8080#/@scope/pkg'],
+    // A ? makes the rest a query, masked as any.
+    ['https://alice:2024?pass@mcp.example.com/mcp', 'https://alice:2024?***'],
+    ['https://mcp.example.com:8080?email=me@example.com', 'https://mcp.example.com:8080?email=***'],
+    ['https://${HOST:-localhost}?email=a@b', 'https://${HOST:-localhost}?email=***'],
     // A reference may give the scheme.
     ['${SCHEME}://x-access-token:ghp_abcdef123456@github.com/mcp', '${SCHEME}://***@github.com/mcp'],
     ['${S}s://user:secret@host/mcp', '${S}s://***@host/mcp'],
-    // Without a scheme an @ ends no password: git's scp form, a base URL's path.
+    // Without a scheme an @ ends no password: git's scp form, a base URL's path (read with its references as values).
     ['git+git@github.com:org/repo.git#main', 'git+git@github.com:org/repo.git#main'],
     ['${BASE_URL:-}/@org/mcp', '${BASE_URL:-}/@org/mcp'],
     ['${MCP_HOST}:${MCP_PORT}/@org/mcp', '${MCP_HOST}:${MCP_PORT}/@org/mcp'],

@@ -6,6 +6,7 @@
 import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
 import { launchDifference, valuesUnrecorded } from '../core/launch/identity.js';
+import { userInfoOf } from '../core/launch/values.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { countItems, settledNotes, summariseDrift, type DescribedStatus } from '../render/report.js';
@@ -46,6 +47,10 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
         sanitize('the lock was written before mcpm bound env, header and URL values, so nobody has approved the values configured now'),
         sanitize('re-approve: run "mcpm install" in a terminal (it records them) or "mcpm approve", and commit the lock'),
       ];
+    }
+    if (s.status === 'new' && s.config && s.config.launch.transport !== 'stdio' && userInfoOf(s.config.launch.url) !== undefined) {
+      // "mcpm install NAME" would only refuse it: say why now, and what to do instead.
+      line.hint = 'its URL has a user name or password, which mcpm does not connect with: send the credential as a header ("headers" in the config), then run "mcpm install"';
     }
     if (drift && s.status === 'drifted' && s.locked && s.live) {
       const changes = s.judgement ? s.judgement.changes.map((j) => j.change) : drift.changesBetween(s.locked.snapshot, s.live);

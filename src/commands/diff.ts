@@ -38,7 +38,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
   // Changes exist for drifted servers and for ok ones whose changes need no review (accepted,
   // quarantined, optional and absent: each marked so); findings only for drifted ones.
   const lines = await describeStatuses(statuses);
-  const reports = statuses.map((s, i) => ({ status: s, changes: lines[i]!.changes ?? [], findings: lines[i]!.findings ?? [] }));
+  const reports = statuses.map((s, i) => ({ status: s, changes: lines[i]!.changes ?? [], findings: lines[i]!.findings ?? [], hint: lines[i]!.hint }));
 
   let exit = exitStatusFor(statuses);
   if (options.strict && exit === 0 && reports.some((r) => r.findings.length > 0)) exit = 1;
@@ -61,7 +61,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
   const out = deps.stdout;
   const palette = paletteFor(out.isTTY, deps.env, options.color);
   const width = Number(deps.env.COLUMNS) || 80;
-  for (const { status: s, changes, findings } of reports) {
+  for (const { status: s, changes, findings, hint } of reports) {
     if (s.status === 'drifted' || (s.status === 'ok' && changes.length > 0)) {
       out.write(renderChangesText(s.name, changes, findings, { color: palette.color, width }, s.judgement?.changes));
       out.write('\n');
@@ -86,7 +86,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
         ),
       );
     } else if (s.status !== 'ok' || !options.quiet) {
-      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}) }], 'diff', palette, contextWords(options)));
+      out.write(renderStatusLines([{ name: s.name, status: s.status, ...(s.error ? { error: s.error } : {}), ...(hint === undefined ? {} : { hint }) }], 'diff', palette, contextWords(options)));
     }
   }
   if (statuses.length === 0) out.write('no servers configured or locked\n');

@@ -22,6 +22,8 @@ export interface StatusLine {
   denial?: string;
   /** Extra lines under the server (drift summaries, findings), already sanitised. */
   notes?: SafeText[];
+  /** What to do, when the status's own hint would send the user the wrong way (fixed text). */
+  hint?: string;
 }
 
 /** Why a server could not be snapshotted, as commands report it (JSON: `servers[].error`). */
@@ -81,6 +83,7 @@ export function statusLabel(line: StatusLine, command?: 'install' | 'verify' | '
 }
 
 export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' | 'diff'): string | undefined {
+  if (line.hint !== undefined) return line.hint;
   const name = shellWord(line.name);
   switch (line.status) {
     case 'drifted':

@@ -672,7 +672,8 @@ class Run {
       return new McpmError('SERVER_SPAWN_FAILED', `${server}: cannot connect to ${where}${code === undefined ? '' : ` (${code})`}`, REMOTE_UNREACHABLE_HINT, { cause: error });
     }
     if (cause === undefined || noAnswer) {
-      return new McpmError('SERVER_EXITED', `${server} at ${where} closed the connection during ${error.method}`, undefined, { cause: error });
+      // Not the status line's default for this code, which is about a command's stderr.
+      return new McpmError('SERVER_EXITED', `${server} at ${where} closed the connection during ${error.method}`, 'check that the server is up; its own logs say why it closed the connection', { cause: error });
     }
     const raw = cause instanceof Error ? cause.message : String(cause);
     const text = login.provider === undefined ? raw : login.provider.redact(raw);

@@ -132,6 +132,8 @@ describe('snapshotServer over HTTP', () => {
     expect(error).toBeInstanceOf(McpmError);
     expect(error.code).toBe(code);
     expect(error.message).toBe(message.replace('ORIGIN', `http://127.0.0.1:${port}`));
+    // A hint of its own: the status line's default for these codes is about a command.
+    expect(error.hint).toBe(code === 'SERVER_EXITED' ? 'check that the server is up; its own logs say why it closed the connection' : 'check the URL in the config, and that the server is up and reachable from this machine');
     // Not the deadline (10 s): the lost answer is seen when its body ends.
     expect(Date.now() - started).toBeLessThan(5_000);
   });

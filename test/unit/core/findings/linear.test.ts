@@ -61,9 +61,11 @@ describe('linear name and mention rules', () => {
         if (expected.length > 0) mentioning++;
         expect(sortedArgs(findings, 'mentions-other-server-tool')).toEqual(expected.sort(compareCodeUnits));
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
-    expect(mentioning).toBeGreaterThan(30);
+    // That the mention rule was exercised at all: about 13 % of runs mention a name (130 expected;
+    // with 300 runs and a floor of 30, one run in twenty fell under it).
+    expect(mentioning).toBeGreaterThan(80);
   });
 
   it('a first lock of 4 servers × 2,000 shared names reports each shadow once per server', () => {

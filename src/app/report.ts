@@ -6,10 +6,10 @@
 import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
 import { launchDifference, valuesUnrecorded } from '../core/launch/identity.js';
-import { userInfoOf } from '../core/launch/values.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { countItems, settledNotes, summariseDrift, type DescribedStatus } from '../render/report.js';
+import { credentialsInUrlHint } from '../render/status-text.js';
 
 const SEVERITY_ORDER = { high: 0, medium: 1, low: 2 } as const;
 
@@ -48,10 +48,8 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
         sanitize('re-approve: run "mcpm install" in a terminal (it records them) or "mcpm approve", and commit the lock'),
       ];
     }
-    if (s.status === 'new' && s.config && s.config.launch.transport !== 'stdio' && userInfoOf(s.config.launch.url) !== undefined) {
-      // "mcpm install NAME" would only refuse it: say why now, and what to do instead.
-      line.hint = 'its URL has a user name or password, which mcpm does not connect with: send the credential as a header ("headers" in the config), then run "mcpm install"';
-    }
+    const hint = credentialsInUrlHint(s.name, s.status, s.config?.launch);
+    if (hint !== undefined) line.hint = hint;
     if (drift && s.status === 'drifted' && s.locked && s.live) {
       const changes = s.judgement ? s.judgement.changes.map((j) => j.change) : drift.changesBetween(s.locked.snapshot, s.live);
       const others = new Map([...lives].filter(([n]) => n !== s.name));

@@ -72,6 +72,7 @@ export async function diff(names: string[], options: GlobalOptions & { base?: st
             {
               name: s.name,
               status: s.status,
+              ...(hint === undefined ? {} : { hint }),
               notes: [
                 trusted(`locked:     $ ${describeLaunch(s.locked!.launch)}`),
                 trusted(`configured: $ ${describeLaunch(s.config!.launch)}`),

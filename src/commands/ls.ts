@@ -10,7 +10,7 @@ import { shownUrl } from '../core/launch/values.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
-import { renderStatusLines } from '../render/status-text.js';
+import { credentialsInUrlHint, renderStatusLines } from '../render/status-text.js';
 import { paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
@@ -52,9 +52,11 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
     const launch = withoutValues(s.config?.launch ?? s.locked?.launch);
     const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';
     const counts = s.locked ? `, ${countItems(s.locked.snapshot)}` : '';
+    const hint = credentialsInUrlHint(s.name, s.status, s.config?.launch);
     return {
       name: s.name,
       status: s.status,
+      ...(hint === undefined ? {} : { hint }),
       summary: `${version}${counts}`,
       // describeLaunch escaped the config's text; only the prompt sign is added.
       notes: launch ? [trusted(`$ ${describeLaunch(launch)}`)] : [],

@@ -6,6 +6,8 @@
 import { withContext } from '../core/hint-context.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
+import type { LaunchSpec } from '../core/launch/identity.js';
+import { shownUrl, userInfoOf, MASKED } from '../core/launch/values.js';
 import type { StatusKind } from '../core/status.js';
 import { paint, type Palette } from './style.js';
 
@@ -80,6 +82,19 @@ export function statusLabel(line: StatusLine, command?: 'install' | 'verify' | '
   if (line.action === 'updated') return 'recorded';
   if (command === 'ls' && line.status === 'ok') return 'locked';
   return LABEL[line.status];
+}
+
+/**
+ * The hint for a new or changed server whose configured URL holds a user name or password: mcpm
+ * connects with none, so "mcpm install NAME" or "mcpm approve NAME", the statuses' own hints, would
+ * only refuse it. Undefined for any other launch. (A URL given whole by a variable is known only
+ * when it is resolved: install, run and login refuse it then.)
+ */
+export function credentialsInUrlHint(name: string, status: StatusKind, launch: LaunchSpec | undefined): string | undefined {
+  if ((status !== 'new' && status !== 'config-changed') || launch === undefined || launch.transport === 'stdio') return undefined;
+  if (userInfoOf(launch.url) === undefined && shownUrl(launch.url) !== MASKED) return undefined;
+  const next = status === 'new' ? 'install' : 'approve';
+  return `its URL may hold a user name or password, which mcpm does not connect with: send the credential as a header in the config, then run "mcpm ${next} ${shellWord(name)}"`;
 }
 
 export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' | 'diff'): string | undefined {

@@ -163,11 +163,11 @@ describe('env and header values are part of the launch', () => {
     }
     expect(JSON.parse((await mcpm(['ls', '-C', dir, '--json'])).stdout).servers.find((s: { name: string }) => s.name === 'fresh').launch.url).toBe(url.replace('http://', 'http://***@'));
     expect((await mcpm(['ls', '-C', dir])).stdout).toContain('a user name or password in the URL: mcpm does not connect with one');
-    // verify --offline and diff say why "mcpm install" would refuse it, rather than send the user there.
-    for (const args of [['verify', '--offline', '-C', dir], ['diff', '-C', dir, 'fresh']]) {
+    // ls, verify --offline and diff say why "mcpm install" would refuse it, rather than send the user there.
+    for (const args of [['ls', '-C', dir], ['verify', '--offline', '-C', dir], ['diff', '-C', dir, 'fresh']]) {
       const told = await mcpm(args);
-      expect(told.stdout + told.stderr).toContain('its URL has a user name or password, which mcpm does not connect with: send the credential as a header');
-      expect(told.stdout + told.stderr).not.toContain('"mcpm install fresh" to lock it');
+      expect(told.stdout + told.stderr).toContain('its URL may hold a user name or password, which mcpm does not connect with: send the credential as a header in the config, then run "mcpm');
+      expect(told.stdout + told.stderr).not.toContain('install fresh" to lock it');
     }
   });
 

@@ -3,6 +3,7 @@
  * `verify` through the MCP client, `mcpm run`, `mcpm login`): one set of refusals, said alike.
  */
 import { McpmError } from '../errors.js';
+import { MASKED, shownUrl } from './values.js';
 
 /**
  * `text` parsed, or CONFIG_INVALID prefixed with `where`: not a URL; not http: or https:; or with
@@ -17,7 +18,9 @@ export function parseRemoteUrl(text: string, where: string): URL {
     throw new McpmError('CONFIG_INVALID', `${where}: "url" is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new McpmError('CONFIG_INVALID', `${where}: "url" must be http: or https:`);
-  if (url.username !== '' || url.password !== '') {
+  // The second: a URL mcpm does not show, as it may hold one the parser reads as a host and port
+  // (`https://alice:2024#pass@host/mcp`); a message would then quote them as "cannot connect to".
+  if (url.username !== '' || url.password !== '' || shownUrl(text) === MASKED) {
     throw new McpmError('CONFIG_INVALID', `${where}: "url" has a user name or password in it, which HTTP clients refuse to send`, 'send the credential as a header ("headers" in the config) instead');
   }
   return url;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/core/findings/rules.js';
 import { describeFinding } from '../../../src/render/report.js';
+import { credentialsInUrlHint } from '../../../src/render/status-text.js';
 
 const finding = (rule: string, severity: Finding['severity'], args: Finding['args']): Finding => ({ rule, severity, subject: 'tools', key: 'send_email', pointer: '/name', args }) as Finding;
 
@@ -27,5 +28,20 @@ describe('describeFinding', () => {
     const text = describeFinding(finding('name-shadows-other-server', 'medium', { name: 'x', server: 'evil\u001b[2J\u202e' }));
     expect(text).not.toContain('\u001b');
     expect(text).not.toContain('\u202e');
+  });
+});
+
+describe('credentialsInUrlHint', () => {
+  it('for a URL mcpm will not connect with, and nothing else', () => {
+    const remote = (url: string) => ({ transport: 'http' as const, url, headerNames: [] });
+    const told = 'its URL may hold a user name or password, which mcpm does not connect with: send the credential as a header in the config, then run "mcpm install \'my server\'"';
+    expect(credentialsInUrlHint('my server', 'new', remote('https://me:pw-123456@h/mcp'))).toBe(told);
+    expect(credentialsInUrlHint('my server', 'new', remote('https://me:2024#pass@h/mcp'))).toBe(told);
+    expect(credentialsInUrlHint('my server', 'new', remote('https://h/mcp?key=sk-123456'))).toBeUndefined();
+    expect(credentialsInUrlHint('my server', 'new', { transport: 'stdio', command: 'node', args: ['me:pw@h'], envNames: [] })).toBeUndefined();
+    expect(credentialsInUrlHint('my server', 'new', undefined)).toBeUndefined();
+    // A changed entry is approved, not installed; a locked one that runs is none of these.
+    expect(credentialsInUrlHint('my server', 'config-changed', remote('https://me:pw-123456@h/mcp'))).toBe(told.replace('mcpm install', 'mcpm approve'));
+    expect(credentialsInUrlHint('my server', 'ok', remote('https://me:pw-123456@h/mcp'))).toBeUndefined();
   });
 });

@@ -179,8 +179,9 @@ describe('GuardRelay reading large lines', () => {
       }),
       { numRuns: 5000 },
     );
-    // Many lines took the skeleton path (or were refused on it for a reason the full read shares).
-    expect(skeletonResponses).toBeGreaterThan(150);
+    // Many lines took the skeleton path (or were refused on it for a reason the full read shares):
+    // about 200 of 5,000, 13 either way; a floor of 150 would fail about one run in 10,000.
+    expect(skeletonResponses).toBeGreaterThan(120);
   });
 
   it('forwards a one-megabyte tools/call result byte for byte', () => {

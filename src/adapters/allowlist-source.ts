@@ -155,9 +155,9 @@ async function gitCheckout(source: GitSource, text: string, context: GitContext)
       await git(['--git-dir', gitDir, 'fetch', '-q', '--depth=1', '--no-tags', '--', source.url, source.ref]);
       commit = (await git(['--git-dir', gitDir, 'rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).stdout.trim();
     } catch (error) {
-      const reason = redactSecrets(gitReason(error), credentialsIn(text, source.url));
-      const cached = readRefPointer(refFile, commits);
       const shown = shownUrl(text);
+      const reason = redactSecrets(gitReason(error), credentialsIn(text, shown, source.url));
+      const cached = readRefPointer(refFile, commits);
       if (cached === undefined) {
         throw new McpmError('ALLOWLIST_UNAVAILABLE', `${shown}: could not be fetched (${reason}), and no copy is cached`, HINT, { cause: error });
       }
@@ -212,14 +212,13 @@ function makeReadOnly(dir: string): void {
  * and a failed command line may quote that is a credential: its user information, read loosely
  * (after the scheme, up to its last `@`: a `/`, `#` or `?` in a password does not end it, as it
  * ends a URL's host, and git then quotes the URL whole), and its parts; and its URL's query values.
- * Not what the source shows anyway (shownUrl): an `@` in a path (`#main:teams/@platform/…`) would
+ * Not what the source shows anyway (`shown`, its shownUrl): an `@` in a path (`#main:teams/@platform/…`) would
  * make its host and path read as a user's, and git's words would lose what the user needs.
  */
-function credentialsIn(text: string, url: string): SecretValue[] {
+function credentialsIn(text: string, shown: string, url: string): SecretValue[] {
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(text)?.[0];
   const at = text.lastIndexOf('@');
   const user = scheme === undefined || at < scheme.length ? '' : text.slice(scheme.length, at);
-  const shown = shownUrl(text);
   const pieces = user.split(/[:#?/\\@]/).filter((piece) => piece.length >= MIN_SECRET_LENGTH && !shown.includes(piece));
   if ((user.includes(':') || user.length >= MIN_SECRET_LENGTH) && !shown.includes(user)) pieces.unshift(user);
   return [...pieces.map((value) => ({ label: "the allow-list URL's user information", value })), ...querySecretsOf(url)];

@@ -25,10 +25,7 @@ import { buildServerEnv, spawnServer, type ServerProcess } from './process.js';
 import { withEnvFile } from './env-file.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, StdioTransport } from './stdio-transport.js';
 import { StrictHttpTransport } from './strict-fetch.js';
-import { parseRemoteUrl } from '../core/launch/remote-url.js';
-
-/** A remote server nothing answered for: the status line's default hint is about a command. */
-const REMOTE_UNREACHABLE_HINT = 'check the URL in the config, and that the server is up and reachable from this machine';
+import { parseRemoteUrl, REMOTE_UNREACHABLE_HINT } from '../core/launch/remote-url.js';
 
 export interface SnapshotOptions {
   /** Spawn (or first request) to last page, hard. On expiry the whole process tree is killed: SERVER_TIMEOUT. */

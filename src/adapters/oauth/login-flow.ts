@@ -14,6 +14,7 @@ import { McpmError } from '../../core/errors.js';
 import { jsonQuote } from '../../core/json-strict.js';
 import type { OAuthSettings } from '../../core/launch/parse.js';
 import { querySecretsOf, redactSecrets } from '../../core/reflected-secrets.js';
+import { REMOTE_UNREACHABLE_HINT } from '../../core/launch/remote-url.js';
 import { openInBrowser, type BrowserPlace } from '../browser.js';
 import { LoginProvider } from './provider.js';
 import type { StoredLogin } from './store.js';
@@ -140,7 +141,7 @@ async function firstRequest(request: LoginRequest, fetchFn: FetchLike): Promise<
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
     const code = (error as { cause?: { code?: unknown } }).cause?.code;
-    throw new McpmError('SERVER_SPAWN_FAILED', `server ${jsonQuote(request.server)}: cannot connect to ${url.origin}${typeof code === 'string' ? ` (${code})` : ''}`, 'check the URL in the config, and that the server is up and reachable from this machine', { cause: error });
+    throw new McpmError('SERVER_SPAWN_FAILED', `server ${jsonQuote(request.server)}: cannot connect to ${url.origin}${typeof code === 'string' ? ` (${code})` : ''}`, REMOTE_UNREACHABLE_HINT, { cause: error });
   }
   await response.body?.cancel().catch(() => {});
   return response;

@@ -2,11 +2,15 @@
 // A launch is [command, args, env].
 import { spawn } from 'node:child_process';
 
-/** `node -e bareRelay -- command ...args`: stdin → child → stdout, no framing, no checks. The floor for any Node proxy. */
+/**
+ * `node -e bareRelay -- command ...args`: stdin → child → stdout, no framing, no checks. The floor for any Node proxy.
+ * The child gets the environment in BARE_SERVER_ENV (JSON) when it is set, else the relay's own.
+ */
 export const bareRelay = `
 const { spawn } = require('node:child_process');
 const [command, ...args] = process.argv.slice(1);
-const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+const env = process.env.BARE_SERVER_ENV === undefined ? process.env : JSON.parse(process.env.BARE_SERVER_ENV);
+const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], env });
 process.stdin.on('data', (c) => child.stdin.write(c));
 process.stdin.on('end', () => child.stdin.end());
 child.stdout.on('data', (c) => process.stdout.write(c));

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bareRelay, callTimes, inFlightRate, timeToList } from './host.mjs';
 import { buildOfflineProject, fillLock } from './fifty-servers.mjs';
+import { INHERITED_ENV_VARS } from '../dist/adapters/process.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mcpm = join(root, 'bin', 'mcpm.cjs');
@@ -32,8 +33,15 @@ const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (id) => !only || only.includes(id);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const work = mkdtempSync(join(os.tmpdir(), 'mcpm-bench-'));
+// Variables that change the start-up of every Node process (a CA bundle to read, flags): taken out
+// of every process measured, mcpm and baselines alike, so that a row does not depend on the shell
+// the bench ran from. NODE_EXTRA_CA_CERTS alone adds about 50 ms to each Node start on a 2-CPU VM,
+// which made a ratio against `node -e 0` look better and a difference against a relay whose
+// server inherited it look much better (mcpm gives a server only INHERITED_ENV_VARS).
+const STARTUP_VARS = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
+const removedVars = STARTUP_VARS.filter((name) => process.env[name] !== undefined);
 // The lock index of `mcpm run` goes to a cache of this run's own.
-const env = { ...process.env, XDG_CACHE_HOME: join(work, 'cache') };
+const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !STARTUP_VARS.includes(name))), XDG_CACHE_HOME: join(work, 'cache') };
 
 function time(args, options = {}) {
   options.before?.();
@@ -224,7 +232,14 @@ try {
 
   // mcpm run: a small server; the lock holds other servers' entries too (30 KB, 1 MB, 10 MB).
   const guarded = (dir, name = 's0') => [process.execPath, [mcpm, 'run', '-C', dir, name], env];
-  const bare = (tools, extraEnv = {}) => [process.execPath, ['-e', bareRelay, '--', process.execPath, server], { ...env, FIXTURE_TOOL_COUNT: String(tools), ...extraEnv }];
+  // The bare relay's server gets what mcpm gives the configured one (project()): the inherited
+  // variables and its configured env, nothing else.
+  const serverEnv = (configured) => ({ ...Object.fromEntries(INHERITED_ENV_VARS.filter((name) => env[name] !== undefined).map((name) => [name, env[name]])), ...configured });
+  const bare = (tools, extraEnv = {}) => [
+    process.execPath,
+    ['-e', bareRelay, '--', process.execPath, server],
+    { ...env, BARE_SERVER_ENV: JSON.stringify(serverEnv({ FIXTURE_TOOL_COUNT: String(tools), FIXTURE_PAGE_SIZE: '1000', ...extraEnv })) },
+  ];
   const runProject = (name, tools, fillBytes, extraEnv = {}) => {
     const dir = project(name, 1, tools, extraEnv);
     time([mcpm, 'install', '-C', dir, '-q']);
@@ -298,7 +313,7 @@ try {
 }
 
 const cpu = os.cpus();
-const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
+const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end,${removedVars.length > 0 ? ` ${removedVars.join(' and ')} taken out of the environment of every process measured,` : ''} median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
 const table = [
   '| | measure | mcpm (ms) | baseline (ms) | result | target |',
   '| --- | --- | ---: | ---: | ---: | --- |',
@@ -315,7 +330,8 @@ if (!only) {
   writeFileSync(
     join(root, 'docs', 'benchmarks.md'),
     `# Benchmarks\n\nWritten by \`npm run bench\` (bench/run.mjs): each row against a baseline measured in the same run, interleaved. ` +
-      `Baselines: a raw SDK client listing the same servers (bench/sdk-baseline.mjs), a bare Node relay that only copies bytes, \`node -e 0\`. ` +
+      `Baselines: a raw SDK client listing the same servers (bench/sdk-baseline.mjs), a bare Node relay that only copies bytes (its server gets the environment mcpm gives a server), \`node -e 0\`. ` +
+      `NODE_OPTIONS and NODE_EXTRA_CA_CERTS are taken out of every measured process's environment. ` +
       `Node fixture servers (bench/server.mjs): the npx prefetch of \`verify\` is not measured.\n\nMachine: ${machine}\n\n${text}`,
   );
 }

@@ -312,8 +312,19 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+/**
+ * What the first touch of a page of fresh memory costs this machine, in µs (median of 3). It depends
+ * on how the VM backs its memory (10.5 µs on the 2-CPU VM where this line was added), and every row
+ * whose work allocates (a first lock, reading a big lock, mcpm's start-up against `node -e 0`)
+ * moves with it: the line tells two runs on different machines apart.
+ */
+function freshPageMicros() {
+  const touch = 'const n=64<<20;const t=process.hrtime.bigint();const b=new Uint8Array(n);for(let i=0;i<n;i+=4096)b[i]=1;console.log(Number(process.hrtime.bigint()-t)/1e3/(n/4096))';
+  return median([0, 1, 2].map(() => Number(spawnSync(process.execPath, ['-e', touch], { encoding: 'utf8', env }).stdout)));
+}
+
 const cpu = os.cpus();
-const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end,${removedVars.length > 0 ? ` ${removedVars.join(' and ')} taken out of the environment of every process measured,` : ''} median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
+const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, a fresh page ${freshPageMicros().toFixed(1)} µs, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end,${removedVars.length > 0 ? ` ${removedVars.join(' and ')} taken out of the environment of every process measured,` : ''} median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
 const table = [
   '| | measure | mcpm (ms) | baseline (ms) | result | target |',
   '| --- | --- | ---: | ---: | ---: | --- |',

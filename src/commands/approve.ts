@@ -24,6 +24,7 @@ import { changeAnnotationsJson, describeChange, describeFinding } from '../rende
 import { assertAcceptable } from '../core/accept-rules.js';
 import { serverErrorHint, type ServerError } from '../render/status-text.js';
 import { paint, paletteFor, type Palette } from '../render/style.js';
+import { importSnapshotAll } from '../app/live.js';
 
 export interface ApproveOptions extends GlobalOptions {
   /** Approve the current drift without a terminal (the servers named, or `all`). */
@@ -119,7 +120,7 @@ export async function approve(names: string[], options: ApproveOptions, deps: De
   }
   const lives = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   if (toContact.length > 0) {
-    const { snapshotAll } = await import('../app/snapshot-all.js');
+    const { snapshotAll } = await importSnapshotAll();
     const eraHints = new Map<string, Era>();
     for (const s of toContact) if (s.locked) eraHints.set(s.name, s.locked.protocol.era);
     const results = await snapshotAll(

@@ -22,13 +22,14 @@ import { applyAllowlist, loadAllowlist } from '../app/allowlist.js';
 import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
 import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
+import { importSnapshotAll } from '../app/live.js';
 
 export async function diff(names: string[], options: GlobalOptions & { base?: string }, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps);
   const { lock } = await loadCheckedLock(project);
   // A launch the organisation's list refuses is not started to be compared: it is `denied`, as verify says.
   const offline = applyAllowlist(await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, baseRefOf(options, deps.env)), await loadAllowlist(options, deps));
-  const statuses = await (await import('../app/snapshot-all.js')).compareLive(
+  const statuses = await (await importSnapshotAll()).compareLive(
     offline,
     lock,
     { timeoutMs: options.timeout, concurrency: options.concurrency, projectDir: project.dir, command: reachingCommand(options), progress: showsProgress(options) },

@@ -28,6 +28,7 @@ import { describeStatuses, firstLockFindings } from '../app/report.js';
 import { applyAllowlist, loadAllowlist } from '../app/allowlist.js';
 import { judgeLocked } from '../core/allowlist.js';
 import { describeFinding, findingsLegend, statusesToJson, type DescribedStatus } from '../render/report.js';
+import { importSnapshotAll } from '../app/live.js';
 
 export interface InstallOptions extends GlobalOptions {
   /** The organisation's allow-list (else env MCPM_ALLOWLIST): a server it refuses is neither started nor locked. */
@@ -54,7 +55,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
   const live = new Map<string, { snapshot: Snapshot; era: Era; protocolVersion: string }>();
   let statuses: ServerStatus[] = offline;
   if (toContact.length > 0) {
-    const { snapshotAll } = await import('../app/snapshot-all.js');
+    const { snapshotAll } = await importSnapshotAll();
     const firstLocks = new Set(offline.filter((s) => s.status === 'new').map((s) => s.name));
     const eraHints = new Map<string, Era>();
     for (const c of toContact) {

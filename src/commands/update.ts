@@ -37,6 +37,7 @@ import { renderChangesText } from '../render/diff-text.js';
 import { writeJson } from '../render/json.js';
 import { countItems } from '../render/report.js';
 import { paint, paletteFor } from '../render/style.js';
+import { importSnapshotAll } from '../app/live.js';
 
 export interface UpdateOptions extends GlobalOptions {
   /** npm: a version, range or dist-tag (default `latest`); PyPI: an exact version. */
@@ -122,7 +123,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     return 1;
   }
 
-  const { snapshotAll } = await import('../app/snapshot-all.js');
+  const { snapshotAll } = await importSnapshotAll();
   const updated: ServerConfig = { ...config, launch };
   const results = await snapshotAll(
     [updated],

@@ -23,7 +23,7 @@ import { statusesToJson } from '../render/report.js';
 import { applyAllowlist, loadAllowlist, type LoadedAllowlist } from '../app/allowlist.js';
 import { allowedSignersPath, requireSignature } from '../app/lock-signature.js';
 import { closeTelemetry, openTelemetry, verifyRecord } from '../app/telemetry.js';
-import { keepYoungGenerationSmallFor } from '../adapters/young-generation.js';
+import { importSnapshotAll } from '../app/live.js';
 
 export interface VerifyOptions extends GlobalOptions {
   offline?: boolean;
@@ -40,8 +40,6 @@ export interface VerifyOptions extends GlobalOptions {
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps, { otherHosts: true });
-  // Offline, reading the lock is the whole cost (a pre-commit hook runs this at every commit).
-  if (options.offline) keepYoungGenerationSmallFor(project.lockFile);
   const { lock, text } = await loadCheckedLock(project);
   const allowlist = await loadAllowlist(options, deps);
   const signedBy = options.requireSignature ? await requireSignature(project, text, signersFile(options, allowlist, deps), deps) : undefined;
@@ -67,7 +65,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
         );
     // Awaited below; the handler only keeps a failure meanwhile from counting as unhandled.
     checking?.catch(() => undefined);
-    const { compareLive } = await import('../app/snapshot-all.js');
+    const { compareLive } = await importSnapshotAll();
     statuses = await compareLive(
       offline,
       lock,

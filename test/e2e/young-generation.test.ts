@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from './helpers.js';
+
+const MiB = 1024 * 1024;
+const dist = (...parts: string[]) => JSON.stringify(join(ROOT, 'dist', ...parts));
+
+/**
+ * The young generation's size after `setup` ran and 300,000 small objects were kept (about 15 MB,
+ * all of which survive each collection, as a lock's or a listing's values do).
+ */
+function youngGenerationAfter(setup: string): number {
+  const probe = `
+import v8 from 'node:v8';
+${setup}
+const kept = [];
+for (let i = 0; i < 300000; i++) kept.push({ i, s: 'x' + i });
+process.stdout.write(\`\${v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size} \${kept.length}\`);
+`;
+  const [size, count] = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' }).split(' ').map(Number);
+  expect(count).toBe(300000);
+  return size!;
+}
+
+describe('keeping the young generation small (big locks and listings)', () => {
+  // Node 20 to 24's V8 have the flag; on another V8 it is left alone.
+  const known = [10, 11, 12, 13].includes(Number(process.versions.v8.split('.')[0]));
+  const dir = mkdtempSync(join(tmpdir(), 'mcpm-young-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('grows with what is kept by default, and stays near its first size once asked', () => {
+    expect(youngGenerationAfter('')).toBeGreaterThanOrEqual(16 * MiB);
+    const kept = youngGenerationAfter(`(await import(${dist('adapters', 'young-generation.js')})).keepYoungGenerationSmall();`);
+    expect(kept <= 4 * MiB).toBe(known);
+  });
+
+  it('is asked for a lock of 512 KiB or more, not a smaller or a missing one', () => {
+    const big = join(dir, 'big.lock');
+    const small = join(dir, 'small.lock');
+    writeFileSync(big, 'x'.repeat(512 * 1024));
+    writeFileSync(small, 'x'.repeat(512 * 1024 - 1));
+    const forFile = (file: string) => youngGenerationAfter(`(await import(${dist('adapters', 'young-generation.js')})).keepYoungGenerationSmallFor(${JSON.stringify(file)});`);
+    expect(forFile(big) <= 4 * MiB).toBe(known);
+    expect(forFile(small)).toBeGreaterThanOrEqual(16 * MiB);
+    expect(forFile(join(dir, 'none.lock'))).toBeGreaterThanOrEqual(16 * MiB);
+  });
+
+  it('is asked before a command that contacts servers loads the SDK and lists them', () => {
+    const kept = youngGenerationAfter(`await (await import(${dist('app', 'live.js')})).importSnapshotAll();`);
+    expect(kept <= 4 * MiB).toBe(known);
+  });
+});

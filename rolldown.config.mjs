@@ -14,7 +14,13 @@ import { defineConfig } from 'rolldown';
 // OpenTelemetry's, only with --otlp.
 const external = [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-rs\/keyring/, /^@opentelemetry\//];
 
-/** A CommonJS bundle of one entry of dist/, its files at the top of dist/ and named after it. */
+/**
+ * A CommonJS bundle of one entry of dist/, its files at the top of dist/ and named after it. Without
+ * comments and in ASCII (dist/'s modules keep theirs): Node reads a file with any other character
+ * as two bytes a character, and V8 compiles what it is given, comments too. On a 2-CPU VM whose
+ * fresh pages cost 10 µs each, reading and compiling run's start chunk went from 680 fresh pages
+ * and about 15 ms to 300 and 8 ms.
+ */
 const bundle = (name, entry, codeSplitting) =>
   defineConfig({
     input: { [name]: entry },
@@ -30,7 +36,7 @@ const bundle = (name, entry, codeSplitting) =>
       handler(level, log);
     },
     preserveEntrySignatures: 'allow-extension',
-    output: { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
+    output: { dir: 'dist', format: 'cjs', comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
   });
 
 export default [

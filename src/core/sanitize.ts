@@ -138,6 +138,8 @@ function compiled(): NonNullable<typeof patterns> {
 }
 
 function buildTextPattern(): RegExp {
+  // ⟨ and ⟩ as escapes: String.raw keeps what is written, and the bundles mcpm run and verify
+  // --offline load are kept ASCII (rolldown.config.mjs).
   return new RegExp(
     [
       String.raw`(?<tags>[\u{E0000}-\u{E007F}]+)`,
@@ -146,12 +148,12 @@ function buildTextPattern(): RegExp {
       String.raw`(?<blank>(?:^|(?<blankAfterLine>\n))(?:[\t\p{Zs}${BLANK_LOOKING}]*\n){${BLANK_LINE_LIMIT + 1},})`,
       String.raw`(?<ws>[\t\p{Zs}${BLANK_LOOKING}]{${WHITESPACE_RUN_LIMIT + 1},})`,
       // combining marks with no visible base before them, or too many stacked on one
-      String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}⟨⟩])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
-      String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}⟨⟩])`,
+      String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}\u{27E8}\u{27E9}])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
+      String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}\u{27E8}\u{27E9}])`,
     ]
       .join('|')
       // A cheap first-character test so ordinary letters are skipped at once (about 3× faster on long text).
-      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}${BLANK_LOOKING}⟨⟩])(?:`)
+      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}${BLANK_LOOKING}\u{27E8}\u{27E9}])(?:`)
       .concat(')'),
     'gu',
   );

@@ -2,7 +2,7 @@
 // (about 0.5 s on Node 20), nor the keychain binding; `mcpm run` of a stdio server none of the
 // login code either. Checked on the modules actually loaded, not on timings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, defs, tempProject, tool, writeProject } from './helpers.js';
@@ -89,5 +89,17 @@ describe('start-up imports', () => {
     expect(required.filter((m) => m.startsWith(join(ROOT, 'dist')))).toEqual([join(ROOT, 'dist/run-bundle.cjs'), join(ROOT, 'dist/run-bundle-relay.cjs')]);
     expect(imported.filter((m) => m.includes('/dist/') || m.includes('commander'))).toEqual([]);
     expect(required.filter((m) => m.includes('commander') || HEAVY.test(m))).toEqual([]);
+  });
+
+  it('the bundles run and verify --offline load are ASCII without comments: Node reads them as one byte a character', () => {
+    const bundles = readdirSync(join(ROOT, 'dist')).filter((f) => /^(run|verify)-bundle.*\.cjs$/.test(f));
+    expect(bundles).toContain('run-bundle.cjs');
+    expect(bundles).toContain('verify-bundle.cjs');
+    for (const file of bundles) {
+      const text = readFileSync(join(ROOT, 'dist', file), 'latin1');
+      expect(text.match(/[^\x00-\x7f]/)?.index, file).toBeUndefined();
+      // A JSDoc comment kept would start a line with "/**".
+      expect(/^\s*\/\*\*/m.test(text), file).toBe(false);
+    }
   });
 });

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bareRelay, callTimes, inFlightRate, timeToList } from './host.mjs';
 import { buildOfflineProject, fillLock } from './fifty-servers.mjs';
-import { INHERITED_ENV_VARS } from '../dist/adapters/process.js';
+import { buildServerEnv } from '../dist/adapters/process.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mcpm = join(root, 'bin', 'mcpm.cjs');
@@ -232,13 +232,12 @@ try {
 
   // mcpm run: a small server; the lock holds other servers' entries too (30 KB, 1 MB, 10 MB).
   const guarded = (dir, name = 's0') => [process.execPath, [mcpm, 'run', '-C', dir, name], env];
-  // The bare relay's server gets what mcpm gives the configured one (project()): the inherited
-  // variables and its configured env, nothing else.
-  const serverEnv = (configured) => ({ ...Object.fromEntries(INHERITED_ENV_VARS.filter((name) => env[name] !== undefined).map((name) => [name, env[name]])), ...configured });
+  // The bare relay's server gets what mcpm gives the configured one (project()), by mcpm's own rule:
+  // the inherited variables and its configured env, nothing else.
   const bare = (tools, extraEnv = {}) => [
     process.execPath,
     ['-e', bareRelay, '--', process.execPath, server],
-    { ...env, BARE_SERVER_ENV: JSON.stringify(serverEnv({ FIXTURE_TOOL_COUNT: String(tools), FIXTURE_PAGE_SIZE: '1000', ...extraEnv })) },
+    { ...env, BARE_SERVER_ENV: JSON.stringify(buildServerEnv({ FIXTURE_TOOL_COUNT: String(tools), FIXTURE_PAGE_SIZE: '1000', ...extraEnv }, env)) },
   ];
   const runProject = (name, tools, fillBytes, extraEnv = {}) => {
     const dir = project(name, 1, tools, extraEnv);
@@ -316,7 +315,8 @@ try {
  * What the first touch of a page of fresh memory costs this machine, in µs (median of 3). It depends
  * on how the VM backs its memory (10.5 µs on the 2-CPU VM where this line was added), and every row
  * whose work allocates (a first lock, reading a big lock, mcpm's start-up against `node -e 0`)
- * moves with it: the line tells two runs on different machines apart.
+ * moves with it: the line tells two runs on different machines apart. Where the kernel gives huge
+ * pages to every mapping (transparent_hugepage "always"), it is a 2 MiB page's cost spread over 512.
  */
 function freshPageMicros() {
   const touch = 'const n=64<<20;const t=process.hrtime.bigint();const b=new Uint8Array(n);for(let i=0;i<n;i+=4096)b[i]=1;console.log(Number(process.hrtime.bigint()-t)/1e3/(n/4096))';
@@ -324,7 +324,8 @@ function freshPageMicros() {
 }
 
 const cpu = os.cpus();
-const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, a fresh page ${freshPageMicros().toFixed(1)} µs, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end,${removedVars.length > 0 ? ` ${removedVars.join(' and ')} taken out of the environment of every process measured,` : ''} median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
+const freshPage = freshPageMicros();
+const machine = `${os.type()} ${os.release()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, a fresh page ${Number.isFinite(freshPage) ? `${freshPage.toFixed(1)} µs` : 'not measured'}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end,${removedVars.length > 0 ? ` ${removedVars.join(' and ')} taken out of the environment of every process measured,` : ''} median of ${runs} interleaved runs (${Object.entries(moreRuns).map(([id, n]) => `${n} for ${id}`).join(', ')})`;
 const table = [
   '| | measure | mcpm (ms) | baseline (ms) | result | target |',
   '| --- | --- | ---: | ---: | ---: | --- |',

@@ -41,3 +41,9 @@ export function keepYoungGenerationSmallFor(file: string): void {
   }
   if (size >= LARGE_LOCK_BYTES) keepYoungGenerationSmall();
 }
+
+/** keepYoungGenerationSmall when `text` (a lock about to be parsed, read from elsewhere than a file) is large. */
+export function keepYoungGenerationSmallForText(text: string): void {
+  // A character is one UTF-8 byte or more.
+  if (text.length >= LARGE_LOCK_BYTES) keepYoungGenerationSmall();
+}

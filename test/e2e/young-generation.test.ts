@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers.js';
+import { BIN, ROOT, defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const dist = (...parts: string[]) => JSON.stringify(join(ROOT, 'dist', ...parts));
@@ -51,5 +51,38 @@ describe('keeping the young generation small (big locks and listings)', () => {
   it('is asked before a command that contacts servers loads the SDK and lists them', () => {
     const kept = youngGenerationAfter(`await (await import(${dist('app', 'live.js')})).importSnapshotAll();`);
     expect(kept <= 4 * MiB).toBe(known);
+  });
+});
+
+/** The young generation's size when `mcpm args` exits (the probe preloaded into mcpm, not its servers). */
+function youngGenerationOfMcpm(args: string[], dir: string): number {
+  const file = join(dir, 'young-generation.txt');
+  const r = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/scripts/young-generation-probe.cjs'), BIN, ...args], {
+    env: { ...process.env, YOUNG_GENERATION_FILE: file },
+    encoding: 'utf8',
+    timeout: 25_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return Number(readFileSync(file, 'utf8'));
+}
+
+// The commands, as users run them: each grows its young generation no further than the same
+// command does with a lock of one small server, which contacts no server. Without the flag a lock
+// of 512 KiB, and the SDK loaded to contact a server, each doubled it (8 MiB against 4; 4 against
+// 2 for verify --offline's bundle).
+describe('commands keep the young generation small', () => {
+  it('ls and verify --offline of a lock of 512 KiB or more, and install, which contacts its server', async () => {
+    const small = tempProject();
+    writeProject(small, { a: { defs: defs([tool('x', 'X.')]) } });
+    expect((await mcpm(['install', '-C', small, '-q'])).status).toBe(0);
+    const big = tempProject();
+    writeProject(big, { a: { defs: defs(Array.from({ length: 600 }, (_, i) => tool(`tool_${i}`, `Does thing ${i}. `.repeat(60)))) } });
+    const installed = youngGenerationOfMcpm(['install', '-C', big, '-q'], big);
+    expect(statSync(join(big, 'mcp.lock')).size).toBeGreaterThanOrEqual(512 * 1024);
+
+    const ls = youngGenerationOfMcpm(['ls', '-C', small], small);
+    expect(installed).toBeLessThanOrEqual(ls);
+    expect(youngGenerationOfMcpm(['ls', '-C', big], big)).toBeLessThanOrEqual(ls);
+    expect(youngGenerationOfMcpm(['verify', '--offline', '-C', big, '-q'], big)).toBeLessThanOrEqual(youngGenerationOfMcpm(['verify', '--offline', '-C', small, '-q'], small));
   });
 });

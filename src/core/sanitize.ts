@@ -180,6 +180,14 @@ function quoteEscaped(text: string): string {
   return `"${text.replace(/"/g, '\\"')}"`;
 }
 
+/**
+ * A name, key or identifier in identifier form and double quotes: identifier form has doubled its
+ * backslashes, so `\"` is unambiguous, and two names that differ by one look-alike letter never print alike.
+ */
+export function quotedIdentifier(text: string): SafeText {
+  return trusted(quoteEscaped(sanitize(text, { identifier: true })));
+}
+
 function escapeOne(cp: number): string {
   if (cp === OPEN.codePointAt(0) || cp === CLOSE.codePointAt(0)) return marker(codePointLabel(cp));
   const name = C0_NAMES[cp];

@@ -8,7 +8,7 @@ import type { JudgedChange } from '../core/judge.js';
 import { compareCodeUnits, SUBJECT_NOUN } from '../core/changes.js';
 import { RULES, type Finding, type Severity } from '../core/findings/rules.js';
 import { isJsonObject, type JsonValue } from '../core/json-strict.js';
-import { sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
+import { quotedIdentifier, sanitize, textLengths, trusted, type SafeText } from '../core/sanitize.js';
 import { boundedWordDiff, looksAlike, SHOWN_WORD_CHANGES } from '../core/word-diff.js';
 
 export interface TextRenderOptions {
@@ -81,13 +81,8 @@ function pointerLabel(pointer: string): SafeText {
 
 const IDENTIFIER_KEYS = new Set(['name', 'uri', 'uriTemplate']);
 
-/** An identifier in double quotes; sanitize() has doubled backslashes, so `\"` is unambiguous. */
-function quotedIdent(text: string): SafeText {
-  return trusted(`"${ident(text).replace(/"/g, '\\"')}"`);
-}
-
 function scalarText(value: JsonValue, key: string | undefined): SafeText {
-  if (typeof value === 'string') return key !== undefined && IDENTIFIER_KEYS.has(key) ? quotedIdent(value) : sanitize(JSON.stringify(value));
+  if (typeof value === 'string') return key !== undefined && IDENTIFIER_KEYS.has(key) ? quotedIdentifier(value) : sanitize(JSON.stringify(value));
   return trusted(JSON.stringify(value));
 }
 
@@ -96,7 +91,7 @@ function compactJson(value: JsonValue, key?: string): SafeText {
   if (isJsonObject(value)) {
     const members = Object.keys(value)
       .sort(compareCodeUnits)
-      .map((k) => `${quotedIdent(k)}: ${compactJson(value[k]!, k)}`);
+      .map((k) => `${quotedIdentifier(k)}: ${compactJson(value[k]!, k)}`);
     return trusted(`{${members.join(', ')}}`);
   }
   return scalarText(value, key);
@@ -133,7 +128,7 @@ function jsonLines(value: JsonValue, depth = 0, prefix = '', key?: string): Json
     if (keys.length === 0) return [line(depth, `${prefix}{}`)];
     const lines = [line(depth, `${prefix}{`)];
     keys.forEach((k, i) => {
-      const inner = jsonLines(value[k]!, depth + 1, `${quotedIdent(k)}: `, k);
+      const inner = jsonLines(value[k]!, depth + 1, `${quotedIdentifier(k)}: `, k);
       if (i < keys.length - 1) withComma(inner);
       append(lines, inner);
     });

@@ -6,7 +6,7 @@
 import type { ItemChange } from '../core/changes.js';
 import type { JudgedChange, Judgement } from '../core/judge.js';
 import type { Finding } from '../core/findings/rules.js';
-import { sanitize, type SafeText } from '../core/sanitize.js';
+import { quotedIdentifier, sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import { ITEM_KINDS, snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
 import { serverErrorHint, type ServerError, type StatusLine } from './status-text.js';
@@ -26,22 +26,17 @@ export function countItems(snapshot: Snapshot): string {
 }
 
 export function describeFinding(f: Finding): SafeText {
-  const where = f.key ? `${subjectLabel(f.subject)} ${quotedName(f.key)}` : subjectLabel(f.subject);
+  const where = f.key ? `${subjectLabel(f.subject)} ${quotedIdentifier(f.key)}` : subjectLabel(f.subject);
   const ptr = f.pointer ? ` at ${f.pointer}` : '';
   const decoded = typeof f.args.decoded === 'string' ? ` (hidden text: ${JSON.stringify(f.args.decoded)})` : '';
   return sanitize(`${f.severity.padEnd(6)} ${f.rule}: ${where}${ptr}${decoded}${otherServer(f)}`);
-}
-
-/** A name in identifier form, quoted: two names that differ by one look-alike letter must not print alike. */
-function quotedName(name: string): string {
-  return `"${sanitize(name, { identifier: true }).replace(/"/g, '\\"')}"`;
 }
 
 /** Which other server or name a finding about names is about: without it, "also used by another server" does not say which. */
 function otherServer(f: Finding): string {
   const text = (key: string) => {
     const value = f.args[key];
-    return typeof value === 'string' ? quotedName(value) : undefined;
+    return typeof value === 'string' ? quotedIdentifier(value) : undefined;
   };
   const [server, other, tool] = [text('server'), text('other'), text('tool')];
   const ofServer = server === undefined ? '' : ` of server ${server}`;

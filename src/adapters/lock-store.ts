@@ -6,6 +6,7 @@ import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, ser
 import { decodeUtf8, FileReadProblem, readRegularFile, withRegularFile } from './files.js';
 import { readIndexedEntry, readWholeLock } from './lock-index.js';
 import { replaceFile } from './replace-file.js';
+import { keepYoungGenerationSmallFor } from './young-generation.js';
 
 export interface LoadedLock {
   lock: Lock;
@@ -31,6 +32,8 @@ export async function readLock(file: string, options: LockStoreOptions = {}): Pr
   const shown = options.displayName ?? file;
   const read = await readLockFile(file, shown);
   if (read === null) return { lock: emptyLock(), text: null };
+  // A large lock's whole value is kept while it is checked (young-generation.ts).
+  keepYoungGenerationSmallFor(read.text);
   return { lock: parseLock(read.text, shown), text: read.text };
 }
 

@@ -7,7 +7,6 @@
  * same: the SDK's modules, then every listing, are kept to its end. V8 reads the growth factor each
  * time it decides to grow, so setting it while the process runs takes effect.
  */
-import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /**
@@ -31,19 +30,8 @@ export function keepYoungGenerationSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-/** keepYoungGenerationSmall when `file` (the lock about to be read) is large. */
-export function keepYoungGenerationSmallFor(file: string): void {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return; // no lock, or one the reader will refuse with its own message
-  }
-  if (size >= LARGE_LOCK_BYTES) keepYoungGenerationSmall();
-}
-
-/** keepYoungGenerationSmall when `text` (a lock about to be parsed, read from elsewhere than a file) is large. */
-export function keepYoungGenerationSmallForText(text: string): void {
+/** keepYoungGenerationSmall when `lockText`, a whole lock about to be parsed, is large. */
+export function keepYoungGenerationSmallFor(lockText: string): void {
   // A character is one UTF-8 byte or more.
-  if (text.length >= LARGE_LOCK_BYTES) keepYoungGenerationSmall();
+  if (lockText.length >= LARGE_LOCK_BYTES) keepYoungGenerationSmall();
 }

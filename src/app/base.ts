@@ -6,7 +6,7 @@ import { unreviewedEntries, withBase } from '../core/base.js';
 import { parseLock, type Lock } from '../core/lockfile.js';
 import type { ServerStatus } from '../core/status.js';
 import type { Project } from './project.js';
-import { keepYoungGenerationSmallForText } from '../adapters/young-generation.js';
+import { keepYoungGenerationSmallFor } from '../adapters/young-generation.js';
 
 /** `--base`, else GitHub Actions' GITHUB_BASE_REF, else GitLab's CI_MERGE_REQUEST_TARGET_BRANCH_NAME (both set only for pull and merge requests). */
 export function baseRefOf(options: { base?: string }, env: Readonly<Record<string, string | undefined>>): string | undefined {
@@ -24,7 +24,7 @@ export async function applyBase(
   if (ref === undefined) return [...statuses];
   const { readLockAtRef } = await import('../adapters/git-base.js');
   const text = await readLockAtRef(project.lockFile, ref, project.lockLabel);
-  if (text !== null) keepYoungGenerationSmallForText(text);
+  if (text !== null) keepYoungGenerationSmallFor(text);
   const base = text === null ? { servers: new Map(), eol: '\n' as const } : parseLock(text, `${project.lockLabel} at ${ref}`);
   return withBase(statuses, unreviewedEntries(lock, base));
 }

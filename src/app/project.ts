@@ -8,7 +8,6 @@ import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import { mcpmCacheDir } from '../adapters/lock-index.js';
-import { keepYoungGenerationSmallFor } from '../adapters/young-generation.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
@@ -130,8 +129,6 @@ export async function loadCheckedLock(
   project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers'>,
   options: { mayCreate?: boolean } = {},
 ): Promise<LoadedLock> {
-  // A large lock is kept whole while it is checked (young-generation.ts).
-  keepYoungGenerationSmallFor(project.lockFile);
   const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
   if (loaded.text === null && project.lockGiven && !options.mayCreate) {
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');

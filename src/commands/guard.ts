@@ -57,7 +57,6 @@ import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
 import { bindValues, hostPlace, launchesOf, lockPath, projectDir } from '../app/project.js';
-import { keepYoungGenerationSmallFor } from '../adapters/young-generation.js';
 
 export interface GuardOptions extends GlobalOptions {
   undo?: boolean;
@@ -124,10 +123,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   // The lock is read once, when a file first has guarded servers (guard writes no lock, so it is
   // the same for every file; a lock that does not parse still fails after that file is written).
   let loaded: Promise<LoadedLock> | undefined;
-  const loadLock = () => {
-    if (loaded === undefined) keepYoungGenerationSmallFor(lock.file);
-    return (loaded ??= readLock(lock.file, { displayName: lock.label }));
-  };
+  const loadLock = () => (loaded ??= readLock(lock.file, { displayName: lock.label }));
 
   const outcomes: FileOutcome[] = [];
   const unlocked: string[] = [];

@@ -28,6 +28,43 @@ export async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: num
   return Buffer.concat(chunks);
 }
 
+/**
+ * The bodies a session is reading (its event streams), each until it ends: cancelAll() ends the
+ * ones still open when the session closes. Aborting the fetch's signal is not enough on Node 20: a
+ * read of an event stream already under way was seen to go on after the abort, its socket keeping
+ * the process alive (`mcpm run` of an HTTP+SSE server did not exit after its host left, about one
+ * run in two on a loaded 2-CPU VM, depending on when the garbage collector ran).
+ */
+export class BodyReaders {
+  readonly #open = new Set<ReadableStreamDefaultReader<Uint8Array>>();
+
+  /** The chunks of `body`; a consumer that stops early cancels the rest. */
+  async *chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const reader = body.getReader();
+    this.#open.add(reader);
+    let ended = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended = true;
+          return;
+        }
+        yield value;
+      }
+    } finally {
+      this.#open.delete(reader);
+      if (!ended) await reader.cancel().catch(() => {});
+    }
+  }
+
+  /** Ends every body still being read: a pending read returns as if the body had ended. */
+  cancelAll(): void {
+    for (const reader of this.#open) void reader.cancel().catch(() => {});
+    this.#open.clear();
+  }
+}
+
 export interface SseEvent {
   /** The `event` field; '' when there was none (a `message`). */
   type: string;

@@ -16,7 +16,7 @@
  * configured headers (a bearer token) must not follow a server to another address.
  */
 import type { BearerAuth } from '../adapters/oauth/provider.js';
-import { contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
+import { BodyReaders, contentTypeOf, readCapped, SseParser } from '../adapters/sse.js';
 import { isJsonObject, jsonQuote } from '../core/json-strict.js';
 import { sanitize, type SafeText } from '../core/sanitize.js';
 import { escapeLineBreaks } from './line-check.js';
@@ -52,6 +52,8 @@ export class HttpUpstream {
   private inFlight = 0;
   private drainWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
+  /** The event streams being read, ended by close() whatever the abort does (BodyReaders). */
+  private readonly bodies = new BodyReaders();
   private closed = false;
   private streamOpened = false;
   private resolveFinished!: () => void;
@@ -95,6 +97,7 @@ export class HttpUpstream {
         .catch(() => {});
     }
     this.abort.abort();
+    this.bodies.cancelAll();
     this.resolveFinished();
   }
 
@@ -188,7 +191,7 @@ export class HttpUpstream {
     if (!response.body) return;
     const events = new SseParser(this.options.maxMessageBytes, () => new TooLong());
     const decoder = new TextDecoder('utf-8', { fatal: true });
-    for await (const chunk of response.body) {
+    for await (const chunk of this.bodies.chunks(response.body)) {
       if (this.closed) return;
       for (const event of events.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
         if (event.type === 'message' || event.type === '') this.deliver(event.data);

@@ -11,7 +11,7 @@
  * Host lines that come before the endpoint wait for it. The session ends with the stream.
  * Redirects are refused, as on the Streamable HTTP side; the login's token and renewal are the same.
  */
-import { contentTypeOf, SseParser } from '../adapters/sse.js';
+import { BodyReaders, contentTypeOf, SseParser } from '../adapters/sse.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { sanitize } from '../core/sanitize.js';
 import { authorizationProblem, MAX_IN_FLIGHT, messageLine, renewAuth, requestsIn, withBearer, type HttpUpstreamOptions } from './http-upstream.js';
@@ -30,6 +30,8 @@ export class SseUpstream {
   private inFlight = 0;
   private drainWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
+  /** The event stream, ended by close() whatever the abort does (BodyReaders). */
+  private readonly bodies = new BodyReaders();
   private closed = false;
   private resolveFinished!: () => void;
   readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
@@ -64,6 +66,7 @@ export class SseUpstream {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
+    this.bodies.cancelAll();
     this.resolveFinished();
   }
 
@@ -102,7 +105,7 @@ export class SseUpstream {
     const events = new SseParser(this.options.maxMessageBytes, () => new TooLong());
     const decoder = new TextDecoder('utf-8', { fatal: true });
     try {
-      for await (const chunk of response.body) {
+      for await (const chunk of this.bodies.chunks(response.body)) {
         if (this.closed) return;
         for (const event of events.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
           if (event.type === 'endpoint') this.endpointEvent(event.data);

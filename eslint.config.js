@@ -38,7 +38,7 @@ export default tseslint.config(
   {
     // CommonJS on purpose: the bin (see rolldown.config.mjs) and a test's require tracer.
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __filename: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __filename: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   // The layers and what each may import. core is pure; adapters talk to the world; app holds the

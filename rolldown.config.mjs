@@ -48,4 +48,6 @@ export default [
     ],
   }),
   bundle('verify-bundle', 'dist/verify-main.js'),
+  // What bin/mcpm.cjs loads first for both: the cache of the bundles' compiled code (src/code-cache.ts).
+  bundle('code-cache', 'dist/code-cache.js'),
 ];

@@ -24,12 +24,24 @@ function internalError(error) {
 const exit = (status) => void (process.exitCode = status);
 try {
   const [command, ...rest] = process.argv.slice(2);
+  const bundled = command === 'run' || (command === 'verify' && rest.includes('--offline'));
+  // Compiled code of the bundles, kept in mcpm's cache directory (src/code-cache.ts). Only a way to
+  // start sooner: without it (a cache that cannot be set up), the bundles load as they always did.
+  if (bundled) {
+    try {
+      require('../dist/code-cache.cjs').useCodeCache(require('node:path').join(__dirname, '..', 'dist'), process.env);
+    } catch {
+      // Started without the cache.
+    }
+  }
+  // The bundles hand unusual command lines to the full CLI, which they load through this.
+  const fullCli = () => import('../dist/cli.js');
   const main =
     command === 'run'
-      ? require('../dist/run-bundle.cjs').main(process.argv)
+      ? require('../dist/run-bundle.cjs').main(process.argv, fullCli)
       : command === 'verify' && rest.includes('--offline')
-        ? require('../dist/verify-bundle.cjs').main(process.argv)
-        : import('../dist/cli.js').then((cli) => cli.main(process.argv));
+        ? require('../dist/verify-bundle.cjs').main(process.argv, fullCli)
+        : fullCli().then((cli) => cli.main(process.argv));
   main.then(exit, internalError);
 } catch (error) {
   internalError(error);

@@ -70,7 +70,10 @@ export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } =
 
 /** One line from the terminal, echoed or not; Ctrl-C ends the process as it would anywhere else. */
 async function askOnTerminal(question: string, options: { hidden: boolean }, signal: AbortSignal): Promise<string> {
-  const [{ createInterface }, { Writable }] = await Promise.all([import('node:readline'), import('node:stream')]);
+  // Required, not imported: the bundles hold no import() (src/code-cache.ts).
+  const load = createRequire(import.meta.url);
+  const { createInterface } = load('node:readline') as typeof import('node:readline');
+  const { Writable } = load('node:stream') as typeof import('node:stream');
   let muted = false;
   // readline echoes what is typed to its output; for a hidden answer that output swallows it.
   const output = new Writable({

@@ -67,8 +67,12 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
   return { name: positionals[0]!, options };
 }
 
-export async function main(argv: string[]): Promise<ExitStatus> {
+/**
+ * `fullCli` loads dist/cli.js: bin/mcpm.cjs imports it, so that this bundle holds no import() of
+ * its own (the code cache compiles only files without one: src/code-cache.ts).
+ */
+export async function main(argv: string[], fullCli: () => Promise<{ main(argv: string[]): Promise<ExitStatus> }>): Promise<ExitStatus> {
   const parsed = parseRunArgv(argv.slice(2));
-  if (!parsed) return (await import('./cli.js')).main(argv);
+  if (!parsed) return (await fullCli()).main(argv);
   return runAsProcess((deps) => run(parsed.name, parsed.options, deps), { relay: true });
 }

@@ -47,9 +47,13 @@ export function parseVerifyArgv(argv: readonly string[]): { names: string[]; opt
   return { names, options };
 }
 
-export async function main(argv: string[]): Promise<ExitStatus> {
+/**
+ * `fullCli` loads dist/cli.js: bin/mcpm.cjs imports it, so that this bundle holds no import() of
+ * its own (the code cache compiles only files without one: src/code-cache.ts).
+ */
+export async function main(argv: string[], fullCli: () => Promise<{ main(argv: string[]): Promise<ExitStatus> }>): Promise<ExitStatus> {
   const parsed = parseVerifyArgv(argv.slice(2));
-  if (!parsed) return (await import('./cli.js')).main(argv);
+  if (!parsed) return (await fullCli()).main(argv);
   const { names, options } = parsed;
   return runAsProcess(
     async (deps) => {

@@ -6,17 +6,18 @@
  * copy it has (and says so).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ALLOWLIST_FILE } from '../core/allowlist.js';
+import { nameDigest } from '../core/canonical.js';
 import { McpmError } from '../core/errors.js';
 import { shownUrl } from '../core/launch/values.js';
 import { MIN_SECRET_LENGTH, querySecretsOf, redactSecrets, type SecretValue } from '../core/reflected-secrets.js';
 import { FileReadProblem, MAX_FILE_BYTES, readRegularFile } from './files.js';
-import { mcpmCacheDir } from './lock-index.js';
+import { mcpmCacheDir } from './cache-dir.js';
 import { replaceFile } from './replace-file.js';
+import { makeDirectories } from './make-directories.js';
 
 const run = promisify(execFile);
 
@@ -110,7 +111,7 @@ export function allowlistCacheDir(env: Readonly<Record<string, string | undefine
 const REPOSITORY_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_PREFIX', 'GIT_NAMESPACE'];
 
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 24);
+  return nameDigest(text, 24);
 }
 
 export interface GitContext {
@@ -143,8 +144,8 @@ async function gitCheckout(source: GitSource, text: string, context: GitContext)
   }
   const env: Record<string, string | undefined> = { ...context.env, GIT_TERMINAL_PROMPT: '0' };
   for (const name of REPOSITORY_VARS) delete env[name];
-  mkdirSync(join(repoCache, 'refs'), { recursive: true });
-  mkdirSync(commits, { recursive: true });
+  makeDirectories(join(repoCache, 'refs'));
+  makeDirectories(commits);
   const work = mkdtempSync(join(repoCache, 'fetch-'));
   try {
     const gitDir = join(work, 'repo.git');

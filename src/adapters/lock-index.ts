@@ -8,18 +8,13 @@
  * The index holds offsets only: the entry read through it is parsed strictly and its integrity
  * checked as always. A lock not in the printed form (hand-edited, CRLF) is read in full every time.
  */
-import { createHash } from 'node:crypto';
-import { fstatSync, mkdirSync, readFileSync, readSync, renameSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { nameDigest } from '../core/canonical.js';
+import { readCacheFile, writeCacheFile } from './cache-dir.js';
 import { parseStrictJson } from '../core/json-strict.js';
-import { decodeUtf8 } from './files.js';
+import { decodeUtf8, fileIdentity } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
-
-/** Where the index is kept: the user's cache directory (environment, platform). */
-export interface CachePlace {
-  env: Readonly<Record<string, string | undefined>>;
-  platform: NodeJS.Platform;
-}
 
 interface LockIndex {
   /** The identity of the file the offsets are for. */
@@ -31,31 +26,21 @@ interface LockIndex {
 
 const INDEX_VERSION = 1;
 
+/** An index of the largest lock (MAX_LOCK_BYTES) is well under this. */
+const MAX_INDEX_BYTES = 16 * 1024 * 1024;
+
 /** Smaller locks are read whole in a millisecond or two: no index, nothing in the cache. */
 export const INDEX_MIN_BYTES = 256 * 1024;
 
-/** `$XDG_CACHE_HOME/mcpm` (default `~/.cache/mcpm`), `~/Library/Caches/mcpm` on macOS, `%LOCALAPPDATA%\mcpm\cache` on Windows; undefined without a home. */
-export function mcpmCacheDir(place: CachePlace): string | undefined {
-  const { env, platform } = place;
-  if (platform === 'win32') return env['LOCALAPPDATA'] ? join(env['LOCALAPPDATA'], 'mcpm', 'cache') : undefined;
-  const home = env['HOME'];
-  if (platform === 'darwin') return home ? join(home, 'Library', 'Caches', 'mcpm') : undefined;
-  const xdg = env['XDG_CACHE_HOME'];
-  if (xdg && xdg.startsWith('/')) return join(xdg, 'mcpm');
-  return home ? join(home, '.cache', 'mcpm') : undefined;
-}
-
-function identityOf(stats: BigIntStats): string {
-  return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
-}
-
 function indexFile(cacheDir: string, lockFile: string): string {
-  return join(cacheDir, 'lock-index', `${createHash('sha256').update(lockFile).digest('hex').slice(0, 32)}.json`);
+  return join(cacheDir, 'lock-index', `${nameDigest(lockFile, 32)}.json`);
 }
 
 function readIndex(file: string): LockIndex | undefined {
+  const bytes = readCacheFile(file, MAX_INDEX_BYTES);
+  if (bytes === undefined) return undefined;
   try {
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; index?: LockIndex };
+    const json = JSON.parse(bytes.toString('utf8')) as { version?: number; index?: LockIndex };
     return json.version === INDEX_VERSION ? json.index : undefined;
   } catch {
     return undefined;
@@ -64,14 +49,7 @@ function readIndex(file: string): LockIndex | undefined {
 
 /** Best effort: a cache that cannot be written only means the next run reads the whole lock again. */
 function writeIndex(file: string, index: LockIndex): void {
-  try {
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ version: INDEX_VERSION, index }), { mode: 0o600 });
-    renameSync(temp, file);
-  } catch {
-    // Read-only or missing home: nothing to keep.
-  }
+  writeCacheFile(file, JSON.stringify({ version: INDEX_VERSION, index }));
 }
 
 const KEY_LINE = Buffer.from('\n    "');
@@ -109,7 +87,7 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
   if (cacheDir === undefined) return undefined;
   const stats = fstatSync(fd, { bigint: true });
   if (stats.size < INDEX_MIN_BYTES) return undefined;
-  const identity = identityOf(stats);
+  const identity = fileIdentity(stats);
   const index = readIndex(indexFile(cacheDir, lockFile));
   if (index === undefined || index.identity !== identity) return undefined;
   try {
@@ -118,7 +96,7 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
     const bytes = Buffer.alloc(range[1] - range[0]);
     const read = readSync(fd, bytes, 0, bytes.length, range[0]);
     // A file changed in place while it was read no longer has the indexed identity.
-    if (read !== bytes.length || identityOf(fstatSync(fd, { bigint: true })) !== identity) return undefined;
+    if (read !== bytes.length || fileIdentity(fstatSync(fd, { bigint: true })) !== identity) return undefined;
     const text = decodeUtf8(bytes);
     return lockHeadOfEntries(shown, index.eol, [[name, parseStrictJson(text)]]);
   } catch {
@@ -135,11 +113,11 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
  * point a later run at bytes they were not taken from.
  */
 export function readWholeLock(fd: number, lockFile: string, cacheDir: string | undefined, parse: (bytes: Buffer) => LockHead): LockHead {
-  const identity = identityOf(fstatSync(fd, { bigint: true }));
+  const identity = fileIdentity(fstatSync(fd, { bigint: true }));
   const bytes = readFileSync(fd);
   const head = parse(bytes);
   const entries = cacheDir === undefined || !head.printed || bytes.length < INDEX_MIN_BYTES ? undefined : entryOffsets(bytes);
   if (entries === undefined || Object.keys(entries).length !== head.entries.size) return head;
-  if (identityOf(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, entries });
+  if (fileIdentity(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, entries });
   return head;
 }

@@ -19,7 +19,7 @@
  * default budgets. Only for the relay's process: commands that run to completion would compile
  * more and gain nothing.
  */
-import { createRequire } from 'node:module';
+import { setV8Flags } from './v8-flags.js';
 
 /** A quarter of V8 11's default (66 KiB of bytecode run): the relay's code is optimised after a few hundred calls. */
 export const INTERRUPT_BUDGET = 16 * 1024;
@@ -39,15 +39,13 @@ const NO_TRAFFIC: SessionTraffic = { hostLine: () => {}, largeServerLine: () => 
 /** Has V8 optimise hot functions sooner, from now on, until the traffic it is told of says the session is warm. */
 export function optimiseHotCodeSooner(): SessionTraffic {
   if (Number(process.versions.v8.split('.')[0]) !== 11) return NO_TRAFFIC;
-  // require, not import(): in the CommonJS bundle, import() starts the ES module loader (milliseconds).
-  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
-  setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  setV8Flags(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   let messages = 0;
   let warm = false;
   const warmedUp = (): void => {
     if (warm) return;
     warm = true;
-    setFlagsFromString(`--interrupt-budget=${V8_DEFAULT_BUDGET}`);
+    setV8Flags(`--interrupt-budget=${V8_DEFAULT_BUDGET}`);
   };
   return {
     hostLine: () => {

@@ -7,7 +7,7 @@
  * same: the SDK's modules, then every listing, are kept to its end. V8 reads the growth factor each
  * time it decides to grow, so setting it while the process runs takes effect.
  */
-import { createRequire } from 'node:module';
+import { setV8Flags } from './v8-flags.js';
 
 /**
  * Locks from this size on are worth it. node:v8 takes about 3 ms to load on a 2-CPU VM whose fresh
@@ -25,9 +25,7 @@ export function keepYoungGenerationSmall(): void {
   // Only on the V8 versions known to have the flag (Node 20 to 24): an unknown one is an error message on stderr.
   const major = Number(process.versions.v8.split('.')[0]);
   if (major < 10 || major > 13) return;
-  // require, not import(): in the CommonJS bundle, import() starts the ES module loader (milliseconds).
-  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
-  setFlagsFromString('--semi-space-growth-factor=1');
+  setV8Flags('--semi-space-growth-factor=1');
 }
 
 /** keepYoungGenerationSmall when `lockText`, a whole lock about to be parsed, is large. */

@@ -57,6 +57,7 @@ import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
 import { bindValues, hostPlace, launchesOf, lockPath, projectDir } from '../app/project.js';
+import { makeDirectories } from '../adapters/make-directories.js';
 
 export interface GuardOptions extends GlobalOptions {
   undo?: boolean;
@@ -485,7 +486,7 @@ async function saveSidecar(found: FoundSidecar | null, destination: { file: stri
     return true;
   }
   if (found !== null && found.file === destination.file && found.text === text) return false;
-  await fs.mkdir(path.dirname(destination.file), { recursive: true, mode: 0o700 });
+  makeDirectories(path.dirname(destination.file), 0o700);
   await writeTextFile(destination.file, destination.shown, text, { mode: 0o600 });
   if (found !== null && found.file !== destination.file) await removeFile(found.file, found.shown);
   return true;

@@ -42,6 +42,7 @@ import type { GlobalOptions } from '../app/options.js';
 import { projectDir } from '../app/project.js';
 import { selfBin } from '../self.js';
 import { SAFE_GIT_OPTIONS } from '../adapters/git-options.js';
+import { makeDirectories } from '../adapters/make-directories.js';
 
 export const HOOK_MARKER = '# mcpm-hook: pre-commit v2';
 /** Any version of the marker: a hook written by an older mcpm is still ours to rewrite. */
@@ -74,7 +75,7 @@ interface Place {
 
 export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<ExitStatus> {
   const place = await locate(options, deps, 'install');
-  await fs.mkdir(place.hooksDir, { recursive: true });
+  makeDirectories(place.hooksDir);
 
   const existing = await readIfExists(place.hookFile);
   const ours = existing !== null && ANY_MARKER.test(existing);

@@ -10,6 +10,8 @@
  * json-canonicalize on inputs without those hazards.
  */
 import { createRequire } from 'node:module';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
 import { VALUE_HASH } from './launch/values.js';
 import { sortInPlace } from './small-sort.js';
@@ -64,16 +66,11 @@ export function printWithIntegrity(value: JsonObject, sortedKeys = false): { tex
  * as canonicalize writes them; anything else is a bug, and throws.
  */
 export class IntegrityWriter {
-  readonly #hash: import('node:crypto').Hash;
+  readonly #hash: import('node:crypto').Hash = nativeCrypto().createHash('sha256');
   /** Text written and not yet hashed: small pieces are joined before they are hashed. */
   #pending = '{';
   /** The last key written in each open object, innermost last (undefined: none yet). */
   readonly #keys: Array<string | undefined> = [undefined];
-
-  constructor() {
-    crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-    this.#hash = crypto.createHash('sha256');
-  }
 
   /** Writes `"key":` followed by the canonical text of `value`. */
   member(key: string, value: JsonValue): void {
@@ -327,13 +324,31 @@ function withKeys(from: JsonObject, keys: readonly string[]): JsonObject {
  */
 const nativeHeights = new WeakMap<object, number>();
 
-// node:crypto takes milliseconds to load, and `mcpm run` decides whether to start a server without
-// hashing anything: it is loaded at the first hash.
+// node:crypto takes milliseconds to load (4 to 6 ms on a 2-CPU VM: 16 internal modules, 370 KB of
+// fresh memory), and `mcpm run` decides whether to start a server without it: it is loaded at the
+// first integrity or value hash, after the spawn. (SHA-256 in JavaScript instead, for a small
+// server's few KiB, was slower still: cold, interpreted, 5 ms before the first answer.)
 let crypto: typeof import('node:crypto') | undefined;
+
+function nativeCrypto(): typeof import('node:crypto') {
+  return (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+}
+
 function sha256Base64(text: string): string {
-  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const native = nativeCrypto();
   // crypto.hash (Node 20.12+) is the one-shot form, a few times cheaper per small input than createHash.
-  return typeof crypto.hash === 'function' ? crypto.hash('sha256', text, 'base64') : crypto.createHash('sha256').update(text, 'utf8').digest('base64');
+  return typeof native.hash === 'function' ? native.hash('sha256', text, 'base64') : native.createHash('sha256').update(text, 'utf8').digest('base64');
+}
+
+/**
+ * The first `length` hex digits of the SHA-256 of `text` as UTF-8 (lone surrogates as U+FFFD, as
+ * node:crypto encodes them): a path or URL made into a file name (guard's sidecars, the lock index,
+ * allow-list checkouts). Computed in JavaScript, not node:crypto: `mcpm run` finds the sidecar and
+ * the index before it starts a server, and a name is tens of bytes, hashed in microseconds, where
+ * loading node:crypto costs a host milliseconds at every session start.
+ */
+export function nameDigest(text: string, length: number): string {
+  return bytesToHex(sha256(utf8ToBytes(text))).slice(0, length);
 }
 
 /**
@@ -366,9 +381,8 @@ export function valueDigest(value: string, salt: string): Promise<string> {
   const key = `${salt}\0${value}`;
   let digest = valueDigests.get(key);
   if (digest === undefined) {
-    crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
     const { N, r, p, keyLength } = VALUE_HASH;
-    const scrypt = crypto.scrypt;
+    const scrypt = nativeCrypto().scrypt;
     digest = new Promise((resolve, reject) => {
       scrypt(value, salt, keyLength, { N, r, p }, (error, key) => (error ? reject(error) : resolve(key.toString('base64url'))));
     });
@@ -381,8 +395,7 @@ const valueDigests = new Map<string, Promise<string>>();
 
 /** A fresh salt for valueDigest: VALUE_HASH.saltBytes random bytes, base64url. */
 export function freshValueSalt(): string {
-  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return crypto.randomBytes(VALUE_HASH.saltBytes).toString('base64url');
+  return nativeCrypto().randomBytes(VALUE_HASH.saltBytes).toString('base64url');
 }
 
 /** Parsed JSON values are never changed, and a loaded lock checks each definition's integrity more than once. */

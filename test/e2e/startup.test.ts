@@ -2,9 +2,10 @@
 // (about 0.5 s on Node 20), nor the keychain binding; `mcpm run` of a stdio server none of the
 // login code either. Checked on the modules actually loaded, not on timings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SETTLED_MS, SETTLED_WHOLE_SECONDS_MS } from '../../src/adapters/value-cache.js';
 import { BIN, ROOT, defs, tempProject, tool, writeProject } from './helpers.js';
 
 const HEAVY = /node_modules\/(@modelcontextprotocol|@napi-rs|execa|ink|react|zod|smol-toml)\//;
@@ -71,7 +72,8 @@ describe('start-up imports', () => {
     expect(status, stderr).toBe(0);
     const ours = required.filter((m) => m.startsWith(join(ROOT, 'dist')));
     expect(ours).toContain(join(ROOT, 'dist/verify-bundle.cjs'));
-    expect(ours.every((m) => /\/dist\/verify-bundle[-.]/.test(m))).toBe(true);
+    // And the code cache's own small bundle, which loads it (src/code-cache.ts).
+    expect(ours.filter((m) => !/\/dist\/verify-bundle[-.]/.test(m))).toEqual([join(ROOT, 'dist/code-cache.cjs')]);
     // What only online verify, --format sarif, --otlp or an allow-list load stays out.
     expect(ours.filter((m) => /snapshot-all|execa|pins|sarif|telemetry|allowlist-source|hosts/.test(m))).toEqual([]);
     expect(imported.filter((m) => m.includes('/dist/') || m.includes('commander'))).toEqual([]);
@@ -86,10 +88,73 @@ describe('start-up imports', () => {
     // stdin closed at once: the guard starts the server, sees the host leave and ends both.
     const { status, stderr, required, imported } = traced(['run', '-C', dir, 'a'], dir);
     expect(status, stderr).toBe(0);
-    expect(required.filter((m) => m.startsWith(join(ROOT, 'dist')))).toEqual([join(ROOT, 'dist/run-bundle.cjs'), join(ROOT, 'dist/run-bundle-relay.cjs')]);
+    expect(required.filter((m) => m.startsWith(join(ROOT, 'dist')))).toEqual([join(ROOT, 'dist/code-cache.cjs'), join(ROOT, 'dist/run-bundle.cjs'), join(ROOT, 'dist/run-bundle-relay.cjs')]);
     expect(imported.filter((m) => m.includes('/dist/') || m.includes('commander'))).toEqual([]);
     expect(required.filter((m) => m.includes('commander') || HEAVY.test(m))).toEqual([]);
   });
+
+  it('run starts the server before it loads node:crypto (16 modules, milliseconds a host waits for at every session start)', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+    // The value as a reference: a literal value is checked with scrypt, from node:crypto, before the spawn.
+    const config = join(dir, '.mcp.json');
+    const text = readFileSync(config, 'utf8');
+    const defsFile = (JSON.parse(text) as { mcpServers: { a: { env: { FIXTURE_DEFS: string } } } }).mcpServers.a.env.FIXTURE_DEFS;
+    writeFileSync(config, text.replace(JSON.stringify(defsFile), '"${DEFS_FILE}"'));
+    const env = { ...process.env, DEFS_FILE: defsFile, XDG_CACHE_HOME: join(dir, 'cache') };
+    const { mcpm } = await import('./helpers.js');
+    expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
+    const file = join(dir, 'builtins.txt');
+    const r = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/scripts/builtins-at-spawn.cjs'), BIN, 'run', '-C', dir, 'a'], {
+      env: { ...env, BUILTINS_AT_SPAWN_FILE: file },
+      input: '',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const builtins = readFileSync(file, 'utf8').trim().split('\n');
+    expect(builtins).toContain('child_process');
+    expect(builtins.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
+  });
+
+  it('run checks a literal value with scrypt once: later runs of the same config start the server before loading node:crypto, and a changed value is still refused', async () => {
+    const dir = tempProject();
+    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+    const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
+    const { mcpm } = await import('./helpers.js');
+    expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
+    const config = join(dir, '.mcp.json');
+    // Digests are kept only for a config that last changed a clock tick before it was read (value-cache.ts).
+    const written = statSync(config, { bigint: true });
+    const tick = written.ctimeNs % 1_000_000_000n === 0n && written.mtimeNs % 1_000_000_000n === 0n ? SETTLED_WHOLE_SECONDS_MS : SETTLED_MS;
+    const age = Date.now() - Number(written.ctimeNs / 1_000_000n);
+    if (age <= tick) await new Promise((resolve) => setTimeout(resolve, tick + 50 - age));
+    const run = (probe: string) =>
+      spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/scripts/builtins-at-spawn.cjs'), BIN, 'run', '-C', dir, 'a'], {
+        env: { ...env, BUILTINS_AT_SPAWN_FILE: probe },
+        input: '',
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const crypto = (probe: string) => readFileSync(probe, 'utf8').trim().split('\n').filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'));
+    const first = run(join(dir, 'first.txt'));
+    expect(first.status, first.stderr).toBe(0);
+    expect(crypto(join(dir, 'first.txt'))).toContain('internal/crypto/scrypt');
+    const second = run(join(dir, 'second.txt'));
+    expect(second.status, second.stderr).toBe(0);
+    expect(crypto(join(dir, 'second.txt'))).toEqual([]);
+
+    // The same value length, another value: the file's identity changed, so the value is hashed again and refused.
+    const text = readFileSync(config, 'utf8');
+    const defsFile = (JSON.parse(text) as { mcpServers: { a: { env: { FIXTURE_DEFS: string } } } }).mcpServers.a.env.FIXTURE_DEFS;
+    const moved = defsFile.replace(/\.json$/, '.jsoN');
+    writeFileSync(moved, readFileSync(defsFile));
+    writeFileSync(config, text.replace(JSON.stringify(defsFile), JSON.stringify(moved)));
+    const changed = run(join(dir, 'changed.txt'));
+    expect(changed.status).toBe(1);
+    expect(changed.stderr).toContain('was not started');
+    expect(existsSync(join(dir, 'changed.txt'))).toBe(false);
+  }, 30_000);
 
   it('the bundles run and verify --offline load are ASCII without comments: Node reads them as one byte a character', () => {
     const bundles = readdirSync(join(ROOT, 'dist')).filter((f) => /^(run|verify)-bundle.*\.cjs$/.test(f));

@@ -9,9 +9,10 @@
  * after the config and a hash of its absolute path. Sidecars that older versions of mcpm wrote
  * beside the config (`<config>.mcpm-guard.json`) are still read, and moved on the next guard.
  */
-import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { readTextFile } from '../files.js';
+import { nameDigest } from '../../core/canonical.js';
+import { readTextFile, type FileRead } from '../files.js';
 
 /** The suffix of the sidecar older versions wrote beside the config. */
 export const SIDECAR_SUFFIX = '.mcpm-guard.json';
@@ -39,7 +40,7 @@ export function sidecarDir(env: Env, platform: NodeJS.Platform = process.platfor
 export function sidecarPath(config: string, env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
   const dir = sidecarDir(env, platform);
   if (dir === undefined) return undefined;
-  const digest = createHash('sha256').update(config).digest('hex').slice(0, 32);
+  const digest = nameDigest(config, 32);
   const name = path.basename(config).replace(/[^A-Za-z0-9._-]/g, '_');
   return (platform === 'win32' ? path.win32 : path.posix).join(dir, `${name}-${digest}.json`);
 }
@@ -54,18 +55,29 @@ export interface FoundSidecar {
 
 /**
  * The sidecar of `config`: the one in the state directory, else one an older mcpm left beside the
- * config, else null. `shown` names the config in messages.
+ * config, else null. `shown` names the config in messages; `reads`: as readTextFile's.
  */
-export async function findSidecar(config: string, shown: string, env: Env): Promise<FoundSidecar | null> {
-  const current = sidecarPath(config, env);
+export async function findSidecar(config: string, shown: string, env: Env, reads?: FileRead[]): Promise<FoundSidecar | null> {
+  // Without the state directory (nothing was ever guarded here) there is no path to hash.
+  const dir = sidecarDir(env);
+  const current = dir !== undefined && mayExist(dir) ? sidecarPath(config, env) : undefined;
   if (current !== undefined) {
     const label = shownSidecar(current, env);
-    const text = await readTextFile(current, label);
+    const text = await readTextFile(current, label, reads);
     if (text !== null) return { file: current, shown: label, text, legacy: false };
   }
   const legacy = legacySidecarPath(config);
-  const text = await readTextFile(legacy, shown + SIDECAR_SUFFIX);
+  const text = await readTextFile(legacy, shown + SIDECAR_SUFFIX, reads);
   return text === null ? null : { file: legacy, shown: shown + SIDECAR_SUFFIX, text, legacy: true };
+}
+
+/** False only for a directory that is not there: one that cannot be looked at is read, and the read says why. */
+function mayExist(dir: string): boolean {
+  try {
+    return statSync(dir, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 /** A sidecar's path for messages: `~/…` under HOME. */

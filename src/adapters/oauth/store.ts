@@ -29,6 +29,7 @@ import { FileReadProblem, readRegularFile } from '../files.js';
 import { mcpmConfigDir, type HostPlace } from '../hosts/index.js';
 import { acquireAdvisoryLock } from '../lock-store.js';
 import { replaceFile } from '../replace-file.js';
+import { makeDirectories } from '../make-directories.js';
 
 export const LOGIN_RECORD_VERSION = 1;
 /** The keychain's service name; the account is the URL's key (keyFor), or the URL itself for records written before. */
@@ -233,8 +234,7 @@ export class TokenStore {
   private async ensureDir(): Promise<void> {
     try {
       // The parent (mcpm's own directory) is private too: it holds the host locks.
-      await fs.mkdir(path.dirname(this.dir), { recursive: true, mode: 0o700 });
-      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      makeDirectories(this.dir, 0o700);
       await fs.chmod(this.dir, 0o700);
     } catch (error) {
       throw storeError(`cannot create ${this.dir}`, error);

@@ -9,6 +9,7 @@ import {
   IntegrityWriter,
   isIntegrity,
   MAX_PRINT_DEPTH,
+  nameDigest,
   printWithIntegrity,
   writeSortedJson,
   type Layout,
@@ -173,6 +174,22 @@ describe('integrityOf', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('nameDigest', () => {
+  it("is node:crypto's SHA-256 hex of the text as UTF-8, cut to the length asked (property over text, lone surrogates included)", () => {
+    const viaCrypto = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
+    expect(nameDigest('', 64)).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(nameDigest('/home/a/.mcp.json', 32)).toBe(viaCrypto('/home/a/.mcp.json', 32));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer({ min: 0, max: 64 }), (text, length) => {
+        expect(nameDigest(text, length)).toBe(viaCrypto(text, length));
+      }),
+      { numRuns: 500 },
+    );
+    // Lengths around SHA-256's 64-byte block and its padding, where a hand-made implementation breaks.
+    for (const n of [54, 55, 56, 63, 64, 65, 119, 120, 1000]) expect(nameDigest('x'.repeat(n), 64)).toBe(viaCrypto('x'.repeat(n), 64));
   });
 });
 

@@ -1,0 +1,61 @@
+/**
+ * mcpm's cache directory: what it keeps to do the same work faster next time (the lock index, the
+ * digests of configured values, compiled code, allow-list checkouts). Everything in it can be
+ * deleted at any time. Its own module, with nothing else in it: bin/mcpm.cjs loads it (through
+ * dist/code-cache.cjs) before anything else.
+ */
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { makeDirectories } from './make-directories.js';
+
+/** Where the cache is: the environment and the platform. */
+export interface CachePlace {
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+}
+
+/** `$XDG_CACHE_HOME/mcpm` (default `~/.cache/mcpm`), `~/Library/Caches/mcpm` on macOS, `%LOCALAPPDATA%\mcpm\cache` on Windows; undefined without a home. */
+export function mcpmCacheDir(place: CachePlace): string | undefined {
+  const { env, platform } = place;
+  if (platform === 'win32') return env['LOCALAPPDATA'] ? join(env['LOCALAPPDATA'], 'mcpm', 'cache') : undefined;
+  const home = env['HOME'];
+  if (platform === 'darwin') return home ? join(home, 'Library', 'Caches', 'mcpm') : undefined;
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg && xdg.startsWith('/')) return join(xdg, 'mcpm');
+  return home ? join(home, '.cache', 'mcpm') : undefined;
+}
+
+/**
+ * The bytes of a file in the cache, or undefined when it is missing, larger than `maxBytes`, not a
+ * regular file, or could have been written by another user (not owned by this one, or writable by
+ * group or others): what another user planted in a shared cache directory is never believed.
+ */
+export function readCacheFile(file: string, maxBytes: number): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > maxBytes) return undefined;
+    if (process.platform !== 'win32' && (stats.uid !== process.getuid?.() || (stats.mode & 0o022) !== 0)) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes a cache file atomically (a temporary file, then rename), readable by this user alone; best effort. */
+export function writeCacheFile(file: string, data: string | Uint8Array): boolean {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    makeDirectories(dirname(file), 0o700);
+    writeFileSync(temp, data, { mode: 0o600 });
+    renameSync(temp, file);
+    return true;
+  } catch {
+    // Read-only or missing home: nothing to keep.
+    rmSync(temp, { force: true });
+    return false;
+  }
+}

@@ -1,0 +1,103 @@
+// The compiled code of the bundles `mcpm run` and `verify --offline` load, kept in mcpm's cache
+// directory (src/code-cache.ts): used as it is by the next run, never for a bundle that changed
+// (even to the same length), never from a file that is not V8's or that another user could write.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT, defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+
+// Node 22.1 and later keep the code themselves (module.enableCompileCache), in their own layout.
+const nodeKeepsIt = typeof (Module as unknown as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+
+function cli(bin: string, args: string[], env: NodeJS.ProcessEnv) {
+  return spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, input: '', encoding: 'utf8', timeout: 20_000 });
+}
+
+async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv; code: string }> {
+  const dir = tempProject();
+  writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
+  const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+  expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
+  return { dir, env, code: join(dir, 'cache', 'mcpm', 'code') };
+}
+
+/** The cache files of the bundle `name` (run-bundle.cjs, …), by name, with their modification times. */
+function cacheFiles(code: string, name: string): Map<string, number> {
+  const files = existsSync(code) ? readdirSync(code).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.bin')) : [];
+  return new Map(files.map((f) => [f, statSync(join(code, f)).mtimeMs]));
+}
+
+describe('the code cache of the bundles', () => {
+  it('is written by the first verify --offline and run, readable by the user alone, and taken as it is by the next', async () => {
+    const { dir, env, code } = await project();
+    for (const [args, bundles] of [
+      [['verify', '--offline', '-C', dir, '-q'], ['verify-bundle.cjs', 'verify-bundle-json-strict.cjs']],
+      [['run', '-C', dir, 'a'], ['run-bundle.cjs', 'run-bundle-relay.cjs']],
+    ] as const) {
+      const first = cli(BIN, [...args], env);
+      expect(first.status, first.stderr).toBe(0);
+      if (nodeKeepsIt) {
+        expect(readdirSync(code).length).toBeGreaterThan(0);
+        continue;
+      }
+      const written = bundles.map((b) => cacheFiles(code, b));
+      for (const files of written) {
+        expect(files.size).toBe(1);
+        if (process.platform !== 'win32') for (const f of files.keys()) expect(statSync(join(code, f)).mode & 0o777).toBe(0o600);
+      }
+      const second = cli(BIN, [...args], env);
+      expect(second.status, second.stderr).toBe(0);
+      // Not written again: V8 took it (a cache it refuses is replaced).
+      expect(bundles.map((b) => cacheFiles(code, b))).toEqual(written);
+    }
+  });
+
+  it("run's way to the full CLI (an ES module, imported) works from cached code", async () => {
+    const { env } = await project();
+    for (let i = 0; i < 2; i++) {
+      const help = cli(BIN, ['run', '--help'], env);
+      expect(help.status, help.stderr).toBe(0);
+      expect(help.stdout).toContain('Usage: mcpm run');
+    }
+  });
+
+  it('never gives a bundle rebuilt to the same length the code of the one before', async () => {
+    const { dir, env } = await project();
+    const install = tempProject();
+    for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(install, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(install, 'node_modules'), 'dir');
+    const bin = join(install, 'bin', 'mcpm.cjs');
+    const verify = () => cli(bin, ['verify', '--offline', '-C', dir, '--json'], env);
+    expect(verify().stdout).toContain('"exitStatus": 0');
+    expect(verify().stdout).toContain('"exitStatus": 0');
+    const bundle = join(install, 'dist', 'verify-bundle.cjs');
+    const text = readFileSync(bundle, 'utf8');
+    expect(text).toContain('exitStatus: exit');
+    writeFileSync(bundle, text.replace('exitStatus: exit', 'exitStatuz: exit'));
+    const changed = verify();
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.stdout).toContain('"exitStatuz": 0');
+  });
+
+  it('replaces a cache file that is not V8 code, or that others could write, and runs all the same', async () => {
+    if (nodeKeepsIt) return;
+    const { dir, env, code } = await project();
+    const args = ['verify', '--offline', '-C', dir, '-q'];
+    expect(cli(BIN, args, env).status).toBe(0);
+    const [file] = [...cacheFiles(code, 'verify-bundle.cjs').keys()];
+    const path = join(code, file!);
+    const good = readFileSync(path);
+    writeFileSync(path, Buffer.alloc(good.length, 7));
+    const garbage = cli(BIN, args, env);
+    expect(garbage.status, garbage.stderr).toBe(0);
+    expect(readFileSync(path).every((b) => b === 7)).toBe(false);
+    if (process.platform !== 'win32') {
+      chmodSync(path, 0o666);
+      const open = cli(BIN, args, env);
+      expect(open.status, open.stderr).toBe(0);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+    }
+  });
+});

@@ -59,8 +59,13 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
   }
   let pending: Pending[] = [];
   let flagsChanged = false;
+  // Best effort, at exit too: nothing here may fail the command.
   const keep = (p: Pending): void => {
-    if (writeCacheFile(p.file, p.script.createCachedData())) removeOthers(dir, p.bundle, p.file);
+    try {
+      if (writeCacheFile(p.file, p.script.createCachedData())) removeOthers(dir, p.bundle, p.file);
+    } catch {
+      // Not kept: the next run compiles again.
+    }
   };
   const keepPending = (): void => {
     const now = pending;

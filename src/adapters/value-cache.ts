@@ -53,7 +53,7 @@ export interface ValueCache {
 
 interface StoredRecord {
   version: number;
-  /** What the digests are for: the context and every file's identity (recordKey). */
+  /** What the digests are for: the project directory, the host and every file with its identity. */
   files: string;
   digests: Record<string, string>;
 }

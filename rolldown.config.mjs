@@ -8,7 +8,12 @@
 // the full CLI stays outside it (the fallback for unusual arguments, src/run-main.ts).
 // `verify --offline`, which pre-commit hooks run at every commit, has a bundle of its own made the
 // same way (src/verify-main.ts); its chunks (what online verify and other formats load) are apart.
+import { randomUUID } from 'node:crypto';
 import { defineConfig } from 'rolldown';
+
+// Each build's own name, first in every bundle file: the code cache (src/code-cache.ts) keeps a
+// file's compiled code under it, so code compiled from one build never runs for another.
+const BUILD = randomUUID();
 
 // The SDK (OAuth renewal) and the keychain binding (native) load from node_modules, and only for a remote server;
 // OpenTelemetry's, only with --otlp.
@@ -36,7 +41,7 @@ const bundle = (name, entry, codeSplitting) =>
       handler(level, log);
     },
     preserveEntrySignatures: 'allow-extension',
-    output: { dir: 'dist', format: 'cjs', comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
+    output: { dir: 'dist', format: 'cjs', banner: `/*mcpm-build ${BUILD}*/`, comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
   });
 
 export default [
@@ -47,7 +52,12 @@ export default [
       { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
     ],
   }),
-  bundle('verify-bundle', 'dist/verify-main.js'),
+  bundle('verify-bundle', 'dist/verify-main.js', {
+    // What every offline check runs, in the entry's own file: the bundler would otherwise split out
+    // the parts that the chunks for other formats and online verify share with it (five more files
+    // to read at every commit).
+    groups: [{ name: 'verify', priority: 1, test: /\/dist\/(verify-main|core\/launch\/(parse|expand)|adapters\/files|core\/shell-word|core\/changes)\.js$/ }],
+  }),
   // What bin/mcpm.cjs loads first for both: the cache of the bundles' compiled code (src/code-cache.ts).
   bundle('code-cache', 'dist/code-cache.js'),
 ];

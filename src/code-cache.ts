@@ -26,6 +26,21 @@ import { Script } from 'node:vm';
 import { mcpmCacheDir, readCacheFile, writeCacheFile } from './adapters/cache-dir.js';
 import { BEFORE_V8_FLAGS_CHANGE } from './adapters/v8-flags.js';
 
+/** The first line of every bundle file (rolldown.config.mjs): the build it comes from. */
+const BUILD_BANNER = /^\/\*mcpm-build ([0-9a-f-]{36})\*\//;
+
+/**
+ * Node's and V8's flags as given (NODE_OPTIONS, the command line): V8 refuses a cache made under
+ * other flags, and hosts that start mcpm with different ones would otherwise replace each other's
+ * cache at every start. A short FNV-1a hash: two flag sets that collide only cost a recompile.
+ */
+function flagsKey(): string {
+  const text = `${process.execArgv.join('\0')}\0${process.env['NODE_OPTIONS'] ?? ''}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
 /** A bundle's code cache is a few hundred KB; anything larger is not one of ours. */
 const MAX_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -96,8 +111,11 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
 
 /** Runs the module `filename` from the cache of it if there is one; `toKeep`: the cache to write, when there was none or V8 refused it. */
 function compileCached(module: Module, content: string, filename: string, dir: string): { result: unknown; toKeep?: Pending } {
-  const identity = identityOf(filename, content);
-  const file = identity === undefined ? undefined : join(dir, `${basename(filename)}.${identity}.${process.version}-${process.arch}.bin`);
+  // The build's name is in the text compiled, so no race with an upgrade can pair one build's
+  // text with another's code; the file's identity covers a bundle edited in place.
+  const build = BUILD_BANNER.exec(content)?.[1];
+  const identity = build === undefined ? undefined : identityOf(filename, content);
+  const file = identity === undefined ? undefined : join(dir, `${basename(filename)}.${build}.${identity}.${process.version}-${process.arch}-${flagsKey()}.bin`);
   const cachedData = file === undefined ? undefined : readCacheFile(file, MAX_CACHE_BYTES);
   // The wrapper Node's loader puts around a CommonJS module, on the module's first line: lines stay as they are.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${content}\n})`, {

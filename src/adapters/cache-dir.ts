@@ -45,12 +45,22 @@ export function readCacheFile(file: string, maxBytes: number): Buffer | undefine
   }
 }
 
-/** Writes a cache file atomically (a temporary file, then rename), readable by this user alone; best effort. */
+/**
+ * Writes a cache file atomically (a temporary file, then rename), readable by this user alone; best
+ * effort. The temporary file is created new ('wx': never through a link someone left at its name).
+ */
 export function writeCacheFile(file: string, data: string | Uint8Array): boolean {
   const temp = `${file}.${process.pid}.tmp`;
   try {
     makeDirectories(dirname(file), 0o700);
-    writeFileSync(temp, data, { mode: 0o600 });
+    try {
+      writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Left by an earlier process of the same pid, or planted: removed (a link, not its target), then made anew.
+      rmSync(temp, { force: true });
+      writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+    }
     renameSync(temp, file);
     return true;
   } catch {

@@ -13,7 +13,7 @@ import {
   type HostKeys,
   type ServerConfig,
 } from '../core/launch/parse.js';
-import { readTextFile, type FileRead } from './files.js';
+import { readTextFile } from './files.js';
 import type { HostName, ReadContext } from './hosts/format.js';
 import type { HostPlace } from './hosts/index.js';
 import { findSidecar } from './hosts/sidecar-path.js';
@@ -105,18 +105,16 @@ export async function loadConfig(
   projectDir: string,
   configFiles: readonly string[],
   options: LoadConfigOptions = {},
-): Promise<{ servers: Map<string, ServerConfig>; files: string[]; guarded: Set<string>; unchecked: UncheckedConfig[]; reads: FileRead[] }> {
+): Promise<{ servers: Map<string, ServerConfig>; files: string[]; guarded: Set<string>; unchecked: UncheckedConfig[] }> {
   const lists: ServerConfig[][] = [];
   const files: string[] = [];
-  // Every file the servers were read from (configs and sidecars), with its identity.
-  const reads: FileRead[] = [];
   // Servers read from the original text that `mcpm guard` kept: `mcpm run` takes their env from the host.
   const guarded = new Set<string>();
   const unguarded = async (text: string, absolute: string, shown: string, context: ReadContext) => {
     // Every config read goes through here first: a merge left half done is named as such, not as bad JSON.
     refuseConflictMarkers(text, shown);
     // Read here, once: the sidecar module (and the host formats it needs) loads only when there is one.
-    const found = await findSidecar(absolute, shown, options.place?.env ?? {}, reads);
+    const found = await findSidecar(absolute, shown, options.place?.env ?? {});
     if (found === null) return text;
     const { unguardedText } = await import('./hosts/sidecar.js');
     const result = await unguardedText(text, shown, context, found);
@@ -131,7 +129,7 @@ export async function loadConfig(
     const info = hostInfo(host);
     for (const { file: absolute, context } of await hostUserFiles(info, place)) {
       const shown = displayPath(absolute, place);
-      const text = await readTextFile(absolute, shown, reads);
+      const text = await readTextFile(absolute, shown);
       if (text === null) continue;
       const original = await unguarded(text, absolute, shown, context);
       lists.push(info.format.read(original, shown, context));
@@ -148,7 +146,7 @@ export async function loadConfig(
     for (const given of configFiles) {
       const absolute = path.resolve(projectDir, given);
       const shown = displayName(projectDir, absolute, given);
-      const text = await readTextFile(absolute, shown, reads);
+      const text = await readTextFile(absolute, shown);
       if (text === null) {
         throw new McpmError('CONFIG_NOT_FOUND', `${shown}: no such config file`, 'check the path given to --config');
       }
@@ -163,7 +161,7 @@ export async function loadConfig(
   } else {
     for (const { file, format, keys } of DISCOVERED) {
       const absolute = path.join(projectDir, ...file.split('/'));
-      const text = await readTextFile(absolute, file, reads);
+      const text = await readTextFile(absolute, file);
       if (text === null) continue;
       const original = await unguarded(text, absolute, file, { projectDir: path.resolve(projectDir) });
       lists.push(parseConfig(original, file, format, keys));
@@ -176,9 +174,9 @@ export async function loadConfig(
         'create .mcp.json, or pass --config FILE',
       );
     }
-    return { servers: mergeConfigs(lists), files, guarded, unchecked: options.otherHosts ? await uncheckedConfigs(projectDir) : [], reads };
+    return { servers: mergeConfigs(lists), files, guarded, unchecked: options.otherHosts ? await uncheckedConfigs(projectDir) : [] };
   }
-  return { servers: mergeConfigs(lists), files, guarded, unchecked: [], reads };
+  return { servers: mergeConfigs(lists), files, guarded, unchecked: [] };
 }
 
 /** A project config of another host, with servers, that discovery does not read. */

@@ -5,7 +5,7 @@
  * the file they replace, and go to the target of a symbolic link rather than replacing the link:
  * dotfile managers keep `~/.claude.json` or `~/.codex/config.toml` as links into a repository.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { McpmError } from '../core/errors.js';
 import { replaceFile } from './replace-file.js';
 
@@ -42,43 +42,6 @@ export class FileReadProblem extends Error {
  */
 export function readRegularFile(file: string, options: { noFollow?: boolean; maxBytes?: number } = {}): { text: string; mode: number } | null {
   return withRegularFile(file, options, (fd, stats) => ({ text: decodeUtf8(readFileSync(fd)), mode: stats.mode & 0o7777 }));
-}
-
-/**
- * A file's identity: device, inode, size, and modification and change times to the nanosecond.
- * Any write to a file sets its change time, which no user can set back (only the clock can), so
- * the same identity later means the same bytes, unless the file was written twice within one tick
- * of the file system's clock: see FileRead.changedMs.
- */
-export function fileIdentity(stats: BigIntStats): string {
-  return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
-}
-
-/** A file as read: what a cache of something derived from its bytes is keyed by. */
-export interface FileRead {
-  /** The absolute path. */
-  file: string;
-  /** fileIdentity, the same before and after the read; null when the file changed while it was read. */
-  identity: string | null;
-  /** When it last changed (its change time, ms): a write within one clock tick of the read keeps its identity. */
-  changedMs: number;
-  /** Its times are whole seconds: a file system that keeps them to the second or two (FAT, HFS+, ext3), whose tick is that long. */
-  wholeSeconds: boolean;
-  /** When it was read (ms, the real-time clock that change times are taken from). */
-  readMs: number;
-}
-
-/** readRegularFile's text, and the identity of the file it was read from (`read`). */
-export function readRegularFileWithIdentity(file: string, options: { maxBytes?: number } = {}): { text: string; read: FileRead } | null {
-  return withRegularFile(file, options, (fd) => {
-    const readMs = Date.now();
-    const before = fstatSync(fd, { bigint: true });
-    const text = decodeUtf8(readFileSync(fd));
-    const identity = fileIdentity(before);
-    const unchanged = fileIdentity(fstatSync(fd, { bigint: true })) === identity;
-    const wholeSeconds = before.ctimeNs % 1_000_000_000n === 0n && before.mtimeNs % 1_000_000_000n === 0n;
-    return { text, read: { file, identity: unchanged ? identity : null, changedMs: Number(before.ctimeNs / 1_000_000n), wholeSeconds, readMs } };
-  });
 }
 
 /** As readRegularFile, but `use` reads the open file (closed after it returns) as it needs. */
@@ -125,14 +88,11 @@ function isSymlink(file: string): boolean {
 /**
  * The file's text, or null when it does not exist. Only regular files are read (a link to one is
  * fine): a cloned repository could make `.mcp.json` a FIFO, which would block the open, or a link
- * to /dev/zero, which would never end. `reads`: where to add the file's identity (FileRead) when it is read.
+ * to /dev/zero, which would never end.
  */
-export async function readTextFile(absolute: string, shown: string, reads?: FileRead[]): Promise<string | null> {
+export async function readTextFile(absolute: string, shown: string): Promise<string | null> {
   try {
-    if (reads === undefined) return readRegularFile(absolute, { maxBytes: MAX_FILE_BYTES })?.text ?? null;
-    const found = readRegularFileWithIdentity(absolute, { maxBytes: MAX_FILE_BYTES });
-    if (found !== null) reads.push(found.read);
-    return found?.text ?? null;
+    return readRegularFile(absolute, { maxBytes: MAX_FILE_BYTES })?.text ?? null;
   } catch (error) {
     if (!(error instanceof FileReadProblem)) throw error;
     // A path through a file is as absent as a missing one.

@@ -8,7 +8,6 @@ import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import { mcpmCacheDir } from '../adapters/cache-dir.js';
-import { openValueCache, type ValueCache } from '../adapters/value-cache.js';
 import { makeDirectories } from '../adapters/make-directories.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
@@ -35,8 +34,6 @@ export interface Project {
   servers: Map<string, ServerConfig>;
   /** Servers read from the original definition `mcpm guard` kept beside a host config (docs/hosts.md). */
   guarded?: Set<string>;
-  /** The digests of the servers' values, kept for the config files as read (value-cache.ts); undefined without a cache directory. */
-  valueCache?: ValueCache;
 }
 
 export function projectDir(options: GlobalOptions, deps: Deps): string {
@@ -97,7 +94,7 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
   const located = await locateProject(options, deps);
   const dir = located.dir;
   const { file, label } = await lockPath(options, deps, located);
-  const { servers, files, guarded, unchecked, reads } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps), otherHosts: extra.otherHosts === true });
+  const { servers, files, guarded, unchecked } = await loadConfig(dir, options.config ?? [], { host: options.host, place: hostPlace(deps), otherHosts: extra.otherHosts === true });
   // As the lock's label: from where the command was pointed (discovery found the project above it).
   const configLabels = located.dir === located.start ? files : files.map((f) => relative(located.start, resolve(located.dir, f)) || f);
   if ((located.dir !== located.start || options.verbose) && !options.quiet) await sayWhatIsUsed(configLabels, { file, label }, deps);
@@ -114,8 +111,7 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
     makeDirectories(dirname(file), 0o700);
     await fs.chmod(dirname(file), 0o700);
   }
-  const valueCache = openValueCache(mcpmCacheDir(hostPlace(deps)), { projectDir: dir, ...(options.host === undefined ? {} : { host: options.host }), reads });
-  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, configLabels, servers, guarded, ...(valueCache ? { valueCache } : {}) };
+  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, configLabels, servers, guarded };
 }
 
 /** Found in a directory above, or -v: which files this run reads, as the user would name them from where they are. */
@@ -131,7 +127,7 @@ async function sayWhatIsUsed(configLabels: readonly string[], lock: { file: stri
  * create one (`mayCreate`: install, approve).
  */
 export async function loadCheckedLock(
-  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers' | 'valueCache'>,
+  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers'>,
   options: { mayCreate?: boolean } = {},
 ): Promise<LoadedLock> {
   const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
@@ -139,7 +135,7 @@ export async function loadCheckedLock(
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
   }
   assertUntampered(loaded.lock, project.lockLabel);
-  await bindValues(project.servers, launchesOf(loaded.lock), { cache: project.valueCache });
+  await bindValues(project.servers, launchesOf(loaded.lock));
   return loaded;
 }
 
@@ -154,33 +150,17 @@ export function launchesOf(lock: Lock): Map<string, LaunchSpec> {
  * the salts the lock has for them. Every
  * command compares config and lock after this, so all of them see a changed value alike.
  */
-export async function bindValues(
-  servers: Map<string, ServerConfig>,
-  locked: ReadonlyMap<string, LaunchSpec>,
-  options: { only?: string; cache?: ValueCache | undefined } = {},
-): Promise<void> {
-  const { only, cache } = options;
+export async function bindValues(servers: Map<string, ServerConfig>, locked: ReadonlyMap<string, LaunchSpec>, only?: string): Promise<void> {
   const pending = [...servers.values()].filter((server) => only === undefined || server.name === only).map(async (server) => {
     // Every value is bound, references alone too: with no value to hash, the references are the
     // stored form (`${API_KEY}` moved to `${AWS_SECRET_ACCESS_KEY}` is another launch).
     if (!hasBoundValues(server)) return;
     const jobs = valueJobs(server, locked.get(server.name), freshValueSalt);
     const digests = new Map<string, string>();
-    await Promise.all(
-      jobs.map(async (job) => {
-        const key = jobKey(job);
-        let digest = job.fresh ? undefined : cache?.get(server.name, key, job.salt);
-        if (digest === undefined) {
-          digest = await valueDigest(job.value, job.salt);
-          if (!job.fresh) cache?.set(server.name, key, job.salt, digest);
-        }
-        digests.set(key, hashedForm(job.salt, digest));
-      }),
-    );
+    await Promise.all(jobs.map(async (job) => digests.set(jobKey(job), hashedForm(job.salt, await valueDigest(job.value, job.salt)))));
     servers.set(server.name, { ...server, launch: boundLaunch(server, digests) });
   });
   await Promise.all(pending);
-  cache?.save();
 }
 
 /** The lock read up to its launches (null: no lock file); finish with checkedLockFromHead. For `mcpm run`. */

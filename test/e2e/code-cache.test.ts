@@ -33,7 +33,7 @@ describe('the code cache of the bundles', () => {
   it('is written by the first verify --offline and run, readable by the user alone, and taken as it is by the next', async () => {
     const { dir, env, code } = await project();
     for (const [args, bundles] of [
-      [['verify', '--offline', '-C', dir, '-q'], ['verify-bundle.cjs', 'verify-bundle-json-strict.cjs']],
+      [['verify', '--offline', '-C', dir, '-q'], ['verify-bundle.cjs', 'verify-bundle-rolldown-runtime.cjs']],
       [['run', '-C', dir, 'a'], ['run-bundle.cjs', 'run-bundle-relay.cjs']],
     ] as const) {
       const first = cli(BIN, [...args], env);

@@ -2,10 +2,9 @@
 // (about 0.5 s on Node 20), nor the keychain binding; `mcpm run` of a stdio server none of the
 // login code either. Checked on the modules actually loaded, not on timings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SETTLED_MS, SETTLED_WHOLE_SECONDS_MS } from '../../src/adapters/value-cache.js';
 import { BIN, ROOT, defs, tempProject, tool, writeProject } from './helpers.js';
 
 const HEAVY = /node_modules\/(@modelcontextprotocol|@napi-rs|execa|ink|react|zod|smol-toml)\//;
@@ -116,45 +115,6 @@ describe('start-up imports', () => {
     expect(builtins).toContain('child_process');
     expect(builtins.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
   });
-
-  it('run checks a literal value with scrypt once: later runs of the same config start the server before loading node:crypto, and a changed value is still refused', async () => {
-    const dir = tempProject();
-    writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
-    const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
-    const { mcpm } = await import('./helpers.js');
-    expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
-    const config = join(dir, '.mcp.json');
-    // Digests are kept only for a config that last changed a clock tick before it was read (value-cache.ts).
-    const written = statSync(config, { bigint: true });
-    const tick = written.ctimeNs % 1_000_000_000n === 0n && written.mtimeNs % 1_000_000_000n === 0n ? SETTLED_WHOLE_SECONDS_MS : SETTLED_MS;
-    const age = Date.now() - Number(written.ctimeNs / 1_000_000n);
-    if (age <= tick) await new Promise((resolve) => setTimeout(resolve, tick + 50 - age));
-    const run = (probe: string) =>
-      spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/scripts/builtins-at-spawn.cjs'), BIN, 'run', '-C', dir, 'a'], {
-        env: { ...env, BUILTINS_AT_SPAWN_FILE: probe },
-        input: '',
-        encoding: 'utf8',
-        timeout: 20_000,
-      });
-    const crypto = (probe: string) => readFileSync(probe, 'utf8').trim().split('\n').filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'));
-    const first = run(join(dir, 'first.txt'));
-    expect(first.status, first.stderr).toBe(0);
-    expect(crypto(join(dir, 'first.txt'))).toContain('internal/crypto/scrypt');
-    const second = run(join(dir, 'second.txt'));
-    expect(second.status, second.stderr).toBe(0);
-    expect(crypto(join(dir, 'second.txt'))).toEqual([]);
-
-    // The same value length, another value: the file's identity changed, so the value is hashed again and refused.
-    const text = readFileSync(config, 'utf8');
-    const defsFile = (JSON.parse(text) as { mcpServers: { a: { env: { FIXTURE_DEFS: string } } } }).mcpServers.a.env.FIXTURE_DEFS;
-    const moved = defsFile.replace(/\.json$/, '.jsoN');
-    writeFileSync(moved, readFileSync(defsFile));
-    writeFileSync(config, text.replace(JSON.stringify(defsFile), JSON.stringify(moved)));
-    const changed = run(join(dir, 'changed.txt'));
-    expect(changed.status).toBe(1);
-    expect(changed.stderr).toContain('was not started');
-    expect(existsSync(join(dir, 'changed.txt'))).toBe(false);
-  }, 30_000);
 
   it('the bundles run and verify --offline load are ASCII without comments: Node reads them as one byte a character', () => {
     const bundles = readdirSync(join(ROOT, 'dist')).filter((f) => /^(run|verify)-bundle.*\.cjs$/.test(f));

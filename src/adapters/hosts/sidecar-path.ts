@@ -12,7 +12,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { nameDigest } from '../../core/canonical.js';
-import { readTextFile, type FileRead } from '../files.js';
+import { readTextFile } from '../files.js';
 
 /** The suffix of the sidecar older versions wrote beside the config. */
 export const SIDECAR_SUFFIX = '.mcpm-guard.json';
@@ -55,19 +55,19 @@ export interface FoundSidecar {
 
 /**
  * The sidecar of `config`: the one in the state directory, else one an older mcpm left beside the
- * config, else null. `shown` names the config in messages; `reads`: as readTextFile's.
+ * config, else null. `shown` names the config in messages.
  */
-export async function findSidecar(config: string, shown: string, env: Env, reads?: FileRead[]): Promise<FoundSidecar | null> {
+export async function findSidecar(config: string, shown: string, env: Env): Promise<FoundSidecar | null> {
   // Without the state directory (nothing was ever guarded here) there is no path to hash.
   const dir = sidecarDir(env);
   const current = dir !== undefined && mayExist(dir) ? sidecarPath(config, env) : undefined;
   if (current !== undefined) {
     const label = shownSidecar(current, env);
-    const text = await readTextFile(current, label, reads);
+    const text = await readTextFile(current, label);
     if (text !== null) return { file: current, shown: label, text, legacy: false };
   }
   const legacy = legacySidecarPath(config);
-  const text = await readTextFile(legacy, shown + SIDECAR_SUFFIX, reads);
+  const text = await readTextFile(legacy, shown + SIDECAR_SUFFIX);
   return text === null ? null : { file: legacy, shown: shown + SIDECAR_SUFFIX, text, legacy: true };
 }
 

@@ -219,8 +219,6 @@ export interface ValueJob {
   value: string;
   salt: string;
   url?: true;
-  /** The salt is new (the lock has none for this name): the digest cannot match, and is worth keeping only in a new lock. */
-  fresh?: true;
 }
 
 /** The key of a job's digest in boundLaunch's map: a URL part's name may be a header's too. */
@@ -236,15 +234,11 @@ export function valueJobs(server: ServerConfig, locked: LaunchSpec | undefined, 
   for (const name of Object.keys(values ?? {})) {
     const value = values![name]!;
     if (isReferencesOnly(value)) continue;
-    const salt = saltOf(lockedValues?.[name]);
-    jobs.push(salt === undefined ? { name, value, salt: freshSalt(), fresh: true } : { name, value, salt });
+    jobs.push({ name, value, salt: saltOf(lockedValues?.[name]) ?? freshSalt() });
   }
   if (server.launch.transport !== 'stdio') {
     const lockedUrl = locked?.transport === 'stdio' ? undefined : locked?.urlValues;
-    for (const { name, value } of urlParts(server.launch.url).parts) {
-      const salt = saltOf(lockedUrl?.[name]);
-      jobs.push(salt === undefined ? { name, value, salt: freshSalt(), url: true, fresh: true } : { name, value, salt, url: true });
-    }
+    for (const { name, value } of urlParts(server.launch.url).parts) jobs.push({ name, value, salt: saltOf(lockedUrl?.[name]) ?? freshSalt(), url: true });
   }
   return jobs;
 }

@@ -23,7 +23,7 @@ import { closeSync, fstatSync, openSync, readdirSync, rmSync, statSync } from 'n
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { mcpmCacheDir, readCacheFile, writeCacheFile } from './adapters/cache-dir.js';
+import { fileIdentity, mcpmCacheDir, readCacheFile, writeCacheFile } from './adapters/cache-dir.js';
 import { BEFORE_V8_FLAGS_CHANGE } from './adapters/v8-flags.js';
 
 /** The first line of every bundle file (rolldown.config.mjs): the build it comes from. */
@@ -138,7 +138,7 @@ function identityOf(filename: string, content: string): string | undefined {
     fd = openSync(filename, 'r');
     const stats = fstatSync(fd, { bigint: true });
     if (stats.size !== BigInt(content.length)) return undefined;
-    return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join('-');
+    return fileIdentity(stats);
   } catch {
     return undefined;
   } finally {

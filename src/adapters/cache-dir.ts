@@ -1,10 +1,10 @@
 /**
- * mcpm's cache directory: what it keeps to do the same work faster next time (the lock index, the
- * digests of configured values, compiled code, allow-list checkouts). Everything in it can be
+ * mcpm's cache directory: what it keeps to do the same work faster next time (the lock index,
+ * compiled code, allow-list checkouts). Everything in it can be
  * deleted at any time. Its own module, with nothing else in it: bin/mcpm.cjs loads it (through
  * dist/code-cache.cjs) before anything else.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeDirectories } from './make-directories.js';
 
@@ -23,6 +23,15 @@ export function mcpmCacheDir(place: CachePlace): string | undefined {
   const xdg = env['XDG_CACHE_HOME'];
   if (xdg && xdg.startsWith('/')) return join(xdg, 'mcpm');
   return home ? join(home, '.cache', 'mcpm') : undefined;
+}
+
+/**
+ * A file's identity, what a cache of something derived from its bytes is kept under: device, inode,
+ * size, and modification and change times to the nanosecond (any write sets the change time, which
+ * no user can set back). Joined with '-', so that it can be part of a file name on every platform.
+ */
+export function fileIdentity(stats: BigIntStats): string {
+  return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join('-');
 }
 
 /**

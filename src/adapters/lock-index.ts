@@ -8,10 +8,10 @@
  * The index holds offsets only: the entry read through it is parsed strictly and its integrity
  * checked as always. A lock not in the printed form (hand-edited, CRLF) is read in full every time.
  */
-import { fstatSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { nameDigest } from '../core/canonical.js';
-import { readCacheFile, writeCacheFile } from './cache-dir.js';
+import { fileIdentity, readCacheFile, writeCacheFile } from './cache-dir.js';
 import { parseStrictJson } from '../core/json-strict.js';
 import { decodeUtf8 } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
@@ -31,10 +31,6 @@ const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 
 /** Smaller locks are read whole in a millisecond or two: no index, nothing in the cache. */
 export const INDEX_MIN_BYTES = 256 * 1024;
-
-function identityOf(stats: BigIntStats): string {
-  return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
-}
 
 function indexFile(cacheDir: string, lockFile: string): string {
   return join(cacheDir, 'lock-index', `${nameDigest(lockFile, 32)}.json`);
@@ -91,7 +87,7 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
   if (cacheDir === undefined) return undefined;
   const stats = fstatSync(fd, { bigint: true });
   if (stats.size < INDEX_MIN_BYTES) return undefined;
-  const identity = identityOf(stats);
+  const identity = fileIdentity(stats);
   const index = readIndex(indexFile(cacheDir, lockFile));
   if (index === undefined || index.identity !== identity) return undefined;
   try {
@@ -100,7 +96,7 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
     const bytes = Buffer.alloc(range[1] - range[0]);
     const read = readSync(fd, bytes, 0, bytes.length, range[0]);
     // A file changed in place while it was read no longer has the indexed identity.
-    if (read !== bytes.length || identityOf(fstatSync(fd, { bigint: true })) !== identity) return undefined;
+    if (read !== bytes.length || fileIdentity(fstatSync(fd, { bigint: true })) !== identity) return undefined;
     const text = decodeUtf8(bytes);
     return lockHeadOfEntries(shown, index.eol, [[name, parseStrictJson(text)]]);
   } catch {
@@ -117,11 +113,11 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
  * point a later run at bytes they were not taken from.
  */
 export function readWholeLock(fd: number, lockFile: string, cacheDir: string | undefined, parse: (bytes: Buffer) => LockHead): LockHead {
-  const identity = identityOf(fstatSync(fd, { bigint: true }));
+  const identity = fileIdentity(fstatSync(fd, { bigint: true }));
   const bytes = readFileSync(fd);
   const head = parse(bytes);
   const entries = cacheDir === undefined || !head.printed || bytes.length < INDEX_MIN_BYTES ? undefined : entryOffsets(bytes);
   if (entries === undefined || Object.keys(entries).length !== head.entries.size) return head;
-  if (identityOf(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, entries });
+  if (fileIdentity(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, entries });
   return head;
 }

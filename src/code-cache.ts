@@ -8,16 +8,18 @@
  * - Older Node (20 to 22.0), which has none: the same, for the bundle's files alone (useCodeCache says
  *   when a cache is written). Each is compiled with a V8 code cache of it when there is one. V8
  *   checks that a cache is for its own version and flags and for a source of the same length; the
- *   cache file is named after the bundle file's identity (device, inode, size, modification and
- *   change times, as the lock index keys a lock), so a bundle rebuilt or reinstalled, even to the
- *   same length, never meets the code of the one before.
+ *   cache file is named after the bundle file's build and identity (device, inode, size,
+ *   modification and change times, as the lock index keys a lock), so a bundle rebuilt or
+ *   reinstalled, even to the same length, never meets the code of the one before; and it starts
+ *   with its name, so that a file renamed is not taken for another (headerOf).
  * Measured on a 2-CPU VM: `mcpm run` spawns its server 4 to 9 ms sooner; `verify --offline` of 64
  * servers, whose time goes to reading the lock, gains less than its noise.
  *
  * What it trusts: compiled code is code. It is read only from a file this user owns and only this
- * user can write (readCacheFile), in this user's own cache directory: anyone who can write there
- * can also write this user's shell profile, host configs or, most often, mcpm's own files (a
- * user-level npm prefix). Node's compile cache makes the same choice.
+ * user can write (readCacheFile), in this user's own cache directory, and only under the name it
+ * was written with: anyone who can write there otherwise can also write this user's shell profile,
+ * host configs or, most often, mcpm's own files (a user-level npm prefix). Node's compile cache
+ * makes the same choice.
  */
 import { closeSync, fstatSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -35,10 +37,26 @@ const BUILD_BANNER = /^\/\*mcpm-build ([0-9a-f-]{36})\*\//;
  * cache at every start. A short FNV-1a hash: two flag sets that collide only cost a recompile.
  */
 function flagsKey(): string {
-  const text = `${process.execArgv.join('\0')}\0${process.env['NODE_OPTIONS'] ?? ''}`;
+  return shortHash(`${process.execArgv.join('\0')}\0${process.env['NODE_OPTIONS'] ?? ''}`);
+}
+
+/** FNV-1a, 8 hex digits: for names where a collision costs a recompile, never a wrong result. */
+function shortHash(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * What a cache file starts with: its own name, padded to 8 bytes (V8 copies code that is not
+ * aligned). The name is what the file is taken for, so a file renamed to another's name, as
+ * anyone who can write a shared cache directory can do with this user's own files, is not
+ * believed: V8 itself checks only the source's length, and another bundle, build or install of
+ * the same length would run code compiled from other text.
+ */
+function headerOf(name: string): Buffer {
+  const text = `mcpm-code-cache ${name}\n`;
+  return Buffer.from(text.padEnd(Math.ceil(text.length / 8) * 8, ' '));
 }
 
 /** A bundle's code cache is a few hundred KB; anything larger is not one of ours. */
@@ -50,7 +68,9 @@ type Compile = (this: Module, content: string, filename: string) => unknown;
 interface Pending {
   script: Script;
   file: string;
-  bundle: string;
+  header: Buffer;
+  /** The start of the names of this bundle file's caches (any build): those not kept are removed. */
+  prefix: string;
 }
 
 /**
@@ -77,7 +97,7 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
   // Best effort, at exit too: nothing here may fail the command.
   const keep = (p: Pending): void => {
     try {
-      if (writeCacheFile(p.file, p.script.createCachedData())) removeOthers(dir, p.bundle, p.file);
+      if (writeCacheFile(p.file, Buffer.concat([p.header, p.script.createCachedData()]))) removeOthers(dir, p.prefix, p.file);
     } catch {
       // Not kept: the next run compiles again.
     }
@@ -112,11 +132,19 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
 /** Runs the module `filename` from the cache of it if there is one; `toKeep`: the cache to write, when there was none or V8 refused it. */
 function compileCached(module: Module, content: string, filename: string, dir: string): { result: unknown; toKeep?: Pending } {
   // The build's name is in the text compiled, so no race with an upgrade can pair one build's
-  // text with another's code; the file's identity covers a bundle edited in place.
+  // text with another's code; the file's identity covers a bundle edited in place. The install's
+  // directory, hashed, keeps two installs (a global mcpm and a project's) from removing each
+  // other's caches at every run.
   const build = BUILD_BANNER.exec(content)?.[1];
   const identity = build === undefined ? undefined : identityOf(filename, content);
-  const file = identity === undefined ? undefined : join(dir, `${basename(filename)}.${build}.${identity}.${process.version}-${process.arch}-${flagsKey()}.bin`);
-  const cachedData = file === undefined ? undefined : readCacheFile(file, MAX_CACHE_BYTES);
+  const prefix = `${basename(filename)}.${shortHash(dirname(filename))}.`;
+  const name = identity === undefined ? undefined : `${prefix}${build}.${identity}.${process.version}-${process.arch}-${flagsKey()}`;
+  const header = name === undefined ? undefined : headerOf(name);
+  const file = name === undefined ? undefined : join(dir, `${name}.bin`);
+  const stored = file === undefined ? undefined : readCacheFile(file, MAX_CACHE_BYTES);
+  const cachedData = stored !== undefined && header !== undefined && stored.length > header.length && header.equals(stored.subarray(0, header.length))
+    ? stored.subarray(header.length)
+    : undefined;
   // The wrapper Node's loader puts around a CommonJS module, on the module's first line: lines stay as they are.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${content}\n})`, {
     filename,
@@ -125,7 +153,7 @@ function compileCached(module: Module, content: string, filename: string, dir: s
   const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
   const result = wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
   const refused = cachedData === undefined || script.cachedDataRejected === true;
-  return file !== undefined && refused ? { result, toKeep: { script, file, bundle: basename(filename) } } : { result };
+  return file !== undefined && header !== undefined && refused ? { result, toKeep: { script, file, header, prefix } } : { result };
 }
 
 /**
@@ -146,12 +174,12 @@ function identityOf(filename: string, content: string): string | undefined {
   }
 }
 
-/** The caches of earlier builds of the same bundle file: an upgrade leaves none behind. */
-function removeOthers(dir: string, bundle: string, kept: string): void {
+/** The caches of earlier builds of the same bundle file of the same install (`prefix`): an upgrade leaves none behind. */
+function removeOthers(dir: string, prefix: string, kept: string): void {
   try {
     for (const name of readdirSync(dir)) {
       const file = join(dir, name);
-      if (name.startsWith(`${bundle}.`) && name.endsWith('.bin') && file !== kept && statSync(file).isFile()) rmSync(file, { force: true });
+      if (name.startsWith(prefix) && name.endsWith('.bin') && file !== kept && statSync(file).isFile()) rmSync(file, { force: true });
     }
   } catch {
     // Best effort, as the cache itself.

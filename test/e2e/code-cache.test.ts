@@ -2,7 +2,7 @@
 // directory (src/code-cache.ts): used as it is by the next run, never for a bundle that changed
 // (even to the same length), never from a file that is not V8's or that another user could write.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,23 @@ async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv; code: s
 function cacheFiles(code: string, name: string): Map<string, number> {
   const files = existsSync(code) ? readdirSync(code).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.bin')) : [];
   return new Map(files.map((f) => [f, statSync(join(code, f)).mtimeMs]));
+}
+
+/** A copy of mcpm's install (bin, dist) in a directory of its own; `rename` edits its verify bundle to the same length. */
+function installCopy(): { bin: string; rename(from: string, to: string): void } {
+  const install = tempProject();
+  for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(install, part), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(install, 'node_modules'), 'dir');
+  return {
+    bin: join(install, 'bin', 'mcpm.cjs'),
+    rename(from, to) {
+      expect(to.length).toBe(from.length);
+      const bundle = join(install, 'dist', 'verify-bundle.cjs');
+      const text = readFileSync(bundle, 'utf8');
+      expect(text).toContain(`${from}: exit`);
+      writeFileSync(bundle, text.replace(`${from}: exit`, `${to}: exit`));
+    },
+  };
 }
 
 describe('the code cache of the bundles', () => {
@@ -65,20 +82,58 @@ describe('the code cache of the bundles', () => {
 
   it('never gives a bundle rebuilt to the same length the code of the one before', async () => {
     const { dir, env } = await project();
-    const install = tempProject();
-    for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(install, part), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(install, 'node_modules'), 'dir');
-    const bin = join(install, 'bin', 'mcpm.cjs');
-    const verify = () => cli(bin, ['verify', '--offline', '-C', dir, '--json'], env);
+    const install = installCopy();
+    const verify = () => cli(install.bin, ['verify', '--offline', '-C', dir, '--json'], env);
     expect(verify().stdout).toContain('"exitStatus": 0');
     expect(verify().stdout).toContain('"exitStatus": 0');
-    const bundle = join(install, 'dist', 'verify-bundle.cjs');
-    const text = readFileSync(bundle, 'utf8');
-    expect(text).toContain('exitStatus: exit');
-    writeFileSync(bundle, text.replace('exitStatus: exit', 'exitStatuz: exit'));
+    install.rename('exitStatus', 'exitStatuz');
     const changed = verify();
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.stdout).toContain('"exitStatuz": 0');
+  });
+
+  it("keeps two installs' caches apart, and takes no cache file renamed to another's name", async () => {
+    if (nodeKeepsIt) return;
+    const { dir, env, code } = await project();
+    const a = installCopy();
+    const b = installCopy();
+    // The same build, and a bundle of the same length that says something else.
+    b.rename('exitStatus', 'exitStatuz');
+    const verify = (install: { bin: string }) => cli(install.bin, ['verify', '--offline', '-C', dir, '--json'], env);
+    for (let i = 0; i < 2; i++) expect(verify(a).stdout).toContain('"exitStatus": 0');
+    const [ofA] = [...cacheFiles(code, 'verify-bundle.cjs').keys()];
+    for (let i = 0; i < 2; i++) expect(verify(b).stdout).toContain('"exitStatuz": 0');
+    // Both kept: b did not remove a's, and a takes its own as it is.
+    const both = cacheFiles(code, 'verify-bundle.cjs');
+    expect(both.size).toBe(2);
+    expect(verify(a).stdout).toContain('"exitStatus": 0');
+    expect(cacheFiles(code, 'verify-bundle.cjs')).toEqual(both);
+    // b's cache under a's name, as anyone who can write a shared cache directory can put it.
+    const ofB = [...both.keys()].find((f) => f !== ofA)!;
+    renameSync(join(code, ofB), join(code, ofA!));
+    const swapped = verify(a);
+    expect(swapped.status, swapped.stderr).toBe(0);
+    expect(swapped.stdout).toContain('"exitStatus": 0');
+    expect(swapped.stdout).not.toContain('exitStatuz');
+  });
+
+  it("removes the caches of the bundle's earlier builds when it writes one, and leaves other installs' alone", async () => {
+    if (nodeKeepsIt) return;
+    const { dir, env, code } = await project();
+    const verify = () => expect(cli(BIN, ['verify', '--offline', '-C', dir, '-q'], env).status).toBe(0);
+    verify();
+    const [ours] = [...cacheFiles(code, 'verify-bundle.cjs').keys()];
+    // verify-bundle.cjs.<install>.<build>.<identity>.<node>.bin
+    const install = ours!.split('.').slice(0, 3).join('.');
+    const earlier = `${install}.00000000-0000-0000-0000-000000000000.1-2-3-4-5.v20.0.0-x64-00000000.bin`;
+    const other = `verify-bundle.cjs.0123abcd.00000000-0000-0000-0000-000000000000.1-2-3-4-5.v20.0.0-x64-00000000.bin`;
+    for (const name of [earlier, other]) writeFileSync(join(code, name), 'x', { mode: 0o600 });
+    // Taken as it is: nothing written, nothing removed.
+    verify();
+    expect(cacheFiles(code, 'verify-bundle.cjs').size).toBe(3);
+    rmSync(join(code, ours!));
+    verify();
+    expect([...cacheFiles(code, 'verify-bundle.cjs').keys()].sort()).toEqual([ours, other].sort());
   });
 
   it('replaces a cache file that is not V8 code, or that others could write, and runs all the same', async () => {

@@ -4,7 +4,7 @@
  */
 import { McpmError } from '../errors.js';
 import { stripJsonComments } from '../jsonc.js';
-import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../json-strict.js';
+import { isJsonObject, jsonQuote, parseNativeJson, parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../json-strict.js';
 import { DENY_KINDS, parseDenyList, type DenyKind } from '../deny.js';
 import { canonicalize } from '../canonical.js';
 import { launchDifference, type LaunchSpec } from './identity.js';
@@ -113,7 +113,10 @@ export interface HostKeys {
 export function parseConfigJson(text: string, file: string, options: { jsonc: boolean }): JsonObject {
   let json: JsonValue;
   try {
-    json = parseStrictJson(options.jsonc ? stripJsonComments(text) : text);
+    // JSON.parse when it provably reads the same (a project config of many servers is read at
+    // every commit by the hook's `verify --offline`); the strict parser for the rest, and to say where.
+    const plain = options.jsonc ? stripJsonComments(text) : text;
+    json = parseNativeJson(plain) ?? parseStrictJson(plain);
   } catch (error) {
     if (error instanceof StrictJsonError) {
       throw new McpmError('CONFIG_INVALID', `${file}:${error.line}:${error.column}: ${error.reason}`, CONFIG_HINT, {

@@ -12,7 +12,7 @@ import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { nameDigest } from '../core/canonical.js';
 import { fileIdentity, readCacheFile, writeCacheFile } from './cache-dir.js';
-import { parseStrictJson } from '../core/json-strict.js';
+import { parseStrictJson, readNativeJson } from '../core/json-strict.js';
 import { decodeUtf8 } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
 
@@ -98,7 +98,10 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
     // A file changed in place while it was read no longer has the indexed identity.
     if (read !== bytes.length || fileIdentity(fstatSync(fd, { bigint: true })) !== identity) return undefined;
     const text = decodeUtf8(bytes);
-    return lockHeadOfEntries(shown, index.eol, [[name, parseStrictJson(text)]]);
+    // As parseLockHead reads a whole lock: JSON.parse where it provably reads the same (a server of
+    // hundreds of tools is hundreds of KB for the strict parser to read, cold, before the spawn).
+    const native = readNativeJson(text);
+    return { ...lockHeadOfEntries(shown, index.eol, [[name, native?.value ?? parseStrictJson(text)]]), sortedKeys: native?.sortedKeys ?? false };
   } catch {
     // An index that does not fit the file (edited by hand?): the full read decides, and says why.
     return undefined;

@@ -64,6 +64,10 @@ describe('readLockHead with an entry and a cache directory', () => {
     expect([...indexed!.entries.keys()]).toEqual(['small']);
     expect(entryOf(indexed, 'small')).toEqual(entries.small);
     expect(entryOf(indexed, 'small')).toEqual(entryOf(full, 'small'));
+    // Read as the full read reads it: JSON.parse's objects, keys in order, and the same entry once checked.
+    expect(indexed!.sortedKeys).toBe(true);
+    expect(full!.sortedKeys).toBe(true);
+    expect(lockFromHead(indexed!, 'small')).toEqual(lockFromHead(full!, 'small'));
     // A name that is not locked is not locked through the index either.
     expect((await read('missing'))!.launches.has('missing')).toBe(false);
   });

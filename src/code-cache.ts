@@ -68,8 +68,9 @@ type Compile = (this: Module, content: string, filename: string) => unknown;
 interface Pending {
   script: Script;
   file: string;
+  /** headerOf the file's name. */
   header: Buffer;
-  /** The start of the names of this bundle file's caches (any build): those not kept are removed. */
+  /** The start of the names of this bundle file's caches in this install (any build): those not kept are removed. */
   prefix: string;
 }
 

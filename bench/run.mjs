@@ -65,6 +65,11 @@ async function interleaved(a, b, n = runs) {
   return [median(as), median(bs)];
 }
 
+/** A cache directory of its own, empty: a run with it is the first after an install or upgrade. */
+function emptyCache() {
+  return mkdtempSync(join(work, 'cache-'));
+}
+
 /** A project of `servers` bench servers with `tools` tools each (and optional extra env). */
 function project(name, servers, tools, extraEnv = {}) {
   const dir = join(work, name);
@@ -214,6 +219,11 @@ try {
     }
     row('offline', 'verify --offline, 64 servers × 20 tools ÷ node -e 0', sizes[64].m, sizes[64].b, 'ratio', { max: 2.0 });
     grows('offline', 'verify --offline beyond node -e 0, servers', { size: 16, cost: sizes[16].m - sizes[16].b, total: sizes[16].m }, { size: 64, cost: sizes[64].m - sizes[64].b, total: sizes[64].m });
+    // The row above is the steady state: every run after the first keeps mcpm's compiled code.
+    const dir = join(work, 'offline-64');
+    const args = [mcpm, 'verify', '--offline', '-C', dir, '-q'];
+    const [cold, steady] = await interleaved(() => time(args, { env: { XDG_CACHE_HOME: emptyCache() } }), () => time(args));
+    note('offline-cold', 'verify --offline, 64 servers, the first run after an install or upgrade (no target; no compiled code kept yet, and it writes it) − the runs after it', `${diffText(cold - steady)} (${cold.toFixed(1)} − ${steady.toFixed(1)} ms)`);
   }
   if (wanted('offline-big')) {
     const floor = `const b=require('fs').readFileSync(process.argv[1]);JSON.parse(b.toString());require('crypto').createHash('sha256').update(b).digest()`;
@@ -255,6 +265,11 @@ try {
       row(`run-start-${label.replace(' ', '')}`, `run start-up (spawn → first tools/list) − bare relay, lock ${label}`, m, b, 'diff', { max: 20 });
     }
     grows('run-start', 'run start-up beyond bare relay, lock bytes', { size: costs['1 MB'].size, cost: Math.max(costs['1 MB'].cost, 1) }, { size: costs['10 MB'].size, cost: Math.max(costs['10 MB'].cost, 1) });
+    // The rows above are the steady state: every session after the first keeps mcpm's compiled code
+    // and, for a large lock, where its entries are (the lock index).
+    const dir = join(work, `run-${1e6}`);
+    const [cold, b] = await interleaved(() => timeToList([process.execPath, [mcpm, 'run', '-C', dir, 's0'], { ...env, XDG_CACHE_HOME: emptyCache() }]), () => timeToList(bare(3)), moreRuns['run-start']);
+    note('run-start-cold', 'Run start-up − bare relay, lock 1 MB, the first session after an install, an upgrade or a change of the lock (no target; no compiled code or lock index kept yet, and it writes both)', `${diffText(cold - b)} (${cold.toFixed(1)} − ${b.toFixed(1)} ms)`);
   }
   if (wanted('run-msg')) {
     const sizes = {};

@@ -73,8 +73,13 @@ export function writeCacheFile(file: string, data: string | Uint8Array): boolean
     renameSync(temp, file);
     return true;
   } catch {
-    // Read-only or missing home: nothing to keep.
-    rmSync(temp, { force: true });
+    // Read-only or missing home: nothing to keep. The clean-up is best effort too: what is left at
+    // the temporary name (a directory someone made there) must not fail the command.
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Left as it is.
+    }
     return false;
   }
 }

@@ -1,17 +1,12 @@
 // mkdir -p that always returns: Node 20's recursive mkdir never does for a path under /proc.
-import { existsSync, promises as fs, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeDirectories } from '../../../src/adapters/make-directories.js';
+import { tempDirAndServersPerTest } from './helpers.js';
 
 let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpm-mkdirs-'));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+tempDirAndServersPerTest((d) => (dir = d));
 
 describe('makeDirectories', () => {
   it('makes every missing level with the mode asked, and leaves an existing directory alone', () => {

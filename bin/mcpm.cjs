@@ -24,10 +24,10 @@ function internalError(error) {
 const exit = (status) => void (process.exitCode = status);
 try {
   const [command, ...rest] = process.argv.slice(2);
-  const bundled = command === 'run' || (command === 'verify' && rest.includes('--offline'));
+  const bundle = command === 'run' ? 'run-bundle.cjs' : command === 'verify' && rest.includes('--offline') ? 'verify-bundle.cjs' : undefined;
   // Compiled code of the bundles, kept in mcpm's cache directory (src/code-cache.ts). Only a way to
   // start sooner: without it (a cache that cannot be set up), the bundles load as they always did.
-  if (bundled) {
+  if (bundle !== undefined) {
     try {
       require('../dist/code-cache.cjs').useCodeCache(require('node:path').join(__dirname, '..', 'dist'), process.env);
     } catch {
@@ -36,12 +36,7 @@ try {
   }
   // The bundles hand unusual command lines to the full CLI, which they load through this.
   const fullCli = () => import('../dist/cli.js');
-  const main =
-    command === 'run'
-      ? require('../dist/run-bundle.cjs').main(process.argv, fullCli)
-      : command === 'verify' && rest.includes('--offline')
-        ? require('../dist/verify-bundle.cjs').main(process.argv, fullCli)
-        : fullCli().then((cli) => cli.main(process.argv));
+  const main = bundle !== undefined ? require(`../dist/${bundle}`).main(process.argv, fullCli) : fullCli().then((cli) => cli.main(process.argv));
   main.then(exit, internalError);
 } catch (error) {
   internalError(error);

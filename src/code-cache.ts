@@ -21,7 +21,7 @@
  * host configs or, most often, mcpm's own files (a user-level npm prefix). Node's compile cache
  * makes the same choice.
  */
-import { closeSync, fstatSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -162,16 +162,11 @@ function compileCached(module: Module, content: string, filename: string, dir: s
  * the bundles are ASCII (a test holds them to it), so their text is as long as the file.
  */
 function identityOf(filename: string, content: string): string | undefined {
-  let fd: number | undefined;
   try {
-    fd = openSync(filename, 'r');
-    const stats = fstatSync(fd, { bigint: true });
-    if (stats.size !== BigInt(content.length)) return undefined;
-    return fileIdentity(stats);
+    const stats = statSync(filename, { bigint: true });
+    return stats.isFile() && stats.size === BigInt(content.length) ? fileIdentity(stats) : undefined;
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

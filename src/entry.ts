@@ -16,6 +16,13 @@ export interface UsageProblem {
   hint?: string;
 }
 
+/**
+ * How a bundle's entry (run-main.ts, verify-main.ts) loads dist/cli.js for the command lines it
+ * leaves to the full CLI: bin/mcpm.cjs imports it, so that the bundles hold no import() of their own
+ * (the code cache compiles only files without one: src/code-cache.ts).
+ */
+export type FullCli = () => Promise<{ main(argv: string[]): Promise<ExitStatus> }>;
+
 export interface ProcessOptions {
   /** Classifies errors of the caller's argument parser (commander's --help ends in an "error" with exit code 0). */
   usageStatus?: (error: unknown) => UsageProblem | undefined;

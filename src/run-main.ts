@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ExitStatus } from './core/errors.js';
-import { runAsProcess } from './entry.js';
+import { runAsProcess, type FullCli } from './entry.js';
 import { parseDenyList } from './core/deny.js';
 import { POLICIES, type Policy } from './guard/policy.js';
 import { run, type RunOptions } from './commands/run.js';
@@ -67,11 +67,7 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
   return { name: positionals[0]!, options };
 }
 
-/**
- * `fullCli` loads dist/cli.js: bin/mcpm.cjs imports it, so that this bundle holds no import() of
- * its own (the code cache compiles only files without one: src/code-cache.ts).
- */
-export async function main(argv: string[], fullCli: () => Promise<{ main(argv: string[]): Promise<ExitStatus> }>): Promise<ExitStatus> {
+export async function main(argv: string[], fullCli: FullCli): Promise<ExitStatus> {
   const parsed = parseRunArgv(argv.slice(2));
   if (!parsed) return (await fullCli()).main(argv);
   return runAsProcess((deps) => run(parsed.name, parsed.options, deps), { relay: true });

@@ -7,7 +7,7 @@
  * and help are commander's, and this reader never has to agree with commander on anything unusual.
  */
 import type { ExitStatus } from './core/errors.js';
-import { inContext, runAsProcess } from './entry.js';
+import { inContext, runAsProcess, type FullCli } from './entry.js';
 import { verify, type VerifyOptions } from './commands/verify.js';
 import { assertDirectory, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from './app/options.js';
 
@@ -47,11 +47,7 @@ export function parseVerifyArgv(argv: readonly string[]): { names: string[]; opt
   return { names, options };
 }
 
-/**
- * `fullCli` loads dist/cli.js: bin/mcpm.cjs imports it, so that this bundle holds no import() of
- * its own (the code cache compiles only files without one: src/code-cache.ts).
- */
-export async function main(argv: string[], fullCli: () => Promise<{ main(argv: string[]): Promise<ExitStatus> }>): Promise<ExitStatus> {
+export async function main(argv: string[], fullCli: FullCli): Promise<ExitStatus> {
   const parsed = parseVerifyArgv(argv.slice(2));
   if (!parsed) return (await fullCli()).main(argv);
   const { names, options } = parsed;

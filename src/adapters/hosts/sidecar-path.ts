@@ -39,7 +39,11 @@ export function sidecarDir(env: Env, platform: NodeJS.Platform = process.platfor
 /** The sidecar of `config` (absolute) in the state directory, or undefined when there is none. */
 export function sidecarPath(config: string, env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
   const dir = sidecarDir(env, platform);
-  if (dir === undefined) return undefined;
+  return dir === undefined ? undefined : sidecarIn(dir, config, platform);
+}
+
+/** The sidecar of `config` in the directory of sidecars `dir`. */
+function sidecarIn(dir: string, config: string, platform: NodeJS.Platform): string {
   const digest = nameDigest(config, 32);
   const name = path.basename(config).replace(/[^A-Za-z0-9._-]/g, '_');
   return (platform === 'win32' ? path.win32 : path.posix).join(dir, `${name}-${digest}.json`);
@@ -60,7 +64,7 @@ export interface FoundSidecar {
 export async function findSidecar(config: string, shown: string, env: Env): Promise<FoundSidecar | null> {
   // Without the state directory (nothing was ever guarded here) there is no path to hash.
   const dir = sidecarDir(env);
-  const current = dir !== undefined && mayExist(dir) ? sidecarPath(config, env) : undefined;
+  const current = dir !== undefined && mayExist(dir) ? sidecarIn(dir, config, process.platform) : undefined;
   if (current !== undefined) {
     const label = shownSidecar(current, env);
     const text = await readTextFile(current, label);

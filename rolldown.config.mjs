@@ -40,6 +40,8 @@ const bundle = (name, entry, codeSplitting) =>
       if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('dist/core/reflected-secrets.js')) return;
       handler(level, log);
     },
+    // The build's name in the code too (src/self.ts selfBuild): what a cache of checked results is kept under.
+    transform: { define: { MCPM_BUILD: JSON.stringify(BUILD) } },
     preserveEntrySignatures: 'allow-extension',
     output: { dir: 'dist', format: 'cjs', banner: `/*mcpm-build ${BUILD}*/`, comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
   });

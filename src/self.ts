@@ -15,3 +15,11 @@ export function selfBin(): string {
 export function selfVersion(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 }
+
+/** Set by the bundler (rolldown.config.mjs) to the build's name; not defined outside the bundles. */
+declare const MCPM_BUILD: string | undefined;
+
+/** The name of the build this code was bundled in (each build has one of its own), or undefined outside the bundles (dist/'s modules, tests). */
+export function selfBuild(): string | undefined {
+  return typeof MCPM_BUILD === 'string' ? MCPM_BUILD : undefined;
+}

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
 // Process warnings fail the suite (execa's rule): a warning is a bug we would otherwise ship.
 process.on('warning', (warning) => {
   throw warning;
@@ -14,3 +19,10 @@ delete process.env.CONTINUOUS_INTEGRATION;
 // the default set them explicitly.
 delete process.env.GITHUB_BASE_REF;
 delete process.env.CI_MERGE_REQUEST_TARGET_BRANCH_NAME;
+
+// Every mcpm a test file starts keeps its caches (compiled code, lock outlines and indexes) in a
+// directory of that file's own, removed after it: never in the developer's cache, where each test's
+// temporary project would leave an outline behind, and never shared between test files.
+const cacheHome = mkdtempSync(join(tmpdir(), 'mcpm-test-cache-'));
+process.env.XDG_CACHE_HOME = cacheHome;
+afterAll(() => rmSync(cacheHome, { recursive: true, force: true }));

@@ -5,12 +5,13 @@ import { McpmError } from '../core/errors.js';
 import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
 import { decodeUtf8, FileReadProblem, readRegularFile, withRegularFile } from './files.js';
 import { readIndexedEntry, readWholeLock } from './lock-index.js';
+import { readOutlinedLock, type OutlineCache } from './lock-outline.js';
 import { replaceFile } from './replace-file.js';
 import { keepYoungGenerationSmallFor } from './young-generation.js';
 
 export interface LoadedLock {
   lock: Lock;
-  /** The bytes read, or null when the file does not exist. */
+  /** The bytes read, or null when the file does not exist (from an outline, read from its copy when first asked for: readCheckedLock). */
   text: string | null;
 }
 
@@ -35,6 +36,19 @@ export async function readLock(file: string, options: LockStoreOptions = {}): Pr
   // A large lock's whole value is kept while it is checked (young-generation.ts).
   keepYoungGenerationSmallFor(read.text);
   return { lock: parseLock(read.text, shown), text: read.text };
+}
+
+/**
+ * As readLock, with `check` passed on the lock (it throws otherwise), and through the lock's outline
+ * when this build checked these bytes before (lock-outline.ts): for `verify --offline`. The text is
+ * then read from the outline's copy only if asked for.
+ */
+export async function readCheckedLock(file: string, options: LockStoreOptions & { outline: OutlineCache; check: (lock: Lock) => void }): Promise<LoadedLock> {
+  const shown = options.displayName ?? file;
+  const read = lockFileProblems(shown, () =>
+    withRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES }, (fd, stats) => readOutlinedLock(fd, stats.size, file, shown, options.outline, options.check)),
+  );
+  return read ?? { lock: emptyLock(), text: null };
 }
 
 /**

@@ -6,7 +6,9 @@ import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
 import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
-import { readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
+import { readCheckedLock, readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
+import type { OutlineCache } from '../adapters/lock-outline.js';
+import { selfBuild } from '../self.js';
 import { mcpmCacheDir } from '../adapters/cache-dir.js';
 import { makeDirectories } from '../adapters/make-directories.js';
 import { McpmError } from '../core/errors.js';
@@ -128,15 +130,29 @@ async function sayWhatIsUsed(configLabels: readonly string[], lock: { file: stri
  */
 export async function loadCheckedLock(
   project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers'>,
-  options: { mayCreate?: boolean } = {},
+  options: { mayCreate?: boolean; outline?: OutlineCache } = {},
 ): Promise<LoadedLock> {
-  const loaded = await readLock(project.lockFile, { displayName: project.lockLabel });
-  if (loaded.text === null && project.lockGiven && !options.mayCreate) {
+  const check = (lock: Lock): void => assertUntampered(lock, project.lockLabel);
+  const loaded = options.outline
+    ? await readCheckedLock(project.lockFile, { displayName: project.lockLabel, outline: options.outline, check })
+    : await readLock(project.lockFile, { displayName: project.lockLabel });
+  // (A lock with servers was read from a file: its text, which an outline reads only when asked for, need not be.)
+  if (loaded.lock.servers.size === 0 && loaded.text === null && project.lockGiven && !options.mayCreate) {
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
   }
-  assertUntampered(loaded.lock, project.lockLabel);
+  if (!options.outline) check(loaded.lock);
   await bindValues(project.servers, launchesOf(loaded.lock));
   return loaded;
+}
+
+/**
+ * Where `verify --offline` keeps the outlines of the locks it checked (adapters/lock-outline.ts):
+ * only in the bundle, whose build has a name, and when there is a cache directory.
+ */
+export function outlineCache(deps: Deps): OutlineCache | undefined {
+  const build = selfBuild();
+  const dir = mcpmCacheDir(hostPlace(deps));
+  return build === undefined || dir === undefined ? undefined : { dir, build };
 }
 
 /** The launch of each lock entry, by name. */

@@ -7,7 +7,8 @@ import type { Finding } from '../core/findings/rules.js';
 import type { ServerStatus } from '../core/status.js';
 import { launchDifference, valuesUnrecorded } from '../core/launch/identity.js';
 import { sanitize } from '../core/sanitize.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { snapshotItemCounts, type Snapshot } from '../core/snapshot.js';
+import { lockedItemCounts } from '../core/lockfile.js';
 import { countItems, settledNotes, summariseDrift, type DescribedStatus } from '../render/report.js';
 import { credentialsInUrlHint } from '../render/status-text.js';
 
@@ -30,15 +31,19 @@ export async function describeStatuses(statuses: readonly ServerStatus[]): Promi
   const drift = statuses.some((s) => s.status === 'drifted' || s.status === 'unreviewed')
     ? { ...(await import('../core/changes.js')), ...(await import('../core/findings/index.js')) }
     : undefined;
+  // Every server's definitions, for the findings that compare names across servers: only when
+  // something drifted (an outlined lock's definitions are read only if asked for).
   const lives = new Map<string, Snapshot>();
-  for (const s of statuses) {
-    const snap = s.live ?? s.locked?.snapshot;
-    if (snap) lives.set(s.name, snap);
+  if (drift) {
+    for (const s of statuses) {
+      const snap = s.live ?? s.locked?.snapshot;
+      if (snap) lives.set(s.name, snap);
+    }
   }
   return statuses.map((s) => {
     const line: DescribedStatus = { name: s.name, status: s.status };
-    const snap = s.live ?? s.locked?.snapshot;
-    if (snap && s.status !== 'error') line.summary = countItems(snap);
+    const counts = s.live ? snapshotItemCounts(s.live) : s.locked ? lockedItemCounts(s.locked) : undefined;
+    if (counts && s.status !== 'error') line.summary = countItems(counts);
     if (s.error) line.error = s.error;
     if (s.denial) line.denial = s.denial;
     if (s.status === 'config-changed' && s.config && s.locked && valuesUnrecorded(s.config.launch, s.locked.launch)) {

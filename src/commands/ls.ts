@@ -6,6 +6,7 @@ import type { ExitStatus } from '../core/errors.js';
 import { contextWords } from '../core/hint-context.js';
 import { describeLaunch } from '../core/launch-text.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
+import { lockedItemCounts } from '../core/lockfile.js';
 import { shownUrl } from '../core/launch/values.js';
 import { sanitize, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
@@ -51,7 +52,7 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
   const lines = shown.map((s) => {
     const launch = withoutValues(s.config?.launch ?? s.locked?.launch);
     const version = s.locked ? `${s.locked.server.name}@${s.locked.server.version}` : 'not locked';
-    const counts = s.locked ? `, ${countItems(s.locked.snapshot)}` : '';
+    const counts = s.locked ? `, ${countItems(lockedItemCounts(s.locked))}` : '';
     const hint = credentialsInUrlHint(s.name, s.status, s.config?.launch);
     return {
       name: s.name,

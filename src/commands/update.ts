@@ -23,7 +23,7 @@ import { samePin, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
 import { sanitize } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
-import { snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
+import { snapshotIntegrity, snapshotItemCounts, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
@@ -147,10 +147,10 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
     human.write(`${paint(palette, 'bold', `update ${shownName}`)}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
     human.write(`  locked:  $ ${describeLaunch(entry.launch)}\n  updated: $ ${describeLaunch(launch)}\n`);
     if (changes.length === 0) {
-      human.write(sanitize(`  the definitions are identical (${countItems(live.snapshot)}), but the code is not: review the package's changes before approving\n`));
+      human.write(sanitize(`  the definitions are identical (${countItems(snapshotItemCounts(live.snapshot))}), but the code is not: review the package's changes before approving\n`));
     } else if (source.judged?.every((j) => j.disposition !== 'review')) {
       // A version bump alone (or changes the entry's accept rules take) changes nothing the model sees.
-      human.write(sanitize(`  nothing the model sees changed (${countItems(live.snapshot)}; ${changes.length} change(s) that need no review), but the code did: review the package's changes before approving\n`));
+      human.write(sanitize(`  nothing the model sees changed (${countItems(snapshotItemCounts(live.snapshot))}; ${changes.length} change(s) that need no review), but the code did: review the package's changes before approving\n`));
     } else {
       human.write(renderChangesText(name, changes, findings, { color: palette.color, width: Number(deps.env.COLUMNS) || 80 }, source.judged));
     }

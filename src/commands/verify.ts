@@ -16,7 +16,7 @@ import { renderStatusLines } from '../render/status-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
-import { loadCheckedLock, loadProject, offlineStatuses } from '../app/project.js';
+import { loadCheckedLock, loadProject, offlineStatuses, outlineCache } from '../app/project.js';
 import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
@@ -40,9 +40,12 @@ export interface VerifyOptions extends GlobalOptions {
 
 export async function verify(names: string[], options: VerifyOptions, deps: Deps): Promise<ExitStatus> {
   const project = await loadProject(options, deps, { otherHosts: true });
-  const { lock, text } = await loadCheckedLock(project);
+  // Offline, a lock this mcpm checked before is read from its outline (adapters/lock-outline.ts),
+  // and its text only if asked for.
+  const loaded = await loadCheckedLock(project, options.offline ? { outline: outlineCache(deps) } : {});
+  const lock = loaded.lock;
   const allowlist = await loadAllowlist(options, deps);
-  const signedBy = options.requireSignature ? await requireSignature(project, text, signersFile(options, allowlist, deps), deps) : undefined;
+  const signedBy = options.requireSignature ? await requireSignature(project, loaded.text, signersFile(options, allowlist, deps), deps) : undefined;
   const base = baseRefOf(options, deps.env);
   // The organisation's word comes last, so it wins: a denied server is denied whatever the base says.
   const offline = applyAllowlist(await applyBase(project, lock, offlineStatuses(project, lock, names).statuses, base), allowlist);
@@ -134,7 +137,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
     // Every server is "new" then: the one thing to do is said once.
-    else if (text === null) human.write(sanitize(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it\n`, context)));
+    // (A lock with servers exists: its text need not be read to tell.)
+    else if (lock.servers.size === 0 && loaded.text === null) human.write(sanitize(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it\n`, context)));
     if (signedBy !== undefined && !options.quiet) human.write(sanitize(`${project.lockLabel}.sig: good signature by ${signedBy}\n`));
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');

@@ -28,6 +28,7 @@ import {
   type SnapshotItem,
   snapshotFromJson,
   snapshotIntegrity,
+  snapshotItemCounts,
   snapshotToJson,
   storedIntegrityOf,
   type Era,
@@ -199,6 +200,95 @@ export function lockFromHead(head: LockHead, only?: string): Lock {
   return { servers, eol: head.eol };
 }
 
+/**
+ * A checked lock without its definitions, which are most of its bytes and of the time its check
+ * takes: each entry as the lock has it but for `snapshot` and `tombstones`, and how many items of
+ * each kind it locks. Kept beside a lock whose check passed (adapters/lock-outline.ts), so that
+ * `verify --offline` of the same text reads the outline instead, and the definitions only if
+ * something asks for them.
+ */
+export interface LockOutline {
+  eol: '\n' | '\r\n';
+  entries: Array<{ name: string; entry: JsonObject; items: Record<ItemKind, number>; tombstones: boolean }>;
+}
+
+/** The outline of `lock`, read as `head`. */
+export function lockOutline(head: LockHead, lock: Lock): LockOutline {
+  const entries: LockOutline['entries'] = [];
+  for (const [name, json] of head.entries) {
+    const entry = Object.create(null) as JsonObject;
+    for (const key of Object.keys(json)) if (key !== 'snapshot' && key !== 'tombstones') entry[key] = json[key]!;
+    entries.push({ name, entry, items: lockedItemCounts(lock.servers.get(name)!), tombstones: json.tombstones !== undefined });
+  }
+  return { eol: head.eol, entries };
+}
+
+/**
+ * The lock an outline was made from (`value`, lockOutline's result as JSON). Everything but the
+ * definitions is read and checked again as a lock's entries are; `snapshot` and `tombstones` are
+ * read from `full()`, the whole lock, the first time anything reads one of them. Only for an outline
+ * kept under the exact text `full` reads, by the same build: nothing here checks that the outline
+ * is that text's, nor the integrities. Throws LOCKFILE_CORRUPT for a value that is not an outline.
+ */
+export function lockFromOutline(file: string, value: JsonValue, full: () => Lock): Lock {
+  const v = new Validator(file);
+  const json = v.object(value, '');
+  v.onlyKeys(json, '', ['entries', 'eol']);
+  const eol = json.eol;
+  if (eol !== '\n' && eol !== '\r\n') return v.fail('', 'eol must be a line ending');
+  const list = json.entries;
+  if (!Array.isArray(list)) return v.fail('', 'entries must be an array');
+  const outlined = list.map((item) => {
+    const o = v.object(item, 'entries[]');
+    v.onlyKeys(o, 'entries[]', ['entry', 'items', 'name', 'tombstones']);
+    const items = v.object(o.items, 'entries[].items');
+    v.onlyKeys(items, 'entries[].items', ITEM_KINDS);
+    const counts = Object.fromEntries(ITEM_KINDS.map((kind) => [kind, items[kind]])) as Record<ItemKind, number>;
+    if (!ITEM_KINDS.every((kind) => Number.isSafeInteger(counts[kind]) && counts[kind] >= 0)) v.fail('entries[]', 'items must count each kind');
+    if (typeof o.tombstones !== 'boolean') v.fail('entries[]', 'tombstones must be a boolean');
+    return { name: v.string(o, 'entries[]', 'name'), entry: v.object(o.entry, 'entries[].entry'), items: counts, tombstones: o.tombstones as boolean };
+  });
+  if (!inCodeUnitOrder(outlined.map((o) => o.name))) v.fail('', 'entries must be in name order, each once');
+  const head = lockHeadOfEntries(file, eol, outlined.map((o) => [o.name, o.entry]));
+  let whole: Lock | undefined;
+  const servers = new Map<string, LockEntry>();
+  for (const { name, entry: json, items, tombstones } of outlined) {
+    const path = `servers[${jsonQuote(name)}]`;
+    if (json.snapshot !== undefined || json.tombstones !== undefined) v.fail(path, 'an outline holds no definitions');
+    const entry = readEntryFields(json, head.launches.get(name)!, path, v) as LockEntry;
+    const fromWhole = <K extends 'snapshot' | 'tombstones'>(field: K) => () => (whole ??= full()).servers.get(name)![field];
+    defineOnFirstRead(entry, 'snapshot', fromWhole('snapshot'));
+    readReviewedRules(entry, json, path, v, undefined);
+    if (tombstones) defineOnFirstRead(entry, 'tombstones', fromWhole('tombstones'));
+    outlinedCounts.set(entry, items);
+    servers.set(name, entry);
+  }
+  return { servers, eol };
+}
+
+/** Items of each kind of entries read from an outline, whose snapshots are not read yet. */
+const outlinedCounts = new WeakMap<LockEntry, Record<ItemKind, number>>();
+
+/** How many items of each kind the entry locks (of an outlined entry, without reading its definitions). */
+export function lockedItemCounts(entry: LockEntry): Record<ItemKind, number> {
+  return outlinedCounts.get(entry) ?? snapshotItemCounts(entry.snapshot);
+}
+
+/** `entry[field]` is `read()`, called when it is first read; from then on (or once set) a plain property. */
+function defineOnFirstRead<K extends keyof LockEntry>(entry: LockEntry, field: K, read: () => LockEntry[K]): void {
+  const settle = (value: LockEntry[K]) => Object.defineProperty(entry, field, { value, enumerable: true, configurable: true, writable: true });
+  Object.defineProperty(entry, field, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = read();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
 /** The version and the hashing scheme come first: a newer file is LOCKFILE_VERSION, not "corrupt". */
 function checkScheme(top: JsonObject, v: Validator): void {
   const version = top.lockfileVersion;
@@ -228,6 +318,16 @@ function checkScheme(top: JsonObject, v: Validator): void {
 }
 
 function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Validator, sortedKeys: boolean): LockEntry {
+  const fields = readEntryFields(json, launch, path, v);
+  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`, sortedKeys);
+  const entry: LockEntry = { ...fields, snapshot };
+  readReviewedRules(entry, json, path, v, snapshot);
+  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v, sortedKeys);
+  return entry;
+}
+
+/** An entry's fields outside its definitions and reviewed rules. */
+function readEntryFields(json: JsonObject, launch: LaunchSpec, path: string, v: Validator): Omit<LockEntry, 'snapshot'> {
   const integrity = json.integrity;
   if (!isIntegrity(integrity)) v.fail(path, 'integrity must be a "sha256-<base64>" string');
 
@@ -240,20 +340,19 @@ function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Valida
   const serverPath = `${path}.server`;
   const serverJson = v.object(json.server, serverPath);
   v.onlyKeys(serverJson, serverPath, ['name', 'version']);
-
-  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`, sortedKeys);
-  const entry: LockEntry = {
+  return {
     integrity: integrity as Integrity,
     launch,
     protocol: { era, version: v.string(protocolJson, protocolPath, 'version') },
     server: { name: v.string(serverJson, serverPath, 'name'), version: v.string(serverJson, serverPath, 'version') },
-    snapshot,
   };
+}
+
+/** The package pin, accept rules and optional marks; each optional mark is checked against `snapshot` when it is given. */
+function readReviewedRules(entry: LockEntry, json: JsonObject, path: string, v: Validator, snapshot: Snapshot | undefined): void {
   if (json.package !== undefined) entry.package = readPackage(json.package, `${path}.package`, v);
   if (json.accept !== undefined) entry.accept = readAccept(json.accept, `${path}.accept`, v);
   if (json.optional !== undefined) entry.optional = readOptional(json.optional, `${path}.optional`, snapshot, v);
-  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v, sortedKeys);
-  return entry;
 }
 
 function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
@@ -284,7 +383,7 @@ function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
   return { fields, additive, serverVersion };
 }
 
-function readOptional(value: JsonValue, path: string, snapshot: Snapshot, v: Validator): ItemKeys {
+function readOptional(value: JsonValue, path: string, snapshot: Snapshot | undefined, v: Validator): ItemKeys {
   const json = v.object(value, path);
   v.onlyKeys(json, path, ITEM_KINDS);
   v.asWritten(json, path);
@@ -293,7 +392,7 @@ function readOptional(value: JsonValue, path: string, snapshot: Snapshot, v: Val
     if (json[kind] === undefined) continue;
     const list = v.list(json, path, kind);
     // An optional item is held to its locked definition when present, so it must have one.
-    for (const key of list) if (!snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is marked optional but is not in the snapshot`);
+    if (snapshot !== undefined) for (const key of list) if (!snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is marked optional but is not in the snapshot`);
     keys[kind] = list;
   }
   return keys;

@@ -292,6 +292,11 @@ export function storedIntegrityOf(item: SnapshotItem): Integrity | undefined {
   return storedIntegrities.get(item);
 }
 
+/** How many items of each kind the snapshot holds. */
+export function snapshotItemCounts(snapshot: Snapshot): Record<ItemKind, number> {
+  return { tools: snapshot.tools.size, prompts: snapshot.prompts.size, resources: snapshot.resources.size, resourceTemplates: snapshot.resourceTemplates.size };
+}
+
 /**
  * Inverse of snapshotToJson; recomputes item integrities (the caller compares them with the stored ones).
  * The stored ones are available through storedIntegrityOf(item); see the invariant at the top of

@@ -8,7 +8,7 @@ import type { JudgedChange, Judgement } from '../core/judge.js';
 import type { Finding } from '../core/findings/rules.js';
 import { quotedIdentifier, sanitize, type SafeText } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
-import { ITEM_KINDS, snapshotIntegrity, type Snapshot } from '../core/snapshot.js';
+import { ITEM_KINDS, snapshotIntegrity, type ItemKind } from '../core/snapshot.js';
 import { serverErrorHint, type ServerError, type StatusLine } from './status-text.js';
 
 export interface DescribedStatus extends StatusLine {
@@ -16,10 +16,11 @@ export interface DescribedStatus extends StatusLine {
   findings?: Finding[];
 }
 
-export function countItems(snapshot: Snapshot): string {
+/** "20 tools, 1 prompt", from lockedItemCounts or snapshotItemCounts. */
+export function countItems(counts: Readonly<Record<ItemKind, number>>): string {
   const parts: string[] = [];
   for (const kind of ITEM_KINDS) {
-    const n = snapshot[kind].size;
+    const n = counts[kind];
     if (n > 0) parts.push(`${n} ${kind === 'resourceTemplates' ? 'templates' : kind}`.replace(/^1 (\w+)s$/, '1 $1'));
   }
   return parts.length > 0 ? parts.join(', ') : 'nothing listed';

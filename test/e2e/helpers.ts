@@ -1,10 +1,13 @@
 // End-to-end helpers: run the real CLI (`node bin/mcpm.cjs`) in a temp project whose servers are
 // the fixture servers of test/fixtures/servers, spawned for real.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
+import type { JsonObject } from '../../src/core/json-strict.js';
+import { parseLock, serializeLock } from '../../src/core/lockfile.js';
+import { buildSnapshot, snapshotIntegrity } from '../../src/core/snapshot.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'mcpm.cjs');
@@ -85,4 +88,22 @@ export function writeDefs(dir: string, name: string, d: Defs): void {
 
 function safeFileName(name: string): string {
   return Buffer.from(name).toString('hex');
+}
+
+/**
+ * The lock text of `file` with server "a" locked with the tools `toolsOf` makes from its locked
+ * tool "x", every integrity consistent with them.
+ */
+export function relockedText(file: string, toolsOf: (x: JsonObject) => JsonObject[]): string {
+  const lock = parseLock(readFileSync(file, 'utf8'), 'mcp.lock');
+  const entry = lock.servers.get('a')!;
+  const snapshot = buildSnapshot('a', {
+    era: 'handshake',
+    protocolVersion: entry.protocol.version,
+    serverInfo: entry.snapshot.serverInfo,
+    capabilities: entry.snapshot.capabilities,
+    lists: { tools: toolsOf(entry.snapshot.tools.get('x')!.definition), prompts: null, resources: null, resourceTemplates: null },
+  });
+  lock.servers.set('a', { ...entry, snapshot, integrity: snapshotIntegrity(snapshot) });
+  return serializeLock(lock);
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { integrityOf } from '../../../src/core/canonical.js';
 import type { ErrorCode } from '../../../src/core/errors.js';
 import { foldedItemMember } from '../../../src/core/folded-keys.js';
-import { parseStrictJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
+import { parseStrictJson, readNativeJson, type JsonObject, type JsonValue } from '../../../src/core/json-strict.js';
 import { launchEquals, type LaunchSpec } from '../../../src/core/launch/identity.js';
 import {
   checkLock,
@@ -13,6 +13,9 @@ import {
   launchToJson,
   LOCK_HEADER,
   lockFromHead,
+  lockFromOutline,
+  lockOutline,
+  lockedItemCounts,
   MAX_LOCK_BYTES,
   parseLock,
   parseLockHead,
@@ -20,7 +23,7 @@ import {
   type Lock,
   type LockEntry,
 } from '../../../src/core/lockfile.js';
-import { buildSnapshot, snapshotIntegrity, type RawListing } from '../../../src/core/snapshot.js';
+import { buildSnapshot, snapshotIntegrity, snapshotItemCounts, type RawListing } from '../../../src/core/snapshot.js';
 import { caught as lockError } from './helpers.js';
 import { toolText } from './json-text.js';
 
@@ -548,6 +551,121 @@ describe('parseLockHead and lockFromHead: the two halves of parseLock (mcpm run 
     expect(lockError(() => parseLockHead(version, 'mcp.lock')).code).toBe('LOCKFILE_VERSION');
   });
 });
+
+/** An entry with every reviewed extra: accept rules, an optional mark and a tombstone. */
+function rulesEntry(): LockEntry {
+  const notes = notesEntry();
+  const removed = buildSnapshot('notes', rawWith([parseStrictJson('{"name":"old","description":"Gone.","inputSchema":{"type":"object"}}')])).tools;
+  return { ...notes, accept: { fields: ['/tools/*/title'], additive: 'quarantine', serverVersion: 'review' }, optional: { tools: ['2'] }, tombstones: { tools: removed } };
+}
+
+/**
+ * JSON text of `value` spelled as a hand or another tool might: each character of a string or key
+ * as itself or as a \u escape, and any whitespace between tokens, line feeds or CRLF.
+ */
+function spelled(value: JsonValue, pick: () => number, eol: string): string {
+  const space = () => [' ', '', eol, `${eol}  `][pick() % 4];
+  const str = (s: string) =>
+    `"${[...s].map((c) => (pick() % 3 === 0 ? c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('') : JSON.stringify(c).slice(1, -1))).join('')}"`;
+  if (typeof value === 'string') return str(value);
+  if (Array.isArray(value)) return `[${value.map((v) => `${space()}${spelled(v, pick, eol)}`).join(',')}${space()}]`;
+  if (typeof value === 'object' && value !== null) return `{${Object.keys(value).map((k) => `${space()}${str(k)}${space()}:${space()}${spelled(value[k]!, pick, eol)}`).join(',')}${space()}}`;
+  return JSON.stringify(value);
+}
+
+/** The lock text through its outline: kept as JSON text, read back as the adapter reads it, the definitions from the text itself. */
+function throughOutline(text: string): Lock {
+  const head = parseLockHead(text, 'mcp.lock');
+  const kept = JSON.stringify(lockOutline(head, lockFromHead(head)));
+  return lockFromOutline('mcp.lock', readNativeJson(kept)?.value ?? parseStrictJson(kept), () => parseLock(text, 'mcp.lock'));
+}
+
+describe('lockOutline and lockFromOutline: a checked lock without its definitions, and back', () => {
+  it('gives every entry as the lock has it, its definitions read only when first asked for (property, over lock texts)', () => {
+    // Any text a lock holds (it refuses a lone surrogate, escaped or not).
+    const word = fc.string({ unit: 'binary', maxLength: 8 }).map((w) => w.replace(/\p{Surrogate}/gu, '\ufffd'));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(word, fc.array(word, { maxLength: 3 }), fc.boolean()), { minLength: 1, maxLength: 4 }),
+        fc.infiniteStream(fc.nat(11)),
+        fc.constantFrom('\n', '\r\n'),
+        (servers, stream, eol) => {
+          const pick = () => stream.next().value as number;
+          const entries = new Map<string, LockEntry>();
+          for (const [name, args, rules] of servers) {
+            const e = rules ? rulesEntry() : weatherEntry();
+            entries.set(name, { ...e, launch: { transport: 'stdio', command: name, args, envNames: [...new Set(args)].sort() } });
+          }
+          const text = spelled(JSON.parse(serializeLock({ servers: entries, eol: '\n' })) as JsonValue, pick, eol) + eol;
+          const lock = parseLock(text, 'mcp.lock');
+          const outlined = throughOutline(text);
+          expect([...outlined.servers.keys()]).toEqual([...lock.servers.keys()]);
+          expect(outlined.eol).toBe(lock.eol);
+          for (const [name, was] of lock.servers) {
+            const now = outlined.servers.get(name)!;
+            // Nothing has read the definitions yet.
+            expect(Object.getOwnPropertyDescriptor(now, 'snapshot')!.get).toBeDefined();
+            const { snapshot: _a, tombstones: _b, ...wasRest } = was;
+            expect(Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(now)).filter(([k, d]) => d.get === undefined && k !== 'snapshot' && k !== 'tombstones').map(([k, d]) => [k, d.value]))).toEqual(wasRest);
+            expect(lockedItemCounts(now)).toEqual(snapshotItemCounts(was.snapshot));
+            expect('tombstones' in now).toBe(was.tombstones !== undefined);
+          }
+          expect(outlined).toEqual(lock);
+          expect(serializeLock(outlined)).toBe(serializeLock(lock));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads the whole lock once, whichever entry asks first, and takes a value set in place of the definitions', () => {
+    const text = serializeLock({ servers: new Map([['a', rulesEntry()], ['b', weatherEntry()]]), eol: '\n' });
+    let reads = 0;
+    const head = parseLockHead(text, 'mcp.lock');
+    const outline = JSON.parse(JSON.stringify(lockOutline(head, lockFromHead(head)))) as JsonValue;
+    const lock = lockFromOutline('mcp.lock', outline, () => (reads++, parseLock(text, 'mcp.lock')));
+    expect(countItems(lock)).toEqual([4, 1]);
+    expect(reads).toBe(0);
+    expect(lock.servers.get('b')!.snapshot.tools.size).toBe(1);
+    expect(lock.servers.get('a')!.tombstones!.tools!.has('old')).toBe(true);
+    expect(reads).toBe(1);
+    const a = lock.servers.get('a')!;
+    a.snapshot = weatherEntry().snapshot;
+    expect(a.snapshot.tools.has('get_forecast')).toBe(true);
+    expect(checkLock(lock).map((t) => t.field)).toContain('integrity');
+  });
+
+  it('refuses what is not an outline: LOCKFILE_CORRUPT, for the adapter to read the lock in full', () => {
+    const text = serializeLock(basicLock());
+    const head = parseLockHead(text, 'mcp.lock');
+    const good = () => JSON.parse(JSON.stringify(lockOutline(head, lockFromHead(head)))) as Loose;
+    const edits: Array<(o: Loose) => void> = [
+      (o) => (o.eol = '\r'),
+      (o) => (o.entries = {}),
+      (o) => o.entries.reverse(),
+      (o) => o.entries.push(o.entries[1]),
+      (o) => (o.entries[0].items.tools = -1),
+      (o) => (o.entries[0].items.tools = 1.5),
+      (o) => delete o.entries[0].items.prompts,
+      (o) => (o.entries[0].tombstones = 'no'),
+      (o) => (o.entries[0].entry.snapshot = {}),
+      (o) => (o.entries[0].entry.launch.transport = 'carrier-pigeon'),
+      (o) => (o.entries[0].entry.integrity = 'sha256-x'),
+      (o) => (o.extra = 1),
+    ];
+    for (const edit of edits) {
+      const outline = good();
+      edit(outline);
+      expect(lockError(() => lockFromOutline('mcp.lock', outline as JsonValue, () => parseLock(text, 'mcp.lock'))).code).toBe('LOCKFILE_CORRUPT');
+    }
+    expect(lockFromOutline('mcp.lock', good() as JsonValue, () => parseLock(text, 'mcp.lock'))).toEqual(parseLock(text, 'mcp.lock'));
+  });
+});
+
+/** Each entry's tool count, in name order. */
+function countItems(lock: Lock): number[] {
+  return [...lock.servers.values()].map((e) => lockedItemCounts(e).tools);
+}
 
 describe('numbers: every lock mcpm writes reads back (lock-shaped documents from JSON text)', () => {
   it('parseLock(serializeLock(x)) succeeds for definitions with any number a server may send, and hashes the same', () => {

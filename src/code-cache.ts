@@ -54,8 +54,8 @@ function shortHash(text: string): string {
  * believed: V8 itself checks only the source's length, and another bundle, build or install of
  * the same length would run code compiled from other text.
  */
-function headerOf(name: string): Buffer {
-  const text = `mcpm-code-cache ${name}\n`;
+function headerOf(name: string, partial = false): Buffer {
+  const text = `mcpm-code-cache ${name}${partial ? ' partial' : ''}\n`;
   return Buffer.from(text.padEnd(Math.ceil(text.length / 8) * 8, ' '));
 }
 
@@ -64,14 +64,16 @@ const MAX_CACHE_BYTES = 16 * 1024 * 1024;
 
 type Compile = (this: Module, content: string, filename: string) => unknown;
 
-/** A script compiled without a cache V8 took, and where its cache goes. */
+/** A script compiled without a cache V8 took, or with a partial one, and where its cache goes. */
 interface Pending {
   script: Script;
   file: string;
-  /** headerOf the file's name. */
-  header: Buffer;
+  /** The file's name, for headerOf. */
+  name: string;
   /** The start of the names of this bundle file's caches in this install (any build): those not kept are removed. */
   prefix: string;
+  /** It was compiled with a partial cache (see useCodeCache): kept again only whole. */
+  refresh: boolean;
 }
 
 /**
@@ -79,10 +81,16 @@ interface Pending {
  * of `env`; does nothing without one.
  *
  * When: a cache holds the functions compiled by the time it is made, and V8 takes it only in a
- * process whose flags are as they were then. So what was compiled is kept when mcpm first changes
- * V8's flags (src/adapters/v8-flags.ts: `run` after it has spawned the server, a command reading a
- * large lock before it parses it), or at exit if it never does; a file compiled after that change
- * is kept as soon as its top level has run, with the flags a later process will have there too.
+ * process whose flags are as they were when the file was compiled. So a file compiled before mcpm
+ * first changes V8's flags (src/adapters/v8-flags.ts: `run` after it has spawned the server, a
+ * command reading a large lock before it parses it) is kept then, or at exit if they never change;
+ * a file compiled after a change is kept as soon as its top level has run.
+ *
+ * A cache kept before the process ended is partial: it lacks what ran later (`verify --offline`
+ * reading a lock it checked before takes a way the first, full read never took; the guard's relay
+ * checks its first answers after its file was kept). A later run that takes a partial cache keeps
+ * its own, whole, at exit, if the flags have not changed since the file was compiled (a cache made
+ * under other flags would be refused): once, since a whole cache is never written again.
  */
 export function useCodeCache(bundleDir: string, env: Readonly<Record<string, string | undefined>>): void {
   const root = mcpmCacheDir({ env, platform: process.platform });
@@ -93,26 +101,29 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
     enableCompileCache(dir);
     return;
   }
+  /** How many times the flags have changed. */
+  let changes = 0;
+  /** Compiled since the last change, without a cache V8 took: kept at the next change, or at exit. */
   let pending: Pending[] = [];
-  let flagsChanged = false;
+  /** To keep whole at exit, if the flags are still those they were compiled under. */
+  const atExit: Array<{ p: Pending; changes: number }> = [];
   // Best effort, at exit too: nothing here may fail the command.
-  const keep = (p: Pending): void => {
+  const keep = (p: Pending, partial: boolean): void => {
     try {
-      if (writeCacheFile(p.file, Buffer.concat([p.header, p.script.createCachedData()]))) removeOthers(dir, p.prefix, p.file);
+      if (writeCacheFile(p.file, Buffer.concat([headerOf(p.name, partial), p.script.createCachedData()]))) removeOthers(dir, p.prefix, p.file);
     } catch {
       // Not kept: the next run compiles again.
     }
   };
-  const keepPending = (): void => {
-    const now = pending;
-    pending = [];
-    for (const p of now) keep(p);
-  };
   (globalThis as { [BEFORE_V8_FLAGS_CHANGE]?: () => void })[BEFORE_V8_FLAGS_CHANGE] = () => {
-    keepPending();
-    flagsChanged = true;
+    for (const p of pending) keep(p, true);
+    pending = [];
+    changes++;
   };
-  process.once('exit', keepPending);
+  process.once('exit', () => {
+    for (const p of pending) keep(p, false);
+    for (const { p, changes: compiledAt } of atExit) if (compiledAt === changes) keep(p, false);
+  });
   const prototype = Module.prototype as unknown as { _compile: Compile };
   const compile = prototype._compile;
   prototype._compile = function (content, filename) {
@@ -122,15 +133,18 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
     // The bundler prints every import() as `import(`.
     if (dirname(filename) !== bundleDir || !filename.endsWith('.cjs') || content.includes('import(')) return compile.call(this, content, filename);
     const { result, toKeep } = compileCached(this, content, filename, dir);
-    if (toKeep !== undefined) {
-      if (flagsChanged) keep(toKeep);
-      else pending.push(toKeep);
+    if (toKeep === undefined) return result;
+    if (toKeep.refresh) atExit.push({ p: toKeep, changes });
+    else if (changes === 0) pending.push(toKeep);
+    else {
+      keep(toKeep, true);
+      atExit.push({ p: toKeep, changes });
     }
     return result;
   };
 }
 
-/** Runs the module `filename` from the cache of it if there is one; `toKeep`: the cache to write, when there was none or V8 refused it. */
+/** Runs the module `filename` from the cache of it if there is one; `toKeep`: the cache to write, when there was none, V8 refused it, or it was partial. */
 function compileCached(module: Module, content: string, filename: string, dir: string): { result: unknown; toKeep?: Pending } {
   // The build's name is in the text compiled, so no race with an upgrade can pair one build's
   // text with another's code; the file's identity covers a bundle edited in place. The install's
@@ -140,12 +154,13 @@ function compileCached(module: Module, content: string, filename: string, dir: s
   const identity = build === undefined ? undefined : identityOf(filename, content);
   const prefix = `${basename(filename)}.${shortHash(dirname(filename))}.`;
   const name = identity === undefined ? undefined : `${prefix}${build}.${identity}.${process.version}-${process.arch}-${flagsKey()}`;
-  const header = name === undefined ? undefined : headerOf(name);
   const file = name === undefined ? undefined : join(dir, `${name}.bin`);
   const stored = file === undefined ? undefined : readCacheFile(file, MAX_CACHE_BYTES);
-  const cachedData = stored !== undefined && header !== undefined && stored.length > header.length && header.equals(stored.subarray(0, header.length))
-    ? stored.subarray(header.length)
-    : undefined;
+  const startsWith = (header: Buffer) => stored !== undefined && stored.length > header.length && header.equals(stored.subarray(0, header.length));
+  const whole = name === undefined ? undefined : headerOf(name);
+  const partial = name === undefined ? undefined : headerOf(name, true);
+  const header = whole !== undefined && startsWith(whole) ? whole : partial !== undefined && startsWith(partial) ? partial : undefined;
+  const cachedData = header === undefined ? undefined : stored!.subarray(header.length);
   // The wrapper Node's loader puts around a CommonJS module, on the module's first line: lines stay as they are.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${content}\n})`, {
     filename,
@@ -154,7 +169,8 @@ function compileCached(module: Module, content: string, filename: string, dir: s
   const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
   const result = wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
   const refused = cachedData === undefined || script.cachedDataRejected === true;
-  return file !== undefined && header !== undefined && refused ? { result, toKeep: { script, file, header, prefix } } : { result };
+  const refresh = !refused && header === partial;
+  return file !== undefined && name !== undefined && (refused || refresh) ? { result, toKeep: { script, file, name, prefix, refresh } } : { result };
 }
 
 /**

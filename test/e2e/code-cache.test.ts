@@ -6,7 +6,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, r
 import Module from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ROOT, defs, mcpm, tempProject, tool, writeProject } from './helpers.js';
+import { BIN, ROOT, defs, mcpm, relockedText, tempProject, tool, writeProject } from './helpers.js';
 
 // Node 22.1 and later keep the code themselves (module.enableCompileCache), in their own layout.
 const nodeKeepsIt = typeof (Module as unknown as { enableCompileCache?: unknown }).enableCompileCache === 'function';
@@ -27,6 +27,11 @@ async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv; code: s
 function cacheFiles(code: string, name: string): Map<string, number> {
   const files = existsSync(code) ? readdirSync(code).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.bin')) : [];
   return new Map(files.map((f) => [f, statSync(join(code, f)).mtimeMs]));
+}
+
+/** The first lines of the cache files of the bundle `name`: each names the file, and says whether it is partial. */
+function headers(code: string, name: string): string[] {
+  return [...cacheFiles(code, name).keys()].map((f) => readFileSync(join(code, f), 'latin1').split('\n')[0]!.trimEnd());
 }
 
 /** A copy of mcpm's install (bin, dist) in a directory of its own; `rename` edits its verify bundle to the same length. */
@@ -64,11 +69,38 @@ describe('the code cache of the bundles', () => {
         expect(files.size).toBe(1);
         if (process.platform !== 'win32') for (const f of files.keys()) expect(statSync(join(code, f)).mode & 0o777).toBe(0o600);
       }
+      if (args[0] === 'run') {
+        // Kept when the server was spawned (the flags change then), the start is partial; the relay,
+        // kept as soon as it loaded and again at exit, whole.
+        expect(headers(code, 'run-bundle.cjs')).toEqual([expect.stringMatching(/ partial$/)]);
+        expect(headers(code, 'run-bundle-relay.cjs')).toEqual([expect.not.stringMatching(/ partial$/)]);
+      }
       const second = cli(BIN, [...args], env);
       expect(second.status, second.stderr).toBe(0);
       // Not written again: V8 took it (a cache it refuses is replaced).
       expect(bundles.map((b) => cacheFiles(code, b))).toEqual(written);
     }
+  });
+
+  it('kept when the flags changed (a large lock, read in full), is kept again whole by the next run that changes none, once', async () => {
+    const { dir, env, code } = await project();
+    const lock = join(dir, 'mcp.lock');
+    writeFileSync(lock, relockedText(lock, (x) => Array.from({ length: 1500 }, (_, i) => ({ ...x, name: `t${i}`, description: `Tool ${i}. `.repeat(40) }))));
+    const headerOf = () => headers(code, 'verify-bundle.cjs');
+    const verify = () => expect(cli(BIN, ['verify', '--offline', '-C', dir, '-q'], env).status).toBe(0);
+    verify();
+    if (nodeKeepsIt) return;
+    // The first read changes V8's flags before it parses the lock: what ran after is not in the cache.
+    expect(headerOf()).toEqual([expect.stringMatching(/ partial$/)]);
+    const partial = cacheFiles(code, 'verify-bundle.cjs');
+    // The next reads the lock's outline and changes no flags: it keeps all it compiled.
+    verify();
+    const whole = cacheFiles(code, 'verify-bundle.cjs');
+    expect([...whole.keys()]).toEqual([...partial.keys()]);
+    expect(whole).not.toEqual(partial);
+    expect(headerOf()).toEqual([expect.not.stringMatching(/ partial$/)]);
+    verify();
+    expect(cacheFiles(code, 'verify-bundle.cjs')).toEqual(whole);
   });
 
   it("run's way to the full CLI (an ES module, imported) works from cached code", async () => {

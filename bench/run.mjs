@@ -11,7 +11,7 @@
 // Node fixture servers throughout: the npx prefetch `verify` does for npx servers (0.5–7 s) is
 // not measured here.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -219,11 +219,20 @@ try {
     }
     row('offline', 'verify --offline, 64 servers × 20 tools ÷ node -e 0', sizes[64].m, sizes[64].b, 'ratio', { max: 2.0 });
     grows('offline', 'verify --offline beyond node -e 0, servers', { size: 16, cost: sizes[16].m - sizes[16].b, total: sizes[16].m }, { size: 64, cost: sizes[64].m - sizes[64].b, total: sizes[64].m });
-    // The row above is the steady state: every run after the first keeps mcpm's compiled code.
+    // The row above is the steady state: every run after the first takes mcpm's compiled code and the lock's outline.
     const dir = join(work, 'offline-64');
     const args = [mcpm, 'verify', '--offline', '-C', dir, '-q'];
     const [cold, steady] = await interleaved(() => time(args, { env: { XDG_CACHE_HOME: emptyCache() } }), () => time(args));
-    note('offline-cold', 'verify --offline, 64 servers, the first run after an install or upgrade (no target; no compiled code kept yet, and it writes it) − the runs after it', `${diffText(cold - steady)} (${cold.toFixed(1)} − ${steady.toFixed(1)} ms)`);
+    note('offline-cold', 'verify --offline, 64 servers, the first run after an install or upgrade (no target; no compiled code or outline kept yet, and it writes both) − the runs after it', `${diffText(cold - steady)} (${cold.toFixed(1)} − ${steady.toFixed(1)} ms)`);
+    // A commit that changes the lock: its first check reads the lock in full and keeps its outline
+    // (a space more or less at its end each time, so the outline kept is never for the text checked).
+    const lock = join(dir, 'mcp.lock');
+    const text = readFileSync(lock, 'utf8');
+    let edits = 0;
+    const edited = () => writeFileSync(lock, `${text}${' '.repeat((edits++ % 2) + 1)}`);
+    const [changed, after] = await interleaved(() => time(args, { before: edited }), () => time(args));
+    writeFileSync(lock, text);
+    note('offline-changed', 'verify --offline, 64 servers, the first run after a change of the lock (no target; it reads the lock in full and keeps its outline) − the runs after it', `${diffText(changed - after)} (${changed.toFixed(1)} − ${after.toFixed(1)} ms)`);
   }
   if (wanted('offline-big')) {
     const floor = `const b=require('fs').readFileSync(process.argv[1]);JSON.parse(b.toString());require('crypto').createHash('sha256').update(b).digest()`;

@@ -45,7 +45,7 @@ export interface OutlinedRead {
 }
 
 function outlineFile(cacheDir: string, lockFile: string): string {
-  return join(cacheDir, 'lock-outline', `${nameDigest(lockFile, 32)}.json`);
+  return join(cacheDir, 'lock-outline', `${nameDigest(lockFile, 32)}.outline`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { closeSync, fstatSync, openSync, promises as fs, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readOutlinedLock, type OutlineCache } from '../../../src/adapters/lock-outline.js';
+import { OUTLINE_UNUSED_MS, readOutlinedLock, type OutlineCache } from '../../../src/adapters/lock-outline.js';
 import { readCheckedLock } from '../../../src/adapters/lock-store.js';
 import { checkLock, lockedItemCounts, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
 import { lockEntryFor } from '../../fixtures/lock-entry.js';
@@ -152,6 +152,47 @@ describe('readOutlinedLock', () => {
     expect(() => of(tampered)).toThrow('tampered');
     expect(read.checks).toBe(2);
     expect(await outlineFiles()).toEqual([]);
+  });
+});
+
+describe('outlines not used for a while', () => {
+  it('are removed when another is written; one used since, or not as old, is kept', async () => {
+    const text = lockText({ big: entryFor('big', 20) });
+    const lockAt = (name: string) => {
+      const at = path.join(dir, name);
+      writeFileSync(at, text);
+      return at;
+    };
+    const read = (at: string) => {
+      const fd = openSync(at, 'r');
+      try {
+        return readOutlinedLock(fd, fstatSync(fd).size, at, 'mcp.lock', cache, () => {});
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const files = () => fs.readdir(path.join(cache.dir, 'lock-outline'));
+    const day = 24 * 60 * 60 * 1000;
+    const age = async (days: number) => {
+      const [newest] = (await Promise.all((await files()).map(async (f) => ({ f, t: (await fs.stat(path.join(cache.dir, 'lock-outline', f))).mtimeMs })))).sort((a, b) => b.t - a.t);
+      const when = new Date(Date.now() - days * day);
+      await fs.utimes(path.join(cache.dir, 'lock-outline', newest!.f), when, when);
+      return newest!.f;
+    };
+    read(lockAt('old.lock'));
+    const old = await age(OUTLINE_UNUSED_MS / day + 1);
+    read(lockAt('recent.lock'));
+    const recent = await age(OUTLINE_UNUSED_MS / day - 1);
+    const used = lockAt('used.lock');
+    read(used);
+    const usedName = await age(OUTLINE_UNUSED_MS / day + 10);
+    // Read from its outline, which is then used now.
+    expect(Object.getOwnPropertyDescriptor(read(used).lock.servers.get('big')!, 'snapshot')!.get).toBeDefined();
+    read(lockAt('new.lock'));
+    const left = await files();
+    expect(left).toHaveLength(3);
+    expect(left).not.toContain(old);
+    expect(left).toEqual(expect.arrayContaining([recent, usedName]));
   });
 });
 

@@ -25,7 +25,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { fileIdentity, mcpmCacheDir, readCacheFile, writeCacheFile } from './adapters/cache-dir.js';
+import { fileIdentity, mcpmCacheDir, readCacheFile, removeUnused, writeCacheFile } from './adapters/cache-dir.js';
 import { BEFORE_V8_FLAGS_CHANGE } from './adapters/v8-flags.js';
 
 /** The first line of every bundle file (rolldown.config.mjs): the build it comes from. */
@@ -110,7 +110,11 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
   // Best effort, at exit too: nothing here may fail the command.
   const keep = (p: Pending, partial: boolean): void => {
     try {
-      if (writeCacheFile(p.file, Buffer.concat([headerOf(p.name, partial), p.script.createCachedData()]))) removeOthers(dir, p.prefix, p.file);
+      if (writeCacheFile(p.file, Buffer.concat([headerOf(p.name, partial), p.script.createCachedData()]))) {
+        removeOthers(dir, p.prefix, p.file);
+        // Other installs' (an old `npx` copy, a deleted project's own mcpm), once unwritten for long.
+        removeUnused(dir, '.bin');
+      }
     } catch {
       // Not kept: the next run compiles again.
     }

@@ -4,7 +4,7 @@
  * deleted at any time. Its own module, with nothing else in it: bin/mcpm.cjs loads it (through
  * dist/code-cache.cjs) before anything else.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeDirectories } from './make-directories.js';
 
@@ -101,5 +101,27 @@ export function writeCacheFile(file: string, data: string | Uint8Array): boolean
       // Left as it is.
     }
     return false;
+  }
+}
+
+/**
+ * How long a cache file may go unwritten (unused, for those whose users mark them: lock-outline.ts)
+ * before another write in its directory removes it. What a deleted project or install left (the
+ * outline or index of a lock nobody checks again, the compiled code of an old `npx` copy) would
+ * otherwise stay for good; one still in use costs one rebuild a month at most.
+ */
+export const CACHE_UNUSED_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Removes the regular files of `dir` named `*suffix` last modified more than CACHE_UNUSED_MS before `now`; best effort. */
+export function removeUnused(dir: string, suffix: string, now = Date.now()): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith(suffix)) continue;
+      const file = join(dir, name);
+      const stats = lstatSync(file);
+      if (stats.isFile() && stats.mtimeMs < now - CACHE_UNUSED_MS) rmSync(file, { force: true });
+    }
+  } catch {
+    // Left for the next write to remove.
   }
 }

@@ -9,9 +9,9 @@
  * checked as always. A lock not in the printed form (hand-edited, CRLF) is read in full every time.
  */
 import { fstatSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { nameDigest } from '../core/canonical.js';
-import { fileIdentity, readCacheFile, writeCacheFile } from './cache-dir.js';
+import { fileIdentity, readCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
 import { parseStrictJson, readNativeJson } from '../core/json-strict.js';
 import { decodeUtf8 } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
@@ -49,7 +49,7 @@ function readIndex(file: string): LockIndex | undefined {
 
 /** Best effort: a cache that cannot be written only means the next run reads the whole lock again. */
 function writeIndex(file: string, index: LockIndex): void {
-  writeCacheFile(file, JSON.stringify({ version: INDEX_VERSION, index }));
+  if (writeCacheFile(file, JSON.stringify({ version: INDEX_VERSION, index }))) removeUnused(dirname(file), '.json');
 }
 
 const KEY_LINE = Buffer.from('\n    "');

@@ -13,12 +13,12 @@
  * is the code's to say: another mcpm checks again. What is kept is the lock's own text and what was
  * derived from it: nothing the project does not hold.
  */
-import { closeSync, futimesSync, lstatSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, futimesSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { nameDigest } from '../core/canonical.js';
 import type { JsonValue } from '../core/json-strict.js';
 import { lockFromHead, lockFromOutline, lockOutline, MAX_LOCK_BYTES, parseLock, parseLockHead, type Lock } from '../core/lockfile.js';
-import { openCacheFile, writeCacheFile } from './cache-dir.js';
+import { openCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
 import { decodeUtf8 } from './files.js';
 import { keepYoungGenerationSmallFor } from './young-generation.js';
 
@@ -30,12 +30,6 @@ const MAX_FIRST_LINE_BYTES = MAX_LOCK_BYTES;
 
 /** Compared this much at a time: two buffers of it, where reading both files whole would map megabytes of fresh pages. */
 const CHUNK_BYTES = 64 * 1024;
-
-/**
- * An outline not used for this long is removed when another is written: each is about twice its
- * lock's size, and the locks of deleted projects (temporary clones, CI workspaces) are never checked again.
- */
-export const OUTLINE_UNUSED_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface OutlineCache {
   /** mcpm's cache directory. */
@@ -91,7 +85,8 @@ export function readOutlinedLock(fd: number, size: number, lockFile: string, sho
   const lock = lockFromHead(head);
   check(lock);
   const firstLine = Buffer.from(`${JSON.stringify({ version: OUTLINE_VERSION, build: cache.build, outline: lockOutline(head, lock) })}\n`);
-  if (writeCacheFile(file, Buffer.concat([firstLine, bytes]))) removeUnused(dirname(file), Date.now() - OUTLINE_UNUSED_MS);
+  // Each outline is about twice its lock: those of deleted projects (temporary clones, CI workspaces) go.
+  if (writeCacheFile(file, Buffer.concat([firstLine, bytes]))) removeUnused(dirname(file), '.outline');
   return { lock, text };
 }
 
@@ -173,26 +168,12 @@ function sameBytes(a: number, b: number, offset: number, size: number): boolean 
   return readSync(a, x, 0, 1, size) === 0;
 }
 
-/** An outline's modification time is when it was last used (removeUnused); best effort. */
+/** An outline's modification time is when it was last used (cache-dir.ts removeUnused); best effort. */
 function touch(fd: number): void {
   try {
     const now = new Date();
     futimesSync(fd, now, now);
   } catch {
     // Its last write then stands for its last use.
-  }
-}
-
-/** Removes the outlines in `dir` last used before `before` (ms since the epoch); best effort. */
-function removeUnused(dir: string, before: number): void {
-  try {
-    for (const name of readdirSync(dir)) {
-      if (!name.endsWith('.outline')) continue;
-      const file = join(dir, name);
-      const stats = lstatSync(file);
-      if (stats.isFile() && stats.mtimeMs < before) rmSync(file, { force: true });
-    }
-  } catch {
-    // Left for the next write to remove.
   }
 }

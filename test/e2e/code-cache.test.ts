@@ -2,7 +2,7 @@
 // directory (src/code-cache.ts): used as it is by the next run, never for a bundle that changed
 // (even to the same length), never from a file that is not V8's or that another user could write.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +101,24 @@ describe('the code cache of the bundles', () => {
     expect(headerOf()).toEqual([expect.not.stringMatching(/ partial$/)]);
     verify();
     expect(cacheFiles(code, 'verify-bundle.cjs')).toEqual(whole);
+  });
+
+  it("removes other installs' caches not written for a month when it writes one, and keeps younger ones", async () => {
+    const { dir, env, code } = await project();
+    if (nodeKeepsIt) return;
+    mkdirSync(code, { recursive: true, mode: 0o700 });
+    const planted = (name: string, days: number) => {
+      writeFileSync(join(code, name), 'x', { mode: 0o600 });
+      const when = new Date(Date.now() - days * 24 * 60 * 60 * 1000);
+      utimesSync(join(code, name), when, when);
+    };
+    planted('verify-bundle.cjs.0badcafe.gone.bin', 31);
+    planted('verify-bundle.cjs.0badcafe.used.bin', 29);
+    expect(cli(BIN, ['verify', '--offline', '-C', dir, '-q'], env).status).toBe(0);
+    const left = readdirSync(code);
+    expect(left).not.toContain('verify-bundle.cjs.0badcafe.gone.bin');
+    expect(left).toContain('verify-bundle.cjs.0badcafe.used.bin');
+    expect(cacheFiles(code, 'verify-bundle.cjs').size).toBe(2);
   });
 
   it("run's way to the full CLI (an ES module, imported) works from cached code", async () => {

@@ -1,9 +1,9 @@
 // mcpm's cache files: written atomically for this user alone, read only when nobody else could have
 // written them, and never a reason for a command to fail.
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCacheFile, writeCacheFile } from '../../../src/adapters/cache-dir.js';
+import { CACHE_UNUSED_MS, readCacheFile, removeUnused, writeCacheFile } from '../../../src/adapters/cache-dir.js';
 import { tempDirAndServersPerTest } from './helpers.js';
 
 let dir: string;
@@ -28,5 +28,29 @@ describe('cache files', () => {
     mkdirSync(`${file}.${process.pid}.tmp`);
     expect(writeCacheFile(file, 'bytes')).toBe(false);
     expect(() => readFileSync(file)).toThrow(/ENOENT/);
+  });
+});
+
+describe('removeUnused', () => {
+  it('removes the files of the kind named that were not written for longer than CACHE_UNUSED_MS, and nothing else', () => {
+    const now = Date.UTC(2026, 11, 5);
+    const made = (name: string, age: number, what: 'file' | 'dir' | 'link' = 'file') => {
+      const file = path.join(dir, name);
+      if (what === 'dir') mkdirSync(file);
+      else if (what === 'link') symlinkSync(path.join(dir, 'target.bin'), file);
+      else writeFileSync(file, 'x');
+      if (what !== 'link') utimesSync(file, new Date(now - age), new Date(now - age));
+    };
+    const day = 24 * 60 * 60 * 1000;
+    made('target.bin', CACHE_UNUSED_MS + day);
+    made('old.bin', CACHE_UNUSED_MS + 1);
+    made('recent.bin', CACHE_UNUSED_MS - day);
+    made('old.json', CACHE_UNUSED_MS + day);
+    made('old-dir.bin', CACHE_UNUSED_MS + day, 'dir');
+    made('link.bin', 0, 'link');
+    removeUnused(dir, '.bin', now);
+    // The link's target went for its own age; the link itself is not followed, nor removed.
+    expect(readdirSync(dir).sort()).toEqual(['link.bin', 'old-dir.bin', 'old.json', 'recent.bin']);
+    expect(() => removeUnused(path.join(dir, 'missing'), '.bin', now)).not.toThrow();
   });
 });

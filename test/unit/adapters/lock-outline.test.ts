@@ -5,8 +5,9 @@ import { closeSync, fstatSync, openSync, promises as fs, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OUTLINE_UNUSED_MS, readOutlinedLock, type OutlineCache } from '../../../src/adapters/lock-outline.js';
+import { readOutlinedLock, type OutlineCache } from '../../../src/adapters/lock-outline.js';
 import { readCheckedLock } from '../../../src/adapters/lock-store.js';
+import { CACHE_UNUSED_MS } from '../../../src/adapters/cache-dir.js';
 import { checkLock, lockedItemCounts, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
 import { lockEntryFor } from '../../fixtures/lock-entry.js';
 
@@ -180,12 +181,12 @@ describe('outlines not used for a while', () => {
       return newest!.f;
     };
     read(lockAt('old.lock'));
-    const old = await age(OUTLINE_UNUSED_MS / day + 1);
+    const old = await age(CACHE_UNUSED_MS / day + 1);
     read(lockAt('recent.lock'));
-    const recent = await age(OUTLINE_UNUSED_MS / day - 1);
+    const recent = await age(CACHE_UNUSED_MS / day - 1);
     const used = lockAt('used.lock');
     read(used);
-    const usedName = await age(OUTLINE_UNUSED_MS / day + 10);
+    const usedName = await age(CACHE_UNUSED_MS / day + 10);
     // Read from its outline, which is then used now.
     expect(Object.getOwnPropertyDescriptor(read(used).lock.servers.get('big')!, 'snapshot')!.get).toBeDefined();
     read(lockAt('new.lock'));

@@ -21,7 +21,7 @@
  * host configs or, most often, mcpm's own files (a user-level npm prefix). Node's compile cache
  * makes the same choice.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -111,9 +111,9 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
   const keep = (p: Pending, partial: boolean): void => {
     try {
       if (writeCacheFile(p.file, Buffer.concat([headerOf(p.name, partial), p.script.createCachedData()]))) {
-        removeOthers(dir, p.prefix, p.file);
-        // Other installs' (an old `npx` copy, a deleted project's own mcpm), once unwritten for long.
-        removeUnused(dir, '.bin');
+        // This install's earlier builds: an upgrade leaves none behind. Other installs' (an old `npx`
+        // copy, a deleted project's own mcpm) once unwritten for long.
+        removeUnused(dir, '.bin', { replaced: (name) => name.startsWith(p.prefix) && join(dir, name) !== p.file });
       }
     } catch {
       // Not kept: the next run compiles again.
@@ -187,17 +187,5 @@ function identityOf(filename: string, content: string): string | undefined {
     return stats.isFile() && stats.size === BigInt(content.length) ? fileIdentity(stats) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** The caches of earlier builds of the same bundle file of the same install (`prefix`): an upgrade leaves none behind. */
-function removeOthers(dir: string, prefix: string, kept: string): void {
-  try {
-    for (const name of readdirSync(dir)) {
-      const file = join(dir, name);
-      if (name.startsWith(prefix) && name.endsWith('.bin') && file !== kept && statSync(file).isFile()) rmSync(file, { force: true });
-    }
-  } catch {
-    // Best effort, as the cache itself.
   }
 }

@@ -77,18 +77,28 @@ export function openCacheFile(file: string, maxBytes: number): { fd: number; siz
 /**
  * Writes a cache file atomically (a temporary file, then rename), readable by this user alone; best
  * effort. The temporary file is created new ('wx': never through a link someone left at its name).
+ * `data` may come in parts, written one after the other (a lock's outline, then the lock's bytes:
+ * no copy of megabytes to join them).
  */
-export function writeCacheFile(file: string, data: string | Uint8Array): boolean {
+export function writeCacheFile(file: string, data: string | Uint8Array | readonly Uint8Array[]): boolean {
   const temp = `${file}.${process.pid}.tmp`;
+  const writeNew = (): void => {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      for (const part of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) writeFileSync(fd, part);
+    } finally {
+      closeSync(fd);
+    }
+  };
   try {
     makeDirectories(dirname(file), 0o700);
     try {
-      writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+      writeNew();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // Left by an earlier process of the same pid, or planted: removed (a link, not its target), then made anew.
       rmSync(temp, { force: true });
-      writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+      writeNew();
     }
     renameSync(temp, file);
     return true;
@@ -112,14 +122,19 @@ export function writeCacheFile(file: string, data: string | Uint8Array): boolean
  */
 export const CACHE_UNUSED_MS = 30 * 24 * 60 * 60 * 1000;
 
-/** Removes the regular files of `dir` named `*suffix` last modified more than CACHE_UNUSED_MS before `now`; best effort. */
-export function removeUnused(dir: string, suffix: string, now = Date.now()): void {
+/**
+ * Removes the regular files of `dir` named `*suffix` last modified more than CACHE_UNUSED_MS before
+ * `now`, and those `replaced` names however recent (what the file just written takes the place of);
+ * best effort.
+ */
+export function removeUnused(dir: string, suffix: string, options: { now?: number; replaced?: (name: string) => boolean } = {}): void {
+  const before = (options.now ?? Date.now()) - CACHE_UNUSED_MS;
   try {
     for (const name of readdirSync(dir)) {
       if (!name.endsWith(suffix)) continue;
       const file = join(dir, name);
       const stats = lstatSync(file);
-      if (stats.isFile() && stats.mtimeMs < now - CACHE_UNUSED_MS) rmSync(file, { force: true });
+      if (stats.isFile() && (stats.mtimeMs < before || options.replaced?.(name) === true)) rmSync(file, { force: true });
     }
   } catch {
     // Left for the next write to remove.

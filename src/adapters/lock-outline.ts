@@ -20,6 +20,7 @@ import type { JsonValue } from '../core/json-strict.js';
 import { lockFromHead, lockFromOutline, lockOutline, MAX_LOCK_BYTES, parseLock, parseLockHead, type Lock } from '../core/lockfile.js';
 import { openCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
 import { decodeUtf8 } from './files.js';
+import type { LoadedLock } from './lock-store.js';
 import { keepYoungGenerationSmallFor } from './young-generation.js';
 
 /** Bumped when what the first line holds changes. */
@@ -38,12 +39,6 @@ export interface OutlineCache {
   build: string;
 }
 
-/** The lock read, and its text (a getter when read from its outline: the copy is read and decoded only if asked for). */
-export interface OutlinedRead {
-  lock: Lock;
-  readonly text: string;
-}
-
 function outlineFile(cacheDir: string, lockFile: string): string {
   return join(cacheDir, 'lock-outline', `${nameDigest(lockFile, 32)}.outline`);
 }
@@ -54,7 +49,7 @@ function outlineFile(cacheDir: string, lockFile: string): string {
  * full, checked, and its outline kept (best effort). Throws as parseLock does, FileReadProblem for
  * bytes that are not UTF-8, and whatever `check` throws; nothing is kept for a lock that fails.
  */
-export function readOutlinedLock(fd: number, size: number, lockFile: string, shown: string, cache: OutlineCache, check: (lock: Lock) => void): OutlinedRead {
+export function readOutlinedLock(fd: number, size: number, lockFile: string, shown: string, cache: OutlineCache, check: (lock: Lock) => void): LoadedLock {
   const file = outlineFile(cache.dir, lockFile);
   const kept = keptOutline(file, cache.build, fd, size);
   if (kept !== undefined) {
@@ -67,6 +62,7 @@ export function readOutlinedLock(fd: number, size: number, lockFile: string, sho
         keepYoungGenerationSmallFor(whole);
         return parseLock(whole, shown);
       });
+      // The text from the copy, only if asked for (lockFileMissing tells a lock's absence without it).
       return {
         lock,
         get text() {
@@ -86,7 +82,7 @@ export function readOutlinedLock(fd: number, size: number, lockFile: string, sho
   check(lock);
   const firstLine = Buffer.from(`${JSON.stringify({ version: OUTLINE_VERSION, build: cache.build, outline: lockOutline(head, lock) })}\n`);
   // Each outline is about twice its lock: those of deleted projects (temporary clones, CI workspaces) go.
-  if (writeCacheFile(file, Buffer.concat([firstLine, bytes]))) removeUnused(dirname(file), '.outline');
+  if (writeCacheFile(file, [firstLine, bytes])) removeUnused(dirname(file), '.outline');
   return { lock, text };
 }
 

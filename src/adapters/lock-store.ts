@@ -15,6 +15,14 @@ export interface LoadedLock {
   text: string | null;
 }
 
+/**
+ * There was no lock file, told without reading `text` (which a lock read from its outline reads
+ * only when asked for): a lock with servers was read from a file.
+ */
+export function lockFileMissing(loaded: LoadedLock): boolean {
+  return loaded.lock.servers.size === 0 && loaded.text === null;
+}
+
 export interface LockStoreOptions {
   /** How the file is named in messages (e.g. `mcp.lock` for `/abs/project/mcp.lock`); default: the path as given. */
   displayName?: string;

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
 import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
-import { readCheckedLock, readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
+import { lockFileMissing, readCheckedLock, readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
 import type { OutlineCache } from '../adapters/lock-outline.js';
 import { selfBuild } from '../self.js';
 import { mcpmCacheDir } from '../adapters/cache-dir.js';
@@ -136,8 +136,7 @@ export async function loadCheckedLock(
   const loaded = options.outline
     ? await readCheckedLock(project.lockFile, { displayName: project.lockLabel, outline: options.outline, check })
     : await readLock(project.lockFile, { displayName: project.lockLabel });
-  // (A lock with servers was read from a file: its text, which an outline reads only when asked for, need not be.)
-  if (loaded.lock.servers.size === 0 && loaded.text === null && project.lockGiven && !options.mayCreate) {
+  if (lockFileMissing(loaded) && project.lockGiven && !options.mayCreate) {
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
   }
   if (!options.outline) check(loaded.lock);

@@ -17,6 +17,7 @@ import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses, outlineCache } from '../app/project.js';
+import { lockFileMissing } from '../adapters/lock-store.js';
 import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
 import { statusesToJson } from '../render/report.js';
@@ -137,8 +138,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
     // Every server is "new" then: the one thing to do is said once.
-    // (A lock with servers exists: its text need not be read to tell.)
-    else if (lock.servers.size === 0 && loaded.text === null) human.write(sanitize(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it\n`, context)));
+    else if (lockFileMissing(loaded)) human.write(sanitize(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it\n`, context)));
     if (signedBy !== undefined && !options.quiet) human.write(sanitize(`${project.lockLabel}.sig: good signature by ${signedBy}\n`));
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');

@@ -48,9 +48,9 @@ describe('removeUnused', () => {
     made('old.json', CACHE_UNUSED_MS + day);
     made('old-dir.bin', CACHE_UNUSED_MS + day, 'dir');
     made('link.bin', 0, 'link');
-    removeUnused(dir, '.bin', now);
+    removeUnused(dir, '.bin', { now });
     // The link's target went for its own age; the link itself is not followed, nor removed.
     expect(readdirSync(dir).sort()).toEqual(['link.bin', 'old-dir.bin', 'old.json', 'recent.bin']);
-    expect(() => removeUnused(path.join(dir, 'missing'), '.bin', now)).not.toThrow();
+    expect(() => removeUnused(path.join(dir, 'missing'), '.bin', { now })).not.toThrow();
   });
 });

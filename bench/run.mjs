@@ -40,8 +40,9 @@ const work = mkdtempSync(join(os.tmpdir(), 'mcpm-bench-'));
 // server inherited it look much better (mcpm gives a server only INHERITED_ENV_VARS).
 const STARTUP_VARS = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
 const removedVars = STARTUP_VARS.filter((name) => process.env[name] !== undefined);
-// The lock index of `mcpm run` goes to a cache of this run's own.
-const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !STARTUP_VARS.includes(name))), XDG_CACHE_HOME: join(work, 'cache') };
+// mcpm's caches (lock index, outlines, compiled code, values found to match) and the key of the
+// last go to directories of this run's own.
+const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !STARTUP_VARS.includes(name))), XDG_CACHE_HOME: join(work, 'cache'), XDG_STATE_HOME: join(work, 'state') };
 
 function time(args, options = {}) {
   options.before?.();

@@ -23,8 +23,10 @@ delete process.env.CI_MERGE_REQUEST_TARGET_BRANCH_NAME;
 // Every mcpm a test file starts keeps its caches (compiled code, lock outlines and indexes) in a
 // directory of that file's own, removed after it: never in the developer's cache, where each test's
 // temporary project would leave an outline behind, and never shared between test files.
+// The same for its state (the key of the values found to match a lock: adapters/value-matches.ts).
 const cacheHome = mkdtempSync(join(tmpdir(), 'mcpm-test-cache-'));
 process.env.XDG_CACHE_HOME = cacheHome;
+process.env.XDG_STATE_HOME = join(cacheHome, 'state');
 afterAll(() => {
   try {
     rmSync(cacheHome, { recursive: true, force: true, maxRetries: 3 });

@@ -38,8 +38,8 @@ export function fileIdentity(stats: BigIntStats): string {
  * The bytes of a file in the cache, or undefined when it is missing, larger than `maxBytes`, not a
  * regular file, or could have been written by another user (openCacheFile).
  */
-export function readCacheFile(file: string, maxBytes: number): Buffer | undefined {
-  const open = openCacheFile(file, maxBytes);
+export function readCacheFile(file: string, maxBytes: number, options: { private?: boolean } = {}): Buffer | undefined {
+  const open = openCacheFile(file, maxBytes, options);
   if (open === undefined) return undefined;
   try {
     return readFileSync(open.fd);
@@ -54,14 +54,15 @@ export function readCacheFile(file: string, maxBytes: number): Buffer | undefine
  * A file in the cache opened for reading, with its size; the caller closes it. Undefined when it is
  * missing, larger than `maxBytes`, not a regular file, or could have been written by another user
  * (not owned by this one, or writable by group or others): what another user planted in a shared
- * cache directory is never believed.
+ * cache directory is never believed. `private`: nor read by them (a key).
  */
-export function openCacheFile(file: string, maxBytes: number): { fd: number; size: number } | undefined {
+export function openCacheFile(file: string, maxBytes: number, options: { private?: boolean } = {}): { fd: number; size: number } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     const stats = fstatSync(fd);
-    if (stats.isFile() && stats.size <= maxBytes && (process.platform === 'win32' || (stats.uid === process.getuid?.() && (stats.mode & 0o022) === 0))) {
+    const others = options.private ? 0o077 : 0o022;
+    if (stats.isFile() && stats.size <= maxBytes && (process.platform === 'win32' || (stats.uid === process.getuid?.() && (stats.mode & others) === 0))) {
       const open = { fd, size: stats.size };
       fd = undefined;
       return open;

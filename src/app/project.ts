@@ -11,10 +11,11 @@ import type { OutlineCache } from '../adapters/lock-outline.js';
 import { selfBuild } from '../self.js';
 import { mcpmCacheDir } from '../adapters/cache-dir.js';
 import { makeDirectories } from '../adapters/make-directories.js';
+import { ValueMatches } from '../adapters/value-matches.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
-import { boundLaunch, hasBoundValues, hashedForm, jobKey, valueJobs } from '../core/launch/values.js';
+import { boundLaunch, hasBoundValues, hashedForm, jobKey, valueJobs, type ValueJob } from '../core/launch/values.js';
 import { freshValueSalt, valueDigest } from '../core/canonical.js';
 import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
@@ -36,6 +37,8 @@ export interface Project {
   servers: Map<string, ServerConfig>;
   /** Servers read from the original definition `mcpm guard` kept beside a host config (docs/hosts.md). */
   guarded?: Set<string>;
+  /** This user's values found to match the lock before (bindValues); read when first asked. */
+  valueMatches?: ValueMatches;
 }
 
 export function projectDir(options: GlobalOptions, deps: Deps): string {
@@ -113,7 +116,8 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
     makeDirectories(dirname(file), 0o700);
     await fs.chmod(dirname(file), 0o700);
   }
-  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, configLabels, servers, guarded };
+  const valueMatches = new ValueMatches(hostPlace(deps));
+  return { dir, lockFile: file, lockLabel: label, lockGiven: options.lockfile !== undefined, configFiles: files, configLabels, servers, guarded, valueMatches };
 }
 
 /** Found in a directory above, or -v: which files this run reads, as the user would name them from where they are. */
@@ -129,7 +133,7 @@ async function sayWhatIsUsed(configLabels: readonly string[], lock: { file: stri
  * create one (`mayCreate`: install, approve).
  */
 export async function loadCheckedLock(
-  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers'>,
+  project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers' | 'valueMatches'>,
   options: { mayCreate?: boolean; outline?: OutlineCache } = {},
 ): Promise<LoadedLock> {
   const check = (lock: Lock): void => assertUntampered(lock, project.lockLabel);
@@ -140,7 +144,7 @@ export async function loadCheckedLock(
     throw new McpmError('LOCKFILE_MISSING', `${project.lockLabel}: no such lock file`, 'check the path given to --lockfile; "mcpm install" creates the lock');
   }
   if (!options.outline) check(loaded.lock);
-  await bindValues(project.servers, launchesOf(loaded.lock));
+  await bindValues(project.servers, launchesOf(loaded.lock), { matches: project.valueMatches });
   return loaded;
 }
 
@@ -164,18 +168,36 @@ export function launchesOf(lock: Lock): Map<string, LaunchSpec> {
  * its URL's query values, in their stored form (core/launch/values.ts), hashed with
  * the salts the lock has for them. Every
  * command compares config and lock after this, so all of them see a changed value alike.
+ * `only`: that server alone. `matches`: a value found before to hash to the lock's digest is not
+ * hashed again, and one found now is kept (adapters/value-matches.ts).
  */
-export async function bindValues(servers: Map<string, ServerConfig>, locked: ReadonlyMap<string, LaunchSpec>, only?: string): Promise<void> {
+export async function bindValues(
+  servers: Map<string, ServerConfig>,
+  locked: ReadonlyMap<string, LaunchSpec>,
+  options: { only?: string; matches?: ValueMatches | undefined } = {},
+): Promise<void> {
+  const { only, matches } = options;
   const pending = [...servers.values()].filter((server) => only === undefined || server.name === only).map(async (server) => {
     // Every value is bound, references alone too: with no value to hash, the references are the
     // stored form (`${API_KEY}` moved to `${AWS_SECRET_ACCESS_KEY}` is another launch).
     if (!hasBoundValues(server)) return;
     const jobs = valueJobs(server, locked.get(server.name), freshValueSalt);
-    const digests = new Map<string, string>();
-    await Promise.all(jobs.map(async (job) => digests.set(jobKey(job), hashedForm(job.salt, await valueDigest(job.value, job.salt)))));
-    servers.set(server.name, { ...server, launch: boundLaunch(server, digests) });
+    servers.set(server.name, { ...server, launch: boundLaunch(server, await digestsOf(jobs, matches)) });
   });
   await Promise.all(pending);
+  matches?.save();
+}
+
+/**
+ * The stored form of each job's value, by jobKey: the lock's, when the server's values were all
+ * found to hash to the lock's digests before; else hashed, and kept in `matches` if they all do.
+ */
+async function digestsOf(jobs: readonly ValueJob[], matches: ValueMatches | undefined): Promise<Map<string, string>> {
+  const findings = jobs.length > 0 && jobs.every((job) => job.locked !== undefined) ? jobs.map((job) => ({ salt: job.salt, digest: job.locked!, value: job.value })) : undefined;
+  const known = findings !== undefined && matches?.has(findings) === true;
+  const digests = known ? findings.map((finding) => finding.digest) : await Promise.all(jobs.map((job) => valueDigest(job.value, job.salt)));
+  if (findings !== undefined && !known && digests.every((digest, i) => digest === findings[i]!.digest)) matches?.add(findings);
+  return new Map(jobs.map((job, i) => [jobKey(job), hashedForm(job.salt, digests[i]!)]));
 }
 
 /** The lock read up to its launches (null: no lock file); finish with checkedLockFromHead. For `mcpm run`. */

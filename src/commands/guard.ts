@@ -27,6 +27,7 @@ import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { readTextFile, removeFile, writeTextFile } from '../adapters/files.js';
 import { SAFE_GIT_OPTIONS } from '../adapters/git-options.js';
+import { ValueMatches } from '../adapters/value-matches.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type Launch, type ReadContext } from '../adapters/hosts/format.js';
 import { displayPath, hostByName, hostInfo, hostOfFile, hostUserFiles, searchedPlaces, type HostName } from '../adapters/hosts/index.js';
 import {
@@ -560,7 +561,8 @@ async function lockProblems(
   const format = hostInfo(target.format).format;
   const { text } = await unguardedText(written.text, target.shown, target.context, { text: written.sidecarText, shown: written.outcome.sidecar });
   const configured = new Map(format.read(text, target.shown, target.context).map((s) => [s.name, s]));
-  await bindValues(configured, launchesOf(loaded.lock));
+  // Values found to match are kept: the host's first `mcpm run` of them then hashes none.
+  await bindValues(configured, launchesOf(loaded.lock), { matches: new ValueMatches(place) });
   const lockArg = `--lockfile ${JSON.stringify(lockFile)}`;
   const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${JSON.stringify(target.absolute)} ${lockArg}`;
   const label = displayPath(lockFile, place);

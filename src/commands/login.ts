@@ -117,7 +117,7 @@ async function warnIfUnapproved(project: Project, name: string, deps: Deps): Pro
   try {
     // This server's launch only, its values bound as every command binds them: no other entry is read or hashed.
     locked = (await loadLockHead(project))?.launches.get(name);
-    if (locked !== undefined) await bindValues(project.servers, new Map([[name, locked]]), name);
+    if (locked !== undefined) await bindValues(project.servers, new Map([[name, locked]]), { only: name, matches: project.valueMatches });
   } catch (error) {
     if (isMcpmError(error)) return;
     throw error;

@@ -229,7 +229,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     throw new McpmError('USAGE', `no server named ${quoted} in ${project.configFiles.join(', ') || 'the config'}`, 'run "mcpm ls" to see the configured servers');
   }
   const locked = lockHead?.launches.get(name);
-  if (lockHead && locked) await bindValues(project.servers, new Map([[name, locked]]), name);
+  if (lockHead && locked) await bindValues(project.servers, new Map([[name, locked]]), { only: name, matches: project.valueMatches });
   const config = project.servers.get(name)!;
   // The organisation's word comes first: a refused launch is not started whatever the lock says.
   const allowlist = await loadAllowlist(options, deps, { maxAgeMs: RUN_ALLOWLIST_MAX_AGE_MS });

@@ -10,6 +10,7 @@
  * json-canonicalize on inputs without those hazards.
  */
 import { createRequire } from 'node:module';
+import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
@@ -396,6 +397,27 @@ const valueDigests = new Map<string, Promise<string>>();
 /** A fresh salt for valueDigest: VALUE_HASH.saltBytes random bytes, base64url. */
 export function freshValueSalt(): string {
   return nativeCrypto().randomBytes(VALUE_HASH.saltBytes).toString('base64url');
+}
+
+/**
+ * What records, in mcpm's cache, that each value of a server hashes to the digest the lock has for
+ * it, with its salt (adapters/value-matches.ts): HMAC-SHA256, under a key of this user's own, of
+ * the JSON text of every [salt, digest, value], in the order given; 128 bits, in hex. One for all
+ * of a server's values: `mcpm run` checks one before it starts a server, in JavaScript (as
+ * nameDigest, without node:crypto), where each HMAC costs about a millisecond before it is
+ * compiled. Keyed, so that without the key a tag neither confirms a guessed value faster than the
+ * lock's scrypt does, nor can be made to match. JSON text, so that no two lists have the same one
+ * (a lone surrogate is escaped, where scrypt's UTF-8 would make it U+FFFD: such values are only
+ * ever hashed again).
+ */
+export function valueMatchTag(key: Uint8Array, values: ReadonlyArray<{ salt: string; digest: string; value: string }>): string {
+  const text = JSON.stringify(['mcpm value match 1', ...values.map(({ salt, digest, value }) => [salt, digest, value])]);
+  return bytesToHex(hmac(sha256, key, utf8ToBytes(text))).slice(0, 32);
+}
+
+/** A fresh key for valueMatchTag: 32 random bytes. */
+export function freshValueMatchKey(): Uint8Array {
+  return new Uint8Array(nativeCrypto().randomBytes(32));
 }
 
 /** Parsed JSON values are never changed, and a loaded lock checks each definition's integrity more than once. */

@@ -38,7 +38,7 @@ const TRANSPORTS = [
   { name: 'legacy', type: 'sse', path: '/sse' },
 ] as const;
 
-/** A user (HOME, XDG_CONFIG_HOME) and a project, the file token store, and a record of everything mcpm printed. */
+/** A user (HOME, XDG_CONFIG_HOME, XDG_STATE_HOME) and a project, the file token store, and a record of everything mcpm printed. */
 function user(fixture: OAuthFixture = server) {
   const home = tempProject();
   const dir = join(home, 'project');
@@ -46,7 +46,7 @@ function user(fixture: OAuthFixture = server) {
   const mcpServers = Object.fromEntries(TRANSPORTS.map((t) => [t.name, { type: t.type, url: `${fixture.rs}${t.path}` }]));
   mcpServers['other'] = { type: 'http', url: `${fixture.rs}/other/mcp` };
   writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers }, null, 2));
-  const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), MCPM_TOKEN_STORE: 'file', BROWSER: `${process.execPath} ${BROWSER_SCRIPT}` };
+  const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state'), MCPM_TOKEN_STORE: 'file', BROWSER: `${process.execPath} ${BROWSER_SCRIPT}` };
   const printed: string[] = [];
   const run = async (args: string[], extra: Record<string, string> = {}): Promise<RunResult> => {
     const result = await mcpm(args, { env: { ...env, ...extra } });

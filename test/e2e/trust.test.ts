@@ -1,7 +1,7 @@
 // The lock binds the launch: a pull request that changes only an env or header value, or that
 // hides text in a definition, is caught where reviewers and CI look.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished, describe, expect, it } from 'vitest';
 import { spawnPty } from '../helpers/pty.js';
@@ -81,6 +81,28 @@ describe('env and header values are part of the launch', () => {
     writeConfig(dir, stdioServer(dir, { NODE_OPTIONS: `--require ${join(dir, 'payload.cjs')}` }));
     await expectRefusedEverywhere(dir, {}, /the env values \("NODE_OPTIONS"\)/);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it('a value found to match before is not hashed again, and a changed one is refused all the same, whatever the config file\'s times say', async () => {
+    const dir = tempProject();
+    writeFileSync(join(dir, 'defs.json'), JSON.stringify(defs([tool('add', 'Adds.')])));
+    writeConfig(dir, stdioServer(dir, { API_KEY: 'sk-live-aaaaaaaa' }));
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    // The first check hashes the values and keeps what it found (test/setup.ts: this file's own
+    // cache and state directories); the next takes it and keeps nothing new.
+    expect((await mcpm(['verify', '--offline', '-C', dir])).status).toBe(0);
+    const tags = join(process.env.XDG_CACHE_HOME!, 'mcpm', 'value-matches');
+    const kept = readFileSync(tags, 'utf8');
+    expect(existsSync(join(process.env.XDG_STATE_HOME!, 'mcpm', 'value-key'))).toBe(true);
+    expect(kept).not.toContain('sk-live');
+    expect((await mcpm(['verify', '--offline', '-C', dir])).status).toBe(0);
+    expect(readFileSync(tags, 'utf8')).toBe(kept);
+    // The same length, and the config's times set back: what was found is of the value, not of the file.
+    const config = join(dir, '.mcp.json');
+    const { atime, mtime } = statSync(config);
+    writeConfig(dir, stdioServer(dir, { API_KEY: 'sk-live-bbbbbbbb' }));
+    utimesSync(config, atime, mtime);
+    await expectRefusedEverywhere(dir, {}, /the env values \("API_KEY"\)/);
   });
 
   it('${API_KEY} changed to ${AWS_SECRET_ACCESS_KEY} is config-changed; the reference is kept as written', async () => {

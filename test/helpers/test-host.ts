@@ -75,11 +75,16 @@ export class TestHost {
     return TestHost.spawn(process.execPath, [MCPM_BIN, ...args], options, `mcpm ${args.join(' ')}`);
   }
 
-  /** Any command, e.g. the server itself, for comparing with a direct session. */
+  /**
+   * Any command, e.g. the server itself, for comparing with a direct session. With the small
+   * environment a host gives: the user's PATH and HOME, and with that HOME its cache and state
+   * directories (the test file's own: test/setup.ts), nothing else of ours.
+   */
   static spawn(command: string, args: string[], options: HostOptions = {}, label = `${command} ${args.join(' ')}`): TestHost {
+    const userDirs = options.env?.['HOME'] !== undefined ? {} : Object.fromEntries((['XDG_CACHE_HOME', 'XDG_STATE_HOME'] as const).flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
     const child = spawn(command, args, {
       cwd: options.cwd ?? REPO,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env } as NodeJS.ProcessEnv,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...userDirs, NO_COLOR: '1', ...options.env } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     return new TestHost(child, label, options);

@@ -13,6 +13,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { nameDigest } from '../../core/canonical.js';
 import { readTextFile } from '../files.js';
+import { mcpmStateDir } from '../state-dir.js';
 
 /** The suffix of the sidecar older versions wrote beside the config. */
 export const SIDECAR_SUFFIX = '.mcpm-guard.json';
@@ -26,14 +27,8 @@ export function legacySidecarPath(config: string): string {
 
 /** The directory of sidecars, or undefined when neither the state directory nor HOME is set. */
 export function sidecarDir(env: Env, platform: NodeJS.Platform = process.platform): string | undefined {
-  const p = platform === 'win32' ? path.win32 : path.posix;
-  if (platform === 'win32') {
-    const local = env['LOCALAPPDATA'] || (env['USERPROFILE'] ? p.join(env['USERPROFILE'], 'AppData', 'Local') : undefined);
-    return local ? p.join(local, 'mcpm', 'guard') : undefined;
-  }
-  const xdg = env['XDG_STATE_HOME'];
-  if (xdg && p.isAbsolute(xdg)) return p.join(xdg, 'mcpm', 'guard');
-  return env['HOME'] ? p.join(env['HOME'], '.local', 'state', 'mcpm', 'guard') : undefined;
+  const state = mcpmStateDir(env, platform);
+  return state === undefined ? undefined : (platform === 'win32' ? path.win32 : path.posix).join(state, 'guard');
 }
 
 /** The sidecar of `config` (absolute) in the state directory, or undefined when there is none. */

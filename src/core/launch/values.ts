@@ -34,9 +34,10 @@ export function isStoredValue(stored: string): boolean {
   return isReferencesOnly(stored) || HASHED.test(stored);
 }
 
-/** The salt of a hashed form, or undefined. */
-export function saltOf(stored: string | undefined): string | undefined {
-  return stored === undefined ? undefined : HASHED.exec(stored)?.[1];
+/** The salt and digest of a hashed form, or undefined. */
+function hashedParts(stored: string | undefined): { salt: string; digest: string } | undefined {
+  const match = stored === undefined ? undefined : HASHED.exec(stored);
+  return match ? { salt: match[1]!, digest: match[2]! } : undefined;
 }
 
 export function hashedForm(salt: string, digest: string): string {
@@ -218,6 +219,8 @@ export interface ValueJob {
   name: string;
   value: string;
   salt: string;
+  /** The lock's digest for this name, whose salt this is: the digest the value has if it is unchanged. */
+  locked?: string;
   url?: true;
 }
 
@@ -234,13 +237,19 @@ export function valueJobs(server: ServerConfig, locked: LaunchSpec | undefined, 
   for (const name of Object.keys(values ?? {})) {
     const value = values![name]!;
     if (isReferencesOnly(value)) continue;
-    jobs.push({ name, value, salt: saltOf(lockedValues?.[name]) ?? freshSalt() });
+    jobs.push({ name, value, ...lockedSalt(lockedValues?.[name], freshSalt) });
   }
   if (server.launch.transport !== 'stdio') {
     const lockedUrl = locked?.transport === 'stdio' ? undefined : locked?.urlValues;
-    for (const { name, value } of urlParts(server.launch.url).parts) jobs.push({ name, value, salt: saltOf(lockedUrl?.[name]) ?? freshSalt(), url: true });
+    for (const { name, value } of urlParts(server.launch.url).parts) jobs.push({ name, value, ...lockedSalt(lockedUrl?.[name], freshSalt), url: true });
   }
   return jobs;
+}
+
+/** The salt and digest of the lock's stored form, or a fresh salt when it has none. */
+function lockedSalt(stored: string | undefined, freshSalt: () => string): Pick<ValueJob, 'salt' | 'locked'> {
+  const parts = hashedParts(stored);
+  return parts ? { salt: parts.salt, locked: parts.digest } : { salt: freshSalt() };
 }
 
 /**

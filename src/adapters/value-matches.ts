@@ -3,10 +3,10 @@
  * the lock holds for it (core/launch/values.ts). That scrypt is slow by design, and node:crypto
  * takes milliseconds to load: `mcpm run` spent 12 to 15 ms binding two literal values before it
  * started a server, at every session start, for values that had not changed. With a finding kept,
- * binding a value takes an HMAC in JavaScript.
+ * binding a server's values takes one keyed hash in JavaScript.
  *
- * A finding is a tag (valueMatchTag): an HMAC, under a key of this user's own, of the salt, the
- * digest and the value.
+ * A finding is a tag (valueMatchTag): a keyed hash, under a key of this user's own, of the salts,
+ * digests and values of one server.
  * - It is kept only for a digest the lock holds, and says only that the value hashes to it: nothing
  *   the lock does not say, and only to whoever holds the key.
  * - The key is in mcpm's private state directory (beside guard's sidecars, which hold a config's

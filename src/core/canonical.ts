@@ -10,9 +10,8 @@
  * json-canonicalize on inputs without those hazards.
  */
 import { createRequire } from 'node:module';
-import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { DEFAULT_MAX_DEPTH, type JsonObject, type JsonValue } from './json-strict.js';
 import { VALUE_HASH } from './launch/values.js';
 import { sortInPlace } from './small-sort.js';
@@ -401,18 +400,21 @@ export function freshValueSalt(): string {
 
 /**
  * What records, in mcpm's cache, that each value of a server hashes to the digest the lock has for
- * it, with its salt (adapters/value-matches.ts): HMAC-SHA256, under a key of this user's own, of
- * the JSON text of every [salt, digest, value], in the order given; 128 bits, in hex. One for all
- * of a server's values: `mcpm run` checks one before it starts a server, in JavaScript (as
- * nameDigest, without node:crypto), where each HMAC costs about a millisecond before it is
- * compiled. Keyed, so that without the key a tag neither confirms a guessed value faster than the
- * lock's scrypt does, nor can be made to match. JSON text, so that no two lists have the same one
- * (a lone surrogate is escaped, where scrypt's UTF-8 would make it U+FFFD: such values are only
- * ever hashed again).
+ * it, with its salt (adapters/value-matches.ts): the SHA-256 of a key of this user's own followed by
+ * the JSON text of every [salt, digest, value], in the order given, cut to 128 bits, in hex.
+ * - Keyed, so that without the key a tag neither confirms a guessed value faster than the lock's
+ *   scrypt does, nor can be made to match.
+ * - The key first and the digest cut in half, rather than HMAC: nobody without the key can extend
+ *   a tag to a longer text (that needs the whole 256-bit state, and HMAC's second pass exists to
+ *   hide it), and it is one pass of the code nameDigest has already run. `mcpm run` computes one
+ *   before it starts a server, in JavaScript (node:crypto takes milliseconds to load): the first
+ *   HMAC of a process took 2 ms on a 2-CPU VM, this 0.4.
+ * - One for all of a server's values, as JSON text, so that no two lists have the same one (a lone
+ *   surrogate is escaped, where scrypt's UTF-8 makes it U+FFFD: such values are only ever hashed again).
  */
 export function valueMatchTag(key: Uint8Array, values: ReadonlyArray<{ salt: string; digest: string; value: string }>): string {
   const text = JSON.stringify(['mcpm value match 1', ...values.map(({ salt, digest, value }) => [salt, digest, value])]);
-  return bytesToHex(hmac(sha256, key, utf8ToBytes(text))).slice(0, 32);
+  return bytesToHex(sha256(concatBytes(key, utf8ToBytes(text)))).slice(0, 32);
 }
 
 /** A fresh key for valueMatchTag: 32 random bytes. */

@@ -20,6 +20,11 @@ describe('parseRunArgv: the fast parse of `mcpm run`', () => {
     });
     expect(parseRunArgv(['run', 'notes', '--config', 'a.json', '--config', 'b.json'])?.options.config).toEqual(['a.json', 'b.json']);
     expect(parseRunArgv(['run', '--deny', 'roots,sampling', '--deny=elicitation', '--', 'notes'])?.options.deny).toEqual(['sampling', 'elicitation', 'roots']);
+    expect(parseRunArgv(['run', '--cwd=/p', '--allowlist', 'a.json', '--otlp', 'http://c:4318', '-'])).toEqual({
+      name: '-',
+      options: { ...defaults, cwd: '/p', allowlist: 'a.json', otlp: 'http://c:4318' },
+    });
+    expect(parseRunArgv(['run', '--config=a=b.json', 'notes'])?.options.config).toEqual(['a=b.json']);
   });
 
   it('leaves everything else to the full CLI (commander), so help and errors are the same as for any command', () => {
@@ -40,6 +45,13 @@ describe('parseRunArgv: the fast parse of `mcpm run`', () => {
       ['run', '--deny', 'tools', 'notes'],
       ['run', '--deny', 'sampling,', 'notes'],
       ['-C', '/p', 'run', 'notes'],
+      ['run', '-C/p', 'notes'],
+      ['run', '-C'],
+      ['run', 'notes', '--config'],
+      ['run', '--policy', 'block', '--policy=refuse', 'notes'],
+      ['run', '--', 'a', 'b'],
+      ['run', '--=x', 'notes'],
+      ['run', '--audit-log', '--', 'notes'],
     ]) {
       expect(parseRunArgv(argv), argv.join(' ')).toBeUndefined();
     }

@@ -12,14 +12,16 @@
  * - The key is in mcpm's private state directory (beside guard's sidecars, which hold a config's
  *   original values), the tags in its cache directory. Either without the other (a cache directory
  *   shared between CI jobs, or attached to a bug report) tells nothing, and confirms no guessed
- *   value faster than the lock's scrypt does.
+ *   value faster than the lock's scrypt does. (On Windows the cache directory is inside the state
+ *   directory.) With both and the lock, a guess costs a SHA-256, not a scrypt: whoever can read
+ *   both can read the config, which holds the values in clear.
  * - Both are read only from files this user owns and nobody else can write, the key also only if
  *   nobody else can read it. Without a usable key nothing is skipped, and nothing is kept.
  * - A tag is made from the value itself, not from the files it was read from. However a value
  *   changes (an edit that keeps the config's times, a plugin root read from another file), it
  *   meets no tag and is hashed.
  */
-import { closeSync, linkSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freshValueMatchKey, valueMatchTag } from '../core/canonical.js';
 import { makeDirectories } from './make-directories.js';
@@ -47,8 +49,8 @@ export interface ValueFinding {
 export class ValueMatches {
   readonly #keyFile: string | undefined;
   readonly #tagsFile: string | undefined;
-  /** undefined: not read yet; null: none that can be used. */
-  #key: Uint8Array | null | undefined;
+  /** undefined: not read yet; null: no key file (one may be made); false: one that cannot be used. */
+  #key: Uint8Array | null | false | undefined;
   #tags: Set<string> | undefined;
   readonly #added: string[] = [];
 
@@ -64,13 +66,13 @@ export class ValueMatches {
     // No tags, no key to read.
     if (this.#readTags().size === 0) return false;
     const key = this.#readKey();
-    return key !== null && this.#readTags().has(valueMatchTag(key, findings));
+    return key instanceof Uint8Array && this.#readTags().has(valueMatchTag(key, findings));
   }
 
   /** Keeps, at save(), that each value of one server hashes to its digest with its salt, as the caller found. */
   add(findings: readonly ValueFinding[]): void {
     const key = this.#readKey() ?? this.#makeKey();
-    if (key === null) return;
+    if (key === false) return;
     const tag = valueMatchTag(key, findings);
     if (this.#readTags().has(tag)) return;
     this.#readTags().add(tag);
@@ -87,27 +89,27 @@ export class ValueMatches {
     this.#added.length = 0;
   }
 
-  #readKey(): Uint8Array | null {
-    if (this.#key === undefined) this.#key = this.#keyFile === undefined ? null : readKey(this.#keyFile);
+  #readKey(): Uint8Array | null | false {
+    if (this.#key === undefined) this.#key = this.#keyFile === undefined ? false : readKey(this.#keyFile);
     return this.#key;
   }
 
   /**
-   * A new key, when there is no key file: written to a temporary file, then linked to its name,
-   * which fails if another run made one meanwhile (that one is then used). A key file that cannot be
-   * used is left as it is.
+   * A new key, when there is no key file: written to a temporary file of a random name, synced,
+   * then linked to its name, which fails if another run made one meanwhile (that one is then used).
+   * A key file that cannot be used is left as it is, and not tried again in this run.
    */
-  #makeKey(): Uint8Array | null {
+  #makeKey(): Uint8Array | false {
     const file = this.#keyFile;
-    if (file === undefined) return null;
+    if (file === undefined) return false;
     const key = freshValueMatchKey();
-    const temp = `${file}.${process.pid}.tmp`;
+    const temp = `${file}.${Buffer.from(freshValueMatchKey().subarray(0, 8)).toString('hex')}.tmp`;
     try {
       makeDirectories(dirname(file), 0o700);
-      rmSync(temp, { force: true });
       const fd = openSync(temp, 'wx', 0o600);
       try {
         writeFileSync(fd, `mcpm-value-key 1\n${Buffer.from(key).toString('hex')}\n`);
+        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -115,10 +117,10 @@ export class ValueMatches {
         linkSync(temp, file);
         this.#key = key;
       } catch (error) {
-        this.#key = (error as NodeJS.ErrnoException).code === 'EEXIST' ? readKey(file) : null;
+        this.#key = ((error as NodeJS.ErrnoException).code === 'EEXIST' && readKey(file)) || false;
       }
     } catch {
-      this.#key = null;
+      this.#key = false;
     }
     try {
       rmSync(temp, { force: true });
@@ -134,9 +136,17 @@ export class ValueMatches {
   }
 }
 
-function readKey(file: string): Uint8Array | null {
-  const hex = KEY_TEXT.exec(readCacheFile(file, 128, { private: true })?.toString('latin1') ?? '')?.[1];
-  return hex === undefined ? null : new Uint8Array(Buffer.from(hex, 'hex'));
+/** The key in `file`: null when there is no such file, false when there is one that cannot be used. */
+function readKey(file: string): Uint8Array | null | false {
+  const text = readCacheFile(file, 128, { private: true })?.toString('latin1');
+  const hex = text === undefined ? undefined : KEY_TEXT.exec(text)?.[1];
+  if (hex !== undefined) return new Uint8Array(Buffer.from(hex, 'hex'));
+  try {
+    lstatSync(file);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : false;
+  }
 }
 
 /** The tags of `file`: none when it is missing or is not one. */

@@ -2,7 +2,7 @@
 // under this user's key, the key in the state directory and the tags in the cache directory. Known
 // to the next run; worth nothing without the key, or for another value, salt, digest or server;
 // never believed from a file others could write (or, for the key, read).
-import { chmodSync, copyFileSync, existsSync, mkdirSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,7 @@ describe('values found to match the lock', () => {
 
   it('the key is private and in the state directory, the tags in the cache directory, and neither holds a value, salt or digest', () => {
     keep(apiKey);
+    expect(readdirSync(path.dirname(keyFile))).toEqual(['value-key']);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(statSync(path.dirname(keyFile)).mode & 0o777).toBe(0o700);
     expect(statSync(tagsFile).mode & 0o777).toBe(0o600);
@@ -112,14 +113,25 @@ describe('values found to match the lock', () => {
     expect(new ValueMatches(place).has(apiKey)).toBe(true);
   });
 
-  it('a key file that is not one turns the tags off', () => {
+  it('a key file that is not one, or a link, turns the tags off: it is left as it is, and no other key is made', () => {
     keep(apiKey);
     writeFileSync(keyFile, 'mcpm-value-key 1\nnot hex\n');
     const matches = new ValueMatches(place);
     expect(matches.has(apiKey)).toBe(false);
     matches.add([finding('another')]);
+    matches.add([finding('a third')]);
     matches.save();
     expect(readFileSync(keyFile, 'utf8')).toBe('mcpm-value-key 1\nnot hex\n');
+    expect(readdirSync(path.dirname(keyFile))).toEqual(['value-key']);
+
+    rmSync(keyFile);
+    symlinkSync(path.join(dir, 'elsewhere'), keyFile);
+    const linked = new ValueMatches(place);
+    linked.add(apiKey);
+    linked.save();
+    expect(readdirSync(path.dirname(keyFile))).toEqual(['value-key']);
+    expect(existsSync(path.join(dir, 'elsewhere'))).toBe(false);
+    expect(new ValueMatches(place).has(apiKey)).toBe(false);
   });
 
   it(`keeps the newest ${MAX_VALUE_MATCHES}`, () => {

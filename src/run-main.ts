@@ -14,18 +14,23 @@ import { POLICIES, type Policy } from './guard/policy.js';
 import { run, type RunOptions } from './commands/run.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from './app/options.js';
 
-/** The options of `run` taken here, each with a value, and whether it may be given more than once. */
-const RUN_OPTIONS = new Map([
-  ['cwd', false],
-  ['config', true],
-  ['host', false],
-  ['lockfile', false],
-  ['policy', false],
-  ['audit-log', false],
-  ['redact', true],
-  ['deny', true],
-  ['allowlist', false],
-  ['otlp', false],
+type SingleKey = 'cwd' | 'host' | 'lockfile' | 'auditLog' | 'allowlist' | 'otlp' | 'policy';
+type ListKey = 'config' | 'redact' | 'deny';
+/**
+ * The options of `run` taken here, each with a value: its RunOptions key, and whether it may be
+ * given more than once (those are lists).
+ */
+const RUN_OPTIONS = new Map<string, { key: SingleKey; repeatable: false } | { key: ListKey; repeatable: true }>([
+  ['cwd', { key: 'cwd', repeatable: false }],
+  ['config', { key: 'config', repeatable: true }],
+  ['host', { key: 'host', repeatable: false }],
+  ['lockfile', { key: 'lockfile', repeatable: false }],
+  ['policy', { key: 'policy', repeatable: false }],
+  ['audit-log', { key: 'auditLog', repeatable: false }],
+  ['redact', { key: 'redact', repeatable: true }],
+  ['deny', { key: 'deny', repeatable: true }],
+  ['allowlist', { key: 'allowlist', repeatable: false }],
+  ['otlp', { key: 'otlp', repeatable: false }],
 ]);
 
 /**
@@ -35,7 +40,8 @@ const RUN_OPTIONS = new Map([
  */
 export function parseRunArgv(argv: readonly string[]): { name: string; options: RunOptions } | undefined {
   if (argv[0] !== 'run') return undefined;
-  const values = new Map<string, string[]>();
+  const single: Partial<Record<SingleKey, string>> = {};
+  const lists: Partial<Record<ListKey, string[]>> = {};
   const positionals: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -58,28 +64,21 @@ export function parseRunArgv(argv: readonly string[]): { name: string; options: 
       positionals.push(arg);
       continue;
     }
-    const repeatable = RUN_OPTIONS.get(name);
+    const option = RUN_OPTIONS.get(name);
     // Repeated single options and values starting with "-" are where parsers differ: commander decides.
-    if (repeatable === undefined || value === undefined || value === '' || value.startsWith('-')) return undefined;
-    if (values.has(name) && !repeatable) return undefined;
-    values.set(name, [...(values.get(name) ?? []), value]);
+    if (option === undefined || value === undefined || value === '' || value.startsWith('-')) return undefined;
+    if (option.repeatable) (lists[option.key] ??= []).push(value);
+    else if (single[option.key] !== undefined) return undefined;
+    else single[option.key] = value;
   }
   if (positionals.length !== 1) return undefined;
-  const one = (name: string): string | undefined => values.get(name)?.[0];
-  const policy = one('policy') ?? 'block';
+  const { policy = 'block', ...rest } = single;
   if (!POLICIES.includes(policy as Policy)) return undefined;
-  const denied = values.get('deny');
-  const deny = denied === undefined ? undefined : parseDenyList(denied);
+  const deny = lists.deny === undefined ? undefined : parseDenyList(lists.deny);
   if (deny !== undefined && 'invalid' in deny) return undefined;
-  const options: RunOptions = { timeout: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY, color: true, policy: policy as Policy };
-  for (const [name, key] of [['cwd', 'cwd'], ['host', 'host'], ['lockfile', 'lockfile'], ['audit-log', 'auditLog'], ['allowlist', 'allowlist'], ['otlp', 'otlp']] as const) {
-    const value = one(name);
-    if (value !== undefined) options[key] = value;
-  }
-  for (const [name, key] of [['config', 'config'], ['redact', 'redact']] as const) {
-    const given = values.get(name);
-    if (given !== undefined) options[key] = given;
-  }
+  const options: RunOptions = { timeout: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY, color: true, policy: policy as Policy, ...rest };
+  if (lists.config !== undefined) options.config = lists.config;
+  if (lists.redact !== undefined) options.redact = lists.redact;
   if (deny !== undefined) options.deny = deny.kinds;
   return { name: positionals[0]!, options };
 }

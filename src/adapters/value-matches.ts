@@ -103,7 +103,7 @@ export class ValueMatches {
     const file = this.#keyFile;
     if (file === undefined) return false;
     const key = freshValueMatchKey();
-    const temp = `${file}.${Buffer.from(freshValueMatchKey().subarray(0, 8)).toString('hex')}.tmp`;
+    const temp = `${file}.${Buffer.from(freshValueMatchKey()).toString('hex', 0, 8)}.tmp`;
     try {
       makeDirectories(dirname(file), 0o700);
       const fd = openSync(temp, 'wx', 0o600);

@@ -49,9 +49,19 @@ const bundle = (name, entry, codeSplitting) =>
 export default [
   bundle('run-bundle', 'dist/run-main.js', {
     groups: [
-      // The string rules (what the guard's accept-rule check needs) load with the relay, never before the spawn.
-      { name: 'start', priority: 2, test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream)|adapters\/sse|adapters\/oauth|adapters\/telemetry|adapters\/hosts\/(?!sidecar-path)|core\/findings\/)/ },
-      { name: 'relay', priority: 1, test: /\/dist\/guard\/(relay|wire-check|session)\.js$/ },
+      // Only what runs before the spawn: the guard's line checks load with the relay, and what only
+      // some sessions need (telemetry, the allow-list's sources, an env file, a headers helper, the
+      // secrets a log or export must not hold) in chunks of their own. Every module here is read,
+      // and its top level run, before the host's server starts. The string rules (what the guard's
+      // accept-rule check needs) load with the relay, never before the spawn.
+      {
+        name: 'start',
+        priority: 2,
+        test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream|line-check|line-prefix|large-line|control-bytes)|adapters\/(sse|oauth|telemetry|allowlist-source|env-file|headers-helper|line-framer)|app\/telemetry\.js|core\/(reflected-secrets|json-offsets|escape-regexp|launch\/env-file-text)|adapters\/hosts\/(?!sidecar-path)|core\/findings\/)/,
+      },
+      { name: 'relay', priority: 1, test: /\/dist\/(guard\/(relay|wire-check|session|line-check|line-prefix|large-line|control-bytes)|adapters\/line-framer|core\/(json-offsets|escape-regexp))\.js$/ },
+      // Named, or it would be "telemetry2" beside the OpenTelemetry adapter's chunk.
+      { name: 'guard-telemetry', priority: 1, test: /\/dist\/app\/telemetry\.js$/ },
     ],
   }),
   bundle('verify-bundle', 'dist/verify-main.js', {

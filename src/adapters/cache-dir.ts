@@ -26,6 +26,16 @@ export function mcpmCacheDir(place: CachePlace): string | undefined {
 }
 
 /**
+ * mcpm's cache directory and the build of the running mcpm (self.ts selfBuild): where results a
+ * build checked are kept, and under what. What passes a check is the code's to say, so another
+ * build checks again.
+ */
+export interface BuildCache {
+  dir: string;
+  build: string;
+}
+
+/**
  * A file's identity, what a cache of something derived from its bytes is kept under: device, inode,
  * size, and modification and change times to the nanosecond (any write sets the change time, which
  * no user can set back). Joined with '-', so that it can be part of a file name on every platform.

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { nameDigest } from '../core/canonical.js';
 import type { JsonValue } from '../core/json-strict.js';
 import { lockFromHead, lockFromOutline, lockOutline, MAX_LOCK_BYTES, parseLock, parseLockHead, type Lock } from '../core/lockfile.js';
-import { openCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
+import { openCacheFile, removeUnused, writeCacheFile, type BuildCache } from './cache-dir.js';
 import { decodeUtf8 } from './files.js';
 import type { LoadedLock } from './lock-store.js';
 import { keepYoungGenerationSmallFor } from './young-generation.js';
@@ -32,13 +32,6 @@ const MAX_FIRST_LINE_BYTES = MAX_LOCK_BYTES;
 /** Compared this much at a time: two buffers of it, where reading both files whole would map megabytes of fresh pages. */
 const CHUNK_BYTES = 64 * 1024;
 
-export interface OutlineCache {
-  /** mcpm's cache directory. */
-  dir: string;
-  /** The build of the running mcpm (self.ts selfBuild). */
-  build: string;
-}
-
 function outlineFile(cacheDir: string, lockFile: string): string {
   return join(cacheDir, 'lock-outline', `${nameDigest(lockFile, 32)}.outline`);
 }
@@ -49,7 +42,7 @@ function outlineFile(cacheDir: string, lockFile: string): string {
  * full, checked, and its outline kept (best effort). Throws as parseLock does, FileReadProblem for
  * bytes that are not UTF-8, and whatever `check` throws; nothing is kept for a lock that fails.
  */
-export function readOutlinedLock(fd: number, size: number, lockFile: string, shown: string, cache: OutlineCache, check: (lock: Lock) => void): LoadedLock {
+export function readOutlinedLock(fd: number, size: number, lockFile: string, shown: string, cache: BuildCache, check: (lock: Lock) => void): LoadedLock {
   const file = outlineFile(cache.dir, lockFile);
   const kept = keptOutline(file, cache.build, fd, size);
   if (kept !== undefined) {

@@ -5,7 +5,8 @@ import { McpmError } from '../core/errors.js';
 import { checkLockSize, emptyLock, MAX_LOCK_BYTES, parseLock, parseLockHead, serializeLock, type Lock, type LockHead } from '../core/lockfile.js';
 import { decodeUtf8, FileReadProblem, readRegularFile, withRegularFile } from './files.js';
 import { readIndexedEntry, readWholeLock } from './lock-index.js';
-import { readOutlinedLock, type OutlineCache } from './lock-outline.js';
+import { readOutlinedLock } from './lock-outline.js';
+import type { BuildCache } from './cache-dir.js';
 import { replaceFile } from './replace-file.js';
 import { keepYoungGenerationSmallFor } from './young-generation.js';
 
@@ -51,7 +52,7 @@ export async function readLock(file: string, options: LockStoreOptions = {}): Pr
  * when this build checked these bytes before (lock-outline.ts): for `verify --offline`. The text is
  * then read from the outline's copy only if asked for.
  */
-export async function readCheckedLock(file: string, options: LockStoreOptions & { outline: OutlineCache; check: (lock: Lock) => void }): Promise<LoadedLock> {
+export async function readCheckedLock(file: string, options: LockStoreOptions & { outline: BuildCache; check: (lock: Lock) => void }): Promise<LoadedLock> {
   const shown = options.displayName ?? file;
   const read = lockFileProblems(shown, () =>
     withRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES }, (fd, stats) => readOutlinedLock(fd, stats.size, file, shown, options.outline, options.check)),
@@ -76,7 +77,7 @@ export async function readLockHead(file: string, options: LockStoreOptions & { e
     withRegularFile(file, { noFollow: true, maxBytes: MAX_LOCK_BYTES }, (fd) => {
       const indexed = readIndexedEntry(fd, file, shown, name, cacheDir);
       if (indexed !== undefined) return indexed;
-      return readWholeLock(fd, file, cacheDir, (bytes) => parseLockHead(decodeUtf8(bytes), shown, { findPrinted: true }));
+      return readWholeLock(fd, file, cacheDir, (bytes, findPrinted) => parseLockHead(decodeUtf8(bytes), shown, { findPrinted }));
     }),
   );
 }

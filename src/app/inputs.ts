@@ -12,7 +12,8 @@ import type { Deps } from '../deps.js';
 
 export async function resolveInputs(servers: readonly ServerConfig[], deps: Pick<Deps, 'env' | 'stdinIsTTY' | 'stderr' | 'ask'>): Promise<Map<string, string>> {
   const values = new Map<string, string>();
-  const canAsk = deps.ask !== undefined && deps.stdinIsTTY && deps.stderr.isTTY;
+  // Told only for an input the environment does not give: whether stdin is a terminal costs node:tty.
+  let canAsk: boolean | undefined;
   for (const server of servers) {
     for (const id of inputReferences(server)) {
       if (values.has(id)) continue;
@@ -21,6 +22,7 @@ export async function resolveInputs(servers: readonly ServerConfig[], deps: Pick
         values.set(id, fromEnv);
         continue;
       }
+      canAsk ??= deps.ask !== undefined && deps.stdinIsTTY && deps.stderr.isTTY;
       if (!canAsk) continue;
       const spec = server.inputs?.get(id);
       const label = spec?.description ? `${spec.description} (${id})` : id;

@@ -7,17 +7,17 @@ import { dirname, isAbsolute, parse, relative, resolve } from 'node:path';
 import { findProjectDir, loadConfig } from '../adapters/config-files.js';
 import type { HostPlace } from '../adapters/hosts/index.js';
 import { lockFileMissing, readCheckedLock, readLock, readLockHead, type LoadedLock } from '../adapters/lock-store.js';
-import type { OutlineCache } from '../adapters/lock-outline.js';
 import { selfBuild } from '../self.js';
-import { mcpmCacheDir } from '../adapters/cache-dir.js';
+import { mcpmCacheDir, type BuildCache } from '../adapters/cache-dir.js';
 import { makeDirectories } from '../adapters/make-directories.js';
 import { ValueMatches } from '../adapters/value-matches.js';
+import type { EntryChecks } from '../adapters/entry-checks.js';
 import { McpmError } from '../core/errors.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
 import { boundLaunch, hasBoundValues, hashedForm, jobKey, valueJobs, type ValueJob } from '../core/launch/values.js';
 import { freshValueSalt, valueDigest } from '../core/canonical.js';
-import { checkLock, emptyLock, lockFromHead, type Lock, type LockHead } from '../core/lockfile.js';
+import { checkLock, emptyLock, entryCheckText, lockFromHead, type Lock, type LockEntry, type LockHead } from '../core/lockfile.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -134,7 +134,7 @@ async function sayWhatIsUsed(configLabels: readonly string[], lock: { file: stri
  */
 export async function loadCheckedLock(
   project: Pick<Project, 'lockFile' | 'lockLabel' | 'lockGiven' | 'servers' | 'valueMatches'>,
-  options: { mayCreate?: boolean; outline?: OutlineCache } = {},
+  options: { mayCreate?: boolean; outline?: BuildCache } = {},
 ): Promise<LoadedLock> {
   const check = (lock: Lock): void => assertUntampered(lock, project.lockLabel);
   const loaded = options.outline
@@ -149,10 +149,11 @@ export async function loadCheckedLock(
 }
 
 /**
- * Where `verify --offline` keeps the outlines of the locks it checked (adapters/lock-outline.ts):
- * only in the bundle, whose build has a name, and when there is a cache directory.
+ * Where `verify --offline` keeps the outlines of the locks it checked (adapters/lock-outline.ts) and
+ * `mcpm run` the entries it checked (adapters/entry-checks.ts): only in the bundles, whose build has
+ * a name, and when there is a cache directory.
  */
-export function outlineCache(deps: Deps): OutlineCache | undefined {
+export function buildCache(deps: Deps): BuildCache | undefined {
   const build = selfBuild();
   const dir = mcpmCacheDir(hostPlace(deps));
   return build === undefined || dir === undefined ? undefined : { dir, build };
@@ -216,6 +217,19 @@ export function checkedLockFromHead(head: LockHead | null, label: string, only?:
   const lock = lockFromHead(head, only);
   assertUntampered(lock, label);
   return lock;
+}
+
+/**
+ * The entry `name` of `head`, read and checked as checkedLockFromHead does, for `mcpm run`. When this
+ * build checked exactly its text before (adapters/entry-checks.ts), it is read as checked, without
+ * hashing; else checked in full, and kept once it passed.
+ */
+export function checkedEntryFromHead(head: LockHead, project: Pick<Project, 'lockFile' | 'lockLabel'>, name: string, checks: EntryChecks | undefined): LockEntry {
+  const text = checks === undefined ? undefined : entryCheckText(head, name);
+  if (text !== undefined && checks!.passed(project.lockFile, name, text)) return lockFromHead(head, name, { checkedBefore: true }).servers.get(name)!;
+  const entry = checkedLockFromHead(head, project.lockLabel, name).servers.get(name)!;
+  if (text !== undefined) checks!.keep(project.lockFile, name, text);
+  return entry;
 }
 
 export function assertUntampered(lock: Lock, label: string): void {

@@ -18,6 +18,7 @@ import { selfVersion } from '../self.js';
 import type { AuditEvent, ToolCallRecord } from '../guard/relay.js';
 import type { GuardEvent } from '../guard/wire-check.js';
 import type { Telemetry, TelemetryRecord } from '../adapters/telemetry.js';
+import { telemetryTarget } from './telemetry-target.js';
 
 /** How long a finishing command waits for the last batch: a collector that is away costs no more. */
 export const TELEMETRY_FLUSH_MS = 3000;
@@ -26,21 +27,6 @@ export interface OpenTelemetry {
   telemetry: Telemetry;
   /** Where it goes, for messages. */
   shown: string;
-}
-
-/**
- * Where to send: `--otlp` (a base URL, like OTEL_EXPORTER_OTLP_ENDPOINT, to which `/v1/logs` is
- * added; a URL already ending in it is used as is), else the standard variables, which the
- * exporter reads itself (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`, their
- * `_HEADERS` and `_TIMEOUT`). Undefined: telemetry is off.
- */
-export function telemetryTarget(option: string | undefined, env: Readonly<Record<string, string | undefined>>): { url?: string; shown: string } | undefined {
-  if (option !== undefined) {
-    const url = /\/v1\/logs\/?$/.test(option) ? option : `${option.replace(/\/+$/, '')}/v1/logs`;
-    return { url, shown: url };
-  }
-  const fromEnv = env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-  return fromEnv ? { shown: fromEnv } : undefined;
 }
 
 /** Telemetry when `--otlp` or an OTEL_EXPORTER_OTLP_* endpoint is set; the SDK is loaded only then. */

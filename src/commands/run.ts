@@ -6,7 +6,7 @@
  * and maps how the session ended to an exit status.
  */
 import { resolve as resolvePath } from 'node:path';
-import { constants as osConstants } from 'node:os';
+import { createRequire } from 'node:module';
 import { buildServerEnv, spawnServer, type ExitInfo, type SpawnOptions } from '../adapters/process.js';
 import { optimiseHotCodeSooner } from '../adapters/tiering.js';
 import { DENY_KINDS, type DenyKind } from '../core/deny.js';
@@ -21,16 +21,17 @@ import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
 import type { AuditLog } from '../guard/audit-log.js';
 import { HeldChunks } from '../guard/held-chunks.js';
+import { EntryChecks } from '../adapters/entry-checks.js';
 import type { AuditEvent, ToolCallRecord } from '../guard/relay.js';
 import type { HostStreams, SessionOutcome, SessionServer } from '../guard/session.js';
 import { POLICIES, type Policy } from '../guard/policy.js';
 import type { GlobalOptions } from '../app/options.js';
-import { bindValues, checkedLockFromHead, hostPlace, loadLockHeadFor, loadProject, type Project } from '../app/project.js';
+import { bindValues, buildCache, checkedEntryFromHead, hostPlace, loadLockHeadFor, loadProject, type Project } from '../app/project.js';
 import { resolveInputs } from '../app/inputs.js';
 import type { BearerAuth } from '../adapters/oauth/provider.js';
 import { judgeLaunch, judgeLocked } from '../core/allowlist.js';
 import { loadAllowlist, RUN_ALLOWLIST_MAX_AGE_MS } from '../app/allowlist.js';
-import { guardTelemetry } from '../app/telemetry.js';
+import { telemetryTarget } from '../app/telemetry-target.js';
 import { parseRemoteUrl } from '../core/launch/remote-url.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -92,7 +93,8 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   }
   sayWhatItIsFor();
   const { project, entry, server, audit, deny } = started;
-  const telemetry = guardTelemetry(options.otlp, deps, name, entry, () => secrets(project));
+  // Loaded only when it is on: every module loaded before the server's first answer is CPU taken from its start.
+  const telemetry = telemetryTarget(options.otlp, deps.env) === undefined ? undefined : (await import('../app/telemetry.js')).guardTelemetry(options.otlp, deps, name, entry, () => secrets(project));
   try {
     // The guard's session loads here, after the server was started: its compile time overlaps
     // with the server's start-up instead of delaying it (spawn → first list is what a host waits for).
@@ -195,7 +197,8 @@ async function start(name: string, options: RunOptions, deps: Deps, prepared: Re
   // nothing it sends is relayed before. A lock that fails here ends the server unheard. (The
   // other entries are not this run's business: verify --offline checks them.)
   try {
-    const entry = checkedLockFromHead(prepared.lockHead, prepared.project.lockLabel, name).servers.get(name)!;
+    const cache = buildCache(deps);
+    const entry = checkedEntryFromHead(prepared.lockHead, prepared.project, name, cache === undefined ? undefined : new EntryChecks(cache));
     return { project: prepared.project, entry, server, audit, deny };
   } catch (error) {
     if (server.transport === 'stdio') await server.proc.close();
@@ -271,7 +274,8 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     ? (await import('../adapters/hosts/sidecar.js')).splitHostEnv(config, deps.env)
     : { config, fromHost: {} };
   // VS Code inputs, from MCPM_INPUT_<ID>: a host gives mcpm run no terminal to ask on.
-  const inputs = await resolveInputs([toResolve], { ...deps, stdinIsTTY: false });
+  // Not `...deps`: a spread reads every getter, and whether stdin is a terminal costs node:tty before the spawn.
+  const inputs = await resolveInputs([toResolve], { env: deps.env, stderr: deps.stderr, stdinIsTTY: false });
   const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir, inputs });
   if (resolved.transport !== 'stdio') {
     const url = parseRemoteUrl(resolved.url, `${config.source}: server ${quoted}`);
@@ -333,7 +337,7 @@ function exitStatusOf(outcome: SessionOutcome): ExitStatus {
       return 130;
     case 'signalled':
       // As a shell reports a command ended by a signal: 128 + its number.
-      return (128 + (osConstants.signals[outcome.signal] ?? 15)) as ExitStatus;
+      return (128 + (signalNumber(outcome.signal) ?? 15)) as ExitStatus;
     case 'server-exited':
       return statusOfExit(outcome.exit, outcome.hostGone);
     case 'remote-closed':
@@ -350,8 +354,13 @@ function statusOfExit(info: ExitInfo, hostGone: boolean): ExitStatus {
   // ExitStatus lists mcpm's own statuses; a relayed server status may be any byte.
   if (info.code !== null) return info.code as ExitStatus;
   if (hostGone) return 0;
-  const number = info.signal ? osConstants.signals[info.signal] : undefined;
+  const number = info.signal ? signalNumber(info.signal) : undefined;
   return (128 + (number ?? 0)) as ExitStatus;
+}
+
+/** A signal's number. node:os is required here, once the session is over: loaded with the command, it is start-up a host waits for. */
+function signalNumber(signal: NodeJS.Signals): number | undefined {
+  return (createRequire(import.meta.url)('node:os') as typeof import('node:os')).constants.signals[signal];
 }
 
 /**

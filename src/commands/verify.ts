@@ -16,7 +16,7 @@ import { renderStatusLines } from '../render/status-text.js';
 import { shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
-import { loadCheckedLock, loadProject, offlineStatuses, outlineCache } from '../app/project.js';
+import { loadCheckedLock, loadProject, offlineStatuses, buildCache } from '../app/project.js';
 import { lockFileMissing } from '../adapters/lock-store.js';
 import { applyBase, baseRefOf } from '../app/base.js';
 import { describeStatuses } from '../app/report.js';
@@ -43,7 +43,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
   const project = await loadProject(options, deps, { otherHosts: true });
   // Offline, a lock this mcpm checked before is read from its outline (adapters/lock-outline.ts),
   // and its text only if asked for.
-  const loaded = await loadCheckedLock(project, options.offline ? { outline: outlineCache(deps) } : {});
+  const loaded = await loadCheckedLock(project, options.offline ? { outline: buildCache(deps) } : {});
   const lock = loaded.lock;
   const allowlist = await loadAllowlist(options, deps);
   const signedBy = options.requireSignature ? await requireSignature(project, loaded.text, signersFile(options, allowlist, deps), deps) : undefined;

@@ -25,6 +25,7 @@ import {
   itemsFromJson,
   itemsToJson,
   type ItemKind,
+  type ItemsRead,
   type SnapshotItem,
   snapshotFromJson,
   snapshotIntegrity,
@@ -189,15 +190,30 @@ export function lockHeadOfEntries(file: string, eol: '\n' | '\r\n', found: Itera
 /**
  * The lock with its entries' definitions read and their integrities computed: every entry, or only
  * the one named (`mcpm run` holds one server to the lock). Throws as parseLock does.
+ * `checkedBefore`: the one named passed checkLock before with exactly its entryCheckText, so its
+ * stated integrities are taken as they are (ItemsRead).
  */
-export function lockFromHead(head: LockHead, only?: string): Lock {
+export function lockFromHead(head: LockHead, only?: string, options: { checkedBefore?: boolean } = {}): Lock {
   const v = new Validator(head.file);
   const servers = new Map<string, LockEntry>();
+  const read: ItemsRead = { sortedKeys: head.sortedKeys === true, checkedBefore: only !== undefined && options.checkedBefore === true };
   for (const [name, json] of head.entries) {
     if (only !== undefined && name !== only) continue;
-    servers.set(name, readEntry(json, head.launches.get(name)!, `servers[${jsonQuote(name)}]`, v, head.sortedKeys === true));
+    servers.set(name, readEntry(json, head.launches.get(name)!, `servers[${jsonQuote(name)}]`, v, read));
   }
   return { servers, eol: head.eol };
+}
+
+/**
+ * All that reading the entry `name` of `head` and checking it (lockFromHead, checkLock) depend on, as
+ * text: its name, how its keys are known to be ordered, and its parsed value, which JSON.stringify
+ * writes without loss (a lock's numbers are finite; strings are written well-formed), keys in the
+ * order read. Two heads with the same text for an entry read and check it alike, whatever else
+ * their locks hold, and however the entry was written. Undefined when the head has no such entry.
+ */
+export function entryCheckText(head: LockHead, name: string): string | undefined {
+  const json = head.entries.get(name);
+  return json === undefined ? undefined : JSON.stringify([name, head.sortedKeys === true, json]);
 }
 
 /**
@@ -317,12 +333,12 @@ function checkScheme(top: JsonObject, v: Validator): void {
   }
 }
 
-function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Validator, sortedKeys: boolean): LockEntry {
+function readEntry(json: JsonObject, launch: LaunchSpec, path: string, v: Validator, read: ItemsRead): LockEntry {
   const fields = readEntryFields(json, launch, path, v);
-  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`, sortedKeys);
+  const snapshot = snapshotFromJson(json.snapshot ?? null, `${v.file}: ${path}.snapshot`, read);
   const entry: LockEntry = { ...fields, snapshot };
   readReviewedRules(entry, json, path, v, snapshot);
-  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v, sortedKeys);
+  if (json.tombstones !== undefined) entry.tombstones = readTombstones(json.tombstones, `${path}.tombstones`, snapshot, v, read);
   return entry;
 }
 
@@ -398,14 +414,14 @@ function readOptional(value: JsonValue, path: string, snapshot: Snapshot | undef
   return keys;
 }
 
-function readTombstones(value: JsonValue, path: string, snapshot: Snapshot, v: Validator, sortedKeys: boolean): Tombstones {
+function readTombstones(value: JsonValue, path: string, snapshot: Snapshot, v: Validator, read: ItemsRead): Tombstones {
   const json = v.object(value, path);
   v.onlyKeys(json, path, ITEM_KINDS);
   v.asWritten(json, path);
   const tombstones: Tombstones = {};
   for (const kind of ITEM_KINDS) {
     if (json[kind] === undefined) continue;
-    const items = itemsFromJson(kind, json[kind], `${v.file}: ${path}.${kind}`, { sortedKeys });
+    const items = itemsFromJson(kind, json[kind], `${v.file}: ${path}.${kind}`, read);
     if (items.size === 0) v.fail(path, `${kind} must not be empty (mcpm leaves it out then)`);
     for (const key of items.keys()) if (snapshot[kind].has(key)) v.fail(path, `${kind} ${jsonQuote(key)} is both locked and a tombstone`);
     tombstones[kind] = items;

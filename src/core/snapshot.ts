@@ -304,9 +304,9 @@ export function snapshotItemCounts(snapshot: Snapshot): Record<ItemKind, number>
  *
  * Throws McpmError LOCKFILE_CORRUPT prefixed with `where`, e.g.
  * `mcp.lock: servers["notes"].snapshot.tools["add"]: definition must be an object`.
- * `sortedKeys`: as for itemsFromJson.
+ * `read`: as for itemsFromJson; with `checkedBefore`, the server integrity is computed only if asked for.
  */
-export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = false): Snapshot {
+export function snapshotFromJson(json: JsonValue, where: string, read: ItemsRead = {}): Snapshot {
   const fail = lockCorrupt;
   if (!isJsonObject(json)) return fail(where, 'must be an object');
   for (const key of Object.keys(json)) {
@@ -318,6 +318,15 @@ export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = fa
   if (instructions !== undefined && typeof instructions !== 'string') return fail(where, 'instructions must be a string');
 
   const snapshot = newSnapshot(serverInfo, capabilities, instructions);
+  if (read.checkedBefore === true) {
+    for (const kind of ITEM_KINDS) {
+      const byKey = json[kind];
+      if (byKey === undefined) continue;
+      snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, read);
+      if (snapshot[kind].size === 0) fail(where, `${kind} must not be empty (mcpm leaves it out then)`);
+    }
+    return snapshot;
+  }
   // Every reader of a lock checks the server integrity, integrityOf(snapshotToJson(snapshot)): its
   // text is hashed as the items are read, each definition's text as printed for its own integrity,
   // members in the order snapshotToJson's text has them (the writer checks it).
@@ -325,7 +334,7 @@ export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = fa
     const byKey = json[kind];
     if (byKey === undefined) return;
     if (!isJsonObject(byKey)) fail(where, `${kind} must be an object`);
-    snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, { sortedKeys, writer });
+    snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, { ...read, writer });
     // snapshotToJson leaves an empty kind out, and the server integrity covers the snapshot as read.
     if (snapshot[kind].size === 0) fail(where, `${kind} must not be empty (mcpm leaves it out then)`);
   });
@@ -340,12 +349,7 @@ export function snapshotFromJson(json: JsonValue, where: string, sortedKeys = fa
  * objects are known to list their keys in code-unit order (printWithIntegrity); `read.writer`:
  * the kind's items are written there as snapshotToJson has them, under the kind, if there are any.
  */
-export function itemsFromJson(
-  kind: ItemKind,
-  byKey: JsonValue,
-  where: string,
-  read: { sortedKeys?: boolean; writer?: IntegrityWriter } = {},
-): Map<string, SnapshotItem> {
+export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string, read: ItemsRead & { writer?: IntegrityWriter } = {}): Map<string, SnapshotItem> {
   const fail = lockCorrupt;
   if (!isJsonObject(byKey)) return fail(where, 'must be an object');
   const keyField = ITEM_KEY[kind];
@@ -361,6 +365,12 @@ export function itemsFromJson(
     }
     const { definition, integrity } = entry;
     if (!isJsonObject(definition)) return fail(at(), 'definition must be an object');
+    if (read.checkedBefore === true) {
+      if (!isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
+      if (definition[keyField] !== key) fail(at(), `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
+      items.set(key, { definition, integrity });
+      continue;
+    }
     const { text, integrity: recomputed } = printWithIntegrity(definition, read.sortedKeys);
     // A stated integrity equal to the recomputed one is well formed: only another one is checked.
     if (integrity !== recomputed && !isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
@@ -377,6 +387,16 @@ export function itemsFromJson(
   }
   if (read.writer !== undefined && items.size > 0) read.writer.close();
   return items;
+}
+
+/**
+ * How a lock's items are read. `sortedKeys`: see itemsFromJson. `checkedBefore`: the lock's text of
+ * them passed checkLock before, in this build (adapters/entry-checks.ts), so the integrities it
+ * states are those a reading would compute: taken as stated, without printing or hashing anything.
+ */
+export interface ItemsRead {
+  sortedKeys?: boolean;
+  checkedBefore?: boolean;
 }
 
 /** The stored form of one kind's items: `{"<key>": {"definition", "integrity"}}`. */

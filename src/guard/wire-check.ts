@@ -10,9 +10,12 @@
  * `server/discover`) result, and every call is checked here against the locked definitions.
  *
  * The rules, under the default policy `block`:
- * - A listed item is kept only when its key is locked and `integrityOf(definition as served)` equals
- *   the locked item integrity. Drifted and unknown items are withheld (line jumping: a poisoned
- *   description works without a call, so hiding only calls is not enough).
+ * - A listed item is kept only when its key is locked and the definition as served is the locked
+ *   one: the same JSON value (jsonEqual), which is to have the locked item integrity, since equal
+ *   values have the same RFC 8785 text and no others do. Compared, not hashed: node:crypto would
+ *   load at every session's first answer, while the host waits. Drifted and unknown items are
+ *   withheld (line jumping: a poisoned description works without a call, so hiding only calls is
+ *   not enough).
  * - An item once served drifted stays quarantined for the rest of the session, even if the server
  *   later serves the locked definition again: it has shown it will flip.
  * - instructions, serverInfo and capabilities that differ from the lock are replaced by the locked
@@ -30,7 +33,6 @@
  *   so they are not treated as drift here; `mcpm verify` reports them.
  * Under `refuse`, anything that `block` would withhold, replace or reject ends the session instead.
  */
-import { integrityOf, type Integrity } from '../core/canonical.js';
 import { diffJson } from '../core/changes.js';
 import { escapeRegExp } from '../core/escape-regexp.js';
 import { foldedItemMember } from '../core/folded-keys.js';
@@ -163,7 +165,6 @@ export class WireCheck {
     resourceTemplates: new Set(),
   };
   private templates: { key: string; pattern: RegExp }[] | undefined;
-  private lockedTopLevel: { serverInfo: Integrity; capabilities: Integrity } | undefined;
 
   constructor(private readonly options: WireCheckOptions) {}
 
@@ -278,8 +279,7 @@ export class WireCheck {
       if (foldedItemMember(item) !== undefined) return { key, reason: 'misspelled' };
       const lockedItem = locked.get(key);
       if (!lockedItem) return { key, reason: this.unlockedReason() };
-      // An item equal to its locked definition has its integrity (jsonEqual): no hashing on every list.
-      if (!jsonEqual(item, lockedItem.definition) && !sameIntegrity(item, lockedItem.integrity) && !this.isAcceptedDrift(kind, key, lockedItem.definition, item)) {
+      if (!jsonEqual(item, lockedItem.definition) && !this.isAcceptedDrift(kind, key, lockedItem.definition, item)) {
         quarantine.add(key);
         return { key, reason: 'drifted' };
       }
@@ -323,22 +323,12 @@ export class WireCheck {
   }
 
   private isLockedServerInfo(value: JsonValue | undefined): boolean {
-    if (sameIntegrity(value, this.lockedIntegrities().serverInfo)) return true;
+    if (jsonEqual(value, this.options.entry.snapshot.serverInfo)) return true;
     return value !== undefined && this.isAcceptedDrift('serverInfo', '', this.options.entry.snapshot.serverInfo, value);
-  }
-
-  private lockedIntegrities(): { serverInfo: Integrity; capabilities: Integrity } {
-    const snapshot = this.options.entry.snapshot;
-    this.lockedTopLevel ??= {
-      serverInfo: integrityOf(snapshot.serverInfo),
-      capabilities: integrityOf(snapshot.capabilities),
-    };
-    return this.lockedTopLevel;
   }
 
   private checkServerLevel(method: string, message: JsonObject, result: JsonObject): Verdict {
     const snapshot = this.options.entry.snapshot;
-    const locked = this.lockedIntegrities();
     const events: GuardEvent[] = [];
     let next = result;
 
@@ -368,7 +358,7 @@ export class WireCheck {
     }
 
     const capabilities = result['capabilities'] ?? (Object.create(null) as JsonObject);
-    if (!sameIntegrity(capabilities, locked.capabilities) && !this.isAcceptedDrift('capabilities', '', snapshot.capabilities, capabilities)) {
+    if (!jsonEqual(capabilities, snapshot.capabilities) && !this.isAcceptedDrift('capabilities', '', snapshot.capabilities, capabilities)) {
       events.push({ type: 'field-replaced', field: 'capabilities' });
       next = withField(next, 'capabilities', snapshot.capabilities);
     }
@@ -451,16 +441,6 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
       return sanitize(`replaced the ${event.field} served by ${server} with the locked ${event.field}: they differ from ${where.lockLabel}; ${review}`);
     case 'bad-response':
       return sanitize(`dropped a ${event.method} response of ${server}: ${event.problem}`);
-  }
-}
-
-function sameIntegrity(value: JsonValue | undefined, locked: Integrity): boolean {
-  if (value === undefined) return false;
-  try {
-    return integrityOf(value) === locked;
-  } catch {
-    // Too deep to canonicalise: it cannot be the locked value, which was canonicalised.
-    return false;
   }
 }
 

@@ -137,10 +137,15 @@ describe('the build', () => {
     expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/warn|unrecognized|invalid/i);
     expect(readdirSync(out).filter((f) => f.startsWith('run-bundle')).sort()).toEqual(
       [
+        'run-bundle-allowlist-source.cjs',
         'run-bundle-audit-log.cjs',
+        'run-bundle-env-file.cjs',
+        'run-bundle-guard-telemetry.cjs',
+        'run-bundle-headers-helper.cjs',
         'run-bundle-hosts.cjs',
         'run-bundle-http-upstream.cjs',
         'run-bundle-provider.cjs',
+        'run-bundle-reflected-secrets.cjs',
         'run-bundle-relay.cjs',
         'run-bundle-sidecar.cjs',
         'run-bundle-sse-upstream.cjs',

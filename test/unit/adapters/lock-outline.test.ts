@@ -5,7 +5,8 @@ import { closeSync, fstatSync, openSync, promises as fs, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readOutlinedLock, type OutlineCache } from '../../../src/adapters/lock-outline.js';
+import { readOutlinedLock } from '../../../src/adapters/lock-outline.js';
+import type { BuildCache } from '../../../src/adapters/cache-dir.js';
 import { readCheckedLock } from '../../../src/adapters/lock-store.js';
 import { CACHE_UNUSED_MS } from '../../../src/adapters/cache-dir.js';
 import { checkLock, lockedItemCounts, parseLock, serializeLock, type Lock, type LockEntry } from '../../../src/core/lockfile.js';
@@ -21,7 +22,7 @@ function lockText(entries: Record<string, LockEntry>): string {
 }
 
 let dir: string;
-let cache: OutlineCache;
+let cache: BuildCache;
 let file: string;
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpm-lock-outline-'));
@@ -42,7 +43,7 @@ function reader(check: (lock: Lock) => void = (lock) => expect(checkLock(lock)).
   const read = { checks: 0 };
   return {
     read,
-    of: (text: string, using: OutlineCache = cache): Lock => {
+    of: (text: string, using: BuildCache = cache): Lock => {
       writeFileSync(file, text);
       const fd = openSync(file, 'r');
       try {

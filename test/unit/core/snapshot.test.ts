@@ -385,7 +385,7 @@ describe('snapshotFromJson: the server integrity, hashed as the items are read',
         const expected = integrityOf(JSON.parse(writeSortedJson(snapshotToJson(built))) as JsonValue);
         const native = readNativeJson(text);
         const reads = [snapshotFromJson(parseStrictJson(text), where)];
-        if (native !== undefined) reads.push(snapshotFromJson(native.value, where, native.sortedKeys));
+        if (native !== undefined) reads.push(snapshotFromJson(native.value, where, { sortedKeys: native.sortedKeys }));
         for (const back of reads) {
           expect(snapshotIntegrity(back)).toBe(expected);
           expect(back).toEqual(built);

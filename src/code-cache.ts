@@ -22,10 +22,10 @@
  * makes the same choice.
  */
 import { statSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { fileIdentity, mcpmCacheDir, readCacheFile, removeUnused, writeCacheFile } from './adapters/cache-dir.js';
+import { fileIdentity, FNV_OFFSET, fnv1a, mcpmCacheDir, readCacheFile, removeUnused, writeCacheFile } from './adapters/cache-dir.js';
 import { BEFORE_V8_FLAGS_CHANGE } from './adapters/v8-flags.js';
 
 /** The first line of every bundle file (rolldown.config.mjs): the build it comes from. */
@@ -40,11 +40,9 @@ function flagsKey(): string {
   return shortHash(`${process.execArgv.join('\0')}\0${process.env['NODE_OPTIONS'] ?? ''}`);
 }
 
-/** FNV-1a, 8 hex digits: for names where a collision costs a recompile, never a wrong result. */
+/** 8 hex digits: for names where a collision costs a recompile, never a wrong result. */
 function shortHash(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
+  return fnv1a(text, FNV_OFFSET);
 }
 
 /**

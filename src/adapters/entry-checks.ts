@@ -13,8 +13,7 @@
  * (cache-dir.ts readCacheFile): only from files this user owns and only they can write.
  */
 import { dirname, join } from 'node:path';
-import { nameDigest } from '../core/canonical.js';
-import { readCacheFile, removeUnused, writeCacheFile, type BuildCache } from './cache-dir.js';
+import { cacheKey, readCacheFile, removeUnused, writeCacheFile, type BuildCache } from './cache-dir.js';
 
 /** Bumped when what a kept check means changes. */
 const VERSION = 1;
@@ -41,7 +40,7 @@ export class EntryChecks {
   }
 
   #file(lockFile: string, name: string): string {
-    return join(this.#cache.dir, 'entry-checks', `${nameDigest(`${lockFile}\0${name}`, 32)}.entry`);
+    return join(this.#cache.dir, 'entry-checks', `${cacheKey(`${lockFile}\0${name}`)}.entry`);
   }
 
   /** The text is well formed (entryCheckText), so its UTF-8 is exactly it. */

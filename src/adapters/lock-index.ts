@@ -10,8 +10,7 @@
  */
 import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nameDigest } from '../core/canonical.js';
-import { fileIdentity, readCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
+import { cacheKey, fileIdentity, readCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
 import { parseStrictJson, readNativeJson } from '../core/json-strict.js';
 import { decodeUtf8 } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
@@ -33,7 +32,7 @@ const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 export const INDEX_MIN_BYTES = 256 * 1024;
 
 function indexFile(cacheDir: string, lockFile: string): string {
-  return join(cacheDir, 'lock-index', `${nameDigest(lockFile, 32)}.json`);
+  return join(cacheDir, 'lock-index', `${cacheKey(lockFile)}.json`);
 }
 
 function readIndex(file: string): LockIndex | undefined {

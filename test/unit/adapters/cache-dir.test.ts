@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CACHE_UNUSED_MS, readCacheFile, removeUnused, writeCacheFile } from '../../../src/adapters/cache-dir.js';
+import { CACHE_UNUSED_MS, cacheKey, readCacheFile, removeUnused, writeCacheFile } from '../../../src/adapters/cache-dir.js';
 import { tempDirAndServersPerTest } from './helpers.js';
 
 let dir: string;
@@ -52,5 +52,16 @@ describe('removeUnused', () => {
     // The link's target went for its own age; the link itself is not followed, nor removed.
     expect(readdirSync(dir).sort()).toEqual(['link.bin', 'old-dir.bin', 'old.json', 'recent.bin']);
     expect(() => removeUnused(path.join(dir, 'missing'), '.bin', { now })).not.toThrow();
+  });
+});
+
+describe('cacheKey: names of cache files whose content says what they are for', () => {
+  it('is 16 hex digits, the same for the same text, and tells 20,000 lock paths and entry names apart', () => {
+    const texts = Array.from({ length: 10_000 }, (_, i) => `/home/dev/projects/p${i}/mcp.lock`).flatMap((lock) => [lock, `${lock}\0notes`]);
+    const keys = texts.map((text) => cacheKey(text));
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(keys).size).toBe(texts.length);
+    expect(cacheKey(texts[0]!)).toBe(keys[0]);
+    expect(cacheKey('')).not.toBe(cacheKey('\0'));
   });
 });

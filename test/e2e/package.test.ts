@@ -154,6 +154,15 @@ describe('the build', () => {
         'run-bundle.cjs',
       ],
     );
+    // Before the spawn only the start chunk and Node's own modules load: every other chunk is
+    // required inside an import(), and node:os and node:tty (milliseconds) not at all.
+    const start = readFileSync(join(out, 'run-bundle.cjs'), 'utf8');
+    const topLevel = [...start.matchAll(/^(?:const|let|var) \w+ = require\("([^"]+)"\)/gm)].map((m) => m[1]);
+    expect(topLevel.length).toBeGreaterThan(3);
+    expect(topLevel.filter((id) => !id!.startsWith('node:') || id === 'node:os' || id === 'node:tty')).toEqual([]);
+    const chunks = [...start.matchAll(/require\("\.\/[^"]+"\)/g)].length;
+    expect(chunks).toBeGreaterThan(5);
+    expect([...start.matchAll(/Promise\.resolve\(\)\.then\(\(\) => require\("\.\/[^"]+"\)\)/g)].length).toBe(chunks);
   });
 });
 

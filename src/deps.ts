@@ -3,6 +3,7 @@
  * explicitly so tests can build one around a temp dir with captured output and a fixed clock.
  * This is the one composition root; nothing below `commands/` and `app/` reads `process.*` itself.
  */
+import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export interface Output {
@@ -59,13 +60,24 @@ export function realDeps(signal: AbortSignal, hooks: { onStdout?: () => void } =
     },
     // fd 0 itself, not process.stdin: creating that stream costs `mcpm run` time a host waits for.
     get stdinIsTTY() {
-      // node:tty (and node:net, which it loads) only when asked: `verify --offline` and `run` rarely ask.
+      // node:tty (and node:net, which it loads: milliseconds) only for a character device, which a
+      // terminal is: not for the pipe a host or a script gives, or a file, told apart by fstat.
+      if (!isCharacterDevice(0)) return false;
       return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(0);
     },
     now: () => new Date(),
     signal,
     ask: (question, options) => askOnTerminal(question, options, signal),
   };
+}
+
+/** Whether `fd` is open on a character device (a terminal, /dev/null); false when it is not open. */
+function isCharacterDevice(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
 }
 
 /** One line from the terminal, echoed or not; Ctrl-C ends the process as it would anywhere else. */

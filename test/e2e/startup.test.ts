@@ -92,7 +92,7 @@ describe('start-up imports', () => {
     expect(required.filter((m) => m.includes('commander') || HEAVY.test(m))).toEqual([]);
   });
 
-  it('run starts the server before it loads node:crypto (16 modules, milliseconds a host waits for at every session start)', async () => {
+  it('run starts the server before it loads node:crypto, node:tty or node:os, and a session after the first loads no node:crypto at all', async () => {
     const dir = tempProject();
     writeProject(dir, { a: { defs: defs([tool('x', 'X.')]) } });
     // The value as a reference: a literal value is checked with scrypt, from node:crypto, before the spawn.
@@ -103,17 +103,36 @@ describe('start-up imports', () => {
     const env = { ...process.env, DEFS_FILE: defsFile, XDG_CACHE_HOME: join(dir, 'cache') };
     const { mcpm } = await import('./helpers.js');
     expect((await mcpm(['install', '-C', dir], { env })).status).toBe(0);
-    const file = join(dir, 'builtins.txt');
-    const r = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/scripts/builtins-at-spawn.cjs'), BIN, 'run', '-C', dir, 'a'], {
-      env: { ...env, BUILTINS_AT_SPAWN_FILE: file },
-      input: '',
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const builtins = readFileSync(file, 'utf8').trim().split('\n');
-    expect(builtins).toContain('child_process');
-    expect(builtins.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'))).toEqual([]);
+    const crypto = (list: string[]) => list.filter((m) => m === 'crypto' || m.startsWith('internal/crypto/'));
+    const session = (input = ''): { stdout: string; atSpawn: string[]; atExit: string[] } => {
+      const file = join(dir, 'builtins.txt');
+      // stdin a pipe, as a host gives it (not a terminal: nothing asks node:tty).
+      const r = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/scripts/builtins-at-spawn.cjs'), BIN, 'run', '-C', dir, 'a'], {
+        env: { ...env, BUILTINS_AT_SPAWN_FILE: file },
+        input,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return { stdout: r.stdout, atSpawn: readFileSync(file, 'utf8').trim().split('\n'), atExit: readFileSync(`${file}.exit`, 'utf8').trim().split('\n') };
+    };
+    const first = session();
+    expect(first.atSpawn).toContain('child_process');
+    expect(crypto(first.atSpawn)).toEqual([]);
+    expect(first.atSpawn.filter((m) => m === 'tty' || m === 'os')).toEqual([]);
+    // The first session checked the entry in full (node:crypto, after the spawn) and kept that it passed.
+    expect(crypto(first.atExit)).not.toEqual([]);
+    // The next one takes it as checked, and the guard holds the server's answers to it without hashing.
+    const requests = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'host', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    ];
+    const next = session(requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const answers = next.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; result: { tools?: Array<{ name: string }> } });
+    expect(answers.map((a) => a.id)).toEqual([1, 2]);
+    expect(answers[1]!.result.tools!.map((t) => t.name)).toEqual(['x']);
+    expect(crypto(next.atExit)).toEqual([]);
   });
 
   it('the bundles run and verify --offline load are ASCII without comments: Node reads them as one byte a character', () => {

@@ -109,11 +109,11 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
 
 /**
  * The lock open on `fd` read in full and parsed by `parse`, and where each of its entries is kept
- * if it is printed as mcpm prints it (`parse` is told whether to find that out: a whole printing of
- * the lock, for a lock large enough to be indexed). Under the file's identity from before the read, and only if
- * the file still has it after the parse: one written in place meanwhile (`cp`, an editor saving in
- * place) has another by then, and offsets into the bytes read, kept under its new identity, would
- * point a later run at bytes they were not taken from.
+ * if it is printed as mcpm prints it (`parse` is told whether to find that out, which takes a whole
+ * printing of the lock: only for a lock large enough to be indexed). Under the file's identity from
+ * before the read, and only if the file still has it after the parse: one written in place
+ * meanwhile (`cp`, an editor saving in place) has another by then, and offsets into the bytes read,
+ * kept under its new identity, would point a later run at bytes they were not taken from.
  */
 export function readWholeLock(fd: number, lockFile: string, cacheDir: string | undefined, parse: (bytes: Buffer, findPrinted: boolean) => LockHead): LockHead {
   const identity = fileIdentity(fstatSync(fd, { bigint: true }));

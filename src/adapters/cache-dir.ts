@@ -4,8 +4,8 @@
  * deleted at any time. Its own module, with nothing else in it: bin/mcpm.cjs loads it (through
  * dist/code-cache.cjs) before anything else.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { dirname, join, parse, resolve, sep } from 'node:path';
 import { makeDirectories } from './make-directories.js';
 
 /** Where the cache is: the environment and the platform. */
@@ -84,10 +84,12 @@ export function readCacheFile(file: string, maxBytes: number, options: { private
 /**
  * A file in the cache opened for reading, with its size; the caller closes it. Undefined when it is
  * missing, larger than `maxBytes`, not a regular file, or could have been written by another user
- * (not owned by this one, or writable by group or others): what another user planted in a shared
- * cache directory is never believed. `private`: nor read by them (a key).
+ * (not owned by this one, or writable by group or others, or in a directory another user could
+ * have put there: trustedDirectory): what another user planted in a shared cache directory is never
+ * believed. `private`: nor read by them (a key).
  */
 export function openCacheFile(file: string, maxBytes: number, options: { private?: boolean } = {}): { fd: number; size: number } | undefined {
+  if (!trustedDirectory(dirname(file))) return undefined;
   let fd: number | undefined;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
@@ -104,6 +106,55 @@ export function openCacheFile(file: string, maxBytes: number, options: { private
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Whether no other user can have put `dir` where it is, or anything above it: each directory on its
+ * path is owned by this user or root, and none lets others replace what is in it (writable by
+ * everyone only with the sticky bit, as /tmp). A link on the way must be this user's or root's,
+ * and where it leads is held to the same. A file this user owns is believed only in such a
+ * directory: else another user who could write a directory above it (a cache directory shared
+ * through XDG_CACHE_HOME) could put there, or link to, a directory of this user's own files with
+ * content of their choosing, a cloned repository's. A directory writable by its group is accepted
+ * (a user's own group, on most systems). Known answers are kept for the process.
+ */
+export function trustedDirectory(dir: string): boolean {
+  const uid = process.getuid?.();
+  // Windows has no owners and modes to go by (openCacheFile does not check them there either).
+  if (uid === undefined || process.platform === 'win32') return true;
+  return trustedPath(resolve(dir), uid, 0);
+}
+
+const trustedDirectories = new Set<string>();
+
+function trustedPath(path: string, uid: number, links: number): boolean {
+  const { root } = parse(path);
+  const names = path.slice(root.length).split(sep).filter((name) => name !== '');
+  let at = root;
+  for (let i = -1; i < names.length; i++) {
+    if (i >= 0) at = join(at, names[i]!);
+    if (trustedDirectories.has(at)) continue;
+    let stats;
+    try {
+      stats = lstatSync(at);
+    } catch {
+      return false;
+    }
+    if (stats.uid !== uid && stats.uid !== 0) return false;
+    if (stats.isSymbolicLink()) {
+      if (links >= 8) return false;
+      let target: string;
+      try {
+        target = resolve(dirname(at), readlinkSync(at));
+      } catch {
+        return false;
+      }
+      return trustedPath(join(target, ...names.slice(i + 1)), uid, links + 1);
+    }
+    if (!stats.isDirectory() || ((stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0)) return false;
+    trustedDirectories.add(at);
+  }
+  return true;
 }
 
 /**

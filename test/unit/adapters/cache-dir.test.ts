@@ -1,9 +1,9 @@
 // mcpm's cache files: written atomically for this user alone, read only when nobody else could have
 // written them, and never a reason for a command to fail.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CACHE_UNUSED_MS, cacheKey, readCacheFile, removeUnused, writeCacheFile } from '../../../src/adapters/cache-dir.js';
+import { CACHE_UNUSED_MS, cacheKey, readCacheFile, removeUnused, trustedDirectory, writeCacheFile } from '../../../src/adapters/cache-dir.js';
 import { tempDirAndServersPerTest } from './helpers.js';
 
 let dir: string;
@@ -63,5 +63,35 @@ describe('cacheKey: names of cache files whose content says what they are for', 
     expect(new Set(keys).size).toBe(texts.length);
     expect(cacheKey(texts[0]!)).toBe(keys[0]);
     expect(cacheKey('')).not.toBe(cacheKey('\0'));
+  });
+});
+
+describe('trustedDirectory: a file is believed only where no other user can have put it', () => {
+  it.runIf(process.platform !== 'win32')('refuses a directory below one everyone may write to without the sticky bit, and one another user owns; follows links', () => {
+    const at = (...names: string[]) => path.join(dir, ...names);
+    const make = (name: string, mode: number): string => {
+      mkdirSync(at(name, 'mcpm'), { recursive: true });
+      chmodSync(at(name), mode);
+      expect(writeCacheFile(at(name, 'mcpm', 'x.bin'), 'bytes')).toBe(true);
+      return at(name, 'mcpm', 'x.bin');
+    };
+    // Another user could have made mcpm/ here (or a link to a directory of this user's own files).
+    const open = make('open', 0o777);
+    expect(trustedDirectory(path.dirname(open))).toBe(false);
+    expect(readCacheFile(open, 1024)).toBeUndefined();
+    // /tmp's way: only the owner of an entry may replace it.
+    const sticky = make('sticky', 0o1777);
+    expect(readCacheFile(sticky, 1024)?.toString()).toBe('bytes');
+    // A link of this user's to a trusted directory is followed; one into an open directory is not.
+    symlinkSync(at('sticky'), at('to-sticky'));
+    expect(readCacheFile(at('to-sticky', 'mcpm', 'x.bin'), 1024)?.toString()).toBe('bytes');
+    symlinkSync(at('open', 'mcpm'), at('to-open'));
+    expect(readCacheFile(at('to-open', 'x.bin'), 1024)).toBeUndefined();
+    // Only root can give a directory to another user: then it is another's, and not believed.
+    if (process.getuid?.() === 0) {
+      const other = make('other', 0o755);
+      chownSync(path.dirname(other), 4321, 4321);
+      expect(readCacheFile(other, 1024)).toBeUndefined();
+    }
   });
 });

@@ -318,27 +318,22 @@ export function snapshotFromJson(json: JsonValue, where: string, read: ItemsRead
   if (instructions !== undefined && typeof instructions !== 'string') return fail(where, 'instructions must be a string');
 
   const snapshot = newSnapshot(serverInfo, capabilities, instructions);
-  if (read.checkedBefore === true) {
-    for (const kind of ITEM_KINDS) {
-      const byKey = json[kind];
-      if (byKey === undefined) continue;
-      snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, read);
-      if (snapshot[kind].size === 0) fail(where, `${kind} must not be empty (mcpm leaves it out then)`);
-    }
-    return snapshot;
-  }
-  // Every reader of a lock checks the server integrity, integrityOf(snapshotToJson(snapshot)): its
-  // text is hashed as the items are read, each definition's text as printed for its own integrity,
-  // members in the order snapshotToJson's text has them (the writer checks it).
-  const integrity = writtenIntegrity(snapshot, (kind, writer) => {
+  const readKind = (kind: ItemKind, writer?: IntegrityWriter): void => {
     const byKey = json[kind];
     if (byKey === undefined) return;
     if (!isJsonObject(byKey)) fail(where, `${kind} must be an object`);
     snapshot[kind] = itemsFromJson(kind, byKey, `${where}.${kind}`, { ...read, writer });
     // snapshotToJson leaves an empty kind out, and the server integrity covers the snapshot as read.
     if (snapshot[kind].size === 0) fail(where, `${kind} must not be empty (mcpm leaves it out then)`);
-  });
-  snapshotIntegrities.set(snapshot, integrity);
+  };
+  if (read.checkedBefore === true) {
+    for (const kind of ITEM_KINDS) readKind(kind);
+    return snapshot;
+  }
+  // Every reader of a lock checks the server integrity, integrityOf(snapshotToJson(snapshot)): its
+  // text is hashed as the items are read, each definition's text as printed for its own integrity,
+  // members in the order snapshotToJson's text has them (the writer checks it).
+  snapshotIntegrities.set(snapshot, writtenIntegrity(snapshot, readKind));
   return snapshot;
 }
 
@@ -365,24 +360,20 @@ export function itemsFromJson(kind: ItemKind, byKey: JsonValue, where: string, r
     }
     const { definition, integrity } = entry;
     if (!isJsonObject(definition)) return fail(at(), 'definition must be an object');
-    if (read.checkedBefore === true) {
-      if (!isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
-      if (definition[keyField] !== key) fail(at(), `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
-      items.set(key, { definition, integrity });
-      continue;
-    }
-    const { text, integrity: recomputed } = printWithIntegrity(definition, read.sortedKeys);
+    // Checked before: the stated integrity is the one printing would compute.
+    const printed = read.checkedBefore === true ? undefined : printWithIntegrity(definition, read.sortedKeys);
     // A stated integrity equal to the recomputed one is well formed: only another one is checked.
-    if (integrity !== recomputed && !isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
+    if (integrity !== printed?.integrity && !isIntegrity(integrity)) return fail(at(), 'integrity must be a "sha256-<base64>" string');
     // The key is what hosts and the guard look items up by; it must be the definition's own name.
     if (definition[keyField] !== key) fail(at(), `definition.${keyField} must be ${jsonQuote(key)}, the key it is stored under`);
+    const recomputed = printed?.integrity ?? (integrity as Integrity);
     const item: SnapshotItem = { definition, integrity: recomputed };
-    if (integrity !== recomputed) storedIntegrities.set(item, integrity);
+    if (integrity !== recomputed) storedIntegrities.set(item, integrity as Integrity);
     items.set(key, item);
     const writer = read.writer;
-    if (writer !== undefined) {
+    if (writer !== undefined && printed !== undefined) {
       if (items.size === 1) writer.open(kind);
-      writer.item(key, text, recomputed);
+      writer.item(key, printed.text, recomputed);
     }
   }
   if (read.writer !== undefined && items.size > 0) read.writer.close();

@@ -54,19 +54,16 @@ export interface RunOptions extends GlobalOptions {
  */
 export async function run(name: string, options: RunOptions, deps: Deps, hostIo?: HostStreams): Promise<ExitStatus> {
   const host = () => (hostIo ??= { stdin: process.stdin, stdout: process.stdout });
-  // A person who typed `mcpm run NAME` in a terminal learns what it is for; a host (a pipe) never
-  // sees this. Told once the server has started, or before a refusal: node:tty takes a millisecond
-  // a host would otherwise wait for before its server starts.
-  const byHand = hostIo === undefined;
-  const sayWhatItIsFor = (): void => {
-    if (!byHand || !deps.stdinIsTTY) return;
+  const policy = options.policy ?? 'block';
+  if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
+  // A person who typed `mcpm run NAME` in a terminal learns what it is for; a host (a pipe, told
+  // apart without node:tty: deps.ts) never sees this, and waits for nothing.
+  if (hostIo === undefined && deps.stdinIsTTY) {
     deps.stderr.write(
       `mcpm run is started by an MCP host in place of the server: it speaks JSON-RPC on stdin and stdout. ` +
         `To have a host start ${sanitize(shellWord(name))} through it, see "mcpm guard --help"; Ctrl-D ends this session.\n`,
     );
-  };
-  const policy = options.policy ?? 'block';
-  if (!POLICIES.includes(policy)) throw new McpmError('USAGE', `--policy must be one of ${POLICIES.join(', ')}`);
+  }
   // Worked out once, for the audit log and telemetry alike, and only when one of them is on.
   let configured: Promise<SecretValue[]> | undefined;
   // Where the values the server is given came from (prepare): VS Code inputs, the host, an env file, a helper, a login.
@@ -79,7 +76,6 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   try {
     const prepared = await prepare(name, options, deps);
     if ('refusal' in prepared) {
-      sayWhatItIsFor();
       deps.stderr.write(`mcpm: ${sanitize(prepared.refusal.message)}\nhint: ${sanitize(prepared.refusal.hint)}\n`);
       await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
@@ -87,11 +83,9 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
     sources = prepared.secrets;
     started = await start(name, options, deps, prepared, secrets);
   } catch (error) {
-    sayWhatItIsFor();
     if (isMcpmError(error)) await answerHost(host(), `mcpm: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     throw error;
   }
-  sayWhatItIsFor();
   const { project, entry, server, audit, deny } = started;
   // Loaded only when it is on: every module loaded before the server's first answer is CPU taken from its start.
   const telemetry = telemetryTarget(options.otlp, deps.env) === undefined ? undefined : (await import('../app/telemetry.js')).guardTelemetry(options.otlp, deps, name, entry, () => secrets(project));

@@ -46,11 +46,12 @@ export function fnv1a(text: string, offset: number): string {
 }
 
 /**
- * A name for a cache file made from `text` (a lock file's path, with an entry's name): 16 hex digits,
- * two FNV-1a of it from different offsets. Only for files whose content says what they are for, so
- * that two texts of one name cost a miss, never a wrong result. Not SHA-256: `mcpm run` computes its
- * other hashes in JavaScript, and a few more calls of that code have V8 compile it for speed, 1 to 4
- * ms of a 2-CPU machine before the host's server answers.
+ * A name for a cache file made from `text` (a lock file's path; with an entry's name, for an entry
+ * check): 16 hex digits, two FNV-1a of it from different offsets. Only for files whose content says
+ * what they are for (the lock index, the outline, the entry checks), so that two texts of one name
+ * cost a miss, never a wrong result. Not SHA-256: `mcpm run` computes its other hashes in
+ * JavaScript, and a few more calls of that code have V8 compile it for speed, 1 to 4 ms of a 2-CPU
+ * machine before the host's server answers.
  */
 export function cacheKey(text: string): string {
   return fnv1a(text, FNV_OFFSET) + fnv1a(text, 0x050c5d1f);

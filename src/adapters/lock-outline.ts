@@ -15,10 +15,9 @@
  */
 import { closeSync, futimesSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nameDigest } from '../core/canonical.js';
 import type { JsonValue } from '../core/json-strict.js';
 import { lockFromHead, lockFromOutline, lockOutline, MAX_LOCK_BYTES, parseLock, parseLockHead, type Lock } from '../core/lockfile.js';
-import { openCacheFile, removeUnused, writeCacheFile, type BuildCache } from './cache-dir.js';
+import { cacheKey, openCacheFile, removeUnused, writeCacheFile, type BuildCache } from './cache-dir.js';
 import { decodeUtf8 } from './files.js';
 import type { LoadedLock } from './lock-store.js';
 import { keepYoungGenerationSmallFor } from './young-generation.js';
@@ -33,7 +32,7 @@ const MAX_FIRST_LINE_BYTES = MAX_LOCK_BYTES;
 const CHUNK_BYTES = 64 * 1024;
 
 function outlineFile(cacheDir: string, lockFile: string): string {
-  return join(cacheDir, 'lock-outline', `${nameDigest(lockFile, 32)}.outline`);
+  return join(cacheDir, 'lock-outline', `${cacheKey(lockFile)}.outline`);
 }
 
 /**

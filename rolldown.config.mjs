@@ -10,6 +10,8 @@
 // same way (src/verify-main.ts); its chunks (what online verify and other formats load) are apart.
 import { randomUUID } from 'node:crypto';
 import { defineConfig } from 'rolldown';
+// tsc has written dist/ by now (npm run build): the form the code cache reads is defined once, there.
+import { FUNCTION_CALL, FUNCTION_HEAD } from './dist/bundle-wrapper.js';
 
 // Each build's own name, first in every bundle file: the code cache (src/code-cache.ts) keeps a
 // file's compiled code under it, so code compiled from one build never runs for another.
@@ -24,7 +26,8 @@ const external = [/\/dist\/cli\.js$/, /^@modelcontextprotocol\/sdk\//, /^@napi-r
  * comments and in ASCII (dist/'s modules keep theirs): Node reads a file with any other character
  * as two bytes a character, and V8 compiles what it is given, comments too. On a 2-CPU VM whose
  * fresh pages cost 10 µs each, reading and compiling run's start chunk went from 680 fresh pages
- * and about 15 ms to 300 and 8 ms.
+ * and about 15 ms to 300 and 8 ms. Its code is wrapped in a function called at once
+ * (src/bundle-wrapper.ts), which the code cache compiles without copying the file's text.
  */
 const bundle = (name, entry, codeSplitting) =>
   defineConfig({
@@ -43,7 +46,7 @@ const bundle = (name, entry, codeSplitting) =>
     // The build's name in the code too (src/self.ts selfBuild): what a cache of checked results is kept under.
     transform: { define: { MCPM_BUILD: JSON.stringify(BUILD) } },
     preserveEntrySignatures: 'allow-extension',
-    output: { dir: 'dist', format: 'cjs', banner: `/*mcpm-build ${BUILD}*/`, comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
+    output: { dir: 'dist', format: 'cjs', postBanner: `/*mcpm-build ${BUILD}*/${FUNCTION_HEAD}`, postFooter: FUNCTION_CALL, comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
   });
 
 export default [

@@ -6,6 +6,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, re
 import Module from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { functionText } from '../../src/bundle-wrapper.js';
 import { BIN, ROOT, defs, mcpm, relockedText, tempProject, tool, writeProject } from './helpers.js';
 
 // Node 22.1 and later keep the code themselves (module.enableCompileCache), in their own layout.
@@ -184,6 +185,33 @@ describe('the code cache of the bundles', () => {
     rmSync(join(code, ours!));
     verify();
     expect([...cacheFiles(code, 'verify-bundle.cjs').keys()].sort()).toEqual([ours, other].sort());
+  });
+
+  it("wraps every bundle file's code in a function it calls, which the cache compiles alone, and Node's own loader runs where there is no cache", async () => {
+    const dist = join(ROOT, 'dist');
+    const bundles = readdirSync(dist).filter((f) => f.endsWith('.cjs'));
+    expect(bundles).toEqual(expect.arrayContaining(['run-bundle.cjs', 'run-bundle-relay.cjs', 'verify-bundle.cjs', 'code-cache.cjs']));
+    for (const bundle of bundles) {
+      const text = readFileSync(join(dist, bundle), 'latin1');
+      const banner = /^\/\*mcpm-build [0-9a-f-]{36}\*\//.exec(text);
+      expect(banner, bundle).not.toBeNull();
+      expect(functionText(text, banner![0].length), bundle).toMatch(/^\(function \(exports, require, module, __filename, __dirname\) \{[^]*\}\)$/);
+    }
+    // No cache directory (no HOME, no XDG_CACHE_HOME): bin/mcpm.cjs leaves the bundles to Node's loader.
+    const { dir } = await project();
+    const bare = Object.fromEntries(Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => k !== 'HOME' && k !== 'XDG_CACHE_HOME' && k !== 'XDG_STATE_HOME'));
+    const uncached = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: bare, input: '', encoding: 'utf8', timeout: 20_000 });
+    const verify = uncached(['verify', '--offline', '-C', dir]);
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/\ba\b.*ok|ok.*\ba\b/i);
+    const run = spawnSync(process.execPath, [BIN, 'run', '-C', dir, 'a'], {
+      env: bare,
+      input: `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout.split('\n')[0]!)).toMatchObject({ id: 1, result: { serverInfo: expect.any(Object) } });
   });
 
   it('replaces a cache file that is not V8 code, or that others could write, and runs all the same', async () => {

@@ -25,10 +25,12 @@ const server = join(root, 'bench', 'server.mjs');
 const sdkBaseline = join(root, 'bench', 'sdk-baseline.mjs');
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 // Rows whose single runs spread widest get more runs for their median: run start-up (a spawn of
-// each relay and server per run), the first lock (four servers spawned per run, its growth row a
-// ratio of two ratios) and 100 calls in flight, where host, relay and server share 2 CPUs and one session's
-// ratio reads anywhere from 0.65× to 0.98×.
-const moreRuns = { 'run-start': Math.max(runs, 9), install: Math.max(runs, 15), 'run-inflight': Math.max(runs, 15) };
+// each relay and server per run: with 9 runs, the medians of the same code read up to 10 ms apart
+// between benches on a 2-CPU VM), the first lock (four servers spawned per run, its growth row a
+// ratio of two ratios), 100 calls in flight, where host, relay and server share 2 CPUs and one
+// session's ratio reads anywhere from 0.65× to 0.98×, and the offline check of 64 servers (runs of
+// 100 ms: with 7, the same code read 1.43× and 2.04× in two benches).
+const moreRuns = { 'run-start': Math.max(runs, 21), install: Math.max(runs, 15), 'run-inflight': Math.max(runs, 15), offline: Math.max(runs, 15) };
 const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (id) => !only || only.includes(id);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -215,7 +217,7 @@ try {
     for (const servers of [16, 64]) {
       const dir = join(work, `offline-${servers}`);
       await buildOfflineProject(dir, servers, 20);
-      const [m, b] = await interleaved(() => time([mcpm, 'verify', '--offline', '-C', dir, '-q']), () => time(['-e', '0']));
+      const [m, b] = await interleaved(() => time([mcpm, 'verify', '--offline', '-C', dir, '-q']), () => time(['-e', '0']), moreRuns.offline);
       sizes[servers] = { m, b };
     }
     row('offline', 'verify --offline, 64 servers × 20 tools ÷ node -e 0', sizes[64].m, sizes[64].b, 'ratio', { max: 2.0 });

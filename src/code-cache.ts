@@ -27,7 +27,7 @@ import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fileIdentity, FNV_OFFSET, fnv1a, mcpmCacheDir, readCacheFile, removeUnused, writeCacheFile } from './adapters/cache-dir.js';
 import { BEFORE_V8_FLAGS_CHANGE } from './adapters/v8-flags.js';
-import { functionText } from './bundle-wrapper.js';
+import { FUNCTION_HEAD, functionText } from './bundle-wrapper.js';
 
 /** The first line of every bundle file (rolldown.config.mjs): the build it comes from. */
 const BUILD_BANNER = /^\/\*mcpm-build ([0-9a-f-]{36})\*\//;
@@ -150,9 +150,9 @@ export function useCodeCache(bundleDir: string, env: Readonly<Record<string, str
 /** Runs the module `filename` from the cache of it if there is one; `toKeep`: the cache to write, when there was none, V8 refused it, or it was partial. */
 function compileCached(module: Module, content: string, filename: string, dir: string): { result: unknown; toKeep?: Pending } {
   // The build's name is read from the text compiled, so no race with an upgrade can pair one
-  // build's text with another's code; the file's identity covers a bundle edited in place. The install's
-  // directory, hashed, keeps two installs (a global mcpm and a project's) from removing each
-  // other's caches at every run.
+  // build's text with another's code; the file's identity covers a bundle edited in place. The
+  // install's directory, hashed, keeps two installs (a global mcpm and a project's) from removing
+  // each other's caches at every run.
   const banner = BUILD_BANNER.exec(content);
   const build = banner?.[1];
   const identity = build === undefined ? undefined : identityOf(filename, content);
@@ -167,7 +167,7 @@ function compileCached(module: Module, content: string, filename: string, dir: s
   const cachedData = header === undefined ? undefined : stored!.subarray(header.length);
   // The function the bundle wraps its code in (bundle-wrapper.ts), or else the one Node's loader puts
   // around a CommonJS module, on the module's first line: either way, lines stay as they are.
-  const source = functionText(content, banner?.[0].length ?? 0) ?? `(function (exports, require, module, __filename, __dirname) {${content}\n})`;
+  const source = functionText(content, banner?.[0].length ?? 0) ?? `${FUNCTION_HEAD}${content}\n})`;
   const script = new Script(source, {
     filename,
     ...(cachedData === undefined ? {} : { cachedData }),

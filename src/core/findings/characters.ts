@@ -3,6 +3,7 @@
  * bidi controls, format and private-use characters), terminal controls and long whitespace runs.
  */
 import { BLANK_LOOKING, codePointLabel, decodeTags, decodeVariationSelectors, variationSelectorBytes } from '../sanitize.js';
+import { madeOnce } from '../made-once.js';
 import type { Hit, RuleId, Severity } from './rules.js';
 import type { Role } from './sites.js';
 
@@ -10,13 +11,14 @@ const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
 // An emoji tag sequence (🏴 + lower-case letters/digits + CANCEL TAG) is a flag, not hidden text.
 const FLAG_TAGS = /^[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,6}\u{E007F}$/u;
 const VS_RUN = /[\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]+/gu;
-const EMOJI_OR_SYMBOL = /[\p{Emoji}\p{Extended_Pictographic}\p{S}\p{Script=Han}]/u;
+// Those with classes of Unicode properties are made at their first use (made-once.ts).
+const EMOJI_OR_SYMBOL = madeOnce(() => /[\p{Emoji}\p{Extended_Pictographic}\p{S}\p{Script=Han}]/u);
 const ZERO_WIDTH = /\u200B|\u200C|\u200D|[\u2060-\u2064]|\uFEFF|\u180E/gu;
-const JOINER_CONTEXT_LETTER = /[\p{L}\p{M}]/u;
-const EMOJI_JOIN_BEFORE = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]/u;
+const JOINER_CONTEXT_LETTER = madeOnce(() => /[\p{L}\p{M}]/u);
+const EMOJI_JOIN_BEFORE = madeOnce(() => /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]/u);
 const BIDI_STRONG = /[\u202A-\u202E\u2066-\u2069]/gu;
 const BIDI_MARK = /[\u200E\u200F\u061C]/gu;
-const RTL_LETTER = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}]/u;
+const RTL_LETTER = madeOnce(() => /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}]/u);
 /** Code points the tag, variation-selector, zero-width and bidi rules report; the generic rules skip them. */
 function isHandledElsewhere(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
@@ -33,13 +35,13 @@ function isHandledElsewhere(ch: string): boolean {
     cp === 0x061c
   );
 }
-const FORMAT_LIKE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/gu;
-const PRIVATE_OR_UNASSIGNED = /[\p{Co}\p{Cn}]/gu;
-const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+const FORMAT_LIKE = madeOnce(() => /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]/gu);
+const PRIVATE_OR_UNASSIGNED = madeOnce(() => /[\p{Co}\p{Cn}]/gu);
+const DEFAULT_IGNORABLE = madeOnce(() => /\p{Default_Ignorable_Code_Point}/u);
 // C0 and C1 controls and DEL, except a newline, a tab, and a CR that ends a CRLF line.
-const TERMINAL_CONTROL = /(?![\n\t])(?!\r\n)\p{Cc}/gu;
-const HORIZONTAL_RUN = new RegExp(String.raw`[\t\p{Zs}${BLANK_LOOKING}]{32,}`, 'gu');
-const BLANK_LINES = new RegExp(String.raw`\n(?:[\t\p{Zs}${BLANK_LOOKING}]*\n){8,}`, 'gu');
+const TERMINAL_CONTROL = madeOnce(() => /(?![\n\t])(?!\r\n)\p{Cc}/gu);
+const HORIZONTAL_RUN = madeOnce(() => new RegExp(String.raw`[\t\p{Zs}${BLANK_LOOKING}]{32,}`, 'gu'));
+const BLANK_LINES = madeOnce(() => new RegExp(String.raw`\n(?:[\t\p{Zs}${BLANK_LOOKING}]*\n){8,}`, 'gu'));
 
 function codePointAt(text: string, index: number): number {
   return text.codePointAt(index)!;
@@ -103,7 +105,7 @@ export function characterHits(text: string, role: Role): Hit[] {
       const cp = codePointAt(m[0], 0);
       // U+FE0E/FE0F pick text or emoji style, U+E0100+ pick an ideograph variant: legitimate
       // after an emoji, a symbol or a Han character.
-      if (before !== '' && EMOJI_OR_SYMBOL.test(before)) continue;
+      if (before !== '' && EMOJI_OR_SYMBOL().test(before)) continue;
       hits.push({ rule: 'variation-selector', severity: identifierSeverity(role, 'medium'), identity: codePointLabel(cp), args: { codepoints: codePointLabel(cp), count } });
       continue;
     }
@@ -118,8 +120,8 @@ export function characterHits(text: string, role: Role): Hit[] {
   for (const m of text.matchAll(ZERO_WIDTH)) {
     const before = charBefore(text, m.index);
     const after = charAfter(text, m.index + m[0].length);
-    if (m[0] === '\u200D' && EMOJI_JOIN_BEFORE.test(before) && /\p{Extended_Pictographic}/u.test(after)) continue; // emoji ZWJ sequence
-    if ((m[0] === '\u200C' || m[0] === '\u200D') && role === 'text' && JOINER_CONTEXT_LETTER.test(before) && JOINER_CONTEXT_LETTER.test(after) && !/\p{ASCII}/u.test(before + after)) {
+    if (m[0] === '\u200D' && EMOJI_JOIN_BEFORE().test(before) && /\p{Extended_Pictographic}/u.test(after)) continue; // emoji ZWJ sequence
+    if ((m[0] === '\u200C' || m[0] === '\u200D') && role === 'text' && JOINER_CONTEXT_LETTER().test(before) && JOINER_CONTEXT_LETTER().test(after) && !/\p{ASCII}/u.test(before + after)) {
       continue; // ZWNJ/ZWJ between letters of scripts that use them (Persian, Indic)
     }
     zeroWidth.push(m[0]);
@@ -129,19 +131,19 @@ export function characterHits(text: string, role: Role): Hit[] {
   const strong = [...text.matchAll(BIDI_STRONG)].map((m) => m[0]);
   characterRuleHits(hits, 'bidi-control', 'high', strong);
   // LRM/RLM/ALM are ordinary in right-to-left prose; elsewhere they only change how text is shown.
-  if (role !== 'text' || !RTL_LETTER.test(text)) {
+  if (role !== 'text' || !RTL_LETTER().test(text)) {
     const marks = [...text.matchAll(BIDI_MARK)].map((m) => m[0]);
     characterRuleHits(hits, 'bidi-control', identifierSeverity(role, 'medium'), marks);
   }
 
-  const format = [...text.matchAll(FORMAT_LIKE)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
+  const format = [...text.matchAll(FORMAT_LIKE())].map((m) => m[0]).filter((c) => !isHandledElsewhere(c));
   characterRuleHits(hits, 'format-character', identifierSeverity(role, 'medium'), format);
 
   // Unassigned default-ignorables (most of U+E0000–E0FFF) render as nothing: format-character above.
-  const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED)].map((m) => m[0]).filter((c) => !isHandledElsewhere(c) && !DEFAULT_IGNORABLE.test(c));
+  const odd = [...text.matchAll(PRIVATE_OR_UNASSIGNED())].map((m) => m[0]).filter((c) => !isHandledElsewhere(c) && !DEFAULT_IGNORABLE().test(c));
   characterRuleHits(hits, 'private-use-or-unassigned', role === 'text' ? 'low' : 'medium', odd);
 
-  const controls = [...text.matchAll(TERMINAL_CONTROL)].map((m) => m[0]);
+  const controls = [...text.matchAll(TERMINAL_CONTROL())].map((m) => m[0]);
   characterRuleHits(hits, 'terminal-control', 'high', controls);
 
   whitespaceRunHits(text, hits);
@@ -171,11 +173,11 @@ export function quietCharacters(json: string): boolean {
 function whitespaceRunHits(text: string, hits: Hit[]): void {
   // A run needs 32 code points (so at least 32 code units), blank lines a newline: most strings
   // are ruled out without a scan.
-  if (text.length >= 32) for (const m of text.matchAll(HORIZONTAL_RUN)) {
+  if (text.length >= 32) for (const m of text.matchAll(HORIZONTAL_RUN())) {
     const length = [...m[0]].length;
     hits.push({ rule: 'long-whitespace-run', severity: 'medium', identity: `h${length}`, args: { length, kind: 'whitespace' } });
   }
-  if (text.includes('\n')) for (const m of text.matchAll(BLANK_LINES)) {
+  if (text.includes('\n')) for (const m of text.matchAll(BLANK_LINES())) {
     const length = m[0].split('\n').length - 2;
     hits.push({ rule: 'long-whitespace-run', severity: 'medium', identity: `v${length}`, args: { length, kind: 'blank lines' } });
   }

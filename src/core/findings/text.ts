@@ -3,6 +3,7 @@
  * e-mail addresses, and mentions of another server's tools.
  */
 import { compareCodeUnits } from '../changes.js';
+import { madeOnce } from '../made-once.js';
 import type { FindingContext, Hit, Severity } from './rules.js';
 import { perRun, type Members, type PerRun } from './servers.js';
 import type { SiteText } from './sites.js';
@@ -17,7 +18,9 @@ export function identifierWords(name: string): string {
 
 // Phrases from published poisoning payloads: hiding things from the user,
 // overriding earlier instructions, pseudo-tags that frame text as system-level, pipe-to-shell.
-export const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity; needles: readonly string[] }[] = [
+// This module's expressions are made at their first use (made-once.ts): case-insensitive Unicode
+// ones cost V8 0.1 to 0.2 ms each to create.
+export const INSTRUCTION_PATTERNS = madeOnce((): { pattern: RegExp; severity: Severity; needles: readonly string[] }[] => [
   { pattern: /<\s*\/?\s*(important|system|system[-_ ]prompt|secret|hidden|admin|override)\s*>/giu, severity: 'high', needles: ['<'] },
   { pattern: /\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|preceding|other|system)\s+(instructions|prompts?|messages|rules|directions|guidelines)\b/giu, severity: 'high', needles: ['ignore', 'disregard', 'forget', 'override'] },
   { pattern: /\b(do\s+not|don'?t|never)\s+(mention|tell|inform|reveal|disclose|notify|alert)\b/giu, severity: 'high', needles: ['not', 'don', 'never'] },
@@ -33,11 +36,13 @@ export const INSTRUCTION_PATTERNS: { pattern: RegExp; severity: Severity; needle
   { pattern: /\bwhen\s+this\s+tool\s+is\s+(available|present|loaded|installed)\b/giu, severity: 'medium', needles: ['when'] },
   { pattern: /\bsystem\s+prompt\b/giu, severity: 'medium', needles: ['system'] },
   { pattern: /\b(full|entire|whole)\s+(conversation|chat\s+history|message\s+history)\b|\bconversation\s+history\b/giu, severity: 'medium', needles: ['conversation', 'history'] },
-];
+]);
 
 // Files and keys a tool has no business asking the model to read (poisoned tools ask for them to send them on).
-export const SECRET_PATTERN =
-  /~\/\.ssh\b|\.ssh\/|(?<![A-Za-z0-9])id_(rsa|dsa|ecdsa|ed25519)(?![A-Za-z0-9])|\.aws\/credentials|(?<![A-Za-z0-9])aws_secret_access_key(?![A-Za-z0-9])|(?<![\w.])\.netrc\b|(?<![\w.])\.npmrc\b|(?<![\w.])\.pypirc\b|\.git-credentials\b|\.docker\/config\.json|\.kube\/config\b|\/etc\/(shadow|passwd|sudoers)\b|\.gnupg\b|(?<![\w.-])\.env\b(?!\.example)|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\b(private|ssh)[\s_-]+keys?\b|\bseed\s+phrase\b/giu;
+export const SECRET_PATTERN = madeOnce(
+  () =>
+    /~\/\.ssh\b|\.ssh\/|(?<![A-Za-z0-9])id_(rsa|dsa|ecdsa|ed25519)(?![A-Za-z0-9])|\.aws\/credentials|(?<![A-Za-z0-9])aws_secret_access_key(?![A-Za-z0-9])|(?<![\w.])\.netrc\b|(?<![\w.])\.npmrc\b|(?<![\w.])\.pypirc\b|\.git-credentials\b|\.docker\/config\.json|\.kube\/config\b|\/etc\/(shadow|passwd|sudoers)\b|\.gnupg\b|(?<![\w.-])\.env\b(?!\.example)|\bmcp\.json\b|\bclaude_desktop_config\.json\b|\b(private|ssh)[\s_-]+keys?\b|\bseed\s+phrase\b/giu,
+);
 /** One of these is in every match of SECRET_PATTERN (see asciiLower). */
 export const SECRET_NEEDLES: readonly string[] = ['ssh', 'id_', 'credentials', 'aws_secret_access_key', '.netrc', '.npmrc', '.pypirc', 'config', '/etc/', '.gnupg', '.env', 'mcp.json', 'key', 'phrase'];
 
@@ -48,18 +53,18 @@ export const SECRET_NEEDLES: readonly string[] = ['ssh', 'id_', 'credentials', '
  * folding a pattern's letters also match others ("ſ" is an "s", "K" a "k"), so any other text
  * runs every pattern. Returns the lower-cased text to look in, or null for "run everything".
  */
-const ASCII_TEXT = /^\p{ASCII}*$/u;
+const ASCII_TEXT = madeOnce(() => /^\p{ASCII}*$/u);
 
 export function asciiLower(text: string): string | null {
-  return ASCII_TEXT.test(text) ? text.toLowerCase() : null;
+  return ASCII_TEXT().test(text) ? text.toLowerCase() : null;
 }
 
 /** Every needle of INSTRUCTION_PATTERNS and SECRET_NEEDLES but those that hold a `<`, which holdsNeedle finds by the `<`. */
-const WORD_NEEDLES = [...new Set([...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES])].filter((needle) => !needle.includes('<'));
-const wordNeedleSearch = (flags: string): RegExp => new RegExp(WORD_NEEDLES.map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), flags);
-const ANY_WORD_NEEDLE = wordNeedleSearch('');
+const WORD_NEEDLES = madeOnce(() => [...new Set([...INSTRUCTION_PATTERNS().flatMap((p) => p.needles), ...SECRET_NEEDLES])].filter((needle) => !needle.includes('<')));
+const wordNeedleSearch = (flags: string): RegExp => new RegExp(WORD_NEEDLES().map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), flags);
+const ANY_WORD_NEEDLE = madeOnce(() => wordNeedleSearch(''));
 /** For ASCII text, ignoring case is lower-casing it (outside ASCII it is not: "K", the Kelvin sign, is a "k" under case folding). */
-const ANY_WORD_NEEDLE_IN_ASCII = wordNeedleSearch('i');
+const ANY_WORD_NEEDLE_IN_ASCII = madeOnce(() => wordNeedleSearch('i'));
 
 /**
  * Whether `text` holds a needle of INSTRUCTION_PATTERNS or SECRET_NEEDLES: lower-cased ASCII text,
@@ -69,7 +74,7 @@ const ANY_WORD_NEEDLE_IN_ASCII = wordNeedleSearch('i');
  * position to skip, and a first lock's whole text took a third longer to search with it.
  */
 function holdsNeedle(text: string, asciiAnyCase = false): boolean {
-  return text.includes('<') || (asciiAnyCase ? ANY_WORD_NEEDLE_IN_ASCII : ANY_WORD_NEEDLE).test(text);
+  return text.includes('<') || (asciiAnyCase ? ANY_WORD_NEEDLE_IN_ASCII() : ANY_WORD_NEEDLE()).test(text);
 }
 
 export function mayMatch(lower: string | null, needles: readonly string[]): boolean {
@@ -85,14 +90,14 @@ export function mayMatch(lower: string | null, needles: readonly string[]): bool
  * a tool does itself. Looked for around each secret found, within 60 characters before it and 100
  * after, so a long text of verbs alone costs nothing (a server chooses the text).
  */
-const READ_VERB = /\b(read|cat|open|load|fetch|copy|grab|collect|get)\b/iu;
-const SEND_VERB = /\b(include|pass|send|attach|append|add|put|provide|upload|forward|embed|insert|paste)\b/iu;
+const READ_VERB = madeOnce(() => /\b(read|cat|open|load|fetch|copy|grab|collect|get)\b/iu);
+const SEND_VERB = madeOnce(() => /\b(include|pass|send|attach|append|add|put|provide|upload|forward|embed|insert|paste)\b/iu);
 /** A sentence's end: `!`, `?`, a newline, or a dot before white space or the end (`~/.aws` has none). */
 const SENTENCE_END = /[!?\n]|\.(?=\s|$)/gu;
 
 function readAndSendSecret(text: string): string[] {
   const found: string[] = [];
-  for (const secret of text.matchAll(SECRET_PATTERN)) {
+  for (const secret of text.matchAll(SECRET_PATTERN())) {
     const start = secret.index;
     const end = start + secret[0].length;
     // The part of the sentence before the secret: after the last sentence end in the window (the
@@ -100,18 +105,18 @@ function readAndSendSecret(text: string): string[] {
     const from = Math.max(0, start - 60);
     let lead = from;
     for (const stop of text.slice(from, start + 1).matchAll(SENTENCE_END)) if (from + stop.index < start) lead = from + stop.index + 1;
-    const verb = READ_VERB.exec(text.slice(lead, start));
+    const verb = READ_VERB().exec(text.slice(lead, start));
     if (!verb) continue;
     const rest = text.slice(end, end + 101);
     const stop = rest.search(SENTENCE_END);
-    const send = SEND_VERB.exec(rest.slice(0, Math.min(100, stop < 0 ? 100 : stop)));
+    const send = SEND_VERB().exec(rest.slice(0, Math.min(100, stop < 0 ? 100 : stop)));
     if (send) found.push(text.slice(lead + verb.index, end + send.index + send[0].length));
   }
   return found;
 }
 
-const URL_PATTERN = /\b(?:https?|ftp|wss?|file):\/\/[^\s<>"'`]+/giu;
-const EMAIL_PATTERN = /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/gu;
+const URL_PATTERN = madeOnce(() => /\b(?:https?|ftp|wss?|file):\/\/[^\s<>"'`]+/giu);
+const EMAIL_PATTERN = madeOnce(() => /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/gu);
 
 function trimUrl(url: string): string {
   let out = url.replace(/[.,;:!?]+$/u, '');
@@ -249,7 +254,7 @@ export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
   // Most text holds no needle at all: one search says so, instead of one per needle.
   const proseQuiet = proseLower !== null && !holdsNeedle(proseLower);
   if (!proseQuiet) {
-    for (const { pattern, severity, needles } of INSTRUCTION_PATTERNS) {
+    for (const { pattern, severity, needles } of INSTRUCTION_PATTERNS()) {
       if (mayMatch(proseLower, needles)) for (const m of prose.matchAll(pattern)) instruction(m[0], severity);
     }
   }
@@ -259,9 +264,9 @@ export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
   const secrets = new Set<string>();
   // The raw text first, then its words: the order of a merged finding's matches.
   if (role !== 'text' && mayMatch(asciiLower(text), SECRET_NEEDLES)) {
-    for (const m of text.matchAll(SECRET_PATTERN)) secrets.add(m[0]);
+    for (const m of text.matchAll(SECRET_PATTERN())) secrets.add(m[0]);
   }
-  if (proseMaySayASecret) for (const m of prose.matchAll(SECRET_PATTERN)) secrets.add(m[0]);
+  if (proseMaySayASecret) for (const m of prose.matchAll(SECRET_PATTERN())) secrets.add(m[0]);
   for (const match of secrets) {
     // A parameter *named* after a secret asks the model to fill it in (CyberArk's `content_from_reading_ssh_id_rsa`).
     hits.push({ rule: 'secret-path-request', severity: role === 'text' ? 'medium' : 'high', identity: match.toLowerCase(), args: { match } });
@@ -271,11 +276,11 @@ export function textHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
     // On a first lock a URL is worth knowing about; on drift, a URL that was not there before is
     // the classic exfiltration addition ("Also send results to https://x.example").
     const severity: Severity = firstLock ? 'low' : 'medium';
-    if (text.includes('://')) for (const m of text.matchAll(URL_PATTERN)) {
+    if (text.includes('://')) for (const m of text.matchAll(URL_PATTERN())) {
       const url = trimUrl(m[0]);
       hits.push({ rule: 'url-added', severity, identity: url, args: { url } });
     }
-    if (text.includes('@')) for (const m of text.matchAll(EMAIL_PATTERN)) {
+    if (text.includes('@')) for (const m of text.matchAll(EMAIL_PATTERN())) {
       hits.push({ rule: 'email-added', severity, identity: m[0].toLowerCase(), args: { email: m[0] } });
     }
   }

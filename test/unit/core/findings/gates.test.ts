@@ -13,7 +13,7 @@ import { ITEM_KINDS } from '../../../../src/core/snapshot.js';
 import { json, snapshotOf, tool } from '../../../fixtures/findings/snapshot-helper.js';
 import { tags } from './helpers.js';
 
-const patterns = [...INSTRUCTION_PATTERNS, { pattern: SECRET_PATTERN, needles: SECRET_NEEDLES }];
+const patterns = [...INSTRUCTION_PATTERNS(), { pattern: SECRET_PATTERN(), needles: SECRET_NEEDLES }];
 
 // Texts from each pattern itself: fast-check generates strings matching it, with \b and
 // look-arounds left out (it does not implement them), in random case, around random ASCII.
@@ -155,7 +155,7 @@ describe('a definition told quiet has no hit in any of its strings', () => {
   });
 
   it('no word the patterns are looked for by holds white space (quietText relies on it)', () => {
-    for (const needle of [...INSTRUCTION_PATTERNS.flatMap((p) => p.needles), ...SECRET_NEEDLES]) expect(needle).not.toMatch(/\s/);
+    for (const needle of [...INSTRUCTION_PATTERNS().flatMap((p) => p.needles), ...SECRET_NEEDLES]) expect(needle).not.toMatch(/\s/);
   });
 
   it('a quiet definition is walked no more, and its findings are the same', () => {

@@ -35,36 +35,33 @@ const bundle = (name, entry, codeSplitting) =>
     platform: 'node',
     external,
     logLevel: 'warn',
-    onLog(level, log, handler) {
-      // core/reflected-secrets is imported lazily by commands/run and app/telemetry and statically by
-      // adapters that are chunks of their own (audit log, logins, allow-list sources). In the verify
-      // bundle it is a chunk of its own, loaded when needed; in the run bundle it sits in the start
-      // chunk with run itself. Both are as meant: the warning about it says nothing to act on.
-      if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('dist/core/reflected-secrets.js')) return;
-      handler(level, log);
-    },
     // The build's name in the code too (src/self.ts selfBuild): what a cache of checked results is kept under.
     transform: { define: { MCPM_BUILD: JSON.stringify(BUILD) } },
     preserveEntrySignatures: 'allow-extension',
     output: { dir: 'dist', format: 'cjs', postBanner: `/*mcpm-build ${BUILD}*/${FUNCTION_HEAD}`, postFooter: FUNCTION_CALL, comments: false, charset: 'ascii', entryFileNames: '[name].cjs', chunkFileNames: `${name}-[name].cjs`, codeSplitting },
   });
 
+// Modules of the run bundle, by where they load (paths under dist/, without `.js`):
+// - with the guard's relay, once the server is spawned;
+const RELAY = String.raw`guard/(relay|wire-check|session|line-check|line-prefix|large-line|control-bytes)|adapters/line-framer|core/(json-offsets|escape-regexp)`;
+// - the guard's telemetry, on its own (named, or it would be "telemetry2" beside the OpenTelemetry
+//   adapter's chunk);
+const GUARD_TELEMETRY = 'app/telemetry';
+// - and, as prefixes, what only some sessions need, in chunks of their own (the audit log, remote
+//   servers and logins, telemetry, the allow-list's sources, an env file, a headers helper, the
+//   secrets a log or export must not hold, host formats) and the string rules (what the guard's
+//   accept-rule check needs), which load with the relay.
+const ELSEWHERE = String.raw`guard/(audit-log|http-upstream|sse-upstream)|adapters/(sse|oauth|telemetry|allowlist-source|env-file|headers-helper)|core/(reflected-secrets|launch/env-file-text)|adapters/hosts/(?!sidecar-path)|core/findings/`;
+const modules = (names) => new RegExp(String.raw`/dist/(${names})\.js$`);
+
 export default [
   bundle('run-bundle', 'dist/run-main.js', {
     groups: [
-      // Only what runs before the spawn: the guard's line checks load with the relay, and what only
-      // some sessions need (telemetry, the allow-list's sources, an env file, a headers helper, the
-      // secrets a log or export must not hold) in chunks of their own. Every module here is read,
-      // and its top level run, before the host's server starts. The string rules (what the guard's
-      // accept-rule check needs) load with the relay, never before the spawn.
-      {
-        name: 'start',
-        priority: 2,
-        test: /\/dist\/(?!guard\/(relay|wire-check|session|audit-log|http-upstream|sse-upstream|line-check|line-prefix|large-line|control-bytes)|adapters\/(sse|oauth|telemetry|allowlist-source|env-file|headers-helper|line-framer)|app\/telemetry\.js|core\/(reflected-secrets|json-offsets|escape-regexp|launch\/env-file-text)|adapters\/hosts\/(?!sidecar-path)|core\/findings\/)/,
-      },
-      { name: 'relay', priority: 1, test: /\/dist\/(guard\/(relay|wire-check|session|line-check|line-prefix|large-line|control-bytes)|adapters\/line-framer|core\/(json-offsets|escape-regexp))\.js$/ },
-      // Named, or it would be "telemetry2" beside the OpenTelemetry adapter's chunk.
-      { name: 'guard-telemetry', priority: 1, test: /\/dist\/app\/telemetry\.js$/ },
+      // Only what runs before the spawn: every module here is read, and its top level run, before
+      // the host's server starts.
+      { name: 'start', priority: 2, test: new RegExp(String.raw`/dist/(?!(${RELAY}|${GUARD_TELEMETRY})\.js$|${ELSEWHERE})`) },
+      { name: 'relay', priority: 1, test: modules(RELAY) },
+      { name: 'guard-telemetry', priority: 1, test: modules(GUARD_TELEMETRY) },
     ],
   }),
   bundle('verify-bundle', 'dist/verify-main.js', {

@@ -129,6 +129,8 @@ export function trustedDirectory(dir: string): boolean {
 const trustedDirectories = new Set<string>();
 
 function trustedPath(path: string, uid: number, links: number): boolean {
+  // A directory is known only once every one above it was: the next file in it needs no walk.
+  if (trustedDirectories.has(path)) return true;
   const { root } = parse(path);
   const names = path.slice(root.length).split(sep).filter((name) => name !== '');
   let at = root;

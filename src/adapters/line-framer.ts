@@ -37,8 +37,19 @@ export interface LineFramerOptions {
    * `transient` set: it is valid only until the next push, so a consumer that keeps it must copy it.
    * A megabyte joined into fresh memory costs milliseconds of page faults on a VM; copied chunk by
    * chunk into memory already in use, a tenth of that, while the rest of the line still arrives.
+   * onPartial's parts are then views of that buffer, never of a chunk: a consumer may keep them
+   * (write them on), and the framer starts the next such line in the same buffer only once
+   * `partsReleased` says nothing reads them any more, else in a new one.
    */
   reuseBuffer?: boolean;
+  /** With reuseBuffer: whether the parts handed to onPartial so far may be written over. Default: never. */
+  partsReleased?: () => boolean;
+  /**
+   * Each chunk is valid only during its push (the reader reads the next one into the same memory):
+   * a line inside one chunk is handed on `transient` as well. Needs reuseBuffer, which keeps no view
+   * of a chunk.
+   */
+  chunksReused?: boolean;
 }
 
 /** A reused line buffer larger than this is let go once its line is handed on. */
@@ -106,8 +117,10 @@ export class LineFramer {
         return;
       }
       if (newline === -1) {
-        this.parts.push(chunk.subarray(start));
-        if (this.options.reuseBuffer) this.copyIn(chunk.subarray(start));
+        if (this.options.reuseBuffer) {
+          this.copyIn(chunk.subarray(start));
+          this.parts.push(this.reused!.subarray(this.size, this.size + (end - start)));
+        } else this.parts.push(chunk.subarray(start));
         this.size += end - start;
         this.options.onPartial?.(this.parts, this.size);
         return;
@@ -115,7 +128,7 @@ export class LineFramer {
       if (this.parts.length === 0) {
         const from = start;
         start = newline + 1;
-        this.onLine(chunk.subarray(from, newline + 1), false, false);
+        this.onLine(chunk.subarray(from, newline + 1), false, this.options.chunksReused === true);
         continue;
       }
       const reuse = this.options.reuseBuffer === true;
@@ -132,8 +145,13 @@ export class LineFramer {
     }
   }
 
-  /** Appends `bytes` to the reused buffer after the line's first `size` bytes, growing it by doubling. */
+  /**
+   * Appends `bytes` to the reused buffer after the line's first `size` bytes, growing it by
+   * doubling. A line starts in a new buffer, as large, while the last one's parts may still be
+   * read; a buffer outgrown is left as it is, for the parts that view it.
+   */
   private copyIn(bytes: Buffer): void {
+    if (this.size === 0 && this.reused !== undefined && this.options.partsReleased?.() !== true) this.reused = Buffer.allocUnsafeSlow(this.reused.length);
     const needed = this.size + bytes.length;
     if (this.reused === undefined || this.reused.length < needed) {
       const grown = Buffer.allocUnsafeSlow(Math.max(needed, 2 * (this.reused?.length ?? 0), 64 * 1024));

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { McpmError } from '../core/errors.js';
 import { findDescendants, signalProcesses, type ProcessRef } from './process-tree.js';
+import { readIntoOneBuffer } from './reused-reads.js';
 
 /**
  * The variables a server inherits from mcpm's environment without configuring them: the list the
@@ -99,8 +100,13 @@ export interface ServerProcess {
   readonly name: string;
   readonly pid: number;
   readonly stdin: Writable;
-  /** Raw bytes as the server wrote them; nothing is decoded here. */
+  /** Raw bytes as the server wrote them; nothing is decoded here. With `readStdout`, it emits no 'data'. */
   readonly stdout: Readable;
+  /**
+   * Present when spawned with `reusedReads` and Node allows it: starts reading stdout, each read
+   * handed to `onBytes` as a view of one buffer that the next read writes over.
+   */
+  readonly readStdout?: (onBytes: (bytes: Buffer) => void) => void;
   readonly stderr: StderrTail;
   /** Settles when stderr has ended (read to EOF), so `stderr` holds the server's last words. */
   readonly stderrDone: Promise<void>;
@@ -133,6 +139,8 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** Also receives every stderr chunk as it arrives (e.g. `mcpm run` relays it, escaped). */
   onStderr?: (chunk: Buffer) => void;
+  /** Offer `readStdout` (adapters/reused-reads.ts): stdout read into one buffer used again. */
+  reusedReads?: boolean;
 }
 
 /**
@@ -242,14 +250,16 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     options.onStderr?.(chunk);
   });
   const stderrStream = child.stderr;
-  const stdoutStream = child.stdout;
+  // Before any I/O since the spawn ('spawn' comes on the next tick): no byte has been read yet.
+  const reads = options.reusedReads ? readIntoOneBuffer(child.stdout) : undefined;
+  const stdoutStream = reads?.stream ?? child.stdout;
   const stderrDone = new Promise<void>((resolve) => {
     stderrStream.once('end', resolve);
     stderrStream.once('close', resolve);
   });
   // A server that exits while we write must not crash mcpm with EPIPE; the closed stdout reports it.
   child.stdin.on('error', () => {});
-  child.stdout.on('error', () => {});
+  stdoutStream.on('error', () => {});
   child.stderr.on('error', () => {});
 
   let exitInfo: ExitInfo | undefined;
@@ -319,7 +329,8 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     name,
     pid,
     stdin: child.stdin,
-    stdout: child.stdout,
+    stdout: stdoutStream,
+    ...(reads === undefined ? {} : { readStdout: reads.start }),
     stderr,
     stderrDone,
     exited,

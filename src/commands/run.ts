@@ -178,7 +178,7 @@ async function start(name: string, options: RunOptions, deps: Deps, prepared: Re
     const { env, ...spawn } = prepared.launch.spawn;
     const stderr = new HeldChunks();
     try {
-      const proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal, onStderr: (chunk) => stderr.push(chunk) });
+      const proc = await spawnServer({ ...spawn, env: buildServerEnv(env, deps.env), signal: deps.signal, onStderr: (chunk) => stderr.push(chunk), reusedReads: true });
       server = { transport: 'stdio', proc, stderr };
     } catch (error) {
       await audit?.log.close();

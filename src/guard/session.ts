@@ -43,7 +43,7 @@ export interface HostStreams {
 }
 
 /** What the session needs of a spawned server; adapters/process.ts's ServerProcess has it. */
-export type ServerPipes = Pick<ServerProcess, 'stdin' | 'stdout' | 'exited' | 'close'>;
+export type ServerPipes = Pick<ServerProcess, 'stdin' | 'stdout' | 'readStdout' | 'exited' | 'close'>;
 
 export type SessionServer =
   /** `stderr` holds what the server wrote there since its spawn. */
@@ -114,6 +114,8 @@ interface SideHandlers {
   line(bytes: Buffer, transient?: boolean): void;
   /** The bytes so far of a server line that has not ended (stdio only). */
   partial(parts: readonly Buffer[], size: number): void;
+  /** Whether every part given to `partial` that went on to the host has been written (LineFramer's partsReleased). */
+  partsReleased(): boolean;
   tooLong(): void;
   notice(text: SafeText): void;
   pauseHost(): void;
@@ -127,7 +129,7 @@ interface SideHandlers {
  * Pieces of a megabyte are not joined (a copy into fresh memory costs more than a second write):
  * `together` writes them in one call where the stream can (a corked stream's writev).
  */
-function coalesced(write: (bytes: Buffer) => void, together: (writes: () => void) => void = (writes) => writes()): { write: (bytes: Buffer) => void; flush: () => void } {
+function coalesced(write: (bytes: Buffer) => void, together: (writes: () => void) => void = (writes) => writes()): { write: (bytes: Buffer) => void; flush: () => void; isEmpty: () => boolean } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = (): void => {
@@ -149,6 +151,7 @@ function coalesced(write: (bytes: Buffer) => void, together: (writes: () => void
       if (pending.length === 1) queueMicrotask(flush);
     },
     flush,
+    isEmpty: () => pending.length === 0,
   };
 }
 
@@ -221,6 +224,8 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
       relay.serverPartial(parts, size);
       if (size >= LARGE_LINE_BYTES) options.traffic?.largeServerLine();
     },
+    // Bytes handed to a stream are read from where they are until it has written them.
+    partsReleased: () => toHost.isEmpty() && host.stdout.writableLength === 0,
     tooLong: () => relay.serverLineTooLong(),
     notice: (text) => notices.notice(text),
     pauseHost: () => {
@@ -343,6 +348,8 @@ function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHa
     onTooLong: handlers.tooLong,
     onPartial: handlers.partial,
     reuseBuffer: true,
+    partsReleased: handlers.partsReleased,
+    chunksReused: proc.readStdout !== undefined,
   });
   const stderrFramer = new LineFramer(
     (line, truncated) => {
@@ -372,7 +379,8 @@ function stdioSide(proc: ServerPipes, serverStderr: HeldChunks, handlers: SideHa
     void proc.close();
     maybeFinish();
   };
-  proc.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
+  if (proc.readStdout) proc.readStdout((bytes) => framer.push(bytes));
+  else proc.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
   proc.stdout.once('end', onOutputEnd);
   proc.stdout.once('close', onOutputEnd);
   void proc.exited.then((info) => {

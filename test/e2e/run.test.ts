@@ -409,6 +409,39 @@ describe('mcpm run: lifecycle and hostile output', () => {
   });
 });
 
+describe('mcpm run: answers of megabytes', () => {
+  it('relays them byte for byte to a host that lets them back up, with small answers between them', async () => {
+    const p = project('big-answers.mjs');
+    await install(p.dir);
+    const host = guard(p.dir);
+    await host.initialize();
+    expect(toolNames(await host.request('tools/list'))).toEqual(['blob']);
+    // One answer read at once: mcpm's line buffer grows to hold it, and the lines below all fall in it.
+    const first = await call(host, 'blob', { bytes: 1_500_000 });
+    expect((first['result'] as { content: { text: string }[] }).content[0]!.text).toBe('x'.repeat(1_500_000));
+    // Then the host reads nothing until the server has written every answer. What went on of the
+    // first large one waits in mcpm's stdout (less than the backlog that pauses the server) while
+    // the next comes in: that must go in other memory, though it begins at the same place.
+    host.child.stdout.pause();
+    const asks = [{ bytes: 500_000 }, { bytes: 3 }, { bytes: 300_000, text: 'é\\"' }, { bytes: 1 }, { bytes: 200_000, text: 'ab' }, { bytes: 5 }];
+    const answers = asks.map((args) => call(host, 'blob', args));
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (!host.stderr.includes(`answered ${asks.length + 1}\n`)) return;
+        host.child.stderr.off('data', check);
+        resolve();
+      };
+      host.child.stderr.on('data', check);
+      check();
+    });
+    host.child.stdout.resume();
+    const texts = (await Promise.all(answers)).map((answer) => (answer['result'] as { content: { text: string }[] }).content[0]!.text);
+    expect(texts.map((text) => text.length)).toEqual(asks.map(({ bytes, text }) => bytes * (text ?? 'x').length));
+    expect(texts).toEqual(asks.map(({ bytes, text }) => (text ?? 'x').repeat(bytes)));
+    expect(host.messages.filter((m) => 'unparsable' in m)).toEqual([]);
+  });
+});
+
 describe('mcpm run: a reference server', () => {
   it('guards @modelcontextprotocol/server-everything end to end, with the call in the audit log', async () => {
     const dir = tempProject();

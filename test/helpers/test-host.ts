@@ -2,6 +2,7 @@
 // process, speaks JSON-RPC over its stdio, and records every byte it receives on stdout, so tests
 // can assert on exactly what a host would have seen. Every wait has a timeout that reports stderr.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
@@ -33,6 +34,8 @@ export class TestHost {
   exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly timeoutMs: number;
 
+  private readonly decoder = new StringDecoder('utf8');
+
   private constructor(
     readonly child: ChildProcessWithoutNullStreams,
     readonly label: string,
@@ -41,7 +44,8 @@ export class TestHost {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     child.stdout.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.partial += chunk.toString('utf8');
+      // A character may be cut between chunks: the decoder holds its first bytes until the rest come.
+      this.partial += this.decoder.write(chunk);
       let newline: number;
       while ((newline = this.partial.indexOf('\n')) !== -1) {
         const text = this.partial.slice(0, newline);

@@ -87,7 +87,7 @@ function sink(options: { paced?: boolean; fail?: NodeJS.ErrnoException } = {}) {
  * The server's pipes. Its script answers every request with an empty result, or with `answer`; at
  * stdin EOF it exits with status 0, as a server that honours the stdio shutdown does.
  */
-function fakeServer(options: { answer?: (request: Record<string, unknown>) => unknown; slowStdin?: boolean } = {}) {
+function fakeServer(options: { answer?: (request: Record<string, unknown>) => unknown; slowStdin?: boolean; reusedReads?: boolean } = {}) {
   const fromSession = sink({ paced: options.slowStdin ?? false });
   const stdout = new PassThrough();
   let settle: (info: ExitInfo) => void = () => {};
@@ -104,9 +104,19 @@ function fakeServer(options: { answer?: (request: Record<string, unknown>) => un
   const received = fromSession.lines;
   let answered = 0;
   fromSession.stream.on('finish', () => exit({ code: 0, signal: null }));
+  // As adapters/reused-reads.ts reads: every chunk into one buffer, which the next read writes over.
+  let reader = Buffer.alloc(0);
+  const readStdout = (onBytes: (bytes: Buffer) => void) =>
+    stdout.on('data', (chunk: Buffer) => {
+      if (reader.length < chunk.length) reader = Buffer.alloc(chunk.length);
+      chunk.copy(reader);
+      onBytes(reader.subarray(0, chunk.length));
+      reader.fill(0x3f);
+    });
   const proc: ServerPipes = {
     stdin: fromSession.stream,
     stdout,
+    ...(options.reusedReads ? { readStdout } : {}),
     exited,
     close: () => {
       closes += 1;
@@ -311,6 +321,33 @@ describe('runSession: backpressure', () => {
     expect(server.received.text).toEqual([notification(1).trimEnd(), notification(2).trimEnd()]);
     s.hostIn.end();
     await s.outcome;
+  });
+});
+
+describe('runSession: a server read into one buffer', () => {
+  it('relays large and small answers byte for byte, whether the host reads at once or lets them back up, though each read is written over by the next', async () => {
+    for (const paced of [false, true]) {
+      const hostOut = sink({ paced });
+      const server = fakeServer({ reusedReads: true });
+      const s = session({ server, hostOut });
+      const ids = [1, 2, 3, 4, 5, 6];
+      // Requests whose answers the guard does not inspect (as a tools/call's).
+      for (const id of ids) s.hostIn.write(line({ jsonrpc: '2.0', id, method: 'ping' }));
+      await server.received.atLeast(ids.length);
+      // Large answers go ahead in parts while they come; small ones between them; lines begin and
+      // end inside the 64 KiB cuts.
+      const answers = ids.map((id) => line({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `${id} ${String(id).repeat(id % 2 === 1 ? 3 * LARGE_LINE_BYTES : 10)}` }] } }));
+      const all = Buffer.from(answers.join(''));
+      for (let at = 0; at < all.length; at += 64 * 1024) {
+        server.stdout.write(all.subarray(at, at + 64 * 1024));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      hostOut.release();
+      await hostOut.lines.atLeast(ids.length);
+      expect(hostOut.lines.text.map((text) => `${text}\n`)).toEqual(answers);
+      s.hostIn.end();
+      await s.outcome;
+    }
   });
 });
 

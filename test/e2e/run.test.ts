@@ -440,6 +440,34 @@ describe('mcpm run: answers of megabytes', () => {
     expect(texts).toEqual(asks.map(({ bytes, text }) => (text ?? 'x').repeat(bytes)));
     expect(host.messages.filter((m) => 'unparsable' in m)).toEqual([]);
   });
+
+  it('relays 300 answers in flight together, of every size up to 900 KB and of many characters, to a host that pauses its reading now and then: each arrives whole', async () => {
+    const p = project('big-answers.mjs');
+    await install(p.dir);
+    const host = guard(p.dir);
+    await host.initialize();
+    expect(toolNames(await host.request('tools/list'))).toEqual(['blob']);
+    // A fixed sequence of sizes, characters and pauses (a linear congruential generator), so a
+    // failure can be run again.
+    let seed = 1;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    host.child.stdout.on('data', () => {
+      if (random() >= 0.2) return;
+      host.child.stdout.pause();
+      setImmediate(() => host.child.stdout.resume());
+    });
+    const texts = ['x', 'é', 'ab\\"', '\u2028', '日本', '\t', '€'];
+    const asks = Array.from({ length: 300 }, () => {
+      const text = texts[Math.floor(random() * texts.length)]!;
+      const size = random();
+      const bytes = Math.floor(random() * (size < 0.5 ? 50 : size < 0.85 ? 30_000 : 150_000)) + 1;
+      return { bytes, text };
+    });
+    const answers = await Promise.all(asks.map((args) => call(host, 'blob', args)));
+    const received = answers.map((answer) => (answer['result'] as { content: { text: string }[] }).content[0]!.text);
+    expect(received.filter((text, i) => text !== asks[i]!.text.repeat(asks[i]!.bytes))).toEqual([]);
+    expect(host.messages.filter((m) => 'unparsable' in m)).toEqual([]);
+  });
 });
 
 describe('mcpm run: a reference server', () => {

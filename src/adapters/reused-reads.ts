@@ -43,7 +43,8 @@ function isPipeHandle(value: unknown): value is PipeHandle {
 
 /**
  * The child's pipe `stdout` read into one buffer, or undefined (the stream is then untouched).
- * Call it right after the spawn, in the same turn: once the stream has bytes, they stay with it.
+ * Call it before the event loop has handled any I/O since the spawn: bytes a stream has read stay
+ * with it, and then this does nothing.
  */
 export function readIntoOneBuffer(stdout: Readable): ReusedReads | undefined {
   const owner = stdout as Readable & { _handle?: unknown };

@@ -410,15 +410,22 @@ describe('mcpm run: lifecycle and hostile output', () => {
 });
 
 describe('mcpm run: answers of megabytes', () => {
-  it('relays them byte for byte to a host that lets them back up, with small answers between them', async () => {
+  /** `mcpm run` of big-answers.mjs, installed, past the handshake and its list. */
+  async function bigAnswers(): Promise<TestHost> {
     const p = project('big-answers.mjs');
     await install(p.dir);
     const host = guard(p.dir);
     await host.initialize();
     expect(toolNames(await host.request('tools/list'))).toEqual(['blob']);
+    return host;
+  }
+  const textOf = (answer: Message) => (answer['result'] as { content: { text: string }[] }).content[0]!.text;
+
+  it('relays them byte for byte to a host that lets them back up, with small answers between them', async () => {
+    const host = await bigAnswers();
     // One answer read at once: mcpm's line buffer grows to hold it, and the lines below all fall in it.
     const first = await call(host, 'blob', { bytes: 1_500_000 });
-    expect((first['result'] as { content: { text: string }[] }).content[0]!.text).toBe('x'.repeat(1_500_000));
+    expect(textOf(first)).toBe('x'.repeat(1_500_000));
     // Then the host reads nothing until the server has written every answer. What went on of the
     // first large one waits in mcpm's stdout (less than the backlog that pauses the server) while
     // the next comes in: that must go in other memory, though it begins at the same place.
@@ -435,18 +442,14 @@ describe('mcpm run: answers of megabytes', () => {
       check();
     });
     host.child.stdout.resume();
-    const texts = (await Promise.all(answers)).map((answer) => (answer['result'] as { content: { text: string }[] }).content[0]!.text);
+    const texts = (await Promise.all(answers)).map(textOf);
     expect(texts.map((text) => text.length)).toEqual(asks.map(({ bytes, text }) => bytes * (text ?? 'x').length));
     expect(texts).toEqual(asks.map(({ bytes, text }) => (text ?? 'x').repeat(bytes)));
     expect(host.messages.filter((m) => 'unparsable' in m)).toEqual([]);
   });
 
   it('relays 300 answers in flight together, of every size up to 900 KB and of many characters, to a host that pauses its reading now and then: each arrives whole', async () => {
-    const p = project('big-answers.mjs');
-    await install(p.dir);
-    const host = guard(p.dir);
-    await host.initialize();
-    expect(toolNames(await host.request('tools/list'))).toEqual(['blob']);
+    const host = await bigAnswers();
     // A fixed sequence of sizes, characters and pauses (a linear congruential generator), so a
     // failure can be run again.
     let seed = 1;
@@ -464,7 +467,7 @@ describe('mcpm run: answers of megabytes', () => {
       return { bytes, text };
     });
     const answers = await Promise.all(asks.map((args) => call(host, 'blob', args)));
-    const received = answers.map((answer) => (answer['result'] as { content: { text: string }[] }).content[0]!.text);
+    const received = answers.map(textOf);
     expect(received.filter((text, i) => text !== asks[i]!.text.repeat(asks[i]!.bytes))).toEqual([]);
     expect(host.messages.filter((m) => 'unparsable' in m)).toEqual([]);
   });

@@ -2,6 +2,7 @@
  * Name rules: look-alike (confusable and mixed-script) names, names shadowing another server's,
  * names outside the spec's charset, and names that break plain-object maps.
  */
+import { isAsciiText } from '../ascii-text.js';
 import { compareCodeUnits } from '../changes.js';
 import { madeOnce } from '../made-once.js';
 import { sortInPlace } from '../small-sort.js';
@@ -35,9 +36,10 @@ function skeletonWithLower(name: string, lower: string): string {
   // ASCII is its own NFKC form, holds no default-ignorable or format character and no key of
   // CONFUSABLES: only the last line applies to it, as most names are. Without I, 1, |, 0 or an r
   // and an n (of either case) side by side, that line only lower-cases.
-  if (ASCII().test(name) && !LAST_LINE_CHANGES.test(name)) return lower;
+  const ascii = isAsciiText(name);
+  if (ascii && !LAST_LINE_CHANGES.test(name)) return lower;
   let s = name;
-  if (!ASCII().test(name)) {
+  if (!ascii) {
     // Marks go too, after decomposition: `ı` with a combining dot above looks like `i`, `é` like `e`.
     s = s.normalize('NFKC').normalize('NFD').replace(/[\p{Default_Ignorable_Code_Point}\p{Cf}\p{M}]/gu, '');
     s = [...s].map((c) => CONFUSABLES[c] ?? c).join('');
@@ -45,19 +47,18 @@ function skeletonWithLower(name: string, lower: string): string {
   return s.replace(/[I1|]/g, 'l').toLowerCase().replace(/0/g, 'o').replace(/rn/g, 'm');
 }
 
-// Made at their first use (made-once.ts): a class of Unicode properties costs V8 up to 0.1 ms to build.
-const ASCII = madeOnce(() => /^\p{ASCII}*$/u);
 /** What the last line of skeletonWithLower changes in ASCII besides the case ("RN" lower-cases to "rn", then "m"). */
 const LAST_LINE_CHANGES = /[I1|0]|[rR][nN]/;
 
 const LOOKALIKE_SCRIPTS = ['Cyrillic', 'Greek', 'Armenian', 'Cherokee', 'Coptic', 'Lisu', 'Canadian_Aboriginal'] as const;
+// Made at their first use (made-once.ts): a class of Unicode properties costs V8 up to 0.1 ms to build.
 const SCRIPT_TESTS = madeOnce(() => LOOKALIKE_SCRIPTS.map((script) => [script, new RegExp(`\\p{Script=${script}}`, 'u')] as const));
 const LATIN_LETTER = madeOnce(() => /\p{Script=Latin}/u);
 
 /** The look-alike scripts mixed with Latin letters in a name, or [] when it is single-script. */
 export function mixedScripts(name: string): string[] {
   // Every look-alike script is outside ASCII, where most names are: one test instead of eight.
-  if (ASCII().test(name) || !LATIN_LETTER().test(name)) return [];
+  if (isAsciiText(name) || !LATIN_LETTER().test(name)) return [];
   return SCRIPT_TESTS().filter(([, re]) => re.test(name)).map(([script]) => script);
 }
 

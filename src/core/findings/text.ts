@@ -2,7 +2,9 @@
  * Text rules: what server text says. Instruction-like phrasing, requests for secret files, URLs and
  * e-mail addresses, and mentions of another server's tools.
  */
+import { isAsciiText } from '../ascii-text.js';
 import { compareCodeUnits } from '../changes.js';
+import { escapeRegExp } from '../escape-regexp.js';
 import { madeOnce } from '../made-once.js';
 import type { FindingContext, Hit, Severity } from './rules.js';
 import { perRun, type Members, type PerRun } from './servers.js';
@@ -53,15 +55,13 @@ export const SECRET_NEEDLES: readonly string[] = ['ssh', 'id_', 'credentials', '
  * folding a pattern's letters also match others ("ſ" is an "s", "K" a "k"), so any other text
  * runs every pattern. Returns the lower-cased text to look in, or null for "run everything".
  */
-const ASCII_TEXT = madeOnce(() => /^\p{ASCII}*$/u);
-
 export function asciiLower(text: string): string | null {
-  return ASCII_TEXT().test(text) ? text.toLowerCase() : null;
+  return isAsciiText(text) ? text.toLowerCase() : null;
 }
 
 /** Every needle of INSTRUCTION_PATTERNS and SECRET_NEEDLES but those that hold a `<`, which holdsNeedle finds by the `<`. */
 const WORD_NEEDLES = madeOnce(() => [...new Set([...INSTRUCTION_PATTERNS().flatMap((p) => p.needles), ...SECRET_NEEDLES])].filter((needle) => !needle.includes('<')));
-const wordNeedleSearch = (flags: string): RegExp => new RegExp(WORD_NEEDLES().map((needle) => needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), flags);
+const wordNeedleSearch = (flags: string): RegExp => new RegExp(WORD_NEEDLES().map(escapeRegExp).join('|'), flags);
 const ANY_WORD_NEEDLE = madeOnce(() => wordNeedleSearch(''));
 /** For ASCII text, ignoring case is lower-casing it (outside ASCII it is not: "K", the Kelvin sign, is a "k" under case folding). */
 const ANY_WORD_NEEDLE_IN_ASCII = madeOnce(() => wordNeedleSearch('i'));

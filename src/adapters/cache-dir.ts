@@ -59,8 +59,11 @@ export function cacheKey(text: string): string {
 
 /**
  * A file's identity, what a cache of something derived from its bytes is kept under: device, inode,
- * size, and modification and change times to the nanosecond (any write sets the change time, which
- * no user can set back). Joined with '-', so that it can be part of a file name on every platform.
+ * size, and modification and change times to the nanosecond (a write sets the change time, which
+ * no user can set back; but writes through a shared mapping may leave the times as they were until
+ * the kernel writes the pages back, so a cache that must never serve other bytes also compares
+ * bytes: lock-outline.ts, lock-index.ts). Joined with '-', so that it can be part of a file name on
+ * every platform.
  */
 export function fileIdentity(stats: BigIntStats): string {
   return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join('-');

@@ -3,10 +3,15 @@
  * many big servers (megabytes) would be start-up every session waits for. After one full read of a
  * lock as mcpm prints it, where each entry's bytes are is kept in mcpm's cache directory (an index,
  * never in the project), under the file's identity: device, inode, size and modification and
- * change times. Any write to the file changes its change time, which no user can set back, so a
- * later run finds the same identity only for the same bytes, and then reads its own entry alone.
- * The index holds offsets only: the entry read through it is parsed strictly and its integrity
- * checked as always. A lock not in the printed form (hand-edited, CRLF) is read in full every time.
+ * change times. A write to the file sets its change time, which no user can set back, so a later
+ * run finds the same identity for other bytes only if they were written through a shared mapping
+ * (mmap), whose writes to a page already written may leave the times alone until the kernel writes
+ * the page back. So a run that finds its identity reads its own entry alone, and compares what its
+ * answer rests on besides the entry's value with the bytes indexed: the lock's head (its version,
+ * everything before the first entry) and the line that names the entry. The entry's value is parsed
+ * strictly and its integrity checked as always. The other entries are not this run's business
+ * (verify --offline reads them all). A lock not in the printed form (hand-edited, CRLF) is read in
+ * full every time.
  */
 import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,11 +24,13 @@ interface LockIndex {
   /** The identity of the file the offsets are for. */
   identity: string;
   eol: '\n' | '\r\n';
+  /** The lock's bytes before its first entry's key line, one character a byte (latin1). */
+  head: string;
   /** Entry name → [first byte, byte after the last] of its value. */
   entries: Record<string, [number, number]>;
 }
 
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
 /** An index of the largest lock (MAX_LOCK_BYTES) is well under this. */
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;
@@ -88,15 +95,20 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
   if (stats.size < INDEX_MIN_BYTES) return undefined;
   const identity = fileIdentity(stats);
   const index = readIndex(indexFile(cacheDir, lockFile));
-  if (index === undefined || index.identity !== identity) return undefined;
+  if (index === undefined || index.identity !== identity || typeof index.head !== 'string') return undefined;
   try {
+    if (!startsWith(fd, Buffer.from(index.head, 'latin1'))) return undefined;
     const range = Object.hasOwn(index.entries, name) ? index.entries[name] : undefined;
     if (range === undefined) return lockHeadOfEntries(shown, index.eol, []);
-    const bytes = Buffer.alloc(range[1] - range[0]);
-    const read = readSync(fd, bytes, 0, bytes.length, range[0]);
+    // The entry's key line as the printer writes it, then its value: read together.
+    const keyLine = Buffer.from(`\n    ${JSON.stringify(name)}: `);
+    const start = range[0] - keyLine.length;
+    if (start < 0) return undefined;
+    const bytes = Buffer.alloc(range[1] - start);
+    const read = readSync(fd, bytes, 0, bytes.length, start);
     // A file changed in place while it was read no longer has the indexed identity.
-    if (read !== bytes.length || fileIdentity(fstatSync(fd, { bigint: true })) !== identity) return undefined;
-    const text = decodeUtf8(bytes);
+    if (read !== bytes.length || !keyLine.equals(bytes.subarray(0, keyLine.length)) || fileIdentity(fstatSync(fd, { bigint: true })) !== identity) return undefined;
+    const text = decodeUtf8(bytes.subarray(keyLine.length));
     // As parseLockHead reads a whole lock: JSON.parse where it provably reads the same (a server of
     // hundreds of tools is hundreds of KB for the strict parser to read, cold, before the spawn).
     const native = readNativeJson(text);
@@ -105,6 +117,12 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
     // An index that does not fit the file (edited by hand?): the full read decides, and says why.
     return undefined;
   }
+}
+
+/** Whether the file open on `fd` starts with `expected`. */
+function startsWith(fd: number, expected: Buffer): boolean {
+  const bytes = Buffer.alloc(expected.length);
+  return readSync(fd, bytes, 0, bytes.length, 0) === bytes.length && bytes.equals(expected);
 }
 
 /**
@@ -122,6 +140,8 @@ export function readWholeLock(fd: number, lockFile: string, cacheDir: string | u
   const head = parse(bytes, indexed);
   const entries = !indexed || !head.printed ? undefined : entryOffsets(bytes);
   if (entries === undefined || Object.keys(entries).length !== head.entries.size) return head;
-  if (fileIdentity(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, entries });
+  const firstKey = bytes.indexOf(KEY_LINE);
+  const headBytes = bytes.toString('latin1', 0, firstKey === -1 ? bytes.length : firstKey);
+  if (fileIdentity(fstatSync(fd, { bigint: true })) === identity) writeIndex(indexFile(cacheDir!, lockFile), { identity, eol: head.eol, head: headBytes, entries });
   return head;
 }

@@ -4,6 +4,7 @@ import { promises as fs, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileIdentity } from '../../../src/adapters/cache-dir.js';
 import { entryOffsets, INDEX_MIN_BYTES, readWholeLock } from '../../../src/adapters/lock-index.js';
 import { readLockHead } from '../../../src/adapters/lock-store.js';
 import { lockFromHead, parseLockHead, serializeLock, type LockEntry, type LockHead } from '../../../src/core/lockfile.js';
@@ -116,6 +117,43 @@ describe('readLockHead with an entry and a cache directory', () => {
     const head = await read('small');
     expect(head!.entries.size).toBe(2);
     expect(entryOf(head, 'small')).toEqual(entries.small);
+  });
+
+  // Written through a shared mapping (mmap), a page already written can take new bytes without the
+  // file's times changing: the identity is the same, the bytes are not. Simulated by writing the
+  // new bytes in place and keeping the index under the new identity.
+  const withSameIdentity = async (text: string) => {
+    await fs.writeFile(file, text);
+    const [name] = await indexFiles(cache);
+    const indexFile = path.join(cache, 'lock-index', name!);
+    const index = JSON.parse(await fs.readFile(indexFile, 'utf8'));
+    index.index.identity = fileIdentity(await fs.stat(file, { bigint: true }));
+    await fs.writeFile(indexFile, JSON.stringify(index));
+  };
+
+  it('bytes changed with the identity kept: the lock head and the entry\'s key line are compared, not trusted', async () => {
+    const entries = { big: entryFor('big', 1200), small: entryFor('small', 2) };
+    const text = lockText(entries);
+    await fs.writeFile(file, text);
+    await read('small');
+
+    // Another entry changed (same length): the index still serves "small", as it is.
+    await withSameIdentity(text.replace('echo 7 ', 'ohce 7 '));
+    const served = await read('small');
+    expect([...served!.entries.keys()]).toEqual(['small']);
+    expect(entryOf(served, 'small')).toEqual(entries.small);
+
+    // The lock's version changed: the full read decides, and refuses it.
+    await withSameIdentity(text.replace('"lockfileVersion": 1,', '"lockfileVersion": 9,'));
+    await expect(read('small')).rejects.toThrow(/lockfileVersion 9/);
+
+    // The entry renamed: "small" is not locked any more, through the index or not.
+    await fs.writeFile(file, text);
+    await read('small');
+    await withSameIdentity(text.replace('\n    "small": {', '\n    "smalz": {'));
+    const renamed = await read('small');
+    expect(renamed!.entries.size).toBe(2);
+    expect(renamed!.launches.has('small')).toBe(false);
   });
 
   it('keeps no index of a small lock, or of one not printed as mcpm prints it', async () => {

@@ -95,7 +95,7 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
   if (stats.size < INDEX_MIN_BYTES) return undefined;
   const identity = fileIdentity(stats);
   const index = readIndex(indexFile(cacheDir, lockFile));
-  if (index === undefined || index.identity !== identity || typeof index.head !== 'string') return undefined;
+  if (index === undefined || index.identity !== identity) return undefined;
   try {
     if (!startsWith(fd, Buffer.from(index.head, 'latin1'))) return undefined;
     const range = Object.hasOwn(index.entries, name) ? index.entries[name] : undefined;

@@ -61,6 +61,11 @@ export class LinePrefix {
     return this.safe;
   }
 
+  /** Nothing more of the line goes ahead, whatever follows (the host has asked for a list meanwhile). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** The next bytes of the line, in order; returns safeBytes after them. */
   feed(chunk: Buffer): number {
     if (this.stopped || chunk.length === 0) return this.safe;

@@ -35,11 +35,12 @@
  *   undecoded (large-line.ts): when it answers a request the guard does not inspect (a tool's
  *   result of megabytes), that is all the guard needs, and the line goes on as it came.
  * - A large line's start goes on to the host while the rest still comes, when the host waits only
- *   for answers the guard does not inspect (serverPartial; line-prefix.ts says how much): the host
- *   cannot read a message from it until the guard has judged the whole line and sent its end. When
- *   the judged line does not begin with what went ahead (it is dropped or re-written), the host's
- *   copy is ended with a bare newline, an unfinished object every host skips as unreadable, and
- *   what the guard sends instead follows. Only a hostile or broken server gets there; what went
+ *   for answers the guard does not inspect, and until it asks for one the guard does
+ *   (serverPartial; line-prefix.ts says how much): the host cannot read a message from it until
+ *   the guard has judged the whole line and sent its end. When the judged line does not begin
+ *   with what went ahead (it is dropped or re-written), the host's copy is ended with a bare
+ *   newline, an unfinished object every host skips as unreadable, and what the guard sends
+ *   instead follows. Only a hostile or broken server gets there; what went
  *   ahead is never read as a message by any host framing (test/unit/guard/large-line.test.ts).
  * - Server-initiated requests (sampling, elicitation, roots, …) are told once per kind and audited;
  *   the kinds given to --deny are answered with an error and never reach the host.
@@ -282,6 +283,10 @@ export class GuardRelay {
         entry.arguments = call?.['arguments'] as JsonValue | undefined;
       }
       this.pending.set(id, entry);
+      // The large line in progress may be the answer to this request (a server can write an answer
+      // to an id before the host sends it): from now on it is judged whole, like any answer the
+      // guard inspects. What went ahead before went while the host waited for no such answer.
+      if (INSPECTED_METHODS.has(method)) this.lineInProgress?.prefix?.stop();
       return undefined;
     }
     if (verdict.action === 'rewrite') throw new Error('Assertion failed: a host request was rewritten');
@@ -336,7 +341,8 @@ export class GuardRelay {
    * prefix of the same array), `size` their length. Once the line is large and the host waits
    * only for answers the guard does not inspect (a tools/call, say), its start goes ahead to the
    * host as far as line-prefix.ts allows: the host cannot read a message from it before serverLine
-   * has judged the whole line and added the rest. A list the guard inspects is always judged whole.
+   * has judged the whole line and added the rest. A list the guard inspects is always judged whole:
+   * a request for one stops the line's start where it is (hostMessage).
    */
   serverPartial(parts: readonly Buffer[], size: number): void {
     if (this.ended) return;

@@ -417,7 +417,7 @@ export class GuardRelay {
     // isUtf8 is native and strict (overlong forms, surrogates); a BOM stays in the text, so
     // JSON.parse refuses it below, as a host would.
     if (!isUtf8(content)) {
-      this.dropped('a line that is not valid UTF-8', content);
+      this.refusedLine('a line that is not valid UTF-8', content, () => lenientValues(content.toString('utf8')));
       return undefined;
     }
     this.currentLineBytes = line.length;
@@ -435,7 +435,7 @@ export class GuardRelay {
       value = JSON.parse(text);
     } catch {
       // Blank lines are not worth a notice (checked only here: this is the path of every response).
-      if (text.trim() !== '') this.dropped('a line that is not JSON', content);
+      if (text.trim() !== '') this.refusedLine('a line that is not JSON', content, () => lenientValues(text));
       return undefined;
     }
     if (Array.isArray(value)) return this.serverBatch(line, text, value);
@@ -588,7 +588,14 @@ export class GuardRelay {
 
   private serverResponse(id: string, pending: Pending | undefined, message: JsonObject, strict: () => JsonValue): ServerDecision {
     if (!pending) {
-      this.dropped(`a response to id ${id.length > 40 ? `${id.slice(0, 40)}…` : id}, which the host is not waiting for`, undefined);
+      const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+      // The id of a request the host waits for, spelled as the other type ("7" for 7): some hosts
+      // match ids by their number and would take it; it answers no request, but that one is told so.
+      const respelled = otherSpelling(id);
+      if (respelled !== undefined && this.pending.has(respelled)) {
+        return this.unclean(`a response to id ${shown}, where the host sent the id ${respelled}`, [JSON.parse(respelled) as RpcId]);
+      }
+      this.dropped(`a response to id ${shown}, which the host is not waiting for`, undefined);
       return { kind: 'drop' };
     }
     this.pending.delete(id);
@@ -687,6 +694,27 @@ export class GuardRelay {
    */
   private unclean(problem: string, answers: readonly RpcId[]): ServerDecision {
     this.dropped(problem, undefined);
+    this.failAnswers(problem, answers);
+    return { kind: 'drop' };
+  }
+
+  /**
+   * A line that is not JSON as it is (`problem` says why), dropped. When a lenient reading of it
+   * (`lenient`: lenientValues) finds answers to requests the host waits for, a host that reads
+   * leniently would have taken them: each of those requests gets an error, so the host does not
+   * wait for it. Nothing of the line goes on either way.
+   */
+  private refusedLine(problem: string, content: Buffer, lenient: () => unknown[]): void {
+    this.dropped(problem, content);
+    const answers = lenient()
+      .flatMap((value) => (Array.isArray(value) ? value : [value]))
+      .map(envelopeOf)
+      .flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
+    if (answers.some((answered) => this.pending.has(idKey(answered)))) this.failAnswers(problem, answers);
+  }
+
+  /** Audits a dropped server message and answers the requests it claimed to answer with an error. */
+  private failAnswers(problem: string, answers: readonly RpcId[]): void {
     this.handlers.audit?.({ type: 'dropped', at: this.handlers.now(), reason: problem });
     for (const answered of answers) {
       const id = idKey(answered);
@@ -697,7 +725,6 @@ export class GuardRelay {
       if (pending.method === 'tools/call') this.auditCall(pending, 'error', answer.length);
       this.toHost(answer);
     }
-    return { kind: 'drop' };
   }
 
   private apply(id: string, verdict: Verdict): ServerDecision {
@@ -820,6 +847,38 @@ export function idKey(id: unknown): string {
   // no Infinity (a 1e400 id): JSON.stringify writes it as null, which answers no request.
   if (typeof id === 'number') return Number.isFinite(id) ? String(id) : 'null';
   return JSON.stringify(id) ?? 'undefined';
+}
+
+/**
+ * The idKey of the same id as the other JSON type: a string of an integer up to 2^53 as its
+ * number, a number as its string; undefined for any other id.
+ */
+function otherSpelling(key: string): string | undefined {
+  if (key.startsWith('"')) {
+    const text = JSON.parse(key) as string;
+    return /^(0|-?[1-9][0-9]*)$/.test(text) && Number.isSafeInteger(Number(text)) ? String(Number(text)) : undefined;
+  }
+  return /^-?[0-9]/.test(key) ? JSON.stringify(key) : undefined;
+}
+
+/** What a UTF-8 byte order mark reads as. */
+const BOM = '\uFEFF';
+
+/**
+ * The JSON values a lenient host could read in `text`, a line that is not JSON as it is: the line
+ * without a leading byte order mark, or else each of its pieces between bare `\r`s (a line end to
+ * Node's `readline` and Python's text pipes). Bytes that were not UTF-8 are U+FFFD in `text`.
+ */
+function lenientValues(text: string): unknown[] {
+  const read = (piece: string): unknown[] => {
+    try {
+      return [JSON.parse(piece.startsWith(BOM) ? piece.slice(1) : piece)];
+    } catch {
+      return [];
+    }
+  };
+  const whole = read(text);
+  return whole.length > 0 || !text.includes('\r') ? whole : text.split('\r').flatMap(read);
 }
 
 /** JSON-RPC's code for a request the guard cannot take as it is (an id it cannot key). */

@@ -184,9 +184,11 @@ describe('server → host', () => {
     const h = harness();
     h.relay.serverLine(line({ jsonrpc: '2.0', id: 7, result: { tools: [{ name: 'exfil' }] } }));
     listTools(h, 1);
-    h.relay.serverLine(line({ jsonrpc: '2.0', id: '1', result: { tools: [{ name: 'exfil' }] } }));
     expect(h.toHost).toEqual([]);
-    expect(h.relay.pendingCount).toBe(1);
+    // The host's id as a string: no list goes on under it either; the request is told so.
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: '1', result: { tools: [{ name: 'exfil' }] } }));
+    expect(h.hostJson()).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('where the host sent the id 1') } }]);
+    expect(h.relay.pendingCount).toBe(0);
   });
 
   it('refuses an inspected response that breaks the strict JSON rules, answering the host with an error', () => {
@@ -428,6 +430,49 @@ describe('server → host: only what was judged reaches the host', () => {
       'mcpm: server "notes" sent a message that is both a request and a response (it has "method" and "result"); dropped it',
       'mcpm: server "notes" sent a response to id 1, which the host is not waiting for; dropped it',
     ]);
+  });
+
+  it('drops a line a lenient host would read (a bad UTF-8 byte, a BOM, bare \\r line ends), and answers each request it claims to answer with an error', () => {
+    const h = harness();
+    listed(h);
+    list(h, 1);
+    call(h, 2);
+    call(h, 3);
+    const bad = Buffer.from(`{"jsonrpc":"2.0","id":1,"result":{"tools":[${JSON.stringify(exfil)}]}}\n`);
+    bad[bad.indexOf('IMPORTANT')] = 0xff;
+    h.relay.serverLine(bad);
+    h.relay.serverLine(Buffer.from(`\ufeff{"jsonrpc":"2.0","id":2,"result":{"content":[]}}\n`));
+    // Two messages between bare \r's, as readline hosts split them.
+    h.relay.serverLine(Buffer.from('{"jsonrpc":"2.0","method":"notifications/message","params":{}}\r{"jsonrpc":"2.0","id":3,"result":{}}\r\n'));
+    // Not JSON even to a lenient reader: dropped, nothing answered.
+    call(h, 4);
+    h.relay.serverLine(Buffer.from('{"jsonrpc":"2.0","id":4,"result":{}\n'));
+    expect(h.hostJson().slice(1)).toEqual([
+      { jsonrpc: '2.0', id: 1, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('a line that is not valid UTF-8') } },
+      { jsonrpc: '2.0', id: 2, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('a line that is not JSON') } },
+      { jsonrpc: '2.0', id: 3, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('a line that is not JSON') } },
+    ]);
+    expect(h.toHost.map(String).join('').includes('ssh')).toBe(false);
+    expect(h.calls).toMatchObject([{ tool: 'echo', outcome: 'error' }, { tool: 'echo', outcome: 'error' }]);
+    expect(h.events.filter((e) => e.type === 'dropped')).toHaveLength(3);
+    expect(h.relay.pendingCount).toBe(1);
+  });
+
+  it('drops a response whose id is the host\'s in the other type ("7" for 7), and answers that request with an error', () => {
+    const h = harness();
+    listed(h);
+    list(h, 7);
+    list(h, '8');
+    list(h, 9);
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: '7', result: { tools: [exfil] } }));
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: 8, result: { tools: [exfil] } }));
+    h.relay.serverLine(line({ jsonrpc: '2.0', id: '09', result: { tools: [exfil] } }));
+    expect(h.hostJson().slice(1)).toEqual([
+      { jsonrpc: '2.0', id: 7, error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('where the host sent the id 7') } },
+      { jsonrpc: '2.0', id: '8', error: { code: GUARD_ERROR.BAD_RESPONSE, message: expect.stringContaining('where the host sent the id "8"') } },
+    ]);
+    expect(h.notices.at(-1)).toBe('mcpm: server "notes" sent a response to id "09", which the host is not waiting for; dropped it');
+    expect(h.relay.pendingCount).toBe(1);
   });
 
   it('drops a message with a duplicate key: a list under a call id that a first-key parser would read as the list answer', () => {

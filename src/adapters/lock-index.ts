@@ -16,6 +16,7 @@
 import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheKey, fileIdentity, readCacheFile, removeUnused, writeCacheFile } from './cache-dir.js';
+import { escapeInvisible } from '../core/canonical.js';
 import { parseStrictJson, readNativeJson } from '../core/json-strict.js';
 import { decodeUtf8 } from './files.js';
 import { lockHeadOfEntries, type LockHead } from '../core/lockfile.js';
@@ -62,7 +63,7 @@ const KEY_LINE = Buffer.from('\n    "');
 const ENTRY_END = Buffer.from('\n    }');
 
 /**
- * Where each entry's value is in a lock as mcpm prints it (JSON.stringify with two spaces): the
+ * Where each entry's value is in a lock as mcpm prints it (serializeLock: two spaces a level): the
  * only lines indented by exactly four spaces are the servers' keys (`    "NAME": {`) and the lines
  * that close their values (`    }`). Only for bytes whose text parseLockHead found printed;
  * undefined for anything else.
@@ -100,8 +101,8 @@ export function readIndexedEntry(fd: number, lockFile: string, shown: string, na
     if (!startsWith(fd, Buffer.from(index.head, 'latin1'))) return undefined;
     const range = Object.hasOwn(index.entries, name) ? index.entries[name] : undefined;
     if (range === undefined) return lockHeadOfEntries(shown, index.eol, []);
-    // The entry's key line as the printer writes it, then its value: read together.
-    const keyLine = Buffer.from(`\n    ${JSON.stringify(name)}: `);
+    // The entry's key line as the printer writes it (invisible characters escaped), then its value: read together.
+    const keyLine = Buffer.from(`\n    ${escapeInvisible(JSON.stringify(name))}: `);
     const start = range[0] - keyLine.length;
     if (start < 0) return undefined;
     const bytes = Buffer.alloc(range[1] - start);

@@ -166,7 +166,24 @@ export function parseLockHead(text: string, file: string, options: { findPrinted
   // In file order: Object.keys would put integer-like names ("2" before "10") first.
   const names = Object.keys(serversJson).sort();
   const head = { ...lockHeadOfEntries(file, lineEndingOf(text), names.map((name) => [name, serversJson[name]!])), sortedKeys };
-  return options.findPrinted ? { ...head, printed: isWrittenJson(text, root) } : head;
+  return options.findPrinted ? { ...head, printed: isPrintedLock(text, root) } : head;
+}
+
+/**
+ * Whether `text` is exactly how serializeLock prints `root`, with LF line ends. Most locks print as
+ * JSON.stringify does; one with an integer-like key anywhere ("10", which V8 lists first) or an
+ * invisible character (escaped by the printer) only as the printer itself does.
+ */
+function isPrintedLock(text: string, root: JsonValue): boolean {
+  if (isWrittenJson(text, root)) return true;
+  // A CRLF lock (no printed string holds a raw CR) is not printed again to find that out at every read.
+  if (text.includes('\r')) return false;
+  try {
+    return text === writeSortedJson(root, { indent: '  ', eol: '\n', finalEol: true });
+  } catch {
+    // Nested past what the printer prints: not a lock mcpm wrote.
+    return false;
+  }
 }
 
 /**

@@ -156,6 +156,22 @@ describe('readLockHead with an entry and a cache directory', () => {
     expect(renamed!.launches.has('small')).toBe(false);
   });
 
+  it('indexes a lock with integer-like names and invisible characters (printed otherwise than JSON.stringify prints), and serves each entry as the full read does', async () => {
+    const names = ['10', '9', 'a\u2028b', 'zero\u200bwidth', 'plain'];
+    const entries = Object.fromEntries(names.map((n, i) => [n, entryFor(n, i === 4 ? 1200 : 2, i === 3 ? 'hid\u200bden' : 'echo')]));
+    const text = lockText(entries);
+    expect(text).toContain('"a\\u2028b": {');
+    await fs.writeFile(file, text);
+    const full = await read('9');
+    expect(await indexFiles(cache)).toHaveLength(1);
+    for (const name of names) {
+      const indexed = await read(name);
+      expect([...indexed!.entries.keys()], name).toEqual([name]);
+      expect(entryOf(indexed, name), name).toEqual(entries[name]);
+      expect(lockFromHead(indexed!, name), name).toEqual(lockFromHead(full!, name));
+    }
+  });
+
   it('keeps no index of a small lock, or of one not printed as mcpm prints it', async () => {
     await fs.writeFile(file, lockText({ small: entryFor('small', 2) }));
     await read('small');

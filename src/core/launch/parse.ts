@@ -348,6 +348,10 @@ function serverFromEntry(name: string, entry: JsonValue, file: string, hostKeys:
   if (name === '') {
     throw new McpmError('CONFIG_INVALID', `${file}: a server name is empty`, 'give the server a name');
   }
+  // A host starts a guarded server as `mcpm run NAME`, and no command line can carry a NUL.
+  if (name.includes('\0')) {
+    throw new McpmError('CONFIG_INVALID', `${file}: server ${jsonQuote(name)}: its name contains a NUL character`, 'rename the server');
+  }
   if (!isJsonObject(entry)) return fail('must be an object');
   const extra = mcpmSettings(entry, fail);
 

@@ -252,8 +252,9 @@ describe('parseConfig: validation errors name file, server and field', () => {
     expectError(() => one({ args: [] }, 'a\u001b[31m\u202e'), 'CONFIG_INVALID', '.mcp.json: server "a\\u001b[31m\\u202e": needs "command" (stdio) or "url" (http, sse)');
   });
 
-  it('an empty server name is refused', () => {
+  it('an empty server name, or one with a NUL (no command line carries it), is refused', () => {
     expectError(() => one({ command: 'n' }, ''), 'CONFIG_INVALID', '.mcp.json: a server name is empty');
+    expectError(() => one({ command: 'n' }, 'a\u0000b'), 'CONFIG_INVALID', '.mcp.json: server "a\\u0000b": its name contains a NUL character');
   });
 
   it.each([

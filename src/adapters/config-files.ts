@@ -117,7 +117,7 @@ export async function loadConfig(
     const found = await findSidecar(absolute, shown, options.place?.env ?? {});
     if (found === null) return text;
     const { unguardedText } = await import('./hosts/sidecar.js');
-    const result = await unguardedText(text, shown, context, found);
+    const result = await unguardedText(text, { absolute, shown }, context, found);
     for (const name of result.guarded) guarded.add(name);
     return result.text;
   };

@@ -559,7 +559,7 @@ async function lockProblems(
   const loaded = await loadLock();
   // What mcpm run will read: the config as written now, with the guarded entries' originals.
   const format = hostInfo(target.format).format;
-  const { text } = await unguardedText(written.text, target.shown, target.context, { text: written.sidecarText, shown: written.outcome.sidecar });
+  const { text } = await unguardedText(written.text, { absolute: target.absolute, shown: target.shown }, target.context, { text: written.sidecarText, shown: written.outcome.sidecar });
   const configured = new Map(format.read(text, target.shown, target.context).map((s) => [s.name, s]));
   // Values found to match are kept: the host's first `mcpm run` of them then hashes none.
   await bindValues(configured, launchesOf(loaded.lock), { matches: new ValueMatches(place) });

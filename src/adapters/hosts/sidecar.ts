@@ -13,10 +13,12 @@
  * Why "launches this mcpm" and not just "matches the record": a sidecar is a file like any other,
  * and a cloned repository could ship one next to its `.mcp.json` claiming that `npx evil` is "the
  * guarded form" of a harmless original. mcpm would then lock the harmless one while the host runs
- * `npx evil`. Honouring only entries whose command and script are this very node and this very
- * `bin/mcpm.cjs` means the host runs mcpm, which runs what mcpm checked.
+ * `npx evil`. Honouring only entries that are exactly what guard writes (isGuardLaunch: this very
+ * node and this very `bin/mcpm.cjs`, by absolute paths, running this config's entry) means the
+ * host runs mcpm, which runs what mcpm checked.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
 import type { ServerConfig } from '../../core/launch/parse.js';
@@ -113,11 +115,39 @@ async function realpathOr(file: string): Promise<string> {
   }
 }
 
-/** True when the launch is `<this node> <this bin/mcpm.cjs> run …`. */
-async function launchesSelf(launch: Launch, self: Self): Promise<boolean> {
-  const [script, subcommand] = launch.args;
-  if (script === undefined || subcommand !== 'run') return false;
-  return (await realpathOr(launch.command)) === self.node && (await realpathOr(script)) === self.bin;
+/**
+ * Paths that name another file in every process: the process's own executable (`/proc/self/exe`
+ * is this mcpm's node here, and the host's own program in the host), its descriptors.
+ */
+const PER_PROCESS = /^\/(proc|dev)\//;
+
+/**
+ * True when `launch` is exactly what guard writes for the entry `name` of the config at `config`
+ * (absolute): `<this node> <this bin/mcpm.cjs> run [--host H] --config <config> --lockfile <lock>
+ * [--deny D] -- <name>`, every path absolute, none under /proc or /dev. Anything looser lets a
+ * repository that ships a sidecar beside its config (as older mcpm versions wrote them) make mcpm
+ * read a harmless original while the host starts something else: `/proc/self/exe` is the host's
+ * own program in the host; a relative script resolves against another working directory there;
+ * and `run --config other.json` runs another config's server.
+ */
+async function isGuardLaunch(launch: Launch, self: Self, config: string, name: string): Promise<boolean> {
+  const { command, args } = launch;
+  const at = (i: number): string | undefined => args[i];
+  if (at(1) !== 'run' || at(args.length - 2) !== '--' || at(args.length - 1) !== name) return false;
+  let i = 2;
+  const option = (flag: string): string | undefined => {
+    if (at(i) !== flag || i + 1 >= args.length - 2) return undefined;
+    i += 2;
+    return at(i - 1);
+  };
+  option('--host');
+  const configArg = option('--config');
+  const lockArg = option('--lockfile');
+  option('--deny');
+  const paths = [command, at(0), configArg, lockArg];
+  if (i !== args.length - 2 || !paths.every((p): p is string => p !== undefined && path.isAbsolute(p) && !PER_PROCESS.test(p))) return false;
+  const [node, bin, written] = await Promise.all([realpathOr(command), realpathOr(at(0)!), realpathOr(configArg!)]);
+  return node === self.node && bin === self.bin && written === (await realpathOr(config));
 }
 
 export function launchEqual(a: Launch | undefined, b: Launch): boolean {
@@ -141,10 +171,11 @@ export function recordsInForce(entries: readonly HostEntry[], sidecar: Sidecar):
  */
 export async function unguardedText(
   text: string,
-  shown: string,
+  config: { absolute: string; shown: string },
   context: ReadContext,
   found: Pick<FoundSidecar, 'text' | 'shown'> | null,
 ): Promise<{ text: string; guarded: string[] }> {
+  const { shown } = config;
   const sidecar = found === null ? null : parseSidecar(found.text, found.shown);
   if (sidecar === null || sidecar.records.length === 0) return { text, guarded: [] };
   const format = hostInfo(sidecar.host).format;
@@ -153,11 +184,20 @@ export async function unguardedText(
   const edits: EntryEdit[] = [];
   const guarded: string[] = [];
   for (const { record, entry } of recordsInForce(entries, sidecar)) {
-    if (!(await launchesSelf(record.guarded, self))) continue;
+    if (!(await isGuardLaunch(record.guarded, self, config.absolute, entry.name))) continue;
     edits.push({ path: entry.path, text: record.original });
     guarded.push(entry.name);
   }
-  return edits.length === 0 ? { text, guarded } : { text: rewriteEntries(text, entries, edits), guarded };
+  if (edits.length === 0) return { text, guarded };
+  const out = rewriteEntries(text, entries, edits);
+  // Each original is one entry in place of another: text that ends the entry early and comments
+  // out what follows (`…}} /*`) would hide the config's other servers from every check.
+  const after = format.entries(out, `${shown} with the originals of its guarded servers (${found!.shown})`, context);
+  const keys = (list: readonly HostEntry[]) => list.map((e) => JSON.stringify(e.path)).sort();
+  if (JSON.stringify(keys(after)) !== JSON.stringify(keys(entries))) {
+    throw new McpmError('CONFIG_INVALID', `${found!.shown}: an original definition does not put back exactly one server of ${shown}`, 'restore the host config from a backup, or delete this file and run "mcpm guard" again');
+  }
+  return { text: out, guarded };
 }
 
 /**

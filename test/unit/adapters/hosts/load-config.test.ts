@@ -118,6 +118,37 @@ describe('loadConfig reads a guarded config as it was before guard', () => {
     expect(servers.get('notes')!.launch).toMatchObject({ command: 'npx', args: ['-y', 'evil'] });
   });
 
+  it('nor a "guarded" form that is not exactly what guard writes for this entry of this file: the host could start something else', async () => {
+    const config = path.join(home, '.cursor', 'mcp.json');
+    const launch = guardedLaunch(config);
+    const forms = [
+      // The host's own program in the host; this mcpm's node in mcpm.
+      { command: '/proc/self/exe', args: launch.args },
+      // Resolved against another working directory in the host.
+      { command: launch.command, args: [path.relative(process.cwd(), BIN), ...launch.args.slice(1)] },
+      // Another config's server, under another lock.
+      { command: launch.command, args: [BIN, 'run', '--config', path.join(home, 'other.json'), '--lockfile', '/l.lock', '--', 'notes'] },
+      { command: launch.command, args: [BIN, 'run', '--config', config, '--lockfile', 'l.lock', '--', 'notes'] },
+      { command: launch.command, args: [BIN, 'run', '-C', home, '--config', config, '--lockfile', '/l.lock', '--', 'notes'] },
+    ];
+    for (const form of forms) {
+      await guarded(form);
+      const { servers } = await loadConfig(home, [], { host: 'cursor', place });
+      expect(servers.get('notes')!.launch, JSON.stringify(form)).toMatchObject({ command: form.command, args: form.args });
+    }
+  });
+
+  it('an original that would put back more or less than its own entry is CONFIG_INVALID (it could comment out other servers)', async () => {
+    const config = path.join(home, '.cursor', 'mcp.json');
+    const launch = guardedLaunch(config);
+    await put('.cursor/mcp.json', `{"mcpServers": {"notes": ${JSON.stringify(launch)}}}`);
+    // In a JSONC file, `{"command": "npx"}} /*` would comment out the servers after it instead.
+    const sidecar: Sidecar = { host: 'cursor', records: [{ path: ['mcpServers', 'notes'], original: '{"command": "npx"}, "extra": {"command": "unseen"}', guarded: launch }] };
+    await put('.cursor/mcp.json.mcpm-guard.json', serializeSidecar(sidecar));
+    const error = await rejection(loadConfig(home, [], { host: 'cursor', place }), 'CONFIG_INVALID');
+    expect(error.message).toBe('~/.cursor/mcp.json.mcpm-guard.json: an original definition does not put back exactly one server of ~/.cursor/mcp.json');
+  });
+
   it('an entry changed since guard is read as it is now', async () => {
     const launch = guardedLaunch(path.join(home, '.cursor', 'mcp.json'));
     await guarded({ command: launch.command, args: [...launch.args.slice(0, -1), 'renamed'] }, launch);

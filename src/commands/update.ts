@@ -95,7 +95,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   } else {
     const { resolveNpmVersion, PinResolveError } = await import('../adapters/pins/index.js');
     try {
-      const resolved = await resolveNpmVersion(spec.name, options.to ?? 'latest', { cwd: project.dir, env: deps.env, timeoutMs: options.timeout, signal: deps.signal });
+      const resolved = await resolveNpmVersion(spec.name, options.to ?? 'latest', { cwd: project.dir, env: deps.env, serverEnv: config.env, timeoutMs: options.timeout, signal: deps.signal });
       target = { manager: 'npm', name: spec.name, version: resolved.version, ...(resolved.integrity === undefined ? {} : { integrity: resolved.integrity }) };
     } catch (error) {
       if (deps.signal.aborted) throw deps.signal.reason;

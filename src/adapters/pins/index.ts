@@ -45,7 +45,7 @@ export async function resolvePins(
 ): Promise<Map<string, PinResult>> {
   const results = new Map<string, PinResult>();
   await forEachConcurrently(servers, options.concurrency, async (server) => {
-    results.set(server.name, await resolvePin(packageSpecOf(server.launch), options));
+    results.set(server.name, await resolvePin(packageSpecOf(server.launch), { ...options, serverEnv: server.env }));
   });
   // A Ctrl-C cancelled the lookups (each then reads as failed): the caller must not write anything.
   if (options.signal?.aborted) throw options.signal.reason;
@@ -77,12 +77,12 @@ export async function checkLockedPins(
     const locked = s.locked?.package;
     const spec = s.config ? packageSpecOf(s.config.launch) : null;
     if (!locked || locked.manager !== 'npm' || !spec || spec.manager !== 'npm' || spec.unresolvable !== undefined || spec.name !== locked.name) return [];
-    return [{ name: s.name, locked, spec }];
+    return [{ name: s.name, locked, spec, config: s.config }];
   });
   const checks = new Map<string, PinCheck>();
-  await forEachConcurrently(todo, options.concurrency, async ({ name, locked, spec }) => {
+  await forEachConcurrently(todo, options.concurrency, async ({ name, locked, spec, config }) => {
     try {
-      const resolved = await resolveNpmVersion(spec.name, spec.spec, options);
+      const resolved = await resolveNpmVersion(spec.name, spec.spec, { ...options, ...(config?.env === undefined ? {} : { serverEnv: config.env }) });
       const changed = resolved.version !== locked.version || (resolved.integrity ?? null) !== (locked.integrity ?? null);
       checks.set(name, { locked, resolved, changed });
     } catch (error) {

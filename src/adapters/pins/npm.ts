@@ -1,8 +1,12 @@
 /**
  * npm package pins: `npm view <name>@<spec> version dist.integrity dist-tags.latest --json`, run
- * with the user's npm (execa 9, imported lazily) in the project directory and with mcpm's
- * environment, so `.npmrc` files, `npm_config_registry`, scoped registries and auth all apply as
- * they do for the `npx` that launches the server. Nothing is installed and no script runs.
+ * with the user's npm (execa 9, imported lazily) in the project directory, so `.npmrc` files,
+ * scoped registries and auth apply as they do for the `npx` that launches the server. That npx
+ * gets only the variables a server inherits (adapters/process.ts INHERITED_ENV_VARS) and the
+ * server's own `env`: npm's settings in mcpm's environment (`npm_config_registry`,
+ * `NPM_CONFIG_USERCONFIG`, as CI set-ups write them) are left out here too, and those of the
+ * server's `env` put in, or the pin would be checked against a registry the server is never
+ * fetched from. Nothing is installed and no script runs.
  */
 import type { Result } from 'execa';
 import { isExactNpmVersion } from '../../core/package-spec.js';
@@ -10,8 +14,10 @@ import { isExactNpmVersion } from '../../core/package-spec.js';
 export interface NpmOptions {
   /** Where npm runs: the project directory, whose `.npmrc` applies. */
   cwd: string;
-  /** mcpm's environment (npm_config_*, HOME for ~/.npmrc, PATH to find npm). */
+  /** mcpm's environment (HOME for ~/.npmrc, PATH to find npm, proxies); its npm settings are left out (npmEnv). */
   env: Readonly<Record<string, string | undefined>>;
+  /** The server's own `env`, as the config writes it: its npm settings apply, as they do for its npx. */
+  serverEnv?: Readonly<Record<string, string>>;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -31,6 +37,21 @@ export class PinResolveError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Variables npm reads its settings from (names in any case), and the global prefix it reads. */
+const NPM_SETTING = /^(npm_config_|prefix$)/i;
+
+/**
+ * The environment for npm: mcpm's without npm's settings, with those the server's `env` sets (a
+ * value with a `${VAR}` reference is left out: the server's npx gets it resolved, which this check
+ * cannot vouch for).
+ */
+export function npmEnv(mcpmEnv: Readonly<Record<string, string | undefined>>, serverEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, value] of Object.entries(mcpmEnv)) if (value !== undefined && !NPM_SETTING.test(key)) env[key] = value;
+  for (const [key, value] of Object.entries(serverEnv)) if (NPM_SETTING.test(key) && !value.includes('$')) env[key] = value;
+  return env;
 }
 
 const SRI = /^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$/;
@@ -79,8 +100,7 @@ export async function npmVersions(name: string, options: NpmOptions): Promise<{ 
 
 async function npmView(args: string[], target: string, options: NpmOptions): Promise<unknown> {
   const { execa } = await import('execa');
-  const env: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
+  const env = npmEnv(options.env, options.serverEnv);
   // npm's own version check would be one more request, to a registry the user did not ask about.
   env.npm_config_update_notifier = 'false';
   let result: Result;

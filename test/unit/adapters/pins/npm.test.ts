@@ -13,14 +13,14 @@ const integrity = (v: string) => `sha512-${Buffer.from(`tarball ${v}`).toString(
 let registry: FixtureRegistry;
 let work = '';
 
-/** mcpm's environment minus any npm_config_* that `npx vitest` itself exported. */
+/** mcpm's environment (its npm settings are not npm view's: see npmEnv). */
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
-  return { ...env, npm_config_cache: join(work, 'cache'), ...extra };
+  return { ...process.env, ...extra };
 }
 
+/** The registry and cache as the server's own env sets them, which its npx gets. */
 function options(extra: Record<string, string> = {}, cwd = work): NpmOptions {
-  return { cwd, env: cleanEnv({ npm_config_registry: registry.url, ...extra }), timeoutMs: 20_000 };
+  return { cwd, env: cleanEnv(), serverEnv: { npm_config_cache: join(work, 'cache'), npm_config_registry: registry.url, ...extra }, timeoutMs: 20_000 };
 }
 
 beforeAll(async () => {
@@ -67,9 +67,25 @@ describe('resolveNpmVersion', () => {
 
   it("honours the project's .npmrc, as the npx that launches the server does", async () => {
     const projectDir = mkdtempSync(join(work, 'project-'));
-    writeFileSync(join(projectDir, '.npmrc'), `registry=${registry.url}\n`);
+    writeFileSync(join(projectDir, '.npmrc'), `registry=${registry.url}\ncache=${join(work, 'cache')}\n`);
     const resolved = await resolveNpmVersion(PKG, '1.0.0', { cwd: projectDir, env: cleanEnv(), timeoutMs: 20_000 });
     expect(resolved.version).toBe('1.0.0');
+  });
+
+  it("leaves out npm's settings in mcpm's environment, which the server's npx does not get (a CI's registry), and takes the server's own", async () => {
+    const other = await startRegistry();
+    other.publish(PKG, '1.0.0', { tarball: Buffer.from('other bytes'), integrity: integrity('other') }, null);
+    const projectDir = mkdtempSync(join(work, 'project-'));
+    writeFileSync(join(projectDir, '.npmrc'), `registry=${registry.url}\ncache=${join(work, 'cache')}\n`);
+    try {
+      const ci = cleanEnv({ npm_config_registry: other.url, NPM_CONFIG_REGISTRY: other.url });
+      expect(await resolveNpmVersion(PKG, '1.0.0', { cwd: projectDir, env: ci, timeoutMs: 20_000 })).toEqual({ version: '1.0.0', integrity: integrity('1.0.0') });
+      // The server's env names a registry: its npx fetches from there, and so is the pin checked.
+      const own = { npm_config_registry: other.url };
+      expect(await resolveNpmVersion(PKG, '1.0.0', { cwd: projectDir, env: ci, serverEnv: own, timeoutMs: 20_000 })).toEqual({ version: '1.0.0', integrity: integrity('other') });
+    } finally {
+      await other.close();
+    }
   });
 });
 

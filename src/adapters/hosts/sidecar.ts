@@ -21,6 +21,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { McpmError } from '../../core/errors.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError, type JsonValue } from '../../core/json-strict.js';
+import { stripJsonComments } from '../../core/jsonc.js';
 import type { ServerConfig } from '../../core/launch/parse.js';
 import { rewriteEntries, samePath, type EntryEdit, type HostEntry, type HostName, type Launch, type ReadContext } from './format.js';
 import { hostInfo, isHostName } from './index.js';
@@ -192,12 +193,38 @@ export async function unguardedText(
   const out = rewriteEntries(text, entries, edits);
   // Each original is one entry in place of another: text that ends the entry early and comments
   // out what follows (`…}} /*`) would hide the config's other servers from every check.
-  const after = format.entries(out, `${shown} with the originals of its guarded servers (${found!.shown})`, context);
-  const keys = (list: readonly HostEntry[]) => list.map((e) => JSON.stringify(e.path)).sort();
-  if (JSON.stringify(keys(after)) !== JSON.stringify(keys(entries))) {
+  const one =
+    format.syntax === 'json' || format.syntax === 'jsonc'
+      ? edits.every((edit) => isOneObject(edit.text, format.syntax === 'jsonc'))
+      : sameEntries(format.entries(out, `${shown} with the originals of its guarded servers (${found!.shown})`, context), entries);
+  if (!one) {
     throw new McpmError('CONFIG_INVALID', `${found!.shown}: an original definition does not put back exactly one server of ${shown}`, 'restore the host config from a backup, or delete this file and run "mcpm guard" again');
   }
   return { text: out, guarded };
+}
+
+/**
+ * Whether `text` is one JSON object and nothing around it (JSONC: comments and trailing commas
+ * inside it only): put in place of an entry's value, it ends where that value ended. Checked on
+ * the entry's text alone, as a second read of the whole file would cost a large `~/.claude.json`
+ * tens of milliseconds at every `mcpm run`.
+ */
+function isOneObject(text: string, jsonc: boolean): boolean {
+  try {
+    // Comments and trailing commas become spaces of the same length: a `// …` after the closing
+    // brace shows as text that ends sooner than the entry's.
+    const plain = jsonc ? stripJsonComments(text) : text;
+    const ends = (t: string) => [t.length - t.trimStart().length, t.trimEnd().length];
+    return isJsonObject(JSON.parse(plain)) && plain.trimStart().startsWith('{') && JSON.stringify(ends(plain)) === JSON.stringify(ends(text));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether two readings of a file list entries at the same paths. */
+function sameEntries(a: readonly HostEntry[], b: readonly HostEntry[]): boolean {
+  const keys = (list: readonly HostEntry[]) => list.map((e) => JSON.stringify(e.path)).sort();
+  return JSON.stringify(keys(a)) === JSON.stringify(keys(b));
 }
 
 /**

@@ -147,6 +147,21 @@ describe('loadConfig reads a guarded config as it was before guard', () => {
     await put('.cursor/mcp.json.mcpm-guard.json', serializeSidecar(sidecar));
     const error = await rejection(loadConfig(home, [], { host: 'cursor', place }), 'CONFIG_INVALID');
     expect(error.message).toBe('~/.cursor/mcp.json.mcpm-guard.json: an original definition does not put back exactly one server of ~/.cursor/mcp.json');
+    // JSONC: a comment after the original's closing brace, or an early close, would hide "helper".
+    const vscode = path.join(home, '.vscode', 'mcp.json');
+    const guardedVscode = guardedLaunch(vscode);
+    await put('.vscode/mcp.json', `{"servers": {"notes": ${JSON.stringify(guardedVscode)}, "helper": {"command": "evil"}} /* */ }`);
+    for (const hiding of ['{"command": "npx"} //', '{"command": "npx"}} /*', '{"command": "npx"} /* } */']) {
+      const record = { path: ['servers', 'notes'], original: hiding, guarded: guardedVscode };
+      await put('.vscode/mcp.json.mcpm-guard.json', serializeSidecar({ host: 'vscode', records: [record] }));
+      await rejection(loadConfig(home, [vscode]), 'CONFIG_INVALID');
+    }
+    // Comments and a trailing comma inside it are the original's own.
+    const record = { path: ['servers', 'notes'], original: '{\n  // the server\n  "command": "npx", /* pinned */ "args": ["-y", "pkg@1.0.0"],\n}', guarded: guardedVscode };
+    await put('.vscode/mcp.json.mcpm-guard.json', serializeSidecar({ host: 'vscode', records: [record] }));
+    const { servers } = await loadConfig(home, [vscode]);
+    expect([...servers.keys()].sort()).toEqual(['helper', 'notes']);
+    expect(servers.get('notes')!.launch).toMatchObject({ command: 'npx', args: ['-y', 'pkg@1.0.0'] });
   });
 
   it('an entry changed since guard is read as it is now', async () => {

@@ -5,7 +5,7 @@
  * which relays JSON-RPC between them holding every list, `initialize` result and call to the lock,
  * and maps how the session ended to an exit status.
  */
-import { resolve as resolvePath } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import { createRequire } from 'node:module';
 import { buildServerEnv, spawnServer, type ExitInfo, type SpawnOptions } from '../adapters/process.js';
 import { optimiseHotCodeSooner } from '../adapters/tiering.js';
@@ -13,7 +13,8 @@ import { DENY_KINDS, type DenyKind } from '../core/deny.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
-import { launchDifference } from '../core/launch/identity.js';
+import { launchDifference, type LaunchSpec } from '../core/launch/identity.js';
+import { sidecarDir } from '../adapters/hosts/sidecar-path.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
 import type { LoadedValues, SecretValue } from '../core/reflected-secrets.js';
 import { sanitize } from '../core/sanitize.js';
@@ -254,6 +255,17 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     };
   }
   const difference = launchDifference(config.launch, locked);
+  if (difference !== undefined && startsMcpmRun(config.launch)) {
+    // mcpm guard's own entry, read as it stands: the sidecar with its original was not found where
+    // this process looks (a host that does not pass on the XDG_STATE_HOME guard ran with).
+    const dir = sidecarDir(deps.env);
+    return {
+      refusal: {
+        message: `server ${quoted} was not started: its entry in ${config.source} starts mcpm run, as mcpm guard writes it, but ${dir === undefined ? 'there is no state directory (neither XDG_STATE_HOME nor HOME is set)' : `guard's record of its original is not in ${dir}`}`,
+        hint: 'mcpm run finds it through the HOME and XDG_STATE_HOME the host starts it with: give the host those mcpm guard ran with, or run "mcpm guard" again with the host\'s',
+      },
+    };
+  }
   if (difference !== undefined) {
     return {
       refusal: {
@@ -368,4 +380,9 @@ function reviewCommand(options: RunOptions, project: Project): string {
   if (options.lockfile) parts.push('--lockfile', shellWord(project.lockFile));
   if (!options.host && (options.config ?? []).length === 0) parts.push('-C', shellWord(project.dir));
   return parts.join(' ');
+}
+
+/** Whether a launch starts mcpm's own `run` (`node …/bin/mcpm.cjs run …`), as guard's entries do. */
+function startsMcpmRun(launch: LaunchSpec): boolean {
+  return launch.transport === 'stdio' && launch.args[1] === 'run' && basename(launch.args[0] ?? '') === 'mcpm.cjs';
 }

@@ -97,6 +97,18 @@ describe('mcpm guard and git', () => {
     expect(git(p.dir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
   });
 
+  it('mcpm run started with another state directory than guard ran with says it found no record of the original, not that the launch changed', async () => {
+    const p = await project();
+    expect((await mcpm(['guard', '-C', p.dir, '--config', '.mcp.json'], { env: p.env })).status).toBe(0);
+    const elsewhere = join(p.env['HOME']!, 'elsewhere');
+    const run = await mcpm(['run', '-C', p.dir, 'notes'], { env: { ...p.env, XDG_STATE_HOME: elsewhere } });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`its entry in .mcp.json starts mcpm run, as mcpm guard writes it, but guard's record of its original is not in ${join(elsewhere, 'mcpm', 'guard')}`);
+    expect(run.stderr).toContain('the HOME and XDG_STATE_HOME the host starts it with');
+    // With the state directory guard wrote to, it starts.
+    expect((await mcpm(['verify', '--offline', '-C', p.dir], { env: p.env })).status).toBe(0);
+  });
+
   it('still reads and undoes a sidecar an older mcpm left beside the config, and moves it out on the next guard', async () => {
     const p = await project();
     const original = readFileSync(p.config, 'utf8');

@@ -259,10 +259,11 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     // mcpm guard's own entry, read as it stands: the sidecar with its original was not found where
     // this process looks (a host that does not pass on the XDG_STATE_HOME guard ran with).
     const dir = sidecarDir(deps.env);
+    const vars = process.platform === 'win32' ? 'LOCALAPPDATA' : 'HOME and XDG_STATE_HOME';
     return {
       refusal: {
-        message: `server ${quoted} was not started: its entry in ${config.source} starts mcpm run, as mcpm guard writes it, but ${dir === undefined ? 'there is no state directory (neither XDG_STATE_HOME nor HOME is set)' : `guard's record of its original is not in ${dir}`}`,
-        hint: 'mcpm run finds it through the HOME and XDG_STATE_HOME the host starts it with: give the host those mcpm guard ran with, or run "mcpm guard" again with the host\'s',
+        message: `server ${quoted} was not started: its entry in ${config.source} starts mcpm run, as mcpm guard writes it, but ${dir === undefined ? `there is no state directory (no ${vars})` : `guard's record of its original is not in ${dir}`}`,
+        hint: `mcpm run finds it through the ${vars} the host starts it with: give the host those mcpm guard ran with, or run "mcpm guard" again with the host's`,
       },
     };
   }

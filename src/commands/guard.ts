@@ -51,6 +51,7 @@ import { isJsonObject, parseStrictJson, type JsonObject } from '../core/json-str
 import { stripJsonComments } from '../core/jsonc.js';
 import { variableReferences } from '../core/launch/expand.js';
 import { launchDifference } from '../core/launch/identity.js';
+import { launchesMcpmRun } from '../core/launch/mcpm-run.js';
 import { configFormatOf, parseConfigJson, type ServerConfig } from '../core/launch/parse.js';
 import { sanitize } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
@@ -329,6 +330,7 @@ function skipReason(entry: HostEntry, text: string): string | undefined {
       : undefined;
   }
   if (entry.transport !== 'stdio' || !entry.launch) return 'not a server mcpm can start';
+  // Guarding it again would start mcpm from mcpm.
   if (launchesMcpmRun(entry.launch)) {
     return 'it already launches "mcpm run", but no record of its original definition is beside the config; guard it from its original definition';
   }
@@ -373,14 +375,6 @@ function referencedVariables(server: ServerConfig): { names: string[]; inputs: s
     if (name && !['userHome', 'workspaceFolder', 'workspaceFolderBasename', 'pathSeparator'].includes(name)) names.add(name);
   }
   return { names: [...names].sort(), inputs: [...inputs] };
-}
-
-/** `mcpm run …`, `mcp-lockfile run …` or `node …/mcpm.cjs run …`: guarding it again would start mcpm from mcpm. */
-function launchesMcpmRun(launch: Launch): boolean {
-  // `.js`: the bin's name before it became `.cjs`, still in entries other tools wrote.
-  const isMcpm = (file: string) => ['mcpm', 'mcp-lockfile'].includes(path.basename(file).replace(/\.(cmd|exe|js|cjs)$/i, ''));
-  if (isMcpm(launch.command) && launch.args.includes('run')) return true;
-  return launch.args.some((arg, i) => isMcpm(arg) && launch.args[i + 1] === 'run');
 }
 
 /**

@@ -5,7 +5,7 @@
  * which relays JSON-RPC between them holding every list, `initialize` result and call to the lock,
  * and maps how the session ended to an exit status.
  */
-import { basename, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { createRequire } from 'node:module';
 import { buildServerEnv, spawnServer, type ExitInfo, type SpawnOptions } from '../adapters/process.js';
 import { optimiseHotCodeSooner } from '../adapters/tiering.js';
@@ -13,7 +13,8 @@ import { DENY_KINDS, type DenyKind } from '../core/deny.js';
 import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
-import { launchDifference, type LaunchSpec } from '../core/launch/identity.js';
+import { launchDifference } from '../core/launch/identity.js';
+import { launchesMcpmRun } from '../core/launch/mcpm-run.js';
 import { sidecarDir } from '../adapters/hosts/sidecar-path.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
 import type { LoadedValues, SecretValue } from '../core/reflected-secrets.js';
@@ -255,7 +256,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     };
   }
   const difference = launchDifference(config.launch, locked);
-  if (difference !== undefined && startsMcpmRun(config.launch)) {
+  if (difference !== undefined && config.launch.transport === 'stdio' && launchesMcpmRun(config.launch)) {
     // mcpm guard's own entry, read as it stands: the sidecar with its original was not found where
     // this process looks (a host that does not pass on the XDG_STATE_HOME guard ran with).
     const dir = sidecarDir(deps.env);
@@ -383,7 +384,3 @@ function reviewCommand(options: RunOptions, project: Project): string {
   return parts.join(' ');
 }
 
-/** Whether a launch starts mcpm's own `run` (`node …/bin/mcpm.cjs run …`), as guard's entries do. */
-function startsMcpmRun(launch: LaunchSpec): boolean {
-  return launch.transport === 'stdio' && launch.args[1] === 'run' && basename(launch.args[0] ?? '') === 'mcpm.cjs';
-}

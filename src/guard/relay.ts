@@ -503,8 +503,7 @@ export class GuardRelay {
     const duplicate = duplicateKey(text, items);
     if (duplicate !== undefined) {
       // Which item a reader would take the second key for is anyone's guess: none goes on.
-      const answered = items.map(envelopeOf).flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
-      this.unclean(`a batch with the key ${jsonQuote(duplicate)} twice in one object`, answered);
+      this.unclean(`a batch with the key ${jsonQuote(duplicate)} twice in one object`, answeredIds(items));
       return undefined;
     }
     let strict: JsonValue | undefined;
@@ -706,10 +705,7 @@ export class GuardRelay {
    */
   private refusedLine(problem: string, content: Buffer, lenient: () => unknown[]): void {
     this.dropped(problem, content);
-    const answers = lenient()
-      .flatMap((value) => (Array.isArray(value) ? value : [value]))
-      .map(envelopeOf)
-      .flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
+    const answers = answeredIds(lenient().flatMap((value) => (Array.isArray(value) ? value : [value])));
     if (answers.some((answered) => this.pending.has(idKey(answered)))) this.failAnswers(problem, answers);
   }
 
@@ -859,6 +855,11 @@ function otherSpelling(key: string): string | undefined {
     return /^(0|-?[1-9][0-9]*)$/.test(text) && Number.isSafeInteger(Number(text)) ? String(Number(text)) : undefined;
   }
   return /^-?[0-9]/.test(key) ? JSON.stringify(key) : undefined;
+}
+
+/** The ids of the requests that `messages` (server messages, read) claim to answer, well-formed or not. */
+function answeredIds(messages: readonly unknown[]): RpcId[] {
+  return messages.map(envelopeOf).flatMap((e) => (e.kind === 'response' ? [e.id] : e.kind === 'unclean' && e.answers !== undefined ? [e.answers] : []));
 }
 
 /** What a UTF-8 byte order mark reads as. */

@@ -123,15 +123,15 @@ async function realpathOr(file: string): Promise<string> {
 const PER_PROCESS = /^\/(proc|dev)\//;
 
 /**
- * True when `launch` is exactly what guard writes for the entry `name` of the config at `config`
- * (absolute): `<this node> <this bin/mcpm.cjs> run [--host H] --config <config> --lockfile <lock>
+ * True when `launch` is exactly what guard writes for the entry `name` of the config at
+ * `self.config` (its real path): `<this node> <this bin/mcpm.cjs> run [--host H] --config <config> --lockfile <lock>
  * [--deny D] -- <name>`, every path absolute, none under /proc or /dev. Anything looser lets a
  * repository that ships a sidecar beside its config (as older mcpm versions wrote them) make mcpm
  * read a harmless original while the host starts something else: `/proc/self/exe` is the host's
  * own program in the host; a relative script resolves against another working directory there;
  * and `run --config other.json` runs another config's server.
  */
-async function isGuardLaunch(launch: Launch, self: Self, config: string, name: string): Promise<boolean> {
+async function isGuardLaunch(launch: Launch, self: Self & { config: string }, name: string): Promise<boolean> {
   const { command, args } = launch;
   const at = (i: number): string | undefined => args[i];
   if (at(1) !== 'run' || at(args.length - 2) !== '--' || at(args.length - 1) !== name) return false;
@@ -148,7 +148,7 @@ async function isGuardLaunch(launch: Launch, self: Self, config: string, name: s
   const paths = [command, at(0), configArg, lockArg];
   if (i !== args.length - 2 || !paths.every((p): p is string => p !== undefined && path.isAbsolute(p) && !PER_PROCESS.test(p))) return false;
   const [node, bin, written] = await Promise.all([realpathOr(command), realpathOr(at(0)!), realpathOr(configArg!)]);
-  return node === self.node && bin === self.bin && written === (await realpathOr(config));
+  return node === self.node && bin === self.bin && written === self.config;
 }
 
 export function launchEqual(a: Launch | undefined, b: Launch): boolean {
@@ -181,11 +181,11 @@ export async function unguardedText(
   if (sidecar === null || sidecar.records.length === 0) return { text, guarded: [] };
   const format = hostInfo(sidecar.host).format;
   const entries = format.entries(text, shown, context);
-  const self = await currentSelf();
+  const self = { ...(await currentSelf()), config: await realpathOr(config.absolute) };
   const edits: EntryEdit[] = [];
   const guarded: string[] = [];
   for (const { record, entry } of recordsInForce(entries, sidecar)) {
-    if (!(await isGuardLaunch(record.guarded, self, config.absolute, entry.name))) continue;
+    if (!(await isGuardLaunch(record.guarded, self, entry.name))) continue;
     edits.push({ path: entry.path, text: record.original });
     guarded.push(entry.name);
   }

@@ -111,7 +111,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
   if (unknown.length > 0) {
     throw new McpmError(
       'USAGE',
-      `no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${targets.map((t) => t.shown).join(', ')}`,
+      `no server named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${targets.map((t) => pathText(t.shown)).join(', ')}`,
       'run "mcpm ls --hosts" to see the host configs and their servers',
     );
   }
@@ -157,7 +157,7 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
     let text = '';
     for (const o of outcomes) {
-      text += `${sanitize(o.config)} (${o.host})\n`;
+      text += `${sanitize(pathText(o.config))} (${o.host})\n`;
       for (const s of o.servers) {
         const colour = s.action === 'guarded' || s.action === 'restored' || s.action === 'updated' ? 'green' : s.action === 'unchanged' ? 'dim' : 'yellow';
         text += `  ${paint(palette, colour, s.action.padEnd(12))} ${sanitize(s.name, { identifier: true })}${s.reason ? `: ${sanitize(s.reason)}` : ''}\n`;
@@ -166,9 +166,10 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     }
     const changed = outcomes.some((o) => o.written);
     if (changed && !options.undo) {
-      text += `\nThe original entries are kept in ${outcomes.filter((o) => o.written).map((o) => sanitize(o.sidecar)).join(', ')} (private: they hold env values).\n`;
-      const again = options.host ? `--host ${options.host}` : (options.config ?? []).map((c) => `--config ${JSON.stringify(c)}`).join(' ');
-      text += `mcpm run checks each server against ${sanitize(lock.label)}. Undo with "mcpm guard ${sanitize(again)} --undo".\n`;
+      text += `\nThe original entries are kept in ${outcomes.filter((o) => o.written).map((o) => sanitize(pathText(o.sidecar))).join(', ')} (private: they hold env values).\n`;
+      // A command to paste into a shell: each path one shell word (JSON's quotes are not a shell's).
+      const again = options.host ? `--host ${options.host}` : (options.config ?? []).map((c) => `--config ${shellWord(c)}`).join(' ');
+      text += `mcpm run checks each server against ${sanitize(pathText(lock.label))}. Undo with "mcpm guard ${sanitize(again)} --undo".\n`;
     }
     if (changed) text += `Restart the host (or reload its MCP servers) to apply.\n`;
     for (const problem of unlocked) text += `${paint(palette, 'yellow', 'warning:')} ${sanitize(problem)}\n`;
@@ -178,6 +179,16 @@ export async function guard(names: string[], options: GuardOptions, deps: Deps):
     deps.stdout.write(text);
   }
   return status;
+}
+
+/**
+ * A path for guard's own lines: as it is, or as one shell word when it holds a control character.
+ * A directory's name may hold a newline, which sanitize's text mode keeps as a line break: the rest
+ * of the name would print as a line of its own, one that could read as mcpm's.
+ */
+function pathText(file: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+  return /[\x00-\x1f\x7f]/.test(file) ? shellWord(file) : file;
 }
 
 /** The files to guard: `--config FILE…` (in `--host`'s format if given), or the host's user-level files that exist. */
@@ -557,9 +568,9 @@ async function lockProblems(
   const configured = new Map(format.read(text, target.shown, target.context).map((s) => [s.name, s]));
   // Values found to match are kept: the host's first `mcpm run` of them then hashes none.
   await bindValues(configured, launchesOf(loaded.lock), { matches: new ValueMatches(place) });
-  const lockArg = `--lockfile ${JSON.stringify(lockFile)}`;
-  const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${JSON.stringify(target.absolute)} ${lockArg}`;
-  const label = displayPath(lockFile, place);
+  const lockArg = `--lockfile ${shellWord(lockFile)}`;
+  const fix = target.host ? `mcpm install --host ${target.host}${lockGiven ? ` ${lockArg}` : ''}` : `mcpm install --config ${shellWord(target.absolute)} ${lockArg}`;
+  const label = pathText(displayPath(lockFile, place));
   const problems: string[] = [];
   for (const name of guarded) {
     const entry = loaded.lock.servers.get(name);

@@ -1,6 +1,6 @@
 // Host configs end to end: `--host`, `mcpm guard` and `--undo` through the real CLI, with HOME
 // pointed at a temp dir, and a guarded entry launched exactly as a host would launch it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -228,6 +228,36 @@ describe('mcpm guard: usage', () => {
     ok(await mcpm(['guard', '--config', file, '--lockfile', lock], { env, cwd: home }), 1);
     expect(readFileSync(file, 'utf8')).toContain(`args = [${JSON.stringify(realpathSync(BIN))}, "run", "--config", ${JSON.stringify(file)}, "--lockfile", ${JSON.stringify(lock)}, "--", "docs"]`);
     ok(await mcpm(['guard', '--config', file, '--undo'], { env, cwd: home }));
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
+  it('a config path with a newline prints on one line, and the undo hint it prints works in a shell', async () => {
+    const { home, env } = tempHome();
+    // A cloned repository's directory name: what follows the newline must not print as a line of mcpm's.
+    const dir = join(home, 'repo\nmcpm: every server is verified');
+    const file = join(dir, '.mcp.json');
+    const defsFile = join(home, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('echo', 'Echoes.')])));
+    const server = { command: process.execPath, args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } };
+    put(file, `${JSON.stringify({ mcpServers: { notes: server } }, null, 2)}\n`);
+    const original = readFileSync(file, 'utf8');
+    const lock = join(home, 'none.lock');
+    const guarded = ok(await mcpm(['guard', '--config', file, '--lockfile', lock], { env, cwd: home }), 1);
+    const lines = guarded.stdout.split('\n');
+    expect(lines.some((l) => l.startsWith('mcpm: every server'))).toBe(false);
+    const shown = `$'${home}/repo\\nmcpm: every server is verified/.mcp.json'`;
+    expect(lines).toContain(`$'~/repo\\nmcpm: every server is verified/.mcp.json' (claude-code)`);
+    // The hints' commands, run by a shell as a user would paste them: the lock's fix, then the undo.
+    const fix = /run "(mcpm install .+)"$/m.exec(guarded.stdout)?.[1];
+    expect(fix).toBe(`mcpm install --config ${shown} --lockfile ${lock}`);
+    const hint = /Undo with "(mcpm guard .+ --undo)"/.exec(guarded.stdout)?.[1];
+    expect(hint).toBe(`mcpm guard --config ${shown} --undo`);
+    const inShell = (command: string) => spawnSync('bash', ['-c', `mcpm() { ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"; }; ${command}`], { env: { ...process.env, ...env }, cwd: home, encoding: 'utf8' });
+    const installed = inShell(fix!);
+    expect(installed.status, installed.stderr).toBe(0);
+    expect(readFileSync(lock, 'utf8')).toContain('"notes"');
+    const undone = inShell(hint!);
+    expect(undone.status, undone.stderr).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 

@@ -177,8 +177,13 @@ export class LineFramer {
 
 /** The line without its `\n` (and a `\r` before it). */
 export function lineContent(line: Buffer): Buffer {
+  return line.subarray(0, contentEnd(line));
+}
+
+/** Where lineContent ends: for `line.toString('utf8', 0, end)`, which makes no view of the line (a Buffer object each, on the path of every message). */
+export function contentEnd(line: Buffer): number {
   let end = line.length;
   if (end > 0 && line[end - 1] === NEWLINE) end -= 1;
   if (end > 0 && line[end - 1] === CARRIAGE_RETURN) end -= 1;
-  return line.subarray(0, end);
+  return end;
 }

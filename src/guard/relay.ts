@@ -46,7 +46,7 @@
  *   the kinds given to --deny are answered with an error and never reach the host.
  */
 import { isUtf8 } from 'node:buffer';
-import { formatBytes, lineContent, MAX_MESSAGE_BYTES } from '../adapters/line-framer.js';
+import { contentEnd, formatBytes, lineContent, MAX_MESSAGE_BYTES } from '../adapters/line-framer.js';
 import { denyKindOf, type DenyKind } from '../core/deny.js';
 import { valueSpan } from '../core/json-offsets.js';
 import type { JsonObject, JsonValue } from '../core/json-strict.js';
@@ -198,7 +198,7 @@ export class GuardRelay {
       this.handlers.toServer(line);
       return;
     }
-    const text = lineContent(line).toString('utf8');
+    const text = line.toString('utf8', 0, contentEnd(line));
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -413,15 +413,17 @@ export class GuardRelay {
 
   /** What goes to the host for one server line: the line, a line mcpm wrote, or nothing. */
   private judgedLine(line: Buffer): Buffer | undefined {
-    const content = lineContent(line);
+    const end = contentEnd(line);
     // isUtf8 is native and strict (overlong forms, surrogates); a BOM stays in the text, so
-    // JSON.parse refuses it below, as a host would.
-    if (!isUtf8(content)) {
+    // JSON.parse refuses it below, as a host would. The line's end (\r\n, \n) is ASCII: the line
+    // is UTF-8 exactly when its content is.
+    if (!isUtf8(line)) {
+      const content = lineContent(line);
       this.refusedLine('a line that is not valid UTF-8', content, () => lenientValues(content.toString('utf8')));
       return undefined;
     }
     this.currentLineBytes = line.length;
-    const skeleton = content.length >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(content, this.lineInProgress?.prefix?.cleanBytes ?? 0) : undefined;
+    const skeleton = end >= this.skeleton.lineBytes && this.awaitsUninspected() ? this.skeletonOf(line.subarray(0, end), this.lineInProgress?.prefix?.cleanBytes ?? 0) : undefined;
     if (skeleton !== undefined) {
       const decision = this.serverMessage(skeleton.value, strictUnused, () => duplicateKey(skeleton.text, skeleton.value));
       // The line has no character a host splits at (lineSkeleton refuses them): it goes on as it came.
@@ -429,13 +431,13 @@ export class GuardRelay {
       if (decision.kind !== 'drop') throw new Error('Assertion failed: a skeleton-read response needs a rewrite');
       return undefined;
     }
-    const text = content.toString('utf8');
+    const text = line.toString('utf8', 0, end);
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       // Blank lines are not worth a notice (checked only here: this is the path of every response).
-      if (text.trim() !== '') this.refusedLine('a line that is not JSON', content, () => lenientValues(text));
+      if (text.trim() !== '') this.refusedLine('a line that is not JSON', lineContent(line), () => lenientValues(text));
       return undefined;
     }
     if (Array.isArray(value)) return this.serverBatch(line, text, value);

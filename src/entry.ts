@@ -5,7 +5,7 @@
  */
 import { isMcpmError, McpmError, type ExitStatus } from './core/errors.js';
 import { contextWords, withContext, type ContextOptions } from './core/hint-context.js';
-import { sanitize } from './core/sanitize.js';
+import { sanitize, sanitizeLine } from './core/sanitize.js';
 import { realDeps, type Deps } from './deps.js';
 import { writeJson } from './render/json.js';
 
@@ -130,9 +130,11 @@ function reportError(error: unknown, deps: Deps, interrupted: boolean): Reported
 
 function formatMcpmError(error: McpmError): string {
   // Messages may quote config or server text (names, stderr); this is their boundary to the terminal.
-  let text = `mcpm: ${sanitize(error.message)}\n`;
+  // The message and the hint are one line each (a path or a name in them may hold a newline); the
+  // detail, a server's stderr, is many, each marked as its.
+  let text = `mcpm: ${sanitizeLine(error.message)}\n`;
   if (error.detail) text += `${sanitize(error.detail).replace(/^/gm, '  │ ')}\n`;
-  if (error.hint) text += `hint: ${sanitize(error.hint)}\n`;
+  if (error.hint) text += `hint: ${sanitizeLine(error.hint)}\n`;
   return text;
 }
 

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { judgeLaunch, judgeLocked, parseAllowlist, type Allowlist } from '../core/allowlist.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 
@@ -31,7 +31,7 @@ export async function loadAllowlist(options: AllowlistOptions, deps: Deps, cache
   if (source === undefined) return undefined;
   const { readAllowlistSource } = await import('../adapters/allowlist-source.js');
   const read = await readAllowlistSource(source, { cwd: deps.cwd, env: deps.env, platform: process.platform, timeoutMs: options.timeout, now: deps.now().getTime(), ...cache });
-  if (read.offlineNote) deps.stderr.write(sanitize(`mcpm: ${read.offlineNote}\n`));
+  if (read.offlineNote) deps.stderr.write(`${sanitizeLine(`mcpm: ${read.offlineNote}`)}\n`);
   const list = parseAllowlist(read.text, read.label);
   return { ...list, ...(list.allowedSigners === undefined ? {} : { allowedSignersFile: join(read.dir, list.allowedSigners) }) };
 }

@@ -22,7 +22,8 @@ import { jsonQuote } from '../core/json-strict.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { assertDirectory, type GlobalOptions } from './options.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
+import { shellWord } from '../core/shell-word.js';
 
 export interface Project {
   dir: string;
@@ -106,7 +107,7 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
   for (const u of unchecked) {
     const what = u.servers < 0 ? 'could not be read; any server it names is one' : `names ${u.servers} server${u.servers === 1 ? '' : 's'}`;
     deps.stderr.write(
-      sanitize(`mcpm: warning: ${u.file} (${u.host}) ${what} that mcpm does not check; lock it with --config ${u.file} --lockfile <its own lock>\n`),
+      `${sanitizeLine(`mcpm: warning: ${u.file} (${u.host}) ${what} that mcpm does not check; lock it with --config ${shellWord(u.file)} --lockfile <its own lock>`)}\n`,
     );
   }
   // The default lock of --host lives in mcpm's own config directory, which may not exist yet.
@@ -124,7 +125,7 @@ export async function loadProject(options: GlobalOptions, deps: Deps, extra: { o
 async function sayWhatIsUsed(configLabels: readonly string[], lock: { file: string; label: string }, deps: Deps): Promise<void> {
   const exists = await fs.access(lock.file).then(() => true, () => false);
   const lockText = exists ? `lock ${lock.label}` : `lock ${lock.label} (not created yet)`;
-  deps.stderr.write(sanitize(`mcpm: using ${configLabels.join(', ')} and ${lockText}\n`));
+  deps.stderr.write(`${sanitizeLine(`mcpm: using ${configLabels.join(', ')} and ${lockText}`)}\n`);
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { ItemKind } from '../core/snapshot.js';
 import type { LockEntry } from '../core/lockfile.js';
 import type { SecretValue } from '../core/reflected-secrets.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { selfVersion } from '../self.js';
@@ -41,7 +41,7 @@ export async function openTelemetry(otlp: string | undefined, deps: Pick<Deps, '
 export async function closeTelemetry(open: OpenTelemetry | undefined, deps: Pick<Deps, 'stderr'>): Promise<void> {
   if (open === undefined) return;
   const { emitted, delivered } = await open.telemetry.shutdown(TELEMETRY_FLUSH_MS);
-  if (delivered < emitted) deps.stderr.write(sanitize(`mcpm: telemetry: ${emitted - delivered} of ${emitted} record(s) not delivered to ${open.shown}\n`));
+  if (delivered < emitted) deps.stderr.write(`${sanitizeLine(`mcpm: telemetry: ${emitted - delivered} of ${emitted} record(s) not delivered to ${open.shown}`)}\n`);
 }
 
 export function verifyRecord(s: ServerStatus, offline: boolean): TelemetryRecord {
@@ -162,7 +162,7 @@ export function guardTelemetry(
     },
     (error: unknown) => {
       early = undefined;
-      deps.stderr.write(sanitize(`mcpm: telemetry is off: ${error instanceof Error ? error.message : String(error)}\n`));
+      deps.stderr.write(`${sanitizeLine(`mcpm: telemetry is off: ${error instanceof Error ? error.message : String(error)}`)}\n`);
     },
   );
   const emit = (record: TelemetryRecord | undefined) => {

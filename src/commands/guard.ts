@@ -468,7 +468,7 @@ async function undoFile(target: Target, only: Set<string> | null, env: Env): Pro
  */
 async function assertWritable(target: Target): Promise<void> {
   if (((await fs.stat(target.absolute)).mode & 0o222) !== 0) return;
-  throw new McpmError('CONFIG_INVALID', `${target.shown}: is read-only; it was left unchanged`, `make it writable (chmod u+w ${shellWord(target.shown)}) to guard it, or guard another config`);
+  throw new McpmError('CONFIG_INVALID', `${target.shown}: is read-only; it was left unchanged`, `make it writable (chmod u+w ${shellWord(target.absolute)}) to guard it, or guard another config`);
 }
 
 /** Where a config's sidecar is written: the state directory, which must be known. */

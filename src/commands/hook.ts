@@ -34,7 +34,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { removeFile, writeTextFile } from '../adapters/files.js';
 import { writeJson } from '../render/json.js';
@@ -129,7 +129,7 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   const exists = async (file: string) => fs.access(file).then(() => true, () => false);
   const watchedNow = await Promise.all([...(configs.length > 0 ? configs : DEFAULT_CONFIGS.map((f) => path.join(place.dir, f))), lockFile].map(exists));
   if (!watchedNow.includes(true)) {
-    deps.stderr.write(sanitize(`mcpm: warning: ${project.dir} has no MCP config and no lock yet; the hook checks it once one is staged\n`));
+    deps.stderr.write(`${sanitizeLine(`mcpm: warning: ${project.dir} has no MCP config and no lock yet; the hook checks it once one is staged`)}\n`);
   }
   if (!options.quiet) {
     const where = project.dir === '.' ? '' : ` in ${project.dir}`;

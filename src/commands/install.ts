@@ -13,7 +13,7 @@ import { changesWith } from '../core/judge.js';
 import { approvedSnapshot } from '../core/review.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { valuesUnrecorded } from '../core/launch/identity.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import { type Era, type Snapshot } from '../core/snapshot.js';
 import { exitStatusFor, statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -175,7 +175,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
     if (after !== before) writeFrozenDiff(project.lockLabel, before, after, deps);
     if (unlocked.length > 0) {
       deps.stderr.write(
-        sanitize(`mcpm: ${project.lockLabel} would gain ${unlocked.map((n) => jsonQuote(n)).join(', ')}, and --frozen forbids it (not started: --frozen never starts an unlocked server)\n`),
+        `${sanitizeLine(`mcpm: ${project.lockLabel} would gain ${unlocked.map((n) => jsonQuote(n)).join(', ')}, and --frozen forbids it (not started: --frozen never starts an unlocked server)`)}\n`,
       );
     }
     const mismatch = after !== before || unlocked.length > 0;

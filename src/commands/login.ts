@@ -10,7 +10,7 @@ import { resolveServerConfig, resolveVariables } from '../core/launch/expand.js'
 import { launchDifference } from '../core/launch/identity.js';
 import { shellWord } from '../core/shell-word.js';
 import type { ServerConfig } from '../core/launch/parse.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { resolveInputs } from '../app/inputs.js';
@@ -126,7 +126,7 @@ async function warnIfUnapproved(project: Project, name: string, deps: Deps): Pro
   const difference = locked && configured ? launchDifference(locked, configured.launch) : undefined;
   if (difference === undefined) return;
   deps.stderr.write(
-    sanitize(`mcpm: warning: server ${jsonQuote(name)} is configured otherwise than ${project.lockLabel} says (${difference} differ): this login goes where nobody has approved; "mcpm diff ${shellWord(name)}" shows the change\n`),
+    `${sanitizeLine(`mcpm: warning: server ${jsonQuote(name)} is configured otherwise than ${project.lockLabel} says (${difference} differ): this login goes where nobody has approved; "mcpm diff ${shellWord(name)}" shows the change`)}\n`,
   );
 }
 

@@ -21,7 +21,7 @@ import type { ServerConfig } from '../core/launch/parse.js';
 import { describeLaunch } from '../core/launch-text.js';
 import { samePin, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import { shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, snapshotItemCounts, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
@@ -119,7 +119,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const judged = allowlist ? judgeLaunch(allowlist, launch) : { allowed: true as const };
   if (!judged.allowed) {
     if (json) writeJson(deps.stdout, { name, result: 'denied', denial: judged.reason, package: target, written: false, exitStatus: 1 });
-    deps.stderr.write(sanitize(`mcpm: ${name} at ${describePin(target)} is denied by the allow-list (${judged.reason}); nothing was started or written\n`));
+    deps.stderr.write(`${sanitizeLine(`mcpm: ${name} at ${describePin(target)} is denied by the allow-list (${judged.reason}); nothing was started or written`)}\n`);
     return 1;
   }
 

@@ -35,5 +35,8 @@ const SUGGESTED = /\bmcpm (?=(?:install|verify|diff|approve|guard|hook|ls|pin|ou
 /** `text` with `context` (from contextWords) after every `mcpm` that starts a suggested command. */
 export function withContext(text: string, context: string): string {
   if (context === '') return text;
-  return text.replace(SUGGESTED, `mcpm ${context} `);
+  // A function, not a replacement string: in a string, `$'` (how shellWord quotes a path with a
+  // control character), `$&` and `` $` `` in a path would be read as patterns and spliced in.
+  const inserted = `mcpm ${context} `;
+  return text.replace(SUGGESTED, () => inserted);
 }

@@ -5,7 +5,7 @@
  */
 import type { LaunchSpec } from './launch/identity.js';
 import { sanitize, trusted, type SafeText } from './sanitize.js';
-import { shellWord } from './shell-word.js';
+import { shownShellWord } from './shell-word.js';
 import { MASKED, shownUrl, userInfoOf } from './launch/values.js';
 
 /**
@@ -66,5 +66,5 @@ function word(text: string): string {
     .split(/( +)/)
     .map((piece, i) => (i % 2 === 0 ? sanitize(piece, { identifier: true }) : sanitize(piece)))
     .join('');
-  return shellWord(escaped);
+  return shownShellWord(escaped);
 }

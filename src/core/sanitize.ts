@@ -282,6 +282,16 @@ export function sanitize(text: string, options?: SanitizeOptions): SafeText {
   }) as SafeText;
 }
 
+/**
+ * sanitize() for text printed as one line (an error, a warning, a hint): a newline it holds, from a
+ * path or a name it quotes, is shown as `⏎`, as in identifiers, so what follows cannot print as a
+ * line of its own that reads as mcpm's (`mcpm: all servers verified`).
+ */
+export function sanitizeLine(text: string): SafeText {
+  const safe = sanitize(text);
+  return (safe.includes('\n') ? safe.replaceAll('\n', '⏎') : safe) as SafeText;
+}
+
 /** sanitize(), then split into lines (multi-line text only; identifiers have no newlines left). */
 export function sanitizeLines(text: string): SafeText[] {
   return sanitize(text).split('\n') as SafeText[];

@@ -261,6 +261,13 @@ describe('mcpm guard: usage', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it('an error naming a path with a newline is one line: nothing after it reads as a line of mcpm\'s', async () => {
+    const { home, env } = tempHome();
+    const file = join(home, 'n\nmcpm: all servers verified', 'nope.json');
+    const failed = ok(await mcpm(['guard', '--config', file], { env, cwd: home }), 2);
+    expect(failed.stderr).toBe(`mcpm: ~/n⏎mcpm: all servers verified/nope.json: no such config file\nhint: check the path given to --config\n`);
+  });
+
   it('guards run at once on one file keep every original: --undo restores it byte for byte', async () => {
     const { home, env } = tempHome();
     const file = join(home, 'proj', '.mcp.json');

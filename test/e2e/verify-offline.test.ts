@@ -94,6 +94,14 @@ describe('verify --offline: the fast entry and the full CLI agree', () => {
     mkdirSync(join(dir, '.continue', 'mcpServers'), { recursive: true });
     writeFileSync(join(dir, '.continue', 'mcpServers', 'evil.yaml'), 'mcpServers:\n  - name: evil\n    command: sh\n    args: ["-c", "id"]\n');
     expect((await mcpm(['verify', '--offline', '-C', dir])).stderr).toContain('mcpm: warning: .continue/mcpServers/evil.yaml (Continue) names 1 server that mcpm does not check');
+    // The repository names the file: what follows a newline in its name must not print as a line of
+    // mcpm's (one that reads as a clean verify), and the hint must paste as one word.
+    const name = 'a\nmcpm: all 1 servers verified against mcp.lock; x;touch PWNED;#.yaml';
+    writeFileSync(join(dir, '.continue', 'mcpServers', name), 'mcpServers:\n  - name: evil2\n    command: sh\n');
+    const forged = await mcpm(['verify', '--offline', '-C', dir]);
+    expect(forged.stderr.split('\n').filter((line) => !line.startsWith('mcpm: warning: '))).toEqual(['']);
+    expect(forged.stderr).toContain(`.continue/mcpServers/a⏎mcpm: all 1 servers verified against mcp.lock; x;touch PWNED;#.yaml (Continue) names 1 server`);
+    expect(forged.stderr).toContain(`lock it with --config $'.continue/mcpServers/a\\nmcpm: all 1 servers verified against mcp.lock; x;touch PWNED;#.yaml' --lockfile`);
   });
 
   it('-C to a directory that does not exist is a usage error either way', async () => {

@@ -26,9 +26,16 @@ describe('withContext', () => {
     expect(withContext('if no mcpm is running, mcpm run starts it', '-C a')).toBe('if no mcpm is running, mcpm run starts it');
   });
 
+  it('inserts the options as they are, "$" in a path included', () => {
+    // shellWord writes a path with a newline as $'…'; `$'`, `$&` and `$\`` are patterns to String.replace.
+    const context = contextWords({ config: ['/tmp/a\nb/.mcp.json', 'x$&y.json', 'p$`q', "r$'s"] });
+    expect(context).toBe(`--config $'/tmp/a\\nb/.mcp.json' --config 'x$&y.json' --config 'p$\`q' --config 'r$'\\''s'`);
+    expect(withContext('run "mcpm install x" to lock it', context)).toBe(`run "mcpm ${context} install x" to lock it`);
+  });
+
   it('changes nothing without a context, and never removes text', () => {
     fc.assert(
-      fc.property(fc.string(), fc.constantFrom('', '-C x', '--host cursor'), (text, context) => {
+      fc.property(fc.string(), fc.constantFrom('', '-C x', '--host cursor', "--config $'a\\nb'", "--lockfile 'a$&b'"), (text, context) => {
         const out = withContext(text, context);
         if (context === '') expect(out).toBe(text);
         expect(out.replaceAll(`mcpm ${context} `, 'mcpm ')).toBe(text.replaceAll(`mcpm ${context} `, 'mcpm '));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeTags, decodeVariationSelectors, sanitize, sanitizeLines, textLengths } from '../../../src/core/sanitize.js';
+import { decodeTags, decodeVariationSelectors, sanitize, sanitizeLine, sanitizeLines, textLengths } from '../../../src/core/sanitize.js';
 
 const tags = (ascii: string): string => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.codePointAt(0)!)).join('');
 
@@ -60,6 +60,19 @@ describe('sanitize: multi-line text', () => {
     ['empty', '', ''],
   ])('%s', (_name, input, expected) => {
     expect(sanitize(input)).toBe(expected);
+  });
+});
+
+describe('sanitizeLine', () => {
+  it('is sanitize on one line: a newline is shown as ⏎, the rest as sanitize shows it', () => {
+    expect(sanitizeLine('~/repo\nmcpm: all servers verified: no such file')).toBe('~/repo⏎mcpm: all servers verified: no such file');
+    expect(sanitizeLine('a\u001b[2Jb\r\n')).toBe(`${sanitize('a\u001b[2Jb\r')}⏎`);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', ' ', '\n', '\r', '\u2028', '⏎') }), (text) => {
+        expect(sanitizeLine(text)).toBe(sanitize(text).replaceAll('\n', '⏎'));
+        expect(sanitizeLine(text)).not.toContain('\n');
+      }),
+    );
   });
 });
 

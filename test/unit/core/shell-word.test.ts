@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sanitize } from '../../../src/core/sanitize.js';
 import { shellWord } from '../../../src/core/shell-word.js';
+
+/** Names and paths whose characters sanitize would show as markers, which pasted would be part of the word. */
+const MARKED = ['a\u2028b', 'next\u0085line', 'csi\u009b2J', 'right\u202eleft', 'zero\u200bwidth', '\u0301mark first', 'nb\u00a0sp', 'ten          spaces', '\u27e8U+0041\u27e9', 'tag\u{E0041}', 'pua\u{F0000}'];
 
 describe('shellWord', () => {
   it('leaves safe words bare and single-quotes the rest', () => {
@@ -16,9 +21,29 @@ describe('shellWord', () => {
   });
 
   it('gives words a shell reads back as the same text', () => {
-    for (const text of ['notes', "it's", 'a b', "x\nok  notes\t'\\\u001b\u007f", '$HOME `id`']) {
-      const r = spawnSync('bash', ['-c', `printf %s ${shellWord(text)}`], { encoding: 'utf8' });
-      expect(r.stdout).toBe(text);
+    for (const text of ['notes', "it's", 'a b', "x\nok  notes\t'\\\u001b\u007f", '$HOME `id`', '=x.json', 'José/日本/🙂', ...MARKED]) {
+      // Bytes, in the C locale: the word must not depend on the shell's locale.
+      const r = spawnSync('bash', ['-c', `printf %s ${shellWord(text)}`], { env: { ...process.env, LC_ALL: 'C' } });
+      expect(r.stdout.equals(Buffer.from(text, 'utf8')), text).toBe(true);
     }
+  });
+
+  it('quotes a leading "=", which zsh reads as a command lookup', () => {
+    expect(shellWord('=x.json')).toBe(`'=x.json'`);
+    expect(shellWord('a=b')).toBe('a=b');
+  });
+
+  it('prints as it is: sanitize leaves every word unchanged, so a pasted hint names the same file', () => {
+    for (const text of MARKED) {
+      const word = shellWord(text);
+      expect(word.startsWith("$'"), text).toBe(true);
+      expect(sanitize(word)).toBe(word);
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constantFrom(' ', '\n', '\u2028', '\u0301', '\u27e8', '\u00a0', "'", '=')) }), (text) => {
+        const word = shellWord(text);
+        expect(sanitize(word)).toBe(word);
+      }),
+    );
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { conflictMarkerLine } from '../core/conflict-markers.js';
 import { stripJsonComments } from '../core/jsonc.js';
 import { McpmError } from '../core/errors.js';
+import { shellWord } from '../core/shell-word.js';
 import {
   configFormatOf,
   configFromJson,
@@ -251,7 +252,7 @@ function refuseConflictMarkers(text: string, shown: string): void {
   throw new McpmError(
     'CONFIG_INVALID',
     `${shown} has merge conflict markers (line ${line}); mcpm never merges server definitions by itself`,
-    `take one side (git checkout --ours/--theirs ${shown}), then run "mcpm verify" to see what the merge changed`,
+    `take one side (git checkout --ours/--theirs ${shellWord(shown)}), then run "mcpm verify" to see what the merge changed`,
   );
 }
 

@@ -14,7 +14,7 @@ import type { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelc
 import { McpmError } from '../core/errors.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import { resolveServerConfig } from '../core/launch/expand.js';
-import { shellWord } from '../core/shell-word.js';
+import { nameWord } from '../core/shell-word.js';
 import { packageFetchOf, packageSpecOf, type Launcher } from '../core/package-spec.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import { lockedIfEqual, type Era, type ItemKind, type RawListing, type Snapshot } from '../core/snapshot.js';
@@ -425,7 +425,7 @@ async function snapshotHttp(run: Run, launch: { transport: 'http' | 'sse'; url: 
   const provider = found !== undefined && 'provider' in found ? found.provider : undefined;
   run.provider = provider;
   const login: LoginState = {
-    command: run.logins?.loginCommand(run.server) ?? `mcpm login ${shellWord(run.server)}`,
+    command: run.logins?.loginCommand(run.server) ?? `mcpm login ${nameWord(run.server)}`,
     unauthorized: false,
     ...(provider === undefined ? {} : { provider }),
     ...(found !== undefined && 'problem' in found && found.problem !== undefined ? { problem: found.problem } : {}),

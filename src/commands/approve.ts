@@ -10,8 +10,8 @@ import type { Integrity } from '../core/canonical.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { contextWords, withContext } from '../core/hint-context.js';
 import { buildReviewServer, planItems, type ReviewModel, type ReviewSource } from '../core/review.js';
-import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
-import { shellWord } from '../core/shell-word.js';
+import { sanitize, sanitizeLine, trusted, type SafeText } from '../core/sanitize.js';
+import { nameWord, shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -256,18 +256,18 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
       if (yes) notes.push(...high.map(describeFinding));
     }
     if (o.result === 'held') notes.push(...high.map(describeFinding));
-    if (o.error) notes.push(sanitize(o.error.message));
-    if (o.denial) notes.push(sanitize(`denied by the allow-list: ${o.denial}`));
+    if (o.error) notes.push(sanitizeLine(o.error.message));
+    if (o.denial) notes.push(sanitizeLine(`denied by the allow-list: ${o.denial}`));
     const hint = hintFor(o);
     for (const n of notes) out += `    ${n}\n`;
     // The hint quotes the server name (config text) for a shell; it is escaped like every name.
-    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(withContext(hint, context))}`)}\n`;
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitizeLine(withContext(hint, context))}`)}\n`;
   }
   return out;
 }
 
 function hintFor(o: Outcome): string | undefined {
-  const name = shellWord(o.name);
+  const name = nameWord(o.name);
   switch (o.result) {
     case 'partial':
       return `the items not approved stay drifted; run "mcpm approve ${name}" to review them`;
@@ -277,7 +277,7 @@ function hintFor(o: Outcome): string | undefined {
     case 'not-started':
       return `its launch definition changed and was not started; "mcpm approve ${name}" asks again`;
     case 'conflict':
-      return `${name}'s lock entry changed while you reviewed it; run "mcpm approve ${name}" again`;
+      return `${shellWord(o.name)}'s lock entry changed while you reviewed it; run "mcpm approve ${name}" again`;
     case 'held':
       return `it has high findings: review it in a terminal with "mcpm approve ${name}", or add --accept-high to approve it unseen`;
     case 'stale':

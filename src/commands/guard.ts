@@ -21,7 +21,7 @@
  * the headers of the original (kept in the sidecar) and, for a server that signs in with OAuth,
  * the login of `mcpm login` (the host no longer signs in for it).
  */
-import { shellWord } from '../core/shell-word.js';
+import { nameWord, shellWord } from '../core/shell-word.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -309,7 +309,7 @@ async function guardFile(target: Target, only: Set<string> | null, self: Self, l
     if (entry.transport === 'http') notes.push('mcpm run connects to it over Streamable HTTP');
     if (entry.transport === 'sse') notes.push('mcpm run connects to it over HTTP+SSE');
     if (usesOAuth(target.text.slice(entry.start, entry.end))) {
-      notes.push(`it signs in with OAuth, which the host no longer does for it: run "mcpm login ${shellWord(entry.name)}" once`);
+      notes.push(`it signs in with OAuth, which the host no longer does for it: run "mcpm login ${nameWord(entry.name)}" once`);
     }
     if (refs.names.length > 0 && !format.canForward) {
       notes.push(`it refers to ${refs.names.join(', ')}, which ${hostLabel} does not pass on; set ${refs.names.length === 1 ? 'it' : 'them'} in the entry's "env"`);
@@ -578,7 +578,7 @@ async function lockProblems(
     // Raw here: escaped where printed, and `--json` carries the value as it is.
     if (!entry) problems.push(`server ${JSON.stringify(name)} is not in ${label}, so mcpm run will not start it: run "${fix}"`);
     else if (config && launchDifference(config.launch, entry.launch) !== undefined) {
-      problems.push(`server ${JSON.stringify(name)} is locked in ${label} with another launch definition, so mcpm run will not start it: review with "mcpm diff", then "mcpm approve ${shellWord(name)}"`);
+      problems.push(`server ${JSON.stringify(name)} is locked in ${label} with another launch definition, so mcpm run will not start it: review with "mcpm diff", then "mcpm approve ${nameWord(name)}"`);
     }
   }
   return problems;

@@ -34,7 +34,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
-import { sanitize, sanitizeLine } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { removeFile, writeTextFile } from '../adapters/files.js';
 import { writeJson } from '../render/json.js';
@@ -133,9 +133,9 @@ export async function hookInstall(options: GlobalOptions, deps: Deps): Promise<E
   }
   if (!options.quiet) {
     const where = project.dir === '.' ? '' : ` in ${project.dir}`;
-    out.write(sanitize(`${ours ? 'updated' : 'installed'} ${place.shown}: runs "mcpm ${project.args.join(' ')}"${where} when ${project.watched.join(', ')} is staged\n`));
-    if (others.length > 0) out.write(sanitize(`it also checks ${others.map((p) => p.dir).join(', ')}\n`));
-    if (chained) out.write(sanitize(`the hook that was there runs first: ${path.relative(place.dir, place.chainedFile) || place.chainedFile}\n`));
+    out.write(`${sanitizeLine(`${ours ? 'updated' : 'installed'} ${place.shown}: runs "mcpm ${project.args.join(' ')}"${where} when ${project.watched.join(', ')} is staged`)}\n`);
+    if (others.length > 0) out.write(`${sanitizeLine(`it also checks ${others.map((p) => p.dir).join(', ')}`)}\n`);
+    if (chained) out.write(`${sanitizeLine(`the hook that was there runs first: ${path.relative(place.dir, place.chainedFile) || place.chainedFile}`)}\n`);
   }
   if (/(^|[\\/])\.husky([\\/]_)?[\\/]?$/.test(place.hooksDir)) {
     out.write('note: core.hooksPath points into .husky, which husky regenerates; add "mcpm verify --offline" to .husky/pre-commit instead (docs/ci-and-hooks.md)\n');
@@ -185,8 +185,8 @@ export async function hookUninstall(options: HookUninstallOptions, deps: Deps): 
   }
   const out = options.format === 'json' ? deps.stderr : deps.stdout;
   if (!options.quiet) {
-    if (remaining.length > 0) out.write(sanitize(`updated ${place.shown}: no longer checks ${removed.map((p) => p.dir).join(', ')}; still checks ${remaining.map((p) => p.dir).join(', ')}\n`));
-    else out.write(sanitize(`removed ${place.shown}${restored ? `; the hook that was there before mcpm's is pre-commit again` : ''}\n`));
+    if (remaining.length > 0) out.write(`${sanitizeLine(`updated ${place.shown}: no longer checks ${removed.map((p) => p.dir).join(', ')}; still checks ${remaining.map((p) => p.dir).join(', ')}`)}\n`);
+    else out.write(`${sanitizeLine(`removed ${place.shown}${restored ? `; the hook that was there before mcpm's is pre-commit again` : ''}`)}\n`);
   }
   return 0;
 }

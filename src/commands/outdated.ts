@@ -7,7 +7,7 @@
  */
 import { forEachConcurrently } from '../core/pool.js';
 import type { ExitStatus } from '../core/errors.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
@@ -120,8 +120,8 @@ function renderRows(rows: readonly OutdatedRow[], palette: { color: boolean }): 
   rows.forEach((r, i) => {
     const colour = r.type === 'major' ? 'red' : r.type === 'minor' ? 'yellow' : r.type === 'patch' ? 'green' : 'dim';
     out += `${paint(palette, colour, pad(cells[i]!))}\n`;
-    if (r.note) out += `    ${paint(palette, 'dim', sanitize(r.note))}\n`;
-    if (r.error) out += `    ${sanitize(r.error.message)}\n`;
+    if (r.note) out += `    ${paint(palette, 'dim', sanitizeLine(r.note))}\n`;
+    if (r.error) out += `    ${sanitizeLine(r.error.message)}\n`;
   });
   return out;
 }

@@ -15,11 +15,11 @@
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import type { LockEntry, PackagePin } from '../core/lockfile.js';
 import { packageSpecOf, pinnedArgs, type PackageSpec } from '../core/package-spec.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
-import { shellWord } from '../core/shell-word.js';
+import { nameWord } from '../core/shell-word.js';
 import { paint, paletteFor } from '../render/style.js';
 import type { GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, selectNames } from '../app/project.js';
@@ -81,11 +81,11 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
     }
     const entry = lock.servers.get(name);
     if (!entry) {
-      outcome('not-locked', `run "mcpm install ${shellWord(name)}" first: pin writes the version the lock records`);
+      outcome('not-locked', `run "mcpm install ${nameWord(name)}" first: pin writes the version the lock records`);
       continue;
     }
     if (statusOf(name, config, entry).status === 'config-changed') {
-      outcome('config-changed', `the launch differs from the lock; review it with "mcpm approve ${shellWord(name)}" first`);
+      outcome('config-changed', `the launch differs from the lock; review it with "mcpm approve ${nameWord(name)}" first`);
       continue;
     }
     const version = lockedReference(spec, entry.package);
@@ -114,7 +114,7 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
     for (const p of plans) {
       if (!result.conflicts.has(p.name)) continue;
       p.outcome.result = 'conflict';
-      p.outcome.reason = `its lock entry changed while mcpm read it; run "mcpm pin ${shellWord(p.name)}" again`;
+      p.outcome.reason = `its lock entry changed while mcpm read it; run "mcpm pin ${nameWord(p.name)}" again`;
     }
     configsWritten = result.configs;
     lockWritten = result.lockWritten;
@@ -133,7 +133,7 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
     let line = `${paint(palette, colour, LABEL[o.result].padEnd(width))}  ${sanitize(o.name, { identifier: true })}`;
     if (o.from !== undefined && o.to !== undefined) line += `  ${sanitize(`${o.from} → ${o.to}`)}`;
     human.write(`${line}\n`);
-    if (o.reason) human.write(`    ${paint(palette, 'dim', sanitize(o.reason))}\n`);
+    if (o.reason) human.write(`    ${paint(palette, 'dim', sanitizeLine(o.reason))}\n`);
   }
   if (configsWritten.length > 0) human.write(sanitize(`wrote ${[...configsWritten, ...(lockWritten ? [project.lockLabel] : [])].join(', ')}\n`));
   else if (!options.quiet && outcomes.length === 0) human.write('no package launches to pin\n');
@@ -162,6 +162,6 @@ function noVersionReason(spec: PackageSpec, name: string): string {
   if (spec.manager === 'docker') {
     return `the lock has no digest for ${spec.name}; find it with "docker buildx imagetools inspect" and write ${spec.name}@sha256:… in the config`;
   }
-  if (spec.manager === 'pypi') return `the lock has no version for ${spec.name} (mcpm does not ask PyPI); run "mcpm update ${shellWord(name)} --to VERSION"`;
-  return `the lock records no version for ${spec.name}; run "mcpm update ${shellWord(name)}" to resolve, review and pin one`;
+  if (spec.manager === 'pypi') return `the lock has no version for ${spec.name} (mcpm does not ask PyPI); run "mcpm update --to VERSION ${nameWord(name)}"`;
+  return `the lock records no version for ${spec.name}; run "mcpm update ${nameWord(name)}" to resolve, review and pin one`;
 }

@@ -18,8 +18,8 @@ import { launchesMcpmRun } from '../core/launch/mcpm-run.js';
 import { sidecarDir } from '../adapters/hosts/sidecar-path.js';
 import type { LockEntry, LockHead } from '../core/lockfile.js';
 import type { LoadedValues, SecretValue } from '../core/reflected-secrets.js';
-import { sanitize } from '../core/sanitize.js';
-import { shellWord } from '../core/shell-word.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
+import { nameWord, shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
 import type { AuditLog } from '../guard/audit-log.js';
 import { HeldChunks } from '../guard/held-chunks.js';
@@ -78,7 +78,7 @@ export async function run(name: string, options: RunOptions, deps: Deps, hostIo?
   try {
     const prepared = await prepare(name, options, deps);
     if ('refusal' in prepared) {
-      deps.stderr.write(`mcpm: ${sanitize(prepared.refusal.message)}\nhint: ${sanitize(prepared.refusal.hint)}\n`);
+      deps.stderr.write(`mcpm: ${sanitizeLine(prepared.refusal.message)}\nhint: ${sanitizeLine(prepared.refusal.hint)}\n`);
       await answerHost(host(), `mcpm: ${prepared.refusal.message} (${prepared.refusal.hint})`);
       return 1;
     }
@@ -251,7 +251,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     return {
       refusal: {
         message: `server ${quoted} was not started: ${why}, so nothing it serves has been reviewed`,
-        hint: `run "${reviewCommand(options, project)} install ${shellWord(name)}" to lock it, then review ${project.lockLabel}`,
+        hint: `run "${reviewCommand(options, project)} install ${nameWord(name)}" to lock it, then review ${project.lockLabel}`,
       },
     };
   }
@@ -272,7 +272,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
     return {
       refusal: {
         message: `server ${quoted} was not started: ${difference} in ${config.source} differ from ${project.lockLabel}`,
-        hint: `review the change with "${reviewCommand(options, project)} diff ${shellWord(name)}", then run "${reviewCommand(options, project)} approve ${shellWord(name)}"`,
+        hint: `review the change with "${reviewCommand(options, project)} diff ${nameWord(name)}", then run "${reviewCommand(options, project)} approve ${nameWord(name)}"`,
       },
     };
   }
@@ -287,7 +287,7 @@ async function prepare(name: string, options: RunOptions, deps: Deps): Promise<P
   const resolved = resolveServerConfig(toResolve, deps.env, { projectDir: project.dir, inputs });
   if (resolved.transport !== 'stdio') {
     const url = parseRemoteUrl(resolved.url, `${config.source}: server ${quoted}`);
-    const loginCommand = `${reviewCommand(options, project)} login ${shellWord(name)}`;
+    const loginCommand = `${reviewCommand(options, project)} login ${nameWord(name)}`;
     // Claude Code's headersHelper, run as the host runs it, its headers over the entry's (headers-helper.ts).
     const helperHeaders = config.launch.transport !== 'stdio' && config.launch.headersHelper !== undefined
       ? await (await import('../adapters/headers-helper.js')).headersFromHelper(config, resolved.url, { projectDir: project.dir, env: deps.env, signal: deps.signal })

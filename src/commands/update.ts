@@ -22,7 +22,7 @@ import { describeLaunch } from '../core/launch-text.js';
 import { samePin, type PackagePin } from '../core/lockfile.js';
 import { describePin, isExactPypiVersion, packageSpecOf, pinnedArgs } from '../core/package-spec.js';
 import { sanitize, sanitizeLine } from '../core/sanitize.js';
-import { shellWord } from '../core/shell-word.js';
+import { nameWord } from '../core/shell-word.js';
 import { snapshotIntegrity, snapshotItemCounts, type Snapshot } from '../core/snapshot.js';
 import { statusOf } from '../core/status.js';
 import type { Deps } from '../deps.js';
@@ -51,13 +51,13 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   const json = options.format === 'json';
   if (!options.yes) {
     if (json) {
-      throw new McpmError('USAGE', 'update --json needs --yes: the interactive review has no machine output', `run "mcpm update ${shellWord(name)} --yes --json"`);
+      throw new McpmError('USAGE', 'update --json needs --yes: the interactive review has no machine output', `run "mcpm update --yes --json ${nameWord(name)}"`);
     }
     if (!deps.stdinIsTTY || !deps.stdout.isTTY) {
       throw new McpmError(
         'NO_TTY',
         'update needs a terminal to review the new version, and stdin or stdout is not one',
-        `run "mcpm update ${shellWord(name)} --yes" to take the new version without a terminal (the diff is printed)`,
+        `run "mcpm update --yes ${nameWord(name)}" to take the new version without a terminal (the diff is printed)`,
       );
     }
   }
@@ -71,7 +71,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   selectNames([name], [...project.servers.keys(), ...lock.servers.keys()]);
   const config = project.servers.get(name);
   const entry = lock.servers.get(name);
-  const quoted = shellWord(name);
+  const quoted = nameWord(name);
   // Names are printed in identifier form: one line, whatever a config put in them.
   const shownName = sanitize(name, { identifier: true });
   if (!config) throw new McpmError('USAGE', `server ${JSON.stringify(name)} is locked but not configured`, 'run "mcpm install" to prune it');
@@ -89,7 +89,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   let target: PackagePin;
   if (spec.manager === 'pypi') {
     if (options.to === undefined || !isExactPypiVersion(options.to)) {
-      throw new McpmError('USAGE', `${spec.name} is a PyPI package: name the exact version with --to (mcpm does not ask PyPI)`, `run "mcpm update ${quoted} --to 1.2.3"`);
+      throw new McpmError('USAGE', `${spec.name} is a PyPI package: name the exact version with --to (mcpm does not ask PyPI)`, `run "mcpm update --to 1.2.3 ${quoted}"`);
     }
     target = { manager: 'pypi', name: spec.name, version: options.to };
   } else {

@@ -7,6 +7,7 @@ import { CANONICALIZATION, HASH_ALGORITHM, inCodeUnitOrder, integrityOf, isInteg
 import { lineEndingOf } from './eol.js';
 import { conflictMarkerLine } from './conflict-markers.js';
 import { McpmError } from './errors.js';
+import { shellWord } from './shell-word.js';
 import {
   isJsonObject,
   isWrittenJson,
@@ -149,7 +150,7 @@ export function parseLockHead(text: string, file: string, options: { findPrinted
       throw new McpmError(
         'LOCKFILE_CONFLICT_MARKERS',
         `${file} has merge conflict markers (line ${line}); mcpm never merges reviewed definitions by itself`,
-        `take one side (git checkout --ours/--theirs ${file}), then run "mcpm approve"`,
+        `take one side (git checkout --ours/--theirs ${shellWord(file)}), then run "mcpm approve"`,
       );
     }
     throw new McpmError('LOCKFILE_CORRUPT', `${file}:${error.line}:${error.column}: ${error.reason}`, untouchedHint(file), {

@@ -288,7 +288,11 @@ export function sanitize(text: string, options?: SanitizeOptions): SafeText {
  * line of its own that reads as mcpm's (`mcpm: all servers verified`).
  */
 export function sanitizeLine(text: string): SafeText {
-  const safe = sanitize(text);
+  return oneLine(sanitize(text));
+}
+
+/** Text sanitize has made (a note, a finding), on one line: each newline shown as `⏎`. */
+export function oneLine(safe: SafeText): SafeText {
   return (safe.includes('\n') ? safe.replaceAll('\n', '⏎') : safe) as SafeText;
 }
 

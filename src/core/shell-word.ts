@@ -27,6 +27,16 @@ export function shellWord(text: string): string {
 }
 
 /**
+ * A server name as the last operand of a suggested mcpm command: after `--` when it starts with
+ * `-`, which mcpm's own parser reads as an option however it is quoted (a repository's server
+ * named `--allowlist=repo.json` would turn `mcpm install NAME` into another allow-list). Options
+ * of the command go before it.
+ */
+export function nameWord(name: string): string {
+  return name.startsWith('-') ? `-- ${shellWord(name)}` : shellWord(name);
+}
+
+/**
  * A word of text that sanitize has already escaped for display (launch-text.ts): its markers
  * (`⟨12 spaces⟩`, `⏎`, `\u{43E}`) are what is shown, in single quotes like any other word.
  */

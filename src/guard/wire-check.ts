@@ -41,7 +41,7 @@ import { acceptedBy, rulesOf, useStringRules } from '../core/judge.js';
 import { jsonEqual } from '../core/json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
-import { shellWord } from '../core/shell-word.js';
+import { nameWord } from '../core/shell-word.js';
 import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
 import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
 
@@ -395,7 +395,7 @@ export class WireCheck {
  */
 export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, 'server' | 'lockLabel' | 'reviewCommand'>): SafeText {
   const server = `server ${jsonQuote(where.server)}`;
-  const review = `run "${where.reviewCommand ?? 'mcpm'} diff ${shellWord(where.server)}" to review`;
+  const review = `run "${where.reviewCommand ?? 'mcpm'} diff ${nameWord(where.server)}" to review`;
   const why = (reason: WithholdReason): string => {
     switch (reason) {
       case 'drifted':
@@ -405,7 +405,7 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
       case 'unknown':
         return `it is not in ${where.lockLabel}`;
       case 'awaiting-approval':
-        return `it is new and quarantined until approved (run "${where.reviewCommand ?? 'mcpm'} approve ${shellWord(where.server)}")`;
+        return `it is new and quarantined until approved (run "${where.reviewCommand ?? 'mcpm'} approve ${nameWord(where.server)}")`;
       case 'unlisted':
         return 'the server has not listed it in this session, so mcpm has not seen its definition (list it first)';
       case 'malformed':

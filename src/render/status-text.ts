@@ -4,8 +4,8 @@
  * through `sanitize` here, at the boundary.
  */
 import { withContext } from '../core/hint-context.js';
-import { sanitize, type SafeText } from '../core/sanitize.js';
-import { shellWord } from '../core/shell-word.js';
+import { oneLine, sanitize, sanitizeLine, type SafeText } from '../core/sanitize.js';
+import { nameWord } from '../core/shell-word.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
 import { shownUrl, userInfoOf, MASKED } from '../core/launch/values.js';
 import type { StatusKind } from '../core/status.js';
@@ -94,12 +94,12 @@ export function credentialsInUrlHint(name: string, status: StatusKind, launch: L
   if ((status !== 'new' && status !== 'config-changed') || launch === undefined || launch.transport === 'stdio') return undefined;
   if (userInfoOf(launch.url) === undefined && shownUrl(launch.url) !== MASKED) return undefined;
   const next = status === 'new' ? 'install' : 'approve';
-  return `its URL may hold a user name or password, which mcpm does not connect with: send the credential as a header in the config, then run "mcpm ${next} ${shellWord(name)}"`;
+  return `its URL may hold a user name or password, which mcpm does not connect with: send the credential as a header in the config, then run "mcpm ${next} ${nameWord(name)}"`;
 }
 
 export function hintFor(line: StatusLine, command: 'install' | 'verify' | 'ls' | 'diff'): string | undefined {
   if (line.hint !== undefined) return line.hint;
-  const name = shellWord(line.name);
+  const name = nameWord(line.name);
   switch (line.status) {
     case 'drifted':
       return `run "mcpm diff ${name}" to see what changed, then "mcpm approve ${name}"`;
@@ -135,19 +135,20 @@ export function renderStatusLines(
     const colour = line.status === 'ok' || line.action ? 'green' : line.status === 'new' || line.status === 'stale' ? 'yellow' : 'red';
     out += `${paint(palette, colour, label)}  ${sanitize(line.name, { identifier: true })}`;
     // Summaries can quote server text (ls shows serverInfo's name and version).
-    if (line.summary) out += `  ${paint(palette, 'dim', sanitize(line.summary))}`;
+    // One line each: a server name, a path or a server's words in them may hold a newline.
+    if (line.summary) out += `  ${paint(palette, 'dim', sanitizeLine(line.summary))}`;
     out += '\n';
-    if (line.denial) out += `    ${sanitize(line.denial)}\n`;
+    if (line.denial) out += `    ${sanitizeLine(line.denial)}\n`;
     if (line.error) {
-      out += `    ${sanitize(line.error.message)}\n`;
+      out += `    ${sanitizeLine(line.error.message)}\n`;
       if (line.error.detail) {
         out += `    server stderr (last lines, escaped):\n`;
         for (const l of lastLines(line.error.detail, 12)) out += `    │ ${sanitize(l)}\n`;
       }
     }
-    for (const note of line.notes ?? []) out += `    ${note}\n`;
+    for (const note of line.notes ?? []) out += `    ${oneLine(note)}\n`;
     const hint = hintFor(line, command);
-    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitize(withContext(hint, context))}`)}\n`;
+    if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitizeLine(withContext(hint, context))}`)}\n`;
   }
   return out;
 }

@@ -1,10 +1,11 @@
 // No server-provided byte reaches a terminal unescaped, whatever the command: hostile text in the
 // server's name (from the config), serverInfo, instructions, tool names and descriptions, before
 // and after a drift, through every command that prints it.
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mcpm, SERVERS, tempProject } from './helpers.js';
+import { BIN, defs, mcpm, SERVERS, tempProject, tool } from './helpers.js';
 
 // C0 (but newline), DEL, C1, bidi and zero-width controls, tag characters (a lone surrogate half too).
 // eslint-disable-next-line no-control-regex
@@ -55,5 +56,40 @@ describe('hostile text never reaches the terminal raw', () => {
     const approved = await check(['approve', '--yes', '--all', '--accept-high'], 0);
     expect(approved.stdout + approved.stderr).toMatch(/approved/i);
     await check(['verify'], 0);
+  });
+
+  it('a name or a path from the config with a newline prints no line of its own', async () => {
+    // A line that starts like mcpm's own can cover up the error above it in a CI log.
+    const forged = 'mcpm: all 2 servers verified against mcp.lock';
+    const dir = tempProject();
+    writeFileSync(
+      join(dir, '.mcp.json'),
+      JSON.stringify({
+        mcpServers: {
+          [`ok\n${forged}`]: { command: 'node', args: ['-e', 'process.exit(0)'] },
+          away: { command: 'node', args: ['x.js'], cwd: `sub\n${forged}` },
+        },
+      }),
+    );
+    for (const args of [['install'], ['install', '--json'], ['verify'], ['install', '--frozen']]) {
+      const r = await mcpm([...args, '-C', dir]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).not.toBe(0);
+      for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) expect(line.startsWith('mcpm: all'), `${args.join(' ')}: ${line}`).toBe(false);
+    }
+  });
+
+  it('a server named like an option is suggested after "--", and the hint does what it says', async () => {
+    // A repository's server named as an option: pasted bare, the hint would install everything under its allow-list.
+    const dir = tempProject();
+    const defsFile = join(dir, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('echo', 'Echoes.')])));
+    const name = '--allowlist=repo-allow.json';
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { [name]: { command: 'node', args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } } } }));
+    const told = await mcpm(['verify', '--offline', '-C', dir]);
+    const hint = /run "(mcpm .* install [^"]+)" to lock it/.exec(told.stdout + told.stderr)?.[1];
+    expect(hint).toBe(`mcpm -C ${dir} install -- ${name}`);
+    const pasted = spawnSync('bash', ['-c', `mcpm() { ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"; }; ${hint}`], { encoding: 'utf8' });
+    expect(pasted.status, pasted.stderr).toBe(0);
+    expect(Object.keys((JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8')) as { servers: object }).servers)).toEqual([name]);
   });
 });

@@ -15,7 +15,7 @@
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { shellWord } from '../../core/shell-word.js';
+import { nameWord } from '../../core/shell-word.js';
 import { McpmError } from '../../core/errors.js';
 import { redactSecrets, type SecretValue } from '../../core/reflected-secrets.js';
 import type { LoginLookup, StoredLogin, TokenStore } from './store.js';
@@ -314,7 +314,7 @@ export interface LoginAccess {
 export function storedLogins(openStore: () => TokenStore, now: () => number, command: string): LoginAccess {
   let store: TokenStore | undefined;
   return {
-    loginCommand: (server) => `${command} login ${shellWord(server)}`,
+    loginCommand: (server) => `${command} login ${nameWord(server)}`,
     async find(url) {
       let found: LoginLookup;
       try {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sanitize } from '../../../src/core/sanitize.js';
-import { shellWord } from '../../../src/core/shell-word.js';
+import { nameWord, shellWord } from '../../../src/core/shell-word.js';
 
 /** Names and paths whose characters sanitize would show as markers, which pasted would be part of the word. */
 const MARKED = ['a\u2028b', 'next\u0085line', 'csi\u009b2J', 'right\u202eleft', 'zero\u200bwidth', '\u0301mark first', 'nb\u00a0sp', 'ten          spaces', '\u27e8U+0041\u27e9', 'tag\u{E0041}', 'pua\u{F0000}'];
@@ -45,5 +45,12 @@ describe('shellWord', () => {
         expect(sanitize(word)).toBe(word);
       }),
     );
+  });
+
+  it('nameWord puts a name that starts with "-" after "--": quoting cannot keep a parser from reading it as an option', () => {
+    expect(nameWord('notes')).toBe('notes');
+    expect(nameWord('my notes')).toBe(`'my notes'`);
+    expect(nameWord('--allowlist=repo.json')).toBe('-- --allowlist=repo.json');
+    expect(nameWord("-C vendor's")).toBe(`-- '-C vendor'\\''s'`);
   });
 });

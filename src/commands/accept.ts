@@ -9,7 +9,7 @@ import { McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { sanitize } from '../core/sanitize.js';
-import { shellWord } from '../core/shell-word.js';
+import { nameWord } from '../core/shell-word.js';
 import { ITEM_KINDS, ITEM_NOUN } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
 import { updateLock } from '../adapters/lock-store.js';
@@ -104,6 +104,7 @@ function describeRules(name: string, entry: LockEntry): string {
     for (const key of entry.tombstones?.[kind]?.keys() ?? []) lines.push(`  tombstone: ${ITEM_NOUN[kind]} ${jsonQuote(key)} (removed with approval)`);
   }
   lines.push(`never accepted by a rule: ${FORBIDDEN_FIELDS.join(', ')}, and any "description"`);
-  lines.push(`edit: mcpm accept ${shellWord(name)} --field PATTERN · --additive quarantine · --optional tool:NAME · --prune tool:NAME`);
+  // Options first: a name that starts with "-" comes after "--" (nameWord), and nothing can follow it.
+  lines.push(`edit: mcpm accept --field PATTERN | --additive quarantine | --optional tool:NAME | --prune tool:NAME ${nameWord(name)}`);
   return `${lines.map((l) => sanitize(l)).join('\n')}\n`;
 }

@@ -279,7 +279,7 @@ function hintFor(o: Outcome): string | undefined {
     case 'conflict':
       return `${shellWord(o.name)}'s lock entry changed while you reviewed it; run "mcpm approve ${name}" again`;
     case 'held':
-      return `it has high findings: review it in a terminal with "mcpm approve ${name}", or add --accept-high to approve it unseen`;
+      return `it has high findings: review it in a terminal with "mcpm approve ${name}", or approve it unseen with "mcpm approve --yes --accept-high ${name}"`;
     case 'stale':
       return `not configured any more; "mcpm install" prunes it`;
     case 'error':

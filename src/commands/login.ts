@@ -8,7 +8,7 @@ import { isMcpmError, McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import { resolveServerConfig, resolveVariables } from '../core/launch/expand.js';
 import { launchDifference } from '../core/launch/identity.js';
-import { shellWord } from '../core/shell-word.js';
+import { nameWord } from '../core/shell-word.js';
 import type { ServerConfig } from '../core/launch/parse.js';
 import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
@@ -126,7 +126,7 @@ async function warnIfUnapproved(project: Project, name: string, deps: Deps): Pro
   const difference = locked && configured ? launchDifference(locked, configured.launch) : undefined;
   if (difference === undefined) return;
   deps.stderr.write(
-    `${sanitizeLine(`mcpm: warning: server ${jsonQuote(name)} is configured otherwise than ${project.lockLabel} says (${difference} differ): this login goes where nobody has approved; "mcpm diff ${shellWord(name)}" shows the change`)}\n`,
+    `${sanitizeLine(`mcpm: warning: server ${jsonQuote(name)} is configured otherwise than ${project.lockLabel} says (${difference} differ): this login goes where nobody has approved; "mcpm diff ${nameWord(name)}" shows the change`)}\n`,
   );
 }
 

@@ -8,7 +8,7 @@ import { describeLaunch } from '../core/launch-text.js';
 import type { LaunchSpec } from '../core/launch/identity.js';
 import { lockedItemCounts } from '../core/lockfile.js';
 import { shownUrl } from '../core/launch/values.js';
-import { sanitize, trusted } from '../core/sanitize.js';
+import { sanitizeLine, trusted } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { credentialsInUrlHint, renderStatusLines } from '../render/status-text.js';
@@ -47,7 +47,7 @@ export async function ls(names: readonly string[], options: GlobalOptions, deps:
   const palette = paletteFor(deps.stdout.isTTY, deps.env, options.color);
   // Both from where ls was pointed (-C, or the working directory): from a subdirectory, `../.mcp.json`.
   // --quiet: the servers that are not locked as configured, and nothing else (as install and verify).
-  if (!options.quiet) deps.stdout.write(`config: ${project.configLabels.map((f) => sanitize(f)).join(', ')}\nlock:   ${sanitize(project.lockLabel)}\n\n`);
+  if (!options.quiet) deps.stdout.write(`config: ${project.configLabels.map((f) => sanitizeLine(f)).join(', ')}\nlock:   ${sanitizeLine(project.lockLabel)}\n\n`);
   const shown = options.quiet ? statuses.filter((s) => s.status !== 'ok') : statuses;
   const lines = shown.map((s) => {
     const launch = withoutValues(s.config?.launch ?? s.locked?.launch);

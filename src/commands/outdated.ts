@@ -108,8 +108,9 @@ function renderRows(rows: readonly OutdatedRow[], palette: { color: boolean }): 
   const header = ['SERVER', 'PACKAGE', 'CURRENT', 'PATCH', 'MINOR', 'MAJOR'];
   const cells = rows.map((r) => [
     sanitize(r.name, { identifier: true }),
-    sanitize(r.package),
-    sanitize(r.current ?? '-'),
+    // From the lock: one line each, whatever a tampered entry holds.
+    sanitizeLine(r.package),
+    sanitizeLine(r.current ?? '-'),
     r.patch ?? '-',
     r.minor ?? '-',
     r.major ?? '-',

@@ -131,11 +131,11 @@ export async function pin(names: string[], options: GlobalOptions, deps: Deps): 
   for (const o of shown) {
     const colour = o.result === 'pinned' || o.result === 'already-pinned' ? 'green' : o.result === 'not-a-package' ? 'dim' : 'red';
     let line = `${paint(palette, colour, LABEL[o.result].padEnd(width))}  ${sanitize(o.name, { identifier: true })}`;
-    if (o.from !== undefined && o.to !== undefined) line += `  ${sanitize(`${o.from} → ${o.to}`)}`;
+    if (o.from !== undefined && o.to !== undefined) line += `  ${sanitizeLine(`${o.from} → ${o.to}`)}`;
     human.write(`${line}\n`);
     if (o.reason) human.write(`    ${paint(palette, 'dim', sanitizeLine(o.reason))}\n`);
   }
-  if (configsWritten.length > 0) human.write(sanitize(`wrote ${[...configsWritten, ...(lockWritten ? [project.lockLabel] : [])].join(', ')}\n`));
+  if (configsWritten.length > 0) human.write(`${sanitizeLine(`wrote ${[...configsWritten, ...(lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
   else if (!options.quiet && outcomes.length === 0) human.write('no package launches to pin\n');
   return exit;
 }

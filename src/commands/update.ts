@@ -184,7 +184,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   } else if (!taken) {
     human.write(`not updated: ${shownName} ${sanitize(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}; nothing was written`)}\n`);
     if (result === 'held') {
-      human.write(sanitize(`hint: the new version has high findings: review it in a terminal with "mcpm update ${quoted}", or add --accept-high\n`));
+      human.write(sanitize(`hint: the new version has high findings: review it in a terminal with "mcpm update ${quoted}", or take it unseen with "mcpm update --yes --accept-high ${quoted}"\n`));
     }
   } else {
     human.write(`updated ${shownName} ${sanitize(`to ${describePin(target)}; wrote ${[...review.configs, ...(review.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);

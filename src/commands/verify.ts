@@ -8,7 +8,7 @@
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { contextWords, withContext } from '../core/hint-context.js';
 import { describePin, pinWarnings } from '../core/package-spec.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import { exitStatusFor, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
@@ -138,8 +138,8 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
     human.write(renderStatusLines(options.quiet ? lines.filter((l) => l.status !== 'ok') : lines, 'verify', palette, context));
     if (statuses.length === 0) human.write('no servers configured or locked\n');
     // Every server is "new" then: the one thing to do is said once.
-    else if (lockFileMissing(loaded)) human.write(sanitize(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it\n`, context)));
-    if (signedBy !== undefined && !options.quiet) human.write(sanitize(`${project.lockLabel}.sig: good signature by ${signedBy}\n`));
+    else if (lockFileMissing(loaded)) human.write(`${sanitizeLine(withContext(`${project.lockLabel} does not exist yet: "mcpm install" creates it`, context))}\n`);
+    if (signedBy !== undefined && !options.quiet) human.write(`${sanitizeLine(`${project.lockLabel}.sig: good signature by ${signedBy}`)}\n`);
     if (options.strict && warnings.length > 0) {
       const names = [...new Set(warnings.map((w) => JSON.stringify(w.name)))].join(', ');
       human.write(sanitize(`--strict: ${warnings.length} warning(s) fail the run (${names}); "mcpm pin" pins npm versions from the lock\n`));

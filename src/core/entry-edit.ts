@@ -5,6 +5,7 @@
 import { assertAcceptable, DEFAULT_ACCEPT_RULES, type AcceptRules } from './accept-rules.js';
 import { McpmError } from './errors.js';
 import { jsonQuote } from './json-strict.js';
+import { nameWord } from './shell-word.js';
 import { entryIntegrity, type LockEntry } from './lockfile.js';
 import { ITEM_KINDS, type ItemKind } from './snapshot.js';
 
@@ -46,7 +47,7 @@ export function editEntry(name: string, entry: LockEntry, edits: EntryEdits): Lo
   }
   const removing = new Set(edits.removeFields ?? []);
   for (const pattern of removing) {
-    if (!rules.fields.includes(pattern)) throw new McpmError('USAGE', `server ${jsonQuote(name)} has no accept rule ${jsonQuote(pattern)}`, `run "mcpm accept ${name}" to list its rules`);
+    if (!rules.fields.includes(pattern)) throw new McpmError('USAGE', `server ${jsonQuote(name)} has no accept rule ${jsonQuote(pattern)}`, `run "mcpm accept ${nameWord(name)}" to list its rules`);
   }
   rules.fields = [...new Set(rules.fields.filter((f) => !removing.has(f)))].sort();
   if (edits.additive) rules.additive = edits.additive;
@@ -69,7 +70,7 @@ export function editEntry(name: string, entry: LockEntry, edits: EntryEdits): Lo
   else {
     for (const ref of edits.prune ?? []) {
       const [kind, key] = parseItemRef(ref);
-      if (!tombstones.get(kind)!.delete(key)) throw new McpmError('USAGE', `server ${jsonQuote(name)} has no tombstone for ${ref}`, `run "mcpm accept ${name}" to list them`);
+      if (!tombstones.get(kind)!.delete(key)) throw new McpmError('USAGE', `server ${jsonQuote(name)} has no tombstone for ${ref}`, `run "mcpm accept ${nameWord(name)}" to list them`);
     }
   }
 

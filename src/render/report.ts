@@ -7,6 +7,7 @@ import type { ItemChange } from '../core/changes.js';
 import type { JudgedChange, Judgement } from '../core/judge.js';
 import type { Finding } from '../core/findings/rules.js';
 import { quotedIdentifier, sanitize, type SafeText } from '../core/sanitize.js';
+import { nameWord } from '../core/shell-word.js';
 import type { ServerStatus } from '../core/status.js';
 import { ITEM_KINDS, snapshotIntegrity, type ItemKind } from '../core/snapshot.js';
 import { serverErrorHint, type ServerError, type StatusLine } from './status-text.js';
@@ -133,7 +134,7 @@ function settledNote(j: JudgedChange, name: string): SafeText | undefined {
     case 'accepted':
       return sanitize(`accepted: ${what} ${listFields(c)} (rule ${[...new Set(j.rules ?? [])].join(', ')})`);
     case 'quarantined':
-      return sanitize(`quarantined: new ${what}; "mcpm run" withholds it until "mcpm approve ${name}"${c.tombstone !== undefined ? ' (removed with approval before)' : ''}`);
+      return sanitize(`quarantined: new ${what}; "mcpm run" withholds it until "mcpm approve ${nameWord(name)}"${c.tombstone !== undefined ? ' (removed with approval before)' : ''}`);
     case 'optional-absent':
       return sanitize(`optional ${what} is not listed now (not drift)`);
     case 'review':

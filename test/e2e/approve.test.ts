@@ -143,7 +143,7 @@ describe('mcpm approve', () => {
       ['beta', 'approved', true],
     ]);
     expect(held.stderr).toContain('hidden-unicode-tags');
-    expect(held.stderr).toContain('add --accept-high');
+    expect(held.stderr).toContain(`approve it unseen with "mcpm -C ${dir} approve --yes --accept-high alpha"`);
     const lock = (text: string) => (JSON.parse(text) as { servers: Record<string, unknown> }).servers;
     const after = readFileSync(join(dir, 'mcp.lock'), 'utf8');
     expect(lock(after)['alpha']).toEqual(lock(before)['alpha']);

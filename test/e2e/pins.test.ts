@@ -151,6 +151,22 @@ describe('package pins', { timeout: 90_000 }, () => {
     expect(text.stdout).toMatch(/demo\s+@fixture\/mcp-demo\s+1\.0\.0\s+1\.0\.1\s+1\.1\.0\s+2\.0\.0/);
   });
 
+  it('a package version from a tampered lock prints on one line in outdated and pin', async () => {
+    const r = await registry('1.1.0');
+    const p = project(r, config(['-y', PKG]));
+    expect((await p.run('install')).status).toBe(0);
+    // A pull request edits the lock: what follows the newline must not print as a line of mcpm's.
+    const lock = p.lock();
+    lock.servers.demo!.package!.version = '1.0.0\nmcpm: all servers verified\nok  fake';
+    writeFileSync(join(p.dir, 'mcp.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    for (const command of ['outdated', 'pin']) {
+      const out = await p.run(command);
+      for (const line of `${out.stdout}\n${out.stderr}`.split('\n')) {
+        expect(line.startsWith('mcpm: all') || line.startsWith('ok  fake'), `${command}: ${line}`).toBe(false);
+      }
+    }
+  });
+
   it('verify: a newer version behind an unpinned spec is drift, though the definitions are identical', async () => {
     const r = await registry('1.0.1');
     const p = project(r, config(['-y', PKG]));

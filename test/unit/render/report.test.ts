@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/core/findings/rules.js';
-import { describeFinding } from '../../../src/render/report.js';
+import type { ItemChange } from '../../../src/core/changes.js';
+import { describeFinding, settledNotes } from '../../../src/render/report.js';
 import { credentialsInUrlHint } from '../../../src/render/status-text.js';
 
 const finding = (rule: string, severity: Finding['severity'], args: Finding['args']): Finding => ({ rule, severity, subject: 'tools', key: 'send_email', pointer: '/name', args }) as Finding;
@@ -43,5 +44,16 @@ describe('credentialsInUrlHint', () => {
     // A changed entry is approved, not installed; a locked one that runs is none of these.
     expect(credentialsInUrlHint('my server', 'config-changed', remote('https://me:pw-123456@h/mcp'))).toBe(told.replace('mcpm install', 'mcpm approve'));
     expect(credentialsInUrlHint('my server', 'ok', remote('https://me:pw-123456@h/mcp'))).toBeUndefined();
+  });
+});
+
+describe('settledNotes', () => {
+  it('names the approve command with the server as one word, after "--" when it starts with "-"', () => {
+    const added: ItemChange = { subject: 'tools', key: 'b', change: 'added', after: { name: 'b' }, fields: [] };
+    const note = (name: string) => settledNotes({ changes: [{ change: added, disposition: 'quarantined' }] }, name)[0];
+    expect(note('notes')).toBe('quarantined: new tool "b"; "mcpm run" withholds it until "mcpm approve notes"');
+    // The lock's accept rules come from the repository, and so does the name: pasted, neither runs anything.
+    expect(note('x $(touch pwned)')).toBe(`quarantined: new tool "b"; "mcpm run" withholds it until "mcpm approve 'x $(touch pwned)'"`);
+    expect(note('--config=evil.json')).toBe('quarantined: new tool "b"; "mcpm run" withholds it until "mcpm approve -- --config=evil.json"');
   });
 });

@@ -10,7 +10,7 @@ import type { Integrity } from '../core/canonical.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { contextWords, withContext } from '../core/hint-context.js';
 import { buildReviewServer, planItems, type ReviewModel, type ReviewSource } from '../core/review.js';
-import { sanitize, sanitizeLine, trusted, type SafeText } from '../core/sanitize.js';
+import { oneLine, sanitize, sanitizeLine, trusted, type SafeText } from '../core/sanitize.js';
 import { nameWord, shellWord } from '../core/shell-word.js';
 import { snapshotIntegrity, type Era, type Snapshot } from '../core/snapshot.js';
 import { statusOf, type ServerStatus } from '../core/status.js';
@@ -259,7 +259,8 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
     if (o.error) notes.push(sanitizeLine(o.error.message));
     if (o.denial) notes.push(sanitizeLine(`denied by the allow-list: ${o.denial}`));
     const hint = hintFor(o);
-    for (const n of notes) out += `    ${n}\n`;
+    // One line each: a finding's or a change's pointer is built from the server's own keys.
+    for (const n of notes) out += `    ${oneLine(n)}\n`;
     // The hint quotes the server name (config text) for a shell; it is escaped like every name.
     if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitizeLine(withContext(hint, context))}`)}\n`;
   }

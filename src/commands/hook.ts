@@ -35,6 +35,7 @@ import path from 'node:path';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { isJsonObject, parseStrictJson } from '../core/json-strict.js';
 import { sanitizeLine } from '../core/sanitize.js';
+import { shellWord } from '../core/shell-word.js';
 import type { Deps } from '../deps.js';
 import { removeFile, writeTextFile } from '../adapters/files.js';
 import { writeJson } from '../render/json.js';
@@ -164,7 +165,7 @@ export async function hookUninstall(options: HookUninstallOptions, deps: Deps): 
     throw new McpmError(
       'USAGE',
       `mcpm's hook does not check ${place.relDir === '.' ? 'the top of the repository' : place.relDir}; it checks ${projects.map((p) => p.dir).join(', ') || 'nothing'}`,
-      projects.length > 0 ? `run "mcpm hook uninstall -C ${projects[0]!.dir}", or "mcpm hook uninstall --all"` : 'run "mcpm hook uninstall --all"',
+      projects.length > 0 ? `run "mcpm hook uninstall -C ${shellWord(projects[0]!.dir)}", or "mcpm hook uninstall --all"` : 'run "mcpm hook uninstall --all"',
     );
   }
   const remaining = projects.filter((p) => !removed.includes(p));

@@ -7,7 +7,7 @@ import { readTextFile } from '../adapters/files.js';
 import { displayPath, HOSTS, hostUserFiles, searchedPlaces, type HostFile, type HostInfo, type HostName, type ReadContext } from '../adapters/hosts/index.js';
 import { readSidecar, recordsInForce } from '../adapters/hosts/sidecar.js';
 import { isMcpmError, type ExitStatus } from '../core/errors.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { paint, paletteFor } from '../render/style.js';
@@ -66,14 +66,14 @@ export async function hostsReport(options: GlobalOptions, deps: Deps): Promise<E
   for (const r of found) {
     const what =
       r.error !== null
-        ? paint(palette, 'red', `error: ${sanitize(r.error)}`)
+        ? paint(palette, 'red', `error: ${sanitizeLine(r.error)}`)
         : `${r.servers} server${r.servers === 1 ? '' : 's'}${r.guarded ? `, ${r.guarded} guarded` : ''}`;
     const note = r.scope === 'project' && !r.discovered ? paint(palette, 'dim', ' (not read by discovery: pass --config)') : '';
-    text += `${r.host.padEnd(width)}  ${r.scope.padEnd(7)}  ${sanitize(r.path)}  ${what}${note}\n`;
+    text += `${r.host.padEnd(width)}  ${r.scope.padEnd(7)}  ${sanitizeLine(r.path)}  ${what}${note}\n`;
   }
   const missing = rows.filter((r) => !r.found);
   if (missing.length > 0 && options.verbose) {
-    text += `\nnot found:\n${missing.map((r) => `  ${r.host.padEnd(width)}  ${sanitize(r.path)}\n`).join('')}`;
+    text += `\nnot found:\n${missing.map((r) => `  ${r.host.padEnd(width)}  ${sanitizeLine(r.path)}\n`).join('')}`;
   } else if (missing.length > 0) {
     text += paint(palette, 'dim', `\n${missing.length} other known location${missing.length === 1 ? '' : 's'} had no config (-v lists them)\n`);
   }

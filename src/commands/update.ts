@@ -144,7 +144,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   // Render what would change, before anything is written.
   const palette = paletteFor(human.isTTY, deps.env, options.color);
   if (!json || !options.quiet) {
-    human.write(`${paint(palette, 'bold', `update ${shownName}`)}: ${sanitize(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
+    human.write(`${paint(palette, 'bold', `update ${shownName}`)}: ${sanitizeLine(`${entry.package ? describePin(entry.package) : spec.name} → ${describePin(target)}`)}\n`);
     human.write(`  locked:  $ ${describeLaunch(entry.launch)}\n  updated: $ ${describeLaunch(launch)}\n`);
     if (changes.length === 0) {
       human.write(sanitize(`  the definitions are identical (${countItems(snapshotItemCounts(live.snapshot))}), but the code is not: review the package's changes before approving\n`));
@@ -182,7 +182,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
   if (result === 'conflict') {
     human.write(`not written: the lock entry of ${shownName} changed while mcpm was updating it; ${sanitize(`run "mcpm update ${quoted}" again`)}\n`);
   } else if (!taken) {
-    human.write(`not updated: ${shownName} ${sanitize(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}; nothing was written`)}\n`);
+    human.write(`not updated: ${shownName} ${sanitizeLine(`stays at ${entry.package ? describePin(entry.package) : 'its locked version'}; nothing was written`)}\n`);
     if (result === 'held') {
       human.write(sanitize(`hint: the new version has high findings: review it in a terminal with "mcpm update ${quoted}", or take it unseen with "mcpm update --yes --accept-high ${quoted}"\n`));
     }
@@ -197,7 +197,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
 
 function unreachable(name: string, message: string, json: boolean, deps: Deps, code = 'PACKAGE_RESOLVE_FAILED'): ExitStatus {
   if (json) writeJson(deps.stdout, { name, result: 'error', error: { code, message }, written: false, exitStatus: 3 });
-  deps.stderr.write(`mcpm: ${sanitize(name, { identifier: true })}: ${sanitize(message)}\nhint: nothing was changed; check the registry or the server's command, then run the update again\n`);
+  deps.stderr.write(`mcpm: ${sanitize(name, { identifier: true })}: ${sanitizeLine(message)}\nhint: nothing was changed; check the registry or the server's command, then run the update again\n`);
   return 3;
 }
 

@@ -13,7 +13,7 @@ import { exitStatusFor, type ServerStatus } from '../core/status.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import { renderStatusLines } from '../render/status-text.js';
-import { nameWord } from '../core/shell-word.js';
+import { nameWord, shellWord } from '../core/shell-word.js';
 import { paletteFor } from '../render/style.js';
 import { reachingCommand, showsProgress, type GlobalOptions } from '../app/options.js';
 import { loadCheckedLock, loadProject, offlineStatuses, buildCache } from '../app/project.js';
@@ -104,7 +104,7 @@ export async function verify(names: string[], options: VerifyOptions, deps: Deps
         sanitize(`package changed: locked ${describePin(check.locked)}, the registry now gives ${describePin({ ...check.resolved, name: check.locked.name })}`),
         sanitize(withContext(
           check.resolved.version === check.locked.version
-            ? `the same version now comes with other bytes (a re-publish, or a registry or mirror serving something else); "mcpm update --to ${check.locked.version ?? 'VERSION'} ${name}" takes them after a review`
+            ? `the same version now comes with other bytes (a re-publish, or a registry or mirror serving something else); "mcpm update --to ${shellWord(check.locked.version ?? 'VERSION')} ${name}" takes them after a review`
             : `"mcpm pin ${name}" writes the locked version into the config; "mcpm update ${name}" reviews the new one`,
           context,
         )),

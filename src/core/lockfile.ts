@@ -403,7 +403,7 @@ function readAccept(value: JsonValue, path: string, v: Validator): AcceptRules {
         'ACCEPT_RULE_REFUSED',
         `${v.file}: ${path}: accept rule ${jsonQuote(pattern)} is refused: ${why}`,
         // mcpm never writes such a rule, so the file was edited: the reviewed version is the way back.
-        `mcpm never writes such a rule; restore ${v.file} from version control (git checkout -- ${v.file}); see "Accept rules" in docs/lockfile.md`,
+        `mcpm never writes such a rule; restore ${v.file} from version control (git checkout -- ${shellWord(v.file)}); see "Accept rules" in docs/lockfile.md`,
       );
     }
   }

@@ -236,4 +236,16 @@ describe('mcpm hook install', { timeout: 60_000 }, () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('is not in a git work tree');
   });
+
+  it('the uninstall hint quotes the directory it names: pasted, it runs nothing', async () => {
+    const dir = repository();
+    // A directory a repository names: `$(…)` in it must stay part of the name when the hint is pasted.
+    const evil = join(dir, 's $(touch pwned)');
+    mkdirSync(evil);
+    mkdirSync(join(dir, 'sub2'));
+    expect((await mcpm(['hook', 'install', '-C', evil])).status).toBe(0);
+    const other = await mcpm(['hook', 'uninstall', '-C', join(dir, 'sub2')]);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain(`hook uninstall -C 's $(touch pwned)'", or`);
+  });
 });

@@ -2,7 +2,7 @@
 // server's name (from the config), serverInfo, instructions, tool names and descriptions, before
 // and after a drift, through every command that prints it.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, defs, mcpm, SERVERS, tempProject, tool } from './helpers.js';
@@ -91,5 +91,27 @@ describe('hostile text never reaches the terminal raw', () => {
     const pasted = spawnSync('bash', ['-c', `mcpm() { ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"; }; ${hint}`], { encoding: 'utf8' });
     expect(pasted.status, pasted.stderr).toBe(0);
     expect(Object.keys((JSON.parse(readFileSync(join(dir, 'mcp.lock'), 'utf8')) as { servers: object }).servers)).toEqual([name]);
+  });
+
+  it('a change under a server key with a newline is one line in approve --yes, and ls --hosts shows such a file name on one line', async () => {
+    const forged = 'mcpm: all 1 servers verified against mcp.lock';
+    const dir = tempProject();
+    const defsFile = join(dir, 'defs.json');
+    const key = `k\n${forged}\n`;
+    const write = (description: string) => writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds.', { [key]: { type: 'string', description } })])));
+    write('A number.');
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { a: { command: 'node', args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } } } }));
+    expect((await mcpm(['install', '-C', dir])).status).toBe(0);
+    write('The second number.');
+    const noForgedLine = (r: { stdout: string; stderr: string }, what: string) => {
+      for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) expect(line.startsWith('mcpm: all'), `${what}: ${line}`).toBe(false);
+    };
+    const approved = await mcpm(['approve', '--yes', '--all', '-C', dir]);
+    expect(approved.stdout).toContain('/inputSchema/properties/k⏎mcpm: all 1 servers verified');
+    noForgedLine(approved, 'approve --yes');
+    // A repository's Continue block file, named with newlines.
+    mkdirSync(join(dir, '.continue', 'mcpServers'), { recursive: true });
+    writeFileSync(join(dir, '.continue', 'mcpServers', `x\n${forged}\n.yaml`), 'mcpServers:\n  - name: evil\n    command: sh\n');
+    noForgedLine(await mcpm(['ls', '--hosts', '-C', dir]), 'ls --hosts');
   });
 });

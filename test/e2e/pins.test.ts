@@ -151,7 +151,7 @@ describe('package pins', { timeout: 90_000 }, () => {
     expect(text.stdout).toMatch(/demo\s+@fixture\/mcp-demo\s+1\.0\.0\s+1\.0\.1\s+1\.1\.0\s+2\.0\.0/);
   });
 
-  it('a package version from a tampered lock prints on one line in outdated and pin', async () => {
+  it('a package version from a tampered lock prints on one line in outdated, pin and update', async () => {
     const r = await registry('1.1.0');
     const p = project(r, config(['-y', PKG]));
     expect((await p.run('install')).status).toBe(0);
@@ -159,10 +159,10 @@ describe('package pins', { timeout: 90_000 }, () => {
     const lock = p.lock();
     lock.servers.demo!.package!.version = '1.0.0\nmcpm: all servers verified\nok  fake';
     writeFileSync(join(p.dir, 'mcp.lock'), `${JSON.stringify(lock, null, 2)}\n`);
-    for (const command of ['outdated', 'pin']) {
-      const out = await p.run(command);
+    for (const command of [['outdated'], ['pin'], ['update', 'demo', '--yes', '--to', '1.1.0']]) {
+      const out = await p.run(...command);
       for (const line of `${out.stdout}\n${out.stderr}`.split('\n')) {
-        expect(line.startsWith('mcpm: all') || line.startsWith('ok  fake'), `${command}: ${line}`).toBe(false);
+        expect(line.startsWith('mcpm: all') || line.startsWith('ok  fake'), `${command.join(' ')}: ${line}`).toBe(false);
       }
     }
   });

@@ -8,7 +8,7 @@ import { editEntry, type EntryEdits } from '../core/entry-edit.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
 import { jsonQuote } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitize, sanitizeLine } from '../core/sanitize.js';
 import { nameWord } from '../core/shell-word.js';
 import { ITEM_KINDS, ITEM_NOUN } from '../core/snapshot.js';
 import type { Deps } from '../deps.js';
@@ -56,7 +56,7 @@ export async function accept(name: string, options: AcceptOptions, deps: Deps): 
     return 0;
   }
   deps.stdout.write(describeRules(name, entry));
-  if (written) deps.stdout.write(`wrote ${sanitize(project.lockLabel)}\n`);
+  if (written) deps.stdout.write(`wrote ${sanitizeLine(project.lockLabel)}\n`);
   return 0;
 }
 

@@ -197,7 +197,7 @@ function finish(
   if (!options.quiet || exit !== 0) {
     const palette = paletteFor(human.isTTY, deps.env, options.color);
     human.write(renderOutcomes(list, palette, Boolean(options.yes), contextWords(options)));
-    if (written) human.write(`wrote ${sanitize(lockLabel)}\n`);
+    if (written) human.write(`wrote ${sanitizeLine(lockLabel)}\n`);
     // With nothing configured and nothing locked there may be no lock at all: it matches nothing.
     if (list.length === 0 && context.nothingKnown) human.write('nothing to approve: no server is configured or locked\n');
     else if (list.length === 0 || list.every((o) => o.result === 'stale')) human.write('nothing to approve: every server matches the lock\n');

@@ -10,7 +10,7 @@ import { McpmError, type ExitStatus } from '../core/errors.js';
 import { EXPORT_HOSTS, isPatternUrl, managedSettingsFor, projectSettingsFor, type ExportHost } from '../core/host-allowlist.js';
 import { isJsonObject, jsonQuote, parseStrictJson, StrictJsonError } from '../core/json-strict.js';
 import { urlParts } from '../core/launch/values.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import { stringifyAsciiJson, writeJson } from '../render/json.js';
 import type { Deps } from '../deps.js';
 import type { GlobalOptions } from '../app/options.js';
@@ -58,7 +58,7 @@ export async function exportHost(host: string, options: ExportOptions, deps: Dep
   const existing = await readTextFile(file, options.out);
   const merged = { ...(existing === null ? {} : settingsObject(existing, options.out)), ...settings };
   await writeTextFile(file, options.out, `${stringifyAsciiJson(merged)}\n`);
-  if (!options.quiet) deps.stderr.write(sanitize(`wrote ${Object.keys(settings).join(', ')} to ${options.out} (${lock.servers.size} locked server(s))\n`));
+  if (!options.quiet) deps.stderr.write(`${sanitizeLine(`wrote ${Object.keys(settings).join(', ')} to ${options.out} (${lock.servers.size} locked server(s))`)}\n`);
   return 0;
 }
 

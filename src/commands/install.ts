@@ -274,8 +274,8 @@ function finish(
   }
   const legend = options.quiet ? undefined : findingsLegend(lines.flatMap((l) => l.findings ?? []));
   if (legend) human.write(`${paint(palette, 'dim', legend)}\n`);
-  if (outcome.written) human.write(`wrote ${sanitize(lockLabel)}\n`);
-  else if (!options.frozen && !options.quiet) human.write(`${sanitize(lockLabel)} ${lockOutcome(outcome.existed, exit, statuses.length)}\n`);
+  if (outcome.written) human.write(`wrote ${sanitizeLine(lockLabel)}\n`);
+  else if (!options.frozen && !options.quiet) human.write(`${sanitizeLine(lockLabel)} ${lockOutcome(outcome.existed, exit, statuses.length)}\n`);
   if (outcome.refusedByStrict > 0) {
     human.write(`--strict: ${outcome.refusedByStrict} new server(s) not locked because of high-severity findings\n`);
   }

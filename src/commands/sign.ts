@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { replaceFile } from '../adapters/replace-file.js';
 import { signBytes } from '../adapters/ssh-signature.js';
 import { McpmError, type ExitStatus } from '../core/errors.js';
-import { sanitize } from '../core/sanitize.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { Deps } from '../deps.js';
 import { writeJson } from '../render/json.js';
 import type { GlobalOptions } from '../app/options.js';
@@ -51,7 +51,7 @@ export async function sign(options: SignOptions, deps: Deps): Promise<ExitStatus
   }
   if (options.format === 'json') writeJson(deps.stdout, { lockfile: project.lockLabel, signature: sig.label, key, exitStatus: 0 });
   const human = options.format === 'json' ? deps.stderr : deps.stdout;
-  if (!options.quiet) human.write(sanitize(`wrote ${sig.label} (signed ${project.lockLabel} with ${key})\n`));
+  if (!options.quiet) human.write(`${sanitizeLine(`wrote ${sig.label} (signed ${project.lockLabel} with ${key})`)}\n`);
   return 0;
 }
 

@@ -187,7 +187,7 @@ export async function update(name: string, options: UpdateOptions, deps: Deps): 
       human.write(sanitize(`hint: the new version has high findings: review it in a terminal with "mcpm update ${quoted}", or take it unseen with "mcpm update --yes --accept-high ${quoted}"\n`));
     }
   } else {
-    human.write(`updated ${shownName} ${sanitize(`to ${describePin(target)}; wrote ${[...review.configs, ...(review.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
+    human.write(`updated ${shownName} ${sanitizeLine(`to ${describePin(target)}; wrote ${[...review.configs, ...(review.lockWritten ? [project.lockLabel] : [])].join(', ')}`)}\n`);
     if (result === 'partial') {
       human.write(sanitize(`the items not approved stay drifted; run "mcpm approve ${quoted}" to review them\n`));
     }

@@ -42,7 +42,7 @@ import { jsonEqual } from '../core/json-equal.js';
 import { isJsonObject, jsonQuote, type JsonObject, type JsonValue } from '../core/json-strict.js';
 import type { LockEntry } from '../core/lockfile.js';
 import { nameWord } from '../core/shell-word.js';
-import { sanitize, trusted, type SafeText } from '../core/sanitize.js';
+import { sanitizeLine, trusted, type SafeText } from '../core/sanitize.js';
 import { ITEM_KEY, ITEM_NOUN, type ItemKind } from '../core/snapshot.js';
 
 import type { Policy } from './policy.js';
@@ -419,28 +419,28 @@ export function describeEvent(event: GuardEvent, where: Pick<WireCheckOptions, '
   switch (event.type) {
     case 'item-withheld': {
       const what = event.key === undefined ? `a ${ITEM_NOUN[event.kind]}` : `${ITEM_NOUN[event.kind]} ${jsonQuote(event.key)}`;
-      return sanitize(`blocked ${what} of ${server}: ${why(event.reason)}; ${review}`);
+      return sanitizeLine(`blocked ${what} of ${server}: ${why(event.reason)}; ${review}`);
     }
     case 'call-blocked': {
       const noun = ITEM_NOUN[event.kind];
       const call = CALL_METHODS.get(event.method);
       if (event.reason === 'ambiguous') {
         const target = event.key === undefined ? `a ${noun}` : `${noun} ${jsonQuote(event.key)}`;
-        return sanitize(
+        return sanitizeLine(
           `blocked ${call?.verb ?? `${event.method} of`} ${target} of ${server}: the host's line holds ${event.problem ?? 'more than one reading'}, so the server could read another call than the one mcpm checked`,
         );
       }
       const what = event.key === undefined ? `a ${noun} without a valid ${call?.field ?? 'name'}` : `${noun} ${jsonQuote(event.key)}`;
       if (event.key === undefined) {
-        return sanitize(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: the server would have to guess which ${noun} is meant`);
+        return sanitizeLine(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: the server would have to guess which ${noun} is meant`);
       }
       const next = event.reason === 'unlisted' ? '' : `; ${review}`;
-      return sanitize(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: ${why(event.reason)}${next}`);
+      return sanitizeLine(`blocked ${call?.verb ?? `${event.method} of`} ${what} of ${server}: ${why(event.reason)}${next}`);
     }
     case 'field-replaced':
-      return sanitize(`replaced the ${event.field} served by ${server} with the locked ${event.field}: they differ from ${where.lockLabel}; ${review}`);
+      return sanitizeLine(`replaced the ${event.field} served by ${server} with the locked ${event.field}: they differ from ${where.lockLabel}; ${review}`);
     case 'bad-response':
-      return sanitize(`dropped a ${event.method} response of ${server}: ${event.problem}`);
+      return sanitizeLine(`dropped a ${event.method} response of ${server}: ${event.problem}`);
   }
 }
 

@@ -58,7 +58,7 @@ function append<T>(target: T[], items: readonly T[]): void {
 const span = (text: SafeText, style: Style = 'plain'): Span => ({ text, style });
 const own = (text: string, style: Style = 'plain'): Span => span(trusted(text), style);
 
-const IDENTIFIER_ARGS = new Set(['name', 'other', 'tool', 'server', 'annotation', 'url', 'email']);
+const IDENTIFIER_ARGS = new Set(['name', 'other', 'tool', 'server', 'annotation', 'url', 'email', 'from']);
 
 function ident(text: string): SafeText {
   return sanitize(text, { identifier: true });
@@ -314,7 +314,7 @@ function itemLines(change: ItemChange, findings: readonly Finding[], judged?: Ju
   if (change.takesBodyOf !== undefined) header.push(own(' (now the definition of ', 'note'), span(ident(change.takesBodyOf)), own(')', 'note'));
   if (counts.length > 0) header.push(own(` (${counts.join(', ')})`, 'note'));
   if (judged && judged.disposition !== 'review') {
-    const why = judged.disposition === 'accepted' ? `accepted by ${[...new Set(judged.rules ?? [])].join(', ')}` : judged.disposition === 'quarantined' ? 'quarantined until approved' : 'optional, absent: not drift';
+    const why = judged.disposition === 'accepted' ? `accepted by ${[...new Set(judged.rules ?? [])].map(ident).join(', ')}` : judged.disposition === 'quarantined' ? 'quarantined until approved' : 'optional, absent: not drift';
     header.push(own(` [${why}]`, 'note'));
   }
   const lines: Line[] = [{ depth: 1, spans: header }];

@@ -114,4 +114,17 @@ describe('hostile text never reaches the terminal raw', () => {
     writeFileSync(join(dir, '.continue', 'mcpServers', `x\n${forged}\n.yaml`), 'mcpServers:\n  - name: evil\n    command: sh\n');
     noForgedLine(await mcpm(['ls', '--hosts', '-C', dir]), 'ls --hosts');
   });
+
+  it('a lock path with a newline prints on one line where a command says it wrote the lock', async () => {
+    const dir = tempProject();
+    const defsFile = join(dir, 'defs.json');
+    writeFileSync(defsFile, JSON.stringify(defs([tool('add', 'Adds.')])));
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { a: { command: 'node', args: [join(SERVERS, 'static.mjs')], env: { FIXTURE_DEFS: defsFile } } } }));
+    const sub = join(dir, 'sub\nmcpm: all 1 servers verified against mcp.lock');
+    mkdirSync(sub);
+    const r = await mcpm(['install', '-C', dir, '--lockfile', join(sub, 'mcp.lock')]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) expect(line.startsWith('mcpm: all'), line).toBe(false);
+    expect(r.stdout).toContain('wrote ');
+  });
 });

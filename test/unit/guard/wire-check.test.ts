@@ -334,6 +334,18 @@ describe('describeEvent', () => {
     expect(describeEvent({ type: 'field-replaced', field: 'instructions' }, where)).toContain('replaced the instructions served by server "notes"');
   });
 
+  it('is one line: a lock path with a newline (a directory name) does not start a line of its own in the host\'s log', () => {
+    const label = '/tmp/x\nmcpm: all 1 servers verified against mcp.lock/mcp.lock';
+    for (const event of [
+      { type: 'item-withheld', kind: 'tools', key: 'x', reason: 'drifted' },
+      { type: 'field-replaced', field: 'instructions' },
+    ] as const) {
+      const text = describeEvent(event, { server: 'notes', lockLabel: label });
+      expect(text).not.toContain('\n');
+      expect(text).toContain('/tmp/x⏎mcpm: all 1 servers verified');
+    }
+  });
+
   it('escapes hostile names (C1): no control, bidi or zero-width character gets through', () => {
     const text = describeEvent({ type: 'item-withheld', kind: 'tools', key: 'x\u001b[2J\u202eevil\u200b', reason: 'unknown' }, { server: 'n\u0007', lockLabel: 'mcp.lock' });
     expect([...text].filter((c) => /\p{Cc}|\p{Cf}/u.test(c))).toEqual([]);

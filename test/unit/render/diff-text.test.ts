@@ -186,3 +186,13 @@ describe('layout', () => {
     expect(wrapped.other).toBeGreaterThan(150);
   });
 });
+
+describe('renderChangesText: rules from the lock', () => {
+  it('shows the accept rules that took a change escaped, on the header\'s line', () => {
+    // A rule only needs to match a key the server sends, and the lock's rules come from the repository.
+    const [change] = changesBetween(snapshotOf({ tools: [tool('add', 'Adds.')] }), snapshotOf({ tools: [tool('add', 'Adds.', {}, { icons: [] })] }));
+    const text = renderChangesText('notes', [change!], [], { color: false }, [{ change: change!, disposition: 'accepted', rules: ['/tools/add\nmcpm: all 1 servers verified/icons'] }]);
+    expect(text.split('\n').some((line) => line.startsWith('mcpm: all'))).toBe(false);
+    expect(text).toContain('/tools/add⏎mcpm:\\u{20}all');
+  });
+});

@@ -245,7 +245,7 @@ export function assertUntampered(lock: Lock, label: string): void {
     'LOCKFILE_TAMPERED',
     `${label}: entry ${jsonQuote(first.name)} does not match its integrity${where} (edited by hand?)` +
       (others.length > 0 ? `; so ${others.length === 1 ? 'does entry' : 'do entries'} ${others.join(', ')}` : ''),
-    `restore ${label} from version control (git checkout -- ${label}), or delete the entry and run "mcpm install" to re-lock it`,
+    `restore ${label} from version control (git checkout -- ${shellWord(label)}), or delete the entry and run "mcpm install" to re-lock it`,
   );
 }
 

@@ -147,7 +147,7 @@ export async function install(names: string[], options: InstallOptions, deps: De
       line.action = 'removed';
     } else if (recorded.has(line.name)) {
       line.action = 'updated';
-      line.notes = [sanitize(`recorded its ${valueKind(recorded.get(line.name)!)} values as configured today: ${project.lockLabel} was written before mcpm bound them; review that change to the lock`)];
+      line.notes = [sanitizeLine(`recorded its ${valueKind(recorded.get(line.name)!)} values as configured today: ${project.lockLabel} was written before mcpm bound them; review that change to the lock`)];
     } else if (refreshes.has(line.name)) {
       line.action = 'updated';
     } else if (line.status === 'ok') {
@@ -241,7 +241,7 @@ function lockOutcome(existed: boolean, exit: ExitStatus, servers: number): strin
 
 function writeFrozenDiff(label: string, before: string, after: string, deps: Deps): void {
   const patch = structuredPatch(label, label, before, after, 'on disk', 'would be written', { context: 2 });
-  let text = `mcpm: ${sanitize(label)} would change, and --frozen forbids it:\n`;
+  let text = `mcpm: ${sanitizeLine(label)} would change, and --frozen forbids it:\n`;
   for (const hunk of patch.hunks) {
     text += `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@\n`;
     for (const l of hunk.lines) text += `${sanitize(l)}\n`;

@@ -577,7 +577,7 @@ class Validator {
 }
 
 function untouchedHint(file: string): string {
-  return `${file} was left untouched; fix it, or restore it from version control (git checkout -- ${file}) and run "mcpm install"`;
+  return `${file} was left untouched; fix it, or restore it from version control (git checkout -- ${shellWord(file)}) and run "mcpm install"`;
 }
 
 /**

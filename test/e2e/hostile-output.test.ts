@@ -126,5 +126,11 @@ describe('hostile text never reaches the terminal raw', () => {
     expect(r.status, r.stderr).toBe(0);
     for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) expect(line.startsWith('mcpm: all'), line).toBe(false);
     expect(r.stdout).toContain('wrote ');
+    // --frozen, with a server the lock would lose: its refusal names the lock.
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: {} }));
+    const frozen = await mcpm(['install', '--frozen', '-C', dir, '--lockfile', join(sub, 'mcp.lock')]);
+    expect(frozen.status).not.toBe(0);
+    expect(frozen.stderr).toContain('would change, and --frozen forbids it');
+    for (const line of `${frozen.stdout}\n${frozen.stderr}`.split('\n')) expect(line.startsWith('mcpm: all'), line).toBe(false);
   });
 });

@@ -179,6 +179,15 @@ describe('parseLock', () => {
     expect(error.hint).toBe('take one side (git checkout --ours/--theirs mcp.lock), then run "mcpm approve"');
   });
 
+  it('quotes the lock path in the commands its hints suggest', () => {
+    // A directory named `x .mcp.json y`: unquoted, `git checkout --` would also throw away .mcp.json's changes.
+    const file = 'x .mcp.json y/mcp.lock';
+    expect(lockError(() => parseLock('{', file)).hint).toContain(`(git checkout -- 'x .mcp.json y/mcp.lock')`);
+    const text = readFileSync(GOLDEN, 'utf8').split('\n');
+    text.splice(5, 0, '<<<<<<< HEAD');
+    expect(lockError(() => parseLock(text.join('\n'), file)).hint).toBe(`take one side (git checkout --ours/--theirs 'x .mcp.json y/mcp.lock'), then run "mcpm approve"`);
+  });
+
   it.each(['=======\r\n', '>>>>>>> theirs\n', '||||||| base\n', '<<<<<<<\n'])('finds a marker %j anywhere at a line start', (marker) => {
     expect(lockError(() => parseLock(`{\n${marker}}\n`, 'mcp.lock')).code).toBe('LOCKFILE_CONFLICT_MARKERS');
   });

@@ -256,10 +256,10 @@ function renderOutcomes(list: readonly Outcome[], palette: Palette, yes: boolean
       if (yes) notes.push(...high.map(describeFinding));
     }
     if (o.result === 'held') notes.push(...high.map(describeFinding));
-    if (o.error) notes.push(sanitizeLine(o.error.message));
-    if (o.denial) notes.push(sanitizeLine(`denied by the allow-list: ${o.denial}`));
+    if (o.error) notes.push(sanitize(o.error.message));
+    if (o.denial) notes.push(sanitize(`denied by the allow-list: ${o.denial}`));
     const hint = hintFor(o);
-    // One line each: a finding's or a change's pointer is built from the server's own keys.
+    // One line each, here for every note: a finding's or a change's pointer is built from the server's own keys, an error may quote a name or a path.
     for (const n of notes) out += `    ${oneLine(n)}\n`;
     // The hint quotes the server name (config text) for a shell; it is escaped like every name.
     if (hint) out += `    ${paint(palette, 'dim', `hint: ${sanitizeLine(withContext(hint, context))}`)}\n`;

@@ -383,4 +383,3 @@ function reviewCommand(options: RunOptions, project: Project): string {
   if (!options.host && (options.config ?? []).length === 0) parts.push('-C', shellWord(project.dir));
   return parts.join(' ');
 }
-

@@ -32,6 +32,7 @@ import {
   type AuditEvent,
   type ToolCallRecord,
 } from './relay.js';
+import { coalescedWrites } from './coalesced-writes.js';
 import { LARGE_LINE_BYTES } from './large-line.js';
 import { escapeLineBreaks } from './line-check.js';
 import { GUARD_ERROR, WireCheck, type GuardEvent } from './wire-check.js';
@@ -122,41 +123,6 @@ interface SideHandlers {
   resumeHost(): void;
 }
 
-/**
- * `write`, called once per turn for everything given in that turn, in order: the lines of one chunk
- * (many answers with many calls in flight) go out in one write, not one system call each. Flushed
- * in a microtask, so before any other I/O is handled; `flush` at once, before a side is closed.
- * Pieces of a megabyte are not joined (a copy into fresh memory costs more than a second write):
- * `together` writes them in one call where the stream can (a corked stream's writev).
- */
-function coalesced(write: (bytes: Buffer) => void, together: (writes: () => void) => void = (writes) => writes()): { write: (bytes: Buffer) => void; flush: () => void; isEmpty: () => boolean } {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const out = pending;
-    const joined = pendingBytes <= COALESCED_BYTES;
-    pending = [];
-    pendingBytes = 0;
-    if (out.length === 1) write(out[0]!);
-    else if (joined) write(Buffer.concat(out));
-    else together(() => {
-      for (const bytes of out) write(bytes);
-    });
-  };
-  return {
-    write: (bytes) => {
-      pending.push(bytes);
-      pendingBytes += bytes.length;
-      if (pending.length === 1) queueMicrotask(flush);
-    },
-    flush,
-    isEmpty: () => pending.length === 0,
-  };
-}
-
-/** Writes of one turn up to this many bytes together are joined into one. */
-const COALESCED_BYTES = 64 * 1024;
 /** Bytes the host may leave unread before the server is paused: a large answer is read on meanwhile. */
 export const HOST_BACKLOG_BYTES = 1024 * 1024;
 
@@ -174,7 +140,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
   let hostPaused = false;
   let hostBackedUp = false;
 
-  const toHost = coalesced((bytes) => {
+  const toHost = coalescedWrites((bytes) => {
     // Backpressure: a host that does not read pauses the server instead of buffering without bound.
     if (!host.stdout.writable) return;
     // Not at the stream's first refusal (its high-water mark is 16 KiB): a pause and a resume per
@@ -193,7 +159,7 @@ export async function runSession(options: SessionOptions): Promise<SessionOutcom
     host.stdout.uncork();
   });
   // A remote server takes each message as a request of its own: only a stdio server's lines are joined.
-  const toServer = options.server.transport === 'stdio' ? coalesced((bytes) => holder.side?.send(bytes)) : { write: (bytes: Buffer) => holder.side?.send(bytes), flush: () => {} };
+  const toServer = options.server.transport === 'stdio' ? coalescedWrites((bytes) => holder.side?.send(bytes)) : { write: (bytes: Buffer) => holder.side?.send(bytes), flush: () => {} };
   // Absent when nothing records tool calls: the relay then makes no record and reads no clock for them.
   const { onToolCall } = options;
   const relay = new GuardRelay(wire, where, {

@@ -760,6 +760,27 @@ describe('parseMessageJson: a server\'s message, read natively when that is prov
     }
   });
 
+  it('proves a message by counting its key ends, without printing it again, and falls back when a string holds one', () => {
+    const value = { jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'a', description: 'b', inputSchema: { type: 'object', properties: {} } }] } };
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      for (const text of [JSON.stringify(value), JSON.stringify(value, null, 2), JSON.stringify(value, null, '\t').replace(/":/g, '" \r\n:')]) {
+        stringify.mockClear();
+        expect(parseMessageJson(text)).toStrictEqual(parseStrictJson(text));
+        expect(stringify).not.toHaveBeenCalled();
+      }
+      // A string that begins with a colon is one key end more than there are keys: proved by printing instead.
+      const colon = JSON.stringify({ ...value, result: { text: ':x' } });
+      stringify.mockClear();
+      expect(parseMessageJson(colon)).toStrictEqual(parseStrictJson(colon));
+      expect(stringify).toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+    // A key named twice is never hidden by a key end inside a string: the text then has more key ends still.
+    for (const text of ['{"a":":","a":1}', '{"a":"\\":","a":1}', '{"x":{"a":1,"a":2},"y":":"}']) expect(agrees(text), text).toBe('refused');
+  });
+
   it('refuses nesting past maxDepth, and counts a message longer than 1 MiB before JSON.parse builds it', () => {
     const nested = (levels: number) => `{"jsonrpc":"2.0","id":1,"result":${'['.repeat(levels)}${']'.repeat(levels)}}`;
     expect(messageOf(nested(DEFAULT_MAX_DEPTH))).toBeInstanceOf(StrictJsonError);

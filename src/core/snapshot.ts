@@ -182,6 +182,23 @@ export function buildSnapshot(server: string, raw: RawListing, reference?: Snaps
   return snapshot;
 }
 
+/**
+ * The RFC 8785 texts of a first lock's items (inKeyOrderWithIntegrity), joined by commas: its
+ * findings look at all of a server's text at once, and printing every definition again for that
+ * was a fifth of a first lock's findings (4 servers × 800 tools). One string per server, kept
+ * from its snapshot to its findings.
+ */
+const itemTexts = new WeakMap<Snapshot, string>();
+
+/**
+ * The JSON texts of every item's definition in `snapshot`, in key order, joined by commas, when
+ * buildSnapshot printed them (a first lock's snapshot); else undefined. Each is the text
+ * JSON.stringify writes for the definition up to the order of keys (canonicalize).
+ */
+export function itemsJsonText(snapshot: Snapshot): string | undefined {
+  return itemTexts.get(snapshot);
+}
+
 /** The integrity of an item buildSnapshot has yet to hash (keyOrder): never in a Snapshot it returns. */
 const UNHASHED = '' as Integrity;
 
@@ -189,27 +206,34 @@ const UNHASHED = '' as Integrity;
  * `snapshot` with each kind's items in code-unit order of their keys and hashed: each item's
  * canonical text is printed once, hashed for the item's integrity and written into the server
  * integrity (IntegrityWriter, as a lock's reader does), in snapshotToJson's order. That is
- * integrityOf(snapshotToJson(…)), without printing the snapshot again, and without keeping the
- * texts: kept, the garbage collector copied them, which cost as much as printing them again.
+ * integrityOf(snapshotToJson(…)), without printing the snapshot again. The texts are not kept
+ * one by one (kept in a map, the garbage collector copied them, which cost as much as printing
+ * them again), only joined into one string for the server's findings (itemsJsonText).
  */
 function inKeyOrderWithIntegrity(snapshot: Snapshot): Snapshot {
   const ordered = newSnapshot(snapshot.serverInfo, snapshot.capabilities, snapshot.instructions);
+  const texts: string[] = [];
   const integrity = writtenIntegrity(ordered, (kind, writer) => {
     const items = snapshot[kind];
     if (items.size === 0) return;
     writer.open(kind);
     // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
-    for (const key of [...items.keys()].sort()) {
+    const keys = [...items.keys()].sort();
+    // Indexed, not for-of: no iterator result per item (run once per item of a first lock, cold).
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       // Made by buildSnapshot just now, unhashed (a first lock has no reference), and not yet shared: hashed in place.
       const item = items.get(key)!;
       const printed = printWithIntegrity(item.definition);
       item.integrity = printed.integrity;
       ordered[kind].set(key, item);
       writer.item(key, printed.text, printed.integrity);
+      texts.push(printed.text);
     }
     writer.close();
   });
   snapshotIntegrities.set(ordered, integrity);
+  if (texts.length > 0) itemTexts.set(ordered, texts.join(','));
   return ordered;
 }
 
@@ -393,13 +417,14 @@ export interface ItemsRead {
 /** The stored form of one kind's items: `{"<key>": {"definition", "integrity"}}`. */
 export function itemsToJson(items: ReadonlyMap<string, SnapshotItem>): JsonObject {
   const byKey = Object.create(null) as JsonObject;
-  for (const [key, item] of items) {
+  // Map.forEach, not for-of: no iterator result and entry per item (once per item of a lock written).
+  items.forEach((item, key) => {
     // A literal given a null prototype, not Object.create(null): V8 keeps it in its fast layout (one
     // shape shared by every entry), as it keeps JSON.parse's objects (json-strict.ts), not a dictionary.
     const entry = Object.setPrototypeOf({ definition: item.definition, integrity: item.integrity }, null) as JsonObject;
     // byKey has no prototype, so a key such as "__proto__" is stored as an own property.
     byKey[key] = entry;
-  }
+  });
   return byKey;
 }
 

@@ -4,7 +4,7 @@
  */
 import { CHANGE_SUBJECTS, compareCodeUnits, type ChangeSubject, type ItemChange } from '../changes.js';
 import type { JsonValue } from '../json-strict.js';
-import { ITEM_KINDS, type ItemKind, type Snapshot } from '../snapshot.js';
+import { itemsJsonText, ITEM_KINDS, type ItemKind, type Snapshot } from '../snapshot.js';
 import { characterHits, quietCharacters, VERBATIM_JSON } from './characters.js';
 import { annotationFindings, parameterFindings } from './drift.js';
 import { nameFindings, nameIndex, quietKeys, schemaKeyFindings, type NamedFindings, type NameIndex } from './names.js';
@@ -36,7 +36,16 @@ export function siteHits(site: SiteText, firstLock: boolean, otherTools: OtherTo
  * itself out on it. Anything else is walked as before.
  */
 export function isQuiet(value: JsonValue, otherTools: OtherTools): boolean {
-  const json = JSON.stringify(value);
+  return quietJson(JSON.stringify(value), otherTools);
+}
+
+/**
+ * isQuiet of JSON text whose strings and keys are those of the values judged: written by
+ * JSON.stringify or canonicalize, which differ only in the order of keys. No rule family's
+ * search spans two strings (none looks for a quote, comma, colon or bracket), so the order does
+ * not change what is found.
+ */
+function quietJson(json: string, otherTools: OtherTools): boolean {
   return VERBATIM_JSON.test(json) && quietCharacters(json) && quietText(json, otherTools) && quietKeys(json);
 }
 
@@ -71,6 +80,8 @@ interface SiteJudge {
   hits(site: SiteText): readonly Hit[];
   /** isQuiet for this server. */
   quiet(value: JsonValue): boolean;
+  /** isQuiet for this server, of JSON text (isQuiet prints the value to one such text). */
+  quietText(json: string): boolean;
 }
 
 function siteJudge(firstLock: boolean, otherTools: OtherTools): SiteJudge {
@@ -87,6 +98,7 @@ function siteJudge(firstLock: boolean, otherTools: OtherTools): SiteJudge {
       return hits;
     },
     quiet: (value) => isQuiet(value, otherTools),
+    quietText: (json) => quietJson(json, otherTools),
   };
 }
 
@@ -128,8 +140,10 @@ function targetsForFirstLock(live: Snapshot): Target[] {
     { subject: 'capabilities', key: '', pointer: '', value: live.capabilities, newKey: false },
   ];
   if (live.instructions !== undefined) targets.push({ subject: 'instructions', key: '', pointer: '', value: live.instructions, newKey: false });
+  // Map.forEach and indexed loops on the paths of every item of a first lock, not for-of: run mostly
+  // before V8 compiles them, a for-of allocates an iterator result (and an entry) per step.
   for (const subject of ITEM_KINDS) {
-    for (const [key, item] of live[subject]) targets.push({ subject, key, pointer: '', value: item.definition, newKey: false });
+    live[subject].forEach((item, key) => targets.push({ subject, key, pointer: '', value: item.definition, newKey: false }));
   }
   return targets;
 }
@@ -237,11 +251,10 @@ export function findingsFor(context: FindingContext): Finding[] {
 
   const targets = firstLock ? targetsForFirstLock(context.live) : targetsForChanges(context.changes!);
   const judge = siteJudge(firstLock, otherTools);
-  // All of a first lock's values (whole values: no member key outside them) told quiet at once, as
-  // one JSON array: each one's text is in the array's, between a bracket or a comma, so a hit in one
-  // would be a hit there. A server whose definitions say nothing any rule looks for then costs one
-  // print and a few searches in all.
-  if (!(firstLock && judge.quiet(targets.map((target) => target.value)))) for (const target of targets) scanTarget(target, judge, out);
+  // All of a first lock's values (whole values: no member key outside them) told quiet at once
+  // (firstLockQuiet): a server whose definitions say nothing any rule looks for then costs a few
+  // searches in all.
+  if (!(firstLock && firstLockQuiet(context.live, targets, judge))) for (let i = 0; i < targets.length; i++) scanTarget(targets[i]!, judge, out);
 
   let index: NameIndex | undefined;
   const names = (): NameIndex => (index ??= nameIndex(context));
@@ -268,8 +281,21 @@ export function findingsFor(context: FindingContext): Finding[] {
   }
   const named: NamedFindings = { high: [], medium: [] };
   // ITEM_KINDS are the last of CHANGE_SUBJECTS, in its order; keys in code-unit order (the default sort).
-  for (const kind of ITEM_KINDS) for (const key of added.get(kind)!.sort()) nameFindings(names, kind, key, named);
+  for (const kind of ITEM_KINDS) nameFindings(names, kind, added.get(kind)!.sort(), named);
   return mergeSorted(sortFindings(mergeFindings(out)), [...named.high, ...named.medium]);
+}
+
+/**
+ * Whether every value of a first lock's `targets` is quiet, judged as one JSON array: each value's
+ * text is in the array's, between a bracket or a comma, so a hit in one would be a hit there. The
+ * items' part is the text buildSnapshot printed for their integrities, when it kept it (itemsJsonText).
+ */
+function firstLockQuiet(live: Snapshot, targets: readonly Target[], judge: SiteJudge): boolean {
+  const items = itemsJsonText(live);
+  if (items === undefined) return judge.quiet(targets.map((target) => target.value));
+  let json = `[${JSON.stringify(live.serverInfo)},${JSON.stringify(live.capabilities)}`;
+  if (live.instructions !== undefined) json += `,${JSON.stringify(live.instructions)}`;
+  return judge.quietText(`${json},${items}]`);
 }
 
 /** Two lists each sorted by compareFindings, as one. */

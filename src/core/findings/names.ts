@@ -72,9 +72,8 @@ interface NameEntry {
   name: string;
   lower: string;
   skeleton: string;
-  /** JSON.stringify of server and name: findings are ordered by their args' JSON text (nameFindings). */
+  /** JSON.stringify of the server: findings are ordered by their args' JSON text (nameFindings). */
   quotedServer: string;
-  quotedName: string;
 }
 
 /**
@@ -99,15 +98,24 @@ interface KindNames {
 }
 
 function byQuotedNames(a: NameEntry, b: NameEntry): number {
-  return compareCodeUnits(a.quotedServer, b.quotedServer) || compareCodeUnits(a.quotedName, b.quotedName);
+  return compareCodeUnits(a.quotedServer, b.quotedServer) || compareCodeUnits(JSON.stringify(a.name), JSON.stringify(b.name));
 }
 
 const indexed: PerRun<ReadonlyMap<ItemKind, KindNames>> = new WeakMap();
 
-function add(map: Map<string, NameEntry[]>, key: string, entry: NameEntry): void {
+/**
+ * Appends `entry` to its list in `map`. The servers are walked in byQuotedNames order, so a list is
+ * in order as it grows unless it gets two names of one server (`Foo` and `foo`): such a list is
+ * put in `unsorted`, to be sorted once all are in.
+ */
+function add(map: Map<string, NameEntry[]>, key: string, entry: NameEntry, unsorted: Set<NameEntry[]>): void {
   const list = map.get(key);
-  if (list) list.push(entry);
-  else map.set(key, [entry]);
+  if (list === undefined) {
+    map.set(key, [entry]);
+    return;
+  }
+  if (list[list.length - 1]!.server === entry.server) unsorted.add(list);
+  list.push(entry);
 }
 
 export function nameIndex(context: FindingContext): NameIndex {
@@ -115,26 +123,31 @@ export function nameIndex(context: FindingContext): NameIndex {
 }
 
 function buildNameIndex(members: Members): ReadonlyMap<ItemKind, KindNames> {
+  // In the order of their quoted names (byQuotedNames), which may differ from their own (a quote or
+  // a control character is escaped): every list then grows in order (add). Servers that share
+  // their names have a list of several entries for each, and sorting those thousands of lists was
+  // a tenth of a first lock's findings.
+  const servers = members.map(([server, snapshot]) => ({ server, snapshot, quotedServer: JSON.stringify(server) }));
+  servers.sort((a, b) => compareCodeUnits(a.quotedServer, b.quotedServer));
   const kinds = new Map<ItemKind, KindNames>();
   for (const kind of NAMED_KINDS) {
     const own = new Map<string, Map<string, NameEntry>>();
     const lower = new Map<string, NameEntry[]>();
     const skeleton = new Map<string, NameEntry[]>();
-    for (const [server, snapshot] of members) {
+    const unsorted = new Set<NameEntry[]>();
+    for (const { server, snapshot, quotedServer } of servers) {
       const entries = new Map<string, NameEntry>();
-      const quotedServer = JSON.stringify(server);
-      for (const name of snapshot[kind].keys()) {
+      // Map.forEach, not for-of: no iterator result per name (run once per name of a first lock, cold).
+      snapshot[kind].forEach((_, name) => {
         const lowered = name.toLowerCase();
-        const entry: NameEntry = { server, name, lower: lowered, skeleton: skeletonWithLower(name, lowered), quotedServer, quotedName: JSON.stringify(name) };
+        const entry: NameEntry = { server, name, lower: lowered, skeleton: skeletonWithLower(name, lowered), quotedServer };
         entries.set(name, entry);
-        add(lower, entry.lower, entry);
-        add(skeleton, entry.skeleton, entry);
-      }
+        add(lower, entry.lower, entry, unsorted);
+        add(skeleton, entry.skeleton, entry, unsorted);
+      });
       own.set(server, entries);
     }
-    // Most lists hold one entry, or one per server: sorting them all is cheap.
-    for (const list of lower.values()) if (list.length > 1) sortInPlace(list, byQuotedNames);
-    for (const list of skeleton.values()) if (list.length > 1) sortInPlace(list, byQuotedNames);
+    for (const list of unsorted) sortInPlace(list, byQuotedNames);
     kinds.set(kind, { own, lower, skeleton });
   }
   return kinds;
@@ -152,48 +165,51 @@ export interface NamedFindings {
 }
 
 /**
- * Adds the name's findings to `out`, in order. Within one name the subject, key and pointer are the
- * same, so the order is by rule and then by args, whose JSON text is compared: the same keys up to
- * the first value that differs, and then two quoted strings, which first differ inside both (a
- * quoted string is never the start of another: its closing quote would be a raw quote in the
- * other). So the args are in order by the quoted values in turn, as entries are listed; and
- * `{"name":…,"other":…}` comes before `{"name":…,"server":…}`. `names` builds the NameIndex on first
- * use and returns the same one after.
+ * Adds the findings of `names` (of one subject, in code-unit order) to `out`, in order. Within one
+ * name the subject, key and pointer are the same, so the order is by rule and then by args, whose
+ * JSON text is compared: the same keys up to the first value that differs, and then two quoted
+ * strings, which first differ inside both (a quoted string is never the start of another: its
+ * closing quote would be a raw quote in the other). So the args are in order by the quoted values
+ * in turn, as entries are listed; and `{"name":…,"other":…}` comes before `{"name":…,"server":…}`.
+ * `index` builds the NameIndex on first use and returns the same one after.
  */
-export function nameFindings(names: () => NameIndex, subject: ItemKind, name: string, out: NamedFindings): void {
+export function nameFindings(index: () => NameIndex, subject: ItemKind, names: readonly string[], out: NamedFindings): void {
   const pointer = subject === 'tools' || subject === 'prompts' ? '/name' : '';
-
-  // Rules in code-unit order within each severity: high confusable-name, then name-shadows-other-server;
-  // medium name-shadows-other-server, then non-spec-tool-name, then reserved-js-name.
-  if (NAMED_KINDS.includes(subject)) {
-    const index = names();
-    const kind = index.kinds.get(subject)!;
-    const self = index.server;
-    const entry = kind.own.get(self)!.get(name);
-    const lower = entry?.lower ?? name.toLowerCase();
-    const skeleton = entry?.skeleton ?? skeletonOf(name);
-    // Indexed loops, not for-of: this runs once per name of a first lock, mostly before V8 compiles it.
-    const sameSkeleton = kind.skeleton.get(skeleton) ?? NO_ENTRIES;
-    for (let i = 0; i < sameSkeleton.length; i++) {
-      const { server, name: other } = sameSkeleton[i]!;
-      if (server === self && other !== name) out.high.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, other } });
+  // Looked up once for all of a subject's names, not once per name: a first lock has thousands.
+  const kind = NAMED_KINDS.includes(subject) && names.length > 0 ? index().kinds.get(subject)! : undefined;
+  const self = kind === undefined ? '' : index().server;
+  const own = kind?.own.get(self);
+  // Indexed loops, not for-of: this runs once per name of a first lock, mostly before V8 compiles it.
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n]!;
+    // Rules in code-unit order within each severity: high confusable-name, then name-shadows-other-server;
+    // medium name-shadows-other-server, then non-spec-tool-name, then reserved-js-name.
+    if (kind !== undefined) {
+      const entry = own?.get(name);
+      const lower = entry?.lower ?? name.toLowerCase();
+      const skeleton = entry?.skeleton ?? skeletonOf(name);
+      const sameSkeleton = kind.skeleton.get(skeleton) ?? NO_ENTRIES;
+      for (let i = 0; i < sameSkeleton.length; i++) {
+        const { server, name: other } = sameSkeleton[i]!;
+        if (server === self && other !== name) out.high.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, other } });
+      }
+      for (let i = 0; i < sameSkeleton.length; i++) {
+        const { server, name: other, lower: otherLower } = sameSkeleton[i]!;
+        // Another server's name differing only in case is a shadow (below), not a look-alike.
+        if (server !== self && otherLower !== lower) out.high.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
+      }
+      const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
+      for (let i = 0; i < sameLower.length; i++) {
+        const { server, name: other } = sameLower[i]!;
+        if (server === self) continue;
+        if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
+        else out.high.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
+      }
     }
-    for (let i = 0; i < sameSkeleton.length; i++) {
-      const { server, name: other, lower: otherLower } = sameSkeleton[i]!;
-      // Another server's name differing only in case is a shadow (below), not a look-alike.
-      if (server !== self && otherLower !== lower) out.high.push({ rule: 'confusable-name', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
-    }
-    const sameLower = kind.lower.get(lower) ?? NO_ENTRIES;
-    for (let i = 0; i < sameLower.length; i++) {
-      const { server, name: other } = sameLower[i]!;
-      if (server === self) continue;
-      if (other === name) out.medium.push({ rule: 'name-shadows-other-server', severity: 'medium', subject, key: name, pointer, args: { name, server } });
-      else out.high.push({ rule: 'name-shadows-other-server', severity: 'high', subject, key: name, pointer, args: { name, server, other } });
-    }
+    if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.medium.push({ rule: 'non-spec-tool-name', severity: 'medium', subject, key: name, pointer, args: { name } });
+    if (RESERVED_JS_NAMES.has(name)) out.medium.push({ rule: 'reserved-js-name', severity: 'medium', subject, key: name, pointer, args: { name } });
+    // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
   }
-  if (subject === 'tools' && !SPEC_TOOL_NAME.test(name)) out.medium.push({ rule: 'non-spec-tool-name', severity: 'medium', subject, key: name, pointer, args: { name } });
-  if (RESERVED_JS_NAMES.has(name)) out.medium.push({ rule: 'reserved-js-name', severity: 'medium', subject, key: name, pointer, args: { name } });
-  // mixed-script-name comes from the `/name` string itself (see schemaKeyFindings).
 }
 
 const NO_ENTRIES: readonly NameEntry[] = [];

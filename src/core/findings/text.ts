@@ -167,12 +167,13 @@ function distinctiveNames(members: Members): ReadonlyMap<string, readonly string
   const servers = new Map<string, string[]>();
   // In code-unit order of the servers, so each name's list of them is too.
   for (const [server, snapshot] of members) {
-    for (const name of snapshot.tools.keys()) {
-      if (!isDistinctiveName(name)) continue;
+    // Map.forEach, not for-of: no iterator result per name (run once per name of a first lock, cold).
+    snapshot.tools.forEach((_, name) => {
+      if (!isDistinctiveName(name)) return;
       const list = servers.get(name);
       if (list) list.push(server);
       else servers.set(name, [server]);
-    }
+    });
   }
   return servers;
 }
@@ -182,13 +183,13 @@ export function otherServerTools(context: FindingContext): OtherTools {
   const servers = new Map<string, readonly string[]>();
   const lengths = new Map<number, Set<number>>();
   // The lists of names this server lacks hold other servers only.
-  for (const [name, list] of perRun(built, context, distinctiveNames)) {
-    if (own.has(name)) continue;
+  perRun(built, context, distinctiveNames).forEach((list, name) => {
+    if (own.has(name)) return;
     servers.set(name, list);
     const first = lengths.get(name.charCodeAt(0));
     if (first) first.add(name.length);
     else lengths.set(name.charCodeAt(0), new Set([name.length]));
-  }
+  });
   // Each first code unit as a \u escape: any of them, a surrogate half or `]` included, is a literal
   // in the class. Not a `u` expression: it matches code units, as the names' first units are.
   const firsts = [...lengths.keys()].map((code) => `\\u${code.toString(16).padStart(4, '0')}`).join('');

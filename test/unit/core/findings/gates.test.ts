@@ -8,8 +8,9 @@ import { findingsFor, isQuiet, siteHits } from '../../../../src/core/findings/in
 import type { Hit } from '../../../../src/core/findings/rules.js';
 import { visitSites } from '../../../../src/core/findings/sites.js';
 import { asciiLower, INSTRUCTION_PATTERNS, mayMatch, otherServerTools, SECRET_NEEDLES, SECRET_PATTERN } from '../../../../src/core/findings/text.js';
-import type { JsonValue } from '../../../../src/core/json-strict.js';
-import { ITEM_KINDS } from '../../../../src/core/snapshot.js';
+import { inKeyOrder } from '../../../../src/core/canonical.js';
+import { isJsonObject, type JsonValue } from '../../../../src/core/json-strict.js';
+import { buildSnapshot, itemsJsonText, ITEM_KINDS, type RawListing } from '../../../../src/core/snapshot.js';
 import { json, snapshotOf, tool } from '../../../fixtures/findings/snapshot-helper.js';
 import { tags } from './helpers.js';
 
@@ -152,6 +153,51 @@ describe('a definition told quiet has no hit in any of its strings', () => {
       const tools = ['a_1', 'b_2', 'c_3'].map((name, i) => (i === at ? loud(name) : quiet(name)));
       expect(places({ tools }), String(at)).toEqual([`tools:${['a_1', 'b_2', 'c_3'][at]}/description`]);
     }
+  });
+
+  // A first lock's snapshot, built in key order, keeps its items' texts, and its findings judge
+  // them rather than printing every definition again (itemsJsonText): the findings must be those
+  // of the same snapshot built without them.
+  it('a first lock judged from the texts kept at hashing has the findings of one judged from its values', () => {
+    let kept = 0;
+    let found = 0;
+    fc.assert(
+      fc.property(fc.array(definition, { maxLength: 4 }), fc.option(text, { nil: undefined }), (raws, instructions) => {
+        const tools: JsonValue[] = [];
+        const names = new Set<string>();
+        for (const raw of raws) {
+          const value = json({ ...raw, name: `t${tools.length}_${String(raw.name ?? '')}` }) as JsonValue;
+          if (!isJsonObject(value) || names.has(value['name'] as string)) continue;
+          names.add(value['name'] as string);
+          tools.push(value);
+        }
+        const listing = (list: JsonValue[]): RawListing => ({
+          era: 'handshake',
+          protocolVersion: '2025-11-25',
+          serverInfo: json({ name: 'srv', version: '1' }) as JsonValue,
+          capabilities: json({ tools: {} }) as JsonValue,
+          ...(instructions === undefined ? {} : { instructions }),
+          lists: { tools: list, prompts: null, resources: null, resourceTemplates: null },
+        });
+        let keyed;
+        let plain;
+        try {
+          keyed = buildSnapshot('srv', listing(tools.map((d) => inKeyOrder(d))), undefined, { keyOrder: true });
+          plain = buildSnapshot('srv', listing(tools));
+        } catch {
+          return; // a listing buildSnapshot refuses (a member some hosts read as another) has no findings
+        }
+        if (itemsJsonText(keyed) !== undefined) kept++;
+        expect(itemsJsonText(plain)).toBeUndefined();
+        const findings = (snapshot: typeof keyed) => findingsFor({ server: 'srv', live: snapshot, changes: null, others });
+        const expected = findings(plain);
+        if (expected.length > 0) found++;
+        expect(findings(keyed)).toEqual(expected);
+      }),
+      { numRuns: 1500 },
+    );
+    expect(kept).toBeGreaterThan(1000);
+    expect(found).toBeGreaterThan(500);
   });
 
   it('no word the patterns are looked for by holds white space (quietText relies on it)', () => {

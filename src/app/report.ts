@@ -21,8 +21,14 @@ export async function firstLockFindings(name: string, live: Snapshot, others: Re
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  // findingsFor's own order begins with severity: on such a run the sort (TimSort) makes one pass.
-  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  // findingsFor's own order begins with severity: such a list (thousands, for a first lock of servers
+  // that share their names) is copied, not sorted again.
+  for (let i = 1; i < findings.length; i++) {
+    if (SEVERITY_ORDER[findings[i - 1]!.severity] > SEVERITY_ORDER[findings[i]!.severity]) {
+      return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    }
+  }
+  return findings.slice();
 }
 
 /** Builds the printed lines; drift gets up to 5 changes and 3 findings, with a count of the rest. */

@@ -282,7 +282,7 @@ export function findingsFor(context: FindingContext): Finding[] {
   const named: NamedFindings = { high: [], medium: [] };
   // ITEM_KINDS are the last of CHANGE_SUBJECTS, in its order; keys in code-unit order (the default sort).
   for (const kind of ITEM_KINDS) nameFindings(names, kind, added.get(kind)!.sort(), named);
-  return mergeSorted(sortFindings(mergeFindings(out)), [...named.high, ...named.medium]);
+  return mergeSorted(sortFindings(mergeFindings(out)), named.high.length === 0 ? named.medium : named.high.concat(named.medium));
 }
 
 /**

@@ -43,7 +43,7 @@ const bundle = (name, entry, codeSplitting) =>
 
 // Modules of the run bundle, by where they load (paths under dist/, without `.js`):
 // - with the guard's relay, once the server is spawned;
-const RELAY = String.raw`guard/(relay|wire-check|session|line-check|line-prefix|large-line|control-bytes)|adapters/line-framer|core/(json-offsets|escape-regexp|ascii-text)`;
+const RELAY = String.raw`guard/(relay|wire-check|session|coalesced-writes|line-check|line-prefix|large-line|control-bytes)|adapters/line-framer|core/(json-offsets|escape-regexp|ascii-text)`;
 // - the guard's telemetry, on its own (named, or it would be "telemetry2" beside the OpenTelemetry
 //   adapter's chunk);
 const GUARD_TELEMETRY = 'app/telemetry';

@@ -135,6 +135,15 @@ describe('start-up imports', () => {
     expect(crypto(next.atExit)).toEqual([]);
   });
 
+  it("the start chunk holds none of the guard's session: that loads with the relay, once the server is spawned", () => {
+    const start = readFileSync(join(ROOT, 'dist', 'run-bundle.cjs'), 'latin1');
+    const relay = readFileSync(join(ROOT, 'dist', 'run-bundle-relay.cjs'), 'latin1');
+    for (const made of ['function runSession(', 'function coalescedWrites(', 'var GuardRelay = class', 'var WireCheck = class']) {
+      expect(relay, made).toContain(made);
+      expect(start, made).not.toContain(made);
+    }
+  });
+
   it('the chunks run loads before the first answer build no class of Unicode properties at their top level', () => {
     // V8 builds such a class when it creates the expression (up to 1.5 ms each): the findings'
     // expressions are made at their first use (core/made-once.ts), not while the server starts.

@@ -55,7 +55,8 @@ export interface SanitizeOptions {
 
 const OPEN = '⟨';
 const CLOSE = '⟩';
-const WHITESPACE_RUN_LIMIT = 8;
+/** Whitespace in a row shown as it is; a longer run is counted (`⟨412 spaces⟩`). */
+export const WHITESPACE_RUN_LIMIT = 8;
 const BLANK_LINE_LIMIT = 2;
 const COMBINING_RUN_LIMIT = 8;
 
@@ -123,7 +124,11 @@ export const BLANK_LOOKING = String.raw`\u2800`;
 
 // Code points that are invisible, reorder or control the display, or are not characters at all.
 // Default_Ignorable_Code_Point adds the Hangul fillers, U+034F and the like, which render as nothing.
-const INVISIBLE_CLASS = String.raw`\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}`;
+// For a `u` character class; shell-word.ts quotes a word that holds one, as sanitize escapes it.
+export const INVISIBLE_CLASS = String.raw`\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}`;
+
+/** The marker brackets ⟨ ⟩, for a `u` character class: escaped whenever a server sends them. */
+export const MARKER_BRACKETS = String.raw`\u{27E8}\u{27E9}`;
 
 // Built on first use: Unicode property classes take milliseconds to compile, and most runs of
 // `mcpm run` (started by hosts at every session) never escape anything.
@@ -148,12 +153,12 @@ function buildTextPattern(): RegExp {
       String.raw`(?<blank>(?:^|(?<blankAfterLine>\n))(?:[\t\p{Zs}${BLANK_LOOKING}]*\n){${BLANK_LINE_LIMIT + 1},})`,
       String.raw`(?<ws>[\t\p{Zs}${BLANK_LOOKING}]{${WHITESPACE_RUN_LIMIT + 1},})`,
       // combining marks with no visible base before them, or too many stacked on one
-      String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}\u{27E8}\u{27E9}])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
-      String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}\u{27E8}\u{27E9}])`,
+      String.raw`(?<marks>(?<=^|[\s\p{C}\p{Z}\p{Default_Ignorable_Code_Point}${MARKER_BRACKETS}])\p{M}+|\p{M}{${COMBINING_RUN_LIMIT + 1},})`,
+      String.raw`(?<one>(?!\n)[${INVISIBLE_CLASS}${MARKER_BRACKETS}])`,
     ]
       .join('|')
       // A cheap first-character test so ordinary letters are skipped at once (about 3× faster on long text).
-      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}${BLANK_LOOKING}\u{27E8}\u{27E9}])(?:`)
+      .replace(/^/, String.raw`(?=[\s\p{M}${INVISIBLE_CLASS}${BLANK_LOOKING}${MARKER_BRACKETS}])(?:`)
       .concat(')'),
     'gu',
   );

@@ -1,3 +1,5 @@
+import { BLANK_LOOKING, INVISIBLE_CLASS, MARKER_BRACKETS, WHITESPACE_RUN_LIMIT } from './sanitize.js';
+
 /**
  * A string as one POSIX shell word, for the commands mcpm suggests (`run "mcpm diff NAME"`): server
  * names and paths come from configs and may hold spaces or quotes. Left bare when that is safe.
@@ -58,17 +60,18 @@ function hexByte(byte: number): string {
 const ANSI_C_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
- * What sanitize's text mode would change, or more: controls, format, private-use, unassigned and
- * default-ignorable code points, surrogates, line and paragraph separators, combining marks,
- * whitespace other than the space, the braille blank, its own marker brackets, and runs of more
- * than 8 spaces. Compiled on first use (Unicode property classes take a few hundred microseconds),
- * and only for text past printable ASCII or with such a run.
+ * What sanitize's text mode would change, or more, from sanitize's own classes: controls, format,
+ * private-use, unassigned and default-ignorable code points, surrogates, line and paragraph
+ * separators (INVISIBLE_CLASS), the braille blank, the marker brackets; and, though sanitize keeps
+ * them on a base or alone, combining marks and whitespace other than the space, which pasted read
+ * as other characters. Compiled on first use (Unicode property classes take a few hundred
+ * microseconds), and only for text past printable ASCII or with a long run of spaces.
  */
-const SUSPECT_SOURCE = String.raw`[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{M}\p{Zs}\u2800\u27e8\u27e9]`;
+const SUSPECT_SOURCE = String.raw`[${INVISIBLE_CLASS}${BLANK_LOOKING}${MARKER_BRACKETS}\p{M}\p{Zs}]`;
 let suspect: RegExp | undefined;
 
 /** More spaces in a row than sanitize shows as they are. */
-const LONG_SPACE_RUN = ' '.repeat(9);
+const LONG_SPACE_RUN = ' '.repeat(WHITESPACE_RUN_LIMIT + 1);
 
 function needsAnsiC(text: string): boolean {
   if (text.includes(LONG_SPACE_RUN)) return true;

@@ -199,9 +199,9 @@ export function envelopeOf(value: unknown): Envelope {
   const id = value['id'];
   if (Object.hasOwn(value, 'method')) {
     const method = value['method'];
-    if (typeof method !== 'string') return { kind: 'unclean', problem: 'a message whose "method" is not a string', ...answersOf(hasResult || hasError, id) };
+    if (typeof method !== 'string') return { kind: 'unclean', problem: 'a message whose "method" is not a string', ...(hasResult || hasError ? answering(id) : {}) };
     if (hasResult || hasError) {
-      return { kind: 'unclean', problem: `a message that is both a request and a response (it has "method" and "${hasResult ? 'result' : 'error'}")`, ...answersOf(hasResult || hasError, id) };
+      return { kind: 'unclean', problem: `a message that is both a request and a response (it has "method" and "${hasResult ? 'result' : 'error'}")`, ...answering(id) };
     }
     const extra = memberOutside(value, REQUEST_MEMBERS);
     if (extra !== undefined) return { kind: 'unclean', problem: `a ${hasId ? 'request' : 'notification'} with a member JSON-RPC does not define (${jsonQuote(extra)})` };
@@ -212,16 +212,19 @@ export function envelopeOf(value: unknown): Envelope {
   if (!hasResult && !hasError) return { kind: 'unclean', problem: 'a message that is neither a request, a notification nor a response' };
   if (!hasId || id === null) return { kind: 'unclean', problem: 'a response with no id (or id null), which answers no request' };
   if (!isRpcId(id)) return { kind: 'unclean', problem: 'a response whose id is not a string or a number' };
-  if (hasResult && hasError) return { kind: 'unclean', problem: 'a response with both "result" and "error"', ...answersOf(hasResult || hasError, id) };
-  if (hasError && !isJsonObject(value['error'])) return { kind: 'unclean', problem: 'a response whose "error" is not an object', ...answersOf(hasResult || hasError, id) };
+  if (hasResult && hasError) return { kind: 'unclean', problem: 'a response with both "result" and "error"', ...answering(id) };
+  if (hasError && !isJsonObject(value['error'])) return { kind: 'unclean', problem: 'a response whose "error" is not an object', ...answering(id) };
   const extra = memberOutside(value, RESPONSE_MEMBERS);
-  if (extra !== undefined) return { kind: 'unclean', problem: `a response with a member JSON-RPC does not define (${jsonQuote(extra)})`, ...answersOf(hasResult || hasError, id) };
+  if (extra !== undefined) return { kind: 'unclean', problem: `a response with a member JSON-RPC does not define (${jsonQuote(extra)})`, ...answering(id) };
   return { kind: 'response', id };
 }
 
-/** The request an unclean message claims to answer (made only for one: envelopeOf runs for every message of a session). */
-function answersOf(isAnswer: boolean, id: unknown): { answers?: RpcId } {
-  return isAnswer && isRpcId(id) ? { answers: id } : {};
+/**
+ * The request an unclean message with a `result` or an `error` claims to answer: made only for such a
+ * message (envelopeOf runs for every message of a session).
+ */
+function answering(id: unknown): { answers?: RpcId } {
+  return isRpcId(id) ? { answers: id } : {};
 }
 
 function isRpcId(id: unknown): id is RpcId {

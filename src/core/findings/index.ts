@@ -288,14 +288,21 @@ export function findingsFor(context: FindingContext): Finding[] {
 /**
  * Whether every value of a first lock's `targets` is quiet, judged as one JSON array: each value's
  * text is in the array's, between a bracket or a comma, so a hit in one would be a hit there. The
- * items' part is the text buildSnapshot printed for their integrities, when it kept it (itemsJsonText).
+ * items' texts are those buildSnapshot printed for their integrities, when it kept them
+ * (itemsJsonText: every item of `live`, as targetsForFirstLock has them); the other targets
+ * (serverInfo, capabilities, instructions) are printed here.
  */
 function firstLockQuiet(live: Snapshot, targets: readonly Target[], judge: SiteJudge): boolean {
   const items = itemsJsonText(live);
   if (items === undefined) return judge.quiet(targets.map((target) => target.value));
-  let json = `[${JSON.stringify(live.serverInfo)},${JSON.stringify(live.capabilities)}`;
-  if (live.instructions !== undefined) json += `,${JSON.stringify(live.instructions)}`;
-  return judge.quietText(`${json},${items}]`);
+  const parts: string[] = [];
+  for (let i = 0; i < targets.length; i++) if (!isItemKind(targets[i]!.subject)) parts.push(JSON.stringify(targets[i]!.value));
+  parts.push(items);
+  return judge.quietText(`[${parts.join(',')}]`);
+}
+
+function isItemKind(subject: ChangeSubject): subject is ItemKind {
+  return (ITEM_KINDS as readonly string[]).includes(subject);
 }
 
 /** Two lists each sorted by compareFindings, as one. */
